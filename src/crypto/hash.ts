@@ -1,0 +1,58 @@
+/**
+ * SHA-256 with domain separation. Every kind of thing we hash has its own tag, so a digest of one
+ * kind can never be replayed as a digest of another. Merkle leaves and nodes use the RFC 6962
+ * one-byte prefixes instead, so an outside RFC 6962 verifier agrees with us byte for byte.
+ */
+import { createHash } from 'node:crypto';
+import { canonicalBytes } from './jcs.js';
+import { concatBytes, toHex } from './encoding.js';
+
+export const HashTag = {
+  RECORD: 'provenant/v1/record',
+  BLOCK_HEADER: 'provenant/v1/block-header',
+  CHECKPOINT: 'provenant/v1/checkpoint',
+  APPROVAL: 'provenant/v1/approval',
+  AUTHORITY_SET: 'provenant/v1/authority-set',
+  KEY_ID: 'provenant/v1/key-id',
+  SEAL: 'provenant/v1/seal',
+  SUBMISSION: 'provenant/v1/submission',
+  DEVICE_READING: 'provenant/v1/device-reading',
+  PERSONAL_DATA_COMMITMENT: 'provenant/v1/personal-data',
+  API_TOKEN: 'provenant/v1/api-token',
+} as const;
+export type HashTag = (typeof HashTag)[keyof typeof HashTag];
+
+/** RFC 6962 §2.1 prefixes. */
+export const MERKLE_LEAF_PREFIX = 0x00;
+export const MERKLE_NODE_PREFIX = 0x01;
+
+export function sha256(data: Uint8Array): Uint8Array {
+  return new Uint8Array(createHash('sha256').update(data).digest());
+}
+
+const encoder = new TextEncoder();
+const tagPrefixes = new Map<string, Uint8Array>();
+function tagPrefix(tag: HashTag): Uint8Array {
+  let prefix = tagPrefixes.get(tag);
+  if (!prefix) {
+    // tag bytes, then a 0x00 separator: no tag is a prefix of another tag's message.
+    prefix = concatBytes(encoder.encode(tag), new Uint8Array([0]));
+    tagPrefixes.set(tag, prefix);
+  }
+  return prefix;
+}
+
+/** SHA-256(tag || 0x00 || data). */
+export function taggedHash(tag: HashTag, data: Uint8Array): Uint8Array {
+  return new Uint8Array(createHash('sha256').update(tagPrefix(tag)).update(data).digest());
+}
+
+/** SHA-256(tag || 0x00 || JCS(value)), as lower-case hex. */
+export function hashCanonical(tag: HashTag, value: unknown): string {
+  return toHex(taggedHash(tag, canonicalBytes(value)));
+}
+
+/** The message a signature covers: tag || 0x00 || digest. Signing a digest keeps messages small. */
+export function signingMessage(tag: HashTag, digest: Uint8Array): Uint8Array {
+  return concatBytes(tagPrefix(tag), digest);
+}

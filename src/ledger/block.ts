@@ -1,0 +1,113 @@
+/**
+ * A block holds an ordered batch of records, the RFC 6962 Merkle root over their hashes, the hash
+ * of the previous block, its height and time, the consortium log size after it, and the hash of
+ * the authority set in force. Authorities seal the block hash; it is final with a quorum of seals.
+ */
+import {
+  HashTag,
+  canonicalBytes,
+  encodeSignature,
+  fromHex,
+  parseSignature,
+  sign,
+  signingMessage,
+  taggedHash,
+  toHex,
+  verifySignature,
+  type KeyPair,
+  type PublicKey,
+} from '../crypto/index.js';
+import { LedgerError } from './errors.js';
+import { leafHash } from './merkle-hash.js';
+import { rootHash } from './merkle-tree.js';
+import { isConsortiumId, isHash, isTimestamp, type SignedRecord } from './record.js';
+
+export const BLOCK_VERSION = 1;
+export const GENESIS_PREVIOUS_HASH = '0'.repeat(64);
+
+export interface BlockHeader {
+  readonly v: typeof BLOCK_VERSION;
+  readonly consortium: string;
+  readonly height: number;
+  readonly previousHash: string;
+  readonly merkleRoot: string;
+  readonly recordCount: number;
+  /** Size of the consortium log after this block: ties each block to a log checkpoint. */
+  readonly logSize: number;
+  readonly timestamp: string;
+  readonly authoritySetHash: string;
+}
+
+export interface Seal {
+  /** Key id of the sealing authority key. */
+  readonly keyId: string;
+  /** `<alg>:<base64url>` over signingMessage(SEAL, blockHash). */
+  readonly signature: string;
+}
+
+export interface Block {
+  readonly header: BlockHeader;
+  readonly records: readonly SignedRecord[];
+  readonly seals: readonly Seal[];
+}
+
+export function assertHeaderShape(value: unknown): asserts value is BlockHeader {
+  const fail = (message: string): never => {
+    throw new LedgerError('MALFORMED_BLOCK', `malformed block header: ${message}`);
+  };
+  if (typeof value !== 'object' || value === null) fail('not an object');
+  const h = value as Record<string, unknown>;
+  const allowed = ['v', 'consortium', 'height', 'previousHash', 'merkleRoot', 'recordCount', 'logSize', 'timestamp', 'authoritySetHash'];
+  for (const key of Object.keys(h)) if (!allowed.includes(key)) fail(`unexpected field "${key}"`);
+  if (h.v !== BLOCK_VERSION) fail(`unsupported version ${JSON.stringify(h.v)}`);
+  if (!isConsortiumId(h.consortium)) fail('consortium must be a slug');
+  for (const field of ['height', 'recordCount', 'logSize'] as const) {
+    if (!Number.isSafeInteger(h[field]) || (h[field] as number) < 0) fail(`${field} must be a non-negative integer`);
+  }
+  for (const field of ['previousHash', 'merkleRoot', 'authoritySetHash'] as const) {
+    if (!isHash(h[field])) fail(`${field} must be 64 lower-case hex digits`);
+  }
+  if (!isTimestamp(h.timestamp)) fail('timestamp must be RFC 3339 UTC with milliseconds');
+}
+
+export function blockHashBytes(header: BlockHeader): Uint8Array {
+  return taggedHash(HashTag.BLOCK_HEADER, canonicalBytes(header));
+}
+
+export function blockHash(header: BlockHeader): string {
+  return toHex(blockHashBytes(header));
+}
+
+/** RFC 6962 Merkle tree hash over the block's record hashes (leaf data = the 32-byte record hash). */
+export function merkleRootOfRecordHashes(recordHashes: readonly string[]): string {
+  return toHex(rootHash(recordHashes.map((h) => leafHash(fromHex(h, 32)))));
+}
+
+export function sealMessage(blockHashHex: string): Uint8Array {
+  return signingMessage(HashTag.SEAL, fromHex(blockHashHex, 32));
+}
+
+export function sealBlock(blockHashHex: string, authority: KeyPair): Seal {
+  return { keyId: authority.keyId, signature: encodeSignature(sign(authority.privateKey, sealMessage(blockHashHex))) };
+}
+
+/** True when the seal verifies under the key; false (never throws) for a malformed or wrong seal. */
+export function isValidSeal(blockHashHex: string, seal: Seal, publicKey: PublicKey): boolean {
+  try {
+    return verifySignature(publicKey, sealMessage(blockHashHex), parseSignature(seal.signature));
+  } catch {
+    return false;
+  }
+}
+
+/** Strictly more than numerator/denominator of the set: e.g. 2/3 of 4 authorities needs 3 seals. */
+export function quorumSize(authorityCount: number, quorum: QuorumRule): number {
+  return Math.floor((authorityCount * quorum.numerator) / quorum.denominator) + 1;
+}
+
+export interface QuorumRule {
+  readonly numerator: number;
+  readonly denominator: number;
+}
+
+export const DEFAULT_QUORUM: QuorumRule = { numerator: 2, denominator: 3 };

@@ -1,0 +1,368 @@
+/**
+ * Chain persistence: consortia, blocks, records and checkpoints, plus the membership projections
+ * (organisations, keys, devices) rebuilt from the consortium state when a block changes them.
+ * Hot paths use raw SQL through Prisma (multi-row inserts inside one transaction): the query
+ * builder issues one statement per row, which is too slow for thousands of records per second.
+ */
+import { canonicalize } from '../crypto/index.js';
+import type { Block, BlockHeader, Seal } from '../ledger/block.js';
+import type { SignedRecord } from '../ledger/record.js';
+import { LedgerError } from '../ledger/errors.js';
+import type { Database } from './database.js';
+
+export interface StoredRecordInput {
+  record: SignedRecord;
+  hash: string;
+  logIndex: number;
+  receivedAt: string;
+}
+
+export interface VerifiableRecordRow {
+  record: SignedRecord;
+  storedHash: string;
+  logIndex: number;
+}
+
+export interface VerifiableBlockRow {
+  header: BlockHeader;
+  storedHash: string;
+  seals: Seal[];
+  records: VerifiableRecordRow[];
+}
+
+export interface MembershipProjection {
+  orgs: { id: string; name: string; roles: string[]; identifiers: Record<string, string[]>; status: string; isAuthority: boolean }[];
+  keys: { keyId: string; orgId: string; alg: string; publicKey: string; status: string; addedAtLogIndex: number; endedAtLogIndex: number | null }[];
+  devices: {
+    deviceId: string;
+    orgId: string;
+    keyId: string;
+    alg: string;
+    publicKey: string;
+    status: string;
+    registeredAtLogIndex: number;
+    revokedAtLogIndex: number | null;
+    attributes: Record<string, unknown>;
+  }[];
+}
+
+type Tx = Parameters<Parameters<Database['$transaction']>[0]>[0];
+type Executor = Pick<Database, '$executeRawUnsafe' | '$queryRawUnsafe'> | Tx;
+
+const toNumber = (value: unknown): number => (typeof value === 'bigint' ? Number(value) : (value as number));
+const SQLITE_MAX_PARAMS = 32_000;
+
+/** Inserts rows with as few statements as the parameter limit allows. */
+async function insertRows(db: Executor, table: string, columns: string[], rows: unknown[][], conflict = ''): Promise<void> {
+  if (rows.length === 0) return;
+  const perStatement = Math.max(1, Math.floor(SQLITE_MAX_PARAMS / columns.length));
+  const columnList = columns.map((c) => `"${c}"`).join(', ');
+  const tuple = `(${columns.map(() => '?').join(', ')})`;
+  for (let start = 0; start < rows.length; start += perStatement) {
+    const chunk = rows.slice(start, start + perStatement);
+    const sql = `INSERT ${conflict} INTO "${table}" (${columnList}) VALUES ${chunk.map(() => tuple).join(', ')}`;
+    await db.$executeRawUnsafe(sql, ...chunk.flat());
+  }
+}
+
+export class ChainStore {
+  constructor(readonly db: Database) {}
+
+  async listConsortia(): Promise<{ id: string; name: string; genesisHash: string }[]> {
+    return this.db.consortium.findMany({ select: { id: true, name: true, genesisHash: true }, orderBy: { id: 'asc' } });
+  }
+
+  async consortiumExists(id: string): Promise<boolean> {
+    return (await this.db.consortium.count({ where: { id } })) > 0;
+  }
+
+  /** Writes genesis as block 0 in one transaction. A second genesis for the same id is refused. */
+  async createConsortium(input: {
+    block: Block;
+    blockHash: string;
+    recordHashes: string[];
+    name: string;
+    quorum: { numerator: number; denominator: number };
+    projection: MembershipProjection;
+  }): Promise<void> {
+    const { header } = input.block;
+    if (await this.consortiumExists(header.consortium)) {
+      throw new LedgerError('DUPLICATE_GENESIS', `consortium ${header.consortium} already has a genesis block`, {
+        consortium: header.consortium,
+      });
+    }
+    const now = new Date().toISOString();
+    await this.db.$transaction(async (tx) => {
+      await tx.consortium.create({
+        data: {
+          id: header.consortium,
+          name: input.name,
+          genesisHash: input.blockHash,
+          quorumNumerator: input.quorum.numerator,
+          quorumDenominator: input.quorum.denominator,
+          createdAt: header.timestamp,
+        },
+      });
+      await this.insertRecords(
+        tx,
+        header.consortium,
+        input.block.records.map((record, i) => ({ record, hash: input.recordHashes[i]!, logIndex: i, receivedAt: now })),
+      );
+      await this.insertBlock(tx, input.block.header, input.blockHash, input.block.seals, input.recordHashes);
+      await this.writeProjection(tx, header.consortium, input.projection);
+    });
+  }
+
+  /** Durably appends admitted records that are not yet sealed (blockHeight stays NULL). */
+  async appendPending(consortiumId: string, rows: StoredRecordInput[], extra?: (tx: Tx) => Promise<void>): Promise<void> {
+    if (rows.length === 0 && !extra) return;
+    await this.db.$transaction(async (tx) => {
+      await this.insertRecords(tx, consortiumId, rows);
+      if (extra) await extra(tx);
+    });
+  }
+
+  private async insertRecords(tx: Executor, consortiumId: string, rows: StoredRecordInput[]): Promise<void> {
+    await insertRows(
+      tx,
+      'LedgerRecord',
+      ['hash', 'consortiumId', 'logIndex', 'kind', 'signer', 'signedAt', 'receivedAt', 'body'],
+      rows.map((r) => [r.hash, consortiumId, r.logIndex, r.record.kind, r.record.signer, r.record.signedAt, r.receivedAt, canonicalize(r.record)]),
+    );
+  }
+
+  private async insertBlock(tx: Executor, header: BlockHeader, hash: string, seals: readonly Seal[], recordHashes: string[]): Promise<void> {
+    await insertRows(
+      tx,
+      'Block',
+      ['consortiumId', 'height', 'hash', 'previousHash', 'merkleRoot', 'recordCount', 'logSize', 'timestamp', 'authoritySetHash', 'header', 'seals'],
+      [[
+        header.consortium,
+        header.height,
+        hash,
+        header.previousHash,
+        header.merkleRoot,
+        header.recordCount,
+        header.logSize,
+        header.timestamp,
+        header.authoritySetHash,
+        canonicalize(header),
+        JSON.stringify(seals),
+      ]],
+    );
+    // Assign records to the block by their position in the log: one statement, not one per record.
+    const firstLogIndex = header.logSize - header.recordCount;
+    await tx.$executeRawUnsafe(
+      `UPDATE "LedgerRecord" SET "blockHeight" = ?, "indexInBlock" = "logIndex" - ?
+       WHERE "consortiumId" = ? AND "logIndex" >= ? AND "logIndex" < ?`,
+      header.height,
+      firstLogIndex,
+      header.consortium,
+      firstLogIndex,
+      header.logSize,
+    );
+    const assigned = await tx.$queryRawUnsafe<{ n: bigint }[]>(
+      `SELECT count(*) AS n FROM "LedgerRecord" WHERE "consortiumId" = ? AND "blockHeight" = ?`,
+      header.consortium,
+      header.height,
+    );
+    if (toNumber(assigned[0]?.n) !== recordHashes.length) {
+      throw new LedgerError('RECORD_COUNT_MISMATCH', `block ${header.height}: ${recordHashes.length} records expected in the log, found ${toNumber(assigned[0]?.n)}`, {
+        expected: recordHashes.length,
+        computed: toNumber(assigned[0]?.n),
+      });
+    }
+  }
+
+  /** Seals a block: inserts it, assigns its pending records, and refreshes projections, atomically. */
+  async commitBlock(input: {
+    header: BlockHeader;
+    blockHash: string;
+    seals: readonly Seal[];
+    recordHashes: string[];
+    projection?: MembershipProjection;
+    extra?: (tx: Tx) => Promise<void>;
+  }): Promise<void> {
+    await this.db.$transaction(async (tx) => {
+      await this.insertBlock(tx, input.header, input.blockHash, input.seals, input.recordHashes);
+      if (input.projection) await this.writeProjection(tx, input.header.consortium, input.projection);
+      if (input.extra) await input.extra(tx);
+    });
+  }
+
+  private async writeProjection(tx: Executor, consortiumId: string, projection: MembershipProjection): Promise<void> {
+    for (const table of ['Organisation', 'OrgIdentifier', 'OrgKey', 'Device']) {
+      await tx.$executeRawUnsafe(`DELETE FROM "${table}" WHERE "consortiumId" = ?`, consortiumId);
+    }
+    await insertRows(
+      tx,
+      'Organisation',
+      ['consortiumId', 'id', 'name', 'roles', 'identifiers', 'status', 'isAuthority'],
+      projection.orgs.map((o) => [consortiumId, o.id, o.name, JSON.stringify(o.roles), JSON.stringify(o.identifiers), o.status, o.isAuthority ? 1 : 0]),
+    );
+    const identifierRows: unknown[][] = [];
+    for (const org of projection.orgs) {
+      for (const [scheme, values] of Object.entries(org.identifiers)) {
+        for (const value of values) identifierRows.push([consortiumId, scheme, value, org.id]);
+      }
+    }
+    await insertRows(tx, 'OrgIdentifier', ['consortiumId', 'scheme', 'value', 'orgId'], identifierRows, 'OR REPLACE');
+    await insertRows(
+      tx,
+      'OrgKey',
+      ['consortiumId', 'keyId', 'orgId', 'alg', 'publicKey', 'status', 'addedAtLogIndex', 'endedAtLogIndex'],
+      projection.keys.map((k) => [consortiumId, k.keyId, k.orgId, k.alg, k.publicKey, k.status, k.addedAtLogIndex, k.endedAtLogIndex]),
+    );
+    await insertRows(
+      tx,
+      'Device',
+      ['consortiumId', 'deviceId', 'orgId', 'keyId', 'alg', 'publicKey', 'status', 'registeredAtLogIndex', 'revokedAtLogIndex', 'attributes'],
+      projection.devices.map((d) => [
+        consortiumId,
+        d.deviceId,
+        d.orgId,
+        d.keyId,
+        d.alg,
+        d.publicKey,
+        d.status,
+        d.registeredAtLogIndex,
+        d.revokedAtLogIndex,
+        JSON.stringify(d.attributes),
+      ]),
+    );
+  }
+
+  async head(consortiumId: string): Promise<{ height: number; hash: string; logSize: number; timestamp: string } | null> {
+    const block = await this.db.block.findFirst({ where: { consortiumId }, orderBy: { height: 'desc' } });
+    return block ? { height: block.height, hash: block.hash, logSize: block.logSize, timestamp: block.timestamp } : null;
+  }
+
+  async logSize(consortiumId: string): Promise<number> {
+    const rows = await this.db.$queryRawUnsafe<{ n: bigint | null }[]>(
+      `SELECT max("logIndex") + 1 AS n FROM "LedgerRecord" WHERE "consortiumId" = ?`,
+      consortiumId,
+    );
+    return toNumber(rows[0]?.n ?? 0) || 0;
+  }
+
+  async pendingRecords(consortiumId: string): Promise<VerifiableRecordRow[]> {
+    const rows = await this.db.ledgerRecord.findMany({
+      where: { consortiumId, blockHeight: null },
+      orderBy: { logIndex: 'asc' },
+      select: { hash: true, logIndex: true, body: true },
+    });
+    return rows.map((r) => ({ record: JSON.parse(r.body) as SignedRecord, storedHash: r.hash, logIndex: r.logIndex }));
+  }
+
+  async recordsByKinds(consortiumId: string, kinds: string[]): Promise<VerifiableRecordRow[]> {
+    const rows = await this.db.ledgerRecord.findMany({
+      where: { consortiumId, kind: { in: kinds } },
+      orderBy: { logIndex: 'asc' },
+      select: { hash: true, logIndex: true, body: true },
+    });
+    return rows.map((r) => ({ record: JSON.parse(r.body) as SignedRecord, storedHash: r.hash, logIndex: r.logIndex }));
+  }
+
+  async blockCount(consortiumId: string): Promise<number> {
+    return this.db.block.count({ where: { consortiumId } });
+  }
+
+  /**
+   * Streams blocks with their records exactly as stored, for re-verification from genesis.
+   * Records are read by the block they claim, in the order they claim, so a moved, deleted or
+   * inserted row shows up as a mismatch in that block. Records that claim no existing block, or
+   * a block beyond the head, are yielded in a final pseudo-block so they cannot hide.
+   */
+  async *streamBlocks(consortiumId: string, batchSize = 200): AsyncGenerator<VerifiableBlockRow> {
+    let nextHeight = 0;
+    for (;;) {
+      const blocks = await this.db.block.findMany({
+        where: { consortiumId, height: { gte: nextHeight } },
+        orderBy: { height: 'asc' },
+        take: batchSize,
+      });
+      if (blocks.length === 0) return;
+      const first = blocks[0]!.height;
+      const last = blocks[blocks.length - 1]!.height;
+      const records = await this.db.ledgerRecord.findMany({
+        where: { consortiumId, blockHeight: { gte: first, lte: last } },
+        orderBy: [{ blockHeight: 'asc' }, { indexInBlock: 'asc' }, { logIndex: 'asc' }],
+        select: { hash: true, logIndex: true, body: true, blockHeight: true },
+      });
+      const byHeight = new Map<number, VerifiableRecordRow[]>();
+      for (const row of records) {
+        let record: SignedRecord;
+        try {
+          record = JSON.parse(row.body) as SignedRecord;
+        } catch {
+          record = { unparseable: row.body } as unknown as SignedRecord;
+        }
+        const list = byHeight.get(row.blockHeight!) ?? [];
+        list.push({ record, storedHash: row.hash, logIndex: row.logIndex });
+        byHeight.set(row.blockHeight!, list);
+      }
+      for (const block of blocks) {
+        let header: BlockHeader;
+        let seals: Seal[];
+        try {
+          header = JSON.parse(block.header) as BlockHeader;
+          seals = JSON.parse(block.seals) as Seal[];
+        } catch {
+          header = { unparseable: block.header } as unknown as BlockHeader;
+          seals = [];
+        }
+        // The indexed columns must say what the signed header says; a mismatch is tampering too.
+        const columns = { height: block.height, previousHash: block.previousHash, merkleRoot: block.merkleRoot, logSize: block.logSize };
+        for (const [field, value] of Object.entries(columns)) {
+          if ((header as unknown as Record<string, unknown>)[field] !== value) {
+            (header as unknown as Record<string, unknown>)[field] = `column ${field}=${value} disagrees with header ${(header as unknown as Record<string, unknown>)[field]}`;
+          }
+        }
+        yield { header, storedHash: block.hash, seals, records: byHeight.get(block.height) ?? [] };
+      }
+      nextHeight = last + 1;
+    }
+  }
+
+  async orphanRecordCount(consortiumId: string, headHeight: number): Promise<number> {
+    return this.db.ledgerRecord.count({ where: { consortiumId, blockHeight: { gt: headHeight } } });
+  }
+
+  async saveCheckpoint(cp: {
+    consortium: string;
+    logSize: number;
+    logRoot: string;
+    blockHeight: number;
+    blockHash: string;
+    timestamp: string;
+    signatures: { keyId: string; signature: string }[];
+  }): Promise<void> {
+    await this.db.checkpoint.upsert({
+      where: { consortiumId_logSize: { consortiumId: cp.consortium, logSize: cp.logSize } },
+      create: {
+        consortiumId: cp.consortium,
+        logSize: cp.logSize,
+        logRoot: cp.logRoot,
+        blockHeight: cp.blockHeight,
+        blockHash: cp.blockHash,
+        timestamp: cp.timestamp,
+        signatures: JSON.stringify(cp.signatures),
+      },
+      update: {},
+    });
+  }
+
+  async latestCheckpoint(consortiumId: string) {
+    return this.db.checkpoint.findFirst({ where: { consortiumId }, orderBy: { logSize: 'desc' } });
+  }
+
+  /** Record hashes in log order, for log roots and inclusion/consistency proofs. */
+  async logLeaves(consortiumId: string, size?: number): Promise<string[]> {
+    const rows = await this.db.ledgerRecord.findMany({
+      where: { consortiumId, ...(size !== undefined ? { logIndex: { lt: size } } : {}) },
+      orderBy: { logIndex: 'asc' },
+      select: { hash: true },
+    });
+    return rows.map((r) => r.hash);
+  }
+}

@@ -1,0 +1,88 @@
+/**
+ * Applies prisma/migrations at start-up, recording each in Prisma's own `_prisma_migrations` table
+ * (same columns and checksum), so `prisma migrate deploy` and this runner agree on what is applied.
+ * Each migration runs in one transaction: a failed migration leaves nothing half-applied.
+ */
+import { createHash, randomUUID } from 'node:crypto';
+import { readdirSync, readFileSync, existsSync } from 'node:fs';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import type { PrismaClient } from '../generated/prisma/client.js';
+
+export const MIGRATIONS_DIR = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../prisma/migrations');
+
+export interface MigrationFile {
+  name: string;
+  sql: string;
+  checksum: string;
+}
+
+export function readMigrations(dir = MIGRATIONS_DIR): MigrationFile[] {
+  if (!existsSync(dir)) throw new Error(`migrations folder not found: ${dir}`);
+  return readdirSync(dir, { withFileTypes: true })
+    .filter((entry) => entry.isDirectory() && existsSync(path.join(dir, entry.name, 'migration.sql')))
+    .map((entry) => entry.name)
+    .sort()
+    .map((name) => {
+      const sql = readFileSync(path.join(dir, name, 'migration.sql'), 'utf8');
+      return { name, sql, checksum: createHash('sha256').update(sql).digest('hex') };
+    });
+}
+
+const CREATE_MIGRATIONS_TABLE = `CREATE TABLE IF NOT EXISTS "_prisma_migrations" (
+    "id"                    TEXT PRIMARY KEY NOT NULL,
+    "checksum"              TEXT NOT NULL,
+    "finished_at"           DATETIME,
+    "migration_name"        TEXT NOT NULL,
+    "logs"                  TEXT,
+    "rolled_back_at"        DATETIME,
+    "started_at"            DATETIME NOT NULL DEFAULT current_timestamp,
+    "applied_steps_count"   INTEGER UNSIGNED NOT NULL DEFAULT 0
+)`;
+
+export class MigrationError extends Error {
+  override readonly name = 'MigrationError';
+}
+
+/** Returns the names of the migrations applied by this call. */
+export async function applyMigrations(prisma: PrismaClient, dir = MIGRATIONS_DIR): Promise<string[]> {
+  await prisma.$executeRawUnsafe(CREATE_MIGRATIONS_TABLE);
+  const applied = await prisma.$queryRawUnsafe<{ migration_name: string; checksum: string }[]>(
+    `SELECT migration_name, checksum FROM "_prisma_migrations" WHERE finished_at IS NOT NULL AND rolled_back_at IS NULL`,
+  );
+  const appliedByName = new Map(applied.map((row) => [row.migration_name, row.checksum]));
+  const newlyApplied: string[] = [];
+  for (const migration of readMigrations(dir)) {
+    const previous = appliedByName.get(migration.name);
+    if (previous !== undefined) {
+      if (previous !== migration.checksum) {
+        throw new MigrationError(`migration ${migration.name} was edited after it was applied (checksum differs)`);
+      }
+      continue;
+    }
+    const statements = splitStatements(migration.sql);
+    await prisma.$transaction(async (tx) => {
+      for (const statement of statements) await tx.$executeRawUnsafe(statement);
+      await tx.$executeRawUnsafe(
+        `INSERT INTO "_prisma_migrations" (id, checksum, finished_at, migration_name, started_at, applied_steps_count)
+         VALUES (?, ?, current_timestamp, ?, current_timestamp, 1)`,
+        randomUUID(),
+        migration.checksum,
+        migration.name,
+      );
+    });
+    newlyApplied.push(migration.name);
+  }
+  return newlyApplied;
+}
+
+/** Splits a migration into statements; our migrations hold no semicolons inside literals. */
+export function splitStatements(sql: string): string[] {
+  return sql
+    .split('\n')
+    .filter((line) => !line.trim().startsWith('--'))
+    .join('\n')
+    .split(';')
+    .map((s) => s.trim())
+    .filter((s) => s.length > 0);
+}
