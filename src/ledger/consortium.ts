@@ -172,7 +172,16 @@ export class ConsortiumState {
   static fromGenesis(block: Block): ConsortiumState {
     assertHeaderShape(block.header);
     const header = block.header;
-    if (header.height !== 0) throw new LedgerError('WRONG_HEIGHT', `genesis block must have height 0, has ${header.height}`, { expected: 0, computed: header.height });
+    if (header.height !== 0) {
+      const isGenesisKind = Array.isArray(block.records) && block.records.some((r) => (r as { kind?: unknown } | null)?.kind === RecordKind.GENESIS);
+      if (isGenesisKind) {
+        throw new LedgerError('DUPLICATE_GENESIS', `a ${RecordKind.GENESIS} record may only be the record of block 0, found at height ${header.height}`, {
+          expected: 0,
+          computed: header.height,
+        });
+      }
+      throw new LedgerError('WRONG_HEIGHT', `genesis block must have height 0, has ${header.height}`, { expected: 0, computed: header.height });
+    }
     if (header.previousHash !== GENESIS_PREVIOUS_HASH) {
       throw new LedgerError('BROKEN_HASH_LINK', 'genesis block previousHash must be 64 zeros', { expected: GENESIS_PREVIOUS_HASH, computed: header.previousHash });
     }

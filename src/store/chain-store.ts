@@ -263,6 +263,21 @@ export class ChainStore {
     return rows.map((r) => ({ record: JSON.parse(r.body) as SignedRecord, storedHash: r.hash, logIndex: r.logIndex }));
   }
 
+  /** Which of these record hashes are already stored (for idempotent, duplicate-reporting capture). */
+  async existingRecordHashes(hashes: string[]): Promise<Set<string>> {
+    const found = new Set<string>();
+    for (let i = 0; i < hashes.length; i += 500) {
+      const chunk = hashes.slice(i, i + 500);
+      if (chunk.length === 0) continue;
+      const rows = await this.db.$queryRawUnsafe<{ hash: string }[]>(
+        `SELECT "hash" FROM "LedgerRecord" WHERE "hash" IN (${chunk.map(() => '?').join(',')})`,
+        ...chunk,
+      );
+      for (const row of rows) found.add(row.hash);
+    }
+    return found;
+  }
+
   async blockCount(consortiumId: string): Promise<number> {
     return this.db.block.count({ where: { consortiumId } });
   }
@@ -322,6 +337,75 @@ export class ChainStore {
       }
       nextHeight = last + 1;
     }
+  }
+
+  /** Record rows whose indexed columns disagree with their signed body (an edit of a column alone). */
+  async indexColumnMismatches(consortiumId: string): Promise<
+    { hash: string; logIndex: number; blockHeight: number | null; indexInBlock: number | null; column: string; stored: string; signed: string }[]
+  > {
+    const out: { hash: string; logIndex: number; blockHeight: number | null; indexInBlock: number | null; column: string; stored: string; signed: string }[] = [];
+    let after = -1;
+    for (;;) {
+      const rows = await this.db.ledgerRecord.findMany({
+        where: { consortiumId, logIndex: { gt: after } },
+        orderBy: { logIndex: 'asc' },
+        take: 5000,
+        select: { hash: true, logIndex: true, blockHeight: true, indexInBlock: true, kind: true, signer: true, signedAt: true, body: true },
+      });
+      if (rows.length === 0) return out;
+      for (const row of rows) {
+        let body: Record<string, unknown> = {};
+        try {
+          body = JSON.parse(row.body) as Record<string, unknown>;
+        } catch {
+          continue; // the chain verifier reports an unparseable body
+        }
+        for (const column of ['kind', 'signer', 'signedAt'] as const) {
+          if (body[column] !== row[column]) {
+            out.push({ hash: row.hash, logIndex: row.logIndex, blockHeight: row.blockHeight, indexInBlock: row.indexInBlock, column, stored: String(row[column]), signed: String(body[column]) });
+          }
+        }
+      }
+      after = rows[rows.length - 1]!.logIndex;
+    }
+  }
+
+  async readProjection(consortiumId: string): Promise<MembershipProjection> {
+    const [orgs, keys, devices] = await Promise.all([
+      this.db.organisation.findMany({ where: { consortiumId } }),
+      this.db.orgKey.findMany({ where: { consortiumId } }),
+      this.db.device.findMany({ where: { consortiumId } }),
+    ]);
+    return {
+      orgs: orgs.map((o) => ({
+        id: o.id,
+        name: o.name,
+        roles: JSON.parse(o.roles) as string[],
+        identifiers: JSON.parse(o.identifiers) as Record<string, string[]>,
+        status: o.status,
+        isAuthority: o.isAuthority,
+      })),
+      keys: keys.map((k) => ({
+        keyId: k.keyId,
+        orgId: k.orgId,
+        alg: k.alg,
+        publicKey: k.publicKey,
+        status: k.status,
+        addedAtLogIndex: k.addedAtLogIndex,
+        endedAtLogIndex: k.endedAtLogIndex,
+      })),
+      devices: devices.map((d) => ({
+        deviceId: d.deviceId,
+        orgId: d.orgId,
+        keyId: d.keyId,
+        alg: d.alg,
+        publicKey: d.publicKey,
+        status: d.status,
+        registeredAtLogIndex: d.registeredAtLogIndex,
+        revokedAtLogIndex: d.revokedAtLogIndex,
+        attributes: JSON.parse(d.attributes) as Record<string, unknown>,
+      })),
+    };
   }
 
   async orphanRecordCount(consortiumId: string, headHeight: number): Promise<number> {

@@ -1,8 +1,10 @@
-import { ed25519 } from '@noble/curves/ed25519.js';
+import { ED25519_TORSION_SUBGROUP, ed25519 } from '@noble/curves/ed25519.js';
+import { sha512 } from '@noble/hashes/sha2.js';
 import { p256 } from '@noble/curves/nist.js';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import {
+  concatBytes,
   CryptoError,
   derivePublicKey,
   encodePrivateKey,
@@ -30,6 +32,8 @@ import {
 } from '../../../src/crypto/index.js';
 
 const P256_N = 0xffffffff00000000ffffffffffffffffbce6faada7179e84f3b9cac2fc632551n;
+const P256_P = 0xffffffff00000001000000000000000000000000ffffffffffffffffffffffffn;
+const P256_B = 0x5ac635d8aa3a93e7b3ebbd55769886bc651d06b0cc53b0f63bce3c3e27d2604bn;
 const ED25519_L = (1n << 252n) + 27742317777372353535851937790883648493n;
 const ED25519_P = (1n << 255n) - 19n;
 
@@ -49,6 +53,12 @@ const bigEndian = (bytes: Uint8Array): bigint => BigInt(`0x${toHex(bytes) || '0'
 const littleEndian = (bytes: Uint8Array): bigint => bigEndian(Uint8Array.from(bytes).reverse());
 const toBigEndian32 = (n: bigint): Uint8Array => fromHex(n.toString(16).padStart(64, '0'));
 const toLittleEndian32 = (n: bigint): Uint8Array => toBigEndian32(n).reverse();
+const mod = (a: bigint, m: bigint): bigint => ((a % m) + m) % m;
+function modPow(base: bigint, exponent: bigint, m: bigint): bigint {
+  let [result, b, e] = [1n, mod(base, m), exponent];
+  for (; e > 0n; e >>= 1n, b = (b * b) % m) if (e & 1n) result = (result * b) % m;
+  return result;
+}
 
 describe.each(KEY_ALGORITHMS)('%s keys', (alg) => {
   it('generates a key pair whose key id and public key derive from the private key', () => {
@@ -132,9 +142,10 @@ describe('parsePublicKey rejects malformed keys', () => {
   });
 
   it('rejects a compressed P-256 x with no point on the curve', () => {
-    // x = 0: 0^3 - 3*0 + b = b, a quadratic non-residue mod p for P-256.
-    const noPoint = new Uint8Array(33);
-    noPoint[0] = 0x02;
+    // The smallest x for which x^3 - 3x + b is a quadratic non-residue mod p (Euler's criterion).
+    let x = 0n;
+    while (modPow(mod(x ** 3n - 3n * x + P256_B, P256_P), (P256_P - 1n) / 2n, P256_P) !== P256_P - 1n) x++;
+    const noPoint = new Uint8Array([0x02, ...toBigEndian32(x)]);
     expectCryptoError(() => parsePublicKey(`p256:${toBase64Url(noPoint)}`), 'MALFORMED_KEY');
   });
 
@@ -187,20 +198,6 @@ describe('verification rules', () => {
       expect(verifyRaw('p256', pair.publicKey.bytes, message, form.bytes)).toBe(true);
       expect(verifyFast('p256', pair.publicKey.bytes, message, form.bytes)).toBe(true);
     }
-  });
-
-  it('P-256 rejects s + n (not reduced) even though it is congruent', () => {
-    const pair = generateKeyPair('p256');
-    const signature = sign(pair.privateKey, message);
-    const s = bigEndian(signature.bytes.subarray(32));
-    // s + n < 2^256 only when s is small enough; pick r || (s+n) only if it fits in 32 bytes, else r+n.
-    const r = bigEndian(signature.bytes.subarray(0, 32));
-    const bytes = s + P256_N < 1n << 256n
-      ? new Uint8Array([...signature.bytes.subarray(0, 32), ...toBigEndian32(s + P256_N)])
-      : new Uint8Array([...toBigEndian32(r + P256_N < 1n << 256n ? r + P256_N : r), ...toBigEndian32(s)]);
-    if (r + P256_N >= 1n << 256n && s + P256_N >= 1n << 256n) return; // probability ~2^-64
-    expect(verifyRaw('p256', pair.publicKey.bytes, message, bytes)).toBe(false);
-    expect(verifyFast('p256', pair.publicKey.bytes, message, bytes)).toBe(false);
   });
 
   it('Ed25519 rejects S + L (strict RFC 8032 §5.1.7: S must be below L)', () => {
@@ -282,5 +279,63 @@ describe('sign/verify properties', () => {
       }),
       { numRuns: 100 },
     );
+  });
+});
+
+/**
+ * Ed25519 cases Wycheproof lacks, where OpenSSL (cofactorless) and noble (cofactored, rejects
+ * small-order keys) used to disagree. verifyRaw is the rule; verifyFast must give the same verdict.
+ */
+describe('verifyFast agrees with verifyRaw on crafted Ed25519 torsion cases', () => {
+  const B = ed25519.Point.BASE;
+  const torsion = ED25519_TORSION_SUBGROUP.map((hex) => ed25519.Point.fromHex(hex));
+  const order8 = torsion.filter((t) => !t.multiply(4n).is0()); // the four points of order exactly 8
+  const message = new TextEncoder().encode('torsion');
+  const challenge = (R: Uint8Array, A: Uint8Array): bigint => littleEndian(sha512(concatBytes(R, A, message))) % ED25519_L;
+  const bothVerdicts = (A: Uint8Array, sig: Uint8Array): [boolean, boolean] => [
+    verifyRaw('ed25519', A, message, sig),
+    verifyFast('ed25519', A, message, sig),
+  ];
+
+  it('small-order key with identity R and S = 0: rejected by both (it "verifies" any message cofactorlessly)', () => {
+    for (const T of torsion) {
+      const A = T.toBytes();
+      expect(bothVerdicts(A, concatBytes(ed25519.Point.ZERO.toBytes(), new Uint8Array(32)))).toEqual([false, false]);
+      expect(bothVerdicts(A, concatBytes(A, new Uint8Array(32)))).toEqual([false, false]);
+    }
+  });
+
+  it('honest key, R with a small-order component: accepted by both (cofactored equation holds)', () => {
+    fc.assert(
+      fc.property(fc.bigInt({ min: 1n, max: ED25519_L - 1n }), fc.bigInt({ min: 1n, max: ED25519_L - 1n }), fc.constantFrom(...order8), (a, r, T) => {
+        const A = B.multiply(a).toBytes();
+        const R = B.multiply(r).add(T).toBytes();
+        const S = (r + challenge(R, A) * a) % ED25519_L;
+        expect(bothVerdicts(A, concatBytes(R, toLittleEndian32(S)))).toEqual([true, true]);
+      }),
+      { numRuns: 30 },
+    );
+  });
+
+  it('mixed-order key (aB + T): both give the same verdict for every challenge residue', () => {
+    fc.assert(
+      fc.property(fc.bigInt({ min: 1n, max: ED25519_L - 1n }), fc.bigInt({ min: 1n, max: ED25519_L - 1n }), fc.constantFrom(...order8), (a, r, T) => {
+        const A = B.multiply(a).add(T).toBytes();
+        const R = B.multiply(r).toBytes();
+        const S = (r + challenge(R, A) * a) % ED25519_L;
+        const [reference, fast] = bothVerdicts(A, concatBytes(R, toLittleEndian32(S)));
+        expect(reference).toBe(true);
+        expect(fast).toBe(reference);
+      }),
+      { numRuns: 30 },
+    );
+  });
+
+  it('a wrong S is still rejected by both on torsion inputs', () => {
+    const a = 0x1234n;
+    const A = B.multiply(a).add(order8[0]!).toBytes();
+    const R = B.multiply(0x5678n).add(order8[1]!).toBytes();
+    const S = (0x5678n + challenge(R, A) * a + 1n) % ED25519_L;
+    expect(bothVerdicts(A, concatBytes(R, toLittleEndian32(S)))).toEqual([false, false]);
   });
 });

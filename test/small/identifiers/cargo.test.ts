@@ -131,7 +131,7 @@ describe('IATA air waybills', () => {
 describe('UN/LOCODE', () => {
   it('has the 249 current ISO 3166-1 alpha-2 codes', () => {
     expect(ISO_3166_ALPHA2.size).toBe(249);
-    for (const code of ['GB', 'NL', 'IE', 'SS', 'XK'.slice(0, 0) || 'CW']) expect(ISO_3166_ALPHA2.has(code)).toBe(true);
+    for (const code of ['GB', 'NL', 'IE', 'SS', 'CW']) expect(ISO_3166_ALPHA2.has(code)).toBe(true);
     for (const code of ['UK', 'EL', 'XK', 'AN', 'YU']) expect(ISO_3166_ALPHA2.has(code)).toBe(false);
   });
 

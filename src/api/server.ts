@@ -1,0 +1,21 @@
+/** The HTTP front door: health now; capture and GraphQL mount here. */
+import express, { type Express } from 'express';
+import type { LedgerNode } from '../node/ledger-node.js';
+
+export interface AppContext {
+  node: LedgerNode;
+}
+
+export function createApp(ctx: AppContext): Express {
+  const app = express();
+  app.disable('x-powered-by');
+  app.get('/health', (_req, res) => {
+    const consortia = ctx.node.consortia().map((id) => {
+      const state = ctx.node.state(id);
+      const seal = ctx.node.sealStatus(id);
+      return { id, height: state.height, head: state.headHash, logSize: state.logSize, pending: seal.pending, sealBlocked: seal.blockedReason ?? null };
+    });
+    res.json({ status: 'ok', consortia });
+  });
+  return app;
+}

@@ -1,0 +1,117 @@
+/**
+ * `provenant`: the operator and member CLI. Errors print one clear line and exit non-zero;
+ * stack traces only with PROVENANT_DEBUG=1.
+ */
+import { readFileSync, writeFileSync } from 'node:fs';
+import { Command, Option } from 'commander';
+import { encodePrivateKey, encodePublicKey, generateKeyPair, type KeyAlgorithm } from '../crypto/index.js';
+import { loadConfig } from '../config.js';
+import { openNode } from '../node/bootstrap.js';
+import { verifyStoredChain } from '../node/verify-stored-chain.js';
+import { describeError } from './errors.js';
+import { runStart } from './start.js';
+import { readKeyFile } from '../node/keystore.js';
+import type { GenesisSpec } from '../ledger/consortium.js';
+
+const program = new Command();
+program.name('provenant').description('Provenant: signed, verifiable farm-to-fork and cargo provenance').showHelpAfterError();
+
+program
+  .command('start')
+  .description('run a node: HTTP API, capture, sealing (embedded SQLite by default)')
+  .option('--data <dir>', 'data directory (database, keys)')
+  .option('--port <port>', 'HTTP port', (v) => Number(v))
+  .option('--demo', 'create the demo consortium if none exists, and run the simulators')
+  .action(async (opts: { data?: string; port?: number; demo?: boolean }) => {
+    await runStart({ dataDir: opts.data, httpPort: opts.port, demo: !!opts.demo });
+  });
+
+program
+  .command('keygen')
+  .description('generate a key pair; prints the public key and key id, writes the private key file')
+  .addOption(new Option('--alg <alg>', 'algorithm').choices(['ed25519', 'p256']).default('ed25519'))
+  .option('--out <file>', 'where to write the private key (JSON, mode 0600)')
+  .option('--label <label>', 'a label stored with the key', 'key')
+  .action((opts: { alg: KeyAlgorithm; out?: string; label: string }) => {
+    const pair = generateKeyPair(opts.alg);
+    const body = { label: opts.label, keyId: pair.keyId, publicKey: encodePublicKey(pair.publicKey), privateKey: encodePrivateKey(pair.privateKey) };
+    if (opts.out) {
+      writeFileSync(opts.out, JSON.stringify(body, null, 2), { mode: 0o600, flag: 'wx' });
+      console.log(JSON.stringify({ keyId: pair.keyId, publicKey: body.publicKey, file: opts.out }, null, 2));
+    } else {
+      console.log(JSON.stringify(body, null, 2));
+    }
+  });
+
+program
+  .command('create-consortium')
+  .description('create a consortium from a genesis spec (JSON) and authority key files')
+  .requiredOption('--spec <file>', 'genesis spec: { consortiumId, name, members, authorities, quorum? }')
+  .requiredOption('--key <file...>', 'authority private key files (from keygen); the first signs genesis')
+  .option('--data <dir>', 'data directory')
+  .action(async (opts: { spec: string; key: string[]; data?: string }) => {
+    const spec = JSON.parse(readFileSync(opts.spec, 'utf8')) as GenesisSpec;
+    const keys = opts.key.map((f) => readKeyFile(f));
+    const opened = await openNode(loadConfig({ dataDir: opts.data }), { autoSeal: false });
+    try {
+      const { blockHash } = await opened.node.createConsortium(spec, keys.map((k) => k.keyPair));
+      for (const k of keys) opened.keystore.save(k.label, k.keyPair);
+      console.log(`created consortium ${spec.consortiumId}; genesis block ${blockHash}`);
+    } finally {
+      await opened.close();
+    }
+  });
+
+program
+  .command('verify')
+  .description('re-verify a consortium chain from genesis; exits 0 only when everything holds')
+  .requiredOption('--consortium <id>', 'consortium id')
+  .option('--data <dir>', 'data directory')
+  .option('--json', 'print the report as JSON')
+  .action(async (opts: { consortium: string; data?: string; json?: boolean }) => {
+    const config = loadConfig({ dataDir: opts.data });
+    const { openDatabase } = await import('../store/database.js');
+    const { ChainStore } = await import('../store/chain-store.js');
+    const db = await openDatabase({ url: config.databaseUrl });
+    try {
+      const store = new ChainStore(db);
+      if (!(await store.consortiumExists(opts.consortium))) {
+        throw new Error(`unknown consortium "${opts.consortium}" in ${config.databaseUrl}`);
+      }
+      const started = Date.now();
+      let lastPrint = 0;
+      const report = await verifyStoredChain(store, opts.consortium, (p) => {
+        if (Date.now() - lastPrint > 500 && process.stderr.isTTY !== undefined) {
+          lastPrint = Date.now();
+          process.stderr.write(`verifying: block ${p.height + 1}/${p.totalBlocks}, ${p.records} records\n`);
+        }
+      });
+      const seconds = (Date.now() - started) / 1000;
+      const failures = [...report.failures, ...report.storeFailures];
+      if (opts.json) {
+        const { finalState: _omit, ...printable } = report;
+        console.log(JSON.stringify(printable, null, 2));
+      } else {
+        console.log(`consortium ${opts.consortium}: ${report.blocks} blocks, ${report.records} records, head ${report.headHash || '(none)'}`);
+        console.log(`log root ${report.logRoot}; checked in ${seconds.toFixed(2)} s`);
+        for (const f of failures.slice(0, 50)) {
+          const where = [`block ${f.height}`, f.recordIndex !== undefined ? `record ${f.recordIndex}` : '', f.recordHash ? `(${f.recordHash.slice(0, 16)}…)` : '']
+            .filter(Boolean)
+            .join(' ');
+          const values = f.expected !== undefined || f.computed !== undefined ? ` [expected ${String(f.expected)}, computed ${String(f.computed)}]` : '';
+          console.log(`FAIL ${where}: ${f.code}: ${f.message}${values}`);
+        }
+        if (failures.length > 50) console.log(`… and ${failures.length - 50} more failures`);
+        console.log(report.ok ? 'OK: every signature, Merkle root, hash link, seal and quorum holds' : `FAILED: ${failures.length} problem(s)`);
+      }
+      process.exitCode = report.ok ? 0 : 1;
+    } finally {
+      await db.$disconnect();
+    }
+  });
+
+program.parseAsync(process.argv).catch((err: unknown) => {
+  console.error(`error: ${describeError(err)}`);
+  if (process.env.PROVENANT_DEBUG === '1') console.error(err);
+  process.exit(2);
+});

@@ -1,0 +1,365 @@
+/**
+ * The node: holds each consortium's state in memory, admits signed records, persists them
+ * durably before acknowledging, and seals pending records into blocks with its authority keys
+ * every N ms or every M records. One node hosts many consortia, each on its own chain.
+ */
+import { EventEmitter } from 'node:events';
+import { fromHex, type KeyPair } from '../crypto/index.js';
+import { blockHash, sealBlock, type Block, type BlockHeader, type Seal } from '../ledger/block.js';
+import {
+  ConsortiumState,
+  admitRecord,
+  buildBlockHeader,
+  checkSeals,
+  closeBlock,
+  createGenesisBlock,
+  type AdmissionResult,
+  type GenesisSpec,
+} from '../ledger/consortium.js';
+import { LedgerError } from '../ledger/errors.js';
+import { leafHash } from '../ledger/merkle-hash.js';
+import { MerkleAccumulator } from '../ledger/merkle-tree.js';
+import { checkpointOfBlock, signCheckpoint } from '../ledger/checkpoint.js';
+import { RecordKind, assertRecordShape, formatTimestamp, recordHash, type SignedRecord } from '../ledger/record.js';
+import { toHex } from '../crypto/index.js';
+import type { ChainStore } from '../store/chain-store.js';
+import { Mutex } from './mutex.js';
+import { projectionOf } from './projection.js';
+
+/** Kinds whose admission changes membership, so projections are rewritten with their block. */
+const MEMBERSHIP_KINDS = new Set<string>([RecordKind.PROPOSAL, RecordKind.APPROVAL, RecordKind.DEVICE_REGISTER, RecordKind.DEVICE_REVOKE]);
+
+export interface LedgerNodeOptions {
+  store: ChainStore;
+  /** Authority keys this node may seal with. */
+  authorityKeys?: KeyPair[];
+  sealIntervalMs?: number;
+  sealMaxRecords?: number;
+  autoSeal?: boolean;
+  now?: () => Date;
+}
+
+export interface SubmitOptions {
+  /** All records are stored, or none (default). With false, each record stands alone. */
+  atomic?: boolean;
+  /** Resolve only once the records are sealed into a block. */
+  waitForSeal?: boolean;
+  /** Extra writes in the same transaction as the records (e.g. lineage indexes). */
+  persist?: (tx: unknown, accepted: AcceptedRecord[]) => Promise<void>;
+}
+
+export interface AcceptedRecord {
+  index: number;
+  record: SignedRecord;
+  admission: AdmissionResult;
+}
+
+export type SubmitOutcome =
+  | { status: 'accepted'; recordHash: string; logIndex: number; block?: { height: number; hash: string } }
+  | { status: 'duplicate'; recordHash: string }
+  | { status: 'rejected'; recordHash?: string; error: { code: string; message: string; details?: Record<string, unknown> } }
+  | { status: 'not_stored'; recordHash?: string; reason: string };
+
+interface SealWaiter {
+  logIndex: number;
+  resolve: (block: { height: number; hash: string }) => void;
+  reject: (err: Error) => void;
+}
+
+interface Runtime {
+  state: ConsortiumState;
+  /** Hashes of admitted records not yet in a block, in log order. */
+  pending: { hash: string; kind: string }[];
+  log: MerkleAccumulator;
+  waiters: SealWaiter[];
+  sealBlockedReason?: string;
+}
+
+export interface SealedBlockEvent {
+  consortium: string;
+  header: BlockHeader;
+  hash: string;
+  recordHashes: string[];
+}
+
+export class LedgerNode extends EventEmitter {
+  readonly store: ChainStore;
+  readonly #runtimes = new Map<string, Runtime>();
+  readonly #authorityKeys: Map<string, KeyPair>;
+  readonly #mutex = new Mutex();
+  readonly #sealIntervalMs: number;
+  readonly #sealMaxRecords: number;
+  readonly #now: () => Date;
+  #timer?: NodeJS.Timeout;
+  #closed = false;
+
+  private constructor(options: LedgerNodeOptions) {
+    super();
+    this.store = options.store;
+    this.#authorityKeys = new Map((options.authorityKeys ?? []).map((k) => [k.keyId, k]));
+    this.#sealIntervalMs = options.sealIntervalMs ?? 250;
+    this.#sealMaxRecords = options.sealMaxRecords ?? 2000;
+    this.#now = options.now ?? (() => new Date());
+  }
+
+  static async open(options: LedgerNodeOptions): Promise<LedgerNode> {
+    const node = new LedgerNode(options);
+    for (const { id } of await node.store.listConsortia()) await node.#load(id);
+    if (options.autoSeal !== false) node.#startSealer();
+    return node;
+  }
+
+  addAuthorityKey(key: KeyPair): void {
+    this.#authorityKeys.set(key.keyId, key);
+  }
+
+  consortia(): string[] {
+    return [...this.#runtimes.keys()].sort();
+  }
+
+  /** The live state of a consortium. Callers must treat it as read-only. */
+  state(consortiumId: string): ConsortiumState {
+    return this.#runtime(consortiumId).state;
+  }
+
+  pendingCount(consortiumId: string): number {
+    return this.#runtime(consortiumId).pending.length;
+  }
+
+  #runtime(consortiumId: string): Runtime {
+    const rt = this.#runtimes.get(consortiumId);
+    if (!rt) throw new LedgerError('UNKNOWN_CONSORTIUM', `unknown consortium "${consortiumId}"`, { consortium: consortiumId });
+    return rt;
+  }
+
+  /** Rebuilds the in-memory state from the stored chain (the store verified each record on write). */
+  async #load(consortiumId: string): Promise<void> {
+    let state: ConsortiumState | undefined;
+    const log = new MerkleAccumulator();
+    for await (const block of this.store.streamBlocks(consortiumId)) {
+      const records = block.records.map((r) => r.record);
+      if (!state) {
+        state = ConsortiumState.fromGenesis({ header: block.header, records, seals: block.seals } as Block);
+      } else {
+        for (const row of block.records) admitRecord(state, row.record, { recordHash: row.storedHash, verifySignature: false });
+        closeBlock(state, block.header, block.storedHash);
+      }
+      for (const row of block.records) log.append(leafHash(fromHex(row.storedHash, 32)));
+    }
+    if (!state) throw new LedgerError('UNKNOWN_CONSORTIUM', `consortium "${consortiumId}" has no genesis block`);
+    const pending: Runtime['pending'] = [];
+    for (const row of await this.store.pendingRecords(consortiumId)) {
+      admitRecord(state, row.record, { recordHash: row.storedHash, verifySignature: false });
+      pending.push({ hash: row.storedHash, kind: row.record.kind });
+    }
+    const previous = this.#runtimes.get(consortiumId);
+    this.#runtimes.set(consortiumId, { state, pending, log, waiters: previous?.waiters ?? [] });
+  }
+
+  /** Creates a consortium from its genesis. Refuses a second genesis for the same id. */
+  async createConsortium(spec: GenesisSpec, authorityKeys: KeyPair[]): Promise<{ blockHash: string }> {
+    return this.#mutex.run(async () => {
+      if (this.#runtimes.has(spec.consortiumId) || (await this.store.consortiumExists(spec.consortiumId))) {
+        throw new LedgerError('DUPLICATE_GENESIS', `consortium "${spec.consortiumId}" already exists`, { consortium: spec.consortiumId });
+      }
+      const block = createGenesisBlock(spec, authorityKeys, formatTimestamp(this.#now()));
+      const state = ConsortiumState.fromGenesis(block);
+      const hash = blockHash(block.header);
+      const recordHashes = block.records.map((r) => recordHash(r));
+      await this.store.createConsortium({
+        block,
+        blockHash: hash,
+        recordHashes,
+        name: spec.name,
+        quorum: state.quorum,
+        projection: projectionOf(state),
+      });
+      const log = new MerkleAccumulator();
+      for (const h of recordHashes) log.append(leafHash(fromHex(h, 32)));
+      this.#runtimes.set(spec.consortiumId, { state, pending: [], log, waiters: [] });
+      for (const key of authorityKeys) this.#authorityKeys.set(key.keyId, key);
+      await this.#saveCheckpoint(spec.consortiumId, block.header, hash);
+      return { blockHash: hash };
+    });
+  }
+
+  /**
+   * Admits and durably stores records. Validation failures are outcomes, not exceptions; an
+   * unknown consortium throws. Acknowledged (accepted) records are on disk when this resolves.
+   */
+  async submit(consortiumId: string, records: unknown[], options: SubmitOptions = {}): Promise<SubmitOutcome[]> {
+    const atomic = options.atomic ?? true;
+    const outcomes = await this.#mutex.run(() => this.#admitAndStore(consortiumId, records, atomic, options));
+    const rt = this.#runtime(consortiumId);
+    if (rt.pending.length >= this.#sealMaxRecords) void this.sealNow(consortiumId).catch(() => undefined);
+    if (!options.waitForSeal) return outcomes;
+    return Promise.all(
+      outcomes.map(async (o) => (o.status === 'accepted' ? { ...o, block: await this.#waitForSeal(consortiumId, o.logIndex) } : o)),
+    );
+  }
+
+  async #admitAndStore(consortiumId: string, records: unknown[], atomic: boolean, options: SubmitOptions): Promise<SubmitOutcome[]> {
+    const rt = this.#runtime(consortiumId);
+    const outcomes: SubmitOutcome[] = new Array(records.length);
+    const hashes: (string | undefined)[] = records.map((r, i) => {
+      try {
+        assertRecordShape(r);
+        return recordHash(r);
+      } catch (err) {
+        outcomes[i] = rejection(err);
+        return undefined;
+      }
+    });
+    const known = await this.store.existingRecordHashes(hashes.filter((h): h is string => h !== undefined));
+    const seen = new Set<string>();
+    const snapshot = atomic ? rt.state.clone() : undefined;
+    const accepted: AcceptedRecord[] = [];
+    records.forEach((record, i) => {
+      const hash = hashes[i];
+      if (hash === undefined) return;
+      if (known.has(hash) || seen.has(hash)) {
+        outcomes[i] = { status: 'duplicate', recordHash: hash };
+        return;
+      }
+      seen.add(hash);
+      try {
+        const admission = admitRecord(rt.state, record as SignedRecord, { recordHash: hash });
+        accepted.push({ index: i, record: record as SignedRecord, admission });
+        outcomes[i] = { status: 'accepted', recordHash: hash, logIndex: admission.logIndex };
+      } catch (err) {
+        outcomes[i] = { ...rejection(err), recordHash: hash };
+      }
+    });
+    const anyRejected = outcomes.some((o) => o.status === 'rejected');
+    if (atomic && anyRejected) {
+      rt.state = snapshot!;
+      return outcomes.map((o) =>
+        o.status === 'accepted' ? { status: 'not_stored', recordHash: o.recordHash, reason: 'another record in the atomic batch was rejected' } : o,
+      );
+    }
+    if (accepted.length === 0) return outcomes;
+    const receivedAt = formatTimestamp(this.#now());
+    try {
+      await this.store.appendPending(
+        consortiumId,
+        accepted.map((a) => ({ record: a.record, hash: a.admission.recordHash, logIndex: a.admission.logIndex, receivedAt })),
+        options.persist ? (tx) => options.persist!(tx, accepted) : undefined,
+      );
+    } catch (err) {
+      // The state already moved on; rebuild it from what is durably stored.
+      await this.#load(consortiumId);
+      throw err;
+    }
+    for (const a of accepted) rt.pending.push({ hash: a.admission.recordHash, kind: a.record.kind });
+    return outcomes;
+  }
+
+  #waitForSeal(consortiumId: string, logIndex: number): Promise<{ height: number; hash: string }> {
+    const rt = this.#runtime(consortiumId);
+    return new Promise((resolve, reject) => rt.waiters.push({ logIndex, resolve, reject }));
+  }
+
+  /** Seals every pending record of the consortium into one block, if this node can reach quorum. */
+  async sealNow(consortiumId: string): Promise<{ height: number; hash: string } | null> {
+    return this.#mutex.run(() => this.#seal(consortiumId));
+  }
+
+  async #seal(consortiumId: string): Promise<{ height: number; hash: string } | null> {
+    const rt = this.#runtime(consortiumId);
+    if (rt.pending.length === 0) return null;
+    const { state } = rt;
+    const localAuthorities = state.authoritiesInForce.map((a) => this.#authorityKeys.get(a.keyId)).filter((k): k is KeyPair => !!k);
+    const needed = state.requiredQuorum();
+    if (localAuthorities.length < needed) {
+      rt.sealBlockedReason = `this node holds ${localAuthorities.length} of the ${needed} authority keys a seal needs`;
+      return null;
+    }
+    rt.sealBlockedReason = undefined;
+    const recordHashes = rt.pending.map((p) => p.hash);
+    const header = buildBlockHeader(state, { height: state.height, hash: state.headHash }, recordHashes, this.#blockTimestamp(state));
+    const hash = blockHash(header);
+    const seals: Seal[] = localAuthorities.map((k) => sealBlock(hash, k));
+    const sealCheck = checkSeals(hash, seals, state.authoritiesInForce, state.quorum);
+    if (sealCheck.valid.length < sealCheck.required) {
+      throw new LedgerError('NO_QUORUM', `own seals do not reach quorum: ${sealCheck.problems.map((p) => p.message).join('; ')}`);
+    }
+    const membershipChanged = rt.pending.some((p) => MEMBERSHIP_KINDS.has(p.kind));
+    const nextState = state.clone();
+    closeBlock(nextState, header, hash);
+    await this.store.commitBlock({
+      header,
+      blockHash: hash,
+      seals,
+      recordHashes,
+      projection: membershipChanged ? projectionOf(nextState) : undefined,
+    });
+    closeBlock(state, header, hash);
+    for (const h of recordHashes) rt.log.append(leafHash(fromHex(h, 32)));
+    rt.pending = [];
+    await this.#saveCheckpoint(consortiumId, header, hash);
+    const block = { height: header.height, hash };
+    rt.waiters = rt.waiters.filter((w) => {
+      if (w.logIndex < header.logSize) {
+        w.resolve(block);
+        return false;
+      }
+      return true;
+    });
+    const event: SealedBlockEvent = { consortium: consortiumId, header, hash, recordHashes };
+    this.emit('sealed', event);
+    return block;
+  }
+
+  /** Block time never runs backwards, even if the wall clock does. */
+  #blockTimestamp(state: ConsortiumState): string {
+    const now = formatTimestamp(this.#now());
+    return state.headTimestamp && now < state.headTimestamp ? state.headTimestamp : now;
+  }
+
+  async #saveCheckpoint(consortiumId: string, header: BlockHeader, hash: string): Promise<void> {
+    const rt = this.#runtime(consortiumId);
+    const keys = rt.state.authoritiesInForce.map((a) => this.#authorityKeys.get(a.keyId)).filter((k): k is KeyPair => !!k);
+    if (keys.length === 0) return;
+    const checkpoint = checkpointOfBlock(header, hash, toHex(rt.log.root()));
+    await this.store.saveCheckpoint({ ...checkpoint, signatures: keys.map((k) => signCheckpoint(checkpoint, k)) });
+  }
+
+  sealStatus(consortiumId: string): { pending: number; blockedReason?: string } {
+    const rt = this.#runtime(consortiumId);
+    return { pending: rt.pending.length, blockedReason: rt.sealBlockedReason };
+  }
+
+  #startSealer(): void {
+    this.#timer = setInterval(() => {
+      for (const id of this.#runtimes.keys()) {
+        if (this.#runtime(id).pending.length > 0) void this.sealNow(id).catch((err) => this.emit('error', err));
+      }
+    }, this.#sealIntervalMs);
+    this.#timer.unref();
+  }
+
+  /** Seals what is pending, then stops. */
+  async close(): Promise<void> {
+    if (this.#closed) return;
+    this.#closed = true;
+    if (this.#timer) clearInterval(this.#timer);
+    for (const id of this.#runtimes.keys()) {
+      try {
+        await this.sealNow(id);
+      } catch {
+        // Pending records stay durable and are sealed at the next start.
+      }
+      const rt = this.#runtime(id);
+      for (const w of rt.waiters) w.reject(new Error('node closed before the record was sealed'));
+      rt.waiters = [];
+    }
+  }
+}
+
+function rejection(err: unknown): Extract<SubmitOutcome, { status: 'rejected' }> {
+  if (err instanceof LedgerError || (err instanceof Error && 'code' in err && typeof (err as { code: unknown }).code === 'string')) {
+    const e = err as LedgerError;
+    return { status: 'rejected', error: { code: e.code, message: e.message, details: e.details } };
+  }
+  throw err;
+}
