@@ -1,10 +1,6 @@
 /** The HTTP front door: health now; capture and GraphQL mount here. */
 import express, { type Express } from 'express';
-import type { LedgerNode } from '../node/ledger-node.js';
-
-export interface AppContext {
-  node: LedgerNode;
-}
+import type { AppContext } from './context.js';
 
 export function createApp(ctx: AppContext): Express {
   const app = express();

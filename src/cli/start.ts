@@ -13,7 +13,7 @@ export async function runStart(options: { dataDir?: string; httpPort?: number; d
     const { blockHash } = await opened.node.createConsortium(demo.spec, demo.authorityKeys);
     console.log(`created demo consortium ${demo.spec.consortiumId} (genesis ${blockHash.slice(0, 16)}…); keys in ${opened.keystore.dir}`);
   }
-  const app = createApp({ node: opened.node });
+  const app = createApp({ node: opened.node, store: opened.store, db: opened.db, config, keystore: opened.keystore });
   const server = app.listen(config.httpPort, config.httpHost, () => {
     console.log(`Provenant node on http://${config.httpHost}:${config.httpPort}  (health: /health)`);
     console.log(`database ${config.databaseUrl}; consortia: ${opened.node.consortia().join(', ') || '(none)'}`);

@@ -2,7 +2,6 @@ import { describe, expect, it } from 'vitest';
 import { encodePublicKey, generateKeyPair, type KeyPair } from '../../../src/crypto/index.js';
 import {
   ConsortiumState,
-  LedgerError,
   RecordKind,
   admitRecord,
   createGenesisBlock,

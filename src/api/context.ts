@@ -1,0 +1,14 @@
+import type { NodeConfig } from '../config.js';
+import type { LedgerNode } from '../node/ledger-node.js';
+import type { Keystore } from '../node/keystore.js';
+import type { ChainStore } from '../store/chain-store.js';
+import type { Database } from '../store/database.js';
+
+/** What every API module receives: one node, its store and configuration. */
+export interface AppContext {
+  node: LedgerNode;
+  store: ChainStore;
+  db: Database;
+  config: NodeConfig;
+  keystore: Keystore;
+}
