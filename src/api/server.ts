@@ -1,6 +1,7 @@
 /** The HTTP front door: health now; capture and GraphQL mount here. */
 import express, { type Express } from 'express';
 import type { AppContext } from './context.js';
+import { ApiError, errorHandler } from './errors.js';
 
 export function createApp(ctx: AppContext): Express {
   const app = express();
@@ -13,5 +14,8 @@ export function createApp(ctx: AppContext): Express {
     });
     res.json({ status: 'ok', consortia });
   });
+  // API modules mount here (capture, documents, GraphQL).
+  app.use((req, _res, next) => next(new ApiError(404, 'NOT_FOUND', `no route for ${req.method} ${req.path}`)));
+  app.use(errorHandler());
   return app;
 }

@@ -6,7 +6,4 @@ export * from './governance.js';
 export * from './consortium.js';
 export * from './chain-verifier.js';
 export * from './checkpoint.js';
-export * from './merkle-errors.js';
-export * from './merkle-hash.js';
-export * from './merkle-tree.js';
-export * from './merkle-verify.js';
+export * from './merkle.js';
