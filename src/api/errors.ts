@@ -52,8 +52,11 @@ export function statusForCode(code: string): number {
   return STATUS_BY_CODE[code] ?? 400;
 }
 
+/** Our typed errors use SCREAMING_SNAKE codes; Node's own (ERR_*, ENOENT...) are not for callers. */
 export function isTypedError(err: unknown): err is Error & { code: string; details?: Record<string, unknown> } {
-  return err instanceof Error && typeof (err as { code?: unknown }).code === 'string' && !(err as { code: string }).code.startsWith('ERR_') && !/^E[A-Z]+$/.test((err as { code: string }).code);
+  if (!(err instanceof Error)) return false;
+  const code: unknown = (err as unknown as { code?: unknown }).code;
+  return typeof code === 'string' && /^[A-Z][A-Z0-9_]+$/.test(code) && !code.startsWith('ERR_') && !/^E[A-Z]+$/.test(code);
 }
 
 export function errorBody(err: unknown): { status: number; body: ApiErrorBody } {
