@@ -13,7 +13,9 @@ import {
   checkSeals,
   closeBlock,
   createGenesisBlock,
+  requireActiveSigner,
   type AdmissionResult,
+  type ResolvedSigner,
   type GenesisSpec,
 } from '../ledger/consortium.js';
 import { LedgerError } from '../ledger/errors.js';
@@ -44,6 +46,13 @@ export interface SubmitOptions {
   atomic?: boolean;
   /** Resolve only once the records are sealed into a block. */
   waitForSeal?: boolean;
+  /** The caller already verified every record signature (e.g. in worker threads). */
+  signaturesVerified?: boolean;
+  /**
+   * Extra checks per record before ledger admission, against the state as it then is
+   * (e.g. the capture layer's role and custody rules). Throw a typed error to reject.
+   */
+  check?: (record: SignedRecord, signer: ResolvedSigner) => void;
   /** Extra writes in the same transaction as the records (e.g. lineage indexes). */
   persist?: (tx: unknown, accepted: AcceptedRecord[]) => Promise<void>;
 }
@@ -223,7 +232,11 @@ export class LedgerNode extends EventEmitter {
       }
       seen.add(hash);
       try {
-        const admission = admitRecord(rt.state, record as SignedRecord, { recordHash: hash });
+        if (options.check) {
+          assertRecordShape(record);
+          options.check(record, requireActiveSigner(rt.state, record.signer, record.kind));
+        }
+        const admission = admitRecord(rt.state, record as SignedRecord, { recordHash: hash, verifySignature: !options.signaturesVerified });
         accepted.push({ index: i, record: record as SignedRecord, admission });
         outcomes[i] = { status: 'accepted', recordHash: hash, logIndex: admission.logIndex };
       } catch (err) {
