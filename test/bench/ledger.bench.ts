@@ -1,0 +1,80 @@
+/** Issue 2 figures: records sealed per second through the ledger layer, and full-chain verification. */
+import { mkdtempSync, rmSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { verifyRaw, generateKeyPair } from '../../src/crypto/index.js';
+import { blockHash, sealBlock } from '../../src/ledger/block.js';
+import { ConsortiumState, admitRecord, buildBlockHeader, closeBlock, createGenesisBlock } from '../../src/ledger/consortium.js';
+import { RecordKind, signRecord, type SignedRecord } from '../../src/ledger/record.js';
+import { loadConfig } from '../../src/config.js';
+import { openNode } from '../../src/node/bootstrap.js';
+import { buildDemoConsortium, DEMO_CONSORTIUM_ID } from '../../src/node/demo-consortium.js';
+import { verifyStoredChain } from '../../src/node/verify-stored-chain.js';
+import { timed, type BenchContext } from './harness.js';
+
+function makeRecords(count: number, keys: ReturnType<typeof buildDemoConsortium>['orgKeys']): SignedRecord[] {
+  const signers = ['highfield-farm', 'meadow-farm', 'northern-abattoir', 'vale-processors'].map((o) => keys.get(o)!);
+  return Array.from({ length: count }, (_, i) =>
+    signRecord(
+      { consortium: DEMO_CONSORTIUM_ID, kind: RecordKind.EPCIS_EVENT, payload: { event: { type: 'ObjectEvent', n: i, epcList: [`urn:epc:id:sgtin:0614141.107346.${i}`] } } },
+      signers[i % signers.length]!,
+    ),
+  );
+}
+
+export async function ledgerBench(ctx: BenchContext): Promise<void> {
+  const count = ctx.quick ? 4_000 : 20_000;
+  const blockSize = 1_000;
+  const demo = buildDemoConsortium();
+  ctx.progress(`signing ${count} records`);
+  const records = makeRecords(count, demo.orgKeys);
+
+  // noble's reference verifier, for comparison with the OpenSSL fast path the ledger uses.
+  const kp = generateKeyPair();
+  const msg = new Uint8Array(64);
+  const sig = (await import('../../src/crypto/index.js')).sign(kp.privateKey, msg);
+  const nobleRuns = ctx.quick ? 300 : 1500;
+  const noble = await timed(() => {
+    for (let i = 0; i < nobleRuns; i++) verifyRaw('ed25519', kp.publicKey.bytes, msg, sig.bytes);
+  });
+  ctx.report({ section: 'crypto', name: 'Ed25519 verify, noble (reference rule set)', value: nobleRuns / noble.seconds, unit: 'verifies/s', compareToRaw: true });
+
+  // Pure ledger layer: admit (verify signature + signer standing), build, seal and close blocks.
+  const genesis = createGenesisBlock(demo.spec, demo.authorityKeys, new Date().toISOString());
+  const state = ConsortiumState.fromGenesis(genesis);
+  const sealed = await timed(() => {
+    for (let start = 0; start < records.length; start += blockSize) {
+      const batch = records.slice(start, start + blockSize);
+      const hashes = batch.map((r) => admitRecord(state, r).recordHash);
+      const header = buildBlockHeader(state, { height: state.height, hash: state.headHash }, hashes, new Date().toISOString());
+      const hash = blockHash(header);
+      demo.authorityKeys.slice(0, state.requiredQuorum()).map((k) => sealBlock(hash, k));
+      closeBlock(state, header, hash);
+    }
+  });
+  ctx.report({ section: 'ledger', name: `records sealed/s, ledger layer (blocks of ${blockSize})`, value: count / sealed.seconds, unit: 'records/s', compareToRaw: true });
+
+  // Through the node and the SQLite store, with durable commits.
+  const dataDir = mkdtempSync(path.join(os.tmpdir(), 'provenant-bench-'));
+  try {
+    const opened = await openNode(loadConfig({ dataDir }), { autoSeal: false });
+    await opened.node.createConsortium(demo.spec, demo.authorityKeys);
+    ctx.progress(`submitting ${count} records to a durable SQLite store`);
+    const stored = await timed(async () => {
+      for (let start = 0; start < records.length; start += blockSize) {
+        const outcomes = await opened.node.submit(DEMO_CONSORTIUM_ID, records.slice(start, start + blockSize));
+        if (outcomes.some((o) => o.status !== 'accepted')) throw new Error('bench record rejected');
+        await opened.node.sealNow(DEMO_CONSORTIUM_ID);
+      }
+    });
+    ctx.report({ section: 'ledger', name: `records sealed/s, node + SQLite (durable, blocks of ${blockSize})`, value: count / stored.seconds, unit: 'records/s', compareToRaw: true });
+
+    ctx.progress('re-verifying the whole chain from genesis');
+    const verified = await timed(() => verifyStoredChain(opened.store, DEMO_CONSORTIUM_ID));
+    if (!verified.result.ok) throw new Error('bench chain failed verification');
+    ctx.report({ section: 'ledger', name: 'full-chain verification (provenant verify)', value: verified.result.records / verified.seconds, unit: 'records/s', compareToRaw: true });
+    await opened.close();
+  } finally {
+    rmSync(dataDir, { recursive: true, force: true });
+  }
+}

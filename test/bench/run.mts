@@ -1,0 +1,22 @@
+/**
+ * `npm run bench`: prints each figure beside the machine's raw single-thread Ed25519
+ * verification rate (node:crypto) measured in the same run. BENCH_QUICK=1 for a short run;
+ * BENCH_ONLY=ledger,capture to pick sections.
+ */
+import os from 'node:os';
+import { createBenchContext, formatNumber } from './harness.js';
+import { ledgerBench } from './ledger.bench.js';
+
+const sections: Record<string, (ctx: ReturnType<typeof createBenchContext>) => Promise<void>> = {
+  ledger: ledgerBench,
+};
+
+const quick = process.env.BENCH_QUICK === '1';
+const only = process.env.BENCH_ONLY?.split(',').filter(Boolean);
+const ctx = createBenchContext(quick);
+console.log(`Provenant benchmarks on ${os.cpus().length} cores, Node ${process.version}${quick ? ' (quick run)' : ''}`);
+console.log(`  ${'raw'.padEnd(10)} ${'Ed25519 verify, node:crypto, single thread'.padEnd(58)} ${formatNumber(ctx.rawVerifyPerSecond).padStart(12)} verifies/s`);
+for (const [name, run] of Object.entries(sections)) {
+  if (only && !only.includes(name)) continue;
+  await run(ctx);
+}
