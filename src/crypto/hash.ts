@@ -19,6 +19,7 @@ export const HashTag = {
   DEVICE_READING: 'provenant/v1/device-reading',
   PERSONAL_DATA_COMMITMENT: 'provenant/v1/personal-data',
   API_TOKEN: 'provenant/v1/api-token',
+  RULESET: 'provenant/v1/ruleset',
 } as const;
 export type HashTag = (typeof HashTag)[keyof typeof HashTag];
 
