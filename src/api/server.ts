@@ -2,6 +2,7 @@
 import express, { type Express } from 'express';
 import type { AppContext } from './context.js';
 import { ApiError, errorHandler } from './errors.js';
+import { mountLog } from './log-routes.js';
 
 export function createApp(ctx: AppContext): Express {
   const app = express();
@@ -14,6 +15,7 @@ export function createApp(ctx: AppContext): Express {
     });
     res.json({ status: 'ok', consortia });
   });
+  mountLog(app, ctx);
   // API modules mount here (capture, documents, GraphQL).
   app.use((req, _res, next) => next(new ApiError(404, 'NOT_FOUND', `no route for ${req.method} ${req.path}`)));
   app.use(errorHandler());

@@ -219,7 +219,7 @@ export class LedgerNode extends EventEmitter {
         return undefined;
       }
     });
-    const known = await this.store.existingRecordHashes(hashes.filter((h): h is string => h !== undefined));
+    const known = await this.store.existingRecordHashes(consortiumId, hashes.filter((h): h is string => h !== undefined));
     const seen = new Set<string>();
     const snapshot = atomic ? rt.state.clone() : undefined;
     const accepted: AcceptedRecord[] = [];

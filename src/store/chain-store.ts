@@ -264,13 +264,14 @@ export class ChainStore {
   }
 
   /** Which of these record hashes are already stored (for idempotent, duplicate-reporting capture). */
-  async existingRecordHashes(hashes: string[]): Promise<Set<string>> {
+  async existingRecordHashes(consortiumId: string, hashes: string[]): Promise<Set<string>> {
     const found = new Set<string>();
     for (let i = 0; i < hashes.length; i += 500) {
       const chunk = hashes.slice(i, i + 500);
       if (chunk.length === 0) continue;
       const rows = await this.db.$queryRawUnsafe<{ hash: string }[]>(
-        `SELECT "hash" FROM "LedgerRecord" WHERE "hash" IN (${chunk.map(() => '?').join(',')})`,
+        `SELECT "hash" FROM "LedgerRecord" WHERE "consortiumId" = ? AND "hash" IN (${chunk.map(() => '?').join(',')})`,
+        consortiumId,
         ...chunk,
       );
       for (const row of rows) found.add(row.hash);
