@@ -3,6 +3,7 @@ import express, { type Express } from 'express';
 import type { AppContext } from './context.js';
 import { ApiError, errorHandler } from './errors.js';
 import { mountLog } from './log-routes.js';
+import { mountRecords } from './record-routes.js';
 
 export function createApp(ctx: AppContext): Express {
   const app = express();
@@ -16,6 +17,7 @@ export function createApp(ctx: AppContext): Express {
     res.json({ status: 'ok', consortia });
   });
   mountLog(app, ctx);
+  mountRecords(app, ctx);
   // API modules mount here (capture, documents, GraphQL).
   app.use((req, _res, next) => next(new ApiError(404, 'NOT_FOUND', `no route for ${req.method} ${req.path}`)));
   app.use(errorHandler());

@@ -12,6 +12,7 @@ import { describeError } from './errors.js';
 import { runStart } from './start.js';
 import { readKeyFile } from '../node/keystore.js';
 import type { GenesisSpec } from '../ledger/consortium.js';
+import { registerGovernanceCommands } from './governance-commands.js';
 
 const program = new Command();
 program.name('provenant').description('Provenant: signed, verifiable farm-to-fork and cargo provenance').showHelpAfterError();
@@ -109,6 +110,8 @@ program
       await db.$disconnect();
     }
   });
+
+registerGovernanceCommands(program);
 
 program.parseAsync(process.argv).catch((err: unknown) => {
   console.error(`error: ${describeError(err)}`);
