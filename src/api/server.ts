@@ -4,6 +4,7 @@ import type { AppContext } from './context.js';
 import { ApiError, errorHandler } from './errors.js';
 import { mountLog } from './log-routes.js';
 import { mountRecords } from './record-routes.js';
+import { mountCapture } from './capture-routes.js';
 
 export function createApp(ctx: AppContext): Express {
   const app = express();
@@ -18,6 +19,7 @@ export function createApp(ctx: AppContext): Express {
   });
   mountLog(app, ctx);
   mountRecords(app, ctx);
+  mountCapture(app, ctx);
   // API modules mount here (capture, documents, GraphQL).
   app.use((req, _res, next) => next(new ApiError(404, 'NOT_FOUND', `no route for ${req.method} ${req.path}`)));
   app.use(errorHandler());
