@@ -42,8 +42,15 @@ const STATUS_BY_CODE: Record<string, number> = {
   // missing things
   UNKNOWN_CONSORTIUM: 404,
   NOT_FOUND: 404,
+  DOCUMENT_NOT_FOUND: 404,
+  PERSON_NOT_FOUND: 404,
+  PERSON_ERASED: 410,
   // conflicts
   DUPLICATE_GENESIS: 409,
+  DOCUMENT_EXISTS: 409,
+  ALREADY_ERASED: 409,
+  // integrity: stored off-chain bytes no longer match their hash (never served; logged)
+  DOCUMENT_TAMPERED: 500,
   // size limits
   PAYLOAD_TOO_LARGE: 413,
 };

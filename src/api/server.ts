@@ -1,12 +1,18 @@
-/** The HTTP front door: health now; capture and GraphQL mount here. */
-import express, { type Express } from 'express';
+/** The HTTP front door: health, the EPCIS capture binding, documents, privacy, the log and GraphQL. */
+import express, { type Express, type Request } from 'express';
 import type { AppContext } from './context.js';
 import { ApiError, errorHandler } from './errors.js';
+import { authenticate } from './auth.js';
 import { mountLog } from './log-routes.js';
 import { mountRecords } from './record-routes.js';
 import { mountCapture } from './capture-routes.js';
+import { mountDocuments } from './document-routes.js';
+import { mountPrivacy } from './privacy-routes.js';
+import { mountGraphql } from './graphql/yoga.js';
 
-export function createApp(ctx: AppContext): Express {
+export type ProvenantApp = Express & { closeApi(): Promise<void> };
+
+export function createApp(ctx: AppContext): ProvenantApp {
   const app = express();
   app.disable('x-powered-by');
   app.get('/health', (_req, res) => {
@@ -17,11 +23,21 @@ export function createApp(ctx: AppContext): Express {
     });
     res.json({ status: 'ok', consortia });
   });
+  // GraphQL first: Yoga parses its own bodies.
+  const graphql = mountGraphql(app, ctx);
+  // Documents and personal data are for members only: an API token names the organisation.
+  const authorise = async (req: Request) => (await authenticate(ctx.db, ctx.node, req.headers.authorization)).viewer?.orgId ?? null;
   mountLog(app, ctx);
   mountRecords(app, ctx);
-  mountCapture(app, ctx);
-  // API modules mount here (capture, documents, GraphQL).
+  const capture = mountCapture(app, ctx);
+  mountDocuments(app, ctx, { authorise });
+  mountPrivacy(app, ctx, { authorise });
   app.use((req, _res, next) => next(new ApiError(404, 'NOT_FOUND', `no route for ${req.method} ${req.path}`)));
   app.use(errorHandler());
-  return app;
+  return Object.assign(app, {
+    async closeApi() {
+      await graphql.close();
+      await capture.close();
+    },
+  });
 }

@@ -13,6 +13,7 @@ import { runStart } from './start.js';
 import { readKeyFile } from '../node/keystore.js';
 import type { GenesisSpec } from '../ledger/consortium.js';
 import { registerGovernanceCommands } from './governance-commands.js';
+import { registerMemberCommands } from './member-commands.js';
 
 const program = new Command();
 program.name('provenant').description('Provenant: signed, verifiable farm-to-fork and cargo provenance').showHelpAfterError();
@@ -112,6 +113,7 @@ program
   });
 
 registerGovernanceCommands(program);
+registerMemberCommands(program);
 
 program.parseAsync(process.argv).catch((err: unknown) => {
   console.error(`error: ${describeError(err)}`);

@@ -1,0 +1,93 @@
+/**
+ * GraphQL over HTTP at /graphql (GraphiQL in browsers, SSE for subscriptions), with
+ * graphql-armor limits on depth, aliases, cost, tokens and directives. Unexpected errors are
+ * masked; expected ones are typed result-union members (see errors.ts).
+ */
+import { EnvelopArmorPlugin } from '@escape.tech/graphql-armor';
+import type { Express, RequestHandler } from 'express';
+import { createPubSub, createYoga, type YogaServerInstance } from 'graphql-yoga';
+import type { SealedBlockEvent } from '../../node/ledger-node.js';
+import { accessLogWriter } from '../../store/access-log.js';
+import { authenticate } from '../auth.js';
+import type { AppContext } from '../context.js';
+import type { GraphqlContext, GraphqlPubSub } from './builder.js';
+import { getSchema } from './schema.js';
+
+export const GRAPHQL_PATH = '/graphql';
+
+export const GRAPHQL_LIMITS = {
+  maxDepth: 12,
+  maxAliases: 15,
+  maxCost: 5000,
+  maxTokens: 2000,
+  maxDirectives: 20,
+} as const;
+
+const DEFAULT_QUERY = `# Send an API token: {"Authorization": "Bearer pvn_..."} in the Headers tab.
+query ChainStatus {
+  health { status consortia }
+  chainStatus(consortium: "uk-red-meat") {
+    __typename
+    ... on ChainStatus {
+      height headHash logSize pending
+      lastCheckpoint { logSize logRoot blockHeight signatureCount }
+      quorum { authoritiesInForce requiredQuorum authorityKeysHeld sealBlockedReason }
+    }
+    ... on Error { code message }
+  }
+}
+`;
+
+export interface GraphqlServer {
+  yoga: YogaServerInstance<Record<string, unknown>, GraphqlContext>;
+  pubsub: GraphqlPubSub;
+  /** Stops feeding subscriptions and writes buffered access-log entries. */
+  close(): Promise<void>;
+}
+
+export function createGraphqlServer(app: AppContext, options: { logging?: boolean } = {}): GraphqlServer {
+  const pubsub: GraphqlPubSub = createPubSub();
+  const onSealed = (event: SealedBlockEvent) => pubsub.publish('blockSealed', event.consortium, event);
+  app.node.on('sealed', onSealed);
+  const access = accessLogWriter(app.db);
+
+  const yoga = createYoga<Record<string, unknown>, GraphqlContext>({
+    schema: getSchema(),
+    graphqlEndpoint: GRAPHQL_PATH,
+    maskedErrors: true,
+    logging: options.logging ?? true,
+    landingPage: false,
+    graphiql: { defaultQuery: DEFAULT_QUERY, title: 'Provenant GraphQL' },
+    plugins: [
+      EnvelopArmorPlugin({
+        maxDepth: { n: GRAPHQL_LIMITS.maxDepth },
+        maxAliases: { n: GRAPHQL_LIMITS.maxAliases },
+        costLimit: { maxCost: GRAPHQL_LIMITS.maxCost },
+        maxTokens: { n: GRAPHQL_LIMITS.maxTokens },
+        maxDirectives: { n: GRAPHQL_LIMITS.maxDirectives },
+        blockFieldSuggestion: { enabled: true },
+      }),
+    ],
+    context: async ({ request }): Promise<GraphqlContext> => {
+      const auth = await authenticate(app.db, app.node, request.headers.get('authorization'));
+      return { app, viewer: auth.viewer, authProblem: auth.problem, pubsub, access, accessSeen: new Set() };
+    },
+  });
+
+  return {
+    yoga,
+    pubsub,
+    async close() {
+      app.node.off('sealed', onSealed);
+      await access.flush();
+    },
+  };
+}
+
+/** Mounts GraphQL at /graphql. Mount before any body parser and before the 404 handler. */
+export function mountGraphql(app: Express, ctx: AppContext): GraphqlServer {
+  const server = createGraphqlServer(ctx);
+  // Yoga is a Node request listener; express accepts it as middleware.
+  app.use(server.yoga.graphqlEndpoint, server.yoga as unknown as RequestHandler);
+  return server;
+}

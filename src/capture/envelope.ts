@@ -1,0 +1,170 @@
+/**
+ * The capture envelope (docs/design/capture-submission.md): a signed envelope body, or a plain
+ * EPCISDocument with Provenant-* headers. Both become the same records. Bounds are checked here,
+ * before any schema work, so a hostile document costs little.
+ */
+import type { JsonValue } from '../crypto/index.js';
+import { RECORD_VERSION, RecordKind, type SignedRecord } from '../ledger/record.js';
+import { CaptureError } from './errors.js';
+
+export interface CaptureEnvelope {
+  consortium: string;
+  signer: string;
+  signedAt: string;
+  signatures: string[];
+  document: JsonObject;
+}
+
+export interface CaptureLimits {
+  maxEvents: number;
+  maxDepth: number;
+  maxStringLength: number;
+}
+
+export const DEFAULT_CAPTURE_LIMITS: CaptureLimits = { maxEvents: 1000, maxDepth: 32, maxStringLength: 8192 };
+/** express.json body limit for the capture route. */
+export const DEFAULT_BODY_LIMIT = '5mb';
+
+export const HEADER_CONSORTIUM = 'provenant-consortium';
+export const HEADER_SIGNER = 'provenant-signer';
+export const HEADER_SIGNED_AT = 'provenant-signed-at';
+export const HEADER_SIGNATURES = 'provenant-signatures';
+
+export type JsonObject = Record<string, unknown>;
+
+function isObject(value: unknown): value is Record<string, unknown> {
+  return typeof value === 'object' && value !== null && !Array.isArray(value);
+}
+
+/** Depth and string-length bounds, iteratively (a deep document must not blow the stack). */
+export function checkBounds(value: unknown, limits: CaptureLimits = DEFAULT_CAPTURE_LIMITS): void {
+  const stack: { v: unknown; depth: number; path: string }[] = [{ v: value, depth: 0, path: '(root)' }];
+  while (stack.length > 0) {
+    const { v, depth, path } = stack.pop()!;
+    if (typeof v === 'string') {
+      if (v.length > limits.maxStringLength) {
+        throw new CaptureError('STRING_TOO_LONG', `string at ${path} is ${v.length} characters; the limit is ${limits.maxStringLength}`, {
+          path,
+          limit: limits.maxStringLength,
+          actual: v.length,
+        });
+      }
+      continue;
+    }
+    if (typeof v !== 'object' || v === null) continue;
+    if (depth >= limits.maxDepth) {
+      throw new CaptureError('TOO_DEEP', `value nests deeper than ${limits.maxDepth} levels at ${path}`, { path, limit: limits.maxDepth });
+    }
+    if (Array.isArray(v)) v.forEach((item, i) => stack.push({ v: item, depth: depth + 1, path: `${path}[${i}]` }));
+    else
+      for (const [k, item] of Object.entries(v)) {
+        if (k.length > limits.maxStringLength) {
+          throw new CaptureError('STRING_TOO_LONG', `a key at ${path} is ${k.length} characters; the limit is ${limits.maxStringLength}`, {
+            path,
+            limit: limits.maxStringLength,
+            actual: k.length,
+          });
+        }
+        stack.push({ v: item, depth: depth + 1, path: `${path}.${k}` });
+      }
+  }
+}
+
+/** The document's events (epcisBody.eventList, or a lone epcisBody.event), in order. */
+export function documentEventList(document: JsonObject): JsonObject[] {
+  const body = document['epcisBody'];
+  if (!isObject(body)) throw new CaptureError('INVALID_EPCIS', 'document has no epcisBody', { issues: [{ path: 'epcisBody', message: 'is required' }] });
+  if (Array.isArray(body['eventList'])) {
+    const list = body['eventList'];
+    list.forEach((e, i) => {
+      if (!isObject(e)) throw new CaptureError('INVALID_EPCIS', `epcisBody.eventList[${i}] is not an object`, { issues: [{ path: `epcisBody.eventList[${i}]`, message: 'must be an object' }] });
+    });
+    return list as JsonObject[];
+  }
+  if (isObject(body['event'])) return [body['event'] as JsonObject];
+  throw new CaptureError('INVALID_EPCIS', 'epcisBody has no eventList', { issues: [{ path: 'epcisBody.eventList', message: 'is required' }] });
+}
+
+type Headers = Record<string, string | string[] | undefined>;
+
+function header(headers: Headers, name: string): string | undefined {
+  const v = headers[name];
+  return Array.isArray(v) ? v.join(',') : v;
+}
+
+/** Reads either form. Missing signatures is UNSIGNED (401); other shape problems are 400. */
+export function parseCaptureEnvelope(body: unknown, headers: Headers, limits: CaptureLimits = DEFAULT_CAPTURE_LIMITS): CaptureEnvelope {
+  if (!isObject(body)) throw new CaptureError('MALFORMED_ENVELOPE', 'request body must be a JSON object (a capture envelope or an EPCISDocument)');
+  checkBounds(body, limits);
+  let envelope: Partial<CaptureEnvelope> & { signatures?: unknown };
+  if (isObject(body['document'])) {
+    const allowed = new Set(['consortium', 'signer', 'signedAt', 'signatures', 'document']);
+    for (const key of Object.keys(body)) {
+      if (!allowed.has(key)) throw new CaptureError('MALFORMED_ENVELOPE', `capture envelope has unexpected field "${key}"`, { field: key });
+    }
+    envelope = body as Partial<CaptureEnvelope>;
+  } else {
+    const sigs = header(headers, HEADER_SIGNATURES);
+    envelope = {
+      consortium: header(headers, HEADER_CONSORTIUM),
+      signer: header(headers, HEADER_SIGNER),
+      signedAt: header(headers, HEADER_SIGNED_AT),
+      signatures: sigs === undefined ? undefined : sigs.split(',').map((s) => s.trim()).filter((s) => s !== ''),
+      document: body as JsonObject,
+    };
+  }
+  const document = envelope.document as JsonObject;
+  const events = documentEventList(document);
+  if (events.length > limits.maxEvents) {
+    throw new CaptureError('TOO_MANY_EVENTS', `document holds ${events.length} events; the limit is ${limits.maxEvents}`, { limit: limits.maxEvents, actual: events.length });
+  }
+  if (typeof envelope.consortium !== 'string' || envelope.consortium === '') {
+    throw new CaptureError('MALFORMED_ENVELOPE', 'consortium is missing (envelope field "consortium" or header Provenant-Consortium)', { field: 'consortium' });
+  }
+  if (envelope.signatures === undefined || (Array.isArray(envelope.signatures) && envelope.signatures.length === 0) || envelope.signer === undefined) {
+    throw new CaptureError('UNSIGNED', 'capture is not signed: signer and one signature per event are required', { events: events.length });
+  }
+  if (typeof envelope.signer !== 'string') throw new CaptureError('MALFORMED_ENVELOPE', 'signer must be a key id string', { field: 'signer' });
+  if (typeof envelope.signedAt !== 'string') {
+    throw new CaptureError('MALFORMED_ENVELOPE', 'signedAt is missing (envelope field "signedAt" or header Provenant-Signed-At)', { field: 'signedAt' });
+  }
+  if (!Array.isArray(envelope.signatures) || envelope.signatures.some((s) => typeof s !== 'string')) {
+    throw new CaptureError('MALFORMED_ENVELOPE', 'signatures must be an array of strings', { field: 'signatures' });
+  }
+  if (envelope.signatures.length !== events.length) {
+    throw new CaptureError('SIGNATURE_COUNT_MISMATCH', `${envelope.signatures.length} signatures for ${events.length} events; one per event is required, in document order`, {
+      expected: events.length,
+      actual: envelope.signatures.length,
+    });
+  }
+  return { consortium: envelope.consortium, signer: envelope.signer, signedAt: envelope.signedAt, signatures: envelope.signatures as string[], document };
+}
+
+/** One record per event, exactly as the submitter signed it. */
+export function recordsOfEnvelope(envelope: CaptureEnvelope): SignedRecord[] {
+  return documentEventList(envelope.document).map((event, i) => ({
+    v: RECORD_VERSION,
+    consortium: envelope.consortium,
+    kind: RecordKind.EPCIS_EVENT,
+    payload: { event } as JsonValue,
+    signer: envelope.signer,
+    signedAt: envelope.signedAt,
+    signature: envelope.signatures[i]!,
+  }));
+}
+
+/** ±windowMs of the node's clock (default 300 s). */
+export function checkSignedAt(signedAt: string, now: Date, windowMs = 300_000): void {
+  const t = Date.parse(signedAt);
+  if (!/^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{3}Z$/.test(signedAt) || Number.isNaN(t)) {
+    throw new CaptureError('MALFORMED_ENVELOPE', 'signedAt must be RFC 3339 UTC with milliseconds', { field: 'signedAt', actual: signedAt });
+  }
+  const skew = t - now.getTime();
+  if (Math.abs(skew) > windowMs) {
+    throw new CaptureError('STALE_SIGNATURE', `signedAt ${signedAt} is ${Math.round(skew / 1000)} s from the node's clock; the window is ±${windowMs / 1000} s`, {
+      signedAt,
+      now: now.toISOString(),
+      windowSeconds: windowMs / 1000,
+    });
+  }
+}

@@ -1,0 +1,20 @@
+/** prom-client counters shared by every ingestor in the process (registered once on the default registry). */
+import client from 'prom-client';
+
+let counters: { accepted: client.Counter<'consortium'>; rejected: client.Counter<'consortium' | 'reason'>; gaps: client.Counter<'consortium'>; windows: client.Counter<'consortium'> } | undefined;
+
+function counter<L extends string>(name: string, help: string, labelNames: L[]): client.Counter<L> {
+  const existing = client.register.getSingleMetric(name);
+  if (existing) return existing as client.Counter<L>;
+  return new client.Counter({ name, help, labelNames });
+}
+
+export function iotMetrics(): NonNullable<typeof counters> {
+  counters ??= {
+    accepted: counter('provenant_iot_readings_accepted_total', 'Device readings stored', ['consortium']),
+    rejected: counter('provenant_iot_readings_rejected_total', 'Device readings rejected, by reason', ['consortium', 'reason']),
+    gaps: counter('provenant_iot_seq_gaps_total', 'Sequence gaps seen in accepted readings', ['consortium']),
+    windows: counter('provenant_iot_windows_total', 'sensor.window records submitted', ['consortium']),
+  };
+  return counters;
+}

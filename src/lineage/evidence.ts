@@ -1,0 +1,47 @@
+/** What lineage verification and the queries need from the store, as a pure interface (src/store/lineage-store.ts implements it). */
+
+export interface RecordEvidence {
+  hash: string;
+  consortiumId: string;
+  /** JCS text of the signed record as stored. */
+  body: string;
+  logIndex: number;
+  blockHeight: number | null;
+  indexInBlock: number | null;
+}
+
+export interface BlockEvidence {
+  height: number;
+  hash: string;
+  /** JCS text of the header as sealed. */
+  header: string;
+  /** JSON array of seals. */
+  seals: string;
+}
+
+export interface BreachEvidence {
+  recordHash: string;
+  subject: string;
+  containedItems: string[];
+  signedAt: string;
+  finding: unknown;
+}
+
+export interface CustodyInfo {
+  identifier: string;
+  orgId: string | null;
+  eventId: string;
+  eventTime: string;
+}
+
+export interface EvidenceLoader {
+  records(hashes: string[]): Promise<RecordEvidence[]>;
+  /** Blocks from the height up to the head, in height order. */
+  blocksFrom(fromHeight: number): Promise<BlockEvidence[]>;
+  /** Record hashes of each block in indexInBlock order. */
+  recordHashesOfBlocks(heights: number[]): Promise<Map<number, string[]>>;
+  /** coldchain.breach records whose subject or contained items include any of the identifiers. */
+  coldChainBreaches(identifiers: string[]): Promise<BreachEvidence[]>;
+  /** Current custody rows (Custody table). */
+  custody(identifiers: string[]): Promise<Map<string, CustodyInfo>>;
+}

@@ -1,0 +1,235 @@
+/**
+ * Lineage graph (issue #4 §2): edges derived from captured EPCIS events, and a breadth-first trace
+ * over a LineageSource that the store implements. Pure: no I/O beyond the source interface.
+ * Edges point downstream (from = origin, to = what was made from / put into / fed to it).
+ */
+import { bizStepOf, eventType } from '../events/epcis-model.js';
+import { canonicalIdentifier, isAnimalIdentifier, normaliseAuthBizStep, PROVENANT_BIZSTEP } from '../rules/authorisation.js';
+
+export type JsonObject = Record<string, unknown>;
+
+export interface EventIdentifierRef {
+  identifier: string;
+  role: string;
+}
+
+/** One captured event as the lineage index sees it (identifiers are canonical). */
+export interface EventRow {
+  eventId: string;
+  recordHash: string;
+  eventTime: string;
+  event: JsonObject;
+  signerOrg: string;
+  identifiers: EventIdentifierRef[];
+}
+
+export interface LineageSource {
+  /** Every event touching any of the identifiers (canonical), in any role. One call per frontier. */
+  eventsTouching(identifiers: string[]): Promise<EventRow[]>;
+}
+
+export type EdgeKind = 'TRANSFORMATION' | 'AGGREGATION' | 'CUSTODY' | 'LOCATION' | 'FEEDING' | 'DAM' | 'ASSOCIATION';
+export type Direction = 'UPSTREAM' | 'DOWNSTREAM';
+
+/** Kinds whose endpoints are both items, so a trace walks along them. */
+export const ITEM_EDGE_KINDS: ReadonlySet<EdgeKind> = new Set(['TRANSFORMATION', 'AGGREGATION', 'FEEDING', 'DAM', 'ASSOCIATION']);
+
+export interface LineageEdge {
+  from: string;
+  to: string;
+  kind: EdgeKind;
+  eventId: string;
+  /** Event time of the event that made the edge. */
+  time: string;
+  /** CUSTODY/LOCATION: the item concerned (from/to are parties or locations). */
+  item?: string;
+  /** AGGREGATION/ASSOCIATION: the link holds from validFrom until validTo (exclusive; absent = still). */
+  validFrom?: string;
+  validTo?: string;
+}
+
+export interface TraceResult {
+  start: string;
+  direction: Direction;
+  maxDepth: number;
+  nodes: string[];
+  /** Item edges walked by the trace (each reached node has at least one), plus custody/location edges of visited items. */
+  edges: LineageEdge[];
+  /** Every event fetched, by event id. */
+  events: Map<string, EventRow>;
+  /** Depth at which each node was first reached (start = 0). */
+  depth: Map<string, number>;
+}
+
+export const DAM_FIELD = 'provenant:dam';
+export const DOCUMENTS_FIELD = 'provenant:documents';
+
+const SHIPPING_STEPS = new Set(['shipping', 'departing']);
+const RECEIVING_STEPS = new Set(['receiving', 'arriving', 'accepting']);
+const PARTY_TYPES = ['owning_party', 'possessing_party'];
+
+function idsWithRole(row: EventRow, ...roles: string[]): string[] {
+  return [...new Set(row.identifiers.filter((i) => roles.includes(i.role)).map((i) => i.identifier))];
+}
+
+function partyOf(list: unknown, field: 'source' | 'destination'): string | undefined {
+  if (!Array.isArray(list)) return undefined;
+  for (const type of PARTY_TYPES) {
+    const hit = list.find((x) => x && typeof x === 'object' && typeof (x as JsonObject)['type'] === 'string' && String((x as JsonObject)['type']).endsWith(type));
+    if (hit && typeof (hit as JsonObject)[field] === 'string') return (hit as JsonObject)[field] as string;
+  }
+  return undefined;
+}
+
+export function isFeedingEvent(row: EventRow): boolean {
+  return normaliseAuthBizStep(row.event) === PROVENANT_BIZSTEP.FEEDING;
+}
+
+export function isBirthEvent(row: EventRow): boolean {
+  const step = normaliseAuthBizStep(row.event);
+  return step === PROVENANT_BIZSTEP.BIRTH || (step === 'commissioning' && idsWithRole(row, 'epc').some(isAnimalIdentifier));
+}
+
+export function damOf(row: EventRow): string | undefined {
+  const dam = row.event[DAM_FIELD];
+  return typeof dam === 'string' && dam.trim() !== '' ? canonicalIdentifier(dam) : undefined;
+}
+
+function actionOf(row: EventRow): string | undefined {
+  const a = row.event['action'];
+  return typeof a === 'string' ? a : undefined;
+}
+
+/** Identifiers an event acts on as instances/classes of "what" (not parties or locations). */
+export function itemsOf(row: EventRow): string[] {
+  return idsWithRole(row, 'epc', 'parent', 'child', 'input', 'output', 'quantity');
+}
+
+/**
+ * Edges of one event, except AGGREGATION/ASSOCIATION validTo, which needs the later DELETE events
+ * (closeLinks does that over a set of events).
+ */
+export function edgesOfEvent(row: EventRow): LineageEdge[] {
+  const type = eventType(row.event);
+  const step = bizStepOf(row.event);
+  const base = { eventId: row.eventId, time: row.eventTime };
+  const edges: LineageEdge[] = [];
+  if (type === 'TransformationEvent') {
+    for (const input of idsWithRole(row, 'input')) for (const output of idsWithRole(row, 'output')) edges.push({ ...base, from: input, to: output, kind: 'TRANSFORMATION' });
+  }
+  if ((type === 'AggregationEvent' || type === 'AssociationEvent') && actionOf(row) === 'ADD') {
+    const parent = idsWithRole(row, 'parent')[0];
+    if (parent) {
+      for (const child of idsWithRole(row, 'child')) {
+        edges.push({ ...base, from: child, to: parent, kind: type === 'AggregationEvent' ? 'AGGREGATION' : 'ASSOCIATION', validFrom: row.eventTime });
+      }
+    }
+  }
+  if (isFeedingEvent(row)) {
+    const epcs = idsWithRole(row, 'epc');
+    const animals = epcs.filter(isAnimalIdentifier);
+    const lots = [...idsWithRole(row, 'quantity'), ...epcs.filter((e) => !isAnimalIdentifier(e))];
+    for (const lot of lots) for (const animal of animals) edges.push({ ...base, from: lot, to: animal, kind: 'FEEDING' });
+  }
+  const dam = damOf(row);
+  if (dam) for (const calf of idsWithRole(row, 'epc')) edges.push({ ...base, from: dam, to: calf, kind: 'DAM' });
+  if (step !== undefined && (SHIPPING_STEPS.has(step) || RECEIVING_STEPS.has(step))) {
+    const shipping = SHIPPING_STEPS.has(step);
+    const source = partyOf(row.event['sourceList'], 'source') ?? (shipping ? row.signerOrg : undefined);
+    const destination = partyOf(row.event['destinationList'], 'destination') ?? (shipping ? undefined : row.signerOrg);
+    for (const item of idsWithRole(row, 'epc', 'parent', 'child')) {
+      edges.push({ ...base, from: source ?? '(unknown)', to: destination ?? '(unknown)', kind: 'CUSTODY', item });
+    }
+  }
+  for (const location of idsWithRole(row, 'readPoint', 'bizLocation')) {
+    for (const item of itemsOf(row)) edges.push({ ...base, from: item, to: location, kind: 'LOCATION', item });
+  }
+  return dedupeEdges(edges);
+}
+
+function edgeKey(e: LineageEdge): string {
+  return `${e.kind}\u0000${e.from}\u0000${e.to}\u0000${e.eventId}\u0000${e.item ?? ''}`;
+}
+
+function dedupeEdges(edges: LineageEdge[]): LineageEdge[] {
+  const seen = new Map<string, LineageEdge>();
+  for (const e of edges) if (!seen.has(edgeKey(e))) seen.set(edgeKey(e), e);
+  return [...seen.values()];
+}
+
+/** Sets validTo on aggregation/association links from the first later DELETE of that child (or of the whole parent). */
+export function closeLinks(edges: LineageEdge[], events: Iterable<EventRow>): void {
+  const deletes = [...events].filter((r) => {
+    const t = eventType(r.event);
+    return (t === 'AggregationEvent' || t === 'AssociationEvent') && actionOf(r) === 'DELETE';
+  });
+  for (const edge of edges) {
+    if (edge.kind !== 'AGGREGATION' && edge.kind !== 'ASSOCIATION') continue;
+    for (const d of deletes) {
+      if (d.eventTime < (edge.validFrom ?? edge.time)) continue;
+      if (!idsWithRole(d, 'parent').includes(edge.to)) continue;
+      const children = idsWithRole(d, 'child');
+      if (children.length > 0 && !children.includes(edge.from)) continue;
+      if (edge.validTo === undefined || d.eventTime < edge.validTo) edge.validTo = d.eventTime;
+    }
+  }
+}
+
+/** True when an aggregation/association link holds at the instant (ISO time strings compare lexically). */
+export function linkActiveAt(edge: LineageEdge, at: string): boolean {
+  return (edge.validFrom ?? edge.time) <= at && (edge.validTo === undefined || at < edge.validTo);
+}
+
+/**
+ * Breadth-first trace by frontier batches: one source query per depth level. UPSTREAM follows
+ * item edges backwards (towards origins), DOWNSTREAM forwards (towards everything derived).
+ */
+export async function trace(source: LineageSource, startId: string, direction: Direction, maxDepth: number): Promise<TraceResult> {
+  const start = canonicalIdentifier(startId);
+  const events = new Map<string, EventRow>();
+  const allEdges: LineageEdge[] = [];
+  const depth = new Map<string, number>([[start, 0]]);
+  const walked = new Map<string, LineageEdge>();
+  let frontier = [start];
+  let level = 0;
+  while (frontier.length > 0) {
+    const rows = await source.eventsTouching(frontier);
+    for (const row of rows) {
+      if (events.has(row.eventId)) continue;
+      events.set(row.eventId, row);
+      allEdges.push(...edgesOfEvent(row));
+    }
+    if (level >= maxDepth) break;
+    const inFrontier = new Set(frontier);
+    const next: string[] = [];
+    for (const edge of allEdges) {
+      if (!ITEM_EDGE_KINDS.has(edge.kind)) continue;
+      const [here, there] = direction === 'UPSTREAM' ? [edge.to, edge.from] : [edge.from, edge.to];
+      if (!inFrontier.has(here)) continue;
+      walked.set(edgeKey(edge), edge);
+      if (!depth.has(there)) {
+        depth.set(there, level + 1);
+        next.push(there);
+      }
+    }
+    frontier = next;
+    level += 1;
+  }
+  closeLinks(allEdges, events.values());
+  const nodes = [...depth.keys()];
+  const nodeSet = new Set(nodes);
+  const context = allEdges.filter((e) => !ITEM_EDGE_KINDS.has(e.kind) && e.item !== undefined && nodeSet.has(e.item));
+  return { start, direction, maxDepth, nodes, edges: [...walked.values(), ...dedupeEdges(context)], events, depth };
+}
+
+/** Item edges of a trace (those a hop verdict is about). */
+export function itemEdges(result: Pick<TraceResult, 'edges'>): LineageEdge[] {
+  return result.edges.filter((e) => ITEM_EDGE_KINDS.has(e.kind));
+}
+
+/** Events of the trace that touch the identifier, oldest first. */
+export function eventsOfItem(result: Pick<TraceResult, 'events'>, identifier: string): EventRow[] {
+  return [...result.events.values()]
+    .filter((r) => r.identifiers.some((i) => i.identifier === identifier) || damOf(r) === identifier)
+    .sort((a, b) => (a.eventTime < b.eventTime ? -1 : a.eventTime > b.eventTime ? 1 : a.eventId < b.eventId ? -1 : 1));
+}

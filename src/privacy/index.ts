@@ -1,0 +1,2 @@
+export * from './commitment.js';
+export * from './erasure.js';

@@ -1,0 +1,147 @@
+/**
+ * Captured-event indexes: EpcisEvent (one row per event hash ID), EventIdentifier (lineage index)
+ * and Custody (who holds each item now). Written in the same transaction as the event's record.
+ */
+import type { Database } from './database.js';
+
+type Tx = Parameters<Parameters<Database['$transaction']>[0]>[0];
+export type Executor = Pick<Database, '$executeRawUnsafe' | '$queryRawUnsafe'> | Tx;
+
+export interface EventRow {
+  eventId: string;
+  recordHash: string;
+  eventType: string;
+  eventTime: string;
+  action: string | null;
+  bizStep: string | null;
+  disposition: string | null;
+  readPoint: string | null;
+  bizLocation: string | null;
+  submitterOrg: string;
+}
+
+export interface EventIdentifierRow {
+  identifier: string;
+  eventId: string;
+  role: string;
+  eventTime: string;
+}
+
+export interface CustodyRow {
+  identifier: string;
+  orgId: string | null;
+  eventId: string;
+  eventTime: string;
+}
+
+const SQLITE_MAX_PARAMS = 32_000;
+const IN_CHUNK = 500;
+
+async function insertRows(db: Executor, table: string, columns: string[], rows: unknown[][], conflict = ''): Promise<void> {
+  if (rows.length === 0) return;
+  const perStatement = Math.max(1, Math.floor(SQLITE_MAX_PARAMS / columns.length));
+  const columnList = columns.map((c) => `"${c}"`).join(', ');
+  const tuple = `(${columns.map(() => '?').join(', ')})`;
+  for (let start = 0; start < rows.length; start += perStatement) {
+    const chunk = rows.slice(start, start + perStatement);
+    await db.$executeRawUnsafe(`INSERT ${conflict} INTO "${table}" (${columnList}) VALUES ${chunk.map(() => tuple).join(', ')}`, ...chunk.flat());
+  }
+}
+
+/** Event hash IDs of the list already captured in the consortium. */
+export async function existingEventIds(db: Executor, consortiumId: string, eventIds: readonly string[]): Promise<Set<string>> {
+  const found = new Set<string>();
+  const unique = [...new Set(eventIds)];
+  for (let i = 0; i < unique.length; i += IN_CHUNK) {
+    const chunk = unique.slice(i, i + IN_CHUNK);
+    const rows = await db.$queryRawUnsafe<{ eventId: string }[]>(
+      `SELECT "eventId" FROM "EpcisEvent" WHERE "consortiumId" = ? AND "eventId" IN (${chunk.map(() => '?').join(', ')})`,
+      consortiumId,
+      ...chunk,
+    );
+    for (const r of rows) found.add(r.eventId);
+  }
+  return found;
+}
+
+/** Current custodian per identifier (null: nobody holds it); identifiers never seen are absent. */
+export async function custodyOf(db: Executor, consortiumId: string, identifiers: readonly string[]): Promise<Map<string, string | null>> {
+  const out = new Map<string, string | null>();
+  const unique = [...new Set(identifiers)];
+  for (let i = 0; i < unique.length; i += IN_CHUNK) {
+    const chunk = unique.slice(i, i + IN_CHUNK);
+    const rows = await db.$queryRawUnsafe<{ identifier: string; orgId: string | null }[]>(
+      `SELECT "identifier", "orgId" FROM "Custody" WHERE "consortiumId" = ? AND "identifier" IN (${chunk.map(() => '?').join(', ')})`,
+      consortiumId,
+      ...chunk,
+    );
+    for (const r of rows) out.set(r.identifier, r.orgId);
+  }
+  return out;
+}
+
+export async function writeEventIndex(
+  tx: Executor,
+  consortiumId: string,
+  input: { events: EventRow[]; identifiers: EventIdentifierRow[]; custody: CustodyRow[] },
+): Promise<void> {
+  await insertRows(
+    tx,
+    'EpcisEvent',
+    ['consortiumId', 'eventId', 'recordHash', 'eventType', 'eventTime', 'action', 'bizStep', 'disposition', 'readPoint', 'bizLocation', 'submitterOrg'],
+    input.events.map((e) => [consortiumId, e.eventId, e.recordHash, e.eventType, e.eventTime, e.action, e.bizStep, e.disposition, e.readPoint, e.bizLocation, e.submitterOrg]),
+  );
+  await insertRows(
+    tx,
+    'EventIdentifier',
+    ['consortiumId', 'identifier', 'eventId', 'role', 'eventTime'],
+    input.identifiers.map((r) => [consortiumId, r.identifier, r.eventId, r.role, r.eventTime]),
+    'OR IGNORE',
+  );
+  // Later events in the batch win: rows are applied in document order.
+  const latest = new Map<string, CustodyRow>();
+  for (const c of input.custody) latest.set(c.identifier, c);
+  await insertRows(
+    tx,
+    'Custody',
+    ['consortiumId', 'identifier', 'orgId', 'eventId', 'eventTime'],
+    [...latest.values()].map((c) => [consortiumId, c.identifier, c.orgId, c.eventId, c.eventTime]),
+    'OR REPLACE',
+  );
+}
+
+export interface StoredEvent {
+  consortiumId: string;
+  eventId: string;
+  recordHash: string;
+  submitterOrg: string;
+  /** JCS text of the signed record. */
+  recordBody: string;
+  block: { height: number; hash: string } | null;
+}
+
+/** The captured event by hash ID (in one consortium, or the first found in any). */
+export async function findEvent(db: Executor, eventId: string, consortiumId?: string): Promise<StoredEvent | null> {
+  const rows = await db.$queryRawUnsafe<
+    { consortiumId: string; eventId: string; recordHash: string; submitterOrg: string; body: string; blockHeight: number | bigint | null; blockHash: string | null }[]
+  >(
+    `SELECT e."consortiumId", e."eventId", e."recordHash", e."submitterOrg", r."body", r."blockHeight", b."hash" AS "blockHash"
+       FROM "EpcisEvent" e
+       JOIN "LedgerRecord" r ON r."hash" = e."recordHash"
+       LEFT JOIN "Block" b ON b."consortiumId" = r."consortiumId" AND b."height" = r."blockHeight"
+      WHERE e."eventId" = ? ${consortiumId !== undefined ? 'AND e."consortiumId" = ?' : ''}
+      ORDER BY e."consortiumId" LIMIT 1`,
+    eventId,
+    ...(consortiumId !== undefined ? [consortiumId] : []),
+  );
+  const row = rows[0];
+  if (!row) return null;
+  return {
+    consortiumId: row.consortiumId,
+    eventId: row.eventId,
+    recordHash: row.recordHash,
+    submitterOrg: row.submitterOrg,
+    recordBody: row.body,
+    block: row.blockHeight !== null && row.blockHash !== null ? { height: Number(row.blockHeight), hash: row.blockHash } : null,
+  };
+}

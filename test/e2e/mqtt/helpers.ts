@@ -1,0 +1,154 @@
+import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { mkdtempSync, writeFileSync, rmSync } from 'node:fs';
+import net from 'node:net';
+import os from 'node:os';
+import path from 'node:path';
+import mqtt, { type MqttClient } from 'mqtt';
+import { encodePublicKey, generateKeyPair, type KeyAlgorithm, type KeyPair } from '../../../src/crypto/index.js';
+import { RecordKind, signRecord } from '../../../src/ledger/record.js';
+import { readingsTopic, signReading, type Reading, type ReadingMessage } from '../../../src/iot/index.js';
+import type { TempNode } from '../../helpers/temp-node.js';
+
+export const CONSORTIUM = 'uk-red-meat';
+
+export async function registerDevice(temp: TempNode, deviceId: string, alg: KeyAlgorithm, owner = 'swift-haulage'): Promise<KeyPair> {
+  const key = generateKeyPair(alg);
+  const record = signRecord(
+    { consortium: CONSORTIUM, kind: RecordKind.DEVICE_REGISTER, payload: { deviceId, publicKey: encodePublicKey(key.publicKey), kind: 'sensor', attributes: { container: 'MSKU1234565' } } },
+    temp.demo.orgKeys.get(owner)!,
+  );
+  const [outcome] = await temp.node.submit(CONSORTIUM, [record]);
+  if (outcome?.status !== 'accepted') throw new Error(`device.register failed: ${JSON.stringify(outcome)}`);
+  await temp.node.sealNow(CONSORTIUM);
+  return key;
+}
+
+export async function revokeDevice(temp: TempNode, deviceId: string, owner = 'swift-haulage'): Promise<void> {
+  const record = signRecord({ consortium: CONSORTIUM, kind: RecordKind.DEVICE_REVOKE, payload: { deviceId, reason: 'probe replaced' } }, temp.demo.orgKeys.get(owner)!);
+  const [outcome] = await temp.node.submit(CONSORTIUM, [record]);
+  if (outcome?.status !== 'accepted') throw new Error(`device.revoke failed: ${JSON.stringify(outcome)}`);
+  await temp.node.sealNow(CONSORTIUM);
+}
+
+const BASE = Date.parse('2026-11-21T06:00:00.000Z');
+
+export function reading(deviceId: string, seq: number, over: Partial<Reading> = {}): Reading {
+  return {
+    v: 1,
+    consortium: CONSORTIUM,
+    deviceId,
+    seq,
+    observedAt: new Date(BASE + seq * 1000).toISOString(),
+    type: 'temperature',
+    value: 1 + (seq % 7) / 2,
+    uom: 'CEL',
+    subject: 'urn:epc:id:sscc:5012345.0000000017',
+    ...over,
+  };
+}
+
+export function signed(deviceId: string, seq: number, key: KeyPair, over: Partial<Reading> = {}): ReadingMessage {
+  // JSON round trip drops fields set to undefined (JCS has no undefined).
+  return signReading(JSON.parse(JSON.stringify(reading(deviceId, seq, over))) as Reading, key);
+}
+
+export async function connectDevice(url: string, clientId: string): Promise<MqttClient> {
+  return mqtt.connectAsync(url, { clientId, clean: false, reconnectPeriod: 100, protocolVersion: 4 });
+}
+
+export function publishReading(client: MqttClient, message: ReadingMessage, topic = readingsTopic(message.reading.consortium, message.reading.deviceId)): Promise<unknown> {
+  return client.publishAsync(topic, JSON.stringify(message), { qos: 1 });
+}
+
+export async function waitFor(what: string, condition: () => Promise<boolean> | boolean, timeoutMs = 10_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!(await condition())) {
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 25));
+  }
+}
+
+export async function freePort(): Promise<number> {
+  const server = net.createServer();
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const { port } = server.address() as net.AddressInfo;
+  await new Promise<void>((resolve) => server.close(() => resolve()));
+  return port;
+}
+
+/** Mosquitto with on-disk persistence (docs/mqtt.md), on a free port, restartable on the same store. */
+export class Mosquitto {
+  readonly dir = mkdtempSync(path.join(os.tmpdir(), 'provenant-mosquitto-'));
+  readonly conf = path.join(this.dir, 'mosquitto.conf');
+  #proc?: ChildProcess;
+  private constructor(
+    readonly binary: string,
+    readonly port: number,
+  ) {
+    writeFileSync(
+      this.conf,
+      [
+        `listener ${port} 127.0.0.1`,
+        'allow_anonymous true',
+        // Run as root, mosquitto drops to user "mosquitto", which cannot write our temp dir.
+        `user ${os.userInfo().username}`,
+        'persistence true',
+        `persistence_location ${this.dir}/`,
+        'autosave_interval 1',
+        'autosave_on_changes false',
+        'max_queued_messages 100000',
+        'max_inflight_messages 100',
+        'log_dest stderr',
+        'log_type error',
+        '',
+      ].join('\n'),
+    );
+  }
+
+  get url(): string {
+    return `mqtt://127.0.0.1:${this.port}`;
+  }
+
+  static async start(): Promise<Mosquitto> {
+    const binary = ['/usr/sbin/mosquitto', '/usr/bin/mosquitto', '/usr/local/sbin/mosquitto'].find((p) => spawnSync(p, ['-h']).error === undefined);
+    if (!binary) {
+      throw new Error('mosquitto is not installed: the MQTT e2e tests need it (apt-get install -y mosquitto); .ci/run installs it');
+    }
+    const m = new Mosquitto(binary, await freePort());
+    await m.startProcess();
+    return m;
+  }
+
+  async startProcess(): Promise<void> {
+    const proc = spawn(this.binary, ['-c', this.conf], { stdio: ['ignore', 'ignore', 'pipe'] });
+    let stderr = '';
+    proc.stderr!.on('data', (d: Buffer) => (stderr += d.toString()));
+    this.#proc = proc;
+    await waitFor(
+      `mosquitto on port ${this.port}`,
+      () =>
+        new Promise<boolean>((resolve) => {
+          if (proc.exitCode !== null) throw new Error(`mosquitto exited (${proc.exitCode}): ${stderr}`);
+          const socket = net.connect(this.port, '127.0.0.1');
+          socket.once('connect', () => (socket.destroy(), resolve(true)));
+          socket.once('error', () => resolve(false));
+        }),
+      5000,
+    );
+  }
+
+  /** SIGTERM: mosquitto writes its persistence file, then exits. */
+  async stopProcess(): Promise<void> {
+    const proc = this.#proc;
+    if (!proc || proc.exitCode !== null) return;
+    await new Promise<void>((resolve) => {
+      proc.once('exit', () => resolve());
+      proc.kill('SIGTERM');
+    });
+  }
+
+  async destroy(): Promise<void> {
+    await this.stopProcess();
+    rmSync(this.dir, { recursive: true, force: true });
+  }
+}

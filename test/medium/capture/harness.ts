@@ -1,0 +1,120 @@
+import type { AddressInfo } from 'node:net';
+import type { Server } from 'node:http';
+import express from 'express';
+import { encodePublicKey, generateKeyPair, type KeyPair } from '../../../src/crypto/index.js';
+import { ROLES, type Role } from '../../../src/ledger/governance.js';
+import { RecordKind, formatTimestamp, signRecord } from '../../../src/ledger/record.js';
+import { loadConfig } from '../../../src/config.js';
+import { errorHandler, ApiError } from '../../../src/api/errors.js';
+import { mountCapture, type CaptureRouteOptions } from '../../../src/api/capture-routes.js';
+import type { CaptureService } from '../../../src/capture/capture-service.js';
+import { startTempNode, type TempNode } from '../../helpers/temp-node.js';
+
+export const TEST_CONSORTIUM = 'capture-test';
+
+/** Test orgs: 'auth' (sole authority, REGULATOR), 'omni' (every role, FSA approved), and one per role. */
+export interface Harness {
+  temp: TempNode;
+  url: string;
+  keys: Map<string, KeyPair>;
+  service: CaptureService;
+  close(): Promise<void>;
+}
+
+export async function startHarness(options: CaptureRouteOptions = {}): Promise<Harness> {
+  const temp = await startTempNode({ autoSeal: true });
+  const keys = new Map<string, KeyPair>();
+  const key = (id: string) => {
+    const k = generateKeyPair('ed25519');
+    keys.set(id, k);
+    return k;
+  };
+  const authKey = key('auth');
+  const members = [
+    { id: 'auth', name: 'Authority', roles: ['REGULATOR'] as Role[], keys: [encodePublicKey(authKey.publicKey)], identifiers: {} },
+    { id: 'omni', name: 'Omni', roles: [...ROLES] as Role[], keys: [encodePublicKey(key('omni').publicKey)], identifiers: { fsaApproval: ['9999'] } },
+    // Two keys, so one can be revoked.
+    { id: 'victim', name: 'Victim', roles: ['PROCESSOR'] as Role[], keys: [encodePublicKey(key('victim').publicKey), encodePublicKey(key('victim-2').publicKey)], identifiers: {} },
+    ...(['FARM', 'ABATTOIR', 'PROCESSOR', 'HAULIER', 'RETAILER', 'CUSTOMS'] as Role[]).map((role) => ({
+      id: role.toLowerCase(),
+      name: role,
+      roles: [role],
+      keys: [encodePublicKey(key(role.toLowerCase()).publicKey)],
+      identifiers: role === 'ABATTOIR' ? { fsaApproval: ['4321'] } : {},
+    })),
+  ];
+  await temp.node.createConsortium({ consortiumId: TEST_CONSORTIUM, name: 'Capture tests', members, authorities: [{ orgId: 'auth', keyId: authKey.keyId }] }, [authKey]);
+  const app = express();
+  const service = mountCapture(app, { ...temp, config: loadConfig({ dataDir: temp.dataDir }) }, options);
+  app.use((req, _res, next) => next(new ApiError(404, 'NOT_FOUND', `no route for ${req.method} ${req.path}`)));
+  app.use(errorHandler(() => undefined));
+  const server: Server = await new Promise((resolve) => {
+    const s = app.listen(0, '127.0.0.1', () => resolve(s));
+  });
+  const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+  return {
+    temp,
+    url,
+    keys,
+    service,
+    async close() {
+      await new Promise((resolve) => server.close(resolve));
+      await service.close();
+      await temp.destroy();
+    },
+  };
+}
+
+export function eventList(document: Record<string, unknown>): Record<string, unknown>[] {
+  return (document['epcisBody'] as { eventList: Record<string, unknown>[] }).eventList;
+}
+
+/** Independent of src/capture/client.ts: one signRecord per event, payload { event }. */
+export function signEnvelope(document: Record<string, unknown>, key: KeyPair, options: { consortium?: string; signedAt?: string } = {}) {
+  const consortium = options.consortium ?? TEST_CONSORTIUM;
+  const signedAt = options.signedAt ?? formatTimestamp(new Date());
+  const signatures = eventList(document).map(
+    (event) => signRecord({ consortium, kind: RecordKind.EPCIS_EVENT, payload: { event } as never, signedAt }, key).signature,
+  );
+  return { consortium, signer: key.keyId, signedAt, signatures, document };
+}
+
+export async function post(url: string, body: unknown, query = '', headers: Record<string, string> = {}) {
+  const res = await fetch(`${url}/epcis/capture${query}`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json', ...headers },
+    body: typeof body === 'string' ? body : JSON.stringify(body),
+  });
+  const text = await res.text();
+  let json: any;
+  try {
+    json = JSON.parse(text);
+  } catch {
+    json = { raw: text };
+  }
+  return { status: res.status, body: json };
+}
+
+export async function getEvent(url: string, eventId: string) {
+  const res = await fetch(`${url}/epcis/events/${encodeURIComponent(eventId)}`);
+  return { status: res.status, body: (await res.json()) as any };
+}
+
+export function doc(events: Record<string, unknown>[]): Record<string, unknown> {
+  return {
+    '@context': ['https://ref.gs1.org/standards/epcis/2.0.0/epcis-context.jsonld'],
+    type: 'EPCISDocument',
+    schemaVersion: '2.0',
+    creationDate: '2026-11-21T08:00:00.000Z',
+    epcisBody: { eventList: events },
+  };
+}
+
+export function objectEvent(fields: Record<string, unknown>): Record<string, unknown> {
+  return { type: 'ObjectEvent', eventTime: '2026-11-21T08:00:00.000Z', eventTimeZoneOffset: '+00:00', action: 'OBSERVE', ...fields };
+}
+
+export async function count(temp: TempNode, table: 'LedgerRecord' | 'EpcisEvent' | 'Custody' | 'EventIdentifier'): Promise<number> {
+  const rows = await temp.db.$queryRawUnsafe<{ n: bigint | number }[]>(`SELECT count(*) AS n FROM "${table}"`);
+  return Number(rows[0]!.n);
+}
