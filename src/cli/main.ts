@@ -14,6 +14,8 @@ import { readKeyFile } from '../node/keystore.js';
 import type { GenesisSpec } from '../ledger/consortium.js';
 import { registerGovernanceCommands } from './governance-commands.js';
 import { registerMemberCommands } from './member-commands.js';
+import { registerBundleCommands } from './bundle-commands.js';
+import { registerTokenCommands } from '../api/auth-cli.js';
 
 const program = new Command();
 program.name('provenant').description('Provenant: signed, verifiable farm-to-fork and cargo provenance').showHelpAfterError();
@@ -114,6 +116,8 @@ program
 
 registerGovernanceCommands(program);
 registerMemberCommands(program);
+registerBundleCommands(program);
+registerTokenCommands(program);
 
 program.parseAsync(process.argv).catch((err: unknown) => {
   console.error(`error: ${describeError(err)}`);

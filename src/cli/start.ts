@@ -6,6 +6,7 @@ import { buildDemoConsortium, DEMO_CONSORTIUM_ID, DEMO_ORGS } from '../node/demo
 import { createApp } from '../api/server.js';
 import { issueApiToken } from '../api/auth.js';
 import { runScenario } from '../../simulators/scenario.js';
+import { keystoreWindowSigner, startIot } from '../iot/index.js';
 
 export async function runStart(options: { dataDir?: string; httpPort?: number; demo: boolean }): Promise<void> {
   const config: NodeConfig = loadConfig({ dataDir: options.dataDir, httpPort: options.httpPort });
@@ -25,6 +26,8 @@ export async function runStart(options: { dataDir?: string; httpPort?: number; d
     server.once('listening', resolve);
     server.once('error', reject);
   });
+  const iot = await startIot({ ctx, windowSigner: keystoreWindowSigner(opened.node, opened.keystore.list().map((k) => k.keyPair)) });
+  console.log(iot.port !== undefined ? `MQTT broker (embedded) on port ${iot.port}` : `MQTT: subscribed to ${config.mqttUrl}`);
   const port = (server.address() as AddressInfo).port;
   const base = `http://${config.httpHost}:${port}`;
   console.log(`Provenant node on ${base}  (health: ${base}/health, GraphQL and GraphiQL: ${base}/graphql)`);
@@ -45,6 +48,7 @@ export async function runStart(options: { dataDir?: string; httpPort?: number; d
 
   const shutdown = async () => {
     server.close();
+    await iot.stop();
     await app.closeApi();
     await opened.close();
     process.exit(0);

@@ -77,7 +77,8 @@ function requireSeen(result: TraceResult, id: string): void {
   if (result.events.size === 0) throw new NotFoundError(`no events for ${id}`, { identifier: id });
 }
 
-export function registerLineage(builder: Builder) {
+/** `_chain` is accepted so schema.ts can call it like the other domains; lineage links no chain types yet. */
+export function registerLineage(builder: Builder, _chain?: unknown) {
   const Direction = builder.enumType('LineageDirection', { values: ['UPSTREAM', 'DOWNSTREAM'] as const });
   const HopStatus = builder.enumType('HopStatus', { values: ['VERIFIED', 'WARNING', 'FAILED'] as const });
   const EdgeKind = builder.enumType('LineageEdgeKind', { values: ['TRANSFORMATION', 'AGGREGATION', 'CUSTODY', 'LOCATION', 'FEEDING', 'DAM', 'ASSOCIATION'] as const });
@@ -186,6 +187,10 @@ export function registerLineage(builder: Builder) {
       lastEventTime: t.string({ nullable: true, resolve: (r) => r.lastEventTime }),
       pathLength: t.exposeInt('pathLength'),
     }),
+  });
+
+  const RecallCsv = builder.objectRef<{ csv: string; rowCount: number }>('RecallCsv').implement({
+    fields: (t) => ({ csv: t.exposeString('csv'), rowCount: t.exposeInt('rowCount') }),
   });
 
   const Cargo: ReturnType<typeof builder.objectRef<CargoNode>> = builder.objectRef<CargoNode>('CargoItem');
@@ -303,7 +308,7 @@ export function registerLineage(builder: Builder) {
     }),
 
     recallCsv: t.field({
-      type: 'String',
+      type: RecallCsv,
       description: 'The recall as RFC 4180 CSV: identifier,kind,last_custodian,last_location,last_event_time,path_length.',
       args: { consortium: t.arg.id({ required: true }), from: t.arg.string({ required: true }), maxDepth: t.arg.int({ required: false }) },
       errors: { types: [NotFoundError, InvalidIdentifierError], directResult: true },
@@ -313,7 +318,7 @@ export function registerLineage(builder: Builder) {
         const { rows, trace: result } = await recall(lc, id, checkedDepth(args.maxDepth));
         requireSeen(result, id);
         logAccess(ctx, result.events.values());
-        return recallCsv(rows);
+        return { csv: recallCsv(rows), rowCount: rows.length };
       },
     }),
 

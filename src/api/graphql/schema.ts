@@ -7,14 +7,13 @@ import type { GraphQLSchema } from 'graphql';
 import { createBuilder } from './builder.js';
 import { registerChain } from './chain.js';
 import { registerAccessLog } from './access-log.js';
+import { registerLineage } from './lineage.js';
 
 export function buildSchema(): GraphQLSchema {
   const builder = createBuilder();
   const chain = registerChain(builder);
   registerAccessLog(builder);
-  // registerCapture(builder, chain);
-  // registerLineage(builder, chain);
-  void chain;
+  registerLineage(builder, chain);
   return builder.toSchema();
 }
 

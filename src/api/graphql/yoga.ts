@@ -5,12 +5,13 @@
  */
 import { EnvelopArmorPlugin } from '@escape.tech/graphql-armor';
 import type { Express, RequestHandler } from 'express';
-import { createPubSub, createYoga, type YogaServerInstance } from 'graphql-yoga';
+import { createPubSub, createYoga, maskError, type YogaServerInstance } from 'graphql-yoga';
 import type { SealedBlockEvent } from '../../node/ledger-node.js';
 import { accessLogWriter } from '../../store/access-log.js';
 import { authenticate } from '../auth.js';
 import type { AppContext } from '../context.js';
 import type { GraphqlContext, GraphqlPubSub } from './builder.js';
+import { ExpectedError } from './errors.js';
 import { getSchema } from './schema.js';
 
 export const GRAPHQL_PATH = '/graphql';
@@ -38,6 +39,13 @@ query ChainStatus {
 }
 `;
 
+function isExpected(error: unknown): boolean {
+  for (let e: unknown = error, hops = 0; e instanceof Error && hops < 5; e = (e as { originalError?: unknown }).originalError, hops++) {
+    if (e instanceof ExpectedError) return true;
+  }
+  return false;
+}
+
 export interface GraphqlServer {
   yoga: YogaServerInstance<Record<string, unknown>, GraphqlContext>;
   pubsub: GraphqlPubSub;
@@ -54,7 +62,10 @@ export function createGraphqlServer(app: AppContext, options: { logging?: boolea
   const yoga = createYoga<Record<string, unknown>, GraphqlContext>({
     schema: getSchema(),
     graphqlEndpoint: GRAPHQL_PATH,
-    maskedErrors: true,
+    maskedErrors: {
+      // Expected errors thrown outside a result union (subscriptions) keep their message and code.
+      maskError: (error, message, isDev) => (isExpected(error) ? (error as Error) : maskError(error, message, isDev)),
+    },
     logging: options.logging ?? true,
     landingPage: false,
     graphiql: { defaultQuery: DEFAULT_QUERY, title: 'Provenant GraphQL' },

@@ -96,6 +96,11 @@ describe('proof bundle exported from a real SQLite chain', () => {
     ['the genesis hash', (b) => (b.genesisHash = flipHex(b.genesisHash)), '/genesisHash'],
     ['a signer role', (b) => (b.signers[0]!.roles = ['REGULATOR']), '/signers/0/roles'],
     ['a signer validity window', (b) => (b.signers[0]!.addedAtLogIndex = 1), '/signers/0/addedAtLogIndex'],
+    ['an authority set key name (fast-check counterexample)', (b) => {
+      const set = b.authoritySets[0] as unknown as Record<string, unknown>;
+      set.quorun = set.quorum;
+      delete set.quorum;
+    }, '/authoritySets/0'],
     ['a dropped membership record', (b) => b.membershipRecords.splice(3, 1), '/records/2/record'],
   ];
   for (const [what, mutate, pathPrefix] of mutations) {

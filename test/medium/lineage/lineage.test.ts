@@ -5,6 +5,13 @@ import { canonicalIdentifier } from '../../../src/rules/authorisation.js';
 import { LineageStore } from '../../../src/store/lineage-store.js';
 import { authenticity, productPassport, recall, recallCsv, trace, type LineageContext } from '../../../src/lineage/queries.js';
 import { startTempNode, type TempNode } from '../../helpers/temp-node.js';
+import { createPubSub, createYoga } from 'graphql-yoga';
+import { createBuilder, type GraphqlContext } from '../../../src/api/graphql/builder.js';
+import { registerChain } from '../../../src/api/graphql/chain.js';
+import { registerLineage } from '../../../src/api/graphql/lineage.js';
+import { accessLogWriter } from '../../../src/store/access-log.js';
+import { loadConfig } from '../../../src/config.js';
+import type { Role } from '../../../src/ledger/governance.js';
 
 const C = 'uk-red-meat';
 
@@ -106,6 +113,84 @@ describe('lineage over a captured red-meat chain', () => {
     const fake = await authenticity(ctx, 'urn:epc:id:sgtin:5098765.022222.999');
     expect(fake.likelyCounterfeit).toBe(true);
     expect(fake.reasons.map((r) => r.code)).toEqual(['NEVER_COMMISSIONED']);
+  });
+
+  describe('GraphQL lineage fields', () => {
+    let schema: ReturnType<ReturnType<typeof createBuilder>['toSchema']>;
+    const run = async (query: string, variables: Record<string, unknown>, viewer: { orgId: string; roles: Role[]; consortiumId?: string }) => {
+      const contextValue: GraphqlContext = {
+        app: { node: temp.node, store: temp.store, db: temp.db, keystore: temp.keystore, config: loadConfig({ dataDir: temp.dataDir }) },
+        viewer: { consortiumId: viewer.consortiumId ?? C, orgId: viewer.orgId, roles: new Set(viewer.roles), isRegulator: viewer.roles.includes('REGULATOR'), tokenHash: 'test' },
+        pubsub: createPubSub() as GraphqlContext['pubsub'],
+        access,
+        accessSeen: new Set(),
+      };
+      // Yoga (not graphql-js directly) so the schema and the executor share one graphql module instance.
+      const yoga = createYoga({ schema, context: () => contextValue, logging: false, maskedErrors: false });
+      const res = await yoga.fetch('http://localhost/graphql', { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ query, variables }) });
+      return (await res.json()) as { data?: unknown; errors?: unknown[] };
+    };
+    const retail = { orgId: 'riverside-retail', roles: ['RETAILER'] as Role[] };
+    let access: ReturnType<typeof accessLogWriter>;
+    beforeAll(() => {
+      const builder = createBuilder();
+      registerChain(builder);
+      registerLineage(builder);
+      schema = builder.toSchema();
+      access = accessLogWriter(temp.db);
+    });
+    afterAll(async () => access?.flush());
+
+    it('reading other organisations\' events through a trace is access-logged', async () => {
+      await run(`{ trace(consortium: "${C}", id: "${packs[1]}", direction: UPSTREAM) { __typename } }`, {}, retail);
+      await access.flush();
+      const rows = await temp.db.$queryRawUnsafe<{ ownerOrgId: string }[]>(`SELECT DISTINCT "ownerOrgId" FROM "AccessLog" WHERE "viewerOrgId" = 'riverside-retail' ORDER BY 1`);
+      expect(rows.map((r) => r.ownerOrgId)).toEqual(['highfield-farm', 'northern-abattoir', 'vale-processors']);
+    });
+
+    it('trace returns verified hops; a bad identifier is InvalidIdentifier; an unseen one NotFound', async () => {
+      const q = `query($id: String!) { trace(consortium: "${C}", id: $id, direction: UPSTREAM) {
+        __typename ... on LineageTrace { __typename verdict nodes hops { status edge { kind from to } } } ... on Error { code message } } }`;
+      const ok = await run(q, { id: packs[0] }, retail);
+      expect(ok.errors).toBeUndefined();
+      const data = (ok.data as any).trace;
+      expect(data.verdict).toBe('VERIFIED');
+      expect(data.hops).toHaveLength(9);
+      const bad = await run(q, { id: 'not an id' }, retail);
+      expect((bad.data as any).trace).toMatchObject({ __typename: 'InvalidIdentifier', code: 'INVALID_IDENTIFIER' });
+      const none = await run(q, { id: 'urn:epc:id:sgtin:5098765.022222.999' }, retail);
+      expect((none.data as any).trace).toMatchObject({ __typename: 'NotFound' });
+      const other = await run(q, { id: packs[0] }, { ...retail, consortiumId: 'other-consortium' });
+      expect((other.data as any).trace).toMatchObject({ __typename: 'Forbidden' });
+    });
+
+    it('recall is a Relay connection; passport, animal history and authenticity answer', async () => {
+      const res = await run(
+        `query($feed: String!, $pack: String!, $tag: String!) {
+          recall(consortium: "${C}", from: $feed, first: 3) { ... on QueryRecallConnection { __typename edges { node { identifier pathLength } } pageInfo { hasNextPage } } }
+          productPassport(consortium: "${C}", id: $pack) { ... on ProductPassport { __typename farmsOfBirth { orgId } slaughter { orgId } verdict } }
+          animalHistory(consortium: "${C}", earTag: $tag) { ... on AnimalHistory { __typename animal feedLots { lot } movements { bizStep } slaughter { orgId } carcasses } }
+          authenticityCheck(consortium: "${C}", id: $pack) { ... on AuthenticityCheck { __typename likelyCounterfeit brandOwner } }
+          cargoLineage(consortium: "${C}", containerId: "${kase}") { ... on CargoLineage { __typename contents { identifier origins } parties } }
+        }`,
+        { feed: feedLot, pack: packs[0], tag: 'UK123450600001' },
+        retail,
+      );
+      expect(res.errors).toBeUndefined();
+      const d = res.data as any;
+      expect(d.recall.edges).toHaveLength(3);
+      const csv = await run(`{ recallCsv(consortium: "${C}", from: "${feedLot}") { ... on RecallCsv { csv rowCount } } }`, {}, retail);
+      expect((csv.data as any).recallCsv.rowCount).toBe(10);
+      expect((csv.data as any).recallCsv.csv.trimEnd().split('\r\n')).toHaveLength(11);
+      expect(d.recall.pageInfo.hasNextPage).toBe(true);
+      expect(d.productPassport.farmsOfBirth[0].orgId).toBe('highfield-farm');
+      expect(d.animalHistory).toMatchObject({ feedLots: [{ lot: canonicalIdentifier(feedLot) }], slaughter: { orgId: 'northern-abattoir' }, carcasses: [canonicalIdentifier(carcasses[0]!)] });
+      expect(d.animalHistory.movements.map((m: any) => m.bizStep)).toEqual(['shipping', 'receiving']);
+      expect(d.authenticityCheck).toEqual({ __typename: 'AuthenticityCheck', likelyCounterfeit: false, brandOwner: 'vale-processors' });
+      expect(d.cargoLineage.contents.map((c: any) => c.identifier).sort()).toEqual(packs.map(canonicalIdentifier).sort());
+      expect(d.cargoLineage.contents[0].origins).toContain(canonicalIdentifier(feedLot));
+      expect(d.cargoLineage.parties).toEqual(expect.arrayContaining(['vale-processors', 'riverside-retail']));
+    });
   });
 
   it('a tampered record row makes exactly that hop FAILED', async () => {
