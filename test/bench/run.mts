@@ -6,9 +6,11 @@
 import os from 'node:os';
 import { createBenchContext, formatNumber } from './harness.js';
 import { ledgerBench } from './ledger.bench.js';
+import { captureBench } from './capture.bench.js';
 
 const sections: Record<string, (ctx: ReturnType<typeof createBenchContext>) => Promise<void>> = {
   ledger: ledgerBench,
+  capture: captureBench,
 };
 
 const quick = process.env.BENCH_QUICK === '1';
