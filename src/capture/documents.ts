@@ -7,6 +7,8 @@
  *
  * Documents declare the prefix in @context: { "provenant": PROVENANT_NAMESPACE }.
  */
+import { isHash } from '../ledger/record.js';
+
 export const PROVENANT_NAMESPACE = 'https://provenant.dev/ns/epcis/';
 export const DOCUMENTS_FIELD = 'provenant:documents';
 export const PERSON_REF_FIELD = 'provenant:personRef';
@@ -31,7 +33,6 @@ export class DocumentRefError extends Error {
   }
 }
 
-const HEX64 = /^[0-9a-f]{64}$/;
 const MAX_REFS = 32;
 const MAX_NAME = 200;
 
@@ -48,7 +49,7 @@ export function documentRefsOfEvent(event: Record<string, unknown>): DocumentRef
   return refs.map((ref, index) => {
     if (typeof ref !== 'object' || ref === null || Array.isArray(ref)) return fail(`entry ${index} is not an object`, { index });
     const r = ref as Record<string, unknown>;
-    if (typeof r.sha256 !== 'string' || !HEX64.test(r.sha256)) return fail(`entry ${index}: sha256 must be 64 lower-case hex characters`, { index });
+    if (!isHash(r.sha256)) return fail(`entry ${index}: sha256 must be 64 lower-case hex characters`, { index });
     if (typeof r.type !== 'string' || !(DOCUMENT_TYPES as readonly string[]).includes(r.type)) {
       return fail(`entry ${index}: type must be one of ${DOCUMENT_TYPES.join(', ')}`, { index, actual: r.type });
     }
@@ -61,7 +62,7 @@ export function documentRefsOfEvent(event: Record<string, unknown>): DocumentRef
 export function personRefOfEvent(event: Record<string, unknown>): string | undefined {
   const value = event[PERSON_REF_FIELD];
   if (value === undefined) return undefined;
-  if (typeof value !== 'string' || !HEX64.test(value)) {
+  if (!isHash(value)) {
     throw new DocumentRefError('MALFORMED_PERSON_REF', `${PERSON_REF_FIELD} must be a 64-hex commitment`, { field: PERSON_REF_FIELD });
   }
   return value;

@@ -5,6 +5,7 @@
  */
 import { randomBytes } from 'node:crypto';
 import { HashTag, canonicalBytes, concatBytes, fromHex, taggedHash, toHex, type JsonValue } from '../crypto/index.js';
+import { isHash } from '../ledger/record.js';
 
 export const SALT_BYTES = 32;
 
@@ -32,10 +33,9 @@ export class PrivacyError extends Error {
   }
 }
 
-const HEX64 = /^[0-9a-f]{64}$/;
 
 export function isCommitment(value: unknown): value is string {
-  return typeof value === 'string' && HEX64.test(value);
+  return isHash(value);
 }
 
 /** Throws PrivacyError('INVALID_PERSONAL_DATA') unless data is a JSON object with a non-empty name. */

@@ -10,6 +10,7 @@
  */
 import { sha256, toHex } from '../crypto/index.js';
 import type { Database } from './database.js';
+import { isHash } from '../ledger/record.js';
 
 export const MAX_DOCUMENT_BYTES = 20 * 1024 * 1024;
 
@@ -37,10 +38,9 @@ export class DocumentStoreError extends Error {
   }
 }
 
-const HEX64 = /^[0-9a-f]{64}$/;
 
 export function isDocumentAddress(value: unknown): value is string {
-  return typeof value === 'string' && HEX64.test(value);
+  return isHash(value);
 }
 
 export function documentAddress(bytes: Uint8Array): string {
