@@ -12,6 +12,7 @@ import { Participant, SimClock } from './participant.js';
 import { runPortAndCustoms } from './port-customs.js';
 import { runProcessor } from './processor.js';
 import { runRetailer } from './retailer.js';
+import type { ReeferResult } from './reefer.js';
 
 export interface ScenarioOptions {
   baseUrl: string;
@@ -21,7 +22,8 @@ export interface ScenarioOptions {
   start?: Date;
   /** Distinguishes repeated runs against one node (lots and serials). */
   runId?: string;
-  reefer?: (container: string, clock: SimClock) => Promise<void>;
+  /** The reefer leg, run after the haulier departs and before the port (see reeferLeg in reefer.ts). */
+  reefer?: (container: string, clock: SimClock) => Promise<ReeferResult | void>;
 }
 
 export interface ScenarioResult {
@@ -33,6 +35,7 @@ export interface ScenarioResult {
   cases: string[];
   pallet: string;
   container: string;
+  reefer?: ReeferResult;
 }
 
 export async function runScenario(options: ScenarioOptions): Promise<ScenarioResult> {
@@ -52,8 +55,8 @@ export async function runScenario(options: ScenarioOptions): Promise<ScenarioRes
   const processed = await runProcessor(member('vale-processors'), clock, carcasses, { site: sgln('5098765', '00020'), lot: `MINCE-${run}`, packs: 12 });
   const container = `urn:provenant:container:${containerNumber('CSQU', run === 'A' ? '305438' : String(300000 + run.charCodeAt(0)))}`;
   await runHaulier(member('swift-haulage'), clock, { pallet: processed.pallet, container, depot: sgln('5098765', '00030') });
-  if (options.reefer) await options.reefer(container, clock);
+  const reefer = options.reefer ? ((await options.reefer(container, clock)) ?? undefined) : undefined;
   await runPortAndCustoms(member('port-felixstowe'), member('hmrc'), clock, { container, portLocation: 'urn:epc:id:sgln:5012345.00099.0' });
   await runRetailer(member('riverside-retail'), clock, { pallet: processed.pallet, cases: processed.cases, packs: processed.packs, store: sgln('5012345', '00050'), sold: 2 });
-  return { animals, feedLots: [highfield.feedLot, meadow.feedLot], carcasses, ...processed, container };
+  return { animals, feedLots: [highfield.feedLot, meadow.feedLot], carcasses, ...processed, container, ...(reefer ? { reefer } : {}) };
 }

@@ -17,7 +17,7 @@ export interface CaptureRouteOptions {
 }
 
 export function mountCapture(app: Express, ctx: AppContext, options: CaptureRouteOptions = {}): CaptureService {
-  const service = new CaptureService({ node: ctx.node, db: ctx.db });
+  const service = ctx.capture ?? new CaptureService({ node: ctx.node, db: ctx.db });
   const limits: CaptureLimits = { ...DEFAULT_CAPTURE_LIMITS, ...options.limits };
   const json = express.json({ limit: options.bodyLimit ?? DEFAULT_BODY_LIMIT, type: ['application/json', 'application/ld+json', 'application/*+json'] });
 

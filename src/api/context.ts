@@ -1,3 +1,4 @@
+import type { CaptureService } from '../capture/capture-service.js';
 import type { NodeConfig } from '../config.js';
 import type { LedgerNode } from '../node/ledger-node.js';
 import type { Keystore } from '../node/keystore.js';
@@ -11,4 +12,6 @@ export interface AppContext {
   db: Database;
   config: NodeConfig;
   keystore: Keystore;
+  /** Set by createApp: the one capture pipeline shared by REST and GraphQL. */
+  capture?: CaptureService;
 }

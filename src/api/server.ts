@@ -6,13 +6,19 @@ import { authenticate } from './auth.js';
 import { mountLog } from './log-routes.js';
 import { mountRecords } from './record-routes.js';
 import { mountCapture } from './capture-routes.js';
+import { CaptureService } from '../capture/capture-service.js';
 import { mountDocuments } from './document-routes.js';
 import { mountPrivacy } from './privacy-routes.js';
 import { mountGraphql } from './graphql/yoga.js';
 
-export type ProvenantApp = Express & { closeApi(): Promise<void> };
+export type ProvenantApp = Express & {
+  closeApi(): Promise<void>;
+  /** Starts the signature-verification workers now rather than on the first large capture (a long-running node wants this). */
+  warmUp(): void;
+};
 
-export function createApp(ctx: AppContext): ProvenantApp {
+export function createApp(base: AppContext): ProvenantApp {
+  const ctx: AppContext = { ...base, capture: base.capture ?? new CaptureService({ node: base.node, db: base.db }) };
   const app = express();
   app.disable('x-powered-by');
   app.get('/health', (_req, res) => {
@@ -35,6 +41,7 @@ export function createApp(ctx: AppContext): ProvenantApp {
   app.use((req, _res, next) => next(new ApiError(404, 'NOT_FOUND', `no route for ${req.method} ${req.path}`)));
   app.use(errorHandler());
   return Object.assign(app, {
+    warmUp: () => capture.pool.warmUp(),
     async closeApi() {
       await graphql.close();
       await capture.close();

@@ -4,7 +4,7 @@
  * signer standing, schema + rules, signatures, dedupe by event hash ID, then role and custody
  * rules inside the node's admission (check hook) and the indexes in the same transaction (persist).
  */
-import type { LedgerNode, AcceptedRecord } from '../node/ledger-node.js';
+import type { LedgerNode, AcceptedRecord, GroupHooks } from '../node/ledger-node.js';
 import { requireActiveSigner } from '../ledger/consortium.js';
 import { RecordKind, recordHash, type SignedRecord } from '../ledger/record.js';
 import { eventHashId } from '../events/event-hash.js';
@@ -13,7 +13,9 @@ import { identifiersOf, eventType, bizStepOf, dispositionOf } from '../events/ep
 import { authoriseEvent, canonicalIdentifier, type CustodyChange } from '../rules/authorisation.js';
 import {
   custodyOf,
+  existingDocuments,
   existingEventIds,
+  livePersonCommitments,
   writeEventIndex,
   type CustodyRow,
   type EventIdentifierRow,
@@ -24,7 +26,8 @@ import type { Database } from '../store/database.js';
 import { CaptureError, CaptureRejectedError, type CaptureEventResult } from './errors.js';
 import { checkSignedAt, documentEventList, recordsOfEnvelope, type CaptureEnvelope, type JsonObject } from './envelope.js';
 import { VerifyPool } from './verify-pool.js';
-import { Mutex } from '../node/mutex.js';
+import { DAM_FIELD } from '../lineage/graph.js';
+import { DocumentRefError, documentRefsOfEvent, personRefOfEvent } from './documents.js';
 
 export interface CaptureOptions {
   mode?: 'atomic' | 'partial';
@@ -64,6 +67,9 @@ export function identifierRowsOf(event: JsonObject, eventId: string, eventTime: 
     const v = event[key];
     if (Array.isArray(v)) for (const item of v) if (item && typeof item[field] === 'string') add(item[field], role);
   };
+  // Dam to calf (issue #4 §2): the dam's identifier finds the calf's birth event.
+  const dam = event[DAM_FIELD];
+  if (typeof dam === 'string' && dam.trim() !== '') add(dam, 'dam');
   list('sourceList', 'source', 'source');
   list('destinationList', 'destination', 'destination');
   const rp = locationId(event['readPoint']);
@@ -80,14 +86,111 @@ export function identifierRowsOf(event: JsonObject, eventId: string, eventTime: 
   });
 }
 
+/** What the captures of one group commit share: committed state read once, and the effects of those admitted so far. */
+interface GroupView {
+  storedEvents: Set<string>;
+  committedCustody: Map<string, string | null>;
+  /** Custody changes of submissions admitted earlier in the group (not on disk yet). */
+  custody: Map<string, string | null>;
+  admittedEvents: Set<string>;
+  /** Cited document addresses and person commitments that exist (persons: not erased). */
+  documents: Set<string>;
+  persons: Set<string>;
+}
+
+interface CaptureGroupContext {
+  consortium: string;
+  eventIds: string[];
+  identifiers: string[];
+  documents: string[];
+  persons: string[];
+  group: GroupView;
+  /** This document's own custody effects so far (later events in it see earlier ones). */
+  own: Map<string, string | null>;
+  rows: (accepted: AcceptedRecord[]) => { events: EventRow[]; identifiers: EventIdentifierRow[]; custody: CustodyRow[] };
+}
+
+function emptyGroupView(): GroupView {
+  return { storedEvents: new Set(), committedCustody: new Map(), custody: new Map(), admittedEvents: new Set(), documents: new Set(), persons: new Set() };
+}
+
+/** Custody as a check sees it: the document's own effects, then the group's, then what is committed. */
+function custodianIn(group: GroupView, own: Map<string, string | null>, id: string): string | undefined {
+  const value = own.has(id) ? own.get(id) : group.custody.has(id) ? group.custody.get(id) : group.committedCustody.get(id);
+  return value ?? undefined;
+}
+
+/** Index rows (EpcisEvent, EventIdentifier, Custody) of the accepted events of one document. */
+function indexRowsOf(
+  accepted: AcceptedRecord[],
+  eventIndexOf: (a: AcceptedRecord) => number,
+  events: JsonObject[],
+  eventIds: string[],
+  changesByRecord: Map<SignedRecord, CustodyChange[]>,
+): { events: EventRow[]; identifiers: EventIdentifierRow[]; custody: CustodyRow[] } {
+  const eventRows: EventRow[] = [];
+  const identifierRows: EventIdentifierRow[] = [];
+  const custodyRows: CustodyRow[] = [];
+  for (const a of accepted) {
+    const i = eventIndexOf(a);
+    const event = events[i]!;
+    const eventId = eventIds[i]!;
+    const eventTime = String(event['eventTime'] ?? '');
+    const action = event['action'];
+    eventRows.push({
+      eventId,
+      recordHash: a.admission.recordHash,
+      eventType: eventType(event) ?? String(event['type']),
+      eventTime,
+      action: typeof action === 'string' ? action : null,
+      bizStep: bizStepOf(event) ?? null,
+      disposition: dispositionOf(event) ?? null,
+      readPoint: locationId(event['readPoint']),
+      bizLocation: locationId(event['bizLocation']),
+      submitterOrg: a.admission.signer.org.id,
+    });
+    identifierRows.push(...identifierRowsOf(event, eventId, eventTime));
+    for (const c of changesByRecord.get(a.record) ?? []) custodyRows.push({ identifier: c.identifier, orgId: c.orgId, eventId, eventTime });
+  }
+  return { events: eventRows, identifiers: identifierRows, custody: custodyRows };
+}
+
 function rejected(index: number, eventId: string, err: { code: string; message: string; details?: Record<string, unknown> }, recordHashHex?: string): CaptureEventResult {
   return { index, eventId, status: 'rejected', ...(recordHashHex ? { recordHash: recordHashHex } : {}), error: { code: err.code, message: err.message, ...(err.details ? { details: err.details } : {}) } };
 }
 
 export class CaptureService {
   readonly pool: VerifyPool;
-  /** Custody is read before node.submit; serialising read+submit keeps two captures from both passing. */
-  readonly #custodyLock = new Mutex();
+  /**
+   * One read of stored events and custody, and one write of the indexes, for every capture in a
+   * group commit (LedgerNode.submit), instead of one per document.
+   */
+  readonly #groupHooks: GroupHooks<CaptureGroupContext> = {
+    prepare: async (contexts) => {
+      const consortium = contexts[0]!.consortium;
+      const view: GroupView = {
+        storedEvents: await existingEventIds(this.deps.db, consortium, contexts.flatMap((c) => c.eventIds)),
+        committedCustody: await custodyOf(this.deps.db, consortium, contexts.flatMap((c) => c.identifiers)),
+        custody: new Map(),
+        admittedEvents: new Set(),
+        documents: await existingDocuments(this.deps.db, consortium, contexts.flatMap((c) => c.documents)),
+        persons: await livePersonCommitments(this.deps.db, consortium, contexts.flatMap((c) => c.persons)),
+      };
+      for (const c of contexts) {
+        c.group = view;
+        c.own = new Map(); // an admission retried after a failed group starts afresh
+      }
+    },
+    persist: async (tx, items) => {
+      const rows = items.map((item) => item.context.rows(item.accepted));
+      await writeEventIndex(tx as Executor, items[0]!.context.consortium, {
+        events: rows.flatMap((r) => r.events),
+        identifiers: rows.flatMap((r) => r.identifiers),
+        custody: rows.flatMap((r) => r.custody),
+      });
+    },
+  };
+
   constructor(private readonly deps: CaptureDeps) {
     this.pool = deps.pool ?? new VerifyPool();
   }
@@ -106,8 +209,8 @@ export class CaptureService {
     if (signer.type !== 'org') throw new CaptureError('NOT_AUTHORISED', 'EPCIS events must be signed by an organisation key');
 
     const context = envelope.document['@context'];
-    const eventIds = events.map((e) => eventHashId(e, context));
     const results: (CaptureEventResult | undefined)[] = new Array(events.length);
+    const invalidEvents = new Map<number, { path: string; message: string }[]>();
 
     // Schema and rules: issues under eventList[i] belong to event i; others to the document.
     const validation = createEpcisValidator({ withRules: true }).validateDocument(envelope.document);
@@ -124,23 +227,38 @@ export class CaptureService {
           issues: validation.errors,
         });
       }
-      for (const [i, issues] of byEvent) {
-        results[i] = rejected(i, eventIds[i]!, { code: 'INVALID_EPCIS', message: `event is not valid EPCIS 2.0: ${issues.map((x) => `${x.path} ${x.message}`).join('; ')}`, details: { issues } });
-      }
+      for (const [i, issues] of byEvent) invalidEvents.set(i, issues);
     }
 
+    // Record hashes, signatures and event hash IDs are computed together, in worker threads for large documents.
     const records = recordsOfEnvelope(envelope);
-    const outcomes = await this.pool.verify(records, signer.key.encoded);
-    outcomes.forEach((o, i) => {
+    const verified = await this.pool.verifyAndHash(records, signer.key.encoded, { context });
+    const eventIds = events.map((e, i) => verified.eventIds[i] ?? eventHashId(e, context));
+    for (const [i, issues] of invalidEvents) {
+      results[i] = rejected(i, eventIds[i]!, { code: 'INVALID_EPCIS', message: `event is not valid EPCIS 2.0: ${issues.map((x) => `${x.path} ${x.message}`).join('; ')}`, details: { issues } });
+    }
+    // Off-chain documents and people the events cite (design §8, §9): well-formed here, present in the group commit.
+    const citations = events.map((event, i) => {
+      try {
+        const person = personRefOfEvent(event);
+        return { documents: documentRefsOfEvent(event).map((d) => d.sha256), persons: person ? [person] : [] };
+      } catch (err) {
+        if (!(err instanceof DocumentRefError)) throw err;
+        results[i] ??= rejected(i, eventIds[i]!, err);
+        return { documents: [], persons: [] };
+      }
+    });
+    verified.outcomes.forEach((o, i) => {
       if (o && !results[i]) results[i] = rejected(i, eventIds[i]!, o);
     });
     if (atomic) this.#throwIfRejected(results, eventIds);
 
-    const known = await existingEventIds(db, envelope.consortium, eventIds);
+    // Repeats within the document; repeats of stored events are found inside the node's admission
+    // (prepare/check), so a capture does no database read before it joins a group commit.
     const firstIndex = new Map<string, number>();
     eventIds.forEach((id, i) => {
       if (results[i]) return;
-      if (known.has(id) || firstIndex.has(id)) results[i] = { index: i, eventId: id, status: 'duplicate', recordHash: recordHash(records[i]!) };
+      if (firstIndex.has(id)) results[i] = { index: i, eventId: id, status: 'duplicate', recordHash: verified.recordHashes[i] ?? recordHash(records[i]!) };
       else firstIndex.set(id, i);
     });
 
@@ -152,55 +270,56 @@ export class CaptureService {
       });
       const submitted = toSubmit.map((i) => records[i]!);
       const indexOfRecord = new Map<SignedRecord, number>(toSubmit.map((i) => [records[i]!, i]));
-      const submitOutcomes = await this.#custodyLock.run(async () => {
-      const custody = await custodyOf(db, envelope.consortium, allIds);
-      const overlay = new Map<string, string | null>(custody);
+      const context: CaptureGroupContext = {
+        consortium: envelope.consortium,
+        eventIds: toSubmit.map((i) => eventIds[i]!),
+        identifiers: allIds,
+        documents: toSubmit.flatMap((i) => citations[i]!.documents),
+        persons: toSubmit.flatMap((i) => citations[i]!.persons),
+        group: emptyGroupView(),
+        own: new Map(),
+        rows: (accepted) => indexRowsOf(accepted, (a) => toSubmit[a.index]!, events, eventIds, changesByRecord),
+      };
       const changesByRecord = new Map<SignedRecord, CustodyChange[]>();
 
-      const check = (record: SignedRecord, resolved: ReturnType<typeof requireActiveSigner>) => {
+      const check = (record: SignedRecord, resolved: ReturnType<typeof requireActiveSigner>): 'duplicate' | undefined => {
+        const index = indexOfRecord.get(record)!;
+        const eventId = eventIds[index]!;
+        const group = context.group;
+        // The event is stored, or captured by an earlier submission of this group commit.
+        if (group.storedEvents.has(eventId) || group.admittedEvents.has(eventId)) return 'duplicate';
+        const missingDocuments = citations[index]!.documents.filter((d) => !group.documents.has(d));
+        if (missingDocuments.length > 0) {
+          throw new CaptureError('UNKNOWN_DOCUMENT', `the event cites ${missingDocuments.length} document(s) not uploaded to this consortium (POST /documents first)`, { sha256: missingDocuments });
+        }
+        const missingPersons = citations[index]!.persons.filter((p) => !group.persons.has(p));
+        if (missingPersons.length > 0) {
+          throw new CaptureError('UNKNOWN_PERSON', 'the event cites a person commitment that is not registered in this consortium, or was erased', { commitment: missingPersons });
+        }
         const event = (record.payload as { event: JsonObject }).event;
-        const decision = authoriseEvent(event, resolved.org, (id) => overlay.get(id) ?? undefined);
+        const decision = authoriseEvent(event, resolved.org, (id) => custodianIn(group, context.own, id));
         if (!decision.ok) throw new CaptureError(decision.code, decision.message, decision.details);
         changesByRecord.set(record, decision.custodyChanges);
         // Later events in the same document see this event's custody effect.
-        for (const c of decision.custodyChanges) overlay.set(c.identifier, c.orgId);
+        for (const c of decision.custodyChanges) context.own.set(c.identifier, c.orgId);
+        return undefined;
       };
 
-      const persist = async (tx: unknown, accepted: AcceptedRecord[]) => {
-        const eventRows: EventRow[] = [];
-        const identifierRows: EventIdentifierRow[] = [];
-        const custodyRows: CustodyRow[] = [];
+      const admitted = (accepted: AcceptedRecord[]) => {
         for (const a of accepted) {
-          const i = toSubmit[a.index]!;
-          const event = events[i]!;
-          const eventId = eventIds[i]!;
-          const eventTime = String(event['eventTime'] ?? '');
-          const action = event['action'];
-          eventRows.push({
-            eventId,
-            recordHash: a.admission.recordHash,
-            eventType: eventType(event) ?? String(event['type']),
-            eventTime,
-            action: typeof action === 'string' ? action : null,
-            bizStep: bizStepOf(event) ?? null,
-            disposition: dispositionOf(event) ?? null,
-            readPoint: locationId(event['readPoint']),
-            bizLocation: locationId(event['bizLocation']),
-            submitterOrg: a.admission.signer.org.id,
-          });
-          identifierRows.push(...identifierRowsOf(event, eventId, eventTime));
-          for (const c of changesByRecord.get(a.record) ?? []) custodyRows.push({ identifier: c.identifier, orgId: c.orgId, eventId, eventTime });
+          context.group.admittedEvents.add(eventIds[indexOfRecord.get(a.record)!]!);
+          for (const c of changesByRecord.get(a.record) ?? []) context.group.custody.set(c.identifier, c.orgId);
         }
-        await writeEventIndex(tx as Executor, envelope.consortium, { events: eventRows, identifiers: identifierRows, custody: custodyRows });
       };
 
-      return node.submit(envelope.consortium, submitted, {
+      const submitOutcomes = await node.submit(envelope.consortium, submitted, {
         atomic,
         waitForSeal: options.wait === 'seal',
         signaturesVerified: true,
+        recordHashes: toSubmit.map((i) => verified.recordHashes[i]),
         check,
-        persist,
-      });
+        admitted,
+        group: { hooks: this.#groupHooks as GroupHooks<unknown>, context },
       });
       submitOutcomes.forEach((o, k) => {
         const i = indexOfRecord.get(submitted[k]!)!;

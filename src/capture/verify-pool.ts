@@ -5,9 +5,8 @@
  */
 import { Worker } from 'node:worker_threads';
 import { fileURLToPath } from 'node:url';
-import { parsePublicKey } from '../crypto/index.js';
-import { verifyRecordSignature, type SignedRecord } from '../ledger/record.js';
-import type { VerifyOutcome, VerifyRequest } from './verify-worker.js';
+import type { SignedRecord } from '../ledger/record.js';
+import { verifyAndHash, type VerifyOutcome, type VerifyRequest, type VerifyResult } from './verify-core.js';
 
 /** Documents with more events than this are verified in the pool. */
 export const POOL_THRESHOLD = 32;
@@ -15,21 +14,12 @@ const POOL_SIZE = 2;
 const START_TIMEOUT_MS = 10_000;
 
 export function verifyOnMainThread(records: readonly SignedRecord[], publicKeyEncoded: string): VerifyOutcome[] {
-  const publicKey = parsePublicKey(publicKeyEncoded);
-  return records.map((record) => {
-    try {
-      verifyRecordSignature(record, publicKey);
-      return null;
-    } catch (err) {
-      const e = err as { code?: string; message: string; details?: Record<string, unknown> };
-      return { code: e.code ?? 'BAD_SIGNATURE', message: e.message, details: e.details };
-    }
-  });
+  return verifyAndHash({ publicKey: publicKeyEncoded, records: [...records] }).outcomes;
 }
 
 interface PooledWorker {
   worker: Worker;
-  pending: Map<number, { resolve: (o: VerifyOutcome[]) => void; reject: (e: Error) => void }>;
+  pending: Map<number, { resolve: (o: VerifyResult) => void; reject: (e: Error) => void }>;
 }
 
 function tsxApiSpecifier(): string {
@@ -61,11 +51,11 @@ export class VerifyPool {
           : new Worker(fileURLToPath(entry));
         worker.unref();
         const pooled: PooledWorker = { worker, pending: new Map() };
-        worker.on('message', (msg: { id: number; outcomes: VerifyOutcome[] }) => {
+        worker.on('message', (msg: { id: number; result: VerifyResult }) => {
           const p = pooled.pending.get(msg.id);
           if (p) {
             pooled.pending.delete(msg.id);
-            p.resolve(msg.outcomes);
+            p.resolve(msg.result);
           }
         });
         const fail = (err: Error) => {
@@ -84,7 +74,7 @@ export class VerifyPool {
     }
   }
 
-  #run(pooled: PooledWorker, records: SignedRecord[], publicKey: string): Promise<VerifyOutcome[]> {
+  #run(pooled: PooledWorker, request: Omit<VerifyRequest, 'id'>): Promise<VerifyResult> {
     return new Promise((resolve, reject) => {
       const id = this.#nextId++;
       const timer = setTimeout(() => {
@@ -104,32 +94,50 @@ export class VerifyPool {
         },
       });
       pooled.worker.ref();
-      const req: VerifyRequest = { id, publicKey, records };
+      const req: VerifyRequest = { id, ...request };
       pooled.worker.postMessage(req);
     }).finally(() => {
       if (pooled.pending.size === 0) pooled.worker.unref();
-    }) as Promise<VerifyOutcome[]>;
+    }) as Promise<VerifyResult>;
   }
 
   /** One outcome per record, in order: null when the signature verifies. */
   async verify(records: SignedRecord[], publicKeyEncoded: string): Promise<VerifyOutcome[]> {
+    return (await this.verifyAndHash(records, publicKeyEncoded)).outcomes;
+  }
+
+  /** Outcomes plus each record's hash (and, with `events`, event hash ID), computed where the signatures are checked. */
+  async verifyAndHash(records: SignedRecord[], publicKeyEncoded: string, events?: { context: unknown }): Promise<VerifyResult> {
+    const request = { publicKey: publicKeyEncoded, events };
     const workers = records.length > POOL_THRESHOLD ? this.#start() : null;
     if (!workers) {
       this.lastMode = 'main';
-      return verifyOnMainThread(records, publicKeyEncoded);
+      return verifyAndHash({ ...request, records });
     }
     const per = Math.ceil(records.length / workers.length);
     const chunks = workers.map((_, i) => records.slice(i * per, (i + 1) * per));
     try {
-      const parts = await Promise.all(chunks.map((chunk, i) => (chunk.length === 0 ? [] : this.#run(workers[i]!, chunk, publicKeyEncoded))));
+      const parts = await Promise.all(chunks.map((chunk, i) => (chunk.length === 0 ? null : this.#run(workers[i]!, { ...request, records: chunk }))));
       this.lastMode = 'pool';
-      return parts.flat();
+      const merged: VerifyResult = { outcomes: [], recordHashes: [], eventIds: [] };
+      for (const part of parts) {
+        if (!part) continue;
+        merged.outcomes.push(...part.outcomes);
+        merged.recordHashes.push(...part.recordHashes);
+        merged.eventIds.push(...part.eventIds);
+      }
+      return merged;
     } catch {
       this.lastMode = 'main';
       await this.close();
       this.#broken = true;
-      return verifyOnMainThread(records, publicKeyEncoded);
+      return verifyAndHash({ ...request, records });
     }
+  }
+
+  /** Starts the workers now, so the first large document does not wait for them to load. */
+  warmUp(): void {
+    this.#start();
   }
 
   async close(): Promise<void> {

@@ -5,7 +5,7 @@
  *   elements do not normalise S. Signatures are therefore malleable and never used as identifiers.
  * Signatures are 64 bytes for both algorithms (P-256 as IEEE P1363 r||s).
  */
-import { createPublicKey, verify as nodeVerify, type KeyObject } from 'node:crypto';
+import { createPrivateKey, createPublicKey, sign as nodeSign, verify as nodeVerify, type KeyObject } from 'node:crypto';
 import { ed25519 } from '@noble/curves/ed25519.js';
 import { p256 } from '@noble/curves/nist.js';
 import { CryptoError } from './errors.js';
@@ -43,7 +43,7 @@ export function parseSignature(text: unknown): Signature {
 }
 
 export function sign(privateKey: PrivateKey, message: Uint8Array): Signature {
-  if (privateKey.alg === 'ed25519') return { alg: 'ed25519', bytes: ed25519.sign(message, privateKey.bytes) };
+  if (privateKey.alg === 'ed25519') return { alg: 'ed25519', bytes: ed25519SignFast(privateKey.bytes, message) };
   if (privateKey.alg === 'p256') {
     return { alg: 'p256', bytes: p256.sign(message, privateKey.bytes, { prehash: true, lowS: false }) };
   }
@@ -114,6 +114,28 @@ function cachedKeyObject(alg: KeyAlgorithm, publicKey: Uint8Array): KeyObject | 
   if (keyObjectCache.size >= KEY_CACHE_LIMIT) keyObjectCache.clear();
   keyObjectCache.set(cacheKey, keyObject);
   return keyObject;
+}
+
+// PKCS#8 wrapping of a raw Ed25519 seed (RFC 8410 §7).
+const ED25519_PKCS8_PREFIX = Uint8Array.from([0x30, 0x2e, 0x02, 0x01, 0x00, 0x30, 0x05, 0x06, 0x03, 0x2b, 0x65, 0x70, 0x04, 0x22, 0x04, 0x20]);
+const signingKeyCache = new WeakMap<Uint8Array, KeyObject>();
+
+/**
+ * Ed25519 signing through OpenSSL: RFC 8032 signatures are deterministic, so the bytes are the
+ * same as noble's (a property test checks this); about 20x faster, which matters to the sealer,
+ * sensor windows and bulk clients.
+ */
+function ed25519SignFast(seed: Uint8Array, message: Uint8Array): Uint8Array {
+  if (seed.length !== 32) return ed25519.sign(message, seed);
+  let keyObject = signingKeyCache.get(seed);
+  if (!keyObject) {
+    const der = new Uint8Array(ED25519_PKCS8_PREFIX.length + 32);
+    der.set(ED25519_PKCS8_PREFIX);
+    der.set(seed, ED25519_PKCS8_PREFIX.length);
+    keyObject = createPrivateKey({ key: Buffer.from(der), format: 'der', type: 'pkcs8' });
+    signingKeyCache.set(seed, keyObject);
+  }
+  return new Uint8Array(nodeSign(null, message, keyObject));
 }
 
 function ed25519ScalarIsCanonical(signature: Uint8Array): boolean {

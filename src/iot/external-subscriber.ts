@@ -1,10 +1,18 @@
 /**
  * Subscriber to an external broker (e.g. Mosquitto) with mqtt.js over MQTT 5: a persistent session
  * (clean false, fixed client id, session expiry) at QoS 1, so the broker keeps readings for the node while it is down.
- * customHandleAcks holds each PUBACK until the reading is committed; unacknowledged messages are
+ * Each PUBACK is sent only after the reading is committed; unacknowledged messages are
  * redelivered by the broker and deduplicated by (device, seq).
+ *
+ * Why the PUBACK is sent here and not by mqtt.js: mqtt.js handles incoming messages one at a
+ * time and takes the next only after the previous one's PUBACK, so holding the PUBACK until the
+ * commit would allow one reading per SQLite transaction. Instead each reading declines mqtt.js's
+ * own PUBACK (the customHandleAcks error path: mqtt.js moves on without sending one) and this
+ * module sends the PUBACK itself once the reading's group commit is done, on the same connection
+ * (after a reconnect the broker redelivers instead). Acknowledgements keep arrival order, as MQTT
+ * requires, because the ingestor settles readings in arrival order.
  */
-import mqtt, { type MqttClient } from 'mqtt';
+import mqtt, { type IClientOptions, type MqttClient } from 'mqtt';
 import { DEVICES_SUBSCRIPTION, parseDeviceTopic } from './topics.js';
 
 export interface ExternalSubscriber {
@@ -20,35 +28,73 @@ export interface ExternalSubscriberOptions {
   onError?: (err: Error) => void;
   /** How long the broker keeps the node's session (and queued readings) while the node is down. */
   sessionExpirySeconds?: number;
+  /**
+   * MQTT 5 Receive Maximum: readings the broker may have in flight to the node, unacknowledged.
+   * The node acknowledges after each group commit, so this bounds a batch. Default 2000.
+   */
+  receiveMaximum?: number;
 }
 
 /** 30 days. */
 export const SESSION_EXPIRY_SECONDS = 30 * 24 * 3600;
 
+/** Declines mqtt.js's own PUBACK for a reading whose PUBACK this module sends after the commit. */
+class DeferredAck extends Error {
+  constructor() {
+    super('PUBACK deferred until the reading is committed');
+  }
+}
+const DEFERRED = new DeferredAck();
+
+/** The part of mqtt.js's client used to send a PUBACK (what its own publish handler calls). */
+interface PacketSender {
+  _sendPacket(packet: { cmd: 'puback'; messageId: number; reasonCode: number }, cb?: (err?: Error) => void): void;
+}
+
 export async function startExternalSubscriber(options: ExternalSubscriberOptions): Promise<ExternalSubscriber> {
-  const client = mqtt.connect(options.url, {
+  let client: MqttClient;
+  const ackAfterCommit = (topic: string, message: Buffer, messageId: number | undefined): void => {
+    const stream = client.stream;
+    options.onReading(topic, message).then(
+      () => {
+        // Only on the connection that delivered it: after a reconnect the broker redelivers the
+        // message (deduplicated by seq), and a late PUBACK could match a reused packet id.
+        if (messageId === undefined || !client.connected || client.stream !== stream) return;
+        (client as unknown as PacketSender)._sendPacket({ cmd: 'puback', messageId, reasonCode: 0 });
+      },
+      (err: Error) => {
+        options.onError?.(err);
+        // Not stored: drop the connection without PUBACK so the broker redelivers on reconnect.
+        if (client.stream === stream) stream.destroy();
+      },
+    );
+  };
+  const connectOptions: IClientOptions = {
     clientId: options.clientId,
     clean: false,
-    // MQTT 5: mqtt.js honours customHandleAcks only on v5, and a v5 session outlives the connection
-    // only with a session expiry interval.
+    // MQTT 5: a session outlives the connection only with a session expiry interval, and
+    // Receive Maximum lets the broker send a batch ahead of the acknowledgements.
     protocolVersion: 5,
-    properties: { sessionExpiryInterval: options.sessionExpirySeconds ?? SESSION_EXPIRY_SECONDS },
+    properties: { sessionExpiryInterval: options.sessionExpirySeconds ?? SESSION_EXPIRY_SECONDS, receiveMaximum: options.receiveMaximum ?? 2000 },
     reconnectPeriod: 500,
     connectTimeout: 10_000,
     resubscribe: true,
-    customHandleAcks(topic, message, _packet, done) {
+    customHandleAcks(topic, message, packet, done) {
       // The subtree also holds status topics (the node's own verdicts): acknowledge and skip them.
       if (parseDeviceTopic(topic)?.channel !== 'readings') return done(0);
-      options.onReading(topic, message).then(
-        () => done(0),
-        (err: Error) => done(err),
-      );
+      ackAfterCommit(topic, message, packet.messageId);
+      done(DEFERRED);
     },
+  };
+  client = mqtt.connect(options.url, connectOptions);
+  client.on('error', (err) => {
+    if (err !== DEFERRED) options.onError?.(err);
   });
-  client.on('error', (err) => options.onError?.(err));
   await new Promise<void>((resolve, reject) => {
-    const onError = (err: Error): void => reject(err);
-    client.once('error', onError);
+    const onError = (err: Error): void => {
+      if (err !== DEFERRED) reject(err);
+    };
+    client.on('error', onError);
     client.once('connect', () => {
       client.off('error', onError);
       resolve();

@@ -6,12 +6,15 @@
  */
 import { signRecord, RecordKind, type SignedRecord } from '../ledger/record.js';
 import { verifyInclusion } from '../ledger/merkle-verify.js';
-import { toHex, fromHex, type KeyPair } from '../crypto/index.js';
+import { toHex, fromHex, type KeyPair, type PublicKey } from '../crypto/index.js';
+import type { DeviceEntry } from '../ledger/consortium.js';
 import type { LedgerNode, SubmitOutcome } from '../node/ledger-node.js';
 import type { Database } from '../store/database.js';
-import { ReadingStore, type StoredReading, type StoredReadingInput } from '../store/reading-store.js';
+import { ReadingStore, type StoredReading, type StoredReadingInput, type UnassignedReading } from '../store/reading-store.js';
 import { parseDeviceTopic, statusTopic } from './topics.js';
-import { ReadingError, parseReadingMessage, readingDigest, readingLeafHash, verifyReading, type Reading, type ReadingMessage } from './reading.js';
+import { parseReadingMessage, readingLeafHash, type Reading, type ReadingMessage } from './reading.js';
+import { ReadingVerifyPool } from './reading-verify-pool.js';
+import type { ReadingVerifyItem, ReadingVerifyResult } from './reading-verify.js';
 import { buildWindowPayload, readingInclusionProof, windowBounds, type SeqGap, type SensorWindowPayload } from './window.js';
 import { iotMetrics } from './metrics.js';
 
@@ -30,6 +33,12 @@ export interface IngestStats {
   windowErrors: number;
 }
 
+/** Group commits: transactions that stored readings, and the most messages one of them judged. */
+export interface CommitStats {
+  batches: number;
+  largestBatch: number;
+}
+
 export interface IngestorOptions {
   node: LedgerNode;
   db: Database;
@@ -46,6 +55,8 @@ export interface IngestorOptions {
   /** Publishes status messages (rejections) to the device's status topic. */
   publishStatus?: (topic: string, payload: string) => void;
   now?: () => Date;
+  /** Threads that check reading signatures; 0 checks them on the main thread. Default: the machine's parallelism, at most 4. */
+  verifyWorkers?: number;
 }
 
 export interface ReadingProof {
@@ -62,6 +73,8 @@ export interface ReadingProof {
   /** RFC 6962 audit path, hex. */
   proof: string[];
 }
+
+type Rejection = Extract<IngestOutcome, { status: 'rejected' }>;
 
 export class IotError extends Error {
   override readonly name = 'IotError';
@@ -81,6 +94,15 @@ interface Queued {
   reject: (err: Error) => void;
 }
 
+/** A message of a batch: judged already (rejection), or with its signature being checked (verifyIndex). */
+type Entry = { queued: Queued; rejection: Rejection; message?: undefined; verifyIndex?: undefined } | { queued: Queued; rejection?: undefined; message: ReadingMessage; verifyIndex: number };
+
+interface Batch {
+  entries: Entry[];
+  receivedAt: string;
+  verification: Promise<ReadingVerifyResult[]>;
+}
+
 interface Candidate {
   queued: Queued;
   message: ReadingMessage;
@@ -89,6 +111,19 @@ interface Candidate {
 }
 
 const deviceKey = (consortium: string, deviceId: string): string => `${consortium}\u0000${deviceId}`;
+const idsOf = (c: Candidate): { consortium: string; deviceId: string; seq: number } => ({
+  consortium: c.message.reading.consortium,
+  deviceId: c.message.reading.deviceId,
+  seq: c.message.reading.seq,
+});
+
+/**
+ * Batches in flight: one commits while the next is verified. Arrivals meanwhile wait and form the
+ * next batch, so batches (and transactions) grow with the rate: group commit.
+ */
+const MAX_BATCHES_IN_FLIGHT = 3;
+/** Upper bound of one batch, so one transaction stays short. */
+const MAX_BATCH = 4000;
 
 export class ReadingIngestor {
   readonly store: ReadingStore;
@@ -100,10 +135,16 @@ export class ReadingIngestor {
   readonly #windowSigner: IngestorOptions['windowSigner'];
   readonly #publishStatus?: IngestorOptions['publishStatus'];
   readonly #now: () => Date;
+  readonly #pool: ReadingVerifyPool;
   /** Last committed seq per device (loaded from the store on first sight). */
   readonly #lastSeq = new Map<string, number>();
-  #queue: Queued[] = [];
-  #draining?: Promise<void>;
+  /** Readings stored per device since the last flush, to flush as soon as a window is full. */
+  readonly #pendingPerDevice = new Map<string, number>();
+  #incoming: Queued[] = [];
+  #scheduled = false;
+  #inFlight = 0;
+  /** Batches commit one after another, in arrival order, so seq checks see every earlier reading. */
+  #commits: Promise<void> = Promise.resolve();
   #flushing?: Promise<SignedRecord[]>;
   #timer?: NodeJS.Timeout;
   #stopped = false;
@@ -114,6 +155,7 @@ export class ReadingIngestor {
     windows: 0,
     windowErrors: 0,
   };
+  readonly #commitStats: CommitStats = { batches: 0, largestBatch: 0 };
 
   constructor(options: IngestorOptions) {
     this.#node = options.node;
@@ -125,16 +167,23 @@ export class ReadingIngestor {
     this.#windowSigner = options.windowSigner;
     this.#publishStatus = options.publishStatus;
     this.#now = options.now ?? (() => new Date());
+    this.#pool = new ReadingVerifyPool({ workers: options.verifyWorkers });
     if (!(this.#windowMs > 0) || !Number.isSafeInteger(this.#windowMax) || this.#windowMax < 1) {
       throw new RangeError('windowMs must be > 0 and windowMaxReadings a positive integer');
     }
   }
 
   start(): void {
+    void this.warm();
     if (this.#flushIntervalMs > 0 && !this.#timer) {
       this.#timer = setInterval(() => void this.flush().catch(() => undefined), this.#flushIntervalMs);
       this.#timer.unref();
     }
+  }
+
+  /** Starts the signature-checking threads; resolves once they are ready (or the main thread will do). */
+  warm(): Promise<void> {
+    return this.#pool.warm().catch(() => undefined);
   }
 
   /** Stops accepting; waits for queued messages to commit and any running flush to finish. */
@@ -142,92 +191,99 @@ export class ReadingIngestor {
     this.#stopped = true;
     if (this.#timer) clearInterval(this.#timer);
     this.#timer = undefined;
-    while (this.#draining) await this.#draining;
+    this.#pump();
+    for (let tail = this.#commits; ; tail = this.#commits) {
+      await tail;
+      if (tail === this.#commits) break;
+    }
     if (this.#flushing) await this.#flushing.catch(() => undefined);
+    await this.#pool.close();
   }
 
   stats(): IngestStats {
     return { ...this.#stats, rejected: { ...this.#stats.rejected } };
   }
 
+  commitStats(): CommitStats {
+    return { ...this.#commitStats };
+  }
+
   /** Resolves once the reading is durably stored (accepted) or judged (rejected); rejects on a store failure. */
   ingest(topic: string, payload: Uint8Array): Promise<IngestOutcome> {
     if (this.#stopped) return Promise.reject(new IotError('INGEST_STOPPED', 'the reading ingestor is stopped'));
     return new Promise((resolve, reject) => {
-      this.#queue.push({ topic, payload, resolve, reject });
-      this.#draining ??= this.#drain().finally(() => (this.#draining = undefined));
+      this.#incoming.push({ topic, payload, resolve, reject });
+      if (!this.#scheduled) {
+        this.#scheduled = true;
+        // After the I/O phase: every message parsed from the sockets read in this turn joins the batch.
+        setImmediate(() => {
+          this.#scheduled = false;
+          this.#pump();
+        });
+      }
     });
   }
 
-  async #drain(): Promise<void> {
-    while (this.#queue.length > 0) {
-      const batch = this.#queue;
-      this.#queue = [];
-      try {
-        await this.#process(batch);
-      } catch (err) {
-        for (const q of batch) q.reject(err as Error);
-      }
+  /** Starts batches while fewer than MAX_BATCHES_IN_FLIGHT are verifying or committing. */
+  #pump(): void {
+    while (this.#incoming.length > 0 && (this.#inFlight < MAX_BATCHES_IN_FLIGHT || this.#stopped)) {
+      const queued = this.#incoming.length <= MAX_BATCH ? this.#incoming : this.#incoming.slice(0, MAX_BATCH);
+      this.#incoming = queued === this.#incoming ? [] : this.#incoming.slice(MAX_BATCH);
+      const batch = this.#prepare(queued);
+      this.#inFlight += 1;
+      this.#commits = this.#commits
+        .then(() => this.#commit(batch))
+        .catch(() => undefined) // #commit settles its messages itself; the chain must go on
+        .finally(() => {
+          this.#inFlight -= 1;
+          this.#pump();
+        });
     }
   }
 
-  async #process(batch: Queued[]): Promise<void> {
-    const candidates: Candidate[] = [];
-    const touched = new Set<string>();
+  /** Shape, topic and device standing (judging at once what fails), then the signatures of the rest. */
+  #prepare(queued: Queued[]): Batch {
     const receivedAt = this.#now().toISOString();
-    for (const queued of batch) {
-      const judged = await this.#judge(queued, receivedAt);
-      if (judged.status === 'rejected') {
-        this.#reject(queued, judged);
+    const entries: Entry[] = [];
+    const items: ReadingVerifyItem[] = [];
+    const keys: PublicKey[] = [];
+    const keyIndex = new Map<DeviceEntry, number>();
+    for (const q of queued) {
+      const judged = this.#judge(q);
+      if ('status' in judged) {
+        entries.push({ queued: q, rejection: judged });
         continue;
       }
-      candidates.push(judged.candidate);
-      touched.add(deviceKey(judged.candidate.message.reading.consortium, judged.candidate.message.reading.deviceId));
-    }
-    if (candidates.length === 0) return;
-    try {
-      await this.store.insert(candidates.map((c) => c.row));
-    } catch (err) {
-      // The tentative seqs did not reach the disk: reload them on next sight.
-      for (const key of touched) this.#lastSeq.delete(key);
-      throw err;
-    }
-    const metrics = iotMetrics();
-    for (const c of candidates) {
-      const { consortium, deviceId, seq } = c.message.reading;
-      this.#stats.accepted += 1;
-      metrics.accepted.inc({ consortium });
-      if (c.gap) {
-        this.#stats.gaps += 1;
-        metrics.gaps.inc({ consortium });
+      let index = keyIndex.get(judged.device);
+      if (index === undefined) {
+        index = keys.push(judged.device.publicKey) - 1;
+        keyIndex.set(judged.device, index);
       }
-      c.queued.resolve(c.gap ? { status: 'accepted', consortium, deviceId, seq, gap: c.gap } : { status: 'accepted', consortium, deviceId, seq });
+      entries.push({ queued: q, message: judged.message, verifyIndex: items.length });
+      items.push({ text: judged.text, key: index });
     }
-    if (this.#devicesWithFullWindow(candidates)) void this.flush().catch(() => undefined);
+    const verification = items.length === 0 ? Promise.resolve([]) : this.#pool.verify({ items, keys });
+    // The commit step reports a failure; this keeps it from being an unhandled rejection meanwhile.
+    verification.catch(() => undefined);
+    return { entries, receivedAt, verification };
   }
 
-  #pendingPerDevice = new Map<string, number>();
-
-  /** True when some device has gathered a full window since the last flush. */
-  #devicesWithFullWindow(candidates: Candidate[]): boolean {
-    let full = false;
-    for (const c of candidates) {
-      const key = deviceKey(c.message.reading.consortium, c.message.reading.deviceId);
-      const n = (this.#pendingPerDevice.get(key) ?? 0) + 1;
-      this.#pendingPerDevice.set(key, n);
-      if (n >= this.#windowMax) full = true;
-    }
-    return full;
-  }
-
-  async #judge(queued: Queued, receivedAt: string): Promise<{ status: 'accepted'; candidate: Candidate } | Extract<IngestOutcome, { status: 'rejected' }>> {
+  #judge(queued: Queued): { message: ReadingMessage; text: string; device: DeviceEntry } | Rejection {
     const where = parseDeviceTopic(queued.topic);
-    const rejected = (reason: RejectReason, message: string, ids: { consortium?: string; deviceId?: string; seq?: number } = {}) =>
-      ({ status: 'rejected', reason, message, consortium: ids.consortium ?? where?.consortium, deviceId: ids.deviceId ?? where?.deviceId, seq: ids.seq }) as const;
+    const rejected = (reason: RejectReason, message: string, ids: { consortium?: string; deviceId?: string; seq?: number } = {}): Rejection => ({
+      status: 'rejected',
+      reason,
+      message,
+      consortium: ids.consortium ?? where?.consortium,
+      deviceId: ids.deviceId ?? where?.deviceId,
+      seq: ids.seq,
+    });
     if (!where || where.channel !== 'readings') return rejected('malformed', `not a readings topic: ${queued.topic}`);
+    const { payload } = queued;
+    const text = Buffer.from(payload.buffer, payload.byteOffset, payload.byteLength).toString('utf8');
     let message: ReadingMessage;
     try {
-      message = parseReadingMessage(queued.payload);
+      message = parseReadingMessage(text);
     } catch (err) {
       return rejected('malformed', (err as Error).message);
     }
@@ -236,7 +292,8 @@ export class ReadingIngestor {
     if (reading.consortium !== where.consortium || reading.deviceId !== where.deviceId) {
       return rejected('malformed', `reading is for ${reading.consortium}/${reading.deviceId} but was published on ${queued.topic}`, { ...ids, ...where });
     }
-    let device;
+    // The node's live state: a device.revoke takes effect here as soon as it is admitted.
+    let device: DeviceEntry | undefined;
     try {
       device = this.#node.state(reading.consortium).devices.get(reading.deviceId);
     } catch {
@@ -244,46 +301,109 @@ export class ReadingIngestor {
     }
     if (!device) return rejected('unknown_device', `no device "${reading.deviceId}" is registered in "${reading.consortium}"`, ids);
     if (device.status !== 'active') return rejected('revoked_device', `device "${reading.deviceId}" was revoked at log index ${device.revokedAtLogIndex}`, ids);
-    const digest = readingDigest(reading);
-    try {
-      verifyReading(message, device.publicKey, digest);
-    } catch (err) {
-      if (err instanceof ReadingError) return rejected('bad_signature', err.message, ids);
-      throw err;
-    }
-    const key = deviceKey(reading.consortium, reading.deviceId);
-    let last = this.#lastSeq.get(key);
-    if (last === undefined) {
-      last = await this.store.lastSeq(reading.consortium, reading.deviceId);
-      // Another message of this batch may have set it while we awaited.
-      last = Math.max(last, this.#lastSeq.get(key) ?? 0);
-    }
-    if (reading.seq <= last) return rejected('replay', `seq ${reading.seq} is not after the last accepted seq ${last}`, ids);
-    this.#lastSeq.set(key, reading.seq);
-    const gap = last > 0 && reading.seq > last + 1 ? { from: last + 1, to: reading.seq - 1 } : undefined;
-    return {
-      status: 'accepted',
-      candidate: {
-        queued,
-        message,
-        gap,
-        row: {
-          consortiumId: reading.consortium,
-          deviceId: reading.deviceId,
-          seq: reading.seq,
-          observedAt: reading.observedAt,
-          type: reading.type,
-          body: JSON.stringify(reading),
-          signature: message.signature,
-          digest: toHex(digest),
-          gapFrom: gap ? gap.from : null,
-          receivedAt,
-        },
-      },
-    };
+    return { message, text, device };
   }
 
-  #reject(queued: Queued, outcome: Extract<IngestOutcome, { status: 'rejected' }>): void {
+  /**
+   * Seq checks in arrival order, then one transaction for the batch; only then are its messages
+   * settled, in arrival order (MQTT acknowledges QoS 1 messages in the order they came).
+   */
+  async #commit(batch: Batch): Promise<void> {
+    const { entries } = batch;
+    const touched = new Set<string>();
+    try {
+      const results = await batch.verification;
+      const candidates: Candidate[] = [];
+      const settle: (Candidate | { queued: Queued; rejection: Rejection })[] = [];
+      for (const entry of entries) {
+        if (entry.rejection) {
+          settle.push({ queued: entry.queued, rejection: entry.rejection });
+          continue;
+        }
+        const { queued, message, verifyIndex } = entry;
+        const { reading } = message;
+        const ids = { consortium: reading.consortium, deviceId: reading.deviceId, seq: reading.seq };
+        const result = results[verifyIndex]!;
+        if (!result.ok) {
+          settle.push({ queued, rejection: { status: 'rejected', reason: 'bad_signature', message: result.message, ...ids } });
+          continue;
+        }
+        const key = deviceKey(reading.consortium, reading.deviceId);
+        let last = this.#lastSeq.get(key);
+        if (last === undefined) last = await this.store.lastSeq(reading.consortium, reading.deviceId);
+        if (reading.seq <= last) {
+          settle.push({ queued, rejection: { status: 'rejected', reason: 'replay', message: `seq ${reading.seq} is not after the last accepted seq ${last}`, ...ids } });
+          continue;
+        }
+        this.#lastSeq.set(key, reading.seq);
+        touched.add(key);
+        const gap = last > 0 && reading.seq > last + 1 ? { from: last + 1, to: reading.seq - 1 } : undefined;
+        const candidate: Candidate = {
+          queued,
+          message,
+          gap,
+          row: {
+            consortiumId: reading.consortium,
+            deviceId: reading.deviceId,
+            seq: reading.seq,
+            observedAt: reading.observedAt,
+            type: reading.type,
+            body: JSON.stringify(reading),
+            signature: message.signature,
+            digest: result.digest,
+            gapFrom: gap ? gap.from : null,
+            receivedAt: batch.receivedAt,
+          },
+        };
+        candidates.push(candidate);
+        settle.push(candidate);
+      }
+      if (candidates.length > 0) {
+        await this.store.insert(candidates.map((c) => c.row));
+        this.#commitStats.batches += 1;
+        this.#commitStats.largestBatch = Math.max(this.#commitStats.largestBatch, entries.length);
+      }
+      this.#count(candidates);
+      for (const s of settle) {
+        if ('rejection' in s) this.#reject(s.queued, s.rejection);
+        else s.queued.resolve(s.gap ? { status: 'accepted', ...idsOf(s), gap: s.gap } : { status: 'accepted', ...idsOf(s) });
+      }
+    } catch (err) {
+      // Nothing of this batch reached the disk: its seqs are reloaded on next sight, and no message
+      // is acknowledged, so the devices (or the broker) send them again.
+      for (const key of touched) this.#lastSeq.delete(key);
+      for (const { queued } of entries) queued.reject(err as Error);
+    }
+  }
+
+  /** Counters, and a flush as soon as some device has a full window. */
+  #count(candidates: Candidate[]): void {
+    const perConsortium = new Map<string, { accepted: number; gaps: number }>();
+    let full = false;
+    for (const c of candidates) {
+      const { consortium, deviceId } = c.message.reading;
+      const counts = perConsortium.get(consortium) ?? { accepted: 0, gaps: 0 };
+      perConsortium.set(consortium, counts);
+      counts.accepted += 1;
+      this.#stats.accepted += 1;
+      if (c.gap) {
+        counts.gaps += 1;
+        this.#stats.gaps += 1;
+      }
+      const key = deviceKey(consortium, deviceId);
+      const n = (this.#pendingPerDevice.get(key) ?? 0) + 1;
+      this.#pendingPerDevice.set(key, n);
+      if (n >= this.#windowMax) full = true;
+    }
+    const metrics = iotMetrics();
+    for (const [consortium, counts] of perConsortium) {
+      metrics.accepted.inc({ consortium }, counts.accepted);
+      if (counts.gaps > 0) metrics.gaps.inc({ consortium }, counts.gaps);
+    }
+    if (full) void this.flush().catch(() => undefined);
+  }
+
+  #reject(queued: Queued, outcome: Rejection): void {
     this.#stats.rejected[outcome.reason] += 1;
     iotMetrics().rejected.inc({ consortium: outcome.consortium ?? 'unknown', reason: outcome.reason });
     if (this.#publishStatus && outcome.consortium && outcome.deviceId) {
@@ -318,7 +438,8 @@ export class ReadingIngestor {
   }
 
   async #flushOnce(force: boolean): Promise<SignedRecord[]> {
-    const rows = await this.store.unassigned();
+    // Only the keys first: the bodies of windows that stay open are not read again and again.
+    const rows = await this.store.unassignedKeys();
     this.#pendingPerDevice.clear();
     const nowMs = this.#now().getTime();
     const byConsortium = new Map<string, { record: SignedRecord; deviceId: string; first: number; last: number }[]>();
@@ -330,12 +451,17 @@ export class ReadingIngestor {
       }
       const device = this.#node.state(chunk.consortium).devices.get(chunk.deviceId);
       if (!device) continue;
-      const readings = chunk.rows.map((r) => JSON.parse(r.body) as Reading);
+      const first = chunk.rows[0]!.seq;
+      const last = chunk.rows[chunk.rows.length - 1]!.seq;
+      const stored = await this.store.unassignedRange(chunk.consortium, chunk.deviceId, first, last);
+      // Another flush cannot have taken them (flushes run one at a time); anything else is a store fault.
+      if (stored.length !== chunk.rows.length) continue;
       const payload: SensorWindowPayload = buildWindowPayload({
         deviceId: chunk.deviceId,
         windowStart: new Date(chunk.start).toISOString(),
         windowEnd: new Date(chunk.end).toISOString(),
-        readings,
+        readings: stored.map((r) => JSON.parse(r.body) as Reading),
+        digests: stored.map((r) => fromHex(r.digest, 32)),
         gaps: chunk.rows.filter((r) => r.gapFrom !== null).map((r) => ({ from: r.gapFrom!, to: r.seq - 1 })),
       });
       const record = signRecord(
@@ -343,7 +469,7 @@ export class ReadingIngestor {
         this.#windowSigner(device.orgId, chunk.consortium),
       );
       const list = byConsortium.get(chunk.consortium) ?? [];
-      list.push({ record, deviceId: chunk.deviceId, first: chunk.rows[0]!.seq, last: chunk.rows[chunk.rows.length - 1]!.seq });
+      list.push({ record, deviceId: chunk.deviceId, first, last });
       byConsortium.set(chunk.consortium, list);
     }
     const submitted: SignedRecord[] = [];
@@ -374,8 +500,8 @@ export class ReadingIngestor {
     return submitted;
   }
 
-  *#chunks(rows: StoredReading[]): Generator<{ consortium: string; deviceId: string; start: number; end: number; rows: StoredReading[]; full: boolean; followed: boolean }> {
-    let current: { consortium: string; deviceId: string; start: number; end: number; rows: StoredReading[]; full: boolean; followed: boolean } | undefined;
+  *#chunks(rows: UnassignedReading[]): Generator<{ consortium: string; deviceId: string; start: number; end: number; rows: UnassignedReading[]; full: boolean; followed: boolean }> {
+    let current: { consortium: string; deviceId: string; start: number; end: number; rows: UnassignedReading[]; full: boolean; followed: boolean } | undefined;
     for (const row of rows) {
       const bounds = windowBounds(row.observedAt, this.#windowMs);
       const sameDevice = current && current.consortium === row.consortiumId && current.deviceId === row.deviceId;

@@ -5,6 +5,7 @@
  */
 import { toHex } from '../crypto/index.js';
 import { inclusionProof, rootHash } from '../ledger/merkle-tree.js';
+import { leafHash } from '../ledger/merkle-hash.js';
 import type { Reading } from './reading.js';
 import { readingLeafHash } from './reading.js';
 
@@ -72,7 +73,11 @@ function round(value: number): number {
 
 function summarise(readings: readonly Reading[]): SensorReportSummary[] {
   const byType = new Map<string, Reading[]>();
-  for (const r of readings) byType.set(r.type, [...(byType.get(r.type) ?? []), r]);
+  for (const r of readings) {
+    const group = byType.get(r.type);
+    if (group) group.push(r);
+    else byType.set(r.type, [r]);
+  }
   return [...byType.keys()].sort().map((type) => {
     const group = byType.get(type)!;
     const report: SensorReportSummary = { type: EPCIS_TYPE[type] ?? `provenant:${type}`, 'provenant:count': group.length };
@@ -82,8 +87,8 @@ function summarise(readings: readonly Reading[]): SensorReportSummary[] {
     const booleans = group.map((r) => r.value).filter((v): v is boolean => typeof v === 'boolean');
     const positions = group.map((r) => r.value).filter((v): v is { lat: number; lon: number } => typeof v === 'object');
     if (numbers.length > 0) {
-      report.minValue = Math.min(...numbers);
-      report.maxValue = Math.max(...numbers);
+      report.minValue = numbers.reduce((a, b) => (b < a ? b : a));
+      report.maxValue = numbers.reduce((a, b) => (b > a ? b : a));
       report.meanValue = round(numbers.reduce((a, b) => a + b, 0) / numbers.length);
     }
     // A door that was open at any reading in the window is reported open.
@@ -103,11 +108,17 @@ export function buildWindowPayload(input: {
   windowStart: string;
   windowEnd: string;
   readings: readonly Reading[];
+  /**
+   * readingDigest of each reading, when the caller already has them (computed when the reading
+   * was verified): saves canonicalising and hashing every reading again.
+   */
+  digests?: readonly Uint8Array[];
   gaps: readonly SeqGap[];
   bizStep?: 'sensor_reporting' | 'inspecting';
 }): SensorWindowPayload {
-  const { readings } = input;
+  const { readings, digests } = input;
   if (readings.length === 0) throw new RangeError('a window needs at least one reading');
+  if (digests && digests.length !== readings.length) throw new RangeError('digests must match readings one to one');
   const first = readings[0]!;
   const last = readings[readings.length - 1]!;
   const observed = readings.map((r) => r.observedAt).sort();
@@ -134,7 +145,7 @@ export function buildWindowPayload(input: {
     firstSeq: first.seq,
     lastSeq: last.seq,
     gaps: input.gaps.map((g) => ({ from: g.from, to: g.to })),
-    readingsRoot: toHex(readingsRoot(readings)),
+    readingsRoot: toHex(digests ? rootHash(digests.map((d) => leafHash(d))) : readingsRoot(readings)),
     event: JSON.parse(JSON.stringify(event)) as Record<string, unknown>,
   };
 }

@@ -37,7 +37,7 @@ import {
   type OrgSpec,
   type Role,
 } from './governance.js';
-import { RecordKind, assertRecordShape, isTimestamp, recordHash, signRecord, verifyRecordSignature, type SignedRecord } from './record.js';
+import { RecordKind, assertRecordShape, isHash, isTimestamp, recordHash, signRecord, verifyRecordSignature, type SignedRecord } from './record.js';
 
 export interface GenesisPayload {
   consortium: { id: string; name: string };
@@ -111,6 +111,26 @@ export interface ProposalEntry {
   appliedAtLogIndex?: number;
 }
 
+/** One version of an organisation's standing; applies from fromLogIndex until the next version. */
+export interface OrgStanding {
+  fromLogIndex: number;
+  roles: ReadonlySet<Role>;
+  status: OrgStatus;
+}
+
+/** An authority set that has been in force for some block, as its header hash names it. */
+export interface AuthoritySetVersion {
+  hash: string;
+  authorities: readonly AuthorityEntry[];
+  quorum: Readonly<QuorumRule>;
+}
+
+/** The set named by hash is in force from block fromHeight until the next span starts. */
+export interface AuthoritySetSpan {
+  fromHeight: number;
+  hash: string;
+}
+
 export type ResolvedSigner =
   | { type: 'org'; org: OrgEntry; key: KeyEntry }
   | { type: 'device'; device: DeviceEntry; org: OrgEntry };
@@ -141,6 +161,17 @@ function identifierKey(scheme: string, value: string): string {
   return `${scheme}\u0000${value}`;
 }
 
+function sameAuthorities(a: readonly AuthorityEntry[], b: readonly AuthorityEntry[]): boolean {
+  return a.length === b.length && a.every((x, i) => x.keyId === b[i]!.keyId && x.orgId === b[i]!.orgId && x.encoded === b[i]!.encoded);
+}
+
+function requireIndex(value: unknown, what: string, code: 'LOG_INDEX_MISMATCH' | 'WRONG_HEIGHT'): number {
+  if (!Number.isSafeInteger(value) || (value as number) < 0) {
+    throw new LedgerError(code, `${what} must be a non-negative integer, got ${String(value).slice(0, 40)}`, { computed: value });
+  }
+  return value as number;
+}
+
 export class ConsortiumState {
   id = '';
   name = '';
@@ -159,14 +190,47 @@ export class ConsortiumState {
   deviceByKeyId = new Map<string, string>();
   /** Every device registration ever made, by key id (a re-registered device keeps its old entry here). */
   deviceKeys = new Map<string, DeviceEntry>();
-  /** Authorities that seal and approve in the open block. */
-  authoritiesInForce: AuthorityEntry[] = [];
   /** Authorities for the next block (approved authority changes land here). */
   pendingAuthorities: AuthorityEntry[] = [];
   proposals = new Map<string, ProposalEntry>();
   #identifierIndex = new Map<string, string>();
+  #inForce: readonly AuthorityEntry[] = Object.freeze([]);
+  /** Every set ever brought into force, by hash; and which set applies from which height. */
+  #authoritySets = new Map<string, AuthoritySetVersion>();
+  #authoritySchedule: AuthoritySetSpan[] = [];
+  /** Per organisation, its standing versions in log order (verifiers check roles at a record's log index). */
+  #standings = new Map<string, OrgStanding[]>();
 
   private constructor() {}
+
+  /** Authorities that seal and approve in the open block. */
+  get authoritiesInForce(): readonly AuthorityEntry[] {
+    return this.#inForce;
+  }
+
+  /**
+   * Brings a set into force for the block after the state's head (height + 1) and keeps it in
+   * the history, so blocks sealed under it can still be checked once it is replaced.
+   */
+  set authoritiesInForce(authorities: readonly AuthorityEntry[]) {
+    const next = Object.freeze([...authorities]);
+    if (this.#authoritySchedule.length === 0 || !sameAuthorities(this.#inForce, next)) this.#scheduleInForce(next);
+    this.#inForce = next;
+  }
+
+  #scheduleInForce(authorities: readonly AuthorityEntry[]): void {
+    const hash = hashAuthoritySet(authorities.map((a) => ({ orgId: a.orgId, keyId: a.keyId, publicKey: a.encoded })));
+    const fromHeight = this.height + 1;
+    const last = this.#authoritySchedule[this.#authoritySchedule.length - 1];
+    // Replaced before any block was sealed under it: it was never in force.
+    if (last && last.fromHeight >= fromHeight) {
+      this.#authoritySchedule.pop();
+      if (last.hash !== hash && !this.#authoritySchedule.some((s) => s.hash === last.hash)) this.#authoritySets.delete(last.hash);
+    }
+    if (!this.#authoritySets.has(hash)) this.#authoritySets.set(hash, Object.freeze({ hash, authorities, quorum: Object.freeze({ ...this.quorum }) }));
+    const previous = this.#authoritySchedule[this.#authoritySchedule.length - 1];
+    if (!previous || previous.hash !== hash) this.#authoritySchedule.push(Object.freeze({ fromHeight, hash }));
+  }
 
   /** Validates a genesis block fully (shape, record, signature, header, seals, quorum). */
   static fromGenesis(block: Block): ConsortiumState {
@@ -260,17 +324,66 @@ export class ConsortiumState {
     for (const [k, d] of this.deviceKeys) copy.deviceKeys.set(k, { ...d, attributes: structuredClone(d.attributes) });
     for (const [id, d] of this.devices) copy.devices.set(id, copy.deviceKeys.get(d.keyId)!);
     copy.deviceByKeyId = new Map(this.deviceByKeyId);
-    copy.authoritiesInForce = [...this.authoritiesInForce];
     copy.pendingAuthorities = [...this.pendingAuthorities];
     for (const [h, p] of this.proposals) copy.proposals.set(h, { ...p, approvals: new Set(p.approvals) });
     copy.#identifierIndex = new Map(this.#identifierIndex);
+    // History entries are immutable, so the lists are copied and the entries shared.
+    copy.#inForce = this.#inForce;
+    copy.#authoritySets = new Map(this.#authoritySets);
+    copy.#authoritySchedule = [...this.#authoritySchedule];
+    copy.#standings = new Map([...this.#standings].map(([orgId, versions]) => [orgId, [...versions]]));
     return copy;
   }
 
   // ---- lookups ----
 
   authoritySetHash(): string {
-    return hashAuthoritySet(this.authoritiesInForce.map((a) => ({ orgId: a.orgId, keyId: a.keyId, publicKey: a.encoded })));
+    const last = this.#authoritySchedule[this.#authoritySchedule.length - 1];
+    return last ? last.hash : hashAuthoritySet([]);
+  }
+
+  /** An authority set that was (or is) in force for some block of this chain, by its hash. */
+  authoritySetByHash(hash: string): AuthoritySetVersion | undefined {
+    return typeof hash === 'string' ? this.#authoritySets.get(hash) : undefined;
+  }
+
+  /** The authority set in force for the block at this height (including the open block and later, until a change). */
+  authoritySetAtHeight(height: number): AuthoritySetVersion | undefined {
+    requireIndex(height, 'block height', 'WRONG_HEIGHT');
+    for (let i = this.#authoritySchedule.length - 1; i >= 0; i--) {
+      const span = this.#authoritySchedule[i]!;
+      if (span.fromHeight <= height) return this.#authoritySets.get(span.hash);
+    }
+    return undefined;
+  }
+
+  /** Which authority set was in force from which height, oldest first. */
+  authoritySetSchedule(): readonly AuthoritySetSpan[] {
+    return [...this.#authoritySchedule];
+  }
+
+  /** The organisation's standing at a log index; undefined before it joined (or for an unknown org). */
+  standingAt(orgId: string, logIndex: number): OrgStanding | undefined {
+    requireIndex(logIndex, 'log index', 'LOG_INDEX_MISMATCH');
+    const versions = this.#standings.get(orgId);
+    if (!versions) return undefined;
+    for (let i = versions.length - 1; i >= 0; i--) if (versions[i]!.fromLogIndex <= logIndex) return versions[i];
+    return undefined;
+  }
+
+  /**
+   * Roles the organisation held for a record at this log index: empty once it was removed,
+   * undefined before it joined. Changes applied at index i hold for records after i.
+   */
+  rolesAt(orgId: string, logIndex: number): ReadonlySet<Role> | undefined {
+    const standing = this.standingAt(orgId, logIndex);
+    if (!standing) return undefined;
+    return standing.status === 'active' ? standing.roles : NO_ROLES;
+  }
+
+  /** Every standing version of the organisation, oldest first. */
+  standingHistory(orgId: string): readonly OrgStanding[] {
+    return [...(this.#standings.get(orgId) ?? [])];
   }
 
   /** Hash of the set that will be in force from the next block. */
@@ -329,10 +442,12 @@ export class ConsortiumState {
   // ---- mutation helpers used by governance (validated input only) ----
 
   addOrg(spec: OrgSpec, logIndex: number): OrgEntry {
+    this.#assertChangeIndex(spec.id, logIndex);
     const identifiers: Record<string, string[]> = {};
     for (const [scheme, values] of Object.entries(spec.identifiers)) identifiers[scheme] = [...(values ?? [])];
     const org: OrgEntry = { id: spec.id, name: spec.name, roles: new Set(spec.roles), identifiers, status: 'active', addedAtLogIndex: logIndex };
     this.orgs.set(org.id, org);
+    this.#recordStanding(org, logIndex);
     for (const text of spec.keys) this.addOrgKey(org.id, text, logIndex);
     for (const [scheme, values] of Object.entries(identifiers)) {
       for (const value of values) this.#identifierIndex.set(identifierKey(scheme, value), org.id);
@@ -351,7 +466,59 @@ export class ConsortiumState {
   unindexIdentifiers(orgId: string): void {
     for (const [k, v] of this.#identifierIndex) if (v === orgId) this.#identifierIndex.delete(k);
   }
+
+  grantRole(orgId: string, role: Role, logIndex: number): void {
+    const org = this.#requireOrgChange(orgId, logIndex);
+    org.roles.add(role);
+    this.#recordStanding(org, logIndex);
+  }
+
+  revokeRole(orgId: string, role: Role, logIndex: number): void {
+    const org = this.#requireOrgChange(orgId, logIndex);
+    org.roles.delete(role);
+    this.#recordStanding(org, logIndex);
+  }
+
+  /** Marks the org removed and frees its identifiers; its keys stop signing (requireActiveSigner). */
+  removeOrg(orgId: string, logIndex: number): void {
+    const org = this.#requireOrgChange(orgId, logIndex);
+    org.status = 'removed';
+    this.unindexIdentifiers(orgId);
+    this.#recordStanding(org, logIndex);
+  }
+
+  /** Checks before any mutation: a known org, and a log index not older than its last change. */
+  #requireOrgChange(orgId: string, logIndex: number): OrgEntry {
+    this.#assertChangeIndex(orgId, logIndex);
+    const org = this.orgs.get(orgId);
+    if (!org) throw invalidChange(`unknown org "${orgId}"`, { orgId });
+    return org;
+  }
+
+  /** History is kept in log order: a change may not be older than the org's last one. */
+  #assertChangeIndex(orgId: string, logIndex: number): void {
+    requireIndex(logIndex, 'log index', 'LOG_INDEX_MISMATCH');
+    const versions = this.#standings.get(orgId);
+    const last = versions?.[versions.length - 1];
+    if (last && last.fromLogIndex > logIndex) {
+      throw new LedgerError('LOG_INDEX_MISMATCH', `a change to "${orgId}" at log index ${logIndex} is older than its last change at ${last.fromLogIndex}`, {
+        expected: `>= ${last.fromLogIndex}`,
+        computed: logIndex,
+      });
+    }
+  }
+
+  #recordStanding(org: OrgEntry, logIndex: number): void {
+    const versions = this.#standings.get(org.id) ?? [];
+    const last = versions[versions.length - 1];
+    const version: OrgStanding = Object.freeze({ fromLogIndex: logIndex, roles: new Set(org.roles) as ReadonlySet<Role>, status: org.status });
+    if (last && last.fromLogIndex === logIndex) versions[versions.length - 1] = version;
+    else versions.push(version);
+    this.#standings.set(org.id, versions);
+  }
 }
+
+const NO_ROLES: ReadonlySet<Role> = new Set<Role>();
 
 function asGenesis<T>(fn: () => T): T {
   try {
@@ -539,9 +706,38 @@ function applyKind(state: ConsortiumState, record: SignedRecord, hash: string, s
       return admitDeviceRegister(state, record, requireOrgSigner(signer, record.kind), logIndex);
     case RecordKind.DEVICE_REVOKE:
       return admitDeviceRevoke(state, record, requireOrgSigner(signer, record.kind), logIndex);
+    case RecordKind.RULESET_PUBLISH:
+      return admitRuleSetPublish(state, record, requireOrgSigner(signer, record.kind));
+    case RecordKind.COLD_CHAIN_BREACH:
+      // Rule verdicts are the consortium's, evaluated alike on every node: only authorities sign them.
+      requireAuthoritySigner(state, record, requireOrgSigner(signer, record.kind));
+      return [`cold-chain breach recorded by ${signer.org.id}`];
     default:
       return [];
   }
+}
+
+function requireAuthoritySigner(state: ConsortiumState, record: SignedRecord, signer: Extract<ResolvedSigner, { type: 'org' }>): void {
+  if (!state.isAuthorityKey(record.signer)) {
+    throw new LedgerError('NOT_AN_AUTHORITY', `${record.kind} must be signed by an authority key in force, not by "${signer.org.id}"`, {
+      keyId: record.signer,
+      orgId: signer.org.id,
+      kind: record.kind,
+    });
+  }
+}
+
+/** A rule set goes on chain with its hash, so verdicts can cite {id, version, hash} (issue #5 §4). */
+function admitRuleSetPublish(state: ConsortiumState, record: SignedRecord, signer: Extract<ResolvedSigner, { type: 'org' }>): string[] {
+  requireAuthoritySigner(state, record, signer);
+  const p = record.payload as Record<string, unknown>;
+  if (!isPlainObject(p) || Object.keys(p).length !== 2 || !isPlainObject(p['ruleSet']) || !isHash(p['hash'])) {
+    throw invalidChange('rules.publish payload must be exactly { ruleSet, hash }');
+  }
+  const computed = hashCanonical(HashTag.RULESET, p['ruleSet'] as JsonValue);
+  if (computed !== p['hash']) throw new LedgerError('INVALID_CHANGE', 'rules.publish hash does not match its rule set', { expected: p['hash'], computed });
+  const ruleSet = p['ruleSet'] as { id?: unknown; version?: unknown };
+  return [`rule set ${String(ruleSet.id)} v${String(ruleSet.version)} published by ${signer.org.id}`];
 }
 
 function admitProposal(state: ConsortiumState, record: SignedRecord, hash: string, signer: Extract<ResolvedSigner, { type: 'org' }>, logIndex: number): string[] {

@@ -381,18 +381,17 @@ export function applyChange(state: ConsortiumState, change: MembershipChange, lo
       state.addOrg(change.org, logIndex);
       break;
     case 'org.remove': {
-      state.orgs.get(change.orgId)!.status = 'removed';
-      state.unindexIdentifiers(change.orgId);
+      state.removeOrg(change.orgId, logIndex);
       const before = state.pendingAuthorities.length;
       state.pendingAuthorities = state.pendingAuthorities.filter((a) => a.orgId !== change.orgId);
       if (state.pendingAuthorities.length !== before) pendingChanged();
       break;
     }
     case 'role.grant':
-      state.orgs.get(change.orgId)!.roles.add(change.role);
+      state.grantRole(change.orgId, change.role, logIndex);
       break;
     case 'role.revoke':
-      state.orgs.get(change.orgId)!.roles.delete(change.role);
+      state.revokeRole(change.orgId, change.role, logIndex);
       break;
     case 'key.add':
       state.addOrgKey(change.orgId, change.publicKey, logIndex);

@@ -3,8 +3,9 @@
  * It holds the records with RFC 6962 inclusion proofs in their blocks and in the consortium log
  * at a signed checkpoint, the sealed block headers, and every membership record up to the
  * checkpoint (genesis, proposals, approvals, device registrations) so the verifier can replay who
- * held which key and which authority set was in force at each height. The authority sets and
- * signers listed in the bundle are for readers; the verifier re-derives them and compares.
+ * held which key and role at each record's log index and which authority set was in force at each
+ * height. The authority sets and signers listed in the bundle are for readers; the verifier
+ * re-derives them and compares.
  *
  * Pure: no I/O. buildBundle assembles fetched evidence; verifyBundle checks a parsed bundle.
  */
@@ -22,6 +23,7 @@ import { leafHash } from '../ledger/merkle-hash.js';
 import { MerkleProofError } from '../ledger/merkle-errors.js';
 import { verifyInclusion } from '../ledger/merkle-verify.js';
 import { RecordKind, assertRecordShape, isHash, recordHash, verifyRecordSignature, type SignedRecord } from '../ledger/record.js';
+import { ruleFor } from '../rules/authorisation.js';
 
 export const BUNDLE_FORMAT = 'provenant-proof-bundle/v1';
 
@@ -228,8 +230,11 @@ function replayMembership(
     const { entry } = step;
     if (entry.blockHeight > currentHeight) {
       takeSetsBelowOrAt(entry.blockHeight);
+      // Changes from block currentHeight are in force from the next block (as closeBlock does).
+      state.height = currentHeight;
       state.authoritiesInForce = [...state.pendingAuthorities];
       currentHeight = entry.blockHeight;
+      state.height = currentHeight - 1;
     }
     try {
       if (step.membership) {
@@ -238,6 +243,8 @@ function replayMembership(
       } else {
         const signer = requireActiveSigner(state, entry.record.signer, entry.record.kind);
         verifyRecordSignature(entry.record, signer.type === 'org' ? signer.key.publicKey : signer.device.publicKey, entry.hash);
+        const problem = roleProblem(state, entry, signer.org.id);
+        if (problem) fail(`${step.path}/record/signer`, 'ROLE_NOT_HELD', problem.message, { expected: problem.expected, computed: problem.computed });
       }
     } catch (err) {
       const field = err instanceof LedgerError && err.code === 'BAD_SIGNATURE' ? '/record/signature' : '/record';
@@ -246,6 +253,22 @@ function replayMembership(
   }
   takeSetsBelowOrAt(Number.MAX_SAFE_INTEGER);
   return { finalState: state, setsByHeight };
+}
+
+/** The role rule of an event record, checked against the roles its signer's org held at the record's log index. */
+function roleProblem(state: ConsortiumState, entry: BundleRecord, orgId: string): { message: string; expected: string[]; computed: string[] } | undefined {
+  const payload = entry.record.payload;
+  const event = isObject(payload) ? payload.event : undefined;
+  const rule = event !== undefined ? ruleFor(event) : undefined;
+  if (!rule) return undefined;
+  const held = state.rolesAt(orgId, entry.logIndex);
+  if (held && rule.roles.some((r) => held.has(r))) return undefined;
+  const heldText = held === undefined ? 'was not a member' : held.size === 0 ? 'held no roles' : `held ${[...held].sort().join(', ')}`;
+  return {
+    message: `${orgId} ${heldText} at log index ${entry.logIndex}; rule ${rule.id} needs ${rule.roles.join(' or ')}`,
+    expected: [...rule.roles],
+    computed: held ? [...held].sort() : [],
+  };
 }
 
 function failFrom(fail: (path: string, code: string, message: string, extra?: { expected?: unknown; computed?: unknown }) => void, path: string, err: unknown): void {

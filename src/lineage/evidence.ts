@@ -1,4 +1,5 @@
 /** What lineage verification and the queries need from the store, as a pure interface (src/store/lineage-store.ts implements it). */
+import type { VerificationCache } from './verify-cache.js';
 
 export interface RecordEvidence {
   hash: string;
@@ -36,12 +37,16 @@ export interface CustodyInfo {
 
 export interface EvidenceLoader {
   records(hashes: string[]): Promise<RecordEvidence[]>;
-  /** Blocks from the height up to the head, in height order. */
-  blocksFrom(fromHeight: number): Promise<BlockEvidence[]>;
+  /** Block rows at these heights (absent heights are left out). */
+  blocks(heights: number[]): Promise<BlockEvidence[]>;
+  /** Block rows from `fromHeight` to `toHeight` inclusive, in height order. */
+  blockRange(fromHeight: number, toHeight: number): Promise<BlockEvidence[]>;
   /** Record hashes of each block in indexInBlock order. */
   recordHashesOfBlocks(heights: number[]): Promise<Map<number, string[]>>;
   /** coldchain.breach records whose subject or contained items include any of the identifiers. */
   coldChainBreaches(identifiers: string[]): Promise<BreachEvidence[]>;
   /** Current custody rows (Custody table). */
   custody(identifiers: string[]): Promise<Map<string, CustodyInfo>>;
+  /** Verified work that holds across queries on this store (absent: everything is verified per query). */
+  readonly verificationCache?: VerificationCache;
 }

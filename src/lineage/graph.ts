@@ -4,7 +4,22 @@
  * Edges point downstream (from = origin, to = what was made from / put into / fed to it).
  */
 import { bizStepOf, eventType } from '../events/epcis-model.js';
-import { canonicalIdentifier, isAnimalIdentifier, normaliseAuthBizStep, PROVENANT_BIZSTEP } from '../rules/authorisation.js';
+import { ANIMAL_URN_PREFIX, canonicalIdentifier, normaliseAuthBizStep, PROVENANT_BIZSTEP } from '../rules/authorisation.js';
+import type { RecordEvidence } from './evidence.js';
+
+const canonicalMemo = new Map<string, string>();
+const CANONICAL_MEMO_LIMIT = 500_000;
+
+/** canonicalIdentifier, memoised (a pure function of the text; traces canonicalise the same ids again and again). */
+export function canonical(text: string): string {
+  let out = canonicalMemo.get(text);
+  if (out === undefined) {
+    out = canonicalIdentifier(text);
+    if (canonicalMemo.size >= CANONICAL_MEMO_LIMIT) canonicalMemo.clear();
+    canonicalMemo.set(text, out);
+  }
+  return out;
+}
 
 export type JsonObject = Record<string, unknown>;
 
@@ -21,11 +36,16 @@ export interface EventRow {
   event: JsonObject;
   signerOrg: string;
   identifiers: EventIdentifierRef[];
+  /** The stored record behind the event, when the source read it with the event (saves a second read). */
+  evidence?: RecordEvidence;
 }
 
 export interface LineageSource {
-  /** Every event touching any of the identifiers (canonical), in any role. One call per frontier. */
-  eventsTouching(identifiers: string[]): Promise<EventRow[]>;
+  /**
+   * Every event touching any of the identifiers (canonical), in any role. One call per frontier.
+   * Events whose ids are in `known` (already held by the caller) may be left out.
+   */
+  eventsTouching(identifiers: string[], known?: ReadonlySet<string>): Promise<EventRow[]>;
 }
 
 export type EdgeKind = 'TRANSFORMATION' | 'AGGREGATION' | 'CUSTODY' | 'LOCATION' | 'FEEDING' | 'DAM' | 'ASSOCIATION';
@@ -81,18 +101,23 @@ function partyOf(list: unknown, field: 'source' | 'destination'): string | undef
   return undefined;
 }
 
+/** isAnimalIdentifier over the memoised canonical form (the ids a trace sees repeat a lot). */
+function isAnimal(id: string): boolean {
+  return canonical(id).startsWith(ANIMAL_URN_PREFIX);
+}
+
 export function isFeedingEvent(row: EventRow): boolean {
   return normaliseAuthBizStep(row.event) === PROVENANT_BIZSTEP.FEEDING;
 }
 
 export function isBirthEvent(row: EventRow): boolean {
   const step = normaliseAuthBizStep(row.event);
-  return step === PROVENANT_BIZSTEP.BIRTH || (step === 'commissioning' && idsWithRole(row, 'epc').some(isAnimalIdentifier));
+  return step === PROVENANT_BIZSTEP.BIRTH || (step === 'commissioning' && idsWithRole(row, 'epc').some(isAnimal));
 }
 
 export function damOf(row: EventRow): string | undefined {
   const dam = row.event[DAM_FIELD];
-  return typeof dam === 'string' && dam.trim() !== '' ? canonicalIdentifier(dam) : undefined;
+  return typeof dam === 'string' && dam.trim() !== '' ? canonical(dam) : undefined;
 }
 
 function actionOf(row: EventRow): string | undefined {
@@ -105,17 +130,14 @@ export function itemsOf(row: EventRow): string[] {
   return idsWithRole(row, 'epc', 'parent', 'child', 'input', 'output', 'quantity');
 }
 
-/**
- * Edges of one event, except AGGREGATION/ASSOCIATION validTo, which needs the later DELETE events
- * (closeLinks does that over a set of events).
- */
-export function edgesOfEvent(row: EventRow): LineageEdge[] {
+/** The edges a trace walks (TRANSFORMATION, AGGREGATION/ASSOCIATION, FEEDING, DAM), in edgesOfEvent's order. */
+export function itemEdgesOfEvent(row: EventRow): LineageEdge[] {
   const type = eventType(row.event);
-  const step = bizStepOf(row.event);
   const base = { eventId: row.eventId, time: row.eventTime };
   const edges: LineageEdge[] = [];
   if (type === 'TransformationEvent') {
-    for (const input of idsWithRole(row, 'input')) for (const output of idsWithRole(row, 'output')) edges.push({ ...base, from: input, to: output, kind: 'TRANSFORMATION' });
+    const outputs = idsWithRole(row, 'output');
+    for (const input of idsWithRole(row, 'input')) for (const output of outputs) edges.push({ ...base, from: input, to: output, kind: 'TRANSFORMATION' });
   }
   if ((type === 'AggregationEvent' || type === 'AssociationEvent') && actionOf(row) === 'ADD') {
     const parent = idsWithRole(row, 'parent')[0];
@@ -127,24 +149,42 @@ export function edgesOfEvent(row: EventRow): LineageEdge[] {
   }
   if (isFeedingEvent(row)) {
     const epcs = idsWithRole(row, 'epc');
-    const animals = epcs.filter(isAnimalIdentifier);
-    const lots = [...idsWithRole(row, 'quantity'), ...epcs.filter((e) => !isAnimalIdentifier(e))];
+    const animals = epcs.filter(isAnimal);
+    const lots = [...idsWithRole(row, 'quantity'), ...epcs.filter((e) => !isAnimal(e))];
     for (const lot of lots) for (const animal of animals) edges.push({ ...base, from: lot, to: animal, kind: 'FEEDING' });
   }
   const dam = damOf(row);
   if (dam) for (const calf of idsWithRole(row, 'epc')) edges.push({ ...base, from: dam, to: calf, kind: 'DAM' });
+  return dedupeEdges(edges);
+}
+
+/** CUSTODY and LOCATION edges of the event, for the items `keep` accepts (default all), in edgesOfEvent's order. */
+export function contextEdgesOfEvent(row: EventRow, keep: (item: string) => boolean = () => true): LineageEdge[] {
+  const step = bizStepOf(row.event);
+  const base = { eventId: row.eventId, time: row.eventTime };
+  const edges: LineageEdge[] = [];
   if (step !== undefined && (SHIPPING_STEPS.has(step) || RECEIVING_STEPS.has(step))) {
     const shipping = SHIPPING_STEPS.has(step);
     const source = partyOf(row.event['sourceList'], 'source') ?? (shipping ? row.signerOrg : undefined);
     const destination = partyOf(row.event['destinationList'], 'destination') ?? (shipping ? undefined : row.signerOrg);
     for (const item of idsWithRole(row, 'epc', 'parent', 'child')) {
-      edges.push({ ...base, from: source ?? '(unknown)', to: destination ?? '(unknown)', kind: 'CUSTODY', item });
+      if (keep(item)) edges.push({ ...base, from: source ?? '(unknown)', to: destination ?? '(unknown)', kind: 'CUSTODY', item });
     }
   }
-  for (const location of idsWithRole(row, 'readPoint', 'bizLocation')) {
-    for (const item of itemsOf(row)) edges.push({ ...base, from: item, to: location, kind: 'LOCATION', item });
+  const locations = idsWithRole(row, 'readPoint', 'bizLocation');
+  if (locations.length > 0) {
+    const items = itemsOf(row).filter(keep);
+    for (const location of locations) for (const item of items) edges.push({ ...base, from: item, to: location, kind: 'LOCATION', item });
   }
   return dedupeEdges(edges);
+}
+
+/**
+ * Edges of one event, except AGGREGATION/ASSOCIATION validTo, which needs the later DELETE events
+ * (closeLinks does that over a set of events).
+ */
+export function edgesOfEvent(row: EventRow): LineageEdge[] {
+  return [...itemEdgesOfEvent(row), ...contextEdgesOfEvent(row)];
 }
 
 function edgeKey(e: LineageEdge): string {
@@ -152,24 +192,35 @@ function edgeKey(e: LineageEdge): string {
 }
 
 function dedupeEdges(edges: LineageEdge[]): LineageEdge[] {
+  if (edges.length < 2) return edges;
   const seen = new Map<string, LineageEdge>();
-  for (const e of edges) if (!seen.has(edgeKey(e))) seen.set(edgeKey(e), e);
-  return [...seen.values()];
+  for (const e of edges) {
+    const key = edgeKey(e);
+    if (!seen.has(key)) seen.set(key, e);
+  }
+  return seen.size === edges.length ? edges : [...seen.values()];
 }
 
 /** Sets validTo on aggregation/association links from the first later DELETE of that child (or of the whole parent). */
 export function closeLinks(edges: LineageEdge[], events: Iterable<EventRow>): void {
-  const deletes = [...events].filter((r) => {
+  // DELETE events by the parent they name, so each link looks only at its parent's.
+  const deletesOf = new Map<string, { row: EventRow; children: Set<string> }[]>();
+  for (const r of events) {
     const t = eventType(r.event);
-    return (t === 'AggregationEvent' || t === 'AssociationEvent') && actionOf(r) === 'DELETE';
-  });
+    if ((t !== 'AggregationEvent' && t !== 'AssociationEvent') || actionOf(r) !== 'DELETE') continue;
+    const children = new Set(idsWithRole(r, 'child'));
+    for (const parent of idsWithRole(r, 'parent')) {
+      let list = deletesOf.get(parent);
+      if (!list) deletesOf.set(parent, (list = []));
+      list.push({ row: r, children });
+    }
+  }
+  if (deletesOf.size === 0) return;
   for (const edge of edges) {
     if (edge.kind !== 'AGGREGATION' && edge.kind !== 'ASSOCIATION') continue;
-    for (const d of deletes) {
+    for (const { row: d, children } of deletesOf.get(edge.to) ?? []) {
       if (d.eventTime < (edge.validFrom ?? edge.time)) continue;
-      if (!idsWithRole(d, 'parent').includes(edge.to)) continue;
-      const children = idsWithRole(d, 'child');
-      if (children.length > 0 && !children.includes(edge.from)) continue;
+      if (children.size > 0 && !children.has(edge.from)) continue;
       if (edge.validTo === undefined || d.eventTime < edge.validTo) edge.validTo = d.eventTime;
     }
   }
@@ -190,22 +241,30 @@ export async function trace(source: LineageSource, startId: string, direction: D
   const allEdges: LineageEdge[] = [];
   const depth = new Map<string, number>([[start, 0]]);
   const walked = new Map<string, LineageEdge>();
+  // Item edges by the end a walk arrives at (to for UPSTREAM, from for DOWNSTREAM), with their order in allEdges.
+  const arriving = new Map<string, number[]>();
   let frontier = [start];
   let level = 0;
   while (frontier.length > 0) {
-    const rows = await source.eventsTouching(frontier);
+    const rows = await source.eventsTouching(frontier, new Set(events.keys()));
     for (const row of rows) {
       if (events.has(row.eventId)) continue;
       events.set(row.eventId, row);
-      allEdges.push(...edgesOfEvent(row));
+      for (const edge of itemEdgesOfEvent(row)) {
+        const here = direction === 'UPSTREAM' ? edge.to : edge.from;
+        let list = arriving.get(here);
+        if (!list) arriving.set(here, (list = []));
+        list.push(allEdges.length);
+        allEdges.push(edge);
+      }
     }
     if (level >= maxDepth) break;
-    const inFrontier = new Set(frontier);
+    // The frontier's edges in the order they were found, as a scan of allEdges would meet them.
+    const positions = frontier.flatMap((node) => arriving.get(node) ?? []).sort((a, b) => a - b);
     const next: string[] = [];
-    for (const edge of allEdges) {
-      if (!ITEM_EDGE_KINDS.has(edge.kind)) continue;
-      const [here, there] = direction === 'UPSTREAM' ? [edge.to, edge.from] : [edge.from, edge.to];
-      if (!inFrontier.has(here)) continue;
+    for (const position of positions) {
+      const edge = allEdges[position]!;
+      const there = direction === 'UPSTREAM' ? edge.from : edge.to;
       walked.set(edgeKey(edge), edge);
       if (!depth.has(there)) {
         depth.set(there, level + 1);
@@ -218,7 +277,10 @@ export async function trace(source: LineageSource, startId: string, direction: D
   closeLinks(allEdges, events.values());
   const nodes = [...depth.keys()];
   const nodeSet = new Set(nodes);
-  const context = allEdges.filter((e) => !ITEM_EDGE_KINDS.has(e.kind) && e.item !== undefined && nodeSet.has(e.item));
+  // Custody and location edges only for the items reached (big shipments name many others).
+  const context: LineageEdge[] = [];
+  const reached = (item: string) => nodeSet.has(item);
+  for (const row of events.values()) if (row.identifiers.some((i) => nodeSet.has(i.identifier))) context.push(...contextEdgesOfEvent(row, reached));
   return { start, direction, maxDepth, nodes, edges: [...walked.values(), ...dedupeEdges(context)], events, depth };
 }
 
@@ -227,9 +289,26 @@ export function itemEdges(result: Pick<TraceResult, 'edges'>): LineageEdge[] {
   return result.edges.filter((e) => ITEM_EDGE_KINDS.has(e.kind));
 }
 
+const oldestFirst = (a: EventRow, b: EventRow) => (a.eventTime < b.eventTime ? -1 : a.eventTime > b.eventTime ? 1 : a.eventId < b.eventId ? -1 : 1);
+
 /** Events of the trace that touch the identifier, oldest first. */
 export function eventsOfItem(result: Pick<TraceResult, 'events'>, identifier: string): EventRow[] {
-  return [...result.events.values()]
-    .filter((r) => r.identifiers.some((i) => i.identifier === identifier) || damOf(r) === identifier)
-    .sort((a, b) => (a.eventTime < b.eventTime ? -1 : a.eventTime > b.eventTime ? 1 : a.eventId < b.eventId ? -1 : 1));
+  return [...result.events.values()].filter((r) => r.identifiers.some((i) => i.identifier === identifier) || damOf(r) === identifier).sort(oldestFirst);
+}
+
+/** eventsOfItem for every identifier at once: identifier -> its events, oldest first. */
+export function eventsByItem(result: Pick<TraceResult, 'events'>): Map<string, EventRow[]> {
+  const out = new Map<string, EventRow[]>();
+  const add = (id: string, row: EventRow) => {
+    let list = out.get(id);
+    if (!list) out.set(id, (list = []));
+    if (list[list.length - 1] !== row) list.push(row);
+  };
+  for (const row of result.events.values()) {
+    for (const i of row.identifiers) add(i.identifier, row);
+    const dam = damOf(row);
+    if (dam !== undefined) add(dam, row);
+  }
+  for (const list of out.values()) list.sort(oldestFirst);
+  return out;
 }

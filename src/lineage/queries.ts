@@ -7,11 +7,12 @@ import { bizStepOf, eventType } from '../events/epcis-model.js';
 import { parseIdentifier } from '../events/identifiers/index.js';
 import type { ConsortiumState } from '../ledger/consortium.js';
 import { canonicalIdentifier, isAnimalIdentifier, normaliseAuthBizStep, PROVENANT_BIZSTEP } from '../rules/authorisation.js';
-import type { BreachEvidence, EvidenceLoader } from './evidence.js';
+import type { BlockEvidence, BreachEvidence, EvidenceLoader, RecordEvidence } from './evidence.js';
 import {
+  canonical,
   damOf,
   DOCUMENTS_FIELD,
-  eventsOfItem,
+  eventsByItem,
   isBirthEvent,
   isFeedingEvent,
   itemEdges,
@@ -26,6 +27,7 @@ import {
   type TraceResult,
 } from './graph.js';
 import { heightsOf, verifyTrace, type TraceVerification } from './verify-hop.js';
+import { BlockTree, type VerificationCache } from './verify-cache.js';
 
 export interface LineageContext {
   source: LineageSource;
@@ -43,22 +45,71 @@ export interface VerifiedTrace {
 
 export const DEFAULT_MAX_DEPTH = 32;
 
-/** Loads the evidence for the trace's records and blocks in a few batched reads, then verifies every hop. */
+/**
+ * Loads the evidence for the hops' records and blocks in a few batched reads, then verifies every
+ * hop. With the store's verification cache, only blocks the cached chain does not cover are read
+ * to link the hops to the head, and only blocks without a cached Merkle tree have their record
+ * hashes read. A FAILED verdict is always re-established without the cache, so a failure reads
+ * exactly as a fresh verification from the store would.
+ */
 export async function verifyTraceResult(ctx: LineageContext, result: TraceResult): Promise<VerifiedTrace> {
-  const hashes = [...new Set([...result.events.values()].map((e) => e.recordHash))];
-  const records = await ctx.evidence.records(hashes);
-  const heights = heightsOf(records);
-  const blocks = heights.length > 0 ? await ctx.evidence.blocksFrom(heights[0]!) : [];
-  const blockRecordHashes = await ctx.evidence.recordHashesOfBlocks(heights);
+  const cache = ctx.evidence.verificationCache;
   const breaches = await ctx.evidence.coldChainBreaches(result.nodes);
-  const verification = verifyTrace(result, {
-    state: ctx.state,
-    records: new Map(records.map((r) => [r.hash, r])),
-    blocks: new Map(blocks.map((b) => [b.height, b])),
-    blockRecordHashes,
-    breaches,
-  });
+  const verification = await verifyWithEvidence(ctx, result, breaches, cache);
+  if (cache && verification.verdict === 'FAILED') return { trace: result, verification: await verifyWithEvidence(ctx, result, breaches, undefined), breaches };
   return { trace: result, verification, breaches };
+}
+
+function merkleRootOf(row: BlockEvidence | undefined): string | undefined {
+  if (!row) return undefined;
+  try {
+    const root = (JSON.parse(row.header) as { merkleRoot?: unknown }).merkleRoot;
+    return typeof root === 'string' ? root : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+async function verifyWithEvidence(ctx: LineageContext, result: TraceResult, breaches: BreachEvidence[], cache: VerificationCache | undefined): Promise<TraceVerification> {
+  // Only the records behind hops are verified; their rows usually came with the events.
+  const hopHashes = new Set<string>();
+  for (const edge of itemEdges(result)) {
+    const hash = result.events.get(edge.eventId)?.recordHash;
+    if (hash) hopHashes.add(hash);
+  }
+  const records = new Map<string, RecordEvidence>();
+  for (const row of result.events.values()) if (row.evidence && hopHashes.has(row.recordHash)) records.set(row.recordHash, row.evidence);
+  const unread = [...hopHashes].filter((h) => !records.has(h));
+  if (unread.length > 0) for (const r of await ctx.evidence.records(unread)) records.set(r.hash, r);
+  const heights = heightsOf(records.values());
+  const head = { height: ctx.state.height, hash: ctx.state.headHash };
+  const blockRows: BlockEvidence[] = [];
+  if (heights.length > 0) {
+    if (cache) {
+      blockRows.push(...(await ctx.evidence.blocks(heights)));
+      for (const gap of cache.chainGaps(head, heights[0]!)) blockRows.push(...(await ctx.evidence.blockRange(gap.from, gap.to)));
+    } else {
+      blockRows.push(...(await ctx.evidence.blockRange(heights[0]!, Math.max(head.height, heights[heights.length - 1]!))));
+    }
+  }
+  const blocks = new Map(blockRows.map((b) => [b.height, b]));
+  const trees = new Map<number, BlockTree>();
+  const unbuilt: number[] = [];
+  for (const h of heights) {
+    const root = merkleRootOf(blocks.get(h));
+    const tree = root !== undefined ? cache?.tree(h, root) : undefined;
+    if (tree) trees.set(h, tree);
+    else unbuilt.push(h);
+  }
+  const blockRecordHashes = unbuilt.length > 0 ? await ctx.evidence.recordHashesOfBlocks(unbuilt) : new Map<number, string[]>();
+  for (const h of unbuilt) {
+    const tree = BlockTree.fromRecordHashes(blockRecordHashes.get(h) ?? []);
+    trees.set(h, tree);
+    const root = merkleRootOf(blocks.get(h));
+    // Kept only once it rebuilt the root its header commits to.
+    if (cache && root !== undefined && tree.rootHex() === root) cache.setTree(h, root, tree);
+  }
+  return verifyTrace(result, { state: ctx.state, records, blocks, blockRecordHashes, breaches, trees, cache });
 }
 
 export async function trace(ctx: LineageContext, id: string, direction: Direction, maxDepth = DEFAULT_MAX_DEPTH): Promise<VerifiedTrace> {
@@ -192,13 +243,22 @@ export interface RecallRow {
   pathLength: number;
 }
 
+const kinds = new Map<string, string>();
+
 export function identifierKind(id: string): string {
-  if (isAnimalIdentifier(id)) return 'animal';
-  try {
-    return parseIdentifier(id).kind;
-  } catch {
-    return 'other';
+  let kind = kinds.get(id);
+  if (kind !== undefined) return kind;
+  if (isAnimalIdentifier(id)) kind = 'animal';
+  else {
+    try {
+      kind = parseIdentifier(id).kind;
+    } catch {
+      kind = 'other';
+    }
   }
+  if (kinds.size >= 500_000) kinds.clear();
+  kinds.set(id, kind);
+  return kind;
 }
 
 /** Downstream from the item: every affected item with its current custodian (Custody table) and last known location. */
@@ -206,8 +266,9 @@ export async function recall(ctx: LineageContext, fromId: string, maxDepth = DEF
   const result = await walk(ctx.source, fromId, 'DOWNSTREAM', maxDepth);
   const items = result.nodes.filter((n) => n !== result.start);
   const custody = await ctx.evidence.custody(items);
+  const byItem = eventsByItem(result);
   const rows = items.map((identifier): RecallRow => {
-    const evs = eventsOfItem(result, identifier);
+    const evs = byItem.get(identifier) ?? [];
     const last = evs[evs.length - 1];
     const located = [...evs].reverse().map(summary).find((s) => s.bizLocation ?? s.readPoint);
     const c = custody.get(identifier);
@@ -265,8 +326,32 @@ export async function cargoLineage(ctx: LineageContext, containerId: string, max
   const edges = itemEdges(result);
   closeLinks(edges, result.events.values());
   const incoming = new Map<string, LineageEdge[]>();
-  for (const e of edges) incoming.set(e.to, [...(incoming.get(e.to) ?? []), e]);
-  const originsOf = (id: string): string[] => {
+  for (const e of edges) {
+    let list = incoming.get(e.to);
+    if (!list) incoming.set(e.to, (list = []));
+    list.push(e);
+  }
+  // Roots reachable upstream of each node, memoised: items of one lot share all their ancestry.
+  const rootsMemo = new Map<string, ReadonlySet<string>>();
+  const inProgress = new Set<string>();
+  let cyclic = false;
+  const rootsOf = (node: string): ReadonlySet<string> => {
+    const done = rootsMemo.get(node);
+    if (done) return done;
+    const ins = incoming.get(node) ?? [];
+    if (ins.length === 0) return new Set([node]);
+    if (inProgress.has(node)) {
+      cyclic = true;
+      return new Set();
+    }
+    inProgress.add(node);
+    const parents = [...new Set(ins.map((e) => e.from))];
+    const roots = parents.length === 1 ? rootsOf(parents[0]!) : new Set(parents.flatMap((p) => [...rootsOf(p)]));
+    inProgress.delete(node);
+    if (!cyclic) rootsMemo.set(node, roots);
+    return roots;
+  };
+  const originsByWalk = (id: string): string[] => {
     const roots = new Set<string>();
     const seen = new Set<string>([id]);
     const stack = [id];
@@ -277,6 +362,12 @@ export async function cargoLineage(ctx: LineageContext, containerId: string, max
       for (const e of ins) if (!seen.has(e.from)) (seen.add(e.from), stack.push(e.from));
     }
     return [...roots].sort();
+  };
+  const originsOf = (id: string): string[] => {
+    // A cycle makes the memo order-dependent: fall back to the plain walk from this item.
+    const roots = cyclic ? undefined : rootsOf(id);
+    if (cyclic || !roots) return originsByWalk(id);
+    return [...roots].filter((r) => r !== id).sort();
   };
   const build = (id: string, path: Set<string>): CargoNode[] =>
     (incoming.get(id) ?? [])

@@ -3,11 +3,11 @@
  * failure: the records are authentic, but what they say does not add up.
  */
 import { eventType, identifiersOf } from '../events/epcis-model.js';
-import { canonicalIdentifier, ruleFor, type CustodyPart } from '../rules/authorisation.js';
+import { ruleFor, type AuthorisationRule, type CustodyPart } from '../rules/authorisation.js';
 import type { BreachEvidence } from './evidence.js';
-import { itemEdges, type EventRow, type LineageEdge, type TraceResult } from './graph.js';
+import { canonical, itemEdges, type EventRow, type LineageEdge, type TraceResult } from './graph.js';
 
-export type WarningCode = 'TIME_ORDER' | 'CUSTODY' | 'MASS_BALANCE' | 'DOUBLE_USE' | 'COLD_CHAIN_BREACH' | 'NOT_SEALED' | 'AUTHORITY_SET_CHANGED';
+export type WarningCode = 'TIME_ORDER' | 'CUSTODY' | 'MASS_BALANCE' | 'DOUBLE_USE' | 'COLD_CHAIN_BREACH' | 'NOT_SEALED';
 
 export interface HopReason {
   code: string;
@@ -17,7 +17,7 @@ export interface HopReason {
 
 function partsOf(event: unknown): Record<CustodyPart, string[]> {
   const ids = identifiersOf(event);
-  const c = (xs: string[]) => xs.map(canonicalIdentifier);
+  const c = (xs: string[]) => xs.map(canonical);
   return { epc: c(ids.epcs), parent: c(ids.parentID !== undefined ? [ids.parentID] : []), child: c(ids.childEPCs), input: c(ids.inputEPCs), output: c(ids.outputEPCs) };
 }
 
@@ -69,9 +69,62 @@ export function inputUses(events: Iterable<EventRow>): Map<string, string[]> {
   const uses = new Map<string, string[]>();
   for (const row of events) {
     if (eventType(row.event) !== 'TransformationEvent') continue;
-    for (const id of new Set(row.identifiers.filter((i) => i.role === 'input').map((i) => i.identifier))) uses.set(id, [...(uses.get(id) ?? []), row.eventId]);
+    for (const id of new Set(row.identifiers.filter((i) => i.role === 'input').map((i) => i.identifier))) {
+      let list = uses.get(id);
+      if (!list) uses.set(id, (list = []));
+      list.push(row.eventId);
+    }
   }
   return uses;
+}
+
+interface EventFacts {
+  rule: AuthorisationRule | undefined;
+  /** Identifiers whose custody the event's rule checks. */
+  held: Set<string>;
+  massBalance: HopReason[];
+}
+
+/**
+ * custodianBefore for many identifiers and events at once: each identifier's custody effects in
+ * event-time order (stable, as custodianBefore sorts), so "who held it before" is a binary search.
+ */
+class CustodyTimeline {
+  readonly #effects = new Map<string, { time: string; eventId: string; holder: string | null }[]>();
+
+  /** Only the `wanted` identifiers are tracked, from the events whose index rows name one of them. */
+  constructor(events: Iterable<EventRow>, wanted: ReadonlySet<string>, facts: (row: EventRow) => { rule: AuthorisationRule | undefined; parts: Record<CustodyPart, string[]> }) {
+    const sorted = [...events].filter((row) => row.identifiers.some((i) => wanted.has(i.identifier))).sort(byTime);
+    for (const row of sorted) {
+      const { rule, parts } = facts(row);
+      if (!rule) continue;
+      const add = (id: string, holder: string | null) => {
+        if (!wanted.has(id)) return;
+        let list = this.#effects.get(id);
+        if (!list) this.#effects.set(id, (list = []));
+        list.push({ time: row.eventTime, eventId: row.eventId, holder });
+      };
+      // Release first, then take: within one event the take wins, as in custodianBefore.
+      for (const p of rule.custody.release) for (const id of parts[p]) add(id, null);
+      for (const p of rule.custody.take) for (const id of parts[p]) add(id, row.signerOrg);
+    }
+  }
+
+  /** Holder after every effect strictly before `before` (undefined: no effect seen). */
+  before(identifier: string, before: EventRow): string | null | undefined {
+    const list = this.#effects.get(identifier);
+    if (!list) return undefined;
+    let lo = 0;
+    let hi = list.length;
+    while (lo < hi) {
+      const mid = (lo + hi) >> 1;
+      if (list[mid]!.time < before.eventTime) lo = mid + 1;
+      else hi = mid;
+    }
+    // Effects of `before` itself are never earlier than it; equal times are excluded by the search.
+    for (let i = lo - 1; i >= 0; i--) if (list[i]!.eventId !== before.eventId) return list[i]!.holder;
+    return undefined;
+  }
 }
 
 /** Warning reasons per item edge, keyed by edge index in itemEdges(trace). */
@@ -80,29 +133,59 @@ export function semanticReasons(result: Pick<TraceResult, 'edges' | 'events'>, b
   const uses = inputUses(result.events.values());
   const breachesOf = new Map<string, BreachEvidence[]>();
   for (const b of breaches) {
-    for (const id of new Set([b.subject, ...b.containedItems].map(canonicalIdentifier))) breachesOf.set(id, [...(breachesOf.get(id) ?? []), b]);
+    for (const id of new Set([b.subject, ...b.containedItems].map(canonical))) breachesOf.set(id, [...(breachesOf.get(id) ?? []), b]);
+  }
+  // Per event once (not per edge): the rule, its canonical parts, what it must hold, its mass balance.
+  const ruleAndParts = new Map<string, { rule: AuthorisationRule | undefined; parts: Record<CustodyPart, string[]> }>();
+  const partsOfRow = (row: EventRow) => {
+    let rp = ruleAndParts.get(row.eventId);
+    if (!rp) ruleAndParts.set(row.eventId, (rp = { rule: ruleFor(row.event), parts: partsOf(row.event) }));
+    return rp;
+  };
+  const facts = new Map<string, EventFacts>();
+  const factsOf = (row: EventRow): EventFacts => {
+    let f = facts.get(row.eventId);
+    if (!f) {
+      const { rule, parts } = partsOfRow(row);
+      f = { rule, held: new Set((rule?.custody.check ?? []).flatMap((p) => parts[p])), massBalance: massBalanceProblems(row.event) };
+      facts.set(row.eventId, f);
+    }
+    return f;
+  };
+  // Identifiers some hop's rule needs a custodian for: the timeline tracks only those.
+  const wanted = new Set<string>();
+  for (const edge of edges) {
+    const row = result.events.get(edge.eventId);
+    if (!row) continue;
+    const f = factsOf(row);
+    for (const id of [edge.from, edge.to]) if (f.held.has(id)) wanted.add(id);
+  }
+  const timeline = wanted.size > 0 ? new CustodyTimeline(result.events.values(), wanted, partsOfRow) : undefined;
+  const producedBy = new Map<string, LineageEdge[]>();
+  for (const e of edges) {
+    let list = producedBy.get(e.to);
+    if (!list) producedBy.set(e.to, (list = []));
+    list.push(e);
   }
   const out = new Map<LineageEdge, HopReason[]>();
   for (const edge of edges) {
     const reasons: HopReason[] = [];
     const row = result.events.get(edge.eventId);
-    for (const before of edges) {
-      if (before.to === edge.from && before.time > edge.time) {
+    for (const before of producedBy.get(edge.from) ?? []) {
+      if (before.time > edge.time) {
         reasons.push({ code: 'TIME_ORDER', message: `${edge.from} was produced at ${before.time}, after it was used at ${edge.time}`, details: { expected: `<= ${edge.time}`, computed: before.time, eventId: before.eventId } });
       }
     }
     if (row) {
-      const rule = ruleFor(row.event);
-      const parts = partsOf(row.event);
-      const held = new Set((rule?.custody.check ?? []).flatMap((p) => parts[p]));
+      const f = factsOf(row);
       for (const id of [edge.from, edge.to]) {
-        if (!held.has(id)) continue;
-        const holder = custodianBefore(result.events.values(), id, row);
+        if (!f.held.has(id)) continue;
+        const holder = timeline!.before(id, row);
         if (holder !== undefined && holder !== null && holder !== row.signerOrg) {
           reasons.push({ code: 'CUSTODY', message: `${row.signerOrg} acted on ${id}, held by ${holder}`, details: { identifier: id, expected: row.signerOrg, computed: holder } });
         }
       }
-      reasons.push(...massBalanceProblems(row.event));
+      reasons.push(...f.massBalance);
     }
     const used = uses.get(edge.from) ?? [];
     if (edge.kind === 'TRANSFORMATION' && used.length > 1) {

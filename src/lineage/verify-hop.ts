@@ -1,18 +1,31 @@
 /**
  * Per-hop verification (issue #4 §3), pure given the fetched evidence. Block-level work (seal,
- * quorum, hash link to the head) is done once per block per query and shared across hops.
+ * quorum, hash link to the head, the block's Merkle tree) is done once per block per query and
+ * shared across hops; with a VerificationCache, work that holds across queries is reused when the
+ * stored rows are exactly those it was computed from.
  */
 import { fromHex } from '../crypto/index.js';
 import { assertHeaderShape, blockHash, type BlockHeader, type Seal } from '../ledger/block.js';
 import { checkSeals, type ConsortiumState } from '../ledger/consortium.js';
 import { leafHash } from '../ledger/merkle-hash.js';
-import { inclusionProof } from '../ledger/merkle-tree.js';
 import { isValidInclusion } from '../ledger/merkle-verify.js';
 import { assertRecordShape, recordHash, verifyRecordSignature, type SignedRecord } from '../ledger/record.js';
-import { ruleFor } from '../rules/authorisation.js';
+import { ruleFor as ruleOfEvent, type AuthorisationRule } from '../rules/authorisation.js';
 import type { BlockEvidence, BreachEvidence, RecordEvidence } from './evidence.js';
 import { itemEdges, type LineageEdge, type TraceResult } from './graph.js';
 import { semanticReasons, type HopReason } from './semantics.js';
+import { BlockTree, type ChainLinkEntry, type VerificationCache } from './verify-cache.js';
+
+const rules = new WeakMap<object, AuthorisationRule | undefined>();
+
+/** ruleFor, once per parsed event object (records reused from the cache keep their event object). */
+function ruleFor(event: unknown): AuthorisationRule | undefined {
+  if (typeof event !== 'object' || event === null) return ruleOfEvent(event);
+  if (rules.has(event)) return rules.get(event);
+  const rule = ruleOfEvent(event);
+  rules.set(event, rule);
+  return rule;
+}
 
 export type HopStatus = 'VERIFIED' | 'WARNING' | 'FAILED';
 
@@ -31,6 +44,20 @@ export interface VerificationEvidence {
   blocks: Map<number, BlockEvidence>;
   blockRecordHashes: Map<number, string[]>;
   breaches: BreachEvidence[];
+  /** Trees already built (or cached) per height; otherwise built from blockRecordHashes. */
+  trees?: Map<number, BlockTree>;
+  /** Work that holds across queries (keyed by the exact stored rows). */
+  cache?: VerificationCache;
+}
+
+/** What a record's body alone decides, kept across queries for the exact same body text. */
+interface RecordMemo {
+  record: SignedRecord;
+  computed: string;
+  /** Signature verdict per public key (encoded): null when it verifies. */
+  signatures: Map<string, HopReason | null>;
+  /** Inclusion proofs that verified, as "height:index:size:root". */
+  included: Set<string>;
 }
 
 export interface RecordCheck {
@@ -59,15 +86,51 @@ function fail(code: string, message: string, details: Record<string, unknown> = 
 /** Verifies each block once: header hash, seals + quorum, and the previousHash chain up to the state's head. */
 export class BlockVerifier {
   readonly #cache = new Map<number, BlockCheck>();
+  readonly #trees = new Map<number, BlockTree>();
+  readonly #hashes = new Map<number, { computed: string; previous: string }>();
   #linked?: Map<number, HopReason | null>;
+  #epoch?: string;
   constructor(private readonly evidence: VerificationEvidence) {}
 
   check(height: number): BlockCheck {
     const cached = this.#cache.get(height);
     if (cached) return cached;
-    const result = this.#checkOne(height);
+    const row = this.evidence.blocks.get(height);
+    const shared = this.evidence.cache;
+    // Seal verdicts depend on the authority sets the state knows: a change of set is a new epoch.
+    this.#epoch ??= this.evidence.state.authoritySetHash();
+    let base = row && shared ? shared.blockCheck<BlockCheck>(height, row, this.#epoch) : undefined;
+    if (!base) {
+      base = this.#checkOne(height);
+      if (row && shared && base.header) shared.setBlockCheck(height, row, this.#epoch, base);
+    }
+    const link = base.header ? this.#linkToHead().get(height) : undefined;
+    const result = link ? { header: base.header, failures: [...base.failures, link], warnings: base.warnings } : base;
     this.#cache.set(height, result);
     return result;
+  }
+
+  /** The block's RFC 6962 tree, built once per query (or taken from the evidence). */
+  tree(height: number): BlockTree {
+    let tree = this.#trees.get(height) ?? this.evidence.trees?.get(height);
+    if (!tree) tree = BlockTree.fromRecordHashes(this.evidence.blockRecordHashes.get(height) ?? []);
+    this.#trees.set(height, tree);
+    return tree;
+  }
+
+  /** The block hash its stored header computes to, and the previousHash it names. */
+  #hashesOf(height: number): { computed: string; previous: string } {
+    let hashes = this.#hashes.get(height);
+    if (!hashes) {
+      try {
+        const header = JSON.parse(this.evidence.blocks.get(height)!.header) as BlockHeader;
+        hashes = { computed: blockHash(header), previous: header.previousHash };
+      } catch {
+        hashes = { computed: '(malformed)', previous: '' };
+      }
+      this.#hashes.set(height, hashes);
+    }
+    return hashes;
   }
 
   #checkOne(height: number): BlockCheck {
@@ -85,62 +148,102 @@ export class BlockVerifier {
     const warnings: HopReason[] = [];
     const computed = blockHash(header);
     if (computed !== row.hash) failures.push(fail('block-hash', `block ${height} header does not hash to its stored hash`, { height, expected: row.hash, computed }));
-    if (header.authoritySetHash === state.authoritySetHash()) {
+    // Seals are checked against the set the header names, which must be the set governance put in force at this height.
+    const named = state.authoritySetByHash(header.authoritySetHash);
+    const scheduled = Number.isSafeInteger(height) && height >= 0 ? state.authoritySetAtHeight(height) : undefined;
+    if (!named) {
+      failures.push(
+        fail('seal', `block ${height} names authority set ${header.authoritySetHash.slice(0, 16)}, which this chain never had in force; seals not accepted`, {
+          height,
+          expected: header.authoritySetHash,
+          computed: scheduled?.hash ?? null,
+        }),
+      );
+    } else {
+      if (scheduled && scheduled.hash !== named.hash) {
+        failures.push(
+          fail('seal', `block ${height} names authority set ${named.hash.slice(0, 16)}, but set ${scheduled.hash.slice(0, 16)} was in force at that height`, {
+            height,
+            expected: header.authoritySetHash,
+            computed: scheduled.hash,
+          }),
+        );
+      }
       let seals: Seal[] = [];
       try {
         seals = JSON.parse(row.seals) as Seal[];
       } catch {
         seals = [];
       }
-      const sealCheck = checkSeals(computed, seals, state.authoritiesInForce, state.quorum);
+      const sealCheck = checkSeals(computed, seals, named.authorities, named.quorum);
       if (sealCheck.problems.length > 0 || sealCheck.valid.length < sealCheck.required) {
         failures.push(
-          fail('seal', `block ${height} has ${sealCheck.valid.length} valid seals, needs ${sealCheck.required}`, {
+          fail('seal', `block ${height} has ${sealCheck.valid.length} valid seals, needs ${sealCheck.required} of the ${named.authorities.length} authorities of set ${named.hash.slice(0, 16)}`, {
             height,
+            authoritySetHash: named.hash,
             expected: sealCheck.required,
             computed: sealCheck.valid.length,
             problems: sealCheck.problems.map((p) => p.message),
           }),
         );
       }
-    } else {
-      // First version: seals are checked only against the authority set in force now.
-      warnings.push(fail('AUTHORITY_SET_CHANGED', `block ${height} was sealed under another authority set; seals not checked`, { height, expected: header.authoritySetHash, computed: state.authoritySetHash() }));
     }
-    const link = this.#linkToHead().get(height);
-    if (link) failures.push(link);
     return { header, failures, warnings };
   }
 
-  /** Walks previousHash from the head down once; a height maps to the first broken link above it (null: linked). */
+  /**
+   * Walks previousHash from the head down once; a height maps to the first broken link above it
+   * (null: linked). Where the cache already proved the chain from this head's ancestry, the walk
+   * skips to the bottom of that proven run, and each stored row there must hash to the proven hash.
+   */
   #linkToHead(): Map<number, HopReason | null> {
     if (this.#linked) return this.#linked;
-    const { blocks, state } = this.evidence;
+    const { blocks, state, cache } = this.evidence;
     const linked = new Map<number, HopReason | null>();
-    const heights = [...blocks.keys()].sort((a, b) => b - a);
+    this.#linked = linked;
+    if (blocks.size === 0) return linked;
+    let lowest = Number.POSITIVE_INFINITY;
+    for (const h of blocks.keys()) {
+      if (h < lowest) lowest = h;
+      if (h > state.height) linked.set(h, fail('hash-link', `block ${h} is above the chain head ${state.height}`, { height: h, expected: state.height }));
+    }
+    const head = { height: state.height, hash: state.headHash };
+    const topRun = new Map<number, ChainLinkEntry>();
+    const bottomRun = new Map<number, ChainLinkEntry>();
+    let run = topRun;
     let broken: HopReason | null = null;
     let expectedHash = state.headHash;
-    let expectedHeight = state.height;
-    for (const h of heights) {
-      const row = blocks.get(h)!;
-      if (!broken && h !== expectedHeight) broken = fail('hash-link', `block ${expectedHeight} is missing from the chain to the head`, { height: expectedHeight });
-      let computed = '';
-      let previous = '';
-      try {
-        const header = JSON.parse(row.header) as BlockHeader;
-        computed = blockHash(header);
-        previous = header.previousHash;
-      } catch {
-        computed = '(malformed)';
+    for (let h = state.height; h >= lowest; ) {
+      const known = broken ? undefined : cache?.chainAt(h);
+      if (cache && known && known.hash === expectedHash) {
+        const low = Math.max(cache.chainRange.low, lowest);
+        for (let k = h; k >= low; k--) {
+          if (!blocks.has(k)) continue;
+          const expected = cache.chainAt(k)!.hash;
+          const { computed } = this.#hashesOf(k);
+          linked.set(k, computed === expected ? null : fail('hash-link', `block ${k} is not linked to the chain head`, { height: k, expected, computed }));
+        }
+        expectedHash = cache.chainAt(low)!.previousHash;
+        h = low - 1;
+        run = bottomRun;
+        continue;
       }
-      if (!broken && computed !== expectedHash) {
-        broken = fail('hash-link', `block ${h} is not linked to the chain head`, { height: h, expected: expectedHash, computed });
+      if (!blocks.has(h)) {
+        broken ??= fail('hash-link', `block ${h} is missing from the chain to the head`, { height: h });
+        h -= 1;
+        continue;
       }
+      const { computed, previous } = this.#hashesOf(h);
+      if (!broken && computed !== expectedHash) broken = fail('hash-link', `block ${h} is not linked to the chain head`, { height: h, expected: expectedHash, computed });
       linked.set(h, broken);
+      if (!broken) run.set(h, { hash: computed, previousHash: previous });
       expectedHash = previous;
-      expectedHeight = h - 1;
+      h -= 1;
     }
-    this.#linked = linked;
+    if (cache) {
+      cache.addLinks(head, topRun);
+      cache.addLinks(head, bottomRun);
+    }
     return linked;
   }
 }
@@ -152,35 +255,55 @@ export function verifyRecord(hash: string, evidence: VerificationEvidence, block
   if (!row) return { failures: [fail('missing-record', `record ${hash} not found`, { recordHash: hash })], warnings: [] };
   const failures: HopReason[] = [];
   const warnings: HopReason[] = [];
-  let record: SignedRecord;
-  try {
-    record = JSON.parse(row.body) as SignedRecord;
-    assertRecordShape(record);
-  } catch (err) {
-    return { failures: [fail('record-hash', `record ${hash} body is malformed: ${(err as Error).message}`, { recordHash: hash })], warnings: [] };
+  // The body alone decides its hash and, for a given key, its signature: reuse them for the exact same text.
+  let memo = evidence.cache?.record<RecordMemo>(hash, row.body);
+  if (!memo) {
+    let record: SignedRecord;
+    try {
+      record = JSON.parse(row.body) as SignedRecord;
+      assertRecordShape(record);
+    } catch (err) {
+      return { failures: [fail('record-hash', `record ${hash} body is malformed: ${(err as Error).message}`, { recordHash: hash })], warnings: [] };
+    }
+    memo = { record, computed: recordHash(record), signatures: new Map(), included: new Set() };
+    evidence.cache?.setRecord(hash, row.body, memo);
   }
-  const computed = recordHash(record);
+  const { record, computed } = memo;
   if (computed !== hash) failures.push(fail('record-hash', 'record body does not hash to its stored hash', { expected: hash, computed }));
   const key = state.keys.get(record.signer) ?? state.deviceKeys.get(record.signer);
   if (!key) {
     failures.push(fail('signer-key', `signer key ${record.signer.slice(0, 16)} is not registered`, { keyId: record.signer }));
   } else {
-    try {
-      verifyRecordSignature(record, key.publicKey, computed);
-    } catch (err) {
-      failures.push(fail('signature', (err as Error).message, { keyId: record.signer, recordHash: computed, ...((err as { details?: object }).details ?? {}) }));
+    let signature = memo.signatures.get(key.encoded);
+    if (signature === undefined) {
+      try {
+        verifyRecordSignature(record, key.publicKey, computed);
+        signature = null;
+      } catch (err) {
+        signature = fail('signature', (err as Error).message, { keyId: record.signer, recordHash: computed, ...((err as { details?: object }).details ?? {}) });
+      }
+      memo.signatures.set(key.encoded, signature);
     }
+    if (signature) failures.push(signature);
     const added = 'addedAtLogIndex' in key ? key.addedAtLogIndex : key.registeredAtLogIndex;
     const ended = 'addedAtLogIndex' in key ? key.endedAtLogIndex : key.revokedAtLogIndex;
     if (row.logIndex < added || (ended !== undefined && row.logIndex > ended)) {
       failures.push(fail('signer-key', `key ${record.signer.slice(0, 16)} was not in force at log index ${row.logIndex}`, { keyId: record.signer, logIndex: row.logIndex, addedAtLogIndex: added, endedAtLogIndex: ended ?? null }));
     }
-    const org = state.orgs.get(key.orgId);
     const event = (record.payload as { event?: unknown } | null)?.event;
     const rule = event !== undefined ? ruleFor(event) : undefined;
-    // Roles are checked against the organisation's roles now (role history is not kept in the state).
-    if (rule && (!org || !rule.roles.some((r) => org.roles.has(r)))) {
-      failures.push(fail('role', `${key.orgId} does not hold ${rule.roles.join(' or ')} needed for rule ${rule.id}`, { orgId: key.orgId, expected: [...rule.roles], computed: org ? [...org.roles] : [] }));
+    // Roles as the organisation held them at the record's log index, not now.
+    const held = rule && Number.isSafeInteger(row.logIndex) && row.logIndex >= 0 ? state.rolesAt(key.orgId, row.logIndex) : undefined;
+    if (rule && (!held || !rule.roles.some((r) => held.has(r)))) {
+      const heldText = held === undefined ? 'was not a member' : held.size === 0 ? 'held no roles' : `held ${[...held].sort().join(', ')}`;
+      failures.push(
+        fail('role', `${key.orgId} ${heldText} at log index ${row.logIndex}; rule ${rule.id} needs ${rule.roles.join(' or ')}`, {
+          orgId: key.orgId,
+          logIndex: row.logIndex,
+          expected: [...rule.roles],
+          computed: held ? [...held].sort() : [],
+        }),
+      );
     }
   }
   if (row.blockHeight === null || row.indexInBlock === null) {
@@ -188,13 +311,16 @@ export function verifyRecord(hash: string, evidence: VerificationEvidence, block
     return { failures, warnings };
   }
   const block = blocks.check(row.blockHeight);
-  const hashes = evidence.blockRecordHashes.get(row.blockHeight) ?? [];
   if (block.header) {
-    const leaves = hashes.map((h) => leafHash(fromHex(h, 32)));
-    let ok = false;
-    if (row.indexInBlock < leaves.length && leaves.length === block.header.recordCount) {
-      const proof = inclusionProof(leaves, row.indexInBlock);
-      ok = isValidInclusion(leafHash(fromHex(computed, 32)), row.indexInBlock, leaves.length, proof, fromHex(block.header.merkleRoot, 32));
+    // A proof that verified against this root at this position stays valid: only misses build one.
+    const position = `${row.blockHeight}:${row.indexInBlock}:${block.header.recordCount}:${block.header.merkleRoot}`;
+    let ok = memo.included.has(position);
+    if (!ok) {
+      const tree = blocks.tree(row.blockHeight);
+      if (row.indexInBlock < tree.size && tree.size === block.header.recordCount) {
+        ok = isValidInclusion(leafHash(fromHex(computed, 32)), row.indexInBlock, tree.size, tree.proof(row.indexInBlock), fromHex(block.header.merkleRoot, 32));
+      }
+      if (ok) memo.included.add(position);
     }
     if (!ok) failures.push(fail('inclusion', `record is not included in block ${row.blockHeight} at index ${row.indexInBlock}`, { height: row.blockHeight, index: row.indexInBlock, expected: block.header.merkleRoot, computed }));
   }

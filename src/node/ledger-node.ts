@@ -24,7 +24,7 @@ import { MerkleAccumulator } from '../ledger/merkle-tree.js';
 import { checkpointOfBlock, signCheckpoint } from '../ledger/checkpoint.js';
 import { RecordKind, assertRecordShape, formatTimestamp, recordHash, type SignedRecord } from '../ledger/record.js';
 import { toHex } from '../crypto/index.js';
-import type { ChainStore } from '../store/chain-store.js';
+import type { ChainStore, StoredCheckpointInput } from '../store/chain-store.js';
 import { Mutex } from './mutex.js';
 import { projectionOf } from './projection.js';
 
@@ -50,11 +50,30 @@ export interface SubmitOptions {
   signaturesVerified?: boolean;
   /**
    * Extra checks per record before ledger admission, against the state as it then is
-   * (e.g. the capture layer's role and custody rules). Throw a typed error to reject.
+   * (e.g. the capture layer's role and custody rules). Throw a typed error to reject; return
+   * 'duplicate' when the caller knows the record's content is already stored (it is then skipped).
    */
-  check?: (record: SignedRecord, signer: ResolvedSigner) => void;
+  check?: (record: SignedRecord, signer: ResolvedSigner) => void | 'duplicate';
   /** Extra writes in the same transaction as the records (e.g. lineage indexes). */
   persist?: (tx: unknown, accepted: AcceptedRecord[]) => Promise<void>;
+  /** This submission's admissions stand (it was not rolled back); later ones in its group follow. */
+  admitted?: (accepted: AcceptedRecord[]) => void;
+  /** Hooks shared with other submissions of the same caller, run once per group commit (see GroupHooks). */
+  group?: { hooks: GroupHooks<unknown>; context: unknown };
+  /** Record hashes the caller already computed (e.g. in worker threads), by record position. */
+  recordHashes?: readonly (string | undefined)[];
+}
+
+/**
+ * One caller's hooks for a whole group commit, so N concurrent submissions cost one read and one
+ * write per table instead of N (each database statement has a fixed cost). `prepare` runs before
+ * any of them is admitted; earlier submissions of the group are then admitted but not on disk, so
+ * checks must see their effects through state the hooks keep (see CaptureService).
+ */
+export interface GroupHooks<C> {
+  prepare?(contexts: C[]): Promise<void>;
+  /** In the group's transaction: the accepted records of every submission that used these hooks. */
+  persist?(tx: unknown, items: { context: C; accepted: AcceptedRecord[] }[]): Promise<void>;
 }
 
 export interface AcceptedRecord {
@@ -81,8 +100,27 @@ interface Runtime {
   pending: { hash: string; kind: string }[];
   log: MerkleAccumulator;
   waiters: SealWaiter[];
+  /** Submissions waiting to be admitted and committed together (group commit). */
+  queue: SubmitJob[];
   sealBlockedReason?: string;
 }
+
+interface SubmitJob {
+  records: unknown[];
+  atomic: boolean;
+  options: SubmitOptions;
+  resolve: (outcomes: SubmitOutcome[]) => void;
+  reject: (err: unknown) => void;
+}
+
+interface AdmittedJob {
+  job: SubmitJob;
+  outcomes: SubmitOutcome[];
+  accepted: AcceptedRecord[];
+}
+
+/** A group commit stops taking submissions at this many records, so one transaction stays short. */
+const GROUP_MAX_RECORDS = 5000;
 
 export interface SealedBlockEvent {
   consortium: string;
@@ -162,7 +200,7 @@ export class LedgerNode extends EventEmitter {
       pending.push({ hash: row.storedHash, kind: row.record.kind });
     }
     const previous = this.#runtimes.get(consortiumId);
-    this.#runtimes.set(consortiumId, { state, pending, log, waiters: previous?.waiters ?? [] });
+    this.#runtimes.set(consortiumId, { state, pending, log, waiters: previous?.waiters ?? [], queue: previous?.queue ?? [] });
   }
 
   /** Creates a consortium from its genesis. Refuses a second genesis for the same id. */
@@ -185,7 +223,7 @@ export class LedgerNode extends EventEmitter {
       });
       const log = new MerkleAccumulator();
       for (const h of recordHashes) log.append(leafHash(fromHex(h, 32)));
-      this.#runtimes.set(spec.consortiumId, { state, pending: [], log, waiters: [] });
+      this.#runtimes.set(spec.consortiumId, { state, pending: [], log, waiters: [], queue: [] });
       for (const key of authorityKeys) this.#authorityKeys.set(key.keyId, key);
       await this.#saveCheckpoint(spec.consortiumId, block.header, hash);
       return { blockHash: hash };
@@ -195,11 +233,15 @@ export class LedgerNode extends EventEmitter {
   /**
    * Admits and durably stores records. Validation failures are outcomes, not exceptions; an
    * unknown consortium throws. Acknowledged (accepted) records are on disk when this resolves.
+   * Submissions that arrive while a transaction is in flight are committed together in the next
+   * one (group commit: one fsync for many callers), each keeping its own atomicity.
    */
   async submit(consortiumId: string, records: unknown[], options: SubmitOptions = {}): Promise<SubmitOutcome[]> {
-    const atomic = options.atomic ?? true;
-    const outcomes = await this.#mutex.run(() => this.#admitAndStore(consortiumId, records, atomic, options));
     const rt = this.#runtime(consortiumId);
+    const outcomes = await new Promise<SubmitOutcome[]>((resolve, reject) => {
+      rt.queue.push({ records, atomic: options.atomic ?? true, options, resolve, reject });
+      void this.#mutex.run(() => this.#drain(consortiumId));
+    });
     if (rt.pending.length >= this.#sealMaxRecords) void this.sealNow(consortiumId).catch(() => undefined);
     if (!options.waitForSeal) return outcomes;
     return Promise.all(
@@ -207,64 +249,128 @@ export class LedgerNode extends EventEmitter {
     );
   }
 
-  async #admitAndStore(consortiumId: string, records: unknown[], atomic: boolean, options: SubmitOptions): Promise<SubmitOutcome[]> {
+  /** Takes the queued submissions (up to GROUP_MAX_RECORDS) and commits them together. */
+  async #drain(consortiumId: string): Promise<void> {
+    // Let the event loop take in requests that arrived during the last (synchronous) commit, so
+    // they join this group instead of each paying for its own fsync.
+    await new Promise((resolve) => setImmediate(resolve));
     const rt = this.#runtime(consortiumId);
-    const outcomes: SubmitOutcome[] = new Array(records.length);
-    const hashes: (string | undefined)[] = records.map((r, i) => {
-      try {
-        assertRecordShape(r);
-        return recordHash(r);
-      } catch (err) {
-        outcomes[i] = rejection(err);
-        return undefined;
+    const jobs: SubmitJob[] = [];
+    let size = 0;
+    while (rt.queue.length > 0 && (jobs.length === 0 || size + rt.queue[0]!.records.length <= GROUP_MAX_RECORDS)) {
+      const job = rt.queue.shift()!;
+      size += job.records.length;
+      jobs.push(job);
+    }
+    if (jobs.length === 0) return;
+    try {
+      const admitted = await this.#commit(consortiumId, jobs);
+      for (const a of admitted) a.job.resolve(a.outcomes);
+    } catch (err) {
+      // The state already moved on; rebuild it from what is durably stored.
+      await this.#load(consortiumId);
+      if (jobs.length === 1) return jobs[0]!.reject(err);
+      // One submission's writes failed the shared transaction: commit each on its own, so only
+      // the one at fault fails.
+      for (const job of jobs) {
+        try {
+          const [admitted] = await this.#commit(consortiumId, [job]);
+          job.resolve(admitted!.outcomes);
+        } catch (single) {
+          await this.#load(consortiumId);
+          job.reject(single);
+        }
+      }
+    }
+  }
+
+  /** Admits the submissions in order and writes what was accepted in one transaction. */
+  async #commit(consortiumId: string, jobs: SubmitJob[]): Promise<AdmittedJob[]> {
+    const hooks = new Map<GroupHooks<unknown>, SubmitJob[]>();
+    for (const job of jobs) {
+      const g = job.options.group;
+      if (g) hooks.set(g.hooks, [...(hooks.get(g.hooks) ?? []), job]);
+    }
+    for (const [h, members] of hooks) await h.prepare?.(members.map((j) => j.options.group!.context));
+    const hashes = jobs.map((job) => this.#hashes(job));
+    const known = await this.store.existingRecordHashes(
+      consortiumId,
+      hashes.flatMap((h) => h.filter((x): x is string => typeof x === 'string')),
+    );
+    const admittedHashes = new Set<string>();
+    const admitted = jobs.map((job, j) => this.#admit(consortiumId, job, hashes[j]!, known, admittedHashes));
+    const writing = admitted.filter((a) => a.accepted.length > 0);
+    if (writing.length === 0) return admitted;
+    const receivedAt = formatTimestamp(this.#now());
+    const rows = writing.flatMap((a) =>
+      a.accepted.map((r) => ({ record: r.record, hash: r.admission.recordHash, logIndex: r.admission.logIndex, receivedAt })),
+    );
+    await this.store.appendPending(consortiumId, rows, async (tx) => {
+      for (const a of writing) await a.job.options.persist?.(tx, a.accepted);
+      for (const [h, members] of hooks) {
+        const items = writing.filter((a) => members.includes(a.job)).map((a) => ({ context: a.job.options.group!.context, accepted: a.accepted }));
+        if (items.length > 0) await h.persist?.(tx, items);
       }
     });
-    const known = await this.store.existingRecordHashes(consortiumId, hashes.filter((h): h is string => h !== undefined));
+    const rt = this.#runtime(consortiumId);
+    for (const a of writing) for (const r of a.accepted) rt.pending.push({ hash: r.admission.recordHash, kind: r.record.kind });
+    return admitted;
+  }
+
+  /** Record hash per position, or the shape error (then the record is rejected). */
+  #hashes(job: SubmitJob): (string | Error)[] {
+    return job.records.map((r, i) => {
+      try {
+        assertRecordShape(r);
+        return job.options.recordHashes?.[i] ?? recordHash(r);
+      } catch (err) {
+        return err as Error;
+      }
+    });
+  }
+
+  /** Admits one submission against the live state; an atomic one with any rejection is rolled back whole. */
+  #admit(consortiumId: string, job: SubmitJob, hashes: (string | Error)[], known: Set<string>, admittedHashes: Set<string>): AdmittedJob {
+    const { records, atomic, options } = job;
+    const rt = this.#runtime(consortiumId);
+    const outcomes: SubmitOutcome[] = new Array(records.length);
     const seen = new Set<string>();
     const snapshot = atomic ? rt.state.clone() : undefined;
     const accepted: AcceptedRecord[] = [];
-    records.forEach((record, i) => {
-      const hash = hashes[i];
-      if (hash === undefined) return;
-      if (known.has(hash) || seen.has(hash)) {
+    records.forEach((r, i) => {
+      const hash = hashes[i]!;
+      if (typeof hash !== 'string') {
+        outcomes[i] = rejection(hash);
+        return;
+      }
+      if (known.has(hash) || seen.has(hash) || admittedHashes.has(hash)) {
         outcomes[i] = { status: 'duplicate', recordHash: hash };
         return;
       }
       seen.add(hash);
+      const record = r as SignedRecord;
       try {
-        if (options.check) {
-          assertRecordShape(record);
-          options.check(record, requireActiveSigner(rt.state, record.signer, record.kind));
+        if (options.check?.(record, requireActiveSigner(rt.state, record.signer, record.kind)) === 'duplicate') {
+          outcomes[i] = { status: 'duplicate', recordHash: hash };
+          return;
         }
-        const admission = admitRecord(rt.state, record as SignedRecord, { recordHash: hash, verifySignature: !options.signaturesVerified });
-        accepted.push({ index: i, record: record as SignedRecord, admission });
+        const admission = admitRecord(rt.state, record, { recordHash: hash, verifySignature: !options.signaturesVerified });
+        accepted.push({ index: i, record, admission });
         outcomes[i] = { status: 'accepted', recordHash: hash, logIndex: admission.logIndex };
       } catch (err) {
         outcomes[i] = { ...rejection(err), recordHash: hash };
       }
     });
-    const anyRejected = outcomes.some((o) => o.status === 'rejected');
-    if (atomic && anyRejected) {
+    if (atomic && outcomes.some((o) => o.status === 'rejected')) {
       rt.state = snapshot!;
-      return outcomes.map((o) =>
+      const notStored = outcomes.map((o): SubmitOutcome =>
         o.status === 'accepted' ? { status: 'not_stored', recordHash: o.recordHash, reason: 'another record in the atomic batch was rejected' } : o,
       );
+      return { job, outcomes: notStored, accepted: [] };
     }
-    if (accepted.length === 0) return outcomes;
-    const receivedAt = formatTimestamp(this.#now());
-    try {
-      await this.store.appendPending(
-        consortiumId,
-        accepted.map((a) => ({ record: a.record, hash: a.admission.recordHash, logIndex: a.admission.logIndex, receivedAt })),
-        options.persist ? (tx) => options.persist!(tx, accepted) : undefined,
-      );
-    } catch (err) {
-      // The state already moved on; rebuild it from what is durably stored.
-      await this.#load(consortiumId);
-      throw err;
-    }
-    for (const a of accepted) rt.pending.push({ hash: a.admission.recordHash, kind: a.record.kind });
-    return outcomes;
+    for (const a of accepted) admittedHashes.add(a.admission.recordHash);
+    options.admitted?.(accepted);
+    return { job, outcomes, accepted };
   }
 
   #waitForSeal(consortiumId: string, logIndex: number): Promise<{ height: number; hash: string }> {
@@ -299,17 +405,23 @@ export class LedgerNode extends EventEmitter {
     const membershipChanged = rt.pending.some((p) => MEMBERSHIP_KINDS.has(p.kind));
     const nextState = state.clone();
     closeBlock(nextState, header, hash);
-    await this.store.commitBlock({
-      header,
-      blockHash: hash,
-      seals,
-      recordHashes,
-      projection: membershipChanged ? projectionOf(nextState) : undefined,
-    });
-    closeBlock(state, header, hash);
+    // The log grows first so the block's checkpoint is committed with it (one transaction, one fsync).
     for (const h of recordHashes) rt.log.append(leafHash(fromHex(h, 32)));
+    try {
+      await this.store.commitBlock({
+        header,
+        blockHash: hash,
+        seals,
+        recordHashes,
+        projection: membershipChanged ? projectionOf(nextState) : undefined,
+        checkpoint: this.#checkpointOf(nextState, header, hash, rt.log),
+      });
+    } catch (err) {
+      await this.#load(consortiumId);
+      throw err;
+    }
+    closeBlock(state, header, hash);
     rt.pending = [];
-    await this.#saveCheckpoint(consortiumId, header, hash);
     const block = { height: header.height, hash };
     rt.waiters = rt.waiters.filter((w) => {
       if (w.logIndex < header.logSize) {
@@ -331,10 +443,16 @@ export class LedgerNode extends EventEmitter {
 
   async #saveCheckpoint(consortiumId: string, header: BlockHeader, hash: string): Promise<void> {
     const rt = this.#runtime(consortiumId);
-    const keys = rt.state.authoritiesInForce.map((a) => this.#authorityKeys.get(a.keyId)).filter((k): k is KeyPair => !!k);
-    if (keys.length === 0) return;
-    const checkpoint = checkpointOfBlock(header, hash, toHex(rt.log.root()));
-    await this.store.saveCheckpoint({ ...checkpoint, signatures: keys.map((k) => signCheckpoint(checkpoint, k)) });
+    const checkpoint = this.#checkpointOf(rt.state, header, hash, rt.log);
+    if (checkpoint) await this.store.saveCheckpoint(checkpoint);
+  }
+
+  /** The log checkpoint after a block, signed by this node's authority keys in force (none: undefined). */
+  #checkpointOf(state: ConsortiumState, header: BlockHeader, hash: string, log: MerkleAccumulator): StoredCheckpointInput | undefined {
+    const keys = state.authoritiesInForce.map((a) => this.#authorityKeys.get(a.keyId)).filter((k): k is KeyPair => !!k);
+    if (keys.length === 0) return undefined;
+    const checkpoint = checkpointOfBlock(header, hash, toHex(log.root()));
+    return { ...checkpoint, signatures: keys.map((k) => signCheckpoint(checkpoint, k)) };
   }
 
   sealStatus(consortiumId: string): { pending: number; blockedReason?: string } {

@@ -10,6 +10,16 @@ import type { SignedRecord } from '../ledger/record.js';
 import { LedgerError } from '../ledger/errors.js';
 import type { Database } from './database.js';
 
+export interface StoredCheckpointInput {
+  consortium: string;
+  logSize: number;
+  logRoot: string;
+  blockHeight: number;
+  blockHash: string;
+  timestamp: string;
+  signatures: { keyId: string; signature: string }[];
+}
+
 export interface StoredRecordInput {
   record: SignedRecord;
   hash: string;
@@ -181,11 +191,14 @@ export class ChainStore {
     seals: readonly Seal[];
     recordHashes: string[];
     projection?: MembershipProjection;
+    /** The signed checkpoint of the log after this block, written in the same transaction. */
+    checkpoint?: StoredCheckpointInput;
     extra?: (tx: Tx) => Promise<void>;
   }): Promise<void> {
     await this.db.$transaction(async (tx) => {
       await this.insertBlock(tx, input.header, input.blockHash, input.seals, input.recordHashes);
       if (input.projection) await this.writeProjection(tx, input.header.consortium, input.projection);
+      if (input.checkpoint) await this.insertCheckpoint(tx, input.checkpoint);
       if (input.extra) await input.extra(tx);
     });
   }
@@ -413,16 +426,12 @@ export class ChainStore {
     return this.db.ledgerRecord.count({ where: { consortiumId, blockHeight: { gt: headHeight } } });
   }
 
-  async saveCheckpoint(cp: {
-    consortium: string;
-    logSize: number;
-    logRoot: string;
-    blockHeight: number;
-    blockHash: string;
-    timestamp: string;
-    signatures: { keyId: string; signature: string }[];
-  }): Promise<void> {
-    await this.db.checkpoint.upsert({
+  async saveCheckpoint(cp: StoredCheckpointInput): Promise<void> {
+    await this.insertCheckpoint(this.db, cp);
+  }
+
+  private async insertCheckpoint(db: Pick<Database, 'checkpoint'> | Tx, cp: StoredCheckpointInput): Promise<void> {
+    await db.checkpoint.upsert({
       where: { consortiumId_logSize: { consortiumId: cp.consortium, logSize: cp.logSize } },
       create: {
         consortiumId: cp.consortium,

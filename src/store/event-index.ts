@@ -48,20 +48,35 @@ async function insertRows(db: Executor, table: string, columns: string[], rows: 
   }
 }
 
-/** Event hash IDs of the list already captured in the consortium. */
-export async function existingEventIds(db: Executor, consortiumId: string, eventIds: readonly string[]): Promise<Set<string>> {
+/** Values of `column` in `table` that exist for the consortium, among those asked (chunked IN lists). */
+async function existingValues(db: Executor, table: string, column: string, consortiumId: string, values: readonly string[], where = ''): Promise<Set<string>> {
   const found = new Set<string>();
-  const unique = [...new Set(eventIds)];
+  const unique = [...new Set(values)];
   for (let i = 0; i < unique.length; i += IN_CHUNK) {
     const chunk = unique.slice(i, i + IN_CHUNK);
-    const rows = await db.$queryRawUnsafe<{ eventId: string }[]>(
-      `SELECT "eventId" FROM "EpcisEvent" WHERE "consortiumId" = ? AND "eventId" IN (${chunk.map(() => '?').join(', ')})`,
+    const rows = await db.$queryRawUnsafe<Record<string, string>[]>(
+      `SELECT "${column}" AS v FROM "${table}" WHERE "consortiumId" = ? AND "${column}" IN (${chunk.map(() => '?').join(', ')})${where}`,
       consortiumId,
       ...chunk,
     );
-    for (const r of rows) found.add(r.eventId);
+    for (const r of rows) found.add(r['v']!);
   }
   return found;
+}
+
+/** Event hash IDs of the list already captured in the consortium. */
+export function existingEventIds(db: Executor, consortiumId: string, eventIds: readonly string[]): Promise<Set<string>> {
+  return existingValues(db, 'EpcisEvent', 'eventId', consortiumId, eventIds);
+}
+
+/** Document addresses (SHA-256) of the list stored for the consortium. */
+export function existingDocuments(db: Executor, consortiumId: string, hashes: readonly string[]): Promise<Set<string>> {
+  return existingValues(db, 'Document', 'sha256', consortiumId, hashes);
+}
+
+/** Person commitments of the list registered in the consortium and not erased. */
+export function livePersonCommitments(db: Executor, consortiumId: string, commitments: readonly string[]): Promise<Set<string>> {
+  return existingValues(db, 'PersonData', 'commitment', consortiumId, commitments, ' AND "erasedAt" IS NULL');
 }
 
 /** Current custodian per identifier (null: nobody holds it); identifiers never seen are absent. */

@@ -1,72 +1,171 @@
 /**
- * LineageSource and EvidenceLoader over SQLite (issue #4 §2-3): raw SQL with IN-lists, one query
- * per frontier for the traversal, and batched evidence reads for verification.
+ * LineageSource and EvidenceLoader over SQLite (issue #4 §2-3). One statement per frontier for the
+ * traversal (events, their record rows and their identifier rows), the identifier lists passed as
+ * one JSON array (json_each) so a frontier of any size is one round trip; block evidence read by
+ * height. Every LineageStore on the same database and consortium shares one VerificationCache.
  */
 import type { Database } from './database.js';
 import type { EventIdentifierRef, EventRow, JsonObject, LineageSource } from '../lineage/graph.js';
 import type { BlockEvidence, BreachEvidence, CustodyInfo, EvidenceLoader, RecordEvidence } from '../lineage/evidence.js';
+import { Lru, VerificationCache } from '../lineage/verify-cache.js';
 
-const IN_CHUNK = 400;
+/** Identifiers per statement: one JSON parameter each, so this only bounds statement size. */
+const JSON_CHUNK = 20_000;
 
 type Num = number | bigint;
 const num = (v: Num | null): number | null => (v === null ? null : Number(v));
 
-function chunks<T>(items: readonly T[], size = IN_CHUNK): T[][] {
+function chunks<T>(items: readonly T[], size = JSON_CHUNK): T[][] {
   const out: T[][] = [];
   for (let i = 0; i < items.length; i += size) out.push(items.slice(i, i + size));
   return out;
 }
 
-const marks = (n: number) => Array.from({ length: n }, () => '?').join(', ');
+/** Event rows as last read: reused only when every stored column read is byte-identical. */
+interface CachedRow {
+  stored: EventWithRecord;
+  row: EventRow;
+}
+
+interface Shared {
+  verification: VerificationCache;
+  rows: Lru<string, CachedRow>;
+}
+
+/** Body text kept for reused rows (their parsed events cost a few times more). */
+const ROW_CACHE_BYTES = 32 * 1024 * 1024;
+
+const shared = new WeakMap<Database, Map<string, Shared>>();
+
+function sharedFor(db: Database, consortiumId: string): Shared {
+  let byConsortium = shared.get(db);
+  if (!byConsortium) {
+    byConsortium = new Map();
+    shared.set(db, byConsortium);
+  }
+  let entry = byConsortium.get(consortiumId);
+  if (!entry) {
+    entry = { verification: new VerificationCache(), rows: new Lru(ROW_CACHE_BYTES) };
+    byConsortium.set(consortiumId, entry);
+  }
+  return entry;
+}
+
+/** The verification cache shared by every reader of this database and consortium (cleared when the process ends). */
+export function verificationCacheFor(db: Database, consortiumId: string): VerificationCache {
+  return sharedFor(db, consortiumId).verification;
+}
+
+function sameStored(a: EventWithRecord, b: EventWithRecord): boolean {
+  return (
+    a.body === b.body &&
+    a.ids === b.ids &&
+    a.recordHash === b.recordHash &&
+    a.eventTime === b.eventTime &&
+    a.submitterOrg === b.submitterOrg &&
+    Number(a.logIndex) === Number(b.logIndex) &&
+    num(a.blockHeight) === num(b.blockHeight) &&
+    num(a.indexInBlock) === num(b.indexInBlock)
+  );
+}
+
+interface EventWithRecord {
+  eventId: string;
+  recordHash: string;
+  eventTime: string;
+  submitterOrg: string;
+  body: string;
+  logIndex: Num;
+  blockHeight: Num | null;
+  indexInBlock: Num | null;
+  /** JSON array of [identifier, role] (one round trip for events and their index rows). */
+  ids: string | null;
+}
+
+const EVENT_COLUMNS = `e."eventId", e."recordHash", e."eventTime", e."submitterOrg", r."body", r."logIndex", r."blockHeight", r."indexInBlock",
+  (SELECT json_group_array(json_array(i."identifier", i."role")) FROM "EventIdentifier" i
+    WHERE i."consortiumId" = e."consortiumId" AND i."eventId" = e."eventId") AS "ids"`;
 
 export class LineageStore implements LineageSource, EvidenceLoader {
+  readonly verificationCache: VerificationCache;
+  readonly #rows: Lru<string, CachedRow>;
+
   constructor(
     private readonly db: Database,
     readonly consortiumId: string,
-  ) {}
+  ) {
+    const s = sharedFor(db, consortiumId);
+    this.verificationCache = s.verification;
+    this.#rows = s.rows;
+  }
 
-  async eventsTouching(identifiers: string[]): Promise<EventRow[]> {
-    const unique = [...new Set(identifiers)];
-    const eventIds = new Set<string>();
-    for (const chunk of chunks(unique)) {
+  /** Event ids from the index first, then only the events the caller does not hold yet. */
+  async eventsTouching(identifiers: string[], known?: ReadonlySet<string>): Promise<EventRow[]> {
+    const ids = new Set<string>();
+    for (const chunk of chunks([...new Set(identifiers)])) {
       const rows = await this.db.$queryRawUnsafe<{ eventId: string }[]>(
-        `SELECT DISTINCT "eventId" FROM "EventIdentifier" WHERE "consortiumId" = ? AND "identifier" IN (${marks(chunk.length)})`,
+        `SELECT DISTINCT "eventId" FROM "EventIdentifier" WHERE "consortiumId" = ? AND "identifier" IN (SELECT value FROM json_each(?))`,
         this.consortiumId,
-        ...chunk,
+        JSON.stringify(chunk),
       );
-      for (const r of rows) eventIds.add(r.eventId);
+      for (const r of rows) if (!known?.has(r.eventId)) ids.add(r.eventId);
     }
-    return this.eventsById([...eventIds]);
+    return this.eventsById([...ids]);
   }
 
   /** Events with their record bodies and every identifier row. */
   async eventsById(eventIds: string[]): Promise<EventRow[]> {
-    const out: EventRow[] = [];
+    const rows: EventWithRecord[] = [];
     for (const chunk of chunks([...new Set(eventIds)])) {
-      const events = await this.db.$queryRawUnsafe<{ eventId: string; recordHash: string; eventTime: string; submitterOrg: string; body: string }[]>(
-        `SELECT e."eventId", e."recordHash", e."eventTime", e."submitterOrg", r."body"
-           FROM "EpcisEvent" e JOIN "LedgerRecord" r ON r."hash" = e."recordHash"
-          WHERE e."consortiumId" = ? AND e."eventId" IN (${marks(chunk.length)})`,
-        this.consortiumId,
-        ...chunk,
+      rows.push(
+        ...(await this.db.$queryRawUnsafe<EventWithRecord[]>(
+          `SELECT ${EVENT_COLUMNS}
+             FROM "EpcisEvent" e JOIN "LedgerRecord" r ON r."hash" = e."recordHash"
+            WHERE e."consortiumId" = ? AND e."eventId" IN (SELECT value FROM json_each(?))`,
+          this.consortiumId,
+          JSON.stringify(chunk),
+        )),
       );
-      const ids = await this.db.$queryRawUnsafe<{ eventId: string; identifier: string; role: string }[]>(
-        `SELECT "eventId", "identifier", "role" FROM "EventIdentifier" WHERE "consortiumId" = ? AND "eventId" IN (${marks(chunk.length)})`,
-        this.consortiumId,
-        ...chunk,
-      );
-      const byEvent = new Map<string, EventIdentifierRef[]>();
-      for (const r of ids) byEvent.set(r.eventId, [...(byEvent.get(r.eventId) ?? []), { identifier: r.identifier, role: r.role }]);
-      for (const e of events) {
-        let event: JsonObject = {};
-        try {
-          const parsed = JSON.parse(e.body) as { payload?: { event?: JsonObject } };
-          event = parsed.payload?.event ?? {};
-        } catch {
-          event = {};
-        }
-        out.push({ eventId: e.eventId, recordHash: e.recordHash, eventTime: e.eventTime, event, signerOrg: e.submitterOrg, identifiers: byEvent.get(e.eventId) ?? [] });
+    }
+    return this.#toRows(rows);
+  }
+
+  #toRows(events: EventWithRecord[]): EventRow[] {
+    const seen = new Set<string>();
+    const out: EventRow[] = [];
+    for (const e of events) {
+      if (seen.has(e.eventId)) continue;
+      seen.add(e.eventId);
+      // The same stored text gives the same row: reuse it (and what lineage derived from it) as is.
+      const cached = this.#rows.get(e.eventId);
+      if (cached && sameStored(cached.stored, e)) {
+        out.push(cached.row);
+        continue;
       }
+      let event: JsonObject = {};
+      try {
+        const parsed = JSON.parse(e.body) as { payload?: { event?: JsonObject } };
+        event = parsed.payload?.event ?? {};
+      } catch {
+        event = {};
+      }
+      let identifiers: EventIdentifierRef[] = [];
+      try {
+        identifiers = (JSON.parse(e.ids ?? '[]') as [string, string][]).map(([identifier, role]) => ({ identifier, role }));
+      } catch {
+        identifiers = [];
+      }
+      const evidence: RecordEvidence = {
+        hash: e.recordHash,
+        consortiumId: this.consortiumId,
+        body: e.body,
+        logIndex: Number(e.logIndex),
+        blockHeight: num(e.blockHeight),
+        indexInBlock: num(e.indexInBlock),
+      };
+      const row: EventRow = { eventId: e.eventId, recordHash: e.recordHash, eventTime: e.eventTime, event, signerOrg: e.submitterOrg, identifiers, evidence };
+      this.#rows.set(e.eventId, { stored: e, row }, e.body.length + (e.ids?.length ?? 0));
+      out.push(row);
     }
     return out;
   }
@@ -75,51 +174,70 @@ export class LineageStore implements LineageSource, EvidenceLoader {
     const out: RecordEvidence[] = [];
     for (const chunk of chunks([...new Set(hashes)])) {
       const rows = await this.db.$queryRawUnsafe<{ hash: string; consortiumId: string; body: string; logIndex: Num; blockHeight: Num | null; indexInBlock: Num | null }[]>(
-        `SELECT "hash", "consortiumId", "body", "logIndex", "blockHeight", "indexInBlock" FROM "LedgerRecord" WHERE "consortiumId" = ? AND "hash" IN (${marks(chunk.length)})`,
+        `SELECT "hash", "consortiumId", "body", "logIndex", "blockHeight", "indexInBlock" FROM "LedgerRecord"
+          WHERE "consortiumId" = ? AND "hash" IN (SELECT value FROM json_each(?))`,
         this.consortiumId,
-        ...chunk,
+        JSON.stringify(chunk),
       );
       for (const r of rows) out.push({ hash: r.hash, consortiumId: r.consortiumId, body: r.body, logIndex: Number(r.logIndex), blockHeight: num(r.blockHeight), indexInBlock: num(r.indexInBlock) });
     }
     return out;
   }
 
-  async blocksFrom(fromHeight: number): Promise<BlockEvidence[]> {
+  async blocks(heights: number[]): Promise<BlockEvidence[]> {
+    const out: BlockEvidence[] = [];
+    for (const chunk of chunks([...new Set(heights)])) {
+      const rows = await this.db.$queryRawUnsafe<{ height: Num; hash: string; header: string; seals: string }[]>(
+        `SELECT "height", "hash", "header", "seals" FROM "Block" WHERE "consortiumId" = ? AND "height" IN (SELECT value FROM json_each(?)) ORDER BY "height"`,
+        this.consortiumId,
+        JSON.stringify(chunk),
+      );
+      for (const r of rows) out.push({ height: Number(r.height), hash: r.hash, header: r.header, seals: r.seals });
+    }
+    return out;
+  }
+
+  async blockRange(fromHeight: number, toHeight: number): Promise<BlockEvidence[]> {
     const rows = await this.db.$queryRawUnsafe<{ height: Num; hash: string; header: string; seals: string }[]>(
-      `SELECT "height", "hash", "header", "seals" FROM "Block" WHERE "consortiumId" = ? AND "height" >= ? ORDER BY "height"`,
+      `SELECT "height", "hash", "header", "seals" FROM "Block" WHERE "consortiumId" = ? AND "height" >= ? AND "height" <= ? ORDER BY "height"`,
       this.consortiumId,
       fromHeight,
+      toHeight,
     );
     return rows.map((r) => ({ height: Number(r.height), hash: r.hash, header: r.header, seals: r.seals }));
   }
 
+  /** Blocks from the height up to the head, in height order. */
+  async blocksFrom(fromHeight: number): Promise<BlockEvidence[]> {
+    return this.blockRange(fromHeight, Number.MAX_SAFE_INTEGER);
+  }
+
   async recordHashesOfBlocks(heights: number[]): Promise<Map<number, string[]>> {
     const out = new Map<number, string[]>();
-    for (const chunk of chunks([...new Set(heights)])) {
-      const rows = await this.db.$queryRawUnsafe<{ hash: string; blockHeight: Num }[]>(
-        `SELECT "hash", "blockHeight" FROM "LedgerRecord" WHERE "consortiumId" = ? AND "blockHeight" IN (${marks(chunk.length)}) ORDER BY "blockHeight", "indexInBlock"`,
+    // One row per block (hashes joined in index order), read from the covering index.
+    for (const chunk of chunks([...new Set(heights)], 50)) {
+      const rows = await this.db.$queryRawUnsafe<{ blockHeight: Num; hashes: string | null }[]>(
+        `SELECT "blockHeight", group_concat("hash", ',' ORDER BY "indexInBlock") AS "hashes" FROM "LedgerRecord"
+          WHERE "consortiumId" = ? AND "blockHeight" IN (SELECT value FROM json_each(?)) GROUP BY "blockHeight"`,
         this.consortiumId,
-        ...chunk,
+        JSON.stringify(chunk),
       );
-      for (const r of rows) {
-        const h = Number(r.blockHeight);
-        out.set(h, [...(out.get(h) ?? []), r.hash]);
-      }
+      for (const r of rows) out.set(Number(r.blockHeight), r.hashes ? r.hashes.split(',') : []);
     }
     return out;
   }
 
   async coldChainBreaches(identifiers: string[]): Promise<BreachEvidence[]> {
     const out = new Map<string, BreachEvidence>();
-    for (const chunk of chunks([...new Set(identifiers)], 200)) {
+    for (const chunk of chunks([...new Set(identifiers)])) {
       const rows = await this.db.$queryRawUnsafe<{ hash: string; body: string }[]>(
         `SELECT r."hash", r."body" FROM "LedgerRecord" r
           WHERE r."consortiumId" = ? AND r."kind" = 'coldchain.breach'
-            AND (json_extract(r."body", '$.payload.subject') IN (${marks(chunk.length)})
-                 OR EXISTS (SELECT 1 FROM json_each(r."body", '$.payload.containedItems') j WHERE j.value IN (${marks(chunk.length)})))`,
+            AND (json_extract(r."body", '$.payload.subject') IN (SELECT value FROM json_each(?))
+                 OR EXISTS (SELECT 1 FROM json_each(r."body", '$.payload.containedItems') j WHERE j.value IN (SELECT value FROM json_each(?))))`,
         this.consortiumId,
-        ...chunk,
-        ...chunk,
+        JSON.stringify(chunk),
+        JSON.stringify(chunk),
       );
       for (const r of rows) {
         try {
@@ -137,9 +255,9 @@ export class LineageStore implements LineageSource, EvidenceLoader {
     const out = new Map<string, CustodyInfo>();
     for (const chunk of chunks([...new Set(identifiers)])) {
       const rows = await this.db.$queryRawUnsafe<CustodyInfo[]>(
-        `SELECT "identifier", "orgId", "eventId", "eventTime" FROM "Custody" WHERE "consortiumId" = ? AND "identifier" IN (${marks(chunk.length)})`,
+        `SELECT "identifier", "orgId", "eventId", "eventTime" FROM "Custody" WHERE "consortiumId" = ? AND "identifier" IN (SELECT value FROM json_each(?))`,
         this.consortiumId,
-        ...chunk,
+        JSON.stringify(chunk),
       );
       for (const r of rows) out.set(r.identifier, r);
     }

@@ -4,6 +4,22 @@ import { readAccessLog, type AccessLogRow } from '../../store/access-log.js';
 import { requireViewer, type Builder, type GraphqlContext } from './builder.js';
 import { InvalidIdentifierError } from './errors.js';
 
+/** Subject types written to the access log, so an owner can tell what a reader was shown. */
+export const ACCESS_SUBJECT = {
+  /** An event shown in full. */
+  EVENT: 'EpcisEvent',
+  /** An event shown with its inspection finding withheld. */
+  REDACTED_EVENT: 'EpcisEvent:redacted',
+  /** An event not shown, whose content decided a verdict that was (authenticity check). */
+  VERDICT_EVENT: 'EpcisEvent:verdict',
+  /** A ledger record's payload shown in full. */
+  RECORD: 'LedgerRecord',
+  /** A ledger record's payload shown with its finding withheld. */
+  REDACTED_RECORD: 'LedgerRecord:redacted',
+} as const;
+
+export type AccessSubjectType = (typeof ACCESS_SUBJECT)[keyof typeof ACCESS_SUBJECT];
+
 export interface AccessSubject {
   ownerOrgId: string;
   subjectType: string;
@@ -28,6 +44,11 @@ export function recordAccess(ctx: GraphqlContext, subject: AccessSubject): void 
     subjectId: subject.subjectId,
     accessedAt: new Date().toISOString(),
   });
+}
+
+/** Records that the viewer was shown (or, for VERDICT_EVENT, judged by) another organisation's event. */
+export function recordEventAccess(ctx: GraphqlContext, ownerOrgId: string, eventId: string, subjectType: AccessSubjectType = ACCESS_SUBJECT.EVENT): void {
+  recordAccess(ctx, { ownerOrgId, subjectType, subjectId: eventId });
 }
 
 function parseIdCursor(cursor: string | undefined): number | undefined {

@@ -1,10 +1,9 @@
 /**
  * The one Pothos builder factory. Each domain (chain.ts now; capture.ts, lineage.ts later) exports
  * `registerX(builder, refs)` and is called from schema.ts; domains add root fields with
- * `builder.queryFields` / `builder.subscriptionFields` (and `builder.mutationFields` once
- * schema.ts declares the mutation root).
+ * `builder.queryFields` / `builder.mutationFields` / `builder.subscriptionFields`.
  */
-import SchemaBuilder from '@pothos/core';
+import SchemaBuilder, { type InterfaceRef } from '@pothos/core';
 import ErrorsPlugin from '@pothos/plugin-errors';
 import RelayPlugin from '@pothos/plugin-relay';
 import type { PubSub } from 'graphql-yoga';
@@ -12,11 +11,17 @@ import type { Viewer } from '../auth.js';
 import type { AppContext } from '../context.js';
 import type { SealedBlockEvent } from '../../node/ledger-node.js';
 import type { AccessLogWriter } from '../../store/access-log.js';
+import type { BreachNotice, InspectionNotice, RecallNotice, SealedEventNotice } from './subscriptions.js';
 import { ERROR_TYPES, ForbiddenError, UnauthenticatedError } from './errors.js';
 
 /** Topics for subscriptions; add yours here. Each is [routing key, payload]. */
 export type GraphqlPubSub = PubSub<{
   blockSealed: [consortium: string, event: SealedBlockEvent];
+  // One batch per sealed block (never one publish per record: a slow subscriber's queue stays short).
+  sealedEpcisEvents: [consortium: string, batch: SealedEventNotice[]];
+  coldChainBreaches: [consortium: string, batch: BreachNotice[]];
+  recallNotices: [consortium: string, batch: RecallNotice[]];
+  inspectionFindings: [consortium: string, batch: InspectionNotice[]];
 }>;
 
 export interface GraphqlContext {
@@ -77,11 +82,24 @@ export function createBuilder() {
   }
 
   builder.queryType({});
+  builder.mutationType({});
   builder.subscriptionType({});
+  errorInterfaces.set(builder, ErrorInterface as unknown as ErrorInterfaceRef);
   return builder;
 }
 
 export type Builder = ReturnType<typeof createBuilder>;
+
+type ErrorInterfaceRef = InterfaceRef<BuilderTypesOf, { message: string; code: string }>;
+type BuilderTypesOf = PothosSchemaTypes.ExtendDefaultTypes<BuilderTypes>;
+const errorInterfaces = new WeakMap<object, ErrorInterfaceRef>();
+
+/** The `Error` interface, for domain error types with fields of their own (e.g. CaptureRejected). */
+export function errorInterfaceOf(builder: Builder): ErrorInterfaceRef {
+  const ref = errorInterfaces.get(builder);
+  if (!ref) throw new Error('builder was not made by createBuilder');
+  return ref;
+}
 
 /** The calling organisation, or an Unauthenticated error (caught into the field's result union). */
 export function requireViewer(ctx: GraphqlContext): Viewer {

@@ -6,9 +6,11 @@ import type { ConsortiumState, OrgEntry } from '../../ledger/consortium.js';
 import { inclusionProof, leafHash } from '../../ledger/merkle.js';
 import type { SealedBlockEvent } from '../../node/ledger-node.js';
 import type { Block as BlockRow, LedgerRecord as RecordRow } from '../../generated/prisma/client.js';
-import { recordAccess } from './access-log.js';
+import { isShown, redactEvent } from '../../lineage/visibility.js';
+import { VisibilityStore, type RecordDecision } from '../../store/visibility-store.js';
+import { ACCESS_SUBJECT, recordAccess } from './access-log.js';
 import { requireMember, requireViewer, type Builder, type GraphqlContext } from './builder.js';
-import { InvalidIdentifierError, NotFoundError } from './errors.js';
+import { ForbiddenError, InvalidIdentifierError, NotFoundError } from './errors.js';
 
 const HEX64 = /^[0-9a-f]{64}$/;
 
@@ -50,6 +52,38 @@ function orgOfSigner(state: ConsortiumState | undefined, keyId: string): string 
 
 function stateOf(ctx: GraphqlContext, consortiumId: string): ConsortiumState | undefined {
   return ctx.app.node.consortia().includes(consortiumId) ? ctx.app.node.state(consortiumId) : undefined;
+}
+
+/** Decisions already made for rows this request returned (rows are per-request objects). */
+const recordDecisions = new WeakMap<RecordRow, RecordDecision>();
+
+/** Who may see each record (src/lineage/visibility.ts); records of other consortia are not the viewer's. */
+async function decideRecordRows(ctx: GraphqlContext, rows: readonly RecordRow[]): Promise<Map<string, RecordDecision>> {
+  const viewer = requireViewer(ctx);
+  const out = new Map<string, RecordDecision>();
+  const mine = rows.filter((r) => r.consortiumId === viewer.consortiumId);
+  for (const r of rows) if (r.consortiumId !== viewer.consortiumId) out.set(r.hash, { decision: { visibility: 'HIDDEN', reason: 'OTHER_CONSORTIUM' }, ownerOrg: null });
+  const state = stateOf(ctx, viewer.consortiumId);
+  if (mine.length > 0 && state) {
+    const store = new VisibilityStore(ctx.app.db, viewer.consortiumId, state);
+    const decided = await store.decideRecords({ orgId: viewer.orgId, consortiumId: viewer.consortiumId, roles: viewer.roles }, mine);
+    for (const [hash, d] of decided) out.set(hash, d);
+  }
+  for (const r of rows) {
+    const d = out.get(r.hash);
+    if (d) recordDecisions.set(r, d);
+  }
+  return out;
+}
+
+async function recordDecision(ctx: GraphqlContext, row: RecordRow): Promise<RecordDecision> {
+  const known = recordDecisions.get(row);
+  if (known) return known;
+  return (await decideRecordRows(ctx, [row])).get(row.hash) ?? { decision: { visibility: 'HIDDEN', reason: 'NOT_ENTITLED' }, ownerOrg: null };
+}
+
+function forbiddenRecord(hash: string): ForbiddenError {
+  return new ForbiddenError(`record ${hash} is another organisation's and nothing you hold entitles you to it (docs/access.md)`, { hash });
 }
 
 function parseHeightCursor(cursor: string | undefined): number | undefined {
@@ -139,11 +173,26 @@ export function registerChain(builder: Builder) {
       logIndex: t.exposeInt('logIndex'),
       payload: t.field({
         type: 'JSON',
-        description: 'The signed payload. Reading another organisation’s payload is access-logged.',
-        resolve: (r, _args, ctx) => {
-          const owner = orgOfSigner(stateOf(ctx, r.consortiumId), r.signer);
-          if (owner) recordAccess(ctx, { ownerOrgId: owner, subjectType: 'LedgerRecord', subjectId: r.hash });
-          return (JSON.parse(r.body) as { payload: unknown }).payload;
+        description: 'The signed payload; an inspection finding you may not read is withheld (see redacted). Reading another organisation’s payload is access-logged.',
+        resolve: async (r, _args, ctx) => {
+          const { decision, ownerOrg } = await recordDecision(ctx, r);
+          if (!isShown(decision)) throw forbiddenRecord(r.hash);
+          const payload = (JSON.parse(r.body) as { payload: unknown }).payload;
+          const redacted = decision.visibility === 'REDACTED';
+          if (ownerOrg) recordAccess(ctx, { ownerOrgId: ownerOrg, subjectType: redacted ? ACCESS_SUBJECT.REDACTED_RECORD : ACCESS_SUBJECT.RECORD, subjectId: r.hash });
+          if (!redacted || !payload || typeof payload !== 'object') return payload;
+          return { ...(payload as Record<string, unknown>), event: redactEvent((payload as { event?: unknown }).event).event };
+        },
+      }),
+      redacted: t.boolean({
+        description: 'The payload is shown without its inspection finding (you are not the farm of origin, the inspecting abattoir or a regulator).',
+        resolve: async (r, _args, ctx) => (await recordDecision(ctx, r)).decision.visibility === 'REDACTED',
+      }),
+      withheldFields: t.stringList({
+        description: 'Event fields withheld from the payload when redacted.',
+        resolve: async (r, _args, ctx) => {
+          if ((await recordDecision(ctx, r)).decision.visibility !== 'REDACTED') return [];
+          return redactEvent((JSON.parse(r.body) as { payload?: { event?: unknown } }).payload?.event).withheld;
         },
       }),
       blockHeight: t.exposeInt('blockHeight', { nullable: true, description: 'Null while pending.' }),
@@ -204,16 +253,20 @@ export function registerChain(builder: Builder) {
       }),
       records: t.connection({
         type: LedgerRecord,
-        description: 'The block’s records in block order.',
-        resolve: (b, args, ctx) =>
-          resolveOffsetConnection({ args, totalCount: b.recordCount }, ({ offset, limit }) =>
+        description: 'The block’s records you may see, in block order (others are left out; cursors stay block positions).',
+        resolve: async (b, args, ctx) => {
+          const page = await resolveOffsetConnection({ args, totalCount: b.recordCount }, ({ offset, limit }) =>
             ctx.app.db.ledgerRecord.findMany({
               where: { consortiumId: b.consortiumId, blockHeight: b.height },
               orderBy: { indexInBlock: 'asc' },
               skip: offset,
               take: limit,
             }),
-          ),
+          );
+          const edges = page.edges.filter((e): e is NonNullable<typeof e> => e !== null);
+          const decisions = await decideRecordRows(ctx, edges.map((e) => e.node));
+          return { ...page, edges: edges.filter((e) => isShown(decisions.get(e.node.hash)?.decision)) };
+        },
       }),
     }),
   });
@@ -286,6 +339,8 @@ export function registerChain(builder: Builder) {
         const row = await ctx.app.db.ledgerRecord.findUnique({ where: { hash } });
         // Records of other consortia are as good as absent.
         if (!row || row.consortiumId !== viewer.consortiumId) throw new NotFoundError(`no record ${hash}`, { hash });
+        const { decision } = (await decideRecordRows(ctx, [row])).get(row.hash)!;
+        if (!isShown(decision)) throw forbiddenRecord(hash);
         return row;
       },
     }),

@@ -4,9 +4,9 @@
  * (NotFound, InvalidIdentifier, Forbidden/Unauthenticated by default).
  */
 import { resolveArrayConnection } from '@pothos/plugin-relay';
-import { parseIdentifier } from '../../events/identifiers/index.js';
+import { parseContainerNumber, parseIdentifier } from '../../events/identifiers/index.js';
 import { ANIMAL_URN_PREFIX, canonicalIdentifier } from '../../rules/authorisation.js';
-import type { LineageEdge, TraceResult } from '../../lineage/graph.js';
+import { edgesOfEvent, ITEM_EDGE_KINDS, type EventRow, type LineageEdge, type LineageSource, type TraceResult } from '../../lineage/graph.js';
 import {
   animalHistory,
   authenticity,
@@ -16,7 +16,6 @@ import {
   recallCsv,
   trace,
   DEFAULT_MAX_DEPTH,
-  type AnimalHistory,
   type AuthenticityResult,
   type CargoLineage,
   type CargoNode,
@@ -29,9 +28,24 @@ import {
 import type { HopVerdict } from '../../lineage/verify-hop.js';
 import type { HopReason } from '../../lineage/semantics.js';
 import { LineageStore } from '../../store/lineage-store.js';
-import { recordAccess } from './access-log.js';
+import { VisibilityStore } from '../../store/visibility-store.js';
+import { itemInScope, isShown, type ItemLink, type ViewerScope, type VisibilityViewer } from '../../lineage/visibility.js';
+import {
+  reach,
+  visibleAnimalHistory,
+  visibleAuthenticity,
+  visibleCargo,
+  visiblePassport,
+  visibleRecallRows,
+  visibleTrace,
+  type AnimalHistoryView,
+  type AuthenticityView,
+  type Decisions,
+  type EventSummaryView,
+} from '../../lineage/visible-views.js';
+import { ACCESS_SUBJECT, recordEventAccess } from './access-log.js';
 import { requireMember, type Builder, type GraphqlContext } from './builder.js';
-import { InvalidIdentifierError, NotFoundError } from './errors.js';
+import { ForbiddenError, InvalidIdentifierError, NotFoundError } from './errors.js';
 
 const MAX_DEPTH_LIMIT = 64;
 
@@ -44,15 +58,55 @@ interface TraceView {
   contextEdges: LineageEdge[];
 }
 
-function lineageContext(ctx: GraphqlContext, consortiumId: string): LineageContext {
-  requireMember(ctx, consortiumId);
+interface LineageRequest {
+  lc: LineageContext;
+  viewer: VisibilityViewer;
+  visibility: VisibilityStore;
+  /** Every event row the query read, by event id (recorded from the source). */
+  rows: Map<string, EventRow>;
+}
+
+/** The query's lineage context, with its source wrapped so every event row it reads is kept for the visibility decisions. */
+function lineageRequest(ctx: GraphqlContext, consortiumId: string): LineageRequest {
+  const viewer = requireMember(ctx, consortiumId);
   if (!ctx.app.node.consortia().includes(consortiumId)) throw new NotFoundError(`unknown consortium "${consortiumId}"`, { consortium: consortiumId });
   const store = new LineageStore(ctx.app.db, consortiumId);
-  return { source: store, evidence: store, state: ctx.app.node.state(consortiumId) };
+  const state = ctx.app.node.state(consortiumId);
+  const rows = new Map<string, EventRow>();
+  const keep = (list: EventRow[]) => {
+    for (const r of list) rows.set(r.eventId, r);
+    return list;
+  };
+  // A proxy, so methods the lineage store gains later pass straight through.
+  const source = new Proxy(store, {
+    get(target, prop) {
+      const value: unknown = Reflect.get(target, prop, target);
+      if (typeof value !== 'function') return value;
+      const fn = value as (...args: unknown[]) => unknown;
+      if (prop === 'eventsTouching' || prop === 'eventsById') return async (...args: unknown[]) => keep((await fn.apply(target, args)) as EventRow[]);
+      return fn.bind(target);
+    },
+  }) as LineageStore & LineageSource;
+  return {
+    lc: { source, evidence: source, state },
+    viewer: { orgId: viewer.orgId, consortiumId, roles: viewer.roles },
+    visibility: new VisibilityStore(ctx.app.db, consortiumId, state),
+    rows,
+  };
 }
+
+const CONTAINER_URN_PREFIX = 'urn:provenant:container:';
 
 /** Canonical identifier, or InvalidIdentifier when it is not a known kind. */
 function checkedIdentifier(text: string): string {
+  // The simulators and the demo name containers `urn:provenant:container:<ISO 6346>`.
+  if (text.startsWith(CONTAINER_URN_PREFIX)) {
+    try {
+      return `${CONTAINER_URN_PREFIX}${parseContainerNumber(text.slice(CONTAINER_URN_PREFIX.length)).canonical}`;
+    } catch (err) {
+      throw new InvalidIdentifierError(`"${text}" is not a recognised identifier: ${(err as Error).message}`, { identifier: text });
+    }
+  }
   const bare = text.startsWith(ANIMAL_URN_PREFIX) ? text.slice(ANIMAL_URN_PREFIX.length) : text;
   try {
     parseIdentifier(bare);
@@ -68,13 +122,68 @@ function checkedDepth(depth: number | null | undefined): number {
   return d;
 }
 
-/** Every organisation whose events the viewer read is told (access log). */
-function logAccess(ctx: GraphqlContext, events: Iterable<{ eventId: string; signerOrg: string }>): void {
-  for (const e of events) recordAccess(ctx, { ownerOrgId: e.signerOrg, subjectType: 'EpcisEvent', subjectId: e.eventId });
-}
-
 function requireSeen(result: TraceResult, id: string): void {
   if (result.events.size === 0) throw new NotFoundError(`no events for ${id}`, { identifier: id });
+}
+
+/** Lineage edges of the rows, as links for deciding what is upstream of what. */
+function itemLinks(rows: Iterable<EventRow>): ItemLink[] {
+  const out: ItemLink[] = [];
+  for (const row of rows) for (const e of edgesOfEvent(row)) if (ITEM_EDGE_KINDS.has(e.kind)) out.push({ from: e.from, to: e.to, kind: e.kind });
+  return out;
+}
+
+/** Custody and location edges of the rows (the trace's context edges). */
+function contextEdgesOf(rows: Iterable<EventRow>): LineageEdge[] {
+  return [...rows].flatMap((r) => edgesOfEvent(r).filter((e) => !ITEM_EDGE_KINDS.has(e.kind)));
+}
+
+interface Decided {
+  decisions: Decisions;
+  scope: ViewerScope;
+}
+
+/**
+ * Loads any referenced event the source did not hand back, then decides every row for the viewer.
+ * `nodes`: the items the answer can show (walked in the index if the query's links leave them open).
+ */
+async function decide(req: LineageRequest, start: string, nodes: Iterable<string>, referenced: Iterable<string> = []): Promise<Decided> {
+  const missing = [...new Set(referenced)].filter((id) => !req.rows.has(id));
+  if (missing.length > 0) for (const r of await req.visibility.eventRows(missing)) req.rows.set(r.eventId, r);
+  const rows = [...req.rows.values()];
+  const consortiumId = req.viewer.consortiumId;
+  return req.visibility.decideEvents(
+    req.viewer,
+    rows.map((r) => ({ eventId: r.eventId, consortiumId, signerOrg: r.signerOrg, event: r.event })),
+    itemLinks(rows),
+    { alsoScope: [start], probe: [start, ...nodes] },
+  );
+}
+
+/** Item queries answer only about items the viewer holds or held, their lineage, cargo (customs), or items of its own events. */
+function requireInScope(req: LineageRequest, decided: Decided, identifier: string): void {
+  const own = new Set<string>();
+  for (const r of req.rows.values()) if (r.signerOrg === req.viewer.orgId) for (const i of r.identifiers) own.add(i.identifier);
+  if (!itemInScope(req.viewer, identifier, decided.scope, own)) {
+    throw new ForbiddenError(`${identifier} is not in your custody, its lineage or your events; ask its holder or a regulator`, { identifier });
+  }
+}
+
+/** Access log: every shown event of another organisation, marked when its finding was withheld. */
+function logShown(ctx: GraphqlContext, req: LineageRequest, decisions: Decisions, eventIds: Iterable<string>): void {
+  for (const id of new Set(eventIds)) {
+    const row = req.rows.get(id);
+    const d = decisions.get(id);
+    if (row && isShown(d)) recordEventAccess(ctx, row.signerOrg, id, d!.visibility === 'REDACTED' ? ACCESS_SUBJECT.REDACTED_EVENT : ACCESS_SUBJECT.EVENT);
+  }
+}
+
+function hopNodes(hops: readonly HopVerdict[]): string[] {
+  return [...new Set(hops.flatMap((h) => [h.edge.from, h.edge.to]))];
+}
+
+function summaryView(s: EventSummary, decisions: Decisions): EventSummaryView {
+  return { ...s, redacted: decisions.get(s.eventId)?.visibility === 'REDACTED', finding: null };
 }
 
 /** `_chain` is accepted so schema.ts can call it like the other domains; lineage links no chain types yet. */
@@ -147,8 +256,15 @@ export function registerLineage(builder: Builder, _chain?: unknown) {
     }),
   });
 
-  const Summary = builder.objectRef<EventSummary>('LineageEventSummary').implement({
+  const Summary = builder.objectRef<EventSummaryView>('LineageEventSummary').implement({
     fields: (t) => ({
+      redacted: t.exposeBoolean('redacted', { description: 'The event is shown but its inspection finding is withheld from you (docs/access.md).' }),
+      finding: t.field({
+        type: 'JSON',
+        nullable: true,
+        description: 'Inspection events you may read in full: the disposition and finding fields. Null otherwise.',
+        resolve: (e) => e.finding,
+      }),
       eventId: t.exposeString('eventId'),
       time: t.exposeString('time'),
       orgId: t.exposeString('orgId'),
@@ -159,11 +275,11 @@ export function registerLineage(builder: Builder, _chain?: unknown) {
     }),
   });
 
-  const FeedLot = builder.objectRef<{ lot: string; event: EventSummary }>('FeedLotUse').implement({
+  const FeedLot = builder.objectRef<{ lot: string; event: EventSummaryView }>('FeedLotUse').implement({
     fields: (t) => ({ lot: t.exposeString('lot'), event: t.field({ type: Summary, resolve: (f) => f.event }) }),
   });
 
-  const History = builder.objectRef<AnimalHistory>('AnimalHistory').implement({
+  const History = builder.objectRef<AnimalHistoryView>('AnimalHistory').implement({
     fields: (t) => ({
       animal: t.exposeString('animal'),
       birth: t.field({ type: Summary, nullable: true, resolve: (h) => h.birth }),
@@ -207,7 +323,7 @@ export function registerLineage(builder: Builder, _chain?: unknown) {
       container: t.exposeString('container'),
       contents: t.field({ type: [Cargo], resolve: (c) => c.contents }),
       documents: t.field({ type: 'JSON', resolve: (c) => c.documents }),
-      sealEvents: t.field({ type: [Summary], resolve: (c) => c.sealEvents }),
+      sealEvents: t.field({ type: [Summary], resolve: (c) => c.sealEvents as EventSummaryView[] }),
       temperatureExcursions: t.field({ type: 'JSON', resolve: (c) => c.temperatureExcursions }),
       parties: t.exposeStringList('parties'),
       verdict: t.field({ type: HopStatus, resolve: (c) => c.verification.verdict }),
@@ -223,8 +339,11 @@ export function registerLineage(builder: Builder, _chain?: unknown) {
     }),
   });
 
-  const Authenticity = builder.objectRef<AuthenticityResult>('AuthenticityCheck').implement({
+  const Authenticity = builder.objectRef<AuthenticityView>('AuthenticityCheck').implement({
     fields: (t) => ({
+      detailsWithheld: t.exposeBoolean('detailsWithheld', {
+        description: 'Some parties or events behind the verdict are not yours to see; the verdict itself is complete.',
+      }),
       identifier: t.exposeString('identifier'),
       likelyCounterfeit: t.exposeBoolean('likelyCounterfeit'),
       reasons: t.field({ type: [Reason], resolve: (a) => a.reasons }),
@@ -236,7 +355,7 @@ export function registerLineage(builder: Builder, _chain?: unknown) {
   builder.queryFields((t) => ({
     trace: t.field({
       type: Trace,
-      description: 'Lineage of an item, every hop verified (signature, signer standing, inclusion, seal, hash link) and checked for anomalies.',
+      description: 'Lineage of an item, every hop verified (signature, signer standing, inclusion, seal, hash link) and checked for anomalies. Shows the part you may see (docs/access.md).',
       args: {
         consortium: t.arg.id({ required: true }),
         id: t.arg.string({ required: true }),
@@ -245,20 +364,16 @@ export function registerLineage(builder: Builder, _chain?: unknown) {
       },
       errors: { types: [NotFoundError, InvalidIdentifierError], directResult: true },
       resolve: async (_root, args, ctx) => {
-        const lc = lineageContext(ctx, String(args.consortium));
+        const req = lineageRequest(ctx, String(args.consortium));
         const id = checkedIdentifier(args.id);
-        const verified = await trace(lc, id, args.direction, checkedDepth(args.maxDepth));
+        const verified = await trace(req.lc, id, args.direction, checkedDepth(args.maxDepth));
         requireSeen(verified.trace, id);
-        logAccess(ctx, verified.trace.events.values());
-        const hopEdges = new Set(verified.verification.hops.map((h) => h.edge));
-        return {
-          start: verified.trace.start,
-          direction: args.direction,
-          nodes: verified.trace.nodes,
-          hops: verified.verification.hops,
-          verdict: verified.verification.verdict,
-          contextEdges: verified.trace.edges.filter((e) => !hopEdges.has(e)),
-        };
+        for (const [eventId, row] of verified.trace.events) req.rows.set(eventId, row);
+        const decided = await decide(req, verified.trace.start, verified.trace.nodes);
+        requireInScope(req, decided, verified.trace.start);
+        const view = visibleTrace(verified.trace.start, args.direction, verified.verification.hops, verified.trace.edges, decided.decisions);
+        logShown(ctx, req, decided.decisions, view.shownEventIds);
+        return { start: view.start, direction: args.direction, nodes: view.nodes, hops: view.hops, verdict: view.verdict, contextEdges: view.contextEdges };
       },
     }),
 
@@ -267,14 +382,19 @@ export function registerLineage(builder: Builder, _chain?: unknown) {
       args: { consortium: t.arg.id({ required: true }), id: t.arg.string({ required: true }) },
       errors: { types: [NotFoundError, InvalidIdentifierError], directResult: true },
       resolve: async (_root, args, ctx) => {
-        const lc = lineageContext(ctx, String(args.consortium));
+        const req = lineageRequest(ctx, String(args.consortium));
         const id = checkedIdentifier(args.id);
-        const passport = await productPassport(lc, id);
-        if (passport.verification.hops.length === 0 && passport.farmsOfBirth.length === 0 && passport.packing.length === 0) {
-          const touching = await lc.source.eventsTouching([id]);
-          if (touching.length === 0) throw new NotFoundError(`no events for ${id}`, { identifier: id });
-        }
-        return passport;
+        const passport = await productPassport(req.lc, id);
+        const touching = [...req.rows.values()].some((r) => r.identifiers.some((i) => i.identifier === passport.identifier));
+        if (!touching && (await req.lc.source.eventsTouching([passport.identifier])).length === 0) throw new NotFoundError(`no events for ${id}`, { identifier: id });
+        const parties = [...passport.farmsOfBirth, ...passport.slaughter, ...passport.processing, ...passport.packing].map((p) => p.eventId);
+        const decided = await decide(req, passport.identifier, hopNodes(passport.verification.hops), [...passport.verification.hops.map((h) => h.edge.eventId), ...parties]);
+        requireInScope(req, decided, passport.identifier);
+        const view = visibleTrace(passport.identifier, 'UPSTREAM', passport.verification.hops, contextEdgesOf(req.rows.values()), decided.decisions);
+        const state = req.lc.state;
+        const shown = visiblePassport(passport, view, req.rows, decided.decisions, (org) => state.hasRole(org, 'FARM'));
+        logShown(ctx, req, decided.decisions, [...view.shownEventIds, ...[...shown.farmsOfBirth, ...shown.slaughter, ...shown.processing, ...shown.packing].map((p) => p.eventId)]);
+        return shown;
       },
     }),
 
@@ -283,28 +403,28 @@ export function registerLineage(builder: Builder, _chain?: unknown) {
       args: { consortium: t.arg.id({ required: true }), earTag: t.arg.string({ required: true }) },
       errors: { types: [NotFoundError, InvalidIdentifierError], directResult: true },
       resolve: async (_root, args, ctx) => {
-        const lc = lineageContext(ctx, String(args.consortium));
+        const req = lineageRequest(ctx, String(args.consortium));
         const id = checkedIdentifier(args.earTag);
         if (!id.startsWith(ANIMAL_URN_PREFIX)) throw new InvalidIdentifierError(`"${args.earTag}" is not a UK ear tag`, { identifier: args.earTag });
-        const history = await animalHistory(lc, id);
+        const history = await animalHistory(req.lc, id);
         if (history.events.length === 0) throw new NotFoundError(`no events for ${id}`, { identifier: id });
-        return history;
+        const summaries = [history.birth, history.slaughter, ...history.movements, ...history.treatments, ...history.postMortem, ...history.events, ...history.feedLots.map((f) => f.event)];
+        const referenced = summaries.flatMap((s) => (s ? [s.eventId] : []));
+        const decided = await decide(req, id, history.slaughter?.outputs ?? [], referenced);
+        requireInScope(req, decided, id);
+        const view = visibleAnimalHistory(history, req.rows, decided.decisions);
+        const shownIds = [view.birth, view.slaughter, ...view.movements, ...view.treatments, ...view.postMortem, ...view.events, ...view.feedLots.map((f) => f.event)].flatMap((s) => (s ? [s.eventId] : []));
+        logShown(ctx, req, decided.decisions, shownIds);
+        return view;
       },
     }),
 
     recall: t.connection({
       type: RecallItem,
-      description: 'Every item downstream of the given one, nearest first, with its current custodian and last location.',
+      description: 'Every item downstream of the given one that you may see, nearest first, with its current custodian and last location.',
       args: { consortium: t.arg.id({ required: true }), from: t.arg.string({ required: true }), maxDepth: t.arg.int({ required: false }) },
       errors: { types: [NotFoundError, InvalidIdentifierError], directResult: true },
-      resolve: async (_root, args, ctx) => {
-        const lc = lineageContext(ctx, String(args.consortium));
-        const id = checkedIdentifier(args.from);
-        const { rows, trace: result } = await recall(lc, id, checkedDepth(args.maxDepth));
-        requireSeen(result, id);
-        logAccess(ctx, result.events.values());
-        return resolveArrayConnection({ args }, rows);
-      },
+      resolve: async (_root, args, ctx) => resolveArrayConnection({ args }, await visibleRecall(ctx, String(args.consortium), args.from, args.maxDepth)),
     }),
 
     recallCsv: t.field({
@@ -313,11 +433,7 @@ export function registerLineage(builder: Builder, _chain?: unknown) {
       args: { consortium: t.arg.id({ required: true }), from: t.arg.string({ required: true }), maxDepth: t.arg.int({ required: false }) },
       errors: { types: [NotFoundError, InvalidIdentifierError], directResult: true },
       resolve: async (_root, args, ctx) => {
-        const lc = lineageContext(ctx, String(args.consortium));
-        const id = checkedIdentifier(args.from);
-        const { rows, trace: result } = await recall(lc, id, checkedDepth(args.maxDepth));
-        requireSeen(result, id);
-        logAccess(ctx, result.events.values());
+        const rows = await visibleRecall(ctx, String(args.consortium), args.from, args.maxDepth);
         return { csv: recallCsv(rows), rowCount: rows.length };
       },
     }),
@@ -327,22 +443,56 @@ export function registerLineage(builder: Builder, _chain?: unknown) {
       args: { consortium: t.arg.id({ required: true }), containerId: t.arg.string({ required: true }) },
       errors: { types: [NotFoundError, InvalidIdentifierError], directResult: true },
       resolve: async (_root, args, ctx) => {
-        const lc = lineageContext(ctx, String(args.consortium));
+        const req = lineageRequest(ctx, String(args.consortium));
         const id = checkedIdentifier(args.containerId);
-        const cargo = await cargoLineage(lc, id);
+        const cargo = await cargoLineage(req.lc, id);
         if (cargo.contents.length === 0 && cargo.parties.length === 0) throw new NotFoundError(`no events for ${id}`, { identifier: id });
-        return cargo;
+        const referenced = [...cargo.verification.hops.map((h) => h.edge.eventId), ...cargo.documents.map((d) => d.eventId), ...cargo.sealEvents.map((e) => e.eventId)];
+        const decided = await decide(req, cargo.container, hopNodes(cargo.verification.hops), referenced);
+        requireInScope(req, decided, cargo.container);
+        const view = visibleTrace(cargo.container, 'UPSTREAM', cargo.verification.hops, contextEdgesOf(req.rows.values()), decided.decisions);
+        const shown = visibleCargo(cargo, view, req.rows, decided.decisions);
+        logShown(ctx, req, decided.decisions, [...view.shownEventIds, ...shown.documents.map((d) => d.eventId), ...shown.sealEvents.map((e) => e.eventId)]);
+        return { ...shown, sealEvents: shown.sealEvents.map((e) => summaryView(e, decided.decisions)) };
       },
     }),
 
     authenticityCheck: t.field({
       type: Authenticity,
+      description: 'Likely counterfeit or clone? Open to every member; parties and events behind the verdict only as far as you may see them.',
       args: { consortium: t.arg.id({ required: true }), id: t.arg.string({ required: true }) },
       errors: { types: [InvalidIdentifierError, NotFoundError], directResult: true },
       resolve: async (_root, args, ctx) => {
-        const lc = lineageContext(ctx, String(args.consortium));
-        return authenticity(lc, checkedIdentifier(args.id));
+        const req = lineageRequest(ctx, String(args.consortium));
+        const id = checkedIdentifier(args.id);
+        const result = await authenticity(req.lc, id);
+        let rows = [...req.rows.values()].filter((r) => r.identifiers.some((i) => i.identifier === result.identifier));
+        if (rows.length === 0) rows = await req.lc.source.eventsTouching([result.identifier]);
+        const decided = await decide(req, result.identifier, []);
+        const view = visibleAuthenticity(result, rows, decided.decisions);
+        for (const r of rows) {
+          const d = decided.decisions.get(r.eventId);
+          // A hidden event still decided the verdict the viewer saw.
+          recordEventAccess(ctx, r.signerOrg, r.eventId, !isShown(d) ? ACCESS_SUBJECT.VERDICT_EVENT : d!.visibility === 'REDACTED' ? ACCESS_SUBJECT.REDACTED_EVENT : ACCESS_SUBJECT.EVENT);
+        }
+        return view;
       },
     }),
   }));
+}
+
+/** Recall rows the viewer may see: the downstream part reached through shown events, rows recomputed from those events. */
+async function visibleRecall(ctx: GraphqlContext, consortiumId: string, from: string, maxDepth: number | null | undefined): Promise<RecallRow[]> {
+  const req = lineageRequest(ctx, consortiumId);
+  const id = checkedIdentifier(from);
+  const { rows, trace: result } = await recall(req.lc, id, checkedDepth(maxDepth));
+  requireSeen(result, id);
+  for (const [eventId, row] of result.events) req.rows.set(eventId, row);
+  const decided = await decide(req, result.start, result.nodes);
+  requireInScope(req, decided, result.start);
+  const reached = reach(result.start, 'DOWNSTREAM', result.edges, decided.decisions);
+  const custody = await req.visibility.custodyOf([...reached.depth.keys()]);
+  const view = visibleRecallRows(rows, reached, result.events, decided.decisions, custody, req.viewer.orgId);
+  logShown(ctx, req, decided.decisions, [...reached.edges.map((e) => e.eventId), ...view.usedEventIds]);
+  return view.rows;
 }

@@ -7,13 +7,17 @@ import type { GraphQLSchema } from 'graphql';
 import { createBuilder } from './builder.js';
 import { registerChain } from './chain.js';
 import { registerAccessLog } from './access-log.js';
+import { registerCapture } from './capture.js';
 import { registerLineage } from './lineage.js';
+import { registerSubscriptions } from './subscriptions.js';
 
 export function buildSchema(): GraphQLSchema {
   const builder = createBuilder();
   const chain = registerChain(builder);
   registerAccessLog(builder);
   registerLineage(builder, chain);
+  registerSubscriptions(builder, chain);
+  registerCapture(builder);
   return builder.toSchema();
 }
 

@@ -10,9 +10,10 @@ import type { SealedBlockEvent } from '../../node/ledger-node.js';
 import { accessLogWriter } from '../../store/access-log.js';
 import { authenticate } from '../auth.js';
 import type { AppContext } from '../context.js';
-import type { GraphqlContext, GraphqlPubSub } from './builder.js';
+import type { GraphqlContext } from './builder.js';
 import { ExpectedError } from './errors.js';
 import { getSchema } from './schema.js';
+import { startSubscriptionFeed, trackPubSub, type SubscriptionFeed, type TrackedPubSub } from './subscriptions.js';
 
 export const GRAPHQL_PATH = '/graphql';
 
@@ -48,13 +49,15 @@ function isExpected(error: unknown): boolean {
 
 export interface GraphqlServer {
   yoga: YogaServerInstance<Record<string, unknown>, GraphqlContext>;
-  pubsub: GraphqlPubSub;
-  /** Stops feeding subscriptions and writes buffered access-log entries. */
+  pubsub: TrackedPubSub;
+  /** Turns sealed blocks into subscription notices. */
+  feed: SubscriptionFeed;
+  /** Stops feeding subscriptions, ends every open stream and writes buffered access-log entries. */
   close(): Promise<void>;
 }
 
 export function createGraphqlServer(app: AppContext, options: { logging?: boolean } = {}): GraphqlServer {
-  const pubsub: GraphqlPubSub = createPubSub();
+  const pubsub = trackPubSub(createPubSub());
   const onSealed = (event: SealedBlockEvent) => pubsub.publish('blockSealed', event.consortium, event);
   app.node.on('sealed', onSealed);
   const access = accessLogWriter(app.db);
@@ -85,11 +88,16 @@ export function createGraphqlServer(app: AppContext, options: { logging?: boolea
     },
   });
 
+  const feed = startSubscriptionFeed(app, pubsub, (err) => yoga.logger.error('subscription feed failed on a sealed block', err));
+
   return {
     yoga,
     pubsub,
+    feed,
     async close() {
       app.node.off('sealed', onSealed);
+      await feed.close();
+      pubsub.closeAll();
       await access.flush();
     },
   };

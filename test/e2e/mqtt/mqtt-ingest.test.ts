@@ -168,6 +168,91 @@ describe.each(['embedded', 'mosquitto'] as const)('MQTT ingestion over %s', (tra
   });
 });
 
+describe.each(['embedded', 'mosquitto'] as const)('group commit over %s', (transport) => {
+  let rig: Rig;
+
+  beforeEach(async () => {
+    const temp = await startTempNode();
+    const mosquitto = transport === 'mosquitto' ? await Mosquitto.start() : undefined;
+    const { iot, url } = await startRig(transport, temp, mosquitto);
+    rig = { temp, iot, url, mosquitto, clients: [] };
+  });
+
+  afterEach(async () => {
+    for (const c of rig.clients) await c.endAsync(true);
+    await rig.iot.stop();
+    await rig.temp.destroy();
+    await rig.mosquitto?.destroy();
+  });
+
+  /** Wraps the store's insert: a slower disk, failures on the first calls, and when each reading was committed. */
+  function instrumentStore(options: { delayMs: number; failFirst: number }): Map<string, number> {
+    const store = rig.iot.ingestor.store;
+    const insert = store.insert.bind(store);
+    const committedAt = new Map<string, number>();
+    let calls = 0;
+    store.insert = async (rows) => {
+      calls += 1;
+      await new Promise((r) => setTimeout(r, options.delayMs));
+      if (calls <= options.failFirst) throw new Error('simulated disk failure');
+      const inserted = await insert(rows);
+      const now = performance.now();
+      for (const row of rows) committedAt.set(`${row.deviceId}#${row.seq}`, now);
+      return inserted;
+    };
+    return committedAt;
+  }
+
+  it('stores readings of many devices in shared transactions, and acknowledges each only after its commit', async () => {
+    const devices = await Promise.all(Array.from({ length: 6 }, (_, i) => `reefer-${20 + i}/probe`).map(async (id) => ({ id, key: await registerDevice(rig.temp, id, 'ed25519') })));
+    const committedAt = instrumentStore({ delayMs: 100, failFirst: 0 });
+    const perDevice = 25;
+    const acks: { key: string; at: number }[] = [];
+    await Promise.all(
+      devices.map(async (d, i) => {
+        const client = await connectDevice(rig.url, `dev-${transport}-group-${i}`);
+        rig.clients.push(client);
+        await Promise.all(
+          Array.from({ length: perDevice }, (_, s) =>
+            publishReading(client, signed(d.id, s + 1, d.key)).then(() => acks.push({ key: `${d.id}#${s + 1}`, at: performance.now() })),
+          ),
+        );
+      }),
+    );
+    const total = devices.length * perDevice;
+    await waitFor(`${total} readings stored`, () => rig.iot.stats().accepted === total);
+    expect(await rig.iot.ingestor.store.count(CONSORTIUM)).toBe(total);
+    const { batches, largestBatch } = rig.iot.ingestor.commitStats();
+    // A 100 ms commit makes arrivals queue up: far fewer transactions than readings.
+    expect(batches).toBeLessThan(total / 5);
+    expect(largestBatch).toBeGreaterThan(perDevice);
+    if (transport === 'embedded') {
+      // The device's PUBACK comes from the node itself: never before the reading's commit.
+      expect(acks).toHaveLength(total);
+      for (const ack of acks) expect(ack.at).toBeGreaterThanOrEqual(committedAt.get(ack.key)!);
+    }
+    await rig.iot.flush(true);
+    await rig.temp.node.sealNow(CONSORTIUM);
+    const payloads = (await sealedWindows(rig.temp)).map((w) => w.record.payload as unknown as SensorWindowPayload);
+    expect(payloads.reduce((n, p) => n + p.count, 0)).toBe(total);
+  });
+
+  it('acknowledges nothing of a failed commit: the readings come again and are stored once', async () => {
+    const key = await registerDevice(rig.temp, 'reefer-30/probe', 'p256');
+    instrumentStore({ delayMs: 20, failFirst: 2 });
+    const device = await connectDevice(rig.url, `dev-${transport}-fail`);
+    rig.clients.push(device);
+    const n = 40;
+    await Promise.all(Array.from({ length: n }, (_, i) => publishReading(device, signed('reefer-30/probe', i + 1, key))));
+    const count = (): Promise<number> => rig.temp.db.deviceReading.count({ where: { deviceId: 'reefer-30/probe' } });
+    await waitFor(`${n} readings stored`, async () => (await count()) === n, 20_000);
+    const rows = await rig.temp.db.deviceReading.findMany({ where: { deviceId: 'reefer-30/probe' }, select: { seq: true, gapFrom: true } });
+    expect(new Set(rows.map((r) => r.seq)).size).toBe(n);
+    expect(rows.every((r) => r.gapFrom === null)).toBe(true);
+    expect(rig.iot.stats().accepted).toBe(n);
+  });
+});
+
 /** Publishes one reading every 2 ms without waiting for acks, so a restart lands mid-stream. */
 function produce(n: number, publish: (i: number) => Promise<unknown>): { acked: Promise<unknown>[]; producing: Promise<void> } {
   const acked: Promise<unknown>[] = [];

@@ -339,3 +339,23 @@ describe('verifyFast agrees with verifyRaw on crafted Ed25519 torsion cases', ()
     expect(bothVerdicts(A, concatBytes(R, toLittleEndian32(S)))).toEqual([false, false]);
   });
 });
+
+describe('Ed25519 signing through OpenSSL', () => {
+  it('produces exactly the bytes of the noble reference (RFC 8032 signatures are deterministic)', () => {
+    fc.assert(
+      fc.property(fc.uint8Array({ minLength: 32, maxLength: 32 }), fc.uint8Array({ maxLength: 300 }), (seed, message) => {
+        const fast = sign({ alg: 'ed25519', bytes: seed }, message);
+        expect(toHex(fast.bytes)).toBe(toHex(ed25519.sign(message, seed)));
+      }),
+      { numRuns: 200 },
+    );
+  });
+
+  it('reproduces RFC 8032 §7.1 TEST 2', () => {
+    const seed = fromHex('4ccd089b28ff96da9db6c346ec114e0f5b8a319f35aba624da8cf6ed4fb8a6fb', 32);
+    const signature = sign({ alg: 'ed25519', bytes: seed }, fromHex('72', 1));
+    expect(toHex(signature.bytes)).toBe(
+      '92a009a9f0d4cab8720e820b5f642540a2b27b5416503f8fb3762223ebdb69da085ac1e43e15996e458f3613d0f11d8c387b2eaeb4302aeeb00d291612bb0c00',
+    );
+  });
+});

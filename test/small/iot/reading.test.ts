@@ -127,6 +127,16 @@ describe('window payload', () => {
     expect(changed.readingsRoot).not.toBe(payload.readingsRoot);
   });
 
+  it('gives the same root from digests computed at verification as from the readings', () => {
+    const digests = readings.map((r) => readingDigest(r));
+    const fromDigests = buildWindowPayload({ deviceId: 'reefer-7/probe-1', windowStart: '', windowEnd: '', readings, digests, gaps: [] });
+    expect(fromDigests.readingsRoot).toBe(payload.readingsRoot);
+    // A digest that is not the reading's changes the root; a count mismatch is refused.
+    const wrong = [...digests.slice(0, 4), readingDigest({ ...readings[4]!, value: 40 })];
+    expect(buildWindowPayload({ deviceId: 'reefer-7/probe-1', windowStart: '', windowEnd: '', readings, digests: wrong, gaps: [] }).readingsRoot).not.toBe(payload.readingsRoot);
+    expect(() => buildWindowPayload({ deviceId: 'reefer-7/probe-1', windowStart: '', windowEnd: '', readings, digests: digests.slice(1), gaps: [] })).toThrow(RangeError);
+  });
+
   it('carries an EPCIS 2.0 ObjectEvent with a sensor summary', () => {
     const event = payload.event as { type: string; action: string; bizStep: string; epcList: string[]; sensorElementList: { sensorMetadata: Record<string, string>; sensorReport: Record<string, unknown>[] }[] };
     expect(event).toMatchObject({ type: 'ObjectEvent', action: 'OBSERVE', bizStep: 'sensor_reporting', epcList: ['urn:epc:id:sscc:5012345.0000000017'] });

@@ -1,0 +1,126 @@
+/**
+ * Issue 4 figures: trace latency with full per-hop verification (signature, key window, role,
+ * RFC 6962 inclusion, seals and quorum, hash link to the head, semantic checks) on a store of
+ * 1,000,000 events (BENCH_QUICK=1: 100,000), built first by the generator:
+ *  (a) upstream trace of a retail pack 8 hops from its farms, 50 animals in its lot (target p95 <= 50 ms);
+ *  (b) cargo lineage of a container of 10 pallets x 20 cases x 10 packs = 2,000 items (p95 <= 50 ms);
+ *  (c) downstream recall from a feed-mill lot reaching >= 10,000 packs, every hop verified (p95 <= 1 s).
+ * Queries run as the GraphQL resolvers run them (src/lineage/queries.ts over LineageStore).
+ * BENCH_LINEAGE_STORE=DIR keeps the built store in DIR and reuses it on the next run.
+ */
+import { mkdtempSync, rmSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { isAnimalIdentifier } from '../../src/rules/authorisation.js';
+import { cargoLineage, recall, trace, verifyTraceResult, type CargoNode, type LineageContext } from '../../src/lineage/queries.js';
+import { LineageStore } from '../../src/store/lineage-store.js';
+import { generateLineageStore, type GeneratedStore } from './lineage-generator.js';
+import { formatNumber, percentile, type BenchContext } from './harness.js';
+
+const SECTION = 'lineage';
+
+function lineageContext(g: GeneratedStore): LineageContext {
+  const store = new LineageStore(g.db, g.consortiumId);
+  return { source: store, evidence: store, state: g.node.state(g.consortiumId) };
+}
+
+async function timeMs<T>(fn: () => Promise<T>): Promise<{ result: T; ms: number }> {
+  const start = process.hrtime.bigint();
+  const result = await fn();
+  return { result, ms: Number(process.hrtime.bigint() - start) / 1e6 };
+}
+
+interface Measured {
+  first: number;
+  p50: number;
+  p95: number;
+  runs: number;
+}
+
+/** First (cold) run, then `warmup` untimed runs, then `runs` timed runs. */
+async function measure(runs: number, warmup: number, query: (i: number) => Promise<void>): Promise<Measured> {
+  const first = await timeMs(() => query(0));
+  for (let i = 0; i < warmup; i++) await query(i + 1);
+  const times: number[] = [];
+  for (let i = 0; i < runs; i++) times.push((await timeMs(() => query(i))).ms);
+  times.sort((a, b) => a - b);
+  return { first: first.ms, p50: percentile(times, 50), p95: percentile(times, 95), runs };
+}
+
+function fail(message: string): never {
+  throw new Error(`lineage bench: ${message}`);
+}
+
+function countCargo(nodes: CargoNode[], depth: number, counts: number[]): void {
+  for (const n of nodes) {
+    counts[depth] = (counts[depth] ?? 0) + 1;
+    countCargo(n.contents, depth + 1, counts);
+  }
+}
+
+export async function lineageBench(ctx: BenchContext): Promise<void> {
+  await runLineageBench(ctx, ctx.quick ? 100_000 : 1_000_000);
+}
+
+/** The section on a store of `target` events (the benchmark uses 1,000,000; quick 100,000). */
+export async function runLineageBench(ctx: BenchContext, target: number): Promise<void> {
+  const label = target >= 1_000_000 ? '1M-event store' : `QUICK store, ${Math.round(target / 1000)}k events`;
+  const keep = process.env.BENCH_LINEAGE_STORE;
+  const dataDir = keep ? path.resolve(keep) : mkdtempSync(path.join(os.tmpdir(), 'provenant-bench-lineage-'));
+  ctx.progress(`building the lineage store: ${target.toLocaleString('en-GB')} signed, sealed EPCIS events (takes minutes)${ctx.quick ? ' [BENCH_QUICK]' : ''}`);
+  const g = await generateLineageStore({ targetEvents: target, dataDir, progress: (m) => ctx.progress(m) });
+  try {
+    const note = g.reused ? `(reused store from ${dataDir}, built earlier in ${g.seconds.toFixed(0)} s)` : `(${g.seconds.toFixed(0)} s, ${g.blocks} blocks)`;
+    ctx.report({ section: SECTION, name: `store build: ${g.events.toLocaleString('en-GB')} events, signed + indexed + sealed`, value: g.events / g.seconds, unit: 'events/s', note });
+    const lc = lineageContext(g);
+    const s = g.subjects;
+    const runs = ctx.quick ? 10 : 30;
+
+    // (a) upstream trace of a retail pack.
+    ctx.progress(`(a) upstream trace of a retail pack (${s.traceAnimals} animals in its lot)`);
+    const a = await measure(runs, 2, async (i) => {
+      const v = await trace(lc, s.tracePacks[i % s.tracePacks.length]!, 'UPSTREAM');
+      if (v.verification.verdict !== 'VERIFIED') fail(`(a) verdict ${v.verification.verdict}: ${JSON.stringify(v.verification.hops.find((h) => h.status !== 'VERIFIED'))}`);
+      const animals = v.trace.nodes.filter(isAnimalIdentifier).filter((n) => (v.trace.depth.get(n) ?? 0) === 7);
+      const deepest = Math.max(...v.trace.depth.values());
+      if (animals.length !== s.traceAnimals || deepest !== 8) fail(`(a) expected ${s.traceAnimals} animals at depth 7 and farm origins at depth 8, got ${animals.length} and ${deepest}`);
+    });
+    const aHops = (await trace(lc, s.tracePacks[0]!, 'UPSTREAM')).verification.hops.length;
+    ctx.report({ section: SECTION, name: `(a) trace UPSTREAM, pack 8 hops from 50 animals: p50`, value: a.p50, unit: 'ms', note: `${aHops} hops verified, ${label}` });
+    ctx.report({ section: SECTION, name: `(a) trace UPSTREAM: p95 (target <= 50 ms)`, value: a.p95, unit: 'ms', note: `${a.runs} runs; first run ${formatNumber(a.first)} ms` });
+
+    // (b) cargo lineage of the container.
+    ctx.progress(`(b) cargo lineage of a container: ${s.containerPallets} pallets, ${s.containerCases} cases, ${s.containerItems} items`);
+    let bHops = 0;
+    const b = await measure(runs, 2, async () => {
+      const cargo = await cargoLineage(lc, s.container);
+      if (cargo.verification.verdict !== 'VERIFIED') fail(`(b) verdict ${cargo.verification.verdict}`);
+      const counts: number[] = [];
+      countCargo(cargo.contents, 0, counts);
+      if (counts[0] !== s.containerPallets || counts[1] !== s.containerCases || counts[2] !== s.containerItems) fail(`(b) nested contents ${JSON.stringify(counts)}`);
+      bHops = cargo.verification.hops.length;
+    });
+    ctx.report({ section: SECTION, name: `(b) cargo lineage, container of 2,000 items (3 levels): p50`, value: b.p50, unit: 'ms', note: `${bHops} hops verified, ${label}` });
+    ctx.report({ section: SECTION, name: `(b) cargo lineage: p95 (target <= 50 ms)`, value: b.p95, unit: 'ms', note: `${b.runs} runs; first run ${formatNumber(b.first)} ms` });
+
+    // (c) recall from the feed lot, every hop of the downstream trace verified.
+    ctx.progress(`(c) recall from a feed lot reaching ${s.recallPacks.length.toLocaleString('en-GB')} packs`);
+    const recallPacks = new Set(s.recallPacks);
+    let cHops = 0;
+    let cRows = 0;
+    const c = await measure(ctx.quick ? 5 : 10, 1, async () => {
+      const { rows, trace: result } = await recall(lc, s.recallFeedLot);
+      const verified = await verifyTraceResult(lc, result);
+      if (verified.verification.verdict !== 'VERIFIED') fail(`(c) verdict ${verified.verification.verdict}`);
+      const reached = rows.filter((r) => recallPacks.has(r.identifier)).length;
+      if (reached !== recallPacks.size) fail(`(c) recall reached ${reached} of ${recallPacks.size} packs`);
+      cHops = verified.verification.hops.length;
+      cRows = rows.length;
+    });
+    ctx.report({ section: SECTION, name: `(c) recall DOWNSTREAM from a feed lot, ${formatNumber(recallPacks.size)} packs: p50`, value: c.p50, unit: 'ms', note: `${cRows} items, ${cHops} hops verified, ${label}` });
+    ctx.report({ section: SECTION, name: `(c) recall + verification: p95 (target <= 1,000 ms)`, value: c.p95, unit: 'ms', note: `${c.runs} runs; first run ${formatNumber(c.first)} ms` });
+  } finally {
+    await g.close();
+    if (!keep) rmSync(dataDir, { recursive: true, force: true });
+  }
+}

@@ -1,0 +1,327 @@
+/**
+ * Issue 5 figures: signed device readings per second from MQTT publish (QoS 1) to sealed
+ * sensor.window record, through the embedded aedes broker and through Mosquitto with persistence on.
+ *
+ * Devices are registered with device.register records signed by their owner, as the CLI does.
+ * Readings are signed before the clock starts (signing is the devices' work, not the node's) and
+ * published by several mqtt.js clients, each in its own process (devices are other machines). The clock stops when every published reading is stored in a
+ * sensor.window record that is sealed in a block; lost = published - stored must be 0.
+ */
+import { spawn, type ChildProcess } from 'node:child_process';
+import { performance } from 'node:perf_hooks';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import os from 'node:os';
+import path from 'node:path';
+import { encodePublicKey, generateKeyPair, type KeyPair } from '../../src/crypto/index.js';
+import { RecordKind, signRecord } from '../../src/ledger/record.js';
+import { loadConfig } from '../../src/config.js';
+import { openNode, type OpenedNode } from '../../src/node/bootstrap.js';
+import { buildDemoConsortium, DEMO_CONSORTIUM_ID } from '../../src/node/demo-consortium.js';
+import { keystoreWindowSigner, readingsTopic, signReading, startIot, type IotHandle, type Reading } from '../../src/iot/index.js';
+import { Mosquitto } from '../e2e/mqtt/helpers.js';
+import { percentile, type BenchContext } from './harness.js';
+
+type Transport = 'embedded' | 'mosquitto';
+
+const OWNER = 'swift-haulage';
+/** Readings one device observes per second (10 Hz probes). */
+const DEVICE_HZ = 10;
+
+/**
+ * A publisher process standing for several devices (devices are other machines, so the node's
+ * process CPU counts the node only): each device has its own mqtt.js connection and publishes
+ * its pre-signed readings in seq order at QoS 1, with a bounded number awaiting PUBACK (its send
+ * buffer). Reports each PUBACK's latency. Plain JavaScript, so no TypeScript loader is needed.
+ */
+const PUBLISHER_SOURCE = `
+const mqtt = require(process.env.BENCH_MQTT_PATH);
+let devices, inFlight;
+const clients = [];
+process.on('message', (msg) => {
+  if (msg.type === 'init') {
+    ({ devices, inFlight } = msg);
+    let connected = 0;
+    for (const d of devices) {
+      const client = mqtt.connect(msg.url, { clientId: d.clientId, clean: true, protocolVersion: 4, reconnectPeriod: 200 });
+      client.on('error', (err) => process.send({ type: 'error', message: d.clientId + ': ' + String(err && err.message) }));
+      client.once('connect', () => ++connected === devices.length && process.send({ type: 'ready' }));
+      clients.push(client);
+    }
+    return;
+  }
+  if (msg.type !== 'go') return;
+  const latencies = [];
+  let finished = 0;
+  devices.forEach((d, di) => {
+    const client = clients[di];
+    let next = 0;
+    let acked = 0;
+    const send = () => {
+      const i = next++;
+      const sentAt = performance.now();
+      client.publish(d.topic, d.payloads[i], { qos: 1 }, (err) => {
+        if (err) return process.send({ type: 'error', message: String(err.message) });
+        latencies.push(performance.now() - sentAt);
+        acked += 1;
+        if (next < d.payloads.length) send();
+        if (acked === d.payloads.length && ++finished === devices.length) {
+          Promise.all(clients.map((c) => c.endAsync())).then(() => process.send({ type: 'done', acked: latencies.length, latencies }, () => process.exit(0)));
+        }
+      });
+    };
+    for (let k = 0; k < Math.min(inFlight, d.payloads.length); k++) send();
+  });
+});
+process.on('disconnect', () => process.exit(0));
+`;
+
+interface PublisherResult {
+  acked: number;
+  latencies: number[];
+}
+
+class Publisher {
+  readonly child: ChildProcess;
+  readonly ready: Promise<void>;
+  readonly done: Promise<PublisherResult>;
+
+  constructor(url: string, name: string, devices: { clientId: string; topic: string; payloads: string[] }[], inFlight: number) {
+    const mqttPath = createRequire(import.meta.url).resolve('mqtt');
+    this.child = spawn(process.execPath, ['-e', PUBLISHER_SOURCE], {
+      stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
+      env: { ...process.env, BENCH_MQTT_PATH: mqttPath },
+    });
+    let readyResolve!: () => void;
+    let readyReject!: (e: Error) => void;
+    let doneResolve!: (r: PublisherResult) => void;
+    let doneReject!: (e: Error) => void;
+    this.ready = new Promise((resolve, reject) => ((readyResolve = resolve), (readyReject = reject)));
+    this.done = new Promise((resolve, reject) => ((doneResolve = resolve), (doneReject = reject)));
+    this.ready.catch(() => undefined);
+    this.done.catch(() => undefined);
+    const fail = (e: Error): void => (readyReject(e), doneReject(e));
+    this.child.on('message', (msg: { type: string; message?: string; acked?: number; latencies?: number[] }) => {
+      if (msg.type === 'ready') readyResolve();
+      else if (msg.type === 'done') doneResolve({ acked: msg.acked!, latencies: msg.latencies! });
+      else if (msg.type === 'error') fail(new Error(`publisher ${name}: ${msg.message}`));
+    });
+    this.child.on('error', fail);
+    this.child.on('exit', (code) => fail(new Error(`publisher ${name} exited with code ${code}`)));
+    this.child.send({ type: 'init', url, devices, inFlight });
+  }
+
+  go(): void {
+    this.child.send({ type: 'go' });
+  }
+
+  close(): void {
+    if (this.child.exitCode === null) this.child.kill();
+  }
+}
+
+async function registerDevices(opened: OpenedNode, owner: KeyPair, count: number): Promise<{ deviceId: string; key: KeyPair }[]> {
+  const devices = Array.from({ length: count }, (_, i) => ({ deviceId: `bench-reefer-${i + 1}/probe`, key: generateKeyPair('ed25519') }));
+  const records = devices.map((d) =>
+    signRecord(
+      {
+        consortium: DEMO_CONSORTIUM_ID,
+        kind: RecordKind.DEVICE_REGISTER,
+        payload: { deviceId: d.deviceId, publicKey: encodePublicKey(d.key.publicKey), kind: 'sensor', attributes: { container: 'MSKU1234565' } },
+      },
+      owner,
+    ),
+  );
+  const outcomes = await opened.node.submit(DEMO_CONSORTIUM_ID, records);
+  const bad = outcomes.find((o) => o.status !== 'accepted');
+  if (bad) throw new Error(`device.register failed: ${JSON.stringify(bad)}`);
+  await opened.node.sealNow(DEMO_CONSORTIUM_ID);
+  return devices;
+}
+
+/**
+ * Pre-signed readings, each device's in seq order. They were observed in the past (a backlog a
+ * reefer uploads after a sea passage), so their windows may close as soon as they are complete;
+ * live readings would wait for the window end, which measures the clock, not the node.
+ */
+function signReadings(devices: { deviceId: string; key: KeyPair }[], perDevice: number): string[][] {
+  const start = Math.floor((Date.now() - 3_600_000) / 60_000) * 60_000;
+  return devices.map((d, di) =>
+    Array.from({ length: perDevice }, (_, i) => {
+      const seq = i + 1;
+      const reading: Reading = {
+        v: 1,
+        consortium: DEMO_CONSORTIUM_ID,
+        deviceId: d.deviceId,
+        seq,
+        observedAt: new Date(start + (seq * 1000) / DEVICE_HZ).toISOString(),
+        type: 'temperature',
+        value: 2 + ((seq * 7 + di) % 30) / 10,
+        uom: 'CEL',
+        subject: 'urn:epc:id:sscc:5012345.0000000017',
+      };
+      return JSON.stringify(signReading(reading, d.key));
+    }),
+  );
+}
+
+async function sealedReadings(opened: OpenedNode): Promise<{ stored: number; inSealedWindows: number; windows: number; windowedTotal: number }> {
+  const [row] = await opened.db.$queryRawUnsafe<{ stored: bigint | number; sealed: bigint | number | null }[]>(
+    `SELECT COUNT(*) AS stored, SUM(CASE WHEN r."blockHeight" IS NOT NULL THEN 1 ELSE 0 END) AS sealed
+       FROM "DeviceReading" d LEFT JOIN "LedgerRecord" r ON r."hash" = d."windowRecordHash"
+      WHERE d."consortiumId" = ?`,
+    DEMO_CONSORTIUM_ID,
+  );
+  const windows = await opened.db.ledgerRecord.findMany({ where: { consortiumId: DEMO_CONSORTIUM_ID, kind: RecordKind.SENSOR_WINDOW }, select: { body: true } });
+  const windowedTotal = windows.reduce((n, w) => n + (JSON.parse(w.body) as { payload: { count: number } }).payload.count, 0);
+  return { stored: Number(row?.stored ?? 0), inSealedWindows: Number(row?.sealed ?? 0), windows: windows.length, windowedTotal };
+}
+
+async function unwindowed(opened: OpenedNode): Promise<number> {
+  const [row] = await opened.db.$queryRawUnsafe<{ n: bigint | number }[]>(`SELECT COUNT(*) AS n FROM "DeviceReading" WHERE "windowRecordHash" IS NULL`);
+  return Number(row?.n ?? 0);
+}
+
+async function runTransport(ctx: BenchContext, transport: Transport): Promise<void> {
+  const deviceCount = ctx.quick ? 20 : 40;
+  const perDevice = ctx.quick ? 500 : 1_500;
+  const publisherCount = 4;
+  /** Readings a device may have awaiting PUBACK. */
+  const inFlight = 100;
+  const total = deviceCount * perDevice;
+  let mosquitto: Mosquitto | undefined;
+  if (transport === 'mosquitto') {
+    try {
+      mosquitto = await Mosquitto.start();
+    } catch (err) {
+      ctx.progress(`skipping the Mosquitto figures: ${(err as Error).message}`);
+      return;
+    }
+  }
+  const dataDir = mkdtempSync(path.join(os.tmpdir(), `provenant-bench-mqtt-${transport}-`));
+  const demo = buildDemoConsortium();
+  const config = loadConfig({ dataDir });
+  const opened = await openNode(config);
+  let iot: IotHandle | undefined;
+  const publishers: Publisher[] = [];
+  try {
+    await opened.node.createConsortium(demo.spec, demo.authorityKeys);
+    ctx.progress(`${transport}: registering ${deviceCount} devices and signing ${total.toLocaleString('en-GB')} readings`);
+    const devices = await registerDevices(opened, demo.orgKeys.get(OWNER)!, deviceCount);
+    const byDevice = signReadings(devices, perDevice);
+    iot = await startIot({
+      ctx: { node: opened.node, db: opened.db, config },
+      brokerUrl: mosquitto?.url,
+      embeddedPort: 0,
+      clientId: 'provenant-node-bench',
+      windowSigner: keystoreWindowSigner(opened.node, [...demo.orgKeys.values()]),
+    });
+    await iot.ingestor.warm();
+    const url = mosquitto ? mosquitto.url : `mqtt://127.0.0.1:${iot.port}`;
+    for (let p = 0; p < publisherCount; p++) {
+      const mine = devices
+        .map((d, i) => ({ clientId: `bench-${transport}-${d.deviceId.replace(/\//g, "-")}`, topic: readingsTopic(DEMO_CONSORTIUM_ID, d.deviceId), payloads: byDevice[i]! }))
+        .filter((_, i) => i % publisherCount === p);
+      publishers.push(new Publisher(url, `${transport}-${p}`, mine, inFlight));
+    }
+    await Promise.all(publishers.map((p) => p.ready));
+
+    ctx.progress(`${transport}: ${deviceCount} devices (own connections, ${publisherCount} processes) publishing ${total.toLocaleString('en-GB')} readings at QoS 1, ${inFlight} in flight each`);
+    const started = performance.now();
+    const cpuAtStart = process.cpuUsage();
+    const loopAtStart = performance.eventLoopUtilization();
+    for (const p of publishers) p.go();
+    let ackedAt = 0;
+    const acked = Promise.all(publishers.map((p) => p.done)).then((r) => ((ackedAt = performance.now()), r));
+    let publisherError: Error | undefined;
+    acked.catch((err: Error) => (publisherError = err));
+    // Give up when nothing moves for this long: a stall is reported as loss, not waited out.
+    const stallMs = 30_000;
+    let lastProgress = performance.now();
+    let lastAccepted = -1;
+    let lastUnwindowed = -1;
+    let lastReport = started;
+    let sealedAt = 0;
+    let cpu = { user: 0, system: 0 };
+    let loop = { utilization: 0 };
+    for (;;) {
+      await new Promise((r) => setTimeout(r, 25));
+      if (publisherError) throw publisherError;
+      const stats = iot.stats();
+      const open = await unwindowed(opened);
+      const now = performance.now();
+      if (stats.accepted !== lastAccepted || open !== lastUnwindowed) {
+        lastAccepted = stats.accepted;
+        lastUnwindowed = open;
+        lastProgress = now;
+      }
+      if (now - lastReport >= 1_000) {
+        lastReport = now;
+        ctx.progress(`${transport}: ${((now - started) / 1000).toFixed(1)} s, ${stats.accepted.toLocaleString('en-GB')} stored, ${(stats.accepted - open).toLocaleString('en-GB')} windowed, ${stats.windows} windows`);
+      }
+      if (stats.accepted >= total && open === 0 && opened.node.pendingCount(DEMO_CONSORTIUM_ID) === 0 && ackedAt > 0) {
+        const check = await sealedReadings(opened);
+        if (check.inSealedWindows === check.stored) {
+          sealedAt = now;
+          cpu = process.cpuUsage(cpuAtStart);
+          loop = performance.eventLoopUtilization(loopAtStart);
+          break;
+        }
+      }
+      if (now - lastProgress > stallMs) break;
+    }
+    const results = await acked.catch(() => [] as PublisherResult[]);
+    const final = await sealedReadings(opened);
+    const stats = iot.stats();
+    const rejected = Object.values(stats.rejected).reduce((a, b) => a + b, 0);
+    const lost = total - final.stored;
+    const seconds = ((sealedAt || performance.now()) - started) / 1000;
+    const latencies = results.flatMap((r) => r.latencies).sort((a, b) => a - b);
+    const label = transport === 'embedded' ? 'embedded aedes' : 'Mosquitto (persistence on)';
+    ctx.report({
+      section: 'mqtt',
+      name: `readings/s publish → sealed record, ${label}`,
+      value: total / seconds,
+      unit: 'readings/s',
+      compareToRaw: true,
+      note: `${total.toLocaleString('en-GB')} readings from ${deviceCount} devices${sealedAt ? '' : ' (STALLED)'}`,
+    });
+    ctx.report({ section: 'mqtt', name: `readings/s publish → PUBACK, ${label}`, value: ackedAt ? total / ((ackedAt - started) / 1000) : 0, unit: 'readings/s', compareToRaw: true });
+    ctx.report({
+      section: 'mqtt',
+      name: `PUBACK latency p50 / p99, ${label}`,
+      value: percentile(latencies, 50),
+      unit: 'ms',
+      note: `p99 ${percentile(latencies, 99).toFixed(1)} ms`,
+    });
+    ctx.report({
+      section: 'mqtt',
+      name: `node CPU per reading (all threads), ${label}`,
+      value: (cpu.user + cpu.system) / total,
+      unit: 'µs',
+      note: `main thread busy ${(loop.utilization * 100).toFixed(0)}%, ${iot.ingestor.commitStats().batches} group commits, largest ${iot.ingestor.commitStats().largestBatch}`,
+    });
+    ctx.report({
+      section: 'mqtt',
+      name: `lost (published − stored), ${label}`,
+      value: lost,
+      unit: 'readings',
+      note: `stored ${final.stored.toLocaleString('en-GB')}, in sealed windows ${final.inSealedWindows.toLocaleString('en-GB')}, window counts sum ${final.windowedTotal.toLocaleString('en-GB')} in ${final.windows} records, rejected ${rejected}, gaps ${stats.gaps}`,
+    });
+    if (lost !== 0 || final.inSealedWindows !== total || final.windowedTotal !== total || rejected !== 0 || stats.gaps !== 0) {
+      process.exitCode = 1;
+      console.error(`  mqtt: ${label}: NOT every published reading reached a sealed window exactly once`);
+    }
+  } finally {
+    for (const p of publishers) p.close();
+    await iot?.stop();
+    await opened.close();
+    await mosquitto?.destroy();
+    rmSync(dataDir, { recursive: true, force: true });
+  }
+}
+
+export async function mqttBench(ctx: BenchContext): Promise<void> {
+  if (process.env.BENCH_MQTT_ONLY !== 'mosquitto') await runTransport(ctx, 'embedded');
+  if (process.env.BENCH_MQTT_ONLY !== 'embedded') await runTransport(ctx, 'mosquitto');
+}
