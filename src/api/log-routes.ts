@@ -8,6 +8,7 @@ import { leafHash } from '../ledger/merkle-hash.js';
 import { consistencyProof, inclusionProof, rootHash } from '../ledger/merkle-tree.js';
 import type { AppContext } from './context.js';
 import { ApiError } from './errors.js';
+import { authenticate } from './auth.js';
 
 function sizeParam(req: Request, name: string, max: number): number {
   const raw = req.query[name];
@@ -19,6 +20,16 @@ function sizeParam(req: Request, name: string, max: number): number {
 }
 
 export function mountLog(app: Express, ctx: AppContext): void {
+  // Members only: an anonymous caller sees nothing but /health (docs/access.md).
+  app.get('/consortia/:id/{*rest}', async (req, _res, next) => {
+    const auth = await authenticate(ctx.db, ctx.node, req.headers.authorization);
+    if (!auth.viewer) throw new ApiError(401, 'UNAUTHENTICATED', auth.problem ?? 'an API token is required (Authorization: Bearer pvn_...)');
+    if (!(await ctx.store.consortiumExists(String(req.params['id'])))) throw new ApiError(404, 'UNKNOWN_CONSORTIUM', `unknown consortium "${String(req.params['id'])}"`);
+    if (auth.viewer.consortiumId !== req.params['id']) {
+      throw new ApiError(403, 'FORBIDDEN', `your token is for consortium "${auth.viewer.consortiumId}", not "${String(req.params['id'])}"`);
+    }
+    next();
+  });
   const leavesOf = async (consortium: string) => {
     if (!(await ctx.store.consortiumExists(consortium))) {
       throw new ApiError(404, 'UNKNOWN_CONSORTIUM', `unknown consortium "${consortium}"`);

@@ -57,6 +57,7 @@ export async function runStart(options: { dataDir?: string; httpPort?: number; d
   }
   const ctx = { node: opened.node, store: opened.store, db: opened.db, config, keystore: opened.keystore };
   const app = createApp(ctx);
+  app.warmUp();
   const server = app.listen(config.httpPort, config.httpHost);
   await new Promise<void>((resolve, reject) => {
     server.once('listening', resolve);

@@ -35,6 +35,8 @@ export interface StartIotOptions {
   windowMaxReadings?: number;
   windowGraceMs?: number;
   flushIntervalMs?: number;
+  /** Threads that check reading signatures (0: the main thread). Default: the machine's parallelism, at most 4. */
+  verifyWorkers?: number;
   windowSigner: (deviceOrgId: string, consortiumId: string) => KeyPair;
 }
 
@@ -59,6 +61,7 @@ export async function startIot(options: StartIotOptions): Promise<IotHandle> {
     windowMaxReadings: options.windowMaxReadings,
     windowGraceMs: options.windowGraceMs,
     flushIntervalMs: options.flushIntervalMs,
+    verifyWorkers: options.verifyWorkers,
     windowSigner: options.windowSigner,
     publishStatus: (topic, payload) => publishStatus?.(topic, payload),
   });

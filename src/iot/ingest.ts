@@ -121,9 +121,9 @@ const idsOf = (c: Candidate): { consortium: string; deviceId: string; seq: numbe
  * Batches in flight: one commits while the next is verified. Arrivals meanwhile wait and form the
  * next batch, so batches (and transactions) grow with the rate: group commit.
  */
-const MAX_BATCHES_IN_FLIGHT = 3;
+const MAX_BATCHES_IN_FLIGHT = 4;
 /** Upper bound of one batch, so one transaction stays short. */
-const MAX_BATCH = 4000;
+const MAX_BATCH = 500;
 
 export class ReadingIngestor {
   readonly store: ReadingStore;

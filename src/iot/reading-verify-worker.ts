@@ -1,5 +1,7 @@
 /** Worker entry: verifies reading signatures off the main thread (see reading-verify-pool.ts). */
 import { parentPort } from 'node:worker_threads';
+import { generateKeyPair } from '../crypto/index.js';
+import { signReading } from './reading.js';
 import { verifyReadingBatch, type ReadingVerifyBatch } from './reading-verify.js';
 
 parentPort?.on('message', (req: { id: number; batch: ReadingVerifyBatch }) => {
@@ -10,4 +12,13 @@ parentPort?.on('message', (req: { id: number; batch: ReadingVerifyBatch }) => {
   }
 });
 
+/** One reading through the whole path before saying ready: the first real batch then runs warm. */
+function warmUp(): void {
+  const key = generateKeyPair('ed25519');
+  const reading = { v: 1 as const, consortium: 'warm-up', deviceId: 'warm-up', seq: 1, observedAt: '2026-01-01T00:00:00.000Z', type: 'temperature', value: 1 };
+  const [result] = verifyReadingBatch({ items: [{ text: JSON.stringify(signReading(reading, key)), key: 0 }], keys: [key.publicKey] });
+  if (!result?.ok) throw new Error('reading verify worker failed its warm-up check');
+}
+
+warmUp();
 parentPort?.postMessage({ ready: true });

@@ -179,6 +179,23 @@ export function contextEdgesOfEvent(row: EventRow, keep: (item: string) => boole
   return dedupeEdges(edges);
 }
 
+// Per row object: stores hand back the same row for the same stored text, so these hold across queries.
+const itemEdgeMemo = new WeakMap<EventRow, readonly LineageEdge[]>();
+const contextEdgeMemo = new WeakMap<EventRow, readonly LineageEdge[]>();
+
+/** itemEdgesOfEvent, shared per row: aggregation/association edges are copied, as closeLinks sets their validTo. */
+function walkEdgesOf(row: EventRow): LineageEdge[] {
+  let edges = itemEdgeMemo.get(row);
+  if (!edges) itemEdgeMemo.set(row, (edges = itemEdgesOfEvent(row)));
+  return edges.map((e) => (e.kind === 'AGGREGATION' || e.kind === 'ASSOCIATION' ? { ...e } : e));
+}
+
+function contextEdgesFor(row: EventRow, keep: (item: string) => boolean): LineageEdge[] {
+  let edges = contextEdgeMemo.get(row);
+  if (!edges) contextEdgeMemo.set(row, (edges = contextEdgesOfEvent(row)));
+  return edges.filter((e) => keep(e.item!));
+}
+
 /**
  * Edges of one event, except AGGREGATION/ASSOCIATION validTo, which needs the later DELETE events
  * (closeLinks does that over a set of events).
@@ -240,7 +257,8 @@ export async function trace(source: LineageSource, startId: string, direction: D
   const events = new Map<string, EventRow>();
   const allEdges: LineageEdge[] = [];
   const depth = new Map<string, number>([[start, 0]]);
-  const walked = new Map<string, LineageEdge>();
+  // Each edge is walked at most once: its arriving end joins one frontier only.
+  const walked: LineageEdge[] = [];
   // Item edges by the end a walk arrives at (to for UPSTREAM, from for DOWNSTREAM), with their order in allEdges.
   const arriving = new Map<string, number[]>();
   let frontier = [start];
@@ -250,7 +268,7 @@ export async function trace(source: LineageSource, startId: string, direction: D
     for (const row of rows) {
       if (events.has(row.eventId)) continue;
       events.set(row.eventId, row);
-      for (const edge of itemEdgesOfEvent(row)) {
+      for (const edge of walkEdgesOf(row)) {
         const here = direction === 'UPSTREAM' ? edge.to : edge.from;
         let list = arriving.get(here);
         if (!list) arriving.set(here, (list = []));
@@ -265,7 +283,7 @@ export async function trace(source: LineageSource, startId: string, direction: D
     for (const position of positions) {
       const edge = allEdges[position]!;
       const there = direction === 'UPSTREAM' ? edge.from : edge.to;
-      walked.set(edgeKey(edge), edge);
+      walked.push(edge);
       if (!depth.has(there)) {
         depth.set(there, level + 1);
         next.push(there);
@@ -280,8 +298,9 @@ export async function trace(source: LineageSource, startId: string, direction: D
   // Custody and location edges only for the items reached (big shipments name many others).
   const context: LineageEdge[] = [];
   const reached = (item: string) => nodeSet.has(item);
-  for (const row of events.values()) if (row.identifiers.some((i) => nodeSet.has(i.identifier))) context.push(...contextEdgesOfEvent(row, reached));
-  return { start, direction, maxDepth, nodes, edges: [...walked.values(), ...dedupeEdges(context)], events, depth };
+  for (const row of events.values()) if (row.identifiers.some((i) => nodeSet.has(i.identifier))) context.push(...contextEdgesFor(row, reached));
+  // Context edges are unique already: deduplicated per event, and each carries its event id.
+  return { start, direction, maxDepth, nodes, edges: [...walked, ...context], events, depth };
 }
 
 /** Item edges of a trace (those a hop verdict is about). */

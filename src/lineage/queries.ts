@@ -339,14 +339,20 @@ export async function cargoLineage(ctx: LineageContext, containerId: string, max
     const done = rootsMemo.get(node);
     if (done) return done;
     const ins = incoming.get(node) ?? [];
-    if (ins.length === 0) return new Set([node]);
+    if (ins.length === 0) {
+      const leaf = new Set([node]);
+      rootsMemo.set(node, leaf);
+      return leaf;
+    }
     if (inProgress.has(node)) {
       cyclic = true;
       return new Set();
     }
     inProgress.add(node);
-    const parents = [...new Set(ins.map((e) => e.from))];
-    const roots = parents.length === 1 ? rootsOf(parents[0]!) : new Set(parents.flatMap((p) => [...rootsOf(p)]));
+    const parentRoots = [...new Set(ins.map((e) => e.from))].map(rootsOf);
+    const first = parentRoots[0]!;
+    // Parents from one lot share one set: reuse it rather than building an equal union.
+    const roots = parentRoots.every((r) => r === first) ? first : new Set(parentRoots.flatMap((r) => [...r]));
     inProgress.delete(node);
     if (!cyclic) rootsMemo.set(node, roots);
     return roots;
@@ -363,11 +369,16 @@ export async function cargoLineage(ctx: LineageContext, containerId: string, max
     }
     return [...roots].sort();
   };
+  // Items share root sets (packs of one lot): each set is sorted once.
+  const sortedRoots = new WeakMap<ReadonlySet<string>, string[]>();
   const originsOf = (id: string): string[] => {
     // A cycle makes the memo order-dependent: fall back to the plain walk from this item.
     const roots = cyclic ? undefined : rootsOf(id);
     if (cyclic || !roots) return originsByWalk(id);
-    return [...roots].filter((r) => r !== id).sort();
+    if (roots.has(id)) return [...roots].filter((r) => r !== id).sort();
+    let sorted = sortedRoots.get(roots);
+    if (!sorted) sortedRoots.set(roots, (sorted = [...roots].sort()));
+    return sorted.slice();
   };
   const build = (id: string, path: Set<string>): CargoNode[] =>
     (incoming.get(id) ?? [])

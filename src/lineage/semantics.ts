@@ -78,6 +78,16 @@ export function inputUses(events: Iterable<EventRow>): Map<string, string[]> {
   return uses;
 }
 
+// Per row object (stores reuse a row only for identical stored text), so these hold across queries.
+const partsMemo = new WeakMap<EventRow, { rule: AuthorisationRule | undefined; parts: Record<CustodyPart, string[]> }>();
+const factMemo = new WeakMap<EventRow, EventFacts>();
+
+function partsOfRow(row: EventRow): { rule: AuthorisationRule | undefined; parts: Record<CustodyPart, string[]> } {
+  let rp = partsMemo.get(row);
+  if (!rp) partsMemo.set(row, (rp = { rule: ruleFor(row.event), parts: partsOf(row.event) }));
+  return rp;
+}
+
 interface EventFacts {
   rule: AuthorisationRule | undefined;
   /** Identifiers whose custody the event's rule checks. */
@@ -136,19 +146,12 @@ export function semanticReasons(result: Pick<TraceResult, 'edges' | 'events'>, b
     for (const id of new Set([b.subject, ...b.containedItems].map(canonical))) breachesOf.set(id, [...(breachesOf.get(id) ?? []), b]);
   }
   // Per event once (not per edge): the rule, its canonical parts, what it must hold, its mass balance.
-  const ruleAndParts = new Map<string, { rule: AuthorisationRule | undefined; parts: Record<CustodyPart, string[]> }>();
-  const partsOfRow = (row: EventRow) => {
-    let rp = ruleAndParts.get(row.eventId);
-    if (!rp) ruleAndParts.set(row.eventId, (rp = { rule: ruleFor(row.event), parts: partsOf(row.event) }));
-    return rp;
-  };
-  const facts = new Map<string, EventFacts>();
   const factsOf = (row: EventRow): EventFacts => {
-    let f = facts.get(row.eventId);
+    let f = factMemo.get(row);
     if (!f) {
       const { rule, parts } = partsOfRow(row);
       f = { rule, held: new Set((rule?.custody.check ?? []).flatMap((p) => parts[p])), massBalance: massBalanceProblems(row.event) };
-      facts.set(row.eventId, f);
+      factMemo.set(row, f);
     }
     return f;
   };

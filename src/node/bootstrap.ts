@@ -1,4 +1,5 @@
 /** Opens the store and the node from configuration: used by the CLI, tests and benchmarks alike. */
+import { accessLogWriter } from '../store/access-log.js';
 import path from 'node:path';
 import type { NodeConfig } from '../config.js';
 import { openDatabase, type Database } from '../store/database.js';
@@ -32,6 +33,8 @@ export async function openNode(config: NodeConfig, options: { autoSeal?: boolean
     node,
     async close() {
       await node.close();
+      // Reads logged but not yet written (the writer batches) are written before the database closes.
+      await accessLogWriter(db).flush();
       await db.$disconnect();
     },
   };

@@ -99,18 +99,31 @@ export class LineageStore implements LineageSource, EvidenceLoader {
     this.#rows = s.rows;
   }
 
-  /** Event ids from the index first, then only the events the caller does not hold yet. */
+  /**
+   * One statement per frontier: the events touching the identifiers (found through the index),
+   * with their records and identifier rows, leaving out the events the caller already holds.
+   */
   async eventsTouching(identifiers: string[], known?: ReadonlySet<string>): Promise<EventRow[]> {
-    const ids = new Set<string>();
+    const skip = JSON.stringify(known ? [...known] : []);
+    const rows: EventWithRecord[] = [];
     for (const chunk of chunks([...new Set(identifiers)])) {
-      const rows = await this.db.$queryRawUnsafe<{ eventId: string }[]>(
-        `SELECT DISTINCT "eventId" FROM "EventIdentifier" WHERE "consortiumId" = ? AND "identifier" IN (SELECT value FROM json_each(?))`,
-        this.consortiumId,
-        JSON.stringify(chunk),
+      rows.push(
+        ...(await this.db.$queryRawUnsafe<EventWithRecord[]>(
+          `SELECT ${EVENT_COLUMNS}
+             FROM "EpcisEvent" e CROSS JOIN "LedgerRecord" r
+            WHERE e."consortiumId" = ?
+              AND e."eventId" IN (SELECT ei."eventId" FROM json_each(?) j CROSS JOIN "EventIdentifier" ei
+                                   WHERE ei."consortiumId" = ? AND ei."identifier" = j.value)
+              AND e."eventId" NOT IN (SELECT value FROM json_each(?))
+              AND r."hash" = e."recordHash"`,
+          this.consortiumId,
+          JSON.stringify(chunk),
+          this.consortiumId,
+          skip,
+        )),
       );
-      for (const r of rows) if (!known?.has(r.eventId)) ids.add(r.eventId);
     }
-    return this.eventsById([...ids]);
+    return this.#toRows(rows);
   }
 
   /** Events with their record bodies and every identifier row. */
@@ -120,10 +133,10 @@ export class LineageStore implements LineageSource, EvidenceLoader {
       rows.push(
         ...(await this.db.$queryRawUnsafe<EventWithRecord[]>(
           `SELECT ${EVENT_COLUMNS}
-             FROM "EpcisEvent" e JOIN "LedgerRecord" r ON r."hash" = e."recordHash"
-            WHERE e."consortiumId" = ? AND e."eventId" IN (SELECT value FROM json_each(?))`,
-          this.consortiumId,
+             FROM json_each(?) j CROSS JOIN "EpcisEvent" e CROSS JOIN "LedgerRecord" r
+            WHERE e."consortiumId" = ? AND e."eventId" = j.value AND r."hash" = e."recordHash"`,
           JSON.stringify(chunk),
+          this.consortiumId,
         )),
       );
     }
@@ -174,10 +187,10 @@ export class LineageStore implements LineageSource, EvidenceLoader {
     const out: RecordEvidence[] = [];
     for (const chunk of chunks([...new Set(hashes)])) {
       const rows = await this.db.$queryRawUnsafe<{ hash: string; consortiumId: string; body: string; logIndex: Num; blockHeight: Num | null; indexInBlock: Num | null }[]>(
-        `SELECT "hash", "consortiumId", "body", "logIndex", "blockHeight", "indexInBlock" FROM "LedgerRecord"
-          WHERE "consortiumId" = ? AND "hash" IN (SELECT value FROM json_each(?))`,
-        this.consortiumId,
+        `SELECT r."hash", r."consortiumId", r."body", r."logIndex", r."blockHeight", r."indexInBlock" FROM json_each(?) j CROSS JOIN "LedgerRecord" r
+          WHERE r."hash" = j.value AND r."consortiumId" = ?`,
         JSON.stringify(chunk),
+        this.consortiumId,
       );
       for (const r of rows) out.push({ hash: r.hash, consortiumId: r.consortiumId, body: r.body, logIndex: Number(r.logIndex), blockHeight: num(r.blockHeight), indexInBlock: num(r.indexInBlock) });
     }
@@ -188,9 +201,10 @@ export class LineageStore implements LineageSource, EvidenceLoader {
     const out: BlockEvidence[] = [];
     for (const chunk of chunks([...new Set(heights)])) {
       const rows = await this.db.$queryRawUnsafe<{ height: Num; hash: string; header: string; seals: string }[]>(
-        `SELECT "height", "hash", "header", "seals" FROM "Block" WHERE "consortiumId" = ? AND "height" IN (SELECT value FROM json_each(?)) ORDER BY "height"`,
-        this.consortiumId,
+        `SELECT b."height", b."hash", b."header", b."seals" FROM json_each(?) j CROSS JOIN "Block" b
+          WHERE b."consortiumId" = ? AND b."height" = j.value ORDER BY b."height"`,
         JSON.stringify(chunk),
+        this.consortiumId,
       );
       for (const r of rows) out.push({ height: Number(r.height), hash: r.hash, header: r.header, seals: r.seals });
     }
@@ -217,10 +231,10 @@ export class LineageStore implements LineageSource, EvidenceLoader {
     // One row per block (hashes joined in index order), read from the covering index.
     for (const chunk of chunks([...new Set(heights)], 50)) {
       const rows = await this.db.$queryRawUnsafe<{ blockHeight: Num; hashes: string | null }[]>(
-        `SELECT "blockHeight", group_concat("hash", ',' ORDER BY "indexInBlock") AS "hashes" FROM "LedgerRecord"
-          WHERE "consortiumId" = ? AND "blockHeight" IN (SELECT value FROM json_each(?)) GROUP BY "blockHeight"`,
-        this.consortiumId,
+        `SELECT r."blockHeight", group_concat(r."hash", ',' ORDER BY r."indexInBlock") AS "hashes" FROM json_each(?) j CROSS JOIN "LedgerRecord" r
+          WHERE r."consortiumId" = ? AND r."blockHeight" = j.value GROUP BY r."blockHeight"`,
         JSON.stringify(chunk),
+        this.consortiumId,
       );
       for (const r of rows) out.set(Number(r.blockHeight), r.hashes ? r.hashes.split(',') : []);
     }
@@ -255,9 +269,10 @@ export class LineageStore implements LineageSource, EvidenceLoader {
     const out = new Map<string, CustodyInfo>();
     for (const chunk of chunks([...new Set(identifiers)])) {
       const rows = await this.db.$queryRawUnsafe<CustodyInfo[]>(
-        `SELECT "identifier", "orgId", "eventId", "eventTime" FROM "Custody" WHERE "consortiumId" = ? AND "identifier" IN (SELECT value FROM json_each(?))`,
-        this.consortiumId,
+        `SELECT c."identifier", c."orgId", c."eventId", c."eventTime" FROM json_each(?) j CROSS JOIN "Custody" c
+          WHERE c."consortiumId" = ? AND c."identifier" = j.value`,
         JSON.stringify(chunk),
+        this.consortiumId,
       );
       for (const r of rows) out.set(r.identifier, r);
     }

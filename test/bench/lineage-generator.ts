@@ -692,6 +692,8 @@ export async function generateLineageStore(options: GeneratorOptions): Promise<G
 
   let simNow = START_MS;
   const db = await openDatabase({ url: `file:${dbFile}` });
+  // A bigger page cache for the build only (random inserts into large indexes); reset afterwards.
+  await db.$executeRawUnsafe('PRAGMA cache_size = -262144');
   const store = new ChainStore(db);
   const node = await LedgerNode.open({ store, authorityKeys, autoSeal: false, sealMaxRecords: blockSize, now: () => new Date(simNow) });
   await node.createConsortium(spec, authorityKeys);
@@ -816,6 +818,7 @@ export async function generateLineageStore(options: GeneratorOptions): Promise<G
   const blocks = await store.blockCount(LINEAGE_CONSORTIUM_ID);
   await db.$executeRawUnsafe('PRAGMA wal_checkpoint(TRUNCATE)');
   await db.$executeRawUnsafe('ANALYZE');
+  await db.$executeRawUnsafe('PRAGMA cache_size = -2000');
   const seconds = Number(process.hrtime.bigint() - started) / 1e9;
   const manifest: Manifest = { targetEvents: options.targetEvents, seed, blockSize, events: submitted, blocks, seconds, subjects: plan.subjects };
   writeFileSync(manifestFile, JSON.stringify(manifest));

@@ -66,7 +66,7 @@ process.on('message', (msg) => {
         acked += 1;
         if (next < d.payloads.length) send();
         if (acked === d.payloads.length && ++finished === devices.length) {
-          Promise.all(clients.map((c) => c.endAsync())).then(() => process.send({ type: 'done', acked: latencies.length, latencies }, () => process.exit(0)));
+          Promise.all(clients.map((c) => c.endAsync())).then(() => process.send({ type: 'done', acked: latencies.length, latencies }));
         }
       });
     };
@@ -100,10 +100,16 @@ class Publisher {
     this.done = new Promise((resolve, reject) => ((doneResolve = resolve), (doneReject = reject)));
     this.ready.catch(() => undefined);
     this.done.catch(() => undefined);
-    const fail = (e: Error): void => (readyReject(e), doneReject(e));
+    let finished = false;
+    const fail = (e: Error): void => {
+      if (!finished) (readyReject(e), doneReject(e));
+    };
     this.child.on('message', (msg: { type: string; message?: string; acked?: number; latencies?: number[] }) => {
       if (msg.type === 'ready') readyResolve();
-      else if (msg.type === 'done') doneResolve({ acked: msg.acked!, latencies: msg.latencies! });
+      else if (msg.type === 'done') {
+        finished = true;
+        doneResolve({ acked: msg.acked!, latencies: msg.latencies! });
+      }
       else if (msg.type === 'error') fail(new Error(`publisher ${name}: ${msg.message}`));
     });
     this.child.on('error', fail);

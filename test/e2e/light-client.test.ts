@@ -10,11 +10,13 @@ import { createApp } from '../../src/api/server.js';
 import { loadConfig } from '../../src/config.js';
 import { buildDemoConsortium, DEMO_CONSORTIUM_ID } from '../../src/node/demo-consortium.js';
 import { startTempNode, type TempNode } from '../helpers/temp-node.js';
+import { issueToken } from '../../src/store/token-store.js';
 
 describe('light client over HTTP', () => {
   let node: TempNode;
   let server: Server;
   let base: string;
+  let token: string;
 
   beforeAll(async () => {
     node = await startTempNode();
@@ -22,6 +24,7 @@ describe('light client over HTTP', () => {
     server = app.listen(0, '127.0.0.1');
     await new Promise((r) => server.once('listening', r));
     base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+    token = (await issueToken(node.db, DEMO_CONSORTIUM_ID, 'highfield-farm', 'light client')).token;
   });
   afterAll(async () => {
     server.close();
@@ -36,7 +39,7 @@ describe('light client over HTTP', () => {
     return records;
   };
   const getJson = async (path: string) => {
-    const res = await fetch(base + path);
+    const res = await fetch(base + path, { headers: { authorization: `Bearer ${token}` } });
     return { status: res.status, body: (await res.json()) as Record<string, unknown> };
   };
 
@@ -87,5 +90,17 @@ describe('light client over HTTP', () => {
     expect(await node.node.sealNow('scottish-salmon')).toMatchObject({ height: 1 });
     const health = await getJson('/health');
     expect((health.body.consortia as { id: string }[]).map((c) => c.id)).toEqual(['scottish-salmon', DEMO_CONSORTIUM_ID]);
+  });
+
+  it('answers only members: no token is 401, and the generic record route refuses EPCIS events', async () => {
+    const anonymous = await fetch(`${base}/consortia/${DEMO_CONSORTIUM_ID}/checkpoint`);
+    expect(anonymous.status).toBe(401);
+    const event = signRecord({ consortium: DEMO_CONSORTIUM_ID, kind: RecordKind.EPCIS_EVENT, payload: { event: { type: 'ObjectEvent' } } }, node.demo.orgKeys.get('highfield-farm')!);
+    const res = await fetch(`${base}/consortia/${DEMO_CONSORTIUM_ID}/records`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ records: [event] }) });
+    expect(res.status).toBe(400);
+    const body = (await res.json()) as { error: { code: string; message: string } };
+    expect(body.error.code).toBe('WRONG_ROUTE');
+    expect(body.error.message).toContain('/epcis/capture');
+    expect(await node.store.existingRecordHashes(DEMO_CONSORTIUM_ID, [recordHash(event)])).toEqual(new Set());
   });
 });

@@ -3,6 +3,7 @@ import { generateKeyPair } from '../../../src/crypto/index.js';
 import { RecordKind, formatTimestamp, signRecord } from '../../../src/ledger/record.js';
 import { eventHashIdsOfDocument } from '../../../src/events/event-hash.js';
 import { canonicalIdentifier } from '../../../src/rules/authorisation.js';
+import { issueToken } from '../../../src/store/token-store.js';
 import { count, doc, getEvent, objectEvent, post, signEnvelope, startHarness, TEST_CONSORTIUM, type Harness } from './harness.js';
 
 let serial = 1000;
@@ -30,7 +31,7 @@ describe('POST /epcis/capture', () => {
     // Re-signed later: still the same event.
     const resigned = await post(h.url, signEnvelope(document, key('processor'), { signedAt: formatTimestamp(new Date(Date.now() + 1000)) }));
     expect(resigned.body.results[0].status).toBe('duplicate');
-    const got = await getEvent(h.url, first.body.results[0].eventId);
+    const got = await getEvent(h.url, h.readToken, first.body.results[0].eventId);
     expect(got.status).toBe(200);
     expect(got.body).toMatchObject({ recordHash: first.body.results[0].recordHash, signedAt: envelope.signedAt, signer: { orgId: 'processor', keyId: key('processor').keyId } });
   });
@@ -39,7 +40,7 @@ describe('POST /epcis/capture', () => {
     const res = await post(h.url, signEnvelope(doc([commission()]), key('processor')), '?wait=seal');
     expect(res.status).toBe(200);
     expect(res.body.results[0].block).toMatchObject({ height: expect.any(Number), hash: expect.stringMatching(/^[0-9a-f]{64}$/) });
-    const got = await getEvent(h.url, res.body.results[0].eventId);
+    const got = await getEvent(h.url, h.readToken, res.body.results[0].eventId);
     expect(got.body.block).toEqual(res.body.results[0].block);
   });
 
@@ -55,8 +56,20 @@ describe('POST /epcis/capture', () => {
     expect(res.body.results.map((r: any) => r.status)).toEqual(['accepted', 'accepted']);
   });
 
+  it('GET of an event is for members entitled to it: 401 without a token, 404 for one who may not see it', async () => {
+    const res = await post(h.url, signEnvelope(doc([commission()]), key('processor')));
+    const eventId = res.body.results[0].eventId as string;
+    const anonymous = await fetch(`${h.url}/epcis/events/${encodeURIComponent(eventId)}`);
+    expect(anonymous.status).toBe(401);
+    // A farm with no custody or lineage link to the processor's item sees nothing, not even that it exists.
+    const farmToken = (await issueToken(h.temp.db, TEST_CONSORTIUM, 'farm', 'test')).token;
+    expect((await getEvent(h.url, farmToken, eventId)).status).toBe(404);
+    const own = (await issueToken(h.temp.db, TEST_CONSORTIUM, 'processor', 'test')).token;
+    expect((await getEvent(h.url, own, eventId)).status).toBe(200);
+  });
+
   it('GET of an unknown event is a typed 404', async () => {
-    const got = await getEvent(h.url, 'ni:///sha-256;00?ver=CBV2.0');
+    const got = await getEvent(h.url, h.readToken, 'ni:///sha-256;00?ver=CBV2.0');
     expect(got.status).toBe(404);
     expect(got.body.error.code).toBe('NOT_FOUND');
   });

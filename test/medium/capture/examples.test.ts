@@ -29,7 +29,7 @@ describe('every EPCIS reference example is captured and read back', () => {
       expect(['accepted', 'duplicate']).toContain(r.status);
     });
     for (const [i, id] of ids.entries()) {
-      const got = await getEvent(h.url, id);
+      const got = await getEvent(h.url, h.readToken, id);
       expect(got.status).toBe(200);
       expect(got.body.eventId).toBe(id);
       if (res.body.results[i].status === 'accepted') {

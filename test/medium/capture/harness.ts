@@ -9,6 +9,7 @@ import { errorHandler, ApiError } from '../../../src/api/errors.js';
 import { mountCapture, type CaptureRouteOptions } from '../../../src/api/capture-routes.js';
 import type { CaptureService } from '../../../src/capture/capture-service.js';
 import { startTempNode, type TempNode } from '../../helpers/temp-node.js';
+import { issueToken } from '../../../src/store/token-store.js';
 
 export const TEST_CONSORTIUM = 'capture-test';
 
@@ -18,6 +19,8 @@ export interface Harness {
   url: string;
   keys: Map<string, KeyPair>;
   service: CaptureService;
+  /** API token of the regulator 'auth', who may read every event. */
+  readToken: string;
   close(): Promise<void>;
 }
 
@@ -57,6 +60,7 @@ export async function startHarness(options: CaptureRouteOptions = {}): Promise<H
     url,
     keys,
     service,
+    readToken: (await issueToken(temp.db, TEST_CONSORTIUM, 'auth', 'capture tests')).token,
     async close() {
       await new Promise((resolve) => server.close(resolve));
       await service.close();
@@ -95,8 +99,9 @@ export async function post(url: string, body: unknown, query = '', headers: Reco
   return { status: res.status, body: json };
 }
 
-export async function getEvent(url: string, eventId: string) {
-  const res = await fetch(`${url}/epcis/events/${encodeURIComponent(eventId)}`);
+/** GET /epcis/events/:id with an API token (reads are for members only). */
+export async function getEvent(url: string, token: string, eventId: string) {
+  const res = await fetch(`${url}/epcis/events/${encodeURIComponent(eventId)}`, { headers: { authorization: `Bearer ${token}` } });
   return { status: res.status, body: (await res.json()) as any };
 }
 

@@ -20,6 +20,8 @@ describe('GraphQL API over a real SQLite store', () => {
   let server: GraphqlServer;
   let farmToken: string;
   let retailToken: string;
+  // Fixture records are farms' own notes: only the regulator may read all of them (docs/access.md).
+  let fsaToken: string;
   const recordHashes: string[] = [];
 
   async function gql(query: string, variables: Record<string, unknown> = {}, token?: string): Promise<GqlResponse> {
@@ -52,6 +54,7 @@ describe('GraphQL API over a real SQLite store', () => {
     }
     farmToken = (await issueToken(node.db, DEMO_CONSORTIUM_ID, 'highfield-farm', 'test')).token;
     retailToken = (await issueToken(node.db, DEMO_CONSORTIUM_ID, 'riverside-retail', 'test')).token;
+    fsaToken = (await issueToken(node.db, DEMO_CONSORTIUM_ID, 'fsa', 'test')).token;
   });
 
   afterAll(async () => {
@@ -144,7 +147,7 @@ describe('GraphQL API over a real SQLite store', () => {
           hash kind signer { keyId orgId } signedAt payload logIndex blockHeight blockHash indexInBlock
           inclusionProof { leafIndex treeSize merkleRoot path } } } }`,
         { h: hash },
-        retailToken,
+        fsaToken,
       );
       expect(res.errors).toBeUndefined();
       const r = res.data?.record;
@@ -175,7 +178,7 @@ describe('GraphQL API over a real SQLite store', () => {
       const seen: string[] = [];
       let after: string | null = null;
       for (let page = 0; page < 5; page++) {
-        const res = await gql(query, { after }, farmToken);
+        const res = await gql(query, { after }, fsaToken);
         expect(res.errors).toBeUndefined();
         const b = res.data?.block;
         expect(b).toMatchObject({ __typename: 'Block', height: 3, recordCount: 5, logSize: node.node.state(DEMO_CONSORTIUM_ID).logSize });
@@ -228,7 +231,7 @@ describe('GraphQL API over a real SQLite store', () => {
     it("records reads of another organisation's payloads, visible to the owner only", async () => {
       const hash = recordHashes[1]!; // signed by meadow-farm
       const meadow = (await issueToken(node.db, DEMO_CONSORTIUM_ID, 'meadow-farm', 'owner')).token;
-      const read = await gql(`{ record(hash: "${hash}") { ... on LedgerRecord { payload } } }`, {}, retailToken);
+      const read = await gql(`{ record(hash: "${hash}") { ... on LedgerRecord { payload } } }`, {}, fsaToken);
       expect(read.data?.record.payload).toBeDefined();
       // Reading your own record is not logged.
       await gql(`{ record(hash: "${hash}") { ... on LedgerRecord { payload } } }`, {}, meadow);
@@ -239,7 +242,7 @@ describe('GraphQL API over a real SQLite store', () => {
       );
       expect(log.errors).toBeUndefined();
       const entries = log.data?.accessLog.edges.map((e: { node: unknown }) => e.node) as { viewerOrg: string; subjectId: string }[];
-      expect(entries.filter((e) => e.subjectId === hash)).toEqual([expect.objectContaining({ viewerOrg: 'riverside-retail', subjectType: 'LedgerRecord' })]);
+      expect(entries.filter((e) => e.subjectId === hash)).toEqual([expect.objectContaining({ viewerOrg: 'fsa', subjectType: 'LedgerRecord' })]);
       expect(entries.every((e) => e.viewerOrg !== 'meadow-farm')).toBe(true);
       // The reader does not see the owner's log.
       const other = await gql(`{ accessLog { ... on QueryAccessLogConnection { edges { node { subjectId } } } } }`, {}, retailToken);

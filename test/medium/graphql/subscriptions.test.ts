@@ -281,7 +281,7 @@ describe('GraphQL subscriptions over SSE', () => {
       expect(first).toEqual({
         __typename: 'ColdChainBreachNotice',
         recordHash: hash,
-        signerOrg: 'swift-haulage',
+        signerOrg: 'fsa',
         subject: story.container,
         containedItems: [story.pallet, ...story.cases],
         ruleSet: { id: 'uk-red-meat-default', version: 1, hash: 'a'.repeat(64) },

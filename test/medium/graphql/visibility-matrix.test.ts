@@ -399,18 +399,14 @@ describe('anonymous callers', () => {
     expect((await gql(null, '{ health { status } }')).data).toEqual({ health: { status: 'ok' } });
   });
 
-  /**
-   * REST reads found by walking the express router. Those listed in REST_READS_OPEN_TODAY answer an
-   * anonymous caller today; docs/access.md ("REST") gives the fix for each. When one is fixed, move
-   * it out of that list: the test then holds it to 401.
-   */
+  /** REST reads found by walking the express router: every one but /health is for members only. */
   const REST_READS_OPEN_BY_DESIGN = new Set(['/health']);
-  const REST_READS_OPEN_TODAY = new Set(['/epcis/events/:eventID', '/consortia/:id/checkpoint', '/consortia/:id/log/consistency', '/consortia/:id/log/inclusion']);
+  const MEMBER_READS = ['/epcis/events/:eventID', '/consortia/:id/checkpoint', '/consortia/:id/log/consistency', '/consortia/:id/log/inclusion'];
 
-  it('REST: every GET route but /health refuses an anonymous caller (known leaks listed, see docs/access.md)', async () => {
+  it('REST: every GET route but /health refuses an anonymous caller', async () => {
     const router = (app as unknown as { router: { stack: { route?: { path: string; methods: Record<string, boolean> } }[] } }).router;
     const gets = router.stack.filter((l) => l.route?.methods['get']).map((l) => l.route!.path);
-    expect(gets).toEqual(expect.arrayContaining(['/health', ...REST_READS_OPEN_TODAY]));
+    expect(gets).toEqual(expect.arrayContaining(['/health', ...MEMBER_READS]));
     const event = await eventOf('inspecting', story.carcasses[1]!);
     const sample: Record<string, string> = { ':eventID': encodeURIComponent(event.eventId), ':id': C, ':sha256': 'a'.repeat(64), ':ref': 'b'.repeat(64) };
     const query: Record<string, string> = { '/consortia/:id/log/consistency': '?from=1&to=2', '/consortia/:id/log/inclusion': '?index=0&size=1' };
@@ -418,13 +414,12 @@ describe('anonymous callers', () => {
       const url = path.replace(/:[A-Za-z0-9_]+/g, (p) => sample[p] ?? 'x') + (query[path] ?? '');
       const res = await fetch(`${base}${url}`);
       if (REST_READS_OPEN_BY_DESIGN.has(path)) expect(res.status, path).toBe(200);
-      else if (REST_READS_OPEN_TODAY.has(path)) expect(res.status, `${path} now refuses: move it out of REST_READS_OPEN_TODAY`).toBe(200);
       else expect(res.status, path).toBe(401);
     }
-    if (REST_READS_OPEN_TODAY.has('/epcis/events/:eventID')) {
-      // Why that one matters: it hands a post-mortem finding to anyone.
-      const leaked = (await (await fetch(`${base}/epcis/events/${encodeURIComponent(event.eventId)}`)).json()) as { event?: Record<string, unknown> };
-      expect(leaked.event?.['provenant:postMortem']).toBe('liver fluke; offal condemned');
-    }
+    // The post-mortem finding over REST: the regulator reads it; the retailer never gets the finding.
+    const url = `${base}/epcis/events/${encodeURIComponent(event.eventId)}`;
+    const read = async (org: Org) => (await (await fetch(url, { headers: { authorization: `Bearer ${tokens.get(org)}` } })).json()) as { event?: Record<string, unknown>; redacted?: boolean };
+    expect((await read('fsa')).event?.['provenant:postMortem']).toBe('liver fluke; offal condemned');
+    expect(JSON.stringify(await read('riverside-retail'))).not.toContain('liver fluke');
   });
 });
