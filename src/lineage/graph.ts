@@ -42,11 +42,14 @@ export interface EventRow {
 
 export interface LineageSource {
   /**
-   * Every event touching any of the identifiers (canonical), in any role. One call per frontier.
-   * Events whose ids are in `known` (already held by the caller) may be left out.
+   * Every event touching any of the identifiers (canonical), in any role but `skipRoles`. One call
+   * per frontier. Events whose ids are in `known` (already held by the caller) may be left out.
    */
-  eventsTouching(identifiers: string[], known?: ReadonlySet<string>): Promise<EventRow[]>;
+  eventsTouching(identifiers: string[], known?: ReadonlySet<string>, skipRoles?: readonly string[]): Promise<EventRow[]>;
 }
+
+/** A dam's own lineage lies upstream of its birth; its calves' births (found by role 'dam') are downstream only. */
+const UPSTREAM_SKIP_ROLES: readonly string[] = ['dam'];
 
 export type EdgeKind = 'TRANSFORMATION' | 'AGGREGATION' | 'CUSTODY' | 'LOCATION' | 'FEEDING' | 'DAM' | 'ASSOCIATION';
 export type Direction = 'UPSTREAM' | 'DOWNSTREAM';
@@ -183,11 +186,16 @@ export function contextEdgesOfEvent(row: EventRow, keep: (item: string) => boole
 const itemEdgeMemo = new WeakMap<EventRow, readonly LineageEdge[]>();
 const contextEdgeMemo = new WeakMap<EventRow, readonly LineageEdge[]>();
 
-/** itemEdgesOfEvent, shared per row: aggregation/association edges are copied, as closeLinks sets their validTo. */
-function walkEdgesOf(row: EventRow): LineageEdge[] {
+/** itemEdgesOfEvent, shared per row (trace copies a link before closeLinks may set its validTo). */
+function walkEdgesOf(row: EventRow): readonly LineageEdge[] {
   let edges = itemEdgeMemo.get(row);
   if (!edges) itemEdgeMemo.set(row, (edges = itemEdgesOfEvent(row)));
-  return edges.map((e) => (e.kind === 'AGGREGATION' || e.kind === 'ASSOCIATION' ? { ...e } : e));
+  return edges;
+}
+
+function isDelete(row: EventRow): boolean {
+  const t = eventType(row.event);
+  return (t === 'AggregationEvent' || t === 'AssociationEvent') && actionOf(row) === 'DELETE';
 }
 
 function contextEdgesFor(row: EventRow, keep: (item: string) => boolean): LineageEdge[] {
@@ -223,8 +231,7 @@ export function closeLinks(edges: LineageEdge[], events: Iterable<EventRow>): vo
   // DELETE events by the parent they name, so each link looks only at its parent's.
   const deletesOf = new Map<string, { row: EventRow; children: Set<string> }[]>();
   for (const r of events) {
-    const t = eventType(r.event);
-    if ((t !== 'AggregationEvent' && t !== 'AssociationEvent') || actionOf(r) !== 'DELETE') continue;
+    if (!isDelete(r)) continue;
     const children = new Set(idsWithRole(r, 'child'));
     for (const parent of idsWithRole(r, 'parent')) {
       let list = deletesOf.get(parent);
@@ -264,7 +271,7 @@ export async function trace(source: LineageSource, startId: string, direction: D
   let frontier = [start];
   let level = 0;
   while (frontier.length > 0) {
-    const rows = await source.eventsTouching(frontier, new Set(events.keys()));
+    const rows = await source.eventsTouching(frontier, new Set(events.keys()), direction === 'UPSTREAM' ? UPSTREAM_SKIP_ROLES : undefined);
     for (const row of rows) {
       if (events.has(row.eventId)) continue;
       events.set(row.eventId, row);
@@ -292,7 +299,21 @@ export async function trace(source: LineageSource, startId: string, direction: D
     frontier = next;
     level += 1;
   }
-  closeLinks(allEdges, events.values());
+  // Shared edges are never changed: the links a DELETE may close are copied first.
+  const closable = new Set<string>();
+  for (const row of events.values()) if (isDelete(row)) for (const parent of idsWithRole(row, 'parent')) closable.add(parent);
+  if (closable.size > 0) {
+    const copies = new Map<LineageEdge, LineageEdge>();
+    const own = (e: LineageEdge) => {
+      if ((e.kind !== 'AGGREGATION' && e.kind !== 'ASSOCIATION') || !closable.has(e.to)) return e;
+      let copy = copies.get(e);
+      if (!copy) copies.set(e, (copy = { ...e }));
+      return copy;
+    };
+    for (let i = 0; i < allEdges.length; i++) allEdges[i] = own(allEdges[i]!);
+    for (let i = 0; i < walked.length; i++) walked[i] = own(walked[i]!);
+    closeLinks(allEdges, events.values());
+  }
   const nodes = [...depth.keys()];
   const nodeSet = new Set(nodes);
   // Custody and location edges only for the items reached (big shipments name many others).

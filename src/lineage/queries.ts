@@ -185,12 +185,13 @@ export interface EventSummary {
   bizLocation: string | null;
 }
 
+function locationOf(r: EventRow, k: string): string | null {
+  const v = r.event[k];
+  return v && typeof v === 'object' && typeof (v as { id?: unknown }).id === 'string' ? (v as { id: string }).id : null;
+}
+
 function summary(r: EventRow): EventSummary {
-  const loc = (k: string) => {
-    const v = r.event[k];
-    return v && typeof v === 'object' && typeof (v as { id?: unknown }).id === 'string' ? (v as { id: string }).id : null;
-  };
-  return { eventId: r.eventId, time: r.eventTime, orgId: r.signerOrg, bizStep: step(r) ?? null, eventType: eventType(r.event), readPoint: loc('readPoint'), bizLocation: loc('bizLocation') };
+  return { eventId: r.eventId, time: r.eventTime, orgId: r.signerOrg, bizStep: step(r) ?? null, eventType: eventType(r.event), readPoint: locationOf(r, 'readPoint'), bizLocation: locationOf(r, 'bizLocation') };
 }
 
 export interface AnimalHistory {

@@ -15,10 +15,27 @@ export interface HopReason {
   details?: Record<string, unknown>;
 }
 
+// Hot paths avoid closures created per item: under tsx (esbuild keepNames) each one costs a defineProperty.
+function canonicalAll(xs: string[]): string[] {
+  return xs.map(canonical);
+}
+
 function partsOf(event: unknown): Record<CustodyPart, string[]> {
   const ids = identifiersOf(event);
-  const c = (xs: string[]) => xs.map(canonical);
-  return { epc: c(ids.epcs), parent: c(ids.parentID !== undefined ? [ids.parentID] : []), child: c(ids.childEPCs), input: c(ids.inputEPCs), output: c(ids.outputEPCs) };
+  return {
+    epc: canonicalAll(ids.epcs),
+    parent: canonicalAll(ids.parentID !== undefined ? [ids.parentID] : []),
+    child: canonicalAll(ids.childEPCs),
+    input: canonicalAll(ids.inputEPCs),
+    output: canonicalAll(ids.outputEPCs),
+  };
+}
+
+/** Appends to a lazily created list. */
+function pushTo<T>(list: T[] | undefined, item: T): T[] {
+  if (!list) return [item];
+  list.push(item);
+  return list;
 }
 
 function byTime(a: EventRow, b: EventRow): number {
@@ -108,16 +125,18 @@ class CustodyTimeline {
     for (const row of sorted) {
       const { rule, parts } = facts(row);
       if (!rule) continue;
-      const add = (id: string, holder: string | null) => {
-        if (!wanted.has(id)) return;
-        let list = this.#effects.get(id);
-        if (!list) this.#effects.set(id, (list = []));
-        list.push({ time: row.eventTime, eventId: row.eventId, holder });
-      };
       // Release first, then take: within one event the take wins, as in custodianBefore.
-      for (const p of rule.custody.release) for (const id of parts[p]) add(id, null);
-      for (const p of rule.custody.take) for (const id of parts[p]) add(id, row.signerOrg);
+      for (const p of rule.custody.release) for (const id of parts[p]) this.#add(wanted, id, row, null);
+      for (const p of rule.custody.take) for (const id of parts[p]) this.#add(wanted, id, row, row.signerOrg);
     }
+  }
+
+  #add(wanted: ReadonlySet<string>, id: string, row: EventRow, holder: string | null): void {
+    if (!wanted.has(id)) return;
+    const effect = { time: row.eventTime, eventId: row.eventId, holder };
+    const list = this.#effects.get(id);
+    if (list) list.push(effect);
+    else this.#effects.set(id, [effect]);
   }
 
   /** Holder after every effect strictly before `before` (undefined: no effect seen). */
@@ -137,69 +156,82 @@ class CustodyTimeline {
   }
 }
 
-/** Warning reasons per item edge, keyed by edge index in itemEdges(trace). */
-export function semanticReasons(result: Pick<TraceResult, 'edges' | 'events'>, breaches: readonly BreachEvidence[] = []): Map<LineageEdge, HopReason[]> {
-  const edges = itemEdges(result);
+/** Warning reasons per item edge (edges without any are left out of the map). */
+export function semanticReasons(
+  result: Pick<TraceResult, 'edges' | 'events'>,
+  breaches: readonly BreachEvidence[] = [],
+  edges: readonly LineageEdge[] = itemEdges(result),
+): Map<LineageEdge, HopReason[]> {
   const uses = inputUses(result.events.values());
   const breachesOf = new Map<string, BreachEvidence[]>();
   for (const b of breaches) {
     for (const id of new Set([b.subject, ...b.containedItems].map(canonical))) breachesOf.set(id, [...(breachesOf.get(id) ?? []), b]);
   }
-  // Per event once (not per edge): the rule, its canonical parts, what it must hold, its mass balance.
-  const factsOf = (row: EventRow): EventFacts => {
-    let f = factMemo.get(row);
-    if (!f) {
-      const { rule, parts } = partsOfRow(row);
-      f = { rule, held: new Set((rule?.custody.check ?? []).flatMap((p) => parts[p])), massBalance: massBalanceProblems(row.event) };
-      factMemo.set(row, f);
-    }
-    return f;
-  };
-  // Identifiers some hop's rule needs a custodian for: the timeline tracks only those.
+  // One pass: the facts of each edge's event (per event once, not per edge), what its custody
+  // check needs a holder for, and which edge produced each item (for time order).
+  const factsOfEdge: (EventFacts | undefined)[] = new Array(edges.length);
   const wanted = new Set<string>();
-  for (const edge of edges) {
-    const row = result.events.get(edge.eventId);
-    if (!row) continue;
-    const f = factsOf(row);
-    for (const id of [edge.from, edge.to]) if (f.held.has(id)) wanted.add(id);
-  }
-  const timeline = wanted.size > 0 ? new CustodyTimeline(result.events.values(), wanted, partsOfRow) : undefined;
   const producedBy = new Map<string, LineageEdge[]>();
-  for (const e of edges) {
-    let list = producedBy.get(e.to);
-    if (!list) producedBy.set(e.to, (list = []));
-    list.push(e);
-  }
-  const out = new Map<LineageEdge, HopReason[]>();
-  for (const edge of edges) {
-    const reasons: HopReason[] = [];
+  edges.forEach((edge, i) => {
     const row = result.events.get(edge.eventId);
-    for (const before of producedBy.get(edge.from) ?? []) {
-      if (before.time > edge.time) {
-        reasons.push({ code: 'TIME_ORDER', message: `${edge.from} was produced at ${before.time}, after it was used at ${edge.time}`, details: { expected: `<= ${edge.time}`, computed: before.time, eventId: before.eventId } });
+    if (row) {
+      let f = factMemo.get(row);
+      if (!f) {
+        const { rule, parts } = partsOfRow(row);
+        f = { rule, held: new Set((rule?.custody.check ?? []).flatMap((p) => parts[p])), massBalance: massBalanceProblems(row.event) };
+        factMemo.set(row, f);
+      }
+      factsOfEdge[i] = f;
+      if (f.held.size > 0) {
+        if (f.held.has(edge.from)) wanted.add(edge.from);
+        if (f.held.has(edge.to)) wanted.add(edge.to);
       }
     }
-    if (row) {
-      const f = factsOf(row);
-      for (const id of [edge.from, edge.to]) {
-        if (!f.held.has(id)) continue;
-        const holder = timeline!.before(id, row);
-        if (holder !== undefined && holder !== null && holder !== row.signerOrg) {
-          reasons.push({ code: 'CUSTODY', message: `${row.signerOrg} acted on ${id}, held by ${holder}`, details: { identifier: id, expected: row.signerOrg, computed: holder } });
+    const list = producedBy.get(edge.to);
+    if (list) list.push(edge);
+    else producedBy.set(edge.to, [edge]);
+  });
+  const timeline = wanted.size > 0 ? new CustodyTimeline(result.events.values(), wanted, partsOfRow) : undefined;
+  const out = new Map<LineageEdge, HopReason[]>();
+  for (let i = 0; i < edges.length; i++) {
+    const edge = edges[i]!;
+    let reasons: HopReason[] | undefined;
+    const produced = producedBy.get(edge.from);
+    if (produced) {
+      for (const before of produced) {
+        if (before.time > edge.time) {
+          reasons = pushTo(reasons, { code: 'TIME_ORDER', message: `${edge.from} was produced at ${before.time}, after it was used at ${edge.time}`, details: { expected: `<= ${edge.time}`, computed: before.time, eventId: before.eventId } });
         }
       }
-      reasons.push(...f.massBalance);
     }
-    const used = uses.get(edge.from) ?? [];
-    if (edge.kind === 'TRANSFORMATION' && used.length > 1) {
-      reasons.push({ code: 'DOUBLE_USE', message: `${edge.from} was consumed by ${used.length} transformations`, details: { identifier: edge.from, eventIds: used } });
+    const f = factsOfEdge[i];
+    if (f) {
+      if (f.held.size > 0) {
+        const row = result.events.get(edge.eventId)!;
+        for (const id of [edge.from, edge.to]) {
+          if (!f.held.has(id)) continue;
+          const holder = timeline!.before(id, row);
+          if (holder !== undefined && holder !== null && holder !== row.signerOrg) {
+            reasons = pushTo(reasons, { code: 'CUSTODY', message: `${row.signerOrg} acted on ${id}, held by ${holder}`, details: { identifier: id, expected: row.signerOrg, computed: holder } });
+          }
+        }
+      }
+      for (const r of f.massBalance) reasons = pushTo(reasons, r);
     }
-    for (const id of new Set([edge.from, edge.to])) {
-      for (const b of breachesOf.get(id) ?? []) {
-        reasons.push({ code: 'COLD_CHAIN_BREACH', message: `cold-chain breach recorded for ${id}`, details: { identifier: id, recordHash: b.recordHash } });
+    if (edge.kind === 'TRANSFORMATION') {
+      const used = uses.get(edge.from);
+      if (used && used.length > 1) {
+        reasons = pushTo(reasons, { code: 'DOUBLE_USE', message: `${edge.from} was consumed by ${used.length} transformations`, details: { identifier: edge.from, eventIds: used } });
       }
     }
-    out.set(edge, reasons);
+    if (breachesOf.size > 0) {
+      for (const id of edge.from === edge.to ? [edge.from] : [edge.from, edge.to]) {
+        for (const b of breachesOf.get(id) ?? []) {
+          reasons = pushTo(reasons, { code: 'COLD_CHAIN_BREACH', message: `cold-chain breach recorded for ${id}`, details: { identifier: id, recordHash: b.recordHash } });
+        }
+      }
+    }
+    if (reasons) out.set(edge, reasons);
   }
   return out;
 }

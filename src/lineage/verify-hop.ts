@@ -338,15 +338,17 @@ export interface TraceVerification {
 export function verifyTrace(result: Pick<TraceResult, 'edges' | 'events'>, evidence: VerificationEvidence): TraceVerification {
   const blocks = new BlockVerifier(evidence);
   const recordChecks = new Map<string, RecordCheck>();
-  const semantics = semanticReasons(result, evidence.breaches);
-  const hops: HopVerdict[] = itemEdges(result).map((edge) => {
+  const edges = itemEdges(result);
+  const semantics = semanticReasons(result, evidence.breaches, edges);
+  const hops: HopVerdict[] = edges.map((edge) => {
     const hash = result.events.get(edge.eventId)?.recordHash ?? '';
     let check = recordChecks.get(hash);
     if (!check) {
       check = verifyRecord(hash, evidence, blocks);
       recordChecks.set(hash, check);
     }
-    const warnings = [...check.warnings, ...(semantics.get(edge) ?? [])];
+    const semantic = semantics.get(edge);
+    const warnings = semantic && semantic.length > 0 ? [...check.warnings, ...semantic] : check.warnings;
     const status: HopStatus = check.failures.length > 0 ? 'FAILED' : warnings.length > 0 ? 'WARNING' : 'VERIFIED';
     return { edge, recordHash: hash, status, failures: check.failures, warnings };
   });

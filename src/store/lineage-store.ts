@@ -103,7 +103,7 @@ export class LineageStore implements LineageSource, EvidenceLoader {
    * One statement per frontier: the events touching the identifiers (found through the index),
    * with their records and identifier rows, leaving out the events the caller already holds.
    */
-  async eventsTouching(identifiers: string[], known?: ReadonlySet<string>): Promise<EventRow[]> {
+  async eventsTouching(identifiers: string[], known?: ReadonlySet<string>, skipRoles: readonly string[] = []): Promise<EventRow[]> {
     const skip = JSON.stringify(known ? [...known] : []);
     const rows: EventWithRecord[] = [];
     for (const chunk of chunks([...new Set(identifiers)])) {
@@ -113,12 +113,14 @@ export class LineageStore implements LineageSource, EvidenceLoader {
              FROM "EpcisEvent" e CROSS JOIN "LedgerRecord" r
             WHERE e."consortiumId" = ?
               AND e."eventId" IN (SELECT ei."eventId" FROM json_each(?) j CROSS JOIN "EventIdentifier" ei
-                                   WHERE ei."consortiumId" = ? AND ei."identifier" = j.value)
+                                   WHERE ei."consortiumId" = ? AND ei."identifier" = j.value
+                                     AND ei."role" NOT IN (SELECT value FROM json_each(?)))
               AND e."eventId" NOT IN (SELECT value FROM json_each(?))
               AND r."hash" = e."recordHash"`,
           this.consortiumId,
           JSON.stringify(chunk),
           this.consortiumId,
+          JSON.stringify(skipRoles),
           skip,
         )),
       );

@@ -251,6 +251,20 @@ describe.each(['embedded', 'mosquitto'] as const)('group commit over %s', (trans
     expect(rows.every((r) => r.gapFrom === null)).toBe(true);
     expect(rig.iot.stats().accepted).toBe(n);
   });
+
+  it('after a failed commit, later batches already in flight do not skip the lost readings as a gap', async () => {
+    const key = await registerDevice(rig.temp, 'reefer-31/probe', 'ed25519');
+    // Only the first transaction fails, while later batches of the same device are already verified.
+    instrumentStore({ delayMs: 50, failFirst: 1 });
+    const device = await connectDevice(rig.url, `dev-${transport}-fail-pipeline`);
+    rig.clients.push(device);
+    const n = 1500;
+    await Promise.all(Array.from({ length: n }, (_, i) => publishReading(device, signed('reefer-31/probe', i + 1, key))));
+    const count = (): Promise<number> => rig.temp.db.deviceReading.count({ where: { deviceId: 'reefer-31/probe' } });
+    await waitFor(`${n} readings stored`, async () => (await count()) === n, 30_000);
+    expect(await rig.temp.db.deviceReading.count({ where: { deviceId: 'reefer-31/probe', gapFrom: { not: null } } })).toBe(0);
+    expect(rig.iot.stats().gaps).toBe(0);
+  });
 });
 
 /** Publishes one reading every 2 ms without waiting for acks, so a restart lands mid-stream. */

@@ -6,9 +6,8 @@ import { LineageStore } from '../../../src/store/lineage-store.js';
 import { authenticity, productPassport, recall, recallCsv, trace, type LineageContext } from '../../../src/lineage/queries.js';
 import { startTempNode, type TempNode } from '../../helpers/temp-node.js';
 import { createPubSub, createYoga } from 'graphql-yoga';
-import { createBuilder, type GraphqlContext } from '../../../src/api/graphql/builder.js';
-import { registerChain } from '../../../src/api/graphql/chain.js';
-import { registerLineage } from '../../../src/api/graphql/lineage.js';
+import type { GraphqlContext } from '../../../src/api/graphql/builder.js';
+import { buildSchema } from '../../../src/api/graphql/schema.js';
 import { accessLogWriter } from '../../../src/store/access-log.js';
 import { loadConfig } from '../../../src/config.js';
 import type { Role } from '../../../src/ledger/governance.js';
@@ -116,7 +115,7 @@ describe('lineage over a captured red-meat chain', () => {
   });
 
   describe('GraphQL lineage fields', () => {
-    let schema: ReturnType<ReturnType<typeof createBuilder>['toSchema']>;
+    let schema: ReturnType<typeof buildSchema>;
     const run = async (query: string, variables: Record<string, unknown>, viewer: { orgId: string; roles: Role[]; consortiumId?: string }) => {
       const contextValue: GraphqlContext = {
         app: { node: temp.node, store: temp.store, db: temp.db, keystore: temp.keystore, config: loadConfig({ dataDir: temp.dataDir }) },
@@ -133,10 +132,7 @@ describe('lineage over a captured red-meat chain', () => {
     const retail = { orgId: 'riverside-retail', roles: ['RETAILER'] as Role[] };
     let access: ReturnType<typeof accessLogWriter>;
     beforeAll(() => {
-      const builder = createBuilder();
-      registerChain(builder);
-      registerLineage(builder);
-      schema = builder.toSchema();
+      schema = buildSchema();
       access = accessLogWriter(temp.db);
     });
     afterAll(async () => access?.flush());
