@@ -14,20 +14,18 @@ const MAX_ENVELOPE_BYTES = 5 * 1024 * 1024;
 
 /** The capture was refused (nothing stored in atomic mode); `results` says what happened to each event. */
 export class CaptureRejected extends ExpectedError {
-  constructor(
-    code: string,
-    message: string,
-    readonly results: CaptureEventResult[],
-    details: Record<string, unknown> = {},
-  ) {
-    super(code, message, details);
+  readonly results: CaptureEventResult[];
+  /** From the capture layer's error (a CaptureRejectedError carries the per-event results). */
+  constructor(cause: { code: string; message: string; details?: Record<string, unknown>; results?: CaptureEventResult[] }) {
+    super(cause.code, cause.message, cause.details ?? {});
+    this.results = cause.results ?? [];
   }
 }
 
 /** Capture errors as the union members a client can branch on, by the HTTP status REST would use. */
 function asExpected(err: unknown): unknown {
   // An atomic refusal keeps every event's result, whatever the first reason was.
-  if (err instanceof CaptureRejectedError) return new CaptureRejected(err.code, err.message, err.results, err.details);
+  if (err instanceof CaptureRejectedError) return new CaptureRejected(err);
   if (!isTypedError(err)) return err;
   const details = err.details ?? {};
   switch (statusForCode(err.code)) {
@@ -40,7 +38,7 @@ function asExpected(err: unknown): unknown {
     case 500:
       return err;
     default:
-      return new CaptureRejected(err.code, err.message, [], details);
+      return new CaptureRejected(err);
   }
 }
 
