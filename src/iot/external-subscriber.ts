@@ -82,7 +82,8 @@ export async function startExternalSubscriber(options: ExternalSubscriberOptions
     customHandleAcks(topic, message, packet, done) {
       // The subtree also holds status topics (the node's own verdicts): acknowledge and skip them.
       if (parseDeviceTopic(topic)?.channel !== 'readings') return done(0);
-      ackAfterCommit(topic, message, packet.messageId);
+      // Parsed before its connection was dropped (after a failed commit): the broker sends it again.
+      if (!client.stream.destroyed) ackAfterCommit(topic, message, packet.messageId);
       done(DEFERRED);
     },
   };

@@ -79,7 +79,7 @@ type Rejection = Extract<IngestOutcome, { status: 'rejected' }>;
 export class IotError extends Error {
   override readonly name = 'IotError';
   constructor(
-    readonly code: 'READING_NOT_FOUND' | 'READING_NOT_WINDOWED' | 'INGEST_STOPPED' | 'NO_WINDOW_SIGNER',
+    readonly code: 'READING_NOT_FOUND' | 'READING_NOT_WINDOWED' | 'INGEST_STOPPED' | 'NO_WINDOW_SIGNER' | 'NOT_STORED',
     message: string,
     readonly details: Record<string, unknown> = {},
   ) {
@@ -90,6 +90,8 @@ export class IotError extends Error {
 interface Queued {
   topic: string;
   payload: Uint8Array;
+  /** The ingestor's failure count when the message arrived (see #commit). */
+  epoch: number;
   resolve: (outcome: IngestOutcome) => void;
   reject: (err: Error) => void;
 }
@@ -143,6 +145,8 @@ export class ReadingIngestor {
   #incoming: Queued[] = [];
   #scheduled = false;
   #inFlight = 0;
+  /** Failed commits so far. */
+  #epoch = 0;
   /** Batches commit one after another, in arrival order, so seq checks see every earlier reading. */
   #commits: Promise<void> = Promise.resolve();
   #flushing?: Promise<SignedRecord[]>;
@@ -212,7 +216,7 @@ export class ReadingIngestor {
   ingest(topic: string, payload: Uint8Array): Promise<IngestOutcome> {
     if (this.#stopped) return Promise.reject(new IotError('INGEST_STOPPED', 'the reading ingestor is stopped'));
     return new Promise((resolve, reject) => {
-      this.#incoming.push({ topic, payload, resolve, reject });
+      this.#incoming.push({ topic, payload, epoch: this.#epoch, resolve, reject });
       if (!this.#scheduled) {
         this.#scheduled = true;
         // After the I/O phase: every message parsed from the sockets read in this turn joins the batch.
@@ -309,8 +313,15 @@ export class ReadingIngestor {
    * settled, in arrival order (MQTT acknowledges QoS 1 messages in the order they came).
    */
   async #commit(batch: Batch): Promise<void> {
-    const { entries } = batch;
-    const touched = new Set<string>();
+    // A message that arrived before a failed commit may follow a lost reading of its device: storing
+    // it would record that reading as a gap and then refuse its redelivery as a replay. So it is not
+    // acknowledged either, and comes again after the lost one.
+    const stale = batch.entries.filter((e) => e.queued.epoch < this.#epoch);
+    const entries = stale.length === 0 ? batch.entries : batch.entries.filter((e) => e.queued.epoch === this.#epoch);
+    if (stale.length > 0) {
+      const err = new IotError('NOT_STORED', 'an earlier batch of readings failed to commit; this one is not acknowledged and will come again');
+      for (const { queued } of stale) queued.reject(err);
+    }
     try {
       const results = await batch.verification;
       const candidates: Candidate[] = [];
@@ -336,7 +347,6 @@ export class ReadingIngestor {
           continue;
         }
         this.#lastSeq.set(key, reading.seq);
-        touched.add(key);
         const gap = last > 0 && reading.seq > last + 1 ? { from: last + 1, to: reading.seq - 1 } : undefined;
         const candidate: Candidate = {
           queued,
@@ -369,9 +379,11 @@ export class ReadingIngestor {
         else s.queued.resolve(s.gap ? { status: 'accepted', ...idsOf(s), gap: s.gap } : { status: 'accepted', ...idsOf(s) });
       }
     } catch (err) {
-      // Nothing of this batch reached the disk: its seqs are reloaded on next sight, and no message
-      // is acknowledged, so the devices (or the broker) send them again.
-      for (const key of touched) this.#lastSeq.delete(key);
+      // Nothing of this batch reached the disk and no message of it is acknowledged, so the devices
+      // (or the broker) send them again. Seqs are reloaded from the store; batches already under
+      // way are refused (above).
+      this.#epoch += 1;
+      this.#lastSeq.clear();
       for (const { queued } of entries) queued.reject(err as Error);
     }
   }

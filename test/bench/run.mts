@@ -1,16 +1,18 @@
 /**
  * `npm run bench`: prints each figure beside the machine's raw single-thread Ed25519
  * verification rate (node:crypto) measured in the same run. BENCH_QUICK=1 for a short run;
- * BENCH_ONLY=ledger,capture to pick sections.
+ * BENCH_ONLY=ledger,capture,mqtt,lineage to pick sections.
  */
 import os from 'node:os';
 import { createBenchContext, formatNumber } from './harness.js';
 import { ledgerBench } from './ledger.bench.js';
 import { captureBench } from './capture.bench.js';
+import { mqttBench } from './mqtt.bench.js';
 
 const sections: Record<string, (ctx: ReturnType<typeof createBenchContext>) => Promise<void>> = {
   ledger: ledgerBench,
   capture: captureBench,
+  mqtt: mqttBench,
 };
 
 const quick = process.env.BENCH_QUICK === '1';
