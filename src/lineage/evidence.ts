@@ -9,6 +9,8 @@ export interface RecordEvidence {
   logIndex: number;
   blockHeight: number | null;
   indexInBlock: number | null;
+  /** JSON.parse(body), when the reader already parsed it (treated as read-only). */
+  parsed?: unknown;
 }
 
 export interface BlockEvidence {

@@ -28,7 +28,11 @@ export interface EventIdentifierRef {
   role: string;
 }
 
-/** One captured event as the lineage index sees it (identifiers are canonical). */
+/**
+ * One captured event as the lineage index sees it (identifiers are canonical). Rows are read-only:
+ * what lineage derives from a row is memoised on the row object, so a source hands back a new
+ * object whenever anything stored for the event changed.
+ */
 export interface EventRow {
   eventId: string;
   recordHash: string;
@@ -40,12 +44,15 @@ export interface EventRow {
   evidence?: RecordEvidence;
 }
 
+/** Event ids a caller already holds (a Set, or the keys of a Map). */
+export type KnownEvents = Pick<ReadonlySet<string>, 'has' | 'size' | 'keys'>;
+
 export interface LineageSource {
   /**
    * Every event touching any of the identifiers (canonical), in any role but `skipRoles`. One call
    * per frontier. Events whose ids are in `known` (already held by the caller) may be left out.
    */
-  eventsTouching(identifiers: string[], known?: ReadonlySet<string>, skipRoles?: readonly string[]): Promise<EventRow[]>;
+  eventsTouching(identifiers: string[], known?: KnownEvents, skipRoles?: readonly string[]): Promise<EventRow[]>;
 }
 
 /** A dam's own lineage lies upstream of its birth; its calves' births (found by role 'dam') are downstream only. */
@@ -271,7 +278,7 @@ export async function trace(source: LineageSource, startId: string, direction: D
   let frontier = [start];
   let level = 0;
   while (frontier.length > 0) {
-    const rows = await source.eventsTouching(frontier, new Set(events.keys()), direction === 'UPSTREAM' ? UPSTREAM_SKIP_ROLES : undefined);
+    const rows = await source.eventsTouching(frontier, events, direction === 'UPSTREAM' ? UPSTREAM_SKIP_ROLES : undefined);
     for (const row of rows) {
       if (events.has(row.eventId)) continue;
       events.set(row.eventId, row);
@@ -324,9 +331,13 @@ export async function trace(source: LineageSource, startId: string, direction: D
   return { start, direction, maxDepth, nodes, edges: [...walked, ...context], events, depth };
 }
 
-/** Item edges of a trace (those a hop verdict is about). */
+const itemEdgeLists = new WeakMap<readonly LineageEdge[], LineageEdge[]>();
+
+/** Item edges of a trace (those a hop verdict is about); computed once per edge list (do not mutate it). */
 export function itemEdges(result: Pick<TraceResult, 'edges'>): LineageEdge[] {
-  return result.edges.filter((e) => ITEM_EDGE_KINDS.has(e.kind));
+  let items = itemEdgeLists.get(result.edges);
+  if (!items) itemEdgeLists.set(result.edges, (items = result.edges.filter((e) => ITEM_EDGE_KINDS.has(e.kind))));
+  return items;
 }
 
 const oldestFirst = (a: EventRow, b: EventRow) => (a.eventTime < b.eventTime ? -1 : a.eventTime > b.eventTime ? 1 : a.eventId < b.eventId ? -1 : 1);

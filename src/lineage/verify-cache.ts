@@ -142,14 +142,14 @@ export interface ChainLinkEntry {
   previousHash: string;
 }
 
-/** Limits: about 64 MB of block trees, 200,000 record checks, 100,000 block checks. */
+/** Limits: 64 MB of block trees, record checks for 64 MB of record bodies, 100,000 block checks. */
 export interface VerificationCacheLimits {
   treeBytes: number;
-  records: number;
+  recordBytes: number;
   blocks: number;
 }
 
-const DEFAULT_LIMITS: VerificationCacheLimits = { treeBytes: 64 * 1024 * 1024, records: 200_000, blocks: 100_000 };
+const DEFAULT_LIMITS: VerificationCacheLimits = { treeBytes: 64 * 1024 * 1024, recordBytes: 64 * 1024 * 1024, blocks: 100_000 };
 
 export class VerificationCache {
   readonly #blocks: Lru<number, CachedBlockCheck<unknown>>;
@@ -164,7 +164,7 @@ export class VerificationCache {
     const l = { ...DEFAULT_LIMITS, ...limits };
     this.#blocks = new Lru(l.blocks);
     this.#trees = new Lru(l.treeBytes);
-    this.#records = new Lru(l.records);
+    this.#records = new Lru(l.recordBytes);
   }
 
   /** A block's verdict, if computed before from exactly this row under the same authority epoch. */
@@ -193,7 +193,7 @@ export class VerificationCache {
   }
 
   setRecord<T>(hash: string, body: string, check: T): void {
-    this.#records.set(hash, { body, check });
+    this.#records.set(hash, { body, check }, body.length);
   }
 
   /** Verified chain hash at a height, if known. */

@@ -12,7 +12,8 @@ import { isValidInclusion } from '../ledger/merkle-verify.js';
 import { assertRecordShape, recordHash, verifyRecordSignature, type SignedRecord } from '../ledger/record.js';
 import { ruleFor as ruleOfEvent, type AuthorisationRule } from '../rules/authorisation.js';
 import type { BlockEvidence, BreachEvidence, RecordEvidence } from './evidence.js';
-import { itemEdges, type LineageEdge, type TraceResult } from './graph.js';
+import { identifiersOf } from '../events/epcis-model.js';
+import { canonical, DAM_FIELD, itemEdges, type LineageEdge, type TraceResult } from './graph.js';
 import { semanticReasons, type HopReason } from './semantics.js';
 import { BlockTree, type ChainLinkEntry, type VerificationCache } from './verify-cache.js';
 
@@ -33,7 +34,7 @@ export interface HopVerdict {
   edge: LineageEdge;
   recordHash: string;
   status: HopStatus;
-  /** FAILED: what failed (check: signature, record-hash, signer-key, role, inclusion, seal, block-hash, hash-link, missing-record). */
+  /** FAILED: what failed (check: signature, record-hash, signer-key, role, inclusion, seal, block-hash, hash-link, missing-record, index). */
   failures: HopReason[];
   warnings: HopReason[];
 }
@@ -52,7 +53,6 @@ export interface VerificationEvidence {
 
 /** What a record's body alone decides, kept across queries for the exact same body text. */
 interface RecordMemo {
-  record: SignedRecord;
   computed: string;
   /** Signature verdict per public key (encoded): null when it verifies. */
   signatures: Map<string, HopReason | null>;
@@ -255,20 +255,21 @@ export function verifyRecord(hash: string, evidence: VerificationEvidence, block
   if (!row) return { failures: [fail('missing-record', `record ${hash} not found`, { recordHash: hash })], warnings: [] };
   const failures: HopReason[] = [];
   const warnings: HopReason[] = [];
+  let record: SignedRecord;
+  try {
+    // The reader may hand over the body it parsed already (the same text).
+    record = (row.parsed ?? JSON.parse(row.body)) as SignedRecord;
+    assertRecordShape(record);
+  } catch (err) {
+    return { failures: [fail('record-hash', `record ${hash} body is malformed: ${(err as Error).message}`, { recordHash: hash })], warnings: [] };
+  }
   // The body alone decides its hash and, for a given key, its signature: reuse them for the exact same text.
   let memo = evidence.cache?.record<RecordMemo>(hash, row.body);
   if (!memo) {
-    let record: SignedRecord;
-    try {
-      record = JSON.parse(row.body) as SignedRecord;
-      assertRecordShape(record);
-    } catch (err) {
-      return { failures: [fail('record-hash', `record ${hash} body is malformed: ${(err as Error).message}`, { recordHash: hash })], warnings: [] };
-    }
-    memo = { record, computed: recordHash(record), signatures: new Map(), included: new Set() };
+    memo = { computed: recordHash(record), signatures: new Map(), included: new Set() };
     evidence.cache?.setRecord(hash, row.body, memo);
   }
-  const { record, computed } = memo;
+  const { computed } = memo;
   if (computed !== hash) failures.push(fail('record-hash', 'record body does not hash to its stored hash', { expected: hash, computed }));
   const key = state.keys.get(record.signer) ?? state.deviceKeys.get(record.signer);
   if (!key) {
@@ -329,6 +330,80 @@ export function verifyRecord(hash: string, evidence: VerificationEvidence, block
   return { failures, warnings };
 }
 
+/** What a signed event states, canonical, by the roles lineage edges are made from. */
+interface Stated {
+  input: Set<string>;
+  output: Set<string>;
+  parent: string | undefined;
+  child: Set<string>;
+  epc: Set<string>;
+  quantity: Set<string>;
+  dam: string | undefined;
+}
+
+const statedMemo = new WeakMap<object, Stated>();
+
+function statedBy(event: Record<string, unknown>): Stated {
+  let stated = statedMemo.get(event);
+  if (stated) return stated;
+  const ids = identifiersOf(event);
+  const roleSet = (epcs: string[], role: string) => new Set([...epcs, ...ids.quantities.filter((q) => q.role === role).map((q) => q.epcClass)].map(canonical));
+  const dam = event[DAM_FIELD];
+  stated = {
+    input: roleSet(ids.inputEPCs, 'input'),
+    output: roleSet(ids.outputEPCs, 'output'),
+    parent: ids.parentID !== undefined ? canonical(ids.parentID) : undefined,
+    child: roleSet(ids.childEPCs, 'child'),
+    epc: new Set(ids.epcs.map(canonical)),
+    quantity: roleSet([], 'quantity'),
+    dam: typeof dam === 'string' && dam.trim() !== '' ? canonical(dam) : undefined,
+  };
+  statedMemo.set(event, stated);
+  return stated;
+}
+
+/**
+ * Edges come from the lineage index, which is not signed: the hop's signed event must state the
+ * edge itself (its endpoints in the roles the edge kind is made from), or the hop fails.
+ */
+function indexFailure(edge: LineageEdge, row: RecordEvidence | undefined): HopReason | undefined {
+  if (!row) return undefined;
+  let event: unknown;
+  try {
+    event = ((row.parsed ?? JSON.parse(row.body)) as { payload?: { event?: unknown } }).payload?.event;
+  } catch {
+    return undefined; // verifyRecord reports the malformed body
+  }
+  if (typeof event !== 'object' || event === null) return fail('index', `record ${row.hash} holds no event for the ${edge.kind} edge`, { recordHash: row.hash });
+  const s = statedBy(event as Record<string, unknown>);
+  let stated = true;
+  switch (edge.kind) {
+    case 'TRANSFORMATION':
+      stated = s.input.has(edge.from) && s.output.has(edge.to);
+      break;
+    case 'AGGREGATION':
+    case 'ASSOCIATION':
+      stated = s.parent === edge.to && s.child.has(edge.from);
+      break;
+    case 'FEEDING':
+      stated = (s.quantity.has(edge.from) || s.epc.has(edge.from)) && s.epc.has(edge.to);
+      break;
+    case 'DAM':
+      stated = s.dam === edge.from && s.epc.has(edge.to);
+      break;
+    default:
+      stated = true;
+  }
+  return stated
+    ? undefined
+    : fail('index', `the signed event does not state the ${edge.kind} edge ${edge.from} -> ${edge.to}: the lineage index disagrees with the record`, {
+        recordHash: row.hash,
+        kind: edge.kind,
+        from: edge.from,
+        to: edge.to,
+      });
+}
+
 export interface TraceVerification {
   verdict: HopStatus;
   hops: HopVerdict[];
@@ -349,8 +424,10 @@ export function verifyTrace(result: Pick<TraceResult, 'edges' | 'events'>, evide
     }
     const semantic = semantics.get(edge);
     const warnings = semantic && semantic.length > 0 ? [...check.warnings, ...semantic] : check.warnings;
-    const status: HopStatus = check.failures.length > 0 ? 'FAILED' : warnings.length > 0 ? 'WARNING' : 'VERIFIED';
-    return { edge, recordHash: hash, status, failures: check.failures, warnings };
+    const unstated = indexFailure(edge, evidence.records.get(hash));
+    const failures = unstated ? [...check.failures, unstated] : check.failures;
+    const status: HopStatus = failures.length > 0 ? 'FAILED' : warnings.length > 0 ? 'WARNING' : 'VERIFIED';
+    return { edge, recordHash: hash, status, failures, warnings };
   });
   return { verdict: worst(hops.map((h) => h.status)), hops };
 }

@@ -1,19 +1,28 @@
 /**
  * LineageSource and EvidenceLoader over SQLite (issue #4 §2-3). One statement per frontier for the
  * traversal (events, their record rows and their identifier rows), the identifier lists passed as
- * one JSON array (json_each) so a frontier of any size is one round trip; block evidence read by
- * height. Every LineageStore on the same database and consortium shares one VerificationCache.
+ * one JSON array (json_each, driven as the outer loop so every lookup uses an index) so a frontier
+ * of any size is one round trip; block evidence read by height. Every LineageStore on the same
+ * database and consortium shares one VerificationCache and one cache of parsed rows, reused only
+ * when every stored column read is byte-identical (verification then still checks that text).
  */
 import type { Database } from './database.js';
-import type { EventIdentifierRef, EventRow, JsonObject, LineageSource } from '../lineage/graph.js';
+import type { EventIdentifierRef, EventRow, JsonObject, KnownEvents, LineageSource } from '../lineage/graph.js';
 import type { BlockEvidence, BreachEvidence, CustodyInfo, EvidenceLoader, RecordEvidence } from '../lineage/evidence.js';
 import { Lru, VerificationCache } from '../lineage/verify-cache.js';
 
 /** Identifiers per statement: one JSON parameter each, so this only bounds statement size. */
 const JSON_CHUNK = 20_000;
+/** Up to this many already-held events are excluded inside the frontier statement; beyond, in a second step. */
+const KNOWN_INLINE_LIMIT = 1_000;
 
 type Num = number | bigint;
 const num = (v: Num | null): number | null => (v === null ? null : Number(v));
+
+/** push(...items) without the argument-count limit of a spread. */
+function append<T>(into: T[], items: readonly T[]): void {
+  for (const item of items) into.push(item);
+}
 
 function chunks<T>(items: readonly T[], size = JSON_CHUNK): T[][] {
   const out: T[][] = [];
@@ -100,15 +109,32 @@ export class LineageStore implements LineageSource, EvidenceLoader {
   }
 
   /**
-   * One statement per frontier: the events touching the identifiers (found through the index),
-   * with their records and identifier rows, leaving out the events the caller already holds.
+   * The events touching the identifiers (found through the index), with their records and
+   * identifier rows, leaving out those the caller already holds: in one statement while that list
+   * is short, else ids first and then only the new events' rows (cheaper than shipping a long list).
    */
-  async eventsTouching(identifiers: string[], known?: ReadonlySet<string>, skipRoles: readonly string[] = []): Promise<EventRow[]> {
-    const skip = JSON.stringify(known ? [...known] : []);
+  async eventsTouching(identifiers: string[], known?: KnownEvents, skipRoles: readonly string[] = []): Promise<EventRow[]> {
+    const unique = [...new Set(identifiers)];
+    if (known && known.size > KNOWN_INLINE_LIMIT) {
+      const ids = new Set<string>();
+      for (const chunk of chunks(unique)) {
+        const rows = await this.db.$queryRawUnsafe<{ eventId: string }[]>(
+          `SELECT DISTINCT ei."eventId" FROM json_each(?) j CROSS JOIN "EventIdentifier" ei
+            WHERE ei."consortiumId" = ? AND ei."identifier" = j.value AND ei."role" NOT IN (SELECT value FROM json_each(?))`,
+          JSON.stringify(chunk),
+          this.consortiumId,
+          JSON.stringify(skipRoles),
+        );
+        for (const r of rows) if (!known.has(r.eventId)) ids.add(r.eventId);
+      }
+      return this.eventsById([...ids]);
+    }
+    const skip = JSON.stringify(known ? [...known.keys()] : []);
     const rows: EventWithRecord[] = [];
-    for (const chunk of chunks([...new Set(identifiers)])) {
-      rows.push(
-        ...(await this.db.$queryRawUnsafe<EventWithRecord[]>(
+    for (const chunk of chunks(unique)) {
+      append(
+        rows,
+        await this.db.$queryRawUnsafe<EventWithRecord[]>(
           `SELECT ${EVENT_COLUMNS}
              FROM "EpcisEvent" e CROSS JOIN "LedgerRecord" r
             WHERE e."consortiumId" = ?
@@ -122,7 +148,7 @@ export class LineageStore implements LineageSource, EvidenceLoader {
           this.consortiumId,
           JSON.stringify(skipRoles),
           skip,
-        )),
+        ),
       );
     }
     return this.#toRows(rows);
@@ -132,14 +158,15 @@ export class LineageStore implements LineageSource, EvidenceLoader {
   async eventsById(eventIds: string[]): Promise<EventRow[]> {
     const rows: EventWithRecord[] = [];
     for (const chunk of chunks([...new Set(eventIds)])) {
-      rows.push(
-        ...(await this.db.$queryRawUnsafe<EventWithRecord[]>(
+      append(
+        rows,
+        await this.db.$queryRawUnsafe<EventWithRecord[]>(
           `SELECT ${EVENT_COLUMNS}
              FROM json_each(?) j CROSS JOIN "EpcisEvent" e CROSS JOIN "LedgerRecord" r
             WHERE e."consortiumId" = ? AND e."eventId" = j.value AND r."hash" = e."recordHash"`,
           JSON.stringify(chunk),
           this.consortiumId,
-        )),
+        ),
       );
     }
     return this.#toRows(rows);
@@ -158,8 +185,9 @@ export class LineageStore implements LineageSource, EvidenceLoader {
         continue;
       }
       let event: JsonObject = {};
+      let parsed: { payload?: { event?: JsonObject } } | undefined;
       try {
-        const parsed = JSON.parse(e.body) as { payload?: { event?: JsonObject } };
+        parsed = JSON.parse(e.body) as { payload?: { event?: JsonObject } };
         event = parsed.payload?.event ?? {};
       } catch {
         event = {};
@@ -177,6 +205,7 @@ export class LineageStore implements LineageSource, EvidenceLoader {
         logIndex: Number(e.logIndex),
         blockHeight: num(e.blockHeight),
         indexInBlock: num(e.indexInBlock),
+        parsed,
       };
       const row: EventRow = { eventId: e.eventId, recordHash: e.recordHash, eventTime: e.eventTime, event, signerOrg: e.submitterOrg, identifiers, evidence };
       this.#rows.set(e.eventId, { stored: e, row }, e.body.length + (e.ids?.length ?? 0));

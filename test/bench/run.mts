@@ -8,11 +8,13 @@ import { createBenchContext, formatNumber } from './harness.js';
 import { ledgerBench } from './ledger.bench.js';
 import { captureBench } from './capture.bench.js';
 import { mqttBench } from './mqtt.bench.js';
+import { lineageBench } from './lineage.bench.js';
 
 const sections: Record<string, (ctx: ReturnType<typeof createBenchContext>) => Promise<void>> = {
   ledger: ledgerBench,
   capture: captureBench,
   mqtt: mqttBench,
+  lineage: lineageBench,
 };
 
 const quick = process.env.BENCH_QUICK === '1';
