@@ -120,6 +120,23 @@ function custodianIn(group: GroupView, own: Map<string, string | null>, id: stri
   return value ?? undefined;
 }
 
+/** The EpcisEvent index row of a captured event. */
+export function eventRowOf(event: JsonObject, eventId: string, recordHashHex: string, submitterOrg: string): EventRow {
+  const action = event['action'];
+  return {
+    eventId,
+    recordHash: recordHashHex,
+    eventType: eventType(event) ?? String(event['type']),
+    eventTime: String(event['eventTime'] ?? ''),
+    action: typeof action === 'string' ? action : null,
+    bizStep: bizStepOf(event) ?? null,
+    disposition: dispositionOf(event) ?? null,
+    readPoint: locationId(event['readPoint']),
+    bizLocation: locationId(event['bizLocation']),
+    submitterOrg,
+  };
+}
+
 /** Index rows (EpcisEvent, EventIdentifier, Custody) of the accepted events of one document. */
 function indexRowsOf(
   accepted: AcceptedRecord[],
@@ -136,19 +153,7 @@ function indexRowsOf(
     const event = events[i]!;
     const eventId = eventIds[i]!;
     const eventTime = String(event['eventTime'] ?? '');
-    const action = event['action'];
-    eventRows.push({
-      eventId,
-      recordHash: a.admission.recordHash,
-      eventType: eventType(event) ?? String(event['type']),
-      eventTime,
-      action: typeof action === 'string' ? action : null,
-      bizStep: bizStepOf(event) ?? null,
-      disposition: dispositionOf(event) ?? null,
-      readPoint: locationId(event['readPoint']),
-      bizLocation: locationId(event['bizLocation']),
-      submitterOrg: a.admission.signer.org.id,
-    });
+    eventRows.push(eventRowOf(event, eventId, a.admission.recordHash, a.admission.signer.org.id));
     identifierRows.push(...identifierRowsOf(event, eventId, eventTime));
     for (const c of changesByRecord.get(a.record) ?? []) custodyRows.push({ identifier: c.identifier, orgId: c.orgId, eventId, eventTime });
   }

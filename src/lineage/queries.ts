@@ -194,17 +194,20 @@ function summary(r: EventRow): EventSummary {
   return { eventId: r.eventId, time: r.eventTime, orgId: r.signerOrg, bizStep: step(r) ?? null, eventType: eventType(r.event), readPoint: locationOf(r, 'readPoint'), bizLocation: locationOf(r, 'bizLocation') };
 }
 
-export interface AnimalHistory {
+/** An animal's history with events summarised as S (EventSummary here; a visibility-cut view in the API). */
+export interface AnimalHistoryOf<S> {
   animal: string;
-  birth: (EventSummary & { holding: string | null }) | null;
+  birth: (S & { holding: string | null }) | null;
   dam: string | null;
-  movements: EventSummary[];
-  feedLots: { lot: string; event: EventSummary }[];
-  treatments: EventSummary[];
-  slaughter: (EventSummary & { outputs: string[] }) | null;
-  postMortem: EventSummary[];
-  events: EventSummary[];
+  movements: S[];
+  feedLots: { lot: string; event: S }[];
+  treatments: S[];
+  slaughter: (S & { outputs: string[] }) | null;
+  postMortem: S[];
+  events: S[];
 }
+
+export type AnimalHistory = AnimalHistoryOf<EventSummary>;
 
 const MOVEMENT_STEPS = new Set(['shipping', 'departing', 'receiving', 'arriving', 'accepting', 'loading', 'unloading', 'transporting']);
 const TREATMENT = /treat|veterinary|medicat|vaccin/i;

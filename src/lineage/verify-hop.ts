@@ -415,21 +415,31 @@ export function verifyTrace(result: Pick<TraceResult, 'edges' | 'events'>, evide
   const recordChecks = new Map<string, RecordCheck>();
   const edges = itemEdges(result);
   const semantics = semanticReasons(result, evidence.breaches, edges);
+  // Per event once: its record's checks and row (many hops share one event, e.g. a pack-off's outputs).
+  const perEvent = new Map<string, { hash: string; check: RecordCheck; row: RecordEvidence | undefined }>();
+  let verdict: HopStatus = 'VERIFIED';
   const hops: HopVerdict[] = edges.map((edge) => {
-    const hash = result.events.get(edge.eventId)?.recordHash ?? '';
-    let check = recordChecks.get(hash);
-    if (!check) {
-      check = verifyRecord(hash, evidence, blocks);
-      recordChecks.set(hash, check);
+    let ev = perEvent.get(edge.eventId);
+    if (!ev) {
+      const hash = result.events.get(edge.eventId)?.recordHash ?? '';
+      let check = recordChecks.get(hash);
+      if (!check) {
+        check = verifyRecord(hash, evidence, blocks);
+        recordChecks.set(hash, check);
+      }
+      ev = { hash, check, row: evidence.records.get(hash) };
+      perEvent.set(edge.eventId, ev);
     }
+    const { hash, check } = ev;
     const semantic = semantics.get(edge);
     const warnings = semantic && semantic.length > 0 ? [...check.warnings, ...semantic] : check.warnings;
-    const unstated = indexFailure(edge, evidence.records.get(hash));
+    const unstated = indexFailure(edge, ev.row);
     const failures = unstated ? [...check.failures, unstated] : check.failures;
     const status: HopStatus = failures.length > 0 ? 'FAILED' : warnings.length > 0 ? 'WARNING' : 'VERIFIED';
+    if (RANK[status] > RANK[verdict]) verdict = status;
     return { edge, recordHash: hash, status, failures, warnings };
   });
-  return { verdict: worst(hops.map((h) => h.status)), hops };
+  return { verdict, hops };
 }
 
 /** Heights whose blocks and record lists a verification needs, from the records. */

@@ -9,7 +9,7 @@ import { eventType } from '../events/epcis-model.js';
 import { canonicalIdentifier, normaliseAuthBizStep, PROVENANT_BIZSTEP } from '../rules/authorisation.js';
 import type { BreachEvidence } from './evidence.js';
 import { eventsOfItem, ITEM_EDGE_KINDS, type Direction, type EventRow, type LineageEdge } from './graph.js';
-import type { AnimalHistory, AuthenticityResult, CargoLineage, CargoNode, EventSummary, PartyAt, ProductPassport, RecallRow } from './queries.js';
+import type { AnimalHistory, AnimalHistoryOf, AuthenticityResult, CargoLineage, CargoNode, EventSummary, PartyAt, ProductPassport, RecallRow } from './queries.js';
 import type { HopReason } from './semantics.js';
 import type { HopStatus, HopVerdict } from './verify-hop.js';
 import { findingOf, isInspectionFinding, isShown, type VisibilityDecision } from './visibility.js';
@@ -206,17 +206,7 @@ export interface EventSummaryView extends EventSummary {
   finding: Record<string, unknown> | null;
 }
 
-export interface AnimalHistoryView {
-  animal: string;
-  birth: (EventSummaryView & { holding: string | null }) | null;
-  dam: string | null;
-  movements: EventSummaryView[];
-  feedLots: { lot: string; event: EventSummaryView }[];
-  treatments: EventSummaryView[];
-  slaughter: (EventSummaryView & { outputs: string[] }) | null;
-  postMortem: EventSummaryView[];
-  events: EventSummaryView[];
-}
+export type AnimalHistoryView = AnimalHistoryOf<EventSummaryView>;
 
 /** The history with only shown events; inspection findings only where the viewer may read them. */
 export function visibleAnimalHistory(history: AnimalHistory, events: ReadonlyMap<string, EventRow>, decisions: Decisions): AnimalHistoryView {

@@ -21,7 +21,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { Worker } from 'node:worker_threads';
 import { encodePrivateKey, encodePublicKey, generateKeyPair, type JsonValue, type KeyPair } from '../../src/crypto/index.js';
-import { bizStepOf, dispositionOf, eventType } from '../../src/events/epcis-model.js';
+import { eventRowOf } from '../../src/capture/capture-service.js';
 import { earTagCheckDigit, gs1CheckDigit } from '../../src/events/identifiers/index.js';
 import type { GenesisSpec } from '../../src/ledger/consortium.js';
 import type { OrgSpec, Role } from '../../src/ledger/governance.js';
@@ -634,10 +634,6 @@ class SignPool {
 
 // ---------------------------------------------------------------------------------------------
 
-function locationId(value: unknown): string | null {
-  return typeof value === 'object' && value !== null && typeof (value as { id?: unknown }).id === 'string' ? (value as { id: string }).id : null;
-}
-
 interface Manifest {
   targetEvents: number;
   seed: number;
@@ -748,19 +744,7 @@ export async function generateLineageStore(options: GeneratorOptions): Promise<G
           const event = chunk[a.index]!.event;
           const { eventId, ids } = signed[a.index]!;
           const eventTime = String(event['eventTime'] ?? '');
-          const action = event['action'];
-          events.push({
-            eventId,
-            recordHash: a.admission.recordHash,
-            eventType: eventType(event) ?? String(event['type']),
-            eventTime,
-            action: typeof action === 'string' ? action : null,
-            bizStep: bizStepOf(event) ?? null,
-            disposition: dispositionOf(event) ?? null,
-            readPoint: locationId(event['readPoint']),
-            bizLocation: locationId(event['bizLocation']),
-            submitterOrg: a.admission.signer.org.id,
-          });
+          events.push(eventRowOf(event, eventId, a.admission.recordHash, a.admission.signer.org.id));
           for (const [identifier, role] of ids) identifiers.push({ identifier, eventId, role, eventTime });
           for (const c of changes[a.index] ?? []) custodyRows.push({ identifier: c.identifier, orgId: c.orgId, eventId, eventTime });
         }

@@ -187,6 +187,8 @@ function summaryView(s: EventSummary, decisions: Decisions): EventSummaryView {
 }
 
 /** `_chain` is accepted so schema.ts can call it like the other domains; lineage links no chain types yet. */
+export type LineageRefs = ReturnType<typeof registerLineage>;
+
 export function registerLineage(builder: Builder, _chain?: unknown) {
   const Direction = builder.enumType('LineageDirection', { values: ['UPSTREAM', 'DOWNSTREAM'] as const });
   const HopStatus = builder.enumType('HopStatus', { values: ['VERIFIED', 'WARNING', 'FAILED'] as const });
@@ -479,6 +481,7 @@ export function registerLineage(builder: Builder, _chain?: unknown) {
       },
     }),
   }));
+  return { RecallItem };
 }
 
 /** Recall rows the viewer may see: the downstream part reached through shown events, rows recomputed from those events. */

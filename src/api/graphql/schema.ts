@@ -15,8 +15,8 @@ export function buildSchema(): GraphQLSchema {
   const builder = createBuilder();
   const chain = registerChain(builder);
   registerAccessLog(builder);
-  registerLineage(builder, chain);
-  registerSubscriptions(builder, chain);
+  const lineage = registerLineage(builder, chain);
+  registerSubscriptions(builder, chain, lineage);
   registerCapture(builder);
   return builder.toSchema();
 }

@@ -13,6 +13,7 @@ import { errorTypeMap, wrapErrorIfMatches } from '@pothos/plugin-errors';
 import { Repeater } from 'graphql-yoga';
 import { dispositionOf, eventType } from '../../events/epcis-model.js';
 import { parseIdentifier } from '../../events/identifiers/index.js';
+import type { LineageRefs } from './lineage.js';
 import type { ConsortiumState } from '../../ledger/consortium.js';
 import { isBirthEvent, itemsOf, trace as walk, type EventIdentifierRef, type EventRow } from '../../lineage/graph.js';
 import { DEFAULT_MAX_DEPTH, recall, type LineageContext, type RecallRow } from '../../lineage/queries.js';
@@ -461,7 +462,7 @@ function locationOf(row: EventRow, key: 'readPoint' | 'bizLocation'): string | n
 }
 
 /** `chain` (from registerChain) links each notice to its LedgerRecord (inclusion proof and all). */
-export function registerSubscriptions(builder: Builder, chain?: ChainRefs) {
+export function registerSubscriptions(builder: Builder, chain: ChainRefs | undefined, lineage: LineageRefs) {
   const Identifier = builder.objectRef<EventIdentifierRef>('SealedEventIdentifier').implement({
     fields: (t) => ({ identifier: t.exposeString('identifier'), role: t.exposeString('role') }),
   });
@@ -522,16 +523,6 @@ export function registerSubscriptions(builder: Builder, chain?: ChainRefs) {
     }),
   });
 
-  const RecallNoticeItem = builder.objectRef<RecallRow>('RecallNoticeItem').implement({
-    fields: (t) => ({
-      identifier: t.exposeString('identifier'),
-      kind: t.exposeString('kind'),
-      lastCustodian: t.string({ nullable: true, resolve: (r) => r.lastCustodian }),
-      lastLocation: t.string({ nullable: true, resolve: (r) => r.lastLocation }),
-      lastEventTime: t.string({ nullable: true, resolve: (r) => r.lastEventTime }),
-      pathLength: t.exposeInt('pathLength'),
-    }),
-  });
 
   const Recall = builder.objectRef<RecallNotice>('RecallNotice').implement({
     description: "A sealed event with disposition 'recalled', and the items downstream of what it recalls.",
@@ -539,7 +530,7 @@ export function registerSubscriptions(builder: Builder, chain?: ChainRefs) {
       event: t.field({ type: SealedEvent, resolve: (n) => n.event }),
       items: t.exposeStringList('items', { description: 'What the event recalls.' }),
       affected: t.field({
-        type: [RecallNoticeItem],
+        type: [lineage.RecallItem],
         description: 'Downstream items, nearest first: all of them for the poster and regulators, otherwise those you hold now.',
         resolve: (n) => n.affected,
       }),
