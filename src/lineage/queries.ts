@@ -274,13 +274,21 @@ export async function recall(ctx: LineageContext, fromId: string, maxDepth = DEF
   const rows = items.map((identifier): RecallRow => {
     const evs = byItem.get(identifier) ?? [];
     const last = evs[evs.length - 1];
-    const located = [...evs].reverse().map(summary).find((s) => s.bizLocation ?? s.readPoint);
+    // The latest event that names a place (bizLocation before readPoint, as a summary reads it).
+    let lastLocation: string | null = null;
+    for (let i = evs.length - 1; i >= 0; i--) {
+      const place = locationOf(evs[i]!, 'bizLocation') ?? locationOf(evs[i]!, 'readPoint');
+      if (place) {
+        lastLocation = place;
+        break;
+      }
+    }
     const c = custody.get(identifier);
     return {
       identifier,
       kind: identifierKind(identifier),
       lastCustodian: c?.orgId ?? null,
-      lastLocation: located ? (located.bizLocation ?? located.readPoint) : null,
+      lastLocation,
       lastEventTime: last?.eventTime ?? c?.eventTime ?? null,
       pathLength: result.depth.get(identifier) ?? 0,
     };

@@ -172,15 +172,26 @@ export function semanticReasons(
   const factsOfEdge: (EventFacts | undefined)[] = new Array(edges.length);
   const wanted = new Set<string>();
   const producedBy = new Map<string, LineageEdge[]>();
+  // Edges of one event are mostly adjacent: remember the last event's facts.
+  let lastEventId: string | undefined;
+  let lastFacts: EventFacts | undefined;
   edges.forEach((edge, i) => {
-    const row = result.events.get(edge.eventId);
-    if (row) {
-      let f = factMemo.get(row);
-      if (!f) {
-        const { rule, parts } = partsOfRow(row);
-        f = { rule, held: new Set((rule?.custody.check ?? []).flatMap((p) => parts[p])), massBalance: massBalanceProblems(row.event) };
-        factMemo.set(row, f);
+    let f: EventFacts | undefined;
+    if (edge.eventId === lastEventId) f = lastFacts;
+    else {
+      const row = result.events.get(edge.eventId);
+      if (row) {
+        f = factMemo.get(row);
+        if (!f) {
+          const { rule, parts } = partsOfRow(row);
+          f = { rule, held: new Set((rule?.custody.check ?? []).flatMap((p) => parts[p])), massBalance: massBalanceProblems(row.event) };
+          factMemo.set(row, f);
+        }
       }
+      lastEventId = edge.eventId;
+      lastFacts = f;
+    }
+    if (f) {
       factsOfEdge[i] = f;
       if (f.held.size > 0) {
         if (f.held.has(edge.from)) wanted.add(edge.from);

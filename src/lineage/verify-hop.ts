@@ -362,42 +362,49 @@ function statedBy(event: Record<string, unknown>): Stated {
   return stated;
 }
 
-/**
- * Edges come from the lineage index, which is not signed: the hop's signed event must state the
- * edge itself (its endpoints in the roles the edge kind is made from), or the hop fails.
- */
-function indexFailure(edge: LineageEdge, row: RecordEvidence | undefined): HopReason | undefined {
+/** What the hop's signed event states (undefined: no row, or a malformed body verifyRecord reports). */
+function statedOfRecord(row: RecordEvidence | undefined): Stated | HopReason | undefined {
   if (!row) return undefined;
   let event: unknown;
   try {
     event = ((row.parsed ?? JSON.parse(row.body)) as { payload?: { event?: unknown } }).payload?.event;
   } catch {
-    return undefined; // verifyRecord reports the malformed body
+    return undefined;
   }
-  if (typeof event !== 'object' || event === null) return fail('index', `record ${row.hash} holds no event for the ${edge.kind} edge`, { recordHash: row.hash });
-  const s = statedBy(event as Record<string, unknown>);
-  let stated = true;
+  if (typeof event !== 'object' || event === null) return fail('index', `record ${row.hash} holds no event to make lineage edges from`, { recordHash: row.hash });
+  return statedBy(event as Record<string, unknown>);
+}
+
+/**
+ * Edges come from the lineage index, which is not signed: the hop's signed event must state the
+ * edge itself (its endpoints in the roles the edge kind is made from), or the hop fails.
+ */
+function indexFailure(edge: LineageEdge, stated: Stated | HopReason | undefined, recordHash: string): HopReason | undefined {
+  if (stated === undefined) return undefined;
+  if ('code' in stated) return stated;
+  const s = stated;
+  let ok: boolean;
   switch (edge.kind) {
     case 'TRANSFORMATION':
-      stated = s.input.has(edge.from) && s.output.has(edge.to);
+      ok = s.input.has(edge.from) && s.output.has(edge.to);
       break;
     case 'AGGREGATION':
     case 'ASSOCIATION':
-      stated = s.parent === edge.to && s.child.has(edge.from);
+      ok = s.parent === edge.to && s.child.has(edge.from);
       break;
     case 'FEEDING':
-      stated = (s.quantity.has(edge.from) || s.epc.has(edge.from)) && s.epc.has(edge.to);
+      ok = (s.quantity.has(edge.from) || s.epc.has(edge.from)) && s.epc.has(edge.to);
       break;
     case 'DAM':
-      stated = s.dam === edge.from && s.epc.has(edge.to);
+      ok = s.dam === edge.from && s.epc.has(edge.to);
       break;
     default:
-      stated = true;
+      ok = true;
   }
-  return stated
+  return ok
     ? undefined
     : fail('index', `the signed event does not state the ${edge.kind} edge ${edge.from} -> ${edge.to}: the lineage index disagrees with the record`, {
-        recordHash: row.hash,
+        recordHash,
         kind: edge.kind,
         from: edge.from,
         to: edge.to,
@@ -416,7 +423,7 @@ export function verifyTrace(result: Pick<TraceResult, 'edges' | 'events'>, evide
   const edges = itemEdges(result);
   const semantics = semanticReasons(result, evidence.breaches, edges);
   // Per event once: its record's checks and row (many hops share one event, e.g. a pack-off's outputs).
-  const perEvent = new Map<string, { hash: string; check: RecordCheck; row: RecordEvidence | undefined }>();
+  const perEvent = new Map<string, { hash: string; check: RecordCheck; stated: Stated | HopReason | undefined }>();
   let verdict: HopStatus = 'VERIFIED';
   const hops: HopVerdict[] = edges.map((edge) => {
     let ev = perEvent.get(edge.eventId);
@@ -427,13 +434,13 @@ export function verifyTrace(result: Pick<TraceResult, 'edges' | 'events'>, evide
         check = verifyRecord(hash, evidence, blocks);
         recordChecks.set(hash, check);
       }
-      ev = { hash, check, row: evidence.records.get(hash) };
+      ev = { hash, check, stated: statedOfRecord(evidence.records.get(hash)) };
       perEvent.set(edge.eventId, ev);
     }
     const { hash, check } = ev;
     const semantic = semantics.get(edge);
     const warnings = semantic && semantic.length > 0 ? [...check.warnings, ...semantic] : check.warnings;
-    const unstated = indexFailure(edge, ev.row);
+    const unstated = indexFailure(edge, ev.stated, hash);
     const failures = unstated ? [...check.failures, unstated] : check.failures;
     const status: HopStatus = failures.length > 0 ? 'FAILED' : warnings.length > 0 ? 'WARNING' : 'VERIFIED';
     if (RANK[status] > RANK[verdict]) verdict = status;

@@ -279,6 +279,7 @@ interface Plan {
 /** Every lot's parameters up front, so the subjects sit at fixed places and the total is exact. */
 function planStore(orgs: OrgInfo[], targetEvents: number, seed: number): Plan {
   const planner = new Planner(orgs, seed);
+  const byId = new Map(orgs.map((o) => [o.id, o]));
   const cows = planner.farms.length * COWS_PER_FARM;
   const regular: LotPlan[] = [];
   const traceLot = planner.lot(-1, { animals: 50, farms: 5, packs: 500, exported: false, subject: 'trace' });
@@ -317,7 +318,7 @@ function planStore(orgs: OrgInfo[], targetEvents: number, seed: number): Plan {
     if (lot.subject) continue;
     lot.millLot = recallFeedLot;
     recallLots += 1;
-    for (let k = 1; k <= lot.packs; k++) recallPacks.push(canonicalIdentifier(packId(lot, k)));
+    for (let k = 1; k <= lot.packs; k++) recallPacks.push(canonicalIdentifier(packId(byId, lot, k)));
   }
   if (recallPacks.length < 10_000) throw new Error(`the store is too small for the recall subject (${recallPacks.length} packs)`);
   const trace = lots.find((l) => l.subject === 'trace')!;
@@ -328,7 +329,7 @@ function planStore(orgs: OrgInfo[], targetEvents: number, seed: number): Plan {
     cows,
     total,
     subjects: {
-      tracePacks: Array.from({ length: Math.min(trace.sold, 20) }, (_, k) => packId(trace, k + 1)),
+      tracePacks: Array.from({ length: Math.min(trace.sold, 20) }, (_, k) => packId(byId, trace, k + 1)),
       traceAnimals: trace.animals,
       container: containerOf(cargo),
       containerPallets: Math.ceil(cargoCases / CASES_PER_PALLET),
@@ -345,10 +346,8 @@ function prefixOf(orgs: Map<string, OrgInfo>, id: string): string {
   return orgs.get(id)!.prefix!;
 }
 
-let orgIndex: Map<string, OrgInfo>;
-
-function packId(lot: LotPlan, k: number): string {
-  return sgtin(prefixOf(orgIndex, lot.processor), '033333', `${lot.code}-${k}`);
+function packId(orgs: Map<string, OrgInfo>, lot: LotPlan, k: number): string {
+  return sgtin(prefixOf(orgs, lot.processor), '033333', `${lot.code}-${k}`);
 }
 
 function containerOf(lot: LotPlan): string {
@@ -418,7 +417,7 @@ class StoryPlayer {
     const trimLot = (r: number) => lgtin(pr, '044442', `${lot.code}-T${r + 1}`);
     const coarseLot = lgtin(pr, '044443', `${lot.code}-G`);
     const finalLot = lgtin(pr, '044444', `${lot.code}-M`);
-    const packs = Array.from({ length: lot.packs }, (_, k) => packId(lot, k + 1));
+    const packs = Array.from({ length: lot.packs }, (_, k) => packId(orgs, lot, k + 1));
     const caseCount = Math.ceil(lot.packs / PACKS_PER_CASE);
     const cases = Array.from({ length: caseCount }, (_, c) => sscc(pr, `1${String(lot.index * 1000 + c).padStart(9, '0')}`));
     const pallets = Array.from({ length: Math.ceil(caseCount / CASES_PER_PALLET) }, (_, p) => sscc(pr, `2${String(lot.index * 100 + p).padStart(9, '0')}`));
@@ -672,7 +671,7 @@ export async function generateLineageStore(options: GeneratorOptions): Promise<G
 
   const started = process.hrtime.bigint();
   const orgs = consortiumOrgs();
-  orgIndex = new Map(orgs.map((o) => [o.id, o]));
+  const orgIndex = new Map(orgs.map((o) => [o.id, o]));
   const keys = new Map<string, KeyPair>(orgs.map((o) => [o.id, generateKeyPair('ed25519')]));
   const spec: GenesisSpec = {
     consortiumId: LINEAGE_CONSORTIUM_ID,
