@@ -369,24 +369,12 @@ export async function cargoLineage(ctx: LineageContext, containerId: string, max
     if (!cyclic) rootsMemo.set(node, roots);
     return roots;
   };
-  const originsByWalk = (id: string): string[] => {
-    const roots = new Set<string>();
-    const seen = new Set<string>([id]);
-    const stack = [id];
-    while (stack.length > 0) {
-      const cur = stack.pop()!;
-      const ins = incoming.get(cur) ?? [];
-      if (ins.length === 0 && cur !== id) roots.add(cur);
-      for (const e of ins) if (!seen.has(e.from)) (seen.add(e.from), stack.push(e.from));
-    }
-    return [...roots].sort();
-  };
   // Items share root sets (packs of one lot): each set is sorted once.
   const sortedRoots = new WeakMap<ReadonlySet<string>, string[]>();
   const originsOf = (id: string): string[] => {
     // A cycle makes the memo order-dependent: fall back to the plain walk from this item.
     const roots = cyclic ? undefined : rootsOf(id);
-    if (cyclic || !roots) return originsByWalk(id);
+    if (cyclic || !roots) return rootsAbove(id, incoming);
     if (roots.has(id)) return [...roots].filter((r) => r !== id).sort();
     let sorted = sortedRoots.get(roots);
     if (!sorted) sortedRoots.set(roots, (sorted = [...roots].sort()));
@@ -471,4 +459,18 @@ export async function authenticity(ctx: LineageContext, id: string): Promise<Aut
     }
   }
   return { identifier, likelyCounterfeit: reasons.length > 0, reasons, brandOwner, commissionedBy };
+}
+
+/** Roots above `id` over the given links (items with no incoming link), as cargo lineage lists origins. */
+export function rootsAbove(id: string, incoming: ReadonlyMap<string, readonly LineageEdge[]>): string[] {
+  const roots = new Set<string>();
+  const seen = new Set<string>([id]);
+  const stack = [id];
+  while (stack.length > 0) {
+    const cur = stack.pop()!;
+    const ins = incoming.get(cur) ?? [];
+    if (ins.length === 0 && cur !== id) roots.add(cur);
+    for (const e of ins) if (!seen.has(e.from)) (seen.add(e.from), stack.push(e.from));
+  }
+  return [...roots].sort();
 }

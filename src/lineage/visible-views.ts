@@ -9,7 +9,7 @@ import { eventType } from '../events/epcis-model.js';
 import { canonicalIdentifier, normaliseAuthBizStep, PROVENANT_BIZSTEP } from '../rules/authorisation.js';
 import type { BreachEvidence } from './evidence.js';
 import { eventsOfItem, ITEM_EDGE_KINDS, type Direction, type EventRow, type LineageEdge } from './graph.js';
-import type { AnimalHistory, AnimalHistoryOf, AuthenticityResult, CargoLineage, CargoNode, EventSummary, PartyAt, ProductPassport, RecallRow } from './queries.js';
+import { rootsAbove, type AnimalHistory, type AnimalHistoryOf, type AuthenticityResult, type CargoLineage, type CargoNode, type EventSummary, type PartyAt, type ProductPassport, type RecallRow } from './queries.js';
 import type { HopReason } from './semantics.js';
 import type { HopStatus, HopVerdict } from './verify-hop.js';
 import { findingOf, isInspectionFinding, isShown, type VisibilityDecision } from './visibility.js';
@@ -232,19 +232,6 @@ export function visibleAnimalHistory(history: AnimalHistory, events: ReadonlyMap
   };
 }
 
-/** Roots above `id` over the given links (items with no incoming link), as cargo lineage lists origins. */
-function rootsAbove(id: string, incoming: ReadonlyMap<string, LineageEdge[]>): string[] {
-  const roots = new Set<string>();
-  const seen = new Set<string>([id]);
-  const stack = [id];
-  while (stack.length > 0) {
-    const cur = stack.pop()!;
-    const ins = incoming.get(cur) ?? [];
-    if (ins.length === 0 && cur !== id) roots.add(cur);
-    for (const e of ins) if (!seen.has(e.from)) (seen.add(e.from), stack.push(e.from));
-  }
-  return [...roots].sort();
-}
 
 /** Cargo lineage over the reached part: contents linked by shown hops, origins within them, documents of fully visible events. */
 export function visibleCargo(cargo: CargoLineage, view: VisibleTrace, events: ReadonlyMap<string, EventRow>, decisions: Decisions): CargoLineage {
