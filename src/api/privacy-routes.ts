@@ -112,8 +112,8 @@ export function mountPrivacy(app: Express, ctx: AppContext, options: AccessOptio
             throw new LedgerError('NOT_AUTHORISED', `only "${person.orgId}", which registered this person, may erase it`, { expected: person.orgId, actual: signer.org.id });
           }
         },
-        persist: async (tx, accepted) => {
-          for (const a of accepted) erased += await PersonStore.eraseInTransaction(tx, person.commitment, a.admission.recordHash, erasedAt);
+        persist: (batch, accepted) => {
+          for (const a of accepted) PersonStore.eraseInBatch(batch, person.commitment, a.admission.recordHash, erasedAt, (count) => (erased += count));
         },
       });
       if (!outcome || outcome.status === 'rejected') {

@@ -20,7 +20,6 @@ import {
   type CustodyRow,
   type EventIdentifierRow,
   type EventRow,
-  type Executor,
 } from '../store/event-index.js';
 import type { Database } from '../store/database.js';
 import { CaptureError, CaptureRejectedError, type CaptureEventResult } from './errors.js';
@@ -186,9 +185,9 @@ export class CaptureService {
         c.own = new Map(); // an admission retried after a failed group starts afresh
       }
     },
-    persist: async (tx, items) => {
+    persist: (batch, items) => {
       const rows = items.map((item) => item.context.rows(item.accepted));
-      await writeEventIndex(tx as Executor, items[0]!.context.consortium, {
+      writeEventIndex(batch, items[0]!.context.consortium, {
         events: rows.flatMap((r) => r.events),
         identifiers: rows.flatMap((r) => r.identifiers),
         custody: rows.flatMap((r) => r.custody),

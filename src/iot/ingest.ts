@@ -491,10 +491,10 @@ export class ReadingIngestor {
         windows.map((w) => w.record),
         {
           atomic: false,
-          persist: async (tx, accepted) => {
+          persist: (batch, accepted) => {
             for (const a of accepted) {
               const w = windows[a.index]!;
-              await this.store.assignWindow(tx, consortium, w.deviceId, w.first, w.last, a.admission.recordHash);
+              this.store.assignWindow(batch, consortium, w.deviceId, w.first, w.last, a.admission.recordHash);
             }
           },
         },

@@ -25,6 +25,7 @@ import { checkpointOfBlock, signCheckpoint } from '../ledger/checkpoint.js';
 import { RecordKind, assertRecordShape, formatTimestamp, recordHash, type SignedRecord } from '../ledger/record.js';
 import { toHex } from '../crypto/index.js';
 import type { ChainStore, StoredCheckpointInput } from '../store/chain-store.js';
+import type { WriteBatch } from '../store/write-batch.js';
 import { Mutex } from './mutex.js';
 import { projectionOf } from './projection.js';
 
@@ -54,8 +55,8 @@ export interface SubmitOptions {
    * 'duplicate' when the caller knows the record's content is already stored (it is then skipped).
    */
   check?: (record: SignedRecord, signer: ResolvedSigner) => void | 'duplicate';
-  /** Extra writes in the same transaction as the records (e.g. lineage indexes). */
-  persist?: (tx: unknown, accepted: AcceptedRecord[]) => Promise<void>;
+  /** Extra writes committed with the records, in one transaction (e.g. lineage indexes). */
+  persist?: (batch: WriteBatch, accepted: AcceptedRecord[]) => Promise<void> | void;
   /** This submission's admissions stand (it was not rolled back); later ones in its group follow. */
   admitted?: (accepted: AcceptedRecord[]) => void;
   /** Hooks shared with other submissions of the same caller, run once per group commit (see GroupHooks). */
@@ -72,8 +73,8 @@ export interface SubmitOptions {
  */
 export interface GroupHooks<C> {
   prepare?(contexts: C[]): Promise<void>;
-  /** In the group's transaction: the accepted records of every submission that used these hooks. */
-  persist?(tx: unknown, items: { context: C; accepted: AcceptedRecord[] }[]): Promise<void>;
+  /** Writes for the group's transaction: the accepted records of every submission that used these hooks. */
+  persist?(batch: WriteBatch, items: { context: C; accepted: AcceptedRecord[] }[]): Promise<void> | void;
 }
 
 export interface AcceptedRecord {

@@ -9,6 +9,7 @@ import type { Block, BlockHeader, Seal } from '../ledger/block.js';
 import type { SignedRecord } from '../ledger/record.js';
 import { LedgerError } from '../ledger/errors.js';
 import type { Database } from './database.js';
+import { WriteBatch, commitWriteBatch } from './write-batch.js';
 
 export interface StoredCheckpointInput {
   consortium: string;
@@ -59,6 +60,7 @@ export interface MembershipProjection {
 type Tx = Parameters<Parameters<Database['$transaction']>[0]>[0];
 type Executor = Pick<Database, '$executeRawUnsafe' | '$queryRawUnsafe'> | Tx;
 
+const RECORD_COLUMNS = ['hash', 'consortiumId', 'logIndex', 'kind', 'signer', 'signedAt', 'receivedAt', 'body'];
 const toNumber = (value: unknown): number => (typeof value === 'bigint' ? Number(value) : (value as number));
 const SQLITE_MAX_PARAMS = 32_000;
 
@@ -123,20 +125,27 @@ export class ChainStore {
     });
   }
 
-  /** Durably appends admitted records that are not yet sealed (blockHeight stays NULL). */
-  async appendPending(consortiumId: string, rows: StoredRecordInput[], extra?: (tx: Tx) => Promise<void>): Promise<void> {
+  /**
+   * Durably appends admitted records that are not yet sealed (blockHeight stays NULL), with the
+   * writes `extra` adds to the same batch (indexes), in one transaction.
+   */
+  async appendPending(consortiumId: string, rows: StoredRecordInput[], extra?: (batch: WriteBatch) => Promise<void>): Promise<void> {
     if (rows.length === 0 && !extra) return;
-    await this.db.$transaction(async (tx) => {
-      await this.insertRecords(tx, consortiumId, rows);
-      if (extra) await extra(tx);
-    });
+    const batch = new WriteBatch();
+    batch.insert(
+      'LedgerRecord',
+      RECORD_COLUMNS,
+      rows.map((r) => [r.hash, consortiumId, r.logIndex, r.record.kind, r.record.signer, r.record.signedAt, r.receivedAt, canonicalize(r.record)]),
+    );
+    if (extra) await extra(batch);
+    await commitWriteBatch(this.db, batch);
   }
 
   private async insertRecords(tx: Executor, consortiumId: string, rows: StoredRecordInput[]): Promise<void> {
     await insertRows(
       tx,
       'LedgerRecord',
-      ['hash', 'consortiumId', 'logIndex', 'kind', 'signer', 'signedAt', 'receivedAt', 'body'],
+      RECORD_COLUMNS,
       rows.map((r) => [r.hash, consortiumId, r.logIndex, r.record.kind, r.record.signer, r.record.signedAt, r.receivedAt, canonicalize(r.record)]),
     );
   }

@@ -3,10 +3,12 @@
  * record acknowledged to a caller survives power loss.
  */
 import { mkdirSync } from 'node:fs';
+import type BetterSqlite3 from 'better-sqlite3';
 import path from 'node:path';
 import { PrismaBetterSqlite3 } from '@prisma/adapter-better-sqlite3';
 import { PrismaClient } from '../generated/prisma/client.js';
 import { applyMigrations } from './migrate.js';
+import { registerRawConnection } from './write-batch.js';
 
 export type Database = PrismaClient;
 
@@ -23,10 +25,21 @@ export function sqliteFilePath(url: string): string {
 export async function openDatabase(options: OpenDatabaseOptions): Promise<Database> {
   const file = sqliteFilePath(options.url);
   if (file !== ':memory:') mkdirSync(path.dirname(path.resolve(file)), { recursive: true });
-  const adapter = new PrismaBetterSqlite3({ url: `file:${file}`, timeout: 10_000 });
+  const factory = new PrismaBetterSqlite3({ url: `file:${file}`, timeout: 10_000 });
+  let raw: BetterSqlite3.Database | undefined;
+  // Keeps the connection Prisma opens, for the synchronous write batches (see write-batch.ts).
+  const adapter: typeof factory = Object.assign(Object.create(factory) as typeof factory, {
+    connect: async () => {
+      const connected = await factory.connect();
+      raw = (connected as unknown as { client: BetterSqlite3.Database }).client;
+      return connected;
+    },
+    connectToShadowDb: () => factory.connectToShadowDb(),
+  });
   const prisma = new PrismaClient({ adapter });
   try {
     await prisma.$queryRawUnsafe('PRAGMA journal_mode = WAL');
+    if (raw) registerRawConnection(prisma, raw);
     await prisma.$executeRawUnsafe('PRAGMA synchronous = FULL');
     await prisma.$executeRawUnsafe('PRAGMA foreign_keys = ON');
     if (options.migrate !== false) await applyMigrations(prisma);

@@ -3,6 +3,7 @@
  * and Custody (who holds each item now). Written in the same transaction as the event's record.
  */
 import type { Database } from './database.js';
+import type { WriteBatch } from './write-batch.js';
 
 type Tx = Parameters<Parameters<Database['$transaction']>[0]>[0];
 export type Executor = Pick<Database, '$executeRawUnsafe' | '$queryRawUnsafe'> | Tx;
@@ -34,19 +35,7 @@ export interface CustodyRow {
   eventTime: string;
 }
 
-const SQLITE_MAX_PARAMS = 32_000;
 const IN_CHUNK = 500;
-
-async function insertRows(db: Executor, table: string, columns: string[], rows: unknown[][], conflict = ''): Promise<void> {
-  if (rows.length === 0) return;
-  const perStatement = Math.max(1, Math.floor(SQLITE_MAX_PARAMS / columns.length));
-  const columnList = columns.map((c) => `"${c}"`).join(', ');
-  const tuple = `(${columns.map(() => '?').join(', ')})`;
-  for (let start = 0; start < rows.length; start += perStatement) {
-    const chunk = rows.slice(start, start + perStatement);
-    await db.$executeRawUnsafe(`INSERT ${conflict} INTO "${table}" (${columnList}) VALUES ${chunk.map(() => tuple).join(', ')}`, ...chunk.flat());
-  }
-}
 
 /** Values of `column` in `table` that exist for the consortium, among those asked (chunked IN lists). */
 async function existingValues(db: Executor, table: string, column: string, consortiumId: string, values: readonly string[], where = ''): Promise<Set<string>> {
@@ -95,19 +84,18 @@ export async function custodyOf(db: Executor, consortiumId: string, identifiers:
   return out;
 }
 
-export async function writeEventIndex(
-  tx: Executor,
+/** Adds the index rows to the batch that commits their records. */
+export function writeEventIndex(
+  batch: WriteBatch,
   consortiumId: string,
   input: { events: EventRow[]; identifiers: EventIdentifierRow[]; custody: CustodyRow[] },
-): Promise<void> {
-  await insertRows(
-    tx,
+): void {
+  batch.insert(
     'EpcisEvent',
     ['consortiumId', 'eventId', 'recordHash', 'eventType', 'eventTime', 'action', 'bizStep', 'disposition', 'readPoint', 'bizLocation', 'submitterOrg'],
     input.events.map((e) => [consortiumId, e.eventId, e.recordHash, e.eventType, e.eventTime, e.action, e.bizStep, e.disposition, e.readPoint, e.bizLocation, e.submitterOrg]),
   );
-  await insertRows(
-    tx,
+  batch.insert(
     'EventIdentifier',
     ['consortiumId', 'identifier', 'eventId', 'role', 'eventTime'],
     input.identifiers.map((r) => [consortiumId, r.identifier, r.eventId, r.role, r.eventTime]),
@@ -116,8 +104,7 @@ export async function writeEventIndex(
   // Later events in the batch win: rows are applied in document order.
   const latest = new Map<string, CustodyRow>();
   for (const c of input.custody) latest.set(c.identifier, c);
-  await insertRows(
-    tx,
+  batch.insert(
     'Custody',
     ['consortiumId', 'identifier', 'orgId', 'eventId', 'eventTime'],
     [...latest.values()].map((c) => [consortiumId, c.identifier, c.orgId, c.eventId, c.eventTime]),

@@ -5,6 +5,7 @@
  */
 import type { Database } from './database.js';
 import type { PersonalData } from '../privacy/commitment.js';
+import type { WriteBatch } from './write-batch.js';
 
 type Tx = Parameters<Parameters<Database['$transaction']>[0]>[0];
 
@@ -38,14 +39,15 @@ export class PersonStore {
   }
 
   /** Deletes data and salt inside the caller's transaction (the one storing the erasure record). */
-  static async eraseInTransaction(tx: unknown, commitment: string, recordHash: string, erasedAt: string): Promise<number> {
-    const client = tx as Tx;
-    const result = await client.personData.updateMany({
-      where: { commitment, erasedAt: null },
-      data: { data: null, salt: null, erasedAt, erasureRecordHash: recordHash },
-    });
-    return result.count;
+  /** Adds the erasure to the erasure record's batch; `onErased` gets the number of rows erased once committed. */
+  static eraseInBatch(batch: WriteBatch, commitment: string, recordHash: string, erasedAt: string, onErased: (count: number) => void): void {
+    batch.add(
+      `UPDATE "PersonData" SET "data" = NULL, "salt" = NULL, "erasedAt" = ?, "erasureRecordHash" = ? WHERE "commitment" = ? AND "erasedAt" IS NULL`,
+      [erasedAt, recordHash, commitment],
+      onErased,
+    );
   }
+
 }
 
 function toPerson(row: { commitment: string; consortiumId: string; orgId: string; data: string | null; salt: string | null; createdAt: string; erasedAt: string | null; erasureRecordHash: string | null }): PersonRow {

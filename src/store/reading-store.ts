@@ -3,6 +3,7 @@
  * MQTT acknowledgement; (consortium, device, seq) is the primary key, so redelivery cannot double it.
  */
 import type { Database } from './database.js';
+import { WriteBatch, commitWriteBatch } from './write-batch.js';
 
 type Tx = Parameters<Parameters<Database['$transaction']>[0]>[0];
 type Executor = Pick<Database, '$executeRawUnsafe' | '$queryRawUnsafe'> | Tx;
@@ -35,7 +36,6 @@ export interface UnassignedReading {
 
 const COLUMNS = ['consortiumId', 'deviceId', 'seq', 'observedAt', 'type', 'body', 'signature', 'digest', 'gapFrom', 'receivedAt'] as const;
 const SELECT = `SELECT ${[...COLUMNS, 'windowRecordHash'].map((c) => `"${c}"`).join(', ')} FROM "DeviceReading"`;
-const PARAMS_PER_STATEMENT = 30_000;
 
 const toNumber = (value: unknown): number => (typeof value === 'bigint' ? Number(value) : (value as number));
 
@@ -71,20 +71,13 @@ export class ReadingStore {
   /** Inserts readings in one transaction (the batch is durable when this resolves). Returns rows inserted. */
   async insert(rows: readonly StoredReadingInput[]): Promise<number> {
     if (rows.length === 0) return 0;
-    const perStatement = Math.floor(PARAMS_PER_STATEMENT / COLUMNS.length);
-    const tuple = `(${COLUMNS.map(() => '?').join(', ')})`;
-    return this.db.$transaction(async (tx) => {
-      let inserted = 0;
-      for (let start = 0; start < rows.length; start += perStatement) {
-        const chunk = rows.slice(start, start + perStatement);
-        // OR IGNORE: a redelivered reading already stored is not an error, and is not stored twice.
-        inserted += await tx.$executeRawUnsafe(
-          `INSERT OR IGNORE INTO "DeviceReading" (${COLUMNS.map((c) => `"${c}"`).join(', ')}) VALUES ${chunk.map(() => tuple).join(', ')}`,
-          ...chunk.flatMap((r) => COLUMNS.map((c) => r[c])),
-        );
-      }
-      return inserted;
-    });
+    const batch = new WriteBatch();
+    let inserted = 0;
+    // OR IGNORE: a redelivered reading already stored is not an error, and is not stored twice.
+    const sql = `INSERT OR IGNORE INTO "DeviceReading" (${COLUMNS.map((c) => `"${c}"`).join(', ')}) VALUES (${COLUMNS.map(() => '?').join(', ')})`;
+    for (const r of rows) batch.add(sql, COLUMNS.map((c) => r[c]), (changes) => (inserted += changes));
+    await commitWriteBatch(this.db, batch);
+    return inserted;
   }
 
   /** Readings not yet committed to a window record, per device in seq order. */
@@ -126,14 +119,11 @@ export class ReadingStore {
   }
 
   /** Marks readings firstSeq..lastSeq of a device as committed by a window record, inside the record's transaction. */
-  async assignWindow(tx: unknown, consortiumId: string, deviceId: string, firstSeq: number, lastSeq: number, recordHash: string): Promise<void> {
-    await (tx as Executor).$executeRawUnsafe(
+  /** Adds to the window record's batch: its readings point at it. */
+  assignWindow(batch: WriteBatch, consortiumId: string, deviceId: string, firstSeq: number, lastSeq: number, recordHash: string): void {
+    batch.add(
       `UPDATE "DeviceReading" SET "windowRecordHash" = ? WHERE "consortiumId" = ? AND "deviceId" = ? AND "seq" BETWEEN ? AND ? AND "windowRecordHash" IS NULL`,
-      recordHash,
-      consortiumId,
-      deviceId,
-      firstSeq,
-      lastSeq,
+      [recordHash, consortiumId, deviceId, firstSeq, lastSeq],
     );
   }
 

@@ -31,7 +31,7 @@ import { LedgerNode } from '../../src/node/ledger-node.js';
 import { authoriseEvent, canonicalIdentifier, PROVENANT_BIZSTEP, PROVENANT_DISPOSITION, type CustodyChange } from '../../src/rules/authorisation.js';
 import { ChainStore } from '../../src/store/chain-store.js';
 import { openDatabase, type Database } from '../../src/store/database.js';
-import { writeEventIndex, type CustodyRow, type EventIdentifierRow, type EventRow, type Executor } from '../../src/store/event-index.js';
+import { writeEventIndex, type CustodyRow, type EventIdentifierRow, type EventRow } from '../../src/store/event-index.js';
 import { animalUrn, containerNumber, earTag, lgtin, sgln, sgtin, sscc } from '../../simulators/identifiers.js';
 import { aggregationEvent, EPCIS_CONTEXT, objectEvent, transformationEvent, type EpcisEvent } from '../../simulators/participant.js';
 import type { SignedItem, SignInit, SignItem, SignRequest, SignResponse } from './lineage-sign-worker.js';
@@ -747,7 +747,7 @@ export async function generateLineageStore(options: GeneratorOptions): Promise<G
           for (const [identifier, role] of ids) identifiers.push({ identifier, eventId, role, eventTime });
           for (const c of changes[a.index] ?? []) custodyRows.push({ identifier: c.identifier, orgId: c.orgId, eventId, eventTime });
         }
-        await writeEventIndex(tx as Executor, LINEAGE_CONSORTIUM_ID, { events, identifiers, custody: custodyRows });
+        writeEventIndex(tx, LINEAGE_CONSORTIUM_ID, { events, identifiers, custody: custodyRows });
       },
     });
     outcomes.forEach((o, i) => {
