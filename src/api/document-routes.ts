@@ -4,15 +4,20 @@
  *
  * Access rule. With an `authorise` hook (production: API tokens), every request needs a viewer
  * organisation: uploads are recorded against it and must target a consortium it is an active
- * member of; a document can be fetched by any active member organisation of the consortium it was
- * uploaded to ("anyone entitled": the events that cite it are visible consortium-wide). Others get
- * 404, so existence is not confirmed outside the consortium. Without a hook (tests, local demo) all
- * requests are allowed, and a `Provenant-Org` header, if sent, is recorded as the uploader.
+ * member of. A document is fetched by "anyone entitled" (docs/access.md): among the active members
+ * of its consortium, a regulator, its uploader, or an organisation that may see in full an event
+ * citing it. Others get 404, so existence is not confirmed. Reads of another organisation's
+ * document are access-logged. Without a hook (tests, local demo) all requests are allowed, and a
+ * `Provenant-Org` header, if sent, is recorded as the uploader.
  */
 import express, { type Express, type Request, type RequestHandler } from 'express';
 import type { AppContext } from './context.js';
 import { ApiError } from './errors.js';
 import { DocumentStore, MAX_DOCUMENT_BYTES, isDocumentAddress } from '../store/document-store.js';
+import { accessLogWriter } from '../store/access-log.js';
+import { eventsCitingDocument, findEvent } from '../store/event-index.js';
+import { VisibilityStore } from '../store/visibility-store.js';
+import { isRegulator } from '../lineage/visibility.js';
 
 /** Resolves the requesting organisation (e.g. from an API token); null when unauthenticated. */
 export type Authorise = (req: Request) => string | null | Promise<string | null>;
@@ -59,6 +64,29 @@ const wrap =
     handler(req, res).catch(next);
   };
 
+/** Citing events looked at before giving up (a document is cited by a handful of events). */
+const MAX_CITING_EVENTS_CHECKED = 200;
+
+/** Regulator, uploader, or a member who may see in full an event citing the document. */
+async function mayReadDocument(ctx: AppContext, orgId: string, meta: { sha256: string; consortiumId: string; uploadedByOrg: string | null }): Promise<boolean> {
+  if (!isActiveMember(ctx, meta.consortiumId, orgId)) return false;
+  const state = ctx.node.state(meta.consortiumId);
+  const roles = new Set(state.orgs.get(orgId)?.roles ?? []);
+  if (isRegulator({ roles }) || meta.uploadedByOrg === orgId) return true;
+  const citing = (await eventsCitingDocument(ctx.db, meta.consortiumId, meta.sha256)).slice(0, MAX_CITING_EVENTS_CHECKED);
+  const events = [];
+  for (const eventId of citing) {
+    const stored = await findEvent(ctx.db, eventId, meta.consortiumId);
+    if (!stored) continue;
+    const record = JSON.parse(stored.recordBody) as { payload: { event: unknown } };
+    events.push({ eventId, consortiumId: meta.consortiumId, signerOrg: stored.submitterOrg, event: record.payload.event });
+  }
+  if (events.length === 0) return false;
+  const { decisions } = await new VisibilityStore(ctx.db, meta.consortiumId, state).decideEvents({ orgId, consortiumId: meta.consortiumId, roles }, events);
+  // A redacted event withholds its provenant:* fields, documents included.
+  return [...decisions.values()].some((d) => d.visibility === 'VISIBLE');
+}
+
 const MEDIA_TYPE = /^[a-z0-9!#$&^_.+-]+\/[a-z0-9!#$&^_.+-]+$/i;
 
 export function mountDocuments(app: Express, ctx: AppContext, options: AccessOptions = {}): DocumentStore {
@@ -94,9 +122,19 @@ export function mountDocuments(app: Express, ctx: AppContext, options: AccessOpt
       const notFound = new ApiError(404, 'DOCUMENT_NOT_FOUND', `no document ${address}`, { sha256: address });
       const meta = await documents.meta(address);
       if (!meta) throw notFound;
-      if (viewer.enforced && !isActiveMember(ctx, meta.consortiumId, viewer.orgId)) throw notFound;
+      if (viewer.enforced && !(await mayReadDocument(ctx, viewer.orgId, meta))) throw notFound;
       const doc = await documents.get(address); // throws DOCUMENT_TAMPERED before a byte is sent
       if (!doc) throw notFound;
+      if (viewer.enforced && meta.uploadedByOrg !== viewer.orgId) {
+        accessLogWriter(ctx.db).add({
+          consortiumId: meta.consortiumId,
+          viewerOrgId: viewer.orgId,
+          ownerOrgId: meta.uploadedByOrg ?? 'unknown',
+          subjectType: 'Document',
+          subjectId: address,
+          accessedAt: new Date().toISOString(),
+        });
+      }
       res.status(200);
       res.setHeader('content-type', doc.mediaType);
       res.setHeader('content-length', String(doc.bytes.length));

@@ -18,7 +18,9 @@ import {
   livePersonCommitments,
   writeEventIndex,
   type CustodyRow,
+  type DocumentCitationRow,
   type EventIdentifierRow,
+  type EventIndexRows,
   type EventRow,
 } from '../store/event-index.js';
 import type { Database } from '../store/database.js';
@@ -106,7 +108,7 @@ interface CaptureGroupContext {
   group: GroupView;
   /** This document's own custody effects so far (later events in it see earlier ones). */
   own: Map<string, string | null>;
-  rows: (accepted: AcceptedRecord[]) => { events: EventRow[]; identifiers: EventIdentifierRow[]; custody: CustodyRow[] };
+  rows: (accepted: AcceptedRecord[]) => Required<EventIndexRows>;
 }
 
 function emptyGroupView(): GroupView {
@@ -136,17 +138,18 @@ export function eventRowOf(event: JsonObject, eventId: string, recordHashHex: st
   };
 }
 
-/** Index rows (EpcisEvent, EventIdentifier, Custody) of the accepted events of one document. */
+/** Index rows (EpcisEvent, EventIdentifier, Custody, DocumentCitation) of the accepted events of one document. */
 function indexRowsOf(
   accepted: AcceptedRecord[],
   eventIndexOf: (a: AcceptedRecord) => number,
   events: JsonObject[],
   eventIds: string[],
   changesByRecord: Map<SignedRecord, CustodyChange[]>,
-): { events: EventRow[]; identifiers: EventIdentifierRow[]; custody: CustodyRow[] } {
+): Required<EventIndexRows> {
   const eventRows: EventRow[] = [];
   const identifierRows: EventIdentifierRow[] = [];
   const custodyRows: CustodyRow[] = [];
+  const citations: DocumentCitationRow[] = [];
   for (const a of accepted) {
     const i = eventIndexOf(a);
     const event = events[i]!;
@@ -155,8 +158,10 @@ function indexRowsOf(
     eventRows.push(eventRowOf(event, eventId, a.admission.recordHash, a.admission.signer.org.id));
     identifierRows.push(...identifierRowsOf(event, eventId, eventTime));
     for (const c of changesByRecord.get(a.record) ?? []) custodyRows.push({ identifier: c.identifier, orgId: c.orgId, eventId, eventTime });
+    // Checked at capture (citations of accepted events are well-formed and present).
+    for (const d of documentRefsOfEvent(event)) citations.push({ sha256: d.sha256, eventId });
   }
-  return { events: eventRows, identifiers: identifierRows, custody: custodyRows };
+  return { events: eventRows, identifiers: identifierRows, custody: custodyRows, citations };
 }
 
 function rejected(index: number, eventId: string, err: { code: string; message: string; details?: Record<string, unknown> }, recordHashHex?: string): CaptureEventResult {
@@ -191,6 +196,7 @@ export class CaptureService {
         events: rows.flatMap((r) => r.events),
         identifiers: rows.flatMap((r) => r.identifiers),
         custody: rows.flatMap((r) => r.custody),
+        citations: rows.flatMap((r) => r.citations),
       });
     },
   };

@@ -35,6 +35,20 @@ export interface CustodyRow {
   eventTime: string;
 }
 
+/** An event citing an off-chain document (`provenant:documents`). */
+export interface DocumentCitationRow {
+  sha256: string;
+  eventId: string;
+}
+
+/** Everything indexed for a batch of captured events. */
+export interface EventIndexRows {
+  events: EventRow[];
+  identifiers: EventIdentifierRow[];
+  custody: CustodyRow[];
+  citations?: DocumentCitationRow[];
+}
+
 const IN_CHUNK = 500;
 
 /** Values of `column` in `table` that exist for the consortium, among those asked (chunked IN lists). */
@@ -88,7 +102,7 @@ export async function custodyOf(db: Executor, consortiumId: string, identifiers:
 export function writeEventIndex(
   batch: WriteBatch,
   consortiumId: string,
-  input: { events: EventRow[]; identifiers: EventIdentifierRow[]; custody: CustodyRow[] },
+  input: EventIndexRows,
 ): void {
   batch.insert(
     'EpcisEvent',
@@ -110,6 +124,17 @@ export function writeEventIndex(
     [...latest.values()].map((c) => [consortiumId, c.identifier, c.orgId, c.eventId, c.eventTime]),
     'OR REPLACE',
   );
+  batch.insert('DocumentCitation', ['consortiumId', 'sha256', 'eventId'], (input.citations ?? []).map((c) => [consortiumId, c.sha256, c.eventId]), 'OR IGNORE');
+}
+
+/** Events of the consortium that cite the document. */
+export async function eventsCitingDocument(db: Executor, consortiumId: string, sha256: string): Promise<string[]> {
+  const rows = await db.$queryRawUnsafe<{ eventId: string }[]>(
+    `SELECT "eventId" FROM "DocumentCitation" WHERE "consortiumId" = ? AND "sha256" = ? ORDER BY "eventId"`,
+    consortiumId,
+    sha256,
+  );
+  return rows.map((r) => r.eventId);
 }
 
 export interface StoredEvent {

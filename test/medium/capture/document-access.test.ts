@@ -1,0 +1,75 @@
+/** GET /documents/:sha256 serves a document only to those entitled to an event that cites it (docs/access.md). */
+import { createHash } from 'node:crypto';
+import type { Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import express from 'express';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { mountDocuments } from '../../../src/api/document-routes.js';
+import { errorHandler } from '../../../src/api/errors.js';
+import { loadConfig } from '../../../src/config.js';
+import { accessLogWriter, readAccessLog } from '../../../src/store/access-log.js';
+import { DocumentStore } from '../../../src/store/document-store.js';
+import { doc, objectEvent, post, signEnvelope, startHarness, TEST_CONSORTIUM, type Harness } from './harness.js';
+
+const CONTEXT = ['https://ref.gs1.org/standards/epcis/2.0.0/epcis-context.jsonld', { provenant: 'https://provenant.dev/ns/epcis/' }];
+const epc = 'urn:epc:id:sgtin:0614141.812345.DOC1';
+
+describe('document access follows the visibility of the events citing it', () => {
+  let h: Harness;
+  let server: Server;
+  let documentsUrl: string;
+  const bytes = new TextEncoder().encode('%PDF-1.7 export health certificate EHC-9');
+  const sha256 = createHash('sha256').update(bytes).digest('hex');
+  const fetchAs = (org: string) => fetch(`${documentsUrl}/documents/${sha256}`, { headers: { authorization: `Bearer ${org}` } });
+  const capture = async (org: string, event: Record<string, unknown>) => {
+    const res = await post(h.url, signEnvelope({ ...doc([event]), '@context': CONTEXT }, h.keys.get(org)!));
+    expect(res.status, JSON.stringify(res.body)).toBe(200);
+  };
+
+  beforeAll(async () => {
+    h = await startHarness();
+    const app = express();
+    // The bearer token stands in for an API token: it is the org id.
+    mountDocuments(app, { ...h.temp, config: loadConfig({ dataDir: h.temp.dataDir }) }, { authorise: (req) => req.header('authorization')?.replace(/^Bearer /, '') ?? null });
+    app.use(errorHandler(() => undefined));
+    server = await new Promise((resolve) => {
+      const s = app.listen(0, '127.0.0.1', () => resolve(s));
+    });
+    documentsUrl = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+    await new DocumentStore(h.temp.db).put({ consortiumId: TEST_CONSORTIUM, bytes, mediaType: 'application/pdf', uploadedByOrg: 'processor' });
+    await capture('processor', objectEvent({ action: 'ADD', bizStep: 'commissioning', epcList: [epc], 'provenant:documents': [{ sha256, type: 'health-certificate' }] }));
+  });
+  afterAll(async () => {
+    await new Promise((resolve) => server?.close(resolve));
+    await h?.close();
+  });
+
+  it('indexes the citation with the event', async () => {
+    const rows = await h.temp.db.$queryRawUnsafe<{ sha256: string }[]>(`SELECT "sha256" FROM "DocumentCitation" WHERE "consortiumId" = ?`, TEST_CONSORTIUM);
+    expect(rows).toEqual([{ sha256 }]);
+  });
+
+  it('serves the uploader and the regulator, and hides the document from a member with no entitled event', async () => {
+    expect((await fetchAs('processor')).status).toBe(200);
+    const regulator = await fetchAs('auth');
+    expect(regulator.status).toBe(200);
+    expect(new Uint8Array(await regulator.arrayBuffer())).toEqual(bytes);
+    const rival = await fetchAs('retailer');
+    expect(rival.status).toBe(404);
+    expect((await rival.json()).error.code).toBe('DOCUMENT_NOT_FOUND');
+  });
+
+  it('serves a member once it holds the item the citing event is about, and logs the read for the uploader', async () => {
+    await capture('processor', objectEvent({ bizStep: 'shipping', disposition: 'in_transit', epcList: [epc], eventTime: '2026-11-21T08:10:00.000Z' }));
+    await capture('retailer', objectEvent({ bizStep: 'receiving', epcList: [epc], eventTime: '2026-11-21T08:20:00.000Z' }));
+    const got = await fetchAs('retailer');
+    expect(got.status).toBe(200);
+    expect(new Uint8Array(await got.arrayBuffer())).toEqual(bytes);
+    await accessLogWriter(h.temp.db).flush();
+    const log = await readAccessLog(h.temp.db, { consortiumId: TEST_CONSORTIUM, ownerOrgId: 'processor', limit: 10, newestFirst: true });
+    expect(log.filter((e) => e.subjectType === 'Document').map((e) => [e.viewerOrgId, e.subjectId])).toEqual([
+      ['retailer', sha256],
+      ['auth', sha256],
+    ]);
+  });
+});
