@@ -74,6 +74,12 @@ export async function findToken(db: Database, token: string): Promise<StoredToke
   return db.apiToken.findUnique({ where: { tokenHash: hashToken(token) } });
 }
 
+/** Whether the token (by hash) exists and is not revoked: long-lived streams re-check it. */
+export async function isTokenLive(db: Database, tokenHash: string): Promise<boolean> {
+  const row = await db.apiToken.findUnique({ where: { tokenHash }, select: { revokedAt: true } });
+  return row !== null && row.revokedAt === null;
+}
+
 export async function listTokens(db: Database, consortiumId: string, orgId?: string): Promise<StoredToken[]> {
   return db.apiToken.findMany({ where: { consortiumId, ...(orgId ? { orgId } : {}) }, orderBy: { createdAt: 'asc' } });
 }

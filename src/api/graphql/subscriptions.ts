@@ -33,6 +33,7 @@ import { ANIMAL_URN_PREFIX, canonicalIdentifier, isAnimalIdentifier, normaliseAu
 import type { RuleSetRef } from '../../rules/ruleset.js';
 import { LineageStore } from '../../store/lineage-store.js';
 import { SubscriptionStore, type StoredBreachRecord } from '../../store/subscription-store.js';
+import { isTokenLive } from '../../store/token-store.js';
 import { VisibilityStore } from '../../store/visibility-store.js';
 import type { Viewer } from '../auth.js';
 import type { AppContext } from '../context.js';
@@ -352,11 +353,15 @@ export function startSubscriptionFeed(app: AppContext, pubsub: TrackedPubSub, on
 
 // ---- per-subscription delivery ----
 
-/** The viewer as the live consortium state has it now (roles may change, an organisation may be removed). */
-function liveViewer(ctx: GraphqlContext, viewer: Viewer): Viewer | null {
-  if (!ctx.app.node.consortia().includes(viewer.consortiumId)) return null;
+/**
+ * The viewer as it stands now: its token still unrevoked, and its organisation still active, with
+ * the roles the live consortium state gives it. Else why not.
+ */
+async function liveViewer(ctx: GraphqlContext, viewer: Viewer): Promise<Viewer | string> {
+  if (!(await isTokenLive(ctx.app.db, viewer.tokenHash))) return 'the API token was revoked';
+  if (!ctx.app.node.consortia().includes(viewer.consortiumId)) return `consortium "${viewer.consortiumId}" is no longer hosted here`;
   const org = ctx.app.node.state(viewer.consortiumId).orgs.get(viewer.orgId);
-  if (!org || org.status !== 'active') return null;
+  if (!org || org.status !== 'active') return `organisation "${viewer.orgId}" is no longer an active member`;
   const roles = new Set(org.roles);
   // Same reading as authenticate() in api/auth.ts.
   return { ...viewer, roles, isRegulator: roles.has('REGULATOR') || roles.has('CUSTOMS') };
@@ -389,15 +394,16 @@ function deliver<N, Out>(ctx: GraphqlContext, viewer: Viewer, source: AsyncItera
     const iterator = source[Symbol.asyncIterator]();
     void stop.then(() => iterator.return?.());
     for (let next = await iterator.next(); !next.done; next = await iterator.next()) {
-      const now = liveViewer(ctx, viewer);
-      if (!now) {
-        await push(new UnauthenticatedError(`organisation "${viewer.orgId}" is no longer an active member`, { orgId: viewer.orgId }));
-        break;
-      }
       const batch = how.concerns ? next.value.filter(how.concerns) : next.value;
       if (batch.length === 0) continue;
+      let now: Viewer | string;
       let decisions: VisibilityDecision[];
       try {
+        now = await liveViewer(ctx, viewer);
+        if (typeof now === 'string') {
+          await push(new UnauthenticatedError(now, { orgId: viewer.orgId }));
+          break;
+        }
         decisions = await canSee(ctx, now, batch.map(how.facts), how.withScope);
       } catch {
         // The database went away (closing): nothing more can be decided.

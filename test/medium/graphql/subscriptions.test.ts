@@ -10,7 +10,7 @@ import { errorHandler } from '../../../src/api/errors.js';
 import { mountGraphql, type GraphqlServer } from '../../../src/api/graphql/yoga.js';
 import type { CaptureService } from '../../../src/capture/capture-service.js';
 import { canonicalIdentifier, PROVENANT_BIZSTEP } from '../../../src/rules/authorisation.js';
-import { issueToken } from '../../../src/store/token-store.js';
+import { issueToken, revokeToken } from '../../../src/store/token-store.js';
 import { runScenario, type ScenarioResult } from '../../../simulators/scenario.js';
 import { objectEvent, Participant, SimClock } from '../../../simulators/participant.js';
 import { startTempNode, type TempNode } from '../../helpers/temp-node.js';
@@ -229,6 +229,26 @@ describe('GraphQL subscriptions over SSE', () => {
     await retail.waitFor(2);
     expect(retail.items.map((i) => i.eventId)).toEqual([relatedId, own.results[0]!.eventId]);
     for (const s of [retail, fsa, haulier]) s.close();
+  });
+
+  it('ends a stream with Unauthenticated once its API token is revoked, and keeps the others open', async () => {
+    const pack = story.packs[4]!;
+    const revokedToken = (await issueToken(node.db, C, 'riverside-retail', 'revoked mid-stream')).token;
+    const revoked = new Sse(port, recordsQuery(pack), 'recordsForIdentifier', revokedToken);
+    const kept = subscribe(recordsQuery(pack), 'recordsForIdentifier', 'riverside-retail');
+    await opened('sealedEpcisEvents', 2);
+    const retailer = member('riverside-retail');
+    const store = 'urn:epc:id:sgln:5012345.00050.0';
+    const before = await retailer.post([objectEvent({ eventTime: clock.next(), action: 'OBSERVE', bizStep: 'retail_selling', epcList: [pack], readPoint: store })], 'sale before revocation');
+    for (const sub of [revoked, kept]) expect((await sub.waitFor(1))[0]).toMatchObject({ eventId: before.results[0]!.eventId });
+    await revokeToken(node.db, revokedToken);
+    const after = await retailer.post([objectEvent({ eventTime: clock.next(), action: 'OBSERVE', bizStep: 'holding', epcList: [pack], readPoint: store })], 'after revocation');
+    expect((await kept.waitFor(2))[1]).toMatchObject({ eventId: after.results[0]!.eventId });
+    const [, ended] = await revoked.waitFor(2);
+    expect(ended).toEqual({ __typename: 'Unauthenticated', code: 'UNAUTHENTICATED', message: expect.stringContaining('revoked') });
+    await revoked.finished;
+    expect(revoked.items).toHaveLength(2);
+    kept.close();
   });
 
   it("withholds an inspection finding from a member entitled only by lineage, not from the farm of origin", async () => {
