@@ -1,19 +1,27 @@
 /** An abattoir: receipt of animals, slaughter (animal to carcass), post-mortem inspection, dispatch. */
-import { sgtin } from './identifiers.js';
+import { lgtin, sgtin } from './identifiers.js';
 import { objectEvent, transformationEvent, type Participant, type SimClock } from './participant.js';
+
+/** The carcass's own lot (LGTIN, lot = the carcass serial), as the slaughter event outputs it. */
+export function carcassLot(carcass: string): string {
+  const serial = carcass.slice(carcass.lastIndexOf('.') + 1);
+  return lgtin('5098765', '011111', serial);
+}
 
 export async function runAbattoir(abattoir: Participant, clock: SimClock, animals: string[], options: { plant: string; condemned?: number }): Promise<string[]> {
   await abattoir.post([objectEvent({ eventTime: clock.next(120), action: 'OBSERVE', bizStep: 'receiving', epcList: animals, readPoint: options.plant })], `received ${animals.length} animals`);
   const carcasses: string[] = [];
   const events = animals.map((animal, i) => {
-    const carcass = sgtin('5098765', '011111', `C${String(i + 1).padStart(4, '0')}`);
+    const serial = `C${String(i + 1).padStart(4, '0')}`;
+    const carcass = sgtin('5098765', '011111', serial);
     carcasses.push(carcass);
     return transformationEvent({
       eventTime: clock.next(3),
       bizStep: 'urn:provenant:bizstep:slaughtering',
       inputEPCList: [animal],
       outputEPCList: [carcass],
-      outputQuantityList: [{ epcClass: 'urn:epc:class:lgtin:5098765.011111.CARCASS', quantity: 300, uom: 'KGM' }],
+      // One lot per carcass: a class shared by every kill would join the lineages of unrelated animals.
+      outputQuantityList: [{ epcClass: carcassLot(carcass), quantity: 300, uom: 'KGM' }],
     });
   });
   await abattoir.post(events, `slaughtered ${animals.length} animals into carcasses`);

@@ -1,5 +1,6 @@
 /** A processor: mince from many carcasses, packs, cases and a pallet. */
 import { lgtin, sgtin, sscc } from './identifiers.js';
+import { carcassLot } from './abattoir.js';
 import { aggregationEvent, objectEvent, transformationEvent, type Participant, type SimClock } from './participant.js';
 
 export interface ProcessorOutput {
@@ -19,7 +20,7 @@ export async function runProcessor(processor: Participant, clock: SimClock, carc
         eventTime: clock.next(60),
         bizStep: 'creating_class_instance',
         inputEPCList: carcasses,
-        inputQuantityList: [{ epcClass: 'urn:epc:class:lgtin:5098765.011111.CARCASS', quantity: 300 * carcasses.length, uom: 'KGM' }],
+        inputQuantityList: carcasses.map((carcass) => ({ epcClass: carcassLot(carcass), quantity: 300, uom: 'KGM' })),
         outputEPCList: packs,
         outputQuantityList: [{ epcClass: minceLot, quantity: 0.5 * packs.length, uom: 'KGM' }],
       }),
