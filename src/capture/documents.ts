@@ -8,6 +8,7 @@
  * Documents declare the prefix in @context: { "provenant": PROVENANT_NAMESPACE }.
  */
 import { isHash } from '../ledger/record.js';
+import { CodedError } from '../coded-error.js';
 
 export const PROVENANT_NAMESPACE = 'https://provenant.dev/ns/epcis/';
 export const DOCUMENTS_FIELD = 'provenant:documents';
@@ -22,15 +23,8 @@ export interface DocumentRef {
   name?: string;
 }
 
-export class DocumentRefError extends Error {
+export class DocumentRefError extends CodedError {
   override readonly name = 'DocumentRefError';
-  constructor(
-    readonly code: string,
-    message: string,
-    readonly details: Record<string, unknown> = {},
-  ) {
-    super(message);
-  }
 }
 
 const MAX_REFS = 32;

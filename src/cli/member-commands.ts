@@ -15,6 +15,7 @@ import {
   type CaptureEventResult,
 } from '../capture/client.js';
 import { describeError } from './errors.js';
+import { CodedError } from '../coded-error.js';
 
 export interface Output {
   out(line: string): void;
@@ -23,15 +24,8 @@ export interface Output {
 
 const consoleOutput: Output = { out: (line) => console.log(line), err: (line) => console.error(line) };
 
-export class MemberCliError extends Error {
+export class MemberCliError extends CodedError {
   override readonly name = 'MemberCliError';
-  constructor(
-    readonly code: string,
-    message: string,
-    readonly details: Record<string, unknown> = {},
-  ) {
-    super(message);
-  }
 }
 
 /** Reads and parses a JSON file, with one clear error for each way it can fail. */

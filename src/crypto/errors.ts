@@ -1,4 +1,5 @@
 /** Typed crypto errors: each names what failed so callers can map it to a clear API response. */
+import { CodedError } from '../coded-error.js';
 export type CryptoErrorCode =
   | 'NON_CANONICAL_VALUE'
   | 'MALFORMED_KEY'
@@ -7,13 +8,6 @@ export type CryptoErrorCode =
   | 'UNSUPPORTED_ALGORITHM'
   | 'MALFORMED_HASH';
 
-export class CryptoError extends Error {
+export class CryptoError extends CodedError<CryptoErrorCode> {
   override readonly name = 'CryptoError';
-  constructor(
-    readonly code: CryptoErrorCode,
-    message: string,
-    readonly details: Record<string, unknown> = {},
-  ) {
-    super(message);
-  }
 }

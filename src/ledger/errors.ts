@@ -1,4 +1,5 @@
 /** Typed ledger errors. Each names what failed and, where a value was compared, expected vs computed. */
+import { CodedError } from '../coded-error.js';
 export type LedgerErrorCode =
   | 'MALFORMED_RECORD'
   | 'MALFORMED_BLOCK'
@@ -36,13 +37,6 @@ export type LedgerErrorCode =
   | 'MALFORMED_CHECKPOINT'
   | 'CHECKPOINT_INCONSISTENT';
 
-export class LedgerError extends Error {
+export class LedgerError extends CodedError<LedgerErrorCode> {
   override readonly name = 'LedgerError';
-  constructor(
-    readonly code: LedgerErrorCode,
-    message: string,
-    readonly details: Record<string, unknown> = {},
-  ) {
-    super(message);
-  }
 }

@@ -1,5 +1,6 @@
 /** Typed errors and argument checks shared by the pure Merkle units. */
 import { toHex } from '../crypto/index.js';
+import { CodedError } from '../coded-error.js';
 
 export type MerkleProofErrorCode =
   | 'ROOT_MISMATCH'
@@ -10,15 +11,8 @@ export type MerkleProofErrorCode =
   | 'MALFORMED_HASH'
   | 'MALFORMED_LEAF';
 
-export class MerkleProofError extends Error {
+export class MerkleProofError extends CodedError<MerkleProofErrorCode> {
   override readonly name = 'MerkleProofError';
-  constructor(
-    readonly code: MerkleProofErrorCode,
-    message: string,
-    readonly details: Record<string, unknown> = {},
-  ) {
-    super(message);
-  }
 }
 
 /** SHA-256 output length: every leaf hash, node hash, root and proof element. */

@@ -6,6 +6,7 @@
 import { randomBytes } from 'node:crypto';
 import { HashTag, canonicalBytes, concatBytes, fromHex, taggedHash, toHex, type JsonValue } from '../crypto/index.js';
 import { isHash } from '../ledger/record.js';
+import { CodedError } from '../coded-error.js';
 
 export const SALT_BYTES = 32;
 
@@ -22,15 +23,8 @@ export interface Commitment {
   salt: string;
 }
 
-export class PrivacyError extends Error {
+export class PrivacyError extends CodedError {
   override readonly name = 'PrivacyError';
-  constructor(
-    readonly code: string,
-    message: string,
-    readonly details: Record<string, unknown> = {},
-  ) {
-    super(message);
-  }
 }
 
 

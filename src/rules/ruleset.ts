@@ -5,18 +5,12 @@
  * milli-degrees Celsius, so no comparison depends on floating-point rounding of the inputs.
  */
 import { HashTag, hashCanonical, type JsonValue } from '../crypto/index.js';
+import { CodedError } from '../coded-error.js';
 
 export type RuleErrorCode = 'INVALID_RULESET' | 'INVALID_READING' | 'DUPLICATE_READING' | 'INVALID_OPTIONS' | 'NOT_A_BREACH';
 
-export class RuleError extends Error {
+export class RuleError extends CodedError<RuleErrorCode> {
   override readonly name = 'RuleError';
-  constructor(
-    readonly code: RuleErrorCode,
-    message: string,
-    readonly details: Record<string, unknown> = {},
-  ) {
-    super(message);
-  }
 }
 
 // ---------------------------------------------------------------------------------------------

@@ -11,6 +11,7 @@
 import { sha256, toHex } from '../crypto/index.js';
 import type { Database } from './database.js';
 import { isHash } from '../ledger/record.js';
+import { CodedError } from '../coded-error.js';
 
 export const MAX_DOCUMENT_BYTES = 20 * 1024 * 1024;
 
@@ -27,15 +28,8 @@ export interface StoredDocument extends DocumentMeta {
   bytes: Uint8Array;
 }
 
-export class DocumentStoreError extends Error {
+export class DocumentStoreError extends CodedError {
   override readonly name = 'DocumentStoreError';
-  constructor(
-    readonly code: string,
-    message: string,
-    readonly details: Record<string, unknown> = {},
-  ) {
-    super(message);
-  }
 }
 
 
