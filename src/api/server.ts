@@ -41,7 +41,7 @@ export function createApp(base: AppContext): ProvenantApp {
   app.use((req, _res, next) => next(new ApiError(404, 'NOT_FOUND', `no route for ${req.method} ${req.path}`)));
   app.use(errorHandler());
   return Object.assign(app, {
-    warmUp: () => capture.pool.warmUp(),
+    warmUp: () => capture.warmUp(),
     async closeApi() {
       await graphql.close();
       await capture.close();
