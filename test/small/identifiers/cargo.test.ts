@@ -2,7 +2,6 @@ import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import {
   ISO_3166_ALPHA2,
-  IdentifierError,
   awbCheckDigit,
   imoCheckDigit,
   iso6346CheckDigit,
@@ -13,16 +12,8 @@ import {
   parseImoNumber,
   parseUnLocode,
 } from '../../../src/events/identifiers/index.js';
+import { errorOf } from './error-of.js';
 
-function errorOf(fn: () => unknown): IdentifierError {
-  try {
-    fn();
-  } catch (e) {
-    if (e instanceof IdentifierError) return e;
-    throw e;
-  }
-  throw new Error('expected an IdentifierError');
-}
 
 describe('ISO 6346 container numbers', () => {
   it.each([

@@ -3,7 +3,6 @@ import path from 'node:path';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import {
-  IdentifierError,
   digitalLinkToEpcUrn,
   encodeDigitalLinkValue,
   epcUrnToDigitalLink,
@@ -20,18 +19,10 @@ import {
   toElementString,
   toEpcUrn,
 } from '../../../src/events/identifiers/index.js';
+import { errorOf } from './error-of.js';
 
 const reference = path.resolve(__dirname, '../../..', '..', 'shared/reference');
 
-function errorOf(fn: () => unknown): IdentifierError {
-  try {
-    fn();
-  } catch (e) {
-    if (e instanceof IdentifierError) return e;
-    throw e;
-  }
-  throw new Error('expected an IdentifierError');
-}
 
 describe('gs1CheckDigit', () => {
   it.each([

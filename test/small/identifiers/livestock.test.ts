@@ -1,22 +1,13 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import {
-  IdentifierError,
   earTagCheckDigit,
   parseCph,
   parseEarTag,
   parseFsaApproval,
 } from '../../../src/events/identifiers/index.js';
+import { errorOf } from './error-of.js';
 
-function errorOf(fn: () => unknown): IdentifierError {
-  try {
-    fn();
-  } catch (e) {
-    if (e instanceof IdentifierError) return e;
-    throw e;
-  }
-  throw new Error('expected an IdentifierError');
-}
 
 describe('UK cattle ear tags', () => {
   // Published numbers: herd 123450's first calves are 600001, 700002, 100003; a herd 284205 animal

@@ -1,7 +1,6 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import {
-  IdentifierError,
   gs1CheckDigit,
   iso6346CheckDigit,
   lineageKeys,
@@ -9,16 +8,8 @@ import {
   parseIdentifierAs,
   type IdentifierKind,
 } from '../../../src/events/identifiers/index.js';
+import { errorOf } from './error-of.js';
 
-function errorOf(fn: () => unknown): IdentifierError {
-  try {
-    fn();
-  } catch (e) {
-    if (e instanceof IdentifierError) return e;
-    throw e;
-  }
-  throw new Error('expected an IdentifierError');
-}
 
 describe('parseIdentifier detects the kind', () => {
   it.each<[string, IdentifierKind, string]>([
