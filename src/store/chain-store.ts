@@ -9,7 +9,7 @@ import type { Block, BlockHeader, Seal } from '../ledger/block.js';
 import type { SignedRecord } from '../ledger/record.js';
 import { LedgerError } from '../ledger/errors.js';
 import type { Database } from './database.js';
-import { WriteBatch, commitWriteBatch } from './write-batch.js';
+import { WriteBatch, commitWriteBatch, selectWhereIn } from './write-batch.js';
 
 export interface StoredCheckpointInput {
   consortium: string;
@@ -287,18 +287,8 @@ export class ChainStore {
 
   /** Which of these record hashes are already stored (for idempotent, duplicate-reporting capture). */
   async existingRecordHashes(consortiumId: string, hashes: string[]): Promise<Set<string>> {
-    const found = new Set<string>();
-    for (let i = 0; i < hashes.length; i += 500) {
-      const chunk = hashes.slice(i, i + 500);
-      if (chunk.length === 0) continue;
-      const rows = await this.db.$queryRawUnsafe<{ hash: string }[]>(
-        `SELECT "hash" FROM "LedgerRecord" WHERE "consortiumId" = ? AND "hash" IN (${chunk.map(() => '?').join(',')})`,
-        consortiumId,
-        ...chunk,
-      );
-      for (const row of rows) found.add(row.hash);
-    }
-    return found;
+    const rows = await selectWhereIn<{ hash: string }>(this.db, { before: `SELECT "hash" FROM "LedgerRecord" WHERE "consortiumId" = ? AND "hash"` }, [consortiumId], hashes);
+    return new Set(rows.map((r) => r.hash));
   }
 
   async blockCount(consortiumId: string): Promise<number> {

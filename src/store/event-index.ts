@@ -3,7 +3,7 @@
  * and Custody (who holds each item now). Written in the same transaction as the event's record.
  */
 import type { Database } from './database.js';
-import type { WriteBatch } from './write-batch.js';
+import { selectWhereIn, type WriteBatch } from './write-batch.js';
 
 type Tx = Parameters<Parameters<Database['$transaction']>[0]>[0];
 export type Executor = Pick<Database, '$executeRawUnsafe' | '$queryRawUnsafe'> | Tx;
@@ -49,53 +49,36 @@ export interface EventIndexRows {
   citations?: DocumentCitationRow[];
 }
 
-const IN_CHUNK = 500;
-
-/** Values of `column` in `table` that exist for the consortium, among those asked (chunked IN lists). */
-async function existingValues(db: Executor, table: string, column: string, consortiumId: string, values: readonly string[], where = ''): Promise<Set<string>> {
-  const found = new Set<string>();
-  const unique = [...new Set(values)];
-  for (let i = 0; i < unique.length; i += IN_CHUNK) {
-    const chunk = unique.slice(i, i + IN_CHUNK);
-    const rows = await db.$queryRawUnsafe<Record<string, string>[]>(
-      `SELECT "${column}" AS v FROM "${table}" WHERE "consortiumId" = ? AND "${column}" IN (${chunk.map(() => '?').join(', ')})${where}`,
-      consortiumId,
-      ...chunk,
-    );
-    for (const r of rows) found.add(r['v']!);
-  }
-  return found;
+/** Values of `column` in `table` that exist for the consortium, among those asked. */
+async function existingValues(db: Database, table: string, column: string, consortiumId: string, values: readonly string[], where = ''): Promise<Set<string>> {
+  const rows = await selectWhereIn<{ v: string }>(db, { before: `SELECT "${column}" AS v FROM "${table}" WHERE "consortiumId" = ? AND "${column}"`, after: where }, [consortiumId], values);
+  return new Set(rows.map((r) => r.v));
 }
 
 /** Event hash IDs of the list already captured in the consortium. */
-export function existingEventIds(db: Executor, consortiumId: string, eventIds: readonly string[]): Promise<Set<string>> {
+export function existingEventIds(db: Database, consortiumId: string, eventIds: readonly string[]): Promise<Set<string>> {
   return existingValues(db, 'EpcisEvent', 'eventId', consortiumId, eventIds);
 }
 
 /** Document addresses (SHA-256) of the list stored for the consortium. */
-export function existingDocuments(db: Executor, consortiumId: string, hashes: readonly string[]): Promise<Set<string>> {
+export function existingDocuments(db: Database, consortiumId: string, hashes: readonly string[]): Promise<Set<string>> {
   return existingValues(db, 'Document', 'sha256', consortiumId, hashes);
 }
 
 /** Person commitments of the list registered in the consortium and not erased. */
-export function livePersonCommitments(db: Executor, consortiumId: string, commitments: readonly string[]): Promise<Set<string>> {
+export function livePersonCommitments(db: Database, consortiumId: string, commitments: readonly string[]): Promise<Set<string>> {
   return existingValues(db, 'PersonData', 'commitment', consortiumId, commitments, ' AND "erasedAt" IS NULL');
 }
 
 /** Current custodian per identifier (null: nobody holds it); identifiers never seen are absent. */
-export async function custodyOf(db: Executor, consortiumId: string, identifiers: readonly string[]): Promise<Map<string, string | null>> {
-  const out = new Map<string, string | null>();
-  const unique = [...new Set(identifiers)];
-  for (let i = 0; i < unique.length; i += IN_CHUNK) {
-    const chunk = unique.slice(i, i + IN_CHUNK);
-    const rows = await db.$queryRawUnsafe<{ identifier: string; orgId: string | null }[]>(
-      `SELECT "identifier", "orgId" FROM "Custody" WHERE "consortiumId" = ? AND "identifier" IN (${chunk.map(() => '?').join(', ')})`,
-      consortiumId,
-      ...chunk,
-    );
-    for (const r of rows) out.set(r.identifier, r.orgId);
-  }
-  return out;
+export async function custodyOf(db: Database, consortiumId: string, identifiers: readonly string[]): Promise<Map<string, string | null>> {
+  const rows = await selectWhereIn<{ identifier: string; orgId: string | null }>(
+    db,
+    { before: `SELECT "identifier", "orgId" FROM "Custody" WHERE "consortiumId" = ? AND "identifier"` },
+    [consortiumId],
+    identifiers,
+  );
+  return new Map(rows.map((r) => [r.identifier, r.orgId]));
 }
 
 /** Adds the index rows to the batch that commits their records. */

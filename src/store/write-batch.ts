@@ -1,6 +1,7 @@
 /**
  * Hot write paths (records, event indexes, device readings) are collected into a WriteBatch and
- * committed in one synchronous better-sqlite3 transaction with cached prepared statements.
+ * committed in one synchronous better-sqlite3 transaction with cached prepared statements; the hot
+ * existence checks before them (selectWhereIn) read the same way.
  * Prisma's driver adapter prepares every statement anew and awaits between statements, which
  * cost more than the writes themselves at thousands of rows per second.
  *
@@ -74,6 +75,42 @@ function prepared(conn: RawConnection, sql: string): BetterSqlite3.Statement {
   return stmt;
 }
 
+/** Waits until no Prisma transaction is open on the connection (ours never span an await). */
+async function outsideTransactions(conn: RawConnection): Promise<void> {
+  const deadline = Date.now() + PRISMA_TRANSACTION_WAIT_MS;
+  while (conn.client.inTransaction) {
+    if (Date.now() > deadline) throw new Error('a database transaction stayed open too long; the statement was not run');
+    await new Promise((resolve) => setImmediate(resolve));
+  }
+}
+
+/** IN-list lengths a query is padded to (with NULL, which matches nothing), so a few cached statements serve every length. */
+const IN_LIST_LENGTHS = [8, 64, 500];
+const MAX_IN_LIST = 500;
+
+/**
+ * Rows of `${before} IN (values…)${after}` for any number of values (chunked), e.g. which of these
+ * hashes are stored. `params` bind the placeholders in `before`; integers come back as bigint.
+ */
+export async function selectWhereIn<Row>(db: Database, sql: { before: string; after?: string }, params: readonly unknown[], values: readonly string[]): Promise<Row[]> {
+  const unique = [...new Set(values)];
+  const conn = connections.get(db);
+  const rows: Row[] = [];
+  for (let start = 0; start < unique.length; start += MAX_IN_LIST) {
+    const chunk: (string | null)[] = unique.slice(start, start + MAX_IN_LIST);
+    const length = IN_LIST_LENGTHS.find((n) => n >= chunk.length)!;
+    while (chunk.length < length) chunk.push(null);
+    const text = `${sql.before} IN (${chunk.map(() => '?').join(', ')})${sql.after ?? ''}`;
+    if (!conn) {
+      rows.push(...(await db.$queryRawUnsafe<Row[]>(text, ...params, ...chunk)));
+      continue;
+    }
+    await outsideTransactions(conn);
+    rows.push(...(prepared(conn, text).all(...params.map(toParam), ...chunk) as Row[]));
+  }
+  return rows;
+}
+
 /**
  * Commits the batch atomically (all statements or none). Without a raw connection (a client not
  * opened by openDatabase) it falls back to one Prisma transaction.
@@ -89,11 +126,7 @@ export async function commitWriteBatch(db: Database, batch: WriteBatch): Promise
     batch.statements.forEach((s, i) => s.onChanges?.(changes[i]!));
     return;
   }
-  const deadline = Date.now() + PRISMA_TRANSACTION_WAIT_MS;
-  while (conn.client.inTransaction) {
-    if (Date.now() > deadline) throw new Error('a database transaction stayed open too long; the write was not made');
-    await new Promise((resolve) => setImmediate(resolve));
-  }
+  await outsideTransactions(conn);
   const changes = conn.client
     .transaction(() => batch.statements.map((s) => prepared(conn, s.sql).run(...s.params).changes))
     .immediate();

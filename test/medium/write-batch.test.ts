@@ -3,7 +3,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { openDatabase, readPragma, type Database } from '../../src/store/database.js';
-import { WriteBatch, commitWriteBatch } from '../../src/store/write-batch.js';
+import { WriteBatch, commitWriteBatch, selectWhereIn } from '../../src/store/write-batch.js';
 
 const insertSql = `INSERT INTO "Custody" ("consortiumId", "identifier", "orgId", "eventId", "eventTime") VALUES (?, ?, ?, ?, ?)`;
 
@@ -75,6 +75,21 @@ describe('write batches on the Prisma connection', () => {
     await committing;
     // The Prisma rollback took only its own row; the batch's row was committed after it.
     expect(await identifiers(db)).toEqual(['w']);
+  });
+
+  it('selects by IN lists of any length, in chunks, with extra conditions after the list', async () => {
+    const batch = new WriteBatch();
+    batch.insert('Custody', ['consortiumId', 'identifier', 'orgId', 'eventId', 'eventTime'], Array.from({ length: 700 }, (_, i) => ['c', `id-${i}`, i % 2 === 0 ? 'farm' : null, `e${i}`, 't']));
+    await commitWriteBatch(db, batch);
+    const asked = Array.from({ length: 1000 }, (_, i) => `id-${i}`);
+    const sql = { before: `SELECT "identifier" FROM "Custody" WHERE "consortiumId" = ? AND "identifier"` };
+    const all = await selectWhereIn<{ identifier: string }>(db, sql, ['c'], [...asked, ...asked]);
+    expect(new Set(all.map((r) => r.identifier))).toEqual(new Set(asked.slice(0, 700)));
+    expect(all).toHaveLength(700); // values asked twice are asked once
+    const held = await selectWhereIn<{ identifier: string }>(db, { ...sql, after: ` AND "orgId" IS NOT NULL` }, ['c'], asked.slice(0, 3));
+    expect(held.map((r) => r.identifier).sort()).toEqual(['id-0', 'id-2']);
+    expect(await selectWhereIn(db, sql, ['other'], asked.slice(0, 3))).toEqual([]);
+    expect(await selectWhereIn(db, sql, ['c'], [])).toEqual([]);
   });
 
   it('refuses values SQLite cannot bind, naming the type', () => {
