@@ -37,6 +37,8 @@ export interface StartIotOptions {
   flushIntervalMs?: number;
   /** Threads that check reading signatures (0: the main thread). Default: the machine's parallelism, at most 4. */
   verifyWorkers?: number;
+  /** How far observedAt may run ahead of receipt before a reading is flagged clock_ahead. Default 60 s. */
+  clockToleranceMs?: number;
   windowSigner: (deviceOrgId: string, consortiumId: string) => KeyPair;
 }
 
@@ -62,6 +64,7 @@ export async function startIot(options: StartIotOptions): Promise<IotHandle> {
     windowGraceMs: options.windowGraceMs,
     flushIntervalMs: options.flushIntervalMs,
     verifyWorkers: options.verifyWorkers,
+    clockToleranceMs: options.clockToleranceMs,
     windowSigner: options.windowSigner,
     publishStatus: (topic, payload) => publishStatus?.(topic, payload),
   });

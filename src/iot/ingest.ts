@@ -6,29 +6,34 @@
  */
 import { signRecord, RecordKind, type SignedRecord } from '../ledger/record.js';
 import { verifyInclusion } from '../ledger/merkle-verify.js';
-import { toHex, fromHex, type KeyPair, type PublicKey } from '../crypto/index.js';
+import { toHex, fromHex, type KeyPair } from '../crypto/index.js';
 import type { DeviceEntry } from '../ledger/consortium.js';
 import type { LedgerNode, SubmitOutcome } from '../node/ledger-node.js';
 import type { Database } from '../store/database.js';
-import { ReadingStore, type StoredReading, type StoredReadingInput, type UnassignedReading } from '../store/reading-store.js';
+import { ReadingStore, type StoredReading, type StoredReadingInput } from '../store/reading-store.js';
 import { parseDeviceTopic, statusTopic } from './topics.js';
 import { parseReadingMessage, readingLeafHash, type Reading, type ReadingMessage } from './reading.js';
 import { ReadingVerifyPool } from './reading-verify-pool.js';
-import type { ReadingVerifyItem, ReadingVerifyResult } from './reading-verify.js';
+import type { ReadingVerifyDevice, ReadingVerifyItem, ReadingVerifyResult } from './reading-verify.js';
 import { buildWindowPayload, readingInclusionProof, windowBounds, type SeqGap, type SensorWindowPayload } from './window.js';
 import { iotMetrics } from './metrics.js';
 
 export const REJECT_REASONS = ['unknown_device', 'revoked_device', 'bad_signature', 'replay', 'malformed'] as const;
 export type RejectReason = (typeof REJECT_REASONS)[number];
 
+/** observedAt later than the node's receipt by more than the clock tolerance: the device clock runs ahead. */
+export type ReadingFlag = 'clock_ahead';
+
 export type IngestOutcome =
-  | { status: 'accepted'; consortium: string; deviceId: string; seq: number; gap?: SeqGap }
+  | { status: 'accepted'; consortium: string; deviceId: string; seq: number; gap?: SeqGap; flag?: ReadingFlag; aheadMs?: number }
   | { status: 'rejected'; reason: RejectReason; message: string; consortium?: string; deviceId?: string; seq?: number };
 
 export interface IngestStats {
   accepted: number;
   rejected: Record<RejectReason, number>;
   gaps: number;
+  /** Accepted readings flagged clock_ahead. */
+  clockAhead: number;
   windows: number;
   windowErrors: number;
 }
@@ -57,6 +62,11 @@ export interface IngestorOptions {
   now?: () => Date;
   /** Threads that check reading signatures; 0 checks them on the main thread. Default: the machine's parallelism, at most 4. */
   verifyWorkers?: number;
+  /**
+   * How far a reading's observedAt may be later than its receipt before it is flagged clock_ahead
+   * (counted, reported on the status topic and in its window record). Default 60 s.
+   */
+  clockToleranceMs?: number;
 }
 
 export interface ReadingProof {
@@ -96,36 +106,68 @@ interface Queued {
   reject: (err: Error) => void;
 }
 
-/** A message of a batch: judged already (rejection), or with its signature being checked (verifyIndex). */
-type Entry = { queued: Queued; rejection: Rejection; message?: undefined; verifyIndex?: undefined } | { queued: Queued; rejection?: undefined; message: ReadingMessage; verifyIndex: number };
+/** A message of a batch: judged already (rejection), or being checked off the main thread (verifyIndex). */
+type Entry =
+  | { queued: Queued; rejection: Rejection; device?: undefined; verifyIndex?: undefined }
+  | { queued: Queued; rejection?: undefined; device: ReadingVerifyDevice; verifyIndex: number };
 
 interface Batch {
   entries: Entry[];
   receivedAt: string;
+  receivedAtMs: number;
   verification: Promise<ReadingVerifyResult[]>;
 }
 
 interface Candidate {
   queued: Queued;
-  message: ReadingMessage;
+  consortium: string;
+  deviceId: string;
+  seq: number;
   gap?: SeqGap;
+  aheadMs?: number;
   row: StoredReadingInput;
 }
 
+/** A stored reading not yet in a window record, as the flusher needs it. */
+interface PendingReading {
+  seq: number;
+  observedAt: string;
+  receivedAt: string;
+  gapFrom: number | null;
+  body: string;
+  digest: string;
+}
+
+interface PendingDevice {
+  consortium: string;
+  deviceId: string;
+  /** In seq order. */
+  rows: PendingReading[];
+}
+
 const deviceKey = (consortium: string, deviceId: string): string => `${consortium}\u0000${deviceId}`;
-const idsOf = (c: Candidate): { consortium: string; deviceId: string; seq: number } => ({
-  consortium: c.message.reading.consortium,
-  deviceId: c.message.reading.deviceId,
-  seq: c.message.reading.seq,
-});
+const idsOf = (c: Candidate): { consortium: string; deviceId: string; seq: number } => ({ consortium: c.consortium, deviceId: c.deviceId, seq: c.seq });
 
 /**
  * Batches in flight: one commits while the next is verified. Arrivals meanwhile wait and form the
  * next batch, so batches (and transactions) grow with the rate: group commit.
  */
 const MAX_BATCHES_IN_FLIGHT = 4;
-/** Upper bound of one batch, so one transaction stays short. */
-const MAX_BATCH = 500;
+/**
+ * Upper bound of one batch, so one transaction stays short. Each commit costs an fsync (WAL,
+ * synchronous=FULL) on the main thread, so fewer, larger batches leave it more time for the rest.
+ */
+const MAX_BATCH = 2000;
+/**
+ * Unwindowed readings the flusher keeps in memory (so it need not read them back from the store).
+ * Beyond this, or after anything unexpected, it reads the store instead, as after a restart.
+ */
+const PENDING_MEMORY_LIMIT = 100_000;
+/** Rows one flush reads from the store when its memory is not usable. */
+const PENDING_LOAD_LIMIT = 50_000;
+const DEFAULT_CLOCK_TOLERANCE_MS = 60_000;
+
+const aheadOf = (observedAt: string, receivedAtMs: number): number => Date.parse(observedAt) - receivedAtMs;
 
 export class ReadingIngestor {
   readonly store: ReadingStore;
@@ -138,6 +180,13 @@ export class ReadingIngestor {
   readonly #publishStatus?: IngestorOptions['publishStatus'];
   readonly #now: () => Date;
   readonly #pool: ReadingVerifyPool;
+  readonly #clockToleranceMs: number;
+  /**
+   * Stored readings not yet in a window record, per device: what the flusher windows. null when it
+   * must be read from the store (at start, and after anything unexpected).
+   */
+  #pending: Map<string, PendingDevice> | null = null;
+  #pendingCount = 0;
   /** Last committed seq per device (loaded from the store on first sight). */
   readonly #lastSeq = new Map<string, number>();
   /** Readings stored per device since the last flush, to flush as soon as a window is full. */
@@ -156,6 +205,7 @@ export class ReadingIngestor {
     accepted: 0,
     rejected: { unknown_device: 0, revoked_device: 0, bad_signature: 0, replay: 0, malformed: 0 },
     gaps: 0,
+    clockAhead: 0,
     windows: 0,
     windowErrors: 0,
   };
@@ -172,6 +222,7 @@ export class ReadingIngestor {
     this.#publishStatus = options.publishStatus;
     this.#now = options.now ?? (() => new Date());
     this.#pool = new ReadingVerifyPool({ workers: options.verifyWorkers });
+    this.#clockToleranceMs = options.clockToleranceMs ?? DEFAULT_CLOCK_TOLERANCE_MS;
     if (!(this.#windowMs > 0) || !Number.isSafeInteger(this.#windowMax) || this.#windowMax < 1) {
       throw new RangeError('windowMs must be > 0 and windowMaxReadings a positive integer');
     }
@@ -245,31 +296,52 @@ export class ReadingIngestor {
     }
   }
 
-  /** Shape, topic and device standing (judging at once what fails), then the signatures of the rest. */
+  /**
+   * The topic's device and its standing here (the node's live state); shape, topic match and
+   * signature are checked off the main thread. A message whose topic names no active device is
+   * judged here in full, so it gets the same reason as before (a malformed one stays malformed).
+   */
   #prepare(queued: Queued[]): Batch {
-    const receivedAt = this.#now().toISOString();
+    const received = this.#now();
     const entries: Entry[] = [];
     const items: ReadingVerifyItem[] = [];
-    const keys: PublicKey[] = [];
-    const keyIndex = new Map<DeviceEntry, number>();
+    const devices: ReadingVerifyDevice[] = [];
+    const deviceIndex = new Map<DeviceEntry, number>();
     for (const q of queued) {
-      const judged = this.#judge(q);
-      if ('status' in judged) {
-        entries.push({ queued: q, rejection: judged });
-        continue;
+      const topicDevice = this.#activeDeviceOfTopic(q.topic);
+      if (!topicDevice) {
+        const judged = this.#judge(q);
+        if ('status' in judged) {
+          entries.push({ queued: q, rejection: judged });
+          continue;
+        }
       }
-      let index = keyIndex.get(judged.device);
+      const { entry, where } = topicDevice ?? this.#activeDeviceOfTopic(q.topic)!;
+      let index = deviceIndex.get(entry);
       if (index === undefined) {
-        index = keys.push(judged.device.publicKey) - 1;
-        keyIndex.set(judged.device, index);
+        index = devices.push({ key: entry.publicKey, consortium: where.consortium, deviceId: where.deviceId }) - 1;
+        deviceIndex.set(entry, index);
       }
-      entries.push({ queued: q, message: judged.message, verifyIndex: items.length });
-      items.push({ text: judged.text, key: index });
+      const { payload } = q;
+      entries.push({ queued: q, device: devices[index]!, verifyIndex: items.length });
+      items.push({ text: Buffer.from(payload.buffer, payload.byteOffset, payload.byteLength).toString('utf8'), device: index });
     }
-    const verification = items.length === 0 ? Promise.resolve([]) : this.#pool.verify({ items, keys });
+    const verification = items.length === 0 ? Promise.resolve([]) : this.#pool.verify({ items, devices });
     // The commit step reports a failure; this keeps it from being an unhandled rejection meanwhile.
     verification.catch(() => undefined);
-    return { entries, receivedAt, verification };
+    return { entries, receivedAt: received.toISOString(), receivedAtMs: received.getTime(), verification };
+  }
+
+  #activeDeviceOfTopic(topic: string): { entry: DeviceEntry; where: { consortium: string; deviceId: string } } | undefined {
+    const where = parseDeviceTopic(topic);
+    if (!where || where.channel !== 'readings') return undefined;
+    let entry: DeviceEntry | undefined;
+    try {
+      entry = this.#node.state(where.consortium).devices.get(where.deviceId);
+    } catch {
+      return undefined;
+    }
+    return entry?.status === 'active' ? { entry, where } : undefined;
   }
 
   #judge(queued: Queued): { message: ReadingMessage; text: string; device: DeviceEntry } | Rejection {
@@ -331,35 +403,39 @@ export class ReadingIngestor {
           settle.push({ queued: entry.queued, rejection: entry.rejection });
           continue;
         }
-        const { queued, message, verifyIndex } = entry;
-        const { reading } = message;
-        const ids = { consortium: reading.consortium, deviceId: reading.deviceId, seq: reading.seq };
+        const { queued, device, verifyIndex } = entry;
+        const { consortium, deviceId } = device;
         const result = results[verifyIndex]!;
         if (!result.ok) {
-          settle.push({ queued, rejection: { status: 'rejected', reason: 'bad_signature', message: result.message, ...ids } });
+          settle.push({ queued, rejection: { status: 'rejected', reason: result.reason, message: result.message, consortium, deviceId, seq: result.seq } });
           continue;
         }
-        const key = deviceKey(reading.consortium, reading.deviceId);
+        const { seq } = result;
+        const key = deviceKey(consortium, deviceId);
         let last = this.#lastSeq.get(key);
-        if (last === undefined) last = await this.store.lastSeq(reading.consortium, reading.deviceId);
-        if (reading.seq <= last) {
-          settle.push({ queued, rejection: { status: 'rejected', reason: 'replay', message: `seq ${reading.seq} is not after the last accepted seq ${last}`, ...ids } });
+        if (last === undefined) last = await this.store.lastSeq(consortium, deviceId);
+        if (seq <= last) {
+          settle.push({ queued, rejection: { status: 'rejected', reason: 'replay', message: `seq ${seq} is not after the last accepted seq ${last}`, consortium, deviceId, seq } });
           continue;
         }
-        this.#lastSeq.set(key, reading.seq);
-        const gap = last > 0 && reading.seq > last + 1 ? { from: last + 1, to: reading.seq - 1 } : undefined;
+        this.#lastSeq.set(key, seq);
+        const gap = last > 0 && seq > last + 1 ? { from: last + 1, to: seq - 1 } : undefined;
+        const ahead = aheadOf(result.observedAt, batch.receivedAtMs);
         const candidate: Candidate = {
           queued,
-          message,
+          consortium,
+          deviceId,
+          seq,
           gap,
+          aheadMs: ahead > this.#clockToleranceMs ? ahead : undefined,
           row: {
-            consortiumId: reading.consortium,
-            deviceId: reading.deviceId,
-            seq: reading.seq,
-            observedAt: reading.observedAt,
-            type: reading.type,
-            body: JSON.stringify(reading),
-            signature: message.signature,
+            consortiumId: consortium,
+            deviceId,
+            seq,
+            observedAt: result.observedAt,
+            type: result.type,
+            body: result.body,
+            signature: result.signature,
             digest: result.digest,
             gapFrom: gap ? gap.from : null,
             receivedAt: batch.receivedAt,
@@ -369,14 +445,27 @@ export class ReadingIngestor {
         settle.push(candidate);
       }
       if (candidates.length > 0) {
-        await this.store.insert(candidates.map((c) => c.row));
+        const inserted = await this.store.insert(candidates.map((c) => c.row));
         this.#commitStats.batches += 1;
         this.#commitStats.largestBatch = Math.max(this.#commitStats.largestBatch, entries.length);
+        // A row the store already had (seq checks make this unexpected): the flusher reads the store again.
+        if (inserted === candidates.length) this.#remember(candidates);
+        else this.#forgetPending();
       }
       this.#count(candidates);
       for (const s of settle) {
-        if ('rejection' in s) this.#reject(s.queued, s.rejection);
-        else s.queued.resolve(s.gap ? { status: 'accepted', ...idsOf(s), gap: s.gap } : { status: 'accepted', ...idsOf(s) });
+        if ('rejection' in s) {
+          this.#reject(s.queued, s.rejection);
+          continue;
+        }
+        const outcome: IngestOutcome = { status: 'accepted', ...idsOf(s) };
+        if (s.gap) outcome.gap = s.gap;
+        if (s.aheadMs !== undefined) {
+          outcome.flag = 'clock_ahead';
+          outcome.aheadMs = s.aheadMs;
+          this.#reportClockAhead(s);
+        }
+        s.queued.resolve(outcome);
       }
     } catch (err) {
       // Nothing of this batch reached the disk and no message of it is acknowledged, so the devices
@@ -384,23 +473,51 @@ export class ReadingIngestor {
       // way are refused (above).
       this.#epoch += 1;
       this.#lastSeq.clear();
+      this.#forgetPending();
       for (const { queued } of entries) queued.reject(err as Error);
     }
   }
 
+  /** Stored readings join the flusher's memory (if it has one: else it reads the store). */
+  #remember(candidates: Candidate[]): void {
+    const pending = this.#pending;
+    if (!pending) return;
+    for (const c of candidates) {
+      const key = deviceKey(c.consortium, c.deviceId);
+      let device = pending.get(key);
+      if (!device) {
+        device = { consortium: c.consortium, deviceId: c.deviceId, rows: [] };
+        pending.set(key, device);
+      }
+      const { row } = c;
+      device.rows.push({ seq: row.seq, observedAt: row.observedAt, receivedAt: row.receivedAt, gapFrom: row.gapFrom, body: row.body, digest: row.digest });
+    }
+    this.#pendingCount += candidates.length;
+    if (this.#pendingCount > PENDING_MEMORY_LIMIT) this.#forgetPending();
+  }
+
+  #forgetPending(): void {
+    this.#pending = null;
+    this.#pendingCount = 0;
+  }
+
   /** Counters, and a flush as soon as some device has a full window. */
   #count(candidates: Candidate[]): void {
-    const perConsortium = new Map<string, { accepted: number; gaps: number }>();
+    const perConsortium = new Map<string, { accepted: number; gaps: number; clockAhead: number }>();
     let full = false;
     for (const c of candidates) {
-      const { consortium, deviceId } = c.message.reading;
-      const counts = perConsortium.get(consortium) ?? { accepted: 0, gaps: 0 };
+      const { consortium, deviceId } = c;
+      const counts = perConsortium.get(consortium) ?? { accepted: 0, gaps: 0, clockAhead: 0 };
       perConsortium.set(consortium, counts);
       counts.accepted += 1;
       this.#stats.accepted += 1;
       if (c.gap) {
         counts.gaps += 1;
         this.#stats.gaps += 1;
+      }
+      if (c.aheadMs !== undefined) {
+        counts.clockAhead += 1;
+        this.#stats.clockAhead += 1;
       }
       const key = deviceKey(consortium, deviceId);
       const n = (this.#pendingPerDevice.get(key) ?? 0) + 1;
@@ -411,8 +528,29 @@ export class ReadingIngestor {
     for (const [consortium, counts] of perConsortium) {
       metrics.accepted.inc({ consortium }, counts.accepted);
       if (counts.gaps > 0) metrics.gaps.inc({ consortium }, counts.gaps);
+      if (counts.clockAhead > 0) metrics.clockAhead.inc({ consortium }, counts.clockAhead);
     }
     if (full) void this.flush().catch(() => undefined);
+  }
+
+  /** A reading from a device whose clock runs ahead is stored (it is signed) but reported. */
+  #reportClockAhead(c: Candidate): void {
+    if (!this.#publishStatus) return;
+    try {
+      this.#publishStatus(
+        statusTopic(c.consortium, c.deviceId),
+        JSON.stringify({
+          status: 'flagged',
+          reason: 'clock_ahead',
+          seq: c.seq,
+          aheadMs: c.aheadMs,
+          message: `observedAt is ${c.aheadMs} ms after the node received the reading (tolerance ${this.#clockToleranceMs} ms): the device clock runs ahead`,
+          counters: this.stats(),
+        }),
+      );
+    } catch {
+      // Status is advisory; the flag is counted either way.
+    }
   }
 
   #reject(queued: Queued, outcome: Rejection): void {
@@ -450,12 +588,11 @@ export class ReadingIngestor {
   }
 
   async #flushOnce(force: boolean): Promise<SignedRecord[]> {
-    // Only the keys first: the bodies of windows that stay open are not read again and again.
-    const rows = await this.store.unassignedKeys();
+    const pending = await this.#pendingReadings();
     this.#pendingPerDevice.clear();
     const nowMs = this.#now().getTime();
-    const byConsortium = new Map<string, { record: SignedRecord; deviceId: string; first: number; last: number }[]>();
-    for (const chunk of this.#chunks(rows)) {
+    const byConsortium = new Map<string, { record: SignedRecord; deviceId: string; first: number; last: number; count: number }[]>();
+    for (const chunk of this.#chunks(pending)) {
       const closable = chunk.full || chunk.followed || force || chunk.end + this.#graceMs <= nowMs;
       if (!closable) {
         this.#pendingPerDevice.set(deviceKey(chunk.consortium, chunk.deviceId), chunk.rows.length);
@@ -463,47 +600,62 @@ export class ReadingIngestor {
       }
       const device = this.#node.state(chunk.consortium).devices.get(chunk.deviceId);
       if (!device) continue;
-      const first = chunk.rows[0]!.seq;
-      const last = chunk.rows[chunk.rows.length - 1]!.seq;
-      const stored = await this.store.unassignedRange(chunk.consortium, chunk.deviceId, first, last);
-      // Another flush cannot have taken them (flushes run one at a time); anything else is a store fault.
-      if (stored.length !== chunk.rows.length) continue;
+      const { rows } = chunk;
+      const first = rows[0]!.seq;
+      const last = rows[rows.length - 1]!.seq;
       const payload: SensorWindowPayload = buildWindowPayload({
         deviceId: chunk.deviceId,
         windowStart: new Date(chunk.start).toISOString(),
         windowEnd: new Date(chunk.end).toISOString(),
-        readings: stored.map((r) => JSON.parse(r.body) as Reading),
-        digests: stored.map((r) => fromHex(r.digest, 32)),
-        gaps: chunk.rows.filter((r) => r.gapFrom !== null).map((r) => ({ from: r.gapFrom!, to: r.seq - 1 })),
+        readings: rows.map((r) => JSON.parse(r.body) as Reading),
+        digests: rows.map((r) => fromHex(r.digest, 32)),
+        gaps: rows.filter((r) => r.gapFrom !== null).map((r) => ({ from: r.gapFrom!, to: r.seq - 1 })),
+        clockAhead: rows
+          .map((r) => ({ seq: r.seq, aheadMs: aheadOf(r.observedAt, Date.parse(r.receivedAt)) }))
+          .filter((r) => r.aheadMs > this.#clockToleranceMs),
       });
       const record = signRecord(
         { consortium: chunk.consortium, kind: RecordKind.SENSOR_WINDOW, payload: payload as unknown as SignedRecord['payload'] },
         this.#windowSigner(device.orgId, chunk.consortium),
       );
       const list = byConsortium.get(chunk.consortium) ?? [];
-      list.push({ record, deviceId: chunk.deviceId, first, last });
+      list.push({ record, deviceId: chunk.deviceId, first, last, count: rows.length });
       byConsortium.set(chunk.consortium, list);
     }
     const submitted: SignedRecord[] = [];
     for (const [consortium, windows] of byConsortium) {
-      const outcomes: SubmitOutcome[] = await this.#node.submit(
-        consortium,
-        windows.map((w) => w.record),
-        {
-          atomic: false,
-          persist: (batch, accepted) => {
-            for (const a of accepted) {
-              const w = windows[a.index]!;
-              this.store.assignWindow(batch, consortium, w.deviceId, w.first, w.last, a.admission.recordHash);
-            }
+      // Each window's readings are exactly the unwindowed ones first..last; if the store says
+      // otherwise, the memory is not trusted any more.
+      let mismatch = false;
+      let outcomes: SubmitOutcome[];
+      try {
+        outcomes = await this.#node.submit(
+          consortium,
+          windows.map((w) => w.record),
+          {
+            atomic: false,
+            persist: (batch, accepted) => {
+              for (const a of accepted) {
+                const w = windows[a.index]!;
+                this.store.assignWindow(batch, consortium, w.deviceId, w.first, w.last, a.admission.recordHash, (changes) => {
+                  if (changes !== w.count) mismatch = true;
+                });
+              }
+            },
           },
-        },
-      );
+        );
+      } catch (err) {
+        this.#forgetPending();
+        throw err;
+      }
+      if (mismatch) this.#forgetPending();
       outcomes.forEach((o, i) => {
+        const w = windows[i]!;
         if (o.status === 'accepted') {
-          submitted.push(windows[i]!.record);
+          submitted.push(w.record);
           this.#stats.windows += 1;
           iotMetrics().windows.inc({ consortium });
+          this.#windowed(pending, consortium, w.deviceId, w.first, w.last);
         } else {
           this.#stats.windowErrors += 1;
         }
@@ -512,23 +664,90 @@ export class ReadingIngestor {
     return submitted;
   }
 
-  *#chunks(rows: UnassignedReading[]): Generator<{ consortium: string; deviceId: string; start: number; end: number; rows: UnassignedReading[]; full: boolean; followed: boolean }> {
-    let current: { consortium: string; deviceId: string; start: number; end: number; rows: UnassignedReading[]; full: boolean; followed: boolean } | undefined;
-    for (const row of rows) {
-      const bounds = windowBounds(row.observedAt, this.#windowMs);
-      const sameDevice = current && current.consortium === row.consortiumId && current.deviceId === row.deviceId;
-      if (current && sameDevice && current.start === bounds.start && current.rows.length < this.#windowMax) {
-        current.rows.push(row);
-        current.full = current.rows.length >= this.#windowMax;
-        continue;
-      }
-      if (current) {
-        current.followed = !!sameDevice;
-        yield current;
-      }
-      current = { consortium: row.consortiumId, deviceId: row.deviceId, ...bounds, rows: [row], full: this.#windowMax === 1, followed: false };
+  /**
+   * The unwindowed readings: the flusher's memory, or the store's rows (at start, or when the
+   * memory was dropped). Readings committed while the store is read are collected meanwhile and
+   * follow the rows read (a device's readings commit in seq order).
+   */
+  async #pendingReadings(): Promise<Map<string, PendingDevice>> {
+    if (this.#pending) return this.#pending;
+    const collecting = new Map<string, PendingDevice>();
+    this.#pending = collecting;
+    this.#pendingCount = 0;
+    let rows: StoredReading[];
+    try {
+      rows = await this.store.unassigned(PENDING_LOAD_LIMIT);
+    } catch (err) {
+      if (this.#pending === collecting) this.#forgetPending();
+      throw err;
     }
-    if (current) yield current;
+    const loaded = new Map<string, PendingDevice>();
+    for (const r of rows) {
+      const key = deviceKey(r.consortiumId, r.deviceId);
+      let device = loaded.get(key);
+      if (!device) {
+        device = { consortium: r.consortiumId, deviceId: r.deviceId, rows: [] };
+        loaded.set(key, device);
+      }
+      device.rows.push({ seq: r.seq, observedAt: r.observedAt, receivedAt: r.receivedAt, gapFrom: r.gapFrom, body: r.body, digest: r.digest });
+    }
+    // Only part of the store fits, or the memory was dropped meanwhile: this flush uses the rows read.
+    if (rows.length >= PENDING_LOAD_LIMIT || this.#pending !== collecting) {
+      if (this.#pending === collecting) this.#forgetPending();
+      return loaded;
+    }
+    let count = rows.length;
+    for (const [key, collected] of collecting) {
+      const device = loaded.get(key) ?? { consortium: collected.consortium, deviceId: collected.deviceId, rows: [] };
+      loaded.set(key, device);
+      const lastLoaded = device.rows.length > 0 ? device.rows[device.rows.length - 1]!.seq : 0;
+      for (const r of collected.rows) {
+        if (r.seq <= lastLoaded) continue;
+        device.rows.push(r);
+        count += 1;
+      }
+    }
+    this.#pending = loaded;
+    this.#pendingCount = count;
+    return loaded;
+  }
+
+  /** Readings first..last of a device are in a window record now. */
+  #windowed(pending: Map<string, PendingDevice>, consortium: string, deviceId: string, first: number, last: number): void {
+    if (pending !== this.#pending) return;
+    const key = deviceKey(consortium, deviceId);
+    const device = pending.get(key);
+    if (!device) return;
+    const before = device.rows.length;
+    // Usually the oldest readings: cut the prefix; otherwise keep the rest in order.
+    let n = 0;
+    while (n < device.rows.length && device.rows[n]!.seq >= first && device.rows[n]!.seq <= last) n += 1;
+    if (n > 0 && (n === device.rows.length || device.rows[n]!.seq > last)) device.rows.splice(0, n);
+    else device.rows = device.rows.filter((r) => r.seq < first || r.seq > last);
+    this.#pendingCount -= before - device.rows.length;
+    if (device.rows.length === 0) pending.delete(key);
+  }
+
+  /** Per device in seq order: consecutive readings in the same observedAt window, at most windowMax each. */
+  *#chunks(pending: Map<string, PendingDevice>): Generator<{ consortium: string; deviceId: string; start: number; end: number; rows: PendingReading[]; full: boolean; followed: boolean }> {
+    for (const key of [...pending.keys()].sort()) {
+      const { consortium, deviceId, rows } = pending.get(key)!;
+      let current: { consortium: string; deviceId: string; start: number; end: number; rows: PendingReading[]; full: boolean; followed: boolean } | undefined;
+      for (const row of rows) {
+        const bounds = windowBounds(row.observedAt, this.#windowMs);
+        if (current && current.start === bounds.start && current.rows.length < this.#windowMax) {
+          current.rows.push(row);
+          current.full = current.rows.length >= this.#windowMax;
+          continue;
+        }
+        if (current) {
+          current.followed = true;
+          yield current;
+        }
+        current = { consortium, deviceId, ...bounds, rows: [row], full: this.#windowMax === 1, followed: false };
+      }
+      if (current) yield current;
+    }
   }
 
   /** The proof that a stored reading is committed by its sealed-or-pending sensor.window record. */

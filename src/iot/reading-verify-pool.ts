@@ -1,6 +1,6 @@
 /**
- * Reading signature checks in a small worker_threads pool, so the main thread (MQTT, SQLite) is
- * not the bottleneck at high rates. Small batches, and any pool failure, fall back to the main
+ * Reading checks (JSON, shape, topic match, JCS digest, signature: reading-verify.ts) in a small
+ * worker_threads pool, so the main thread (MQTT, SQLite) is not the bottleneck at high rates. Small batches, and any pool failure, fall back to the main
  * thread: the verdicts never depend on the pool. Under tsx/vitest the worker is the .ts file,
  * loaded through an eval bootstrap that registers tsx (as src/capture/verify-pool.ts does).
  */
@@ -73,7 +73,7 @@ export class ReadingVerifyPool {
     try {
       const parts = await Promise.all(
         Array.from({ length: Math.ceil(batch.items.length / size) }, (_, i) =>
-          this.#enqueue({ items: batch.items.slice(i * size, (i + 1) * size), keys: batch.keys }),
+          this.#enqueue({ items: batch.items.slice(i * size, (i + 1) * size), devices: batch.devices }),
         ),
       );
       this.lastMode = 'pool';

@@ -16,7 +16,10 @@ parentPort?.on('message', (req: { id: number; batch: ReadingVerifyBatch }) => {
 function warmUp(): void {
   const key = generateKeyPair('ed25519');
   const reading = { v: 1 as const, consortium: 'warm-up', deviceId: 'warm-up', seq: 1, observedAt: '2026-01-01T00:00:00.000Z', type: 'temperature', value: 1 };
-  const [result] = verifyReadingBatch({ items: [{ text: JSON.stringify(signReading(reading, key)), key: 0 }], keys: [key.publicKey] });
+  const [result] = verifyReadingBatch({
+    items: [{ text: JSON.stringify(signReading(reading, key)), device: 0 }],
+    devices: [{ key: key.publicKey, consortium: reading.consortium, deviceId: reading.deviceId }],
+  });
   if (!result?.ok) throw new Error('reading verify worker failed its warm-up check');
 }
 

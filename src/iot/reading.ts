@@ -5,6 +5,7 @@
 import {
   HashTag,
   canonicalBytes,
+  canonicalize,
   encodeSignature,
   parseSignature,
   sign,
@@ -57,6 +58,7 @@ export class ReadingError extends Error {
 }
 
 const READING_TYPE = /^[a-z][a-z0-9_.-]{0,63}$/;
+const READING_FIELDS: ReadonlySet<string> = new Set(['v', 'consortium', 'deviceId', 'seq', 'observedAt', 'type', 'value', 'uom', 'subject']);
 const MAX_TEXT = 200;
 
 function malformed(message: string, details: Record<string, unknown> = {}): never {
@@ -87,8 +89,7 @@ function assertValue(type: string, value: unknown): asserts value is ReadingValu
 /** Shape check only, safe on untrusted input. */
 export function assertReading(value: unknown): asserts value is Reading {
   if (!isPlainObject(value)) malformed('reading is not an object');
-  const allowed = new Set(['v', 'consortium', 'deviceId', 'seq', 'observedAt', 'type', 'value', 'uom', 'subject']);
-  for (const key of Object.keys(value)) if (!allowed.has(key)) malformed(`unexpected field "${key}"`, { field: key });
+  for (const key of Object.keys(value)) if (!READING_FIELDS.has(key)) malformed(`unexpected field "${key}"`, { field: key });
   if (value.v !== READING_VERSION) malformed(`unsupported version ${JSON.stringify(value.v)}`, { expected: READING_VERSION, actual: value.v });
   if (!isConsortiumId(value.consortium)) malformed('consortium must be a lower-case slug', { field: 'consortium' });
   if (!isDeviceId(value.deviceId)) malformed('deviceId is malformed', { field: 'deviceId' });
@@ -119,6 +120,33 @@ export function parseReadingMessage(payload: Uint8Array | string): ReadingMessag
   assertReading(parsed.reading);
   if (typeof parsed.signature !== 'string') malformed('signature is missing', { field: 'signature' });
   return { reading: parsed.reading, signature: parsed.signature };
+}
+
+/** RFC 8785 number form (ECMAScript Number toString); the generic serialiser decides (and refuses) unusual integers. */
+function jcsNumber(value: number): string {
+  if (Number.isInteger(value) && !Number.isSafeInteger(value)) return canonicalize(value);
+  return Object.is(value, -0) ? '0' : String(value);
+}
+
+/**
+ * JCS of a reading that passed assertReading, written directly: its keys are known, so they need
+ * no sorting, and this is the hot path of every reading's check. Equal to canonicalize(reading)
+ * (a property test holds the two together); anything else goes through the generic serialiser.
+ */
+export function canonicalReadingJson(reading: Reading): string {
+  const { value } = reading;
+  let valueJson: string;
+  if (typeof value === 'number') valueJson = jcsNumber(value);
+  else if (typeof value === 'boolean') valueJson = value ? 'true' : 'false';
+  else if (typeof value === 'object' && value !== null && typeof value.lat === 'number' && typeof value.lon === 'number' && Object.keys(value).length === 2) {
+    valueJson = `{"lat":${jcsNumber(value.lat)},"lon":${jcsNumber(value.lon)}}`;
+  } else return canonicalize(reading);
+  // Keys in UTF-16 order: consortium, deviceId, observedAt, seq, subject, type, uom, v, value.
+  let out = `{"consortium":${JSON.stringify(reading.consortium)},"deviceId":${JSON.stringify(reading.deviceId)},"observedAt":${JSON.stringify(reading.observedAt)},"seq":${jcsNumber(reading.seq)}`;
+  if (reading.subject !== undefined) out += `,"subject":${JSON.stringify(reading.subject)}`;
+  out += `,"type":${JSON.stringify(reading.type)}`;
+  if (reading.uom !== undefined) out += `,"uom":${JSON.stringify(reading.uom)}`;
+  return `${out},"v":${jcsNumber(reading.v)},"value":${valueJson}}`;
 }
 
 /** taggedHash(DEVICE_READING, JCS(reading)): the reading's identity and what the signature covers. */

@@ -28,6 +28,16 @@ export interface SensorReportSummary {
   'provenant:count': number;
 }
 
+/**
+ * Readings of the window whose observedAt was later than the node's receipt by more than its
+ * clock tolerance (the device clock runs ahead): how many, the largest lead, and their seqs as ranges.
+ */
+export interface ClockAheadSummary {
+  count: number;
+  maxAheadMs: number;
+  seqs: SeqGap[];
+}
+
 export interface SensorWindowPayload {
   deviceId: string;
   windowStart: string;
@@ -38,6 +48,8 @@ export interface SensorWindowPayload {
   gaps: SeqGap[];
   readingsRoot: string;
   event: Record<string, unknown>;
+  /** Present only when some reading was flagged. */
+  clockAhead?: ClockAheadSummary;
 }
 
 /** GS1 CBV sensor measurement types for the reading types we know; others get a provenant: name. */
@@ -114,6 +126,8 @@ export function buildWindowPayload(input: {
    */
   digests?: readonly Uint8Array[];
   gaps: readonly SeqGap[];
+  /** Readings flagged clock_ahead (seq order), with how far ahead of their receipt they were. */
+  clockAhead?: readonly { seq: number; aheadMs: number }[];
   bizStep?: 'sensor_reporting' | 'inspecting';
 }): SensorWindowPayload {
   const { readings, digests } = input;
@@ -137,7 +151,7 @@ export function buildWindowPayload(input: {
       },
     ],
   };
-  return {
+  const payload: SensorWindowPayload = {
     deviceId: input.deviceId,
     windowStart: input.windowStart,
     windowEnd: input.windowEnd,
@@ -148,4 +162,15 @@ export function buildWindowPayload(input: {
     readingsRoot: toHex(digests ? rootHash(digests.map((d) => leafHash(d))) : readingsRoot(readings)),
     event: JSON.parse(JSON.stringify(event)) as Record<string, unknown>,
   };
+  const ahead = input.clockAhead ?? [];
+  if (ahead.length > 0) {
+    const seqs: SeqGap[] = [];
+    for (const { seq } of ahead) {
+      const run = seqs[seqs.length - 1];
+      if (run && run.to === seq - 1) run.to = seq;
+      else seqs.push({ from: seq, to: seq });
+    }
+    payload.clockAhead = { count: ahead.length, maxAheadMs: Math.max(...ahead.map((a) => a.aheadMs)), seqs };
+  }
+  return payload;
 }

@@ -25,15 +25,6 @@ export interface StoredReading extends StoredReadingInput {
   windowRecordHash: string | null;
 }
 
-/** What the window flusher needs to decide which windows close, without the bodies. */
-export interface UnassignedReading {
-  consortiumId: string;
-  deviceId: string;
-  seq: number;
-  observedAt: string;
-  gapFrom: number | null;
-}
-
 const COLUMNS = ['consortiumId', 'deviceId', 'seq', 'observedAt', 'type', 'body', 'signature', 'digest', 'gapFrom', 'receivedAt'] as const;
 const SELECT = `SELECT ${[...COLUMNS, 'windowRecordHash'].map((c) => `"${c}"`).join(', ')} FROM "DeviceReading"`;
 
@@ -89,41 +80,15 @@ export class ReadingStore {
     return rows.map(rowOf);
   }
 
-  /** Keys of the readings not yet committed to a window record, per device in seq order. */
-  async unassignedKeys(limit = 50_000): Promise<UnassignedReading[]> {
-    const rows = await this.db.$queryRawUnsafe<{ consortiumId: string; deviceId: string; seq: bigint | number; observedAt: string; gapFrom: bigint | number | null }[]>(
-      `SELECT "consortiumId", "deviceId", "seq", "observedAt", "gapFrom" FROM "DeviceReading"
-        WHERE "windowRecordHash" IS NULL ORDER BY "consortiumId", "deviceId", "seq" LIMIT ?`,
-      limit,
-    );
-    return rows.map((r) => ({
-      consortiumId: r.consortiumId,
-      deviceId: r.deviceId,
-      seq: toNumber(r.seq),
-      observedAt: r.observedAt,
-      gapFrom: r.gapFrom === null ? null : toNumber(r.gapFrom),
-    }));
-  }
-
-  /** Bodies and digests of a device's unassigned readings firstSeq..lastSeq, in seq order. */
-  async unassignedRange(consortiumId: string, deviceId: string, firstSeq: number, lastSeq: number): Promise<{ seq: number; body: string; digest: string }[]> {
-    const rows = await this.db.$queryRawUnsafe<{ seq: bigint | number; body: string; digest: string }[]>(
-      `SELECT "seq", "body", "digest" FROM "DeviceReading"
-        WHERE "consortiumId" = ? AND "deviceId" = ? AND "seq" BETWEEN ? AND ? AND "windowRecordHash" IS NULL ORDER BY "seq"`,
-      consortiumId,
-      deviceId,
-      firstSeq,
-      lastSeq,
-    );
-    return rows.map((r) => ({ seq: toNumber(r.seq), body: r.body, digest: r.digest }));
-  }
-
-  /** Marks readings firstSeq..lastSeq of a device as committed by a window record, inside the record's transaction. */
-  /** Adds to the window record's batch: its readings point at it. */
-  assignWindow(batch: WriteBatch, consortiumId: string, deviceId: string, firstSeq: number, lastSeq: number, recordHash: string): void {
+  /**
+   * Adds to the window record's batch: readings firstSeq..lastSeq of a device not yet in a window
+   * point at it. onChanges gets how many did, once the batch has committed.
+   */
+  assignWindow(batch: WriteBatch, consortiumId: string, deviceId: string, firstSeq: number, lastSeq: number, recordHash: string, onChanges?: (changes: number) => void): void {
     batch.add(
       `UPDATE "DeviceReading" SET "windowRecordHash" = ? WHERE "consortiumId" = ? AND "deviceId" = ? AND "seq" BETWEEN ? AND ? AND "windowRecordHash" IS NULL`,
       [recordHash, consortiumId, deviceId, firstSeq, lastSeq],
+      onChanges,
     );
   }
 

@@ -9,7 +9,7 @@
  * sensor.window record that is sealed in a block; lost = published - stored must be 0.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import os from 'node:os';
 import path from 'node:path';
@@ -31,20 +31,30 @@ const DEVICE_HZ = 10;
 
 /**
  * A publisher process standing for several devices (devices are other machines, so the node's
- * process CPU counts the node only): each device has its own mqtt.js connection and publishes
- * its pre-signed readings in seq order at QoS 1, with a bounded number awaiting PUBACK (its send
+ * process CPU counts the node only): each device has its own MQTT connection and publishes its
+ * pre-signed readings in seq order at QoS 1, with a bounded number awaiting PUBACK (its send
  * buffer). Reports each PUBACK's latency. Plain JavaScript, so no TypeScript loader is needed.
+ *
+ * Two clients: a minimal MQTT 3.1.1 client over node:net (default) whose PUBLISH packets are
+ * encoded before the clock starts, as a sensor's firmware would send them, and mqtt.js
+ * (BENCH_MQTT_PUBLISHER=mqttjs). Both wait for every PUBACK; the minimal one costs the shared
+ * CPUs about a tenth as much per reading, which on this 2-core machine is CPU the node can use.
  */
-const PUBLISHER_SOURCE = `
+const PUBLISHER_COMMON = `
+let devices, inFlight, url;
+const done = (latencies, cpuAtGo) => process.send({ type: 'done', acked: latencies.length, latencies, cpu: process.cpuUsage(cpuAtGo) });
+process.on('disconnect', () => process.exit(0));
+`;
+
+const MQTTJS_PUBLISHER = `${PUBLISHER_COMMON}
 const mqtt = require(process.env.BENCH_MQTT_PATH);
-let devices, inFlight;
 const clients = [];
 process.on('message', (msg) => {
   if (msg.type === 'init') {
-    ({ devices, inFlight } = msg);
+    ({ devices, inFlight, url } = msg);
     let connected = 0;
     for (const d of devices) {
-      const client = mqtt.connect(msg.url, { clientId: d.clientId, clean: true, protocolVersion: 4, reconnectPeriod: 200 });
+      const client = mqtt.connect(url, { clientId: d.clientId, clean: true, protocolVersion: 4, reconnectPeriod: 200 });
       client.on('error', (err) => process.send({ type: 'error', message: d.clientId + ': ' + String(err && err.message) }));
       client.once('connect', () => ++connected === devices.length && process.send({ type: 'ready' }));
       clients.push(client);
@@ -52,6 +62,7 @@ process.on('message', (msg) => {
     return;
   }
   if (msg.type !== 'go') return;
+  const cpuAtGo = process.cpuUsage();
   const latencies = [];
   let finished = 0;
   devices.forEach((d, di) => {
@@ -67,19 +78,117 @@ process.on('message', (msg) => {
         acked += 1;
         if (next < d.payloads.length) send();
         if (acked === d.payloads.length && ++finished === devices.length) {
-          Promise.all(clients.map((c) => c.endAsync())).then(() => process.send({ type: 'done', acked: latencies.length, latencies }));
+          Promise.all(clients.map((c) => c.endAsync())).then(() => done(latencies, cpuAtGo));
         }
       });
     };
     for (let k = 0; k < Math.min(inFlight, d.payloads.length); k++) send();
   });
 });
-process.on('disconnect', () => process.exit(0));
+`;
+
+const RAW_PUBLISHER = `${PUBLISHER_COMMON}
+const net = require('node:net');
+const fail = (message) => process.send({ type: 'error', message });
+const remainingLength = (n) => {
+  const out = [];
+  do { let b = n % 128; n = Math.floor(n / 128); if (n > 0) b |= 128; out.push(b); } while (n > 0);
+  return Buffer.from(out);
+};
+const str = (s) => { const b = Buffer.from(s, 'utf8'); const l = Buffer.alloc(2); l.writeUInt16BE(b.length); return Buffer.concat([l, b]); };
+const packet = (first, body) => Buffer.concat([Buffer.from([first]), remainingLength(body.length), body]);
+// CONNECT, MQTT 3.1.1, clean session, keep-alive 60 s.
+const connectPacket = (clientId) => packet(0x10, Buffer.concat([str('MQTT'), Buffer.from([4, 0x02, 0, 60]), str(clientId)]));
+// PUBLISH at QoS 1; packet ids cycle 1..65535 (at most inFlight are outstanding).
+const publishPacket = (topic, id, payload) => { const pid = Buffer.alloc(2); pid.writeUInt16BE(id); return packet(0x32, Buffer.concat([str(topic), pid, Buffer.from(payload, 'utf8')])); };
+const conns = [];
+let flushScheduled = false;
+process.on('message', (msg) => {
+  if (msg.type === 'init') {
+    ({ devices, inFlight, url } = msg);
+    const { hostname, port } = new URL(url);
+    let connected = 0;
+    for (const d of devices) {
+      const c = { d, packets: d.payloads.map((p, i) => publishPacket(d.topic, (i % 65535) + 1, p)), sentAt: new Float64Array(d.payloads.length), next: 0, acked: 0, buf: Buffer.alloc(0), onAck: null };
+      c.socket = net.connect(Number(port), hostname, () => c.socket.write(connectPacket(d.clientId)));
+      c.socket.setNoDelay(true);
+      c.socket.on('error', (err) => fail(d.clientId + ': ' + err.message));
+      c.socket.on('close', () => c.acked < c.packets.length && fail(d.clientId + ': connection closed after ' + c.acked + ' PUBACKs'));
+      c.socket.on('data', (chunk) => {
+        let buf = c.buf.length ? Buffer.concat([c.buf, chunk]) : chunk;
+        let off = 0;
+        while (buf.length - off >= 2) {
+          let len = 0, mul = 1, i = off + 1, b;
+          do { if (i >= buf.length) { b = -1; break; } b = buf[i++]; len += (b & 127) * mul; mul *= 128; } while (b & 128);
+          if (b === -1 || buf.length - i < len) break;
+          const type = buf[off] >> 4;
+          if (type === 2) { if (buf[i + 1] !== 0) fail(d.clientId + ': CONNACK ' + buf[i + 1]); else if (++connected === devices.length) process.send({ type: 'ready' }); }
+          else if (type === 4) c.onAck(buf.readUInt16BE(i));
+          off = i + len;
+        }
+        c.buf = off < buf.length ? buf.subarray(off) : Buffer.alloc(0);
+        if (c.flush && !flushScheduled) {
+          // Once per event-loop turn: the PUBLISHes made possible by all PUBACKs read in it.
+          flushScheduled = true;
+          setImmediate(() => { flushScheduled = false; for (const x of conns) x.flush(); });
+        }
+      });
+      conns.push(c);
+    }
+    return;
+  }
+  if (msg.type !== 'go') return;
+  const cpuAtGo = process.cpuUsage();
+  const latencies = [];
+  let finished = 0;
+  for (const c of conns) {
+    let out = [];
+    c.waiting = new Map();
+    const send = () => { const i = c.next++; c.sentAt[i] = performance.now(); c.waiting.set((i % 65535) + 1, i); out.push(c.packets[i]); };
+    c.flush = () => { if (out.length) { c.socket.write(out.length === 1 ? out[0] : Buffer.concat(out)); out = []; } };
+    c.onAck = (id) => {
+      const i = c.waiting.get(id);
+      if (i === undefined) return fail(c.d.clientId + ': PUBACK for packet id ' + id + ', which is not awaiting one');
+      c.waiting.delete(id);
+      latencies.push(performance.now() - c.sentAt[i]);
+      c.acked += 1;
+      if (c.next < c.packets.length) send();
+      if (c.acked === c.packets.length) {
+        c.socket.end(Buffer.from([0xe0, 0]));
+        if (++finished === conns.length) done(latencies, cpuAtGo);
+      }
+    };
+    for (let k = 0; k < Math.min(inFlight, c.packets.length); k++) send();
+    c.flush();
+  }
+});
 `;
 
 interface PublisherResult {
   acked: number;
   latencies: number[];
+  /** The publisher process's CPU from go to its last PUBACK, µs. */
+  cpu: { user: number; system: number };
+}
+
+/** CPU time (µs) of each thread of a process, from /proc (Linux); empty elsewhere. */
+function threadCpu(pid: number | 'self'): Map<number, number> {
+  const out = new Map<number, number>();
+  const tick = 1e6 / 100; // USER_HZ
+  try {
+    for (const tid of readdirSync(`/proc/${pid}/task`)) {
+      const stat = readFileSync(`/proc/${pid}/task/${tid}/stat`, 'utf8');
+      const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+      out.set(Number(tid), (Number(fields[11]) + Number(fields[12])) * tick);
+    }
+  } catch {
+    // not Linux, or the process is gone
+  }
+  return out;
+}
+
+function cpuSince(before: Map<number, number>, after: Map<number, number>): Map<number, number> {
+  return new Map([...after].map(([tid, t]) => [tid, t - (before.get(tid) ?? 0)]));
 }
 
 class Publisher {
@@ -89,7 +198,10 @@ class Publisher {
 
   constructor(url: string, name: string, devices: { clientId: string; topic: string; payloads: string[] }[], inFlight: number) {
     const mqttPath = createRequire(import.meta.url).resolve('mqtt');
-    this.child = spawn(process.execPath, ['-e', PUBLISHER_SOURCE], {
+    const source = process.env.BENCH_MQTT_PUBLISHER === 'mqttjs' ? MQTTJS_PUBLISHER : RAW_PUBLISHER;
+    // Under `node --cpu-prof` the publishers are profiled too (their CPU is part of the budget).
+    const profile = process.execArgv.filter((a) => a.startsWith('--cpu-prof'));
+    this.child = spawn(process.execPath, [...profile, '-e', source], {
       stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
       env: { ...process.env, BENCH_MQTT_PATH: mqttPath },
     });
@@ -105,11 +217,11 @@ class Publisher {
     const fail = (e: Error): void => {
       if (!finished) (readyReject(e), doneReject(e));
     };
-    this.child.on('message', (msg: { type: string; message?: string; acked?: number; latencies?: number[] }) => {
+    this.child.on('message', (msg: { type: string; message?: string; acked?: number; latencies?: number[]; cpu?: PublisherResult['cpu'] }) => {
       if (msg.type === 'ready') readyResolve();
       else if (msg.type === 'done') {
         finished = true;
-        doneResolve({ acked: msg.acked!, latencies: msg.latencies! });
+        doneResolve({ acked: msg.acked!, latencies: msg.latencies!, cpu: msg.cpu! });
       }
       else if (msg.type === 'error') fail(new Error(`publisher ${name}: ${msg.message}`));
     });
@@ -123,7 +235,11 @@ class Publisher {
   }
 
   close(): void {
-    if (this.child.exitCode === null) this.child.kill();
+    // Disconnecting lets it exit normally (and write its profile under --cpu-prof).
+    if (this.child.exitCode === null) {
+      if (this.child.connected) this.child.disconnect();
+      else this.child.kill();
+    }
   }
 }
 
@@ -215,7 +331,9 @@ async function runTransport(ctx: BenchContext, transport: Transport): Promise<vo
     await opened.node.createConsortium(demo.spec, demo.authorityKeys);
     ctx.progress(`${transport}: registering ${deviceCount} devices and signing ${total.toLocaleString('en-GB')} readings`);
     const devices = await registerDevices(opened, demo.orgKeys.get(OWNER)!, deviceCount);
-    const byDevice = signReadings(devices, perDevice);
+    // The devices' data lives in the publishers; the node's process keeps none of it (its heap, and
+    // so its garbage collector's work, is the node's own).
+    let byDevice: string[][] | undefined = signReadings(devices, perDevice);
     iot = await startIot({
       ctx: { node: opened.node, db: opened.db, config },
       brokerUrl: mosquitto?.url,
@@ -227,15 +345,19 @@ async function runTransport(ctx: BenchContext, transport: Transport): Promise<vo
     const url = mosquitto ? mosquitto.url : `mqtt://127.0.0.1:${iot.port}`;
     for (let p = 0; p < publisherCount; p++) {
       const mine = devices
-        .map((d, i) => ({ clientId: `bench-${transport}-${d.deviceId.replace(/\//g, '-')}`, topic: readingsTopic(DEMO_CONSORTIUM_ID, d.deviceId), payloads: byDevice[i]! }))
+        .map((d, i) => ({ clientId: `bench-${transport}-${d.deviceId.replace(/\//g, '-')}`, topic: readingsTopic(DEMO_CONSORTIUM_ID, d.deviceId), payloads: byDevice![i]! }))
         .filter((_, i) => i % publisherCount === p);
       publishers.push(new Publisher(url, `${transport}-${p}`, mine, inFlight));
     }
+    byDevice = undefined;
     await Promise.all(publishers.map((p) => p.ready));
 
-    ctx.progress(`${transport}: ${deviceCount} devices (own connections, ${publisherCount} processes) publishing ${total.toLocaleString('en-GB')} readings at QoS 1, ${inFlight} in flight each`);
+    ctx.progress(`${transport}: ${deviceCount} devices (own connections, ${publisherCount} ${process.env.BENCH_MQTT_PUBLISHER === 'mqttjs' ? 'mqtt.js' : 'minimal-client'} processes) publishing ${total.toLocaleString('en-GB')} readings at QoS 1, ${inFlight} in flight each`);
     const started = performance.now();
     const cpuAtStart = process.cpuUsage();
+    const threadsAtStart = threadCpu('self');
+    const brokerPid = mosquitto?.pid;
+    const brokerAtStart = brokerPid ? threadCpu(brokerPid) : new Map<number, number>();
     const loopAtStart = performance.eventLoopUtilization();
     for (const p of publishers) p.go();
     let ackedAt = 0;
@@ -249,6 +371,8 @@ async function runTransport(ctx: BenchContext, transport: Transport): Promise<vo
     let lastReport = started;
     let sealedAt = 0;
     let cpu = { user: 0, system: 0 };
+    let threads = new Map<number, number>();
+    let brokerCpu = 0;
     let loop = { utilization: 0 };
     for (;;) {
       await new Promise((r) => setTimeout(r, 20));
@@ -272,6 +396,8 @@ async function runTransport(ctx: BenchContext, transport: Transport): Promise<vo
           if (check.inSealedWindows === check.stored) {
             sealedAt = now;
             cpu = process.cpuUsage(cpuAtStart);
+            threads = cpuSince(threadsAtStart, threadCpu('self'));
+            if (brokerPid) brokerCpu = [...cpuSince(brokerAtStart, threadCpu(brokerPid)).values()].reduce((a, b) => a + b, 0);
             loop = performance.eventLoopUtilization(loopAtStart);
             break;
           }
@@ -309,6 +435,29 @@ async function runTransport(ctx: BenchContext, transport: Transport): Promise<vo
       value: (cpu.user + cpu.system) / total,
       unit: 'µs',
       note: `main thread busy ${(loop.utilization * 100).toFixed(0)}%, ${iot.ingestor.commitStats().batches} group commits, largest ${iot.ingestor.commitStats().largestBatch}`,
+    });
+    // Where the CPU went, per reading: the node's main thread, its other threads (busiest first:
+    // the signature workers, then V8/libuv helpers), the publishers and an external broker.
+    const perReading = (us: number): string => (us / total).toFixed(0);
+    const mainCpu = threads.get(process.pid) ?? 0;
+    const others = [...threads].filter(([tid, t]) => tid !== process.pid && t > 0).map(([, t]) => t).sort((a, b) => b - a);
+    const publisherCpu = results.reduce((n, r) => n + r.cpu.user + r.cpu.system, 0);
+    ctx.report({
+      section: 'mqtt',
+      name: `CPU per reading: node main thread, ${label}`,
+      value: mainCpu / total,
+      unit: 'µs',
+      note: `other node threads ${others.slice(0, 6).map(perReading).join(' + ')} µs; publishers ${perReading(publisherCpu)} µs${brokerPid ? `; mosquitto ${perReading(brokerCpu)} µs` : ''}`,
+    });
+    // Throughput per CPU: what one core does, whatever share of the (shared) machine the run got.
+    const allCpu = cpu.user + cpu.system + publisherCpu + brokerCpu;
+    ctx.report({
+      section: 'mqtt',
+      name: `readings per CPU-second (node + publishers${brokerPid ? ' + broker' : ''}), ${label}`,
+      value: allCpu > 0 ? total / (allCpu / 1e6) : 0,
+      unit: 'readings/s',
+      compareToRaw: true,
+      note: `CPU per reading ${(allCpu / total).toFixed(0)} µs; the run got ${((allCpu / 1e6) / seconds).toFixed(2)} of ${os.availableParallelism()} cores`,
     });
     ctx.report({
       section: 'mqtt',

@@ -109,6 +109,11 @@ export class Mosquitto {
     return `mqtt://127.0.0.1:${this.port}`;
   }
 
+  /** The running broker's process id (for CPU accounting in the bench). */
+  get pid(): number | undefined {
+    return this.#proc?.exitCode === null ? this.#proc.pid : undefined;
+  }
+
   static async start(): Promise<Mosquitto> {
     const binary = ['/usr/sbin/mosquitto', '/usr/bin/mosquitto', '/usr/local/sbin/mosquitto'].find((p) => spawnSync(p, ['-h']).error === undefined);
     if (!binary) {

@@ -11,9 +11,11 @@ import {
   readingsTopic,
   startIot,
   statusTopic,
+  readingsRoot,
   verifyReading,
   verifyReadingProof,
   type IotHandle,
+  type Reading,
   type SensorWindowPayload,
 } from '../../../src/iot/index.js';
 import { startTempNode, type TempNode } from '../../helpers/temp-node.js';
@@ -51,6 +53,24 @@ function processed(iot: IotHandle): number {
 async function sealedWindows(temp: TempNode): Promise<{ hash: string; blockHeight: number | null; record: SignedRecord }[]> {
   const rows = await temp.db.ledgerRecord.findMany({ where: { consortiumId: CONSORTIUM, kind: RecordKind.SENSOR_WINDOW }, orderBy: { logIndex: 'asc' } });
   return rows.map((r) => ({ hash: r.hash, blockHeight: r.blockHeight, record: JSON.parse(r.body) as SignedRecord }));
+}
+
+/**
+ * Each window record covers exactly the stored readings that point at it: same count and seq
+ * range, and its readingsRoot recomputed from their stored bodies (the flusher builds windows from
+ * memory, so this checks the memory against the store). Returns the readings windowed.
+ */
+async function expectWindowsMatchStore(temp: TempNode): Promise<number> {
+  let windowed = 0;
+  for (const w of await sealedWindows(temp)) {
+    const payload = w.record.payload as unknown as SensorWindowPayload;
+    const rows = await temp.db.deviceReading.findMany({ where: { windowRecordHash: w.hash }, orderBy: { seq: 'asc' } });
+    expect(rows.map((r) => r.deviceId)).toEqual(rows.map(() => payload.deviceId));
+    expect([rows.length, rows[0]?.seq, rows[rows.length - 1]?.seq]).toEqual([payload.count, payload.firstSeq, payload.lastSeq]);
+    expect(Buffer.from(readingsRoot(rows.map((r) => JSON.parse(r.body) as Reading))).toString('hex')).toBe(payload.readingsRoot);
+    windowed += rows.length;
+  }
+  return windowed;
 }
 
 describe.each(['embedded', 'mosquitto'] as const)('MQTT ingestion over %s', (transport) => {
@@ -153,6 +173,7 @@ describe.each(['embedded', 'mosquitto'] as const)('MQTT ingestion over %s', (tra
       accepted: 5,
       rejected: { unknown_device: 1, revoked_device: 1, bad_signature: 2, replay: 3, malformed: 2 },
       gaps: 1,
+      clockAhead: 0,
       windows: 0,
       windowErrors: 0,
     });
@@ -238,6 +259,7 @@ describe.each(['embedded', 'mosquitto'] as const)('group commit over %s', (trans
     await rig.temp.node.sealNow(CONSORTIUM);
     const payloads = (await sealedWindows(rig.temp)).map((w) => w.record.payload as unknown as SensorWindowPayload);
     expect(payloads.reduce((n, p) => n + p.count, 0)).toBe(total);
+    expect(await expectWindowsMatchStore(rig.temp)).toBe(total);
   });
 
   it('acknowledges nothing of a failed commit: the readings come again and are stored once', async () => {
@@ -253,6 +275,10 @@ describe.each(['embedded', 'mosquitto'] as const)('group commit over %s', (trans
     expect(new Set(rows.map((r) => r.seq)).size).toBe(n);
     expect(rows.every((r) => r.gapFrom === null)).toBe(true);
     expect(rig.iot.stats().accepted).toBe(n);
+    // Windows made after the failures (the flusher read the store again) cover every reading once.
+    await rig.iot.flush(true);
+    await rig.temp.node.sealNow(CONSORTIUM);
+    expect(await expectWindowsMatchStore(rig.temp)).toBe(n);
   });
 
   it('after a failed commit, later batches already in flight do not skip the lost readings as a gap', async () => {
@@ -311,6 +337,7 @@ describe('restarts with readings in flight', () => {
       const payloads = (await sealedWindows(temp)).map((w) => w.record.payload as unknown as SensorWindowPayload);
       expect(payloads.reduce((n, p) => n + p.count, 0)).toBe(N);
       expect(payloads.flatMap((p) => p.gaps)).toEqual([]);
+      expect(await expectWindowsMatchStore(temp)).toBe(N);
     } finally {
       await device.endAsync(true);
       await iot.stop();
@@ -342,6 +369,9 @@ describe('restarts with readings in flight', () => {
       const rows = await temp.db.deviceReading.findMany({ where: { deviceId: 'reefer-12/probe' }, select: { seq: true } });
       expect(new Set(rows.map((r) => r.seq)).size).toBe(N);
       expect(iot.stats().gaps).toBe(0);
+      await iot.flush(true);
+      await temp.node.sealNow(CONSORTIUM);
+      expect(await expectWindowsMatchStore(temp)).toBe(N);
     } finally {
       await device.endAsync(true);
       await iot.stop();

@@ -10,7 +10,8 @@ import { createApp, type ProvenantApp } from '../../../src/api/server.js';
 import { issueApiToken } from '../../../src/api/auth.js';
 import { loadConfig } from '../../../src/config.js';
 import { RecordKind, recordHash, type SignedRecord } from '../../../src/ledger/record.js';
-import { keystoreWindowSigner, startIot, type IotHandle, type Reading } from '../../../src/iot/index.js';
+import mqtt from 'mqtt';
+import { keystoreWindowSigner, startIot, statusTopic, type IotHandle, type Reading, type SensorWindowPayload } from '../../../src/iot/index.js';
 import { startBreachMonitor, type BreachMonitor, type BreachPayload } from '../../../src/iot/breach-monitor.js';
 import { canonicalIdentifier, DEFAULT_RULESET, ruleSetHash } from '../../../src/rules/index.js';
 import { runReefer, reeferLeg, type ReeferFaults, type ReeferResult } from '../../../simulators/reefer.js';
@@ -30,7 +31,7 @@ interface Rig {
 
 let rig: Rig | undefined;
 
-async function startRig(temp?: TempNode): Promise<Rig> {
+async function startRig(temp?: TempNode, clockToleranceMs?: number): Promise<Rig> {
   temp ??= await startTempNode({ autoSeal: true });
   const app = createApp({ node: temp.node, store: temp.store, db: temp.db, keystore: temp.keystore, config: loadConfig({ dataDir: temp.dataDir }) });
   const server = app.listen(0, '127.0.0.1');
@@ -41,6 +42,7 @@ async function startRig(temp?: TempNode): Promise<Rig> {
     embeddedPort: 0,
     windowMs: 5 * 60_000,
     flushIntervalMs: 100,
+    clockToleranceMs,
     windowSigner: keystoreWindowSigner(temp.node, keys),
   });
   const monitor = await startBreachMonitor({ node: temp.node, db: temp.db, keys });
@@ -206,17 +208,44 @@ describe('reefer simulator over real MQTT', () => {
     expect(rig.iot.stats().gaps).toBe(0);
   }, 60_000);
 
-  it('clock drift shows up as observedAt running away from the time the node received the reading; the node accepts the readings unflagged', async () => {
-    rig = await startRig();
-    // Live time, one sample every 25 ms; the unit's clock gains 30 s per real second.
-    const run = await reefer(rig, { clockDrift: { msPerHour: 30_000 * 3600 } }, { clock: 'live', legMinutes: 1, sampleEverySeconds: 2, paceMs: 25 });
-    await waitFor('every reading stored', async () => (await rig!.iot.ingestor.store.count(CONSORTIUM, run.deviceId)) === run.published);
-    const rows = await rig.temp.db.deviceReading.findMany({ where: { consortiumId: CONSORTIUM, deviceId: run.deviceId }, orderBy: { seq: 'asc' } });
-    const skew = rows.map((r) => Date.parse(r.observedAt) - Date.parse(r.receivedAt));
-    expect(skew[0]!).toBeLessThan(2_000);
-    expect(skew[skew.length - 1]!).toBeGreaterThan(skew[0]! + 10_000);
-    expect(rig.iot.stats().rejected).toEqual({ unknown_device: 0, revoked_device: 0, bad_signature: 0, replay: 0, malformed: 0 });
-    // The readings are stored as the device signed them.
-    expect((JSON.parse(rows[rows.length - 1]!.body) as Reading).observedAt).toBe(rows[rows.length - 1]!.observedAt);
+  it('a device clock running ahead beyond the tolerance is flagged: counted, reported on its status topic and in its window records', async () => {
+    const toleranceMs = 8_000;
+    rig = await startRig(undefined, toleranceMs);
+    const statuses: { status: string; reason: string; seq: number; aheadMs: number }[] = [];
+    const watcher = await mqtt.connectAsync(rig.mqttUrl, { clientId: 'drift-watcher', protocolVersion: 4 });
+    watcher.on('message', (_topic, payload) => statuses.push(JSON.parse(payload.toString()) as (typeof statuses)[number]));
+    await watcher.subscribeAsync(statusTopic(CONSORTIUM, 'reefer-drift/probe-1'), { qos: 0 });
+    try {
+      // Live time, one sample every 25 ms; the unit's clock gains 30 s per real second.
+      const run = await reefer(rig, { clockDrift: { msPerHour: 30_000 * 3600 } }, { clock: 'live', legMinutes: 1, sampleEverySeconds: 2, paceMs: 25, deviceId: 'reefer-drift/probe-1' });
+      await waitFor('every reading stored', async () => (await rig!.iot.ingestor.store.count(CONSORTIUM, run.deviceId)) === run.published);
+      const rows = await rig.temp.db.deviceReading.findMany({ where: { consortiumId: CONSORTIUM, deviceId: run.deviceId }, orderBy: { seq: 'asc' } });
+      const skew = rows.map((r) => Date.parse(r.observedAt) - Date.parse(r.receivedAt));
+      expect(skew[0]!).toBeLessThan(2_000);
+      expect(skew[skew.length - 1]!).toBeGreaterThan(toleranceMs + 5_000);
+      const ahead = rows.filter((_, i) => skew[i]! > toleranceMs).map((r) => r.seq);
+      expect(ahead.length).toBeGreaterThan(0);
+      expect(ahead.length).toBeLessThan(rows.length);
+      // Accepted (they are genuinely signed) but not silently: counted, one status message each.
+      expect(rig.iot.stats()).toMatchObject({ accepted: rows.length, clockAhead: ahead.length });
+      expect(rig.iot.stats().rejected).toEqual({ unknown_device: 0, revoked_device: 0, bad_signature: 0, replay: 0, malformed: 0 });
+      await waitFor('a status message per flagged reading', () => statuses.length >= ahead.length);
+      expect(statuses.map((m) => [m.status, m.reason, m.seq])).toEqual(ahead.map((seq) => ['flagged', 'clock_ahead', seq]));
+      expect(statuses.every((m) => m.aheadMs > toleranceMs)).toBe(true);
+      // The window records say which readings were flagged, and nothing more.
+      await rig.iot.flush(true);
+      const windows = (await records(rig.temp, RecordKind.SENSOR_WINDOW))
+        .map((w) => w.record.payload as unknown as SensorWindowPayload)
+        .filter((p) => p.deviceId === run.deviceId);
+      expect(windows.reduce((n, p) => n + p.count, 0)).toBe(rows.length);
+      const flaggedSeqs = windows.flatMap((p) => (p.clockAhead?.seqs ?? []).flatMap((g) => Array.from({ length: g.to - g.from + 1 }, (_, i) => g.from + i)));
+      expect(flaggedSeqs).toEqual(ahead);
+      expect(windows.reduce((n, p) => n + (p.clockAhead?.count ?? 0), 0)).toBe(ahead.length);
+      expect(Math.max(...windows.map((p) => p.clockAhead?.maxAheadMs ?? 0))).toBe(Math.max(...skew));
+      // The readings are stored as the device signed them.
+      expect((JSON.parse(rows[rows.length - 1]!.body) as Reading).observedAt).toBe(rows[rows.length - 1]!.observedAt);
+    } finally {
+      await watcher.endAsync();
+    }
   }, 60_000);
 });

@@ -147,6 +147,24 @@ describe('window payload', () => {
     ]);
   });
 
+  it('names the readings flagged clock_ahead as seq ranges, and has no such field when none is', () => {
+    expect(payload).not.toHaveProperty('clockAhead');
+    const flagged = buildWindowPayload({
+      deviceId: 'reefer-7/probe-1',
+      windowStart: '',
+      windowEnd: '',
+      readings,
+      gaps: [{ from: 4, to: 4 }],
+      clockAhead: [
+        { seq: 2, aheadMs: 61_000 },
+        { seq: 3, aheadMs: 65_500 },
+        { seq: 6, aheadMs: 70_000 },
+      ],
+    });
+    expect(flagged.clockAhead).toEqual({ count: 3, maxAheadMs: 70_000, seqs: [{ from: 2, to: 3 }, { from: 6, to: 6 }] });
+    expect(flagged.readingsRoot).toBe(payload.readingsRoot);
+  });
+
   it('windows align to multiples of the window length', () => {
     fc.assert(
       fc.property(fc.integer({ min: 0, max: 4_000_000_000_000 }), fc.integer({ min: 1, max: 3_600_000 }), (t, ms) => {
