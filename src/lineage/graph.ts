@@ -9,12 +9,27 @@ import type { RecordEvidence } from './evidence.js';
 
 const canonicalMemo = new Map<string, string>();
 const CANONICAL_MEMO_LIMIT = 500_000;
+const interned = new Map<string, string>();
+const INTERN_LIMIT = 250_000;
+
+/**
+ * One string object per identifier text. Traces key maps and sets by identifier thousands of
+ * times per query; a key that is the very object stored compares without reading its characters.
+ * Only speed depends on it (strings compare by value either way).
+ */
+export function intern(text: string): string {
+  const known = interned.get(text);
+  if (known !== undefined) return known;
+  if (interned.size >= INTERN_LIMIT) interned.clear();
+  interned.set(text, text);
+  return text;
+}
 
 /** canonicalIdentifier, memoised (a pure function of the text; traces canonicalise the same ids again and again). */
 export function canonical(text: string): string {
   let out = canonicalMemo.get(text);
   if (out === undefined) {
-    out = canonicalIdentifier(text);
+    out = intern(canonicalIdentifier(text));
     if (canonicalMemo.size >= CANONICAL_MEMO_LIMIT) canonicalMemo.clear();
     canonicalMemo.set(text, out);
   }
@@ -189,6 +204,9 @@ export function contextEdgesOfEvent(row: EventRow, keep: (item: string) => boole
   return dedupeEdges(edges);
 }
 
+// Item edges per edge list (see itemEdges).
+const itemEdgeLists = new WeakMap<readonly LineageEdge[], LineageEdge[]>();
+
 // Per row object: stores hand back the same row for the same stored text, so these hold across queries.
 const itemEdgeMemo = new WeakMap<EventRow, readonly LineageEdge[]>();
 const contextEdgeMemo = new WeakMap<EventRow, readonly LineageEdge[]>();
@@ -205,10 +223,10 @@ function isDelete(row: EventRow): boolean {
   return (t === 'AggregationEvent' || t === 'AssociationEvent') && actionOf(row) === 'DELETE';
 }
 
-function contextEdgesFor(row: EventRow, keep: (item: string) => boolean): LineageEdge[] {
+function contextEdgesOfRow(row: EventRow): readonly LineageEdge[] {
   let edges = contextEdgeMemo.get(row);
   if (!edges) contextEdgeMemo.set(row, (edges = contextEdgesOfEvent(row)));
-  return edges.filter((e) => keep(e.item!));
+  return edges;
 }
 
 /**
@@ -267,7 +285,86 @@ export function linkActiveAt(edge: LineageEdge, at: string): boolean {
  * item edges backwards (towards origins), DOWNSTREAM forwards (towards everything derived).
  */
 export async function trace(source: LineageSource, startId: string, direction: Direction, maxDepth: number): Promise<TraceResult> {
-  const start = canonicalIdentifier(startId);
+  const start = intern(canonicalIdentifier(startId));
+  const key = `${direction}\u0000${maxDepth}\u0000${start}`;
+  const memo = walkMemos.get(key);
+  if (memo) {
+    forget(key);
+    if (await replays(source, memo, direction)) {
+      remember(key, memo);
+      return memo.result;
+    }
+  }
+  const levels: WalkLevel[] = [];
+  const result = await walk(source, start, direction, maxDepth, levels);
+  const size = result.events.size + result.edges.length;
+  if (size <= WALK_MEMO_BUDGET) remember(key, { levels, result, order: new Map([...result.events.keys()].map((id, i) => [id, i])), size });
+  return result;
+}
+
+function forget(key: string): void {
+  const old = walkMemos.get(key);
+  if (!old) return;
+  walkMemos.delete(key);
+  walkMemoSize -= old.size;
+}
+
+/** Keeps the walk as the most recent, dropping the oldest beyond the count or the budget. */
+function remember(key: string, memo: WalkMemo): void {
+  forget(key);
+  walkMemos.set(key, memo);
+  walkMemoSize += memo.size;
+  for (const k of walkMemos.keys()) {
+    if (walkMemos.size <= WALK_MEMOS && walkMemoSize <= WALK_MEMO_BUDGET) break;
+    forget(k);
+  }
+}
+
+/** One frontier batch of a walk: what was asked, how many events were held, what came back. */
+interface WalkLevel {
+  frontier: string[];
+  known: number;
+  rows: EventRow[];
+}
+
+interface WalkMemo {
+  levels: WalkLevel[];
+  result: TraceResult;
+  /** Position of each event in result.events (the order the walk met them). */
+  order: Map<string, number>;
+  /** Events plus edges held (for the budget). */
+  size: number;
+}
+
+/**
+ * Recent walks by start, direction and depth, most recent last. A walk is a function of the rows
+ * its frontier reads return, and a store hands back the very same row object only for
+ * byte-identical stored text: when every read returns the same rows as last time, the walk would
+ * come out the same, so its result is handed back (read-only, as every trace result is).
+ */
+const walkMemos = new Map<string, WalkMemo>();
+const WALK_MEMOS = 16;
+/** Events plus edges kept over all remembered walks (a 10,000-pack recall holds about 75,000). */
+const WALK_MEMO_BUDGET = 400_000;
+let walkMemoSize = 0;
+
+/** Reads every frontier of the remembered walk again; true when each returns exactly the rows it did. */
+async function replays(source: LineageSource, memo: WalkMemo, direction: Direction): Promise<boolean> {
+  const keys = [...memo.result.events.keys()];
+  for (const level of memo.levels) {
+    const known: KnownEvents = {
+      size: level.known,
+      has: (id: string) => (memo.order.get(id) ?? Number.POSITIVE_INFINITY) < level.known,
+      keys: () => keys.slice(0, level.known).values() as ReturnType<KnownEvents['keys']>,
+    };
+    const rows = await source.eventsTouching(level.frontier, known, direction === 'UPSTREAM' ? UPSTREAM_SKIP_ROLES : undefined);
+    if (rows.length !== level.rows.length) return false;
+    for (let i = 0; i < rows.length; i++) if (rows[i] !== level.rows[i]) return false;
+  }
+  return true;
+}
+
+async function walk(source: LineageSource, start: string, direction: Direction, maxDepth: number, levels: WalkLevel[]): Promise<TraceResult> {
   const events = new Map<string, EventRow>();
   const allEdges: LineageEdge[] = [];
   const depth = new Map<string, number>([[start, 0]]);
@@ -278,14 +375,23 @@ export async function trace(source: LineageSource, startId: string, direction: D
   let frontier = [start];
   let level = 0;
   while (frontier.length > 0) {
+    const known = events.size;
     const rows = await source.eventsTouching(frontier, events, direction === 'UPSTREAM' ? UPSTREAM_SKIP_ROLES : undefined);
+    levels.push({ frontier, known, rows });
+    const upstream = direction === 'UPSTREAM';
     for (const row of rows) {
       if (events.has(row.eventId)) continue;
       events.set(row.eventId, row);
+      // An event's edges mostly share the arriving end (a case's children, a lot's outputs downstream).
+      let lastHere: string | undefined;
+      let list: number[] | undefined;
       for (const edge of walkEdgesOf(row)) {
-        const here = direction === 'UPSTREAM' ? edge.to : edge.from;
-        let list = arriving.get(here);
-        if (!list) arriving.set(here, (list = []));
+        const here = upstream ? edge.to : edge.from;
+        if (here !== lastHere || !list) {
+          lastHere = here;
+          list = arriving.get(here);
+          if (!list) arriving.set(here, (list = []));
+        }
         list.push(allEdges.length);
         allEdges.push(edge);
       }
@@ -322,16 +428,36 @@ export async function trace(source: LineageSource, startId: string, direction: D
     closeLinks(allEdges, events.values());
   }
   const nodes = [...depth.keys()];
-  const nodeSet = new Set(nodes);
   // Custody and location edges only for the items reached (big shipments name many others).
   const context: LineageEdge[] = [];
-  const reached = (item: string) => nodeSet.has(item);
-  for (const row of events.values()) if (row.identifiers.some((i) => nodeSet.has(i.identifier))) context.push(...contextEdgesFor(row, reached));
+  for (const row of events.values()) {
+    let touches = false;
+    for (const i of row.identifiers) {
+      if (depth.has(i.identifier)) {
+        touches = true;
+        break;
+      }
+    }
+    if (!touches) continue;
+    const memo = contextEdgesOfRow(row);
+    // Edges of one item come together (an item's location and custody): test each item once.
+    let lastItem: string | undefined;
+    let keep = false;
+    for (const e of memo) {
+      if (e.item !== lastItem) {
+        lastItem = e.item;
+        keep = depth.has(e.item!);
+      }
+      if (keep) context.push(e);
+    }
+  }
   // Context edges are unique already: deduplicated per event, and each carries its event id.
-  return { start, direction, maxDepth, nodes, edges: [...walked, ...context], events, depth };
+  const edges = [...walked, ...context];
+  // The walked edges are exactly the item edges (context edges never are): no need to filter them out again.
+  itemEdgeLists.set(edges, walked);
+  return { start, direction, maxDepth, nodes, edges, events, depth };
 }
 
-const itemEdgeLists = new WeakMap<readonly LineageEdge[], LineageEdge[]>();
 
 /** Item edges of a trace (those a hop verdict is about); computed once per edge list (do not mutate it). */
 export function itemEdges(result: Pick<TraceResult, 'edges'>): LineageEdge[] {

@@ -12,12 +12,10 @@ import {
   canonical,
   damOf,
   DOCUMENTS_FIELD,
-  eventsByItem,
   isBirthEvent,
   isFeedingEvent,
   itemEdges,
   linkActiveAt,
-  closeLinks,
   edgesOfEvent,
   trace as walk,
   type Direction,
@@ -70,10 +68,23 @@ function merkleRootOf(row: BlockEvidence | undefined): string | undefined {
   }
 }
 
+/** The hops' record rows of a trace result, when they all came with its events (results are read-only). */
+const hopRecordsOf = new WeakMap<TraceResult, { records: Map<string, RecordEvidence>; heights: number[] }>();
+
 async function verifyWithEvidence(ctx: LineageContext, result: TraceResult, breaches: BreachEvidence[], cache: VerificationCache | undefined): Promise<TraceVerification> {
+  const known = hopRecordsOf.get(result);
+  const { records, heights } = known ?? (await hopRecords(ctx, result));
+  return verifyRecordsAndBlocks(ctx, result, breaches, cache, records, heights);
+}
+
+async function hopRecords(ctx: LineageContext, result: TraceResult): Promise<{ records: Map<string, RecordEvidence>; heights: number[] }> {
   // Only the records behind hops are verified; their rows usually came with the events.
   const hopHashes = new Set<string>();
+  let lastEventId: string | undefined;
   for (const edge of itemEdges(result)) {
+    // Hops come in runs of one event.
+    if (edge.eventId === lastEventId) continue;
+    lastEventId = edge.eventId;
     const hash = result.events.get(edge.eventId)?.recordHash;
     if (hash) hopHashes.add(hash);
   }
@@ -81,7 +92,20 @@ async function verifyWithEvidence(ctx: LineageContext, result: TraceResult, brea
   for (const row of result.events.values()) if (row.evidence && hopHashes.has(row.recordHash)) records.set(row.recordHash, row.evidence);
   const unread = [...hopHashes].filter((h) => !records.has(h));
   if (unread.length > 0) for (const r of await ctx.evidence.records(unread)) records.set(r.hash, r);
-  const heights = heightsOf(records.values());
+  const out = { records, heights: heightsOf(records.values()) };
+  // Rows read apart are read again next time; rows that came with the events are part of the result.
+  if (unread.length === 0) hopRecordsOf.set(result, out);
+  return out;
+}
+
+async function verifyRecordsAndBlocks(
+  ctx: LineageContext,
+  result: TraceResult,
+  breaches: BreachEvidence[],
+  cache: VerificationCache | undefined,
+  records: Map<string, RecordEvidence>,
+  heights: number[],
+): Promise<TraceVerification> {
   const head = { height: ctx.state.height, hash: ctx.state.headHash };
   const blockRows: BlockEvidence[] = [];
   if (heights.length > 0) {
@@ -151,10 +175,17 @@ export async function productPassport(ctx: LineageContext, id: string): Promise<
   const animalSet = new Set(animals);
   const partyAt = (r: EventRow): PartyAt => ({ orgId: r.signerOrg, eventId: r.eventId, time: r.eventTime });
   const farmsOfBirth = events.filter((r) => isBirthEvent(r) && r.identifiers.some((i) => animalSet.has(i.identifier))).map(partyAt);
+  const animalEvents = events.filter((r) => r.identifiers.some((i) => animalSet.has(i.identifier)));
+  // A farm of rearing is one that held the FARM role when it recorded the event (its log index), not now.
+  const logIndexOf = new Map<string, number>();
+  for (const r of animalEvents) if (r.evidence) logIndexOf.set(r.recordHash, r.evidence.logIndex);
+  const unread = animalEvents.filter((r) => !logIndexOf.has(r.recordHash)).map((r) => r.recordHash);
+  if (unread.length > 0) for (const rec of await ctx.evidence.records(unread)) logIndexOf.set(rec.hash, rec.logIndex);
   const rearing = new Set<string>();
-  for (const r of events) {
-    if (!r.identifiers.some((i) => animalSet.has(i.identifier))) continue;
-    if (ctx.state.hasRole(r.signerOrg, 'FARM')) rearing.add(r.signerOrg);
+  for (const r of animalEvents) {
+    const logIndex = logIndexOf.get(r.recordHash);
+    if (logIndex === undefined || !Number.isSafeInteger(logIndex) || logIndex < 0) continue;
+    if (ctx.state.rolesAt(r.signerOrg, logIndex)?.has('FARM')) rearing.add(r.signerOrg);
   }
   const transformations = events.filter((r) => eventType(r.event) === 'TransformationEvent');
   const slaughter = transformations.filter((r) => hasInputRole(r, isAnimalIdentifier) || step(r) === PROVENANT_BIZSTEP.SLAUGHTERING).map(partyAt);
@@ -265,24 +296,63 @@ export function identifierKind(id: string): string {
   return kind;
 }
 
+/** Later in eventsOfItem's order (event time, then event id). */
+function isLater(a: EventRow, b: EventRow): boolean {
+  return a.eventTime > b.eventTime || (a.eventTime === b.eventTime && a.eventId > b.eventId);
+}
+
+const places = new WeakMap<EventRow, string | null>();
+
+/** The place an event names (bizLocation before readPoint, as a summary reads it), once per row. */
+function placeOf(row: EventRow): string | null {
+  let place = places.get(row);
+  if (place === undefined) places.set(row, (place = locationOf(row, 'bizLocation') ?? locationOf(row, 'readPoint')));
+  return place;
+}
+
+/** latestEventsOf per trace result (results are read-only). */
+const latestOf = new WeakMap<TraceResult, Map<string, { last: EventRow; placed?: EventRow }>>();
+
+/**
+ * Per identifier, the last of its events in eventsOfItem's order, and the last one naming a place:
+ * what recall rows show, without sorting every identifier's event list.
+ */
+function latestEventsOf(result: Pick<TraceResult, 'events'>): Map<string, { last: EventRow; placed?: EventRow }> {
+  const out = new Map<string, { last: EventRow; placed?: EventRow }>();
+  const see = (id: string, row: EventRow, placed: boolean) => {
+    const l = out.get(id);
+    if (!l) out.set(id, placed ? { last: row, placed: row } : { last: row });
+    else {
+      if (l.last !== row && isLater(row, l.last)) l.last = row;
+      if (placed && l.placed !== row && (!l.placed || isLater(row, l.placed))) l.placed = row;
+    }
+  };
+  for (const row of result.events.values()) {
+    const placed = placeOf(row) !== null;
+    let lastId: string | undefined;
+    for (const i of row.identifiers) {
+      // An event names an item in several roles; once is enough.
+      if (i.identifier === lastId) continue;
+      lastId = i.identifier;
+      see(i.identifier, row, placed);
+    }
+    const dam = damOf(row);
+    if (dam !== undefined) see(dam, row, placed);
+  }
+  return out;
+}
+
 /** Downstream from the item: every affected item with its current custodian (Custody table) and last known location. */
 export async function recall(ctx: LineageContext, fromId: string, maxDepth = DEFAULT_MAX_DEPTH): Promise<{ rows: RecallRow[]; trace: TraceResult }> {
   const result = await walk(ctx.source, fromId, 'DOWNSTREAM', maxDepth);
   const items = result.nodes.filter((n) => n !== result.start);
   const custody = await ctx.evidence.custody(items);
-  const byItem = eventsByItem(result);
+  let latest = latestOf.get(result);
+  if (!latest) latestOf.set(result, (latest = latestEventsOf(result)));
   const rows = items.map((identifier): RecallRow => {
-    const evs = byItem.get(identifier) ?? [];
-    const last = evs[evs.length - 1];
-    // The latest event that names a place (bizLocation before readPoint, as a summary reads it).
-    let lastLocation: string | null = null;
-    for (let i = evs.length - 1; i >= 0; i--) {
-      const place = locationOf(evs[i]!, 'bizLocation') ?? locationOf(evs[i]!, 'readPoint');
-      if (place) {
-        lastLocation = place;
-        break;
-      }
-    }
+    const l = latest.get(identifier);
+    const last = l?.last;
+    const lastLocation = l?.placed ? placeOf(l.placed)! : null;
     const c = custody.get(identifier);
     return {
       identifier,
@@ -328,20 +398,30 @@ export interface CargoLineage {
   verification: TraceVerification;
 }
 
-const SEAL_OR_DOOR = /seal|door/i;
+/** Links into each node and the origins above it, per trace result (what cargo lineage derives from the edges alone). */
+interface CargoGraph {
+  incoming: Map<string, LineageEdge[]>;
+  originsOf: (id: string) => string[];
+}
 
-/** A container's contents nested through aggregation as of now, their origins, documents, seal/door events, excursions and handlers. */
-export async function cargoLineage(ctx: LineageContext, containerId: string, maxDepth = DEFAULT_MAX_DEPTH): Promise<CargoLineage> {
-  const now = ctx.now?.() ?? new Date().toISOString();
-  const verified = await trace(ctx, containerId, 'UPSTREAM', maxDepth);
-  const result = verified.trace;
+const cargoGraphs = new WeakMap<TraceResult, CargoGraph>();
+
+function cargoGraphOf(result: TraceResult): CargoGraph {
+  const known = cargoGraphs.get(result);
+  if (known) return known;
+  // The trace closed its aggregation links already (closeLinks over the same events).
   const edges = itemEdges(result);
-  closeLinks(edges, result.events.values());
   const incoming = new Map<string, LineageEdge[]>();
+  let lastTo: string | undefined;
+  let lastList: LineageEdge[] | undefined;
   for (const e of edges) {
-    let list = incoming.get(e.to);
-    if (!list) incoming.set(e.to, (list = []));
-    list.push(e);
+    // A case's children arrive together.
+    if (e.to !== lastTo || !lastList) {
+      lastTo = e.to;
+      lastList = incoming.get(e.to);
+      if (!lastList) incoming.set(e.to, (lastList = []));
+    }
+    lastList.push(e);
   }
   // Roots reachable upstream of each node, memoised: items of one lot share all their ancestry.
   const rootsMemo = new Map<string, ReadonlySet<string>>();
@@ -350,8 +430,8 @@ export async function cargoLineage(ctx: LineageContext, containerId: string, max
   const rootsOf = (node: string): ReadonlySet<string> => {
     const done = rootsMemo.get(node);
     if (done) return done;
-    const ins = incoming.get(node) ?? [];
-    if (ins.length === 0) {
+    const ins = incoming.get(node);
+    if (!ins || ins.length === 0) {
       const leaf = new Set([node]);
       rootsMemo.set(node, leaf);
       return leaf;
@@ -361,10 +441,15 @@ export async function cargoLineage(ctx: LineageContext, containerId: string, max
       return new Set();
     }
     inProgress.add(node);
-    const parentRoots = [...new Set(ins.map((e) => e.from))].map(rootsOf);
-    const first = parentRoots[0]!;
-    // Parents from one lot share one set: reuse it rather than building an equal union.
-    const roots = parentRoots.every((r) => r === first) ? first : new Set(parentRoots.flatMap((r) => [...r]));
+    let roots: ReadonlySet<string>;
+    const only = ins[0]!.from;
+    if (ins.every((e) => e.from === only)) roots = rootsOf(only);
+    else {
+      const parentRoots = [...new Set(ins.map((e) => e.from))].map(rootsOf);
+      const first = parentRoots[0]!;
+      // Parents from one lot share one set: reuse it rather than building an equal union.
+      roots = parentRoots.every((r) => r === first) ? first : new Set(parentRoots.flatMap((r) => [...r]));
+    }
     inProgress.delete(node);
     if (!cyclic) rootsMemo.set(node, roots);
     return roots;
@@ -380,24 +465,113 @@ export async function cargoLineage(ctx: LineageContext, containerId: string, max
     if (!sorted) sortedRoots.set(roots, (sorted = [...roots].sort()));
     return sorted.slice();
   };
-  const build = (id: string, path: Set<string>): CargoNode[] =>
-    (incoming.get(id) ?? [])
-      .filter((e) => (e.kind === 'AGGREGATION' || e.kind === 'ASSOCIATION') && linkActiveAt(e, now) && !path.has(e.from))
-      .map((e) => ({ identifier: e.from, contents: build(e.from, new Set([...path, e.from])), origins: originsOf(e.from) }));
-  const contents = build(result.start, new Set([result.start]));
+  const graph = { incoming, originsOf };
+  // Roots are independent of the order they are asked for only without cycles: only then is this kept.
+  if (isAcyclic(incoming)) cargoGraphs.set(result, graph);
+  return graph;
+}
+
+/** True when following links upstream never comes back to a node (iterative depth-first search). */
+function isAcyclic(incoming: ReadonlyMap<string, readonly LineageEdge[]>): boolean {
+  const state = new Map<string, 1 | 2>();
+  for (const root of incoming.keys()) {
+    if (state.has(root)) continue;
+    const stack: { node: string; next: number }[] = [{ node: root, next: 0 }];
+    state.set(root, 1);
+    while (stack.length > 0) {
+      const top = stack[stack.length - 1]!;
+      const ins = incoming.get(top.node);
+      if (ins && top.next < ins.length) {
+        const from = ins[top.next++]!.from;
+        const seen = state.get(from);
+        if (seen === 1) return false;
+        if (seen === undefined) {
+          state.set(from, 1);
+          stack.push({ node: from, next: 0 });
+        }
+      } else {
+        state.set(top.node, 2);
+        stack.pop();
+      }
+    }
+  }
+  return true;
+}
+
+const SEAL_OR_DOOR = /seal|door/i;
+
+/** What is in the cargo at a time, and what the trace says about it; the same for every time in [from, until). */
+interface CargoAt {
+  from: string;
+  until: string | undefined;
+  contents: CargoNode[];
+  inCargo: ReadonlySet<string>;
+  cargoEvents: EventRow[];
+  parties: string[];
+}
+
+const cargoAtMemo = new WeakMap<TraceResult, CargoAt>();
+
+/**
+ * The container's contents nested through the links active at `now`. Links change only at their
+ * own validFrom/validTo times, so the nesting (and all derived from it) is kept for the trace
+ * result with the span between the link times around `now` (trace results are read-only).
+ */
+function cargoAt(result: TraceResult, now: string): CargoAt {
+  const known = cargoAtMemo.get(result);
+  if (known && known.from <= now && (known.until === undefined || now < known.until)) return known;
+  const { incoming, originsOf } = cargoGraphOf(result);
+  // What is nested in `id` now; `path` holds the nodes above it (a link back up is not followed).
+  const path = new Set<string>();
+  const build = (id: string): CargoNode[] => {
+    const out: CargoNode[] = [];
+    const ins = incoming.get(id);
+    if (!ins) return out;
+    path.add(id);
+    for (const e of ins) {
+      if ((e.kind !== 'AGGREGATION' && e.kind !== 'ASSOCIATION') || !linkActiveAt(e, now) || path.has(e.from)) continue;
+      out.push({ identifier: e.from, contents: build(e.from), origins: originsOf(e.from) });
+    }
+    path.delete(id);
+    return out;
+  };
+  const contents = build(result.start);
   const inCargo = new Set<string>([result.start]);
   const collect = (nodes: CargoNode[]) => nodes.forEach((n) => (inCargo.add(n.identifier), collect(n.contents)));
   collect(contents);
   const cargoEvents = [...result.events.values()].filter((r) => r.identifiers.some((i) => inCargo.has(i.identifier))).sort(byTime);
   const parties = new Set<string>(cargoEvents.map((r) => r.signerOrg));
   for (const e of result.edges) if (e.kind === 'CUSTODY' && e.item && inCargo.has(e.item)) for (const p of [e.from, e.to]) if (p !== '(unknown)') parties.add(p);
+  // The span around `now` in which no link starts or ends.
+  let from = '';
+  let until: string | undefined;
+  for (const e of itemEdges(result)) {
+    if (e.kind !== 'AGGREGATION' && e.kind !== 'ASSOCIATION') continue;
+    for (const t of [e.validFrom ?? e.time, e.validTo]) {
+      if (t === undefined) continue;
+      if (t <= now) {
+        if (t > from) from = t;
+      } else if (until === undefined || t < until) until = t;
+    }
+  }
+  const out: CargoAt = { from, until, contents, inCargo, cargoEvents, parties: [...parties].sort() };
+  cargoAtMemo.set(result, out);
+  return out;
+}
+
+/** A container's contents nested through aggregation as of now, their origins, documents, seal/door events, excursions and handlers. */
+export async function cargoLineage(ctx: LineageContext, containerId: string, maxDepth = DEFAULT_MAX_DEPTH): Promise<CargoLineage> {
+  const now = ctx.now?.() ?? new Date().toISOString();
+  const verified = await trace(ctx, containerId, 'UPSTREAM', maxDepth);
+  const result = verified.trace;
+  const { contents, cargoEvents, inCargo, parties } = cargoAt(result, now);
   return {
     container: result.start,
     contents,
     documents: cargoEvents.filter((r) => r.event[DOCUMENTS_FIELD] !== undefined).map((r) => ({ eventId: r.eventId, documents: r.event[DOCUMENTS_FIELD] })),
     sealEvents: cargoEvents.filter((r) => SEAL_OR_DOOR.test(`${String(r.event['bizStep'] ?? '')} ${String(r.event['disposition'] ?? '')}`) || Object.keys(r.event).some((k) => /^provenant:(seal|door)/.test(k))).map(summary),
     temperatureExcursions: verified.breaches.filter((b) => [b.subject, ...b.containedItems].map(canonicalIdentifier).some((x) => inCargo.has(x))),
-    parties: [...parties].sort(),
+    parties,
     verification: verified.verification,
   };
 }

@@ -3,7 +3,7 @@
  * failure: the records are authentic, but what they say does not add up.
  */
 import { eventType, identifiersOf } from '../events/epcis-model.js';
-import { ruleFor, type AuthorisationRule, type CustodyPart } from '../rules/authorisation.js';
+import { ruleFor, type CustodyPart } from '../rules/authorisation.js';
 import type { BreachEvidence } from './evidence.js';
 import { canonical, itemEdges, type EventRow, type LineageEdge, type TraceResult } from './graph.js';
 
@@ -96,47 +96,90 @@ export function inputUses(events: Iterable<EventRow>): Map<string, string[]> {
 }
 
 // Per row object (stores reuse a row only for identical stored text), so these hold across queries.
-const partsMemo = new WeakMap<EventRow, { rule: AuthorisationRule | undefined; parts: Record<CustodyPart, string[]> }>();
 const factMemo = new WeakMap<EventRow, EventFacts>();
 
-function partsOfRow(row: EventRow): { rule: AuthorisationRule | undefined; parts: Record<CustodyPart, string[]> } {
-  let rp = partsMemo.get(row);
-  if (!rp) partsMemo.set(row, (rp = { rule: ruleFor(row.event), parts: partsOf(row.event) }));
-  return rp;
+/** An event's effect on custody: `holder` takes the item (null: the item leaves everyone's custody). */
+interface CustodyEffect {
+  id: string;
+  holder: string | null;
 }
 
 interface EventFacts {
-  rule: AuthorisationRule | undefined;
   /** Identifiers whose custody the event's rule checks. */
-  held: Set<string>;
+  held: ReadonlySet<string>;
   massBalance: HopReason[];
+  /** Releases first, then takes: within one event the take wins, as in custodianBefore. */
+  effects: CustodyEffect[];
+  /** Distinct identifiers the transformation's index rows name as inputs (empty for other events). */
+  inputs: string[];
+  /** The event's index identifiers, built when first asked for. */
+  indexed?: ReadonlySet<string>;
+}
+
+function factsOf(row: EventRow): EventFacts {
+  let f = factMemo.get(row);
+  if (f) return f;
+  const rule = ruleFor(row.event);
+  const parts = partsOf(row.event);
+  const effects: CustodyEffect[] = [];
+  const held = new Set<string>();
+  if (rule) {
+    for (const p of rule.custody.check) for (const id of parts[p]) held.add(id);
+    for (const p of rule.custody.release) for (const id of parts[p]) effects.push({ id, holder: null });
+    for (const p of rule.custody.take) for (const id of parts[p]) effects.push({ id, holder: row.signerOrg });
+  }
+  const isTransformation = eventType(row.event) === 'TransformationEvent';
+  const inputs: string[] = [];
+  if (isTransformation) {
+    const seen = new Set<string>();
+    for (const i of row.identifiers) if (i.role === 'input' && !seen.has(i.identifier)) (seen.add(i.identifier), inputs.push(i.identifier));
+  }
+  f = { held, massBalance: massBalanceProblems(row.event), effects, inputs };
+  factMemo.set(row, f);
+  return f;
+}
+
+/** True when one of the event's index rows names a wanted identifier. */
+function namesAny(row: EventRow, f: EventFacts, wanted: ReadonlySet<string>): boolean {
+  for (const e of f.effects) {
+    if (!wanted.has(e.id)) continue;
+    if (!f.indexed) f.indexed = new Set(row.identifiers.map((i) => i.identifier));
+    if (f.indexed.has(e.id)) return true;
+  }
+  for (const i of row.identifiers) if (wanted.has(i.identifier)) return true;
+  return false;
+}
+
+interface TimedEffect {
+  time: string;
+  eventId: string;
+  holder: string | null;
 }
 
 /**
  * custodianBefore for many identifiers and events at once: each identifier's custody effects in
- * event-time order (stable, as custodianBefore sorts), so "who held it before" is a binary search.
+ * event-time order (stable in the order events were fetched, as custodianBefore sorts), so "who
+ * held it before" is a binary search. Only events whose index rows name a wanted identifier count.
  */
 class CustodyTimeline {
-  readonly #effects = new Map<string, { time: string; eventId: string; holder: string | null }[]>();
+  readonly #effects = new Map<string, TimedEffect[]>();
 
-  /** Only the `wanted` identifiers are tracked, from the events whose index rows name one of them. */
-  constructor(events: Iterable<EventRow>, wanted: ReadonlySet<string>, facts: (row: EventRow) => { rule: AuthorisationRule | undefined; parts: Record<CustodyPart, string[]> }) {
-    const sorted = [...events].filter((row) => row.identifiers.some((i) => wanted.has(i.identifier))).sort(byTime);
-    for (const row of sorted) {
-      const { rule, parts } = facts(row);
-      if (!rule) continue;
-      // Release first, then take: within one event the take wins, as in custodianBefore.
-      for (const p of rule.custody.release) for (const id of parts[p]) this.#add(wanted, id, row, null);
-      for (const p of rule.custody.take) for (const id of parts[p]) this.#add(wanted, id, row, row.signerOrg);
+  constructor(events: Iterable<EventRow>, wanted: ReadonlySet<string>) {
+    for (const row of events) {
+      const f = factsOf(row);
+      let counted: boolean | undefined;
+      for (const e of f.effects) {
+        if (!wanted.has(e.id)) continue;
+        counted ??= namesAny(row, f, wanted);
+        if (!counted) break;
+        const effect: TimedEffect = { time: row.eventTime, eventId: row.eventId, holder: e.holder };
+        const list = this.#effects.get(e.id);
+        if (list) list.push(effect);
+        else this.#effects.set(e.id, [effect]);
+      }
     }
-  }
-
-  #add(wanted: ReadonlySet<string>, id: string, row: EventRow, holder: string | null): void {
-    if (!wanted.has(id)) return;
-    const effect = { time: row.eventTime, eventId: row.eventId, holder };
-    const list = this.#effects.get(id);
-    if (list) list.push(effect);
-    else this.#effects.set(id, [effect]);
+    // Array sort is stable: equal times keep the fetch order, and one event's release before its take.
+    for (const list of this.#effects.values()) if (list.length > 1) list.sort(byEffectTime);
   }
 
   /** Holder after every effect strictly before `before` (undefined: no effect seen). */
@@ -156,85 +199,183 @@ class CustodyTimeline {
   }
 }
 
+function byEffectTime(a: TimedEffect, b: TimedEffect): number {
+  return a.time < b.time ? -1 : a.time > b.time ? 1 : 0;
+}
+
+/** Edges that produced an item, with the latest of their times (most items are never used after a later production). */
+interface Producers {
+  latest: string;
+  edges: LineageEdge[];
+}
+
 /** Warning reasons per item edge (edges without any are left out of the map). */
 export function semanticReasons(
   result: Pick<TraceResult, 'edges' | 'events'>,
   breaches: readonly BreachEvidence[] = [],
   edges: readonly LineageEdge[] = itemEdges(result),
 ): Map<LineageEdge, HopReason[]> {
-  const uses = inputUses(result.events.values());
+  const byIndex = semanticReasonsByIndex(result, breaches, edges);
+  const out = new Map<LineageEdge, HopReason[]>();
+  for (let i = 0; i < edges.length; i++) if (byIndex[i]) out.set(edges[i]!, byIndex[i]!);
+  return out;
+}
+
+/** A result of semanticReasonsByIndex with exactly what it was computed from. */
+interface SemanticsMemo {
+  rows: EventRow[];
+  edges: readonly LineageEdge[];
+  breaches: string;
+  out: readonly (HopReason[] | undefined)[];
+}
+
+/** The last few traces' reasons, most recent first (the same trace asked again, e.g. a recall and its export). */
+const semanticsMemos: SemanticsMemo[] = [];
+const SEMANTICS_MEMOS = 8;
+
+function sameEdge(a: LineageEdge, b: LineageEdge): boolean {
+  return a === b || (a.kind === b.kind && a.from === b.from && a.to === b.to && a.eventId === b.eventId && a.time === b.time && a.item === b.item && a.validFrom === b.validFrom && a.validTo === b.validTo);
+}
+
+function sameInputs(m: SemanticsMemo, events: ReadonlyMap<string, EventRow>, edges: readonly LineageEdge[], breaches: string): boolean {
+  if (m.rows.length !== events.size || m.edges.length !== edges.length || m.breaches !== breaches) return false;
+  let i = 0;
+  for (const row of events.values()) if (row !== m.rows[i++]) return false;
+  for (let k = 0; k < edges.length; k++) if (!sameEdge(edges[k]!, m.edges[k]!)) return false;
+  return true;
+}
+
+/**
+ * semanticReasons as an array parallel to `edges` (undefined: no warning; read-only). The reasons
+ * are a pure function of the trace's event rows, its edges and the breach records, so they are
+ * reused when every row is the very object the store handed out before (which it does only for
+ * byte-identical stored text), in the same order, with equal edges and breaches.
+ */
+export function semanticReasonsByIndex(
+  result: Pick<TraceResult, 'edges' | 'events'>,
+  breaches: readonly BreachEvidence[] = [],
+  edges: readonly LineageEdge[] = itemEdges(result),
+): readonly (HopReason[] | undefined)[] {
+  const breachKey = breaches.length === 0 ? '' : JSON.stringify(breaches);
+  for (let k = 0; k < semanticsMemos.length; k++) {
+    const m = semanticsMemos[k]!;
+    if (!sameInputs(m, result.events, edges, breachKey)) continue;
+    if (k > 0) (semanticsMemos.splice(k, 1), semanticsMemos.unshift(m));
+    return m.out;
+  }
+  const out = computeSemanticReasons(result, breaches, edges);
+  semanticsMemos.unshift({ rows: [...result.events.values()], edges: [...edges], breaches: breachKey, out });
+  if (semanticsMemos.length > SEMANTICS_MEMOS) semanticsMemos.length = SEMANTICS_MEMOS;
+  return out;
+}
+
+/**
+ * Edges come in runs of one event (a pack-off's outputs, a case's children), and within a run
+ * often from one item: what depends only on the event or on the item is looked up once per run.
+ */
+function computeSemanticReasons(result: Pick<TraceResult, 'edges' | 'events'>, breaches: readonly BreachEvidence[], edges: readonly LineageEdge[]): (HopReason[] | undefined)[] {
+  const events = result.events;
+  // Identifier -> transformations that consumed it (inputUses over the memoised inputs).
+  const uses = new Map<string, string[]>();
+  for (const row of events.values()) {
+    const inputs = factsOf(row).inputs;
+    for (let k = 0; k < inputs.length; k++) {
+      const list = uses.get(inputs[k]!);
+      if (list) list.push(row.eventId);
+      else uses.set(inputs[k]!, [row.eventId]);
+    }
+  }
   const breachesOf = new Map<string, BreachEvidence[]>();
   for (const b of breaches) {
     for (const id of new Set([b.subject, ...b.containedItems].map(canonical))) breachesOf.set(id, [...(breachesOf.get(id) ?? []), b]);
   }
-  // One pass: the facts of each edge's event (per event once, not per edge), what its custody
-  // check needs a holder for, and which edge produced each item (for time order).
-  const factsOfEdge: (EventFacts | undefined)[] = new Array(edges.length);
+  // One pass: the facts of each edge's event, what its custody check needs a holder for, and
+  // which edges produced each item (for time order).
+  const n = edges.length;
+  const rowOfEdge: (EventRow | undefined)[] = new Array(n);
   const wanted = new Set<string>();
-  const producedBy = new Map<string, LineageEdge[]>();
-  // Edges of one event are mostly adjacent: remember the last event's facts.
+  const producedBy = new Map<string, Producers>();
   let lastEventId: string | undefined;
-  let lastFacts: EventFacts | undefined;
-  edges.forEach((edge, i) => {
-    let f: EventFacts | undefined;
-    if (edge.eventId === lastEventId) f = lastFacts;
-    else {
-      const row = result.events.get(edge.eventId);
-      if (row) {
-        f = factMemo.get(row);
-        if (!f) {
-          const { rule, parts } = partsOfRow(row);
-          f = { rule, held: new Set((rule?.custody.check ?? []).flatMap((p) => parts[p])), massBalance: massBalanceProblems(row.event) };
-          factMemo.set(row, f);
-        }
-      }
-      lastEventId = edge.eventId;
-      lastFacts = f;
-    }
-    if (f) {
-      factsOfEdge[i] = f;
-      if (f.held.size > 0) {
-        if (f.held.has(edge.from)) wanted.add(edge.from);
-        if (f.held.has(edge.to)) wanted.add(edge.to);
-      }
-    }
-    const list = producedBy.get(edge.to);
-    if (list) list.push(edge);
-    else producedBy.set(edge.to, [edge]);
-  });
-  const timeline = wanted.size > 0 ? new CustodyTimeline(result.events.values(), wanted, partsOfRow) : undefined;
-  const out = new Map<LineageEdge, HopReason[]>();
-  for (let i = 0; i < edges.length; i++) {
+  let lastRow: EventRow | undefined;
+  let lastHeld: ReadonlySet<string> | undefined;
+  let lastTo: string | undefined;
+  let lastProducers: Producers | undefined;
+  for (let i = 0; i < n; i++) {
     const edge = edges[i]!;
-    let reasons: HopReason[] | undefined;
-    const produced = producedBy.get(edge.from);
-    if (produced) {
-      for (const before of produced) {
-        if (before.time > edge.time) {
-          reasons = pushTo(reasons, { code: 'TIME_ORDER', message: `${edge.from} was produced at ${before.time}, after it was used at ${edge.time}`, details: { expected: `<= ${edge.time}`, computed: before.time, eventId: before.eventId } });
-        }
-      }
+    if (edge.eventId !== lastEventId) {
+      lastEventId = edge.eventId;
+      lastRow = events.get(edge.eventId);
+      lastHeld = lastRow ? factsOf(lastRow).held : undefined;
     }
-    const f = factsOfEdge[i];
-    if (f) {
-      if (f.held.size > 0) {
-        const row = result.events.get(edge.eventId)!;
-        for (const id of [edge.from, edge.to]) {
-          if (!f.held.has(id)) continue;
-          const holder = timeline!.before(id, row);
-          if (holder !== undefined && holder !== null && holder !== row.signerOrg) {
-            reasons = pushTo(reasons, { code: 'CUSTODY', message: `${row.signerOrg} acted on ${id}, held by ${holder}`, details: { identifier: id, expected: row.signerOrg, computed: holder } });
+    rowOfEdge[i] = lastRow;
+    if (lastHeld !== undefined && lastHeld.size > 0) {
+      if (lastHeld.has(edge.from)) wanted.add(edge.from);
+      if (lastHeld.has(edge.to)) wanted.add(edge.to);
+    }
+    let p = edge.to === lastTo ? lastProducers : producedBy.get(edge.to);
+    if (!p) producedBy.set(edge.to, (p = { latest: edge.time, edges: [edge] }));
+    else {
+      p.edges.push(edge);
+      if (edge.time > p.latest) p.latest = edge.time;
+    }
+    lastTo = edge.to;
+    lastProducers = p;
+  }
+  const timeline = wanted.size > 0 ? new CustodyTimeline(events.values(), wanted) : undefined;
+  const out: (HopReason[] | undefined)[] = new Array(n);
+  // Per run: the event's facts; per item within it: time order, its holder, double use.
+  let runRow: EventRow | undefined;
+  let runFacts: EventFacts | undefined;
+  let lastFrom: string | undefined;
+  let lastTime: string | undefined;
+  let timeOrder: HopReason[] | undefined;
+  let fromHolder: HopReason | undefined;
+  let doubleUse: HopReason | undefined;
+  let lastKind: string | undefined;
+  for (let i = 0; i < n; i++) {
+    const edge = edges[i]!;
+    const row = rowOfEdge[i];
+    let sameFrom = edge.from === lastFrom && edge.time === lastTime && edge.kind === lastKind;
+    if (row !== runRow || i === 0) {
+      runRow = row;
+      runFacts = row ? factsOf(row) : undefined;
+      sameFrom = false;
+    }
+    const f = runFacts;
+    if (!sameFrom) {
+      lastFrom = edge.from;
+      lastTime = edge.time;
+      lastKind = edge.kind;
+      timeOrder = undefined;
+      const produced = producedBy.get(edge.from);
+      if (produced && produced.latest > edge.time) {
+        for (const before of produced.edges) {
+          if (before.time > edge.time) {
+            timeOrder = pushTo(timeOrder, { code: 'TIME_ORDER', message: `${edge.from} was produced at ${before.time}, after it was used at ${edge.time}`, details: { expected: `<= ${edge.time}`, computed: before.time, eventId: before.eventId } });
           }
         }
       }
-      for (const r of f.massBalance) reasons = pushTo(reasons, r);
-    }
-    if (edge.kind === 'TRANSFORMATION') {
-      const used = uses.get(edge.from);
-      if (used && used.length > 1) {
-        reasons = pushTo(reasons, { code: 'DOUBLE_USE', message: `${edge.from} was consumed by ${used.length} transformations`, details: { identifier: edge.from, eventIds: used } });
+      fromHolder = f && row && f.held.size > 0 && f.held.has(edge.from) ? custodyReason(timeline!, edge.from, row) : undefined;
+      doubleUse = undefined;
+      if (edge.kind === 'TRANSFORMATION') {
+        const used = uses.get(edge.from);
+        if (used && used.length > 1) doubleUse = { code: 'DOUBLE_USE', message: `${edge.from} was consumed by ${used.length} transformations`, details: { identifier: edge.from, eventIds: used } };
       }
     }
+    let reasons: HopReason[] | undefined;
+    // Each hop gets its own objects, in the order custodianBefore-based checks always gave them.
+    if (timeOrder) for (const r of timeOrder) reasons = pushTo(reasons, { ...r, details: { ...r.details } });
+    if (f) {
+      if (f.held.size > 0) {
+        if (fromHolder) reasons = pushTo(reasons, { ...fromHolder, details: { ...fromHolder.details } });
+        if (edge.to !== edge.from && f.held.has(edge.to)) {
+          const toHolder = custodyReason(timeline!, edge.to, row!);
+          if (toHolder) reasons = pushTo(reasons, toHolder);
+        } else if (edge.to === edge.from && fromHolder) reasons = pushTo(reasons, { ...fromHolder, details: { ...fromHolder.details } });
+      }
+      for (const r of f.massBalance) reasons = pushTo(reasons, r);
+    }
+    if (doubleUse) reasons = pushTo(reasons, { ...doubleUse, details: { ...doubleUse.details } });
     if (breachesOf.size > 0) {
       for (const id of edge.from === edge.to ? [edge.from] : [edge.from, edge.to]) {
         for (const b of breachesOf.get(id) ?? []) {
@@ -242,7 +383,14 @@ export function semanticReasons(
         }
       }
     }
-    if (reasons) out.set(edge, reasons);
+    out[i] = reasons;
   }
   return out;
+}
+
+/** The CUSTODY warning for acting on `id` in `row`, when someone else held it just before. */
+function custodyReason(timeline: CustodyTimeline, id: string, row: EventRow): HopReason | undefined {
+  const holder = timeline.before(id, row);
+  if (holder === undefined || holder === null || holder === row.signerOrg) return undefined;
+  return { code: 'CUSTODY', message: `${row.signerOrg} acted on ${id}, held by ${holder}`, details: { identifier: id, expected: row.signerOrg, computed: holder } };
 }

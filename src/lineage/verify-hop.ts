@@ -14,7 +14,7 @@ import { ruleFor as ruleOfEvent, type AuthorisationRule } from '../rules/authori
 import type { BlockEvidence, BreachEvidence, RecordEvidence } from './evidence.js';
 import { identifiersOf } from '../events/epcis-model.js';
 import { canonical, DAM_FIELD, itemEdges, type LineageEdge, type TraceResult } from './graph.js';
-import { semanticReasons, type HopReason } from './semantics.js';
+import { semanticReasonsByIndex, type HopReason } from './semantics.js';
 import { BlockTree, type ChainLinkEntry, type VerificationCache } from './verify-cache.js';
 
 const rules = new WeakMap<object, AuthorisationRule | undefined>();
@@ -256,15 +256,16 @@ export function verifyRecord(hash: string, evidence: VerificationEvidence, block
   const failures: HopReason[] = [];
   const warnings: HopReason[] = [];
   let record: SignedRecord;
+  // The body alone decides its shape, its hash and, for a given key, its signature: reuse them for the exact same text.
+  let memo = evidence.cache?.record<RecordMemo>(hash, row.body);
   try {
     // The reader may hand over the body it parsed already (the same text).
     record = (row.parsed ?? JSON.parse(row.body)) as SignedRecord;
-    assertRecordShape(record);
+    // A memo exists only for a text whose shape was checked.
+    if (!memo) assertRecordShape(record);
   } catch (err) {
     return { failures: [fail('record-hash', `record ${hash} body is malformed: ${(err as Error).message}`, { recordHash: hash })], warnings: [] };
   }
-  // The body alone decides its hash and, for a given key, its signature: reuse them for the exact same text.
-  let memo = evidence.cache?.record<RecordMemo>(hash, row.body);
   if (!memo) {
     memo = { computed: recordHash(record), signatures: new Map(), included: new Set() };
     evidence.cache?.setRecord(hash, row.body, memo);
@@ -421,31 +422,39 @@ export function verifyTrace(result: Pick<TraceResult, 'edges' | 'events'>, evide
   const blocks = new BlockVerifier(evidence);
   const recordChecks = new Map<string, RecordCheck>();
   const edges = itemEdges(result);
-  const semantics = semanticReasons(result, evidence.breaches, edges);
-  // Per event once: its record's checks and row (many hops share one event, e.g. a pack-off's outputs).
+  const semantics = semanticReasonsByIndex(result, evidence.breaches, edges);
+  // Per event once: its record's checks and row (many hops share one event, e.g. a pack-off's
+  // outputs; they come in runs, so the last event's entry is kept at hand).
   const perEvent = new Map<string, { hash: string; check: RecordCheck; stated: Stated | HopReason | undefined }>();
+  let lastEventId: string | undefined;
+  let ev: { hash: string; check: RecordCheck; stated: Stated | HopReason | undefined } | undefined;
   let verdict: HopStatus = 'VERIFIED';
-  const hops: HopVerdict[] = edges.map((edge) => {
-    let ev = perEvent.get(edge.eventId);
-    if (!ev) {
-      const hash = result.events.get(edge.eventId)?.recordHash ?? '';
-      let check = recordChecks.get(hash);
-      if (!check) {
-        check = verifyRecord(hash, evidence, blocks);
-        recordChecks.set(hash, check);
+  const hops: HopVerdict[] = new Array(edges.length);
+  for (let i = 0; i < edges.length; i++) {
+    const edge = edges[i]!;
+    if (edge.eventId !== lastEventId || !ev) {
+      lastEventId = edge.eventId;
+      ev = perEvent.get(edge.eventId);
+      if (!ev) {
+        const hash = result.events.get(edge.eventId)?.recordHash ?? '';
+        let check = recordChecks.get(hash);
+        if (!check) {
+          check = verifyRecord(hash, evidence, blocks);
+          recordChecks.set(hash, check);
+        }
+        ev = { hash, check, stated: statedOfRecord(evidence.records.get(hash)) };
+        perEvent.set(edge.eventId, ev);
       }
-      ev = { hash, check, stated: statedOfRecord(evidence.records.get(hash)) };
-      perEvent.set(edge.eventId, ev);
     }
     const { hash, check } = ev;
-    const semantic = semantics.get(edge);
+    const semantic = semantics[i];
     const warnings = semantic && semantic.length > 0 ? [...check.warnings, ...semantic] : check.warnings;
     const unstated = indexFailure(edge, ev.stated, hash);
     const failures = unstated ? [...check.failures, unstated] : check.failures;
     const status: HopStatus = failures.length > 0 ? 'FAILED' : warnings.length > 0 ? 'WARNING' : 'VERIFIED';
     if (RANK[status] > RANK[verdict]) verdict = status;
-    return { edge, recordHash: hash, status, failures, warnings };
-  });
+    hops[i] = { edge, recordHash: hash, status, failures, warnings };
+  }
   return { verdict, hops };
 }
 

@@ -4,6 +4,7 @@ import path from 'node:path';
 import type { NodeConfig } from '../config.js';
 import { openDatabase, type Database } from '../store/database.js';
 import { ChainStore } from '../store/chain-store.js';
+import { closeLineageReader } from '../store/lineage-store.js';
 import { Keystore } from './keystore.js';
 import { LedgerNode } from './ledger-node.js';
 
@@ -35,6 +36,7 @@ export async function openNode(config: NodeConfig, options: { autoSeal?: boolean
       await node.close();
       // Reads logged but not yet written (the writer batches) are written before the database closes.
       await accessLogWriter(db).flush();
+      await closeLineageReader(db);
       await db.$disconnect();
     },
   };

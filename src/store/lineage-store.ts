@@ -6,14 +6,15 @@
  * database and consortium shares one VerificationCache and one cache of parsed rows, reused only
  * when every stored column read is byte-identical (verification then still checks that text).
  */
+import BetterSqlite3 from 'better-sqlite3';
 import type { Database } from './database.js';
-import type { EventIdentifierRef, EventRow, JsonObject, KnownEvents, LineageSource } from '../lineage/graph.js';
+import { intern, type EventIdentifierRef, type EventRow, type JsonObject, type KnownEvents, type LineageSource } from '../lineage/graph.js';
 import type { BlockEvidence, BreachEvidence, CustodyInfo, EvidenceLoader, RecordEvidence } from '../lineage/evidence.js';
 import { Lru, VerificationCache } from '../lineage/verify-cache.js';
 
 /** Identifiers per statement: one JSON parameter each, so this only bounds statement size. */
 const JSON_CHUNK = 20_000;
-/** Up to this many already-held events are excluded inside the frontier statement; beyond, in a second step. */
+/** Up to this many already-held events, a frontier's new events come in event-id order (see eventsTouching). */
 const KNOWN_INLINE_LIMIT = 1_000;
 
 type Num = number | bigint;
@@ -39,6 +40,71 @@ interface CachedRow {
 interface Shared {
   verification: VerificationCache;
   rows: Lru<string, CachedRow>;
+  /** A read-only connection of our own to the same file (undefined: in-memory or not WAL; read through Prisma). */
+  reader?: Promise<DirectReader | undefined>;
+}
+
+/** Read-only statements kept per connection (lineage uses a dozen shapes). */
+const STATEMENT_LIMIT = 64;
+/**
+ * Page cache and memory map of the read connection: a recall touches a few pages per event at
+ * random across the file (index and table b-trees), and revisits them query after query; mapped
+ * pages are read without a copy (SQLite caps the map at its build limit, 2 GB by default).
+ */
+const READER_CACHE_KIB = 256 * 1024;
+const READER_MMAP_BYTES = 8 * 1024 * 1024 * 1024;
+
+/**
+ * Synchronous reads on a read-only better-sqlite3 connection: Prisma's driver adapter prepares each
+ * statement anew and converts every value of every row, which cost more than SQLite itself at
+ * thousands of rows per trace. WAL lets this connection read committed data beside the writer.
+ */
+class DirectReader {
+  readonly #statements = new Map<string, BetterSqlite3.Statement>();
+  constructor(private readonly client: BetterSqlite3.Database) {}
+
+  all<T>(sql: string, params: readonly unknown[]): T[] {
+    return this.#statement(sql, false).all(...params) as T[];
+  }
+
+  /** Rows as arrays of the selected columns (no object per row). */
+  raw<T extends unknown[]>(sql: string, params: readonly unknown[]): T[] {
+    return this.#statement(sql, true).all(...params) as T[];
+  }
+
+  close(): void {
+    this.#statements.clear();
+    if (this.client.open) this.client.close();
+  }
+
+  #statement(sql: string, raw: boolean): BetterSqlite3.Statement {
+    const key = raw ? `raw:${sql}` : sql;
+    let statement = this.#statements.get(key);
+    if (!statement) {
+      if (this.#statements.size >= STATEMENT_LIMIT) this.#statements.clear();
+      statement = this.client.prepare(sql);
+      if (raw) statement.raw(true);
+      this.#statements.set(key, statement);
+    }
+    return statement;
+  }
+}
+
+async function openReader(db: Database): Promise<DirectReader | undefined> {
+  try {
+    const files = await db.$queryRawUnsafe<{ name: string; file: string | null }[]>('PRAGMA database_list');
+    const file = files.find((f) => f.name === 'main')?.file;
+    if (!file) return undefined;
+    const mode = await db.$queryRawUnsafe<{ journal_mode: string }[]>('PRAGMA journal_mode');
+    // Without WAL a second connection could wait on the writer's locks: stay on Prisma's connection.
+    if (String(mode[0]?.journal_mode).toLowerCase() !== 'wal') return undefined;
+    const client = new BetterSqlite3(file, { readonly: true, fileMustExist: true, timeout: 10_000 });
+    client.pragma(`cache_size = -${READER_CACHE_KIB}`);
+    client.pragma(`mmap_size = ${READER_MMAP_BYTES}`);
+    return new DirectReader(client);
+  } catch {
+    return undefined;
+  }
 }
 
 /** Body text kept for reused rows (their parsed events cost a few times more). */
@@ -60,6 +126,25 @@ function sharedFor(db: Database, consortiumId: string): Shared {
   return entry;
 }
 
+export interface LineageStoreOptions {
+  /** Read through a read-only connection of our own when the store is a WAL file (default true). */
+  directReads?: boolean;
+}
+
+/**
+ * Closes the read-only connection lineage opened beside this database, if any (it is otherwise
+ * closed when the client is garbage-collected). Call before or after the client disconnects.
+ */
+export async function closeLineageReader(db: Database): Promise<void> {
+  const byConsortium = shared.get(db);
+  if (!byConsortium) return;
+  for (const entry of byConsortium.values()) {
+    const reader = await entry.reader;
+    entry.reader = undefined;
+    reader?.close();
+  }
+}
+
 /** The verification cache shared by every reader of this database and consortium (cleared when the process ends). */
 export function verificationCacheFor(db: Database, consortiumId: string): VerificationCache {
   return sharedFor(db, consortiumId).verification;
@@ -78,6 +163,20 @@ function sameStored(a: EventWithRecord, b: EventWithRecord): boolean {
   );
 }
 
+const UNIT = String.fromCharCode(31);
+const RECORD = String.fromCharCode(30);
+
+/** The group_concat of eventsById back into rows (a function of the text alone, as the row cache needs). */
+function parseIdentifierRows(ids: string | null): EventIdentifierRef[] {
+  if (!ids) return [];
+  const out: EventIdentifierRef[] = [];
+  for (const pair of ids.split(RECORD)) {
+    const cut = pair.lastIndexOf(UNIT);
+    if (cut >= 0) out.push({ identifier: intern(pair.slice(0, cut)), role: intern(pair.slice(cut + 1)) });
+  }
+  return out;
+}
+
 interface EventWithRecord {
   eventId: string;
   recordHash: string;
@@ -87,87 +186,108 @@ interface EventWithRecord {
   logIndex: Num;
   blockHeight: Num | null;
   indexInBlock: Num | null;
-  /** JSON array of [identifier, role] (one round trip for events and their index rows). */
+  /** The event's index rows as identifier US role, joined by RS (one round trip for events and their index rows). */
   ids: string | null;
 }
 
-const EVENT_COLUMNS = `e."eventId", e."recordHash", e."eventTime", e."submitterOrg", r."body", r."logIndex", r."blockHeight", r."indexInBlock",
-  (SELECT json_group_array(json_array(i."identifier", i."role")) FROM "EventIdentifier" i
-    WHERE i."consortiumId" = e."consortiumId" AND i."eventId" = e."eventId") AS "ids"`;
 
 export class LineageStore implements LineageSource, EvidenceLoader {
   readonly verificationCache: VerificationCache;
   readonly #rows: Lru<string, CachedRow>;
 
+  readonly #shared: Shared;
+  readonly #direct: boolean;
+
   constructor(
     private readonly db: Database,
     readonly consortiumId: string,
+    options: LineageStoreOptions = {},
   ) {
     const s = sharedFor(db, consortiumId);
+    this.#shared = s;
     this.verificationCache = s.verification;
     this.#rows = s.rows;
+    this.#direct = options.directReads ?? true;
+  }
+
+  /** One read statement, on the direct connection when there is one. */
+  async #all<T>(sql: string, ...params: unknown[]): Promise<T[]> {
+    if (this.#direct) {
+      const reader = await (this.#shared.reader ??= openReader(this.db));
+      if (reader) return reader.all<T>(sql, params);
+    }
+    return this.db.$queryRawUnsafe<T[]>(sql, ...params);
+  }
+
+  /** One read statement whose rows come back as arrays of the selected columns, in order. */
+  async #arrays<T extends unknown[]>(sql: string, ...params: unknown[]): Promise<T[]> {
+    if (this.#direct) {
+      const reader = await (this.#shared.reader ??= openReader(this.db));
+      if (reader) return reader.raw<T>(sql, params);
+    }
+    return (await this.db.$queryRawUnsafe<Record<string, unknown>[]>(sql, ...params)).map((r) => Object.values(r) as T);
   }
 
   /**
    * The events touching the identifiers (found through the index), with their records and
-   * identifier rows, leaving out those the caller already holds: in one statement while that list
-   * is short, else ids first and then only the new events' rows (cheaper than shipping a long list).
+   * identifier rows, leaving out those the caller already holds (checked here rather than shipped
+   * to SQLite as a list). While the caller holds at most KNOWN_INLINE_LIMIT events they come in
+   * event-id order, beyond that in the order the index gives (as earlier versions returned them).
    */
   async eventsTouching(identifiers: string[], known?: KnownEvents, skipRoles: readonly string[] = []): Promise<EventRow[]> {
     const unique = [...new Set(identifiers)];
-    if (known && known.size > KNOWN_INLINE_LIMIT) {
-      const ids = new Set<string>();
-      for (const chunk of chunks(unique)) {
-        const rows = await this.db.$queryRawUnsafe<{ eventId: string }[]>(
-          `SELECT DISTINCT ei."eventId" FROM json_each(?) j CROSS JOIN "EventIdentifier" ei
-            WHERE ei."consortiumId" = ? AND ei."identifier" = j.value AND ei."role" NOT IN (SELECT value FROM json_each(?))`,
-          JSON.stringify(chunk),
-          this.consortiumId,
-          JSON.stringify(skipRoles),
-        );
-        for (const r of rows) if (!known.has(r.eventId)) ids.add(r.eventId);
-      }
-      return this.eventsById([...ids]);
-    }
-    const skip = JSON.stringify(known ? [...known.keys()] : []);
-    const rows: EventWithRecord[] = [];
+    const ordered = !known || known.size <= KNOWN_INLINE_LIMIT;
+    // One bound parameter per skipped role (a role or two): cheaper per index row than a JSON list.
+    const roleFilter = skipRoles.length > 0 ? ` AND ei."role" NOT IN (${skipRoles.map(() => '?').join(', ')})` : '';
+    const ids = new Set<string>();
     for (const chunk of chunks(unique)) {
-      append(
-        rows,
-        await this.db.$queryRawUnsafe<EventWithRecord[]>(
-          `SELECT ${EVENT_COLUMNS}
-             FROM "EpcisEvent" e CROSS JOIN "LedgerRecord" r
-            WHERE e."consortiumId" = ?
-              AND e."eventId" IN (SELECT ei."eventId" FROM json_each(?) j CROSS JOIN "EventIdentifier" ei
-                                   WHERE ei."consortiumId" = ? AND ei."identifier" = j.value
-                                     AND ei."role" NOT IN (SELECT value FROM json_each(?)))
-              AND e."eventId" NOT IN (SELECT value FROM json_each(?))
-              AND r."hash" = e."recordHash"`,
-          this.consortiumId,
-          JSON.stringify(chunk),
-          this.consortiumId,
-          JSON.stringify(skipRoles),
-          skip,
-        ),
+      const rows = await this.#arrays<[string]>(
+        `SELECT DISTINCT ei."eventId" FROM json_each(?) j CROSS JOIN "EventIdentifier" ei
+          WHERE ei."consortiumId" = ? AND ei."identifier" = j.value${roleFilter}${ordered ? ' ORDER BY ei."eventId"' : ''}`,
+        JSON.stringify(chunk),
+        this.consortiumId,
+        ...skipRoles,
       );
+      for (const [eventId] of rows) if (!known?.has(eventId)) ids.add(eventId);
     }
-    return this.#toRows(rows);
+    return this.eventsById([...ids]);
   }
 
-  /** Events with their record bodies and every identifier row. */
+  /**
+   * Events with their record bodies and every identifier row, in the order asked (events without
+   * a stored record are left out). Three statements, each one index walk per event: reading the
+   * event, record and index rows apart touches fewer pages than one joined statement.
+   */
   async eventsById(eventIds: string[]): Promise<EventRow[]> {
     const rows: EventWithRecord[] = [];
     for (const chunk of chunks([...new Set(eventIds)])) {
-      append(
-        rows,
-        await this.db.$queryRawUnsafe<EventWithRecord[]>(
-          `SELECT ${EVENT_COLUMNS}
-             FROM json_each(?) j CROSS JOIN "EpcisEvent" e CROSS JOIN "LedgerRecord" r
-            WHERE e."consortiumId" = ? AND e."eventId" = j.value AND r."hash" = e."recordHash"`,
-          JSON.stringify(chunk),
-          this.consortiumId,
-        ),
+      const asked = JSON.stringify(chunk);
+      const events = await this.#arrays<[string, string, string, string]>(
+        `SELECT e."eventId", e."recordHash", e."eventTime", e."submitterOrg"
+           FROM json_each(?) j CROSS JOIN "EpcisEvent" e WHERE e."consortiumId" = ? AND e."eventId" = j.value`,
+        asked,
+        this.consortiumId,
       );
+      if (events.length === 0) continue;
+      const records = new Map<string, [string, string, Num, Num | null, Num | null]>();
+      for (const r of await this.#arrays<[string, string, Num, Num | null, Num | null]>(
+        `SELECT r."hash", r."body", r."logIndex", r."blockHeight", r."indexInBlock" FROM json_each(?) j CROSS JOIN "LedgerRecord" r WHERE r."hash" = j.value`,
+        JSON.stringify(events.map((e) => e[1])),
+      )) {
+        records.set(r[0], r);
+      }
+      const identifierRows = await this.#arrays<[string | null]>(
+        `SELECT (SELECT group_concat(i."identifier" || char(31) || i."role", char(30)) FROM "EventIdentifier" i
+                  WHERE i."consortiumId" = ? AND i."eventId" = j.value) FROM json_each(?) j`,
+        this.consortiumId,
+        // Every event found: the same list, in the same order.
+        events.length === chunk.length ? asked : JSON.stringify(events.map((e) => e[0])),
+      );
+      events.forEach(([eventId, recordHash, eventTime, submitterOrg], k) => {
+        const r = records.get(recordHash);
+        if (!r) return;
+        rows.push({ eventId, recordHash, eventTime, submitterOrg, body: r[1], logIndex: r[2], blockHeight: r[3], indexInBlock: r[4], ids: identifierRows[k]?.[0] ?? null });
+      });
     }
     return this.#toRows(rows);
   }
@@ -192,12 +312,7 @@ export class LineageStore implements LineageSource, EvidenceLoader {
       } catch {
         event = {};
       }
-      let identifiers: EventIdentifierRef[] = [];
-      try {
-        identifiers = (JSON.parse(e.ids ?? '[]') as [string, string][]).map(([identifier, role]) => ({ identifier, role }));
-      } catch {
-        identifiers = [];
-      }
+      const identifiers = parseIdentifierRows(e.ids);
       const evidence: RecordEvidence = {
         hash: e.recordHash,
         consortiumId: this.consortiumId,
@@ -207,7 +322,7 @@ export class LineageStore implements LineageSource, EvidenceLoader {
         indexInBlock: num(e.indexInBlock),
         parsed,
       };
-      const row: EventRow = { eventId: e.eventId, recordHash: e.recordHash, eventTime: e.eventTime, event, signerOrg: e.submitterOrg, identifiers, evidence };
+      const row: EventRow = { eventId: intern(e.eventId), recordHash: e.recordHash, eventTime: e.eventTime, event, signerOrg: e.submitterOrg, identifiers, evidence };
       this.#rows.set(e.eventId, { stored: e, row }, e.body.length + (e.ids?.length ?? 0));
       out.push(row);
     }
@@ -217,7 +332,7 @@ export class LineageStore implements LineageSource, EvidenceLoader {
   async records(hashes: string[]): Promise<RecordEvidence[]> {
     const out: RecordEvidence[] = [];
     for (const chunk of chunks([...new Set(hashes)])) {
-      const rows = await this.db.$queryRawUnsafe<{ hash: string; consortiumId: string; body: string; logIndex: Num; blockHeight: Num | null; indexInBlock: Num | null }[]>(
+      const rows = await this.#all<{ hash: string; consortiumId: string; body: string; logIndex: Num; blockHeight: Num | null; indexInBlock: Num | null }>(
         `SELECT r."hash", r."consortiumId", r."body", r."logIndex", r."blockHeight", r."indexInBlock" FROM json_each(?) j CROSS JOIN "LedgerRecord" r
           WHERE r."hash" = j.value AND r."consortiumId" = ?`,
         JSON.stringify(chunk),
@@ -231,7 +346,7 @@ export class LineageStore implements LineageSource, EvidenceLoader {
   async blocks(heights: number[]): Promise<BlockEvidence[]> {
     const out: BlockEvidence[] = [];
     for (const chunk of chunks([...new Set(heights)])) {
-      const rows = await this.db.$queryRawUnsafe<{ height: Num; hash: string; header: string; seals: string }[]>(
+      const rows = await this.#all<{ height: Num; hash: string; header: string; seals: string }>(
         `SELECT b."height", b."hash", b."header", b."seals" FROM json_each(?) j CROSS JOIN "Block" b
           WHERE b."consortiumId" = ? AND b."height" = j.value ORDER BY b."height"`,
         JSON.stringify(chunk),
@@ -243,7 +358,7 @@ export class LineageStore implements LineageSource, EvidenceLoader {
   }
 
   async blockRange(fromHeight: number, toHeight: number): Promise<BlockEvidence[]> {
-    const rows = await this.db.$queryRawUnsafe<{ height: Num; hash: string; header: string; seals: string }[]>(
+    const rows = await this.#all<{ height: Num; hash: string; header: string; seals: string }>(
       `SELECT "height", "hash", "header", "seals" FROM "Block" WHERE "consortiumId" = ? AND "height" >= ? AND "height" <= ? ORDER BY "height"`,
       this.consortiumId,
       fromHeight,
@@ -261,7 +376,7 @@ export class LineageStore implements LineageSource, EvidenceLoader {
     const out = new Map<number, string[]>();
     // One row per block (hashes joined in index order), read from the covering index.
     for (const chunk of chunks([...new Set(heights)], 50)) {
-      const rows = await this.db.$queryRawUnsafe<{ blockHeight: Num; hashes: string | null }[]>(
+      const rows = await this.#all<{ blockHeight: Num; hashes: string | null }>(
         `SELECT r."blockHeight", group_concat(r."hash", ',' ORDER BY r."indexInBlock") AS "hashes" FROM json_each(?) j CROSS JOIN "LedgerRecord" r
           WHERE r."consortiumId" = ? AND r."blockHeight" = j.value GROUP BY r."blockHeight"`,
         JSON.stringify(chunk),
@@ -274,8 +389,11 @@ export class LineageStore implements LineageSource, EvidenceLoader {
 
   async coldChainBreaches(identifiers: string[]): Promise<BreachEvidence[]> {
     const out = new Map<string, BreachEvidence>();
+    // Most consortia record few breaches: skip shipping the identifiers when there are none at all.
+    const any = await this.#arrays<[number]>(`SELECT 1 FROM "LedgerRecord" r WHERE r."consortiumId" = ? AND r."kind" = 'coldchain.breach' LIMIT 1`, this.consortiumId);
+    if (any.length === 0) return [];
     for (const chunk of chunks([...new Set(identifiers)])) {
-      const rows = await this.db.$queryRawUnsafe<{ hash: string; body: string }[]>(
+      const rows = await this.#all<{ hash: string; body: string }>(
         `SELECT r."hash", r."body" FROM "LedgerRecord" r
           WHERE r."consortiumId" = ? AND r."kind" = 'coldchain.breach'
             AND (json_extract(r."body", '$.payload.subject') IN (SELECT value FROM json_each(?))
@@ -299,7 +417,7 @@ export class LineageStore implements LineageSource, EvidenceLoader {
   async custody(identifiers: string[]): Promise<Map<string, CustodyInfo>> {
     const out = new Map<string, CustodyInfo>();
     for (const chunk of chunks([...new Set(identifiers)])) {
-      const rows = await this.db.$queryRawUnsafe<CustodyInfo[]>(
+      const rows = await this.#all<CustodyInfo>(
         `SELECT c."identifier", c."orgId", c."eventId", c."eventTime" FROM json_each(?) j CROSS JOIN "Custody" c
           WHERE c."consortiumId" = ? AND c."identifier" = j.value`,
         JSON.stringify(chunk),

@@ -2,7 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { CaptureService } from '../../../src/capture/capture-service.js';
 import { signCaptureDocument } from '../../../src/capture/client.js';
 import { canonicalIdentifier } from '../../../src/rules/authorisation.js';
-import { LineageStore } from '../../../src/store/lineage-store.js';
+import { closeLineageReader, LineageStore } from '../../../src/store/lineage-store.js';
 import { startTempNode, type TempNode } from '../../helpers/temp-node.js';
 
 const C = 'uk-red-meat';
@@ -64,6 +64,24 @@ describe('LineageStore frontier reads', () => {
     const withoutDam = await store.eventsTouching([canonicalIdentifier(dam)], undefined, ['dam']);
     expect(withoutDam.map((r) => r.identifiers.some((i) => i.identifier === canonicalIdentifier(dam) && i.role === 'epc'))).toEqual([true]);
     expect(withDam).toHaveLength(3);
+  });
+
+  it('reads the same rows, in the same order, through its own connection and through Prisma', async () => {
+    const direct = new LineageStore(temp.db, C);
+    const viaPrisma = new LineageStore(temp.db, C, { directReads: false });
+    const plain = (rows: Awaited<ReturnType<LineageStore['eventsTouching']>>) =>
+      rows.map((r) => ({ eventId: r.eventId, recordHash: r.recordHash, eventTime: r.eventTime, signerOrg: r.signerOrg, identifiers: r.identifiers, event: r.event, evidence: { ...r.evidence, parsed: undefined } }));
+    const ids = [dam, ...calves].map(canonicalIdentifier);
+    const a = await direct.eventsTouching(ids);
+    expect(a).toHaveLength(3);
+    expect(plain(await viaPrisma.eventsTouching(ids))).toEqual(plain(a));
+    expect(plain(await viaPrisma.eventsById(a.map((r) => r.eventId).reverse()))).toEqual(plain(a).reverse());
+    expect(await viaPrisma.records([a[0]!.recordHash])).toEqual(await direct.records([a[0]!.recordHash]));
+    expect(await viaPrisma.blocks([1])).toEqual(await direct.blocks([1]));
+    expect(await viaPrisma.recordHashesOfBlocks([1])).toEqual(await direct.recordHashesOfBlocks([1]));
+    // Closing the read connection is not the end of reads: the next one opens it again.
+    await closeLineageReader(temp.db);
+    expect(plain(await direct.eventsTouching(ids))).toEqual(plain(a));
   });
 
   it('hands back the same row for unchanged stored text, and a fresh one once the text changes', async () => {
