@@ -11,6 +11,7 @@ import { buildSchema } from '../../../src/api/graphql/schema.js';
 import { accessLogWriter } from '../../../src/store/access-log.js';
 import { loadConfig } from '../../../src/config.js';
 import type { Role } from '../../../src/ledger/governance.js';
+import { epcisDocument } from './governed-node.js';
 
 const C = 'uk-red-meat';
 
@@ -25,13 +26,7 @@ const kase = 'urn:epc:id:sscc:5098765.0000000001';
 
 const t = (day: number) => `2026-03-${String(day).padStart(2, '0')}T08:00:00.000Z`;
 const obj = (time: string, f: Record<string, unknown>) => ({ type: 'ObjectEvent', eventTime: time, eventTimeZoneOffset: '+00:00', action: 'OBSERVE', ...f });
-const doc = (events: Record<string, unknown>[]) => ({
-  '@context': ['https://ref.gs1.org/standards/epcis/2.0.0/epcis-context.jsonld'],
-  type: 'EPCISDocument',
-  schemaVersion: '2.0',
-  creationDate: '2026-11-21T08:00:00.000Z',
-  epcisBody: { eventList: events },
-});
+const doc = epcisDocument;
 
 describe('lineage over a captured red-meat chain', () => {
   let temp: TempNode;

@@ -14,27 +14,19 @@ import { ChainStore } from '../../../src/store/chain-store.js';
 import { LineageStore } from '../../../src/store/lineage-store.js';
 import { verifyBundle } from '../../../src/lineage/bundle.js';
 import { trace, type LineageContext } from '../../../src/lineage/queries.js';
-import type { LedgerNode } from '../../../src/node/ledger-node.js';
 import { verifyStoredChain } from '../../../src/node/verify-stored-chain.js';
 import { canonicalIdentifier } from '../../../src/rules/authorisation.js';
 import { startTempNode, type TempNode } from '../../helpers/temp-node.js';
+import { C, captureSealed, day, epcisDocument, govern as governIn, submitSealed as submitSealedIn, uncheckedCapture } from './governed-node.js';
 
-const C = 'uk-red-meat';
 const sgtin = (item: string, n: number) => `urn:epc:id:sgtin:5098765.0${item}.${n}`;
-const t = (day: number) => `2026-03-${String(day).padStart(2, '0')}T08:00:00.000Z`;
+const t = day;
 const transform = (day: number, inputs: string[], outputs: string[]) => ({
   type: 'TransformationEvent',
   eventTime: t(day),
   eventTimeZoneOffset: '+00:00',
   inputEPCList: inputs,
   outputEPCList: outputs,
-});
-const doc = (events: Record<string, unknown>[]) => ({
-  '@context': ['https://ref.gs1.org/standards/epcis/2.0.0/epcis-context.jsonld'],
-  type: 'EPCISDocument',
-  schemaVersion: '2.0',
-  creationDate: '2026-11-21T08:00:00.000Z',
-  epcisBody: { eventList: events },
 });
 
 // (i) processed while vale-processors held PROCESSOR; the role is revoked afterwards.
@@ -57,27 +49,9 @@ describe('time-correct per-hop verification on a real node', () => {
   const ctx = (): LineageContext => ({ source: new LineageStore(temp.db, C), evidence: new LineageStore(temp.db, C), state: temp.node.state(C) });
   const keyOf = (org: string) => temp.demo.orgKeys.get(org)!;
 
-  async function submitSealed(records: ReturnType<typeof signRecord>[]): Promise<string[]> {
-    const outcomes = await temp.node.submit(C, records);
-    for (const o of outcomes) expect(o.status, JSON.stringify(o)).toBe('accepted');
-    expect(await temp.node.sealNow(C)).not.toBeNull();
-    return outcomes.map((o) => (o as { recordHash: string }).recordHash);
-  }
-
-  /** fsa proposes (its proposal counts as approval); hmrc and riverside-retail approve: 3 of 4. */
-  async function govern(changes: MembershipChange[]): Promise<void> {
-    const proposals = await submitSealed(changes.map((change) => signRecord({ consortium: C, kind: RecordKind.PROPOSAL, payload: { change } as never }, keyOf('fsa'))));
-    await submitSealed(
-      ['hmrc', 'riverside-retail'].flatMap((org) => proposals.map((proposal) => signRecord({ consortium: C, kind: RecordKind.APPROVAL, payload: { proposal } }, keyOf(org)))),
-    );
-    for (const p of proposals) expect(temp.node.state(C).proposals.get(p)!.status).toBe('applied');
-  }
-
-  async function capture(via: CaptureService, org: string, events: Record<string, unknown>[]): Promise<string> {
-    const out = await via.capture(signCaptureDocument(doc(events), { consortium: C, key: keyOf(org) }));
-    expect(await temp.node.sealNow(C)).not.toBeNull();
-    return out.results[0]!.recordHash!;
-  }
+  const submitSealed = (records: ReturnType<typeof signRecord>[]) => submitSealedIn(temp, records);
+  const govern = (changes: MembershipChange[]) => governIn(temp, changes);
+  const capture = (via: CaptureService, org: string, events: Record<string, unknown>[]) => captureSealed(temp, via, org, events);
 
   /** The stored block row of a height, as verification reads it. */
   async function blockRow(height: number): Promise<{ header: string; seals: string; hash: string }> {
@@ -92,12 +66,7 @@ describe('time-correct per-hop verification on a real node', () => {
   function openServices(): void {
     service = new CaptureService({ node: temp.node, db: temp.db });
     // Capture without its authorisation hook: writes what a faulty or malicious node could write.
-    const node = temp.node;
-    const bypass = {
-      state: (id: string) => node.state(id),
-      submit: (id: string, records: unknown[], options: Parameters<LedgerNode['submit']>[2] = {}) => node.submit(id, records, { ...options, check: undefined }),
-    } as unknown as LedgerNode;
-    unchecked = new CaptureService({ node: bypass, db: temp.db });
+    unchecked = uncheckedCapture(temp);
   }
 
   beforeAll(async () => {
@@ -110,7 +79,7 @@ describe('time-correct per-hop verification on a real node', () => {
     expect(temp.node.state(C).hasRole('vale-processors', 'PROCESSOR')).toBe(false);
 
     // Capture itself refuses swift-haulage's transformation; the bypass stores it anyway.
-    await expect(service.capture(signCaptureDocument(doc([transform(2, [carcassB], [packB])]), { consortium: C, key: keyOf('swift-haulage') }))).rejects.toMatchObject({
+    await expect(service.capture(signCaptureDocument(epcisDocument([transform(2, [carcassB], [packB])]), { consortium: C, key: keyOf('swift-haulage') }))).rejects.toMatchObject({
       code: 'NOT_AUTHORISED',
     });
     hashes.B = await capture(unchecked, 'swift-haulage', [transform(2, [carcassB], [packB])]);
