@@ -40,6 +40,7 @@ import {
 } from './breach-eval.js';
 import type { Reading } from './reading.js';
 import type { SensorWindowPayload } from './window.js';
+import { CodedError } from '../coded-error.js';
 
 export * from './breach-eval.js';
 
@@ -86,15 +87,8 @@ export interface BreachMonitorStats {
   errors: number;
 }
 
-export class BreachMonitorError extends Error {
+export class BreachMonitorError extends CodedError<'RULESET_CONFLICT' | 'RULESET_REJECTED'> {
   override readonly name = 'BreachMonitorError';
-  constructor(
-    readonly code: 'RULESET_CONFLICT' | 'RULESET_REJECTED',
-    message: string,
-    readonly details: Record<string, unknown> = {},
-  ) {
-    super(message);
-  }
 }
 
 const DAY_MS = 24 * 3600_000;

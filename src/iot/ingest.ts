@@ -17,6 +17,7 @@ import { ReadingVerifyPool } from './reading-verify-pool.js';
 import type { ReadingVerifyDevice, ReadingVerifyItem, ReadingVerifyResult } from './reading-verify.js';
 import { buildWindowPayload, readingInclusionProof, windowBounds, type SeqGap, type SensorWindowPayload } from './window.js';
 import { iotMetrics } from './metrics.js';
+import { CodedError } from '../coded-error.js';
 
 export const REJECT_REASONS = ['unknown_device', 'revoked_device', 'bad_signature', 'replay', 'malformed'] as const;
 export type RejectReason = (typeof REJECT_REASONS)[number];
@@ -86,15 +87,8 @@ export interface ReadingProof {
 
 type Rejection = Extract<IngestOutcome, { status: 'rejected' }>;
 
-export class IotError extends Error {
+export class IotError extends CodedError<'READING_NOT_FOUND' | 'READING_NOT_WINDOWED' | 'INGEST_STOPPED' | 'NO_WINDOW_SIGNER' | 'NOT_STORED'> {
   override readonly name = 'IotError';
-  constructor(
-    readonly code: 'READING_NOT_FOUND' | 'READING_NOT_WINDOWED' | 'INGEST_STOPPED' | 'NO_WINDOW_SIGNER' | 'NOT_STORED',
-    message: string,
-    readonly details: Record<string, unknown> = {},
-  ) {
-    super(message);
-  }
 }
 
 interface Queued {

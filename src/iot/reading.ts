@@ -19,6 +19,7 @@ import {
 import { isDeviceId } from '../ledger/governance.js';
 import { isConsortiumId, isTimestamp } from '../ledger/record.js';
 import { leafHash } from '../ledger/merkle-hash.js';
+import { CodedError } from '../coded-error.js';
 
 export const READING_VERSION = 1;
 
@@ -46,15 +47,8 @@ export interface ReadingMessage {
   signature: string;
 }
 
-export class ReadingError extends Error {
+export class ReadingError extends CodedError<'MALFORMED_READING' | 'BAD_SIGNATURE'> {
   override readonly name = 'ReadingError';
-  constructor(
-    readonly code: 'MALFORMED_READING' | 'BAD_SIGNATURE',
-    message: string,
-    readonly details: Record<string, unknown> = {},
-  ) {
-    super(message);
-  }
 }
 
 const READING_TYPE = /^[a-z][a-z0-9_.-]{0,63}$/;

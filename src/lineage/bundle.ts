@@ -24,6 +24,7 @@ import { MerkleProofError } from '../ledger/merkle-errors.js';
 import { verifyInclusion } from '../ledger/merkle-verify.js';
 import { RecordKind, assertRecordShape, isHash, recordHash, verifyRecordSignature, type SignedRecord } from '../ledger/record.js';
 import { ruleFor } from '../rules/authorisation.js';
+import { CodedError } from '../coded-error.js';
 
 export const BUNDLE_FORMAT = 'provenant-proof-bundle/v1';
 
@@ -120,15 +121,8 @@ export interface BundleReport {
   checkpoint?: { logSize: number; blockHeight: number; logRoot: string };
 }
 
-export class BundleError extends Error {
+export class BundleError extends CodedError<'BUNDLE_RECORD_NOT_FOUND' | 'BUNDLE_RECORD_NOT_SEALED' | 'BUNDLE_NO_CHECKPOINT' | 'BUNDLE_MISSING_EVIDENCE' | 'BUNDLE_INVALID'> {
   override readonly name = 'BundleError';
-  constructor(
-    readonly code: 'BUNDLE_RECORD_NOT_FOUND' | 'BUNDLE_RECORD_NOT_SEALED' | 'BUNDLE_NO_CHECKPOINT' | 'BUNDLE_MISSING_EVIDENCE' | 'BUNDLE_INVALID',
-    message: string,
-    readonly details: Record<string, unknown> = {},
-  ) {
-    super(message);
-  }
 }
 
 // ---- build ----

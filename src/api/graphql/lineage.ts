@@ -97,8 +97,8 @@ function lineageRequest(ctx: GraphqlContext, consortiumId: string): LineageReque
 
 const CONTAINER_URN_PREFIX = 'urn:provenant:container:';
 
-/** Canonical identifier, or InvalidIdentifier when it is not a known kind. */
-function checkedIdentifier(text: string): string {
+/** Canonical identifier, or InvalidIdentifier when it is not a known kind (queries and subscriptions). */
+export function checkedIdentifier(text: string): string {
   // The simulators and the demo name containers `urn:provenant:container:<ISO 6346>`.
   if (text.startsWith(CONTAINER_URN_PREFIX)) {
     try {

@@ -12,8 +12,7 @@
 import { errorTypeMap, wrapErrorIfMatches } from '@pothos/plugin-errors';
 import { Repeater } from 'graphql-yoga';
 import { dispositionOf, eventType } from '../../events/epcis-model.js';
-import { parseIdentifier } from '../../events/identifiers/index.js';
-import type { LineageRefs } from './lineage.js';
+import { checkedIdentifier, type LineageRefs } from './lineage.js';
 import type { ConsortiumState } from '../../ledger/consortium.js';
 import { isBirthEvent, itemsOf, trace as walk, type EventIdentifierRef, type EventRow } from '../../lineage/graph.js';
 import { DEFAULT_MAX_DEPTH, recall, type LineageContext, type RecallRow } from '../../lineage/queries.js';
@@ -29,7 +28,7 @@ import {
   type VisibilityViewer,
 } from '../../lineage/visibility.js';
 import type { SealedBlockEvent } from '../../node/ledger-node.js';
-import { ANIMAL_URN_PREFIX, canonicalIdentifier, isAnimalIdentifier, normaliseAuthBizStep, ruleFor } from '../../rules/authorisation.js';
+import { canonicalIdentifier, isAnimalIdentifier, normaliseAuthBizStep, ruleFor } from '../../rules/authorisation.js';
 import type { RuleSetRef } from '../../rules/ruleset.js';
 import { LineageStore } from '../../store/lineage-store.js';
 import { SubscriptionStore, type StoredBreachRecord } from '../../store/subscription-store.js';
@@ -431,17 +430,6 @@ function open<T>(ctx: GraphqlContext, consortium: string, start: (viewer: Viewer
     if (err instanceof ExpectedError) return failed(err);
     throw err;
   }
-}
-
-/** Canonical identifier, or InvalidIdentifier when it is not a known kind (as the lineage queries check). */
-function checkedIdentifier(text: string): string {
-  const bare = text.startsWith(ANIMAL_URN_PREFIX) ? text.slice(ANIMAL_URN_PREFIX.length) : text;
-  try {
-    parseIdentifier(bare);
-  } catch (err) {
-    throw new InvalidIdentifierError(`"${text}" is not a recognised identifier: ${(err as Error).message}`, { identifier: text });
-  }
-  return canonicalIdentifier(text);
 }
 
 const eventAccess = (n: SealedEventNotice) => ({ ownerOrgId: n.row.signerOrg, subjectType: n.redacted ? ACCESS_SUBJECT.REDACTED_EVENT : ACCESS_SUBJECT.EVENT, subjectId: n.row.eventId });
