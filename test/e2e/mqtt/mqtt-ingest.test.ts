@@ -73,21 +73,29 @@ async function expectWindowsMatchStore(temp: TempNode): Promise<number> {
   return windowed;
 }
 
-describe.each(['embedded', 'mosquitto'] as const)('MQTT ingestion over %s', (transport) => {
+/** A fresh node, broker and ingestion per test; the returned getter gives the current rig. */
+function useFreshRig(transport: 'embedded' | 'mosquitto'): () => Rig {
   let rig: Rig;
-
   beforeEach(async () => {
     const temp = await startTempNode();
     const mosquitto = transport === 'mosquitto' ? await Mosquitto.start() : undefined;
     const { iot, url } = await startRig(transport, temp, mosquitto);
     rig = { temp, iot, url, mosquitto, clients: [] };
   });
-
   afterEach(async () => {
     for (const c of rig.clients) await c.endAsync(true);
     await rig.iot.stop();
     await rig.temp.destroy();
     await rig.mosquitto?.destroy();
+  });
+  return () => rig;
+}
+
+describe.each(['embedded', 'mosquitto'] as const)('MQTT ingestion over %s', (transport) => {
+  const current = useFreshRig(transport);
+  let rig: Rig;
+  beforeEach(() => {
+    rig = current();
   });
 
   it('stores signed readings, seals sensor.window records and proves each reading', async () => {
@@ -190,20 +198,10 @@ describe.each(['embedded', 'mosquitto'] as const)('MQTT ingestion over %s', (tra
 });
 
 describe.each(['embedded', 'mosquitto'] as const)('group commit over %s', (transport) => {
+  const current = useFreshRig(transport);
   let rig: Rig;
-
-  beforeEach(async () => {
-    const temp = await startTempNode();
-    const mosquitto = transport === 'mosquitto' ? await Mosquitto.start() : undefined;
-    const { iot, url } = await startRig(transport, temp, mosquitto);
-    rig = { temp, iot, url, mosquitto, clients: [] };
-  });
-
-  afterEach(async () => {
-    for (const c of rig.clients) await c.endAsync(true);
-    await rig.iot.stop();
-    await rig.temp.destroy();
-    await rig.mosquitto?.destroy();
+  beforeEach(() => {
+    rig = current();
   });
 
   /**
