@@ -3,8 +3,8 @@
  * worker is the .ts file loaded with `--import tsx`; if the pool cannot start, verification falls
  * back to the main thread, so results never depend on the pool.
  */
-import { Worker } from 'node:worker_threads';
-import { fileURLToPath } from 'node:url';
+import type { Worker } from 'node:worker_threads';
+import { startWorker } from '../worker-thread.js';
 import type { SignedRecord } from '../ledger/record.js';
 import { verifyAndHash, type VerifyOutcome, type VerifyRequest, type VerifyResult } from './verify-core.js';
 
@@ -22,14 +22,6 @@ interface PooledWorker {
   pending: Map<number, { resolve: (o: VerifyResult) => void; reject: (e: Error) => void }>;
 }
 
-function tsxApiSpecifier(): string {
-  try {
-    return import.meta.resolve('tsx/esm/api');
-  } catch {
-    return 'tsx/esm/api';
-  }
-}
-
 export class VerifyPool {
   #workers: PooledWorker[] | null = null;
   #broken = false;
@@ -41,14 +33,8 @@ export class VerifyPool {
     if (this.#broken) return null;
     if (this.#workers) return this.#workers;
     try {
-      const isTs = import.meta.url.endsWith('.ts');
-      const entry = new URL(isTs ? './verify-worker.ts' : './verify-worker.js', import.meta.url);
       this.#workers = Array.from({ length: POOL_SIZE }, () => {
-        // A .ts entry cannot be the worker's main module even with `--import tsx` (Node 20 resolves
-        // it first), so an eval bootstrap registers tsx and then imports it.
-        const worker = isTs
-          ? new Worker(`import(${JSON.stringify(tsxApiSpecifier())}).then(({ register }) => { register(); return import(${JSON.stringify(entry.href)}); })`, { eval: true })
-          : new Worker(fileURLToPath(entry));
+        const worker = startWorker(import.meta.url, 'verify-worker');
         worker.unref();
         const pooled: PooledWorker = { worker, pending: new Map() };
         worker.on('message', (msg: { id: number; result: VerifyResult }) => {

@@ -5,8 +5,8 @@
  * loaded through an eval bootstrap that registers tsx (as src/capture/verify-pool.ts does).
  */
 import os from 'node:os';
-import { fileURLToPath } from 'node:url';
-import { Worker } from 'node:worker_threads';
+import type { Worker } from 'node:worker_threads';
+import { startWorker } from '../worker-thread.js';
 import { verifyReadingBatch, type ReadingVerifyBatch, type ReadingVerifyResult } from './reading-verify.js';
 
 export interface ReadingVerifyPoolOptions {
@@ -30,14 +30,6 @@ interface PooledWorker {
   pending: Map<number, Pending>;
   /** Resolves once the worker has loaded its code (or failed). */
   loaded: Promise<void>;
-}
-
-function tsxApiSpecifier(): string {
-  try {
-    return import.meta.resolve('tsx/esm/api');
-  } catch {
-    return 'tsx/esm/api';
-  }
 }
 
 export class ReadingVerifyPool {
@@ -124,12 +116,8 @@ export class ReadingVerifyPool {
     if (this.#broken || this.#size === 0) return null;
     if (this.#workers) return this.#workers;
     try {
-      const isTs = import.meta.url.endsWith('.ts');
-      const entry = new URL(isTs ? './reading-verify-worker.ts' : './reading-verify-worker.js', import.meta.url);
       this.#workers = Array.from({ length: this.#size }, () => {
-        const worker = isTs
-          ? new Worker(`import(${JSON.stringify(tsxApiSpecifier())}).then(({ register }) => { register(); return import(${JSON.stringify(entry.href)}); })`, { eval: true })
-          : new Worker(fileURLToPath(entry));
+        const worker = startWorker(import.meta.url, 'reading-verify-worker');
         worker.unref();
         let loaded!: () => void;
         const pooled: PooledWorker = { worker, pending: new Map(), loaded: new Promise((resolve) => (loaded = resolve)) };

@@ -19,7 +19,8 @@
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { Worker } from 'node:worker_threads';
+import type { Worker } from 'node:worker_threads';
+import { startWorker } from '../../src/worker-thread.js';
 import { encodePrivateKey, encodePublicKey, generateKeyPair, type JsonValue, type KeyPair } from '../../src/crypto/index.js';
 import { eventRowOf } from '../../src/capture/capture-service.js';
 import { earTagCheckDigit, gs1CheckDigit } from '../../src/events/identifiers/index.js';
@@ -574,25 +575,14 @@ class StoryPlayer {
 // ---------------------------------------------------------------------------------------------
 // Signing workers.
 
-function tsxApiSpecifier(): string {
-  try {
-    return import.meta.resolve('tsx/esm/api');
-  } catch {
-    return 'tsx/esm/api';
-  }
-}
-
 class SignPool {
   readonly #workers: Worker[];
   readonly #pending = new Map<number, { resolve: (r: SignedItem[]) => void; reject: (e: Error) => void }>();
   #nextId = 1;
 
   constructor(size: number, init: SignInit) {
-    const entry = new URL('./lineage-sign-worker.ts', import.meta.url);
-    // A .ts worker entry needs tsx registered first (as in src/capture/verify-pool.ts).
-    const bootstrap = `import(${JSON.stringify(tsxApiSpecifier())}).then(({ register }) => { register(); return import(${JSON.stringify(entry.href)}); })`;
     this.#workers = Array.from({ length: size }, () => {
-      const worker = new Worker(bootstrap, { eval: true });
+      const worker = startWorker(import.meta.url, 'lineage-sign-worker');
       worker.on('message', (msg: SignResponse) => {
         const p = this.#pending.get(msg.id);
         if (!p) return;
