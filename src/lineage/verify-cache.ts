@@ -42,6 +42,13 @@ export class Lru<K, V> {
     }
   }
 
+  delete(key: K): void {
+    const entry = this.#map.get(key);
+    if (!entry) return;
+    this.#map.delete(key);
+    this.#used -= entry.cost;
+  }
+
   clear(): void {
     this.#map.clear();
     this.#used = 0;

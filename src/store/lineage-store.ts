@@ -11,6 +11,7 @@ import type { Database } from './database.js';
 import { intern, type EventIdentifierRef, type EventRow, type JsonObject, type KnownEvents, type LineageSource } from '../lineage/graph.js';
 import type { BlockEvidence, BreachEvidence, CustodyInfo, EvidenceLoader, RecordEvidence } from '../lineage/evidence.js';
 import { Lru, VerificationCache } from '../lineage/verify-cache.js';
+import { ChangeWatch, UNTRUSTED } from './change-watch.js';
 
 /** Identifiers per statement: one JSON parameter each, so this only bounds statement size. */
 const JSON_CHUNK = 20_000;
@@ -35,14 +36,42 @@ function chunks<T>(items: readonly T[], size = JSON_CHUNK): T[][] {
 interface CachedRow {
   stored: EventWithRecord;
   row: EventRow;
+  /** The ChangeWatch generation it was read under (UNTRUSTED: compare the bytes before reuse). */
+  generation: number;
+}
+
+/** An identifier's index rows as last read: event id and role, alternating. */
+interface CachedTouches {
+  touches: readonly string[];
+  generation: number;
 }
 
 interface Shared {
   verification: VerificationCache;
   rows: Lru<string, CachedRow>;
+  touches: Lru<string, CachedTouches>;
+  /** Bumped whenever a watch check drops something, so reads begun before it are not kept. */
+  stamp: number;
+  stats: LineageReadStats;
   /** A read-only connection of our own to the same file (undefined: in-memory or not WAL; read through Prisma). */
   reader?: Promise<DirectReader | undefined>;
 }
+
+/** How many frontier lookups and event rows were served from what was kept, and how many were read. */
+export interface LineageReadStats {
+  identifiersKept: number;
+  identifiersRead: number;
+  rowsKept: number;
+  rowsRead: number;
+}
+
+/** What reads begun now may be kept under. */
+interface Freshness {
+  generation: number;
+  stamp: number;
+}
+
+const NOT_KEPT: Freshness = { generation: UNTRUSTED, stamp: -1 };
 
 /** Read-only statements kept per connection (lineage uses a dozen shapes). */
 const STATEMENT_LIMIT = 64;
@@ -61,7 +90,13 @@ const READER_MMAP_BYTES = 8 * 1024 * 1024 * 1024;
  */
 class DirectReader {
   readonly #statements = new Map<string, BetterSqlite3.Statement>();
-  constructor(private readonly client: BetterSqlite3.Database) {}
+  readonly watch: ChangeWatch;
+  constructor(
+    private readonly client: BetterSqlite3.Database,
+    consortiumId: string,
+  ) {
+    this.watch = new ChangeWatch(client, consortiumId);
+  }
 
   all<T>(sql: string, params: readonly unknown[]): T[] {
     return this.#statement(sql, false).all(...params) as T[];
@@ -90,7 +125,7 @@ class DirectReader {
   }
 }
 
-async function openReader(db: Database): Promise<DirectReader | undefined> {
+async function openReader(db: Database, consortiumId: string): Promise<DirectReader | undefined> {
   try {
     const files = await db.$queryRawUnsafe<{ name: string; file: string | null }[]>('PRAGMA database_list');
     const file = files.find((f) => f.name === 'main')?.file;
@@ -101,7 +136,7 @@ async function openReader(db: Database): Promise<DirectReader | undefined> {
     const client = new BetterSqlite3(file, { readonly: true, fileMustExist: true, timeout: 10_000 });
     client.pragma(`cache_size = -${READER_CACHE_KIB}`);
     client.pragma(`mmap_size = ${READER_MMAP_BYTES}`);
-    return new DirectReader(client);
+    return new DirectReader(client, consortiumId);
   } catch {
     return undefined;
   }
@@ -109,6 +144,9 @@ async function openReader(db: Database): Promise<DirectReader | undefined> {
 
 /** Body text kept for reused rows (their parsed events cost a few times more). */
 const ROW_CACHE_BYTES = 32 * 1024 * 1024;
+/** Index rows kept per identifier (cost: one unit per row, ~100 bytes with its strings). */
+const TOUCHES_CACHE_ROWS = 500_000;
+const NO_TOUCHES: readonly string[] = [];
 
 const shared = new WeakMap<Database, Map<string, Shared>>();
 
@@ -120,7 +158,7 @@ function sharedFor(db: Database, consortiumId: string): Shared {
   }
   let entry = byConsortium.get(consortiumId);
   if (!entry) {
-    entry = { verification: new VerificationCache(), rows: new Lru(ROW_CACHE_BYTES) };
+    entry = { verification: new VerificationCache(), rows: new Lru(ROW_CACHE_BYTES), touches: new Lru(TOUCHES_CACHE_ROWS), stamp: 0, stats: { identifiersKept: 0, identifiersRead: 0, rowsKept: 0, rowsRead: 0 } };
     byConsortium.set(consortiumId, entry);
   }
   return entry;
@@ -143,6 +181,11 @@ export async function closeLineageReader(db: Database): Promise<void> {
     entry.reader = undefined;
     reader?.close();
   }
+}
+
+/** Counts since the process started, for every reader of this database and consortium. */
+export function lineageReadStats(db: Database, consortiumId: string): Readonly<LineageReadStats> {
+  return { ...sharedFor(db, consortiumId).stats };
 }
 
 /** The verification cache shared by every reader of this database and consortium (cleared when the process ends). */
@@ -210,22 +253,44 @@ export class LineageStore implements LineageSource, EvidenceLoader {
     this.#direct = options.directReads ?? true;
   }
 
+  /** The direct read connection, or undefined to read through Prisma. */
+  async #reader(): Promise<DirectReader | undefined> {
+    return this.#direct ? await (this.#shared.reader ??= openReader(this.db, this.consortiumId)) : undefined;
+  }
+
   /** One read statement, on the direct connection when there is one. */
   async #all<T>(sql: string, ...params: unknown[]): Promise<T[]> {
-    if (this.#direct) {
-      const reader = await (this.#shared.reader ??= openReader(this.db));
-      if (reader) return reader.all<T>(sql, params);
-    }
-    return this.db.$queryRawUnsafe<T[]>(sql, ...params);
+    const reader = await this.#reader();
+    return reader ? reader.all<T>(sql, params) : this.db.$queryRawUnsafe<T[]>(sql, ...params);
   }
 
   /** One read statement whose rows come back as arrays of the selected columns, in order. */
   async #arrays<T extends unknown[]>(sql: string, ...params: unknown[]): Promise<T[]> {
-    if (this.#direct) {
-      const reader = await (this.#shared.reader ??= openReader(this.db));
-      if (reader) return reader.raw<T>(sql, params);
-    }
+    const reader = await this.#reader();
+    if (reader) return reader.raw<T>(sql, params);
     return (await this.db.$queryRawUnsafe<Record<string, unknown>[]>(sql, ...params)).map((r) => Object.values(r) as T);
+  }
+
+  /** Asks the watch what changed since the last call and drops what that made stale. */
+  async #freshness(): Promise<Freshness> {
+    const reader = await this.#reader();
+    if (!reader) return NOT_KEPT;
+    const shared = this.#shared;
+    const change = reader.watch.check();
+    if (change.renewed) {
+      shared.touches.clear();
+      shared.stamp++;
+    } else if (change.appended) {
+      for (const identifier of change.appended.identifiers) shared.touches.delete(identifier);
+      for (const eventId of change.appended.eventIds) shared.rows.delete(eventId);
+      shared.stamp++;
+    }
+    return { generation: change.generation, stamp: shared.stamp };
+  }
+
+  /** The generation to keep rows read since `freshness` under (UNTRUSTED once a later check dropped anything). */
+  #keepAs(freshness: Freshness): number {
+    return freshness.stamp === this.#shared.stamp ? freshness.generation : UNTRUSTED;
   }
 
   /**
@@ -237,20 +302,55 @@ export class LineageStore implements LineageSource, EvidenceLoader {
   async eventsTouching(identifiers: string[], known?: KnownEvents, skipRoles: readonly string[] = []): Promise<EventRow[]> {
     const unique = [...new Set(identifiers)];
     const ordered = !known || known.size <= KNOWN_INLINE_LIMIT;
-    // One bound parameter per skipped role (a role or two): cheaper per index row than a JSON list.
-    const roleFilter = skipRoles.length > 0 ? ` AND ei."role" NOT IN (${skipRoles.map(() => '?').join(', ')})` : '';
+    const freshness = await this.#freshness();
+    const touches = await this.#touches(unique, freshness);
+    const skip = new Set(skipRoles);
     const ids = new Set<string>();
-    for (const chunk of chunks(unique)) {
-      const rows = await this.#arrays<[string]>(
-        `SELECT DISTINCT ei."eventId" FROM json_each(?) j CROSS JOIN "EventIdentifier" ei
-          WHERE ei."consortiumId" = ? AND ei."identifier" = j.value${roleFilter}${ordered ? ' ORDER BY ei."eventId"' : ''}`,
+    for (const identifier of unique) {
+      const list = touches.get(identifier) ?? NO_TOUCHES;
+      for (let i = 0; i < list.length; i += 2) {
+        const eventId = list[i]!;
+        if (skip.size > 0 && skip.has(list[i + 1]!)) continue;
+        if (!known?.has(eventId)) ids.add(eventId);
+      }
+    }
+    const eventIds = [...ids];
+    if (ordered) eventIds.sort();
+    return this.#eventsById(eventIds, freshness);
+  }
+
+  /** Each identifier's index rows (event id, role; in index order), kept ones first. */
+  async #touches(identifiers: string[], freshness: Freshness): Promise<Map<string, readonly string[]>> {
+    const out = new Map<string, readonly string[]>();
+    const missing: string[] = [];
+    for (const identifier of identifiers) {
+      const kept = freshness.generation === UNTRUSTED ? undefined : this.#shared.touches.get(identifier);
+      if (kept && kept.generation === freshness.generation) out.set(identifier, kept.touches);
+      else missing.push(identifier);
+    }
+    this.#shared.stats.identifiersKept += identifiers.length - missing.length;
+    this.#shared.stats.identifiersRead += missing.length;
+    for (const chunk of chunks(missing)) {
+      const rows = await this.#arrays<[string, string, string]>(
+        `SELECT j.value, ei."eventId", ei."role" FROM json_each(?) j CROSS JOIN "EventIdentifier" ei
+          WHERE ei."consortiumId" = ? AND ei."identifier" = j.value`,
         JSON.stringify(chunk),
         this.consortiumId,
-        ...skipRoles,
       );
-      for (const [eventId] of rows) if (!known?.has(eventId)) ids.add(eventId);
+      const found = new Map<string, string[]>();
+      for (const [identifier, eventId, role] of rows) {
+        let list = found.get(identifier);
+        if (!list) found.set(identifier, (list = []));
+        list.push(intern(eventId), intern(role));
+      }
+      const generation = this.#keepAs(freshness);
+      for (const identifier of chunk) {
+        const list = found.get(identifier) ?? NO_TOUCHES;
+        out.set(identifier, list);
+        if (generation !== UNTRUSTED) this.#shared.touches.set(identifier, { touches: list, generation }, 1 + list.length / 2);
+      }
     }
-    return this.eventsById([...ids]);
+    return out;
   }
 
   /**
@@ -259,8 +359,23 @@ export class LineageStore implements LineageSource, EvidenceLoader {
    * event, record and index rows apart touches fewer pages than one joined statement.
    */
   async eventsById(eventIds: string[]): Promise<EventRow[]> {
-    const rows: EventWithRecord[] = [];
-    for (const chunk of chunks([...new Set(eventIds)])) {
+    return this.#eventsById(eventIds, await this.#freshness());
+  }
+
+  async #eventsById(eventIds: string[], freshness: Freshness): Promise<EventRow[]> {
+    const unique = [...new Set(eventIds)];
+    const found = new Map<string, EventRow>();
+    const missing: string[] = [];
+    for (const eventId of unique) {
+      // A kept row is reused without a read only once sealed: sealing updates its record row.
+      const kept = freshness.generation === UNTRUSTED ? undefined : this.#rows.get(eventId);
+      if (kept && kept.generation === freshness.generation && typeof kept.row.evidence?.blockHeight === 'number') found.set(eventId, kept.row);
+      else missing.push(eventId);
+    }
+    this.#shared.stats.rowsKept += unique.length - missing.length;
+    this.#shared.stats.rowsRead += missing.length;
+    for (const chunk of chunks(missing)) {
+      const rows: EventWithRecord[] = [];
       const asked = JSON.stringify(chunk);
       const events = await this.#arrays<[string, string, string, string]>(
         `SELECT e."eventId", e."recordHash", e."eventTime", e."submitterOrg"
@@ -288,11 +403,18 @@ export class LineageStore implements LineageSource, EvidenceLoader {
         if (!r) return;
         rows.push({ eventId, recordHash, eventTime, submitterOrg, body: r[1], logIndex: r[2], blockHeight: r[3], indexInBlock: r[4], ids: identifierRows[k]?.[0] ?? null });
       });
+      const generation = this.#keepAs(freshness);
+      for (const row of this.#toRows(rows, generation)) found.set(row.eventId, row);
     }
-    return this.#toRows(rows);
+    const out: EventRow[] = [];
+    for (const eventId of unique) {
+      const row = found.get(eventId);
+      if (row) out.push(row);
+    }
+    return out;
   }
 
-  #toRows(events: EventWithRecord[]): EventRow[] {
+  #toRows(events: EventWithRecord[], generation: number): EventRow[] {
     const seen = new Set<string>();
     const out: EventRow[] = [];
     for (const e of events) {
@@ -301,6 +423,7 @@ export class LineageStore implements LineageSource, EvidenceLoader {
       // The same stored text gives the same row: reuse it (and what lineage derived from it) as is.
       const cached = this.#rows.get(e.eventId);
       if (cached && sameStored(cached.stored, e)) {
+        cached.generation = generation;
         out.push(cached.row);
         continue;
       }
@@ -323,7 +446,7 @@ export class LineageStore implements LineageSource, EvidenceLoader {
         parsed,
       };
       const row: EventRow = { eventId: intern(e.eventId), recordHash: e.recordHash, eventTime: e.eventTime, event, signerOrg: e.submitterOrg, identifiers, evidence };
-      this.#rows.set(e.eventId, { stored: e, row }, e.body.length + (e.ids?.length ?? 0));
+      this.#rows.set(e.eventId, { stored: e, row, generation }, e.body.length + (e.ids?.length ?? 0));
       out.push(row);
     }
     return out;

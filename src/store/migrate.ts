@@ -76,13 +76,32 @@ export async function applyMigrations(prisma: PrismaClient, dir = MIGRATIONS_DIR
   return newlyApplied;
 }
 
-/** Splits a migration into statements; our migrations hold no semicolons inside literals. */
+/**
+ * Splits a migration into statements; our migrations hold no semicolons inside literals. A
+ * CREATE TRIGGER runs to its END, so the statements in its body stay with it.
+ */
 export function splitStatements(sql: string): string[] {
-  return sql
+  const pieces = sql
     .split('\n')
     .filter((line) => !line.trim().startsWith('--'))
     .join('\n')
     .split(';')
     .map((s) => s.trim())
     .filter((s) => s.length > 0);
+  const statements: string[] = [];
+  let trigger: string | undefined;
+  for (const piece of pieces) {
+    if (trigger !== undefined) trigger = `${trigger};\n${piece}`;
+    else if (/^CREATE\s+(TEMP\s+|TEMPORARY\s+)?TRIGGER\b/i.test(piece)) trigger = piece;
+    else {
+      statements.push(piece);
+      continue;
+    }
+    if (/\bEND$/i.test(trigger)) {
+      statements.push(trigger);
+      trigger = undefined;
+    }
+  }
+  if (trigger !== undefined) throw new MigrationError(`CREATE TRIGGER without END: ${trigger.slice(0, 80)}`);
+  return statements;
 }

@@ -2,7 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { CaptureService } from '../../../src/capture/capture-service.js';
 import { signCaptureDocument } from '../../../src/capture/client.js';
 import { canonicalIdentifier } from '../../../src/rules/authorisation.js';
-import { closeLineageReader, LineageStore } from '../../../src/store/lineage-store.js';
+import { closeLineageReader, lineageReadStats, LineageStore } from '../../../src/store/lineage-store.js';
 import { startTempNode, type TempNode } from '../../helpers/temp-node.js';
 
 const C = 'uk-red-meat';
@@ -95,5 +95,94 @@ describe('LineageStore frontier reads', () => {
     const [changed] = await b.eventsTouching([canonicalIdentifier(calves[0]!)]);
     expect(changed).not.toBe(first);
     expect(changed!.event['eventTime']).toBe(t(9));
+  });
+});
+
+describe('LineageStore keeps what it read while the store shows no change', () => {
+  let temp: TempNode;
+  let service: CaptureService;
+  const capture = (events: Record<string, unknown>[]) =>
+    service.capture(signCaptureDocument(doc(events), { consortium: C, key: temp.demo.orgKeys.get('highfield-farm')! }));
+  /** Reads counted from here on. */
+  const counting = () => {
+    const before = lineageReadStats(temp.db, C);
+    return () => {
+      const now = lineageReadStats(temp.db, C);
+      return { identifiersRead: now.identifiersRead - before.identifiersRead, rowsRead: now.rowsRead - before.rowsRead, rowsKept: now.rowsKept - before.rowsKept };
+    };
+  };
+
+  beforeAll(async () => {
+    temp = await startTempNode();
+    service = new CaptureService({ node: temp.node, db: temp.db });
+    await capture([birth(1, dam), ...calves.map((c, i) => birth(2 + i, c, { 'provenant:dam': dam }))]);
+    await temp.node.sealNow(C);
+  }, 60_000);
+
+  afterAll(async () => {
+    await service?.close();
+    await temp?.destroy();
+  });
+
+  const family = () => [dam, ...calves].map(canonicalIdentifier);
+
+  it('answers a repeated lookup without reading: same rows, nothing read', async () => {
+    const store = new LineageStore(temp.db, C);
+    const first = await store.eventsTouching(family());
+    const reads = counting();
+    const again = await store.eventsTouching(family());
+    expect(again).toEqual(first);
+    for (let i = 0; i < first.length; i++) expect(again[i]).toBe(first[i]);
+    expect(reads()).toEqual({ identifiersRead: 0, rowsRead: 0, rowsKept: 3 });
+  });
+
+  it('reads again only what an append touched, and an unsealed row until it is sealed', async () => {
+    const store = new LineageStore(temp.db, C);
+    await store.eventsTouching(family());
+    // A commit to an unrelated table: nothing is read again.
+    await temp.db.$executeRawUnsafe(`INSERT INTO "Custody" ("consortiumId", "identifier", "orgId", "eventId", "eventTime") VALUES (?, 'urn:unrelated', 'farm', 'e', 't')`, C);
+    let reads = counting();
+    expect(await store.eventsTouching(family())).toHaveLength(3);
+    expect(reads()).toMatchObject({ identifiersRead: 0, rowsRead: 0 });
+
+    await capture([{ type: 'ObjectEvent', eventTime: t(20), eventTimeZoneOffset: '+00:00', action: 'OBSERVE', bizStep: 'urn:provenant:bizstep:tagging', epcList: [dam] }]);
+    reads = counting();
+    const grown = await store.eventsTouching(family());
+    expect(grown).toHaveLength(4);
+    const observed = grown.find((r) => r.eventTime === t(20))!;
+    expect(observed.evidence!.blockHeight).toBeNull();
+    // Only the dam gained an index row; only the new event is read.
+    expect(reads()).toEqual({ identifiersRead: 1, rowsRead: 1, rowsKept: 3 });
+
+    reads = counting();
+    await store.eventsTouching(family());
+    expect(reads()).toEqual({ identifiersRead: 0, rowsRead: 1, rowsKept: 3 });
+    await temp.node.sealNow(C);
+    const sealed = (await store.eventsTouching(family())).find((r) => r.eventId === observed.eventId)!;
+    expect(sealed.evidence!.blockHeight).toBe(2);
+    reads = counting();
+    await store.eventsTouching(family());
+    expect(reads()).toEqual({ identifiersRead: 0, rowsRead: 0, rowsKept: 4 });
+  });
+
+  it('reads everything again once a row is rewritten, and hands back what is stored now', async () => {
+    const store = new LineageStore(temp.db, C);
+    const [before] = await store.eventsTouching([canonicalIdentifier(calves[1]!)]);
+    await temp.db.$executeRawUnsafe(`UPDATE "LedgerRecord" SET "body" = replace("body", ?, ?) WHERE "hash" = ?`, t(3), t(19), before!.recordHash);
+    const reads = counting();
+    const [after] = await store.eventsTouching([canonicalIdentifier(calves[1]!)]);
+    expect(reads()).toMatchObject({ identifiersRead: 1, rowsRead: 1, rowsKept: 0 });
+    expect(after!.event['eventTime']).toBe(t(19));
+  });
+
+  it('keeps nothing while a watch trigger is missing, yet reads what is stored', async () => {
+    const store = new LineageStore(temp.db, C);
+    await store.eventsTouching(family());
+    await temp.db.$executeRawUnsafe(`DROP TRIGGER "EventIdentifier_lineage_epoch_delete"`);
+    await store.eventsTouching(family());
+    const reads = counting();
+    const rows = await store.eventsTouching(family());
+    expect(rows).toHaveLength(4);
+    expect(reads()).toMatchObject({ identifiersRead: 3, rowsRead: 4, rowsKept: 0 });
   });
 });

@@ -1,0 +1,141 @@
+import { mkdtempSync, rmSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import BetterSqlite3 from 'better-sqlite3';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { openDatabase, type Database } from '../../src/store/database.js';
+import { ChangeWatch, LINEAGE_EPOCH_TRIGGERS, UNTRUSTED } from '../../src/store/change-watch.js';
+
+const C = 'c1';
+
+/** A migrated store file, a writer connection of its own and a read-only connection for the watch. */
+describe('ChangeWatch over a migrated store', () => {
+  let dir: string;
+  let db: Database;
+  let writer: BetterSqlite3.Database;
+  let reader: BetterSqlite3.Database;
+  let watch: ChangeWatch;
+  let nextLog = 0;
+
+  const addRecord = (hash: string, sealed: boolean) => {
+    writer
+      .prepare(`INSERT INTO "LedgerRecord" ("hash", "consortiumId", "logIndex", "blockHeight", "indexInBlock", "kind", "signer", "signedAt", "receivedAt", "body") VALUES (?, ?, ?, ?, ?, 'epcis.event', 'k', 't', 't', '{}')`)
+      .run(hash, C, nextLog, sealed ? 1 : null, sealed ? nextLog : null);
+    nextLog++;
+  };
+  const addEvent = (eventId: string, identifiers: string[], consortiumId = C) => {
+    writer.prepare(`INSERT INTO "EpcisEvent" ("consortiumId", "eventId", "recordHash", "eventType", "eventTime", "submitterOrg") VALUES (?, ?, ?, 'ObjectEvent', 't', 'farm')`).run(consortiumId, eventId, `h-${eventId}`);
+    for (const identifier of identifiers) {
+      writer.prepare(`INSERT INTO "EventIdentifier" ("consortiumId", "identifier", "eventId", "role", "eventTime") VALUES (?, ?, ?, 'epc', 't')`).run(consortiumId, identifier, eventId);
+    }
+  };
+
+  beforeEach(async () => {
+    dir = mkdtempSync(path.join(os.tmpdir(), 'provenant-change-watch-'));
+    const file = path.join(dir, 'store.db');
+    db = await openDatabase({ url: `file:${file}` });
+    writer = new BetterSqlite3(file);
+    reader = new BetterSqlite3(file, { readonly: true });
+    addRecord('h-e1', true);
+    addEvent('e1', ['urn:a', 'urn:b']);
+    watch = new ChangeWatch(reader, C);
+  });
+  afterEach(async () => {
+    reader.close();
+    writer.close();
+    await db.$disconnect();
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  it('starts a generation on the first check and keeps it while nothing is committed', () => {
+    const first = watch.check();
+    expect(first.renewed).toBe(true);
+    expect(first.generation).not.toBe(UNTRUSTED);
+    expect(watch.check()).toEqual({ generation: first.generation, renewed: false });
+  });
+
+  it('names the identifiers and events that gained index rows, in the same generation', () => {
+    const { generation } = watch.check();
+    addRecord('h-e2', true);
+    addEvent('e2', ['urn:b', 'urn:c']);
+    // A late index row for an event already there: its cached row is stale too.
+    writer.prepare(`INSERT INTO "EventIdentifier" ("consortiumId", "identifier", "eventId", "role", "eventTime") VALUES (?, 'urn:d', 'e1', 'child', 't')`).run(C);
+    const change = watch.check();
+    expect(change.generation).toBe(generation);
+    expect(change.renewed).toBe(false);
+    expect([...change.appended!.identifiers].sort()).toEqual(['urn:b', 'urn:c', 'urn:d']);
+    expect([...change.appended!.eventIds].sort()).toEqual(['e1', 'e2']);
+    expect(watch.check()).toEqual({ generation, renewed: false });
+  });
+
+  it('ignores appends to other consortia and commits to unrelated tables', () => {
+    const { generation } = watch.check();
+    addEvent('x1', ['urn:a'], 'other');
+    writer.prepare(`INSERT INTO "Custody" ("consortiumId", "identifier", "orgId", "eventId", "eventTime") VALUES (?, 'urn:a', 'farm', 'e1', 't')`).run(C);
+    const change = watch.check();
+    expect(change).toMatchObject({ generation, renewed: false });
+    expect(change.appended?.identifiers.size ?? 0).toBe(0);
+  });
+
+  it('keeps the generation when a record is sealed (block columns set once)', () => {
+    addRecord('h-e3', false);
+    const { generation } = watch.check();
+    writer.prepare(`UPDATE "LedgerRecord" SET "blockHeight" = 2, "indexInBlock" = 0 WHERE "hash" = 'h-e3'`).run();
+    expect(watch.check()).toMatchObject({ generation, renewed: false });
+  });
+
+  const rewrites: [string, string][] = [
+    ['a sealed record body rewritten', `UPDATE "LedgerRecord" SET "body" = '{"x":1}' WHERE "hash" = 'h-e1'`],
+    ['a sealed record moved to another block', `UPDATE "LedgerRecord" SET "blockHeight" = 9 WHERE "hash" = 'h-e1'`],
+    ['an unsealed record body rewritten while sealing', `UPDATE "LedgerRecord" SET "blockHeight" = 3, "indexInBlock" = 0, "body" = '{"y":2}' WHERE "hash" = 'h-u'`],
+    ['a record deleted', `DELETE FROM "LedgerRecord" WHERE "hash" = 'h-e1'`],
+    ['an event row rewritten', `UPDATE "EpcisEvent" SET "recordHash" = 'h-other' WHERE "eventId" = 'e1'`],
+    ['an event row deleted', `DELETE FROM "EpcisEvent" WHERE "eventId" = 'e1'`],
+    ['an index row rewritten', `UPDATE "EventIdentifier" SET "identifier" = 'urn:z' WHERE "identifier" = 'urn:a'`],
+    ['an index row deleted', `DELETE FROM "EventIdentifier" WHERE "identifier" = 'urn:b'`],
+  ];
+  for (const [what, sql] of rewrites) {
+    it(`starts a new generation after ${what}`, () => {
+      addRecord('h-u', false);
+      const before = watch.check();
+      writer.prepare(sql).run();
+      const after = watch.check();
+      expect(after.renewed).toBe(true);
+      expect(after.generation).not.toBe(before.generation);
+      expect(after.generation).not.toBe(UNTRUSTED);
+    });
+  }
+
+  it('trusts nothing while a trigger is missing, and starts afresh once it is back', () => {
+    const before = watch.check();
+    writer.exec(`DROP TRIGGER "${LINEAGE_EPOCH_TRIGGERS[1]}"`);
+    expect(watch.check()).toEqual({ generation: UNTRUSTED, renewed: true });
+    writer.exec(`CREATE TRIGGER "${LINEAGE_EPOCH_TRIGGERS[1]}" AFTER DELETE ON "LedgerRecord" BEGIN UPDATE "LineageEpoch" SET "epoch" = "epoch" + 1 WHERE "id" = 1; END`);
+    const after = watch.check();
+    expect(after.renewed).toBe(true);
+    expect(after.generation).not.toBe(UNTRUSTED);
+    expect(after.generation).not.toBe(before.generation);
+  });
+
+  it('starts a new generation past the append limit rather than listing every row', () => {
+    const small = new ChangeWatch(reader, C, { appendLimit: 3 });
+    const { generation } = small.check();
+    addEvent('e4', ['urn:1', 'urn:2']);
+    expect(small.check()).toMatchObject({ generation, renewed: false });
+    addEvent('e5', ['urn:3', 'urn:4', 'urn:5', 'urn:6']);
+    const after = small.check();
+    expect(after.renewed).toBe(true);
+    expect(after.generation).not.toBe(generation);
+  });
+
+  it('gives a new watch on the same file a generation of its own', () => {
+    const a = watch.check().generation;
+    const b = new ChangeWatch(reader, C).check().generation;
+    expect(b).not.toBe(a);
+  });
+
+  it('refuses a writable connection (its own commits would not show) and an empty consortium', () => {
+    expect(() => new ChangeWatch(writer, C)).toThrow(/read-only/);
+    expect(() => new ChangeWatch(reader, '')).toThrow(/consortium/);
+  });
+});
