@@ -3,27 +3,31 @@
  * #4: lineage may keep frontier rows between queries only while re-reading them would give the
  * same bytes, so a tampered row is still caught on the next query).
  *
- * Three marks, read in one snapshot:
+ * The marks, read in one snapshot:
  * - SQLite's `data_version` changes whenever another connection commits (cheap, checked per call);
  * - the `LineageEpoch` counter, bumped by triggers on every UPDATE or DELETE of a record, event or
- *   index row, save a record's sealing (migration 20261121130000_lineage_epoch);
- * - the highest `EventIdentifier` rowid: rows past the last mark are what was appended since.
- * A change of epoch or schema (a trigger dropped, say) starts a new generation: nothing kept
- * before it is trusted. Appends name the identifiers and events whose lookups are stale.
+ *   index row (save a record's sealing) and on every insert that names its own rowid; it only
+ *   counts up (migration 20261121130000_lineage_epoch);
+ * - the highest rowid of `LedgerRecord`, `EpcisEvent` and `EventIdentifier`, and the consortium's
+ *   highest log index: rows past the last marks are what was appended since.
+ * A change of epoch or schema (a trigger dropped, VACUUM) starts a new generation: nothing kept
+ * before it is trusted. So does an appended record that is no plain append, as INSERT OR REPLACE
+ * leaves (its delete fires no trigger): a record whose hash an older event already cites, or one
+ * at a log position already taken. Other appends name the identifiers and events to read again.
  */
 import type BetterSqlite3 from 'better-sqlite3';
 
 /** The triggers that bump LineageEpoch; without every one of them nothing is kept. */
 export const LINEAGE_EPOCH_TRIGGERS = [
-  'LedgerRecord_lineage_epoch_update',
-  'LedgerRecord_lineage_epoch_delete',
-  'EpcisEvent_lineage_epoch_update',
-  'EpcisEvent_lineage_epoch_delete',
-  'EventIdentifier_lineage_epoch_update',
-  'EventIdentifier_lineage_epoch_delete',
+  'LineageEpoch_counts_up',
+  'LineageEpoch_no_delete',
+  'LineageEpoch_no_insert',
+  ...['LedgerRecord', 'EpcisEvent', 'EventIdentifier'].flatMap((table) =>
+    ['update', 'delete', 'rowid', 'negative_rowid'].map((change) => `${table}_lineage_epoch_${change}`),
+  ),
 ] as const;
 
-/** Index rows appended between two checks past which a new generation is cheaper than sorting through them. */
+/** Rows appended between two checks past which a new generation is cheaper than sorting through them. */
 export const APPEND_LIMIT = 200_000;
 
 /** No generation: rows read now must not be kept as trusted. */
@@ -41,7 +45,11 @@ export interface WatchResult {
 interface Marks {
   schema: number;
   epoch: number;
+  recordRowid: number;
+  eventRowid: number;
   identifierRowid: number;
+  /** The consortium's highest log index (-1: none yet). */
+  logIndex: number;
 }
 
 /** Generations are unique in the process, so a reopened connection never vouches for older rows. */
@@ -74,24 +82,15 @@ export class ChangeWatch {
       const marks = this.#readMarks();
       this.#marks = marks;
       if (!marks) return this.#renew(UNTRUSTED);
-      if (
-        !previous ||
-        this.#generation === UNTRUSTED ||
-        marks.schema !== previous.schema ||
-        marks.epoch !== previous.epoch ||
-        marks.identifierRowid < previous.identifierRowid ||
-        marks.identifierRowid - previous.identifierRowid > this.#appendLimit
-      ) {
-        return this.#renew(++lastGeneration);
-      }
-      if (marks.identifierRowid === previous.identifierRowid) return { generation: this.#generation, renewed: false };
+      if (!previous || this.#generation === UNTRUSTED || marks.schema !== previous.schema || marks.epoch !== previous.epoch) return this.#renew(++lastGeneration);
+      const grown = [marks.recordRowid - previous.recordRowid, marks.eventRowid - previous.eventRowid, marks.identifierRowid - previous.identifierRowid];
+      if (grown.some((n) => n < 0) || grown[0]! + grown[1]! + grown[2]! > this.#appendLimit) return this.#renew(++lastGeneration);
+      if (grown.every((n) => n === 0)) return { generation: this.#generation, renewed: false };
+      if (this.#replacedRecord(previous, marks)) return this.#renew(++lastGeneration);
       const identifiers = new Set<string>();
       const eventIds = new Set<string>();
-      const rows = this.#client
-        .prepare(`SELECT "identifier", "eventId" FROM "EventIdentifier" WHERE rowid > ? AND rowid <= ? AND "consortiumId" = ?`)
-        .raw(true)
-        .all(previous.identifierRowid, marks.identifierRowid, this.#consortiumId) as [string, string][];
-      for (const [identifier, eventId] of rows) {
+      for (const [eventId] of this.#appended<[string]>('EpcisEvent', '"eventId"', previous.eventRowid, marks.eventRowid)) eventIds.add(eventId);
+      for (const [identifier, eventId] of this.#appended<[string, string]>('EventIdentifier', '"identifier", "eventId"', previous.identifierRowid, marks.identifierRowid)) {
         identifiers.add(identifier);
         eventIds.add(eventId);
       }
@@ -99,6 +98,31 @@ export class ChangeWatch {
     })();
     this.#version = version;
     return result;
+  }
+
+  /** The consortium's rows of the table with rowids in (from, to]. */
+  #appended<T extends unknown[]>(table: 'EpcisEvent' | 'EventIdentifier', columns: string, from: number, to: number): T[] {
+    if (to <= from) return [];
+    return this.#client.prepare(`SELECT ${columns} FROM "${table}" WHERE rowid > ? AND rowid <= ? AND "consortiumId" = ?`).raw(true).all(from, to, this.#consortiumId) as T[];
+  }
+
+  /**
+   * Whether a record appended since `previous` took the place of one already there (INSERT OR
+   * REPLACE): its hash is cited by an event older than the appends (any consortium: hashes are
+   * unique across the table), or its log position in this consortium was already taken.
+   */
+  #replacedRecord(previous: Marks, marks: Marks): boolean {
+    if (marks.recordRowid === previous.recordRowid) return false;
+    const cited = this.#client
+      .prepare(`SELECT 1 FROM "LedgerRecord" r JOIN "EpcisEvent" e ON e."recordHash" = r."hash" WHERE r.rowid > ? AND r.rowid <= ? AND e.rowid <= ? LIMIT 1`)
+      .pluck()
+      .get(previous.recordRowid, marks.recordRowid, previous.eventRowid);
+    if (cited !== undefined) return true;
+    const taken = this.#client
+      .prepare(`SELECT 1 FROM "LedgerRecord" WHERE rowid > ? AND rowid <= ? AND "consortiumId" = ? AND "logIndex" <= ? LIMIT 1`)
+      .pluck()
+      .get(previous.recordRowid, marks.recordRowid, this.#consortiumId, previous.logIndex);
+    return taken !== undefined;
   }
 
   #renew(generation: number): WatchResult {
@@ -116,7 +140,15 @@ export class ChangeWatch {
     if (Number(triggers) !== LINEAGE_EPOCH_TRIGGERS.length) return undefined;
     const epoch = this.#client.prepare(`SELECT "epoch" FROM "LineageEpoch" WHERE "id" = 1`).pluck().get();
     if (epoch === undefined) return undefined;
-    const identifierRowid = this.#client.prepare(`SELECT coalesce(max(rowid), 0) FROM "EventIdentifier"`).pluck().get();
-    return { schema, epoch: Number(epoch), identifierRowid: Number(identifierRowid) };
+    const maxRowid = (table: string) => Number(this.#client.prepare(`SELECT coalesce(max(rowid), 0) FROM "${table}"`).pluck().get());
+    const logIndex = this.#client.prepare(`SELECT coalesce(max("logIndex"), -1) FROM "LedgerRecord" WHERE "consortiumId" = ?`).pluck().get(this.#consortiumId);
+    return {
+      schema,
+      epoch: Number(epoch),
+      recordRowid: maxRowid('LedgerRecord'),
+      eventRowid: maxRowid('EpcisEvent'),
+      identifierRowid: maxRowid('EventIdentifier'),
+      logIndex: Number(logIndex),
+    };
   }
 }

@@ -12,6 +12,7 @@ import { intern, type EventIdentifierRef, type EventRow, type JsonObject, type K
 import type { BlockEvidence, BreachEvidence, CustodyInfo, EvidenceLoader, RecordEvidence } from '../lineage/evidence.js';
 import { Lru, VerificationCache } from '../lineage/verify-cache.js';
 import { ChangeWatch, UNTRUSTED } from './change-watch.js';
+import { compareBinary } from './binary-order.js';
 
 /** Identifiers per statement: one JSON parameter each, so this only bounds statement size. */
 const JSON_CHUNK = 20_000;
@@ -315,7 +316,8 @@ export class LineageStore implements LineageSource, EvidenceLoader {
       }
     }
     const eventIds = [...ids];
-    if (ordered) eventIds.sort();
+    // Event-id order as SQLite's ORDER BY gave it before the lookups were kept.
+    if (ordered) eventIds.sort(compareBinary);
     return this.#eventsById(eventIds, freshness);
   }
 

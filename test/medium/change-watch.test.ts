@@ -84,15 +84,25 @@ describe('ChangeWatch over a migrated store', () => {
     expect(watch.check()).toMatchObject({ generation, renewed: false });
   });
 
+  const record = (hash: string, logIndex: number, body: string) =>
+    `INTO "LedgerRecord" ("hash", "consortiumId", "logIndex", "blockHeight", "indexInBlock", "kind", "signer", "signedAt", "receivedAt", "body") VALUES ('${hash}', '${C}', ${logIndex}, 1, ${logIndex}, 'epcis.event', 'k', 't', 't', '${body}')`;
   const rewrites: [string, string][] = [
     ['a sealed record body rewritten', `UPDATE "LedgerRecord" SET "body" = '{"x":1}' WHERE "hash" = 'h-e1'`],
     ['a sealed record moved to another block', `UPDATE "LedgerRecord" SET "blockHeight" = 9 WHERE "hash" = 'h-e1'`],
     ['an unsealed record body rewritten while sealing', `UPDATE "LedgerRecord" SET "blockHeight" = 3, "indexInBlock" = 0, "body" = '{"y":2}' WHERE "hash" = 'h-u'`],
     ['a record deleted', `DELETE FROM "LedgerRecord" WHERE "hash" = 'h-e1'`],
+    // REPLACE deletes without a delete trigger: the appended row gives it away.
+    ['a sealed record replaced under its own hash', `INSERT OR REPLACE ${record('h-e1', 0, '{"z":1}')}`],
+    ['a record replaced at its log position under another hash', `INSERT OR REPLACE ${record('h-forged', 0, '{"z":2}')}`],
+    ['a record written over by rowid', `INSERT OR REPLACE INTO "LedgerRecord" (rowid, "hash", "consortiumId", "logIndex", "kind", "signer", "signedAt", "receivedAt", "body") VALUES (1, 'h-e1', '${C}', 0, 'epcis.event', 'k', 't', 't', '{}')`],
     ['an event row rewritten', `UPDATE "EpcisEvent" SET "recordHash" = 'h-other' WHERE "eventId" = 'e1'`],
     ['an event row deleted', `DELETE FROM "EpcisEvent" WHERE "eventId" = 'e1'`],
+    ['an event row written over by rowid', `INSERT OR REPLACE INTO "EpcisEvent" (rowid, "consortiumId", "eventId", "recordHash", "eventType", "eventTime", "submitterOrg") VALUES (1, '${C}', 'e9', 'h-e1', 'ObjectEvent', 't', 'farm')`],
     ['an index row rewritten', `UPDATE "EventIdentifier" SET "identifier" = 'urn:z' WHERE "identifier" = 'urn:a'`],
     ['an index row deleted', `DELETE FROM "EventIdentifier" WHERE "identifier" = 'urn:b'`],
+    ['the first index row written over by rowid', `INSERT OR REPLACE INTO "EventIdentifier" (rowid, "consortiumId", "identifier", "eventId", "role", "eventTime") VALUES (1, '${C}', 'urn:z', 'e9', 'epc', 't')`],
+    ['the last index row written over by rowid', `INSERT OR REPLACE INTO "EventIdentifier" (rowid, "consortiumId", "identifier", "eventId", "role", "eventTime") VALUES (2, '${C}', 'urn:z', 'e9', 'epc', 't')`],
+    ['an index row slipped in below every rowid', `INSERT INTO "EventIdentifier" (rowid, "consortiumId", "identifier", "eventId", "role", "eventTime") VALUES (-1, '${C}', 'urn:a', 'e9', 'epc', 't')`],
   ];
   for (const [what, sql] of rewrites) {
     it(`starts a new generation after ${what}`, () => {
@@ -106,11 +116,33 @@ describe('ChangeWatch over a migrated store', () => {
     });
   }
 
+  it('names an event or index row replaced under its own key as appended, in the same generation', () => {
+    const { generation } = watch.check();
+    writer.prepare(`INSERT OR REPLACE INTO "EpcisEvent" ("consortiumId", "eventId", "recordHash", "eventType", "eventTime", "submitterOrg") VALUES (?, 'e1', 'h-e1', 'ObjectEvent', 't2', 'farm')`).run(C);
+    writer.prepare(`INSERT OR REPLACE INTO "EventIdentifier" ("consortiumId", "identifier", "eventId", "role", "eventTime") VALUES (?, 'urn:b', 'e1', 'epc', 't2')`).run(C);
+    const change = watch.check();
+    expect(change).toMatchObject({ generation, renewed: false });
+    expect([...change.appended!.eventIds]).toEqual(['e1']);
+    expect([...change.appended!.identifiers]).toEqual(['urn:b']);
+  });
+
+  it('refuses to set the epoch back, delete it or replace it', () => {
+    const epoch = () => reader.prepare(`SELECT "epoch" FROM "LineageEpoch"`).pluck().get();
+    writer.prepare(`DELETE FROM "EventIdentifier" WHERE "identifier" = 'urn:b'`).run();
+    expect(epoch()).toBe(1);
+    expect(() => writer.prepare(`UPDATE "LineageEpoch" SET "epoch" = "epoch" - 1`).run()).toThrow(/only counts up/);
+    expect(() => writer.prepare(`UPDATE "LineageEpoch" SET "epoch" = "epoch"`).run()).toThrow(/only counts up/);
+    expect(() => writer.prepare(`DELETE FROM "LineageEpoch"`).run()).toThrow(/never deleted/);
+    expect(() => writer.prepare(`INSERT OR REPLACE INTO "LineageEpoch" ("id", "epoch") VALUES (1, 0)`).run()).toThrow(/never inserted/);
+    expect(epoch()).toBe(1);
+  });
+
   it('trusts nothing while a trigger is missing, and starts afresh once it is back', () => {
     const before = watch.check();
-    writer.exec(`DROP TRIGGER "${LINEAGE_EPOCH_TRIGGERS[1]}"`);
+    expect(LINEAGE_EPOCH_TRIGGERS).toContain('LedgerRecord_lineage_epoch_delete');
+    writer.exec(`DROP TRIGGER "LedgerRecord_lineage_epoch_delete"`);
     expect(watch.check()).toEqual({ generation: UNTRUSTED, renewed: true });
-    writer.exec(`CREATE TRIGGER "${LINEAGE_EPOCH_TRIGGERS[1]}" AFTER DELETE ON "LedgerRecord" BEGIN UPDATE "LineageEpoch" SET "epoch" = "epoch" + 1 WHERE "id" = 1; END`);
+    writer.exec(`CREATE TRIGGER "LedgerRecord_lineage_epoch_delete" AFTER DELETE ON "LedgerRecord" BEGIN UPDATE "LineageEpoch" SET "epoch" = "epoch" + 1 WHERE "id" = 1; END`);
     const after = watch.check();
     expect(after.renewed).toBe(true);
     expect(after.generation).not.toBe(UNTRUSTED);

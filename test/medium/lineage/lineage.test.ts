@@ -197,4 +197,20 @@ describe('lineage over a captured red-meat chain', () => {
     expect(result.verification.verdict).toBe('FAILED');
     expect(result.verification.hops.filter((h) => h.status === 'VERIFIED')).toHaveLength(8);
   });
+
+  it('a record row replaced whole (INSERT OR REPLACE fires no delete trigger) makes that hop FAILED on the next trace', async () => {
+    const target = slaughterHash[1]!;
+    const failedBefore = (await trace(ctx, packs[0]!, 'UPSTREAM')).verification.hops.filter((h) => h.status === 'FAILED').map((h) => h.recordHash);
+    expect(failedBefore).not.toContain(target);
+    const columns = '"hash", "consortiumId", "logIndex", "blockHeight", "indexInBlock", "kind", "signer", "signedAt", "receivedAt", "body"';
+    await temp.db.$executeRawUnsafe(
+      `INSERT OR REPLACE INTO "LedgerRecord" (${columns})
+       SELECT "hash", "consortiumId", "logIndex", "blockHeight", "indexInBlock", "kind", "signer", "signedAt", "receivedAt", replace("body", '${t(5)}', '2026-03-05T10:00:00.000Z')
+         FROM "LedgerRecord" WHERE "hash" = ?`,
+      target,
+    );
+    const failed = (await trace(ctx, packs[0]!, 'UPSTREAM')).verification.hops.filter((h) => h.status === 'FAILED');
+    expect(failed.map((h) => h.recordHash)).toEqual(expect.arrayContaining([...failedBefore, target]));
+    expect(failed.find((h) => h.recordHash === target)!.failures.map((f) => f.code)).toEqual(expect.arrayContaining(['record-hash', 'signature']));
+  });
 });
