@@ -6,29 +6,30 @@
  * The marks, read in one snapshot:
  * - SQLite's `data_version` changes whenever another connection commits (cheap, checked per call);
  * - the `LineageEpoch` counter, bumped by triggers on every UPDATE or DELETE of a record, event or
- *   index row (save a record's sealing) and on every insert that names its own rowid; it only
- *   counts up (migration 20261121130000_lineage_epoch);
+ *   index row (save a record's sealing) and on every insert that names its own rowid (migration
+ *   20261121130000_lineage_epoch);
  * - the highest rowid of `LedgerRecord`, `EpcisEvent` and `EventIdentifier`, and the consortium's
  *   highest log index: rows past the last marks are what was appended since.
  * A change of epoch or schema (a trigger dropped, VACUUM) starts a new generation: nothing kept
  * before it is trusted. So does an appended record that is no plain append, as INSERT OR REPLACE
  * leaves (its delete fires no trigger): a record whose hash an older event already cites, or one
  * at a log position already taken. Other appends name the identifiers and events to read again.
+ * A generation also ends after `maxAgeMs`, which bounds how long a change the marks cannot show
+ * (the counter itself written back, say) goes unseen. Kept rows were verified when read, so such a
+ * change can delay a FAILED verdict, never make altered bytes pass.
  */
 import type BetterSqlite3 from 'better-sqlite3';
 
 /** The triggers that bump LineageEpoch; without every one of them nothing is kept. */
-export const LINEAGE_EPOCH_TRIGGERS = [
-  'LineageEpoch_counts_up',
-  'LineageEpoch_no_delete',
-  'LineageEpoch_no_insert',
-  ...['LedgerRecord', 'EpcisEvent', 'EventIdentifier'].flatMap((table) =>
-    ['update', 'delete', 'rowid', 'negative_rowid'].map((change) => `${table}_lineage_epoch_${change}`),
-  ),
-] as const;
+export const LINEAGE_EPOCH_TRIGGERS: readonly string[] = ['LedgerRecord', 'EpcisEvent', 'EventIdentifier'].flatMap((table) =>
+  ['update', 'delete', 'rowid', 'negative_rowid'].map((change) => `${table}_lineage_epoch_${change}`),
+);
 
 /** Rows appended between two checks past which a new generation is cheaper than sorting through them. */
 export const APPEND_LIMIT = 200_000;
+
+/** The longest a generation lasts (everything is read again, and compared, after it). */
+export const MAX_GENERATION_AGE_MS = 10 * 60 * 1000;
 
 /** No generation: rows read now must not be kept as trusted. */
 export const UNTRUSTED = -1;
@@ -44,7 +45,7 @@ export interface WatchResult {
 
 interface Marks {
   schema: number;
-  epoch: number;
+  epoch: unknown;
   recordRowid: number;
   eventRowid: number;
   identifierRowid: number;
@@ -62,19 +63,25 @@ export class ChangeWatch {
   #version: number | undefined;
   #marks: Marks | undefined;
   readonly #appendLimit: number;
+  readonly #maxAgeMs: number;
+  readonly #now: () => number;
   #generation = UNTRUSTED;
+  #generationStarted = 0;
 
-  constructor(client: BetterSqlite3.Database, consortiumId: string, options: { appendLimit?: number } = {}) {
+  constructor(client: BetterSqlite3.Database, consortiumId: string, options: { appendLimit?: number; maxAgeMs?: number; now?: () => number } = {}) {
     if (!client.readonly) throw new TypeError('ChangeWatch needs a read-only connection: its own commits would not change data_version');
     if (typeof consortiumId !== 'string' || consortiumId.length === 0) throw new TypeError('ChangeWatch needs a consortium id');
     this.#client = client;
     this.#consortiumId = consortiumId;
     this.#appendLimit = options.appendLimit ?? APPEND_LIMIT;
+    this.#maxAgeMs = options.maxAgeMs ?? MAX_GENERATION_AGE_MS;
+    this.#now = options.now ?? Date.now;
     this.#dataVersion = client.prepare('PRAGMA data_version').pluck();
   }
 
   check(): WatchResult {
     const version = Number(this.#dataVersion.get());
+    if (this.#generation !== UNTRUSTED && this.#now() - this.#generationStarted > this.#maxAgeMs) this.#version = undefined;
     if (version === this.#version) return { generation: this.#generation, renewed: false };
     // One read transaction: the marks and the appended rows come from the same snapshot.
     const result = this.#client.transaction((): WatchResult => {
@@ -82,7 +89,15 @@ export class ChangeWatch {
       const marks = this.#readMarks();
       this.#marks = marks;
       if (!marks) return this.#renew(UNTRUSTED);
-      if (!previous || this.#generation === UNTRUSTED || marks.schema !== previous.schema || marks.epoch !== previous.epoch) return this.#renew(++lastGeneration);
+      if (
+        !previous ||
+        this.#generation === UNTRUSTED ||
+        this.#now() - this.#generationStarted > this.#maxAgeMs ||
+        marks.schema !== previous.schema ||
+        marks.epoch !== previous.epoch
+      ) {
+        return this.#renew(++lastGeneration);
+      }
       const grown = [marks.recordRowid - previous.recordRowid, marks.eventRowid - previous.eventRowid, marks.identifierRowid - previous.identifierRowid];
       if (grown.some((n) => n < 0) || grown[0]! + grown[1]! + grown[2]! > this.#appendLimit) return this.#renew(++lastGeneration);
       if (grown.every((n) => n === 0)) return { generation: this.#generation, renewed: false };
@@ -127,6 +142,7 @@ export class ChangeWatch {
 
   #renew(generation: number): WatchResult {
     this.#generation = generation;
+    this.#generationStarted = this.#now();
     return { generation, renewed: true };
   }
 
@@ -138,13 +154,13 @@ export class ChangeWatch {
       .pluck()
       .get(...LINEAGE_EPOCH_TRIGGERS);
     if (Number(triggers) !== LINEAGE_EPOCH_TRIGGERS.length) return undefined;
-    const epoch = this.#client.prepare(`SELECT "epoch" FROM "LineageEpoch" WHERE "id" = 1`).pluck().get();
+    const epoch: unknown = this.#client.prepare(`SELECT "epoch" FROM "LineageEpoch" WHERE "id" = 1`).pluck().get();
     if (epoch === undefined) return undefined;
     const maxRowid = (table: string) => Number(this.#client.prepare(`SELECT coalesce(max(rowid), 0) FROM "${table}"`).pluck().get());
     const logIndex = this.#client.prepare(`SELECT coalesce(max("logIndex"), -1) FROM "LedgerRecord" WHERE "consortiumId" = ?`).pluck().get(this.#consortiumId);
     return {
       schema,
-      epoch: Number(epoch),
+      epoch,
       recordRowid: maxRowid('LedgerRecord'),
       eventRowid: maxRowid('EpcisEvent'),
       identifierRowid: maxRowid('EventIdentifier'),
