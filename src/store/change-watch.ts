@@ -75,7 +75,8 @@ export class ChangeWatch {
     this.#consortiumId = consortiumId;
     this.#appendLimit = options.appendLimit ?? APPEND_LIMIT;
     this.#maxAgeMs = options.maxAgeMs ?? MAX_GENERATION_AGE_MS;
-    this.#now = options.now ?? Date.now;
+    // A monotonic clock: a wall clock set back would stretch a generation.
+    this.#now = options.now ?? (() => performance.now());
     this.#dataVersion = client.prepare('PRAGMA data_version').pluck();
   }
 

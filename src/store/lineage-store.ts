@@ -281,7 +281,7 @@ export class LineageStore implements LineageSource, EvidenceLoader {
     if (change.renewed) {
       shared.touches.clear();
       shared.stamp++;
-    } else if (change.appended) {
+    } else if (change.appended && (change.appended.identifiers.size > 0 || change.appended.eventIds.size > 0)) {
       for (const identifier of change.appended.identifiers) shared.touches.delete(identifier);
       for (const eventId of change.appended.eventIds) shared.rows.delete(eventId);
       shared.stamp++;
@@ -388,8 +388,11 @@ export class LineageStore implements LineageSource, EvidenceLoader {
       if (events.length === 0) continue;
       const records = new Map<string, [string, string, Num, Num | null, Num | null]>();
       for (const r of await this.#arrays<[string, string, Num, Num | null, Num | null]>(
-        `SELECT r."hash", r."body", r."logIndex", r."blockHeight", r."indexInBlock" FROM json_each(?) j CROSS JOIN "LedgerRecord" r WHERE r."hash" = j.value`,
+        // Only this consortium's records: the watch marks appends in this consortium's log alone.
+        `SELECT r."hash", r."body", r."logIndex", r."blockHeight", r."indexInBlock" FROM json_each(?) j CROSS JOIN "LedgerRecord" r
+          WHERE r."hash" = j.value AND r."consortiumId" = ?`,
         JSON.stringify(events.map((e) => e[1])),
+        this.consortiumId,
       )) {
         records.set(r[0], r);
       }

@@ -116,6 +116,17 @@ describe('ChangeWatch over a migrated store', () => {
     });
   }
 
+  it('starts a new generation after an unsealed record is moved onto a sealed one\'s rowid (below the highest)', () => {
+    addRecord('h-u', false);
+    addRecord('h-v', false);
+    const before = watch.check();
+    writer.prepare(`UPDATE OR REPLACE "LedgerRecord" SET rowid = 1 WHERE "hash" = 'h-u'`).run();
+    expect(writer.prepare(`SELECT "hash" FROM "LedgerRecord" WHERE rowid = 1`).pluck().get()).toBe('h-u');
+    const after = watch.check();
+    expect(after.renewed).toBe(true);
+    expect(after.generation).not.toBe(before.generation);
+  });
+
   it('names an event or index row replaced under its own key as appended, in the same generation', () => {
     const { generation } = watch.check();
     writer.prepare(`INSERT OR REPLACE INTO "EpcisEvent" ("consortiumId", "eventId", "recordHash", "eventType", "eventTime", "submitterOrg") VALUES (?, 'e1', 'h-e1', 'ObjectEvent', 't2', 'farm')`).run(C);

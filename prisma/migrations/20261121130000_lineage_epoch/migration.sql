@@ -15,9 +15,10 @@ CREATE TABLE "LineageEpoch" (
 
 INSERT INTO "LineageEpoch" ("id", "epoch") VALUES (1, 0);
 
--- Sealing sets blockHeight and indexInBlock on unsealed rows only; any other update counts.
+-- Sealing sets blockHeight and indexInBlock on unsealed rows only; any other update counts,
+-- a moved rowid too (UPDATE OR REPLACE ... SET rowid can delete the row it lands on).
 CREATE TRIGGER "LedgerRecord_lineage_epoch_update" AFTER UPDATE ON "LedgerRecord"
-WHEN OLD."blockHeight" IS NOT NULL OR OLD."indexInBlock" IS NOT NULL
+WHEN OLD."blockHeight" IS NOT NULL OR OLD."indexInBlock" IS NOT NULL OR NEW.rowid IS NOT OLD.rowid
   OR NEW."hash" IS NOT OLD."hash" OR NEW."consortiumId" IS NOT OLD."consortiumId" OR NEW."logIndex" IS NOT OLD."logIndex"
   OR NEW."kind" IS NOT OLD."kind" OR NEW."signer" IS NOT OLD."signer" OR NEW."signedAt" IS NOT OLD."signedAt"
   OR NEW."receivedAt" IS NOT OLD."receivedAt" OR NEW."body" IS NOT OLD."body"

@@ -96,6 +96,24 @@ describe('LineageStore frontier reads', () => {
     expect(changed).not.toBe(first);
     expect(changed!.event['eventTime']).toBe(t(9));
   });
+
+  it("reads only this consortium's records: one moved to another log is left out, and stays out once replaced there", async () => {
+    const store = new LineageStore(temp.db, C);
+    const family = [dam, ...calves].map(canonicalIdentifier);
+    const before = await store.eventsTouching(family);
+    expect(before).toHaveLength(3);
+    const moved = before.find((r) => r.identifiers.some((i) => i.identifier === canonicalIdentifier(calves[1]!) && i.role === 'epc'))!;
+    await temp.db.$executeRawUnsafe(`UPDATE "LedgerRecord" SET "consortiumId" = 'elsewhere' WHERE "hash" = ?`, moved.recordHash);
+    const ids = async () => (await store.eventsTouching(family)).map((r) => r.eventId);
+    expect(await ids()).toEqual(before.map((r) => r.eventId).filter((id) => id !== moved.eventId));
+    // A REPLACE at its place in the other log deletes it without a delete trigger.
+    await temp.db.$executeRawUnsafe(
+      `INSERT OR REPLACE INTO "LedgerRecord" ("hash", "consortiumId", "logIndex", "kind", "signer", "signedAt", "receivedAt", "body")
+       SELECT 'h-elsewhere', 'elsewhere', "logIndex", "kind", "signer", "signedAt", "receivedAt", '{}' FROM "LedgerRecord" WHERE "hash" = ?`,
+      moved.recordHash,
+    );
+    expect(await ids()).not.toContain(moved.eventId);
+  });
 });
 
 describe('LineageStore keeps what it read while the store shows no change', () => {
