@@ -1,4 +1,4 @@
-/** The HTTP front door: health, the EPCIS capture binding, documents, privacy, the log and GraphQL. */
+/** The HTTP front door: health, metrics, the EPCIS capture binding, documents, privacy, the log and GraphQL. */
 import express, { type Express, type Request } from 'express';
 import type { AppContext } from './context.js';
 import { ApiError, errorHandler } from './errors.js';
@@ -10,6 +10,7 @@ import { CaptureService } from '../capture/capture-service.js';
 import { mountDocuments } from './document-routes.js';
 import { mountPrivacy } from './privacy-routes.js';
 import { mountGraphql } from './graphql/yoga.js';
+import { mountMetrics } from './metrics-routes.js';
 
 export type ProvenantApp = Express & {
   closeApi(): Promise<void>;
@@ -33,6 +34,7 @@ export function createApp(base: AppContext): ProvenantApp {
   const graphql = mountGraphql(app, ctx);
   // Documents and personal data are for members only: an API token names the organisation.
   const authorise = async (req: Request) => (await authenticate(ctx.db, ctx.node, req.headers.authorization)).viewer?.orgId ?? null;
+  const metrics = mountMetrics(app, ctx, { consortiumOf: async (req) => (await authenticate(ctx.db, ctx.node, req.headers.authorization)).viewer?.consortiumId ?? null });
   mountLog(app, ctx);
   mountRecords(app, ctx);
   const capture = mountCapture(app, ctx);
@@ -43,6 +45,7 @@ export function createApp(base: AppContext): ProvenantApp {
   return Object.assign(app, {
     warmUp: () => capture.warmUp(),
     async closeApi() {
+      metrics.close();
       await graphql.close();
       await capture.close();
     },
