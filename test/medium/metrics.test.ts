@@ -38,7 +38,7 @@ describe('GET /metrics', () => {
   });
 
   it('refuses an anonymous caller and an unknown token with 401 and a JSON error', async () => {
-    for (const headers of [{}, { authorization: 'Bearer pvn_unknown' }]) {
+    for (const headers of [{}, { authorization: 'Bearer pvn_unknown' }] as Record<string, string>[]) {
       const res = await fetch(url, { headers });
       expect(res.status).toBe(401);
       expect((await res.json()).error.code).toBe('UNAUTHENTICATED');
