@@ -6,30 +6,30 @@
  * The marks, read in one snapshot:
  * - SQLite's `data_version` changes whenever another connection commits (cheap, checked per call);
  * - the `LineageEpoch` counter, bumped by triggers on every UPDATE or DELETE of a record, event or
- *   index row (save a record's sealing) and on every insert that names its own rowid (migration
- *   20261121130000_lineage_epoch);
+ *   index row, save a record's sealing (migration 20261121130000_lineage_epoch);
  * - the highest rowid of `LedgerRecord`, `EpcisEvent` and `EventIdentifier`, and the consortium's
  *   highest log index: rows past the last marks are what was appended since.
  * A change of epoch or schema (a trigger dropped, VACUUM) starts a new generation: nothing kept
  * before it is trusted. So does an appended record that is no plain append, as INSERT OR REPLACE
  * leaves (its delete fires no trigger): a record whose hash an older event already cites, or one
  * at a log position already taken. Other appends name the identifiers and events to read again.
- * A generation also ends after `maxAgeMs`, which bounds how long a change the marks cannot show
- * (the counter itself written back, say) goes unseen. Kept rows were verified when read, so such a
- * change can delay a FAILED verdict, never make altered bytes pass.
+ * A generation also ends after `maxAgeMs` (a minute), which bounds how long a change the marks
+ * cannot show goes unseen: an insert over an existing rowid (INSERT OR REPLACE naming the rowid),
+ * or the counter written back by hand. Kept rows were verified when read, so such a change can
+ * delay a FAILED verdict by that long, never make altered bytes pass.
  */
 import type BetterSqlite3 from 'better-sqlite3';
 
 /** The triggers that bump LineageEpoch; without every one of them nothing is kept. */
 export const LINEAGE_EPOCH_TRIGGERS: readonly string[] = ['LedgerRecord', 'EpcisEvent', 'EventIdentifier'].flatMap((table) =>
-  ['update', 'delete', 'rowid', 'negative_rowid'].map((change) => `${table}_lineage_epoch_${change}`),
+  ['update', 'delete'].map((change) => `${table}_lineage_epoch_${change}`),
 );
 
 /** Rows appended between two checks past which a new generation is cheaper than sorting through them. */
 export const APPEND_LIMIT = 200_000;
 
 /** The longest a generation lasts (everything is read again, and compared, after it). */
-export const MAX_GENERATION_AGE_MS = 10 * 60 * 1000;
+export const MAX_GENERATION_AGE_MS = 60 * 1000;
 
 /** No generation: rows read now must not be kept as trusted. */
 export const UNTRUSTED = -1;

@@ -32,7 +32,7 @@ DROP TABLE "D";`;
     const migration = readMigrations().find((m) => m.name.endsWith('_lineage_epoch'))!;
     const statements = splitStatements(migration.sql);
     const triggers = statements.filter((s) => s.startsWith('CREATE TRIGGER'));
-    expect(triggers).toHaveLength(12);
+    expect(triggers).toHaveLength(6);
     for (const trigger of triggers) expect(trigger).toMatch(/BEGIN\s+UPDATE "LineageEpoch" SET "epoch" = coalesce\("epoch", 0\) \+ 1 WHERE "id" = 1;\s+END$/);
   });
 });
