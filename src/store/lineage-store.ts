@@ -12,7 +12,7 @@ import { intern, type EventIdentifierRef, type EventRow, type JsonObject, type K
 import type { BlockEvidence, BreachEvidence, CustodyInfo, EvidenceLoader, RecordEvidence } from '../lineage/evidence.js';
 import { Lru, VerificationCache } from '../lineage/verify-cache.js';
 import { ChangeWatch, UNTRUSTED } from './change-watch.js';
-import { compareBinary } from './binary-order.js';
+import { compareCodePoints } from '../events/event-hash.js';
 
 /** Identifiers per statement: one JSON parameter each, so this only bounds statement size. */
 const JSON_CHUNK = 20_000;
@@ -316,8 +316,8 @@ export class LineageStore implements LineageSource, EvidenceLoader {
       }
     }
     const eventIds = [...ids];
-    // Event-id order as SQLite's ORDER BY gave it before the lookups were kept.
-    if (ordered) eventIds.sort(compareBinary);
+    // Event-id order as SQLite's ORDER BY (BINARY: UTF-8 bytes, i.e. code points) gave it.
+    if (ordered) eventIds.sort(compareCodePoints);
     return this.#eventsById(eventIds, freshness);
   }
 

@@ -110,6 +110,14 @@ describe('event hash details', () => {
     expect(compareCodePoints('a', 'b')).toBeLessThan(0);
     expect(compareCodePoints('B', 'a')).toBeLessThan(0);
   });
+
+  it('agrees with the sign of Buffer.compare on UTF-8 (SQLite BINARY order) for any strings', () => {
+    const byUtf8 = (a: string, b: string) => Buffer.compare(Buffer.from(a, 'utf8'), Buffer.from(b, 'utf8'));
+    fc.assert(
+      fc.property(fc.string({ unit: 'binary' }), fc.string({ unit: 'binary' }), (a, b) => Math.sign(compareCodePoints(a, b)) === Math.sign(byUtf8(a, b))),
+      { numRuns: 5000 },
+    );
+  });
 });
 
 // Property: the hash ID does not depend on JSON key order nor on the order of lists the algorithm sorts.
