@@ -60,6 +60,7 @@ export class ChangeWatch {
   readonly #client: BetterSqlite3.Database;
   readonly #consortiumId: string;
   readonly #dataVersion: BetterSqlite3.Statement;
+  readonly #statements = new Map<string, BetterSqlite3.Statement>();
   #version: number | undefined;
   #marks: Marks | undefined;
   readonly #appendLimit: number;
@@ -119,7 +120,7 @@ export class ChangeWatch {
   /** The consortium's rows of the table with rowids in (from, to]. */
   #appended<T extends unknown[]>(table: 'EpcisEvent' | 'EventIdentifier', columns: string, from: number, to: number): T[] {
     if (to <= from) return [];
-    return this.#client.prepare(`SELECT ${columns} FROM "${table}" WHERE rowid > ? AND rowid <= ? AND "consortiumId" = ?`).raw(true).all(from, to, this.#consortiumId) as T[];
+    return this.#statement(`SELECT ${columns} FROM "${table}" WHERE rowid > ? AND rowid <= ? AND "consortiumId" = ?`, 'raw').all(from, to, this.#consortiumId) as T[];
   }
 
   /**
@@ -129,15 +130,9 @@ export class ChangeWatch {
    */
   #replacedRecord(previous: Marks, marks: Marks): boolean {
     if (marks.recordRowid === previous.recordRowid) return false;
-    const cited = this.#client
-      .prepare(`SELECT 1 FROM "LedgerRecord" r JOIN "EpcisEvent" e ON e."recordHash" = r."hash" WHERE r.rowid > ? AND r.rowid <= ? AND e.rowid <= ? LIMIT 1`)
-      .pluck()
-      .get(previous.recordRowid, marks.recordRowid, previous.eventRowid);
+    const cited = this.#statement(`SELECT 1 FROM "LedgerRecord" r JOIN "EpcisEvent" e ON e."recordHash" = r."hash" WHERE r.rowid > ? AND r.rowid <= ? AND e.rowid <= ? LIMIT 1`).get(previous.recordRowid, marks.recordRowid, previous.eventRowid);
     if (cited !== undefined) return true;
-    const taken = this.#client
-      .prepare(`SELECT 1 FROM "LedgerRecord" WHERE rowid > ? AND rowid <= ? AND "consortiumId" = ? AND "logIndex" <= ? LIMIT 1`)
-      .pluck()
-      .get(previous.recordRowid, marks.recordRowid, this.#consortiumId, previous.logIndex);
+    const taken = this.#statement(`SELECT 1 FROM "LedgerRecord" WHERE rowid > ? AND rowid <= ? AND "consortiumId" = ? AND "logIndex" <= ? LIMIT 1`).get(previous.recordRowid, marks.recordRowid, this.#consortiumId, previous.logIndex);
     return taken !== undefined;
   }
 
@@ -147,25 +142,38 @@ export class ChangeWatch {
     return { generation, renewed: true };
   }
 
-  /** The marks, or undefined when the epoch table or any of its triggers is missing. */
+  /** Statements prepared once per connection (a check runs a handful, often). */
+  #statement(sql: string, mode: 'pluck' | 'raw' = 'pluck'): BetterSqlite3.Statement {
+    const key = `${mode}:${sql}`;
+    let statement = this.#statements.get(key);
+    if (!statement) {
+      statement = mode === 'raw' ? this.#client.prepare(sql).raw(true) : this.#client.prepare(sql).pluck();
+      this.#statements.set(key, statement);
+    }
+    return statement;
+  }
+
+  /** The marks, or undefined when the epoch table or any of its triggers is missing (or unreadable). */
   #readMarks(): Marks | undefined {
-    const schema = Number(this.#client.pragma('schema_version', { simple: true }));
-    const triggers = this.#client
-      .prepare(`SELECT count(*) FROM sqlite_master WHERE type = 'trigger' AND name IN (${LINEAGE_EPOCH_TRIGGERS.map(() => '?').join(', ')})`)
-      .pluck()
-      .get(...LINEAGE_EPOCH_TRIGGERS);
-    if (Number(triggers) !== LINEAGE_EPOCH_TRIGGERS.length) return undefined;
-    const epoch: unknown = this.#client.prepare(`SELECT "epoch" FROM "LineageEpoch" WHERE "id" = 1`).pluck().get();
-    if (epoch === undefined) return undefined;
-    const maxRowid = (table: string) => Number(this.#client.prepare(`SELECT coalesce(max(rowid), 0) FROM "${table}"`).pluck().get());
-    const logIndex = this.#client.prepare(`SELECT coalesce(max("logIndex"), -1) FROM "LedgerRecord" WHERE "consortiumId" = ?`).pluck().get(this.#consortiumId);
-    return {
-      schema,
-      epoch,
-      recordRowid: maxRowid('LedgerRecord'),
-      eventRowid: maxRowid('EpcisEvent'),
-      identifierRowid: maxRowid('EventIdentifier'),
-      logIndex: Number(logIndex),
-    };
+    try {
+      const schema = Number(this.#client.pragma('schema_version', { simple: true }));
+      const triggers = this.#statement(`SELECT count(*) FROM sqlite_master WHERE type = 'trigger' AND name IN (${LINEAGE_EPOCH_TRIGGERS.map(() => '?').join(', ')})`).get(...LINEAGE_EPOCH_TRIGGERS);
+      if (Number(triggers) !== LINEAGE_EPOCH_TRIGGERS.length) return undefined;
+      const epoch: unknown = this.#statement(`SELECT "epoch" FROM "LineageEpoch" WHERE "id" = 1`).get();
+      if (epoch === undefined) return undefined;
+      const maxRowid = (table: string) => Number(this.#statement(`SELECT coalesce(max(rowid), 0) FROM "${table}"`).get());
+      return {
+        schema,
+        epoch,
+        recordRowid: maxRowid('LedgerRecord'),
+        eventRowid: maxRowid('EpcisEvent'),
+        identifierRowid: maxRowid('EventIdentifier'),
+        logIndex: Number(this.#statement(`SELECT coalesce(max("logIndex"), -1) FROM "LedgerRecord" WHERE "consortiumId" = ?`).get(this.#consortiumId)),
+      };
+    } catch {
+      // A table dropped or renamed under us: trust nothing until the marks read again.
+      this.#statements.clear();
+      return undefined;
+    }
   }
 }

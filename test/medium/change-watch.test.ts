@@ -169,6 +169,13 @@ describe('ChangeWatch over a migrated store', () => {
     expect(after.generation).not.toBe(before.generation);
   });
 
+  it('trusts nothing, and does not throw, once the epoch table is gone', () => {
+    watch.check();
+    writer.exec(`DROP TABLE "LineageEpoch"`);
+    expect(watch.check()).toEqual({ generation: UNTRUSTED, renewed: true });
+    expect(watch.check()).toEqual({ generation: UNTRUSTED, renewed: false });
+  });
+
   it('starts a new generation past the append limit rather than listing every row', () => {
     const small = new ChangeWatch(reader, C, { appendLimit: 3 });
     const { generation } = small.check();
