@@ -140,6 +140,20 @@ interface PendingDevice {
 }
 
 const deviceKey = (consortium: string, deviceId: string): string => `${consortium}\u0000${deviceId}`;
+
+/** The device's unwindowed readings in `pending`, added empty when it has none yet. */
+function pendingDevice(pending: Map<string, PendingDevice>, consortium: string, deviceId: string): PendingDevice {
+  const key = deviceKey(consortium, deviceId);
+  let device = pending.get(key);
+  if (!device) {
+    device = { consortium, deviceId, rows: [] };
+    pending.set(key, device);
+  }
+  return device;
+}
+
+/** The fields a pending reading keeps of a stored or candidate row. */
+const pendingReading = (r: PendingReading): PendingReading => ({ seq: r.seq, observedAt: r.observedAt, receivedAt: r.receivedAt, gapFrom: r.gapFrom, body: r.body, digest: r.digest });
 const idsOf = (c: Candidate): { consortium: string; deviceId: string; seq: number } => ({ consortium: c.consortium, deviceId: c.deviceId, seq: c.seq });
 
 /**
@@ -476,16 +490,7 @@ export class ReadingIngestor {
   #remember(candidates: Candidate[]): void {
     const pending = this.#pending;
     if (!pending) return;
-    for (const c of candidates) {
-      const key = deviceKey(c.consortium, c.deviceId);
-      let device = pending.get(key);
-      if (!device) {
-        device = { consortium: c.consortium, deviceId: c.deviceId, rows: [] };
-        pending.set(key, device);
-      }
-      const { row } = c;
-      device.rows.push({ seq: row.seq, observedAt: row.observedAt, receivedAt: row.receivedAt, gapFrom: row.gapFrom, body: row.body, digest: row.digest });
-    }
+    for (const c of candidates) pendingDevice(pending, c.consortium, c.deviceId).rows.push(pendingReading(c.row));
     this.#pendingCount += candidates.length;
     if (this.#pendingCount > PENDING_MEMORY_LIMIT) this.#forgetPending();
   }
@@ -676,15 +681,7 @@ export class ReadingIngestor {
       throw err;
     }
     const loaded = new Map<string, PendingDevice>();
-    for (const r of rows) {
-      const key = deviceKey(r.consortiumId, r.deviceId);
-      let device = loaded.get(key);
-      if (!device) {
-        device = { consortium: r.consortiumId, deviceId: r.deviceId, rows: [] };
-        loaded.set(key, device);
-      }
-      device.rows.push({ seq: r.seq, observedAt: r.observedAt, receivedAt: r.receivedAt, gapFrom: r.gapFrom, body: r.body, digest: r.digest });
-    }
+    for (const r of rows) pendingDevice(loaded, r.consortiumId, r.deviceId).rows.push(pendingReading(r));
     // Only part of the store fits, or the memory was dropped meanwhile: this flush uses the rows read.
     if (rows.length >= PENDING_LOAD_LIMIT || this.#pending !== collecting) {
       if (this.#pending === collecting) this.#forgetPending();
