@@ -1,6 +1,6 @@
 /**
- * A reefer container whose sensor unit (temperature probe, door switch, GPS) is its own device
- * (issue #5 §5). Its owner, the haulier, registers it on chain with a signed device.register record
+ * A reefer container whose sensor unit (temperature probe, door switch, GPS) is its own device.
+ * Its owner, the haulier, registers it on chain with a signed device.register record
  * through the public HTTP interface (as `provenant register-device` does); the unit then publishes
  * readings signed with its own key, numbered by seq, over MQTT with QoS 1, for the transport leg.
  * It never touches the database.

@@ -1,5 +1,5 @@
 /**
- * Off-chain documents (design §8): POST /documents (raw bytes, Content-Type kept, ≤ 20 MB) -> { sha256 };
+ * Off-chain documents: POST /documents (raw bytes, Content-Type kept, ≤ 20 MB) -> { sha256 };
  * GET /documents/:sha256 -> the bytes, re-hashed on every read (DOCUMENT_TAMPERED, never altered bytes).
  *
  * Access rule. With an `authorise` hook (production: API tokens), every request needs a viewer

@@ -1,5 +1,5 @@
 /**
- * Personal data off-chain (design §9, UK GDPR).
+ * Personal data off-chain (UK GDPR).
  *   POST /persons { data: { name, role?, ... }, consortium? } -> 201 { personRef }   (the commitment)
  *   GET  /persons/:ref -> { personRef, orgId, data, createdAt }   (entitled only)
  *   POST /persons/:ref/erasure <signed privacy.erasure record> -> { recordHash, erasedAt }

@@ -68,7 +68,7 @@ export function identifierRowsOf(event: JsonObject, eventId: string, eventTime: 
     const v = event[key];
     if (Array.isArray(v)) for (const item of v) if (item && typeof item[field] === 'string') add(item[field], role);
   };
-  // Dam to calf (issue #4 §2): the dam's identifier finds the calf's birth event.
+  // Dam to calf: the dam's identifier finds the calf's birth event.
   const dam = event[DAM_FIELD];
   if (typeof dam === 'string' && dam.trim() !== '') add(dam, 'dam');
   list('sourceList', 'source', 'source');
@@ -272,7 +272,7 @@ export class CaptureService {
     for (const [i, issues] of invalidEvents) {
       results[i] = rejected(i, eventIds[i]!, { code: 'INVALID_EPCIS', message: `event is not valid EPCIS 2.0: ${issues.map((x) => `${x.path} ${x.message}`).join('; ')}`, details: { issues } });
     }
-    // Off-chain documents and people the events cite (design §8, §9): well-formed here, present in the group commit.
+    // Off-chain documents and people the events cite: well-formed here, present in the group commit.
     const citations = events.map((event, i) => {
       try {
         const person = personRefOfEvent(event);

@@ -1,5 +1,5 @@
 /**
- * Event extension fields that point off-chain (design §8, §9). Because the event is signed, the
+ * Event extension fields that point off-chain. Because the event is signed, the
  * document hashes and person commitments it carries are in the signed record. Pure: no I/O.
  *
  *   "provenant:documents": [{ "sha256": "<hex>", "type": "health-certificate", "name": "HC-123.pdf" }]

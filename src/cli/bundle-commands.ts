@@ -1,4 +1,4 @@
-/** `provenant verify-bundle` (offline) and `provenant export-bundle` (from a node's database). Issue #4 §5. */
+/** `provenant verify-bundle` (offline) and `provenant export-bundle` (from a node's database). */
 import { readFileSync, writeFileSync } from 'node:fs';
 import type { Command } from 'commander';
 import { loadConfig } from '../config.js';

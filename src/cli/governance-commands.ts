@@ -4,20 +4,29 @@ import type { Command } from 'commander';
 import { RecordKind, signRecord, type RecordKind as Kind } from '../ledger/record.js';
 import { readKeyFile } from '../node/keystore.js';
 import type { JsonValue } from '../crypto/index.js';
+import { CliRefusedError, CliUsageError, describeError } from './errors.js';
 
 async function post(url: string, consortium: string, kind: Kind, payload: JsonValue, keyFile: string, wait: boolean): Promise<void> {
   const { keyPair } = readKeyFile(keyFile);
   const record = signRecord({ consortium, kind, payload }, keyPair);
-  const res = await fetch(`${url.replace(/\/$/, '')}/consortia/${encodeURIComponent(consortium)}/records${wait ? '?wait=seal' : ''}`, {
-    method: 'POST',
-    headers: { 'content-type': 'application/json' },
-    body: JSON.stringify({ records: [record] }),
-  });
-  const body = (await res.json()) as { results?: { status: string; recordHash?: string; error?: { code: string; message: string } }[]; error?: { code: string; message: string } };
+  const target = `${url.replace(/\/$/, '')}/consortia/${encodeURIComponent(consortium)}/records${wait ? '?wait=seal' : ''}`;
+  let res: Response;
+  try {
+    res = await fetch(target, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ records: [record] }) });
+  } catch (err) {
+    throw new CliUsageError(`could not reach ${target}: ${describeError((err as { cause?: unknown }).cause ?? err)} (check --url)`);
+  }
+  const text = await res.text();
+  let body: { results?: { status: string; recordHash?: string; error?: { code: string; message: string } }[]; error?: { code: string; message: string } } = {};
+  try {
+    body = text === '' ? {} : (JSON.parse(text) as typeof body);
+  } catch {
+    // A non-JSON answer (a proxy's error page, say) is reported by its status below.
+  }
   const result = body.results?.[0];
   if (!res.ok || !result || result.status === 'rejected') {
     const error = result?.error ?? body.error;
-    throw Object.assign(new Error(error?.message ?? `HTTP ${res.status}`), { code: error?.code ?? 'HTTP_ERROR' });
+    throw new CliRefusedError(error?.code ?? `HTTP_${res.status}`, `POST ${target}: HTTP ${res.status}: ${error?.message ?? 'no result'}`);
   }
   console.log(`${result.status} ${kind} ${result.recordHash ?? ''}`);
 }

@@ -1,14 +1,17 @@
 /**
- * `provenant`: the operator and member CLI. Errors print one clear line and exit non-zero;
- * stack traces only with PROVENANT_DEBUG=1.
+ * `provenant`: the operator and member CLI. Errors print one clear line; stack traces only with
+ * PROVENANT_DEBUG=1. Exit codes: 0 ok, 1 a check failed or a submission was refused, 2 a usage or
+ * configuration error.
  */
-import { readFileSync, writeFileSync } from 'node:fs';
-import { Command, Option } from 'commander';
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { Command, CommanderError, Option } from 'commander';
 import { encodePrivateKey, encodePublicKey, generateKeyPair, type KeyAlgorithm } from '../crypto/index.js';
 import { loadConfig } from '../config.js';
 import { openNode } from '../node/bootstrap.js';
 import { verifyStoredChain } from '../node/verify-stored-chain.js';
-import { describeError } from './errors.js';
+import { CliUsageError, describeError, exitCodeOf } from './errors.js';
+import { progressPrinter } from './progress.js';
+import { sqliteFilePath } from '../store/database.js';
 import { runStart } from './start.js';
 import { readKeyFile } from '../node/keystore.js';
 import type { GenesisSpec } from '../ledger/consortium.js';
@@ -17,8 +20,16 @@ import { registerMemberCommands } from './member-commands.js';
 import { registerBundleCommands } from './bundle-commands.js';
 import { registerTokenCommands } from '../api/auth-cli.js';
 
+const packageJson = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string };
+
 const program = new Command();
-program.name('provenant').description('Provenant: signed, verifiable farm-to-fork and cargo provenance').showHelpAfterError();
+program
+  .name('provenant')
+  .description('Provenant: signed, verifiable farm-to-fork and cargo provenance')
+  .version(packageJson.version, '-V, --version', 'print the version')
+  .showHelpAfterError()
+  // Commander's own usage errors then reach the handler below, which exits 2 for them.
+  .exitOverride();
 
 program
   .command('start')
@@ -74,21 +85,22 @@ program
   .option('--json', 'print the report as JSON')
   .action(async (opts: { consortium: string; data?: string; json?: boolean }) => {
     const config = loadConfig({ dataDir: opts.data });
+    const file = sqliteFilePath(config.databaseUrl);
+    if (file !== ':memory:' && !existsSync(file)) {
+      throw new CliUsageError(`no database at ${file}: nothing to verify (check --data or DATABASE_URL)`);
+    }
     const { openDatabase } = await import('../store/database.js');
     const { ChainStore } = await import('../store/chain-store.js');
     const db = await openDatabase({ url: config.databaseUrl });
     try {
       const store = new ChainStore(db);
       if (!(await store.consortiumExists(opts.consortium))) {
-        throw new Error(`unknown consortium "${opts.consortium}" in ${config.databaseUrl}`);
+        throw new CliUsageError(`unknown consortium "${opts.consortium}" in ${config.databaseUrl}`);
       }
       const started = Date.now();
-      let lastPrint = 0;
+      const progress = progressPrinter();
       const report = await verifyStoredChain(store, opts.consortium, (p) => {
-        if (Date.now() - lastPrint > 500 && process.stderr.isTTY !== undefined) {
-          lastPrint = Date.now();
-          process.stderr.write(`verifying: block ${p.height + 1}/${p.totalBlocks}, ${p.records} records\n`);
-        }
+        progress(`verifying: block ${p.height + 1}/${p.totalBlocks}, ${p.records} records`);
       });
       const seconds = (Date.now() - started) / 1000;
       const failures = [...report.failures, ...report.storeFailures];
@@ -120,7 +132,11 @@ registerBundleCommands(program);
 registerTokenCommands(program);
 
 program.parseAsync(process.argv).catch((err: unknown) => {
+  if (err instanceof CommanderError) {
+    // Commander has printed its message (or the help or version, which exit 0).
+    process.exit(err.exitCode === 0 ? 0 : 2);
+  }
   console.error(`error: ${describeError(err)}`);
   if (process.env.PROVENANT_DEBUG === '1') console.error(err);
-  process.exit(2);
+  process.exit(exitCodeOf(err));
 });

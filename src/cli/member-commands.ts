@@ -7,6 +7,7 @@ import type { Command } from 'commander';
 import { readKeyFile } from '../node/keystore.js';
 import {
   CaptureClientError,
+  captureUrl,
   eventIdsOf,
   isCaptureEnvelope,
   signCaptureDocument,
@@ -46,9 +47,10 @@ export function readJsonFile(file: string): Record<string, unknown> {
   return value as Record<string, unknown>;
 }
 
+/** A file, key or option the user must fix is a usage error (exit 2); anything else failed a check (exit 1). */
 function fail(io: Output, err: unknown): number {
   io.err(`error: ${describeError(err)}`);
-  return 1;
+  return err instanceof MemberCliError ? 2 : 1;
 }
 
 /** Prints the CBV 2.0 hash ID of each event, one per line, in document order. */
@@ -133,7 +135,12 @@ export async function runSubmit(file: string, options: SubmitCliOptions, io: Out
     if (err instanceof CaptureClientError) {
       const body = err.body as { results?: CaptureEventResult[] } | undefined;
       if (Array.isArray(body?.results)) for (const r of body.results) io.out(formatResultLine(r));
-      io.err(`error: HTTP ${err.status || '-'} ${err.code}: ${err.message}`);
+      const target = captureUrl(url, { mode: options.partial ? 'partial' : 'atomic', wait: !!options.wait });
+      if (err.code === 'NETWORK_ERROR') {
+        io.err(`error: ${err.message} (check --url)`);
+        return 2;
+      }
+      io.err(`error: POST ${target}: HTTP ${err.status || '-'} ${err.code}: ${err.message}`);
       return 1;
     }
     return fail(io, err);

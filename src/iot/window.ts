@@ -1,5 +1,5 @@
 /**
- * Sensor windows (issue #5 §4): a device's readings over one time window become one sensor.window
+ * Sensor windows: a device's readings over one time window become one sensor.window
  * record whose readingsRoot (RFC 6962) commits to every reading, with an EPCIS 2.0 ObjectEvent
  * summarising them. Pure: no I/O.
  */

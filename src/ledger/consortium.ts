@@ -727,7 +727,7 @@ function requireAuthoritySigner(state: ConsortiumState, record: SignedRecord, si
   }
 }
 
-/** A rule set goes on chain with its hash, so verdicts can cite {id, version, hash} (issue #5 §4). */
+/** A rule set goes on chain with its hash, so verdicts can cite {id, version, hash}. */
 function admitRuleSetPublish(state: ConsortiumState, record: SignedRecord, signer: Extract<ResolvedSigner, { type: 'org' }>): string[] {
   requireAuthoritySigner(state, record, signer);
   const p = record.payload as Record<string, unknown>;

@@ -1,5 +1,5 @@
 /**
- * Proof bundle (issue #4 §5): one self-contained JSON file that proves a set of records offline.
+ * Proof bundle: one self-contained JSON file that proves a set of records offline.
  * It holds the records with RFC 6962 inclusion proofs in their blocks and in the consortium log
  * at a signed checkpoint, the sealed block headers, and every membership record up to the
  * checkpoint (genesis, proposals, approvals, device registrations) so the verifier can replay who

@@ -1,5 +1,5 @@
 /**
- * Lineage graph (issue #4 §2): edges derived from captured EPCIS events, and a breadth-first trace
+ * Lineage graph: edges derived from captured EPCIS events, and a breadth-first trace
  * over a LineageSource that the store implements. Pure: no I/O beyond the source interface.
  * Edges point downstream (from = origin, to = what was made from / put into / fed to it).
  */

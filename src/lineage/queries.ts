@@ -1,5 +1,5 @@
 /**
- * Lineage queries (issue #4 §4) over a LineageSource + EvidenceLoader: verified trace, product
+ * Lineage queries over a LineageSource + EvidenceLoader: verified trace, product
  * passport, animal history, recall (+ CSV), cargo lineage and authenticity. Pure apart from the
  * two interfaces.
  */

@@ -1,5 +1,5 @@
 /**
- * Semantic checks along a trace (issue #4 §3): each finding is a WARNING reason on a hop, never a
+ * Semantic checks along a trace: each finding is a WARNING reason on a hop, never a
  * failure: the records are authentic, but what they say does not add up.
  */
 import { eventType, identifiersOf } from '../events/epcis-model.js';

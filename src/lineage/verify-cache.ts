@@ -1,5 +1,5 @@
 /**
- * Verification work that stays true across queries (issue #4 §4: work shared by hops is done once).
+ * Verification work that stays true across queries (work shared by hops is done once).
  * Each entry is keyed by the exact stored text it was computed from, so any change to a row is a
  * miss and is verified afresh: the cache can skip repeated work but never turn a failure into a
  * pass. Pure: the caller loads rows and passes them in.

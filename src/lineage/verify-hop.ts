@@ -1,5 +1,5 @@
 /**
- * Per-hop verification (issue #4 §3), pure given the fetched evidence. Block-level work (seal,
+ * Per-hop verification, pure given the fetched evidence. Block-level work (seal,
  * quorum, hash link to the head, the block's Merkle tree) is done once per block per query and
  * shared across hops; with a VerificationCache, work that holds across queries is reused when the
  * stored rows are exactly those it was computed from.

@@ -1,5 +1,5 @@
 /**
- * Who sees which event (issue #4 §6; the rules in prose are docs/access.md). Pure: the caller
+ * Who sees which event (the rules in prose are docs/access.md). Pure: the caller
  * supplies the facts (src/store/visibility-store.ts fetches them in batches).
  *
  * One decision per (viewer, event): VISIBLE, REDACTED (the event and its hop verdict are shown, the

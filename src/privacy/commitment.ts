@@ -1,5 +1,5 @@
 /**
- * Salted commitments to personal data (design §9, UK GDPR): the chain carries only the commitment;
+ * Salted commitments to personal data (UK GDPR): the chain carries only the commitment;
  * the data and its salt stay off-chain, so deleting them makes the commitment unopenable while the
  * signed record that holds it still verifies. Pure: no I/O.
  */

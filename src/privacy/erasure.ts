@@ -1,5 +1,5 @@
 /**
- * The `privacy.erasure` ledger record (design §9): signed by the organisation that registered the
+ * The `privacy.erasure` ledger record: signed by the organisation that registered the
  * person, it asks every node to delete the data and salt behind a commitment. It holds only the
  * commitment and a reason, so it is safe to keep forever. Pure: no I/O.
  */

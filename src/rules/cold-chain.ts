@@ -1,5 +1,5 @@
 /**
- * Cold-chain rule (issue #5 §4): temperature must stay at or below the product category's limit.
+ * Cold-chain rule: temperature must stay at or below the product category's limit.
  *
  * Each temperature sensor is a separate series (a reefer may carry several; one sensor's silence
  * is not covered by another's readings). Per series:

@@ -1,5 +1,5 @@
 /**
- * Door rule (issue #5 §4): a door may open only inside an authorised location (geofence).
+ * Door rule: a door may open only inside an authorised location (geofence).
  *
  * An opening is a door=true reading whose previous reading from the same sensor was not true (or
  * the sensor's first reading); repeated true reports belong to the same opening, which ends at the

@@ -1,5 +1,5 @@
 /**
- * Cold-chain and integrity rules (issue #5 §4): evaluateAll, the 'coldchain.breach' payload
+ * Cold-chain and integrity rules: evaluateAll, the 'coldchain.breach' payload
  * builder, and re-exports.
  */
 import type { JsonValue } from '../crypto/index.js';

@@ -1,5 +1,5 @@
 /**
- * Route rule (issue #5 §4) and the geometry shared with the door rule.
+ * Route rule and the geometry shared with the door rule.
  *
  * Geometry: equirectangular projection on a sphere of radius 6 371 008.8 m (IUGG mean), centred on
  * the point being tested (for point-to-point distances, at the mean latitude of the two points).

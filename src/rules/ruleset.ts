@@ -1,5 +1,5 @@
 /**
- * Versioned rule sets and the shared vocabulary of the cold-chain and integrity rules (issue #5 §4).
+ * Versioned rule sets and the shared vocabulary of the cold-chain and integrity rules.
  * Everything here is pure and deterministic: the same readings and rule set give the same verdict,
  * byte for byte under JCS, on every node. Times are integer milliseconds, temperatures integer
  * milli-degrees Celsius, so no comparison depends on floating-point rounding of the inputs.

@@ -1,5 +1,5 @@
 /**
- * Reads the breach monitor needs (issue #5 §4): sensor.window records of a sealed block, a
+ * Reads the breach monitor needs: sensor.window records of a sealed block, a
  * device's windowed readings over a lookback span, published rule sets and existing breach records.
  * Every read is bounded by a log position, so its answer depends on the chain only.
  */

@@ -1,5 +1,5 @@
 /**
- * Fetches the evidence for a proof bundle (issue #4 §5) from the store: the records asked for,
+ * Fetches the evidence for a proof bundle from the store: the records asked for,
  * every membership record up to the latest checkpoint, their blocks with seals, and RFC 6962
  * inclusion proofs in each block and in the log at the checkpoint's size. Assembly and the
  * derivation of authority sets and signers are pure (src/lineage/bundle.ts).

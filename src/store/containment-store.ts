@@ -1,5 +1,5 @@
 /**
- * What was inside a container, pallet or case at a given time (issue #5 §4: a breach is linked to
+ * What was inside a container, pallet or case at a given time (a breach is linked to
  * everything inside its subject at the time). Read from the captured-event index (EpcisEvent,
  * EventIdentifier): AggregationEvent ADD puts children into a parent, a later DELETE of the same
  * parent takes them out (all of them when it lists no children), nested to any depth.

@@ -1,5 +1,5 @@
 /**
- * Off-chain documents (design §8), addressed by the SHA-256 of their bytes.
+ * Off-chain documents, addressed by the SHA-256 of their bytes.
  *
  * Stored as a BLOB in the node's database rather than as files under dataDir/documents: one
  * durable store (WAL, synchronous=FULL) and one transaction per upload, so there is no window where

@@ -1,5 +1,5 @@
 /**
- * LineageSource and EvidenceLoader over SQLite (issue #4 §2-3). One statement per frontier for the
+ * LineageSource and EvidenceLoader over SQLite. One statement per frontier for the
  * traversal (events, their record rows and their identifier rows), the identifier lists passed as
  * one JSON array (json_each, driven as the outer loop so every lookup uses an index) so a frontier
  * of any size is one round trip; block evidence read by height. Every LineageStore on the same

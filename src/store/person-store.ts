@@ -1,5 +1,5 @@
 /**
- * Personal data behind on-chain commitments (design §9, UK GDPR). Only this table holds it; the
+ * Personal data behind on-chain commitments (UK GDPR). Only this table holds it; the
  * chain holds the commitment. Erasure nulls data and salt in the same transaction that stores the
  * signed `privacy.erasure` record, and keeps a tombstone naming that record.
  */

@@ -1,5 +1,5 @@
 /**
- * Durable store of signed device readings (issue #5 §3). A reading is committed here before its
+ * Durable store of signed device readings. A reading is committed here before its
  * MQTT acknowledgement; (consortium, device, seq) is the primary key, so redelivery cannot double it.
  */
 import type { Database } from './database.js';

@@ -1,5 +1,5 @@
 /**
- * Reads behind GraphQL subscriptions (issue #4 §7): the EPCIS events and cold-chain breach records
+ * Reads behind GraphQL subscriptions: the EPCIS events and cold-chain breach records
  * of a sealed block, and one record row by hash.
  */
 import type { Database } from './database.js';

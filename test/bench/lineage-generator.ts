@@ -1,5 +1,5 @@
 /**
- * Builds the lineage benchmark's store (issue #4, Benchmark): a demo-like consortium (the demo
+ * Builds the lineage benchmark's store (Benchmark): a demo-like consortium (the demo
  * organisations plus more farms, abattoirs, processors, hauliers and retailers), then the
  * simulators' farm -> abattoir -> processor -> haulier -> port/retailer story told for thousands of
  * production lots, interleaved in time as real traffic would be.

@@ -55,8 +55,9 @@ describe('membership changes through the provenant CLI over HTTP', () => {
     const proposed = await cli(['propose', ...common('fsa'), '--change', JSON.stringify({ type: 'role.grant', orgId: 'highfield-farm', role: 'RETAILER' })]);
     const proposalHash = proposed.stdout.trim().split(' ').pop()!;
     const refused = await cli(['approve', ...common('highfield-farm'), '--proposal', proposalHash]);
-    expect(refused.code).not.toBe(0);
+    expect(refused.code).toBe(1); // refused by the node, not a usage error
     expect(refused.stderr).toMatch(/NOT_AN_AUTHORITY/);
+    expect(refused.stderr).toContain(`${url}/consortia/${DEMO_CONSORTIUM_ID}/records`);
     expect(refused.stderr).not.toMatch(/at .*\.ts:\d+/); // no stack trace
   });
 });

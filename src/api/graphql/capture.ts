@@ -1,5 +1,5 @@
 /**
- * Capture domain (issue #3 §6): the EPCIS capture as a mutation. Like POST /epcis/capture, the
+ * Capture domain: the EPCIS capture as a mutation. Like POST /epcis/capture, the
  * envelope's signature authenticates the submitter (no API token needed), and the same
  * CaptureService does the work, so both bindings give the same per-event results.
  */

@@ -1,5 +1,5 @@
 /**
- * Lineage domain (issue #4 §5): trace, productPassport, animalHistory, recall (Relay connection)
+ * Lineage domain: trace, productPassport, animalHistory, recall (Relay connection)
  * and recallCsv, cargoLineage, authenticityCheck. Expected failures are union members
  * (NotFound, InvalidIdentifier, Forbidden/Unauthenticated by default).
  */

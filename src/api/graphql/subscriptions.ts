@@ -1,5 +1,5 @@
 /**
- * Subscriptions (issue #4 §7), streamed over server-sent events (Yoga's default transport):
+ * Subscriptions, streamed over server-sent events (Yoga's default transport):
  * recordsForIdentifier, coldChainBreaches, recallNotices and inspectionFindings.
  *
  * The feed reads each sealed block once (only for topics someone listens to), works out what
@@ -122,7 +122,7 @@ function shownEvent(notice: SealedEventNotice, decision: VisibilityDecision): Se
   return { ...notice, row: { ...notice.row, event: redactEvent(notice.row.event).event }, redacted: true };
 }
 
-/** Inspection findings go to the farms of origin, the poster and regulators (issue #4 §6); never redacted copies. */
+/** Inspection findings go to the farms of origin, the poster and regulators; never redacted copies. */
 export function inspectionFor(viewer: VisibilityViewer, notice: InspectionNotice, decision: VisibilityDecision): InspectionNotice | null {
   if (decision.visibility !== 'VISIBLE') return null;
   if (isRegulator(viewer) || viewer.orgId === notice.event.row.signerOrg) return notice;

@@ -13,6 +13,7 @@ import type { AppContext } from '../context.js';
 import type { GraphqlContext } from './builder.js';
 import { ExpectedError } from './errors.js';
 import { getSchema } from './schema.js';
+import { mountGraphiqlAssets, renderLocalGraphiql } from './graphiql-page.js';
 import { startSubscriptionFeed, trackPubSub, type SubscriptionFeed, type TrackedPubSub } from './subscriptions.js';
 
 export const GRAPHQL_PATH = '/graphql';
@@ -72,6 +73,7 @@ export function createGraphqlServer(app: AppContext, options: { logging?: boolea
     logging: options.logging ?? true,
     landingPage: false,
     graphiql: { defaultQuery: DEFAULT_QUERY, title: 'Provenant GraphQL' },
+    renderGraphiQL: renderLocalGraphiql,
     plugins: [
       EnvelopArmorPlugin({
         maxDepth: { n: GRAPHQL_LIMITS.maxDepth },
@@ -106,6 +108,7 @@ export function createGraphqlServer(app: AppContext, options: { logging?: boolea
 /** Mounts GraphQL at /graphql. Mount before any body parser and before the 404 handler. */
 export function mountGraphql(app: Express, ctx: AppContext): GraphqlServer {
   const server = createGraphqlServer(ctx);
+  mountGraphiqlAssets(app);
   // Yoga is a Node request listener; express accepts it as middleware.
   app.use(server.yoga.graphqlEndpoint, server.yoga as unknown as RequestHandler);
   return server;

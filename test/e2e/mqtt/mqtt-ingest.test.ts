@@ -1,5 +1,5 @@
 /**
- * Real MQTT (issue #5): devices publish signed readings with QoS 1 over the embedded aedes broker
+ * Real MQTT: devices publish signed readings with QoS 1 over the embedded aedes broker
  * and over Mosquitto; readings are stored, windowed into sealed sensor.window records and provable.
  */
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';

@@ -1,5 +1,5 @@
 /**
- * The reefer simulator against a real node (issue #5 §4-5): HTTP for its registration, the
+ * The reefer simulator against a real node: HTTP for its registration, the
  * embedded MQTT broker for its signed readings, the breach monitor turning sealed sensor windows
  * into coldchain.breach records, and the lineage verdicts that show them.
  */

@@ -1,10 +1,11 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { readdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
+import { EPCIS_EXAMPLES_DIR } from '../../vectors/index.js';
 import { eventHashIdsOfDocument } from '../../../src/events/event-hash.js';
 import { eventList, getEvent, post, signEnvelope, startHarness, type Harness } from './harness.js';
 
-const EXAMPLES = path.resolve(__dirname, '../../../..', 'shared/reference/epcis/examples');
+const EXAMPLES = EPCIS_EXAMPLES_DIR;
 
 describe('every EPCIS reference example is captured and read back', () => {
   let h: Harness;

@@ -1,4 +1,4 @@
-/** Issue #3 §6: the capture as a GraphQL mutation, through the same pipeline as POST /epcis/capture. */
+/** the capture as a GraphQL mutation, through the same pipeline as POST /epcis/capture. */
 import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';

@@ -1,5 +1,5 @@
 /**
- * Visibility matrix (issue #4 §6, docs/access.md): the simulators' whole story on a real SQLite
+ * Visibility matrix (docs/access.md): the simulators' whole story on a real SQLite
  * node, then every demo organisation asks every kind of lineage and record query; each must see
  * exactly what its role, custody and lineage entitle it to.
  */

@@ -1,5 +1,5 @@
 /**
- * Product passport (issue #4 §3): the farms of rearing are the organisations that held the FARM
+ * Product passport: the farms of rearing are the organisations that held the FARM
  * role when they recorded an event touching the product's animals (the ledger's rolesAt at the
  * record's log index), not the organisations that hold it today.
  */

@@ -1,5 +1,5 @@
 /**
- * Per-hop verification is time-correct (issue #4 §4): roles are checked as the signer's
+ * Per-hop verification is time-correct: roles are checked as the signer's
  * organisation held them at the record's log index, and seals against the authority set the
  * chain had in force for that block, over a real node and SQLite store.
  */

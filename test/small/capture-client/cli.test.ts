@@ -5,12 +5,12 @@ import os from 'node:os';
 import path from 'node:path';
 import { Command } from 'commander';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { EVENT_HASH_DIR } from '../../vectors/index.js';
 import { encodePrivateKey, encodePublicKey, generateKeyPair } from '../../../src/crypto/index.js';
 import { verifyRecordSignature } from '../../../src/ledger/record.js';
 import { eventIdsOf, recordsOfEnvelope, type CaptureEnvelope } from '../../../src/capture/client.js';
 import { registerMemberCommands, runSubmit, type Output } from '../../../src/cli/member-commands.js';
 
-const EVENT_HASH_DIR = path.resolve(__dirname, '../../..', '..', 'shared/reference/event-hash');
 const names = readdirSync(EVENT_HASH_DIR)
   .filter((f) => f.endsWith('.jsonld'))
   .sort()

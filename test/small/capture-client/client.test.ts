@@ -3,6 +3,7 @@ import { createServer, type IncomingMessage, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { EVENT_HASH_DIR } from '../../vectors/index.js';
 import { generateKeyPair } from '../../../src/crypto/index.js';
 import { eventHashIdsOfDocument } from '../../../src/events/event-hash.js';
 import { recordHash, verifyRecordSignature, RecordKind } from '../../../src/ledger/record.js';
@@ -17,7 +18,6 @@ import {
 } from '../../../src/capture/client.js';
 import { DocumentRefError, documentRefsOfEvent, personRefOfEvent, withDocumentRefs } from '../../../src/capture/documents.js';
 
-const EVENT_HASH_DIR = path.resolve(__dirname, '../../..', '..', 'shared/reference/event-hash');
 const vectors = readdirSync(EVENT_HASH_DIR)
   .filter((f) => f.endsWith('.jsonld'))
   .sort()

@@ -3,9 +3,8 @@ import path from 'node:path';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { canonicalBytes, canonicalize, CryptoError } from '../../../src/crypto/index.js';
-import { REFERENCE_DIR } from './reference-path.js';
+import { JCS_DIR } from '../../vectors/index.js';
 
-const JCS_DIR = path.join(REFERENCE_DIR, 'jcs');
 const vectorNames = fs.readdirSync(path.join(JCS_DIR, 'input')).filter((f) => f.endsWith('.json')).sort();
 
 function expectNonCanonical(value: unknown): void {

@@ -11,7 +11,7 @@ import path from 'node:path';
 import { p256 } from '@noble/curves/nist.js';
 import { describe, expect, it } from 'vitest';
 import { fromHex, verifyFast, verifyRaw, type KeyAlgorithm } from '../../../src/crypto/index.js';
-import { REFERENCE_DIR } from './reference-path.js';
+import { WYCHEPROOF_DIR } from '../../vectors/index.js';
 
 interface WycheproofTest {
   tcId: number;
@@ -41,7 +41,7 @@ interface Case {
 }
 
 function loadCases(file: string, alg: KeyAlgorithm): { data: WycheproofFile; cases: Case[] } {
-  const data = JSON.parse(fs.readFileSync(path.join(REFERENCE_DIR, 'wycheproof', file), 'utf8')) as WycheproofFile;
+  const data = JSON.parse(fs.readFileSync(path.join(WYCHEPROOF_DIR, file), 'utf8')) as WycheproofFile;
   const cases = data.testGroups.flatMap((group) => {
     // Ed25519 groups carry the raw 32-byte key as pk; ECDSA groups the 65-byte SEC1 point as uncompressed.
     const keyHex = alg === 'ed25519' ? group.publicKey.pk : group.publicKey.uncompressed;

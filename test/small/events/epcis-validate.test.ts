@@ -1,7 +1,7 @@
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { createEpcisValidator, EpcisSchemaError, SCHEMA_DIR_ENV } from '../../../src/events/epcis-validate.js';
-import { epcisExamples, hashVectors, REFERENCE_DIR } from './reference.js';
+import { epcisExamples, hashVectors } from './reference.js';
 
 const validator = createEpcisValidator();
 
@@ -56,8 +56,8 @@ describe('official EPCIS examples', () => {
 });
 
 describe('createEpcisValidator', () => {
-  it('uses the shared reference schemas by default and caches', () => {
-    expect(validator.source).toBe(path.join(REFERENCE_DIR, 'epcis', 'JSON-Schema'));
+  it('uses the schemas shipped in assets/ by default and caches', () => {
+    expect(validator.source).toBe(path.resolve(__dirname, '../../../assets/epcis/JSON-Schema'));
     expect(createEpcisValidator()).toBe(validator);
   });
 

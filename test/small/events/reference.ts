@@ -1,10 +1,9 @@
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 
-// Reference vectors live next to the repo (../shared/reference), never inside it.
-export const REFERENCE_DIR = path.resolve(__dirname, '../../..', '..', 'shared/reference');
-export const EVENT_HASH_DIR = path.join(REFERENCE_DIR, 'event-hash');
-export const EPCIS_EXAMPLES_DIR = path.join(REFERENCE_DIR, 'epcis', 'examples');
+import { EPCIS_EXAMPLES_DIR, EVENT_HASH_DIR } from '../../vectors/index.js';
+
+export { EPCIS_EXAMPLES_DIR, EVENT_HASH_DIR };
 
 export function readJson(file: string): Record<string, unknown> {
   return JSON.parse(readFileSync(file, 'utf8')) as Record<string, unknown>;

@@ -2,6 +2,7 @@ import { readFileSync, readdirSync } from 'node:fs';
 import path from 'node:path';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
+import { VECTORS_DIR } from '../../vectors/index.js';
 import {
   digitalLinkToEpcUrn,
   encodeDigitalLinkValue,
@@ -21,7 +22,7 @@ import {
 } from '../../../src/events/identifiers/index.js';
 import { errorOf } from './error-of.js';
 
-const reference = path.resolve(__dirname, '../../..', '..', 'shared/reference');
+const reference = VECTORS_DIR;
 
 
 describe('gs1CheckDigit', () => {

@@ -1,5 +1,5 @@
 /**
- * What traces reuse across queries (issue #4 §4: shared work once): derived data is reused only for
+ * What traces reuse across queries (shared work once): derived data is reused only for
  * the very row objects a source handed out before (a store does that only for byte-identical
  * stored text); every query still reads every frontier. And the restructured semantic checks give
  * exactly what the per-hop definition (custodianBefore, inputUses, per edge) gives.
