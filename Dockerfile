@@ -2,7 +2,7 @@
 # Provenant node on Node 24 LTS.
 #   Build: docker build -t provenant .
 #   Run:   docker run -d --name provenant -p 4000:4000 -p 1883:1883 -v provenant-data:/data provenant
-#   Demo:  docker run --rm -p 4000:4000 -p 1883:1883 provenant node src/cli/provenant.mjs start --demo
+#   Demo:  docker run --rm -p 4000:4000 -p 1883:1883 provenant node src/transport/cli/provenant.mjs start --demo
 # Everything the node reads at run time ships in the image: the GS1 EPCIS schemas and contexts
 # (assets/), the Prisma migrations, and the GraphiQL bundle (node_modules).
 
@@ -40,4 +40,4 @@ VOLUME ["/data"]
 EXPOSE 4000 1883
 HEALTHCHECK --interval=30s --timeout=5s --start-period=20s --retries=3 \
   CMD node -e "fetch('http://127.0.0.1:' + (process.env.PORT || 4000) + '/health').then(r => process.exit(r.ok ? 0 : 1)).catch(() => process.exit(1))"
-CMD ["node", "src/cli/provenant.mjs", "start"]
+CMD ["node", "src/transport/cli/provenant.mjs", "start"]

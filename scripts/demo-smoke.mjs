@@ -26,7 +26,11 @@ function startDemo() {
   const onLine = (line) => {
     lines.push(line);
     process.stdout.write(`  | ${line}\n`);
-    for (const w of [...waiters]) if (w.test(line)) waiters.splice(waiters.indexOf(w), 1) && w.resolve(line);
+    for (const w of [...waiters]) {
+      if (!w.test(line)) continue;
+      waiters.splice(waiters.indexOf(w), 1);
+      w.resolve(line);
+    }
   };
   let buffered = '';
   const feed = (chunk) => {

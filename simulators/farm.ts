@@ -1,5 +1,5 @@
 /** A farm: births with ear tags and dams, feed given from feed lots, movement off the holding. */
-import { PROVENANT_BIZSTEP } from '../src/rules/authorisation.js';
+import { PROVENANT_BIZSTEP } from '../src/core/rules/authorisation.js';
 import { animalUrn, earTag, lgtin } from './identifiers.js';
 import { objectEvent, type Participant, type SimClock } from './participant.js';
 

@@ -1,5 +1,5 @@
 /** Valid identifiers for the simulated chain (check digits computed, never hard-coded). */
-import { earTagCheckDigit, iso6346CheckDigit } from '../src/events/identifiers/index.js';
+import { earTagCheckDigit, iso6346CheckDigit } from '../src/core/identifiers/index.js';
 
 export function earTag(herdMark: string, animal: number): string {
   const animalNumber = String(animal).padStart(5, '0');

@@ -2,8 +2,8 @@
  * A simulated consortium member: its own organisation key, talking to the node only through the
  * public capture interface (HTTP), never the database.
  */
-import type { KeyPair } from '../src/crypto/index.js';
-import { signCaptureDocument, submitCapture, type CaptureResult } from '../src/capture/client.js';
+import type { KeyPair } from '../src/core/crypto/index.js';
+import { signCaptureDocument, submitCapture, type CaptureResult } from '../src/client/capture-client.js';
 
 export const EPCIS_CONTEXT = ['https://ref.gs1.org/standards/epcis/2.0.0/epcis-context.jsonld', { provenant: 'https://provenant.dev/ns/epcis/' }];
 

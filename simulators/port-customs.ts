@@ -1,5 +1,5 @@
 /** A port and customs: arrival of the container, the declaration, clearance or hold. */
-import { PROVENANT_BIZSTEP, PROVENANT_DISPOSITION } from '../src/rules/authorisation.js';
+import { PROVENANT_BIZSTEP, PROVENANT_DISPOSITION } from '../src/core/rules/authorisation.js';
 import { objectEvent, type Participant, type SimClock } from './participant.js';
 
 export async function runPortAndCustoms(port: Participant, customs: Participant, clock: SimClock, options: { container: string; portLocation: string; hold?: boolean }): Promise<void> {

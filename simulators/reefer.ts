@@ -19,9 +19,9 @@
  * leg in a few seconds); with 'live', observedAt is the wall clock and samples are paceMs apart.
  */
 import mqtt, { type MqttClient } from 'mqtt';
-import { encodePublicKey, generateKeyPair, type KeyPair } from '../src/crypto/index.js';
-import { RecordKind, signRecord } from '../src/ledger/record.js';
-import { readingsTopic, signReading, type Reading, type ReadingValue } from '../src/iot/index.js';
+import { encodePublicKey, generateKeyPair, type KeyPair } from '../src/core/crypto/index.js';
+import { RecordKind, signRecord } from '../src/core/ledger/record.js';
+import { readingsTopic, signReading, type Reading, type ReadingValue } from '../src/transport/mqtt/index.js';
 import type { SimClock } from './participant.js';
 
 export interface LatLon {

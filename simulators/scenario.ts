@@ -3,7 +3,7 @@
  * node's public interfaces: two farms, an abattoir, a processor, a haulier with a reefer, a port,
  * customs and a retailer.
  */
-import type { KeyPair } from '../src/crypto/index.js';
+import type { KeyPair } from '../src/core/crypto/index.js';
 import { runAbattoir } from './abattoir.js';
 import { runFarm } from './farm.js';
 import { runHaulier } from './haulier.js';

@@ -4,13 +4,13 @@
  * inclusion proofs in each block and in the log at the checkpoint's size. Assembly and the
  * derivation of authority sets and signers are pure (src/lineage/bundle.ts).
  */
-import { fromHex, toHex } from '../crypto/index.js';
-import type { BlockHeader, Seal } from '../ledger/block.js';
-import type { Checkpoint, CheckpointSignature } from '../ledger/checkpoint.js';
-import { leafHash } from '../ledger/merkle-hash.js';
-import { inclusionProof } from '../ledger/merkle-tree.js';
-import type { SignedRecord } from '../ledger/record.js';
-import { BundleError, MEMBERSHIP_RECORD_KINDS, buildBundle, type BundleBlock, type BundleRecord, type ProofBundle } from '../lineage/bundle.js';
+import { fromHex, toHex } from '../core/crypto/index.js';
+import type { BlockHeader, Seal } from '../core/ledger/block.js';
+import type { Checkpoint, CheckpointSignature } from '../core/ledger/checkpoint.js';
+import { leafHash } from '../core/ledger/merkle-hash.js';
+import { inclusionProof } from '../core/ledger/merkle-tree.js';
+import type { SignedRecord } from '../core/ledger/record.js';
+import { BundleError, MEMBERSHIP_RECORD_KINDS, buildBundle, type BundleBlock, type BundleRecord, type ProofBundle } from '../core/lineage/bundle.js';
 import type { ChainStore } from './chain-store.js';
 
 interface RecordRow {

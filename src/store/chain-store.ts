@@ -4,10 +4,10 @@
  * Hot paths use raw SQL through Prisma (multi-row inserts inside one transaction): the query
  * builder issues one statement per row, which is too slow for thousands of records per second.
  */
-import { canonicalize } from '../crypto/index.js';
-import type { Block, BlockHeader, Seal } from '../ledger/block.js';
-import type { SignedRecord } from '../ledger/record.js';
-import { LedgerError } from '../ledger/errors.js';
+import { canonicalize } from '../core/crypto/index.js';
+import type { Block, BlockHeader, Seal } from '../core/ledger/block.js';
+import type { SignedRecord } from '../core/ledger/record.js';
+import { LedgerError } from '../core/ledger/errors.js';
 import type { Database } from './database.js';
 import { WriteBatch, commitWriteBatch, selectWhereIn } from './write-batch.js';
 
@@ -367,7 +367,7 @@ export class ChainStore {
       });
       if (rows.length === 0) return out;
       for (const row of rows) {
-        let body: Record<string, unknown> = {};
+        let body: Record<string, unknown>;
         try {
           body = JSON.parse(row.body) as Record<string, unknown>;
         } catch {

@@ -8,10 +8,10 @@
  *
  * Every read re-hashes the bytes: altered bytes are never served (DOCUMENT_TAMPERED).
  */
-import { sha256, toHex } from '../crypto/index.js';
+import { sha256, toHex } from '../core/crypto/index.js';
 import type { Database } from './database.js';
-import { isHash } from '../ledger/record.js';
-import { CodedError } from '../coded-error.js';
+import { isHash } from '../core/ledger/record.js';
+import { CodedError } from '../core/coded-error.js';
 
 export const MAX_DOCUMENT_BYTES = 20 * 1024 * 1024;
 

@@ -8,11 +8,11 @@
  */
 import BetterSqlite3 from 'better-sqlite3';
 import type { Database } from './database.js';
-import { intern, type EventIdentifierRef, type EventRow, type JsonObject, type KnownEvents, type LineageSource } from '../lineage/graph.js';
-import type { BlockEvidence, BreachEvidence, CustodyInfo, EvidenceLoader, RecordEvidence } from '../lineage/evidence.js';
-import { Lru, VerificationCache } from '../lineage/verify-cache.js';
+import { intern, type EventIdentifierRef, type EventRow, type JsonObject, type KnownEvents, type LineageSource } from '../core/lineage/graph.js';
+import type { BlockEvidence, BreachEvidence, CustodyInfo, EvidenceLoader, RecordEvidence } from '../core/lineage/evidence.js';
+import { Lru, VerificationCache } from '../core/lineage/verify-cache.js';
 import { ChangeWatch, UNTRUSTED } from './change-watch.js';
-import { compareCodePoints } from '../events/event-hash.js';
+import { compareCodePoints } from '../core/epcis/event-hash.js';
 
 /** Identifiers per statement: one JSON parameter each, so this only bounds statement size. */
 const JSON_CHUNK = 20_000;
@@ -22,10 +22,6 @@ const KNOWN_INLINE_LIMIT = 1_000;
 type Num = number | bigint;
 const num = (v: Num | null): number | null => (v === null ? null : Number(v));
 
-/** push(...items) without the argument-count limit of a spread. */
-function append<T>(into: T[], items: readonly T[]): void {
-  for (const item of items) into.push(item);
-}
 
 function chunks<T>(items: readonly T[], size = JSON_CHUNK): T[][] {
   const out: T[][] = [];
@@ -432,7 +428,7 @@ export class LineageStore implements LineageSource, EvidenceLoader {
         out.push(cached.row);
         continue;
       }
-      let event: JsonObject = {};
+      let event: JsonObject;
       let parsed: { payload?: { event?: JsonObject } } | undefined;
       try {
         parsed = JSON.parse(e.body) as { payload?: { event?: JsonObject } };

@@ -4,10 +4,9 @@
  * signed `privacy.erasure` record, and keeps a tombstone naming that record.
  */
 import type { Database } from './database.js';
-import type { PersonalData } from '../privacy/commitment.js';
+import type { PersonalData } from '../core/privacy/commitment.js';
 import type { WriteBatch } from './write-batch.js';
 
-type Tx = Parameters<Parameters<Database['$transaction']>[0]>[0];
 
 export interface PersonRow {
   commitment: string;

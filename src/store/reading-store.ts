@@ -5,8 +5,6 @@
 import type { Database } from './database.js';
 import { WriteBatch, commitWriteBatch } from './write-batch.js';
 
-type Tx = Parameters<Parameters<Database['$transaction']>[0]>[0];
-type Executor = Pick<Database, '$executeRawUnsafe' | '$queryRawUnsafe'> | Tx;
 
 export interface StoredReadingInput {
   consortiumId: string;

@@ -4,7 +4,7 @@
  */
 import type { Database } from './database.js';
 import type { LedgerRecord as RecordRow } from '../generated/prisma/client.js';
-import type { EventRow } from '../lineage/graph.js';
+import type { EventRow } from '../core/lineage/graph.js';
 import { LineageStore } from './lineage-store.js';
 
 const IN_CHUNK = 400;

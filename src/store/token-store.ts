@@ -3,7 +3,7 @@
  * itself ("pvn_" + 32 random bytes, base64url) is returned once, at issue time.
  */
 import { randomBytes } from 'node:crypto';
-import { HashTag, taggedHash, toBase64Url, toHex } from '../crypto/index.js';
+import { HashTag, taggedHash, toBase64Url, toHex } from '../core/crypto/index.js';
 import type { Database } from './database.js';
 
 export const TOKEN_PREFIX = 'pvn_';

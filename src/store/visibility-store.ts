@@ -8,8 +8,8 @@
  * level, until they are decided or `maxDepth`/`maxNodes` is reached (then they stay undecided:
  * not entitled).
  */
-import type { ConsortiumState } from '../ledger/consortium.js';
-import { RecordKind } from '../ledger/record.js';
+import type { ConsortiumState } from '../core/ledger/consortium.js';
+import { RecordKind } from '../core/ledger/record.js';
 import {
   decideMembershipRecord,
   decideOwnedRecord,
@@ -27,9 +27,9 @@ import {
   type ViewerScope,
   type VisibilityDecision,
   type VisibilityViewer,
-} from '../lineage/visibility.js';
-import { canonicalIdentifier, isAnimalIdentifier, PROVENANT_BIZSTEP } from '../rules/authorisation.js';
-import type { EventRow } from '../lineage/graph.js';
+} from '../core/lineage/visibility.js';
+import { canonicalIdentifier, isAnimalIdentifier, PROVENANT_BIZSTEP } from '../core/rules/authorisation.js';
+import type { EventRow } from '../core/lineage/graph.js';
 import type { Database } from './database.js';
 
 const IN_CHUNK = 400;
@@ -97,7 +97,11 @@ function nearestAnimals(items: readonly string[], incoming: Map<string, string[]
       animals.add(cur);
       continue;
     }
-    for (const from of incoming.get(cur) ?? []) if (!seen.has(from)) (seen.add(from), stack.push(from));
+    for (const from of incoming.get(cur) ?? []) {
+      if (seen.has(from)) continue;
+      seen.add(from);
+      stack.push(from);
+    }
   }
   return animals;
 }
@@ -201,7 +205,10 @@ export class VisibilityStore {
     const ids = new Set(identifiers);
     const links = [...knownLinks];
     const nodes = new Set<string>(ids);
-    for (const l of links) (nodes.add(l.from), nodes.add(l.to));
+    for (const l of links) {
+      nodes.add(l.from);
+      nodes.add(l.to);
+    }
     const custody = await this.handledBy(viewer.orgId, nodes);
     if (!grantsLineage(viewer) && !grantsCargo(viewer)) return { custody, cargo: new Set(), lineage: new Set() };
     const maxDepth = options.maxDepth ?? DEFAULT_SCOPE_LIMITS.maxDepth;

@@ -3,11 +3,11 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import type { AddressInfo } from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
-import { signCaptureDocument, submitCapture } from '../../src/capture/client.js';
-import { createApp } from '../../src/api/server.js';
-import { loadConfig } from '../../src/config.js';
-import { openNode } from '../../src/node/bootstrap.js';
-import { buildDemoConsortium, DEMO_CONSORTIUM_ID } from '../../src/node/demo-consortium.js';
+import { signCaptureDocument, submitCapture } from '../../src/client/capture-client.js';
+import { createApp } from '../../src/transport/http/server.js';
+import { loadConfig } from '../../src/platform/config.js';
+import { openNode } from '../../src/services/node/bootstrap.js';
+import { buildDemoConsortium, DEMO_CONSORTIUM_ID } from '../../src/services/node/demo-consortium.js';
 import { timed, type BenchContext } from './harness.js';
 
 const CONTEXT = ['https://ref.gs1.org/standards/epcis/2.0.0/epcis-context.jsonld'];

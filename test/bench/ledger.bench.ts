@@ -2,14 +2,14 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { verifyRaw, generateKeyPair } from '../../src/crypto/index.js';
-import { blockHash, sealBlock } from '../../src/ledger/block.js';
-import { ConsortiumState, admitRecord, buildBlockHeader, closeBlock, createGenesisBlock } from '../../src/ledger/consortium.js';
-import { RecordKind, signRecord, type SignedRecord } from '../../src/ledger/record.js';
-import { loadConfig } from '../../src/config.js';
-import { openNode } from '../../src/node/bootstrap.js';
-import { buildDemoConsortium, DEMO_CONSORTIUM_ID } from '../../src/node/demo-consortium.js';
-import { verifyStoredChain } from '../../src/node/verify-stored-chain.js';
+import { verifyRaw, generateKeyPair } from '../../src/core/crypto/index.js';
+import { blockHash, sealBlock } from '../../src/core/ledger/block.js';
+import { ConsortiumState, admitRecord, buildBlockHeader, closeBlock, createGenesisBlock } from '../../src/core/ledger/consortium.js';
+import { RecordKind, signRecord, type SignedRecord } from '../../src/core/ledger/record.js';
+import { loadConfig } from '../../src/platform/config.js';
+import { openNode } from '../../src/services/node/bootstrap.js';
+import { buildDemoConsortium, DEMO_CONSORTIUM_ID } from '../../src/services/node/demo-consortium.js';
+import { verifyStoredChain } from '../../src/services/node/verify-stored-chain.js';
 import { timed, type BenchContext } from './harness.js';
 
 function makeRecords(count: number, keys: ReturnType<typeof buildDemoConsortium>['orgKeys']): SignedRecord[] {
@@ -32,7 +32,7 @@ export async function ledgerBench(ctx: BenchContext): Promise<void> {
   // noble's reference verifier, for comparison with the OpenSSL fast path the ledger uses.
   const kp = generateKeyPair();
   const msg = new Uint8Array(64);
-  const sig = (await import('../../src/crypto/index.js')).sign(kp.privateKey, msg);
+  const sig = (await import('../../src/core/crypto/index.js')).sign(kp.privateKey, msg);
   const nobleRuns = ctx.quick ? 300 : 1500;
   const noble = await timed(() => {
     for (let i = 0; i < nobleRuns; i++) verifyRaw('ed25519', kp.publicKey.bytes, msg, sig.bytes);

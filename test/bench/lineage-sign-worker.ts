@@ -4,11 +4,11 @@
  * main thread only admits, checks roles and custody, and writes.
  */
 import { parentPort } from 'node:worker_threads';
-import { HashTag, encodeSignature, parsePrivateKey, sign, signingMessage, toHex, type JsonValue, type PrivateKey } from '../../src/crypto/index.js';
-import { RECORD_VERSION, RecordKind, recordHashBytes, type RecordBody } from '../../src/ledger/record.js';
-import { eventHashId } from '../../src/events/event-hash.js';
-import { identifierRowsOf } from '../../src/capture/capture-service.js';
-import { createEpcisValidator } from '../../src/events/epcis-validate.js';
+import { HashTag, encodeSignature, parsePrivateKey, sign, signingMessage, toHex, type JsonValue, type PrivateKey } from '../../src/core/crypto/index.js';
+import { RECORD_VERSION, RecordKind, recordHashBytes, type RecordBody } from '../../src/core/ledger/record.js';
+import { eventHashId } from '../../src/core/epcis/event-hash.js';
+import { identifierRowsOf } from '../../src/services/capture/capture-service.js';
+import { createEpcisValidator } from '../../src/core/epcis/epcis-validate.js';
 
 export interface SignInit {
   type: 'init';

@@ -22,8 +22,8 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { isAnimalIdentifier } from '../../src/rules/authorisation.js';
-import { cargoLineage, recall, trace, verifyTraceResult, type CargoNode, type LineageContext } from '../../src/lineage/queries.js';
+import { isAnimalIdentifier } from '../../src/core/rules/authorisation.js';
+import { cargoLineage, recall, trace, verifyTraceResult, type CargoNode, type LineageContext } from '../../src/services/lineage/queries.js';
 import { LineageStore } from '../../src/store/lineage-store.js';
 import { generateLineageStore, type GeneratedStore } from './lineage-generator.js';
 import { formatNumber, percentile, type BenchContext } from './harness.js';

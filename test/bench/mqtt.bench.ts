@@ -14,12 +14,12 @@ import { createRequire } from 'node:module';
 import os from 'node:os';
 import path from 'node:path';
 import { performance } from 'node:perf_hooks';
-import { encodePublicKey, generateKeyPair, type KeyPair } from '../../src/crypto/index.js';
-import { RecordKind, signRecord } from '../../src/ledger/record.js';
-import { loadConfig } from '../../src/config.js';
-import { openNode, type OpenedNode } from '../../src/node/bootstrap.js';
-import { buildDemoConsortium, DEMO_CONSORTIUM_ID } from '../../src/node/demo-consortium.js';
-import { keystoreWindowSigner, readingsTopic, signReading, startIot, type IotHandle, type Reading } from '../../src/iot/index.js';
+import { encodePublicKey, generateKeyPair, type KeyPair } from '../../src/core/crypto/index.js';
+import { RecordKind, signRecord } from '../../src/core/ledger/record.js';
+import { loadConfig } from '../../src/platform/config.js';
+import { openNode, type OpenedNode } from '../../src/services/node/bootstrap.js';
+import { buildDemoConsortium, DEMO_CONSORTIUM_ID } from '../../src/services/node/demo-consortium.js';
+import { keystoreWindowSigner, readingsTopic, signReading, startIot, type IotHandle, type Reading } from '../../src/transport/mqtt/index.js';
 import { Mosquitto } from '../e2e/mqtt/helpers.js';
 import { percentile, type BenchContext } from './harness.js';
 

@@ -14,7 +14,7 @@ const repoRoot = path.resolve(__dirname, '../..');
 const scratch = mkdtempSync(path.join(os.tmpdir(), 'provenant-cli-'));
 
 function cli(args: string[], env: Record<string, string> = {}, cwd = scratch) {
-  return run(process.execPath, [path.join(repoRoot, 'node_modules/tsx/dist/cli.mjs'), path.join(repoRoot, 'src/cli/main.ts'), ...args], {
+  return run(process.execPath, [path.join(repoRoot, 'node_modules/tsx/dist/cli.mjs'), path.join(repoRoot, 'src/transport/cli/main.ts'), ...args], {
     cwd,
     env: { ...process.env, DATABASE_URL: '', PROVENANT_DATA_DIR: '', ...env },
     timeout: 60_000,

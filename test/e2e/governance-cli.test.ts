@@ -4,9 +4,9 @@ import type { AddressInfo } from 'node:net';
 import path from 'node:path';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createApp } from '../../src/api/server.js';
-import { loadConfig } from '../../src/config.js';
-import { DEMO_CONSORTIUM_ID } from '../../src/node/demo-consortium.js';
+import { createApp } from '../../src/transport/http/server.js';
+import { loadConfig } from '../../src/platform/config.js';
+import { DEMO_CONSORTIUM_ID } from '../../src/services/node/demo-consortium.js';
 import { startTempNode, type TempNode } from '../helpers/temp-node.js';
 
 const run = promisify(execFile);
@@ -30,7 +30,7 @@ describe('membership changes through the provenant CLI over HTTP', () => {
   });
 
   const cli = (args: string[]) =>
-    run(process.execPath, [path.join(repoRoot, 'node_modules/tsx/dist/cli.mjs'), path.join(repoRoot, 'src/cli/main.ts'), ...args], { cwd: repoRoot }).then(
+    run(process.execPath, [path.join(repoRoot, 'node_modules/tsx/dist/cli.mjs'), path.join(repoRoot, 'src/transport/cli/main.ts'), ...args], { cwd: repoRoot }).then(
       (r) => ({ code: 0, stdout: r.stdout, stderr: r.stderr }),
       (e: { code: number; stdout: string; stderr: string }) => ({ code: e.code, stdout: e.stdout, stderr: e.stderr }),
     );

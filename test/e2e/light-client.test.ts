@@ -1,14 +1,14 @@
 import type { AddressInfo } from 'node:net';
 import type { Server } from 'node:http';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { fromHex } from '../../src/crypto/index.js';
-import { verifyCheckpointExtends, verifyCheckpointSignatures, type Checkpoint } from '../../src/ledger/checkpoint.js';
-import { leafHash } from '../../src/ledger/merkle-hash.js';
-import { verifyInclusion } from '../../src/ledger/merkle-verify.js';
-import { RecordKind, recordHash, signRecord } from '../../src/ledger/record.js';
-import { createApp } from '../../src/api/server.js';
-import { loadConfig } from '../../src/config.js';
-import { buildDemoConsortium, DEMO_CONSORTIUM_ID } from '../../src/node/demo-consortium.js';
+import { fromHex } from '../../src/core/crypto/index.js';
+import { verifyCheckpointExtends, verifyCheckpointSignatures, type Checkpoint } from '../../src/core/ledger/checkpoint.js';
+import { leafHash } from '../../src/core/ledger/merkle-hash.js';
+import { verifyInclusion } from '../../src/core/ledger/merkle-verify.js';
+import { RecordKind, recordHash, signRecord } from '../../src/core/ledger/record.js';
+import { createApp } from '../../src/transport/http/server.js';
+import { loadConfig } from '../../src/platform/config.js';
+import { buildDemoConsortium, DEMO_CONSORTIUM_ID } from '../../src/services/node/demo-consortium.js';
 import { startTempNode, type TempNode } from '../helpers/temp-node.js';
 import { issueToken } from '../../src/store/token-store.js';
 

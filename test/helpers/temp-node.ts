@@ -1,9 +1,9 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { loadConfig } from '../../src/config.js';
-import { openNode, type OpenedNode } from '../../src/node/bootstrap.js';
-import { buildDemoConsortium, type DemoConsortium } from '../../src/node/demo-consortium.js';
+import { loadConfig } from '../../src/platform/config.js';
+import { openNode, type OpenedNode } from '../../src/services/node/bootstrap.js';
+import { buildDemoConsortium, type DemoConsortium } from '../../src/services/node/demo-consortium.js';
 
 export interface TempNode extends OpenedNode {
   dataDir: string;

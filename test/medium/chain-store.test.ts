@@ -3,12 +3,12 @@ import os from 'node:os';
 import path from 'node:path';
 import Database from 'better-sqlite3';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { generateKeyPair } from '../../src/crypto/index.js';
-import { RecordKind, signRecord, type SignedRecord } from '../../src/ledger/record.js';
+import { generateKeyPair } from '../../src/core/crypto/index.js';
+import { RecordKind, signRecord, type SignedRecord } from '../../src/core/ledger/record.js';
 import { openDatabase, readPragma } from '../../src/store/database.js';
 import { ChainStore } from '../../src/store/chain-store.js';
-import { verifyStoredChain } from '../../src/node/verify-stored-chain.js';
-import { DEMO_CONSORTIUM_ID } from '../../src/node/demo-consortium.js';
+import { verifyStoredChain } from '../../src/services/node/verify-stored-chain.js';
+import { DEMO_CONSORTIUM_ID } from '../../src/services/node/demo-consortium.js';
 import { startTempNode, type TempNode } from '../helpers/temp-node.js';
 
 function farmRecord(node: TempNode, n: number, org = 'highfield-farm'): SignedRecord {

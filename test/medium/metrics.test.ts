@@ -2,10 +2,10 @@
 import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createApp, type ProvenantApp } from '../../src/api/server.js';
-import { onlyConsortium } from '../../src/api/metrics-routes.js';
-import { loadConfig } from '../../src/config.js';
-import { DEMO_CONSORTIUM_ID } from '../../src/node/demo-consortium.js';
+import { createApp, type ProvenantApp } from '../../src/transport/http/server.js';
+import { onlyConsortium } from '../../src/transport/http/metrics-routes.js';
+import { loadConfig } from '../../src/platform/config.js';
+import { DEMO_CONSORTIUM_ID } from '../../src/services/node/demo-consortium.js';
 import { LineageStore } from '../../src/store/lineage-store.js';
 import { issueToken } from '../../src/store/token-store.js';
 import { startTempNode, type TempNode } from '../helpers/temp-node.js';

@@ -1,6 +1,6 @@
 import net from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { keystoreWindowSigner, startIot } from '../../src/iot/index.js';
+import { keystoreWindowSigner, startIot } from '../../src/transport/mqtt/index.js';
 import { startTempNode, type TempNode } from '../helpers/temp-node.js';
 
 function connects(host: string, port: number): Promise<boolean> {

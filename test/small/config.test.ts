@@ -1,5 +1,5 @@
 import { afterEach, describe, expect, it } from 'vitest';
-import { checkDatabaseUrl, ConfigError, loadConfig } from '../../src/config.js';
+import { checkDatabaseUrl, ConfigError, loadConfig } from '../../src/platform/config.js';
 
 const saved = { ...process.env };
 afterEach(() => {

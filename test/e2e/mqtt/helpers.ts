@@ -4,9 +4,9 @@ import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import mqtt, { type MqttClient } from 'mqtt';
-import { encodePublicKey, generateKeyPair, type KeyAlgorithm, type KeyPair } from '../../../src/crypto/index.js';
-import { RecordKind, signRecord } from '../../../src/ledger/record.js';
-import { readingsTopic, signReading, type Reading, type ReadingMessage } from '../../../src/iot/index.js';
+import { encodePublicKey, generateKeyPair, type KeyAlgorithm, type KeyPair } from '../../../src/core/crypto/index.js';
+import { RecordKind, signRecord } from '../../../src/core/ledger/record.js';
+import { readingsTopic, signReading, type Reading, type ReadingMessage } from '../../../src/transport/mqtt/index.js';
 import type { TempNode } from '../../helpers/temp-node.js';
 
 export const CONSORTIUM = 'uk-red-meat';

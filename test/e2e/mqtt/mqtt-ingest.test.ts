@@ -4,8 +4,8 @@
  */
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import type { MqttClient } from 'mqtt';
-import { generateKeyPair } from '../../../src/crypto/index.js';
-import { RecordKind, type SignedRecord } from '../../../src/ledger/record.js';
+import { generateKeyPair } from '../../../src/core/crypto/index.js';
+import { RecordKind, type SignedRecord } from '../../../src/core/ledger/record.js';
 import {
   keystoreWindowSigner,
   readingsTopic,
@@ -17,7 +17,7 @@ import {
   type IotHandle,
   type Reading,
   type SensorWindowPayload,
-} from '../../../src/iot/index.js';
+} from '../../../src/transport/mqtt/index.js';
 import { startTempNode, type TempNode } from '../../helpers/temp-node.js';
 import { CONSORTIUM, Mosquitto, connectDevice, publishReading, registerDevice, revokeDevice, signed, waitFor } from './helpers.js';
 

@@ -4,13 +4,13 @@ import path from 'node:path';
 import { Command } from 'commander';
 import fc from 'fast-check';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
-import { encodePublicKey, generateKeyPair, type KeyPair } from '../../../src/crypto/index.js';
-import { RecordKind, signRecord, type SignedRecord } from '../../../src/ledger/record.js';
+import { encodePublicKey, generateKeyPair, type KeyPair } from '../../../src/core/crypto/index.js';
+import { RecordKind, signRecord, type SignedRecord } from '../../../src/core/ledger/record.js';
 import { ChainStore } from '../../../src/store/chain-store.js';
 import { exportProofBundle } from '../../../src/store/bundle-store.js';
-import { verifyBundle, type ProofBundle } from '../../../src/lineage/bundle.js';
-import { registerBundleCommands, verifyBundleFile } from '../../../src/cli/bundle-commands.js';
-import { DEMO_CONSORTIUM_ID } from '../../../src/node/demo-consortium.js';
+import { verifyBundle, type ProofBundle } from '../../../src/core/lineage/bundle.js';
+import { registerBundleCommands, verifyBundleFile } from '../../../src/transport/cli/bundle-commands.js';
+import { DEMO_CONSORTIUM_ID } from '../../../src/services/node/demo-consortium.js';
 import { startTempNode, type TempNode } from '../../helpers/temp-node.js';
 
 const C = DEMO_CONSORTIUM_ID;

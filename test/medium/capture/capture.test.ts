@@ -1,8 +1,8 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { generateKeyPair } from '../../../src/crypto/index.js';
-import { RecordKind, formatTimestamp, signRecord } from '../../../src/ledger/record.js';
-import { eventHashIdsOfDocument } from '../../../src/events/event-hash.js';
-import { canonicalIdentifier } from '../../../src/rules/authorisation.js';
+import { generateKeyPair } from '../../../src/core/crypto/index.js';
+import { RecordKind, formatTimestamp, signRecord } from '../../../src/core/ledger/record.js';
+import { eventHashIdsOfDocument } from '../../../src/core/epcis/event-hash.js';
+import { canonicalIdentifier } from '../../../src/core/rules/authorisation.js';
 import { issueToken } from '../../../src/store/token-store.js';
 import { count, doc, getEvent, objectEvent, post, signEnvelope, startHarness, TEST_CONSORTIUM, type Harness } from './harness.js';
 

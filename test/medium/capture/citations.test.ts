@@ -2,7 +2,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createHash } from 'node:crypto';
 import { DocumentStore } from '../../../src/store/document-store.js';
-import { canonicalIdentifier } from '../../../src/rules/authorisation.js';
+import { canonicalIdentifier } from '../../../src/core/rules/authorisation.js';
 import { count, doc, objectEvent, post, signEnvelope, startHarness, TEST_CONSORTIUM, type Harness } from './harness.js';
 
 const PROVENANT_CONTEXT = ['https://ref.gs1.org/standards/epcis/2.0.0/epcis-context.jsonld', { provenant: 'https://provenant.dev/ns/epcis/' }];

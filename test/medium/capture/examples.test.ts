@@ -2,7 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { readdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { EPCIS_EXAMPLES_DIR } from '../../vectors/index.js';
-import { eventHashIdsOfDocument } from '../../../src/events/event-hash.js';
+import { eventHashIdsOfDocument } from '../../../src/core/epcis/event-hash.js';
 import { eventList, getEvent, post, signEnvelope, startHarness, type Harness } from './harness.js';
 
 const EXAMPLES = EPCIS_EXAMPLES_DIR;

@@ -1,13 +1,13 @@
 import type { AddressInfo } from 'node:net';
 import type { Server } from 'node:http';
 import express from 'express';
-import { encodePublicKey, generateKeyPair, type KeyPair } from '../../../src/crypto/index.js';
-import { ROLES, type Role } from '../../../src/ledger/governance.js';
-import { RecordKind, formatTimestamp, signRecord } from '../../../src/ledger/record.js';
-import { loadConfig } from '../../../src/config.js';
-import { errorHandler, ApiError } from '../../../src/api/errors.js';
-import { mountCapture, type CaptureRouteOptions } from '../../../src/api/capture-routes.js';
-import type { CaptureService } from '../../../src/capture/capture-service.js';
+import { encodePublicKey, generateKeyPair, type KeyPair } from '../../../src/core/crypto/index.js';
+import { ROLES, type Role } from '../../../src/core/ledger/governance.js';
+import { RecordKind, formatTimestamp, signRecord } from '../../../src/core/ledger/record.js';
+import { loadConfig } from '../../../src/platform/config.js';
+import { errorHandler, ApiError } from '../../../src/transport/http/errors.js';
+import { mountCapture, type CaptureRouteOptions } from '../../../src/transport/http/capture-routes.js';
+import type { CaptureService } from '../../../src/services/capture/capture-service.js';
 import { startTempNode, type TempNode } from '../../helpers/temp-node.js';
 import { issueToken } from '../../../src/store/token-store.js';
 

@@ -1,11 +1,11 @@
 import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import express from 'express';
-import { loadConfig } from '../../../src/config.js';
-import type { AppContext } from '../../../src/api/context.js';
-import { errorHandler, ApiError } from '../../../src/api/errors.js';
-import { mountDocuments, type Authorise } from '../../../src/api/document-routes.js';
-import { mountPrivacy } from '../../../src/api/privacy-routes.js';
+import { loadConfig } from '../../../src/platform/config.js';
+import type { AppContext } from '../../../src/transport/http/context.js';
+import { errorHandler, ApiError } from '../../../src/transport/http/errors.js';
+import { mountDocuments, type Authorise } from '../../../src/transport/http/document-routes.js';
+import { mountPrivacy } from '../../../src/transport/http/privacy-routes.js';
 import { startTempNode, type TempNode } from '../../helpers/temp-node.js';
 
 export interface TestApp {

@@ -2,11 +2,11 @@
 import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { loadConfig } from '../../../src/config.js';
-import { signCaptureDocument } from '../../../src/capture/client.js';
-import { eventHashId } from '../../../src/events/event-hash.js';
-import { createApp, type ProvenantApp } from '../../../src/api/server.js';
-import { DEMO_CONSORTIUM_ID } from '../../../src/node/demo-consortium.js';
+import { loadConfig } from '../../../src/platform/config.js';
+import { signCaptureDocument } from '../../../src/client/capture-client.js';
+import { eventHashId } from '../../../src/core/epcis/event-hash.js';
+import { createApp, type ProvenantApp } from '../../../src/transport/http/server.js';
+import { DEMO_CONSORTIUM_ID } from '../../../src/services/node/demo-consortium.js';
 import { findEvent } from '../../../src/store/event-index.js';
 import { startTempNode, type TempNode } from '../../helpers/temp-node.js';
 

@@ -1,8 +1,8 @@
 import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createApp, type ProvenantApp } from '../../../src/api/server.js';
-import { loadConfig } from '../../../src/config.js';
+import { createApp, type ProvenantApp } from '../../../src/transport/http/server.js';
+import { loadConfig } from '../../../src/platform/config.js';
 import { startTempNode, type TempNode } from '../../helpers/temp-node.js';
 
 describe('GraphiQL offline', () => {

@@ -1,12 +1,12 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import express from 'express';
-import { fromHex } from '../../../src/crypto/index.js';
-import { loadConfig } from '../../../src/config.js';
-import { leafHash, verifyInclusion } from '../../../src/ledger/merkle.js';
-import { RecordKind, signRecord } from '../../../src/ledger/record.js';
-import { DEMO_CONSORTIUM_ID } from '../../../src/node/demo-consortium.js';
-import type { AppContext } from '../../../src/api/context.js';
-import { createGraphqlServer, mountGraphql, type GraphqlServer } from '../../../src/api/graphql/yoga.js';
+import { fromHex } from '../../../src/core/crypto/index.js';
+import { loadConfig } from '../../../src/platform/config.js';
+import { leafHash, verifyInclusion } from '../../../src/core/ledger/merkle.js';
+import { RecordKind, signRecord } from '../../../src/core/ledger/record.js';
+import { DEMO_CONSORTIUM_ID } from '../../../src/services/node/demo-consortium.js';
+import type { AppContext } from '../../../src/transport/http/context.js';
+import { createGraphqlServer, mountGraphql, type GraphqlServer } from '../../../src/transport/graphql/yoga.js';
 import { issueToken, revokeToken } from '../../../src/store/token-store.js';
 import { startTempNode, type TempNode } from '../../helpers/temp-node.js';
 

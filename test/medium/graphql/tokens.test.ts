@@ -1,8 +1,8 @@
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { Command } from 'commander';
-import { registerTokenCommands } from '../../../src/api/auth-cli.js';
-import { resolveViewer } from '../../../src/api/auth.js';
-import { DEMO_CONSORTIUM_ID } from '../../../src/node/demo-consortium.js';
+import { registerTokenCommands } from '../../../src/transport/cli/token-commands.js';
+import { resolveViewer } from '../../../src/services/auth.js';
+import { DEMO_CONSORTIUM_ID } from '../../../src/services/node/demo-consortium.js';
 import { hashToken, issueToken, revokeToken, TokenError } from '../../../src/store/token-store.js';
 import { startTempNode, type TempNode } from '../../helpers/temp-node.js';
 

@@ -6,12 +6,12 @@
 import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { issueApiToken } from '../../../src/api/auth.js';
-import { createApp, type ProvenantApp } from '../../../src/api/server.js';
-import { loadConfig } from '../../../src/config.js';
-import { DEMO_CONSORTIUM_ID as C, DEMO_ORGS } from '../../../src/node/demo-consortium.js';
-import { canonicalIdentifier, PROVENANT_BIZSTEP } from '../../../src/rules/authorisation.js';
-import { trace as pureTrace } from '../../../src/lineage/queries.js';
+import { issueApiToken } from '../../../src/services/auth.js';
+import { createApp, type ProvenantApp } from '../../../src/transport/http/server.js';
+import { loadConfig } from '../../../src/platform/config.js';
+import { DEMO_CONSORTIUM_ID as C, DEMO_ORGS } from '../../../src/services/node/demo-consortium.js';
+import { canonicalIdentifier, PROVENANT_BIZSTEP } from '../../../src/core/rules/authorisation.js';
+import { trace as pureTrace } from '../../../src/services/lineage/queries.js';
 import { LineageStore } from '../../../src/store/lineage-store.js';
 import { runScenario, type ScenarioResult } from '../../../simulators/scenario.js';
 import { startTempNode, type TempNode } from '../../helpers/temp-node.js';

@@ -1,10 +1,10 @@
 /** Helpers for lineage tests on a real demo node whose membership changes during the test. */
 import { expect } from 'vitest';
-import { CaptureService } from '../../../src/capture/capture-service.js';
-import { signCaptureDocument } from '../../../src/capture/client.js';
-import type { MembershipChange } from '../../../src/ledger/governance.js';
-import { RecordKind, signRecord } from '../../../src/ledger/record.js';
-import type { LedgerNode } from '../../../src/node/ledger-node.js';
+import { CaptureService } from '../../../src/services/capture/capture-service.js';
+import { signCaptureDocument } from '../../../src/client/capture-client.js';
+import type { MembershipChange } from '../../../src/core/ledger/governance.js';
+import { RecordKind, signRecord } from '../../../src/core/ledger/record.js';
+import type { LedgerNode } from '../../../src/services/node/ledger-node.js';
 import type { TempNode } from '../../helpers/temp-node.js';
 import { doc } from '../capture/harness.js';
 

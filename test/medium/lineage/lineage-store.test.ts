@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { CaptureService } from '../../../src/capture/capture-service.js';
-import { signCaptureDocument } from '../../../src/capture/client.js';
-import { canonicalIdentifier } from '../../../src/rules/authorisation.js';
+import { CaptureService } from '../../../src/services/capture/capture-service.js';
+import { signCaptureDocument } from '../../../src/client/capture-client.js';
+import { canonicalIdentifier } from '../../../src/core/rules/authorisation.js';
 import { closeLineageReader, lineageReadStats, LineageStore } from '../../../src/store/lineage-store.js';
 import { startTempNode, type TempNode } from '../../helpers/temp-node.js';
 

@@ -1,16 +1,16 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { CaptureService } from '../../../src/capture/capture-service.js';
-import { signCaptureDocument } from '../../../src/capture/client.js';
-import { canonicalIdentifier } from '../../../src/rules/authorisation.js';
+import { CaptureService } from '../../../src/services/capture/capture-service.js';
+import { signCaptureDocument } from '../../../src/client/capture-client.js';
+import { canonicalIdentifier } from '../../../src/core/rules/authorisation.js';
 import { LineageStore } from '../../../src/store/lineage-store.js';
-import { authenticity, productPassport, recall, recallCsv, trace, type LineageContext } from '../../../src/lineage/queries.js';
+import { authenticity, productPassport, recall, recallCsv, trace, type LineageContext } from '../../../src/services/lineage/queries.js';
 import { startTempNode, type TempNode } from '../../helpers/temp-node.js';
 import { createPubSub, createYoga } from 'graphql-yoga';
-import type { GraphqlContext } from '../../../src/api/graphql/builder.js';
-import { buildSchema } from '../../../src/api/graphql/schema.js';
+import type { GraphqlContext } from '../../../src/transport/graphql/builder.js';
+import { buildSchema } from '../../../src/transport/graphql/schema.js';
 import { accessLogWriter } from '../../../src/store/access-log.js';
-import { loadConfig } from '../../../src/config.js';
-import type { Role } from '../../../src/ledger/governance.js';
+import { loadConfig } from '../../../src/platform/config.js';
+import type { Role } from '../../../src/core/ledger/governance.js';
 import { epcisDocument } from './governed-node.js';
 
 const C = 'uk-red-meat';

@@ -4,9 +4,9 @@
  * record's log index), not the organisations that hold it today.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { CaptureService } from '../../../src/capture/capture-service.js';
-import { productPassport, type LineageContext } from '../../../src/lineage/queries.js';
-import { canonicalIdentifier } from '../../../src/rules/authorisation.js';
+import { CaptureService } from '../../../src/services/capture/capture-service.js';
+import { productPassport, type LineageContext } from '../../../src/services/lineage/queries.js';
+import { canonicalIdentifier } from '../../../src/core/rules/authorisation.js';
 import { LineageStore } from '../../../src/store/lineage-store.js';
 import { startTempNode, type TempNode } from '../../helpers/temp-node.js';
 import { C, captureSealed, day, govern, uncheckedCapture } from './governed-node.js';

@@ -4,18 +4,18 @@
  * chain had in force for that block, over a real node and SQLite store.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { CaptureService } from '../../../src/capture/capture-service.js';
-import { signCaptureDocument } from '../../../src/capture/client.js';
-import { sealBlock, type BlockHeader, type Seal } from '../../../src/ledger/block.js';
-import type { MembershipChange } from '../../../src/ledger/governance.js';
-import { RecordKind, signRecord } from '../../../src/ledger/record.js';
+import { CaptureService } from '../../../src/services/capture/capture-service.js';
+import { signCaptureDocument } from '../../../src/client/capture-client.js';
+import { sealBlock, type BlockHeader, type Seal } from '../../../src/core/ledger/block.js';
+import type { MembershipChange } from '../../../src/core/ledger/governance.js';
+import { RecordKind, signRecord } from '../../../src/core/ledger/record.js';
 import { exportProofBundle } from '../../../src/store/bundle-store.js';
 import { ChainStore } from '../../../src/store/chain-store.js';
 import { LineageStore } from '../../../src/store/lineage-store.js';
-import { verifyBundle } from '../../../src/lineage/bundle.js';
-import { trace, type LineageContext } from '../../../src/lineage/queries.js';
-import { verifyStoredChain } from '../../../src/node/verify-stored-chain.js';
-import { canonicalIdentifier } from '../../../src/rules/authorisation.js';
+import { verifyBundle } from '../../../src/core/lineage/bundle.js';
+import { trace, type LineageContext } from '../../../src/services/lineage/queries.js';
+import { verifyStoredChain } from '../../../src/services/node/verify-stored-chain.js';
+import { canonicalIdentifier } from '../../../src/core/rules/authorisation.js';
 import { startTempNode, type TempNode } from '../../helpers/temp-node.js';
 import { C, captureSealed, day, epcisDocument, govern as governIn, submitSealed as submitSealedIn, uncheckedCapture } from './governed-node.js';
 

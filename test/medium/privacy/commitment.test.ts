@@ -1,7 +1,7 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { HashTag, canonicalBytes, concatBytes, fromHex, taggedHash, toHex } from '../../../src/crypto/index.js';
-import { commitPersonalData, verifyCommitment, type PersonalData } from '../../../src/privacy/commitment.js';
+import { HashTag, canonicalBytes, concatBytes, fromHex, taggedHash, toHex } from '../../../src/core/crypto/index.js';
+import { commitPersonalData, verifyCommitment, type PersonalData } from '../../../src/core/privacy/commitment.js';
 
 const personArb: fc.Arbitrary<PersonalData> = fc.record(
   { name: fc.string({ minLength: 1 }).filter((s) => s.trim() !== ''), role: fc.constantFrom('farmer', 'driver', 'vet'), phone: fc.string() },

@@ -1,11 +1,11 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { RecordKind, signRecord } from '../../../src/ledger/record.js';
-import { DEMO_CONSORTIUM_ID } from '../../../src/node/demo-consortium.js';
-import { verifyStoredChain } from '../../../src/node/verify-stored-chain.js';
-import { signErasure } from '../../../src/privacy/erasure.js';
-import { verifyCommitment } from '../../../src/privacy/commitment.js';
+import { RecordKind, signRecord } from '../../../src/core/ledger/record.js';
+import { DEMO_CONSORTIUM_ID } from '../../../src/services/node/demo-consortium.js';
+import { verifyStoredChain } from '../../../src/services/node/verify-stored-chain.js';
+import { signErasure } from '../../../src/core/privacy/erasure.js';
+import { verifyCommitment } from '../../../src/core/privacy/commitment.js';
 import { PersonStore } from '../../../src/store/person-store.js';
-import { PERSON_REF_FIELD } from '../../../src/capture/documents.js';
+import { PERSON_REF_FIELD } from '../../../src/core/capture/documents.js';
 import { expectJsonError, startTestApp, type TestApp } from '../documents/test-app.js';
 
 describe('personal data registry and erasure', () => {

@@ -1,8 +1,8 @@
 import { describe, expect, it } from 'vitest';
-import { HashTag, taggedHash, toHex } from '../../../src/crypto/index.js';
-import { bearerToken } from '../../../src/api/auth.js';
+import { HashTag, taggedHash, toHex } from '../../../src/core/crypto/index.js';
+import { bearerToken } from '../../../src/services/auth.js';
 import { hashToken, isTokenShaped } from '../../../src/store/token-store.js';
-import { ForbiddenError, NotFoundError, UnauthenticatedError } from '../../../src/api/graphql/errors.js';
+import { ForbiddenError, NotFoundError, UnauthenticatedError } from '../../../src/transport/graphql/errors.js';
 
 describe('API token hashing', () => {
   const token = 'pvn_' + 'a'.repeat(43);

@@ -1,8 +1,8 @@
 import { readFileSync } from 'node:fs';
 import { buildSchema as parseSdl, lexicographicSortSchema, printSchema } from 'graphql';
 import { describe, expect, it } from 'vitest';
-import { SCHEMA_FILE, printedSchema, schemaDiff } from '../../../src/api/print-schema.js';
-import { buildSchema } from '../../../src/api/graphql/schema.js';
+import { SCHEMA_FILE, printedSchema, schemaDiff } from '../../../src/transport/graphql/print-schema.js';
+import { buildSchema } from '../../../src/transport/graphql/schema.js';
 
 describe('committed schema.graphql', () => {
   it('matches the schema built from code (run `npm run schema:print` after changing types)', () => {

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { BUNDLE_FORMAT, verifyBundle } from '../../../src/lineage/bundle.js';
+import { BUNDLE_FORMAT, verifyBundle } from '../../../src/core/lineage/bundle.js';
 
 const empty = () => ({
   format: BUNDLE_FORMAT,

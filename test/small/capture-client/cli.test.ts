@@ -6,10 +6,10 @@ import path from 'node:path';
 import { Command } from 'commander';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { EVENT_HASH_DIR } from '../../vectors/index.js';
-import { encodePrivateKey, encodePublicKey, generateKeyPair } from '../../../src/crypto/index.js';
-import { verifyRecordSignature } from '../../../src/ledger/record.js';
-import { eventIdsOf, recordsOfEnvelope, type CaptureEnvelope } from '../../../src/capture/client.js';
-import { registerMemberCommands, runSubmit, type Output } from '../../../src/cli/member-commands.js';
+import { encodePrivateKey, encodePublicKey, generateKeyPair } from '../../../src/core/crypto/index.js';
+import { verifyRecordSignature } from '../../../src/core/ledger/record.js';
+import { eventIdsOf, recordsOfEnvelope, type CaptureEnvelope } from '../../../src/client/capture-client.js';
+import { registerMemberCommands, runSubmit, type Output } from '../../../src/transport/cli/member-commands.js';
 
 const names = readdirSync(EVENT_HASH_DIR)
   .filter((f) => f.endsWith('.jsonld'))

@@ -4,9 +4,9 @@ import type { AddressInfo } from 'node:net';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { EVENT_HASH_DIR } from '../../vectors/index.js';
-import { generateKeyPair } from '../../../src/crypto/index.js';
-import { eventHashIdsOfDocument } from '../../../src/events/event-hash.js';
-import { recordHash, verifyRecordSignature, RecordKind } from '../../../src/ledger/record.js';
+import { generateKeyPair } from '../../../src/core/crypto/index.js';
+import { eventHashIdsOfDocument } from '../../../src/core/epcis/event-hash.js';
+import { recordHash, verifyRecordSignature, RecordKind } from '../../../src/core/ledger/record.js';
 import {
   CaptureClientError,
   captureUrl,
@@ -15,8 +15,8 @@ import {
   recordsOfEnvelope,
   signCaptureDocument,
   submitCapture,
-} from '../../../src/capture/client.js';
-import { DocumentRefError, documentRefsOfEvent, personRefOfEvent, withDocumentRefs } from '../../../src/capture/documents.js';
+} from '../../../src/client/capture-client.js';
+import { DocumentRefError, documentRefsOfEvent, personRefOfEvent, withDocumentRefs } from '../../../src/core/capture/documents.js';
 
 const vectors = readdirSync(EVENT_HASH_DIR)
   .filter((f) => f.endsWith('.jsonld'))

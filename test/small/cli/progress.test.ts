@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { progressPrinter } from '../../../src/cli/progress.js';
+import { progressPrinter } from '../../../src/transport/cli/progress.js';
 
 function fakeStream(isTTY: boolean) {
   const lines: string[] = [];

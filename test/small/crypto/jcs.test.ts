@@ -2,7 +2,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { canonicalBytes, canonicalize, CryptoError } from '../../../src/crypto/index.js';
+import { canonicalBytes, canonicalize, CryptoError } from '../../../src/core/crypto/index.js';
 import { JCS_DIR } from '../../vectors/index.js';
 
 const vectorNames = fs.readdirSync(path.join(JCS_DIR, 'input')).filter((f) => f.endsWith('.json')).sort();

@@ -29,7 +29,7 @@ import {
   type CryptoErrorCode,
   type KeyAlgorithm,
   type Signature,
-} from '../../../src/crypto/index.js';
+} from '../../../src/core/crypto/index.js';
 
 const P256_N = 0xffffffff00000000ffffffffffffffffbce6faada7179e84f3b9cac2fc632551n;
 const P256_P = 0xffffffff00000001000000000000000000000000ffffffffffffffffffffffffn;

@@ -10,7 +10,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { p256 } from '@noble/curves/nist.js';
 import { describe, expect, it } from 'vitest';
-import { fromHex, verifyFast, verifyRaw, type KeyAlgorithm } from '../../../src/crypto/index.js';
+import { fromHex, verifyFast, verifyRaw, type KeyAlgorithm } from '../../../src/core/crypto/index.js';
 import { WYCHEPROOF_DIR } from '../../vectors/index.js';
 
 interface WycheproofTest {

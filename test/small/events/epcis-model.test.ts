@@ -8,7 +8,7 @@ import {
   identifiersOf,
   isErrorDeclaration,
   sensorReadingsOf,
-} from '../../../src/events/epcis-model.js';
+} from '../../../src/core/epcis/epcis-model.js';
 import { epcisExamples, hashVectors } from './reference.js';
 
 describe('epcis model helpers', () => {

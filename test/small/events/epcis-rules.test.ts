@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { checkDocumentRules, checkEventRules } from '../../../src/events/epcis-rules.js';
+import { checkDocumentRules, checkEventRules } from '../../../src/core/epcis/epcis-rules.js';
 import { epcisExamples } from './reference.js';
 
 const base = { eventTime: '2024-05-01T10:00:00.000+02:00', eventTimeZoneOffset: '+02:00' };

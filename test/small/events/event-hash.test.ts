@@ -7,8 +7,8 @@ import {
   eventPreHashString,
   eventPreHashStringsOfDocument,
   normaliseTimestamp,
-} from '../../../src/events/event-hash.js';
-import { gs1CheckDigit, toHashDigitalLink } from '../../../src/events/event-hash-dl.js';
+} from '../../../src/core/epcis/event-hash.js';
+import { gs1CheckDigit, toHashDigitalLink } from '../../../src/core/epcis/event-hash-dl.js';
 import { hashVectors } from './reference.js';
 
 const vectors = hashVectors();

@@ -11,7 +11,7 @@ import {
   parseHsCode,
   parseImoNumber,
   parseUnLocode,
-} from '../../../src/events/identifiers/index.js';
+} from '../../../src/core/identifiers/index.js';
 import { errorOf } from './error-of.js';
 
 

@@ -1,4 +1,4 @@
-import { IdentifierError } from '../../../src/events/identifiers/index.js';
+import { IdentifierError } from '../../../src/core/identifiers/index.js';
 
 /** The IdentifierError `fn` throws; fails the test if it throws nothing or something else. */
 export function errorOf(fn: () => unknown): IdentifierError {

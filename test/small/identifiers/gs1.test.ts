@@ -19,7 +19,7 @@ import {
   toDigitalLink,
   toElementString,
   toEpcUrn,
-} from '../../../src/events/identifiers/index.js';
+} from '../../../src/core/identifiers/index.js';
 import { errorOf } from './error-of.js';
 
 const reference = VECTORS_DIR;

@@ -5,7 +5,7 @@ import {
   parseCph,
   parseEarTag,
   parseFsaApproval,
-} from '../../../src/events/identifiers/index.js';
+} from '../../../src/core/identifiers/index.js';
 import { errorOf } from './error-of.js';
 
 

@@ -7,7 +7,7 @@ import {
   parseIdentifier,
   parseIdentifierAs,
   type IdentifierKind,
-} from '../../../src/events/identifiers/index.js';
+} from '../../../src/core/identifiers/index.js';
 import { errorOf } from './error-of.js';
 
 

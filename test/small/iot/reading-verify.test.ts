@@ -1,9 +1,9 @@
 import { afterAll, describe, expect, it } from 'vitest';
 import fc from 'fast-check';
-import { canonicalize, generateKeyPair, type KeyPair } from '../../../src/crypto/index.js';
-import { canonicalReadingJson, readingDigestHex, signReading, type Reading } from '../../../src/iot/reading.js';
-import { verifyReadingBatch, type ReadingVerifyBatch } from '../../../src/iot/reading-verify.js';
-import { ReadingVerifyPool } from '../../../src/iot/reading-verify-pool.js';
+import { canonicalize, generateKeyPair, type KeyPair } from '../../../src/core/crypto/index.js';
+import { canonicalReadingJson, readingDigestHex, signReading, type Reading } from '../../../src/core/readings/reading.js';
+import { verifyReadingBatch, type ReadingVerifyBatch } from '../../../src/core/readings/reading-verify.js';
+import { ReadingVerifyPool } from '../../../src/platform/workers/reading-verify-pool.js';
 
 const CONSORTIUM = 'uk-red-meat';
 

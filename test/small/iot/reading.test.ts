@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import fc from 'fast-check';
-import { generateKeyPair, fromHex } from '../../../src/crypto/index.js';
-import { leafHash, rootHash, verifyInclusion } from '../../../src/ledger/merkle.js';
+import { generateKeyPair, fromHex } from '../../../src/core/crypto/index.js';
+import { leafHash, rootHash, verifyInclusion } from '../../../src/core/ledger/merkle.js';
 import {
   ReadingError,
   parseReadingMessage,
@@ -9,9 +9,9 @@ import {
   signReading,
   verifyReading,
   type Reading,
-} from '../../../src/iot/reading.js';
-import { buildWindowPayload, readingInclusionProof, windowBounds } from '../../../src/iot/window.js';
-import { parseDeviceTopic, readingsTopic, statusTopic } from '../../../src/iot/topics.js';
+} from '../../../src/core/readings/reading.js';
+import { buildWindowPayload, readingInclusionProof, windowBounds } from '../../../src/core/readings/window.js';
+import { parseDeviceTopic, readingsTopic, statusTopic } from '../../../src/core/readings/topics.js';
 
 function reading(seq: number, over: Partial<Reading> = {}): Reading {
   return {

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { encodePublicKey, fromHex, generateKeyPair, toHex } from '../../../src/crypto/index.js';
+import { encodePublicKey, fromHex, generateKeyPair, toHex } from '../../../src/core/crypto/index.js';
 import {
   RecordKind,
   leafHash,
@@ -10,7 +10,7 @@ import {
   type ChainFailure,
   type ChainReport,
   type VerifiableBlock,
-} from '../../../src/ledger/index.js';
+} from '../../../src/core/ledger/index.js';
 import { CONSORTIUM, DemoChain, buildGoodChain } from './demo-consortium.js';
 
 const good = buildGoodChain();

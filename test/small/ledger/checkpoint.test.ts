@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { fromHex, generateKeyPair, toHex } from '../../../src/crypto/index.js';
+import { fromHex, generateKeyPair, toHex } from '../../../src/core/crypto/index.js';
 import {
   LedgerError,
   checkpointHash,
@@ -12,7 +12,7 @@ import {
   verifyCheckpointExtends,
   verifyCheckpointSignatures,
   type Checkpoint,
-} from '../../../src/ledger/index.js';
+} from '../../../src/core/ledger/index.js';
 import { buildGoodChain } from './demo-consortium.js';
 
 const { demo } = buildGoodChain();

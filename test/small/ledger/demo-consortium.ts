@@ -1,6 +1,6 @@
 /** Test helper: a demo consortium whose blocks are built, admitted and sealed purely in memory. */
 import { expect } from 'vitest';
-import { encodePublicKey, generateKeyPair, type JsonValue, type KeyPair } from '../../../src/crypto/index.js';
+import { encodePublicKey, generateKeyPair, type JsonValue, type KeyPair } from '../../../src/core/crypto/index.js';
 import {
   ConsortiumState,
   LedgerError,
@@ -21,7 +21,7 @@ import {
   type Role,
   type SignedRecord,
   type VerifiableBlock,
-} from '../../../src/ledger/index.js';
+} from '../../../src/core/ledger/index.js';
 
 export const CONSORTIUM = 'uk-food-chain';
 

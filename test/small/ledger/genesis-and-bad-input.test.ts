@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { encodePublicKey, encodeSignature, generateKeyPair, sign, toBase64Url, type KeyPair } from '../../../src/crypto/index.js';
+import { encodePublicKey, encodeSignature, generateKeyPair, sign, toBase64Url, type KeyPair } from '../../../src/core/crypto/index.js';
 import {
   ConsortiumState,
   GENESIS_PREVIOUS_HASH,
@@ -15,7 +15,7 @@ import {
   type Block,
   type GenesisSpec,
   type OrgSpec,
-} from '../../../src/ledger/index.js';
+} from '../../../src/core/ledger/index.js';
 import { CONSORTIUM, DemoChain, expectRejected, nextTimestamp } from './demo-consortium.js';
 
 function catchLedger(fn: () => unknown): LedgerError {

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { encodePublicKey, generateKeyPair, type KeyPair } from '../../../src/crypto/index.js';
+import { encodePublicKey, generateKeyPair, type KeyPair } from '../../../src/core/crypto/index.js';
 import {
   ConsortiumState,
   RecordKind,
@@ -9,7 +9,7 @@ import {
   verifyChain,
   type MembershipChange,
   type SignedRecord,
-} from '../../../src/ledger/index.js';
+} from '../../../src/core/ledger/index.js';
 import { CONSORTIUM, DemoChain, expectRejected, fingerprint, nextTimestamp } from './demo-consortium.js';
 
 function newOrgChange(demo: DemoChain, id: string, key: KeyPair = demo.newKey()): MembershipChange {

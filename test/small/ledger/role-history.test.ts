@@ -1,6 +1,6 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { encodePublicKey } from '../../../src/crypto/index.js';
+import { encodePublicKey } from '../../../src/core/crypto/index.js';
 import {
   ConsortiumState,
   LedgerError,
@@ -14,7 +14,7 @@ import {
   type AuthorityEntry,
   type MembershipChange,
   type Role,
-} from '../../../src/ledger/index.js';
+} from '../../../src/core/ledger/index.js';
 import { DEMO_ORGS, DemoChain } from './demo-consortium.js';
 
 const ORG_IDS = DEMO_ORGS.map((o) => o.id);

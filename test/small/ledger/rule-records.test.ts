@@ -1,7 +1,7 @@
 /** rules.publish and coldchain.breach are the consortium's verdicts: authority keys only, hashes checked. */
 import { describe, expect, it } from 'vitest';
-import { RecordKind } from '../../../src/ledger/index.js';
-import { DEFAULT_RULESET, ruleSetPublishPayload, ruleSetRef } from '../../../src/rules/index.js';
+import { RecordKind } from '../../../src/core/ledger/index.js';
+import { DEFAULT_RULESET, ruleSetPublishPayload, ruleSetRef } from '../../../src/core/rules/index.js';
 import { DemoChain, expectRejected } from './demo-consortium.js';
 
 const breachPayload = () => ({

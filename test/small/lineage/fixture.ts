@@ -1,15 +1,15 @@
 /** In-memory lineage fixture: events signed by demo orgs, sealed into real blocks, served by an in-memory LineageSource. */
-import type { JsonValue } from '../../../src/crypto/index.js';
-import { blockHash, sealBlock } from '../../../src/ledger/block.js';
-import { buildBlockHeader, closeBlock, ConsortiumState, createGenesisBlock } from '../../../src/ledger/consortium.js';
-import { RecordKind, recordHash, signRecord } from '../../../src/ledger/record.js';
-import { canonicalize } from '../../../src/crypto/index.js';
-import { identifiersOf } from '../../../src/events/epcis-model.js';
-import { canonicalIdentifier } from '../../../src/rules/authorisation.js';
-import { buildDemoConsortium, DEMO_CONSORTIUM_ID } from '../../../src/node/demo-consortium.js';
-import type { EventRow, LineageSource } from '../../../src/lineage/graph.js';
-import type { BlockEvidence, BreachEvidence, RecordEvidence } from '../../../src/lineage/evidence.js';
-import type { VerificationEvidence } from '../../../src/lineage/verify-hop.js';
+import type { JsonValue } from '../../../src/core/crypto/index.js';
+import { blockHash, sealBlock } from '../../../src/core/ledger/block.js';
+import { buildBlockHeader, closeBlock, ConsortiumState, createGenesisBlock } from '../../../src/core/ledger/consortium.js';
+import { RecordKind, recordHash, signRecord } from '../../../src/core/ledger/record.js';
+import { canonicalize } from '../../../src/core/crypto/index.js';
+import { identifiersOf } from '../../../src/core/epcis/epcis-model.js';
+import { canonicalIdentifier } from '../../../src/core/rules/authorisation.js';
+import { buildDemoConsortium, DEMO_CONSORTIUM_ID } from '../../../src/services/node/demo-consortium.js';
+import type { EventRow, LineageSource } from '../../../src/core/lineage/graph.js';
+import type { BlockEvidence, BreachEvidence, RecordEvidence } from '../../../src/core/lineage/evidence.js';
+import type { VerificationEvidence } from '../../../src/core/lineage/verify-hop.js';
 
 export const time = (day: number) => `2026-03-${String(day).padStart(2, '0')}T08:00:00.000Z`;
 

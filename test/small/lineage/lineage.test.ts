@@ -1,9 +1,9 @@
 import { describe, expect, it } from 'vitest';
-import { canonicalIdentifier } from '../../../src/rules/authorisation.js';
-import { edgesOfEvent, itemEdges, linkActiveAt, trace } from '../../../src/lineage/graph.js';
-import { verifyTrace } from '../../../src/lineage/verify-hop.js';
-import { authenticity, recallCsv, type LineageContext } from '../../../src/lineage/queries.js';
-import type { EvidenceLoader } from '../../../src/lineage/evidence.js';
+import { canonicalIdentifier } from '../../../src/core/rules/authorisation.js';
+import { edgesOfEvent, itemEdges, linkActiveAt, trace } from '../../../src/core/lineage/graph.js';
+import { verifyTrace } from '../../../src/core/lineage/verify-hop.js';
+import { authenticity, recallCsv, type LineageContext } from '../../../src/services/lineage/queries.js';
+import type { EvidenceLoader } from '../../../src/core/lineage/evidence.js';
 import { aggregate, LineageFixture, obj, time, transform } from './fixture.js';
 
 const sg = (item: number, serial: number) => `urn:epc:id:sgtin:5098765.0${item}.${serial}`;

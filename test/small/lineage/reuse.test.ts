@@ -5,13 +5,13 @@
  * exactly what the per-hop definition (custodianBefore, inputUses, per edge) gives.
  */
 import { describe, expect, it } from 'vitest';
-import { canonicalIdentifier } from '../../../src/rules/authorisation.js';
-import { itemEdges, trace, type EventRow, type LineageEdge } from '../../../src/lineage/graph.js';
-import type { EvidenceLoader } from '../../../src/lineage/evidence.js';
-import { cargoLineage, type CargoNode, type LineageContext } from '../../../src/lineage/queries.js';
-import { custodianBefore, inputUses, massBalanceProblems, semanticReasons, type HopReason } from '../../../src/lineage/semantics.js';
-import { ruleFor } from '../../../src/rules/authorisation.js';
-import { identifiersOf } from '../../../src/events/epcis-model.js';
+import { canonicalIdentifier } from '../../../src/core/rules/authorisation.js';
+import { itemEdges, trace, type EventRow, type LineageEdge } from '../../../src/core/lineage/graph.js';
+import type { EvidenceLoader } from '../../../src/core/lineage/evidence.js';
+import { cargoLineage, type CargoNode, type LineageContext } from '../../../src/services/lineage/queries.js';
+import { custodianBefore, inputUses, massBalanceProblems, semanticReasons, type HopReason } from '../../../src/core/lineage/semantics.js';
+import { ruleFor } from '../../../src/core/rules/authorisation.js';
+import { identifiersOf } from '../../../src/core/epcis/epcis-model.js';
 import { aggregate, LineageFixture, obj, time, transform } from './fixture.js';
 
 const sg = (item: number, serial: number) => `urn:epc:id:sgtin:5098765.0${item}.${serial}`;

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
-import { canonicalIdentifier } from '../../../src/rules/authorisation.js';
-import { trace } from '../../../src/lineage/graph.js';
-import { verifyTrace } from '../../../src/lineage/verify-hop.js';
+import { canonicalIdentifier } from '../../../src/core/rules/authorisation.js';
+import { trace } from '../../../src/core/lineage/graph.js';
+import { verifyTrace } from '../../../src/core/lineage/verify-hop.js';
 import { aggregate, LineageFixture, transform } from './fixture.js';
 
 const sg = (item: number, serial: number) => `urn:epc:id:sgtin:5098765.0${item}.${serial}`;

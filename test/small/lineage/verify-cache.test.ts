@@ -1,11 +1,11 @@
 import { describe, expect, it } from 'vitest';
-import { sha256, toHex } from '../../../src/crypto/index.js';
-import { inclusionProof, rootHash } from '../../../src/ledger/merkle-tree.js';
-import { leafHash } from '../../../src/ledger/merkle-hash.js';
-import { fromHex } from '../../../src/crypto/index.js';
-import { trace } from '../../../src/lineage/graph.js';
-import { BlockTree, VerificationCache } from '../../../src/lineage/verify-cache.js';
-import { verifyTrace, type TraceVerification } from '../../../src/lineage/verify-hop.js';
+import { sha256, toHex } from '../../../src/core/crypto/index.js';
+import { inclusionProof, rootHash } from '../../../src/core/ledger/merkle-tree.js';
+import { leafHash } from '../../../src/core/ledger/merkle-hash.js';
+import { fromHex } from '../../../src/core/crypto/index.js';
+import { trace } from '../../../src/core/lineage/graph.js';
+import { BlockTree, VerificationCache } from '../../../src/core/lineage/verify-cache.js';
+import { verifyTrace, type TraceVerification } from '../../../src/core/lineage/verify-hop.js';
 import { LineageFixture, time, transform } from './fixture.js';
 
 const sg = (item: number, serial: number) => `urn:epc:id:sgtin:5098765.0${item}.${serial}`;

@@ -1,8 +1,8 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import type { Role } from '../../../src/ledger/governance.js';
-import type { LineageEdge } from '../../../src/lineage/graph.js';
-import type { HopStatus, HopVerdict } from '../../../src/lineage/verify-hop.js';
+import type { Role } from '../../../src/core/ledger/governance.js';
+import type { LineageEdge } from '../../../src/core/lineage/graph.js';
+import type { HopStatus, HopVerdict } from '../../../src/core/lineage/verify-hop.js';
 import {
   decideVisibility,
   eventFacts,
@@ -18,9 +18,9 @@ import {
   type EventFacts,
   type ViewerScope,
   type VisibilityViewer,
-} from '../../../src/lineage/visibility.js';
-import { reach, scrubReason, visibleAuthenticity, visibleTrace } from '../../../src/lineage/visible-views.js';
-import { canonicalIdentifier, PROVENANT_BIZSTEP } from '../../../src/rules/authorisation.js';
+} from '../../../src/core/lineage/visibility.js';
+import { reach, scrubReason, visibleAuthenticity, visibleTrace } from '../../../src/core/lineage/visible-views.js';
+import { canonicalIdentifier, PROVENANT_BIZSTEP } from '../../../src/core/rules/authorisation.js';
 
 const C = 'uk-red-meat';
 const viewer = (orgId: string, ...roles: Role[]): VisibilityViewer => ({ orgId, consortiumId: C, roles: new Set(roles) });

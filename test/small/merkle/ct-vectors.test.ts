@@ -5,7 +5,7 @@
  * converted to 0-based indexes here). Same data as google/certificate-transparency's tests.
  */
 import { describe, expect, it } from 'vitest';
-import { fromHex, toHex } from '../../../src/crypto/index.js';
+import { fromHex, toHex } from '../../../src/core/crypto/index.js';
 import {
   consistencyProof,
   emptyRoot,
@@ -16,7 +16,7 @@ import {
   rootHash,
   verifyConsistency,
   verifyInclusion,
-} from '../../../src/ledger/merkle.js';
+} from '../../../src/core/ledger/merkle.js';
 
 const LEAF_INPUTS = ['', '00', '10', '2021', '3031', '40414243', '5051525354555657', '606162636465666768696a6b6c6d6e6f'];
 

@@ -4,7 +4,7 @@
  */
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { concatBytes, toHex } from '../../../src/crypto/index.js';
+import { concatBytes, toHex } from '../../../src/core/crypto/index.js';
 import {
   consistencyProof,
   emptyRoot,
@@ -20,7 +20,7 @@ import {
   verifyConsistency,
   verifyInclusion,
   type MerkleProofErrorCode,
-} from '../../../src/ledger/merkle.js';
+} from '../../../src/core/ledger/merkle.js';
 
 const MAX_SIZE = 64;
 

@@ -1,7 +1,7 @@
 /** The fast iterative implementation equals the RFC 6962 recursive definitions for every size 0..64. */
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { toHex } from '../../../src/crypto/index.js';
+import { toHex } from '../../../src/core/crypto/index.js';
 import {
   consistencyProof,
   consistencyProofLength,
@@ -10,7 +10,7 @@ import {
   leafHash,
   MerkleAccumulator,
   rootHash,
-} from '../../../src/ledger/merkle.js';
+} from '../../../src/core/ledger/merkle.js';
 import { refLeafHash, refPath, refProof, refRoot } from './reference-merkle.js';
 
 const MAX_SIZE = 64;

@@ -1,8 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
-import { ROLES, type Role } from '../../../src/ledger/governance.js';
-import { parseEarTag } from '../../../src/events/identifiers/index.js';
+import { ROLES, type Role } from '../../../src/core/ledger/governance.js';
+import { parseEarTag } from '../../../src/core/identifiers/index.js';
 import {
   ANIMAL_URN_PREFIX,
   AUTHORISATION_RULES,
@@ -13,7 +13,7 @@ import {
   canonicalIdentifier,
   ruleFor,
   type AuthorisationRule,
-} from '../../../src/rules/authorisation.js';
+} from '../../../src/core/rules/authorisation.js';
 
 /** A valid ear tag for an animal number (check digit found by trying each). */
 function earTag(animal: number): string {

@@ -5,8 +5,8 @@
  */
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { generateKeyPair } from '../../../src/crypto/index.js';
-import { recordHash } from '../../../src/ledger/record.js';
+import { generateKeyPair } from '../../../src/core/crypto/index.js';
+import { recordHash } from '../../../src/core/ledger/record.js';
 import {
   breachPayload,
   breachesEstablishedIn,
@@ -17,10 +17,10 @@ import {
   signBreachRecord,
   typesToEvaluate,
   type SpanReading,
-} from '../../../src/iot/breach-eval.js';
-import type { Reading } from '../../../src/iot/reading.js';
-import { RecordKind, signRecord } from '../../../src/ledger/record.js';
-import { DEFAULT_RULESET, ruleSetPublishPayload, ruleSetRef, type RuleSet } from '../../../src/rules/index.js';
+} from '../../../src/core/readings/breach-eval.js';
+import type { Reading } from '../../../src/core/readings/reading.js';
+import { RecordKind, signRecord } from '../../../src/core/ledger/record.js';
+import { DEFAULT_RULESET, ruleSetPublishPayload, ruleSetRef, type RuleSet } from '../../../src/core/rules/index.js';
 
 const T0 = Date.parse('2026-03-02T06:00:00.000Z');
 const WINDOW_MS = 5 * 60_000;

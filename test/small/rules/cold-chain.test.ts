@@ -1,13 +1,13 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { canonicalize } from '../../../src/crypto/index.js';
+import { canonicalize } from '../../../src/core/crypto/index.js';
 import {
   DEFAULT_RULESET,
   RuleError,
   evaluateColdChain,
   ruleSetRef,
   type Reading,
-} from '../../../src/rules/index.js';
+} from '../../../src/core/rules/index.js';
 
 const T0 = Date.parse('2026-03-01T00:00:00.000Z');
 const at = (minutes: number): string => new Date(T0 + minutes * 60_000).toISOString();

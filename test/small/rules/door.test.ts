@@ -1,7 +1,7 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { canonicalize } from '../../../src/crypto/index.js';
-import { RuleError, evaluateDoor, type Geofence, type LatLon, type Reading } from '../../../src/rules/index.js';
+import { canonicalize } from '../../../src/core/crypto/index.js';
+import { RuleError, evaluateDoor, type Geofence, type LatLon, type Reading } from '../../../src/core/rules/index.js';
 
 const T0 = Date.parse('2026-03-01T00:00:00.000Z');
 const at = (minutes: number): string => new Date(T0 + minutes * 60_000).toISOString();

@@ -1,6 +1,6 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { HashTag, canonicalize, hashCanonical } from '../../../src/crypto/index.js';
+import { HashTag, canonicalize, hashCanonical } from '../../../src/core/crypto/index.js';
 import {
   DEFAULT_RULESET,
   RuleError,
@@ -13,7 +13,7 @@ import {
   type Finding,
   type Reading,
   type RuleSet,
-} from '../../../src/rules/index.js';
+} from '../../../src/core/rules/index.js';
 
 const T0 = Date.parse('2026-03-01T00:00:00.000Z');
 const at = (minutes: number): string => new Date(T0 + minutes * 60_000).toISOString();

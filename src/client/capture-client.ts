@@ -1,0 +1,175 @@
+/**
+ * Client side of signed capture (docs/design/capture-submission.md): signs each event of an
+ * EPCISDocument as its own `epcis.event` record and posts the envelope to POST /epcis/capture.
+ * Used by member systems (farms, abattoirs...), the CLI and the simulators.
+ */
+import type { JsonValue, KeyPair } from '../core/crypto/index.js';
+import { eventHashIdsOfDocument } from '../core/epcis/event-hash.js';
+import { RECORD_VERSION, RecordKind, formatTimestamp, signRecord, type SignedRecord } from '../core/ledger/record.js';
+
+type JsonObject = Record<string, unknown>;
+
+export interface CaptureEnvelope {
+  consortium: string;
+  /** Key id of the signing organisation key. */
+  signer: string;
+  /** RFC 3339 UTC with milliseconds; the same for every event's record. */
+  signedAt: string;
+  /** One `<alg>:<base64url>` record signature per event, in document order. */
+  signatures: string[];
+  document: JsonObject;
+}
+
+export interface CaptureEventResult {
+  index: number;
+  eventId: string;
+  status: 'accepted' | 'duplicate' | 'rejected' | string;
+  recordHash?: string;
+  block?: { height: number; hash: string };
+  error?: { code: string; message: string; details?: Record<string, unknown> };
+}
+
+export interface CaptureResult {
+  results: CaptureEventResult[];
+}
+
+export class CaptureClientError extends Error {
+  override readonly name = 'CaptureClientError';
+  constructor(
+    /** HTTP status; 0 when no HTTP answer was received. */
+    readonly status: number,
+    readonly code: string,
+    message: string,
+    readonly details: Record<string, unknown> = {},
+    /** The parsed response body, when there was one (it may hold per-event results). */
+    readonly body?: unknown,
+  ) {
+    super(message);
+  }
+}
+
+function isObject(value: unknown): value is JsonObject {
+  return typeof value === 'object' && value !== null && !Array.isArray(value);
+}
+
+/** The events of an EPCISDocument, in document order; throws on anything else. */
+export function eventsOfDocument(document: unknown): JsonObject[] {
+  if (!isObject(document)) throw new CaptureClientError(0, 'MALFORMED_DOCUMENT', 'EPCIS document must be a JSON object');
+  const body = document.epcisBody;
+  const list = isObject(body) ? body.eventList : undefined;
+  if (!Array.isArray(list)) {
+    throw new CaptureClientError(0, 'MALFORMED_DOCUMENT', 'EPCIS document has no epcisBody.eventList array', { field: 'epcisBody.eventList' });
+  }
+  if (list.length === 0) throw new CaptureClientError(0, 'MALFORMED_DOCUMENT', 'EPCIS document has no events', { field: 'epcisBody.eventList' });
+  list.forEach((event, index) => {
+    if (!isObject(event)) throw new CaptureClientError(0, 'MALFORMED_DOCUMENT', `event ${index} is not a JSON object`, { index });
+  });
+  return list as JsonObject[];
+}
+
+/** CBV 2.0 event hash IDs of the document's events, in document order: their ledger identities. */
+export function eventIdsOf(document: JsonObject): string[] {
+  eventsOfDocument(document);
+  return eventHashIdsOfDocument(document);
+}
+
+export interface SignCaptureOptions {
+  consortium: string;
+  key: KeyPair;
+  /** Defaults to now; must be within ±300 s of the node's clock when submitted. */
+  signedAt?: string;
+}
+
+/** One signRecord per event (kind epcis.event, payload { event }), all with the same signedAt. */
+export function signCaptureDocument(document: JsonObject, options: SignCaptureOptions): CaptureEnvelope {
+  const events = eventsOfDocument(document);
+  const signedAt = options.signedAt ?? formatTimestamp(new Date());
+  const signatures = events.map(
+    (event) => signRecord({ consortium: options.consortium, kind: RecordKind.EPCIS_EVENT, payload: { event } as unknown as JsonValue, signedAt }, options.key).signature,
+  );
+  return { consortium: options.consortium, signer: options.key.keyId, signedAt, signatures, document };
+}
+
+/** The records an envelope stands for, exactly as the node rebuilds them (for checks and tests). */
+export function recordsOfEnvelope(envelope: CaptureEnvelope): SignedRecord[] {
+  const events = eventsOfDocument(envelope.document);
+  if (events.length !== envelope.signatures.length) {
+    throw new CaptureClientError(0, 'SIGNATURE_COUNT_MISMATCH', `envelope has ${envelope.signatures.length} signatures for ${events.length} events`, {
+      expected: events.length,
+      actual: envelope.signatures.length,
+    });
+  }
+  return events.map((event, i) => ({
+    v: RECORD_VERSION,
+    consortium: envelope.consortium,
+    kind: RecordKind.EPCIS_EVENT,
+    payload: { event } as unknown as JsonValue,
+    signer: envelope.signer,
+    signedAt: envelope.signedAt,
+    signature: envelope.signatures[i]!,
+  }));
+}
+
+/** True when the value has the envelope's shape (as opposed to a plain EPCISDocument). */
+export function isCaptureEnvelope(value: unknown): value is CaptureEnvelope {
+  return (
+    isObject(value) &&
+    typeof value.consortium === 'string' &&
+    typeof value.signer === 'string' &&
+    typeof value.signedAt === 'string' &&
+    Array.isArray(value.signatures) &&
+    value.signatures.every((s) => typeof s === 'string') &&
+    isObject(value.document)
+  );
+}
+
+export interface SubmitCaptureOptions {
+  /** API token, sent as `Authorization: Bearer <token>`. */
+  token?: string;
+  /** atomic (default on the server): all events stored or none. */
+  mode?: 'atomic' | 'partial';
+  /** Answer only once the records are sealed into a block. */
+  wait?: boolean;
+  /** For tests and custom agents. */
+  fetch?: typeof fetch;
+  signal?: AbortSignal;
+}
+
+export function captureUrl(baseUrl: string, options: Pick<SubmitCaptureOptions, 'mode' | 'wait'> = {}): string {
+  const url = new URL('epcis/capture', baseUrl.endsWith('/') ? baseUrl : `${baseUrl}/`);
+  if (options.mode) url.searchParams.set('mode', options.mode);
+  if (options.wait) url.searchParams.set('wait', 'seal');
+  return url.toString();
+}
+
+/** Posts a signed envelope. Resolves with the parsed result on 2xx; throws CaptureClientError otherwise. */
+export async function submitCapture(baseUrl: string, envelope: CaptureEnvelope, options: SubmitCaptureOptions = {}): Promise<CaptureResult> {
+  const url = captureUrl(baseUrl, options);
+  const headers: Record<string, string> = { 'content-type': 'application/json', accept: 'application/json' };
+  if (options.token) headers.authorization = `Bearer ${options.token}`;
+  const doFetch = options.fetch ?? fetch;
+  let response: Response;
+  try {
+    response = await doFetch(url, { method: 'POST', headers, body: JSON.stringify(envelope), signal: options.signal });
+  } catch (err) {
+    throw new CaptureClientError(0, 'NETWORK_ERROR', `could not reach ${url}: ${(err as Error).message}`, { url });
+  }
+  const text = await response.text();
+  let body: unknown;
+  try {
+    body = text === '' ? undefined : JSON.parse(text);
+  } catch {
+    body = undefined;
+  }
+  if (!response.ok) {
+    const error = isObject(body) && isObject(body.error) ? body.error : undefined;
+    const code = typeof error?.code === 'string' ? error.code : `HTTP_${response.status}`;
+    const message = typeof error?.message === 'string' ? error.message : `capture failed with HTTP ${response.status}`;
+    const details = isObject(error?.details) ? error.details : {};
+    throw new CaptureClientError(response.status, code, message, details, body);
+  }
+  if (!isObject(body) || !Array.isArray(body.results)) {
+    throw new CaptureClientError(response.status, 'MALFORMED_RESPONSE', 'capture response has no results array', { url }, body);
+  }
+  return body as unknown as CaptureResult;
+}

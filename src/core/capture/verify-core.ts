@@ -1,0 +1,66 @@
+/**
+ * The per-record work of a capture that needs no shared state, so it can run in worker threads:
+ * record hash (JCS + SHA-256), signature check against that hash, and the CBV event hash ID.
+ */
+import { parsePublicKey, type PublicKey } from '../crypto/index.js';
+import { eventHashId } from '../epcis/event-hash.js';
+import { recordHash, verifyRecordSignature, type SignedRecord } from '../ledger/record.js';
+
+export interface VerifyRequest {
+  id: number;
+  publicKey: string;
+  records: SignedRecord[];
+  /** With this, each record's payload.event also gets its event hash ID under the document's @context. */
+  events?: { context: unknown };
+}
+
+export type VerifyOutcome = null | { code: string; message: string; details?: Record<string, unknown> };
+
+export interface VerifyResult {
+  outcomes: VerifyOutcome[];
+  /** Record hash per record; undefined where the record could not be hashed. */
+  recordHashes: (string | undefined)[];
+  /** Event hash ID per record (with `events`); undefined where it could not be computed. */
+  eventIds: (string | undefined)[];
+}
+
+// Point decompression is the slow part of parsing a key; a signer's key is reused across documents.
+const parsedKeys = new Map<string, PublicKey>();
+const PARSED_KEY_LIMIT = 1000;
+
+export function cachedPublicKey(encoded: string): PublicKey {
+  let key = parsedKeys.get(encoded);
+  if (!key) {
+    key = parsePublicKey(encoded);
+    if (parsedKeys.size >= PARSED_KEY_LIMIT) parsedKeys.clear();
+    parsedKeys.set(encoded, key);
+  }
+  return key;
+}
+
+export function verifyAndHash(req: Omit<VerifyRequest, 'id'>): VerifyResult {
+  const publicKey = cachedPublicKey(req.publicKey);
+  const result: VerifyResult = { outcomes: [], recordHashes: [], eventIds: [] };
+  for (const record of req.records) {
+    let hash: string | undefined;
+    try {
+      hash = recordHash(record);
+      verifyRecordSignature(record, publicKey, hash);
+      result.outcomes.push(null);
+    } catch (err) {
+      const e = err as { code?: string; message: string; details?: Record<string, unknown> };
+      result.outcomes.push({ code: e.code ?? 'BAD_SIGNATURE', message: e.message, details: e.details });
+    }
+    result.recordHashes.push(hash);
+    let eventId: string | undefined;
+    if (req.events) {
+      try {
+        eventId = eventHashId((record.payload as { event: Record<string, unknown> }).event, req.events.context);
+      } catch {
+        eventId = undefined; // the caller recomputes it and reports the error in its own terms
+      }
+    }
+    result.eventIds.push(eventId);
+  }
+  return result;
+}

@@ -1,0 +1,251 @@
+// Validation against the official GS1 EPCIS 2.0 JSON Schemas (draft-07, so the default Ajv class).
+// The schemas ship in assets/epcis/JSON-Schema; they are read once, at validator creation, from there
+// or from PROVENANT_EPCIS_SCHEMA_DIR.
+// That loading is the only I/O here; validation itself is pure and never mutates its input.
+
+import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
+import path from 'node:path';
+import { assetPath } from '../../platform/assets.js';
+import { Ajv, type ErrorObject, type ValidateFunction } from 'ajv';
+import ajvFormatsModule from 'ajv-formats';
+import { checkDocumentRules, checkEventRules } from './epcis-rules.js';
+import { joinPath, mergeResults, resultOf, ROOT_PATH, type ValidationIssue, type ValidationResult } from './validation-result.js';
+
+export type { ValidationIssue, ValidationResult } from './validation-result.js';
+
+export const SCHEMA_DIR_ENV = 'PROVENANT_EPCIS_SCHEMA_DIR';
+
+const ROOT_SCHEMA_ID = 'https://gs1.github.io/EPCIS/JSON-Schema/EPCIS-JSON-Schema.json';
+const EVENT_SCHEMA_REF = 'https://gs1.github.io/EPCIS/JSON-Schema/EPCIS-Event-JSON-Schema.json#/definitions/EPCIS-Document-Event';
+const REQUIRED_SCHEMA_FILE = 'EPCIS-JSON-Schema-root.json';
+
+export type EpcisSchemaErrorCode = 'EPCIS_SCHEMA_NOT_FOUND' | 'EPCIS_SCHEMA_INVALID';
+
+export class EpcisSchemaError extends Error {
+  readonly code: EpcisSchemaErrorCode;
+  readonly details: Record<string, unknown>;
+  constructor(code: EpcisSchemaErrorCode, message: string, details: Record<string, unknown>) {
+    super(message);
+    this.name = 'EpcisSchemaError';
+    this.code = code;
+    this.details = details;
+  }
+}
+
+export interface SchemaBundle {
+  /** Where the schemas came from (a directory path), for diagnostics. */
+  source: string;
+  schemas: object[];
+}
+
+export interface EpcisValidatorOptions {
+  /** Explicit schema directory (holding EPCIS-JSON-Schema-root.json and schemas/). */
+  schemaDir?: string;
+  /** Also apply Provenant's own rules (epcis-rules.ts) after the schema. Default false. */
+  withRules?: boolean;
+}
+
+export interface EpcisValidator {
+  validateDocument(doc: unknown): ValidationResult;
+  validateEvent(event: unknown): ValidationResult;
+  /** The schema directory in use. */
+  source: string;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Schema loading (the only I/O)
+
+function isSchemaDir(dir: string): boolean {
+  return existsSync(path.join(dir, REQUIRED_SCHEMA_FILE));
+}
+
+/** Reads every *.json in the directory and its schemas/ subfolder. */
+export function loadSchemaDirectory(dir: string): SchemaBundle {
+  const files: string[] = [];
+  for (const folder of [dir, path.join(dir, 'schemas')]) {
+    if (!existsSync(folder) || !statSync(folder).isDirectory()) continue;
+    for (const name of readdirSync(folder).sort()) {
+      if (name.endsWith('.json')) files.push(path.join(folder, name));
+    }
+  }
+  const schemas = files.map((file) => {
+    try {
+      return JSON.parse(readFileSync(file, 'utf8')) as object;
+    } catch (cause) {
+      throw new EpcisSchemaError('EPCIS_SCHEMA_INVALID', `EPCIS schema file ${file} is not valid JSON`, {
+        file,
+        cause: String(cause),
+      });
+    }
+  });
+  return { source: dir, schemas };
+}
+
+/** Resolves the schema source: option, env var, then the schemas shipped in `assets/epcis/JSON-Schema`. */
+export function resolveSchemaBundle(options: EpcisValidatorOptions = {}): SchemaBundle {
+  const explicit = options.schemaDir ?? process.env[SCHEMA_DIR_ENV];
+  if (explicit) {
+    if (isSchemaDir(explicit)) return loadSchemaDirectory(explicit);
+    throw new EpcisSchemaError(
+      'EPCIS_SCHEMA_NOT_FOUND',
+      `EPCIS JSON Schema directory ${explicit} (from ${options.schemaDir ? 'options.schemaDir' : SCHEMA_DIR_ENV}) has no ${REQUIRED_SCHEMA_FILE}`,
+      { envVar: SCHEMA_DIR_ENV, tried: [explicit] },
+    );
+  }
+  const shipped = assetPath('epcis', 'JSON-Schema');
+  if (isSchemaDir(shipped)) return loadSchemaDirectory(shipped);
+  throw new EpcisSchemaError(
+    'EPCIS_SCHEMA_NOT_FOUND',
+    `EPCIS 2.0 JSON Schemas not found in ${shipped}: the installation is incomplete; set ${SCHEMA_DIR_ENV} to a directory holding ${REQUIRED_SCHEMA_FILE}`,
+    { envVar: SCHEMA_DIR_ENV, tried: [shipped] },
+  );
+}
+
+// ---------------------------------------------------------------------------------------------
+// Validation (pure)
+
+interface CompiledSchemas {
+  document: ValidateFunction;
+  event: ValidateFunction;
+}
+
+const addFormats = (ajvFormatsModule as unknown as { default?: typeof ajvFormatsModule }).default ?? ajvFormatsModule;
+
+export function compileSchemas(bundle: SchemaBundle): CompiledSchemas {
+  // strict: false because the official schemas use keywords Ajv's strict mode rejects (e.g. unknown formats
+  // combined with types); allErrors so a client sees every problem in one round trip.
+  const ajv = new Ajv({ allErrors: true, strict: false });
+  (addFormats as unknown as (a: Ajv) => void)(ajv);
+  try {
+    for (const schema of bundle.schemas) ajv.addSchema(schema);
+    const document = ajv.getSchema(ROOT_SCHEMA_ID);
+    const event = ajv.getSchema(EVENT_SCHEMA_REF);
+    if (!document || !event) throw new Error(`schema ${document ? EVENT_SCHEMA_REF : ROOT_SCHEMA_ID} missing`);
+    return { document, event };
+  } catch (cause) {
+    throw new EpcisSchemaError('EPCIS_SCHEMA_INVALID', `EPCIS JSON Schemas in ${bundle.source} could not be compiled`, {
+      source: bundle.source,
+      cause: String(cause),
+    });
+  }
+}
+
+function pointerToPath(pointer: string): string {
+  if (pointer === '') return ROOT_PATH;
+  return pointer
+    .split('/')
+    .slice(1)
+    .map((s) => s.replace(/~1/g, '/').replace(/~0/g, '~'))
+    .reduce<string>((acc, segment) => joinPath(acc, /^\d+$/.test(segment) ? Number(segment) : segment), ROOT_PATH);
+}
+
+function issueOf(error: ErrorObject): ValidationIssue {
+  const at = pointerToPath(error.instancePath);
+  const params = error.params as Record<string, unknown>;
+  switch (error.keyword) {
+    case 'required':
+      return { path: joinPath(at, String(params['missingProperty'])), message: 'is required' };
+    case 'additionalProperties':
+      return { path: joinPath(at, String(params['additionalProperty'])), message: 'is not allowed here' };
+    case 'propertyNames':
+      return { path: joinPath(at, String(params['propertyName'])), message: 'is not an allowed property name (extensions need a namespace prefix or URI)' };
+    case 'format':
+      return { path: at, message: `must match format ${String(params['format'])}` };
+    case 'enum': {
+      const allowed = (params['allowedValues'] as unknown[]).map((v) => JSON.stringify(v));
+      const shown = allowed.length > 8 ? `${allowed.slice(0, 8).join(', ')}, ... (${allowed.length} values)` : allowed.join(', ');
+      return { path: at, message: `must be one of ${shown}` };
+    }
+    default:
+      return { path: at, message: error.message ?? `fails ${error.keyword}` };
+  }
+}
+
+const NAME_CHECK_KEYWORDS = new Set(['enum', 'format', 'pattern', 'anyOf', 'oneOf', 'const']);
+
+/**
+ * Ajv errors to human issues. Drops if/then bookkeeping and the per-key noise of propertyNames; an
+ * anyOf/oneOf summary is kept only when none of its alternatives produced a more specific error at or
+ * below the same place. Duplicates are removed; order follows Ajv's evaluation order.
+ */
+export function issuesOf(errors: readonly ErrorObject[] | null | undefined, ignorePath?: (path: string) => boolean): ValidationIssue[] {
+  if (!errors) return [];
+  // Errors raised while checking a property *name* carry `propertyName`, except (an Ajv quirk) those
+  // from a $ref inside propertyNames: those sit right before their propertyNames error, same instancePath.
+  const nameCheck = new Set<number>();
+  errors.forEach((e, k) => {
+    if (e.keyword !== 'propertyNames') return;
+    for (let j = k - 1; j >= 0; j--) {
+      const prior = errors[j];
+      if (!prior || prior.instancePath !== e.instancePath || !NAME_CHECK_KEYWORDS.has(prior.keyword)) break;
+      nameCheck.add(j);
+    }
+  });
+  const relevant = errors.filter((e, k) => e.keyword !== 'if' && e.propertyName === undefined && !nameCheck.has(k));
+  const isSummary = (e: ErrorObject): boolean => e.keyword === 'anyOf' || e.keyword === 'oneOf';
+  const seen = new Set<string>();
+  const issues: ValidationIssue[] = [];
+  for (const error of relevant) {
+    if (isSummary(error)) {
+      const at = error.instancePath;
+      const explained = relevant.some(
+        (other) => !isSummary(other) && (other.instancePath === at || other.instancePath.startsWith(`${at}/`)),
+      );
+      if (explained) continue;
+    }
+    const issue = issueOf(error);
+    if (error.keyword === 'required' && error.schemaPath.includes('/anyOf/')) {
+      issue.message = 'is required (unless one of the alternatives reported alongside is given)';
+    }
+    if (ignorePath?.(issue.path)) continue;
+    const id = `${issue.path}\u0000${issue.message}`;
+    if (seen.has(id)) continue;
+    seen.add(id);
+    issues.push(issue);
+  }
+  return issues;
+}
+
+// The server assigns recordTime, so a client's value (even a malformed one) is not an error.
+const isRecordTimePath = (p: string): boolean => p === 'recordTime' || p.endsWith('.recordTime');
+
+export function validatorFromBundle(bundle: SchemaBundle, options: Pick<EpcisValidatorOptions, 'withRules'> = {}): EpcisValidator {
+  const compiled = compileSchemas(bundle);
+  const validateDocument = (doc: unknown): ValidationResult => {
+    const schema = compiled.document(doc) ? [] : issuesOf(compiled.document.errors, isRecordTimePath);
+    const result = resultOf(schema);
+    return options.withRules ? mergeResults(result, checkDocumentRules(doc)) : result;
+  };
+  const validateEvent = (event: unknown): ValidationResult => {
+    const schema = compiled.event(event) ? [] : issuesOf(compiled.event.errors, isRecordTimePath);
+    const result = resultOf(schema);
+    return options.withRules ? mergeResults(result, checkEventRules(event)) : result;
+  };
+  return { validateDocument, validateEvent, source: bundle.source };
+}
+
+const cache = new Map<string, CompiledCacheEntry>();
+interface CompiledCacheEntry {
+  bundle: SchemaBundle;
+  validators: Map<boolean, EpcisValidator>;
+}
+
+/**
+ * A cached EPCIS 2.0 validator. Throws EpcisSchemaError (code EPCIS_SCHEMA_NOT_FOUND, naming
+ * PROVENANT_EPCIS_SCHEMA_DIR) when no schema source can be found.
+ */
+export function createEpcisValidator(options: EpcisValidatorOptions = {}): EpcisValidator {
+  const key = options.schemaDir ?? process.env[SCHEMA_DIR_ENV] ?? '(default)';
+  let entry = cache.get(key);
+  if (!entry) {
+    entry = { bundle: resolveSchemaBundle(options), validators: new Map() };
+    cache.set(key, entry);
+  }
+  const withRules = options.withRules ?? false;
+  let validator = entry.validators.get(withRules);
+  if (!validator) {
+    validator = validatorFromBundle(entry.bundle, { withRules });
+    entry.validators.set(withRules, validator);
+  }
+  return validator;
+}

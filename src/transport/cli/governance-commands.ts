@@ -1,0 +1,71 @@
+/** Member and authority commands that post signed governance records to a node over HTTP. */
+import { readFileSync } from 'node:fs';
+import type { Command } from 'commander';
+import { RecordKind, signRecord, type RecordKind as Kind } from '../../core/ledger/record.js';
+import { readKeyFile } from '../../services/node/keystore.js';
+import type { JsonValue } from '../../core/crypto/index.js';
+import { CliRefusedError, CliUsageError, describeError } from './errors.js';
+
+async function post(url: string, consortium: string, kind: Kind, payload: JsonValue, keyFile: string, wait: boolean): Promise<void> {
+  const { keyPair } = readKeyFile(keyFile);
+  const record = signRecord({ consortium, kind, payload }, keyPair);
+  const target = `${url.replace(/\/$/, '')}/consortia/${encodeURIComponent(consortium)}/records${wait ? '?wait=seal' : ''}`;
+  let res: Response;
+  try {
+    res = await fetch(target, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ records: [record] }) });
+  } catch (err) {
+    throw new CliUsageError(`could not reach ${target}: ${describeError((err as { cause?: unknown }).cause ?? err)} (check --url)`);
+  }
+  const text = await res.text();
+  let body: { results?: { status: string; recordHash?: string; error?: { code: string; message: string } }[]; error?: { code: string; message: string } } = {};
+  try {
+    body = text === '' ? {} : (JSON.parse(text) as typeof body);
+  } catch {
+    // A non-JSON answer (a proxy's error page, say) is reported by its status below.
+  }
+  const result = body.results?.[0];
+  if (!res.ok || !result || result.status === 'rejected') {
+    const error = result?.error ?? body.error;
+    throw new CliRefusedError(error?.code ?? `HTTP_${res.status}`, `POST ${target}: HTTP ${res.status}: ${error?.message ?? 'no result'}`);
+  }
+  console.log(`${result.status} ${kind} ${result.recordHash ?? ''}`);
+}
+
+export function registerGovernanceCommands(program: Command): void {
+  const common = (cmd: Command) =>
+    cmd
+      .requiredOption('--consortium <id>', 'consortium id')
+      .requiredOption('--key <file>', 'your private key file (from keygen)')
+      .option('--url <url>', 'node URL', 'http://127.0.0.1:4000')
+      .option('--wait', 'wait until sealed into a block');
+
+  common(program.command('propose').description('propose a membership change (JSON, e.g. {"type":"role.grant","orgId":"x","role":"FARM"})'))
+    .requiredOption('--change <json|@file>', 'the change, inline JSON or @file')
+    .option('--reason <text>', 'why')
+    .action(async (opts: { consortium: string; key: string; url: string; wait?: boolean; change: string; reason?: string }) => {
+      const text = opts.change.startsWith('@') ? readFileSync(opts.change.slice(1), 'utf8') : opts.change;
+      const change = JSON.parse(text) as JsonValue;
+      await post(opts.url, opts.consortium, RecordKind.PROPOSAL, { change, ...(opts.reason ? { reason: opts.reason } : {}) }, opts.key, !!opts.wait);
+    });
+
+  common(program.command('approve').description('approve a pending membership proposal (authorities only)'))
+    .requiredOption('--proposal <hash>', 'record hash of the proposal')
+    .action(async (opts: { consortium: string; key: string; url: string; wait?: boolean; proposal: string }) => {
+      await post(opts.url, opts.consortium, RecordKind.APPROVAL, { proposal: opts.proposal }, opts.key, !!opts.wait);
+    });
+
+  common(program.command('register-device').description("register a device's public key for your organisation"))
+    .requiredOption('--device <id>', 'device id')
+    .requiredOption('--public-key <key>', 'device public key, "ed25519:…" or "p256:…"')
+    .option('--kind <kind>', 'sensor or gateway', 'sensor')
+    .action(async (opts: { consortium: string; key: string; url: string; wait?: boolean; device: string; publicKey: string; kind: string }) => {
+      await post(opts.url, opts.consortium, RecordKind.DEVICE_REGISTER, { deviceId: opts.device, publicKey: opts.publicKey, kind: opts.kind }, opts.key, !!opts.wait);
+    });
+
+  common(program.command('revoke-device').description('revoke a device (its owner, or any authority)'))
+    .requiredOption('--device <id>', 'device id')
+    .option('--reason <text>', 'why')
+    .action(async (opts: { consortium: string; key: string; url: string; wait?: boolean; device: string; reason?: string }) => {
+      await post(opts.url, opts.consortium, RecordKind.DEVICE_REVOKE, { deviceId: opts.device, ...(opts.reason ? { reason: opts.reason } : {}) }, opts.key, !!opts.wait);
+    });
+}

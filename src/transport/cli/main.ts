@@ -1,0 +1,142 @@
+/**
+ * `provenant`: the operator and member CLI. Errors print one clear line; stack traces only with
+ * PROVENANT_DEBUG=1. Exit codes: 0 ok, 1 a check failed or a submission was refused, 2 a usage or
+ * configuration error.
+ */
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { Command, CommanderError, Option } from 'commander';
+import { encodePrivateKey, encodePublicKey, generateKeyPair, type KeyAlgorithm } from '../../core/crypto/index.js';
+import { loadConfig } from '../../platform/config.js';
+import { openNode } from '../../services/node/bootstrap.js';
+import { verifyStoredChain } from '../../services/node/verify-stored-chain.js';
+import { CliUsageError, describeError, exitCodeOf } from './errors.js';
+import { progressPrinter } from './progress.js';
+import { sqliteFilePath } from '../../store/database.js';
+import { runStart } from './start.js';
+import { readKeyFile } from '../../services/node/keystore.js';
+import type { GenesisSpec } from '../../core/ledger/consortium.js';
+import { registerGovernanceCommands } from './governance-commands.js';
+import { registerMemberCommands } from './member-commands.js';
+import { registerBundleCommands } from './bundle-commands.js';
+import { registerTokenCommands } from './token-commands.js';
+
+const packageJson = JSON.parse(readFileSync(new URL('../../../package.json', import.meta.url), 'utf8')) as { version: string };
+
+const program = new Command();
+program
+  .name('provenant')
+  .description('Provenant: signed, verifiable farm-to-fork and cargo provenance')
+  .version(packageJson.version, '-V, --version', 'print the version')
+  .showHelpAfterError()
+  // Commander's own usage errors then reach the handler below, which exits 2 for them.
+  .exitOverride();
+
+program
+  .command('start')
+  .description('run a node: HTTP API, capture, sealing (embedded SQLite by default)')
+  .option('--data <dir>', 'data directory (database, keys)')
+  .option('--port <port>', 'HTTP port', (v) => Number(v))
+  .option('--demo', 'create the demo consortium if none exists, and run the simulators')
+  .action(async (opts: { data?: string; port?: number; demo?: boolean }) => {
+    await runStart({ dataDir: opts.data, httpPort: opts.port, demo: !!opts.demo });
+  });
+
+program
+  .command('keygen')
+  .description('generate a key pair; prints the public key and key id, writes the private key file')
+  .addOption(new Option('--alg <alg>', 'algorithm').choices(['ed25519', 'p256']).default('ed25519'))
+  .option('--out <file>', 'where to write the private key (JSON, mode 0600)')
+  .option('--label <label>', 'a label stored with the key', 'key')
+  .action((opts: { alg: KeyAlgorithm; out?: string; label: string }) => {
+    const pair = generateKeyPair(opts.alg);
+    const body = { label: opts.label, keyId: pair.keyId, publicKey: encodePublicKey(pair.publicKey), privateKey: encodePrivateKey(pair.privateKey) };
+    if (opts.out) {
+      writeFileSync(opts.out, JSON.stringify(body, null, 2), { mode: 0o600, flag: 'wx' });
+      console.log(JSON.stringify({ keyId: pair.keyId, publicKey: body.publicKey, file: opts.out }, null, 2));
+    } else {
+      console.log(JSON.stringify(body, null, 2));
+    }
+  });
+
+program
+  .command('create-consortium')
+  .description('create a consortium from a genesis spec (JSON) and authority key files')
+  .requiredOption('--spec <file>', 'genesis spec: { consortiumId, name, members, authorities, quorum? }')
+  .requiredOption('--key <file...>', 'authority private key files (from keygen); the first signs genesis')
+  .option('--data <dir>', 'data directory')
+  .action(async (opts: { spec: string; key: string[]; data?: string }) => {
+    const spec = JSON.parse(readFileSync(opts.spec, 'utf8')) as GenesisSpec;
+    const keys = opts.key.map((f) => readKeyFile(f));
+    const opened = await openNode(loadConfig({ dataDir: opts.data }), { autoSeal: false });
+    try {
+      const { blockHash } = await opened.node.createConsortium(spec, keys.map((k) => k.keyPair));
+      for (const k of keys) opened.keystore.save(k.label, k.keyPair);
+      console.log(`created consortium ${spec.consortiumId}; genesis block ${blockHash}`);
+    } finally {
+      await opened.close();
+    }
+  });
+
+program
+  .command('verify')
+  .description('re-verify a consortium chain from genesis; exits 0 only when everything holds')
+  .requiredOption('--consortium <id>', 'consortium id')
+  .option('--data <dir>', 'data directory')
+  .option('--json', 'print the report as JSON')
+  .action(async (opts: { consortium: string; data?: string; json?: boolean }) => {
+    const config = loadConfig({ dataDir: opts.data });
+    const file = sqliteFilePath(config.databaseUrl);
+    if (file !== ':memory:' && !existsSync(file)) {
+      throw new CliUsageError(`no database at ${file}: nothing to verify (check --data or DATABASE_URL)`);
+    }
+    const { openDatabase } = await import('../../store/database.js');
+    const { ChainStore } = await import('../../store/chain-store.js');
+    const db = await openDatabase({ url: config.databaseUrl });
+    try {
+      const store = new ChainStore(db);
+      if (!(await store.consortiumExists(opts.consortium))) {
+        throw new CliUsageError(`unknown consortium "${opts.consortium}" in ${config.databaseUrl}`);
+      }
+      const started = Date.now();
+      const progress = progressPrinter();
+      const report = await verifyStoredChain(store, opts.consortium, (p) => {
+        progress(`verifying: block ${p.height + 1}/${p.totalBlocks}, ${p.records} records`);
+      });
+      const seconds = (Date.now() - started) / 1000;
+      const failures = [...report.failures, ...report.storeFailures];
+      if (opts.json) {
+        const { finalState: _omit, ...printable } = report;
+        console.log(JSON.stringify(printable, null, 2));
+      } else {
+        console.log(`consortium ${opts.consortium}: ${report.blocks} blocks, ${report.records} records, head ${report.headHash || '(none)'}`);
+        console.log(`log root ${report.logRoot}; checked in ${seconds.toFixed(2)} s`);
+        for (const f of failures.slice(0, 50)) {
+          const where = [`block ${f.height}`, f.recordIndex !== undefined ? `record ${f.recordIndex}` : '', f.recordHash ? `(${f.recordHash.slice(0, 16)}…)` : '']
+            .filter(Boolean)
+            .join(' ');
+          const values = f.expected !== undefined || f.computed !== undefined ? ` [expected ${String(f.expected)}, computed ${String(f.computed)}]` : '';
+          console.log(`FAIL ${where}: ${f.code}: ${f.message}${values}`);
+        }
+        if (failures.length > 50) console.log(`… and ${failures.length - 50} more failures`);
+        console.log(report.ok ? 'OK: every signature, Merkle root, hash link, seal and quorum holds' : `FAILED: ${failures.length} problem(s)`);
+      }
+      process.exitCode = report.ok ? 0 : 1;
+    } finally {
+      await db.$disconnect();
+    }
+  });
+
+registerGovernanceCommands(program);
+registerMemberCommands(program);
+registerBundleCommands(program);
+registerTokenCommands(program);
+
+program.parseAsync(process.argv).catch((err: unknown) => {
+  if (err instanceof CommanderError) {
+    // Commander has printed its message (or the help or version, which exit 0).
+    process.exit(err.exitCode === 0 ? 0 : 2);
+  }
+  console.error(`error: ${describeError(err)}`);
+  if (process.env.PROVENANT_DEBUG === '1') console.error(err);
+  process.exit(exitCodeOf(err));
+});

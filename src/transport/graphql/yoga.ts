@@ -1,0 +1,115 @@
+/**
+ * GraphQL over HTTP at /graphql (GraphiQL in browsers, SSE for subscriptions), with
+ * graphql-armor limits on depth, aliases, cost, tokens and directives. Unexpected errors are
+ * masked; expected ones are typed result-union members (see errors.ts).
+ */
+import { EnvelopArmorPlugin } from '@escape.tech/graphql-armor';
+import type { Express, RequestHandler } from 'express';
+import { createPubSub, createYoga, maskError, type YogaServerInstance } from 'graphql-yoga';
+import type { SealedBlockEvent } from '../../services/node/ledger-node.js';
+import { accessLogWriter } from '../../store/access-log.js';
+import { authenticate } from '../../services/auth.js';
+import type { AppContext } from '../http/context.js';
+import type { GraphqlContext } from './builder.js';
+import { ExpectedError } from './errors.js';
+import { getSchema } from './schema.js';
+import { mountGraphiqlAssets, renderLocalGraphiql } from './graphiql-page.js';
+import { startSubscriptionFeed, trackPubSub, type SubscriptionFeed, type TrackedPubSub } from './subscriptions.js';
+
+export const GRAPHQL_PATH = '/graphql';
+
+export const GRAPHQL_LIMITS = {
+  maxDepth: 12,
+  maxAliases: 15,
+  maxCost: 5000,
+  maxTokens: 2000,
+  maxDirectives: 20,
+} as const;
+
+const DEFAULT_QUERY = `# Send an API token: {"Authorization": "Bearer pvn_..."} in the Headers tab.
+query ChainStatus {
+  health { status consortia }
+  chainStatus(consortium: "uk-red-meat") {
+    __typename
+    ... on ChainStatus {
+      height headHash logSize pending
+      lastCheckpoint { logSize logRoot blockHeight signatureCount }
+      quorum { authoritiesInForce requiredQuorum authorityKeysHeld sealBlockedReason }
+    }
+    ... on Error { code message }
+  }
+}
+`;
+
+function isExpected(error: unknown): boolean {
+  for (let e: unknown = error, hops = 0; e instanceof Error && hops < 5; e = (e as { originalError?: unknown }).originalError, hops++) {
+    if (e instanceof ExpectedError) return true;
+  }
+  return false;
+}
+
+export interface GraphqlServer {
+  yoga: YogaServerInstance<Record<string, unknown>, GraphqlContext>;
+  pubsub: TrackedPubSub;
+  /** Turns sealed blocks into subscription notices. */
+  feed: SubscriptionFeed;
+  /** Stops feeding subscriptions, ends every open stream and writes buffered access-log entries. */
+  close(): Promise<void>;
+}
+
+export function createGraphqlServer(app: AppContext, options: { logging?: boolean } = {}): GraphqlServer {
+  const pubsub = trackPubSub(createPubSub());
+  const onSealed = (event: SealedBlockEvent) => pubsub.publish('blockSealed', event.consortium, event);
+  app.node.on('sealed', onSealed);
+  const access = accessLogWriter(app.db);
+
+  const yoga = createYoga<Record<string, unknown>, GraphqlContext>({
+    schema: getSchema(),
+    graphqlEndpoint: GRAPHQL_PATH,
+    maskedErrors: {
+      // Expected errors thrown outside a result union (subscriptions) keep their message and code.
+      maskError: (error, message, isDev) => (isExpected(error) ? (error as Error) : maskError(error, message, isDev)),
+    },
+    logging: options.logging ?? true,
+    landingPage: false,
+    graphiql: { defaultQuery: DEFAULT_QUERY, title: 'Provenant GraphQL' },
+    renderGraphiQL: renderLocalGraphiql,
+    plugins: [
+      EnvelopArmorPlugin({
+        maxDepth: { n: GRAPHQL_LIMITS.maxDepth },
+        maxAliases: { n: GRAPHQL_LIMITS.maxAliases },
+        costLimit: { maxCost: GRAPHQL_LIMITS.maxCost },
+        maxTokens: { n: GRAPHQL_LIMITS.maxTokens },
+        maxDirectives: { n: GRAPHQL_LIMITS.maxDirectives },
+        blockFieldSuggestion: { enabled: true },
+      }),
+    ],
+    context: async ({ request }): Promise<GraphqlContext> => {
+      const auth = await authenticate(app.db, app.node, request.headers.get('authorization'));
+      return { app, viewer: auth.viewer, authProblem: auth.problem, pubsub, access, accessSeen: new Set() };
+    },
+  });
+
+  const feed = startSubscriptionFeed(app, pubsub, (err) => yoga.logger.error('subscription feed failed on a sealed block', err));
+
+  return {
+    yoga,
+    pubsub,
+    feed,
+    async close() {
+      app.node.off('sealed', onSealed);
+      await feed.close();
+      pubsub.closeAll();
+      await access.flush();
+    },
+  };
+}
+
+/** Mounts GraphQL at /graphql. Mount before any body parser and before the 404 handler. */
+export function mountGraphql(app: Express, ctx: AppContext): GraphqlServer {
+  const server = createGraphqlServer(ctx);
+  mountGraphiqlAssets(app);
+  // Yoga is a Node request listener; express accepts it as middleware.
+  app.use(server.yoga.graphqlEndpoint, server.yoga as unknown as RequestHandler);
+  return server;
+}

@@ -1,0 +1,53 @@
+/** The HTTP front door: health, metrics, the EPCIS capture binding, documents, privacy, the log and GraphQL. */
+import express, { type Express, type Request } from 'express';
+import type { AppContext } from './context.js';
+import { ApiError, errorHandler } from './errors.js';
+import { authenticate } from '../../services/auth.js';
+import { mountLog } from './log-routes.js';
+import { mountRecords } from './record-routes.js';
+import { mountCapture } from './capture-routes.js';
+import { CaptureService } from '../../services/capture/capture-service.js';
+import { mountDocuments } from './document-routes.js';
+import { mountPrivacy } from './privacy-routes.js';
+import { mountGraphql } from '../graphql/yoga.js';
+import { mountMetrics } from './metrics-routes.js';
+
+export type ProvenantApp = Express & {
+  closeApi(): Promise<void>;
+  /** Starts the signature-verification workers now rather than on the first large capture (a long-running node wants this). */
+  warmUp(): void;
+};
+
+export function createApp(base: AppContext): ProvenantApp {
+  const ctx: AppContext = { ...base, capture: base.capture ?? new CaptureService({ node: base.node, db: base.db }) };
+  const app = express();
+  app.disable('x-powered-by');
+  app.get('/health', (_req, res) => {
+    const consortia = ctx.node.consortia().map((id) => {
+      const state = ctx.node.state(id);
+      const seal = ctx.node.sealStatus(id);
+      return { id, height: state.height, head: state.headHash, logSize: state.logSize, pending: seal.pending, sealBlocked: seal.blockedReason ?? null };
+    });
+    res.json({ status: 'ok', consortia });
+  });
+  // GraphQL first: Yoga parses its own bodies.
+  const graphql = mountGraphql(app, ctx);
+  // Documents and personal data are for members only: an API token names the organisation.
+  const authorise = async (req: Request) => (await authenticate(ctx.db, ctx.node, req.headers.authorization)).viewer?.orgId ?? null;
+  const metrics = mountMetrics(app, ctx, { consortiumOf: async (req) => (await authenticate(ctx.db, ctx.node, req.headers.authorization)).viewer?.consortiumId ?? null });
+  mountLog(app, ctx);
+  mountRecords(app, ctx);
+  const capture = mountCapture(app, ctx);
+  mountDocuments(app, ctx, { authorise });
+  mountPrivacy(app, ctx, { authorise });
+  app.use((req, _res, next) => next(new ApiError(404, 'NOT_FOUND', `no route for ${req.method} ${req.path}`)));
+  app.use(errorHandler());
+  return Object.assign(app, {
+    warmUp: () => capture.warmUp(),
+    async closeApi() {
+      metrics.close();
+      await graphql.close();
+      await capture.close();
+    },
+  });
+}

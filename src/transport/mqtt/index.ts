@@ -1,0 +1,127 @@
+/**
+ * IoT ingestion entry point: an embedded aedes broker by default, or a subscription to
+ * an external broker by URL; readings are stored before acknowledgement and windowed into
+ * sensor.window records. See docs/mqtt.md.
+ */
+import type { KeyPair } from '../../core/crypto/index.js';
+import type { LedgerNode } from '../../services/node/ledger-node.js';
+import type { Database } from '../../store/database.js';
+import { startEmbeddedBroker } from './embedded-broker.js';
+import { startExternalSubscriber } from './external-subscriber.js';
+import { IotError, ReadingIngestor, type IngestStats, type ReadingProof } from '../../services/readings/ingest.js';
+import type { SignedRecord } from '../../core/ledger/record.js';
+
+export * from '../../core/readings/reading.js';
+export * from '../../core/readings/topics.js';
+export * from '../../core/readings/window.js';
+export * from '../../services/readings/ingest.js';
+
+export interface IotContext {
+  node: LedgerNode;
+  db: Database;
+  config?: { mqttPort?: number; mqttHost?: string; mqttUrl?: string };
+}
+
+export interface StartIotOptions {
+  ctx: IotContext;
+  /** External broker, e.g. mqtt://127.0.0.1:1883. Default ctx.config.mqttUrl; without one the embedded broker runs. */
+  brokerUrl?: string;
+  /** Embedded broker port (0 = any free port). Default ctx.config.mqttPort, else 1883. */
+  embeddedPort?: number;
+  /** Embedded broker bind address. Default ctx.config.mqttHost, else 127.0.0.1. */
+  embeddedHost?: string;
+  /** Fixed client id of the node's persistent session on an external broker. */
+  clientId?: string;
+  windowMs?: number;
+  windowMaxReadings?: number;
+  windowGraceMs?: number;
+  flushIntervalMs?: number;
+  /** Threads that check reading signatures (0: the main thread). Default: the machine's parallelism, at most 4. */
+  verifyWorkers?: number;
+  /** How far observedAt may run ahead of receipt before a reading is flagged clock_ahead. Default 60 s. */
+  clockToleranceMs?: number;
+  windowSigner: (deviceOrgId: string, consortiumId: string) => KeyPair;
+}
+
+export interface IotHandle {
+  /** Embedded broker port, undefined with an external broker. */
+  port?: number;
+  ingestor: ReadingIngestor;
+  stats(): IngestStats;
+  /** Turns closable (or, with force, all) stored readings into sensor.window records. */
+  flush(force?: boolean): Promise<SignedRecord[]>;
+  readingProof(deviceId: string, seq: number, consortium?: string): Promise<ReadingProof>;
+  stop(): Promise<void>;
+}
+
+export async function startIot(options: StartIotOptions): Promise<IotHandle> {
+  const { ctx } = options;
+  let publishStatus: ((topic: string, payload: string) => void) | undefined;
+  const ingestor = new ReadingIngestor({
+    node: ctx.node,
+    db: ctx.db,
+    windowMs: options.windowMs,
+    windowMaxReadings: options.windowMaxReadings,
+    windowGraceMs: options.windowGraceMs,
+    flushIntervalMs: options.flushIntervalMs,
+    verifyWorkers: options.verifyWorkers,
+    clockToleranceMs: options.clockToleranceMs,
+    windowSigner: options.windowSigner,
+    publishStatus: (topic, payload) => publishStatus?.(topic, payload),
+  });
+  // Rejections are settled outcomes (acknowledged, counted, reported); only store failures withhold the ack.
+  const onReading = async (topic: string, payload: Uint8Array): Promise<void> => {
+    await ingestor.ingest(topic, payload);
+  };
+  const brokerUrl = options.brokerUrl ?? ctx.config?.mqttUrl;
+  let port: number | undefined;
+  let closeTransport: () => Promise<void>;
+  if (brokerUrl) {
+    const sub = await startExternalSubscriber({ url: brokerUrl, clientId: options.clientId ?? 'provenant-node', onReading });
+    publishStatus = (topic, payload) => sub.publish(topic, payload);
+    closeTransport = () => sub.close();
+  } else {
+    const broker = await startEmbeddedBroker({ port: options.embeddedPort ?? ctx.config?.mqttPort ?? 1883, host: options.embeddedHost ?? ctx.config?.mqttHost, onReading });
+    publishStatus = (topic, payload) => broker.publish(topic, payload);
+    port = broker.port;
+    closeTransport = () => broker.close();
+  }
+  ingestor.start();
+  let stopped = false;
+  return {
+    port,
+    ingestor,
+    stats: () => ingestor.stats(),
+    flush: (force) => ingestor.flush(force),
+    readingProof: (deviceId, seq, consortium) => ingestor.readingProof(deviceId, seq, consortium),
+    async stop() {
+      if (stopped) return;
+      stopped = true;
+      await closeTransport();
+      await ingestor.stop();
+    },
+  };
+}
+
+/**
+ * The usual windowSigner: the device owner's key if this node holds an active one, else one of
+ * this node's authority keys in force.
+ */
+export function keystoreWindowSigner(node: LedgerNode, keys: readonly KeyPair[]): (deviceOrgId: string, consortiumId: string) => KeyPair {
+  return (orgId, consortiumId) => {
+    const state = node.state(consortiumId);
+    const own = keys.find((k) => {
+      const entry = state.keys.get(k.keyId);
+      return entry?.orgId === orgId && entry.status === 'active';
+    });
+    if (own) return own;
+    const authority = keys.find((k) => state.isAuthorityKey(k.keyId));
+    if (!authority) {
+      throw new IotError('NO_WINDOW_SIGNER', `this node holds no key of "${orgId}" and no authority key of "${consortiumId}" to sign sensor windows`, {
+        orgId,
+        consortiumId,
+      });
+    }
+    return authority;
+  };
+}
