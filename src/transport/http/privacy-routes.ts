@@ -17,8 +17,8 @@ import { isActiveMember, requestConsortium, viewerOf, type AccessOptions } from 
 import { assertPersonalData, commitPersonalData, isCommitment } from '../../core/privacy/commitment.js';
 import { parseErasurePayload } from '../../core/privacy/erasure.js';
 import { PersonStore, type PersonRow } from '../../store/person-store.js';
-import { RecordKind, assertRecordShape } from '../../core/ledger/record.js';
-import { LedgerError } from '../../core/ledger/errors.js';
+import { RecordKind, assertRecordShape, recordHash } from '../../core/ledger/record.js';
+import { WriteBatch } from '../../store/write-batch.js';
 
 const wrap =
   (handler: (req: Request, res: express.Response) => Promise<void>): RequestHandler =>
@@ -106,15 +106,11 @@ export function mountPrivacy(app: Express, ctx: AppContext, options: AccessOptio
       }
       const erasedAt = new Date().toISOString();
       let erased = 0;
+      const writes = new WriteBatch();
+      PersonStore.eraseInBatch(writes, person.commitment, recordHash(record), erasedAt, (count) => (erased += count));
       const [outcome] = await ctx.node.submit(person.consortiumId, [record], {
-        check: (_record, signer) => {
-          if (signer.org.id !== person.orgId) {
-            throw new LedgerError('NOT_AUTHORISED', `only "${person.orgId}", which registered this person, may erase it`, { expected: person.orgId, actual: signer.org.id });
-          }
-        },
-        persist: (batch, accepted) => {
-          for (const a of accepted) PersonStore.eraseInBatch(batch, person.commitment, a.admission.recordHash, erasedAt, (count) => (erased += count));
-        },
+        signerOrg: { orgId: person.orgId, message: `only "${person.orgId}", which registered this person, may erase it` },
+        writes: [writes],
       });
       if (!outcome || outcome.status === 'rejected') {
         const error = outcome?.status === 'rejected' ? outcome.error : { code: 'REJECTED', message: 'erasure record was not accepted' };
