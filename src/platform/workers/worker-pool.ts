@@ -18,11 +18,15 @@ export interface WorkerPoolOptions {
   minBatch?: number;
   /** A batch is cut into about this many chunks per worker (none smaller than minBatch). Default 4. */
   chunksPerWorker?: number;
+  /**
+   * Chunks a worker holds at once. Default 2 (one running, one waiting): the rest go to whichever
+   * worker is free first, so a worker the OS keeps waiting does not hold up the batch. Infinity
+   * hands every chunk out at once, so no worker waits for the main thread to hand out the next.
+   */
+  outstandingPerWorker?: number;
 }
 
 const ANSWER_TIMEOUT_MS = 10_000;
-/** Chunks a worker may hold at once: one running, one waiting, so it never idles between them. */
-const OUTSTANDING_PER_WORKER = 2;
 
 interface Pending {
   resolve: (result: unknown) => void;
@@ -49,6 +53,7 @@ export class WorkerPool {
   readonly #size: number;
   readonly #minBatch: number;
   readonly #chunksPerWorker: number;
+  readonly #outstanding: number;
   #workers: PooledWorker[] | null = null;
   #broken = false;
   #nextId = 1;
@@ -60,6 +65,7 @@ export class WorkerPool {
     this.#size = Math.max(0, Math.floor(options.workers ?? Math.min(4, os.availableParallelism())));
     this.#minBatch = Math.max(1, options.minBatch ?? 16);
     this.#chunksPerWorker = Math.max(1, Math.floor(options.chunksPerWorker ?? 4));
+    this.#outstanding = Math.max(1, options.outstandingPerWorker ?? 2);
   }
 
   /** Starts the workers ahead of the first large batch; resolves once they are loaded (or unusable). */
@@ -116,7 +122,7 @@ export class WorkerPool {
     for (let progress = true; progress && this.#queue.length > 0; ) {
       progress = false;
       for (const w of workers) {
-        if (w.pending.size >= OUTSTANDING_PER_WORKER || this.#queue.length === 0) continue;
+        if (w.pending.size >= this.#outstanding || this.#queue.length === 0) continue;
         const q = this.#queue.shift()!;
         this.#post(w, q.task, q.request).then(q.resolve, q.reject).finally(() => this.#dispatch());
         progress = true;

@@ -31,8 +31,11 @@ export interface CaptureDeps {
   authorise?: AuthoriseEvent;
 }
 
-/** Documents of more than 32 events are verified in two worker threads, one chunk each. */
-export const CAPTURE_POOL: WorkerPoolOptions = { workers: 2, minBatch: 33, chunksPerWorker: 1 };
+/**
+ * Documents of more than 32 events are verified in two worker threads, one chunk each, handed out
+ * at once: the main thread is busy committing groups and must not keep the workers waiting.
+ */
+export const CAPTURE_POOL: WorkerPoolOptions = { workers: 2, minBatch: 33, chunksPerWorker: 1, outstandingPerWorker: Infinity };
 
 const WARM_UP_TIME = { eventTime: '2026-01-01T00:00:00.000Z', eventTimeZoneOffset: '+00:00' };
 /** One event of each EPCIS 2.0 type, so validating it compiles every branch of the schema. */
