@@ -57,24 +57,29 @@ export class CaptureCommitter {
   }
 
   async #run(): Promise<void> {
-    while (this.#queue.length > 0) {
-      // Let the event loop take in documents that arrived during the last (synchronous) commit.
-      await new Promise((resolve) => setImmediate(resolve));
-      let lane: LedgerLane;
-      try {
-        lane = await this.#deps.node.lane(this.#consortium);
-      } catch (err) {
-        for (const w of this.#queue.splice(0)) w.reject(err);
-        break;
+    try {
+      while (this.#queue.length > 0) {
+        // Let the event loop take in documents that arrived during the last (synchronous) commit.
+        await new Promise((resolve) => setImmediate(resolve));
+        let lane: LedgerLane;
+        try {
+          lane = await this.#deps.node.lane(this.#consortium);
+        } catch (err) {
+          for (const w of this.#queue.splice(0)) w.reject(err);
+          break;
+        }
+        const group = this.#take();
+        try {
+          await this.#commitGroup(lane, group);
+        } catch (err) {
+          for (const w of group) w.reject(err); // settled ones stay settled
+        } finally {
+          lane.release();
+        }
       }
-      const group = this.#take();
-      try {
-        await this.#commitGroup(lane, group);
-      } finally {
-        lane.release();
-      }
+    } finally {
+      this.#running = false;
     }
-    this.#running = false;
   }
 
   #take(): Waiting[] {
