@@ -78,7 +78,7 @@ export class CaptureService {
     const state = this.deps.node.state(envelope.consortium); // UNKNOWN_CONSORTIUM (404) if absent
     const draft = await draftCapture(envelope, state, this.pool, options);
     const { results, sealed } = await this.#committer(envelope.consortium).commit(draft);
-    const final = await Promise.all(results.map(async (r, i) => (sealed[i] ? { ...r, block: await sealed[i] } : r)));
+    const final = draft.waitForSeal ? await Promise.all(results.map(async (r, i) => (sealed[i] ? { ...r, block: await sealed[i] } : r))) : results;
     if (draft.atomic) throwIfRejected(final, draft.eventIds);
     return { results: final };
   }

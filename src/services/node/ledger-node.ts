@@ -2,6 +2,11 @@
  * The node: holds each consortium's state in memory, admits signed records, persists them
  * durably before acknowledging, and seals pending records into blocks with its authority keys
  * every N ms or every M records. One node hosts many consortia, each on its own chain.
+ *
+ * Records come as members sent them (submit: the node checks shape, hashes and duplicates), or
+ * prepared by a service that checked them against the live state and the store while holding the
+ * consortium's ledger lane (lane: capture). Either way the node alone admits them (admission.ts) and
+ * stores them with the writes that go with them in one transaction.
  */
 import { EventEmitter } from 'node:events';
 import { fromHex, toHex, type KeyPair } from '../../core/crypto/index.js';
@@ -201,6 +206,7 @@ export class LedgerNode extends EventEmitter {
       void this.#mutex.run(() => this.#drain(consortiumId));
     });
     this.#sealIfFull(consortiumId);
+    if (!options.waitForSeal) return committed.outcomes;
     return Promise.all(committed.outcomes.map(async (o, i) => (o.status === 'accepted' && committed.sealed[i] ? { ...o, block: await committed.sealed[i] } : o)));
   }
 
