@@ -38,7 +38,6 @@ export class CaptureCommitter {
   readonly #consortium: string;
   readonly #deps: CommitterDeps;
   #queue: Waiting[] = [];
-  #running = false;
 
   constructor(consortium: string, deps: CommitterDeps) {
     this.#consortium = consortium;
@@ -49,36 +48,33 @@ export class CaptureCommitter {
   commit(draft: CaptureDraft): Promise<Settled> {
     return new Promise((resolve, reject) => {
       this.#queue.push({ draft, resolve, reject });
-      if (!this.#running) {
-        this.#running = true;
-        void this.#run();
-      }
+      void this.#turn();
     });
   }
 
-  async #run(): Promise<void> {
+  /**
+   * One turn of the ledger lane per arriving document, queued with the node's other work in
+   * arrival order (as the node's own submissions are): the first turn after a group takes every
+   * document that arrived meanwhile; the turns of documents already taken find nothing and pass.
+   */
+  async #turn(): Promise<void> {
+    let lane: LedgerLane;
     try {
-      while (this.#queue.length > 0) {
-        // Let the event loop take in documents that arrived during the last (synchronous) commit.
-        await new Promise((resolve) => setImmediate(resolve));
-        let lane: LedgerLane;
-        try {
-          lane = await this.#deps.node.lane(this.#consortium);
-        } catch (err) {
-          for (const w of this.#queue.splice(0)) w.reject(err);
-          break;
-        }
-        const group = this.#take();
-        try {
-          await this.#commitGroup(lane, group);
-        } catch (err) {
-          for (const w of group) w.reject(err); // settled ones stay settled
-        } finally {
-          lane.release();
-        }
-      }
+      lane = await this.#deps.node.lane(this.#consortium);
+    } catch (err) {
+      for (const w of this.#queue.splice(0)) w.reject(err);
+      return;
+    }
+    const group: Waiting[] = [];
+    try {
+      // Let the event loop take in documents that arrived during the last (synchronous) commit.
+      await new Promise((resolve) => setImmediate(resolve));
+      group.push(...this.#take());
+      if (group.length > 0) await this.#commitGroup(lane, group);
+    } catch (err) {
+      for (const w of group) w.reject(err); // settled ones stay settled
     } finally {
-      this.#running = false;
+      lane.release();
     }
   }
 
