@@ -4,7 +4,7 @@
 
 import { STANDARD_EVENT_FIELDS } from '../event-hash-declarations.js';
 import { extensionElements, extensionsOf, notRepresentable, type NamespaceWriter } from './xml-extension-writer.js';
-import { element, textElement, type XmlNodeOut } from './xml-writer.js';
+import { element, textElement, xmlText, type XmlNodeOut } from './xml-writer.js';
 import {
   EPC_LIST_FIELDS,
   EVENT_BODY_ORDER,
@@ -26,7 +26,7 @@ function isObject(value: unknown): value is JsonObject {
 }
 
 function text(value: unknown, path: string): string {
-  if (typeof value === 'string') return value;
+  if (typeof value === 'string') return xmlText(value, path);
   if (typeof value === 'number' && Number.isFinite(value)) return String(value);
   throw notRepresentable('expected text', path);
 }
@@ -69,6 +69,7 @@ function quantityElement(value: unknown, path: string): XmlNodeOut {
     if (typeof q['quantity'] !== 'number') throw notRepresentable('quantity is not a number', `${path}.quantity`);
     children.push(textElement('quantity', decimalText(q['quantity'], `${path}.quantity`)));
   }
+  if (q['uom'] !== undefined && q['quantity'] === undefined) throw notRepresentable('the XML binding has no uom without a quantity', `${path}.uom`);
   if (q['uom'] !== undefined) children.push(textElement('uom', text(q['uom'], `${path}.uom`)));
   return element('quantityElement', children);
 }
@@ -99,7 +100,6 @@ function sensorAttributes(name: string, value: unknown, standard: ReadonlySet<st
   const obj = object(value, path);
   const attributes: [string, string][] = [];
   for (const [key, v] of Object.entries(obj)) {
-    if (!standard.has(key) && !key.includes(':')) throw notRepresentable(`"${key}" is neither a standard field nor a prefixed extension`, `${path}.${key}`);
     if (standard.has(key)) attributes.push([key, attributeText(key, v, `${path}.${key}`)]);
     else if (typeof v === 'string' || typeof v === 'number' || typeof v === 'boolean') attributes.push([ns.qname(key, `${path}.${key}`), String(v)]);
     else throw notRepresentable(`${key} is not a text, number or boolean, so it cannot be an XML attribute of ${name}`, `${path}.${key}`);

@@ -4,7 +4,7 @@
 // numbers and booleans; "#text" is the element's own text; arrays repeat the element. Pure.
 
 import { EpcisXmlError } from './xml-errors.js';
-import { element, textElement, type XmlNodeOut } from './xml-writer.js';
+import { element, textElement, xmlText, type XmlNodeOut } from './xml-writer.js';
 import { STANDARD_CONTEXT_PREFIXES, XSD_NS, XSI_NS } from './xml-vocabulary.js';
 
 type JsonObject = Record<string, unknown>;
@@ -67,7 +67,7 @@ export class NamespaceWriter {
 }
 
 function scalarNode(name: string, value: unknown, ns: NamespaceWriter, path: string, extraChildren: XmlNodeOut[] = []): XmlNodeOut {
-  if (typeof value === 'string') return { name, attributes: [], children: extraChildren, text: value };
+  if (typeof value === 'string') return { name, attributes: [], children: extraChildren, text: xmlText(value, path) };
   if (typeof value === 'boolean' || typeof value === 'number') {
     if (typeof value === 'number' && !Number.isFinite(value)) throw notRepresentable('a number that is not finite', path);
     ns.markXsi();

@@ -22,13 +22,15 @@ export function textElement(name: string, text: string, attributes: ReadonlyArra
 // XML 1.0 Char: #x9 | #xA | #xD | [#x20-#xD7FF] | [#xE000-#xFFFD] | [#x10000-#x10FFFF].
 const NOT_XML_CHAR = /[^\t\n\r\u0020-\uD7FF\uE000-\uFFFD\u{10000}-\u{10FFFF}]/u;
 
-function checked(text: string, where: string): string {
+/** `text` when XML 1.0 can carry every character of it; `path` names the value in the refusal. */
+export function xmlText(text: string, path: string): string {
   const bad = NOT_XML_CHAR.exec(text);
   if (bad) {
-    throw new EpcisXmlError('EPCIS_XML_NOT_REPRESENTABLE', `${where} holds U+${bad[0].codePointAt(0)!.toString(16).toUpperCase().padStart(4, '0')}, which XML 1.0 cannot carry`, { path: where });
+    throw new EpcisXmlError('EPCIS_XML_NOT_REPRESENTABLE', `${path} holds U+${bad[0].codePointAt(0)!.toString(16).toUpperCase().padStart(4, '0')}, which XML 1.0 cannot carry`, { path });
   }
   return text;
 }
+const checked = xmlText;
 
 export function escapeText(text: string): string {
   return text.replace(/[&<>\r]/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '\r': '&#13;' })[c]!);
