@@ -8,7 +8,7 @@ import type { LedgerNode, AcceptedRecord, GroupHooks } from '../node/ledger-node
 import { requireActiveSigner } from '../../core/ledger/consortium.js';
 import { RecordKind, recordHash, type SignedRecord } from '../../core/ledger/record.js';
 import { eventHashId } from '../../core/epcis/event-hash.js';
-import { createEpcisValidator } from '../../core/epcis/epcis-validate.js';
+import { createEpcisValidator } from '../../platform/epcis-schemas.js';
 import { identifiersOf, eventType, bizStepOf, dispositionOf } from '../../core/epcis/epcis-model.js';
 import { authoriseEvent, canonicalIdentifier, type CustodyChange } from '../../core/rules/authorisation.js';
 import {
