@@ -30,6 +30,8 @@ export interface SubscriptionContext {
 
 /** How long an abandoned consumer lingers on the servers before they remove it. */
 const CONSUMER_INACTIVE_MS = 60_000;
+/** Heartbeat intervals of silence after which a waiting consumer counts as lost. */
+const STALL_HEARTBEATS = 4;
 
 export class JetStreamSubscription implements OrderingSubscription {
   readonly #guard: SequenceGuard;
@@ -39,6 +41,8 @@ export class JetStreamSubscription implements OrderingSubscription {
   #wakeSleep: (() => void) | null = null;
   /** True while the reader is waiting for the consumer (not busy with a message it was given). */
   #awaitingDelivery = false;
+  /** When the last message or heartbeat arrived, or the reader last started waiting. */
+  #lastActivity = 0;
 
   constructor(
     private readonly context: SubscriptionContext,
@@ -61,12 +65,12 @@ export class JetStreamSubscription implements OrderingSubscription {
         this.#messages = messages;
         if (this.#closed) break;
         this.#watch(messages);
-        this.#awaitingDelivery = true;
+        this.#startWaiting();
         for await (const m of messages) {
           this.#awaitingDelivery = false;
           if (this.#closed) break;
           if (this.#guard.admit(m.seq)) yield orderedMessageOf(m);
-          this.#awaitingDelivery = true;
+          this.#startWaiting();
         }
       } catch (error) {
         if (this.#closed) break;
@@ -108,14 +112,27 @@ export class JetStreamSubscription implements OrderingSubscription {
     }
   }
 
-  /** Drops a consumer whose heartbeats stopped while the reader waits on it, so the loop re-creates it. */
+  #startWaiting(): void {
+    this.#awaitingDelivery = true;
+    this.#lastActivity = Date.now();
+  }
+
+  /**
+   * Drops a consumer that went quiet while the reader waits on it (no message and no heartbeat
+   * for several heartbeat intervals: its server died, or the client is stuck re-checking it), so
+   * the loop creates a new one from the last sequence handed on.
+   */
   #watch(messages: ConsumerMessages): void {
+    const { heartbeatMs } = this.context.settings;
+    const stalled = (): boolean => this.#awaitingDelivery && Date.now() - this.#lastActivity > STALL_HEARTBEATS * heartbeatMs;
+    const timer = setInterval(() => {
+      if (stalled()) messages.stop();
+    }, heartbeatMs);
+    void messages.closed().finally(() => clearInterval(timer)).catch(() => undefined);
     void (async () => {
       for await (const status of messages.status()) {
-        if (status.type === 'heartbeats_missed' && this.#awaitingDelivery) {
-          messages.stop();
-          return;
-        }
+        if (status.type === 'heartbeat') this.#lastActivity = Date.now();
+        else if (status.type === 'heartbeats_missed' && this.#awaitingDelivery) messages.stop();
       }
     })().catch(() => undefined);
   }
