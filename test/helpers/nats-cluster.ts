@@ -25,13 +25,23 @@ export interface NatsUser {
 export const OPERATOR = { user: 'operator', password: 'operator-secret' } as const;
 
 const live = new Set<ChildProcess>();
+const liveDirs = new Set<string>();
 let exitHookInstalled = false;
+function killLive(): void {
+  for (const proc of live) proc.kill('SIGKILL');
+  for (const dir of liveDirs) rmSync(dir, { recursive: true, force: true });
+}
+/** Kills the servers when this process exits or is signalled, then lets the signal act as usual. */
 function installExitHook(): void {
   if (exitHookInstalled) return;
   exitHookInstalled = true;
-  process.once('exit', () => {
-    for (const proc of live) proc.kill('SIGKILL');
-  });
+  process.once('exit', killLive);
+  for (const signal of ['SIGINT', 'SIGTERM', 'SIGHUP'] as const) {
+    process.once(signal, () => {
+      killLive();
+      process.kill(process.pid, signal);
+    });
+  }
 }
 
 export async function freePort(): Promise<number> {
@@ -162,6 +172,7 @@ export class NatsCluster {
     installExitHook();
     const size = options.size ?? 3;
     const dir = mkdtempSync(path.join(os.tmpdir(), 'provenant-nats-'));
+    liveDirs.add(dir);
     const ports: Ports[] = [];
     for (let i = 0; i < size; i++) ports.push({ client: await freePort(), cluster: await freePort(), monitor: await freePort() });
     const servers = ports.map((p, i) => {
@@ -197,6 +208,7 @@ export class NatsCluster {
   async stop(): Promise<void> {
     await Promise.all(this.servers.map((s) => s.stop('SIGKILL')));
     rmSync(this.dir, { recursive: true, force: true });
+    liveDirs.delete(this.dir);
   }
 }
 

@@ -76,6 +76,7 @@ export class InProcessOrdering implements Ordering {
   }
 
   #restore(entry: LogEntry): void {
+    assertConsortium(entry.consortium);
     const log = this.#log(entry.consortium);
     if (entry.sequence !== log.nextSequence) {
       throw new OrderingError('ORDERING_LOG_CORRUPT', `restored ${entry.consortium} log skips from ${log.nextSequence - 1} to ${entry.sequence}`, {

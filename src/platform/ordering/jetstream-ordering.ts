@@ -148,6 +148,8 @@ export class JetStreamOrdering implements Ordering {
       } catch (error) {
         const mapped = toOrderingError(error, { consortium });
         if (mapped.code !== 'ORDERING_UNAVAILABLE') throw mapped;
+        // No stream answers for a consortium never provisioned either: say so at once.
+        if (attempt === 0) await this.#refuseMissingStream(consortium);
         lastError = mapped;
         await sleep(Math.min(1000, 50 * 2 ** Math.min(attempt, 5)));
       }
@@ -157,6 +159,15 @@ export class JetStreamOrdering implements Ordering {
       consortium,
       cause: lastError instanceof Error ? lastError.message : String(lastError),
     });
+  }
+
+  async #refuseMissingStream(consortium: string): Promise<void> {
+    try {
+      await this.jsm.streams.info(streamName(consortium));
+    } catch (error) {
+      const mapped = toOrderingError(error, { consortium });
+      if (mapped.code !== 'ORDERING_UNAVAILABLE') throw mapped;
+    }
   }
 
   subscribe(consortium: string, options: SubscribeOptions): OrderingSubscription {

@@ -219,5 +219,8 @@ describeWithNatsServer('JetStream ordering on a 3-server nats-server cluster', (
     expect(info).toMatchObject({ consortium: ALPHA, replicas: 3, cluster: { name: 'provenant-test' } });
     expect(await codeOf(operator.provision(ALPHA, { maxBytes: 64 * MB, replicas: 1 }))).toBe('ORDERING_STREAM_MISMATCH');
     expect(await codeOf(operator.info('never-provisioned'))).toBe('ORDERING_UNKNOWN_CONSORTIUM');
+    const started = Date.now();
+    expect(await codeOf(operator.append('never-provisioned', enc.encode('x')))).toBe('ORDERING_UNKNOWN_CONSORTIUM');
+    expect(Date.now() - started).toBeLessThan(5000); // told at once, not after the append deadline
   }, 30_000);
 });
