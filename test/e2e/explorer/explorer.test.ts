@@ -13,6 +13,7 @@ import { chromium, type BrowserContext, type Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { RECALL_CSV_HEADER } from '../../../src/services/lineage/queries.js';
 import { labelUrl, renderLabel } from '../../../src/transport/cli/label-command.js';
+import { verifyBundleFile } from '../../../src/transport/cli/bundle-commands.js';
 import { WEB_DIST_DIR } from '../../../src/transport/http/explorer-routes.js';
 import { startDemoNode, type DemoNode } from './demo-node.js';
 
@@ -126,6 +127,14 @@ describe('web explorer in Chromium', () => {
     expect(text).toMatch(/RFC 6962 inclusion/);
     await page.getByTestId('timeline').waitFor();
     await page.getByTestId('temperature-leg').first().waitFor();
+    // The answer's proof bundle checks out offline, as the page says.
+    const download = page.waitForEvent('download');
+    await page.getByRole('button', { name: /Download proof bundle/ }).click();
+    const bundleFile = await (await download).path();
+    const checked = verifyBundleFile(bundleFile!);
+    expect(checked.lines.join('\n')).toMatch(/^OK:/m);
+    expect(checked.exitCode).toBe(0);
+    expect(await page.getByText('npx provenant verify-bundle').first().isVisible()).toBe(true);
     expect(await axeSeriousViolations()).toEqual([]);
     await screenshots('trace');
   });
