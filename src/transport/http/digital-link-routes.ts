@@ -106,9 +106,11 @@ function description(req: Request) {
 }
 
 export function mountDigitalLink(app: Express, ctx: AppContext): void {
-  app.get('/.well-known/gs1resolver', (req, res) => void res.json(description(req)));
+  // Public by design, like the pack's printed label: middleware rather than routes, beside the members-only API.
   app.use((req: Request, res: Response, next: NextFunction) => {
-    if ((req.method !== 'GET' && req.method !== 'HEAD') || !PRIMARY_KEY_PATH.test(req.path)) return next();
+    if (req.method !== 'GET' && req.method !== 'HEAD') return next();
+    if (req.path === '/.well-known/gs1resolver') return void res.json(description(req));
+    if (!PRIMARY_KEY_PATH.test(req.path)) return next();
     resolve(ctx, req, res).catch(next);
   });
 }

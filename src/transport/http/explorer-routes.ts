@@ -63,18 +63,19 @@ function mountApi(app: Express, ctx: AppContext): void {
   app.use('/explorer/api', api);
 }
 
+/** The page and its assets: public files with no member data (the data comes from GraphQL, with a token). */
 function mountStatic(app: Express): void {
   const index = `${WEB_DIST_DIR}index.html`;
   // Hashed file names under /assets never change content.
   app.use('/assets', express.static(`${WEB_DIST_DIR}assets`, { immutable: true, maxAge: '365d', index: false, fallthrough: true }));
-  app.get('/', (_req, res) => {
+  app.use((req, res, next) => {
+    if ((req.method !== 'GET' && req.method !== 'HEAD') || req.path !== '/') return next();
     if (!existsSync(index)) {
       res.status(503).type('text').send('The explorer is not built: run `npm ci` (it builds web/dist), or `npm run web:build`.\n');
       return;
     }
     res.set('Cache-Control', 'no-cache').sendFile(index);
   });
-  app.use(express.static(WEB_DIST_DIR, { index: false, fallthrough: true }));
 }
 
 export function mountExplorer(app: Express, ctx: AppContext): void {
