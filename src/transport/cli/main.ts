@@ -19,6 +19,7 @@ import { registerGovernanceCommands } from './governance-commands.js';
 import { registerMemberCommands } from './member-commands.js';
 import { registerBundleCommands } from './bundle-commands.js';
 import { registerTokenCommands } from './token-commands.js';
+import { registerLabelCommand } from './label-command.js';
 
 const packageJson = JSON.parse(readFileSync(new URL('../../../package.json', import.meta.url), 'utf8')) as { version: string };
 
@@ -130,6 +131,7 @@ registerGovernanceCommands(program);
 registerMemberCommands(program);
 registerBundleCommands(program);
 registerTokenCommands(program);
+registerLabelCommand(program);
 
 program.parseAsync(process.argv).catch((err: unknown) => {
   if (err instanceof CommanderError) {

@@ -6,6 +6,7 @@ import { loadConfig, type NodeConfig } from '../../platform/config.js';
 import { openNode } from '../../services/node/bootstrap.js';
 import { buildDemoConsortium, DEMO_CONSORTIUM_ID, DEMO_ORGS } from '../../services/node/demo-consortium.js';
 import { createApp } from '../http/server.js';
+import { enableDemoSignIn } from '../http/explorer-routes.js';
 import { issueApiToken } from '../../services/auth.js';
 import { runScenario } from '../../../simulators/scenario.js';
 import { reeferLeg, type ReeferFaults } from '../../../simulators/reefer.js';
@@ -59,6 +60,7 @@ export async function runStart(options: { dataDir?: string; httpPort?: number; d
   }
   const ctx = { node: opened.node, store: opened.store, db: opened.db, config, keystore: opened.keystore };
   const app = createApp(ctx);
+  if (options.demo) enableDemoSignIn(app);
   app.warmUp();
   const server = app.listen(config.httpPort, config.httpHost);
   await new Promise<void>((resolve, reject) => {

@@ -11,6 +11,7 @@ import { mountDocuments } from './document-routes.js';
 import { mountPrivacy } from './privacy-routes.js';
 import { mountGraphql } from '../graphql/yoga.js';
 import { mountMetrics } from './metrics-routes.js';
+import { mountExplorer } from './explorer-routes.js';
 
 export type ProvenantApp = Express & {
   closeApi(): Promise<void>;
@@ -40,6 +41,7 @@ export function createApp(base: AppContext): ProvenantApp {
   const capture = mountCapture(app, ctx);
   mountDocuments(app, ctx, { authorise });
   mountPrivacy(app, ctx, { authorise });
+  mountExplorer(app, ctx);
   app.use((req, _res, next) => next(new ApiError(404, 'NOT_FOUND', `no route for ${req.method} ${req.path}`)));
   app.use(errorHandler());
   return Object.assign(app, {
