@@ -8,7 +8,8 @@
  */
 import BetterSqlite3 from 'better-sqlite3';
 import type { Database } from './database.js';
-import { intern, type EventIdentifierRef, type EventRow, type JsonObject, type KnownEvents, type LineageSource } from '../core/lineage/graph.js';
+import type { EventIdentifierRef, EventRow, JsonObject, KnownEvents, LineageSource } from '../core/lineage/graph.js';
+import { LineageMemo } from '../core/lineage/lineage-memo.js';
 import type { BlockEvidence, BreachEvidence, CustodyInfo, EvidenceLoader, RecordEvidence } from '../core/lineage/evidence.js';
 import { Lru, VerificationCache } from '../core/lineage/verify-cache.js';
 import { ChangeWatch, UNTRUSTED } from './change-watch.js';
@@ -45,6 +46,8 @@ interface CachedTouches {
 
 interface Shared {
   verification: VerificationCache;
+  /** What lineage queries over this store remember between queries (walks, derived edges, identifiers). */
+  memo: LineageMemo;
   rows: Lru<string, CachedRow>;
   touches: Lru<string, CachedTouches>;
   /** Bumped whenever a watch check drops something, so reads begun before it are not kept. */
@@ -155,7 +158,7 @@ function sharedFor(db: Database, consortiumId: string): Shared {
   }
   let entry = byConsortium.get(consortiumId);
   if (!entry) {
-    entry = { verification: new VerificationCache(), rows: new Lru(ROW_CACHE_BYTES), touches: new Lru(TOUCHES_CACHE_ROWS), stamp: 0, stats: { identifiersKept: 0, identifiersRead: 0, rowsKept: 0, rowsRead: 0 } };
+    entry = { verification: new VerificationCache(), memo: new LineageMemo(), rows: new Lru(ROW_CACHE_BYTES), touches: new Lru(TOUCHES_CACHE_ROWS), stamp: 0, stats: { identifiersKept: 0, identifiersRead: 0, rowsKept: 0, rowsRead: 0 } };
     byConsortium.set(consortiumId, entry);
   }
   return entry;
@@ -207,7 +210,7 @@ const UNIT = String.fromCharCode(31);
 const RECORD = String.fromCharCode(30);
 
 /** The group_concat of eventsById back into rows (a function of the text alone, as the row cache needs). */
-function parseIdentifierRows(ids: string | null): EventIdentifierRef[] {
+function parseIdentifierRows(ids: string | null, intern: (text: string) => string): EventIdentifierRef[] {
   if (!ids) return [];
   const out: EventIdentifierRef[] = [];
   for (const pair of ids.split(RECORD)) {
@@ -233,6 +236,7 @@ interface EventWithRecord {
 
 export class LineageStore implements LineageSource, EvidenceLoader {
   readonly verificationCache: VerificationCache;
+  readonly memo: LineageMemo;
   readonly #rows: Lru<string, CachedRow>;
 
   readonly #shared: Shared;
@@ -246,6 +250,7 @@ export class LineageStore implements LineageSource, EvidenceLoader {
     const s = sharedFor(db, consortiumId);
     this.#shared = s;
     this.verificationCache = s.verification;
+    this.memo = s.memo;
     this.#rows = s.rows;
     this.#direct = options.directReads ?? true;
   }
@@ -339,7 +344,7 @@ export class LineageStore implements LineageSource, EvidenceLoader {
       for (const [identifier, eventId, role] of rows) {
         let list = found.get(identifier);
         if (!list) found.set(identifier, (list = []));
-        list.push(intern(eventId), intern(role));
+        list.push(this.memo.intern(eventId), this.memo.intern(role));
       }
       const generation = this.#keepAs(freshness);
       for (const identifier of chunk) {
@@ -436,7 +441,7 @@ export class LineageStore implements LineageSource, EvidenceLoader {
       } catch {
         event = {};
       }
-      const identifiers = parseIdentifierRows(e.ids);
+      const identifiers = parseIdentifierRows(e.ids, (text) => this.memo.intern(text));
       const evidence: RecordEvidence = {
         hash: e.recordHash,
         consortiumId: this.consortiumId,
@@ -446,7 +451,7 @@ export class LineageStore implements LineageSource, EvidenceLoader {
         indexInBlock: num(e.indexInBlock),
         parsed,
       };
-      const row: EventRow = { eventId: intern(e.eventId), recordHash: e.recordHash, eventTime: e.eventTime, event, signerOrg: e.submitterOrg, identifiers, evidence };
+      const row: EventRow = { eventId: this.memo.intern(e.eventId), recordHash: e.recordHash, eventTime: e.eventTime, event, signerOrg: e.submitterOrg, identifiers, evidence };
       this.#rows.set(e.eventId, { stored: e, row, generation }, e.body.length + (e.ids?.length ?? 0));
       out.push(row);
     }
