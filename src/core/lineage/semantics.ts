@@ -284,18 +284,8 @@ export function semanticReasonsByIndex(
   return out;
 }
 
-/**
- * Edges come in runs of one event (a pack-off's outputs, a case's children), and within a run
- * often from one item: what depends only on the event or on the item is looked up once per run.
- */
-function computeSemanticReasons(
-  result: Pick<TraceResult, 'edges' | 'events'>,
-  breaches: readonly BreachEvidence[],
-  edges: readonly LineageEdge[],
-  memo: LineageMemo | undefined,
-): (HopReason[] | undefined)[] {
-  const events = result.events;
-  // Identifier -> transformations that consumed it (inputUses over the memoised inputs).
+/** Identifier -> transformations that consumed it (inputUses over the remembered inputs). */
+function usesOf(events: ReadonlyMap<string, EventRow>, memo: LineageMemo | undefined): Map<string, string[]> {
   const uses = new Map<string, string[]>();
   for (const row of events.values()) {
     const inputs = factsOf(row, memo).inputs;
@@ -305,12 +295,14 @@ function computeSemanticReasons(
       else uses.set(inputs[k]!, [row.eventId]);
     }
   }
-  const breachesOf = new Map<string, BreachEvidence[]>();
-  for (const b of breaches) {
-    for (const id of new Set(canonicalAll([b.subject, ...b.containedItems], memo))) breachesOf.set(id, [...(breachesOf.get(id) ?? []), b]);
-  }
-  // One pass: the facts of each edge's event, what its custody check needs a holder for, and
-  // which edges produced each item (for time order).
+  return uses;
+}
+
+/**
+ * One pass over the edges: the row of each edge's event, the identifiers its custody check needs
+ * a holder for, and which edges produced each item (for time order).
+ */
+function edgeFacts(events: ReadonlyMap<string, EventRow>, edges: readonly LineageEdge[], memo: LineageMemo | undefined) {
   const n = edges.length;
   const rowOfEdge: (EventRow | undefined)[] = new Array(n);
   const wanted = new Set<string>();
@@ -341,6 +333,27 @@ function computeSemanticReasons(
     lastTo = edge.to;
     lastProducers = p;
   }
+  return { rowOfEdge, wanted, producedBy };
+}
+
+/**
+ * Edges come in runs of one event (a pack-off's outputs, a case's children), and within a run
+ * often from one item: what depends only on the event or on the item is looked up once per run.
+ */
+function computeSemanticReasons(
+  result: Pick<TraceResult, 'edges' | 'events'>,
+  breaches: readonly BreachEvidence[],
+  edges: readonly LineageEdge[],
+  memo: LineageMemo | undefined,
+): (HopReason[] | undefined)[] {
+  const events = result.events;
+  const uses = usesOf(events, memo);
+  const breachesOf = new Map<string, BreachEvidence[]>();
+  for (const b of breaches) {
+    for (const id of new Set(canonicalAll([b.subject, ...b.containedItems], memo))) breachesOf.set(id, [...(breachesOf.get(id) ?? []), b]);
+  }
+  const n = edges.length;
+  const { rowOfEdge, wanted, producedBy } = edgeFacts(events, edges, memo);
   const timeline = wanted.size > 0 ? new CustodyTimeline(events.values(), wanted, memo) : undefined;
   const out: (HopReason[] | undefined)[] = new Array(n);
   // Per run: the event's facts; per item within it: time order, its holder, double use.

@@ -7,12 +7,13 @@ import type { Express, Request } from 'express';
 import client from 'prom-client';
 import type { AppContext } from './context.js';
 import { ApiError } from './errors.js';
-import { lineageReadStats } from '../../store/lineage-store.js';
+import type { LineageReads } from '../../services/lineage/reads.js';
+import { readsOf } from './requests.js';
 
 /** Apps whose lineage counts the gauges read (tests and tools may run several in one process). */
-const live = new Set<AppContext>();
+const live = new Map<AppContext, LineageReads>();
 
-function lineageGauge(name: string, help: string, pick: (stats: ReturnType<typeof lineageReadStats>) => number): void {
+function lineageGauge(name: string, help: string, pick: (stats: ReturnType<LineageReads['stats']>) => number): void {
   if (client.register.getSingleMetric(name)) return;
   new client.Gauge({
     name,
@@ -20,7 +21,7 @@ function lineageGauge(name: string, help: string, pick: (stats: ReturnType<typeo
     labelNames: ['consortium'],
     collect() {
       this.reset();
-      for (const ctx of live) for (const id of ctx.node.consortia()) this.set({ consortium: id }, pick(lineageReadStats(ctx.db, id)));
+      for (const [ctx, lineage] of live) for (const id of ctx.node.consortia()) this.set({ consortium: id }, pick(lineage.stats(id)));
     },
   });
 }
@@ -48,7 +49,7 @@ export function onlyConsortium(text: string, consortiumId: string): string {
 
 export function mountMetrics(app: Express, ctx: AppContext, options: { consortiumOf: (req: Request) => Promise<string | null> }): { close(): void } {
   registerMetrics();
-  live.add(ctx);
+  live.set(ctx, readsOf(ctx).lineage);
   app.get('/metrics', async (req, res, next) => {
     try {
       const consortiumId = await options.consortiumOf(req);

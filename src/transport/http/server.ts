@@ -2,7 +2,7 @@
 import express, { type Express, type Request } from 'express';
 import type { AppContext } from './context.js';
 import { ApiError, errorHandler } from './errors.js';
-import { authenticate } from '../../services/auth.js';
+import { ReadServices } from '../../services/read-services.js';
 import { mountLog } from './log-routes.js';
 import { mountRecords } from './record-routes.js';
 import { mountCapture } from './capture-routes.js';
@@ -20,6 +20,7 @@ export type ProvenantApp = Express & {
 
 export function createApp(base: AppContext): ProvenantApp {
   const ctx: AppContext = { ...base, capture: base.capture ?? new CaptureService({ node: base.node, db: base.db }) };
+  const reads = (ctx.reads ??= new ReadServices(ctx));
   const app = express();
   app.disable('x-powered-by');
   app.get('/health', (_req, res) => {
@@ -31,10 +32,10 @@ export function createApp(base: AppContext): ProvenantApp {
     res.json({ status: 'ok', consortia });
   });
   // GraphQL first: Yoga parses its own bodies.
-  const graphql = mountGraphql(app, ctx);
-  // Documents and personal data are for members only: an API token names the organisation.
-  const authorise = async (req: Request) => (await authenticate(ctx.db, ctx.node, req.headers.authorization)).viewer?.orgId ?? null;
-  const metrics = mountMetrics(app, ctx, { consortiumOf: async (req) => (await authenticate(ctx.db, ctx.node, req.headers.authorization)).viewer?.consortiumId ?? null });
+  const graphql = mountGraphql(app, ctx, reads);
+  // Documents and personal data are for members only: an API token names the organisation and its consortium.
+  const authorise = async (req: Request) => (await reads.authenticate(req.headers.authorization)).viewer;
+  const metrics = mountMetrics(app, ctx, { consortiumOf: async (req) => (await reads.authenticate(req.headers.authorization)).viewer?.consortiumId ?? null });
   mountLog(app, ctx);
   mountRecords(app, ctx);
   const capture = mountCapture(app, ctx);
