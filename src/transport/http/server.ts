@@ -9,10 +9,12 @@ import { mountCapture } from './capture-routes.js';
 import { CaptureService } from '../../services/capture/capture-service.js';
 import { mountDocuments } from './document-routes.js';
 import { mountPrivacy } from './privacy-routes.js';
-import { mountGraphql } from '../graphql/yoga.js';
+import { mountGraphql, type GraphqlServer } from '../graphql/yoga.js';
 import { mountMetrics } from './metrics-routes.js';
 
 export type ProvenantApp = Express & {
+  /** The GraphQL server (its pub/sub counts open subscriptions). */
+  graphql: GraphqlServer;
   closeApi(): Promise<void>;
   /** Starts the signature-verification workers now rather than on the first large capture (a long-running node wants this). */
   warmUp(): void;
@@ -44,6 +46,7 @@ export function createApp(base: AppContext): ProvenantApp {
   app.use((req, _res, next) => next(new ApiError(404, 'NOT_FOUND', `no route for ${req.method} ${req.path}`)));
   app.use(errorHandler());
   return Object.assign(app, {
+    graphql,
     warmUp: () => capture.warmUp(),
     async closeApi() {
       metrics.close();
