@@ -268,7 +268,9 @@ export class VisibilityStore {
    */
   async factsAndScope(viewer: VisibilityViewer, rows: readonly EventFactsInput[], knownLinks: readonly ItemLink[] = [], options: ScopeOptions = {}): Promise<EventFactsAndScope> {
     if (isRegulator(viewer) && viewer.consortiumId === this.consortiumId) {
-      return { facts: new Map(rows.map((r) => [r.eventId, eventFacts(r)])), scope: EMPTY_SCOPE };
+      // A regulator's decision rests on who signed what alone, so the items are not worked out.
+      const facts = new Map<string, EventFacts>(rows.map((r) => [r.eventId, { eventId: r.eventId, consortiumId: r.consortiumId, signerOrg: r.signerOrg, eventClass: 'SUPPLY_CHAIN', items: [], subjects: [], farmsOfOrigin: new Set() }]));
+      return { facts, scope: EMPTY_SCOPE };
     }
     const facts = await this.facts(rows, knownLinks);
     const scope = await this.scope(viewer, [...new Set([...facts.values()].flatMap((f) => f.items)), ...(options.alsoScope ?? [])], knownLinks, options);
