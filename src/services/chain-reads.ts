@@ -186,6 +186,11 @@ export class ChainReads {
     return [...state.orgs.values()].sort((a, b) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0)).map((o) => ({ ...o, isAuthority: state.isAuthorityOrg(o.id) }));
   }
 
+  /** The consortium whose series a metrics scrape shows: the viewer's own (the only one the policy shows it). */
+  metricsConsortium(rc: ReadContext): string {
+    return requireMember(rc, requireViewer(rc).consortiumId).consortiumId;
+  }
+
   // ---- the light-client log (REST) ----
 
   /** The viewer may read the log of this consortium: UNAUTHENTICATED, UNKNOWN_CONSORTIUM or FORBIDDEN otherwise. */

@@ -3,7 +3,6 @@
  * src/transport/http/errors.ts, a typed result-union member in GraphQL).
  */
 import { CodedError } from '../core/coded-error.js';
-import type { VisibilityDecision } from '../core/lineage/visibility.js';
 
 export class ReadError extends CodedError {
   override readonly name = 'ReadError';
@@ -30,10 +29,4 @@ export function invalidIdentifier(message: string, details: Record<string, unkno
 /** A token of one consortium asking about another. */
 export function otherConsortium(tokenConsortium: string, asked: string): ReadError {
   return forbidden(`your token is for consortium "${tokenConsortium}", not "${asked}"`, { consortium: asked });
-}
-
-/** The refusal for a hidden decision about something of the viewer's own consortium, or another's. */
-export function refusal(decision: VisibilityDecision, forbiddenError: () => ReadError, absent: () => ReadError): ReadError {
-  if (decision.reason === 'UNAUTHENTICATED') return unauthenticated();
-  return decision.reason === 'OTHER_CONSORTIUM' ? absent() : forbiddenError();
 }

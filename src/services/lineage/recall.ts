@@ -2,14 +2,19 @@
 import { parseIdentifier } from '../../core/identifiers/index.js';
 import type { RecallRow } from '../../core/lineage/answers.js';
 import { damOf, trace as walk, type EventRow, type TraceResult } from '../../core/lineage/graph.js';
+import { MemoKey, type LineageMemo } from '../../core/lineage/lineage-memo.js';
 import { isAnimalIdentifier } from '../../core/rules/authorisation.js';
 import { locationOf } from './summary.js';
 import { DEFAULT_MAX_DEPTH, type LineageContext } from './verify.js';
 
-const kinds = new Map<string, string>();
+/** Identifier kinds a memo keeps (recalls name the same items again and again). */
+const KINDS = new MemoKey<Map<string, string>>('identifier kinds');
+const KINDS_LIMIT = 500_000;
 
-export function identifierKind(id: string): string {
-  let kind = kinds.get(id);
+/** The kind of identifier (animal, sgtin, sscc, container...; 'other' when unparseable), remembered in the memo when given one. */
+export function identifierKind(id: string, memo?: LineageMemo): string {
+  const kinds = memo?.state(KINDS, () => new Map<string, string>());
+  let kind = kinds?.get(id);
   if (kind !== undefined) return kind;
   if (isAnimalIdentifier(id)) kind = 'animal';
   else {
@@ -19,8 +24,10 @@ export function identifierKind(id: string): string {
       kind = 'other';
     }
   }
-  if (kinds.size >= 500_000) kinds.clear();
-  kinds.set(id, kind);
+  if (kinds) {
+    if (kinds.size >= KINDS_LIMIT) kinds.clear();
+    kinds.set(id, kind);
+  }
   return kind;
 }
 
@@ -84,7 +91,7 @@ export async function recall(ctx: LineageContext, fromId: string, maxDepth = DEF
     const c = custody.get(identifier);
     return {
       identifier,
-      kind: identifierKind(identifier),
+      kind: identifierKind(identifier, ctx.source.memo),
       lastCustodian: c?.orgId ?? null,
       lastLocation,
       lastEventTime: last?.eventTime ?? c?.eventTime ?? null,

@@ -3,12 +3,12 @@
  * token (Prometheus sends it as `authorization: Bearer ...`). Series labelled with another
  * consortium are left out, so one node hosting several consortia shows each only its own.
  */
-import type { Express, Request } from 'express';
+import type { Express } from 'express';
 import client from 'prom-client';
 import type { AppContext } from './context.js';
 import { ApiError } from './errors.js';
 import type { LineageReads } from '../../services/lineage/reads.js';
-import { readsOf } from './requests.js';
+import { readContext, readsOf } from './requests.js';
 
 /** Apps whose lineage counts the gauges read (tests and tools may run several in one process). */
 const live = new Map<AppContext, LineageReads>();
@@ -47,14 +47,15 @@ export function onlyConsortium(text: string, consortiumId: string): string {
     .join('\n');
 }
 
-export function mountMetrics(app: Express, ctx: AppContext, options: { consortiumOf: (req: Request) => Promise<string | null> }): { close(): void } {
+export function mountMetrics(app: Express, ctx: AppContext): { close(): void } {
   registerMetrics();
-  live.set(ctx, readsOf(ctx).lineage);
+  const reads = readsOf(ctx);
+  live.set(ctx, reads.lineage);
   app.get('/metrics', async (req, res, next) => {
     try {
-      const consortiumId = await options.consortiumOf(req);
-      if (!consortiumId) throw new ApiError(401, 'UNAUTHENTICATED', 'metrics need a member API token (Authorization: Bearer pvn_...)');
-      res.type(client.register.contentType).send(onlyConsortium(await client.register.metrics(), consortiumId));
+      const rc = await readContext(reads, req);
+      if (!rc.viewer) throw new ApiError(401, 'UNAUTHENTICATED', 'metrics need a member API token (Authorization: Bearer pvn_...)');
+      res.type(client.register.contentType).send(onlyConsortium(await client.register.metrics(), reads.chain.metricsConsortium(rc)));
     } catch (error) {
       next(error);
     }

@@ -37,7 +37,7 @@ export function createApp(base: AppContext): ProvenantApp {
   const graphql = mountGraphql(app, ctx, reads);
   // Documents and personal data are for members only: an API token names the organisation and its consortium.
   const authorise = async (req: Request) => (await reads.authenticate(req.headers.authorization)).viewer;
-  const metrics = mountMetrics(app, ctx, { consortiumOf: async (req) => (await reads.authenticate(req.headers.authorization)).viewer?.consortiumId ?? null });
+  const metrics = mountMetrics(app, ctx);
   mountLog(app, ctx);
   mountRecords(app, ctx);
   const capture = mountCapture(app, ctx);
