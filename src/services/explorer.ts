@@ -10,7 +10,7 @@ import { exportProofBundle } from '../store/bundle-store.js';
 import type { ChainStore } from '../store/chain-store.js';
 import type { Database } from '../store/database.js';
 import { LineageStore } from '../store/lineage-store.js';
-import { VisibilityStore } from '../store/visibility-store.js';
+import { Visibility } from './visibility.js';
 import { issueApiToken, type Viewer } from './auth.js';
 import type { LedgerNode } from './node/ledger-node.js';
 import { DEMO_CONSORTIUM_ID, DEMO_ORGS } from './node/demo-consortium.js';
@@ -100,14 +100,14 @@ export async function viewerProofBundle(node: LedgerNode, db: Database, store: C
     const body = JSON.parse(r.body) as { kind?: unknown; signer?: unknown };
     return { hash: r.hash, consortiumId: r.consortiumId, kind: String(body.kind ?? ''), signer: String(body.signer ?? ''), body: r.body };
   });
-  const decisions = await new VisibilityStore(db, consortiumId, state).decideRecords({ orgId: viewer.orgId, consortiumId, roles: viewer.roles }, forVisibility);
+  const decisions = await new Visibility(db, (id) => (id === consortiumId ? state : undefined)).decideRecords({ orgId: viewer.orgId, consortiumId, roles: viewer.roles }, forVisibility);
   const checkpoint = await store.latestCheckpoint(consortiumId);
   const omitted: ViewerBundle['omitted'] = [];
   const kept: string[] = [];
   const found = new Map(rows.map((r) => [r.hash, r]));
   for (const hash of hashes) {
     const row = found.get(hash);
-    const visibility = decisions.get(hash)?.decision.visibility;
+    const visibility = decisions.get(hash)?.visibility;
     if (!row || visibility === undefined || visibility === 'HIDDEN') omitted.push({ recordHash: hash, reason: 'not yours to see' });
     else if (visibility === 'REDACTED') omitted.push({ recordHash: hash, reason: 'its inspection finding is withheld from you' });
     else if (row.blockHeight === null || !checkpoint || row.logIndex >= checkpoint.logSize) omitted.push({ recordHash: hash, reason: 'not yet covered by a signed checkpoint' });
