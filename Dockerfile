@@ -4,7 +4,7 @@
 #   Run:   docker run -d --name provenant -p 4000:4000 -p 1883:1883 -v provenant-data:/data provenant
 #   Demo:  docker run --rm -p 4000:4000 -p 1883:1883 provenant node src/transport/cli/provenant.mjs start --demo
 # Everything the node reads at run time ships in the image: the GS1 EPCIS schemas and contexts
-# (assets/), the Prisma migrations, and the GraphiQL bundle (node_modules).
+# (assets/), the Prisma migrations, the explorer (web/dist) and the GraphiQL bundle (node_modules).
 
 FROM node:24-bookworm AS build
 WORKDIR /app
@@ -13,8 +13,10 @@ RUN apt-get update && apt-get install -y --no-install-recommends python3 make g+
 COPY package.json package-lock.json ./
 COPY prisma ./prisma
 COPY prisma.config.ts tsconfig.json ./
-RUN npm ci --no-audit --no-fund
+# The explorer (web/) is built by npm ci's postinstall step, so its sources come first.
+COPY web ./web
 COPY src ./src
+RUN npm ci --no-audit --no-fund
 COPY simulators ./simulators
 COPY assets ./assets
 COPY schema.graphql ./
@@ -33,6 +35,7 @@ COPY --from=build --chown=node:node /app/package.json /app/prisma.config.ts /app
 COPY --from=build --chown=node:node /app/prisma ./prisma
 COPY --from=build --chown=node:node /app/assets ./assets
 COPY --from=build --chown=node:node /app/src ./src
+COPY --from=build --chown=node:node /app/web/dist ./web/dist
 COPY --from=build --chown=node:node /app/simulators ./simulators
 RUN mkdir -p /data && chown node:node /data
 USER node

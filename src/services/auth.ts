@@ -6,13 +6,14 @@
 import type { Role } from '../core/ledger/governance.js';
 import type { LedgerNode } from './node/ledger-node.js';
 import type { Database } from '../store/database.js';
-import { findToken, issueToken, revokeToken, type IssuedToken, type StoredToken } from '../store/token-store.js';
+import { findToken, isTokenLive, issueToken, listTokens, revokeToken, type IssuedToken, type StoredToken } from '../store/token-store.js';
 
+/** A member organisation calling with an API token: always of one consortium, the token's. */
 export interface Viewer {
   consortiumId: string;
   orgId: string;
   roles: ReadonlySet<Role>;
-  /** FSA (REGULATOR) and customs (CUSTOMS) read across organisations under their statutory powers. */
+  /** Holds REGULATOR or CUSTOMS (informational: what each may read is decided by the read policy, services/read-policy.ts). */
   isRegulator: boolean;
   tokenHash: string;
 }
@@ -33,19 +34,28 @@ export async function authenticate(db: Database, node: LedgerNode, bearer: strin
   const row = await findToken(db, token);
   if (!row) return { viewer: null, problem: 'unknown API token' };
   if (row.revokedAt) return { viewer: null, problem: 'API token revoked' };
-  if (!node.consortia().includes(row.consortiumId)) return { viewer: null, problem: `consortium "${row.consortiumId}" is not hosted here` };
-  const org = node.state(row.consortiumId).orgs.get(row.orgId);
-  if (!org || org.status !== 'active') return { viewer: null, problem: `organisation "${row.orgId}" is not an active member` };
-  const roles = new Set(org.roles);
-  return {
-    viewer: {
-      consortiumId: row.consortiumId,
-      orgId: row.orgId,
-      roles,
-      isRegulator: roles.has('REGULATOR') || roles.has('CUSTOMS'),
-      tokenHash: row.tokenHash,
-    },
-  };
+  const standing = memberStanding(node, row.consortiumId, row.orgId);
+  if (typeof standing === 'string') return { viewer: null, problem: standing };
+  return { viewer: { consortiumId: row.consortiumId, orgId: row.orgId, roles: standing, isRegulator: standing.has('REGULATOR') || standing.has('CUSTOMS'), tokenHash: row.tokenHash } };
+}
+
+/** The organisation's roles while it is an active member of a hosted consortium, else why not ("no longer" for a stream already open). */
+function memberStanding(node: LedgerNode, consortiumId: string, orgId: string, now = 'not'): Set<Role> | string {
+  if (!node.consortia().includes(consortiumId)) return `consortium "${consortiumId}" is ${now} hosted here`;
+  const org = node.state(consortiumId).orgs.get(orgId);
+  if (!org || org.status !== 'active') return `organisation "${orgId}" is ${now} an active member`;
+  return new Set(org.roles);
+}
+
+/**
+ * The viewer as it stands now, for long-lived streams: its token still unrevoked, and its
+ * organisation still active, with the roles the live consortium state gives it. Else why not.
+ */
+export async function liveViewer(db: Database, node: LedgerNode, viewer: Viewer): Promise<Viewer | string> {
+  if (!(await isTokenLive(db, viewer.tokenHash))) return 'the API token was revoked';
+  const standing = memberStanding(node, viewer.consortiumId, viewer.orgId, 'no longer');
+  if (typeof standing === 'string') return standing;
+  return { ...viewer, roles: standing, isRegulator: standing.has('REGULATOR') || standing.has('CUSTOMS') };
 }
 
 export async function resolveViewer(db: Database, node: LedgerNode, bearer: string | null | undefined): Promise<Viewer | null> {
@@ -59,4 +69,8 @@ export async function issueApiToken(db: Database, consortiumId: string, orgId: s
 
 export async function revokeApiToken(db: Database, tokenOrHash: string): Promise<StoredToken> {
   return revokeToken(db, tokenOrHash);
+}
+
+export async function listApiTokens(db: Database, consortiumId: string, orgId?: string): Promise<StoredToken[]> {
+  return listTokens(db, consortiumId, orgId);
 }

@@ -6,12 +6,13 @@
  * database and consortium shares one VerificationCache and one cache of parsed rows, reused only
  * when every stored column read is byte-identical (verification then still checks that text).
  */
-import BetterSqlite3 from 'better-sqlite3';
 import type { Database } from './database.js';
-import { intern, type EventIdentifierRef, type EventRow, type JsonObject, type KnownEvents, type LineageSource } from '../core/lineage/graph.js';
+import type { EventIdentifierRef, EventRow, JsonObject, KnownEvents, LineageSource } from '../core/lineage/graph.js';
+import { LineageMemo } from '../core/lineage/lineage-memo.js';
 import type { BlockEvidence, BreachEvidence, CustodyInfo, EvidenceLoader, RecordEvidence } from '../core/lineage/evidence.js';
 import { Lru, VerificationCache } from '../core/lineage/verify-cache.js';
-import { ChangeWatch, UNTRUSTED } from './change-watch.js';
+import { UNTRUSTED } from './change-watch.js';
+import { openReader, type DirectReader } from './direct-reader.js';
 import { compareCodePoints } from '../core/epcis/event-hash.js';
 
 /** Identifiers per statement: one JSON parameter each, so this only bounds statement size. */
@@ -45,6 +46,8 @@ interface CachedTouches {
 
 interface Shared {
   verification: VerificationCache;
+  /** What lineage queries over this store remember between queries (walks, derived edges, identifiers). */
+  memo: LineageMemo;
   rows: Lru<string, CachedRow>;
   touches: Lru<string, CachedTouches>;
   /** Bumped whenever a watch check drops something, so reads begun before it are not kept. */
@@ -70,75 +73,6 @@ interface Freshness {
 
 const NOT_KEPT: Freshness = { generation: UNTRUSTED, stamp: -1 };
 
-/** Read-only statements kept per connection (lineage uses a dozen shapes). */
-const STATEMENT_LIMIT = 64;
-/**
- * Page cache and memory map of the read connection: a recall touches a few pages per event at
- * random across the file (index and table b-trees), and revisits them query after query; mapped
- * pages are read without a copy (SQLite caps the map at its build limit, 2 GB by default).
- */
-const READER_CACHE_KIB = 256 * 1024;
-const READER_MMAP_BYTES = 8 * 1024 * 1024 * 1024;
-
-/**
- * Synchronous reads on a read-only better-sqlite3 connection: Prisma's driver adapter prepares each
- * statement anew and converts every value of every row, which cost more than SQLite itself at
- * thousands of rows per trace. WAL lets this connection read committed data beside the writer.
- */
-class DirectReader {
-  readonly #statements = new Map<string, BetterSqlite3.Statement>();
-  readonly watch: ChangeWatch;
-  constructor(
-    private readonly client: BetterSqlite3.Database,
-    consortiumId: string,
-  ) {
-    this.watch = new ChangeWatch(client, consortiumId);
-  }
-
-  all<T>(sql: string, params: readonly unknown[]): T[] {
-    return this.#statement(sql, false).all(...params) as T[];
-  }
-
-  /** Rows as arrays of the selected columns (no object per row). */
-  raw<T extends unknown[]>(sql: string, params: readonly unknown[]): T[] {
-    return this.#statement(sql, true).all(...params) as T[];
-  }
-
-  close(): void {
-    this.#statements.clear();
-    if (this.client.open) this.client.close();
-  }
-
-  #statement(sql: string, raw: boolean): BetterSqlite3.Statement {
-    const key = raw ? `raw:${sql}` : sql;
-    let statement = this.#statements.get(key);
-    if (!statement) {
-      if (this.#statements.size >= STATEMENT_LIMIT) this.#statements.clear();
-      statement = this.client.prepare(sql);
-      if (raw) statement.raw(true);
-      this.#statements.set(key, statement);
-    }
-    return statement;
-  }
-}
-
-async function openReader(db: Database, consortiumId: string): Promise<DirectReader | undefined> {
-  try {
-    const files = await db.$queryRawUnsafe<{ name: string; file: string | null }[]>('PRAGMA database_list');
-    const file = files.find((f) => f.name === 'main')?.file;
-    if (!file) return undefined;
-    const mode = await db.$queryRawUnsafe<{ journal_mode: string }[]>('PRAGMA journal_mode');
-    // Without WAL a second connection could wait on the writer's locks: stay on Prisma's connection.
-    if (String(mode[0]?.journal_mode).toLowerCase() !== 'wal') return undefined;
-    const client = new BetterSqlite3(file, { readonly: true, fileMustExist: true, timeout: 10_000 });
-    client.pragma(`cache_size = -${READER_CACHE_KIB}`);
-    client.pragma(`mmap_size = ${READER_MMAP_BYTES}`);
-    return new DirectReader(client, consortiumId);
-  } catch {
-    return undefined;
-  }
-}
-
 /** Body text kept for reused rows (their parsed events cost a few times more). */
 const ROW_CACHE_BYTES = 32 * 1024 * 1024;
 /** Index rows kept per identifier (cost: one unit per row, ~100 bytes with its strings). */
@@ -155,7 +89,7 @@ function sharedFor(db: Database, consortiumId: string): Shared {
   }
   let entry = byConsortium.get(consortiumId);
   if (!entry) {
-    entry = { verification: new VerificationCache(), rows: new Lru(ROW_CACHE_BYTES), touches: new Lru(TOUCHES_CACHE_ROWS), stamp: 0, stats: { identifiersKept: 0, identifiersRead: 0, rowsKept: 0, rowsRead: 0 } };
+    entry = { verification: new VerificationCache(), memo: new LineageMemo(), rows: new Lru(ROW_CACHE_BYTES), touches: new Lru(TOUCHES_CACHE_ROWS), stamp: 0, stats: { identifiersKept: 0, identifiersRead: 0, rowsKept: 0, rowsRead: 0 } };
     byConsortium.set(consortiumId, entry);
   }
   return entry;
@@ -207,7 +141,7 @@ const UNIT = String.fromCharCode(31);
 const RECORD = String.fromCharCode(30);
 
 /** The group_concat of eventsById back into rows (a function of the text alone, as the row cache needs). */
-function parseIdentifierRows(ids: string | null): EventIdentifierRef[] {
+function parseIdentifierRows(ids: string | null, intern: (text: string) => string): EventIdentifierRef[] {
   if (!ids) return [];
   const out: EventIdentifierRef[] = [];
   for (const pair of ids.split(RECORD)) {
@@ -233,6 +167,7 @@ interface EventWithRecord {
 
 export class LineageStore implements LineageSource, EvidenceLoader {
   readonly verificationCache: VerificationCache;
+  readonly memo: LineageMemo;
   readonly #rows: Lru<string, CachedRow>;
 
   readonly #shared: Shared;
@@ -246,6 +181,7 @@ export class LineageStore implements LineageSource, EvidenceLoader {
     const s = sharedFor(db, consortiumId);
     this.#shared = s;
     this.verificationCache = s.verification;
+    this.memo = s.memo;
     this.#rows = s.rows;
     this.#direct = options.directReads ?? true;
   }
@@ -339,7 +275,7 @@ export class LineageStore implements LineageSource, EvidenceLoader {
       for (const [identifier, eventId, role] of rows) {
         let list = found.get(identifier);
         if (!list) found.set(identifier, (list = []));
-        list.push(intern(eventId), intern(role));
+        list.push(this.memo.intern(eventId), this.memo.intern(role));
       }
       const generation = this.#keepAs(freshness);
       for (const identifier of chunk) {
@@ -436,7 +372,7 @@ export class LineageStore implements LineageSource, EvidenceLoader {
       } catch {
         event = {};
       }
-      const identifiers = parseIdentifierRows(e.ids);
+      const identifiers = parseIdentifierRows(e.ids, (text) => this.memo.intern(text));
       const evidence: RecordEvidence = {
         hash: e.recordHash,
         consortiumId: this.consortiumId,
@@ -446,7 +382,7 @@ export class LineageStore implements LineageSource, EvidenceLoader {
         indexInBlock: num(e.indexInBlock),
         parsed,
       };
-      const row: EventRow = { eventId: intern(e.eventId), recordHash: e.recordHash, eventTime: e.eventTime, event, signerOrg: e.submitterOrg, identifiers, evidence };
+      const row: EventRow = { eventId: this.memo.intern(e.eventId), recordHash: e.recordHash, eventTime: e.eventTime, event, signerOrg: e.submitterOrg, identifiers, evidence };
       this.#rows.set(e.eventId, { stored: e, row, generation }, e.body.length + (e.ids?.length ?? 0));
       out.push(row);
     }

@@ -1,9 +1,8 @@
 /**
  * Reads behind GraphQL subscriptions: the EPCIS events and cold-chain breach records
- * of a sealed block, and one record row by hash.
+ * of a sealed block.
  */
 import type { Database } from './database.js';
-import type { LedgerRecord as RecordRow } from '../generated/prisma/client.js';
 import type { EventRow } from '../core/lineage/graph.js';
 import { LineageStore } from './lineage-store.js';
 
@@ -71,9 +70,5 @@ export class SubscriptionStore {
       }
     }
     return recordHashes.filter((h) => found.has(h)).map((h) => found.get(h)!);
-  }
-
-  async record(hash: string): Promise<RecordRow | null> {
-    return this.db.ledgerRecord.findFirst({ where: { hash, consortiumId: this.consortiumId } });
   }
 }

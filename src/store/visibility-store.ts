@@ -9,11 +9,7 @@
  * not entitled).
  */
 import type { ConsortiumState } from '../core/ledger/consortium.js';
-import { RecordKind } from '../core/ledger/record.js';
 import {
-  decideMembershipRecord,
-  decideOwnedRecord,
-  decideVisibility,
   eventFacts,
   grantsCargo,
   grantsLineage,
@@ -25,10 +21,9 @@ import {
   type EventFactsInput,
   type ItemLink,
   type ViewerScope,
-  type VisibilityDecision,
   type VisibilityViewer,
 } from '../core/lineage/visibility.js';
-import { canonicalIdentifier, isAnimalIdentifier, PROVENANT_BIZSTEP } from '../core/rules/authorisation.js';
+import { isAnimalIdentifier, PROVENANT_BIZSTEP } from '../core/rules/authorisation.js';
 import type { EventRow } from '../core/lineage/graph.js';
 import type { Database } from './database.js';
 
@@ -66,24 +61,10 @@ export interface ScopeOptions {
 
 export const DEFAULT_SCOPE_LIMITS = { maxDepth: 32, maxNodes: 20_000 } as const;
 
-export interface EventDecisions {
-  decisions: Map<string, VisibilityDecision>;
+/** What events are decided on for one viewer: their facts, and the viewer's scope over their items. */
+export interface EventFactsAndScope {
+  facts: Map<string, EventFacts>;
   scope: ViewerScope;
-}
-
-/** A ledger record as the chain domain reads it. */
-export interface RecordForVisibility {
-  hash: string;
-  consortiumId: string;
-  kind: string;
-  signer: string;
-  body: string;
-}
-
-export interface RecordDecision {
-  decision: VisibilityDecision;
-  /** The organisation owning the signing key (directly or through a device). */
-  ownerOrg: string | null;
 }
 
 /** Upstream links only to the nearest animals: a dam's own farm is not the calf's farm of origin. */
@@ -168,25 +149,33 @@ export class VisibilityStore {
     return out;
   }
 
-  /** Item links from the index (transformation input to output, child to parent, feed to animal), leaving (`downstream`) or entering the identifiers. */
+  /**
+   * Item links from the index (transformation input to output, child to parent, feed to animal,
+   * dam to calf), leaving (`downstream`) or entering the identifiers: the links a trace walks.
+   */
   async links(identifiers: Iterable<string>, direction: 'downstream' | 'upstream'): Promise<ItemLink[]> {
     const [near, far] = direction === 'downstream' ? ['src', 'dst'] : ['dst', 'src'];
     const out: ItemLink[] = [];
     for (const chunk of chunks([...new Set(identifiers)])) {
-      const rows = await this.db.$queryRawUnsafe<{ from: string; to: string; eventType: string }[]>(
-        `SELECT src."identifier" AS "from", dst."identifier" AS "to", e."eventType" AS "eventType"
+      const rows = await this.db.$queryRawUnsafe<{ from: string; to: string; eventType: string; fromRole: string }[]>(
+        `SELECT src."identifier" AS "from", dst."identifier" AS "to", e."eventType" AS "eventType", src."role" AS "fromRole"
            FROM "EventIdentifier" ${near}
            JOIN "EpcisEvent" e ON e."consortiumId" = ${near}."consortiumId" AND e."eventId" = ${near}."eventId"
            JOIN "EventIdentifier" ${far} ON ${far}."consortiumId" = ${near}."consortiumId" AND ${far}."eventId" = ${near}."eventId"
           WHERE ${near}."consortiumId" = ? AND ${near}."identifier" IN (${marks(chunk.length)})
             AND ((e."eventType" = 'TransformationEvent' AND src."role" = 'input' AND dst."role" = 'output')
               OR (e."eventType" IN ('AggregationEvent', 'AssociationEvent') AND e."action" = 'ADD' AND src."role" = 'child' AND dst."role" = 'parent')
-              OR (e."bizStep" IN (?, 'feeding') AND src."role" IN ('quantity', 'epc') AND dst."role" = 'epc' AND src."identifier" <> dst."identifier"))`,
+              OR (e."bizStep" IN (?, 'feeding') AND src."role" IN ('quantity', 'epc') AND dst."role" = 'epc' AND src."identifier" <> dst."identifier")
+              OR (src."role" = 'dam' AND dst."role" = 'epc'))`,
         this.consortiumId,
         ...chunk,
         PROVENANT_BIZSTEP.FEEDING,
       );
       for (const r of rows) {
+        if (r.fromRole === 'dam') {
+          out.push({ from: r.from, to: r.to, kind: 'DAM' });
+          continue;
+        }
         const kind = r.eventType === 'TransformationEvent' ? 'TRANSFORMATION' : r.eventType === 'AggregationEvent' ? 'AGGREGATION' : r.eventType === 'AssociationEvent' ? 'ASSOCIATION' : 'FEEDING';
         // Feeding links run from the lot (or a non-animal EPC) to the animals only.
         if (kind === 'FEEDING' && (isAnimalIdentifier(r.from) || !isAnimalIdentifier(r.to))) continue;
@@ -273,17 +262,19 @@ export class VisibilityStore {
     return new Map(base.map((f) => [f.eventId, f.eventClass === 'INSPECTION_FINDING' ? { ...f, farmsOfOrigin: farms.get(f.eventId) ?? new Set<string>() } : f]));
   }
 
-  /** One decision per event (by event id), and the scope they were decided on, in a few batched reads. Regulators need none. */
-  async decideEvents(viewer: VisibilityViewer, rows: readonly EventFactsInput[], knownLinks: readonly ItemLink[] = [], options: ScopeOptions = {}): Promise<EventDecisions> {
-    const decisions = new Map<string, VisibilityDecision>();
+  /**
+   * The facts of each event and the viewer's scope over their items, in a few batched reads.
+   * Regulators see all of their consortium: their facts need no farms of origin and no scope.
+   */
+  async factsAndScope(viewer: VisibilityViewer, rows: readonly EventFactsInput[], knownLinks: readonly ItemLink[] = [], options: ScopeOptions = {}): Promise<EventFactsAndScope> {
     if (isRegulator(viewer) && viewer.consortiumId === this.consortiumId) {
-      for (const r of rows) decisions.set(r.eventId, { visibility: 'VISIBLE', reason: 'REGULATOR' });
-      return { decisions, scope: EMPTY_SCOPE };
+      // A regulator's decision rests on who signed what alone, so the items are not worked out.
+      const facts = new Map<string, EventFacts>(rows.map((r) => [r.eventId, { eventId: r.eventId, consortiumId: r.consortiumId, signerOrg: r.signerOrg, eventClass: 'SUPPLY_CHAIN', items: [], subjects: [], farmsOfOrigin: new Set() }]));
+      return { facts, scope: EMPTY_SCOPE };
     }
     const facts = await this.facts(rows, knownLinks);
     const scope = await this.scope(viewer, [...new Set([...facts.values()].flatMap((f) => f.items)), ...(options.alsoScope ?? [])], knownLinks, options);
-    for (const [id, f] of facts) decisions.set(id, decideVisibility(viewer, f, scope));
-    return { decisions, scope };
+    return { facts, scope };
   }
 
   /** Captured events by event id, with their identifier rows (as the lineage index holds them). */
@@ -329,44 +320,6 @@ export class VisibilityStore {
         ...chunk,
       );
       for (const r of rows) out.set(r.identifier, { orgId: r.orgId, eventId: r.eventId, eventTime: r.eventTime });
-    }
-    return out;
-  }
-
-  /** One decision per ledger record (by hash): events as events, breaches by their items, sensor windows by owner, membership records for all members. */
-  async decideRecords(viewer: VisibilityViewer, records: readonly RecordForVisibility[]): Promise<Map<string, RecordDecision>> {
-    const out = new Map<string, RecordDecision>();
-    const itemRecords: EventFactsInput[] = [];
-    for (const r of records) {
-      const ownerOrg = this.ownerOfKey(r.signer);
-      if (r.kind === RecordKind.EPCIS_EVENT) {
-        const event = eventOfBody(r.body);
-        if (event && typeof event === 'object' && !Array.isArray(event) && ownerOrg) {
-          itemRecords.push({ eventId: r.hash, consortiumId: r.consortiumId, signerOrg: ownerOrg, event });
-          continue;
-        }
-        out.set(r.hash, { decision: decideOwnedRecord(viewer, r.consortiumId, ownerOrg), ownerOrg });
-      } else if (r.kind === RecordKind.COLD_CHAIN_BREACH && ownerOrg) {
-        let payload: { subject?: unknown; containedItems?: unknown } = {};
-        try {
-          payload = (JSON.parse(r.body) as { payload?: typeof payload }).payload ?? {};
-        } catch {
-          payload = {};
-        }
-        const items = [payload.subject, ...(Array.isArray(payload.containedItems) ? payload.containedItems : [])].filter((x): x is string => typeof x === 'string').map(canonicalIdentifier);
-        // A breach is decided like an observation of its items.
-        itemRecords.push({ eventId: r.hash, consortiumId: r.consortiumId, signerOrg: ownerOrg, event: { type: 'ObjectEvent', action: 'OBSERVE', epcList: items } });
-      } else if (r.kind === RecordKind.SENSOR_WINDOW) {
-        out.set(r.hash, { decision: decideOwnedRecord(viewer, r.consortiumId, ownerOrg, { cargo: true }), ownerOrg });
-      } else {
-        out.set(r.hash, { decision: decideMembershipRecord(viewer, r.consortiumId), ownerOrg });
-      }
-    }
-    const sameConsortium = itemRecords.filter((r) => r.consortiumId === this.consortiumId);
-    const decided = sameConsortium.length > 0 ? (await this.decideEvents(viewer, sameConsortium)).decisions : new Map<string, VisibilityDecision>();
-    for (const r of itemRecords) {
-      const decision = decided.get(r.eventId) ?? { visibility: 'HIDDEN' as const, reason: 'OTHER_CONSORTIUM' as const };
-      out.set(r.eventId, { decision, ownerOrg: r.signerOrg });
     }
     return out;
   }

@@ -8,7 +8,7 @@ import { HashTag, encodeSignature, parsePrivateKey, sign, signingMessage, toHex,
 import { RECORD_VERSION, RecordKind, recordHashBytes, type RecordBody } from '../../src/core/ledger/record.js';
 import { eventHashId } from '../../src/core/epcis/event-hash.js';
 import { identifierRowsOf } from '../../src/services/capture/capture-service.js';
-import { createEpcisValidator } from '../../src/core/epcis/epcis-validate.js';
+import { createEpcisValidator } from '../../src/platform/epcis-schemas.js';
 
 export interface SignInit {
   type: 'init';

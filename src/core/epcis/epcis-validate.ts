@@ -1,11 +1,7 @@
 // Validation against the official GS1 EPCIS 2.0 JSON Schemas (draft-07, so the default Ajv class).
-// The schemas ship in assets/epcis/JSON-Schema; they are read once, at validator creation, from there
-// or from PROVENANT_EPCIS_SCHEMA_DIR.
-// That loading is the only I/O here; validation itself is pure and never mutates its input.
+// Pure: it takes the schemas as a SchemaBundle (platform/epcis-schemas.ts reads them from
+// assets/epcis/JSON-Schema or PROVENANT_EPCIS_SCHEMA_DIR) and never mutates its input.
 
-import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
-import path from 'node:path';
-import { assetPath } from '../../platform/assets.js';
 import { Ajv, type ErrorObject, type ValidateFunction } from 'ajv';
 import ajvFormatsModule from 'ajv-formats';
 import { checkDocumentRules, checkEventRules } from './epcis-rules.js';
@@ -13,11 +9,8 @@ import { joinPath, mergeResults, resultOf, ROOT_PATH, type ValidationIssue, type
 
 export type { ValidationIssue, ValidationResult } from './validation-result.js';
 
-export const SCHEMA_DIR_ENV = 'PROVENANT_EPCIS_SCHEMA_DIR';
-
 const ROOT_SCHEMA_ID = 'https://gs1.github.io/EPCIS/JSON-Schema/EPCIS-JSON-Schema.json';
 const EVENT_SCHEMA_REF = 'https://gs1.github.io/EPCIS/JSON-Schema/EPCIS-Event-JSON-Schema.json#/definitions/EPCIS-Document-Event';
-const REQUIRED_SCHEMA_FILE = 'EPCIS-JSON-Schema-root.json';
 
 export type EpcisSchemaErrorCode = 'EPCIS_SCHEMA_NOT_FOUND' | 'EPCIS_SCHEMA_INVALID';
 
@@ -39,8 +32,6 @@ export interface SchemaBundle {
 }
 
 export interface EpcisValidatorOptions {
-  /** Explicit schema directory (holding EPCIS-JSON-Schema-root.json and schemas/). */
-  schemaDir?: string;
   /** Also apply Provenant's own rules (epcis-rules.ts) after the schema. Default false. */
   withRules?: boolean;
 }
@@ -51,58 +42,6 @@ export interface EpcisValidator {
   /** The schema directory in use. */
   source: string;
 }
-
-// ---------------------------------------------------------------------------------------------
-// Schema loading (the only I/O)
-
-function isSchemaDir(dir: string): boolean {
-  return existsSync(path.join(dir, REQUIRED_SCHEMA_FILE));
-}
-
-/** Reads every *.json in the directory and its schemas/ subfolder. */
-export function loadSchemaDirectory(dir: string): SchemaBundle {
-  const files: string[] = [];
-  for (const folder of [dir, path.join(dir, 'schemas')]) {
-    if (!existsSync(folder) || !statSync(folder).isDirectory()) continue;
-    for (const name of readdirSync(folder).sort()) {
-      if (name.endsWith('.json')) files.push(path.join(folder, name));
-    }
-  }
-  const schemas = files.map((file) => {
-    try {
-      return JSON.parse(readFileSync(file, 'utf8')) as object;
-    } catch (cause) {
-      throw new EpcisSchemaError('EPCIS_SCHEMA_INVALID', `EPCIS schema file ${file} is not valid JSON`, {
-        file,
-        cause: String(cause),
-      });
-    }
-  });
-  return { source: dir, schemas };
-}
-
-/** Resolves the schema source: option, env var, then the schemas shipped in `assets/epcis/JSON-Schema`. */
-export function resolveSchemaBundle(options: EpcisValidatorOptions = {}): SchemaBundle {
-  const explicit = options.schemaDir ?? process.env[SCHEMA_DIR_ENV];
-  if (explicit) {
-    if (isSchemaDir(explicit)) return loadSchemaDirectory(explicit);
-    throw new EpcisSchemaError(
-      'EPCIS_SCHEMA_NOT_FOUND',
-      `EPCIS JSON Schema directory ${explicit} (from ${options.schemaDir ? 'options.schemaDir' : SCHEMA_DIR_ENV}) has no ${REQUIRED_SCHEMA_FILE}`,
-      { envVar: SCHEMA_DIR_ENV, tried: [explicit] },
-    );
-  }
-  const shipped = assetPath('epcis', 'JSON-Schema');
-  if (isSchemaDir(shipped)) return loadSchemaDirectory(shipped);
-  throw new EpcisSchemaError(
-    'EPCIS_SCHEMA_NOT_FOUND',
-    `EPCIS 2.0 JSON Schemas not found in ${shipped}: the installation is incomplete; set ${SCHEMA_DIR_ENV} to a directory holding ${REQUIRED_SCHEMA_FILE}`,
-    { envVar: SCHEMA_DIR_ENV, tried: [shipped] },
-  );
-}
-
-// ---------------------------------------------------------------------------------------------
-// Validation (pure)
 
 interface CompiledSchemas {
   document: ValidateFunction;
@@ -209,7 +148,7 @@ export function issuesOf(errors: readonly ErrorObject[] | null | undefined, igno
 // The server assigns recordTime, so a client's value (even a malformed one) is not an error.
 const isRecordTimePath = (p: string): boolean => p === 'recordTime' || p.endsWith('.recordTime');
 
-export function validatorFromBundle(bundle: SchemaBundle, options: Pick<EpcisValidatorOptions, 'withRules'> = {}): EpcisValidator {
+export function validatorFromBundle(bundle: SchemaBundle, options: EpcisValidatorOptions = {}): EpcisValidator {
   const compiled = compileSchemas(bundle);
   const validateDocument = (doc: unknown): ValidationResult => {
     const schema = compiled.document(doc) ? [] : issuesOf(compiled.document.errors, isRecordTimePath);
@@ -222,30 +161,4 @@ export function validatorFromBundle(bundle: SchemaBundle, options: Pick<EpcisVal
     return options.withRules ? mergeResults(result, checkEventRules(event)) : result;
   };
   return { validateDocument, validateEvent, source: bundle.source };
-}
-
-const cache = new Map<string, CompiledCacheEntry>();
-interface CompiledCacheEntry {
-  bundle: SchemaBundle;
-  validators: Map<boolean, EpcisValidator>;
-}
-
-/**
- * A cached EPCIS 2.0 validator. Throws EpcisSchemaError (code EPCIS_SCHEMA_NOT_FOUND, naming
- * PROVENANT_EPCIS_SCHEMA_DIR) when no schema source can be found.
- */
-export function createEpcisValidator(options: EpcisValidatorOptions = {}): EpcisValidator {
-  const key = options.schemaDir ?? process.env[SCHEMA_DIR_ENV] ?? '(default)';
-  let entry = cache.get(key);
-  if (!entry) {
-    entry = { bundle: resolveSchemaBundle(options), validators: new Map() };
-    cache.set(key, entry);
-  }
-  const withRules = options.withRules ?? false;
-  let validator = entry.validators.get(withRules);
-  if (!validator) {
-    validator = validatorFromBundle(entry.bundle, { withRules });
-    entry.validators.set(withRules, validator);
-  }
-  return validator;
 }

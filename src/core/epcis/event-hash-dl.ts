@@ -47,126 +47,139 @@ function gtinOf(companyPrefix: string, itemRef: string): string | null {
   return withCheckDigit(itemRef.slice(0, 1) + companyPrefix + itemRef.slice(1));
 }
 
+/** Parts of an EPC URI body split at '.', with '' for a missing part. */
+type Parts = readonly string[];
+const at = (parts: Parts, i: number): string => parts[i] ?? '';
+/** Parts from index i on, joined back (serials and references may hold '.'). */
+const restFrom = (parts: Parts, i: number): string => parts.slice(i).join('.');
+
+/** A company prefix and reference whose GS1 key gets a check digit: SGLN, GRAI, GDTI, SGCN, PGLN. */
+function keyWithCheckDigit(parts: Parts, combinedLength: number, prefix = ''): string | null {
+  if (!splitFixed(at(parts, 0), at(parts, 1), combinedLength, true)) return null;
+  return withCheckDigit(prefix + at(parts, 0) + at(parts, 1));
+}
+
+/** A key followed by a serial carried raw (GRAI, GDTI), or null when either is malformed. */
+function keyAndSerial(ai: string, parts: Parts, checkPrefix = ''): string | null {
+  if (parts.length < 3) return null;
+  const key = keyWithCheckDigit(parts, 12, checkPrefix);
+  const serial = restFrom(parts, 2);
+  if (!key || !URN_CHARS.test(serial)) return null;
+  return `${DL_ROOT}/${ai}/${key}${percentEncodeForDigitalLink(serial)}`;
+}
+
+// EPC instance URIs (urn:epc:id:<scheme>:...), TDS 2.1 §6.3 and GS1 DL 1.2 §7.
+const INSTANCE: Readonly<Record<string, (parts: Parts) => string | null>> = {
+  sgtin: (parts) => {
+    if (parts.length < 3) return null;
+    const serial = restFrom(parts, 2);
+    const gtin = gtinOf(at(parts, 0), at(parts, 1));
+    return gtin && URN_CHARS.test(serial) ? `${DL_ROOT}/01/${gtin}/21/${percentEncodeForDigitalLink(serial)}` : null;
+  },
+  sscc: (parts) => {
+    if (parts.length !== 2 || !splitFixed(at(parts, 0), at(parts, 1), 17)) return null;
+    const [prefix, ref] = [at(parts, 0), at(parts, 1)];
+    return `${DL_ROOT}/00/${withCheckDigit(ref.slice(0, 1) + prefix + ref.slice(1))}`;
+  },
+  sgln: (parts) => {
+    if (parts.length < 3) return null;
+    const gln = keyWithCheckDigit(parts, 12);
+    const extension = restFrom(parts, 2);
+    if (!gln || !URN_CHARS.test(extension)) return null;
+    return extension === '0' ? `${DL_ROOT}/414/${gln}` : `${DL_ROOT}/414/${gln}/254/${percentEncodeForDigitalLink(extension)}`;
+  },
+  grai: (parts) => keyAndSerial('8003', parts, '0'),
+  giai: (parts) => {
+    const asset = restFrom(parts, 1);
+    if (!isDigits(at(parts, 0), 6, 12) || !URN_CHARS.test(asset)) return null;
+    return `${DL_ROOT}/8004/${at(parts, 0)}${percentEncodeForDigitalLink(asset)}`;
+  },
+  gsrn: (parts) => (parts.length === 2 && splitFixed(at(parts, 0), at(parts, 1), 17) ? `${DL_ROOT}/8018/${withCheckDigit(at(parts, 0) + at(parts, 1))}` : null),
+  gsrnp: (parts) => (parts.length === 2 && splitFixed(at(parts, 0), at(parts, 1), 17) ? `${DL_ROOT}/8017/${withCheckDigit(at(parts, 0) + at(parts, 1))}` : null),
+  gdti: (parts) => keyAndSerial('253', parts),
+  sgcn: (parts) => {
+    if (parts.length !== 3 || !isDigits(at(parts, 2), 1, 12)) return null;
+    const key = keyWithCheckDigit(parts, 12);
+    return key ? `${DL_ROOT}/255/${key}${at(parts, 2)}` : null;
+  },
+  cpi: (parts) => {
+    if (parts.length !== 3 || !isDigits(at(parts, 0), 6, 12) || !CPI_CHARS.test(at(parts, 1)) || !isDigits(at(parts, 2), 1, 12)) return null;
+    return `${DL_ROOT}/8010/${at(parts, 0)}${at(parts, 1)}/8011/${at(parts, 2)}`;
+  },
+  ginc: (parts) => {
+    const ref = restFrom(parts, 1);
+    if (!isDigits(at(parts, 0), 6, 12) || !URN_CHARS.test(ref)) return null;
+    return `${DL_ROOT}/401/${at(parts, 0)}${percentEncodeForDigitalLink(ref)}`;
+  },
+  gsin: (parts) => (parts.length === 2 && splitFixed(at(parts, 0), at(parts, 1), 16) ? `${DL_ROOT}/402/${withCheckDigit(at(parts, 0) + at(parts, 1))}` : null),
+  itip: (parts) => {
+    if (parts.length < 5 || !isDigits(at(parts, 2), 2) || !isDigits(at(parts, 3), 2)) return null;
+    const serial = restFrom(parts, 4);
+    const gtin = gtinOf(at(parts, 0), at(parts, 1));
+    if (!gtin || !URN_CHARS.test(serial)) return null;
+    return `${DL_ROOT}/8006/${gtin}${at(parts, 2)}${at(parts, 3)}/21/${percentEncodeForDigitalLink(serial)}`;
+  },
+  upui: (parts) => {
+    if (parts.length < 3) return null;
+    const tpx = restFrom(parts, 2);
+    const gtin = gtinOf(at(parts, 0), at(parts, 1));
+    return gtin && URN_CHARS.test(tpx) ? `${DL_ROOT}/01/${gtin}/235/${percentEncodeForDigitalLink(tpx)}` : null;
+  },
+  pgln: (parts) => {
+    if (parts.length !== 2) return null;
+    const key = keyWithCheckDigit(parts, 12);
+    return key ? `${DL_ROOT}/417/${key}` : null;
+  },
+};
+
+// EPC pattern URIs (urn:epc:idpat:<scheme>:...): only "company.reference.*" identifies one class-level key.
+const PATTERN: Readonly<Record<string, (parts: Parts) => string | null>> = {
+  sgtin: (parts) => {
+    const gtin = parts.length === 3 ? gtinOf(at(parts, 0), at(parts, 1)) : null;
+    return gtin ? `${DL_ROOT}/01/${gtin}` : null;
+  },
+  grai: (parts) => {
+    const key = parts.length === 3 ? keyWithCheckDigit(parts, 12, '0') : null;
+    return key ? `${DL_ROOT}/8003/${key}` : null;
+  },
+  gdti: (parts) => {
+    const key = parts.length === 3 ? keyWithCheckDigit(parts, 12) : null;
+    return key ? `${DL_ROOT}/253/${key}` : null;
+  },
+  sgcn: (parts) => {
+    const key = parts.length === 3 ? keyWithCheckDigit(parts, 12) : null;
+    return key ? `${DL_ROOT}/255/${key}` : null;
+  },
+  cpi: (parts) => {
+    if (parts.length !== 3 || !isDigits(at(parts, 0), 6, 12) || !CPI_CHARS.test(at(parts, 1))) return null;
+    return `${DL_ROOT}/8010/${at(parts, 0)}${at(parts, 1)}`;
+  },
+  itip: (parts) => {
+    if (parts.length !== 5 || !isDigits(at(parts, 2), 2) || !isDigits(at(parts, 3), 2)) return null;
+    const gtin = gtinOf(at(parts, 0), at(parts, 1));
+    return gtin ? `${DL_ROOT}/8006/${gtin}${at(parts, 2)}${at(parts, 3)}` : null;
+  },
+};
+const PATTERN_UPUI = PATTERN.sgtin!;
+
+/** The class-level URI of an LGTIN (urn:epc:class:lgtin:company.itemref.lot). */
+function lgtinToDigitalLink(scheme: string, parts: Parts): string | null {
+  if (scheme !== 'lgtin' || parts.length < 3) return null;
+  const lot = restFrom(parts, 2);
+  const gtin = gtinOf(at(parts, 0), at(parts, 1));
+  return gtin && URN_CHARS.test(lot) ? `${DL_ROOT}/01/${gtin}/10/${percentEncodeForDigitalLink(lot)}` : null;
+}
+
 function epcUrnToDigitalLink(uri: string): string | null {
   const m = /^urn:epc:(id|class|idpat):([a-z]+):(.*)$/.exec(uri);
   if (!m) return null;
   const [, kind, scheme, body] = m as unknown as [string, string, string, string];
   const parts = body.split('.');
-  const p = (i: number): string => parts[i] ?? '';
-
-  if (kind === 'id') {
-    switch (scheme) {
-      case 'sgtin': {
-        if (parts.length < 3) return null;
-        const serial = parts.slice(2).join('.');
-        const gtin = gtinOf(p(0), p(1));
-        if (!gtin || !URN_CHARS.test(serial)) return null;
-        return `${DL_ROOT}/01/${gtin}/21/${percentEncodeForDigitalLink(serial)}`;
-      }
-      case 'sscc':
-        if (parts.length !== 2 || !splitFixed(p(0), p(1), 17)) return null;
-        return `${DL_ROOT}/00/${withCheckDigit(p(1).slice(0, 1) + p(0) + p(1).slice(1))}`;
-      case 'sgln': {
-        if (parts.length < 3 || !splitFixed(p(0), p(1), 12, true)) return null;
-        const extension = parts.slice(2).join('.');
-        if (!URN_CHARS.test(extension)) return null;
-        const gln = withCheckDigit(p(0) + p(1));
-        return extension === '0' ? `${DL_ROOT}/414/${gln}` : `${DL_ROOT}/414/${gln}/254/${percentEncodeForDigitalLink(extension)}`;
-      }
-      case 'grai': {
-        if (parts.length < 3 || !splitFixed(p(0), p(1), 12, true)) return null;
-        const serial = parts.slice(2).join('.');
-        if (!URN_CHARS.test(serial)) return null;
-        return `${DL_ROOT}/8003/${withCheckDigit('0' + p(0) + p(1))}${percentEncodeForDigitalLink(serial)}`;
-      }
-      case 'giai': {
-        const asset = parts.slice(1).join('.');
-        if (!isDigits(p(0), 6, 12) || !URN_CHARS.test(asset)) return null;
-        return `${DL_ROOT}/8004/${p(0)}${percentEncodeForDigitalLink(asset)}`;
-      }
-      case 'gsrn':
-      case 'gsrnp':
-        if (parts.length !== 2 || !splitFixed(p(0), p(1), 17)) return null;
-        return `${DL_ROOT}/${scheme === 'gsrn' ? '8018' : '8017'}/${withCheckDigit(p(0) + p(1))}`;
-      case 'gdti': {
-        if (parts.length < 3 || !splitFixed(p(0), p(1), 12, true)) return null;
-        const serial = parts.slice(2).join('.');
-        if (!URN_CHARS.test(serial)) return null;
-        return `${DL_ROOT}/253/${withCheckDigit(p(0) + p(1))}${percentEncodeForDigitalLink(serial)}`;
-      }
-      case 'sgcn': {
-        if (parts.length !== 3 || !splitFixed(p(0), p(1), 12, true) || !isDigits(p(2), 1, 12)) return null;
-        return `${DL_ROOT}/255/${withCheckDigit(p(0) + p(1))}${p(2)}`;
-      }
-      case 'cpi': {
-        if (parts.length !== 3 || !isDigits(p(0), 6, 12) || !CPI_CHARS.test(p(1)) || !isDigits(p(2), 1, 12)) return null;
-        return `${DL_ROOT}/8010/${p(0)}${p(1)}/8011/${p(2)}`;
-      }
-      case 'ginc': {
-        const ref = parts.slice(1).join('.');
-        if (!isDigits(p(0), 6, 12) || !URN_CHARS.test(ref)) return null;
-        return `${DL_ROOT}/401/${p(0)}${percentEncodeForDigitalLink(ref)}`;
-      }
-      case 'gsin':
-        if (parts.length !== 2 || !splitFixed(p(0), p(1), 16)) return null;
-        return `${DL_ROOT}/402/${withCheckDigit(p(0) + p(1))}`;
-      case 'itip': {
-        if (parts.length < 5 || !isDigits(p(2), 2) || !isDigits(p(3), 2)) return null;
-        const serial = parts.slice(4).join('.');
-        const gtin = gtinOf(p(0), p(1));
-        if (!gtin || !URN_CHARS.test(serial)) return null;
-        return `${DL_ROOT}/8006/${gtin}${p(2)}${p(3)}/21/${percentEncodeForDigitalLink(serial)}`;
-      }
-      case 'upui': {
-        if (parts.length < 3) return null;
-        const tpx = parts.slice(2).join('.');
-        const gtin = gtinOf(p(0), p(1));
-        if (!gtin || !URN_CHARS.test(tpx)) return null;
-        return `${DL_ROOT}/01/${gtin}/235/${percentEncodeForDigitalLink(tpx)}`;
-      }
-      case 'pgln':
-        if (parts.length !== 2 || !splitFixed(p(0), p(1), 12, true)) return null;
-        return `${DL_ROOT}/417/${withCheckDigit(p(0) + p(1))}`;
-      default:
-        return null;
-    }
-  }
-
-  if (kind === 'class') {
-    if (scheme !== 'lgtin' || parts.length < 3) return null;
-    const lot = parts.slice(2).join('.');
-    const gtin = gtinOf(p(0), p(1));
-    if (!gtin || !URN_CHARS.test(lot)) return null;
-    return `${DL_ROOT}/01/${gtin}/10/${percentEncodeForDigitalLink(lot)}`;
-  }
-
-  // idpat: only "company.reference.*" patterns identify one class-level key.
+  if (kind === 'id') return Object.hasOwn(INSTANCE, scheme) ? INSTANCE[scheme]!(parts) : null;
+  if (kind === 'class') return lgtinToDigitalLink(scheme, parts);
   if (parts[parts.length - 1] !== '*') return null;
-  switch (scheme) {
-    case 'sgtin':
-    case 'upui': {
-      if (parts.length !== 3) return null;
-      const gtin = gtinOf(p(0), p(1));
-      return gtin ? `${DL_ROOT}/01/${gtin}` : null;
-    }
-    case 'grai':
-      if (parts.length !== 3 || !splitFixed(p(0), p(1), 12, true)) return null;
-      return `${DL_ROOT}/8003/${withCheckDigit('0' + p(0) + p(1))}`;
-    case 'gdti':
-    case 'sgcn':
-      if (parts.length !== 3 || !splitFixed(p(0), p(1), 12, true)) return null;
-      return `${DL_ROOT}/${scheme === 'gdti' ? '253' : '255'}/${withCheckDigit(p(0) + p(1))}`;
-    case 'cpi':
-      if (parts.length !== 3 || !isDigits(p(0), 6, 12) || !CPI_CHARS.test(p(1))) return null;
-      return `${DL_ROOT}/8010/${p(0)}${p(1)}`;
-    case 'itip': {
-      if (parts.length !== 5 || !isDigits(p(2), 2) || !isDigits(p(3), 2)) return null;
-      const gtin = gtinOf(p(0), p(1));
-      return gtin ? `${DL_ROOT}/8006/${gtin}${p(2)}${p(3)}` : null;
-    }
-    default:
-      return null;
-  }
+  if (scheme === 'upui') return PATTERN_UPUI(parts);
+  return Object.hasOwn(PATTERN, scheme) ? PATTERN[scheme]!(parts) : null;
 }
 
 // GS1 DL 1.2 short names that may replace numeric AIs in the path.

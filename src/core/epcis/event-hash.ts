@@ -7,10 +7,12 @@
 //    sorted lexically by their rendered strings (so destinationList precedes sourceList, as in the
 //    vectors), after `sensorElementList`; this is also how the reference implementation behaves;
 //  - `eventID`, `recordTime` and `errorDeclaration` never take part (an error declaration must keep
-//    the hash of the event it corrects).
+//    the hash of the event it corrects);
+//  - comments and a document's declared ignore-fields never take part either (event-hash-declarations.ts).
 
 import { sha256, toHex } from '../crypto/index.js';
 import { toHashDigitalLink } from './event-hash-dl.js';
+import { declaredIgnoreFields, isCommentKey, type EventHashOptions } from './event-hash-declarations.js';
 import {
   BIZ_STEP_TERMS,
   BIZ_TRANSACTION_TYPE_TERMS,
@@ -24,6 +26,7 @@ import {
 } from './cbv-vocabulary.js';
 
 export const EVENT_HASH_VERSION = 'CBV2.0';
+export type { EventHashOptions } from './event-hash-declarations.js';
 
 type JsonObject = Record<string, unknown>;
 type Namespaces = ReadonlyMap<string, string>;
@@ -221,16 +224,26 @@ function keyValues(name: string, value: unknown, ns: Namespaces, options: ValueO
   return out;
 }
 
-/** Rules 19/20: user extension elements, recursively, each level sorted. */
+/** Keys that are never hashed inside a structure: its own @context, and comments. */
+function isUnhashedKey(key: string, ns: Namespaces): boolean {
+  return key === '@context' || isCommentKey(key, (k) => expandKey(k, ns));
+}
+
+/**
+ * Rules 19/20: user extension elements, recursively, each level sorted. An element with both
+ * children (or XML attributes) and text carries the text under "#text", hashed as the element's
+ * own value, as the reference generator's JSON reader does.
+ */
 function extensionEntries(key: string, value: unknown, ns: Namespaces): string[] {
   if (value === undefined || value === null) return [];
   if (Array.isArray(value)) return value.flatMap((item) => extensionEntries(key, item, ns));
   const name = expandKey(key, ns);
   if (isObject(value)) {
     const children = Object.entries(value)
-      .filter(([k]) => k !== '@context')
+      .filter(([k]) => k !== '#text' && !isUnhashedKey(k, ns))
       .flatMap(([k, v]) => extensionEntries(k, v, ns));
-    return [name + sortedJoin(children)];
+    const text = canonicalValue(value['#text'], ns, { extension: true });
+    return [name + (text === '' ? '' : `=${text}`) + sortedJoin(children)];
   }
   const text = canonicalValue(value, ns, { extension: true });
   return [text === '' ? name : `${name}=${text}`];
@@ -239,7 +252,7 @@ function extensionEntries(key: string, value: unknown, ns: Namespaces): string[]
 /** Rule 21: extensions inside a standard structure go after its regular fields, sorted. */
 function trailingExtensions(obj: JsonObject, regularFields: ReadonlySet<string>, ns: Namespaces): string {
   const entries = Object.entries(obj)
-    .filter(([k]) => !regularFields.has(k) && k !== '@context')
+    .filter(([k]) => !regularFields.has(k) && !isUnhashedKey(k, ns))
     .flatMap(([k, v]) => extensionEntries(k, v, ns));
   return sortedJoin(entries);
 }
@@ -371,11 +384,15 @@ function ilmdSection(value: unknown, ns: Namespaces): string {
 /**
  * The CBV 2.0 pre-hash string of one EPCIS event (JSON/JSON-LD form). `context` is the enclosing
  * document's `@context`, needed to expand namespace prefixes of user extensions; an event's own
- * `@context` is honoured as well.
+ * `@context` is honoured as well. `options.ignoreFields` are the document's declared ignore-fields.
  */
-export function eventPreHashString(event: JsonObject, context?: unknown): string {
+export function eventPreHashString(event: JsonObject, context?: unknown, options: EventHashOptions = {}): string {
   const ns = namespacesOfContext(context, event['@context']);
   const used = new Set<string>(EXCLUDED_EVENT_FIELDS);
+  const ignored = new Set((options.ignoreFields ?? []).map((name) => expandKey(name, ns)));
+  for (const key of Object.keys(event)) {
+    if (isUnhashedKey(key, ns) || ignored.has(expandKey(key, ns))) used.add(key);
+  }
   const field = (key: string): unknown => {
     used.add(key);
     return event[key];
@@ -419,8 +436,8 @@ export function eventPreHashString(event: JsonObject, context?: unknown): string
 }
 
 /** `ni:///sha-256;<hex>?ver=CBV2.0` (RFC 6920 named information URI) of an event. */
-export function eventHashId(event: JsonObject, context?: unknown): string {
-  const digest = sha256(new TextEncoder().encode(eventPreHashString(event, context)));
+export function eventHashId(event: JsonObject, context?: unknown, options: EventHashOptions = {}): string {
+  const digest = sha256(new TextEncoder().encode(eventPreHashString(event, context, options)));
   return `ni:///sha-256;${toHex(digest)}?ver=${EVENT_HASH_VERSION}`;
 }
 
@@ -439,14 +456,26 @@ function documentEvents(doc: JsonObject): unknown[] {
   return [];
 }
 
+/**
+ * The hash options a document declares for all its events (its ignore-fields); pass them to
+ * eventHashId when hashing that document's events one by one. Throws EventHashDeclarationError when
+ * the declaration names standard fields.
+ */
+export function eventHashOptionsOfDocument(doc: JsonObject): EventHashOptions {
+  const ignoreFields = declaredIgnoreFields(doc, namespacesOfContext(doc['@context']));
+  return ignoreFields.length === 0 ? {} : { ignoreFields };
+}
+
 /** Hash IDs of every event of an EPCISDocument (or EPCISQueryDocument, or a lone event), in document order. */
 export function eventHashIdsOfDocument(doc: JsonObject): string[] {
   const context = doc['@context'];
-  return documentEvents(doc).map((event) => eventHashId(isObject(event) ? event : {}, context));
+  const options = eventHashOptionsOfDocument(doc);
+  return documentEvents(doc).map((event) => eventHashId(isObject(event) ? event : {}, context, options));
 }
 
 /** Pre-hash strings of every event of a document, in document order (for diagnostics and tests). */
 export function eventPreHashStringsOfDocument(doc: JsonObject): string[] {
   const context = doc['@context'];
-  return documentEvents(doc).map((event) => eventPreHashString(isObject(event) ? event : {}, context));
+  const options = eventHashOptionsOfDocument(doc);
+  return documentEvents(doc).map((event) => eventPreHashString(isObject(event) ? event : {}, context, options));
 }

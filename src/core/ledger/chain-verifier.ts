@@ -5,8 +5,10 @@
  * It keeps going after a failure where it can and collects all failures.
  */
 import { fromHex, toHex } from '../crypto/index.js';
-import { GENESIS_PREVIOUS_HASH, assertHeaderShape, blockHash, merkleRootOfRecordHashes, type BlockHeader, type Seal } from './block.js';
-import { ConsortiumState, admitRecord, checkSeals, closeBlock, type AuthorityEntry } from './consortium.js';
+import { admitRecord } from './admission.js';
+import { GENESIS_PREVIOUS_HASH, merkleRootOfRecordHashes, type BlockHeader, type Seal } from './block.js';
+import { checkBlockHeader, checkBlockSeals, type AuthoritySet, type BlockFailure } from './block-check.js';
+import { ConsortiumState, closeBlock } from './state.js';
 import { LedgerError, type LedgerErrorCode } from './errors.js';
 import { leafHash } from './merkle-hash.js';
 import { MerkleAccumulator, rootHash } from './merkle-tree.js';
@@ -82,128 +84,164 @@ interface PreviousBlock {
   logSizeBasis: number;
 }
 
-export async function verifyChain(
-  blocks: Iterable<VerifiableBlock> | AsyncIterable<VerifiableBlock>,
-  options: VerifyChainOptions = {},
-): Promise<ChainReport> {
-  const maxFailures = options.maxFailures ?? 10_000;
-  const failures: ChainFailure[] = [];
-  let failuresTruncated = false;
-  const log = new MerkleAccumulator();
-  const seenRecords = new Set<string>();
-  let state: ConsortiumState | undefined;
-  let prev: PreviousBlock | null = null;
-  let blockCount = 0;
-  let recordCount = 0;
+type Fail = (code: LedgerErrorCode, message: string, extra?: Partial<ChainFailure>) => void;
 
-  const report = (): ChainReport => {
-    const result: ChainReport = {
-      ok: failures.length === 0 && !failuresTruncated,
-      consortium: state?.id ?? options.expectedConsortium ?? '',
-      height: prev?.height ?? -1,
-      blocks: blockCount,
-      records: recordCount,
-      failures,
-      failuresTruncated,
-      headHash: prev?.hash ?? '',
-      logRoot: toHex(log.root()),
-    };
-    if (state) result.finalState = state;
-    return result;
+/** One block's failures as they are found, with the block's position and claimed hash. */
+class BlockFailures {
+  readonly list: ChainFailure[] = [];
+  constructor(
+    readonly height: number,
+    private readonly storedHash: string | undefined,
+  ) {}
+
+  readonly fail: Fail = (code, message, extra = {}) => {
+    this.list.push({ height: this.height, blockHash: this.storedHash, code, message, ...extra });
   };
 
-  for await (const vb of blocks) {
-    const height: number = prev === null ? 0 : prev.height + 1;
-    const blockFailures: ChainFailure[] = [];
-    const fail = (code: LedgerErrorCode, message: string, extra: Partial<ChainFailure> = {}): void => {
-      blockFailures.push({ height, blockHash: typeof vb?.storedHash === 'string' ? vb.storedHash : undefined, code, message, ...extra });
-    };
-    const failWith = (err: unknown, extra: Partial<ChainFailure>): void => {
-      if (err instanceof LedgerError) {
-        const { expected, computed } = err.details as { expected?: unknown; computed?: unknown };
-        fail(err.code, err.message, { ...extra, ...(expected !== undefined ? { expected } : {}), ...(computed !== undefined ? { computed } : {}) });
-      } else {
-        fail('MALFORMED_RECORD', (err as Error)?.message ?? String(err), extra);
-      }
-    };
-
-    // ---- header ----
-    let header: BlockHeader | undefined;
-    let computedHash: string | undefined;
-    try {
-      assertHeaderShape(vb?.header);
-      header = vb.header;
-      computedHash = blockHash(header);
-    } catch (err) {
-      failWith(err, {});
-      header = undefined;
-      computedHash = undefined;
+  /** A typed error (or anything thrown) as a failure, keeping its expected and computed values. */
+  failWith(err: unknown, extra: Partial<ChainFailure>): void {
+    if (err instanceof LedgerError) {
+      const { expected, computed } = err.details as { expected?: unknown; computed?: unknown };
+      this.fail(err.code, err.message, { ...extra, ...compared(expected, computed) });
+    } else {
+      this.fail('MALFORMED_RECORD', (err as Error)?.message ?? String(err), extra);
     }
-    if (header && computedHash) {
-      if (vb.storedHash !== computedHash) {
-        fail('BLOCK_HASH_MISMATCH', `block ${height}: stored block hash does not match the hash of its header`, { expected: vb.storedHash, computed: computedHash });
-      }
-      if (header.height !== height) fail('WRONG_HEIGHT', `block at position ${height} claims height ${header.height}`, { expected: height, computed: header.height });
-      const linkTo = prev?.hash ?? GENESIS_PREVIOUS_HASH;
-      if (header.previousHash !== linkTo) {
-        fail('BROKEN_HASH_LINK', `block ${height}: previousHash does not match the recomputed hash of block ${height - 1}`, { expected: header.previousHash, computed: linkTo });
-      }
-      if (prev && header.timestamp < prev.timestamp) {
-        fail('TIME_REVERSED', `block ${height}: timestamp ${header.timestamp} is before block ${height - 1}'s ${prev.timestamp}`, { expected: prev.timestamp, computed: header.timestamp });
-      }
-      if (options.expectedConsortium !== undefined && header.consortium !== options.expectedConsortium) {
-        fail('WRONG_CONSORTIUM', `block ${height} is for consortium "${header.consortium}", expected "${options.expectedConsortium}"`, {
-          expected: options.expectedConsortium,
-          computed: header.consortium,
-        });
-      }
-    }
+  }
 
+  /** Failures of the shared block check (block-check.ts), in its order. */
+  addBlockFailures(failures: readonly BlockFailure[]): void {
+    for (const f of failures) this.fail(f.code, f.message, compared(f.details.expected, f.details.computed));
+  }
+}
+
+function compared(expected: unknown, computed: unknown): Partial<ChainFailure> {
+  return { ...(expected !== undefined ? { expected } : {}), ...(computed !== undefined ? { computed } : {}) };
+}
+
+/** The replay of a chain from genesis: state, log, and the failures collected so far. */
+class ChainReplay {
+  readonly failures: ChainFailure[] = [];
+  failuresTruncated = false;
+  readonly log = new MerkleAccumulator();
+  readonly seenRecords = new Set<string>();
+  state: ConsortiumState | undefined;
+  prev: PreviousBlock | null = null;
+  blockCount = 0;
+  recordCount = 0;
+  constructor(readonly options: VerifyChainOptions) {}
+
+  report(): ChainReport {
+    const result: ChainReport = {
+      ok: this.failures.length === 0 && !this.failuresTruncated,
+      consortium: this.state?.id ?? this.options.expectedConsortium ?? '',
+      height: this.prev?.height ?? -1,
+      blocks: this.blockCount,
+      records: this.recordCount,
+      failures: this.failures,
+      failuresTruncated: this.failuresTruncated,
+      headHash: this.prev?.hash ?? '',
+      logRoot: toHex(this.log.root()),
+    };
+    if (this.state) result.finalState = this.state;
+    return result;
+  }
+
+  /** Verifies one block; false when the chain cannot be replayed further (no usable genesis). */
+  block(vb: VerifiableBlock): boolean {
+    const height = this.prev === null ? 0 : this.prev.height + 1;
+    const out = new BlockFailures(height, typeof vb?.storedHash === 'string' ? vb.storedHash : undefined);
+    const checked = checkBlockHeader(vb?.header, vb?.storedHash, height);
+    out.addBlockFailures(checked.failures);
+    if (checked.header) this.#checkPosition(checked.header, height, out.fail);
     const records: readonly VerifiableRecord[] = Array.isArray(vb?.records) ? vb.records : [];
-    if (!Array.isArray(vb?.records)) fail('MALFORMED_BLOCK', `block ${height}: records are missing`);
-    const base: number = prev === null ? 0 : (prev as PreviousBlock).logSizeBasis;
+    if (!Array.isArray(vb?.records)) out.fail('MALFORMED_BLOCK', `block ${height}: records are missing`);
+    const base = this.prev === null ? 0 : this.prev.logSizeBasis;
     const leaves: string[] = [];
-    let startIndex = 0;
-
-    // ---- genesis: the first record creates the state ----
-    if (!state) {
-      const first = records[0];
-      if (!first) {
-        fail('MISSING_GENESIS', 'the chain does not start with a genesis block holding the genesis record');
-        if (!pushFailures(failures, blockFailures, maxFailures)) failuresTruncated = true;
-        blockCount += 1;
-        return report();
-      }
-      const genesisHash = checkStoredRecord(first, 0, base, fail);
-      try {
-        state = ConsortiumState.fromGenesisRecord(first.record, genesisHash);
-      } catch (err) {
-        failWith(err, { recordIndex: 0, logIndex: first.logIndex, ...(genesisHash ? { recordHash: genesisHash } : {}) });
-        if (!pushFailures(failures, blockFailures, maxFailures)) failuresTruncated = true;
-        blockCount += 1;
-        return report();
-      }
-      if (options.expectedConsortium !== undefined && state.id !== options.expectedConsortium && !blockFailures.some((f) => f.code === 'WRONG_CONSORTIUM')) {
-        fail('WRONG_CONSORTIUM', `genesis is for consortium "${state.id}", expected "${options.expectedConsortium}"`, { expected: options.expectedConsortium, computed: state.id });
-      }
-      if (records.length !== 1) fail('MALFORMED_BLOCK', `genesis block must hold exactly one record, holds ${records.length}`, { expected: 1, computed: records.length });
-      leaves.push(genesisHash ?? '0'.repeat(64));
-      if (genesisHash) seenRecords.add(genesisHash);
-      startIndex = 1;
+    const state = this.state ?? this.#genesis(records, base, leaves, out);
+    if (!state) return this.#finish(out, false);
+    this.state = state;
+    if (checked.header && checked.header.consortium !== state.id && this.options.expectedConsortium === undefined) {
+      out.fail('WRONG_CONSORTIUM', `block ${height} is for consortium "${checked.header.consortium}", the chain's genesis is "${state.id}"`, {
+        expected: state.id,
+        computed: checked.header.consortium,
+      });
     }
-    if (header && header.consortium !== state.id && options.expectedConsortium === undefined) {
-      fail('WRONG_CONSORTIUM', `block ${height} is for consortium "${header.consortium}", the chain's genesis is "${state.id}"`, { expected: state.id, computed: header.consortium });
-    }
-
     // The set in force for this block is fixed before its records can change it.
-    const inForce: AuthorityEntry[] = [...state.authoritiesInForce];
-    const setHash = state.authoritySetHash();
-    const quorum = state.quorum;
+    const inForce: AuthoritySet = { hash: state.authoritySetHash(), authorities: [...state.authoritiesInForce], quorum: state.quorum };
+    this.#records(state, records, leaves.length, base, leaves, out);
+    for (const leaf of leaves) this.log.append(leafHash(fromHex(leaf, 32)));
+    this.recordCount += records.length;
+    let sealed = false;
+    if (checked.header && checked.hash) {
+      sealed = this.#commitments(state, vb, checked.header, checked.hash, { records, leaves, base, inForce }, out);
+    } else {
+      state.height = height;
+      state.headHash = typeof vb?.storedHash === 'string' ? vb.storedHash : '';
+      state.authoritiesInForce = [...state.pendingAuthorities];
+    }
+    this.prev = {
+      height,
+      hash: checked.hash ?? (typeof vb?.storedHash === 'string' ? vb.storedHash : ''),
+      timestamp: checked.header?.timestamp ?? this.prev?.timestamp ?? '',
+      logSizeBasis: sealed && checked.header ? checked.header.logSize : base + records.length,
+    };
+    this.options.onProgress?.({ height, records: this.recordCount });
+    return this.#finish(out, true);
+  }
 
-    // ---- records ----
+  #finish(out: BlockFailures, goOn: boolean): boolean {
+    this.blockCount += 1;
+    if (!pushFailures(this.failures, out.list, this.options.maxFailures ?? 10_000)) this.failuresTruncated = true;
+    return goOn;
+  }
+
+  /** Height, hash link, time order and consortium of a well-formed header. */
+  #checkPosition(header: BlockHeader, height: number, fail: Fail): void {
+    const prev = this.prev;
+    if (header.height !== height) fail('WRONG_HEIGHT', `block at position ${height} claims height ${header.height}`, { expected: height, computed: header.height });
+    const linkTo = prev?.hash ?? GENESIS_PREVIOUS_HASH;
+    if (header.previousHash !== linkTo) {
+      fail('BROKEN_HASH_LINK', `block ${height}: previousHash does not match the recomputed hash of block ${height - 1}`, { expected: header.previousHash, computed: linkTo });
+    }
+    if (prev && header.timestamp < prev.timestamp) {
+      fail('TIME_REVERSED', `block ${height}: timestamp ${header.timestamp} is before block ${height - 1}'s ${prev.timestamp}`, { expected: prev.timestamp, computed: header.timestamp });
+    }
+    const expected = this.options.expectedConsortium;
+    if (expected !== undefined && header.consortium !== expected) {
+      fail('WRONG_CONSORTIUM', `block ${height} is for consortium "${header.consortium}", expected "${expected}"`, { expected, computed: header.consortium });
+    }
+  }
+
+  /** The first record creates the state; undefined when there is no usable genesis record. */
+  #genesis(records: readonly VerifiableRecord[], base: number, leaves: string[], out: BlockFailures): ConsortiumState | undefined {
+    const first = records[0];
+    if (!first) {
+      out.fail('MISSING_GENESIS', 'the chain does not start with a genesis block holding the genesis record');
+      return undefined;
+    }
+    const genesisHash = checkStoredRecord(first, 0, base, out.fail);
+    let state: ConsortiumState;
+    try {
+      state = ConsortiumState.fromGenesisRecord(first.record, genesisHash);
+    } catch (err) {
+      out.failWith(err, { recordIndex: 0, logIndex: first.logIndex, ...(genesisHash ? { recordHash: genesisHash } : {}) });
+      return undefined;
+    }
+    const expected = this.options.expectedConsortium;
+    if (expected !== undefined && state.id !== expected && !out.list.some((f) => f.code === 'WRONG_CONSORTIUM')) {
+      out.fail('WRONG_CONSORTIUM', `genesis is for consortium "${state.id}", expected "${expected}"`, { expected, computed: state.id });
+    }
+    if (records.length !== 1) out.fail('MALFORMED_BLOCK', `genesis block must hold exactly one record, holds ${records.length}`, { expected: 1, computed: records.length });
+    leaves.push(genesisHash ?? '0'.repeat(64));
+    if (genesisHash) this.seenRecords.add(genesisHash);
+    return state;
+  }
+
+  /** Re-admits each stored record from startIndex; a failed record still takes its log slot. */
+  #records(state: ConsortiumState, records: readonly VerifiableRecord[], startIndex: number, base: number, leaves: string[], out: BlockFailures): void {
     for (let j = startIndex; j < records.length; j++) {
       const vr = records[j]!;
-      const hash = checkStoredRecord(vr, j, base, fail);
+      const hash = checkStoredRecord(vr, j, base, out.fail);
       const where: Partial<ChainFailure> = { recordIndex: j, logIndex: vr?.logIndex, ...(hash ? { recordHash: hash } : {}) };
       if (hash === undefined) {
         state.logSize += 1; // the slot is consumed, so later log indexes still line up
@@ -211,83 +249,71 @@ export async function verifyChain(
         continue;
       }
       leaves.push(hash);
-      if (seenRecords.has(hash)) {
-        fail('DUPLICATE_RECORD', `block ${height} record ${j}: the same record already appears earlier in the log`, where);
+      if (this.seenRecords.has(hash)) {
+        out.fail('DUPLICATE_RECORD', `block ${out.height} record ${j}: the same record already appears earlier in the log`, where);
         state.logSize += 1;
         continue;
       }
-      seenRecords.add(hash);
+      this.seenRecords.add(hash);
       try {
         admitRecord(state, vr.record, { recordHash: hash });
       } catch (err) {
-        failWith(err, where);
+        out.failWith(err, where);
         state.logSize += 1;
       }
     }
-    for (const leaf of leaves) log.append(leafHash(fromHex(leaf, 32)));
-    recordCount += records.length;
-
-    // ---- commitments and seals ----
-    let sealed = false;
-    if (header && computedHash) {
-      if (header.recordCount !== records.length) {
-        fail('RECORD_COUNT_MISMATCH', `block ${height}: header says ${header.recordCount} records, ${records.length} are stored`, { expected: header.recordCount, computed: records.length });
-      }
-      const root = merkleRootOfRecordHashes(leaves);
-      if (root !== header.merkleRoot) {
-        const extra = leaves.length === header.recordCount + 1 ? locateExtraLeaf(leaves, header.merkleRoot) : undefined;
-        fail(
-          'MERKLE_ROOT_MISMATCH',
-          extra === undefined
-            ? `block ${height}: Merkle root over the stored records does not match the header`
-            : `block ${height}: Merkle root does not match; without record ${extra} it would (record ${extra} was inserted)`,
-          { expected: header.merkleRoot, computed: root, ...(extra !== undefined ? { recordIndex: extra, logIndex: records[extra]?.logIndex } : {}) },
-        );
-      }
-      const derivedLogSize: number = base + records.length;
-      if (header.logSize !== derivedLogSize) {
-        fail('LOG_SIZE_MISMATCH', `block ${height}: header logSize ${header.logSize}, but the log holds ${derivedLogSize} records after it`, { expected: header.logSize, computed: derivedLogSize });
-      }
-      if (header.authoritySetHash !== setHash) {
-        fail('AUTHORITY_SET_MISMATCH', `block ${height}: authoritySetHash is not the authority set in force at this height`, { expected: header.authoritySetHash, computed: setHash });
-      }
-      const seals = checkSeals(computedHash, Array.isArray(vb.seals) ? vb.seals : [], inForce, quorum);
-      for (const problem of seals.problems) failWith(problem, {});
-      if (seals.valid.length < seals.required) {
-        fail('NO_QUORUM', `block ${height}: ${seals.valid.length} valid seals, needs ${seals.required} of ${inForce.length} authorities`, { expected: seals.required, computed: seals.valid.length });
-      } else {
-        sealed = vb.storedHash === computedHash;
-      }
-      closeBlock(state, header, computedHash);
-    } else {
-      state.height = height;
-      state.headHash = typeof vb?.storedHash === 'string' ? vb.storedHash : '';
-      state.authoritiesInForce = [...state.pendingAuthorities];
-    }
-
-    const previousTimestamp: string = prev === null ? '' : (prev as PreviousBlock).timestamp;
-    prev = {
-      height,
-      hash: computedHash ?? (typeof vb?.storedHash === 'string' ? vb.storedHash : ''),
-      timestamp: header?.timestamp ?? previousTimestamp,
-      logSizeBasis: sealed && header ? header.logSize : base + records.length,
-    };
-    blockCount += 1;
-    if (!pushFailures(failures, blockFailures, maxFailures)) failuresTruncated = true;
-    options.onProgress?.({ height, records: recordCount });
   }
 
-  if (blockCount === 0) failures.push({ height: 0, code: 'MISSING_GENESIS', message: 'the chain is empty: no genesis block' });
-  return report();
+  /** Record count, Merkle root, log size, then the block check's authority set and seals; closes the block. True when sealed. */
+  #commitments(state: ConsortiumState, vb: VerifiableBlock, header: BlockHeader, hash: string, body: BlockBody, out: BlockFailures): boolean {
+    const { records, leaves, base, inForce } = body;
+    const height = out.height;
+    if (header.recordCount !== records.length) {
+      out.fail('RECORD_COUNT_MISMATCH', `block ${height}: header says ${header.recordCount} records, ${records.length} are stored`, { expected: header.recordCount, computed: records.length });
+    }
+    const root = merkleRootOfRecordHashes(leaves);
+    if (root !== header.merkleRoot) {
+      const extra = leaves.length === header.recordCount + 1 ? locateExtraLeaf(leaves, header.merkleRoot) : undefined;
+      out.fail(
+        'MERKLE_ROOT_MISMATCH',
+        extra === undefined
+          ? `block ${height}: Merkle root over the stored records does not match the header`
+          : `block ${height}: Merkle root does not match; without record ${extra} it would (record ${extra} was inserted)`,
+        { expected: header.merkleRoot, computed: root, ...(extra !== undefined ? { recordIndex: extra, logIndex: records[extra]?.logIndex } : {}) },
+      );
+    }
+    const derivedLogSize = base + records.length;
+    if (header.logSize !== derivedLogSize) {
+      out.fail('LOG_SIZE_MISMATCH', `block ${height}: header logSize ${header.logSize}, but the log holds ${derivedLogSize} records after it`, { expected: header.logSize, computed: derivedLogSize });
+    }
+    const sealFailures = checkBlockSeals(header, hash, vb.seals, height, { inForce, byHash: (h) => state.authoritySetByHash(h) });
+    out.addBlockFailures(sealFailures);
+    closeBlock(state, header, hash);
+    return !sealFailures.some((f) => f.code === 'NO_QUORUM') && vb.storedHash === hash;
+  }
+}
+
+interface BlockBody {
+  records: readonly VerifiableRecord[];
+  leaves: string[];
+  base: number;
+  inForce: AuthoritySet;
+}
+
+export async function verifyChain(
+  blocks: Iterable<VerifiableBlock> | AsyncIterable<VerifiableBlock>,
+  options: VerifyChainOptions = {},
+): Promise<ChainReport> {
+  const replay = new ChainReplay(options);
+  for await (const vb of blocks) {
+    if (!replay.block(vb)) return replay.report();
+  }
+  if (replay.blockCount === 0) replay.failures.push({ height: 0, code: 'MISSING_GENESIS', message: 'the chain is empty: no genesis block' });
+  return replay.report();
 }
 
 /** Checks a stored record's shape, hash and log index; returns the recomputed hash (undefined if malformed). */
-function checkStoredRecord(
-  vr: VerifiableRecord | undefined,
-  j: number,
-  base: number,
-  fail: (code: LedgerErrorCode, message: string, extra?: Partial<ChainFailure>) => void,
-): string | undefined {
+function checkStoredRecord(vr: VerifiableRecord | undefined, j: number, base: number, fail: Fail): string | undefined {
   const where = { recordIndex: j, logIndex: vr?.logIndex };
   if (vr?.logIndex !== base + j) {
     fail('LOG_INDEX_MISMATCH', `record ${j} of the block is stored at log index ${String(vr?.logIndex)}, expected ${base + j}`, { ...where, expected: base + j, computed: vr?.logIndex });

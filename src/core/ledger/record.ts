@@ -20,23 +20,11 @@ import {
   type PublicKey,
 } from '../crypto/index.js';
 import { LedgerError } from './errors.js';
+import { RecordKind, isRecordKind } from './records/kinds.js';
 
 export const RECORD_VERSION = 1;
 
-export const RecordKind = {
-  GENESIS: 'consortium.genesis',
-  PROPOSAL: 'governance.proposal',
-  APPROVAL: 'governance.approval',
-  DEVICE_REGISTER: 'device.register',
-  DEVICE_REVOKE: 'device.revoke',
-  EPCIS_EVENT: 'epcis.event',
-  SENSOR_WINDOW: 'sensor.window',
-  RULESET_PUBLISH: 'rules.publish',
-  COLD_CHAIN_BREACH: 'coldchain.breach',
-  PERSONAL_DATA_ERASURE: 'privacy.erasure',
-} as const;
-export type RecordKind = (typeof RecordKind)[keyof typeof RecordKind];
-const RECORD_KINDS = new Set<string>(Object.values(RecordKind));
+export { RecordKind } from './records/kinds.js';
 
 export interface RecordBody {
   readonly v: typeof RECORD_VERSION;
@@ -86,7 +74,7 @@ export function assertRecordShape(value: unknown): asserts value is SignedRecord
   for (const key of Object.keys(r)) if (!allowed.has(key)) fail(`unexpected field "${key}"`, { field: key });
   if (r.v !== RECORD_VERSION) fail(`unsupported version ${JSON.stringify(r.v)}`, { expected: RECORD_VERSION, actual: r.v });
   if (!isConsortiumId(r.consortium)) fail('consortium must be a lower-case slug', { field: 'consortium' });
-  if (typeof r.kind !== 'string' || !RECORD_KINDS.has(r.kind)) fail(`unknown kind ${JSON.stringify(r.kind)}`, { field: 'kind' });
+  if (!isRecordKind(r.kind)) fail(`unknown kind ${JSON.stringify(r.kind)}`, { field: 'kind' });
   if (r.payload === undefined) fail('payload is missing', { field: 'payload' });
   if (!isHash(r.signer)) fail('signer must be a 64-hex key id', { field: 'signer' });
   if (!isTimestamp(r.signedAt)) fail('signedAt must be RFC 3339 UTC with milliseconds', { field: 'signedAt' });

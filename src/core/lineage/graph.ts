@@ -6,34 +6,15 @@
 import { bizStepOf, eventType } from '../epcis/epcis-model.js';
 import { ANIMAL_URN_PREFIX, canonicalIdentifier, normaliseAuthBizStep, PROVENANT_BIZSTEP } from '../rules/authorisation.js';
 import type { RecordEvidence } from './evidence.js';
+import { MemoKey, RecentResults, type LineageMemo } from './lineage-memo.js';
 
-const canonicalMemo = new Map<string, string>();
-const CANONICAL_MEMO_LIMIT = 500_000;
-const interned = new Map<string, string>();
-const INTERN_LIMIT = 250_000;
-
-/**
- * One string object per identifier text. Traces key maps and sets by identifier thousands of
- * times per query; a key that is the very object stored compares without reading its characters.
- * Only speed depends on it (strings compare by value either way).
- */
-export function intern(text: string): string {
-  const known = interned.get(text);
-  if (known !== undefined) return known;
-  if (interned.size >= INTERN_LIMIT) interned.clear();
-  interned.set(text, text);
-  return text;
+/** canonicalIdentifier (kept for callers that map over identifiers; a memo's canonical() is the remembered form). */
+export function canonical(text: string): string {
+  return canonicalIdentifier(text);
 }
 
-/** canonicalIdentifier, memoised (a pure function of the text; traces canonicalise the same ids again and again). */
-export function canonical(text: string): string {
-  let out = canonicalMemo.get(text);
-  if (out === undefined) {
-    out = intern(canonicalIdentifier(text));
-    if (canonicalMemo.size >= CANONICAL_MEMO_LIMIT) canonicalMemo.clear();
-    canonicalMemo.set(text, out);
-  }
-  return out;
+function canonicalIn(memo: LineageMemo | undefined, text: string): string {
+  return memo ? memo.canonical(text) : canonicalIdentifier(text);
 }
 
 export type JsonObject = Record<string, unknown>;
@@ -63,6 +44,8 @@ export interface EventRow {
 export type KnownEvents = Pick<ReadonlySet<string>, 'has' | 'size' | 'keys'>;
 
 export interface LineageSource {
+  /** What traces over this source remember between queries (absent: nothing is remembered). */
+  readonly memo?: LineageMemo;
   /**
    * Every event touching any of the identifiers (canonical), in any role but `skipRoles`. One call
    * per frontier. Events whose ids are in `known` (already held by the caller) may be left out.
@@ -104,6 +87,8 @@ export interface TraceResult {
   events: Map<string, EventRow>;
   /** Depth at which each node was first reached (start = 0). */
   depth: Map<string, number>;
+  /** The memo of the source walked (not enumerable): what is derived from this result is remembered there. */
+  readonly memo?: LineageMemo;
 }
 
 export const DAM_FIELD = 'provenant:dam';
@@ -126,9 +111,9 @@ function partyOf(list: unknown, field: 'source' | 'destination'): string | undef
   return undefined;
 }
 
-/** isAnimalIdentifier over the memoised canonical form (the ids a trace sees repeat a lot). */
-function isAnimal(id: string): boolean {
-  return canonical(id).startsWith(ANIMAL_URN_PREFIX);
+/** isAnimalIdentifier over the canonical form (remembered in a memo: the ids a trace sees repeat a lot). */
+function isAnimal(id: string, memo?: LineageMemo): boolean {
+  return canonicalIn(memo, id).startsWith(ANIMAL_URN_PREFIX);
 }
 
 export function isFeedingEvent(row: EventRow): boolean {
@@ -137,12 +122,16 @@ export function isFeedingEvent(row: EventRow): boolean {
 
 export function isBirthEvent(row: EventRow): boolean {
   const step = normaliseAuthBizStep(row.event);
-  return step === PROVENANT_BIZSTEP.BIRTH || (step === 'commissioning' && idsWithRole(row, 'epc').some(isAnimal));
+  return step === PROVENANT_BIZSTEP.BIRTH || (step === 'commissioning' && idsWithRole(row, 'epc').some((id) => isAnimal(id)));
 }
 
 export function damOf(row: EventRow): string | undefined {
+  return damIn(row, undefined);
+}
+
+function damIn(row: EventRow, memo: LineageMemo | undefined): string | undefined {
   const dam = row.event[DAM_FIELD];
-  return typeof dam === 'string' && dam.trim() !== '' ? canonical(dam) : undefined;
+  return typeof dam === 'string' && dam.trim() !== '' ? canonicalIn(memo, dam) : undefined;
 }
 
 function actionOf(row: EventRow): string | undefined {
@@ -157,6 +146,10 @@ export function itemsOf(row: EventRow): string[] {
 
 /** The edges a trace walks (TRANSFORMATION, AGGREGATION/ASSOCIATION, FEEDING, DAM), in edgesOfEvent's order. */
 export function itemEdgesOfEvent(row: EventRow): LineageEdge[] {
+  return itemEdgesIn(row, undefined);
+}
+
+function itemEdgesIn(row: EventRow, memo: LineageMemo | undefined): LineageEdge[] {
   const type = eventType(row.event);
   const base = { eventId: row.eventId, time: row.eventTime };
   const edges: LineageEdge[] = [];
@@ -174,11 +167,11 @@ export function itemEdgesOfEvent(row: EventRow): LineageEdge[] {
   }
   if (isFeedingEvent(row)) {
     const epcs = idsWithRole(row, 'epc');
-    const animals = epcs.filter(isAnimal);
-    const lots = [...idsWithRole(row, 'quantity'), ...epcs.filter((e) => !isAnimal(e))];
+    const animals = epcs.filter((e) => isAnimal(e, memo));
+    const lots = [...idsWithRole(row, 'quantity'), ...epcs.filter((e) => !isAnimal(e, memo))];
     for (const lot of lots) for (const animal of animals) edges.push({ ...base, from: lot, to: animal, kind: 'FEEDING' });
   }
-  const dam = damOf(row);
+  const dam = damIn(row, memo);
   if (dam) for (const calf of idsWithRole(row, 'epc')) edges.push({ ...base, from: dam, to: calf, kind: 'DAM' });
   return dedupeEdges(edges);
 }
@@ -204,17 +197,19 @@ export function contextEdgesOfEvent(row: EventRow, keep: (item: string) => boole
   return dedupeEdges(edges);
 }
 
-// Item edges per edge list (see itemEdges).
-const itemEdgeLists = new WeakMap<readonly LineageEdge[], LineageEdge[]>();
+// Kept per row object (stores hand back the same row for the same stored text), so these hold across queries.
+const ITEM_EDGES_OF_ROW = new MemoKey<WeakMap<EventRow, readonly LineageEdge[]>>('item edges of a row');
+const CONTEXT_EDGES_OF_ROW = new MemoKey<WeakMap<EventRow, readonly LineageEdge[]>>('context edges of a row');
+// Item edges per edge list of a trace result (see itemEdges).
+const ITEM_EDGES_OF_LIST = new MemoKey<WeakMap<readonly LineageEdge[], LineageEdge[]>>('item edges of a result');
+const newWeakMap = () => new WeakMap();
 
-// Per row object: stores hand back the same row for the same stored text, so these hold across queries.
-const itemEdgeMemo = new WeakMap<EventRow, readonly LineageEdge[]>();
-const contextEdgeMemo = new WeakMap<EventRow, readonly LineageEdge[]>();
-
-/** itemEdgesOfEvent, shared per row (trace copies a link before closeLinks may set its validTo). */
-function walkEdgesOf(row: EventRow): readonly LineageEdge[] {
-  let edges = itemEdgeMemo.get(row);
-  if (!edges) itemEdgeMemo.set(row, (edges = itemEdgesOfEvent(row)));
+/** itemEdgesOfEvent, shared per row in a memo (trace copies a link before closeLinks may set its validTo). */
+function walkEdgesOf(row: EventRow, memo: LineageMemo | undefined): readonly LineageEdge[] {
+  if (!memo) return itemEdgesIn(row, undefined);
+  const kept = memo.state(ITEM_EDGES_OF_ROW, newWeakMap);
+  let edges = kept.get(row);
+  if (!edges) kept.set(row, (edges = itemEdgesIn(row, memo)));
   return edges;
 }
 
@@ -223,9 +218,11 @@ function isDelete(row: EventRow): boolean {
   return (t === 'AggregationEvent' || t === 'AssociationEvent') && actionOf(row) === 'DELETE';
 }
 
-function contextEdgesOfRow(row: EventRow): readonly LineageEdge[] {
-  let edges = contextEdgeMemo.get(row);
-  if (!edges) contextEdgeMemo.set(row, (edges = contextEdgesOfEvent(row)));
+function contextEdgesOfRow(row: EventRow, memo: LineageMemo | undefined): readonly LineageEdge[] {
+  if (!memo) return contextEdgesOfEvent(row);
+  const kept = memo.state(CONTEXT_EDGES_OF_ROW, newWeakMap);
+  let edges = kept.get(row);
+  if (!edges) kept.set(row, (edges = contextEdgesOfEvent(row)));
   return edges;
 }
 
@@ -285,39 +282,20 @@ export function linkActiveAt(edge: LineageEdge, at: string): boolean {
  * item edges backwards (towards origins), DOWNSTREAM forwards (towards everything derived).
  */
 export async function trace(source: LineageSource, startId: string, direction: Direction, maxDepth: number): Promise<TraceResult> {
-  const start = intern(canonicalIdentifier(startId));
+  const memo = source.memo;
+  const start = memo ? memo.intern(canonicalIdentifier(startId)) : canonicalIdentifier(startId);
   const key = `${direction}\u0000${maxDepth}\u0000${start}`;
-  const memo = walkMemos.get(key);
-  if (memo) {
-    forget(key);
-    if (await replays(source, memo, direction)) {
-      remember(key, memo);
-      return memo.result;
-    }
+  const walks = memo?.state(RECENT_WALKS, () => new RecentResults<WalkMemo>(WALK_MEMOS, WALK_MEMO_BUDGET));
+  const recent = walks?.take(key);
+  if (recent && (await replays(source, recent, direction))) {
+    walks!.remember(key, recent);
+    return recent.result;
   }
   const levels: WalkLevel[] = [];
   const result = await walk(source, start, direction, maxDepth, levels);
   const size = result.events.size + result.edges.length;
-  if (size <= WALK_MEMO_BUDGET) remember(key, { levels, result, order: new Map([...result.events.keys()].map((id, i) => [id, i])), size });
+  if (walks && size <= WALK_MEMO_BUDGET) walks.remember(key, { levels, result, order: new Map([...result.events.keys()].map((id, i) => [id, i])), size });
   return result;
-}
-
-function forget(key: string): void {
-  const old = walkMemos.get(key);
-  if (!old) return;
-  walkMemos.delete(key);
-  walkMemoSize -= old.size;
-}
-
-/** Keeps the walk as the most recent, dropping the oldest beyond the count or the budget. */
-function remember(key: string, memo: WalkMemo): void {
-  forget(key);
-  walkMemos.set(key, memo);
-  walkMemoSize += memo.size;
-  for (const k of walkMemos.keys()) {
-    if (walkMemos.size <= WALK_MEMOS && walkMemoSize <= WALK_MEMO_BUDGET) break;
-    forget(k);
-  }
 }
 
 /** One frontier batch of a walk: what was asked, how many events were held, what came back. */
@@ -336,17 +314,17 @@ interface WalkMemo {
   size: number;
 }
 
-/**
- * Recent walks by start, direction and depth, most recent last. A walk is a function of the rows
- * its frontier reads return, and a store hands back the very same row object only for
- * byte-identical stored text: when every read returns the same rows as last time, the walk would
- * come out the same, so its result is handed back (read-only, as every trace result is).
- */
-const walkMemos = new Map<string, WalkMemo>();
+/** At most 16 walks, of at most 400,000 events plus edges in all (a 10,000-pack recall holds about 75,000). */
 const WALK_MEMOS = 16;
-/** Events plus edges kept over all remembered walks (a 10,000-pack recall holds about 75,000). */
 const WALK_MEMO_BUDGET = 400_000;
-let walkMemoSize = 0;
+
+/**
+ * Recent walks by start, direction and depth. A walk is a function of the rows its frontier reads
+ * return, and a store hands back the very same row object only for byte-identical stored text:
+ * when every read returns the same rows as last time, the walk would come out the same, so its
+ * result is handed back (read-only, as every trace result is).
+ */
+const RECENT_WALKS = new MemoKey<RecentResults<WalkMemo>>('recent walks');
 
 /** Reads every frontier of the remembered walk again; true when each returns exactly the rows it did. */
 async function replays(source: LineageSource, memo: WalkMemo, direction: Direction): Promise<boolean> {
@@ -365,6 +343,7 @@ async function replays(source: LineageSource, memo: WalkMemo, direction: Directi
 }
 
 async function walk(source: LineageSource, start: string, direction: Direction, maxDepth: number, levels: WalkLevel[]): Promise<TraceResult> {
+  const memo = source.memo;
   const events = new Map<string, EventRow>();
   const allEdges: LineageEdge[] = [];
   const depth = new Map<string, number>([[start, 0]]);
@@ -385,7 +364,7 @@ async function walk(source: LineageSource, start: string, direction: Direction, 
       // An event's edges mostly share the arriving end (a case's children, a lot's outputs downstream).
       let lastHere: string | undefined;
       let list: number[] | undefined;
-      for (const edge of walkEdgesOf(row)) {
+      for (const edge of walkEdgesOf(row, memo)) {
         const here = upstream ? edge.to : edge.from;
         if (here !== lastHere || !list) {
           lastHere = here;
@@ -439,11 +418,11 @@ async function walk(source: LineageSource, start: string, direction: Direction, 
       }
     }
     if (!touches) continue;
-    const memo = contextEdgesOfRow(row);
+    const rowEdges = contextEdgesOfRow(row, memo);
     // Edges of one item come together (an item's location and custody): test each item once.
     let lastItem: string | undefined;
     let keep = false;
-    for (const e of memo) {
+    for (const e of rowEdges) {
       if (e.item !== lastItem) {
         lastItem = e.item;
         keep = depth.has(e.item!);
@@ -453,16 +432,23 @@ async function walk(source: LineageSource, start: string, direction: Direction, 
   }
   // Context edges are unique already: deduplicated per event, and each carries its event id.
   const edges = [...walked, ...context];
-  // The walked edges are exactly the item edges (context edges never are): no need to filter them out again.
-  itemEdgeLists.set(edges, walked);
-  return { start, direction, maxDepth, nodes, edges, events, depth };
+  const result: TraceResult = { start, direction, maxDepth, nodes, edges, events, depth };
+  if (memo) {
+    // The walked edges are exactly the item edges (context edges never are): no need to filter them out again.
+    memo.state(ITEM_EDGES_OF_LIST, newWeakMap).set(edges, walked);
+    Object.defineProperty(result, 'memo', { value: memo, enumerable: false });
+  }
+  return result;
 }
 
-
-/** Item edges of a trace (those a hop verdict is about); computed once per edge list (do not mutate it). */
-export function itemEdges(result: Pick<TraceResult, 'edges'>): LineageEdge[] {
-  let items = itemEdgeLists.get(result.edges);
-  if (!items) itemEdgeLists.set(result.edges, (items = result.edges.filter((e) => ITEM_EDGE_KINDS.has(e.kind))));
+/** Item edges of a trace (those a hop verdict is about); computed once per edge list of a result with a memo (do not mutate it). */
+export function itemEdges(result: Pick<TraceResult, 'edges' | 'memo'>): LineageEdge[] {
+  const kept = result.memo?.state(ITEM_EDGES_OF_LIST, newWeakMap);
+  let items = kept?.get(result.edges);
+  if (!items) {
+    items = result.edges.filter((e) => ITEM_EDGE_KINDS.has(e.kind));
+    kept?.set(result.edges, items);
+  }
   return items;
 }
 

@@ -6,6 +6,7 @@ import { eventType, identifiersOf } from '../epcis/epcis-model.js';
 import { ruleFor, type CustodyPart } from '../rules/authorisation.js';
 import type { BreachEvidence } from './evidence.js';
 import { canonical, itemEdges, type EventRow, type LineageEdge, type TraceResult } from './graph.js';
+import { MemoKey, type LineageMemo } from './lineage-memo.js';
 
 export type WarningCode = 'TIME_ORDER' | 'CUSTODY' | 'MASS_BALANCE' | 'DOUBLE_USE' | 'COLD_CHAIN_BREACH' | 'NOT_SEALED';
 
@@ -16,18 +17,21 @@ export interface HopReason {
 }
 
 // Hot paths avoid closures created per item: under tsx (esbuild keepNames) each one costs a defineProperty.
-function canonicalAll(xs: string[]): string[] {
-  return xs.map(canonical);
+function canonicalAll(xs: string[], memo: LineageMemo | undefined): string[] {
+  if (!memo) return xs.map(canonical);
+  const out = new Array<string>(xs.length);
+  for (let i = 0; i < xs.length; i++) out[i] = memo.canonical(xs[i]!);
+  return out;
 }
 
-function partsOf(event: unknown): Record<CustodyPart, string[]> {
+function partsOf(event: unknown, memo?: LineageMemo): Record<CustodyPart, string[]> {
   const ids = identifiersOf(event);
   return {
-    epc: canonicalAll(ids.epcs),
-    parent: canonicalAll(ids.parentID !== undefined ? [ids.parentID] : []),
-    child: canonicalAll(ids.childEPCs),
-    input: canonicalAll(ids.inputEPCs),
-    output: canonicalAll(ids.outputEPCs),
+    epc: canonicalAll(ids.epcs, memo),
+    parent: canonicalAll(ids.parentID !== undefined ? [ids.parentID] : [], memo),
+    child: canonicalAll(ids.childEPCs, memo),
+    input: canonicalAll(ids.inputEPCs, memo),
+    output: canonicalAll(ids.outputEPCs, memo),
   };
 }
 
@@ -95,8 +99,8 @@ export function inputUses(events: Iterable<EventRow>): Map<string, string[]> {
   return uses;
 }
 
-// Per row object (stores reuse a row only for identical stored text), so these hold across queries.
-const factMemo = new WeakMap<EventRow, EventFacts>();
+// Kept in a memo per row object (stores reuse a row only for identical stored text), so these hold across queries.
+const FACTS_OF_ROW = new MemoKey<WeakMap<EventRow, EventFacts>>('semantic facts of a row');
 
 /** An event's effect on custody: `holder` takes the item (null: the item leaves everyone's custody). */
 interface CustodyEffect {
@@ -116,11 +120,12 @@ interface EventFacts {
   indexed?: ReadonlySet<string>;
 }
 
-function factsOf(row: EventRow): EventFacts {
-  let f = factMemo.get(row);
+function factsOf(row: EventRow, memo: LineageMemo | undefined): EventFacts {
+  const kept = memo?.state(FACTS_OF_ROW, () => new WeakMap<EventRow, EventFacts>());
+  let f = kept?.get(row);
   if (f) return f;
   const rule = ruleFor(row.event);
-  const parts = partsOf(row.event);
+  const parts = partsOf(row.event, memo);
   const effects: CustodyEffect[] = [];
   const held = new Set<string>();
   if (rule) {
@@ -138,7 +143,7 @@ function factsOf(row: EventRow): EventFacts {
     }
   }
   f = { held, massBalance: massBalanceProblems(row.event), effects, inputs };
-  factMemo.set(row, f);
+  kept?.set(row, f);
   return f;
 }
 
@@ -167,9 +172,9 @@ interface TimedEffect {
 class CustodyTimeline {
   readonly #effects = new Map<string, TimedEffect[]>();
 
-  constructor(events: Iterable<EventRow>, wanted: ReadonlySet<string>) {
+  constructor(events: Iterable<EventRow>, wanted: ReadonlySet<string>, memo: LineageMemo | undefined) {
     for (const row of events) {
-      const f = factsOf(row);
+      const f = factsOf(row, memo);
       let counted: boolean | undefined;
       for (const e of f.effects) {
         if (!wanted.has(e.id)) continue;
@@ -214,7 +219,7 @@ interface Producers {
 
 /** Warning reasons per item edge (edges without any are left out of the map). */
 export function semanticReasons(
-  result: Pick<TraceResult, 'edges' | 'events'>,
+  result: Pick<TraceResult, 'edges' | 'events' | 'memo'>,
   breaches: readonly BreachEvidence[] = [],
   edges: readonly LineageEdge[] = itemEdges(result),
 ): Map<LineageEdge, HopReason[]> {
@@ -232,8 +237,8 @@ interface SemanticsMemo {
   out: readonly (HopReason[] | undefined)[];
 }
 
-/** The last few traces' reasons, most recent first (the same trace asked again, e.g. a recall and its export). */
-const semanticsMemos: SemanticsMemo[] = [];
+/** The last few traces' reasons in a memo, most recent first (the same trace asked again, e.g. a recall and its export). */
+const RECENT_SEMANTICS = new MemoKey<SemanticsMemo[]>('recent semantic reasons');
 const SEMANTICS_MEMOS = 8;
 
 function sameEdge(a: LineageEdge, b: LineageEdge): boolean {
@@ -251,14 +256,18 @@ function sameInputs(m: SemanticsMemo, events: ReadonlyMap<string, EventRow>, edg
 /**
  * semanticReasons as an array parallel to `edges` (undefined: no warning; read-only). The reasons
  * are a pure function of the trace's event rows, its edges and the breach records, so they are
- * reused when every row is the very object the store handed out before (which it does only for
- * byte-identical stored text), in the same order, with equal edges and breaches.
+ * reused, when the trace result carries a memo, while every row is the very object the store
+ * handed out before (which it does only for byte-identical stored text), in the same order, with
+ * equal edges and breaches.
  */
 export function semanticReasonsByIndex(
-  result: Pick<TraceResult, 'edges' | 'events'>,
+  result: Pick<TraceResult, 'edges' | 'events' | 'memo'>,
   breaches: readonly BreachEvidence[] = [],
   edges: readonly LineageEdge[] = itemEdges(result),
 ): readonly (HopReason[] | undefined)[] {
+  const memo = result.memo;
+  if (!memo) return computeSemanticReasons(result, breaches, edges, undefined);
+  const semanticsMemos = memo.state(RECENT_SEMANTICS, () => []);
   const breachKey = breaches.length === 0 ? '' : JSON.stringify(breaches);
   for (let k = 0; k < semanticsMemos.length; k++) {
     const m = semanticsMemos[k]!;
@@ -269,34 +278,31 @@ export function semanticReasonsByIndex(
     }
     return m.out;
   }
-  const out = computeSemanticReasons(result, breaches, edges);
+  const out = computeSemanticReasons(result, breaches, edges, memo);
   semanticsMemos.unshift({ rows: [...result.events.values()], edges: [...edges], breaches: breachKey, out });
   if (semanticsMemos.length > SEMANTICS_MEMOS) semanticsMemos.length = SEMANTICS_MEMOS;
   return out;
 }
 
-/**
- * Edges come in runs of one event (a pack-off's outputs, a case's children), and within a run
- * often from one item: what depends only on the event or on the item is looked up once per run.
- */
-function computeSemanticReasons(result: Pick<TraceResult, 'edges' | 'events'>, breaches: readonly BreachEvidence[], edges: readonly LineageEdge[]): (HopReason[] | undefined)[] {
-  const events = result.events;
-  // Identifier -> transformations that consumed it (inputUses over the memoised inputs).
+/** Identifier -> transformations that consumed it (inputUses over the remembered inputs). */
+function usesOf(events: ReadonlyMap<string, EventRow>, memo: LineageMemo | undefined): Map<string, string[]> {
   const uses = new Map<string, string[]>();
   for (const row of events.values()) {
-    const inputs = factsOf(row).inputs;
+    const inputs = factsOf(row, memo).inputs;
     for (let k = 0; k < inputs.length; k++) {
       const list = uses.get(inputs[k]!);
       if (list) list.push(row.eventId);
       else uses.set(inputs[k]!, [row.eventId]);
     }
   }
-  const breachesOf = new Map<string, BreachEvidence[]>();
-  for (const b of breaches) {
-    for (const id of new Set([b.subject, ...b.containedItems].map(canonical))) breachesOf.set(id, [...(breachesOf.get(id) ?? []), b]);
-  }
-  // One pass: the facts of each edge's event, what its custody check needs a holder for, and
-  // which edges produced each item (for time order).
+  return uses;
+}
+
+/**
+ * One pass over the edges: the row of each edge's event, the identifiers its custody check needs
+ * a holder for, and which edges produced each item (for time order).
+ */
+function edgeFacts(events: ReadonlyMap<string, EventRow>, edges: readonly LineageEdge[], memo: LineageMemo | undefined) {
   const n = edges.length;
   const rowOfEdge: (EventRow | undefined)[] = new Array(n);
   const wanted = new Set<string>();
@@ -311,7 +317,7 @@ function computeSemanticReasons(result: Pick<TraceResult, 'edges' | 'events'>, b
     if (edge.eventId !== lastEventId) {
       lastEventId = edge.eventId;
       lastRow = events.get(edge.eventId);
-      lastHeld = lastRow ? factsOf(lastRow).held : undefined;
+      lastHeld = lastRow ? factsOf(lastRow, memo).held : undefined;
     }
     rowOfEdge[i] = lastRow;
     if (lastHeld !== undefined && lastHeld.size > 0) {
@@ -327,7 +333,28 @@ function computeSemanticReasons(result: Pick<TraceResult, 'edges' | 'events'>, b
     lastTo = edge.to;
     lastProducers = p;
   }
-  const timeline = wanted.size > 0 ? new CustodyTimeline(events.values(), wanted) : undefined;
+  return { rowOfEdge, wanted, producedBy };
+}
+
+/**
+ * Edges come in runs of one event (a pack-off's outputs, a case's children), and within a run
+ * often from one item: what depends only on the event or on the item is looked up once per run.
+ */
+function computeSemanticReasons(
+  result: Pick<TraceResult, 'edges' | 'events'>,
+  breaches: readonly BreachEvidence[],
+  edges: readonly LineageEdge[],
+  memo: LineageMemo | undefined,
+): (HopReason[] | undefined)[] {
+  const events = result.events;
+  const uses = usesOf(events, memo);
+  const breachesOf = new Map<string, BreachEvidence[]>();
+  for (const b of breaches) {
+    for (const id of new Set(canonicalAll([b.subject, ...b.containedItems], memo))) breachesOf.set(id, [...(breachesOf.get(id) ?? []), b]);
+  }
+  const n = edges.length;
+  const { rowOfEdge, wanted, producedBy } = edgeFacts(events, edges, memo);
+  const timeline = wanted.size > 0 ? new CustodyTimeline(events.values(), wanted, memo) : undefined;
   const out: (HopReason[] | undefined)[] = new Array(n);
   // Per run: the event's facts; per item within it: time order, its holder, double use.
   let runRow: EventRow | undefined;
@@ -344,7 +371,7 @@ function computeSemanticReasons(result: Pick<TraceResult, 'edges' | 'events'>, b
     let sameFrom = edge.from === lastFrom && edge.time === lastTime && edge.kind === lastKind;
     if (row !== runRow || i === 0) {
       runRow = row;
-      runFacts = row ? factsOf(row) : undefined;
+      runFacts = row ? factsOf(row, memo) : undefined;
       sameFrom = false;
     }
     const f = runFacts;

@@ -5,28 +5,19 @@
  * stored rows are exactly those it was computed from.
  */
 import { fromHex } from '../crypto/index.js';
-import { assertHeaderShape, blockHash, type BlockHeader, type Seal } from '../ledger/block.js';
-import { checkSeals, type ConsortiumState } from '../ledger/consortium.js';
+import { blockHash, type BlockHeader } from '../ledger/block.js';
+import { checkBlock, type BlockFailure } from '../ledger/block-check.js';
+import type { ConsortiumState } from '../ledger/consortium.js';
 import { leafHash } from '../ledger/merkle-hash.js';
 import { isValidInclusion } from '../ledger/merkle-verify.js';
 import { assertRecordShape, recordHash, verifyRecordSignature, type SignedRecord } from '../ledger/record.js';
-import { ruleFor as ruleOfEvent, type AuthorisationRule } from '../rules/authorisation.js';
+import { statedEventOf } from '../ledger/records/index.js';
+import { ruleFor, type AuthorisationRule } from '../rules/authorisation.js';
 import type { BlockEvidence, BreachEvidence, RecordEvidence } from './evidence.js';
 import { identifiersOf } from '../epcis/epcis-model.js';
 import { canonical, DAM_FIELD, itemEdges, type LineageEdge, type TraceResult } from './graph.js';
 import { semanticReasonsByIndex, type HopReason } from './semantics.js';
 import { BlockTree, type ChainLinkEntry, type VerificationCache } from './verify-cache.js';
-
-const rules = new WeakMap<object, AuthorisationRule | undefined>();
-
-/** ruleFor, once per parsed event object (records reused from the cache keep their event object). */
-function ruleFor(event: unknown): AuthorisationRule | undefined {
-  if (typeof event !== 'object' || event === null) return ruleOfEvent(event);
-  if (rules.has(event)) return rules.get(event);
-  const rule = ruleOfEvent(event);
-  rules.set(event, rule);
-  return rule;
-}
 
 export type HopStatus = 'VERIFIED' | 'WARNING' | 'FAILED';
 
@@ -34,7 +25,11 @@ export interface HopVerdict {
   edge: LineageEdge;
   recordHash: string;
   status: HopStatus;
-  /** FAILED: what failed (check: signature, record-hash, signer-key, role, inclusion, seal, block-hash, hash-link, missing-record, index). */
+  /**
+   * FAILED: what failed. Record checks: signature, record-hash, signer-key, role, inclusion,
+   * missing-record, index. Block checks use the codes every verifier uses (docs/verification-codes.md):
+   * MALFORMED_BLOCK, MISSING_BLOCK, BLOCK_HASH_MISMATCH, BROKEN_HASH_LINK, AUTHORITY_SET_MISMATCH, BAD_SEAL, NO_QUORUM.
+   */
   failures: HopReason[];
   warnings: HopReason[];
 }
@@ -58,6 +53,10 @@ interface RecordMemo {
   signatures: Map<string, HopReason | null>;
   /** Inclusion proofs that verified, as "height:index:size:root". */
   included: Set<string>;
+  /** The role rule of the event the record states (null: none). */
+  rule?: AuthorisationRule | null;
+  /** What the record's event states, for the hop's edge (null: no row content to read). */
+  stated?: Stated | HopReason | null;
 }
 
 export interface RecordCheck {
@@ -81,6 +80,10 @@ export function worst(statuses: Iterable<HopStatus>): HopStatus {
 
 function fail(code: string, message: string, details: Record<string, unknown> = {}): HopReason {
   return { code, message, details };
+}
+
+function hopReasonOf(failure: BlockFailure): HopReason {
+  return { code: failure.code, message: failure.message, details: failure.details };
 }
 
 /** Verifies each block once: header hash, seals + quorum, and the previousHash chain up to the state's head. */
@@ -136,59 +139,24 @@ export class BlockVerifier {
   #checkOne(height: number): BlockCheck {
     const { state } = this.evidence;
     const row = this.evidence.blocks.get(height);
-    if (!row) return { failures: [fail('missing-block', `block ${height} not found`, { height })], warnings: [] };
-    let header: BlockHeader;
+    if (!row) return { failures: [fail('MISSING_BLOCK', `block ${height} not found`, { height })], warnings: [] };
+    let header: unknown;
     try {
-      header = JSON.parse(row.header) as BlockHeader;
-      assertHeaderShape(header);
+      header = JSON.parse(row.header);
     } catch (err) {
-      return { failures: [fail('block-hash', `block ${height} header is malformed: ${(err as Error).message}`, { height })], warnings: [] };
+      return { failures: [fail('MALFORMED_BLOCK', `block ${height}: header is not JSON: ${(err as Error).message}`, { height })], warnings: [] };
     }
-    const failures: HopReason[] = [];
-    const warnings: HopReason[] = [];
-    const computed = blockHash(header);
-    if (computed !== row.hash) failures.push(fail('block-hash', `block ${height} header does not hash to its stored hash`, { height, expected: row.hash, computed }));
-    // Seals are checked against the set the header names, which must be the set governance put in force at this height.
-    const named = state.authoritySetByHash(header.authoritySetHash);
-    const scheduled = Number.isSafeInteger(height) && height >= 0 ? state.authoritySetAtHeight(height) : undefined;
-    if (!named) {
-      failures.push(
-        fail('seal', `block ${height} names authority set ${header.authoritySetHash.slice(0, 16)}, which this chain never had in force; seals not accepted`, {
-          height,
-          expected: header.authoritySetHash,
-          computed: scheduled?.hash ?? null,
-        }),
-      );
-    } else {
-      if (scheduled && scheduled.hash !== named.hash) {
-        failures.push(
-          fail('seal', `block ${height} names authority set ${named.hash.slice(0, 16)}, but set ${scheduled.hash.slice(0, 16)} was in force at that height`, {
-            height,
-            expected: header.authoritySetHash,
-            computed: scheduled.hash,
-          }),
-        );
-      }
-      let seals: Seal[];
-      try {
-        seals = JSON.parse(row.seals) as Seal[];
-      } catch {
-        seals = [];
-      }
-      const sealCheck = checkSeals(computed, seals, named.authorities, named.quorum);
-      if (sealCheck.problems.length > 0 || sealCheck.valid.length < sealCheck.required) {
-        failures.push(
-          fail('seal', `block ${height} has ${sealCheck.valid.length} valid seals, needs ${sealCheck.required} of the ${named.authorities.length} authorities of set ${named.hash.slice(0, 16)}`, {
-            height,
-            authoritySetHash: named.hash,
-            expected: sealCheck.required,
-            computed: sealCheck.valid.length,
-            problems: sealCheck.problems.map((p) => p.message),
-          }),
-        );
-      }
+    let seals: unknown;
+    try {
+      seals = JSON.parse(row.seals);
+    } catch {
+      seals = [];
     }
-    return { header, failures, warnings };
+    // Seals are checked against the set governance put in force at this height, which the header must name.
+    const inForce = Number.isSafeInteger(height) && height >= 0 ? state.authoritySetAtHeight(height) : undefined;
+    const checked = checkBlock({ header, storedHash: row.hash, seals, height, authorities: { inForce, byHash: (h) => state.authoritySetByHash(h) } });
+    const failures = checked.failures.map(hopReasonOf);
+    return checked.header ? { header: checked.header, failures, warnings: [] } : { failures, warnings: [] };
   }
 
   /**
@@ -205,7 +173,7 @@ export class BlockVerifier {
     let lowest = Number.POSITIVE_INFINITY;
     for (const h of blocks.keys()) {
       if (h < lowest) lowest = h;
-      if (h > state.height) linked.set(h, fail('hash-link', `block ${h} is above the chain head ${state.height}`, { height: h, expected: state.height }));
+      if (h > state.height) linked.set(h, fail('BROKEN_HASH_LINK', `block ${h} is above the chain head ${state.height}`, { height: h, expected: state.height }));
     }
     const head = { height: state.height, hash: state.headHash };
     const topRun = new Map<number, ChainLinkEntry>();
@@ -221,7 +189,7 @@ export class BlockVerifier {
           if (!blocks.has(k)) continue;
           const expected = cache.chainAt(k)!.hash;
           const { computed } = this.#hashesOf(k);
-          linked.set(k, computed === expected ? null : fail('hash-link', `block ${k} is not linked to the chain head`, { height: k, expected, computed }));
+          linked.set(k, computed === expected ? null : fail('BROKEN_HASH_LINK', `block ${k} is not linked to the chain head`, { height: k, expected, computed }));
         }
         expectedHash = cache.chainAt(low)!.previousHash;
         h = low - 1;
@@ -229,12 +197,12 @@ export class BlockVerifier {
         continue;
       }
       if (!blocks.has(h)) {
-        broken ??= fail('hash-link', `block ${h} is missing from the chain to the head`, { height: h });
+        broken ??= fail('BROKEN_HASH_LINK', `block ${h} is missing from the chain to the head`, { height: h });
         h -= 1;
         continue;
       }
       const { computed, previous } = this.#hashesOf(h);
-      if (!broken && computed !== expectedHash) broken = fail('hash-link', `block ${h} is not linked to the chain head`, { height: h, expected: expectedHash, computed });
+      if (!broken && computed !== expectedHash) broken = fail('BROKEN_HASH_LINK', `block ${h} is not linked to the chain head`, { height: h, expected: expectedHash, computed });
       linked.set(h, broken);
       if (!broken) run.set(h, { hash: computed, previousHash: previous });
       expectedHash = previous;
@@ -292,8 +260,11 @@ export function verifyRecord(hash: string, evidence: VerificationEvidence, block
     if (row.logIndex < added || (ended !== undefined && row.logIndex > ended)) {
       failures.push(fail('signer-key', `key ${record.signer.slice(0, 16)} was not in force at log index ${row.logIndex}`, { keyId: record.signer, logIndex: row.logIndex, addedAtLogIndex: added, endedAtLogIndex: ended ?? null }));
     }
-    const event = (record.payload as { event?: unknown } | null)?.event;
-    const rule = event !== undefined ? ruleFor(event) : undefined;
+    if (memo.rule === undefined) {
+      const event = statedEventOf(record);
+      memo.rule = (event !== undefined ? ruleFor(event) : undefined) ?? null;
+    }
+    const rule = memo.rule ?? undefined;
     // Roles as the organisation held them at the record's log index, not now.
     const held = rule && Number.isSafeInteger(row.logIndex) && row.logIndex >= 0 ? state.rolesAt(key.orgId, row.logIndex) : undefined;
     if (rule && (!held || !rule.roles.some((r) => held.has(r)))) {
@@ -342,15 +313,11 @@ interface Stated {
   dam: string | undefined;
 }
 
-const statedMemo = new WeakMap<object, Stated>();
-
 function statedBy(event: Record<string, unknown>): Stated {
-  let stated = statedMemo.get(event);
-  if (stated) return stated;
   const ids = identifiersOf(event);
   const roleSet = (epcs: string[], role: string) => new Set([...epcs, ...ids.quantities.filter((q) => q.role === role).map((q) => q.epcClass)].map(canonical));
   const dam = event[DAM_FIELD];
-  stated = {
+  return {
     input: roleSet(ids.inputEPCs, 'input'),
     output: roleSet(ids.outputEPCs, 'output'),
     parent: ids.parentID !== undefined ? canonical(ids.parentID) : undefined,
@@ -359,21 +326,25 @@ function statedBy(event: Record<string, unknown>): Stated {
     quantity: roleSet([], 'quantity'),
     dam: typeof dam === 'string' && dam.trim() !== '' ? canonical(dam) : undefined,
   };
-  statedMemo.set(event, stated);
-  return stated;
 }
 
-/** What the hop's signed event states (undefined: no row, or a malformed body verifyRecord reports). */
-function statedOfRecord(row: RecordEvidence | undefined): Stated | HopReason | undefined {
+/**
+ * What the hop's signed event states (undefined: no row, or a malformed body verifyRecord reports).
+ * Kept in the record's memo, so a body verified in an earlier query is not read again.
+ */
+function statedOfRecord(hash: string, row: RecordEvidence | undefined, cache: VerificationCache | undefined): Stated | HopReason | undefined {
   if (!row) return undefined;
+  const memo = cache?.record<RecordMemo>(hash, row.body);
+  if (memo?.stated !== undefined) return memo.stated ?? undefined;
   let event: unknown;
   try {
     event = ((row.parsed ?? JSON.parse(row.body)) as { payload?: { event?: unknown } }).payload?.event;
   } catch {
     return undefined;
   }
-  if (typeof event !== 'object' || event === null) return fail('index', `record ${row.hash} holds no event to make lineage edges from`, { recordHash: row.hash });
-  return statedBy(event as Record<string, unknown>);
+  const stated = typeof event === 'object' && event !== null ? statedBy(event as Record<string, unknown>) : fail('index', `record ${row.hash} holds no event to make lineage edges from`, { recordHash: row.hash });
+  if (memo) memo.stated = stated;
+  return stated;
 }
 
 /**
@@ -442,7 +413,7 @@ export function verifyTrace(result: Pick<TraceResult, 'edges' | 'events'>, evide
           check = verifyRecord(hash, evidence, blocks);
           recordChecks.set(hash, check);
         }
-        ev = { hash, check, stated: statedOfRecord(evidence.records.get(hash)) };
+        ev = { hash, check, stated: statedOfRecord(hash, evidence.records.get(hash), evidence.cache) };
         perEvent.set(edge.eventId, ev);
       }
     }

@@ -33,6 +33,7 @@ export type VisibilityReason =
   | 'CARGO'
   | 'LINEAGE'
   | 'MEMBERSHIP'
+  | 'OWNER'
   | 'FINDING_WITHHELD'
   | 'NOT_ENTITLED';
 

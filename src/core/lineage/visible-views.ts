@@ -9,7 +9,7 @@ import { eventType } from '../epcis/epcis-model.js';
 import { canonicalIdentifier, normaliseAuthBizStep, PROVENANT_BIZSTEP } from '../rules/authorisation.js';
 import type { BreachEvidence } from './evidence.js';
 import { eventsOfItem, ITEM_EDGE_KINDS, type Direction, type EventRow, type LineageEdge } from './graph.js';
-import { rootsAbove, type AnimalHistory, type AnimalHistoryOf, type AuthenticityResult, type CargoLineage, type CargoNode, type EventSummary, type PartyAt, type ProductPassport, type RecallRow } from '../../services/lineage/queries.js';
+import { rootsAbove, type AnimalHistory, type AnimalHistoryOf, type AuthenticityResult, type CargoLineage, type CargoNode, type EventSummary, type PartyAt, type ProductPassport, type RecallRow } from './answers.js';
 import type { HopReason } from './semantics.js';
 import type { HopStatus, HopVerdict } from './verify-hop.js';
 import { findingOf, isInspectionFinding, isShown, type VisibilityDecision } from './visibility.js';

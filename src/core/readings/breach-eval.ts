@@ -13,9 +13,13 @@
  * No I/O: the monitor (breach-monitor.ts) loads the inputs through the store layer.
  */
 import { RecordKind, signRecord, type SignedRecord } from '../ledger/record.js';
+import type { BreachPayload } from '../ledger/records/coldchain-breach.js';
+import type { PublishedRuleSet } from '../ledger/records/ruleset-publish.js';
+
+export { parseRuleSetRecord, type PublishedRuleSet } from '../ledger/records/ruleset-publish.js';
+export type { BreachPayload } from '../ledger/records/coldchain-breach.js';
 import type { JsonValue, KeyPair } from '../crypto/index.js';
 import {
-  RuleError,
   breachRecordPayload,
   buildVerdict,
   canonicalIdentifier,
@@ -25,10 +29,7 @@ import {
   parseInstant,
   prepareReadings,
   routeFindings,
-  ruleSetHash,
   ruleSetRef,
-  validateRuleSet,
-  type BreachRecordPayload,
   type DeclaredRoute,
   type Finding,
   type Geofence,
@@ -243,29 +244,6 @@ export function breachesEstablishedIn(evaluation: SpanEvaluation, windowRecordHa
 // ---------------------------------------------------------------------------------------------
 // Rule sets on chain
 
-export interface PublishedRuleSet {
-  recordHash: string;
-  logIndex: number;
-  signer: string;
-  ruleSet: RuleSet;
-  ref: RuleSetRef;
-}
-
-/** The rule set a 'rules.publish' record carries, checked against its stated hash; undefined if malformed. */
-export function parseRuleSetRecord(record: SignedRecord, recordHash: string, logIndex: number): PublishedRuleSet | undefined {
-  if (record.kind !== RecordKind.RULESET_PUBLISH || !isObject(record.payload)) return undefined;
-  const { ruleSet, hash } = record.payload as { ruleSet?: unknown; hash?: unknown };
-  try {
-    validateRuleSet(ruleSet as RuleSet);
-    if (ruleSetHash(ruleSet as RuleSet) !== hash) return undefined;
-  } catch (err) {
-    if (err instanceof RuleError) return undefined;
-    throw err;
-  }
-  const rs = ruleSet as RuleSet;
-  return { recordHash, logIndex, signer: record.signer, ruleSet: rs, ref: { id: rs.id, version: rs.version, hash: hash as string } };
-}
-
 /** The highest version of rule set `id` published before `beforeLogIndex` (first published wins a tie). */
 export function ruleSetInForce(published: readonly PublishedRuleSet[], id: string, beforeLogIndex: number): PublishedRuleSet | undefined {
   let best: PublishedRuleSet | undefined;
@@ -278,11 +256,6 @@ export function ruleSetInForce(published: readonly PublishedRuleSet[], id: strin
 
 // ---------------------------------------------------------------------------------------------
 // The record
-
-export interface BreachPayload extends BreachRecordPayload {
-  /** The sensor.window record whose readings established the breach. */
-  sensorWindow: string;
-}
 
 export function breachPayload(
   candidate: BreachCandidate,

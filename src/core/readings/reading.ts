@@ -16,7 +16,7 @@ import {
   type KeyPair,
   type PublicKey,
 } from '../crypto/index.js';
-import { isDeviceId } from '../ledger/governance.js';
+import { isDeviceId } from '../ledger/membership.js';
 import { isConsortiumId, isTimestamp } from '../ledger/record.js';
 import { leafHash } from '../ledger/merkle-hash.js';
 import { CodedError } from '../coded-error.js';

@@ -1,20 +1,16 @@
 /**
  * Sensor windows: a device's readings over one time window become one sensor.window
  * record whose readingsRoot (RFC 6962) commits to every reading, with an EPCIS 2.0 ObjectEvent
- * summarising them. Pure: no I/O.
+ * summarising them (the payload format is in ledger/records/sensor-window.ts). Pure: no I/O.
  */
 import { toHex } from '../crypto/index.js';
 import { inclusionProof, rootHash } from '../ledger/merkle-tree.js';
 import { leafHash } from '../ledger/merkle-hash.js';
 import type { Reading } from './reading.js';
 import { readingLeafHash } from './reading.js';
+import type { SensorWindowPayload, SeqGap } from '../ledger/records/sensor-window.js';
 
-export interface SeqGap {
-  /** First missing seq. */
-  from: number;
-  /** Last missing seq. */
-  to: number;
-}
+export type { ClockAheadSummary, SensorWindowPayload, SeqGap } from '../ledger/records/sensor-window.js';
 
 export interface SensorReportSummary {
   type: string;
@@ -26,30 +22,6 @@ export interface SensorReportSummary {
   stringValue?: string;
   /** Extension (EPCIS 2.0 §7.3.6 allows user extensions): readings summarised. */
   'provenant:count': number;
-}
-
-/**
- * Readings of the window whose observedAt was later than the node's receipt by more than its
- * clock tolerance (the device clock runs ahead): how many, the largest lead, and their seqs as ranges.
- */
-export interface ClockAheadSummary {
-  count: number;
-  maxAheadMs: number;
-  seqs: SeqGap[];
-}
-
-export interface SensorWindowPayload {
-  deviceId: string;
-  windowStart: string;
-  windowEnd: string;
-  count: number;
-  firstSeq: number;
-  lastSeq: number;
-  gaps: SeqGap[];
-  readingsRoot: string;
-  event: Record<string, unknown>;
-  /** Present only when some reading was flagged. */
-  clockAhead?: ClockAheadSummary;
 }
 
 /** GS1 CBV sensor measurement types for the reading types we know; others get a provenant: name. */

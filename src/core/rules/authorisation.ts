@@ -4,7 +4,7 @@
  * brief, "rules of thumb"): only the party holding an item may ship, aggregate, transform or sell it.
  * Pure: the caller supplies the custody lookup.
  */
-import { ROLES, type Role } from '../ledger/governance.js';
+import { ROLES, type Role } from '../ledger/membership.js';
 import {
   bizStepOf,
   dispositionOf,

@@ -7,7 +7,7 @@
  */
 import type { LedgerNode } from '../node/ledger-node.js';
 import { authoriseEvent } from '../../core/rules/authorisation.js';
-import { createEpcisValidator } from '../../core/epcis/epcis-validate.js';
+import { createEpcisValidator } from '../../platform/epcis-schemas.js';
 import type { CaptureEventResult } from '../../core/capture/errors.js';
 import type { CaptureEnvelope } from '../../core/capture/envelope.js';
 import type { Database } from '../../store/database.js';

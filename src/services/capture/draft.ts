@@ -9,7 +9,7 @@ import { requireActiveSigner } from '../../core/ledger/consortium.js';
 import { RecordKind, recordHash, type SignedRecord } from '../../core/ledger/record.js';
 import type { ConsortiumState } from '../../core/ledger/consortium.js';
 import { eventHashId } from '../../core/epcis/event-hash.js';
-import { createEpcisValidator } from '../../core/epcis/epcis-validate.js';
+import { createEpcisValidator } from '../../platform/epcis-schemas.js';
 import { CaptureError, CaptureRejectedError, type CaptureEventResult } from '../../core/capture/errors.js';
 import { checkSignedAt, documentEventList, recordsOfEnvelope, type CaptureEnvelope, type JsonObject } from '../../core/capture/envelope.js';
 import { DocumentRefError, documentRefsOfEvent, personRefOfEvent } from '../../core/capture/documents.js';

@@ -3,7 +3,7 @@ import { readFileSync, writeFileSync } from 'node:fs';
 import type { Command } from 'commander';
 import { loadConfig } from '../../platform/config.js';
 import { verifyBundle, type BundleReport } from '../../core/lineage/bundle.js';
-import { describeError } from './errors.js';
+import { CliUsageError, describeError } from './errors.js';
 
 export interface VerifyBundleOutcome {
   exitCode: 0 | 1 | 2;
@@ -62,24 +62,16 @@ export function registerBundleCommands(program: Command): void {
     .option('--out <file>', 'write the bundle here (default: stdout)')
     .option('--data <dir>', 'data directory')
     .action(async (opts: { consortium: string; record: string[]; out?: string; data?: string }) => {
-      const config = loadConfig({ dataDir: opts.data });
-      const { openDatabase } = await import('../../store/database.js');
-      const { ChainStore } = await import('../../store/chain-store.js');
-      const { exportProofBundle } = await import('../../store/bundle-store.js');
-      const db = await openDatabase({ url: config.databaseUrl });
-      try {
-        const store = new ChainStore(db);
-        if (!(await store.consortiumExists(opts.consortium))) throw new Error(`unknown consortium "${opts.consortium}" in ${config.databaseUrl}`);
-        const bundle = await exportProofBundle(store, opts.consortium, opts.record);
-        const text = JSON.stringify(bundle);
-        if (opts.out) {
-          writeFileSync(opts.out, text);
-          console.error(`wrote ${opts.out}: ${bundle.records.length} record(s), ${bundle.blocks.length} block(s), checkpoint log size ${bundle.checkpoint.logSize}`);
-        } else {
-          console.log(text);
-        }
-      } finally {
-        await db.$disconnect();
+      const { AdminError, exportBundle } = await import('../../services/admin.js');
+      const bundle = await exportBundle(loadConfig({ dataDir: opts.data }), opts.consortium, opts.record).catch((err: unknown) => {
+        throw err instanceof AdminError ? new CliUsageError(err.message, err.details) : err;
+      });
+      const text = JSON.stringify(bundle);
+      if (opts.out) {
+        writeFileSync(opts.out, text);
+        console.error(`wrote ${opts.out}: ${bundle.records.length} record(s), ${bundle.blocks.length} block(s), checkpoint log size ${bundle.checkpoint.logSize}`);
+      } else {
+        console.log(text);
       }
     });
 }

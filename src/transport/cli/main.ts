@@ -3,15 +3,14 @@
  * PROVENANT_DEBUG=1. Exit codes: 0 ok, 1 a check failed or a submission was refused, 2 a usage or
  * configuration error.
  */
-import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { Command, CommanderError, Option } from 'commander';
 import { encodePrivateKey, encodePublicKey, generateKeyPair, type KeyAlgorithm } from '../../core/crypto/index.js';
 import { loadConfig } from '../../platform/config.js';
 import { openNode } from '../../services/node/bootstrap.js';
-import { verifyStoredChain } from '../../services/node/verify-stored-chain.js';
+import { AdminError, verifyConsortium } from '../../services/admin.js';
 import { CliUsageError, describeError, exitCodeOf } from './errors.js';
 import { progressPrinter } from './progress.js';
-import { sqliteFilePath } from '../../store/database.js';
 import { runStart } from './start.js';
 import { readKeyFile } from '../../services/node/keystore.js';
 import type { GenesisSpec } from '../../core/ledger/consortium.js';
@@ -19,6 +18,7 @@ import { registerGovernanceCommands } from './governance-commands.js';
 import { registerMemberCommands } from './member-commands.js';
 import { registerBundleCommands } from './bundle-commands.js';
 import { registerTokenCommands } from './token-commands.js';
+import { registerLabelCommand } from './label-command.js';
 
 const packageJson = JSON.parse(readFileSync(new URL('../../../package.json', import.meta.url), 'utf8')) as { version: string };
 
@@ -85,51 +85,39 @@ program
   .option('--json', 'print the report as JSON')
   .action(async (opts: { consortium: string; data?: string; json?: boolean }) => {
     const config = loadConfig({ dataDir: opts.data });
-    const file = sqliteFilePath(config.databaseUrl);
-    if (file !== ':memory:' && !existsSync(file)) {
-      throw new CliUsageError(`no database at ${file}: nothing to verify (check --data or DATABASE_URL)`);
-    }
-    const { openDatabase } = await import('../../store/database.js');
-    const { ChainStore } = await import('../../store/chain-store.js');
-    const db = await openDatabase({ url: config.databaseUrl });
-    try {
-      const store = new ChainStore(db);
-      if (!(await store.consortiumExists(opts.consortium))) {
-        throw new CliUsageError(`unknown consortium "${opts.consortium}" in ${config.databaseUrl}`);
+    const started = Date.now();
+    const progress = progressPrinter();
+    const report = await verifyConsortium(config, opts.consortium, (p) => {
+      progress(`verifying: block ${p.height + 1}/${p.totalBlocks}, ${p.records} records`);
+    }).catch((err: unknown) => {
+      throw err instanceof AdminError ? new CliUsageError(err.message, err.details) : err;
+    });
+    const seconds = (Date.now() - started) / 1000;
+    const failures = [...report.failures, ...report.storeFailures];
+    if (opts.json) {
+      const { finalState: _omit, ...printable } = report;
+      console.log(JSON.stringify(printable, null, 2));
+    } else {
+      console.log(`consortium ${opts.consortium}: ${report.blocks} blocks, ${report.records} records, head ${report.headHash || '(none)'}`);
+      console.log(`log root ${report.logRoot}; checked in ${seconds.toFixed(2)} s`);
+      for (const f of failures.slice(0, 50)) {
+        const where = [`block ${f.height}`, f.recordIndex !== undefined ? `record ${f.recordIndex}` : '', f.recordHash ? `(${f.recordHash.slice(0, 16)}…)` : '']
+          .filter(Boolean)
+          .join(' ');
+        const values = f.expected !== undefined || f.computed !== undefined ? ` [expected ${String(f.expected)}, computed ${String(f.computed)}]` : '';
+        console.log(`FAIL ${where}: ${f.code}: ${f.message}${values}`);
       }
-      const started = Date.now();
-      const progress = progressPrinter();
-      const report = await verifyStoredChain(store, opts.consortium, (p) => {
-        progress(`verifying: block ${p.height + 1}/${p.totalBlocks}, ${p.records} records`);
-      });
-      const seconds = (Date.now() - started) / 1000;
-      const failures = [...report.failures, ...report.storeFailures];
-      if (opts.json) {
-        const { finalState: _omit, ...printable } = report;
-        console.log(JSON.stringify(printable, null, 2));
-      } else {
-        console.log(`consortium ${opts.consortium}: ${report.blocks} blocks, ${report.records} records, head ${report.headHash || '(none)'}`);
-        console.log(`log root ${report.logRoot}; checked in ${seconds.toFixed(2)} s`);
-        for (const f of failures.slice(0, 50)) {
-          const where = [`block ${f.height}`, f.recordIndex !== undefined ? `record ${f.recordIndex}` : '', f.recordHash ? `(${f.recordHash.slice(0, 16)}…)` : '']
-            .filter(Boolean)
-            .join(' ');
-          const values = f.expected !== undefined || f.computed !== undefined ? ` [expected ${String(f.expected)}, computed ${String(f.computed)}]` : '';
-          console.log(`FAIL ${where}: ${f.code}: ${f.message}${values}`);
-        }
-        if (failures.length > 50) console.log(`… and ${failures.length - 50} more failures`);
-        console.log(report.ok ? 'OK: every signature, Merkle root, hash link, seal and quorum holds' : `FAILED: ${failures.length} problem(s)`);
-      }
-      process.exitCode = report.ok ? 0 : 1;
-    } finally {
-      await db.$disconnect();
+      if (failures.length > 50) console.log(`… and ${failures.length - 50} more failures`);
+      console.log(report.ok ? 'OK: every signature, Merkle root, hash link, seal and quorum holds' : `FAILED: ${failures.length} problem(s)`);
     }
+    process.exitCode = report.ok ? 0 : 1;
   });
 
 registerGovernanceCommands(program);
 registerMemberCommands(program);
 registerBundleCommands(program);
 registerTokenCommands(program);
+registerLabelCommand(program);
 
 program.parseAsync(process.argv).catch((err: unknown) => {
   if (err instanceof CommanderError) {

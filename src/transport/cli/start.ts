@@ -6,14 +6,13 @@ import { loadConfig, type NodeConfig } from '../../platform/config.js';
 import { openNode } from '../../services/node/bootstrap.js';
 import { buildDemoConsortium, DEMO_CONSORTIUM_ID, DEMO_ORGS } from '../../services/node/demo-consortium.js';
 import { createApp } from '../http/server.js';
+import { enableDemoSignIn } from '../http/explorer-routes.js';
 import { issueApiToken } from '../../services/auth.js';
 import { runScenario } from '../../../simulators/scenario.js';
 import { reeferLeg, type ReeferFaults } from '../../../simulators/reefer.js';
 import { keystoreWindowSigner, startIot } from '../mqtt/index.js';
 import { ensureRuleSetPublished, startBreachMonitor, type BreachPayload } from '../../services/readings/breach-monitor.js';
-import { BreachStore } from '../../store/breach-store.js';
-import { RecordKind, type SignedRecord } from '../../core/ledger/record.js';
-import type { Database } from '../../store/database.js';
+import { waitForSealedBreach } from '../../services/admin.js';
 
 /**
  * Demo ingestion: the reefer replays a 4-hour leg of simulated time in seconds, so its windows lie
@@ -59,6 +58,7 @@ export async function runStart(options: { dataDir?: string; httpPort?: number; d
   }
   const ctx = { node: opened.node, store: opened.store, db: opened.db, config, keystore: opened.keystore };
   const app = createApp(ctx);
+  if (options.demo) enableDemoSignIn(app);
   app.warmUp();
   const server = app.listen(config.httpPort, config.httpHost);
   await new Promise<void>((resolve, reject) => {
@@ -106,7 +106,8 @@ export async function runStart(options: { dataDir?: string; httpPort?: number; d
         }),
       });
       console.log(`demo story sealed in ${((Date.now() - started) / 1000).toFixed(1)} s`);
-      const breach = faults.excursion || faults.doorOpening ? await waitForBreach(opened.db, DEMO_CONSORTIUM_ID, DEMO_BREACH_TIMEOUT_MS) : undefined;
+      const sealed = faults.excursion || faults.doorOpening ? await waitForSealedBreach(opened.db, DEMO_CONSORTIUM_ID, DEMO_BREACH_TIMEOUT_MS) : undefined;
+      const breach = sealed ? { hash: sealed.hash, payload: sealed.payload as BreachPayload } : undefined;
       if (breach) console.log(`cold-chain breach sealed ${((Date.now() - started) / 1000).toFixed(1)} s after the simulators started`);
       else if (faults.excursion || faults.doorOpening) console.log(`no cold-chain breach was sealed within ${DEMO_BREACH_TIMEOUT_MS / 1000} s (see the log above)`);
       const summary: DemoSummary = { story: { packs: story.packs, container: story.container, reefer: story.reefer }, breach };
@@ -118,18 +119,6 @@ export async function runStart(options: { dataDir?: string; httpPort?: number; d
       if (summary) await printDemoGuide(ctx, base, summary);
       else await printDemoTokens(ctx, base);
     }
-  }
-}
-
-/** The first sealed coldchain.breach record, polled until the timeout. */
-async function waitForBreach(db: Database, consortium: string, timeoutMs: number): Promise<{ hash: string; payload: BreachPayload } | undefined> {
-  const store = new BreachStore(db);
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const sealed = (await store.allOfKind(consortium, RecordKind.COLD_CHAIN_BREACH)).find((r) => r.blockHeight !== null);
-    if (sealed) return { hash: sealed.hash, payload: (JSON.parse(sealed.body) as SignedRecord).payload as unknown as BreachPayload };
-    if (Date.now() > deadline) return undefined;
-    await new Promise((r) => setTimeout(r, 200));
   }
 }
 

@@ -1,18 +1,7 @@
 /** `provenant token issue|revoke|list`: API tokens for member organisations. */
 import type { Command } from 'commander';
 import { loadConfig } from '../../platform/config.js';
-import { openDatabase, type Database } from '../../store/database.js';
-import { issueToken, listTokens, revokeToken } from '../../store/token-store.js';
-
-async function withDatabase<T>(dataDir: string | undefined, run: (db: Database) => Promise<T>): Promise<T> {
-  const config = loadConfig({ dataDir });
-  const db = await openDatabase({ url: config.databaseUrl });
-  try {
-    return await run(db);
-  } finally {
-    await db.$disconnect();
-  }
-}
+import { issueToken, listTokens, revokeToken } from '../../services/admin.js';
 
 export function registerTokenCommands(program: Command): Command {
   const token = program.command('token').description('API tokens for member organisations (GraphQL and HTTP API)');
@@ -25,7 +14,7 @@ export function registerTokenCommands(program: Command): Command {
     .option('--label <label>', 'what the token is for', 'api')
     .option('--data <dir>', 'data directory')
     .action(async (opts: { consortium: string; org: string; label: string; data?: string }) => {
-      const issued = await withDatabase(opts.data, (db) => issueToken(db, opts.consortium, opts.org, opts.label));
+      const issued = await issueToken(loadConfig({ dataDir: opts.data }), opts.consortium, opts.org, opts.label);
       console.log(JSON.stringify({ token: issued.token, tokenHash: issued.tokenHash, consortium: issued.consortiumId, org: issued.orgId, label: issued.label }, null, 2));
       console.error('store this token now: it is not shown again');
     });
@@ -36,7 +25,7 @@ export function registerTokenCommands(program: Command): Command {
     .argument('<tokenOrHash>', 'the token (pvn_...) or its hash as listed')
     .option('--data <dir>', 'data directory')
     .action(async (tokenOrHash: string, opts: { data?: string }) => {
-      const row = await withDatabase(opts.data, (db) => revokeToken(db, tokenOrHash));
+      const row = await revokeToken(loadConfig({ dataDir: opts.data }), tokenOrHash);
       console.log(`revoked token ${row.tokenHash} (${row.consortiumId}/${row.orgId}, "${row.label}") at ${row.revokedAt}`);
     });
 
@@ -47,7 +36,7 @@ export function registerTokenCommands(program: Command): Command {
     .option('--org <org>', 'organisation id')
     .option('--data <dir>', 'data directory')
     .action(async (opts: { consortium: string; org?: string; data?: string }) => {
-      const rows = await withDatabase(opts.data, (db) => listTokens(db, opts.consortium, opts.org));
+      const rows = await listTokens(loadConfig({ dataDir: opts.data }), opts.consortium, opts.org);
       console.log(JSON.stringify(rows, null, 2));
     });
 

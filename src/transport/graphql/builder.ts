@@ -1,39 +1,16 @@
 /**
- * The one Pothos builder factory. Each domain (chain.ts now; capture.ts, lineage.ts later) exports
- * `registerX(builder, refs)` and is called from schema.ts; domains add root fields with
- * `builder.queryFields` / `builder.mutationFields` / `builder.subscriptionFields`.
+ * The one Pothos builder factory. Each domain (chain, lineage, subscriptions, access log, capture)
+ * exports `registerX(builder, refs)` and is called from schema.ts; domains add root fields with
+ * `builder.queryFields` / `builder.mutationFields` / `builder.subscriptionFields`. The builder knows
+ * no domain: only the context type resolvers receive.
  */
 import SchemaBuilder, { type InterfaceRef } from '@pothos/core';
 import ErrorsPlugin from '@pothos/plugin-errors';
 import RelayPlugin from '@pothos/plugin-relay';
-import type { PubSub } from 'graphql-yoga';
-import type { Viewer } from '../../services/auth.js';
-import type { AppContext } from '../http/context.js';
-import type { SealedBlockEvent } from '../../services/node/ledger-node.js';
-import type { AccessLogWriter } from '../../store/access-log.js';
-import type { BreachNotice, InspectionNotice, RecallNotice, SealedEventNotice } from './subscriptions.js';
+import type { GraphqlContext } from './context.js';
 import { ERROR_TYPES, ForbiddenError, UnauthenticatedError } from './errors.js';
 
-/** Topics for subscriptions; add yours here. Each is [routing key, payload]. */
-export type GraphqlPubSub = PubSub<{
-  blockSealed: [consortium: string, event: SealedBlockEvent];
-  // One batch per sealed block (never one publish per record: a slow subscriber's queue stays short).
-  sealedEpcisEvents: [consortium: string, batch: SealedEventNotice[]];
-  coldChainBreaches: [consortium: string, batch: BreachNotice[]];
-  recallNotices: [consortium: string, batch: RecallNotice[]];
-  inspectionFindings: [consortium: string, batch: InspectionNotice[]];
-}>;
-
-export interface GraphqlContext {
-  app: AppContext;
-  viewer: Viewer | null;
-  /** Why a presented token was refused (unknown, revoked, org removed), for the Unauthenticated message. */
-  authProblem?: string;
-  pubsub: GraphqlPubSub;
-  access: AccessLogWriter;
-  /** Access entries already recorded by this request (one entry per subject per request). */
-  accessSeen: Set<string>;
-}
+export type { GraphqlContext } from './context.js';
 
 export interface BuilderTypes {
   Context: GraphqlContext;
@@ -99,19 +76,4 @@ export function errorInterfaceOf(builder: Builder): ErrorInterfaceRef {
   const ref = errorInterfaces.get(builder);
   if (!ref) throw new Error('builder was not made by createBuilder');
   return ref;
-}
-
-/** The calling organisation, or an Unauthenticated error (caught into the field's result union). */
-export function requireViewer(ctx: GraphqlContext): Viewer {
-  if (!ctx.viewer) throw new UnauthenticatedError(ctx.authProblem ? `${ctx.authProblem}; an active API token is required` : undefined);
-  return ctx.viewer;
-}
-
-/** The viewer, who must belong to the consortium asked about. */
-export function requireMember(ctx: GraphqlContext, consortiumId: string): Viewer {
-  const viewer = requireViewer(ctx);
-  if (viewer.consortiumId !== consortiumId) {
-    throw new ForbiddenError(`your token is for consortium "${viewer.consortiumId}", not "${consortiumId}"`, { consortium: consortiumId });
-  }
-  return viewer;
 }

@@ -1,5 +1,5 @@
 /**
- * Assembles the schema. Extension point: add a domain by writing `src/api/graphql/<domain>.ts`
+ * Assembles the schema. Extension point: add a domain by writing `src/transport/graphql/<domain>.ts`
  * exporting `register<Domain>(builder, refs)` and calling it below (chain refs let it return or
  * link LedgerRecord, Block and Organisation). Then run `npm run schema:print`.
  */
@@ -15,7 +15,7 @@ export function buildSchema(): GraphQLSchema {
   const builder = createBuilder();
   const chain = registerChain(builder);
   registerAccessLog(builder);
-  const lineage = registerLineage(builder, chain);
+  const lineage = registerLineage(builder);
   registerSubscriptions(builder, chain, lineage);
   registerCapture(builder);
   return builder.toSchema();

@@ -6,15 +6,15 @@
 import { EnvelopArmorPlugin } from '@escape.tech/graphql-armor';
 import type { Express, RequestHandler } from 'express';
 import { createPubSub, createYoga, maskError, type YogaServerInstance } from 'graphql-yoga';
+import type { SubscriptionFeed } from '../../services/feeds/feed.js';
 import type { SealedBlockEvent } from '../../services/node/ledger-node.js';
-import { accessLogWriter } from '../../store/access-log.js';
-import { authenticate } from '../../services/auth.js';
+import { ReadServices } from '../../services/read-services.js';
 import type { AppContext } from '../http/context.js';
-import type { GraphqlContext } from './builder.js';
+import type { GraphqlContext } from './context.js';
 import { ExpectedError } from './errors.js';
 import { getSchema } from './schema.js';
 import { mountGraphiqlAssets, renderLocalGraphiql } from './graphiql-page.js';
-import { startSubscriptionFeed, trackPubSub, type SubscriptionFeed, type TrackedPubSub } from './subscriptions.js';
+import { feedPublisher, trackPubSub, type TrackedPubSub } from './pubsub.js';
 
 export const GRAPHQL_PATH = '/graphql';
 
@@ -57,11 +57,11 @@ export interface GraphqlServer {
   close(): Promise<void>;
 }
 
-export function createGraphqlServer(app: AppContext, options: { logging?: boolean } = {}): GraphqlServer {
+export function createGraphqlServer(app: AppContext, options: { logging?: boolean; reads?: ReadServices } = {}): GraphqlServer {
+  const reads = options.reads ?? new ReadServices(app);
   const pubsub = trackPubSub(createPubSub());
   const onSealed = (event: SealedBlockEvent) => pubsub.publish('blockSealed', event.consortium, event);
   app.node.on('sealed', onSealed);
-  const access = accessLogWriter(app.db);
 
   const yoga = createYoga<Record<string, unknown>, GraphqlContext>({
     schema: getSchema(),
@@ -84,13 +84,10 @@ export function createGraphqlServer(app: AppContext, options: { logging?: boolea
         blockFieldSuggestion: { enabled: true },
       }),
     ],
-    context: async ({ request }): Promise<GraphqlContext> => {
-      const auth = await authenticate(app.db, app.node, request.headers.get('authorization'));
-      return { app, viewer: auth.viewer, authProblem: auth.problem, pubsub, access, accessSeen: new Set() };
-    },
+    context: async ({ request }): Promise<GraphqlContext> => ({ app, reads, pubsub, ...(await reads.context(request.headers.get('authorization'))) }),
   });
 
-  const feed = startSubscriptionFeed(app, pubsub, (err) => yoga.logger.error('subscription feed failed on a sealed block', err));
+  const feed = reads.startFeed(feedPublisher(pubsub), (err) => yoga.logger.error('subscription feed failed on a sealed block', err));
 
   return {
     yoga,
@@ -100,14 +97,14 @@ export function createGraphqlServer(app: AppContext, options: { logging?: boolea
       app.node.off('sealed', onSealed);
       await feed.close();
       pubsub.closeAll();
-      await access.flush();
+      await reads.accessLog.flush();
     },
   };
 }
 
 /** Mounts GraphQL at /graphql. Mount before any body parser and before the 404 handler. */
-export function mountGraphql(app: Express, ctx: AppContext): GraphqlServer {
-  const server = createGraphqlServer(ctx);
+export function mountGraphql(app: Express, ctx: AppContext, reads?: ReadServices): GraphqlServer {
+  const server = createGraphqlServer(ctx, { reads });
   mountGraphiqlAssets(app);
   // Yoga is a Node request listener; express accepts it as middleware.
   app.use(server.yoga.graphqlEndpoint, server.yoga as unknown as RequestHandler);

@@ -1,6 +1,6 @@
 /**
  * EPCIS REST capture binding (docs/design/capture-submission.md): POST /epcis/capture and
- * GET /epcis/events/:eventID (members only, as visibility allows). Statuses come from src/api/errors.ts (statusForCode / next(err)).
+ * GET /epcis/events/:eventID (members only, as the read policy allows). Statuses come from errors.ts (statusForCode / next(err)).
  */
 import express, { type Express, type NextFunction, type Request, type Response } from 'express';
 import type { AppContext } from './context.js';
@@ -8,11 +8,7 @@ import { ApiError, statusForCode } from './errors.js';
 import { CaptureService } from '../../services/capture/capture-service.js';
 import { CaptureRejectedError } from '../../core/capture/errors.js';
 import { DEFAULT_BODY_LIMIT, DEFAULT_CAPTURE_LIMITS, parseCaptureEnvelope, type CaptureLimits } from '../../core/capture/envelope.js';
-import { findEvent } from '../../store/event-index.js';
-import { accessLogWriter } from '../../store/access-log.js';
-import { VisibilityStore } from '../../store/visibility-store.js';
-import { isShown, redactEvent } from '../../core/lineage/visibility.js';
-import { authenticate } from '../../services/auth.js';
+import { readContext, readsOf } from './requests.js';
 
 export interface CaptureRouteOptions {
   bodyLimit?: string | number;
@@ -22,7 +18,7 @@ export interface CaptureRouteOptions {
 
 export function mountCapture(app: Express, ctx: AppContext, options: CaptureRouteOptions = {}): CaptureService {
   const service = ctx.capture ?? new CaptureService({ node: ctx.node, db: ctx.db });
-  const access = accessLogWriter(ctx.db);
+  const reads = readsOf(ctx);
   const limits: CaptureLimits = { ...DEFAULT_CAPTURE_LIMITS, ...options.limits };
   const json = express.json({ limit: options.bodyLimit ?? DEFAULT_BODY_LIMIT, type: ['application/json', 'application/ld+json', 'application/*+json'] });
 
@@ -47,42 +43,9 @@ export function mountCapture(app: Express, ctx: AppContext, options: CaptureRout
   // Members only, and only what the caller may see (docs/access.md); reads of others' events are logged.
   app.get('/epcis/events/:eventID', (req: Request, res: Response, next: NextFunction) => {
     void (async () => {
-      const auth = await authenticate(ctx.db, ctx.node, req.headers.authorization);
-      if (!auth.viewer) throw new ApiError(401, 'UNAUTHENTICATED', auth.problem ?? 'an API token is required (Authorization: Bearer pvn_...)');
-      const viewer = auth.viewer;
-      const eventId = String(req.params['eventID']);
-      const notFound = new ApiError(404, 'NOT_FOUND', `no captured event with id ${eventId}`, { eventId });
-      const stored = await findEvent(ctx.db, eventId, viewer.consortiumId);
-      if (!stored) throw notFound;
-      const record = JSON.parse(stored.recordBody) as { payload: { event: unknown }; signer: string; signedAt: string };
-      const { decisions } = await new VisibilityStore(ctx.db, stored.consortiumId, ctx.node.state(stored.consortiumId)).decideEvents(
-        { orgId: viewer.orgId, consortiumId: viewer.consortiumId, roles: viewer.roles },
-        [{ eventId: stored.eventId, consortiumId: stored.consortiumId, signerOrg: stored.submitterOrg, event: record.payload.event }],
-      );
-      const decision = decisions.get(stored.eventId);
-      // Hidden reads as absent, so event ids cannot be probed.
-      if (!isShown(decision)) throw notFound;
-      const redacted = decision!.visibility === 'REDACTED';
-      if (stored.submitterOrg !== viewer.orgId) {
-        access.add({
-          consortiumId: viewer.consortiumId,
-          viewerOrgId: viewer.orgId,
-          ownerOrgId: stored.submitterOrg,
-          subjectType: redacted ? 'EpcisEvent:redacted' : 'EpcisEvent',
-          subjectId: stored.eventId,
-          accessedAt: new Date().toISOString(),
-        });
-      }
-      res.json({
-        eventId: stored.eventId,
-        consortium: stored.consortiumId,
-        event: redacted ? redactEvent(record.payload.event).event : record.payload.event,
-        redacted,
-        recordHash: stored.recordHash,
-        block: stored.block,
-        signer: { keyId: record.signer, orgId: stored.submitterOrg },
-        signedAt: record.signedAt,
-      });
+      const rc = await readContext(reads, req);
+      if (!rc.viewer) throw new ApiError(401, 'UNAUTHENTICATED', rc.authProblem ?? 'an API token is required (Authorization: Bearer pvn_...)');
+      res.json(await reads.events.event(rc, String(req.params['eventID'])));
     })().catch(next);
   });
   return service;

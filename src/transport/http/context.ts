@@ -1,17 +1,10 @@
 import type { CaptureService } from '../../services/capture/capture-service.js';
-import type { NodeConfig } from '../../platform/config.js';
-import type { LedgerNode } from '../../services/node/ledger-node.js';
-import type { Keystore } from '../../services/node/keystore.js';
-import type { ChainStore } from '../../store/chain-store.js';
-import type { Database } from '../../store/database.js';
+import type { NodeHandles, ReadServices } from '../../services/read-services.js';
 
-/** What every API module receives: one node, its store and configuration. */
-export interface AppContext {
-  node: LedgerNode;
-  store: ChainStore;
-  db: Database;
-  config: NodeConfig;
-  keystore: Keystore;
+/** What every API module receives: one node, its store and configuration, and the services over them. */
+export interface AppContext extends NodeHandles {
   /** Set by createApp: the one capture pipeline shared by REST and GraphQL. */
   capture?: CaptureService;
+  /** Set by createApp: the read services every read surface calls. */
+  reads?: ReadServices;
 }

@@ -3,16 +3,17 @@
  * token (Prometheus sends it as `authorization: Bearer ...`). Series labelled with another
  * consortium are left out, so one node hosting several consortia shows each only its own.
  */
-import type { Express, Request } from 'express';
+import type { Express } from 'express';
 import client from 'prom-client';
 import type { AppContext } from './context.js';
 import { ApiError } from './errors.js';
-import { lineageReadStats } from '../../store/lineage-store.js';
+import type { LineageReads } from '../../services/lineage/reads.js';
+import { readContext, readsOf } from './requests.js';
 
 /** Apps whose lineage counts the gauges read (tests and tools may run several in one process). */
-const live = new Set<AppContext>();
+const live = new Map<AppContext, LineageReads>();
 
-function lineageGauge(name: string, help: string, pick: (stats: ReturnType<typeof lineageReadStats>) => number): void {
+function lineageGauge(name: string, help: string, pick: (stats: ReturnType<LineageReads['stats']>) => number): void {
   if (client.register.getSingleMetric(name)) return;
   new client.Gauge({
     name,
@@ -20,7 +21,7 @@ function lineageGauge(name: string, help: string, pick: (stats: ReturnType<typeo
     labelNames: ['consortium'],
     collect() {
       this.reset();
-      for (const ctx of live) for (const id of ctx.node.consortia()) this.set({ consortium: id }, pick(lineageReadStats(ctx.db, id)));
+      for (const [ctx, lineage] of live) for (const id of ctx.node.consortia()) this.set({ consortium: id }, pick(lineage.stats(id)));
     },
   });
 }
@@ -46,14 +47,15 @@ export function onlyConsortium(text: string, consortiumId: string): string {
     .join('\n');
 }
 
-export function mountMetrics(app: Express, ctx: AppContext, options: { consortiumOf: (req: Request) => Promise<string | null> }): { close(): void } {
+export function mountMetrics(app: Express, ctx: AppContext): { close(): void } {
   registerMetrics();
-  live.add(ctx);
+  const reads = readsOf(ctx);
+  live.set(ctx, reads.lineage);
   app.get('/metrics', async (req, res, next) => {
     try {
-      const consortiumId = await options.consortiumOf(req);
-      if (!consortiumId) throw new ApiError(401, 'UNAUTHENTICATED', 'metrics need a member API token (Authorization: Bearer pvn_...)');
-      res.type(client.register.contentType).send(onlyConsortium(await client.register.metrics(), consortiumId));
+      const rc = await readContext(reads, req);
+      if (!rc.viewer) throw new ApiError(401, 'UNAUTHENTICATED', 'metrics need a member API token (Authorization: Bearer pvn_...)');
+      res.type(client.register.contentType).send(onlyConsortium(await client.register.metrics(), reads.chain.metricsConsortium(rc)));
     } catch (error) {
       next(error);
     }

@@ -2,17 +2,20 @@
 import express, { type Express, type Request } from 'express';
 import type { AppContext } from './context.js';
 import { ApiError, errorHandler } from './errors.js';
-import { authenticate } from '../../services/auth.js';
+import { ReadServices } from '../../services/read-services.js';
 import { mountLog } from './log-routes.js';
 import { mountRecords } from './record-routes.js';
 import { mountCapture } from './capture-routes.js';
 import { CaptureService } from '../../services/capture/capture-service.js';
 import { mountDocuments } from './document-routes.js';
 import { mountPrivacy } from './privacy-routes.js';
-import { mountGraphql } from '../graphql/yoga.js';
+import { mountGraphql, type GraphqlServer } from '../graphql/yoga.js';
 import { mountMetrics } from './metrics-routes.js';
+import { mountExplorer } from './explorer-routes.js';
 
 export type ProvenantApp = Express & {
+  /** The GraphQL server (its pub/sub counts open subscriptions). */
+  graphql: GraphqlServer;
   closeApi(): Promise<void>;
   /** Starts the signature-verification workers now rather than on the first large capture (a long-running node wants this). */
   warmUp(): void;
@@ -20,6 +23,7 @@ export type ProvenantApp = Express & {
 
 export function createApp(base: AppContext): ProvenantApp {
   const ctx: AppContext = { ...base, capture: base.capture ?? new CaptureService({ node: base.node, db: base.db }) };
+  const reads = (ctx.reads ??= new ReadServices(ctx));
   const app = express();
   app.disable('x-powered-by');
   app.get('/health', (_req, res) => {
@@ -31,18 +35,20 @@ export function createApp(base: AppContext): ProvenantApp {
     res.json({ status: 'ok', consortia });
   });
   // GraphQL first: Yoga parses its own bodies.
-  const graphql = mountGraphql(app, ctx);
-  // Documents and personal data are for members only: an API token names the organisation.
-  const authorise = async (req: Request) => (await authenticate(ctx.db, ctx.node, req.headers.authorization)).viewer?.orgId ?? null;
-  const metrics = mountMetrics(app, ctx, { consortiumOf: async (req) => (await authenticate(ctx.db, ctx.node, req.headers.authorization)).viewer?.consortiumId ?? null });
+  const graphql = mountGraphql(app, ctx, reads);
+  // Documents and personal data are for members only: an API token names the organisation and its consortium.
+  const authorise = async (req: Request) => (await reads.authenticate(req.headers.authorization)).viewer;
+  const metrics = mountMetrics(app, ctx);
   mountLog(app, ctx);
   mountRecords(app, ctx);
   const capture = mountCapture(app, ctx);
   mountDocuments(app, ctx, { authorise });
   mountPrivacy(app, ctx, { authorise });
+  mountExplorer(app, ctx);
   app.use((req, _res, next) => next(new ApiError(404, 'NOT_FOUND', `no route for ${req.method} ${req.path}`)));
   app.use(errorHandler());
   return Object.assign(app, {
+    graphql,
     warmUp: () => capture.warmUp(),
     async closeApi() {
       metrics.close();

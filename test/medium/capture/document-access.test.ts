@@ -10,6 +10,7 @@ import { loadConfig } from '../../../src/platform/config.js';
 import { accessLogWriter, readAccessLog } from '../../../src/store/access-log.js';
 import { DocumentStore } from '../../../src/store/document-store.js';
 import { doc, objectEvent, post, signEnvelope, startHarness, TEST_CONSORTIUM, type Harness } from './harness.js';
+import { bearerIsOrg } from '../documents/test-app.js';
 
 const CONTEXT = ['https://ref.gs1.org/standards/epcis/2.0.0/epcis-context.jsonld', { provenant: 'https://provenant.dev/ns/epcis/' }];
 const epc = 'urn:epc:id:sgtin:0614141.812345.DOC1';
@@ -30,7 +31,7 @@ describe('document access follows the visibility of the events citing it', () =>
     h = await startHarness();
     const app = express();
     // The bearer token stands in for an API token: it is the org id.
-    mountDocuments(app, { ...h.temp, config: loadConfig({ dataDir: h.temp.dataDir }) }, { authorise: (req) => req.header('authorization')?.replace(/^Bearer /, '') ?? null });
+    mountDocuments(app, { ...h.temp, config: loadConfig({ dataDir: h.temp.dataDir }) }, { authorise: bearerIsOrg(TEST_CONSORTIUM) });
     app.use(errorHandler(() => undefined));
     server = await new Promise((resolve) => {
       const s = app.listen(0, '127.0.0.1', () => resolve(s));

@@ -1,7 +1,7 @@
 import { createHash, randomBytes } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DocumentStore, MAX_DOCUMENT_BYTES } from '../../../src/store/document-store.js';
-import { expectJsonError, startTestApp, type TestApp } from './test-app.js';
+import { bearerIsOrg, expectJsonError, startTestApp, type TestApp } from './test-app.js';
 
 const sha = (b: Uint8Array) => createHash('sha256').update(b).digest('hex');
 
@@ -76,7 +76,7 @@ describe('documents API with an authorise hook', () => {
   let t: TestApp;
   beforeAll(async () => {
     // Stands in for API tokens: the bearer token is the org id.
-    t = await startTestApp({ authorise: (req) => req.header('authorization')?.replace(/^Bearer /, '') ?? null });
+    t = await startTestApp({ authorise: bearerIsOrg() });
   });
   afterAll(() => t.close());
 

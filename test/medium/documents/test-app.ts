@@ -7,6 +7,7 @@ import { errorHandler, ApiError } from '../../../src/transport/http/errors.js';
 import { mountDocuments, type Authorise } from '../../../src/transport/http/document-routes.js';
 import { mountPrivacy } from '../../../src/transport/http/privacy-routes.js';
 import { startTempNode, type TempNode } from '../../helpers/temp-node.js';
+import { DEMO_CONSORTIUM_ID } from '../../../src/services/node/demo-consortium.js';
 
 export interface TestApp {
   node: TempNode;
@@ -14,6 +15,14 @@ export interface TestApp {
   url: string;
   logged: unknown[];
   close(): Promise<void>;
+}
+
+/** A stand-in for API tokens: the bearer token is the org id, a member of `consortiumId` (the demo consortium by default). */
+export function bearerIsOrg(consortiumId: string = DEMO_CONSORTIUM_ID): Authorise {
+  return (req) => {
+    const org = req.header('authorization')?.replace(/^Bearer /, '');
+    return org ? { orgId: org, consortiumId } : null;
+  };
 }
 
 /** A temp node with the document and privacy routes mounted as server.ts will mount them. */

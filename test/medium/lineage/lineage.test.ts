@@ -7,6 +7,7 @@ import { authenticity, productPassport, recall, recallCsv, trace, type LineageCo
 import { startTempNode, type TempNode } from '../../helpers/temp-node.js';
 import { createPubSub, createYoga } from 'graphql-yoga';
 import type { GraphqlContext } from '../../../src/transport/graphql/builder.js';
+import { graphqlContext } from '../../../src/transport/graphql/context.js';
 import { buildSchema } from '../../../src/transport/graphql/schema.js';
 import { accessLogWriter } from '../../../src/store/access-log.js';
 import { loadConfig } from '../../../src/platform/config.js';
@@ -112,13 +113,11 @@ describe('lineage over a captured red-meat chain', () => {
   describe('GraphQL lineage fields', () => {
     let schema: ReturnType<typeof buildSchema>;
     const run = async (query: string, variables: Record<string, unknown>, viewer: { orgId: string; roles: Role[]; consortiumId?: string }) => {
-      const contextValue: GraphqlContext = {
+      const contextValue: GraphqlContext = graphqlContext({
         app: { node: temp.node, store: temp.store, db: temp.db, keystore: temp.keystore, config: loadConfig({ dataDir: temp.dataDir }) },
         viewer: { consortiumId: viewer.consortiumId ?? C, orgId: viewer.orgId, roles: new Set(viewer.roles), isRegulator: viewer.roles.includes('REGULATOR'), tokenHash: 'test' },
         pubsub: createPubSub() as GraphqlContext['pubsub'],
-        access,
-        accessSeen: new Set(),
-      };
+      });
       // Yoga (not graphql-js directly) so the schema and the executor share one graphql module instance.
       const yoga = createYoga({ schema, context: () => contextValue, logging: false, maskedErrors: false });
       const res = await yoga.fetch('http://localhost/graphql', { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ query, variables }) });

@@ -1,6 +1,6 @@
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { createEpcisValidator, EpcisSchemaError, SCHEMA_DIR_ENV } from '../../../src/core/epcis/epcis-validate.js';
+import { createEpcisValidator, EpcisSchemaError, SCHEMA_DIR_ENV } from '../../../src/platform/epcis-schemas.js';
 import { epcisExamples, hashVectors } from './reference.js';
 
 const validator = createEpcisValidator();

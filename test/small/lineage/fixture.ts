@@ -8,6 +8,7 @@ import { identifiersOf } from '../../../src/core/epcis/epcis-model.js';
 import { canonicalIdentifier } from '../../../src/core/rules/authorisation.js';
 import { buildDemoConsortium, DEMO_CONSORTIUM_ID } from '../../../src/services/node/demo-consortium.js';
 import type { EventRow, LineageSource } from '../../../src/core/lineage/graph.js';
+import { LineageMemo } from '../../../src/core/lineage/lineage-memo.js';
 import type { BlockEvidence, BreachEvidence, RecordEvidence } from '../../../src/core/lineage/evidence.js';
 import type { VerificationEvidence } from '../../../src/core/lineage/verify-hop.js';
 
@@ -39,6 +40,8 @@ export class LineageFixture {
   readonly blockRecordHashes = new Map<number, string[]>();
   readonly breaches: BreachEvidence[] = [];
   readonly calls: string[][] = [];
+  /** What traces over this fixture remember between queries, as a store keeps one. */
+  readonly memo = new LineageMemo();
   #pending: string[] = [];
 
   constructor() {
@@ -73,6 +76,7 @@ export class LineageFixture {
 
   source(): LineageSource {
     return {
+      memo: this.memo,
       eventsTouching: async (identifiers) => {
         this.calls.push([...identifiers]);
         const wanted = new Set(identifiers);

@@ -144,18 +144,18 @@ describe('verifyTrace', () => {
     expect(v.verdict).toBe('FAILED');
   });
 
-  it('missing seals fail the seal check; a broken chain fails hash-link', async () => {
+  it('missing seals fail with NO_QUORUM; a broken chain fails with BROKEN_HASH_LINK', async () => {
     const f = diamond();
     const r = await trace(f.source(), P, 'UPSTREAM', 10);
     const block = f.blocks.get(1)!;
     const sealed = block.seals;
     block.seals = '[]';
     let v = verifyTrace(r, f.evidence());
-    expect(v.hops.every((h) => h.failures.some((x) => x.code === 'seal' && x.details?.['computed'] === 0))).toBe(true);
+    expect(v.hops.every((h) => h.failures.some((x) => x.code === 'NO_QUORUM' && x.details?.['computed'] === 0))).toBe(true);
     block.seals = sealed;
     f.state.headHash = 'e'.repeat(64);
     v = verifyTrace(r, f.evidence());
-    expect(v.hops.every((h) => h.failures.map((x) => x.code).join() === 'hash-link')).toBe(true);
+    expect(v.hops.every((h) => h.failures.map((x) => x.code).join() === 'BROKEN_HASH_LINK')).toBe(true);
   });
 
   it('a record signed by an org without the role fails the role check', async () => {

@@ -13,6 +13,7 @@ import { custodianBefore, inputUses, massBalanceProblems, semanticReasons, type 
 import { ruleFor } from '../../../src/core/rules/authorisation.js';
 import { identifiersOf } from '../../../src/core/epcis/epcis-model.js';
 import { aggregate, LineageFixture, obj, time, transform } from './fixture.js';
+import { LineageMemo } from '../../../src/core/lineage/lineage-memo.js';
 
 const sg = (item: number, serial: number) => `urn:epc:id:sgtin:5098765.0${item}.${serial}`;
 const lot = (item: number, l: string) => `urn:epc:class:lgtin:5098765.0${item}.${l}`;
@@ -159,5 +160,24 @@ describe('cargo nesting kept per trace, by time', () => {
     expect(ids(atStart.contents)).toEqual([]);
     expect(before.contents[0]!.contents[0]!.origins).toEqual([c(A)]);
     for (const v of [before, after, beforeAgain, atStart]) expect(v.verification.verdict).toBe('VERIFIED');
+  });
+});
+
+describe('what lineage remembers lives in the memo its source carries', () => {
+  it('a source without a memo, or with another memo, walks afresh; the memo that walked hands its result back', async () => {
+    const f = troubled();
+    const first = await trace(f.source(), CASE, 'UPSTREAM', 10);
+    expect(first.memo).toBe(f.memo);
+    expect(Object.keys(first)).not.toContain('memo');
+    const bare = { eventsTouching: f.source().eventsTouching };
+    const plain = await trace(bare, CASE, 'UPSTREAM', 10);
+    expect(plain).not.toBe(first);
+    expect(plain.memo).toBeUndefined();
+    expect(plain.nodes).toEqual(first.nodes);
+    const other = await trace({ ...f.source(), memo: new LineageMemo() }, CASE, 'UPSTREAM', 10);
+    expect(other).not.toBe(first);
+    expect(await trace(f.source(), CASE, 'UPSTREAM', 10)).toBe(first);
+    // Semantic reasons are the same with or without a memo.
+    expect(semanticReasons(plain)).toEqual(semanticReasons(first));
   });
 });

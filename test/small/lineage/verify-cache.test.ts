@@ -76,7 +76,7 @@ describe('VerificationCache', () => {
     const v = verifyTrace(r, { ...f.evidence(), cache });
     const atOne = v.hops.filter((h) => f.records.get(h.recordHash)!.blockHeight === 1);
     expect(atOne.length).toBeGreaterThan(0);
-    for (const hop of atOne) expect(hop.failures.map((x) => x.code)).toContain('seal');
+    for (const hop of atOne) expect(hop.failures.map((x) => x.code)).toContain('NO_QUORUM');
     expect(v.hops.filter((h) => f.records.get(h.recordHash)!.blockHeight === 2).every((h) => h.status === 'VERIFIED')).toBe(true);
   });
 
@@ -94,10 +94,10 @@ describe('VerificationCache', () => {
     expect(cache.chainRange).toEqual({ low: 0, high: 3 });
     f.state.headHash = 'e'.repeat(64);
     const v = verifyTrace(r, { ...f.evidence(), cache });
-    expect(v.hops.every((h) => h.failures.map((x) => x.code).join() === 'hash-link')).toBe(true);
+    expect(v.hops.every((h) => h.failures.map((x) => x.code).join() === 'BROKEN_HASH_LINK')).toBe(true);
   });
 
-  it('a stored block that differs from the proven one at its height fails hash-link', async () => {
+  it('a stored block that differs from the proven one at its height fails with BROKEN_HASH_LINK', async () => {
     const f = diamond();
     const r = await trace(f.source(), P, 'UPSTREAM', 10);
     const cache = new VerificationCache();
@@ -107,6 +107,6 @@ describe('VerificationCache', () => {
     block.header = JSON.stringify({ ...header, timestamp: '2026-11-21T08:00:02.000Z' });
     const v = verifyTrace(r, { ...f.evidence(), cache });
     const atOne = v.hops.filter((h) => f.records.get(h.recordHash)!.blockHeight === 1);
-    for (const hop of atOne) expect(hop.failures.map((x) => x.code)).toEqual(expect.arrayContaining(['block-hash', 'hash-link']));
+    for (const hop of atOne) expect(hop.failures.map((x) => x.code)).toEqual(expect.arrayContaining(['BLOCK_HASH_MISMATCH', 'BROKEN_HASH_LINK']));
   });
 });

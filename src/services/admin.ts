@@ -1,0 +1,83 @@
+/**
+ * Operator use cases run against a node's database without starting the node: API tokens, chain
+ * re-verification, proof-bundle export, and the demo's wait for a sealed breach. Each opens the
+ * database, does its work and closes it.
+ */
+import { existsSync } from 'node:fs';
+import { CodedError } from '../core/coded-error.js';
+import { RecordKind, type SignedRecord } from '../core/ledger/record.js';
+import type { ProofBundle } from '../core/lineage/bundle.js';
+import type { NodeConfig } from '../platform/config.js';
+import { BreachStore } from '../store/breach-store.js';
+import { exportProofBundle } from '../store/bundle-store.js';
+import { ChainStore } from '../store/chain-store.js';
+import { openDatabase, sqliteFilePath, type Database } from '../store/database.js';
+import type { IssuedToken, StoredToken } from '../store/token-store.js';
+import { issueApiToken, listApiTokens, revokeApiToken } from './auth.js';
+import { verifyStoredChain, type StoredChainReport } from './node/verify-stored-chain.js';
+
+/** What an operator asked for cannot be done with this data directory (no database, unknown consortium): a usage error. */
+export class AdminError extends CodedError<'NO_DATABASE' | 'UNKNOWN_CONSORTIUM'> {
+  override readonly name = 'AdminError';
+}
+
+async function withDatabase<T>(config: NodeConfig, run: (db: Database) => Promise<T>): Promise<T> {
+  const db = await openDatabase({ url: config.databaseUrl });
+  try {
+    return await run(db);
+  } finally {
+    await db.$disconnect();
+  }
+}
+
+async function requireConsortium(store: ChainStore, config: NodeConfig, consortiumId: string): Promise<void> {
+  if (!(await store.consortiumExists(consortiumId))) throw new AdminError('UNKNOWN_CONSORTIUM', `unknown consortium "${consortiumId}" in ${config.databaseUrl}`, { consortium: consortiumId });
+}
+
+export function issueToken(config: NodeConfig, consortiumId: string, orgId: string, label: string): Promise<IssuedToken> {
+  return withDatabase(config, (db) => issueApiToken(db, consortiumId, orgId, label));
+}
+
+export function revokeToken(config: NodeConfig, tokenOrHash: string): Promise<StoredToken> {
+  return withDatabase(config, (db) => revokeApiToken(db, tokenOrHash));
+}
+
+export function listTokens(config: NodeConfig, consortiumId: string, orgId?: string): Promise<StoredToken[]> {
+  return withDatabase(config, (db) => listApiTokens(db, consortiumId, orgId));
+}
+
+/** Re-verifies a stored consortium from genesis (NO_DATABASE when there is nothing to verify). */
+export async function verifyConsortium(
+  config: NodeConfig,
+  consortiumId: string,
+  onProgress?: (p: { height: number; records: number; totalBlocks: number }) => void,
+): Promise<StoredChainReport> {
+  const file = sqliteFilePath(config.databaseUrl);
+  if (file !== ':memory:' && !existsSync(file)) throw new AdminError('NO_DATABASE', `no database at ${file}: nothing to verify (check --data or DATABASE_URL)`, { file });
+  return withDatabase(config, async (db) => {
+    const store = new ChainStore(db);
+    await requireConsortium(store, config, consortiumId);
+    return verifyStoredChain(store, consortiumId, onProgress);
+  });
+}
+
+/** A self-contained proof bundle for the records against the latest checkpoint. */
+export function exportBundle(config: NodeConfig, consortiumId: string, recordHashes: string[]): Promise<ProofBundle> {
+  return withDatabase(config, async (db) => {
+    const store = new ChainStore(db);
+    await requireConsortium(store, config, consortiumId);
+    return exportProofBundle(store, consortiumId, recordHashes);
+  });
+}
+
+/** The first sealed coldchain.breach record of a running node, polled until the timeout. */
+export async function waitForSealedBreach(db: Database, consortiumId: string, timeoutMs: number): Promise<{ hash: string; payload: unknown } | undefined> {
+  const store = new BreachStore(db);
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const sealed = (await store.allOfKind(consortiumId, RecordKind.COLD_CHAIN_BREACH)).find((r) => r.blockHeight !== null);
+    if (sealed) return { hash: sealed.hash, payload: (JSON.parse(sealed.body) as SignedRecord).payload };
+    if (Date.now() > deadline) return undefined;
+    await new Promise((r) => setTimeout(r, 200));
+  }
+}

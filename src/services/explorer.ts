@@ -1,0 +1,118 @@
+/**
+ * What the web explorer asks beyond GraphQL: who a token signs in as, the demo sign-in tokens (demo
+ * nodes only), an organisation's roles at a record's log index, and a proof bundle of the records
+ * behind an answer, cut to the records the viewer may read in full.
+ */
+import { CodedError } from '../core/coded-error.js';
+import type { Role } from '../core/ledger/governance.js';
+import type { ProofBundle } from '../core/lineage/bundle.js';
+import { exportProofBundle } from '../store/bundle-store.js';
+import type { ChainStore } from '../store/chain-store.js';
+import type { Database } from '../store/database.js';
+import { LineageStore } from '../store/lineage-store.js';
+import { Visibility } from './visibility.js';
+import { issueApiToken, type Viewer } from './auth.js';
+import type { LedgerNode } from './node/ledger-node.js';
+import { DEMO_CONSORTIUM_ID, DEMO_ORGS } from './node/demo-consortium.js';
+
+export type ExplorerErrorCode = 'BAD_REQUEST' | 'NOT_FOUND' | 'NOTHING_TO_BUNDLE';
+
+export class ExplorerError extends CodedError<ExplorerErrorCode> {
+  override readonly name = 'ExplorerError';
+}
+
+export interface SessionInfo {
+  consortium: string;
+  consortiumName: string;
+  orgId: string;
+  orgName: string;
+  roles: Role[];
+  isRegulator: boolean;
+}
+
+export function sessionOf(node: LedgerNode, viewer: Viewer): SessionInfo {
+  const state = node.state(viewer.consortiumId);
+  return {
+    consortium: viewer.consortiumId,
+    consortiumName: state.name,
+    orgId: viewer.orgId,
+    orgName: state.orgs.get(viewer.orgId)?.name ?? viewer.orgId,
+    roles: [...viewer.roles].sort(),
+    isRegulator: viewer.isRegulator,
+  };
+}
+
+export interface DemoToken {
+  orgId: string;
+  name: string;
+  roles: Role[];
+  token: string;
+}
+
+/** The demo organisations a visitor may sign in as, one per role the explorer's views serve. */
+export const DEMO_SIGN_IN_ORGS = ['fsa', 'hmrc', 'riverside-retail', 'vale-processors', 'northern-abattoir', 'highfield-farm'] as const;
+
+/** Issues one API token per demo organisation (label "explorer demo"); only a node started with --demo calls this. */
+export async function issueDemoTokens(node: LedgerNode, db: Database): Promise<DemoToken[]> {
+  if (!node.consortia().includes(DEMO_CONSORTIUM_ID)) return [];
+  const state = node.state(DEMO_CONSORTIUM_ID);
+  const out: DemoToken[] = [];
+  for (const orgId of DEMO_SIGN_IN_ORGS) {
+    const org = state.orgs.get(orgId);
+    const spec = DEMO_ORGS.find((o) => o.id === orgId);
+    if (!org || !spec || org.status !== 'active') continue;
+    const issued = await issueApiToken(db, DEMO_CONSORTIUM_ID, orgId, 'explorer demo');
+    out.push({ orgId, name: org.name, roles: [...org.roles].sort(), token: issued.token });
+  }
+  return out;
+}
+
+/** Roles the organisation held for a record at this log index (what a verifier checks the signer against). */
+export function rolesAt(node: LedgerNode, viewer: Viewer, orgId: string, logIndex: number): { orgId: string; orgName: string | null; logIndex: number; roles: Role[] | null } {
+  if (!Number.isSafeInteger(logIndex) || logIndex < 0) throw new ExplorerError('BAD_REQUEST', 'logIndex must be a non-negative integer', { logIndex });
+  const state = node.state(viewer.consortiumId);
+  if (logIndex >= state.logSize) throw new ExplorerError('BAD_REQUEST', `logIndex ${logIndex} is beyond the log (size ${state.logSize})`, { logIndex });
+  const roles = state.rolesAt(orgId, logIndex);
+  return { orgId, orgName: state.orgs.get(orgId)?.name ?? null, logIndex, roles: roles ? [...roles].sort() : null };
+}
+
+export const MAX_BUNDLE_RECORDS = 2000;
+const HEX64 = /^[0-9a-f]{64}$/;
+
+export interface ViewerBundle {
+  bundle: ProofBundle;
+  /** Records asked for that the viewer may not read in full (or that are not sealed under a checkpoint yet). */
+  omitted: { recordHash: string; reason: string }[];
+}
+
+/** A proof bundle of the records the viewer may read in full among those asked for; the rest are named as omitted. */
+export async function viewerProofBundle(node: LedgerNode, db: Database, store: ChainStore, viewer: Viewer, recordHashes: readonly unknown[]): Promise<ViewerBundle> {
+  if (!Array.isArray(recordHashes) || recordHashes.length === 0 || recordHashes.length > MAX_BUNDLE_RECORDS) {
+    throw new ExplorerError('BAD_REQUEST', `records must be a list of 1..${MAX_BUNDLE_RECORDS} record hashes`, { count: Array.isArray(recordHashes) ? recordHashes.length : null });
+  }
+  const bad = recordHashes.find((h) => typeof h !== 'string' || !HEX64.test(h));
+  if (bad !== undefined) throw new ExplorerError('BAD_REQUEST', 'a record hash is 64 lower-case hex characters', { recordHash: bad });
+  const hashes = [...new Set(recordHashes as string[])];
+  const consortiumId = viewer.consortiumId;
+  const state = node.state(consortiumId);
+  const rows = await new LineageStore(db, consortiumId).records(hashes);
+  const forVisibility = rows.map((r) => {
+    const body = JSON.parse(r.body) as { kind?: unknown; signer?: unknown };
+    return { hash: r.hash, consortiumId: r.consortiumId, kind: String(body.kind ?? ''), signer: String(body.signer ?? ''), body: r.body };
+  });
+  const decisions = await new Visibility(db, (id) => (id === consortiumId ? state : undefined)).decideRecords({ orgId: viewer.orgId, consortiumId, roles: viewer.roles }, forVisibility);
+  const checkpoint = await store.latestCheckpoint(consortiumId);
+  const omitted: ViewerBundle['omitted'] = [];
+  const kept: string[] = [];
+  const found = new Map(rows.map((r) => [r.hash, r]));
+  for (const hash of hashes) {
+    const row = found.get(hash);
+    const visibility = decisions.get(hash)?.visibility;
+    if (!row || visibility === undefined || visibility === 'HIDDEN') omitted.push({ recordHash: hash, reason: 'not yours to see' });
+    else if (visibility === 'REDACTED') omitted.push({ recordHash: hash, reason: 'its inspection finding is withheld from you' });
+    else if (row.blockHeight === null || !checkpoint || row.logIndex >= checkpoint.logSize) omitted.push({ recordHash: hash, reason: 'not yet covered by a signed checkpoint' });
+    else kept.push(hash);
+  }
+  if (kept.length === 0) throw new ExplorerError('NOTHING_TO_BUNDLE', 'none of these records can be bundled for you', { omitted });
+  return { bundle: await exportProofBundle(store, consortiumId, kept), omitted };
+}

@@ -1,0 +1,123 @@
+/**
+ * Verified traces over a LineageSource + EvidenceLoader: the walk, then every hop verified with
+ * evidence read in a few batches. Pure apart from the two interfaces.
+ */
+import type { ConsortiumState } from '../../core/ledger/consortium.js';
+import type { BlockEvidence, BreachEvidence, EvidenceLoader, RecordEvidence } from '../../core/lineage/evidence.js';
+import { itemEdges, trace as walk, type Direction, type LineageSource, type TraceResult } from '../../core/lineage/graph.js';
+import { heightsOf, verifyTrace, type TraceVerification } from '../../core/lineage/verify-hop.js';
+import { BlockTree, type VerificationCache } from '../../core/lineage/verify-cache.js';
+
+export interface LineageContext {
+  source: LineageSource;
+  evidence: EvidenceLoader;
+  state: ConsortiumState;
+  /** ISO time used for "now" (aggregation at the current time). */
+  now?: () => string;
+}
+
+export interface VerifiedTrace {
+  trace: TraceResult;
+  verification: TraceVerification;
+  breaches: BreachEvidence[];
+}
+
+export const DEFAULT_MAX_DEPTH = 32;
+
+/**
+ * Loads the evidence for the hops' records and blocks in a few batched reads, then verifies every
+ * hop. With the store's verification cache, only blocks the cached chain does not cover are read
+ * to link the hops to the head, and only blocks without a cached Merkle tree have their record
+ * hashes read. A FAILED verdict is always re-established without the cache, so a failure reads
+ * exactly as a fresh verification from the store would.
+ */
+export async function verifyTraceResult(ctx: LineageContext, result: TraceResult): Promise<VerifiedTrace> {
+  const cache = ctx.evidence.verificationCache;
+  const breaches = await ctx.evidence.coldChainBreaches(result.nodes);
+  const verification = await verifyWithEvidence(ctx, result, breaches, cache);
+  if (cache && verification.verdict === 'FAILED') return { trace: result, verification: await verifyWithEvidence(ctx, result, breaches, undefined), breaches };
+  return { trace: result, verification, breaches };
+}
+
+function merkleRootOf(row: BlockEvidence | undefined): string | undefined {
+  if (!row) return undefined;
+  try {
+    const root = (JSON.parse(row.header) as { merkleRoot?: unknown }).merkleRoot;
+    return typeof root === 'string' ? root : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+/** The hops' record rows of a trace result, when they all came with its events (results are read-only). */
+const hopRecordsOf = new WeakMap<TraceResult, { records: Map<string, RecordEvidence>; heights: number[] }>();
+
+async function verifyWithEvidence(ctx: LineageContext, result: TraceResult, breaches: BreachEvidence[], cache: VerificationCache | undefined): Promise<TraceVerification> {
+  const known = hopRecordsOf.get(result);
+  const { records, heights } = known ?? (await hopRecords(ctx, result));
+  return verifyRecordsAndBlocks(ctx, result, breaches, cache, records, heights);
+}
+
+async function hopRecords(ctx: LineageContext, result: TraceResult): Promise<{ records: Map<string, RecordEvidence>; heights: number[] }> {
+  // Only the records behind hops are verified; their rows usually came with the events.
+  const hopHashes = new Set<string>();
+  let lastEventId: string | undefined;
+  for (const edge of itemEdges(result)) {
+    // Hops come in runs of one event.
+    if (edge.eventId === lastEventId) continue;
+    lastEventId = edge.eventId;
+    const hash = result.events.get(edge.eventId)?.recordHash;
+    if (hash) hopHashes.add(hash);
+  }
+  const records = new Map<string, RecordEvidence>();
+  for (const row of result.events.values()) if (row.evidence && hopHashes.has(row.recordHash)) records.set(row.recordHash, row.evidence);
+  const unread = [...hopHashes].filter((h) => !records.has(h));
+  if (unread.length > 0) for (const r of await ctx.evidence.records(unread)) records.set(r.hash, r);
+  const out = { records, heights: heightsOf(records.values()) };
+  // Rows read apart are read again next time; rows that came with the events are part of the result.
+  if (unread.length === 0) hopRecordsOf.set(result, out);
+  return out;
+}
+
+async function verifyRecordsAndBlocks(
+  ctx: LineageContext,
+  result: TraceResult,
+  breaches: BreachEvidence[],
+  cache: VerificationCache | undefined,
+  records: Map<string, RecordEvidence>,
+  heights: number[],
+): Promise<TraceVerification> {
+  const head = { height: ctx.state.height, hash: ctx.state.headHash };
+  const blockRows: BlockEvidence[] = [];
+  if (heights.length > 0) {
+    if (cache) {
+      blockRows.push(...(await ctx.evidence.blocks(heights)));
+      for (const gap of cache.chainGaps(head, heights[0]!)) blockRows.push(...(await ctx.evidence.blockRange(gap.from, gap.to)));
+    } else {
+      blockRows.push(...(await ctx.evidence.blockRange(heights[0]!, Math.max(head.height, heights[heights.length - 1]!))));
+    }
+  }
+  const blocks = new Map(blockRows.map((b) => [b.height, b]));
+  const trees = new Map<number, BlockTree>();
+  const unbuilt: number[] = [];
+  for (const h of heights) {
+    const root = merkleRootOf(blocks.get(h));
+    const tree = root !== undefined ? cache?.tree(h, root) : undefined;
+    if (tree) trees.set(h, tree);
+    else unbuilt.push(h);
+  }
+  const blockRecordHashes = unbuilt.length > 0 ? await ctx.evidence.recordHashesOfBlocks(unbuilt) : new Map<number, string[]>();
+  for (const h of unbuilt) {
+    const tree = BlockTree.fromRecordHashes(blockRecordHashes.get(h) ?? []);
+    trees.set(h, tree);
+    const root = merkleRootOf(blocks.get(h));
+    // Kept only once it rebuilt the root its header commits to.
+    if (cache && root !== undefined && tree.rootHex() === root) cache.setTree(h, root, tree);
+  }
+  return verifyTrace(result, { state: ctx.state, records, blocks, blockRecordHashes, breaches, trees, cache });
+}
+
+export async function trace(ctx: LineageContext, id: string, direction: Direction, maxDepth = DEFAULT_MAX_DEPTH): Promise<VerifiedTrace> {
+  return verifyTraceResult(ctx, await walk(ctx.source, id, direction, maxDepth));
+}
+

@@ -1,0 +1,184 @@
+/** Chain domain types: health, chain status, records with inclusion proofs, blocks, organisations, sealed-block notices. */
+import { resolveOffsetConnection } from '@pothos/plugin-relay';
+import type { Seal } from '../../core/ledger/block.js';
+import type { OrgEntry } from '../../core/ledger/consortium.js';
+import type { ChainStatusView, InclusionProofView, StoredBlock, StoredRecord } from '../../services/chain-reads.js';
+import type { SealedBlockEvent } from '../../services/node/ledger-node.js';
+import type { Builder } from './builder.js';
+import { serve } from './serve.js';
+
+interface CheckpointView {
+  logSize: number;
+  logRoot: string;
+  blockHeight: number;
+  blockHash: string;
+  timestamp: string;
+  signatures: string;
+}
+
+function registerStatusTypes(builder: Builder) {
+  const Health = builder.objectRef<{ status: string; consortia: number }>('Health').implement({
+    description: 'Public liveness; the only field anonymous callers may read.',
+    fields: (t) => ({
+      status: t.exposeString('status'),
+      consortia: t.exposeInt('consortia', { description: 'How many consortia this node hosts.' }),
+    }),
+  });
+
+  const Checkpoint = builder.objectRef<CheckpointView>('Checkpoint').implement({
+    description: 'A signed log checkpoint (log size and RFC 6962 root at a block).',
+    fields: (t) => ({
+      logSize: t.exposeInt('logSize'),
+      logRoot: t.exposeString('logRoot'),
+      blockHeight: t.exposeInt('blockHeight'),
+      blockHash: t.exposeString('blockHash'),
+      timestamp: t.exposeString('timestamp'),
+      signatureCount: t.int({ resolve: (cp) => (JSON.parse(cp.signatures) as unknown[]).length }),
+    }),
+  });
+
+  const QuorumHealth = builder.objectRef<ChainStatusView>('QuorumHealth').implement({
+    fields: (t) => ({
+      authoritiesInForce: t.int({ resolve: (s) => s.state.authoritiesInForce.length }),
+      requiredQuorum: t.int({ resolve: (s) => s.state.requiredQuorum() }),
+      authorityKeysHeld: t.exposeInt('authorityKeysHeld', { description: 'Authority keys in force that this node holds.' }),
+      canSeal: t.boolean({ resolve: (s) => s.authorityKeysHeld >= s.state.requiredQuorum() }),
+      sealBlockedReason: t.string({ nullable: true, resolve: (s) => s.sealBlockedReason }),
+    }),
+  });
+
+  const ChainStatus = builder.objectRef<ChainStatusView>('ChainStatus').implement({
+    fields: (t) => ({
+      consortium: t.exposeString('consortium'),
+      name: t.string({ resolve: (s) => s.state.name }),
+      height: t.int({ resolve: (s) => s.state.height }),
+      headHash: t.string({ resolve: (s) => s.state.headHash }),
+      logSize: t.int({ resolve: (s) => s.state.logSize, description: 'Records admitted, sealed or pending.' }),
+      pending: t.exposeInt('pending', { description: 'Admitted records not yet sealed into a block.' }),
+      lastCheckpoint: t.field({ type: Checkpoint, nullable: true, resolve: (s, _args, ctx) => ctx.reads.chain.lastCheckpoint(s.consortium) }),
+      quorum: t.field({ type: QuorumHealth, resolve: (s) => s }),
+    }),
+  });
+
+  const Organisation = builder.objectRef<OrgEntry & { isAuthority: boolean }>('Organisation').implement({
+    fields: (t) => ({
+      id: t.exposeString('id'),
+      name: t.exposeString('name'),
+      roles: t.stringList({ resolve: (o) => [...o.roles].sort() }),
+      identifiers: t.field({ type: 'JSON', resolve: (o) => o.identifiers }),
+      status: t.exposeString('status'),
+      isAuthority: t.exposeBoolean('isAuthority'),
+    }),
+  });
+
+  const BlockSealed = builder.objectRef<SealedBlockEvent>('BlockSealed').implement({
+    fields: (t) => ({
+      consortium: t.exposeString('consortium'),
+      height: t.int({ resolve: (e) => e.header.height }),
+      hash: t.exposeString('hash'),
+      recordCount: t.int({ resolve: (e) => e.header.recordCount }),
+      logSize: t.int({ resolve: (e) => e.header.logSize }),
+      timestamp: t.string({ resolve: (e) => e.header.timestamp }),
+    }),
+  });
+  return { Health, ChainStatus, Organisation, BlockSealed };
+}
+
+function registerRecordType(builder: Builder) {
+  const Signer = builder.objectRef<{ keyId: string; orgId: string | null }>('Signer').implement({
+    fields: (t) => ({
+      keyId: t.exposeString('keyId'),
+      orgId: t.exposeString('orgId', { nullable: true, description: 'Organisation owning the key (directly or through a device).' }),
+    }),
+  });
+
+  const InclusionProof = builder.objectRef<InclusionProofView>('InclusionProof').implement({
+    description: "RFC 6962 inclusion proof of the record hash (leaf data) in its block's Merkle tree.",
+    fields: (t) => ({
+      leafIndex: t.exposeInt('leafIndex'),
+      treeSize: t.exposeInt('treeSize'),
+      merkleRoot: t.exposeString('merkleRoot', { description: "The block header's merkleRoot." }),
+      path: t.exposeStringList('path', { description: 'Sibling hashes, hex, leaf to root.' }),
+    }),
+  });
+
+  return builder.objectRef<StoredRecord>('LedgerRecord').implement({
+    description: 'A signed ledger record; its hash is its identity.',
+    fields: (t) => ({
+      hash: t.exposeString('hash'),
+      consortium: t.exposeString('consortiumId'),
+      kind: t.exposeString('kind'),
+      signer: t.field({ type: Signer, resolve: (r, _args, ctx) => ({ keyId: r.signer, orgId: ctx.reads.chain.orgOfSigner(r.consortiumId, r.signer) }) }),
+      signedAt: t.exposeString('signedAt'),
+      receivedAt: t.exposeString('receivedAt'),
+      logIndex: t.exposeInt('logIndex'),
+      payload: t.field({
+        type: 'JSON',
+        description: 'The signed payload; an inspection finding you may not read is withheld (see redacted). Reading another organisation’s payload is access-logged.',
+        resolve: (r, _args, ctx) => serve(() => ctx.reads.chain.payload(ctx, r)),
+      }),
+      redacted: t.boolean({
+        description: 'The payload is shown without its inspection finding (you are not the farm of origin, the inspecting abattoir or a regulator).',
+        resolve: (r, _args, ctx) => serve(() => ctx.reads.chain.redacted(ctx, r)),
+      }),
+      withheldFields: t.stringList({ description: 'Event fields withheld from the payload when redacted.', resolve: (r, _args, ctx) => serve(() => ctx.reads.chain.withheldFields(ctx, r)) }),
+      blockHeight: t.exposeInt('blockHeight', { nullable: true, description: 'Null while pending.' }),
+      indexInBlock: t.exposeInt('indexInBlock', { nullable: true }),
+      blockHash: t.string({ nullable: true, resolve: (r, _args, ctx) => ctx.reads.chain.blockHashOf(r) }),
+      inclusionProof: t.field({ type: InclusionProof, nullable: true, resolve: (r, _args, ctx) => ctx.reads.chain.inclusionProof(r) }),
+    }),
+  });
+}
+
+function registerBlockType(builder: Builder, LedgerRecord: ReturnType<typeof registerRecordType>) {
+  const SealRef = builder.objectRef<Seal & { orgId: string | null }>('Seal').implement({
+    fields: (t) => ({
+      keyId: t.exposeString('keyId'),
+      orgId: t.exposeString('orgId', { nullable: true }),
+      signature: t.exposeString('signature'),
+    }),
+  });
+
+  const Block = builder.objectRef<StoredBlock>('Block').implement({
+    fields: (t) => ({
+      consortium: t.exposeString('consortiumId'),
+      height: t.exposeInt('height'),
+      hash: t.exposeString('hash'),
+      previousHash: t.exposeString('previousHash'),
+      merkleRoot: t.exposeString('merkleRoot'),
+      recordCount: t.exposeInt('recordCount'),
+      logSize: t.exposeInt('logSize'),
+      timestamp: t.exposeString('timestamp'),
+      authoritySetHash: t.exposeString('authoritySetHash'),
+      seals: t.field({ type: [SealRef], resolve: (b, _args, ctx) => ctx.reads.chain.seals(b) }),
+      records: t.connection({
+        type: LedgerRecord,
+        description: 'The block’s records you may see, in block order (others are left out; cursors stay block positions).',
+        resolve: (b, args, ctx) =>
+          serve(async () => {
+            let shown: (row: StoredRecord) => boolean = () => false;
+            const page = await resolveOffsetConnection({ args, totalCount: b.recordCount }, async ({ offset, limit }) => {
+              const read = await ctx.reads.chain.blockRecords(ctx, b, offset, limit);
+              shown = read.shown;
+              return read.rows;
+            });
+            return { ...page, edges: page.edges.filter((e): e is NonNullable<typeof e> => e !== null && shown(e.node)) };
+          }),
+      }),
+    }),
+  });
+
+  builder.objectField(LedgerRecord, 'block', (t) =>
+    t.field({ type: Block, nullable: true, description: 'The block that sealed this record; null while pending.', resolve: (r, _args, ctx) => ctx.reads.chain.blockOf(r) }),
+  );
+  return Block;
+}
+
+export function registerChainTypes(builder: Builder) {
+  const status = registerStatusTypes(builder);
+  const LedgerRecord = registerRecordType(builder);
+  const Block = registerBlockType(builder, LedgerRecord);
+  return { ...status, LedgerRecord, Block };
+}
+
+export type ChainRefs = Pick<ReturnType<typeof registerChainTypes>, 'LedgerRecord' | 'Block' | 'Organisation' | 'ChainStatus'>;

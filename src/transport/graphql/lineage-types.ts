@@ -1,0 +1,197 @@
+/** Lineage domain types: traces and their verified hops, passports, animal histories, recall rows, cargo and authenticity. */
+import type { AuthenticityResult, CargoNode, PartyAt, ProductPassport, RecallRow } from '../../core/lineage/answers.js';
+import type { LineageEdge } from '../../core/lineage/graph.js';
+import type { HopReason } from '../../core/lineage/semantics.js';
+import type { HopVerdict } from '../../core/lineage/verify-hop.js';
+import type { AnimalHistoryView, AuthenticityView, EventSummaryView } from '../../core/lineage/visible-views.js';
+import type { CargoView, TraceView } from '../../services/lineage/reads.js';
+import type { Builder } from './builder.js';
+
+function registerTraceTypes(builder: Builder) {
+  const Direction = builder.enumType('LineageDirection', { values: ['UPSTREAM', 'DOWNSTREAM'] as const });
+  const HopStatus = builder.enumType('HopStatus', { values: ['VERIFIED', 'WARNING', 'FAILED'] as const });
+  const EdgeKind = builder.enumType('LineageEdgeKind', { values: ['TRANSFORMATION', 'AGGREGATION', 'CUSTODY', 'LOCATION', 'FEEDING', 'DAM', 'ASSOCIATION'] as const });
+
+  const Finding = builder.objectRef<HopReason>('HopFinding').implement({
+    description: 'Why a hop failed or carries a warning (details name expected vs computed values).',
+    fields: (t) => ({
+      code: t.exposeString('code'),
+      message: t.exposeString('message'),
+      details: t.field({ type: 'JSON', nullable: true, resolve: (r) => r.details ?? null }),
+    }),
+  });
+
+  const Edge = builder.objectRef<LineageEdge>('LineageEdge').implement({
+    fields: (t) => ({
+      from: t.exposeString('from'),
+      to: t.exposeString('to'),
+      kind: t.field({ type: EdgeKind, resolve: (e) => e.kind }),
+      eventId: t.exposeString('eventId'),
+      time: t.exposeString('time'),
+      item: t.string({ nullable: true, resolve: (e) => e.item ?? null }),
+      validFrom: t.string({ nullable: true, resolve: (e) => e.validFrom ?? null }),
+      validTo: t.string({ nullable: true, resolve: (e) => e.validTo ?? null }),
+    }),
+  });
+
+  const Hop = builder.objectRef<HopVerdict>('LineageHop').implement({
+    description: 'One edge of a trace and the verification of the record behind it.',
+    fields: (t) => ({
+      edge: t.field({ type: Edge, resolve: (h) => h.edge }),
+      recordHash: t.exposeString('recordHash'),
+      status: t.field({ type: HopStatus, resolve: (h) => h.status }),
+      failures: t.field({ type: [Finding], resolve: (h) => h.failures }),
+      warnings: t.field({ type: [Finding], resolve: (h) => h.warnings }),
+    }),
+  });
+
+  const Trace = builder.objectRef<TraceView>('LineageTrace').implement({
+    fields: (t) => ({
+      start: t.exposeString('start'),
+      direction: t.field({ type: Direction, resolve: (v) => v.direction }),
+      nodes: t.exposeStringList('nodes'),
+      verdict: t.field({ type: HopStatus, description: 'The worst hop.', resolve: (v) => v.verdict }),
+      hops: t.field({ type: [Hop], resolve: (v) => v.hops }),
+      contextEdges: t.field({ type: [Edge], description: 'Custody and location edges of the traced items.', resolve: (v) => v.contextEdges }),
+    }),
+  });
+
+  return { Direction, HopStatus, Hop, Trace };
+}
+
+function registerAnswerTypes(builder: Builder, HopStatus: ReturnType<typeof registerTraceTypes>['HopStatus'], Hop: ReturnType<typeof registerTraceTypes>['Hop']) {
+  const Party = builder.objectRef<PartyAt>('PartyAt').implement({
+    fields: (t) => ({ orgId: t.exposeString('orgId'), eventId: t.exposeString('eventId'), time: t.exposeString('time') }),
+  });
+
+  const Passport = builder.objectRef<ProductPassport>('ProductPassport').implement({
+    fields: (t) => ({
+      identifier: t.exposeString('identifier'),
+      animals: t.exposeStringList('animals'),
+      farmsOfBirth: t.field({ type: [Party], resolve: (p) => p.farmsOfBirth }),
+      rearingFarms: t.exposeStringList('rearingFarms'),
+      slaughter: t.field({ type: [Party], resolve: (p) => p.slaughter }),
+      processing: t.field({ type: [Party], resolve: (p) => p.processing }),
+      packing: t.field({ type: [Party], resolve: (p) => p.packing }),
+      coldChainCompliant: t.exposeBoolean('coldChainCompliant'),
+      coldChainBreaches: t.field({ type: 'JSON', resolve: (p) => p.coldChainBreaches }),
+      verdict: t.field({ type: HopStatus, resolve: (p) => p.verdict }),
+      hops: t.field({ type: [Hop], resolve: (p) => p.verification.hops }),
+    }),
+  });
+
+  const Summary = builder.objectRef<EventSummaryView>('LineageEventSummary').implement({
+    fields: (t) => ({
+      redacted: t.exposeBoolean('redacted', { description: 'The event is shown but its inspection finding is withheld from you (docs/access.md).' }),
+      finding: t.field({
+        type: 'JSON',
+        nullable: true,
+        description: 'Inspection events you may read in full: the disposition and finding fields. Null otherwise.',
+        resolve: (e) => e.finding,
+      }),
+      eventId: t.exposeString('eventId'),
+      time: t.exposeString('time'),
+      orgId: t.exposeString('orgId'),
+      bizStep: t.string({ nullable: true, resolve: (e) => e.bizStep }),
+      eventType: t.string({ nullable: true, resolve: (e) => e.eventType }),
+      readPoint: t.string({ nullable: true, resolve: (e) => e.readPoint }),
+      bizLocation: t.string({ nullable: true, resolve: (e) => e.bizLocation }),
+    }),
+  });
+
+  const FeedLot = builder.objectRef<{ lot: string; event: EventSummaryView }>('FeedLotUse').implement({
+    fields: (t) => ({ lot: t.exposeString('lot'), event: t.field({ type: Summary, resolve: (f) => f.event }) }),
+  });
+
+  const History = builder.objectRef<AnimalHistoryView>('AnimalHistory').implement({
+    fields: (t) => ({
+      animal: t.exposeString('animal'),
+      birth: t.field({ type: Summary, nullable: true, resolve: (h) => h.birth }),
+      birthHolding: t.string({ nullable: true, resolve: (h) => h.birth?.holding ?? null }),
+      dam: t.string({ nullable: true, resolve: (h) => h.dam }),
+      movements: t.field({ type: [Summary], resolve: (h) => h.movements }),
+      feedLots: t.field({ type: [FeedLot], resolve: (h) => h.feedLots }),
+      treatments: t.field({ type: [Summary], resolve: (h) => h.treatments }),
+      slaughter: t.field({ type: Summary, nullable: true, resolve: (h) => h.slaughter }),
+      carcasses: t.stringList({ resolve: (h) => h.slaughter?.outputs ?? [] }),
+      postMortem: t.field({ type: [Summary], resolve: (h) => h.postMortem }),
+    }),
+  });
+
+  return { Passport, Summary, History };
+}
+
+function registerQueryAnswerTypes(
+  builder: Builder,
+  HopStatus: ReturnType<typeof registerTraceTypes>['HopStatus'],
+  Hop: ReturnType<typeof registerTraceTypes>['Hop'],
+  Summary: ReturnType<typeof registerAnswerTypes>['Summary'],
+) {
+  const RecallItem = builder.objectRef<RecallRow>('RecallItem').implement({
+    fields: (t) => ({
+      identifier: t.exposeString('identifier'),
+      kind: t.exposeString('kind'),
+      lastCustodian: t.string({ nullable: true, resolve: (r) => r.lastCustodian }),
+      lastLocation: t.string({ nullable: true, resolve: (r) => r.lastLocation }),
+      lastEventTime: t.string({ nullable: true, resolve: (r) => r.lastEventTime }),
+      pathLength: t.exposeInt('pathLength'),
+    }),
+  });
+
+  const RecallCsv = builder.objectRef<{ csv: string; rowCount: number }>('RecallCsv').implement({
+    fields: (t) => ({ csv: t.exposeString('csv'), rowCount: t.exposeInt('rowCount') }),
+  });
+
+  const Cargo: ReturnType<typeof builder.objectRef<CargoNode>> = builder.objectRef<CargoNode>('CargoItem');
+  Cargo.implement({
+    fields: (t) => ({
+      identifier: t.exposeString('identifier'),
+      origins: t.exposeStringList('origins'),
+      contents: t.field({ type: [Cargo], resolve: (n) => n.contents }),
+    }),
+  });
+
+  const CargoLineageType = builder.objectRef<CargoView>('CargoLineage').implement({
+    fields: (t) => ({
+      container: t.exposeString('container'),
+      contents: t.field({ type: [Cargo], resolve: (c) => c.contents }),
+      documents: t.field({ type: 'JSON', resolve: (c) => c.documents }),
+      sealEvents: t.field({ type: [Summary], resolve: (c) => c.sealEvents }),
+      temperatureExcursions: t.field({ type: 'JSON', resolve: (c) => c.temperatureExcursions }),
+      parties: t.exposeStringList('parties'),
+      verdict: t.field({ type: HopStatus, resolve: (c) => c.verification.verdict }),
+      hops: t.field({ type: [Hop], resolve: (c) => c.verification.hops }),
+    }),
+  });
+
+  const Reason = builder.objectRef<AuthenticityResult['reasons'][number]>('AuthenticityReason').implement({
+    fields: (t) => ({
+      code: t.exposeString('code'),
+      message: t.exposeString('message'),
+      details: t.field({ type: 'JSON', nullable: true, resolve: (r) => r.details ?? null }),
+    }),
+  });
+
+  const Authenticity = builder.objectRef<AuthenticityView>('AuthenticityCheck').implement({
+    fields: (t) => ({
+      detailsWithheld: t.exposeBoolean('detailsWithheld', {
+        description: 'Some parties or events behind the verdict are not yours to see; the verdict itself is complete.',
+      }),
+      identifier: t.exposeString('identifier'),
+      likelyCounterfeit: t.exposeBoolean('likelyCounterfeit'),
+      reasons: t.field({ type: [Reason], resolve: (a) => a.reasons }),
+      brandOwner: t.string({ nullable: true, resolve: (a) => a.brandOwner }),
+      commissionedBy: t.exposeStringList('commissionedBy'),
+    }),
+  });
+
+  return { RecallItem, RecallCsv, CargoView: CargoLineageType, Authenticity };
+}
+
+export function registerLineageTypes(builder: Builder) {
+  const { Direction, HopStatus, Hop, Trace } = registerTraceTypes(builder);
+  const { Passport, Summary, History } = registerAnswerTypes(builder, HopStatus, Hop);
+  return { Direction, Trace, Passport, History, ...registerQueryAnswerTypes(builder, HopStatus, Hop, Summary) };
+}
+
+export type LineageTypes = ReturnType<typeof registerLineageTypes>;

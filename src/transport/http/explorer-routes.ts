@@ -1,0 +1,85 @@
+/**
+ * The web explorer: its built files (web/dist) at `/`, served by the node itself so it works offline,
+ * the few JSON routes it needs beside GraphQL under /explorer/api, and the GS1 Digital Link resolver.
+ * Demo sign-in tokens are listed only when the node was started with --demo (enableDemoSignIn).
+ */
+import { existsSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import express, { type Express, type Request } from 'express';
+import { authenticate, type Viewer } from '../../services/auth.js';
+import { temperatureLegs } from '../../services/cold-chain-legs.js';
+import { issueDemoTokens, rolesAt, sessionOf, viewerProofBundle, type DemoToken } from '../../services/explorer.js';
+import type { AppContext } from './context.js';
+import { mountDigitalLink } from './digital-link-routes.js';
+import { ApiError } from './errors.js';
+
+export const WEB_DIST_DIR = fileURLToPath(new URL('../../../web/dist/', import.meta.url));
+const DEMO_SIGN_IN = 'provenantDemoSignIn';
+
+/** Marks the app as a demo node: the explorer's sign-in page then lists demo tokens. */
+export function enableDemoSignIn(app: Express): void {
+  app.locals[DEMO_SIGN_IN] = true;
+}
+
+async function viewerOf(ctx: AppContext, req: Request): Promise<Viewer> {
+  const auth = await authenticate(ctx.db, ctx.node, req.headers.authorization);
+  if (!auth.viewer) throw new ApiError(401, 'UNAUTHENTICATED', auth.problem ?? 'sign in with an API token (Authorization: Bearer <token>)');
+  return auth.viewer;
+}
+
+function requiredString(req: Request, name: string): string {
+  const v = req.query[name];
+  if (typeof v !== 'string' || v.trim() === '') throw new ApiError(400, 'BAD_REQUEST', `query parameter ${name} is required`);
+  return v.trim();
+}
+
+function mountApi(app: Express, ctx: AppContext): void {
+  const api = express.Router();
+  let demoTokens: Promise<DemoToken[]> | undefined;
+  api.get('/demo-tokens', async (_req, res) => {
+    if (app.locals[DEMO_SIGN_IN] !== true) return void res.json({ demo: false, tokens: [] });
+    // Issued once per node run, when the page first asks.
+    demoTokens ??= issueDemoTokens(ctx.node, ctx.db).catch((err: unknown) => ((demoTokens = undefined), Promise.reject(err)));
+    res.set('Cache-Control', 'no-store').json({ demo: true, tokens: await demoTokens });
+  });
+  api.get('/session', async (req, res) => void res.json(sessionOf(ctx.node, await viewerOf(ctx, req))));
+  api.get('/roles-at', async (req, res) => {
+    const viewer = await viewerOf(ctx, req);
+    res.json(rolesAt(ctx.node, viewer, requiredString(req, 'org'), Number(requiredString(req, 'logIndex'))));
+  });
+  api.get('/temperature-legs', async (req, res) => {
+    const viewer = await viewerOf(ctx, req);
+    res.json({ legs: await temperatureLegs(ctx.node, ctx.db, viewer, requiredString(req, 'subject')) });
+  });
+  api.post('/bundle', express.json({ limit: '1mb' }), async (req, res) => {
+    const viewer = await viewerOf(ctx, req);
+    const { bundle, omitted } = await viewerProofBundle(ctx.node, ctx.db, ctx.store, viewer, (req.body as { records?: unknown[] } | undefined)?.records ?? []);
+    // The body is the bundle exactly as `provenant verify-bundle` reads it; what was left out goes in headers.
+    res.set('X-Provenant-Omitted-Records', String(omitted.length));
+    if (omitted.length > 0) res.set('X-Provenant-Omitted', omitted.slice(0, 50).map((o) => o.recordHash).join(','));
+    res.set('Content-Disposition', `attachment; filename="provenant-proof-bundle-${bundle.checkpoint.logSize}.json"`);
+    res.json(bundle);
+  });
+  app.use('/explorer/api', api);
+}
+
+/** The page and its assets: public files with no member data (the data comes from GraphQL, with a token). */
+function mountStatic(app: Express): void {
+  const index = `${WEB_DIST_DIR}index.html`;
+  // Hashed file names under /assets never change content.
+  app.use('/assets', express.static(`${WEB_DIST_DIR}assets`, { immutable: true, maxAge: '365d', index: false, fallthrough: true }));
+  app.use((req, res, next) => {
+    if ((req.method !== 'GET' && req.method !== 'HEAD') || req.path !== '/') return next();
+    if (!existsSync(index)) {
+      res.status(503).type('text').send('The explorer is not built: run `npm ci` (it builds web/dist), or `npm run web:build`.\n');
+      return;
+    }
+    res.set('Cache-Control', 'no-cache').sendFile(index);
+  });
+}
+
+export function mountExplorer(app: Express, ctx: AppContext): void {
+  mountApi(app, ctx);
+  mountDigitalLink(app, ctx);
+  mountStatic(app);
+}

@@ -1,0 +1,142 @@
+/**
+ * The explorer's JSON routes and the Digital Link resolver on a node holding the simulators' story
+ * (without the reefer): demo tokens only on demo nodes, sessions, roles at a log index, proof
+ * bundles cut to what the viewer may read, and the public passport that names no other organisation.
+ */
+import type { Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { verifyBundle } from '../../../src/core/lineage/bundle.js';
+import { loadConfig } from '../../../src/platform/config.js';
+import { DEMO_CONSORTIUM_ID } from '../../../src/services/node/demo-consortium.js';
+import { issueToken } from '../../../src/store/token-store.js';
+import { enableDemoSignIn } from '../../../src/transport/http/explorer-routes.js';
+import { createApp, type ProvenantApp } from '../../../src/transport/http/server.js';
+import { runScenario } from '../../../simulators/scenario.js';
+import { startTempNode, type TempNode } from '../../helpers/temp-node.js';
+
+const PACK_DL_PATH = '/01/05098765333339/21/MINCE-A-1';
+
+describe('explorer routes and the Digital Link resolver', () => {
+  let node: TempNode;
+  let app: ProvenantApp;
+  let server: Server;
+  let base: string;
+  const tokens: Record<string, string> = {};
+
+  const get = (path: string, token?: string, accept = 'application/json') => fetch(base + path, { headers: { accept, ...(token ? { authorization: `Bearer ${token}` } : {}) } });
+  const gql = async (token: string, query: string) => ((await (await fetch(`${base}/graphql`, { method: 'POST', headers: { 'content-type': 'application/json', authorization: `Bearer ${token}` }, body: JSON.stringify({ query }) })).json()) as { data: any }).data;
+  const bundle = (token: string, records: unknown) => fetch(`${base}/explorer/api/bundle`, { method: 'POST', headers: { 'content-type': 'application/json', authorization: `Bearer ${token}` }, body: JSON.stringify({ records }) });
+
+  beforeAll(async () => {
+    node = await startTempNode({ autoSeal: true });
+    app = createApp({ node: node.node, store: node.store, db: node.db, keystore: node.keystore, config: loadConfig({ dataDir: node.dataDir }) });
+    server = app.listen(0, '127.0.0.1');
+    await new Promise((r) => server.once('listening', r));
+    base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+    for (const org of ['fsa', 'highfield-farm', 'meadow-farm']) tokens[org] = (await issueToken(node.db, DEMO_CONSORTIUM_ID, org, 'test')).token;
+    await runScenario({ baseUrl: base, consortium: DEMO_CONSORTIUM_ID, orgKeys: node.demo.orgKeys });
+  }, 120_000);
+
+  afterAll(async () => {
+    server?.close();
+    await app?.closeApi();
+    await node?.destroy();
+  });
+
+  it('lists demo sign-in tokens only once the node is marked as a demo, and they sign in', async () => {
+    expect(await (await get('/explorer/api/demo-tokens')).json()).toEqual({ demo: false, tokens: [] });
+    enableDemoSignIn(app);
+    const demo = (await (await get('/explorer/api/demo-tokens')).json()) as { demo: boolean; tokens: { orgId: string; token: string }[] };
+    expect(demo.demo).toBe(true);
+    expect(demo.tokens.map((t) => t.orgId)).toEqual(['fsa', 'hmrc', 'riverside-retail', 'vale-processors', 'northern-abattoir', 'highfield-farm']);
+    // Issued once per run: a second visit gets the same tokens.
+    expect(((await (await get('/explorer/api/demo-tokens')).json()) as typeof demo).tokens).toEqual(demo.tokens);
+    const session = await (await get('/explorer/api/session', demo.tokens[2]!.token)).json();
+    expect(session).toMatchObject({ consortium: DEMO_CONSORTIUM_ID, orgId: 'riverside-retail', orgName: 'Riverside Retail', roles: ['RETAILER'], isRegulator: false });
+  });
+
+  it('refuses a session without a valid token, and tells roles at a log index', async () => {
+    expect((await get('/explorer/api/session')).status).toBe(401);
+    expect((await get('/explorer/api/session', 'pvn_nonsense')).status).toBe(401);
+    expect(await (await get('/explorer/api/roles-at?org=highfield-farm&logIndex=3', tokens['fsa'])).json()).toMatchObject({ orgName: 'Highfield Farm', roles: ['FARM'] });
+    expect((await get('/explorer/api/roles-at?org=highfield-farm&logIndex=99999999', tokens['fsa'])).status).toBe(400);
+    expect((await get('/explorer/api/roles-at?org=highfield-farm', tokens['fsa'])).status).toBe(400);
+  });
+
+  it('bundles only the records the viewer may read in full, and the bundle verifies offline', async () => {
+    const hops = (await gql(tokens['fsa']!, `{ trace(consortium: "${DEMO_CONSORTIUM_ID}", id: "https://id.gs1.org${PACK_DL_PATH}", direction: UPSTREAM) { ... on LineageTrace { hops { recordHash edge { kind from to } } } } }`)).trace.hops as { recordHash: string; edge: { kind: string; from: string } }[];
+    const all = [...new Set(hops.map((h) => h.recordHash))];
+    const regulator = await bundle(tokens['fsa']!, all);
+    expect(regulator.status).toBe(200);
+    const full = (await regulator.json()) as any;
+    expect(regulator.headers.get('x-provenant-omitted-records')).toBe('0');
+    expect(verifyBundle(full).ok).toBe(true);
+    expect(full.records.map((r: any) => r.hash).sort()).toEqual([...all].sort());
+
+    // A dam hop is the birth a farm recorded: Meadow Farm may not read Highfield Farm's births.
+    const highfieldBirth = hops.find((h) => h.edge.kind === 'DAM' && h.edge.from.includes('UK123450'))!.recordHash;
+    const meadowBirth = hops.find((h) => h.edge.kind === 'DAM' && h.edge.from.includes('UK234560'))!.recordHash;
+    const cut = await bundle(tokens['meadow-farm']!, [meadowBirth, highfieldBirth]);
+    expect(cut.status).toBe(200);
+    const body = (await cut.json()) as any;
+    expect(body.records.map((r: any) => r.hash)).toEqual([meadowBirth]);
+    expect(cut.headers.get('x-provenant-omitted')).toBe(highfieldBirth);
+    expect(cut.headers.get('x-provenant-omitted-records')).toBe('1');
+    expect(verifyBundle(body).ok).toBe(true);
+    const none = await bundle(tokens['meadow-farm']!, [highfieldBirth]);
+    expect(none.status).toBe(400);
+    expect(((await none.json()) as any).error.code).toBe('NOTHING_TO_BUNDLE');
+    expect((await bundle(tokens['fsa']!, ['not-a-hash'])).status).toBe(400);
+    expect((await bundle(tokens['fsa']!, [])).status).toBe(400);
+  });
+
+  it('resolves a pack\'s Digital Link to its public passport, naming no other organisation', async () => {
+    const res = await get(PACK_DL_PATH);
+    expect(res.status).toBe(200);
+    expect(res.headers.get('link')).toBe(`<${base}${PACK_DL_PATH}?linkType=all>; rel="linkset"; type="application/linkset+json"`);
+    expect(res.headers.get('vary')).toMatch(/Accept/);
+    const text = await res.text();
+    const passport = JSON.parse(text);
+    expect(passport).toMatchObject({
+      identifier: `https://id.gs1.org${PACK_DL_PATH}`,
+      gtin: '05098765333339',
+      serial: 'MINCE-A-1',
+      brandOwner: 'Vale Processors',
+      originRegions: ['UK, CPH county 12', 'UK, CPH county 23'],
+      coldChainKept: true,
+      everyStepVerified: true,
+    });
+    expect(passport.slaughterDates.length).toBeGreaterThan(0);
+    expect(passport.packingDates.length).toBeGreaterThan(0);
+    for (const secret of ['highfield', 'meadow', 'northern', 'abattoir', 'UK123450', '12/345/6789', 'fluke', 'riverside']) expect(text.toLowerCase()).not.toContain(secret.toLowerCase());
+    // The same item with its lot in the path, and through the 1.0 short names.
+    expect((await (await get('/01/05098765333339/10/MINCE-A/21/MINCE-A-1')).json()).identifier).toBe(passport.identifier);
+    expect((await (await get('/gtin/05098765333339/ser/MINCE-A-1')).json()).identifier).toBe(passport.identifier);
+  });
+
+  it('answers browsers with the page, linkset requests with an RFC 9264 linkset, and unknown keys as a resolver does', async () => {
+    const html = await get(PACK_DL_PATH, undefined, 'text/html,application/xhtml+xml,*/*;q=0.8');
+    expect(html.headers.get('content-type')).toMatch(/^text\/html/);
+    expect(await html.text()).toMatch(/<h1>Product passport<\/h1>[\s\S]*Cold chain kept[\s\S]*Yes/);
+    for (const res of [await get(`${PACK_DL_PATH}?linkType=all`), await get(PACK_DL_PATH, undefined, 'application/linkset+json')]) {
+      expect(res.headers.get('content-type')).toMatch(/^application\/linkset\+json/);
+      const { linkset } = (await res.json()) as any;
+      expect(linkset).toHaveLength(1);
+      expect(linkset[0].anchor).toBe(base + PACK_DL_PATH);
+      expect(linkset[0]['https://gs1.org/voc/defaultLink'][0]).toMatchObject({ type: 'text/html', href: `${base}${PACK_DL_PATH}?linkType=gs1:pip` });
+      expect(linkset[0]['https://gs1.org/voc/traceability'][0]).toMatchObject({ type: 'application/json' });
+    }
+    expect((await get(`${PACK_DL_PATH}?linkType=gs1:traceability`, undefined, 'text/html')).headers.get('content-type')).toMatch(/^application\/json/);
+    const unknown = await get('/01/05098765333339/21/NO-SUCH-PACK');
+    expect(unknown.status).toBe(404);
+    expect(((await unknown.json()) as any).error.code).toBe('PASSPORT_NOT_FOUND');
+    const badCheck = await get('/01/05098765333338/21/MINCE-A-1');
+    expect(badCheck.status).toBe(400);
+    expect(((await badCheck.json()) as any).error.message).toMatch(/check digit/);
+    expect((await get('/00/150987650000000016')).status).toBe(404);
+    expect(((await (await get('/8006/123456789012341234')).json()) as any).error.code).toBe('NO_LINKS');
+    expect((await get('/01/05098765333339/21/NO-SUCH-PACK', undefined, 'text/html')).status).toBe(404);
+    expect(await (await get('/.well-known/gs1resolver')).json()).toMatchObject({ resolverRoot: base, supportedPrimaryKeys: ['01'] });
+  });
+});
