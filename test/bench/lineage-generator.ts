@@ -23,7 +23,7 @@ import type { Worker } from 'node:worker_threads';
 import { startWorker } from '../../src/platform/workers/worker-thread.js';
 import { encodePrivateKey, encodePublicKey, generateKeyPair, type JsonValue, type KeyPair } from '../../src/core/crypto/index.js';
 import { eventRowOf } from '../../src/services/capture/capture-service.js';
-import { earTagCheckDigit, gs1CheckDigit } from '../../src/core/identifiers/index.js';
+import { gs1CheckDigit } from '../../src/core/identifiers/index.js';
 import type { GenesisSpec } from '../../src/core/ledger/consortium.js';
 import type { OrgSpec, Role } from '../../src/core/ledger/governance.js';
 import { RECORD_VERSION, RecordKind, recordHash, verifyRecordSignature, type SignedRecord } from '../../src/core/ledger/record.js';
