@@ -4,11 +4,11 @@
  * them (reads by a regulator go into the registering organisation's access log); only the
  * registering organisation erases, by a signed `privacy.erasure` record.
  */
-import { LedgerError } from '../core/ledger/errors.js';
-import { RecordKind, assertRecordShape } from '../core/ledger/record.js';
+import { RecordKind, assertRecordShape, recordHash } from '../core/ledger/record.js';
 import { assertPersonalData, commitPersonalData, isCommitment } from '../core/privacy/commitment.js';
 import { parseErasurePayload } from '../core/privacy/erasure.js';
 import { PersonStore, type PersonRow } from '../store/person-store.js';
+import { WriteBatch } from '../store/write-batch.js';
 import { isActiveMember, viewerOfCaller, type Caller } from './callers.js';
 import type { NodeHandles } from './node-handles.js';
 import type { AccessRecorder } from './access-recorder.js';
@@ -81,13 +81,11 @@ export class PersonService {
     if (record.consortium !== person.consortiumId) throw new ReadError('WRONG_CONSORTIUM', 'the signed erasure is for another consortium', { expected: person.consortiumId, actual: record.consortium });
     const erasedAt = new Date().toISOString();
     let erased = 0;
+    const writes = new WriteBatch();
+    PersonStore.eraseInBatch(writes, person.commitment, recordHash(record), erasedAt, (count) => (erased += count));
     const [outcome] = await this.handles.node.submit(person.consortiumId, [record], {
-      check: (_record, signer) => {
-        if (signer.org.id !== person.orgId) throw new LedgerError('NOT_AUTHORISED', `only "${person.orgId}", which registered this person, may erase it`, { expected: person.orgId, actual: signer.org.id });
-      },
-      persist: (batch, accepted) => {
-        for (const a of accepted) PersonStore.eraseInBatch(batch, person.commitment, a.admission.recordHash, erasedAt, (count) => (erased += count));
-      },
+      signerOrg: { orgId: person.orgId, message: `only "${person.orgId}", which registered this person, may erase it` },
+      writes: [writes],
     });
     if (!outcome || outcome.status === 'rejected') {
       const error = outcome?.status === 'rejected' ? outcome.error : { code: 'REJECTED', message: 'erasure record was not accepted', details: undefined };

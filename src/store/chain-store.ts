@@ -127,17 +127,17 @@ export class ChainStore {
 
   /**
    * Durably appends admitted records that are not yet sealed (blockHeight stays NULL), with the
-   * writes `extra` adds to the same batch (indexes), in one transaction.
+   * writes that go with them (indexes), in one transaction.
    */
-  async appendPending(consortiumId: string, rows: StoredRecordInput[], extra?: (batch: WriteBatch) => Promise<void>): Promise<void> {
-    if (rows.length === 0 && !extra) return;
+  async appendPending(consortiumId: string, rows: StoredRecordInput[], writes: readonly WriteBatch[] = []): Promise<void> {
+    if (rows.length === 0 && writes.length === 0) return;
     const batch = new WriteBatch();
     batch.insert(
       'LedgerRecord',
       RECORD_COLUMNS,
       rows.map((r) => [r.hash, consortiumId, r.logIndex, r.record.kind, r.record.signer, r.record.signedAt, r.receivedAt, canonicalize(r.record)]),
     );
-    if (extra) await extra(batch);
+    for (const w of writes) batch.append(w);
     await commitWriteBatch(this.db, batch);
   }
 

@@ -8,7 +8,7 @@ import path from 'node:path';
 import { PrismaBetterSqlite3 } from '@prisma/adapter-better-sqlite3';
 import { PrismaClient } from '../generated/prisma/client.js';
 import { applyMigrations } from './migrate.js';
-import { registerRawConnection } from './write-batch.js';
+import { registerRawConnection } from './raw-connection.js';
 
 export type Database = PrismaClient;
 
@@ -27,7 +27,7 @@ export async function openDatabase(options: OpenDatabaseOptions): Promise<Databa
   if (file !== ':memory:') mkdirSync(path.dirname(path.resolve(file)), { recursive: true });
   const factory = new PrismaBetterSqlite3({ url: `file:${file}`, timeout: 10_000 });
   let raw: BetterSqlite3.Database | undefined;
-  // Keeps the connection Prisma opens, for the synchronous write batches (see write-batch.ts).
+  // Keeps the connection Prisma opens, for the synchronous write batches (see raw-connection.ts).
   const adapter: typeof factory = Object.assign(Object.create(factory) as typeof factory, {
     connect: async () => {
       const connected = await factory.connect();

@@ -81,6 +81,33 @@ export async function custodyOf(db: Database, consortiumId: string, identifiers:
   return new Map(rows.map((r) => [r.identifier, r.orgId]));
 }
 
+/** What a capture group's checks read of the stored state, once for the whole group. */
+export interface CaptureView {
+  /** Event hash IDs and record hashes among those asked that are stored (they do not collide: one is a URI, the other hex). */
+  stored: Set<string>;
+  /** Current custodian per identifier (null: nobody holds it); identifiers never seen are absent. */
+  custody: Map<string, string | null>;
+  /** Cited document addresses that are stored for the consortium. */
+  documents: Set<string>;
+  /** Cited person commitments registered in the consortium and not erased. */
+  persons: Set<string>;
+}
+
+export async function captureViewOf(
+  db: Database,
+  consortiumId: string,
+  keys: { eventIds: readonly string[]; recordHashes: readonly string[]; identifiers: readonly string[]; documents: readonly string[]; persons: readonly string[] },
+): Promise<CaptureView> {
+  const events = await existingEventIds(db, consortiumId, keys.eventIds);
+  const records = await existingValues(db, 'LedgerRecord', 'hash', consortiumId, keys.recordHashes);
+  return {
+    stored: new Set([...events, ...records]),
+    custody: await custodyOf(db, consortiumId, keys.identifiers),
+    documents: await existingDocuments(db, consortiumId, keys.documents),
+    persons: await livePersonCommitments(db, consortiumId, keys.persons),
+  };
+}
+
 /** Adds the index rows to the batch that commits their records. */
 export function writeEventIndex(
   batch: WriteBatch,

@@ -1,23 +1,17 @@
 /**
  * Hot write paths (records, event indexes, device readings) are collected into a WriteBatch and
- * committed in one synchronous better-sqlite3 transaction with cached prepared statements; the hot
- * existence checks before them (selectWhereIn) read the same way.
- * Prisma's driver adapter prepares every statement anew and awaits between statements, which
- * cost more than the writes themselves at thousands of rows per second.
- *
- * The batch runs on Prisma's own connection (captured in openDatabase), so there is one writer
- * and no lock waits, and only while no Prisma transaction is open on it (better-sqlite3's
- * `inTransaction`): a Prisma interactive transaction never sees our statements, and ours never
- * spans an await, so no Prisma statement can land inside it.
+ * committed in one synchronous better-sqlite3 transaction with cached prepared statements, on
+ * Prisma's own connection (raw-connection.ts); the hot existence checks before them
+ * (selectWhereIn) read the same way. Prisma's driver adapter prepares every statement anew and
+ * awaits between statements, which cost more than the writes themselves at thousands of rows per
+ * second.
  */
-import type BetterSqlite3 from 'better-sqlite3';
 import type { Database } from './database.js';
-
-type Param = string | number | bigint | Buffer | null;
+import { outsideTransactions, prepared, rawConnectionOf, toSqlParam, type SqlParam } from './raw-connection.js';
 
 interface BatchStatement {
   sql: string;
-  params: Param[];
+  params: SqlParam[];
   onChanges?: (changes: number) => void;
 }
 
@@ -26,7 +20,7 @@ export class WriteBatch {
 
   /** Queues one statement; `onChanges` gets its changed-row count once the batch has committed. */
   add(sql: string, params: readonly unknown[], onChanges?: (changes: number) => void): void {
-    this.statements.push({ sql, params: params.map(toParam), onChanges });
+    this.statements.push({ sql, params: params.map(toSqlParam), onChanges });
   }
 
   /** Queues one INSERT per row (one cached statement per table, however many rows). */
@@ -36,51 +30,13 @@ export class WriteBatch {
     for (const row of rows) this.add(sql, row);
   }
 
+  /** Queues another batch's statements after this one's. */
+  append(other: WriteBatch): void {
+    for (const s of other.statements) this.statements.push(s);
+  }
+
   get size(): number {
     return this.statements.length;
-  }
-}
-
-function toParam(value: unknown): Param {
-  if (value === undefined || value === null) return null;
-  if (typeof value === 'boolean') return value ? 1 : 0;
-  if (value instanceof Date) return value.toISOString();
-  if (typeof value === 'string' || typeof value === 'number' || typeof value === 'bigint' || Buffer.isBuffer(value)) return value;
-  throw new TypeError(`cannot bind a ${typeof value} to an SQL parameter`);
-}
-
-interface RawConnection {
-  client: BetterSqlite3.Database;
-  statements: Map<string, BetterSqlite3.Statement>;
-}
-
-const connections = new WeakMap<object, RawConnection>();
-/** Prepared statements kept per connection; the hot paths use a handful, so this only bounds misuse. */
-const STATEMENT_CACHE_LIMIT = 256;
-/** How long a batch waits for a Prisma transaction on the same connection to finish. */
-const PRISMA_TRANSACTION_WAIT_MS = 30_000;
-
-/** Called by openDatabase with the better-sqlite3 connection behind the Prisma client. */
-export function registerRawConnection(db: object, client: BetterSqlite3.Database): void {
-  connections.set(db, { client, statements: new Map() });
-}
-
-function prepared(conn: RawConnection, sql: string): BetterSqlite3.Statement {
-  let stmt = conn.statements.get(sql);
-  if (!stmt) {
-    if (conn.statements.size >= STATEMENT_CACHE_LIMIT) conn.statements.clear();
-    stmt = conn.client.prepare(sql);
-    conn.statements.set(sql, stmt);
-  }
-  return stmt;
-}
-
-/** Waits until no Prisma transaction is open on the connection (ours never span an await). */
-async function outsideTransactions(conn: RawConnection): Promise<void> {
-  const deadline = Date.now() + PRISMA_TRANSACTION_WAIT_MS;
-  while (conn.client.inTransaction) {
-    if (Date.now() > deadline) throw new Error('a database transaction stayed open too long; the statement was not run');
-    await new Promise((resolve) => setImmediate(resolve));
   }
 }
 
@@ -94,7 +50,7 @@ const MAX_IN_LIST = 500;
  */
 export async function selectWhereIn<Row>(db: Database, sql: { before: string; after?: string }, params: readonly unknown[], values: readonly string[]): Promise<Row[]> {
   const unique = [...new Set(values)];
-  const conn = connections.get(db);
+  const conn = rawConnectionOf(db);
   const rows: Row[] = [];
   for (let start = 0; start < unique.length; start += MAX_IN_LIST) {
     const chunk: (string | null)[] = unique.slice(start, start + MAX_IN_LIST);
@@ -106,7 +62,7 @@ export async function selectWhereIn<Row>(db: Database, sql: { before: string; af
       continue;
     }
     await outsideTransactions(conn);
-    rows.push(...(prepared(conn, text).all(...params.map(toParam), ...chunk) as Row[]));
+    rows.push(...(prepared(conn, text).all(...params.map(toSqlParam), ...chunk) as Row[]));
   }
   return rows;
 }
@@ -117,7 +73,7 @@ export async function selectWhereIn<Row>(db: Database, sql: { before: string; af
  */
 export async function commitWriteBatch(db: Database, batch: WriteBatch): Promise<void> {
   if (batch.size === 0) return;
-  const conn = connections.get(db);
+  const conn = rawConnectionOf(db);
   if (!conn) {
     const changes: number[] = [];
     await db.$transaction(async (tx) => {

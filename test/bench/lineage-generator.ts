@@ -23,16 +23,17 @@ import type { Worker } from 'node:worker_threads';
 import { startWorker } from '../../src/platform/workers/worker-thread.js';
 import { encodePrivateKey, encodePublicKey, generateKeyPair, type JsonValue, type KeyPair } from '../../src/core/crypto/index.js';
 import { eventRowOf } from '../../src/services/capture/capture-service.js';
-import { earTagCheckDigit, gs1CheckDigit } from '../../src/core/identifiers/index.js';
+import { gs1CheckDigit } from '../../src/core/identifiers/index.js';
 import type { GenesisSpec } from '../../src/core/ledger/consortium.js';
 import type { OrgSpec, Role } from '../../src/core/ledger/governance.js';
 import { RECORD_VERSION, RecordKind, recordHash, verifyRecordSignature, type SignedRecord } from '../../src/core/ledger/record.js';
 import { DEMO_ORGS } from '../../src/services/node/demo-consortium.js';
 import { LedgerNode } from '../../src/services/node/ledger-node.js';
-import { authoriseEvent, canonicalIdentifier, PROVENANT_BIZSTEP, PROVENANT_DISPOSITION, type CustodyChange } from '../../src/core/rules/authorisation.js';
+import { authoriseEvent, canonicalIdentifier, PROVENANT_BIZSTEP, PROVENANT_DISPOSITION } from '../../src/core/rules/authorisation.js';
 import { ChainStore } from '../../src/store/chain-store.js';
 import { openDatabase, type Database } from '../../src/store/database.js';
 import { writeEventIndex, type CustodyRow, type EventIdentifierRow, type EventRow } from '../../src/store/event-index.js';
+import { WriteBatch } from '../../src/store/write-batch.js';
 import { animalUrn, containerNumber, earTag, lgtin, sgln, sgtin, sscc } from '../../simulators/identifiers.js';
 import { aggregationEvent, EPCIS_CONTEXT, objectEvent, transformationEvent, type EpcisEvent } from '../../simulators/participant.js';
 import type { SignedItem, SignInit, SignItem, SignRequest, SignResponse } from './lineage-sign-worker.js';
@@ -708,41 +709,34 @@ export async function generateLineageStore(options: GeneratorOptions): Promise<G
       signedAt: item.signedAt,
       signature: signed[i]!.signature,
     }));
-    const position = new Map<SignedRecord, number>(records.map((r, i) => [r, i]));
-    const changes: CustodyChange[][] = new Array(records.length);
-    const outcomes = await node.submit(LINEAGE_CONSORTIUM_ID, records, {
-      atomic: true,
-      recordHashes: signed.map((x) => x.hash),
-      // Signed just now by the workers with the organisations' own keys; a sample is re-verified below.
-      signaturesVerified: true,
-      check: (record, signer) => {
-        const i = position.get(record)!;
-        const decision = authoriseEvent(chunk[i]!.event, signer.org, (id) => custody.get(id));
-        if (!decision.ok) throw Object.assign(new Error(`${decision.code}: ${decision.message}`), { code: decision.code, details: decision.details });
-        changes[i] = decision.custodyChanges;
+    // Checked and indexed here, as capture does, then admitted and stored by the node in one transaction.
+    const lane = await node.lane(LINEAGE_CONSORTIUM_ID);
+    let committed: Awaited<ReturnType<typeof lane.commit>>;
+    try {
+      const events: EventRow[] = [];
+      const identifiers: EventIdentifierRow[] = [];
+      const custodyRows: CustodyRow[] = [];
+      chunk.forEach((item, i) => {
+        const decision = authoriseEvent(item.event, lane.state.orgs.get(item.org)!, (id) => custody.get(id));
+        if (!decision.ok) throw new Error(`generated event ${submitted + i} is refused by the role table: ${decision.code}: ${decision.message}`);
+        const { eventId, ids, hash } = signed[i]!;
+        const eventTime = String(item.event['eventTime'] ?? '');
+        events.push(eventRowOf(item.event, eventId, hash, item.org));
+        for (const [identifier, role] of ids) identifiers.push({ identifier, eventId, role, eventTime });
         for (const c of decision.custodyChanges) {
+          custodyRows.push({ identifier: c.identifier, orgId: c.orgId, eventId, eventTime });
           if (c.orgId === null) custody.delete(c.identifier);
           else custody.set(c.identifier, c.orgId);
         }
-      },
-      persist: async (tx, accepted) => {
-        const events: EventRow[] = [];
-        const identifiers: EventIdentifierRow[] = [];
-        const custodyRows: CustodyRow[] = [];
-        for (const a of accepted) {
-          const event = chunk[a.index]!.event;
-          const { eventId, ids } = signed[a.index]!;
-          const eventTime = String(event['eventTime'] ?? '');
-          events.push(eventRowOf(event, eventId, a.admission.recordHash, a.admission.signer.org.id));
-          for (const [identifier, role] of ids) identifiers.push({ identifier, eventId, role, eventTime });
-          for (const c of changes[a.index] ?? []) custodyRows.push({ identifier: c.identifier, orgId: c.orgId, eventId, eventTime });
-        }
-        writeEventIndex(tx, LINEAGE_CONSORTIUM_ID, { events, identifiers, custody: custodyRows });
-      },
-    });
-    outcomes.forEach((o, i) => {
-      if (o.status !== 'accepted') throw new Error(`generated event ${submitted + i} was not accepted: ${JSON.stringify(o)} ${JSON.stringify(chunk[i]!.event).slice(0, 300)}`);
-    });
+      });
+      const writes = new WriteBatch();
+      writeEventIndex(writes, LINEAGE_CONSORTIUM_ID, { events, identifiers, custody: custodyRows });
+      // Signed just now by the workers with the organisations' own keys; a sample is re-verified below.
+      committed = await lane.commit([{ records: records.map((record, i) => ({ record, hash: signed[i]!.hash })), signaturesVerified: true }], writes);
+    } finally {
+      lane.release();
+    }
+    if (!committed.ok) throw new Error(`generated events were not accepted: ${JSON.stringify(committed.refused.slice(0, 3))}`);
     // The workers' hashes and signatures are trusted by submit: re-check one per chunk against a worker bug.
     const k = submitted % records.length;
     verifyRecordSignature(records[k]!, keys.get(chunk[k]!.org)!.publicKey);

@@ -215,7 +215,9 @@ class Publisher {
     this.done.catch(() => undefined);
     let finished = false;
     const fail = (e: Error): void => {
-      if (!finished) (readyReject(e), doneReject(e));
+      if (finished) return;
+      readyReject(e);
+      doneReject(e);
     };
     this.child.on('message', (msg: { type: string; message?: string; acked?: number; latencies?: number[]; cpu?: PublisherResult['cpu'] }) => {
       if (msg.type === 'ready') readyResolve();

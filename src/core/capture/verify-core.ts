@@ -2,12 +2,12 @@
  * The per-record work of a capture that needs no shared state, so it can run in worker threads:
  * record hash (JCS + SHA-256), signature check against that hash, and the CBV event hash ID.
  */
-import { parsePublicKey, type PublicKey } from '../crypto/index.js';
+import type { PublicKey } from '../crypto/index.js';
 import { eventHashId } from '../epcis/event-hash.js';
 import { recordHash, verifyRecordSignature, type SignedRecord } from '../ledger/record.js';
 
 export interface VerifyRequest {
-  id: number;
+  /** The signer's key, encoded (what the envelope names). */
   publicKey: string;
   records: SignedRecord[];
   /** With this, each record's payload.event also gets its event hash ID under the document's @context. */
@@ -24,22 +24,8 @@ export interface VerifyResult {
   eventIds: (string | undefined)[];
 }
 
-// Point decompression is the slow part of parsing a key; a signer's key is reused across documents.
-const parsedKeys = new Map<string, PublicKey>();
-const PARSED_KEY_LIMIT = 1000;
-
-export function cachedPublicKey(encoded: string): PublicKey {
-  let key = parsedKeys.get(encoded);
-  if (!key) {
-    key = parsePublicKey(encoded);
-    if (parsedKeys.size >= PARSED_KEY_LIMIT) parsedKeys.clear();
-    parsedKeys.set(encoded, key);
-  }
-  return key;
-}
-
-export function verifyAndHash(req: Omit<VerifyRequest, 'id'>): VerifyResult {
-  const publicKey = cachedPublicKey(req.publicKey);
+/** `publicKey` is `req.publicKey` parsed (the caller may keep parsed keys). */
+export function verifyAndHash(req: VerifyRequest, publicKey: PublicKey): VerifyResult {
   const result: VerifyResult = { outcomes: [], recordHashes: [], eventIds: [] };
   for (const record of req.records) {
     let hash: string | undefined;

@@ -2,32 +2,30 @@
  * The node: holds each consortium's state in memory, admits signed records, persists them
  * durably before acknowledging, and seals pending records into blocks with its authority keys
  * every N ms or every M records. One node hosts many consortia, each on its own chain.
+ *
+ * Records come as members sent them (submit: the node checks shape, hashes and duplicates), or
+ * prepared by a service that checked them against the live state and the store while holding the
+ * consortium's ledger lane (lane: capture). Either way the node alone admits them (admission.ts) and
+ * stores them with the writes that go with them in one transaction.
  */
 import { EventEmitter } from 'node:events';
-import { fromHex, type KeyPair } from '../../core/crypto/index.js';
+import { fromHex, toHex, type KeyPair } from '../../core/crypto/index.js';
 import { blockHash, sealBlock, type Block, type BlockHeader, type Seal } from '../../core/ledger/block.js';
-import {
-  ConsortiumState,
-  admitRecord,
-  buildBlockHeader,
-  checkSeals,
-  closeBlock,
-  createGenesisBlock,
-  requireActiveSigner,
-  type AdmissionResult,
-  type ResolvedSigner,
-  type GenesisSpec,
-} from '../../core/ledger/consortium.js';
+import { ConsortiumState, admitRecord, buildBlockHeader, checkSeals, closeBlock, createGenesisBlock, type GenesisSpec } from '../../core/ledger/consortium.js';
 import { LedgerError } from '../../core/ledger/errors.js';
 import { leafHash } from '../../core/ledger/merkle-hash.js';
 import { MerkleAccumulator } from '../../core/ledger/merkle-tree.js';
 import { checkpointOfBlock, signCheckpoint } from '../../core/ledger/checkpoint.js';
 import { RecordKind, assertRecordShape, formatTimestamp, recordHash, type SignedRecord } from '../../core/ledger/record.js';
-import { toHex } from '../../core/crypto/index.js';
 import type { ChainStore, StoredCheckpointInput } from '../../store/chain-store.js';
 import type { WriteBatch } from '../../store/write-batch.js';
+import { admitPrepared, admitSubmission, errorOf, type AdmissionItem, type AdmittedItem } from './admission.js';
 import { Mutex } from './mutex.js';
 import { projectionOf } from './projection.js';
+import { DuplicateScreen } from './staged.js';
+import type { AdmittedRecord, LaneCommit, LedgerLane, PreparedSubmission, SealedIn, SubmitOptions, SubmitOutcome } from './submission.js';
+
+export type * from './submission.js';
 
 /** Kinds whose admission changes membership, so projections are rewritten with their block. */
 const MEMBERSHIP_KINDS = new Set<string>([RecordKind.PROPOSAL, RecordKind.APPROVAL, RecordKind.DEVICE_REGISTER, RecordKind.DEVICE_REVOKE]);
@@ -42,56 +40,9 @@ export interface LedgerNodeOptions {
   now?: () => Date;
 }
 
-export interface SubmitOptions {
-  /** All records are stored, or none (default). With false, each record stands alone. */
-  atomic?: boolean;
-  /** Resolve only once the records are sealed into a block. */
-  waitForSeal?: boolean;
-  /** The caller already verified every record signature (e.g. in worker threads). */
-  signaturesVerified?: boolean;
-  /**
-   * Extra checks per record before ledger admission, against the state as it then is
-   * (e.g. the capture layer's role and custody rules). Throw a typed error to reject; return
-   * 'duplicate' when the caller knows the record's content is already stored (it is then skipped).
-   */
-  check?: (record: SignedRecord, signer: ResolvedSigner) => void | 'duplicate';
-  /** Extra writes committed with the records, in one transaction (e.g. lineage indexes). */
-  persist?: (batch: WriteBatch, accepted: AcceptedRecord[]) => Promise<void> | void;
-  /** This submission's admissions stand (it was not rolled back); later ones in its group follow. */
-  admitted?: (accepted: AcceptedRecord[]) => void;
-  /** Hooks shared with other submissions of the same caller, run once per group commit (see GroupHooks). */
-  group?: { hooks: GroupHooks<unknown>; context: unknown };
-  /** Record hashes the caller already computed (e.g. in worker threads), by record position. */
-  recordHashes?: readonly (string | undefined)[];
-}
-
-/**
- * One caller's hooks for a whole group commit, so N concurrent submissions cost one read and one
- * write per table instead of N (each database statement has a fixed cost). `prepare` runs before
- * any of them is admitted; earlier submissions of the group are then admitted but not on disk, so
- * checks must see their effects through state the hooks keep (see CaptureService).
- */
-export interface GroupHooks<C> {
-  prepare?(contexts: C[]): Promise<void>;
-  /** Writes for the group's transaction: the accepted records of every submission that used these hooks. */
-  persist?(batch: WriteBatch, items: { context: C; accepted: AcceptedRecord[] }[]): Promise<void> | void;
-}
-
-export interface AcceptedRecord {
-  index: number;
-  record: SignedRecord;
-  admission: AdmissionResult;
-}
-
-export type SubmitOutcome =
-  | { status: 'accepted'; recordHash: string; logIndex: number; block?: { height: number; hash: string } }
-  | { status: 'duplicate'; recordHash: string }
-  | { status: 'rejected'; recordHash?: string; error: { code: string; message: string; details?: Record<string, unknown> } }
-  | { status: 'not_stored'; recordHash?: string; reason: string };
-
 interface SealWaiter {
   logIndex: number;
-  resolve: (block: { height: number; hash: string }) => void;
+  resolve: (block: SealedIn) => void;
   reject: (err: Error) => void;
 }
 
@@ -106,18 +57,17 @@ interface Runtime {
   sealBlockedReason?: string;
 }
 
-interface SubmitJob {
-  records: unknown[];
-  atomic: boolean;
-  options: SubmitOptions;
-  resolve: (outcomes: SubmitOutcome[]) => void;
-  reject: (err: unknown) => void;
+/** A submission's outcomes, and (with waitForSeal) the blocks its accepted records will be sealed in. */
+interface Committed {
+  outcomes: SubmitOutcome[];
+  sealed: (Promise<SealedIn> | undefined)[];
 }
 
-interface AdmittedJob {
-  job: SubmitJob;
-  outcomes: SubmitOutcome[];
-  accepted: AcceptedRecord[];
+interface SubmitJob {
+  records: unknown[];
+  options: SubmitOptions;
+  resolve: (committed: Committed) => void;
+  reject: (err: unknown) => void;
 }
 
 /** A group commit stops taking submissions at this many records, so one transaction stays short. */
@@ -128,6 +78,18 @@ export interface SealedBlockEvent {
   header: BlockHeader;
   hash: string;
   recordHashes: string[];
+}
+
+/** Record hash per position, or the outcome of a record that is not even well-formed. */
+function hashesOf(job: SubmitJob): (string | SubmitOutcome)[] {
+  return job.records.map((r) => {
+    try {
+      assertRecordShape(r);
+      return recordHash(r);
+    } catch (err) {
+      return { status: 'rejected', error: errorOf(err) };
+    }
+  });
 }
 
 export class LedgerNode extends EventEmitter {
@@ -232,22 +194,58 @@ export class LedgerNode extends EventEmitter {
   }
 
   /**
-   * Admits and durably stores records. Validation failures are outcomes, not exceptions; an
-   * unknown consortium throws. Acknowledged (accepted) records are on disk when this resolves.
-   * Submissions that arrive while a transaction is in flight are committed together in the next
-   * one (group commit: one fsync for many callers), each keeping its own atomicity.
+   * Admits and durably stores records as a member sent them. Validation failures are outcomes, not
+   * exceptions; an unknown consortium throws. Acknowledged (accepted) records are on disk when this
+   * resolves. Submissions that arrive while a transaction is in flight are committed together in
+   * the next one (group commit: one fsync for many callers), each keeping its own atomicity.
    */
   async submit(consortiumId: string, records: unknown[], options: SubmitOptions = {}): Promise<SubmitOutcome[]> {
     const rt = this.#runtime(consortiumId);
-    const outcomes = await new Promise<SubmitOutcome[]>((resolve, reject) => {
-      rt.queue.push({ records, atomic: options.atomic ?? true, options, resolve, reject });
+    const committed = await new Promise<Committed>((resolve, reject) => {
+      rt.queue.push({ records, options, resolve, reject });
       void this.#mutex.run(() => this.#drain(consortiumId));
     });
-    if (rt.pending.length >= this.#sealMaxRecords) void this.sealNow(consortiumId).catch(() => undefined);
-    if (!options.waitForSeal) return outcomes;
-    return Promise.all(
-      outcomes.map(async (o) => (o.status === 'accepted' ? { ...o, block: await this.#waitForSeal(consortiumId, o.logIndex) } : o)),
-    );
+    this.#sealIfFull(consortiumId);
+    if (!options.waitForSeal) return committed.outcomes;
+    return Promise.all(committed.outcomes.map(async (o, i) => (o.status === 'accepted' && committed.sealed[i] ? { ...o, block: await committed.sealed[i] } : o)));
+  }
+
+  /**
+   * Exclusive use of the consortium's ledger, for a service that checks records against the live
+   * state and the store before they are admitted (capture): nothing else is admitted, committed or
+   * sealed until the lane is released.
+   */
+  async lane(consortiumId: string): Promise<LedgerLane> {
+    this.#runtime(consortiumId); // UNKNOWN_CONSORTIUM
+    let release!: () => void;
+    const released = new Promise<void>((resolve) => (release = resolve));
+    await new Promise<void>((entered) => {
+      void this.#mutex.run(async () => {
+        entered();
+        await released;
+      });
+    });
+    let open = true;
+    const stateOf = (): ConsortiumState => this.state(consortiumId);
+    return {
+      get state() {
+        return stateOf();
+      },
+      commit: (submissions, writes) => {
+        if (!open) return Promise.reject(new Error('the ledger lane was released'));
+        return this.#commitPrepared(consortiumId, submissions, writes);
+      },
+      release: () => {
+        if (!open) return;
+        open = false;
+        release();
+        this.#sealIfFull(consortiumId);
+      },
+    };
+  }
+
+  #sealIfFull(consortiumId: string): void {
+    if (this.#runtime(consortiumId).pending.length >= this.#sealMaxRecords) void this.sealNow(consortiumId).catch(() => undefined);
   }
 
   /** Takes the queued submissions (up to GROUP_MAX_RECORDS) and commits them together. */
@@ -265,8 +263,8 @@ export class LedgerNode extends EventEmitter {
     }
     if (jobs.length === 0) return;
     try {
-      const admitted = await this.#commit(consortiumId, jobs);
-      for (const a of admitted) a.job.resolve(a.outcomes);
+      const committed = await this.#commitSubmitted(consortiumId, jobs);
+      jobs.forEach((job, j) => job.resolve(committed[j]!));
     } catch (err) {
       // The state already moved on; rebuild it from what is durably stored.
       await this.#load(consortiumId);
@@ -275,8 +273,8 @@ export class LedgerNode extends EventEmitter {
       // the one at fault fails.
       for (const job of jobs) {
         try {
-          const [admitted] = await this.#commit(consortiumId, [job]);
-          job.resolve(admitted!.outcomes);
+          const [committed] = await this.#commitSubmitted(consortiumId, [job]);
+          job.resolve(committed!);
         } catch (single) {
           await this.#load(consortiumId);
           job.reject(single);
@@ -285,98 +283,78 @@ export class LedgerNode extends EventEmitter {
     }
   }
 
-  /** Admits the submissions in order and writes what was accepted in one transaction. */
-  async #commit(consortiumId: string, jobs: SubmitJob[]): Promise<AdmittedJob[]> {
-    const hooks = new Map<GroupHooks<unknown>, SubmitJob[]>();
-    for (const job of jobs) {
-      const g = job.options.group;
-      if (g) hooks.set(g.hooks, [...(hooks.get(g.hooks) ?? []), job]);
-    }
-    for (const [h, members] of hooks) await h.prepare?.(members.map((j) => j.options.group!.context));
-    const hashes = jobs.map((job) => this.#hashes(job));
-    const known = await this.store.existingRecordHashes(
-      consortiumId,
-      hashes.flatMap((h) => h.filter((x): x is string => typeof x === 'string')),
-    );
-    const admittedHashes = new Set<string>();
-    const admitted = jobs.map((job, j) => this.#admit(consortiumId, job, hashes[j]!, known, admittedHashes));
-    const writing = admitted.filter((a) => a.accepted.length > 0);
-    if (writing.length === 0) return admitted;
-    const receivedAt = formatTimestamp(this.#now());
-    const rows = writing.flatMap((a) =>
-      a.accepted.map((r) => ({ record: r.record, hash: r.admission.recordHash, logIndex: r.admission.logIndex, receivedAt })),
-    );
-    await this.store.appendPending(consortiumId, rows, async (tx) => {
-      for (const a of writing) await a.job.options.persist?.(tx, a.accepted);
-      for (const [h, members] of hooks) {
-        const items = writing.filter((a) => members.includes(a.job)).map((a) => ({ context: a.job.options.group!.context, accepted: a.accepted }));
-        if (items.length > 0) await h.persist?.(tx, items);
-      }
-    });
+  /** Screens the submissions for duplicates, admits them in order and writes what was accepted in one transaction. */
+  async #commitSubmitted(consortiumId: string, jobs: SubmitJob[]): Promise<Committed[]> {
     const rt = this.#runtime(consortiumId);
-    for (const a of writing) for (const r of a.accepted) rt.pending.push({ hash: r.admission.recordHash, kind: r.record.kind });
-    return admitted;
+    const hashes = jobs.map(hashesOf);
+    const stored = await this.store.existingRecordHashes(consortiumId, hashes.flat().filter((h): h is string => typeof h === 'string'));
+    const screen = new DuplicateScreen(stored);
+    const admitted: AdmittedItem[][] = [];
+    const outcomes = jobs.map((job, j) => {
+      const items = hashes[j]!.map((hash, i): AdmissionItem => {
+        if (typeof hash !== 'string') return { outcome: hash };
+        if (screen.screen(hash)) return { outcome: { status: 'duplicate', recordHash: hash } };
+        return { record: job.records[i] as SignedRecord, hash, writes: job.options.writes?.[i] };
+      });
+      const result = admitSubmission(rt.state, items, {
+        atomic: job.options.atomic ?? true,
+        verifySignatures: true,
+        signerOrg: job.options.signerOrg,
+      });
+      rt.state = result.state;
+      screen.end(result.admitted.map((a) => a.hash));
+      admitted.push(result.admitted);
+      return result.outcomes;
+    });
+    await this.#write(consortiumId, admitted.flat());
+    return jobs.map((job, j) => ({
+      outcomes: outcomes[j]!,
+      sealed: outcomes[j]!.map((o) => (job.options.waitForSeal && o.status === 'accepted' ? this.#sealed(consortiumId, o.logIndex) : undefined)),
+    }));
   }
 
-  /** Record hash per position, or the shape error (then the record is rejected). */
-  #hashes(job: SubmitJob): (string | Error)[] {
-    return job.records.map((r, i) => {
-      try {
-        assertRecordShape(r);
-        return job.options.recordHashes?.[i] ?? recordHash(r);
-      } catch (err) {
-        return err as Error;
-      }
-    });
-  }
-
-  /** Admits one submission against the live state; an atomic one with any rejection is rolled back whole. */
-  #admit(consortiumId: string, job: SubmitJob, hashes: (string | Error)[], known: Set<string>, admittedHashes: Set<string>): AdmittedJob {
-    const { records, atomic, options } = job;
+  /** Admits prepared submissions, all or none, and writes them in one transaction. */
+  async #commitPrepared(consortiumId: string, submissions: readonly PreparedSubmission[], writes?: WriteBatch): Promise<LaneCommit> {
     const rt = this.#runtime(consortiumId);
-    const outcomes: SubmitOutcome[] = new Array(records.length);
-    const seen = new Set<string>();
-    const snapshot = atomic ? rt.state.clone() : undefined;
-    const accepted: AcceptedRecord[] = [];
-    records.forEach((r, i) => {
-      const hash = hashes[i]!;
-      if (typeof hash !== 'string') {
-        outcomes[i] = rejection(hash);
-        return;
-      }
-      if (known.has(hash) || seen.has(hash) || admittedHashes.has(hash)) {
-        outcomes[i] = { status: 'duplicate', recordHash: hash };
-        return;
-      }
-      seen.add(hash);
-      const record = r as SignedRecord;
-      try {
-        if (options.check?.(record, requireActiveSigner(rt.state, record.signer, record.kind)) === 'duplicate') {
-          outcomes[i] = { status: 'duplicate', recordHash: hash };
-          return;
-        }
-        const admission = admitRecord(rt.state, record, { recordHash: hash, verifySignature: !options.signaturesVerified });
-        accepted.push({ index: i, record, admission });
-        outcomes[i] = { status: 'accepted', recordHash: hash, logIndex: admission.logIndex };
-      } catch (err) {
-        outcomes[i] = { ...rejection(err), recordHash: hash };
-      }
-    });
-    if (atomic && outcomes.some((o) => o.status === 'rejected')) {
-      rt.state = snapshot!;
-      const notStored = outcomes.map((o): SubmitOutcome =>
-        o.status === 'accepted' ? { status: 'not_stored', recordHash: o.recordHash, reason: 'another record in the atomic batch was rejected' } : o,
+    if (submissions.every((s) => s.records.length === 0)) return { ok: true, admitted: submissions.map(() => []) };
+    try {
+      const result = admitPrepared(rt.state, submissions);
+      rt.state = result.state;
+      if (result.refused.length > 0) return { ok: false, refused: result.refused };
+      await this.#write(consortiumId, result.admitted.flat(), writes ? [writes] : []);
+      const admitted = result.admitted.map((list, s) =>
+        list.map((a): AdmittedRecord => ({
+          recordHash: a.hash,
+          logIndex: a.logIndex,
+          ...(submissions[s]!.waitForSeal ? { sealed: this.#sealed(consortiumId, a.logIndex) } : {}),
+        })),
       );
-      return { job, outcomes: notStored, accepted: [] };
+      return { ok: true, admitted };
+    } catch (err) {
+      await this.#load(consortiumId);
+      throw err;
     }
-    for (const a of accepted) admittedHashes.add(a.admission.recordHash);
-    options.admitted?.(accepted);
-    return { job, outcomes, accepted };
   }
 
-  #waitForSeal(consortiumId: string, logIndex: number): Promise<{ height: number; hash: string }> {
+  /** Stores admitted records (and the writes that go with them) in one transaction; they are then pending. */
+  async #write(consortiumId: string, admitted: readonly AdmittedItem[], extra: readonly WriteBatch[] = []): Promise<void> {
+    if (admitted.length === 0) return;
+    const receivedAt = formatTimestamp(this.#now());
+    await this.store.appendPending(
+      consortiumId,
+      admitted.map((a) => ({ record: a.record, hash: a.hash, logIndex: a.logIndex, receivedAt })),
+      [...admitted.flatMap((a) => (a.writes ? [a.writes] : [])), ...extra],
+    );
     const rt = this.#runtime(consortiumId);
-    return new Promise((resolve, reject) => rt.waiters.push({ logIndex, resolve, reject }));
+    for (const a of admitted) rt.pending.push({ hash: a.hash, kind: a.record.kind });
+  }
+
+  /** Resolves with the block that seals the record at logIndex. Register before the lock is let go, so no seal can come first. */
+  #sealed(consortiumId: string, logIndex: number): Promise<SealedIn> {
+    const rt = this.#runtime(consortiumId);
+    const sealed = new Promise<SealedIn>((resolve, reject) => rt.waiters.push({ logIndex, resolve, reject }));
+    sealed.catch(() => undefined); // a caller that stops waiting must not leave an unhandled rejection
+    return sealed;
   }
 
   /** Seals every pending record of the consortium into one block, if this node can reach quorum. */
@@ -486,12 +464,4 @@ export class LedgerNode extends EventEmitter {
       rt.waiters = [];
     }
   }
-}
-
-function rejection(err: unknown): Extract<SubmitOutcome, { status: 'rejected' }> {
-  if (err instanceof LedgerError || (err instanceof Error && 'code' in err && typeof (err as { code: unknown }).code === 'string')) {
-    const e = err as LedgerError;
-    return { status: 'rejected', error: { code: e.code, message: e.message, details: e.details } };
-  }
-  throw err;
 }

@@ -5,10 +5,9 @@
  */
 import type { KeyPair } from '../../core/crypto/index.js';
 import type { LedgerNode } from '../../services/node/ledger-node.js';
-import type { Database } from '../../store/database.js';
 import { startEmbeddedBroker } from './embedded-broker.js';
 import { startExternalSubscriber } from './external-subscriber.js';
-import { IotError, ReadingIngestor, type IngestStats, type ReadingProof } from '../../services/readings/ingest.js';
+import { IotError, ReadingIngestor, type IngestStats, type ReadingProof, type ReadingServiceDeps } from '../../services/readings/ingest.js';
 import type { SignedRecord } from '../../core/ledger/record.js';
 
 export * from '../../core/readings/reading.js';
@@ -16,9 +15,8 @@ export * from '../../core/readings/topics.js';
 export * from '../../core/readings/window.js';
 export * from '../../services/readings/ingest.js';
 
-export interface IotContext {
-  node: LedgerNode;
-  db: Database;
+/** The services' dependencies as the node's start-up made them, and the MQTT configuration. */
+export interface IotContext extends ReadingServiceDeps {
   config?: { mqttPort?: number; mqttHost?: string; mqttUrl?: string };
 }
 

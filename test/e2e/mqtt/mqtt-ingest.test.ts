@@ -314,7 +314,9 @@ describe('restarts with readings in flight', () => {
   it('embedded broker: node restart loses nothing and doubles nothing', async () => {
     let temp = await startTempNode();
     const key = await registerDevice(temp, 'truck-3/chiller', 'ed25519');
-    let { iot, url } = await startRig('embedded', temp);
+    const started = await startRig('embedded', temp);
+    const url = started.url;
+    let iot = started.iot;
     const port = iot.port!;
     const device = await connectDevice(url, 'dev-restart-embedded');
     try {

@@ -3,7 +3,8 @@ import fc from 'fast-check';
 import { canonicalize, generateKeyPair, type KeyPair } from '../../../src/core/crypto/index.js';
 import { canonicalReadingJson, readingDigestHex, signReading, type Reading } from '../../../src/core/readings/reading.js';
 import { verifyReadingBatch, type ReadingVerifyBatch } from '../../../src/core/readings/reading-verify.js';
-import { ReadingVerifyPool } from '../../../src/platform/workers/reading-verify-pool.js';
+import { WorkerPool } from '../../../src/platform/workers/worker-pool.js';
+import { readingVerifyTask } from '../../../src/platform/workers/pool-tasks.js';
 
 const CONSORTIUM = 'uk-red-meat';
 
@@ -71,27 +72,27 @@ describe('reading checks in batches', () => {
     expect(results[2]).toMatchObject({ message: expect.stringMatching(/probe-1 but was published on the topic of uk-red-meat\/probe-0/), seq: 2 });
   });
 
-  const pool = new ReadingVerifyPool({ workers: 2, threshold: 8 });
+  const pool = new WorkerPool({ workers: 2, minBatch: 8 });
   afterAll(() => pool.close());
 
   it('gives the same verdicts in worker threads as on the main thread', async () => {
     await pool.warm();
-    const results = await pool.verify(batch);
+    const results = await pool.run(readingVerifyTask, batch);
     expect(pool.lastMode).toBe('pool');
     expect(results).toEqual(verifyReadingBatch(batch));
   });
 
   it('verifies batches below the threshold on the main thread', async () => {
     const small = { items: batch.items.slice(0, 4), devices: batch.devices };
-    const results = await pool.verify(small);
+    const results = await pool.run(readingVerifyTask, small);
     expect(pool.lastMode).toBe('main');
     expect(results).toEqual(verifyReadingBatch(small));
   });
 
   it('with no workers, verifies on the main thread', async () => {
-    const mainOnly = new ReadingVerifyPool({ workers: 0 });
+    const mainOnly = new WorkerPool({ workers: 0 });
     await mainOnly.warm();
-    expect(await mainOnly.verify(batch)).toEqual(verifyReadingBatch(batch));
+    expect(await mainOnly.run(readingVerifyTask, batch)).toEqual(verifyReadingBatch(batch));
     expect(mainOnly.lastMode).toBe('main');
   });
 });

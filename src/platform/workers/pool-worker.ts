@@ -1,26 +1,28 @@
-/** Worker entry: verifies reading signatures off the main thread (see reading-verify-pool.ts). */
+/** Worker entry of the worker pool (worker-pool.ts): runs the tasks of pool-tasks.ts off the main thread. */
 import { parentPort } from 'node:worker_threads';
 import { generateKeyPair } from '../../core/crypto/index.js';
 import { signReading } from '../../core/readings/reading.js';
-import { verifyReadingBatch, type ReadingVerifyBatch } from '../../core/readings/reading-verify.js';
+import { POOL_TASKS, readingVerifyTask } from './pool-tasks.js';
 
-parentPort?.on('message', (req: { id: number; batch: ReadingVerifyBatch }) => {
+parentPort?.on('message', (req: { id: number; task: string; request: never }) => {
   try {
-    parentPort!.postMessage({ id: req.id, results: verifyReadingBatch(req.batch) });
+    const run = POOL_TASKS[req.task];
+    if (!run) throw new Error(`unknown pool task "${req.task}"`);
+    parentPort!.postMessage({ id: req.id, result: run(req.request) });
   } catch (err) {
     parentPort!.postMessage({ id: req.id, error: (err as Error).message });
   }
 });
 
-/** One reading through the whole path before saying ready: the first real batch then runs warm. */
+/** One signed item through the crypto path before saying ready: the first real batch then runs warm. */
 function warmUp(): void {
   const key = generateKeyPair('ed25519');
   const reading = { v: 1 as const, consortium: 'warm-up', deviceId: 'warm-up', seq: 1, observedAt: '2026-01-01T00:00:00.000Z', type: 'temperature', value: 1 };
-  const [result] = verifyReadingBatch({
+  const [result] = readingVerifyTask.run({
     items: [{ text: JSON.stringify(signReading(reading, key)), device: 0 }],
     devices: [{ key: key.publicKey, consortium: reading.consortium, deviceId: reading.deviceId }],
   });
-  if (!result?.ok) throw new Error('reading verify worker failed its warm-up check');
+  if (!result?.ok) throw new Error('pool worker failed its warm-up check');
 }
 
 warmUp();

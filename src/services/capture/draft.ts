@@ -1,0 +1,140 @@
+/**
+ * A capture's first half, done for each document on its own before it joins a group commit:
+ * bounds and envelope shape, signedAt window, signer standing, schema and rules, then record
+ * hashes, signatures and event hash IDs (in worker threads for large documents) and the
+ * citations' shape. What needs the store and the other documents of the group is checked once
+ * the draft is staged (stage.ts).
+ */
+import { requireActiveSigner } from '../../core/ledger/consortium.js';
+import { RecordKind, recordHash, type SignedRecord } from '../../core/ledger/record.js';
+import type { ConsortiumState } from '../../core/ledger/consortium.js';
+import { eventHashId } from '../../core/epcis/event-hash.js';
+import { createEpcisValidator } from '../../platform/epcis-schemas.js';
+import { CaptureError, CaptureRejectedError, type CaptureEventResult } from '../../core/capture/errors.js';
+import { checkSignedAt, documentEventList, recordsOfEnvelope, type CaptureEnvelope, type JsonObject } from '../../core/capture/envelope.js';
+import { DocumentRefError, documentRefsOfEvent, personRefOfEvent } from '../../core/capture/documents.js';
+import type { WorkerPool } from '../../platform/workers/worker-pool.js';
+import { captureVerifyTask } from '../../platform/workers/pool-tasks.js';
+
+export interface CaptureOptions {
+  mode?: 'atomic' | 'partial';
+  wait?: 'seal' | 'none';
+  now?: Date;
+  signedAtWindowMs?: number;
+}
+
+/** A document checked on its own, waiting for its group commit. */
+export interface CaptureDraft {
+  consortium: string;
+  atomic: boolean;
+  waitForSeal: boolean;
+  /** The organisation whose key signed every event. */
+  signerOrg: string;
+  events: JsonObject[];
+  records: SignedRecord[];
+  eventIds: string[];
+  /** Undefined only where a record could not be hashed (it is rejected already). */
+  recordHashes: (string | undefined)[];
+  /** Off-chain documents and person commitments each event cites (well-formed). */
+  citations: { documents: string[]; persons: string[] }[];
+  /** Per event: its result when decided already (rejected here, or refused by the ledger later). */
+  decided: (CaptureEventResult | undefined)[];
+}
+
+type ResultError = { code: string; message: string; details?: Record<string, unknown> };
+
+const EVENT_PATH = /^epcisBody\.eventList\[(\d+)\]/;
+
+export function rejected(index: number, eventId: string, err: ResultError, recordHashHex?: string): CaptureEventResult {
+  return {
+    index,
+    eventId,
+    status: 'rejected',
+    ...(recordHashHex ? { recordHash: recordHashHex } : {}),
+    error: { code: err.code, message: err.message, ...(err.details ? { details: err.details } : {}) },
+  };
+}
+
+/** Atomic mode: the first real rejection decides the status; every event is reported. */
+export function throwIfRejected(results: readonly (CaptureEventResult | undefined)[], eventIds: readonly string[]): void {
+  const first = results.find((r) => r?.status === 'rejected' && r.error?.code !== 'NOT_STORED');
+  if (!first) return;
+  const all: CaptureEventResult[] = eventIds.map(
+    (eventId, i) =>
+      (results[i]?.status === 'rejected' ? results[i] : undefined) ?? rejected(i, eventId, { code: 'NOT_STORED', message: 'another event in the atomic document was rejected' }),
+  );
+  throw new CaptureRejectedError(first.error!.code, `event ${first.index} rejected: ${first.error!.message}`, all, first.error!.details ?? {});
+}
+
+/** Schema and rules: issues under eventList[i] belong to event i; others (or any, in atomic mode) refuse the document. */
+function invalidEvents(document: JsonObject, atomic: boolean): Map<number, { path: string; message: string }[]> {
+  const byEvent = new Map<number, { path: string; message: string }[]>();
+  const validation = createEpcisValidator({ withRules: true }).validateDocument(document);
+  if (validation.ok) return byEvent;
+  let documentIssues = 0;
+  for (const issue of validation.errors) {
+    const m = EVENT_PATH.exec(issue.path);
+    if (m) byEvent.set(Number(m[1]), [...(byEvent.get(Number(m[1])) ?? []), issue]);
+    else documentIssues += 1;
+  }
+  if (atomic || documentIssues > 0) {
+    throw new CaptureError('INVALID_EPCIS', `document is not valid EPCIS 2.0: ${validation.errors.slice(0, 3).map((i) => `${i.path} ${i.message}`).join('; ')}`, {
+      issues: validation.errors,
+    });
+  }
+  return byEvent;
+}
+
+/** The documents and persons each event cites; a malformed citation rejects its event. */
+function citationsOf(events: JsonObject[], eventIds: string[], decided: (CaptureEventResult | undefined)[]): CaptureDraft['citations'] {
+  return events.map((event, i) => {
+    try {
+      const person = personRefOfEvent(event);
+      return { documents: documentRefsOfEvent(event).map((d) => d.sha256), persons: person ? [person] : [] };
+    } catch (err) {
+      if (!(err instanceof DocumentRefError)) throw err;
+      decided[i] ??= rejected(i, eventIds[i]!, err);
+      return { documents: [], persons: [] };
+    }
+  });
+}
+
+/**
+ * Checks a document on its own. Throws the document-level errors (and, in atomic mode, a
+ * CaptureRejectedError when any event is rejected); per-event rejections are in `decided`.
+ */
+export async function draftCapture(envelope: CaptureEnvelope, state: ConsortiumState, pool: WorkerPool, options: CaptureOptions): Promise<CaptureDraft> {
+  const atomic = (options.mode ?? 'atomic') === 'atomic';
+  const events = documentEventList(envelope.document);
+  checkSignedAt(envelope.signedAt, options.now ?? new Date(), options.signedAtWindowMs);
+  const signer = requireActiveSigner(state, envelope.signer, RecordKind.EPCIS_EVENT);
+  if (signer.type !== 'org') throw new CaptureError('NOT_AUTHORISED', 'EPCIS events must be signed by an organisation key');
+  const invalid = invalidEvents(envelope.document, atomic);
+
+  // Record hashes, signatures and event hash IDs are computed together, in worker threads for large documents.
+  const context = envelope.document['@context'];
+  const records = recordsOfEnvelope(envelope);
+  const verified = await pool.run(captureVerifyTask, { publicKey: signer.key.encoded, records, events: { context } });
+  const eventIds = events.map((e, i) => verified.eventIds[i] ?? eventHashId(e, context));
+  const decided: (CaptureEventResult | undefined)[] = new Array(events.length);
+  for (const [i, issues] of invalid) {
+    decided[i] = rejected(i, eventIds[i]!, { code: 'INVALID_EPCIS', message: `event is not valid EPCIS 2.0: ${issues.map((x) => `${x.path} ${x.message}`).join('; ')}`, details: { issues } });
+  }
+  const citations = citationsOf(events, eventIds, decided);
+  verified.outcomes.forEach((o, i) => {
+    if (o && !decided[i]) decided[i] = rejected(i, eventIds[i]!, o);
+  });
+  if (atomic) throwIfRejected(decided, eventIds);
+  return {
+    consortium: envelope.consortium,
+    atomic,
+    waitForSeal: options.wait === 'seal',
+    signerOrg: signer.org.id,
+    events,
+    records,
+    eventIds,
+    recordHashes: records.map((r, i) => verified.recordHashes[i] ?? (decided[i] ? undefined : recordHash(r))),
+    citations,
+    decided,
+  };
+}
