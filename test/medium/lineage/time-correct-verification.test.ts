@@ -8,7 +8,6 @@ import { CaptureService } from '../../../src/services/capture/capture-service.js
 import { signCaptureDocument } from '../../../src/client/capture-client.js';
 import { sealBlock, type BlockHeader, type Seal } from '../../../src/core/ledger/block.js';
 import type { MembershipChange } from '../../../src/core/ledger/governance.js';
-import { RecordKind, signRecord } from '../../../src/core/ledger/record.js';
 import { exportProofBundle } from '../../../src/store/bundle-store.js';
 import { ChainStore } from '../../../src/store/chain-store.js';
 import { LineageStore } from '../../../src/store/lineage-store.js';
@@ -17,7 +16,7 @@ import { trace, type LineageContext } from '../../../src/services/lineage/querie
 import { verifyStoredChain } from '../../../src/services/node/verify-stored-chain.js';
 import { canonicalIdentifier } from '../../../src/core/rules/authorisation.js';
 import { startTempNode, type TempNode } from '../../helpers/temp-node.js';
-import { C, captureSealed, day, epcisDocument, govern as governIn, submitSealed as submitSealedIn, uncheckedCapture } from './governed-node.js';
+import { C, captureSealed, day, epcisDocument, govern as governIn, uncheckedCapture } from './governed-node.js';
 
 const sgtin = (item: string, n: number) => `urn:epc:id:sgtin:5098765.0${item}.${n}`;
 const t = day;
@@ -49,7 +48,6 @@ describe('time-correct per-hop verification on a real node', () => {
   const ctx = (): LineageContext => ({ source: new LineageStore(temp.db, C), evidence: new LineageStore(temp.db, C), state: temp.node.state(C) });
   const keyOf = (org: string) => temp.demo.orgKeys.get(org)!;
 
-  const submitSealed = (records: ReturnType<typeof signRecord>[]) => submitSealedIn(temp, records);
   const govern = (changes: MembershipChange[]) => governIn(temp, changes);
   const capture = (via: CaptureService, org: string, events: Record<string, unknown>[]) => captureSealed(temp, via, org, events);
 

@@ -18,7 +18,6 @@ import {
   typesToEvaluate,
   type SpanReading,
 } from '../../../src/core/readings/breach-eval.js';
-import type { Reading } from '../../../src/core/readings/reading.js';
 import { RecordKind, signRecord } from '../../../src/core/ledger/record.js';
 import { DEFAULT_RULESET, ruleSetPublishPayload, ruleSetRef, type RuleSet } from '../../../src/core/rules/index.js';
 
