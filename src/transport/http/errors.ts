@@ -39,6 +39,7 @@ const STATUS_BY_CODE: Record<string, number> = {
   NOT_AN_AUTHORITY: 403,
   FORBIDDEN: 403,
   NOT_CUSTODIAN: 403,
+  CORRECTION_NOT_PERMITTED: 403,
   // missing things
   UNKNOWN_CONSORTIUM: 404,
   NOT_FOUND: 404,
@@ -49,10 +50,12 @@ const STATUS_BY_CODE: Record<string, number> = {
   DUPLICATE_GENESIS: 409,
   DOCUMENT_EXISTS: 409,
   ALREADY_ERASED: 409,
+  EVENT_ID_TAKEN: 409,
   // integrity: stored off-chain bytes no longer match their hash (never served; logged)
   DOCUMENT_TAMPERED: 500,
   // size limits
   PAYLOAD_TOO_LARGE: 413,
+  HEADER_TOO_LARGE: 413,
 };
 
 export function statusForCode(code: string): number {
