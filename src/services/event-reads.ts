@@ -26,7 +26,7 @@ export interface EventView {
   /** Format 2: the capturing document's `epcisHeader` (master data), as signed; null when none. */
   epcisHeader: Record<string, unknown> | null;
   /** Error declarations about the event, oldest first (EPCIS 2.0 section 7.4.1.4). */
-  corrections: (StoredCorrection & { status: CorrectionStatus })[];
+  corrections: (Omit<StoredCorrection, 'declaration'> & { status: CorrectionStatus; errorDeclaration: unknown })[];
 }
 
 export class EventReads {
@@ -62,7 +62,7 @@ export class EventReads {
       payloadFormat: payload.format ?? 1,
       context: payload.context ?? null,
       epcisHeader: payload.epcisHeader ?? null,
-      corrections: corrections.map((c) => ({ ...c, status: correctionStatusOf(c) })),
+      corrections: corrections.map(({ declaration, ...c }) => ({ ...c, status: correctionStatusOf(c), errorDeclaration: JSON.parse(declaration) as unknown })),
     };
   }
 }

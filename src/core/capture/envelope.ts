@@ -95,6 +95,18 @@ export function documentEventList(document: JsonObject): JsonObject[] {
   throw new CaptureError('INVALID_EPCIS', 'epcisBody has no eventList', { issues: [{ path: 'epcisBody.eventList', message: 'is required' }] });
 }
 
+/** A plain EPCISDocument to be signed by the node (token capture): bounds, events and their count. */
+export function checkCaptureDocument(body: unknown, limits: CaptureLimits = DEFAULT_CAPTURE_LIMITS): JsonObject[] {
+  if (!isObject(body)) throw new CaptureError('MALFORMED_ENVELOPE', 'request body must be an EPCISDocument (a JSON object)');
+  checkBounds(body, limits);
+  const events = documentEventList(body);
+  if (events.length > limits.maxEvents) {
+    throw new CaptureError('TOO_MANY_EVENTS', `document holds ${events.length} events; the limit is ${limits.maxEvents}`, { limit: limits.maxEvents, actual: events.length });
+  }
+  checkPayloadFormat(2, body);
+  return events;
+}
+
 type Headers = Record<string, string | string[] | undefined>;
 
 function header(headers: Headers, name: string): string | undefined {
