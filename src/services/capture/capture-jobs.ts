@@ -76,20 +76,20 @@ export class CaptureJobs {
   }
 
   /** Records the job and starts the capture; resolves once the job is recorded (the capture runs on). */
-  async start(envelope: CaptureEnvelope, owner: JobOwner, behaviour: ErrorBehaviour, eventCount: number): Promise<CaptureJobRow> {
+  async start(envelope: CaptureEnvelope, owner: JobOwner, behaviour: ErrorBehaviour, eventCount: number, options: Pick<CaptureOptions, 'xsdChecked'> = {}): Promise<CaptureJobRow> {
     await this.#recover();
     const captureId = randomUUID();
     const createdAt = this.#now().toISOString();
     await this.#store.create({ captureId, consortiumId: owner.consortiumId, orgId: owner.orgId, createdAt, errorBehaviour: behaviour, eventCount });
-    const run: Promise<void> = this.#run(captureId, envelope, behaviour).finally(() => this.#running.delete(run));
+    const run: Promise<void> = this.#run(captureId, envelope, { ...options, mode: behaviour === 'rollback' ? 'atomic' : 'partial' }).finally(() => this.#running.delete(run));
     this.#running.add(run);
     return { captureId, consortiumId: owner.consortiumId, orgId: owner.orgId, createdAt, finishedAt: null, running: true, success: true, errorBehaviour: behaviour, eventCount, errors: [], results: null };
   }
 
-  async #run(captureId: string, envelope: CaptureEnvelope, behaviour: ErrorBehaviour): Promise<void> {
+  async #run(captureId: string, envelope: CaptureEnvelope, options: CaptureOptions): Promise<void> {
     let outcome: Outcome;
     try {
-      const { results } = await this.deps.capture(envelope, { mode: behaviour === 'rollback' ? 'atomic' : 'partial' });
+      const { results } = await this.deps.capture(envelope, options);
       outcome = outcomeOf(results);
     } catch (err) {
       if (err instanceof CaptureRejectedError) outcome = outcomeOf(err.results);

@@ -155,7 +155,7 @@ export function mountCaptureBinding(app: Express, ctx: AppContext, service: Capt
       const behaviour = errorBehaviourOf(req);
       const body = await documentOf(req, res.locals['bodyFormat'] as BodyFormat);
       const { envelope, owner: who, events } = await envelopeOf(req, body);
-      const job = await service.jobs.start(envelope, who, behaviour, events);
+      const job = await service.jobs.start(envelope, who, behaviour, events, { xsdChecked: res.locals['bodyFormat'] === 'xml' });
       res.status(202).location(`/capture/${encodeURIComponent(job.captureId)}`).end();
     }),
   );

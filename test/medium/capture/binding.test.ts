@@ -47,7 +47,7 @@ describe('EPCIS 2.0 capture binding: POST /capture, capture jobs, problem detail
   });
 
   it('a stock client with an API token: 202, Location, the job succeeds, the node signed with the organisation key', async () => {
-    const document = { ...doc([commission(1)]), epcisHeader: { epcisMasterData: { vocabularyList: [] } } };
+    const document: Record<string, unknown> = { ...doc([commission(1)]), epcisHeader: { epcisMasterData: { vocabularyList: [{ type: 'urn:epcglobal:epcis:vtype:BusinessLocation', vocabularyElementList: [{ id: 'urn:epc:id:sgln:0614141.00777.0', attributes: [{ id: 'urn:epcglobal:cbv:mda:name', attribute: 'Depot' }] }] }] } } };
     const res = await binding(h.url, { body: document, headers: { authorization: `Bearer ${omniToken}`, 'gs1-epcis-version': '2.0.0', 'gs1-cbv-version': '2.0.0' } });
     expect(res.status, res.text).toBe(202);
     expect(res.text).toBe('');
