@@ -13,6 +13,8 @@ import { DEMO_CONSORTIUM_ID } from '../../../src/services/node/demo-consortium.j
 import { issueToken } from '../../../src/store/token-store.js';
 import { createApp, type ProvenantApp } from '../../../src/transport/http/server.js';
 import { startTempNode, type TempNode } from '../../helpers/temp-node.js';
+import { verifyBundle, type ProofBundle } from '../../../src/core/lineage/bundle.js';
+import { hopRecordHashes } from '../../../web/src/types.js';
 import { binding, doc, finishedJob, getEvent } from './harness.js';
 
 const C = DEMO_CONSORTIUM_ID;
@@ -26,7 +28,7 @@ const slaughter = (output: string) => ({ type: 'TransformationEvent', eventTime:
 const TRACE = `query Trace($c: ID!, $id: String!) {
   trace(consortium: $c, id: $id, direction: UPSTREAM) {
     __typename
-    ... on LineageTrace { verdict hops { status edge { eventId kind } failures { code } warnings { code } correction { status reason declarationTime correctiveEventIds recordHash } } }
+    ... on LineageTrace { verdict hops { recordHash status edge { eventId kind } failures { code } warnings { code } correction { status reason declarationTime correctiveEventIds recordHash } } }
     ... on Error { code message }
   }
 }`;
@@ -125,6 +127,21 @@ describe('corrections of captured events', () => {
     expect(retraction['provenant:results'][0]).toMatchObject({ status: 'accepted', correctionOf: slaughterRecord });
     const hop = (await trace(carcass)).hops.find((h: any) => h.edge.eventId === slaughterId);
     expect(hop.correction).toMatchObject({ status: 'RETRACTED', reason: 'did_not_occur', correctiveEventIds: [] });
+  });
+
+  it("the correction record travels with the hop in the answer's proof bundle", async () => {
+    await temp.node.sealNow(C);
+    const result = await trace(carcass);
+    const hop = result.hops.find((h: any) => h.edge.eventId === slaughterId);
+    const records = hopRecordHashes(result.hops);
+    expect(records).toContain(hop.correction.recordHash);
+    const res = await fetch(`${url}/explorer/api/bundle`, { method: 'POST', headers: { 'content-type': 'application/json', authorization: `Bearer ${tokens.get('fsa')}` }, body: JSON.stringify({ records }) });
+    const text = await res.clone().text();
+    expect(res.status, text).toBe(200);
+    expect(res.headers.get('x-provenant-omitted-records')).toBe('0');
+    const bundle = (await res.json()) as ProofBundle;
+    expect(bundle.records.map((r) => r.hash)).toEqual(expect.arrayContaining([hop.recordHash, hop.correction.recordHash]));
+    expect(verifyBundle(bundle).ok).toBe(true);
   });
 
   it('a correction row the signed record does not back fails the hop', async () => {
