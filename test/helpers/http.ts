@@ -1,6 +1,7 @@
 /** Calls on a test node's HTTP API, and what every error answer must look like. */
-import type { Authorise } from '../../src/transport/http/document-routes.js';
-import type { TestNode } from './test-node.js';
+import { mountDocuments, type Authorise } from '../../src/transport/http/document-routes.js';
+import { mountPrivacy } from '../../src/transport/http/privacy-routes.js';
+import type { MountRoutes, TestNode } from './test-node.js';
 import { DEMO_CONSORTIUM_ID } from './consortia.js';
 
 /** POST /epcis/capture; the body parsed as JSON when it is JSON. */
@@ -37,6 +38,14 @@ export function bearerIsOrg(consortiumId: string = DEMO_CONSORTIUM_ID): Authoris
   return (req) => {
     const org = req.header('authorization')?.replace(/^Bearer /, '');
     return org ? { orgId: org, consortiumId } : null;
+  };
+}
+
+/** The document and privacy routes as the node's app mounts them, with the given authorise hook (none: open access). */
+export function documentRoutes(authorise?: Authorise): MountRoutes {
+  return (app, ctx) => {
+    mountDocuments(app, ctx, { authorise });
+    mountPrivacy(app, ctx, { authorise });
   };
 }
 

@@ -116,6 +116,9 @@ export interface TestNode extends OpenedNode {
 
 export type { NodeProcess, NodeProcessOptions };
 
+/** A role table that lets every event through: stands in for a node that skips the role and custody check (records the rules would refuse today). */
+export const SKIP_ROLE_CHECK: NonNullable<TestNodeOptions['authorise']> = () => ({ ok: true, rule: 'unchecked', custodyChanges: [] });
+
 function fixturesOf(options: TestNodeOptions): ConsortiumFixture[] {
   const demo = options.demo === false ? undefined : options.demo === true || options.demo === undefined ? buildDemoConsortium() : options.demo;
   return [...(demo ? [demo] : []), ...(options.consortia ?? [])];

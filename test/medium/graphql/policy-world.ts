@@ -4,17 +4,13 @@
  * consortium, an anonymous caller and a revoked token), a confidential document, a document cited
  * by an event, and a person. Helpers read every surface as a viewer and classify the answer.
  */
-import type { Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { expect } from 'vitest';
 import type { KeyPair } from '../../../src/core/crypto/index.js';
-import { issueToken, revokeToken } from '../../../src/store/token-store.js';
-import { createApp, type ProvenantApp } from '../../../src/transport/http/server.js';
-import { loadConfig } from '../../../src/platform/config.js';
-import { buildDemoConsortium, DEMO_CONSORTIUM_ID } from '../../../src/services/node/demo-consortium.js';
+import type { ProvenantApp } from '../../../src/transport/http/server.js';
 import { runScenario, type ScenarioResult } from '../../../simulators/scenario.js';
 import { objectEvent, Participant, SimClock } from '../../../simulators/participant.js';
-import { startTempNode, type TempNode } from '../../helpers/temp-node.js';
+import { buildDemoConsortium, DEMO_CONSORTIUM_ID } from '../../helpers/consortia.js';
+import { startTestNode, type TestNode } from '../../helpers/test-node.js';
 
 export const C = DEMO_CONSORTIUM_ID;
 export const OTHER = 'other-chain';
@@ -50,9 +46,8 @@ export interface StoryEvent {
 }
 
 export interface World {
-  temp: TempNode;
+  temp: TestNode;
   app: ProvenantApp;
-  server: Server;
   base: string;
   story: ScenarioResult;
   tokens: Map<ViewerName, string>;
@@ -83,25 +78,20 @@ async function upload(world: Pick<World, 'base'>, token: string, text: string, c
 }
 
 export async function startWorld(): Promise<World> {
-  const temp = await startTempNode({ autoSeal: true });
   const other = buildDemoConsortium(OTHER);
-  await temp.node.createConsortium(other.spec, other.authorityKeys);
-  const app = createApp({ node: temp.node, store: temp.store, db: temp.db, keystore: temp.keystore, config: loadConfig({ dataDir: temp.dataDir }) });
-  const server = app.listen(0, '127.0.0.1');
-  await new Promise((resolve) => server.once('listening', resolve));
-  const base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+  const temp = await startTestNode({ autoSeal: true, http: true, consortia: [other] });
+  const app = temp.app as ProvenantApp;
+  const base = temp.url;
   const story = await runScenario({ baseUrl: base, consortium: C, orgKeys: temp.demo.orgKeys });
   const tokens = new Map<ViewerName, string>();
   for (const name of VIEWER_NAMES) {
     const v = VIEWERS[name];
     if (!v) continue;
-    const issued = await issueToken(temp.db, v.consortium, v.org, `matrix: ${name}`);
-    if ('revoked' in v) await revokeToken(temp.db, issued.tokenHash);
-    tokens.set(name, issued.token);
+    tokens.set(name, await temp.issueToken(v.org, { consortiumId: v.consortium, revoked: 'revoked' in v, label: `matrix: ${name}` }));
   }
   const clock = new SimClock(new Date(Date.now() - 3600_000));
   const member = (org: string) => new Participant(org, temp.demo.orgKeys.get(org)!, base, C);
-  const world = { temp, app, server, base, story, tokens, clock, member, otherKeys: other.orgKeys } as World;
+  const world = { temp, app, base, story, tokens, clock, member, otherKeys: other.orgKeys } as World;
 
   const contractText = '%PDF-1.7 supply contract vale-processors / riverside-retail: price schedule (confidential)';
   const contractUp = await upload(world, tokens.get('processor')!, contractText);
@@ -128,8 +118,6 @@ export async function startWorld(): Promise<World> {
 
 export async function stopWorld(world: World | undefined): Promise<void> {
   if (!world) return;
-  await new Promise((resolve) => world.server.close(resolve));
-  await world.app.closeApi();
   await world.temp.destroy();
 }
 
