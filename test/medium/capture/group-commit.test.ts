@@ -6,6 +6,7 @@
  */
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import type { KeyPair } from '../../../src/core/crypto/index.js';
+import { ConsortiumState } from '../../../src/core/ledger/consortium.js';
 import { RecordKind, signRecord } from '../../../src/core/ledger/record.js';
 import { authoriseEvent, canonicalIdentifier } from '../../../src/core/rules/authorisation.js';
 import { CaptureService } from '../../../src/services/capture/capture-service.js';
@@ -108,6 +109,21 @@ describe('capture group commit', () => {
       watch.restore();
       appended.mockRestore();
       await service.close();
+    }
+  });
+
+  it('checks the signer once per document: when it arrives, not again when the node admits its events', async () => {
+    const resolved = vi.spyOn(ConsortiumState.prototype, 'resolveSigner');
+    try {
+      const single = await h.capture.capture(signEnvelope(doc([commission()]), key('processor')));
+      expect(single.results.map((r) => r.status)).toEqual(['accepted']);
+      expect(resolved).toHaveBeenCalledTimes(1);
+      resolved.mockClear();
+      const three = await h.capture.capture(signEnvelope(doc([commission(), commission(), commission()]), key('processor')));
+      expect(three.results.map((r) => r.status)).toEqual(['accepted', 'accepted', 'accepted']);
+      expect(resolved).toHaveBeenCalledTimes(1);
+    } finally {
+      resolved.mockRestore();
     }
   });
 
