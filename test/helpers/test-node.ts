@@ -154,12 +154,20 @@ async function startInProcess(options: TestNodeOptions, fixtures: ConsortiumFixt
   const opened = await openNode(config, { autoSeal: options.autoSeal ?? false });
   const stops: (() => Promise<void>)[] = [];
   let stopped = false;
+  /** Last started, first stopped; a failing step does not keep the others (or the database) open. */
+  const stopStarted = async () => {
+    const failures: unknown[] = [];
+    for (const s of stops.splice(0).reverse()) await s().catch((err: unknown) => failures.push(err));
+    if (failures.length > 0) throw failures[0];
+  };
   const stop = async () => {
     if (stopped) return;
     stopped = true;
-    // Last started, first stopped; the node and its database last.
-    for (const s of stops.reverse()) await s();
-    await opened.close();
+    try {
+      await stopStarted();
+    } finally {
+      await opened.close();
+    }
   };
   try {
     return await assemble();
@@ -275,7 +283,7 @@ async function startInProcess(options: TestNodeOptions, fixtures: ConsortiumFixt
     };
     t.crashAndReopen = async (overrides = {}) => {
       stopped = true;
-      for (const s of stops.reverse()) await s();
+      await stopStarted();
       await opened.db.$disconnect();
       return startInProcess({ ...options, ...overrides, dataDir }, fixtures);
     };
