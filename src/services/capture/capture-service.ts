@@ -15,6 +15,7 @@ import { WorkerPool, type WorkerPoolOptions } from '../../platform/workers/worke
 import { CaptureCommitter } from './committer.js';
 import { draftCapture, throwIfRejected, type CaptureOptions } from './draft.js';
 import type { AuthoriseEvent } from './stage.js';
+import { recordCaptureResults } from '../operations-metrics.js';
 import type { Keystore } from '../node/keystore.js';
 import type { JobRetention } from '../../store/capture-job-store.js';
 import { CaptureJobs } from './capture-jobs.js';
@@ -101,6 +102,7 @@ export class CaptureService {
     const draft = await draftCapture(envelope, state, this.pool, options);
     const { results, sealed } = await this.#committer(envelope.consortium).commit(draft);
     const final = draft.waitForSeal ? await Promise.all(results.map(async (r, i) => (sealed[i] ? { ...r, block: await sealed[i] } : r))) : results;
+    recordCaptureResults(envelope.consortium, final);
     if (draft.atomic) throwIfRejected(final, draft.eventIds);
     return { results: final };
   }

@@ -12,6 +12,9 @@ import { mountPrivacy } from './privacy-routes.js';
 import { mountGraphql, type GraphqlServer } from '../graphql/yoga.js';
 import { mountMetrics } from './metrics-routes.js';
 import { mountExplorer } from './explorer-routes.js';
+import { requestContext } from './request-context.js';
+import { processLogger, type Logger } from '../../platform/logger.js';
+import { watchNode } from '../../services/operations-metrics.js';
 
 export type ProvenantApp = Express & {
   /** The GraphQL server (its pub/sub counts open subscriptions). */
@@ -21,11 +24,13 @@ export type ProvenantApp = Express & {
   warmUp(): void;
 };
 
-export function createApp(base: AppContext): ProvenantApp {
+export function createApp(base: AppContext, options: { logger?: Logger } = {}): ProvenantApp {
   const ctx: AppContext = { ...base, capture: base.capture ?? new CaptureService({ node: base.node, db: base.db, keystore: base.keystore }) };
   const reads = (ctx.reads ??= new ReadServices(ctx));
   const app = express();
   app.disable('x-powered-by');
+  app.use(requestContext(options.logger ?? processLogger()));
+  const unwatch = watchNode(ctx.node);
   app.get('/health', (_req, res) => {
     const consortia = ctx.node.consortia().map((id) => {
       const state = ctx.node.state(id);
@@ -51,6 +56,7 @@ export function createApp(base: AppContext): ProvenantApp {
     graphql,
     warmUp: () => capture.warmUp(),
     async closeApi() {
+      unwatch();
       metrics.close();
       await graphql.close();
       await capture.close();

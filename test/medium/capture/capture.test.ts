@@ -229,7 +229,7 @@ describe('POST /epcis/capture', () => {
     it('malformed JSON', async () => {
       const res = await post(h.url, '{"consortium": ');
       expect(res.status).toBe(400);
-      expect(res.body).toEqual({ error: { code: 'MALFORMED_JSON', message: expect.any(String) } });
+      expect(res.body).toEqual({ error: { code: 'MALFORMED_JSON', message: expect.any(String) }, requestId: expect.any(String) });
     });
     it('body too large: 413', async () => {
       const res = await post(h.url, JSON.stringify({ pad: 'x'.repeat(6 * 1024 * 1024) }));
