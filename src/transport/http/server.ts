@@ -12,6 +12,8 @@ import { mountPrivacy } from './privacy-routes.js';
 import { mountGraphql, type GraphqlServer } from '../graphql/yoga.js';
 import { mountMetrics } from './metrics-routes.js';
 import { mountExplorer } from './explorer-routes.js';
+import { mountHealth } from './health-routes.js';
+import type { ReadinessCheck } from '../../services/health.js';
 
 export type ProvenantApp = Express & {
   /** The GraphQL server (its pub/sub counts open subscriptions). */
@@ -19,6 +21,8 @@ export type ProvenantApp = Express & {
   closeApi(): Promise<void>;
   /** Starts the signature-verification workers now rather than on the first large capture (a long-running node wants this). */
   warmUp(): void;
+  /** Adds a named check to GET /ready (the database is always checked), e.g. the MQTT broker once it runs. */
+  addReadinessCheck(name: string, check: ReadinessCheck): void;
 };
 
 export function createApp(base: AppContext): ProvenantApp {
@@ -26,14 +30,7 @@ export function createApp(base: AppContext): ProvenantApp {
   const reads = (ctx.reads ??= new ReadServices(ctx));
   const app = express();
   app.disable('x-powered-by');
-  app.get('/health', (_req, res) => {
-    const consortia = ctx.node.consortia().map((id) => {
-      const state = ctx.node.state(id);
-      const seal = ctx.node.sealStatus(id);
-      return { id, height: state.height, head: state.headHash, logSize: state.logSize, pending: seal.pending, sealBlocked: seal.blockedReason ?? null };
-    });
-    res.json({ status: 'ok', consortia });
-  });
+  const health = mountHealth(app, ctx, reads);
   // GraphQL first: Yoga parses its own bodies.
   const graphql = mountGraphql(app, ctx, reads);
   // Documents and personal data are for members only: an API token names the organisation and its consortium.
@@ -50,6 +47,7 @@ export function createApp(base: AppContext): ProvenantApp {
   return Object.assign(app, {
     graphql,
     warmUp: () => capture.warmUp(),
+    addReadinessCheck: (name: string, check: ReadinessCheck) => health.addCheck(name, check),
     async closeApi() {
       metrics.close();
       await graphql.close();
