@@ -13,6 +13,7 @@ import { mountGraphql, type GraphqlServer } from '../graphql/yoga.js';
 import { mountMetrics } from './metrics-routes.js';
 import { mountExplorer } from './explorer-routes.js';
 import { mountHealth } from './health-routes.js';
+import { rateLimits } from './rate-limit.js';
 import type { ReadinessCheck } from '../../services/health.js';
 
 export type ProvenantApp = Express & {
@@ -30,6 +31,7 @@ export function createApp(base: AppContext): ProvenantApp {
   const reads = (ctx.reads ??= new ReadServices(ctx));
   const app = express();
   app.disable('x-powered-by');
+  app.use(rateLimits(reads, ctx.config?.limits));
   const health = mountHealth(app, ctx, reads);
   // GraphQL first: Yoga parses its own bodies.
   const graphql = mountGraphql(app, ctx, reads);
