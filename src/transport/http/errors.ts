@@ -67,8 +67,6 @@ const STATUS_BY_CODE: Record<string, number> = {
   RATE_LIMITED: 429,
   // input sanity
   EVENT_TIME_IN_FUTURE: 400,
-  BAD_VOCABULARY: 400,
-  RECORD_TIME_SET_BY_NODE: 400,
 };
 
 export function statusForCode(code: string): number {
