@@ -63,6 +63,13 @@ const STATUS_BY_CODE: Record<string, number> = {
   // size limits
   PAYLOAD_TOO_LARGE: 413,
   HEADER_TOO_LARGE: 413,
+  // request limits (docs/limits.md)
+  JSON_TOO_DEEP: 400,
+  GRAPHQL_LIMIT_EXCEEDED: 400,
+  UNSUPPORTED_MEDIA_TYPE: 415,
+  RATE_LIMITED: 429,
+  // input sanity
+  EVENT_TIME_IN_FUTURE: 400,
 };
 
 export function statusForCode(code: string): number {
