@@ -11,8 +11,8 @@ export interface NodeConfig {
   /** Bind address of the embedded MQTT broker: loopback by default, 0.0.0.0 in the container image. */
   mqttHost: string;
   mqttUrl?: string;
+  /** How long an authority node with pending records waits before it publishes a cut marker. */
   sealIntervalMs: number;
-  sealMaxRecords: number;
 }
 
 /** A setting the node cannot run with; the CLI exits with code 2. */
@@ -55,6 +55,5 @@ export function loadConfig(overrides: Partial<NodeConfig> = {}): NodeConfig {
     mqttHost: overrides.mqttHost ?? (process.env.MQTT_HOST || '127.0.0.1'),
     mqttUrl: overrides.mqttUrl ?? (process.env.MQTT_URL || undefined),
     sealIntervalMs: overrides.sealIntervalMs ?? intFromEnv('SEAL_INTERVAL_MS', 250),
-    sealMaxRecords: overrides.sealMaxRecords ?? intFromEnv('SEAL_MAX_RECORDS', 2000),
   };
 }

@@ -4,22 +4,25 @@ import path from 'node:path';
 import { loadConfig } from '../../src/platform/config.js';
 import { openNode, type OpenedNode } from '../../src/services/node/bootstrap.js';
 import { buildDemoConsortium, type DemoConsortium } from '../../src/services/node/demo-consortium.js';
+import type { LedgerNodeTestHooks } from '../../src/services/node/ledger-node.js';
 
 export interface TempNode extends OpenedNode {
   dataDir: string;
   dbFile: string;
   demo: DemoConsortium;
   reopen(): Promise<TempNode>;
-  /** Drops the database connection without sealing or closing the node: a crash. */
-  crashAndReopen(): Promise<TempNode>;
+  /** Stops the node without sealing, drops the log file and the database connection (a crash), and opens it again. */
+  crashAndReopen(options?: { testHooks?: LedgerNodeTestHooks }): Promise<TempNode>;
   destroy(): Promise<void>;
 }
 
 /** A node on a fresh SQLite file in a temp dir, with the demo consortium and its keys. */
-export async function startTempNode(options: { autoSeal?: boolean; demo?: DemoConsortium; dataDir?: string } = {}): Promise<TempNode> {
+export async function startTempNode(
+  options: { autoSeal?: boolean; demo?: DemoConsortium; dataDir?: string; testHooks?: LedgerNodeTestHooks } = {},
+): Promise<TempNode> {
   const dataDir = options.dataDir ?? mkdtempSync(path.join(os.tmpdir(), 'provenant-test-'));
   const config = loadConfig({ dataDir, sealIntervalMs: 50 });
-  const opened = await openNode(config, { autoSeal: options.autoSeal ?? false });
+  const opened = await openNode(config, { autoSeal: options.autoSeal ?? false, testHooks: options.testHooks });
   let demo = options.demo;
   if (!demo) {
     demo = buildDemoConsortium();
@@ -36,9 +39,12 @@ export async function startTempNode(options: { autoSeal?: boolean; demo?: DemoCo
       await opened.close();
       return startTempNode({ autoSeal: options.autoSeal, demo: fixed, dataDir });
     },
-    async crashAndReopen() {
+    async crashAndReopen(reopenOptions: { testHooks?: LedgerNodeTestHooks } = {}) {
+      // What a crash leaves: the node stops where it is, the log file and the database are let go.
+      await opened.node.abandon();
+      await opened.ordering.close();
       await opened.db.$disconnect();
-      return startTempNode({ autoSeal: options.autoSeal, demo: fixed, dataDir });
+      return startTempNode({ autoSeal: options.autoSeal, demo: fixed, dataDir, testHooks: reopenOptions.testHooks });
     },
     async destroy() {
       await opened.close();

@@ -1,0 +1,420 @@
+/**
+ * One consortium's chain on this node. The deriver reads the consortium's ordering log and is the
+ * authority on every decision (docs/design/network.md). Beside it the node keeps a tentative state:
+ * the deriver's state plus the submissions this node appended and pre-checked but the deriver has
+ * not read yet. While this node is the only one appending (the embedded single-node consortium) the
+ * tentative state is exactly what the deriver will say, so submissions are pre-checked against it,
+ * stored as pending rows before they are appended (one fsync per group commit, as before), and the
+ * next group can start while the log makes the last one durable. Anything else the deriver reads
+ * (another node's entries, a replay) makes the tentative state inexact until the node has waited
+ * for its own entries and copied the deriver's state again; a decision that differs from the
+ * pre-check moves or removes the rows it stored.
+ */
+import { sha256, toHex } from '../../core/crypto/index.js';
+import type { BlockHeader } from '../../core/ledger/block.js';
+import type { ConsortiumState } from '../../core/ledger/consortium.js';
+import { Deriver, signCutMarker, type DerivationFacts, type DerivationOutput, type SubmissionDecision } from '../../core/ledger/derivation/index.js';
+import { MerkleAccumulator } from '../../core/ledger/merkle-tree.js';
+import { parseOrderingMessage, serializeOrderingMessage, type OrderingMessage, type SubmissionMessage } from '../../core/ledger/ordering-message.js';
+import { formatTimestamp, recordHash, type SignedRecord } from '../../core/ledger/record.js';
+import type { OrderedMessage, OrderingSubscription } from '../../platform/ordering/ordering.js';
+import type { ChainContext } from './chain-context.js';
+import { loadFinalChain } from './chain-load.js';
+import { ChainSealer } from './chain-sealer.js';
+import type { SealedIn } from './submission.js';
+import { Thresholds, deferred, type Deferred } from './waiters.js';
+
+interface LocalAppend {
+  readonly message: SubmissionMessage;
+  /** The log indexes the node stored the records at before appending them. */
+  readonly predicted: readonly number[];
+  readonly decided: Deferred<SubmissionDecision>;
+}
+
+export interface ChainStatus {
+  finalHeight: number;
+  derivedHeight: number;
+  lastSequence: number;
+  stuck?: { height: number; detail: string };
+  halted?: string;
+  blockedReason?: string;
+}
+
+export class ChainHaltedError extends Error {
+  readonly code = 'CHAIN_HALTED';
+  constructor(
+    message: string,
+    readonly details: Record<string, unknown> = {},
+  ) {
+    super(message);
+  }
+}
+
+/** Final blocks kept to answer which block holds a record that became final before the caller asked. */
+const RECENT_FINALS = 64;
+
+function hexSha256(bytes: Uint8Array): string {
+  return toHex(sha256(bytes));
+}
+
+export class ConsortiumChain {
+  readonly #ctx: ChainContext;
+  readonly #deriver: Deriver;
+  readonly #sealer: ChainSealer;
+  /** The node's view for pre-checks: the deriver's state plus what this node appended since. */
+  #tentative: ConsortiumState;
+  #exact = true;
+  /** Local appends by the SHA-256 of their bytes, until the deriver decides them. */
+  readonly #local = new Map<string, LocalAppend>();
+  readonly #outstanding = new Set<Promise<unknown>>();
+  /** Records this node verified or hashed itself: the deriver need not do it again. */
+  readonly #verified = new WeakSet<SignedRecord>();
+  readonly #hashes = new WeakMap<SignedRecord, string>();
+  readonly #sealedAt = new Thresholds<SealedIn>();
+  readonly #finalAt = new Thresholds<SealedIn>();
+  readonly #derivedAt = new Thresholds<void>();
+  #finalHead: { height: number; hash: string; logSize: number };
+  /** The last final blocks, for a caller that asks after the fact which one holds a record. */
+  #recentFinals: { height: number; hash: string; firstLogIndex: number; logSize: number }[] = [];
+  #derivedLogSize: number;
+  readonly #log: MerkleAccumulator;
+  #subscription: OrderingSubscription | undefined;
+  #loop: Promise<void> | undefined;
+  #caughtUp = false;
+  #halted: string | undefined;
+  #stuck: { height: number; detail: string } | undefined;
+  #closed = false;
+
+  private constructor(ctx: ChainContext, readonly id: string, state: ConsortiumState, afterSequence: number, log: MerkleAccumulator, headLogSize: number) {
+    this.#ctx = ctx;
+    this.#deriver = new Deriver({ state, afterSequence, forgetFinalRecords: true });
+    this.#tentative = this.#deriver.state.clone();
+    this.#log = log;
+    this.#finalHead = { height: state.height, hash: state.headHash, logSize: headLogSize };
+    this.#derivedLogSize = headLogSize;
+    this.#sealer = new ChainSealer(ctx, id);
+  }
+
+  /**
+   * Loads the final chain from the store, reads the ordering log from where the head block was cut
+   * (`fromStart`: from its beginning, for a log that does not outlive the process) and catches up.
+   * Returns the chain and the pending rows no log entry accounts for (written before a crash lost
+   * their append), which the caller submits again.
+   */
+  static async open(ctx: ChainContext, id: string, options: { fromStart: boolean }): Promise<{ chain: ConsortiumChain; orphans: SignedRecord[] }> {
+    const loaded = await loadFinalChain(ctx.store, id);
+    const after = options.fromStart ? 0 : await ctx.derivation.resumeSequence(id);
+    const chain = new ConsortiumChain(ctx, id, loaded.state, after, loaded.log, loaded.state.logSize);
+    const { lastSequence } = await ctx.ordering.info(id);
+    chain.#start(after);
+    await chain.#derived(lastSequence);
+    if (chain.#halted) throw new ChainHaltedError(chain.#halted, { consortium: id });
+    chain.#caughtUp = true;
+    chain.#tentative = chain.#deriver.state.clone();
+    chain.#exact = true;
+    const orphans = await chain.#orphans();
+    await chain.#sealer.sealReady(chain.#deriver);
+    return { chain, orphans };
+  }
+
+  /** A chain whose genesis was just stored: the log has nothing for it yet. */
+  static created(ctx: ChainContext, state: ConsortiumState, log: MerkleAccumulator): ConsortiumChain {
+    const chain = new ConsortiumChain(ctx, state.id, state, 0, log, state.logSize);
+    chain.#caughtUp = true;
+    chain.#start(0);
+    return chain;
+  }
+
+  /** Pending rows past what the log admitted: their appends never became durable. Deleted here. */
+  async #orphans(): Promise<SignedRecord[]> {
+    const logSize = this.#deriver.state.logSize;
+    const orphans = (await this.#ctx.derivation.pendingRows(this.id)).filter((r) => r.logIndex >= logSize);
+    await this.#ctx.derivation.deletePending(this.id, orphans.map((o) => o.hash));
+    return orphans.map((o) => o.record);
+  }
+
+  // ---- views ----
+
+  get state(): ConsortiumState {
+    return this.#tentative;
+  }
+
+  /** Takes the state a pre-check left (a rolled-back admission hands back its snapshot). */
+  adopt(state: ConsortiumState): void {
+    this.#tentative = state;
+  }
+
+  /** Admitted (or pre-checked) records not in a final block yet. */
+  get pendingCount(): number {
+    return this.#tentative.logSize - this.#finalHead.logSize;
+  }
+
+  /** Records in the block not cut yet, as this node sees it. */
+  get openCount(): number {
+    return this.#tentative.logSize - this.#derivedLogSize;
+  }
+
+  get finalHead(): { height: number; hash: string; logSize: number } {
+    return { ...this.#finalHead };
+  }
+
+  status(): ChainStatus {
+    return {
+      finalHeight: this.#deriver.finalHeight,
+      derivedHeight: this.#deriver.derivedHeight,
+      lastSequence: this.#deriver.lastSequence,
+      ...(this.#stuck ? { stuck: this.#stuck } : {}),
+      ...(this.#halted ? { halted: this.#halted } : {}),
+      ...(this.#sealer.blockedReason ? { blockedReason: this.#sealer.blockedReason } : {}),
+    };
+  }
+
+  /** Authority keys this node holds in the set in force for the open block. */
+  localAuthorities(): number {
+    const held = this.#ctx.authorityKeys();
+    return this.#tentative.authoritiesInForce.filter((a) => held.has(a.keyId)).length;
+  }
+
+  assertRunning(): void {
+    if (this.#halted) throw new ChainHaltedError(`consortium "${this.id}" stopped: ${this.#halted}`, { consortium: this.id });
+    if (this.#closed) throw new ChainHaltedError(`consortium "${this.id}" is closed`, { consortium: this.id });
+  }
+
+  // ---- the tentative state, in the node's turns ----
+
+  /**
+   * Makes the tentative state exact again if the deriver read something this node did not
+   * append: waits for this node's own appends to be decided, then copies the deriver's state.
+   * Call at the start of a turn.
+   */
+  async settle(): Promise<void> {
+    this.assertRunning();
+    if (this.#exact) return;
+    while (this.#outstanding.size > 0) await Promise.allSettled([...this.#outstanding]);
+    this.assertRunning();
+    this.#tentative = this.#deriver.state.clone();
+    this.#exact = true;
+  }
+
+  /** After a refused pre-check or a failed write: the tentative state is rebuilt at the next turn. */
+  invalidate(): void {
+    this.#exact = false;
+  }
+
+  /** The next record is pre-checked to land at this log index. */
+  get nextLogIndex(): number {
+    return this.#tentative.logSize;
+  }
+
+  /**
+   * The bytes of a submission, or the error that refuses it (ORDERING_MESSAGE_TOO_LARGE), before
+   * anything is admitted.
+   */
+  encodeSubmission(records: readonly SignedRecord[]): { message: SubmissionMessage; bytes: Uint8Array } {
+    const message: SubmissionMessage = { v: 1, consortium: this.id, kind: 'submission', records };
+    return { message, bytes: serializeOrderingMessage(message) };
+  }
+
+  /**
+   * Appends a pre-checked submission whose records the node has stored at `predicted` log
+   * indexes. Resolves with the deriver's decision. `verified`: the node checked every signature.
+   */
+  appendSubmission(encoded: { message: SubmissionMessage; bytes: Uint8Array }, records: { hash: string; logIndex: number }[], verified: boolean): Promise<SubmissionDecision> {
+    encoded.message.records.forEach((record, i) => {
+      this.#hashes.set(record, records[i]!.hash);
+      if (verified) this.#verified.add(record);
+    });
+    const local: LocalAppend = { message: encoded.message, predicted: records.map((r) => r.logIndex), decided: deferred() };
+    const key = hexSha256(encoded.bytes);
+    this.#local.set(key, local);
+    this.#track(local.decided.promise);
+    this.#ctx.ordering.append(this.id, encoded.bytes).catch((err: unknown) => {
+      this.#local.delete(key);
+      this.#halt(`the ordering log refused an append: ${(err as Error)?.message ?? String(err)}`);
+      local.decided.reject(err);
+    });
+    return local.decided.promise;
+  }
+
+  /** Appends a cut marker for the open block, signed by a local authority key; resolves once the deriver read it. */
+  async appendCut(): Promise<boolean> {
+    const held = this.#ctx.authorityKeys();
+    const key = this.#tentative.authoritiesInForce.map((a) => held.get(a.keyId)).find((k) => k !== undefined);
+    if (!key || this.openCount === 0) return false;
+    const marker = signCutMarker(this.id, this.#tentative.height + 1, key);
+    this.#exact = false; // the cut closes a block the tentative state does not close itself
+    const { sequence } = await this.#ctx.ordering.append(this.id, serializeOrderingMessage(marker));
+    await this.#derived(sequence);
+    return true;
+  }
+
+  /** Resolves once the deriver has read the log up to this sequence. */
+  #derived(sequence: number): Promise<void> {
+    if (this.#deriver.lastSequence >= sequence) return Promise.resolve();
+    if (this.#halted) return Promise.reject(new ChainHaltedError(`consortium "${this.id}" stopped: ${this.#halted}`, { consortium: this.id }));
+    return this.#derivedAt.wait(sequence);
+  }
+
+  /**
+   * Resolves with the block that holds the record at this log index once it is final. Register
+   * before the record is appended, so no block can become final first.
+   */
+  sealedIn(logIndex: number): Promise<SealedIn> {
+    const recent = this.#recentFinals.find((b) => b.firstLogIndex <= logIndex && logIndex < b.logSize);
+    if (recent) return Promise.resolve({ height: recent.height, hash: recent.hash });
+    return this.#sealedAt.wait(logIndex);
+  }
+
+  /** Resolves once the block at this height is final, with the final head then. */
+  finalAt(height: number): Promise<SealedIn> {
+    if (height <= this.#finalHead.height) return Promise.resolve({ height: this.#finalHead.height, hash: this.#finalHead.hash });
+    return this.#finalAt.wait(height);
+  }
+
+  #track(promise: Promise<unknown>): void {
+    this.#outstanding.add(promise);
+    void promise.then(
+      () => this.#outstanding.delete(promise),
+      () => this.#outstanding.delete(promise),
+    );
+  }
+
+  // ---- reading the log ----
+
+  #start(afterSequence: number): void {
+    const subscription = this.#ctx.ordering.subscribe(this.id, { afterSequence });
+    this.#subscription = subscription;
+    this.#loop = this.#read(subscription);
+  }
+
+  async #read(subscription: OrderingSubscription): Promise<void> {
+    try {
+      for await (const entry of subscription) {
+        await this.#apply(entry);
+        this.#derivedAt.settle((s) => s <= entry.sequence, undefined);
+        if (this.#halted) break;
+      }
+      if (!this.#closed) this.#halt('the ordering log subscription ended');
+    } catch (err) {
+      this.#halt(`reading the ordering log failed: ${(err as Error)?.message ?? String(err)}`);
+      this.#ctx.fault(err);
+    }
+  }
+
+  async #apply(entry: OrderedMessage): Promise<void> {
+    const local = this.#local.size > 0 ? this.#takeLocal(entry.bytes) : undefined;
+    let message: OrderingMessage | null = local?.message ?? null;
+    if (!local) {
+      try {
+        message = parseOrderingMessage(entry.bytes);
+      } catch {
+        message = null;
+      }
+    }
+    const facts = local ? this.#localFacts() : await this.#remoteFacts(message);
+    const outputs = this.#deriver.apply({ sequence: entry.sequence, timestamp: entry.timestamp, message }, facts);
+    for (const output of outputs) await this.#output(output, local);
+    if (this.#caughtUp && !this.#halted) await this.#sealer.sealReady(this.#deriver);
+  }
+
+  #takeLocal(bytes: Uint8Array): LocalAppend | undefined {
+    const key = hexSha256(bytes);
+    const local = this.#local.get(key);
+    if (local) this.#local.delete(key);
+    return local;
+  }
+
+  #localFacts(): DerivationFacts {
+    // The node screened these records against everything it stores before appending them.
+    return { isStoredRecord: () => false, knownHash: (r) => this.#hashes.get(r), isVerified: (r) => this.#verified.has(r) };
+  }
+
+  async #remoteFacts(message: OrderingMessage | null): Promise<DerivationFacts> {
+    if (message?.kind !== 'submission' || message.consortium !== this.id) return {};
+    const hashes = new Map(message.records.map((r) => [r, recordHash(r)]));
+    const stored = await this.#ctx.derivation.finalRecordHashes(this.id, [...hashes.values()]);
+    return { isStoredRecord: (h) => stored.has(h), knownHash: (r) => hashes.get(r) };
+  }
+
+  async #output(output: DerivationOutput, local: LocalAppend | undefined): Promise<void> {
+    switch (output.type) {
+      case 'submission':
+        return this.#decided(output.decision, local);
+      case 'block':
+        // The tentative state never closes a block itself: the next turn copies the deriver's.
+        this.#derivedLogSize = Math.max(this.#derivedLogSize, output.block.header.logSize);
+        this.#exact = false;
+        return;
+      case 'final':
+        await this.#sealer.storeFinal(output.final, this.#log);
+        this.#finalHead = { height: output.final.block.header.height, hash: output.final.block.hash, logSize: output.final.block.header.logSize };
+        this.#announceFinal(output.final.block.header, output.final.block.hash, [...output.final.block.recordHashes]);
+        if (this.#stuck && this.#stuck.height <= this.#finalHead.height) this.#stuck = undefined;
+        return;
+      case 'evidence':
+        await this.#sealer.storeEvidence(output.evidence);
+        return;
+      case 'stuck':
+        this.#stuck = { height: output.height, detail: output.detail };
+        return;
+      case 'halted':
+        this.#halt(output.detail);
+        return;
+      case 'ignored':
+        return;
+    }
+  }
+
+  async #decided(decision: SubmissionDecision, local: LocalAppend | undefined): Promise<void> {
+    const receivedAt = formatTimestamp(this.#ctx.now());
+    if (local) {
+      const matches = decision.admitted && decision.records.every((r, i) => r.logIndex === local.predicted[i]);
+      if (!matches) {
+        this.#exact = false;
+        if (decision.admitted) await this.#ctx.derivation.placeAdmitted(this.id, decision.records, receivedAt);
+        else await this.#ctx.derivation.deletePending(this.id, local.message.records.map((r) => this.#hashes.get(r) ?? recordHash(r)));
+      }
+      local.decided.resolve(decision);
+      return;
+    }
+    if (decision.admitted) {
+      this.#exact = false;
+      await this.#ctx.derivation.placeAdmitted(this.id, decision.records, receivedAt);
+    }
+  }
+
+  #announceFinal(header: BlockHeader, hash: string, recordHashes: string[]): void {
+    const block = { height: header.height, hash };
+    this.#recentFinals.push({ height: header.height, hash, firstLogIndex: header.logSize - header.recordCount, logSize: header.logSize });
+    if (this.#recentFinals.length > RECENT_FINALS) this.#recentFinals.shift();
+    this.#sealedAt.settle((logIndex) => logIndex < header.logSize, block);
+    this.#finalAt.settle((height) => height <= header.height, block);
+    this.#ctx.sealed({ consortium: this.id, header, hash, recordHashes });
+  }
+
+  #halt(reason: string): void {
+    if (this.#halted || this.#closed) return;
+    this.#halted = reason;
+    const err = new ChainHaltedError(`consortium "${this.id}" stopped: ${reason}`, { consortium: this.id });
+    for (const local of this.#local.values()) local.decided.reject(err);
+    this.#local.clear();
+    this.#sealedAt.rejectAll(err);
+    this.#finalAt.rejectAll(err);
+    this.#derivedAt.rejectAll(err);
+  }
+
+  /** Stops reading the log; whoever still waits is told the node closed. */
+  async close(): Promise<void> {
+    if (this.#closed) return;
+    this.#closed = true;
+    await this.#subscription?.close();
+    await this.#loop;
+    const err = new Error('node closed before the record was sealed');
+    for (const local of this.#local.values()) local.decided.reject(err);
+    this.#local.clear();
+    this.#sealedAt.rejectAll(err);
+    this.#finalAt.rejectAll(err);
+    this.#derivedAt.rejectAll(err);
+  }
+
+}
