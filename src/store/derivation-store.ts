@@ -135,6 +135,11 @@ export class DerivationStore {
     await commitWriteBatch(this.db, batch);
   }
 
+  /** Replaces a stored block's seals (a later authority's seal joins them). */
+  async updateSeals(consortiumId: string, height: number, blockHash: string, seals: readonly { keyId: string; signature: string }[]): Promise<void> {
+    await this.db.$executeRawUnsafe(`UPDATE "Block" SET "seals" = ? WHERE "consortiumId" = ? AND "height" = ? AND "hash" = ?`, JSON.stringify(seals), consortiumId, height, blockHash);
+  }
+
   /** Deletes pending (unsealed) record rows by hash. */
   async deletePending(consortiumId: string, hashes: readonly string[]): Promise<void> {
     if (hashes.length === 0) return;

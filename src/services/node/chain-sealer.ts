@@ -21,6 +21,8 @@ export class ChainSealer {
   blockedReason: string | undefined;
   /** `${height}:${keyId}` of seals this node published, or refused to. */
   readonly #done = new Set<string>();
+  /** Key ids whose seal this node published, by height (recent heights only). */
+  readonly #published = new Map<number, Set<string>>();
 
   constructor(
     private readonly ctx: ChainContext,
@@ -60,9 +62,23 @@ export class ChainSealer {
       }
       await this.ctx.hooks?.afterSealPersisted?.({ consortium: this.consortium, height: header.height, keyId: key.keyId, hash });
       messages.push(serializeOrderingMessage(sealMessageOf(header, key)));
+      const published = this.#published.get(header.height) ?? new Set<string>();
+      published.add(key.keyId);
+      this.#published.set(header.height, published);
     }
     if (messages.length === keys.length) this.blockedReason = undefined;
     await Promise.all(messages.map((bytes) => this.ctx.ordering.append(this.consortium, bytes)));
+  }
+
+  /** Key ids whose seal this node published at this height. */
+  publishedAt(height: number): ReadonlySet<string> {
+    return this.#published.get(height) ?? new Set();
+  }
+
+  /** Forgets what it published below this height. */
+  forgetBelow(height: number): void {
+    for (const h of this.#published.keys()) if (h < height) this.#published.delete(h);
+    for (const done of this.#done) if (Number(done.split(':')[0]) < height) this.#done.delete(done);
   }
 
   /** Stores a final block with its seals, the membership tables it changed and the checkpoint after it. */

@@ -11,9 +11,9 @@
  * pre-check moves or removes the rows it stored.
  */
 import { sha256, toHex } from '../../core/crypto/index.js';
-import type { BlockHeader } from '../../core/ledger/block.js';
+import type { BlockHeader, Seal } from '../../core/ledger/block.js';
 import type { ConsortiumState } from '../../core/ledger/consortium.js';
-import { Deriver, signCutMarker, type DerivationFacts, type DerivationOutput, type SubmissionDecision } from '../../core/ledger/derivation/index.js';
+import { Deriver, FINAL_WINDOW, signCutMarker, type DerivationFacts, type DerivationOutput, type FinalBlock, type SubmissionDecision } from '../../core/ledger/derivation/index.js';
 import { MerkleAccumulator } from '../../core/ledger/merkle-tree.js';
 import { parseOrderingMessage, serializeOrderingMessage, type OrderingMessage, type SubmissionMessage } from '../../core/ledger/ordering-message.js';
 import { formatTimestamp, recordHash, type SignedRecord } from '../../core/ledger/record.js';
@@ -76,6 +76,12 @@ export class ConsortiumChain {
   #finalHead: { height: number; hash: string; logSize: number };
   /** The last final blocks, for a caller that asks after the fact which one holds a record. */
   #recentFinals: { height: number; hash: string; firstLogIndex: number; logSize: number }[] = [];
+  /** The stored seals of recent final blocks, by height (later seals join them). */
+  readonly #finalSeals = new Map<number, Seal[]>();
+  /** Final blocks stored but not announced yet: they wait for this node's own seals on them. */
+  #unannounced: { header: BlockHeader; hash: string; recordHashes: string[] }[] = [];
+  /** Turns in progress: the tentative state is theirs until they end. */
+  #held = 0;
   #derivedLogSize: number;
   readonly #log: MerkleAccumulator;
   #subscription: OrderingSubscription | undefined;
@@ -85,13 +91,15 @@ export class ConsortiumChain {
   #stuck: { height: number; detail: string } | undefined;
   #closed = false;
 
-  private constructor(ctx: ChainContext, readonly id: string, state: ConsortiumState, afterSequence: number, log: MerkleAccumulator, headLogSize: number) {
+  private constructor(ctx: ChainContext, readonly id: string, loaded: { state: ConsortiumState; log: MerkleAccumulator; headSeals: Seal[] }, afterSequence: number) {
+    const { state } = loaded;
     this.#ctx = ctx;
     this.#deriver = new Deriver({ state, afterSequence, forgetFinalRecords: true });
     this.#tentative = this.#deriver.state.clone();
-    this.#log = log;
-    this.#finalHead = { height: state.height, hash: state.headHash, logSize: headLogSize };
-    this.#derivedLogSize = headLogSize;
+    this.#log = loaded.log;
+    this.#finalHead = { height: state.height, hash: state.headHash, logSize: state.logSize };
+    this.#finalSeals.set(state.height, [...loaded.headSeals]);
+    this.#derivedLogSize = state.logSize;
     this.#sealer = new ChainSealer(ctx, id);
   }
 
@@ -104,7 +112,7 @@ export class ConsortiumChain {
   static async open(ctx: ChainContext, id: string, options: { fromStart: boolean }): Promise<{ chain: ConsortiumChain; orphans: SignedRecord[] }> {
     const loaded = await loadFinalChain(ctx.store, id);
     const after = options.fromStart ? 0 : await ctx.derivation.resumeSequence(id);
-    const chain = new ConsortiumChain(ctx, id, loaded.state, after, loaded.log, loaded.state.logSize);
+    const chain = new ConsortiumChain(ctx, id, loaded, after);
     const { lastSequence } = await ctx.ordering.info(id);
     chain.#start(after);
     await chain.#derived(lastSequence);
@@ -118,8 +126,8 @@ export class ConsortiumChain {
   }
 
   /** A chain whose genesis was just stored: the log has nothing for it yet. */
-  static created(ctx: ChainContext, state: ConsortiumState, log: MerkleAccumulator): ConsortiumChain {
-    const chain = new ConsortiumChain(ctx, state.id, state, 0, log, state.logSize);
+  static created(ctx: ChainContext, state: ConsortiumState, log: MerkleAccumulator, genesisSeals: Seal[]): ConsortiumChain {
+    const chain = new ConsortiumChain(ctx, state.id, { state, log, headSeals: genesisSeals }, 0);
     chain.#caughtUp = true;
     chain.#start(0);
     return chain;
@@ -136,7 +144,30 @@ export class ConsortiumChain {
   // ---- views ----
 
   get state(): ConsortiumState {
+    return this.#view();
+  }
+
+  /**
+   * The tentative state, copied from the deriver's first when it is inexact and nothing of this
+   * node's is in flight or being pre-checked (then the two agree on everything this node knows).
+   */
+  #view(): ConsortiumState {
+    if (!this.#exact && this.#held === 0 && this.#outstanding.size === 0 && !this.#halted) {
+      this.#tentative = this.#deriver.state.clone();
+      this.#exact = true;
+    }
     return this.#tentative;
+  }
+
+  /** Marks a turn: until `release`, the tentative state is left to it. */
+  hold(): () => void {
+    this.#held += 1;
+    let released = false;
+    return () => {
+      if (released) return;
+      released = true;
+      this.#held -= 1;
+    };
   }
 
   /** Takes the state a pre-check left (a rolled-back admission hands back its snapshot). */
@@ -146,12 +177,12 @@ export class ConsortiumChain {
 
   /** Admitted (or pre-checked) records not in a final block yet. */
   get pendingCount(): number {
-    return this.#tentative.logSize - this.#finalHead.logSize;
+    return this.#view().logSize - this.#finalHead.logSize;
   }
 
   /** Records in the block not cut yet, as this node sees it. */
   get openCount(): number {
-    return this.#tentative.logSize - this.#derivedLogSize;
+    return this.#view().logSize - this.#derivedLogSize;
   }
 
   get finalHead(): { height: number; hash: string; logSize: number } {
@@ -172,7 +203,7 @@ export class ConsortiumChain {
   /** Authority keys this node holds in the set in force for the open block. */
   localAuthorities(): number {
     const held = this.#ctx.authorityKeys();
-    return this.#tentative.authoritiesInForce.filter((a) => held.has(a.keyId)).length;
+    return this.#view().authoritiesInForce.filter((a) => held.has(a.keyId)).length;
   }
 
   assertRunning(): void {
@@ -314,6 +345,7 @@ export class ConsortiumChain {
     const facts = local ? this.#localFacts() : await this.#remoteFacts(message);
     const outputs = this.#deriver.apply({ sequence: entry.sequence, timestamp: entry.timestamp, message }, facts);
     for (const output of outputs) await this.#output(output, local);
+    this.#announceReady();
     if (this.#caughtUp && !this.#halted) await this.#sealer.sealReady(this.#deriver);
   }
 
@@ -346,11 +378,9 @@ export class ConsortiumChain {
         this.#exact = false;
         return;
       case 'final':
-        await this.#sealer.storeFinal(output.final, this.#log);
-        this.#finalHead = { height: output.final.block.header.height, hash: output.final.block.hash, logSize: output.final.block.header.logSize };
-        this.#announceFinal(output.final.block.header, output.final.block.hash, [...output.final.block.recordHashes]);
-        if (this.#stuck && this.#stuck.height <= this.#finalHead.height) this.#stuck = undefined;
-        return;
+        return this.#final(output.final);
+      case 'late-seal':
+        return this.#lateSeal(output.height, output.hash, output.seal);
       case 'evidence':
         await this.#sealer.storeEvidence(output.evidence);
         return;
@@ -380,6 +410,37 @@ export class ConsortiumChain {
     if (decision.admitted) {
       this.#exact = false;
       await this.#ctx.derivation.placeAdmitted(this.id, decision.records, receivedAt);
+    }
+  }
+
+  async #final(final: FinalBlock): Promise<void> {
+    const { block } = final;
+    const height = block.header.height;
+    await this.#sealer.storeFinal(final, this.#log);
+    this.#finalHead = { height, hash: block.hash, logSize: block.header.logSize };
+    this.#finalSeals.set(height, [...final.seals]);
+    this.#finalSeals.delete(height - FINAL_WINDOW);
+    this.#sealer.forgetBelow(height - FINAL_WINDOW);
+    this.#unannounced.push({ header: block.header, hash: block.hash, recordHashes: [...block.recordHashes] });
+    if (this.#stuck && this.#stuck.height <= height) this.#stuck = undefined;
+  }
+
+  async #lateSeal(height: number, hash: string, seal: Seal): Promise<void> {
+    const seals = this.#finalSeals.get(height);
+    if (!seals || seals.some((s) => s.keyId === seal.keyId)) return;
+    seals.push(seal);
+    await this.#ctx.derivation.updateSeals(this.id, height, hash, seals);
+  }
+
+  /** Announces final blocks in height order once this node's own seals on them are stored with them. */
+  #announceReady(): void {
+    while (this.#unannounced.length > 0) {
+      const next = this.#unannounced[0]!;
+      const stored = this.#finalSeals.get(next.header.height) ?? [];
+      const own = [...this.#sealer.publishedAt(next.header.height)];
+      if (!own.every((keyId) => stored.some((s) => s.keyId === keyId))) return;
+      this.#unannounced.shift();
+      this.#announceFinal(next.header, next.hash, next.recordHashes);
     }
   }
 

@@ -47,9 +47,11 @@ export async function openLane(mutex: Mutex, chain: ConsortiumChain, deps: LaneD
     });
   });
   let open = true;
+  const unhold = chain.hold();
   const handOver = () => {
     if (!open) return;
     open = false;
+    unhold();
     release();
   };
   try {

@@ -169,7 +169,7 @@ export class LedgerNode extends EventEmitter {
         const checkpoint = checkpointOfBlock(block.header, hash, toHex(log.root()));
         await this.store.saveCheckpoint({ ...checkpoint, signatures: keys.map((k) => signCheckpoint(checkpoint, k)) });
       }
-      this.#chains.set(id, ConsortiumChain.created(this.#ctx, state, log));
+      this.#chains.set(id, ConsortiumChain.created(this.#ctx, state, log, [...block.seals]));
       return { blockHash: hash };
     });
   }
@@ -207,6 +207,15 @@ export class LedgerNode extends EventEmitter {
     }
     if (jobs.length === 0) return;
     const chain = this.#chain(consortiumId);
+    const release = chain.hold();
+    try {
+      await this.#commitJobs(chain, jobs);
+    } finally {
+      release();
+    }
+  }
+
+  async #commitJobs(chain: ConsortiumChain, jobs: SubmitJob[]): Promise<void> {
     try {
       await chain.settle();
       const outcomes = await commitSubmitted(this.store, chain, jobs, this.#now());
@@ -257,7 +266,7 @@ export class LedgerNode extends EventEmitter {
    */
   async sealNow(consortiumId: string): Promise<SealedIn | null> {
     const chain = this.#chain(consortiumId);
-    const target = await this.#mutex.run(async () => {
+    const target = await this.#mutex.run(() => this.#held(chain, async () => {
       await chain.settle();
       if (chain.pendingCount === 0) return null;
       const held = chain.localAuthorities();
@@ -269,7 +278,7 @@ export class LedgerNode extends EventEmitter {
       }
       // With fewer keys than the quorum this node cut and seals, and other authorities' nodes complete it.
       return held >= needed ? chain.state.height : null;
-    });
+    }));
     return target === null ? null : chain.finalAt(target);
   }
 
@@ -286,6 +295,16 @@ export class LedgerNode extends EventEmitter {
     return { pending: chain.pendingCount, ...(reason ? { blockedReason: reason } : {}) };
   }
 
+  /** Runs a turn's work with the chain's tentative state left to it. */
+  async #held<T>(chain: ConsortiumChain, work: () => Promise<T>): Promise<T> {
+    const release = chain.hold();
+    try {
+      return await work();
+    } finally {
+      release();
+    }
+  }
+
   /** Every seal interval, an authority node with pending records publishes a cut marker. */
   #startCutter(): void {
     this.#timer = setInterval(() => {
@@ -293,10 +312,12 @@ export class LedgerNode extends EventEmitter {
         if (this.#cutting.has(id) || chain.openCount === 0 || chain.localAuthorities() === 0) continue;
         this.#cutting.add(id);
         void this.#mutex
-          .run(async () => {
-            await chain.settle();
-            await chain.appendCut();
-          })
+          .run(() =>
+            this.#held(chain, async () => {
+              await chain.settle();
+              await chain.appendCut();
+            }),
+          )
           .catch((err: unknown) => this.#fault(err))
           .finally(() => this.#cutting.delete(id));
       }

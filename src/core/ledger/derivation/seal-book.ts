@@ -61,7 +61,7 @@ export class SealBook {
     return seals;
   }
 
-  /** The seals that made the derived hash at this height final: one per organisation, up to the quorum. */
+  /** The seals on the derived hash at this height once it holds a quorum: one per organisation, in log order. */
   quorumSeals(height: number, hash: string): { seals: Seal[]; completedAt: number } | undefined {
     const tally = this.#heights.get(height)?.byHash.get(hash);
     if (!tally || tally.completedAt === undefined) return undefined;
@@ -102,13 +102,19 @@ export class SealBook {
     }
     const tally = book.byHash.get(hash) ?? { orgs: new Set<string>(), seals: [] };
     book.byHash.set(hash, tally);
-    if (tally.orgs.has(authority.orgId) || tally.completedAt !== undefined) return { outputs, quorumReached: false, diverged: false };
+    if (tally.orgs.has(authority.orgId)) return { outputs, quorumReached: false, diverged: false };
     tally.orgs.add(authority.orgId);
     tally.seals.push(seal);
+    if (view.final && hash === view.hash) {
+      // One more authority vouches for a block already final: it is kept with the block.
+      outputs.push({ type: 'late-seal', height, hash, seal });
+      return { outputs, quorumReached: false, diverged: false };
+    }
     const required = quorumSize(view.authorities.authorities.length, view.authorities.quorum);
-    if (tally.orgs.size >= required) tally.completedAt = sequence;
-    const quorumReached = tally.completedAt !== undefined && hash === view.hash;
-    const diverged = tally.completedAt !== undefined && hash !== view.hash;
+    if (tally.completedAt === undefined && tally.orgs.size >= required) tally.completedAt = sequence;
+    const completedNow = tally.completedAt === sequence;
+    const quorumReached = completedNow && hash === view.hash;
+    const diverged = completedNow && hash !== view.hash;
     if (!view.final && !diverged) outputs.push(...this.#stuck(height, view, book, required));
     return { outputs, quorumReached, diverged };
   }

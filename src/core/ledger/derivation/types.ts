@@ -66,7 +66,7 @@ export interface DerivedBlock {
 /** A derived block with seals from more than the quorum share of its authority set, on its hash. */
 export interface FinalBlock {
   readonly block: DerivedBlock;
-  /** One valid seal per organisation, in log order, up to the one that completed the quorum. */
+  /** One valid seal per organisation on its hash, in log order, up to the entry that made it final. */
   readonly seals: readonly Seal[];
   /** The entry whose seal completed the quorum (or, when the block below it was final later, that entry). */
   readonly finalSequence: number;
@@ -116,6 +116,8 @@ export type DerivationOutput =
   | { readonly type: 'submission'; readonly sequence: number; readonly decision: SubmissionDecision }
   | { readonly type: 'block'; readonly block: DerivedBlock }
   | { readonly type: 'final'; readonly final: FinalBlock }
+  /** A valid seal on a block already final, by an authority not among its seals yet. */
+  | { readonly type: 'late-seal'; readonly height: number; readonly hash: string; readonly seal: Seal }
   | { readonly type: 'evidence'; readonly evidence: Evidence }
   | { readonly type: 'ignored'; readonly sequence: number; readonly reason: IgnoredReason; readonly detail: string }
   /** The derived block at this height can no longer reach a quorum: nothing is sealed past it. */
