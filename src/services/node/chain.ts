@@ -191,7 +191,8 @@ export class ConsortiumChain {
 
   status(): ChainStatus {
     return {
-      finalHeight: this.#deriver.finalHeight,
+      // The final block this node has stored (the deriver may be a block ahead while it is stored).
+      finalHeight: this.#finalHead.height,
       derivedHeight: this.#deriver.derivedHeight,
       lastSequence: this.#deriver.lastSequence,
       ...(this.#stuck ? { stuck: this.#stuck } : {}),

@@ -276,6 +276,8 @@ export class LedgerNode extends EventEmitter {
         await chain.appendCut();
         await chain.settle();
       }
+      // The cut block was derived and this node's keys sealed it, or refused to (the reason is in the status).
+      if (chain.status().blockedReason) return null;
       // With fewer keys than the quorum this node cut and seals, and other authorities' nodes complete it.
       return held >= needed ? chain.state.height : null;
     }));
