@@ -9,7 +9,7 @@ import type { ChainStore } from '../../store/chain-store.js';
 import type { WriteBatch } from '../../store/write-batch.js';
 import { admitPrepared } from './admission.js';
 import type { ConsortiumChain } from './chain.js';
-import { storePending, tooLarge, unexpectedRefusal, type Encoded } from './local-submission.js';
+import { storePending, tryEncode, unexpectedRefusal, type Encoded } from './local-submission.js';
 import type { Mutex } from './mutex.js';
 import type { AdmittedRecord, LaneCommit, LedgerLane, PreparedSubmission, RefusedRecord } from './submission.js';
 
@@ -20,19 +20,14 @@ export interface LaneDeps {
   afterAppend(decided: readonly Promise<unknown>[]): Promise<void>;
 }
 
-/** Encodes each submission; a too large one refuses every record of it, before anything is admitted. */
+/** Encodes each submission; one the log cannot take refuses every record of it, before anything is admitted. */
 function encodeAll(chain: ConsortiumChain, submissions: readonly PreparedSubmission[]): { encoded: (Encoded | undefined)[]; refused: RefusedRecord[] } {
   const refused: RefusedRecord[] = [];
   const encoded = submissions.map((s, submission) => {
     if (s.records.length === 0) return undefined;
-    try {
-      return chain.encodeSubmission(s.records.map((r) => r.record));
-    } catch (err) {
-      const error = tooLarge(err);
-      if (!error) throw err;
-      s.records.forEach((r, index) => refused.push({ submission, index, recordHash: r.hash, error }));
-      return undefined;
-    }
+    const { encoded: bytes, refusal } = tryEncode(chain, s.records.map((r) => r.record));
+    if (refusal) s.records.forEach((r, index) => refused.push({ submission, index, recordHash: r.hash, error: refusal }));
+    return bytes;
   });
   return { encoded, refused };
 }
@@ -76,7 +71,12 @@ export async function openLane(mutex: Mutex, chain: ConsortiumChain, deps: LaneD
       chain.invalidate();
       throw err;
     }
-    const decided = submissions.map((s, i) => (encoded[i] ? chain.appendSubmission(encoded[i], result.admitted[i]!, s.signaturesVerified ?? false) : undefined));
+    // A submission admission passed can always be encoded (admission checks what the message does).
+    const decided = submissions.map((s, i) => {
+      if (s.records.length === 0) return undefined;
+      const bytes = encoded[i] ?? chain.encodeSubmission(s.records.map((r) => r.record));
+      return chain.appendSubmission(bytes, result.admitted[i]!, s.signaturesVerified ?? false);
+    });
     try {
       await deps.afterAppend(decided.filter((d) => d !== undefined));
     } finally {

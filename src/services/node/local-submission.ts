@@ -7,7 +7,7 @@
 import { CodedError } from '../../core/coded-error.js';
 import type { SubmissionDecision } from '../../core/ledger/derivation/index.js';
 import { LedgerError } from '../../core/ledger/errors.js';
-import { OrderingMessageError, type SubmissionMessage } from '../../core/ledger/ordering-message.js';
+import { MAX_SUBMISSION_RECORDS, OrderingMessageError, type SubmissionMessage } from '../../core/ledger/ordering-message.js';
 import { formatTimestamp, type SignedRecord } from '../../core/ledger/record.js';
 import type { ChainStore } from '../../store/chain-store.js';
 import type { WriteBatch } from '../../store/write-batch.js';
@@ -25,8 +25,31 @@ export function tooLarge(err: unknown): OutcomeError | undefined {
   return undefined;
 }
 
-/** Encodes the records as one message, or as several under the size limit (halving as needed). */
+/**
+ * Encodes a submission before anything is admitted: its bytes, or why the log cannot take it
+ * (SUBMISSION_TOO_LARGE). A record the message cannot carry for another reason (another
+ * consortium's, malformed) gives neither: admission refuses it with its own code.
+ */
+export function tryEncode(chain: ConsortiumChain, records: readonly SignedRecord[]): { encoded?: Encoded; refusal?: OutcomeError } {
+  if (records.length > MAX_SUBMISSION_RECORDS) {
+    return { refusal: { code: 'SUBMISSION_TOO_LARGE', message: `a submission holds at most ${MAX_SUBMISSION_RECORDS} records; submit fewer at once`, details: { count: records.length, limit: MAX_SUBMISSION_RECORDS } } };
+  }
+  try {
+    return { encoded: chain.encodeSubmission(records) };
+  } catch (err) {
+    const refusal = tooLarge(err);
+    if (refusal) return { refusal };
+    if (err instanceof OrderingMessageError) return {};
+    throw err;
+  }
+}
+
+/** Encodes the records as one message, or as several under the log's limits (halving as needed). */
 export function encodeInParts(chain: ConsortiumChain, items: readonly AdmittedItem[]): { encoded: Encoded; items: AdmittedItem[] }[] {
+  if (items.length > MAX_SUBMISSION_RECORDS) {
+    const half = Math.ceil(items.length / 2);
+    return [...encodeInParts(chain, items.slice(0, half)), ...encodeInParts(chain, items.slice(half))];
+  }
   try {
     return [{ encoded: chain.encodeSubmission(items.map((i) => i.record)), items: [...items] }];
   } catch (err) {

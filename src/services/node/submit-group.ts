@@ -8,7 +8,7 @@ import { assertRecordShape, recordHash, type SignedRecord } from '../../core/led
 import type { ChainStore } from '../../store/chain-store.js';
 import { admitSubmission, errorOf, type AdmissionItem, type AdmittedItem } from './admission.js';
 import type { ConsortiumChain } from './chain.js';
-import { encodeInParts, outcomeOf, rejectAll, storePending, tooLarge } from './local-submission.js';
+import { encodeInParts, outcomeOf, rejectAll, storePending, tryEncode } from './local-submission.js';
 import { DuplicateScreen } from './staged.js';
 import type { SubmitOptions, SubmitOutcome } from './submission.js';
 
@@ -36,19 +36,13 @@ interface Planned {
   admitted: AdmittedItem[];
 }
 
-/** An atomic submission whose message would be too large is refused whole, before admission. */
+/** An atomic submission the log cannot take (too large) is refused whole, before admission. */
 function refusedForSize(chain: ConsortiumChain, job: SubmitJob, items: readonly AdmissionItem[]): SubmitOutcome[] | undefined {
   if (job.options.atomic === false) return undefined;
   const records = items.flatMap((item) => ('record' in item ? [item.record] : []));
   if (records.length === 0) return undefined;
-  try {
-    chain.encodeSubmission(records);
-    return undefined;
-  } catch (err) {
-    const error = tooLarge(err);
-    if (!error) throw err;
-    return rejectAll(items.map((item) => ('hash' in item ? { hash: item.hash } : {})), error);
-  }
+  const { refusal } = tryEncode(chain, records);
+  return refusal ? rejectAll(items.map((item) => ('hash' in item ? { hash: item.hash } : {})), refusal) : undefined;
 }
 
 /** Screens, pre-checks and stores a group; returns, per job, its outcomes once the deriver decided. */

@@ -127,6 +127,9 @@ describe('the block deriver: cut points', () => {
     const demo = new DemoChain();
     const deriver = deriverOf(demo);
     const stream = new Stream();
+    const zero = demo.sign('fsa', RecordKind.PROPOSAL, { change: { type: 'seal.maxRecords', maxRecords: 0 } });
+    const [refused] = deriver.apply(stream.push(submission([zero])));
+    expect(refused!.type === 'submission' && !refused!.decision.admitted && refused!.decision.outcomes[0]).toMatchObject({ error: { code: 'INVALID_CHANGE' } });
     const proposal = demo.sign('fsa', RecordKind.PROPOSAL, { change: { type: 'seal.maxRecords', maxRecords: 4 } });
     deriver.apply(stream.push(submission([proposal])));
     const approvals = ['hmrc', 'green-farm'].map((org) => demo.sign(org, RecordKind.APPROVAL, { proposal: recordHash(proposal) }));
