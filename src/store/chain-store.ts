@@ -26,6 +26,8 @@ export interface StoredRecordInput {
   hash: string;
   logIndex: number;
   receivedAt: string;
+  /** canonicalize(record), when the caller has it already. */
+  body?: string;
 }
 
 export interface VerifiableRecordRow {
@@ -136,7 +138,7 @@ export class ChainStore {
     batch.insert(
       'LedgerRecord',
       RECORD_COLUMNS,
-      rows.map((r) => [r.hash, consortiumId, r.logIndex, r.record.kind, r.record.signer, r.record.signedAt, r.receivedAt, canonicalize(r.record)]),
+      rows.map((r) => [r.hash, consortiumId, r.logIndex, r.record.kind, r.record.signer, r.record.signedAt, r.receivedAt, r.body ?? canonicalize(r.record)]),
     );
     for (const w of writes) batch.append(w);
     await commitWriteBatch(this.db, batch);

@@ -13,13 +13,14 @@
 import { sha256, toHex } from '../../core/crypto/index.js';
 import type { BlockHeader, Seal } from '../../core/ledger/block.js';
 import type { ConsortiumState } from '../../core/ledger/consortium.js';
-import { Deriver, FINAL_WINDOW, signCutMarker, type DerivationFacts, type DerivationOutput, type FinalBlock, type SubmissionDecision } from '../../core/ledger/derivation/index.js';
+import { Deriver, FINAL_WINDOW, signCutMarker, submissionMessageBytes, type DerivationFacts, type DerivationOutput, type FinalBlock, type SubmissionDecision } from '../../core/ledger/derivation/index.js';
 import { MerkleAccumulator } from '../../core/ledger/merkle-tree.js';
-import { parseOrderingMessage, serializeOrderingMessage, type OrderingMessage, type SubmissionMessage } from '../../core/ledger/ordering-message.js';
+import { OrderingMessageError, parseOrderingMessage, serializeOrderingMessage, type OrderingMessage, type SubmissionMessage } from '../../core/ledger/ordering-message.js';
 import { formatTimestamp, recordHash, type SignedRecord } from '../../core/ledger/record.js';
 import type { OrderedMessage, OrderingSubscription } from '../../platform/ordering/ordering.js';
 import type { ChainContext } from './chain-context.js';
 import { loadFinalChain } from './chain-load.js';
+import { canonicalTextOf } from './record-text.js';
 import { ChainSealer } from './chain-sealer.js';
 import type { SealedIn } from './submission.js';
 import { Thresholds, deferred, type Deferred } from './waiters.js';
@@ -78,8 +79,8 @@ export class ConsortiumChain {
   #recentFinals: { height: number; hash: string; firstLogIndex: number; logSize: number }[] = [];
   /** The stored seals of recent final blocks, by height (later seals join them). */
   readonly #finalSeals = new Map<number, Seal[]>();
-  /** Final blocks stored but not announced yet: they wait for this node's own seals on them. */
-  #unannounced: { header: BlockHeader; hash: string; recordHashes: string[] }[] = [];
+  /** Final blocks not stored yet, in height order: each waits for this node's own seals on it. */
+  #unstored: { final: FinalBlock; seals: Seal[] }[] = [];
   /** Turns in progress: the tentative state is theirs until they end. */
   #held = 0;
   #derivedLogSize: number;
@@ -240,11 +241,14 @@ export class ConsortiumChain {
 
   /**
    * The bytes of a submission, or the error that refuses it (ORDERING_MESSAGE_TOO_LARGE), before
-   * anything is admitted.
+   * anything is admitted. Records of another consortium cannot be carried (MALFORMED_ORDERING_MESSAGE).
    */
   encodeSubmission(records: readonly SignedRecord[]): { message: SubmissionMessage; bytes: Uint8Array } {
     const message: SubmissionMessage = { v: 1, consortium: this.id, kind: 'submission', records };
-    return { message, bytes: serializeOrderingMessage(message) };
+    for (const r of records) {
+      if (r?.consortium !== this.id) throw new OrderingMessageError('MALFORMED_ORDERING_MESSAGE', 'malformed ordering message: a record belongs to another consortium', { field: 'records' });
+    }
+    return { message, bytes: submissionMessageBytes(this.id, records.map(canonicalTextOf)) };
   }
 
   /**
@@ -346,7 +350,7 @@ export class ConsortiumChain {
     const facts = local ? this.#localFacts() : await this.#remoteFacts(message);
     const outputs = this.#deriver.apply({ sequence: entry.sequence, timestamp: entry.timestamp, message }, facts);
     for (const output of outputs) await this.#output(output, local);
-    this.#announceReady();
+    await this.#storeReady();
     if (this.#caughtUp && !this.#halted) await this.#sealer.sealReady(this.#deriver);
   }
 
@@ -414,34 +418,38 @@ export class ConsortiumChain {
     }
   }
 
+  /** A block the deriver made final waits, unstored, until this node's own seals on it are read too. */
   async #final(final: FinalBlock): Promise<void> {
-    const { block } = final;
-    const height = block.header.height;
-    await this.#sealer.storeFinal(final, this.#log);
-    this.#finalHead = { height, hash: block.hash, logSize: block.header.logSize };
-    this.#finalSeals.set(height, [...final.seals]);
-    this.#finalSeals.delete(height - FINAL_WINDOW);
-    this.#sealer.forgetBelow(height - FINAL_WINDOW);
-    this.#unannounced.push({ header: block.header, hash: block.hash, recordHashes: [...block.recordHashes] });
-    if (this.#stuck && this.#stuck.height <= height) this.#stuck = undefined;
+    this.#unstored.push({ final, seals: [...final.seals] });
+    if (this.#stuck && this.#stuck.height <= final.block.header.height) this.#stuck = undefined;
   }
 
   async #lateSeal(height: number, hash: string, seal: Seal): Promise<void> {
-    const seals = this.#finalSeals.get(height);
+    const unstored = this.#unstored.find((u) => u.final.block.header.height === height);
+    const seals = unstored?.seals ?? this.#finalSeals.get(height);
     if (!seals || seals.some((s) => s.keyId === seal.keyId)) return;
     seals.push(seal);
-    await this.#ctx.derivation.updateSeals(this.id, height, hash, seals);
+    if (!unstored) await this.#ctx.derivation.updateSeals(this.id, height, hash, seals);
   }
 
-  /** Announces final blocks in height order once this node's own seals on them are stored with them. */
-  #announceReady(): void {
-    while (this.#unannounced.length > 0) {
-      const next = this.#unannounced[0]!;
-      const stored = this.#finalSeals.get(next.header.height) ?? [];
-      const own = [...this.#sealer.publishedAt(next.header.height)];
-      if (!own.every((keyId) => stored.some((s) => s.keyId === keyId))) return;
-      this.#unannounced.shift();
-      this.#announceFinal(next.header, next.hash, next.recordHashes);
+  /**
+   * Stores final blocks in height order, each with every seal read so far, once this node's own
+   * seals on it are among them (one write per block), then announces it.
+   */
+  async #storeReady(): Promise<void> {
+    while (this.#unstored.length > 0) {
+      const next = this.#unstored[0]!;
+      const { block } = next.final;
+      const height = block.header.height;
+      const own = [...this.#sealer.publishedAt(height)];
+      if (!own.every((keyId) => next.seals.some((s) => s.keyId === keyId))) return;
+      this.#unstored.shift();
+      await this.#sealer.storeFinal({ ...next.final, seals: next.seals }, this.#log);
+      this.#finalHead = { height, hash: block.hash, logSize: block.header.logSize };
+      this.#finalSeals.set(height, next.seals);
+      this.#finalSeals.delete(height - FINAL_WINDOW);
+      this.#sealer.forgetBelow(height - FINAL_WINDOW);
+      this.#announceFinal(block.header, block.hash, [...block.recordHashes]);
     }
   }
 

@@ -13,9 +13,11 @@ import type { ChainStore } from '../../store/chain-store.js';
 import type { WriteBatch } from '../../store/write-batch.js';
 import type { AdmittedItem } from './admission.js';
 import type { ConsortiumChain } from './chain.js';
+import { canonicalTextOf } from './record-text.js';
 import type { OutcomeError, SealedIn, SubmitOutcome } from './submission.js';
 
 export type Encoded = { message: SubmissionMessage; bytes: Uint8Array };
+
 
 /** Why a submission is refused before anything is admitted: its message would exceed the log's limit. */
 export function tooLarge(err: unknown): OutcomeError | undefined {
@@ -39,7 +41,8 @@ export function tryEncode(chain: ConsortiumChain, records: readonly SignedRecord
   } catch (err) {
     const refusal = tooLarge(err);
     if (refusal) return { refusal };
-    if (err instanceof OrderingMessageError) return {};
+    // Not a well-formed record of this consortium: admission refuses it with its own code.
+    if (err instanceof CodedError) return {};
     throw err;
   }
 }
@@ -65,7 +68,7 @@ export async function storePending(store: ChainStore, consortiumId: string, admi
   const receivedAt = formatTimestamp(now);
   await store.appendPending(
     consortiumId,
-    admitted.map((a) => ({ record: a.record, hash: a.hash, logIndex: a.logIndex, receivedAt })),
+    admitted.map((a) => ({ record: a.record, hash: a.hash, logIndex: a.logIndex, receivedAt, body: canonicalTextOf(a.record) })),
     [...admitted.flatMap((a) => (a.writes ? [a.writes] : [])), ...extra],
   );
 }

@@ -3,3 +3,4 @@ export * from './types.js';
 export { Deriver, DerivationError, FINAL_WINDOW, type DeriverOptions } from './deriver.js';
 export { checkDerivedBlock, type DerivedBlockFailure } from './derived-block-check.js';
 export { isValidCutMarker, isValidSignedHeader, sealMessageOf, signCutMarker, type SignedHeader } from './signed-messages.js';
+export { submissionMessageBytes } from './submission-bytes.js';
