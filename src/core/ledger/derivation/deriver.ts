@@ -10,7 +10,7 @@ import { CodedError } from '../../coded-error.js';
 import { blockHash } from '../block.js';
 import { buildBlockHeader } from '../block-build.js';
 import type { CutMarkerMessage, SealMessage, SubmissionMessage } from '../ordering-message.js';
-import { isTimestamp } from '../record.js';
+import { isTimestamp, type SignedRecord } from '../record.js';
 import { closeBlock, type ConsortiumState } from '../state.js';
 import type { AuthoritySetVersion } from '../state-types.js';
 import { SealBook, type HeightView } from './seal-book.js';
@@ -40,6 +40,7 @@ export interface DeriverOptions {
 }
 
 interface OpenBlock {
+  records: SignedRecord[];
   recordHashes: string[];
   membershipChanged: boolean;
 }
@@ -56,7 +57,7 @@ export class Deriver {
   #lastSequence: number;
   /** The latest log timestamp seen: block time never runs backwards even if the log's clock does. */
   #runningMax: string;
-  #open: OpenBlock = { recordHashes: [], membershipChanged: false };
+  #open: OpenBlock = { records: [], recordHashes: [], membershipChanged: false };
   /** Record hashes admitted since the base and not yet forgotten. */
   readonly #admitted = new Set<string>();
   /** Derived blocks not yet final, by height. */
@@ -154,6 +155,7 @@ export class Deriver {
     if (!result.admitted) return [{ type: 'submission', sequence, decision: { admitted: false, outcomes: result.refusals } }];
     for (const r of result.admitted) {
       this.#admitted.add(r.hash);
+      this.#open.records.push(r.record);
       this.#open.recordHashes.push(r.hash);
     }
     if (result.membershipChanged) this.#open.membershipChanged = true;
@@ -184,6 +186,7 @@ export class Deriver {
     const block: DerivedBlock = {
       header,
       hash,
+      records: this.#open.records,
       recordHashes: this.#open.recordHashes,
       cutSequence: sequence,
       previous,
@@ -192,7 +195,7 @@ export class Deriver {
       ...(this.#open.membershipChanged ? { stateAfter: state.clone() } : {}),
     };
     this.#derived.set(header.height, block);
-    this.#open = { recordHashes: [], membershipChanged: false };
+    this.#open = { records: [], recordHashes: [], membershipChanged: false };
     const outputs: DerivationOutput[] = [{ type: 'block', block }];
     const early = this.#early;
     this.#early = [];

@@ -50,6 +50,8 @@ export type SubmissionDecision =
 export interface DerivedBlock {
   readonly header: BlockHeader;
   readonly hash: string;
+  /** Its records in block order (a header may commit to more than their hashes). */
+  readonly records: readonly SignedRecord[];
   readonly recordHashes: readonly string[];
   /** The entry that cut it: a cut marker, or the submission that filled it. */
   readonly cutSequence: number;

@@ -94,6 +94,7 @@ describe('the block deriver: cut points', () => {
     const [block] = blocksOf(deriver.apply(marker));
     expect(block!.header).toMatchObject({ height: 1, recordCount: 2, logSize: 3, timestamp: marker.timestamp, previousHash: blockHash(demo.genesis.header) });
     expect(block!.recordHashes).toEqual(records.map((r) => recordHash(r)));
+    expect(block!.records).toEqual(records);
     expect(block!.cutSequence).toBe(2);
     expect(checkDerivedBlock(block!)).toEqual([]);
     expect(deriver.derivedHeight).toBe(1);
