@@ -27,6 +27,8 @@ export class ChainSealer {
   constructor(
     private readonly ctx: ChainContext,
     private readonly consortium: string,
+    /** Told when this node's keys refuse to seal the block at a height. */
+    private readonly refused: (height: number) => void,
   ) {}
 
   /** Seals the block above the final head with every local authority key that has not sealed it yet. */
@@ -45,6 +47,7 @@ export class ChainSealer {
     if (failures.length > 0) {
       this.blockedReason = `block ${height} as derived here fails its checks, so this node does not seal it: ${failures.map((f) => f.message).join('; ')}`;
       this.ctx.fault(new Error(this.blockedReason));
+      this.refused(height);
       return;
     }
     await this.#seal(block, keys);
@@ -67,6 +70,7 @@ export class ChainSealer {
       this.#published.set(header.height, published);
     }
     if (messages.length === keys.length) this.blockedReason = undefined;
+    else this.refused(header.height);
     await Promise.all(messages.map((bytes) => this.ctx.ordering.append(this.consortium, bytes)));
   }
 

@@ -11,9 +11,9 @@
  * pre-check moves or removes the rows it stored.
  */
 import { sha256, toHex } from '../../core/crypto/index.js';
-import type { BlockHeader, Seal } from '../../core/ledger/block.js';
-import type { ConsortiumState } from '../../core/ledger/consortium.js';
-import { Deriver, FINAL_WINDOW, signCutMarker, submissionMessageBytes, type DerivationFacts, type DerivationOutput, type FinalBlock, type SubmissionDecision } from '../../core/ledger/derivation/index.js';
+import type { Seal } from '../../core/ledger/block.js';
+import { closeBlock, type ConsortiumState } from '../../core/ledger/consortium.js';
+import { Deriver, signCutMarker, submissionMessageBytes, type DerivationFacts, type DerivationOutput, type DerivedBlock, type SubmissionDecision } from '../../core/ledger/derivation/index.js';
 import { MerkleAccumulator } from '../../core/ledger/merkle-tree.js';
 import { OrderingMessageError, parseOrderingMessage, serializeOrderingMessage, type OrderingMessage, type SubmissionMessage } from '../../core/ledger/ordering-message.js';
 import { formatTimestamp, recordHash, type SignedRecord } from '../../core/ledger/record.js';
@@ -22,6 +22,7 @@ import type { ChainContext } from './chain-context.js';
 import { loadFinalChain } from './chain-load.js';
 import { canonicalTextOf } from './record-text.js';
 import { ChainSealer } from './chain-sealer.js';
+import { FinalBlocks } from './final-blocks.js';
 import type { SealedIn } from './submission.js';
 import { Thresholds, deferred, type Deferred } from './waiters.js';
 
@@ -51,9 +52,6 @@ export class ChainHaltedError extends Error {
   }
 }
 
-/** Final blocks kept to answer which block holds a record that became final before the caller asked. */
-const RECENT_FINALS = 64;
-
 function hexSha256(bytes: Uint8Array): string {
   return toHex(sha256(bytes));
 }
@@ -71,18 +69,12 @@ export class ConsortiumChain {
   /** Records this node verified or hashed itself: the deriver need not do it again. */
   readonly #verified = new WeakSet<SignedRecord>();
   readonly #hashes = new WeakMap<SignedRecord, string>();
-  readonly #sealedAt = new Thresholds<SealedIn>();
-  readonly #finalAt = new Thresholds<SealedIn>();
   readonly #derivedAt = new Thresholds<void>();
-  #finalHead: { height: number; hash: string; logSize: number };
-  /** The last final blocks, for a caller that asks after the fact which one holds a record. */
-  #recentFinals: { height: number; hash: string; firstLogIndex: number; logSize: number }[] = [];
-  /** The stored seals of recent final blocks, by height (later seals join them). */
-  readonly #finalSeals = new Map<number, Seal[]>();
-  /** Final blocks not stored yet, in height order: each waits for this node's own seals on it. */
-  #unstored: { final: FinalBlock; seals: Seal[] }[] = [];
+  readonly #finals: FinalBlocks;
   /** Turns in progress: the tentative state is theirs until they end. */
   #held = 0;
+  /** The highest height this node appended a cut marker for. */
+  #cutRequested = 0;
   #derivedLogSize: number;
   readonly #log: MerkleAccumulator;
   #subscription: OrderingSubscription | undefined;
@@ -98,10 +90,9 @@ export class ConsortiumChain {
     this.#deriver = new Deriver({ state, afterSequence, forgetFinalRecords: true });
     this.#tentative = this.#deriver.state.clone();
     this.#log = loaded.log;
-    this.#finalHead = { height: state.height, hash: state.headHash, logSize: state.logSize };
-    this.#finalSeals.set(state.height, [...loaded.headSeals]);
+    this.#finals = new FinalBlocks(ctx, id, { height: state.height, hash: state.headHash, logSize: state.logSize, seals: loaded.headSeals });
     this.#derivedLogSize = state.logSize;
-    this.#sealer = new ChainSealer(ctx, id);
+    this.#sealer = new ChainSealer(ctx, id, (height) => this.#finals.refused(height));
   }
 
   /**
@@ -178,7 +169,7 @@ export class ConsortiumChain {
 
   /** Admitted (or pre-checked) records not in a final block yet. */
   get pendingCount(): number {
-    return this.#view().logSize - this.#finalHead.logSize;
+    return this.#view().logSize - this.#finals.head.logSize;
   }
 
   /** Records in the block not cut yet, as this node sees it. */
@@ -187,13 +178,13 @@ export class ConsortiumChain {
   }
 
   get finalHead(): { height: number; hash: string; logSize: number } {
-    return { ...this.#finalHead };
+    return this.#finals.head;
   }
 
   status(): ChainStatus {
     return {
       // The final block this node has stored (the deriver may be a block ahead while it is stored).
-      finalHeight: this.#finalHead.height,
+      finalHeight: this.#finals.head.height,
       derivedHeight: this.#deriver.derivedHeight,
       lastSequence: this.#deriver.lastSequence,
       ...(this.#stuck ? { stuck: this.#stuck } : {}),
@@ -272,16 +263,24 @@ export class ConsortiumChain {
     return local.decided.promise;
   }
 
-  /** Appends a cut marker for the open block, signed by a local authority key; resolves once the deriver read it. */
-  async appendCut(): Promise<boolean> {
+  /**
+   * Appends a cut marker for the open block, signed by a local authority key, and returns the
+   * height it closes (null: no key, or nothing to cut). The deriver reads it later; the block then
+   * becomes final, or this node's keys refuse to seal it (finalAt resolves null).
+   */
+  appendCut(): number | null {
     const held = this.#ctx.authorityKeys();
-    const key = this.#tentative.authoritiesInForce.map((a) => held.get(a.keyId)).find((k) => k !== undefined);
-    if (!key || this.openCount === 0) return false;
-    const marker = signCutMarker(this.id, this.#tentative.height + 1, key);
-    this.#exact = false; // the cut closes a block the tentative state does not close itself
-    const { sequence } = await this.#ctx.ordering.append(this.id, serializeOrderingMessage(marker));
-    await this.#derived(sequence);
-    return true;
+    const state = this.#view();
+    const key = state.authoritiesInForce.map((a) => held.get(a.keyId)).find((k) => k !== undefined);
+    if (!key || this.openCount === 0) return null;
+    const height = state.height + 1;
+    // One marker per height is enough: the first valid one cuts it.
+    if (height <= this.#cutRequested) return height;
+    this.#cutRequested = height;
+    this.#ctx.ordering.append(this.id, serializeOrderingMessage(signCutMarker(this.id, height, key))).catch((err: unknown) => {
+      this.#halt(`the ordering log refused an append: ${(err as Error)?.message ?? String(err)}`);
+    });
+    return height;
   }
 
   /** Resolves once the deriver has read the log up to this sequence. */
@@ -291,20 +290,14 @@ export class ConsortiumChain {
     return this.#derivedAt.wait(sequence);
   }
 
-  /**
-   * Resolves with the block that holds the record at this log index once it is final. Register
-   * before the record is appended, so no block can become final first.
-   */
+  /** Resolves with the block that holds the record at this log index once it is final. */
   sealedIn(logIndex: number): Promise<SealedIn> {
-    const recent = this.#recentFinals.find((b) => b.firstLogIndex <= logIndex && logIndex < b.logSize);
-    if (recent) return Promise.resolve({ height: recent.height, hash: recent.hash });
-    return this.#sealedAt.wait(logIndex);
+    return this.#finals.sealedIn(logIndex);
   }
 
-  /** Resolves once the block at this height is final, with the final head then. */
-  finalAt(height: number): Promise<SealedIn> {
-    if (height <= this.#finalHead.height) return Promise.resolve({ height: this.#finalHead.height, hash: this.#finalHead.hash });
-    return this.#finalAt.wait(height);
+  /** Resolves once the block at this height is final and stored; null if this node's keys refuse to seal it. */
+  finalAt(height: number): Promise<SealedIn | null> {
+    return this.#finals.finalAt(height);
   }
 
   #track(promise: Promise<unknown>): void {
@@ -327,7 +320,6 @@ export class ConsortiumChain {
     try {
       for await (const entry of subscription) {
         await this.#apply(entry);
-        this.#derivedAt.settle((s) => s <= entry.sequence, undefined);
         if (this.#halted) break;
       }
       if (!this.#closed) this.#halt('the ordering log subscription ended');
@@ -350,7 +342,8 @@ export class ConsortiumChain {
     const facts = local ? this.#localFacts() : await this.#remoteFacts(message);
     const outputs = this.#deriver.apply({ sequence: entry.sequence, timestamp: entry.timestamp, message }, facts);
     for (const output of outputs) await this.#output(output, local);
-    await this.#storeReady();
+    await this.#finals.storeReady(this.#sealer, this.#log);
+    this.#derivedAt.settle((s) => s <= entry.sequence, undefined);
     if (this.#caughtUp && !this.#halted) await this.#sealer.sealReady(this.#deriver);
   }
 
@@ -378,14 +371,15 @@ export class ConsortiumChain {
       case 'submission':
         return this.#decided(output.decision, local);
       case 'block':
-        // The tentative state never closes a block itself: the next turn copies the deriver's.
         this.#derivedLogSize = Math.max(this.#derivedLogSize, output.block.header.logSize);
-        this.#exact = false;
+        this.#closeTentative(output.block);
         return;
       case 'final':
-        return this.#final(output.final);
+        this.#finals.add(output.final);
+        if (this.#stuck && this.#stuck.height <= output.final.block.header.height) this.#stuck = undefined;
+        return;
       case 'late-seal':
-        return this.#lateSeal(output.height, output.hash, output.seal);
+        return this.#finals.lateSeal(output.height, output.hash, output.seal);
       case 'evidence':
         await this.#sealer.storeEvidence(output.evidence);
         return;
@@ -398,6 +392,22 @@ export class ConsortiumChain {
       case 'ignored':
         return;
     }
+  }
+
+  /**
+   * Closes the block in the tentative state too, when that gives exactly the deriver's state: the
+   * tentative state holds nothing another node appended, and neither the cut nor this node's
+   * submissions after it change the authority set. Otherwise the next turn copies the deriver's.
+   */
+  #closeTentative(block: DerivedBlock): void {
+    const tentative = this.#tentative;
+    const derived = this.#deriver.state;
+    const unchanged = block.authorities.hash === derived.authoritySetHash();
+    if (this.#exact && unchanged && tentative.height === block.header.height - 1) {
+      closeBlock(tentative, block.header, block.hash);
+      if (tentative.authoritySetHash() === derived.authoritySetHash()) return;
+    }
+    this.#exact = false;
   }
 
   async #decided(decision: SubmissionDecision, local: LocalAppend | undefined): Promise<void> {
@@ -418,58 +428,13 @@ export class ConsortiumChain {
     }
   }
 
-  /** A block the deriver made final waits, unstored, until this node's own seals on it are read too. */
-  async #final(final: FinalBlock): Promise<void> {
-    this.#unstored.push({ final, seals: [...final.seals] });
-    if (this.#stuck && this.#stuck.height <= final.block.header.height) this.#stuck = undefined;
-  }
-
-  async #lateSeal(height: number, hash: string, seal: Seal): Promise<void> {
-    const unstored = this.#unstored.find((u) => u.final.block.header.height === height);
-    const seals = unstored?.seals ?? this.#finalSeals.get(height);
-    if (!seals || seals.some((s) => s.keyId === seal.keyId)) return;
-    seals.push(seal);
-    if (!unstored) await this.#ctx.derivation.updateSeals(this.id, height, hash, seals);
-  }
-
-  /**
-   * Stores final blocks in height order, each with every seal read so far, once this node's own
-   * seals on it are among them (one write per block), then announces it.
-   */
-  async #storeReady(): Promise<void> {
-    while (this.#unstored.length > 0) {
-      const next = this.#unstored[0]!;
-      const { block } = next.final;
-      const height = block.header.height;
-      const own = [...this.#sealer.publishedAt(height)];
-      if (!own.every((keyId) => next.seals.some((s) => s.keyId === keyId))) return;
-      this.#unstored.shift();
-      await this.#sealer.storeFinal({ ...next.final, seals: next.seals }, this.#log);
-      this.#finalHead = { height, hash: block.hash, logSize: block.header.logSize };
-      this.#finalSeals.set(height, next.seals);
-      this.#finalSeals.delete(height - FINAL_WINDOW);
-      this.#sealer.forgetBelow(height - FINAL_WINDOW);
-      this.#announceFinal(block.header, block.hash, [...block.recordHashes]);
-    }
-  }
-
-  #announceFinal(header: BlockHeader, hash: string, recordHashes: string[]): void {
-    const block = { height: header.height, hash };
-    this.#recentFinals.push({ height: header.height, hash, firstLogIndex: header.logSize - header.recordCount, logSize: header.logSize });
-    if (this.#recentFinals.length > RECENT_FINALS) this.#recentFinals.shift();
-    this.#sealedAt.settle((logIndex) => logIndex < header.logSize, block);
-    this.#finalAt.settle((height) => height <= header.height, block);
-    this.#ctx.sealed({ consortium: this.id, header, hash, recordHashes });
-  }
-
   #halt(reason: string): void {
     if (this.#halted || this.#closed) return;
     this.#halted = reason;
     const err = new ChainHaltedError(`consortium "${this.id}" stopped: ${reason}`, { consortium: this.id });
     for (const local of this.#local.values()) local.decided.reject(err);
     this.#local.clear();
-    this.#sealedAt.rejectAll(err);
-    this.#finalAt.rejectAll(err);
+    this.#finals.rejectAll(err);
     this.#derivedAt.rejectAll(err);
   }
 
@@ -482,9 +447,7 @@ export class ConsortiumChain {
     const err = new Error('node closed before the record was sealed');
     for (const local of this.#local.values()) local.decided.reject(err);
     this.#local.clear();
-    this.#sealedAt.rejectAll(err);
-    this.#finalAt.rejectAll(err);
+    this.#finals.rejectAll(err);
     this.#derivedAt.rejectAll(err);
   }
-
 }

@@ -16,8 +16,6 @@ import type { AdmittedRecord, LaneCommit, LedgerLane, PreparedSubmission, Refuse
 export interface LaneDeps {
   store: ChainStore;
   now(): Date;
-  /** Called while the lane is still held, once the submissions are appended. */
-  afterAppend(decided: readonly Promise<unknown>[]): Promise<void>;
 }
 
 /** Encodes each submission; one the log cannot take refuses every record of it, before anything is admitted. */
@@ -77,11 +75,7 @@ export async function openLane(mutex: Mutex, chain: ConsortiumChain, deps: LaneD
       const bytes = encoded[i] ?? chain.encodeSubmission(s.records.map((r) => r.record));
       return chain.appendSubmission(bytes, result.admitted[i]!, s.signaturesVerified ?? false);
     });
-    try {
-      await deps.afterAppend(decided.filter((d) => d !== undefined));
-    } finally {
-      handOver();
-    }
+    handOver();
     const admitted = await Promise.all(
       decided.map(async (d, s): Promise<AdmittedRecord[]> => {
         if (!d) return [];

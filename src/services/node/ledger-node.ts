@@ -219,7 +219,6 @@ export class LedgerNode extends EventEmitter {
     try {
       await chain.settle();
       const outcomes = await commitSubmitted(this.store, chain, jobs, this.#now());
-      await this.#settleIfFull(chain, outcomes);
       jobs.forEach((job, j) => job.resolve({ outcomes: outcomes[j]! }));
     } catch (err) {
       chain.invalidate();
@@ -238,13 +237,6 @@ export class LedgerNode extends EventEmitter {
     }
   }
 
-  /** A group that fills the open block makes the deriver cut it: wait, so the next turn sees the new block. */
-  async #settleIfFull(chain: ConsortiumChain, decided: readonly Promise<unknown>[]): Promise<void> {
-    if (chain.openCount < chain.state.sealMaxRecords) return;
-    await Promise.allSettled(decided);
-    await chain.settle();
-  }
-
   /**
    * Exclusive use of the consortium's ledger, for a service that checks records against the live
    * state and the store before they are admitted (capture): nothing else is admitted, committed or
@@ -253,11 +245,7 @@ export class LedgerNode extends EventEmitter {
    */
   async lane(consortiumId: string): Promise<LedgerLane> {
     const chain = this.#chain(consortiumId);
-    return openLane(this.#mutex, chain, {
-      store: this.store,
-      now: () => this.#now(),
-      afterAppend: (decided) => this.#settleIfFull(chain, decided),
-    });
+    return openLane(this.#mutex, chain, { store: this.store, now: () => this.#now() });
   }
 
   /**
@@ -266,21 +254,19 @@ export class LedgerNode extends EventEmitter {
    */
   async sealNow(consortiumId: string): Promise<SealedIn | null> {
     const chain = this.#chain(consortiumId);
-    const target = await this.#mutex.run(() => this.#held(chain, async () => {
-      await chain.settle();
-      if (chain.pendingCount === 0) return null;
-      const held = chain.localAuthorities();
-      const needed = chain.state.requiredQuorum();
-      if (held === 0) return null;
-      if (chain.openCount > 0) {
-        await chain.appendCut();
+    const target = await this.#mutex.run(() =>
+      this.#held(chain, async () => {
         await chain.settle();
-      }
-      // The cut block was derived and this node's keys sealed it, or refused to (the reason is in the status).
-      if (chain.status().blockedReason) return null;
-      // With fewer keys than the quorum this node cut and seals, and other authorities' nodes complete it.
-      return held >= needed ? chain.state.height : null;
-    }));
+        if (chain.pendingCount === 0) return null;
+        const held = chain.localAuthorities();
+        // With fewer keys than the quorum this node cuts and seals, and other authorities' nodes complete it.
+        if (held === 0 || held < chain.state.requiredQuorum() || chain.status().blockedReason) {
+          chain.appendCut();
+          return null;
+        }
+        return chain.appendCut() ?? chain.state.height;
+      }),
+    );
     return target === null ? null : chain.finalAt(target);
   }
 
@@ -317,7 +303,7 @@ export class LedgerNode extends EventEmitter {
           .run(() =>
             this.#held(chain, async () => {
               await chain.settle();
-              await chain.appendCut();
+              chain.appendCut();
             }),
           )
           .catch((err: unknown) => this.#fault(err))

@@ -38,6 +38,11 @@ export class Thresholds<T> {
     });
   }
 
+  /** Forgets the waiters with `isMoot(at)` without answering them (another answer reached their callers). */
+  drop(isMoot: (at: number) => boolean): void {
+    this.#waiting = this.#waiting.filter((w) => !isMoot(w.at));
+  }
+
   rejectAll(err: unknown): void {
     for (const w of this.#waiting) w.deferred.reject(err);
     this.#waiting = [];
