@@ -18,6 +18,7 @@ import { identifiersOf } from '../epcis/epcis-model.js';
 import { canonical, DAM_FIELD, itemEdges, type LineageEdge, type TraceResult } from './graph.js';
 import { semanticReasonsByIndex, type HopReason } from './semantics.js';
 import { BlockTree, type ChainLinkEntry, type VerificationCache } from './verify-cache.js';
+import type { HopCorrection } from './hop-corrections.js';
 
 export type HopStatus = 'VERIFIED' | 'WARNING' | 'FAILED';
 
@@ -32,6 +33,8 @@ export interface HopVerdict {
    */
   failures: HopReason[];
   warnings: HopReason[];
+  /** Set when the hop's event was declared in error (hop-corrections.ts). */
+  correction?: HopCorrection;
 }
 
 export interface VerificationEvidence {

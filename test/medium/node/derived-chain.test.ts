@@ -12,11 +12,11 @@ import { openFileOrdering } from '../../../src/platform/ordering/file-ordering-l
 import type { Ordering, SubscribeOptions } from '../../../src/platform/ordering/ordering.js';
 import { openDatabase, type Database } from '../../../src/store/database.js';
 import { ChainStore } from '../../../src/store/chain-store.js';
-import { startTempNode, type TempNode } from '../../helpers/temp-node.js';
+import { startTestNode, type TestNode } from '../../helpers/test-node.js';
 
 const C = DEMO_CONSORTIUM_ID;
 
-function farmRecord(node: TempNode, n: number): SignedRecord {
+function farmRecord(node: TestNode, n: number): SignedRecord {
   return signRecord({ consortium: C, kind: RecordKind.EPCIS_EVENT, payload: { note: `derived ${n}`, n } }, node.demo.orgKeys.get('highfield-farm')!);
 }
 
@@ -34,7 +34,7 @@ function truncateLog(dataDir: string, count: number): void {
   writeFileSync(orderingLogFile(dataDir), lines.slice(0, count).map((l) => `${l}\n`).join(''));
 }
 
-async function blockRows(node: TempNode) {
+async function blockRows(node: TestNode) {
   return node.db.$queryRawUnsafe<{ height: number; hash: string; cutSequence: number | null; finalSequence: number | null; seals: string }[]>(
     `SELECT "height", "hash", "cutSequence", "finalSequence", "seals" FROM "Block" WHERE "consortiumId" = ? ORDER BY "height"`,
     C,
@@ -42,14 +42,14 @@ async function blockRows(node: TempNode) {
 }
 
 describe('a node deriving its blocks from the ordering log', () => {
-  let node: TempNode | undefined;
+  let node: TestNode | undefined;
   afterEach(async () => {
     await node?.destroy();
     node = undefined;
   });
 
   it('puts submissions, a cut marker and one seal per authority key in the log, and stores the block once final with where it was cut', async () => {
-    node = await startTempNode();
+    node = await startTestNode();
     const outcomes = await node.node.submit(C, [farmRecord(node, 1), farmRecord(node, 2)]);
     expect(outcomes.map((o) => o.status)).toEqual(['accepted', 'accepted']);
     const sealed = await node.node.sealNow(C);
@@ -67,7 +67,7 @@ describe('a node deriving its blocks from the ordering log', () => {
   it('cuts a block without a marker once it holds the consortium block size, fixed in genesis', async () => {
     const demo = buildDemoConsortium('small-blocks');
     demo.spec.sealMaxRecords = 3;
-    node = await startTempNode();
+    node = await startTestNode();
     await node.node.createConsortium(demo.spec, demo.authorityKeys);
     const record = (n: number) => signRecord({ consortium: 'small-blocks', kind: RecordKind.EPCIS_EVENT, payload: { n } }, demo.orgKeys.get('meadow-farm')!);
     await node.node.submit('small-blocks', [record(1), record(2)]);
@@ -124,7 +124,7 @@ describe('a node deriving its blocks from the ordering log', () => {
   });
 
   it('submits again, after a restart, records it stored but whose append the crash lost', async () => {
-    node = await startTempNode();
+    node = await startTestNode();
     const record = farmRecord(node, 1);
     await node.node.submit(C, [record]);
     node = await node.crashAndReopen();
@@ -140,7 +140,7 @@ describe('a node deriving its blocks from the ordering log', () => {
 });
 
 describe('an authority never seals two blocks at one height', () => {
-  let node: TempNode | undefined;
+  let node: TestNode | undefined;
   afterEach(async () => {
     await node?.destroy();
     node = undefined;
@@ -149,7 +149,7 @@ describe('an authority never seals two blocks at one height', () => {
   /** A node that "crashes" right after its seals are in the seal ledger, before any is published. */
   async function crashAfterPersist(): Promise<{ hash: string }> {
     let crashed: { hash: string } | undefined;
-    node = await startTempNode({
+    node = await startTestNode({
       testHooks: {
         afterSealPersisted(seal) {
           crashed ??= { hash: seal.hash };
@@ -168,7 +168,7 @@ describe('an authority never seals two blocks at one height', () => {
 
   it('publishes, after the restart, the seal it had persisted for the same block', async () => {
     const crashed = await crashAfterPersist();
-    node = await node!.crashAndReopen();
+    node = await node!.crashAndReopen({ testHooks: undefined });
     await expect.poll(() => node!.node.chainStatus(C).finalHeight, { timeout: 10_000 }).toBe(1);
     expect(node.node.chainStatus(C).finalHash).toBe(crashed.hash);
     expect(logKinds(node.dataDir)).toEqual(['submission', 'cut', 'seal', 'seal', 'seal', 'seal']);
@@ -178,7 +178,7 @@ describe('an authority never seals two blocks at one height', () => {
     const crashed = await crashAfterPersist();
     // The log the node comes back to shows another history: the cut marker is gone, so block 1 is cut again, later.
     truncateLog(node!.dataDir, 1);
-    node = await node!.crashAndReopen();
+    node = await node!.crashAndReopen({ testHooks: undefined });
     expect(await node.node.sealNow(C)).toBeNull();
     await expect.poll(() => node!.node.chainStatus(C).derivedHeight, { timeout: 10_000 }).toBe(1);
     expect(node.node.chainStatus(C).finalHeight).toBe(0);

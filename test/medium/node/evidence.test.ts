@@ -9,12 +9,12 @@ import { DEMO_CONSORTIUM_ID } from '../../../src/services/node/demo-consortium.j
 import { verifyStoredChain } from '../../../src/services/node/verify-stored-chain.js';
 import { issueToken } from '../../../src/store/token-store.js';
 import { createGraphqlServer, type GraphqlServer } from '../../../src/transport/graphql/yoga.js';
-import { startTempNode, type TempNode } from '../../helpers/temp-node.js';
+import { startTestNode, type TestNode } from '../../helpers/test-node.js';
 
 const C = DEMO_CONSORTIUM_ID;
 
 describe('equivocation evidence on a node', () => {
-  let node: TempNode;
+  let node: TestNode;
   let server: GraphqlServer;
   let token: string;
   let header: BlockHeader;
@@ -33,7 +33,7 @@ describe('equivocation evidence on a node', () => {
       evidence { id kind height keyId orgId sequence blockHashes signedHeaders } } } }`);
 
   beforeAll(async () => {
-    node = await startTempNode();
+    node = await startTestNode();
     server = createGraphqlServer({ node: node.node, store: node.store, db: node.db, keystore: node.keystore, config: loadConfig({ dataDir: node.dataDir }) }, { logging: false });
     token = (await issueToken(node.db, C, 'meadow-farm', 'evidence test')).token;
     const record = signRecord({ consortium: C, kind: RecordKind.EPCIS_EVENT, payload: { note: 'before the equivocation' } }, node.demo.orgKeys.get('highfield-farm')!);
