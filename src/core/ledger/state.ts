@@ -148,8 +148,14 @@ export class ConsortiumState implements AdmissionState {
     return state;
   }
 
-  clone(): ConsortiumState {
+  /**
+   * A deep copy. `keepSignerMark`: the copy keeps this state's signer mark, so a signer checked on
+   * either still stands on the other until one of them admits a signer change (it then gets a mark
+   * of its own); for a copy that tracks this state, as a node's pre-check state tracks its deriver's.
+   */
+  clone(options: { keepSignerMark?: boolean } = {}): ConsortiumState {
     const copy = new ConsortiumState();
+    if (options.keepSignerMark) copy.#signerMark = this.#signerMark;
     copy.id = this.id;
     copy.name = this.name;
     copy.quorum = { ...this.quorum };

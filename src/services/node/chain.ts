@@ -12,7 +12,7 @@
  */
 import { sha256, toHex } from '../../core/crypto/index.js';
 import type { Seal } from '../../core/ledger/block.js';
-import { closeBlock, type ConsortiumState } from '../../core/ledger/consortium.js';
+import { closeBlock, type CheckedSigner, type ConsortiumState } from '../../core/ledger/consortium.js';
 import { Deriver, signCutMarker, submissionMessageBytes, type DerivationFacts, type DerivationOutput, type DerivedBlock, type SubmissionDecision } from '../../core/ledger/derivation/index.js';
 import { MerkleAccumulator } from '../../core/ledger/merkle-tree.js';
 import { OrderingMessageError, parseOrderingMessage, serializeOrderingMessage, type OrderingMessage, type SubmissionMessage } from '../../core/ledger/ordering-message.js';
@@ -69,6 +69,8 @@ export class ConsortiumChain {
   /** Records this node verified or hashed itself: the deriver need not do it again. */
   readonly #verified = new WeakSet<SignedRecord>();
   readonly #hashes = new WeakMap<SignedRecord, string>();
+  /** Signers the preparer checked (capture, when the document arrived): the deriver need not check them again. */
+  readonly #signers = new WeakMap<SignedRecord, CheckedSigner>();
   readonly #derivedAt = new Thresholds<void>();
   readonly #finals: FinalBlocks;
   /** Turns in progress: the tentative state is theirs until they end. */
@@ -88,7 +90,7 @@ export class ConsortiumChain {
     const { state } = loaded;
     this.#ctx = ctx;
     this.#deriver = new Deriver({ state, afterSequence, forgetFinalRecords: true });
-    this.#tentative = this.#deriver.state.clone();
+    this.#tentative = this.#tentativeCopy();
     this.#log = loaded.log;
     this.#finals = new FinalBlocks(ctx, id, { height: state.height, hash: state.headHash, logSize: state.logSize, seals: loaded.headSeals });
     this.#derivedLogSize = state.logSize;
@@ -110,7 +112,7 @@ export class ConsortiumChain {
     await chain.#derived(lastSequence);
     if (chain.#halted) throw new ChainHaltedError(chain.#halted, { consortium: id });
     chain.#caughtUp = true;
-    chain.#tentative = chain.#deriver.state.clone();
+    chain.#tentative = chain.#tentativeCopy();
     chain.#exact = true;
     const orphans = await chain.#orphans();
     await chain.#sealer.sealReady(chain.#deriver);
@@ -145,10 +147,15 @@ export class ConsortiumChain {
    */
   #view(): ConsortiumState {
     if (!this.#exact && this.#held === 0 && this.#outstanding.size === 0 && !this.#halted) {
-      this.#tentative = this.#deriver.state.clone();
+      this.#tentative = this.#tentativeCopy();
       this.#exact = true;
     }
     return this.#tentative;
+  }
+
+  /** The deriver's state as the tentative state: it keeps the signer mark, so signers checked on it stand in the deriver too while neither changes them. */
+  #tentativeCopy(): ConsortiumState {
+    return this.#deriver.state.clone({ keepSignerMark: true });
   }
 
   /** Marks a turn: until `release`, the tentative state is left to it. */
@@ -216,7 +223,7 @@ export class ConsortiumChain {
     if (this.#exact) return;
     while (this.#outstanding.size > 0) await Promise.allSettled([...this.#outstanding]);
     this.assertRunning();
-    this.#tentative = this.#deriver.state.clone();
+    this.#tentative = this.#tentativeCopy();
     this.#exact = true;
   }
 
@@ -244,12 +251,19 @@ export class ConsortiumChain {
 
   /**
    * Appends a pre-checked submission whose records the node has stored at `predicted` log
-   * indexes. Resolves with the deriver's decision. `verified`: the node checked every signature.
+   * indexes. Resolves with the deriver's decision. `verified`: the node checked every signature;
+   * `signer`: the one signer of every record, as the preparer checked it.
    */
-  appendSubmission(encoded: { message: SubmissionMessage; bytes: Uint8Array }, records: { hash: string; logIndex: number }[], verified: boolean): Promise<SubmissionDecision> {
+  appendSubmission(
+    encoded: { message: SubmissionMessage; bytes: Uint8Array },
+    records: { hash: string; logIndex: number }[],
+    verified: boolean,
+    signer?: CheckedSigner,
+  ): Promise<SubmissionDecision> {
     encoded.message.records.forEach((record, i) => {
       this.#hashes.set(record, records[i]!.hash);
       if (verified) this.#verified.add(record);
+      if (signer) this.#signers.set(record, signer);
     });
     const local: LocalAppend = { message: encoded.message, predicted: records.map((r) => r.logIndex), decided: deferred() };
     const key = hexSha256(encoded.bytes);
@@ -356,7 +370,7 @@ export class ConsortiumChain {
 
   #localFacts(): DerivationFacts {
     // The node screened these records against everything it stores before appending them.
-    return { isStoredRecord: () => false, knownHash: (r) => this.#hashes.get(r), isVerified: (r) => this.#verified.has(r) };
+    return { isStoredRecord: () => false, knownHash: (r) => this.#hashes.get(r), isVerified: (r) => this.#verified.has(r), checkedSigner: (r) => this.#signers.get(r) };
   }
 
   async #remoteFacts(message: OrderingMessage | null): Promise<DerivationFacts> {

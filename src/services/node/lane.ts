@@ -73,7 +73,7 @@ export async function openLane(mutex: Mutex, chain: ConsortiumChain, deps: LaneD
     const decided = submissions.map((s, i) => {
       if (s.records.length === 0) return undefined;
       const bytes = encoded[i] ?? chain.encodeSubmission(s.records.map((r) => r.record));
-      return chain.appendSubmission(bytes, result.admitted[i]!, s.signaturesVerified ?? false);
+      return chain.appendSubmission(bytes, result.admitted[i]!, s.signaturesVerified ?? false, s.signer);
     });
     handOver();
     const admitted = await Promise.all(

@@ -53,7 +53,7 @@ export function admitSubmissionRecords(
         throw new LedgerError('DUPLICATE_RECORD', 'the same record is already in the log', { recordHash: hash });
       }
       inSubmission.add(hash);
-      const { logIndex } = admitRecord(state, record, { recordHash: hash, verifySignature: !(facts.isVerified?.(record) ?? false) });
+      const { logIndex } = admitRecord(state, record, { recordHash: hash, verifySignature: !(facts.isVerified?.(record) ?? false), signer: facts.checkedSigner?.(record) });
       const ref: AdmittedRecordRef = { record, hash, logIndex };
       admitted.push(ref);
       return ref;

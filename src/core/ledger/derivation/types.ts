@@ -2,6 +2,7 @@
  * What the block deriver takes in and gives out (rules: docs/design/network.md). Everything here
  * is a value: two derivers fed the same entries give outputs that are equal field by field.
  */
+import type { CheckedSigner } from '../admission.js';
 import type { BlockHeader, Seal } from '../block.js';
 import type { OrderingMessage } from '../ordering-message.js';
 import type { SignedRecord } from '../record.js';
@@ -29,6 +30,8 @@ export interface DerivationFacts {
   knownHash?(record: SignedRecord): string | undefined;
   /** True when this exact record, signature included, was verified already. */
   isVerified?(record: SignedRecord): boolean;
+  /** Its signer as checked before (checkSigner): admission checks it again unless the state's signer mark is still the one it was checked under. */
+  checkedSigner?(record: SignedRecord): CheckedSigner | undefined;
 }
 
 export type RecordRefusal =
