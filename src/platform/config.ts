@@ -11,8 +11,8 @@ export interface NodeConfig {
   /** Bind address of the embedded MQTT broker: loopback by default, 0.0.0.0 in the container image. */
   mqttHost: string;
   mqttUrl?: string;
+  /** How long an authority node with pending records waits before it publishes a cut marker. */
   sealIntervalMs: number;
-  sealMaxRecords: number;
   /** Request limits (each has a generous default; docs/limits.md). */
   limits: RequestLimits;
 }
@@ -98,7 +98,6 @@ export function loadConfig(overrides: Omit<Partial<NodeConfig>, 'limits'> & { li
     mqttHost: overrides.mqttHost ?? (process.env.MQTT_HOST || '127.0.0.1'),
     mqttUrl: overrides.mqttUrl ?? (process.env.MQTT_URL || undefined),
     sealIntervalMs: overrides.sealIntervalMs ?? intFromEnv('SEAL_INTERVAL_MS', 250),
-    sealMaxRecords: overrides.sealMaxRecords ?? intFromEnv('SEAL_MAX_RECORDS', 2000),
     limits: limitsFromEnv(overrides.limits),
   };
 }
