@@ -7,7 +7,7 @@ import path from 'node:path';
 import mqtt, { type MqttClient } from 'mqtt';
 import { encodePublicKey, generateKeyPair, type KeyAlgorithm, type KeyPair } from '../../src/core/crypto/index.js';
 import { RecordKind, signRecord } from '../../src/core/ledger/record.js';
-import { readingsTopic, signReading, type Reading, type ReadingMessage } from '../../src/transport/mqtt/index.js';
+import { deviceMqttCredentials, readingsTopic, signReading, type Reading, type ReadingMessage } from '../../src/transport/mqtt/index.js';
 import type { TestNode } from './test-node.js';
 
 export const CONSORTIUM = 'uk-red-meat';
@@ -53,8 +53,16 @@ export function signed(deviceId: string, seq: number, key: KeyPair, over: Partia
   return signReading(JSON.parse(JSON.stringify(reading(deviceId, seq, over))) as Reading, key);
 }
 
-export async function connectDevice(url: string, clientId: string): Promise<MqttClient> {
-  return mqtt.connectAsync(url, { clientId, clean: false, reconnectPeriod: 100, protocolVersion: 4 });
+/** A device's MQTT username and password (docs/mqtt.md), signed by its key for an hour. */
+export function deviceLogin(deviceId: string, key: KeyPair, consortium = CONSORTIUM): { username: string; password: string } {
+  const { username, password } = deviceMqttCredentials({ consortium, deviceId, key });
+  return { username, password };
+}
+
+/** An MQTT 3.1.1 device connection with a persistent session, logged in as the device given. */
+export async function connectDevice(url: string, clientId: string, device?: { deviceId: string; key: KeyPair }): Promise<MqttClient> {
+  const login = device ? deviceLogin(device.deviceId, device.key) : {};
+  return mqtt.connectAsync(url, { clientId, clean: false, reconnectPeriod: 100, protocolVersion: 4, ...login });
 }
 
 export function publishReading(client: MqttClient, message: ReadingMessage, topic = readingsTopic(message.reading.consortium, message.reading.deviceId)): Promise<unknown> {
