@@ -7,6 +7,8 @@
 import { canonicalize } from '../core/crypto/index.js';
 import type { Block, BlockHeader, Seal } from '../core/ledger/block.js';
 import type { SignedRecord } from '../core/ledger/record.js';
+import type { MembershipProjection } from '../core/ledger/projections/rows.js';
+import { orgIdentifierRowsOf } from '../core/ledger/projections/membership-rows.js';
 import { LedgerError } from '../core/ledger/errors.js';
 import type { Database } from './database.js';
 import { WriteBatch, commitWriteBatch, selectWhereIn } from './write-batch.js';
@@ -39,23 +41,11 @@ export interface VerifiableBlockRow {
   storedHash: string;
   seals: Seal[];
   records: VerifiableRecordRow[];
+  /** The Block row's own columns as stored (those that repeat the header are compared with it). */
+  columns?: Record<string, unknown>;
 }
 
-export interface MembershipProjection {
-  orgs: { id: string; name: string; roles: string[]; identifiers: Record<string, string[]>; status: string; isAuthority: boolean }[];
-  keys: { keyId: string; orgId: string; alg: string; publicKey: string; status: string; addedAtLogIndex: number; endedAtLogIndex: number | null }[];
-  devices: {
-    deviceId: string;
-    orgId: string;
-    keyId: string;
-    alg: string;
-    publicKey: string;
-    status: string;
-    registeredAtLogIndex: number;
-    revokedAtLogIndex: number | null;
-    attributes: Record<string, unknown>;
-  }[];
-}
+export type { MembershipProjection } from '../core/ledger/projections/rows.js';
 
 type Tx = Parameters<Parameters<Database['$transaction']>[0]>[0];
 type Executor = Pick<Database, '$executeRawUnsafe' | '$queryRawUnsafe'> | Tx;
@@ -222,13 +212,8 @@ export class ChainStore {
       ['consortiumId', 'id', 'name', 'roles', 'identifiers', 'status', 'isAuthority'],
       projection.orgs.map((o) => [consortiumId, o.id, o.name, JSON.stringify(o.roles), JSON.stringify(o.identifiers), o.status, o.isAuthority ? 1 : 0]),
     );
-    const identifierRows: unknown[][] = [];
-    for (const org of projection.orgs) {
-      for (const [scheme, values] of Object.entries(org.identifiers)) {
-        for (const value of values) identifierRows.push([consortiumId, scheme, value, org.id]);
-      }
-    }
-    await insertRows(tx, 'OrgIdentifier', ['consortiumId', 'scheme', 'value', 'orgId'], identifierRows, 'OR REPLACE');
+    const identifierRows = orgIdentifierRowsOf(projection).map((r) => [consortiumId, r.scheme, r.value, r.orgId]);
+    await insertRows(tx, 'OrgIdentifier', ['consortiumId', 'scheme', 'value', 'orgId'], identifierRows);
     await insertRows(
       tx,
       'OrgKey',
@@ -346,7 +331,8 @@ export class ChainStore {
             (header as unknown as Record<string, unknown>)[field] = `column ${field}=${value} disagrees with header ${(header as unknown as Record<string, unknown>)[field]}`;
           }
         }
-        yield { header, storedHash: block.hash, seals, records: byHeight.get(block.height) ?? [] };
+        const { consortiumId: _c, header: _h, seals: _s, ...stored } = block;
+        yield { header, storedHash: block.hash, seals, records: byHeight.get(block.height) ?? [], columns: stored };
       }
       nextHeight = last + 1;
     }

@@ -2,44 +2,16 @@
  * Captured-event indexes: EpcisEvent (one row per event hash ID), EventIdentifier (lineage index)
  * and Custody (who holds each item now). Written in the same transaction as the event's record.
  */
+import type { CustodyRow, DocumentCitationRow, EpcisEventRow, EventIdentifierRow } from '../core/ledger/projections/rows.js';
 import type { Database } from './database.js';
 import { selectWhereIn, type WriteBatch } from './write-batch.js';
 
 type Tx = Parameters<Parameters<Database['$transaction']>[0]>[0];
 export type Executor = Pick<Database, '$executeRawUnsafe' | '$queryRawUnsafe'> | Tx;
 
-export interface EventRow {
-  eventId: string;
-  recordHash: string;
-  eventType: string;
-  eventTime: string;
-  action: string | null;
-  bizStep: string | null;
-  disposition: string | null;
-  readPoint: string | null;
-  bizLocation: string | null;
-  submitterOrg: string;
-}
-
-export interface EventIdentifierRow {
-  identifier: string;
-  eventId: string;
-  role: string;
-  eventTime: string;
-}
-
-export interface CustodyRow {
-  identifier: string;
-  orgId: string | null;
-  eventId: string;
-  eventTime: string;
-}
-
-/** An event citing an off-chain document (`provenant:documents`). */
-export interface DocumentCitationRow {
-  sha256: string;
-  eventId: string;
-}
+export type { CustodyRow, DocumentCitationRow, EventIdentifierRow } from '../core/ledger/projections/rows.js';
+/** The EpcisEvent row of a captured event. */
+export type EventRow = EpcisEventRow;
 
 /** Everything indexed for a batch of captured events. */
 export interface EventIndexRows {

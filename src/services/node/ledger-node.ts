@@ -21,7 +21,7 @@ import type { ChainStore, StoredCheckpointInput } from '../../store/chain-store.
 import type { WriteBatch } from '../../store/write-batch.js';
 import { admitPrepared, admitSubmission, errorOf, type AdmissionItem, type AdmittedItem } from './admission.js';
 import { Mutex } from './mutex.js';
-import { projectionOf } from './projection.js';
+import { membershipProjectionOf as projectionOf } from '../../core/ledger/projections/membership-rows.js';
 import { DuplicateScreen } from './staged.js';
 import type { AdmittedRecord, LaneCommit, LedgerLane, PreparedSubmission, SealedIn, SubmitOptions, SubmitOutcome } from './submission.js';
 

@@ -1,5 +1,8 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { RecordKind, signRecord } from '../../../src/core/ledger/record.js';
+import { CaptureService } from '../../../src/services/capture/capture-service.js';
+import { signCaptureDocument } from '../../../src/client/capture-client.js';
+import { doc } from '../capture/harness.js';
 import { DEMO_CONSORTIUM_ID } from '../../../src/services/node/demo-consortium.js';
 import { verifyStoredChain } from '../../../src/services/node/verify-stored-chain.js';
 import { signErasure } from '../../../src/core/privacy/erasure.js';
@@ -33,7 +36,10 @@ describe('personal data registry and erasure', () => {
     // An event that names the farmer by commitment only.
     const farmKey = t.node.demo.orgKeys.get('highfield-farm')!;
     const event = { type: 'ObjectEvent', eventTime: '2026-11-21T08:00:00.000Z', eventTimeZoneOffset: '+00:00', action: 'OBSERVE', epcList: ['urn:epc:id:sgtin:5012345.000001.1'], [PERSON_REF_FIELD]: ref };
-    const [eventOutcome] = await t.node.node.submit(DEMO_CONSORTIUM_ID, [signRecord({ consortium: DEMO_CONSORTIUM_ID, kind: RecordKind.EPCIS_EVENT, payload: { event } }, farmKey)]);
+    // Captured as a member captures it, so the event is indexed like any other.
+    const capture = new CaptureService({ node: t.node.node, db: t.node.db });
+    const [eventOutcome] = (await capture.capture(signCaptureDocument(doc([event]), { consortium: DEMO_CONSORTIUM_ID, key: farmKey }))).results;
+    await capture.close();
     expect(eventOutcome!.status).toBe('accepted');
     await t.node.node.sealNow(DEMO_CONSORTIUM_ID);
     const chainText = await t.node.db.$queryRawUnsafe<{ body: string }[]>('SELECT body FROM "LedgerRecord"');
