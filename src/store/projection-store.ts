@@ -83,6 +83,17 @@ export class ProjectionStore {
     );
   }
 
+  /** Custody rows whose event is not a captured event of the consortium. */
+  async custodyWithoutEvent(limit: number): Promise<CustodyRow[]> {
+    return this.db.$queryRawUnsafe<CustodyRow[]>(
+      `SELECT "identifier", "orgId", "eventId", "eventTime" FROM "Custody" c WHERE c."consortiumId" = ?
+         AND NOT EXISTS (SELECT 1 FROM "EpcisEvent" e WHERE e."consortiumId" = c."consortiumId" AND e."eventId" = c."eventId")
+       LIMIT ?`,
+      this.consortiumId,
+      limit,
+    );
+  }
+
   /** Custody rows in identifier order, after `after` (exclusive). */
   async custodyPage(after: string | null, limit: number): Promise<CustodyRow[]> {
     return this.db.$queryRawUnsafe<CustodyRow[]>(

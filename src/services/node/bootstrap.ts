@@ -7,6 +7,8 @@ import { ChainStore } from '../../store/chain-store.js';
 import { closeLineageReader } from '../../store/lineage-store.js';
 import { Keystore } from './keystore.js';
 import { LedgerNode } from './ledger-node.js';
+import { StartupCheck } from '../projections/startup-check.js';
+import { refuseDisagreeing, type Disagreement } from '../projections/refusal.js';
 
 export interface OpenedNode {
   db: Database;
@@ -16,17 +18,46 @@ export interface OpenedNode {
   close(): Promise<void>;
 }
 
-export async function openNode(config: NodeConfig, options: { autoSeal?: boolean } = {}): Promise<OpenedNode> {
+export interface OpenNodeOptions {
+  autoSeal?: boolean;
+  /**
+   * Check each consortium's projections against its chain while loading it, and refuse to open
+   * (PROJECTIONS_DISAGREE) when they disagree. Default true; off only to repair them.
+   */
+  checkProjections?: boolean;
+}
+
+export async function openNode(config: NodeConfig, options: OpenNodeOptions = {}): Promise<OpenedNode> {
   const db = await openDatabase({ url: config.databaseUrl });
   const store = new ChainStore(db);
   const keystore = new Keystore(path.join(config.dataDir, 'keys'));
-  const node = await LedgerNode.open({
-    store,
-    authorityKeys: keystore.list().map((k) => k.keyPair),
-    sealIntervalMs: config.sealIntervalMs,
-    sealMaxRecords: config.sealMaxRecords,
-    autoSeal: options.autoSeal,
-  });
+  const checks = new Map<string, StartupCheck>();
+  let node: LedgerNode;
+  try {
+    if (options.checkProjections !== false) for (const { id } of await store.listConsortia()) checks.set(id, await StartupCheck.prepare(store, id));
+    node = await LedgerNode.open({
+      store,
+      authorityKeys: keystore.list().map((k) => k.keyPair),
+      sealIntervalMs: config.sealIntervalMs,
+      sealMaxRecords: config.sealMaxRecords,
+      autoSeal: options.autoSeal,
+      observeLoad: (id) => checks.get(id),
+    });
+  } catch (err) {
+    await db.$disconnect();
+    throw err;
+  }
+  const disagreements: Disagreement[] = [];
+  for (const [consortium, check] of checks) {
+    const failures = await check.finish(store);
+    if (failures.length > 0) disagreements.push({ consortium, failures });
+  }
+  if (disagreements.length > 0) {
+    // Nothing is written on the way out: the store stays as found, for rebuild-projections.
+    await node.close({ seal: false });
+    await db.$disconnect();
+    refuseDisagreeing(disagreements);
+  }
   return {
     db,
     store,

@@ -17,7 +17,7 @@ import { leafHash } from '../../core/ledger/merkle-hash.js';
 import { MerkleAccumulator } from '../../core/ledger/merkle-tree.js';
 import { checkpointOfBlock, signCheckpoint } from '../../core/ledger/checkpoint.js';
 import { RecordKind, assertRecordShape, formatTimestamp, recordHash, type SignedRecord } from '../../core/ledger/record.js';
-import type { ChainStore, StoredCheckpointInput } from '../../store/chain-store.js';
+import type { ChainStore, StoredCheckpointInput, VerifiableBlockRow, VerifiableRecordRow } from '../../store/chain-store.js';
 import type { WriteBatch } from '../../store/write-batch.js';
 import { admitPrepared, admitSubmission, errorOf, type AdmissionItem, type AdmittedItem } from './admission.js';
 import { Mutex } from './mutex.js';
@@ -30,8 +30,21 @@ export type * from './submission.js';
 /** Kinds whose admission changes membership, so projections are rewritten with their block. */
 const MEMBERSHIP_KINDS = new Set<string>([RecordKind.PROPOSAL, RecordKind.APPROVAL, RecordKind.DEVICE_REGISTER, RecordKind.DEVICE_REVOKE]);
 
+/**
+ * Sees the chain as the node loads it at start-up (the start-up projection check rides on the
+ * replay the node does anyway): each record once admitted, each block once closed, and the state
+ * after the last sealed block.
+ */
+export interface LoadObserver {
+  record(row: VerifiableRecordRow, state: ConsortiumState, sealed: boolean): void;
+  block(block: VerifiableBlockRow, state: ConsortiumState, logRoot: () => string): void;
+  sealed(state: ConsortiumState): void;
+}
+
 export interface LedgerNodeOptions {
   store: ChainStore;
+  /** Observers of the start-up load, per consortium (none: nothing observed). */
+  observeLoad?: (consortiumId: string) => LoadObserver | undefined;
   /** Authority keys this node may seal with. */
   authorityKeys?: KeyPair[];
   sealIntervalMs?: number;
@@ -114,7 +127,7 @@ export class LedgerNode extends EventEmitter {
 
   static async open(options: LedgerNodeOptions): Promise<LedgerNode> {
     const node = new LedgerNode(options);
-    for (const { id } of await node.store.listConsortia()) await node.#load(id);
+    for (const { id } of await node.store.listConsortia()) await node.#load(id, options.observeLoad?.(id));
     if (options.autoSeal !== false) node.#startSealer();
     return node;
   }
@@ -143,23 +156,31 @@ export class LedgerNode extends EventEmitter {
   }
 
   /** Rebuilds the in-memory state from the stored chain (the store verified each record on write). */
-  async #load(consortiumId: string): Promise<void> {
+  async #load(consortiumId: string, observer?: LoadObserver): Promise<void> {
     let state: ConsortiumState | undefined;
     const log = new MerkleAccumulator();
-    for await (const block of this.store.streamBlocks(consortiumId)) {
+    // An observer compares the Block columns with the headers itself, so they reach it as stored.
+    for await (const block of this.store.streamBlocks(consortiumId, undefined, { markColumnMismatches: !observer })) {
       const records = block.records.map((r) => r.record);
       if (!state) {
         state = ConsortiumState.fromGenesis({ header: block.header, records, seals: block.seals } as Block);
+        if (block.records[0]) observer?.record(block.records[0], state, true);
       } else {
-        for (const row of block.records) admitRecord(state, row.record, { recordHash: row.storedHash, verifySignature: false });
+        for (const row of block.records) {
+          admitRecord(state, row.record, { recordHash: row.storedHash, verifySignature: false });
+          observer?.record(row, state, true);
+        }
         closeBlock(state, block.header, block.storedHash);
       }
       for (const row of block.records) log.append(leafHash(fromHex(row.storedHash, 32)));
+      observer?.block(block, state, () => toHex(log.root()));
     }
     if (!state) throw new LedgerError('UNKNOWN_CONSORTIUM', `consortium "${consortiumId}" has no genesis block`);
+    observer?.sealed(state);
     const pending: Runtime['pending'] = [];
     for (const row of await this.store.pendingRecords(consortiumId)) {
       admitRecord(state, row.record, { recordHash: row.storedHash, verifySignature: false });
+      observer?.record(row, state, false);
       pending.push({ hash: row.storedHash, kind: row.record.kind });
     }
     const previous = this.#runtimes.get(consortiumId);
@@ -448,14 +469,14 @@ export class LedgerNode extends EventEmitter {
     this.#timer.unref();
   }
 
-  /** Seals what is pending, then stops. */
-  async close(): Promise<void> {
+  /** Seals what is pending (unless told not to write: a node that refused to serve), then stops. */
+  async close(options: { seal?: boolean } = {}): Promise<void> {
     if (this.#closed) return;
     this.#closed = true;
     if (this.#timer) clearInterval(this.#timer);
     for (const id of this.#runtimes.keys()) {
       try {
-        await this.sealNow(id);
+        if (options.seal !== false) await this.sealNow(id);
       } catch {
         // Pending records stay durable and are sealed at the next start.
       }

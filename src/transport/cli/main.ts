@@ -20,6 +20,7 @@ import { registerMemberCommands } from './member-commands.js';
 import { registerBundleCommands } from './bundle-commands.js';
 import { registerTokenCommands } from './token-commands.js';
 import { registerLabelCommand } from './label-command.js';
+import { registerProjectionCommands } from './projection-commands.js';
 
 const packageJson = JSON.parse(readFileSync(new URL('../../../package.json', import.meta.url), 'utf8')) as { version: string };
 
@@ -102,6 +103,7 @@ registerMemberCommands(program);
 registerBundleCommands(program);
 registerTokenCommands(program);
 registerLabelCommand(program);
+registerProjectionCommands(program);
 
 program.parseAsync(process.argv).catch((err: unknown) => {
   if (err instanceof CommanderError) {

@@ -20,11 +20,31 @@ function isObject(value: unknown): value is JsonObject {
   return typeof value === 'object' && value !== null && !Array.isArray(value);
 }
 
+/** The canonical form of an identifier's text (canonicalIdentifier, or a memo of it). */
+export type Canonical = (text: string) => string;
+
+/**
+ * canonicalIdentifier remembered for up to `limit` texts: a replay meets the same locations and
+ * items in many events. Owned by the caller (one per replay), so nothing is kept process-wide.
+ */
+export function canonicalMemo(limit = 200_000): Canonical {
+  const memo = new Map<string, string>();
+  return (text) => {
+    let out = memo.get(text);
+    if (out === undefined) {
+      out = canonicalIdentifier(text);
+      if (memo.size >= limit) memo.clear();
+      memo.set(text, out);
+    }
+    return out;
+  };
+}
+
 /** Identifier rows of an event, canonical where parseable, one per (identifier, role). */
-export function identifierRowsOf(event: JsonObject, eventId: string, eventTime: string): EventIdentifierRow[] {
+export function identifierRowsOf(event: JsonObject, eventId: string, eventTime: string, canonical: Canonical = canonicalIdentifier): EventIdentifierRow[] {
   const ids = identifiersOf(event);
   const rows: EventIdentifierRow[] = [];
-  const add = (text: string, role: string) => rows.push({ identifier: canonicalIdentifier(text), eventId, role, eventTime });
+  const add = (text: string, role: string) => rows.push({ identifier: canonical(text), eventId, role, eventTime });
   ids.epcs.forEach((id) => add(id, 'epc'));
   if (ids.parentID) add(ids.parentID, 'parent');
   ids.childEPCs.forEach((id) => add(id, 'child'));
@@ -83,9 +103,9 @@ export function citationRowsOf(event: JsonObject, eventId: string): DocumentCita
 }
 
 /** Every row the event produces. */
-export function eventRowsOf(event: JsonObject, eventId: string, recordHashHex: string, submitterOrg: string): EventRows {
+export function eventRowsOf(event: JsonObject, eventId: string, recordHashHex: string, submitterOrg: string, canonical: Canonical = canonicalIdentifier): EventRows {
   const row = eventRowOf(event, eventId, recordHashHex, submitterOrg);
-  return { event: row, identifiers: identifierRowsOf(event, eventId, row.eventTime), citations: citationRowsOf(event, eventId) };
+  return { event: row, identifiers: identifierRowsOf(event, eventId, row.eventTime, canonical), citations: citationRowsOf(event, eventId) };
 }
 
 /** The identifiers whose custody the role table may ask about, canonical. */

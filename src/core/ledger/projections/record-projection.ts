@@ -15,7 +15,7 @@ import { recordKindModule, statedEventOf } from '../records/index.js';
 import type { ConsortiumState } from '../state.js';
 import type { OrgEntry } from '../state-types.js';
 import { CustodyReplay } from './custody.js';
-import { eventIdOfPayload, eventOfPayload, eventRowsOf } from './event-rows.js';
+import { canonicalMemo, eventIdOfPayload, eventOfPayload, eventRowsOf } from './event-rows.js';
 import { erasureEffectOf, windowAssignmentOf } from './record-effects.js';
 import type { CustodyRow, ErasureEffect, EventRows, RowSource, WindowAssignment } from './rows.js';
 
@@ -57,6 +57,7 @@ function roleFinding(event: unknown, org: OrgEntry, source: RuleFinding['source'
 /** Replays records in log order and says what each produces. Pure: the caller hands in each record with the state as of it. */
 export class ProjectionReplay {
   readonly custody = new CustodyReplay();
+  readonly #canonical = canonicalMemo();
 
   /**
    * The rows of one admitted record. `state` is the consortium state as of the record (records
@@ -72,7 +73,7 @@ export class ProjectionReplay {
       if (!event || !id || !signer || signer.type !== 'org') return out;
       // Where the signed record does not fix the ID (a v1 record under an unsigned @context), the stored one stands, unchecked.
       const eventId = !id.checked && !id.determined && storedEventId !== undefined ? storedEventId : id.eventId;
-      const rows = eventRowsOf(event, eventId, source.recordHash, signer.org.id);
+      const rows = eventRowsOf(event, eventId, source.recordHash, signer.org.id, this.#canonical);
       out.event = { rows, eventIdChecked: id.checked, eventIdDetermined: id.determined };
       const { decision, rows: custody } = this.custody.authorise(event, signer.org, eventId, rows.event.eventTime);
       out.custody = custody;

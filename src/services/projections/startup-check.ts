@@ -1,0 +1,145 @@
+/**
+ * The start-up check: cheap enough to run on every start, it rides on the replay the node does
+ * when it loads a consortium. Counts per table against the counts the chain implies, the rows of
+ * the last record each projection reflects, the membership tables in full, every Block and record
+ * column that repeats signed data, the Consortium row, and every stored checkpoint against the log
+ * (a checkpoint beyond the head is a rollback). Row-by-row comparison of everything is `verify`.
+ */
+import { blockHash } from '../../core/ledger/block.js';
+import { verifyCheckpointSignatures, CHECKPOINT_VERSION, type Checkpoint, type CheckpointSignature } from '../../core/ledger/checkpoint.js';
+import { blockColumnMismatches, consortiumRowOf } from '../../core/ledger/projections/chain-rows.js';
+import { TABLE_SHAPES, diffRows, rowFailure, type ProjectionFailure } from '../../core/ledger/projections/compare.js';
+import { canonicalMemo, citationRowsOf, eventOfPayload, identifierRowsOf } from '../../core/ledger/projections/event-rows.js';
+import { membershipProjectionOf, orgIdentifierRowsOf } from '../../core/ledger/projections/membership-rows.js';
+import type { ConsortiumRow, MembershipProjection } from '../../core/ledger/projections/rows.js';
+import { RecordKind } from '../../core/ledger/record.js';
+import type { ConsortiumState } from '../../core/ledger/state.js';
+import type { AuthorityEntry } from '../../core/ledger/state-types.js';
+import type { QuorumRule } from '../../core/ledger/block.js';
+import type { ChainStore, VerifiableBlockRow, VerifiableRecordRow } from '../../store/chain-store.js';
+import { ProjectionStore, type StoredCheckpointRow } from '../../store/projection-store.js';
+import type { LoadObserver } from '../node/ledger-node.js';
+import { LastRecords } from './last-records.js';
+
+const CHECKPOINT = { table: 'Checkpoint' };
+
+export class StartupCheck implements LoadObserver {
+  readonly failures: ProjectionFailure[] = [];
+  readonly #canonical = canonicalMemo();
+  readonly #derived = { EpcisEvent: 0, EventIdentifier: 0, DocumentCitation: 0, windowed: 0 };
+  readonly #last = new LastRecords();
+  #consortium?: ConsortiumRow;
+  #membership?: MembershipProjection;
+  #headLogSize = 0;
+  #latestCheckpoint?: { statement: Checkpoint; stored: StoredCheckpointRow; authorities: readonly AuthorityEntry[]; quorum: QuorumRule };
+  readonly #matched = new Set<number>();
+
+  private constructor(
+    readonly store: ProjectionStore,
+    private readonly checkpoints: Map<number, StoredCheckpointRow>,
+  ) {}
+
+  static async prepare(chain: ChainStore, consortiumId: string): Promise<StartupCheck> {
+    const store = new ProjectionStore(chain.db, consortiumId);
+    return new StartupCheck(store, new Map((await store.checkpoints()).map((c) => [c.logSize, c])));
+  }
+
+  record(row: VerifiableRecordRow, state: ConsortiumState): void {
+    const { record, columns } = row;
+    if (columns) {
+      for (const column of ['kind', 'signer', 'signedAt'] as const) {
+        if (columns[column] !== record[column]) this.failures.push(rowFailure('ROW_MISMATCH', { table: 'LedgerRecord' }, { hash: row.storedHash }, { column, expected: record[column], stored: columns[column], source: { recordHash: row.storedHash, logIndex: row.logIndex } }));
+      }
+    }
+    if (record.kind === RecordKind.EPCIS_EVENT) {
+      const event = eventOfPayload(record.payload);
+      const signer = state.resolveSigner(record.signer);
+      if (!event || signer?.type !== 'org') return;
+      this.#derived.EpcisEvent += 1;
+      this.#derived.EventIdentifier += identifierRowsOf(event, '', '', this.#canonical).length;
+      this.#derived.DocumentCitation += citationRowsOf(event, '').length;
+    }
+    this.#last.see(row, state, (n) => (this.#derived.windowed += n));
+  }
+
+  block(block: VerifiableBlockRow, state: ConsortiumState, logRoot: () => string): void {
+    const { header } = block;
+    const hash = blockHash(header);
+    this.#headLogSize = header.logSize;
+    for (const m of blockColumnMismatches(block.columns ?? {}, header, hash)) {
+      this.failures.push(rowFailure('ROW_MISMATCH', { table: 'Block' }, { height: header.height }, { column: m.column, expected: m.signed, stored: m.stored, source: { height: header.height } }));
+    }
+    if (header.height === 0) this.#consortium = consortiumRowOf(state, header, hash);
+    const cp = this.checkpoints.get(header.logSize);
+    if (!cp) return;
+    this.#matched.add(cp.logSize);
+    const statement: Checkpoint = { v: CHECKPOINT_VERSION, consortium: header.consortium, logSize: header.logSize, logRoot: logRoot(), blockHeight: header.height, blockHash: hash, timestamp: header.timestamp };
+    for (const column of ['logRoot', 'blockHeight', 'blockHash', 'timestamp'] as const) {
+      if (cp[column] !== statement[column]) {
+        this.failures.push({ ...rowFailure('CHECKPOINT_MISMATCH', CHECKPOINT, { logSize: cp.logSize }, { column, expected: statement[column], stored: cp[column], source: { height: header.height } }), message: `Checkpoint row (logSize=${cp.logSize}) ${column} does not state the chain after block ${header.height}` });
+      }
+    }
+    this.#latestCheckpoint = { statement, stored: cp, authorities: state.authoritiesInForce, quorum: state.quorum };
+  }
+
+  sealed(state: ConsortiumState): void {
+    this.#membership = membershipProjectionOf(state);
+  }
+
+  #checkpointsBeyond(): void {
+    for (const cp of this.checkpoints.values()) {
+      if (this.#matched.has(cp.logSize)) continue;
+      const beyond = cp.logSize > this.#headLogSize;
+      this.failures.push({
+        code: beyond ? 'CHECKPOINT_BEYOND_HEAD' : 'CHECKPOINT_MISMATCH',
+        table: 'Checkpoint',
+        key: { logSize: cp.logSize },
+        expected: this.#headLogSize,
+        stored: cp.logSize,
+        message: beyond
+          ? `Checkpoint row (logSize=${cp.logSize}) is signed for a log of ${cp.logSize} records, but the chain's head holds ${this.#headLogSize}: history was rolled back or is missing`
+          : `Checkpoint row (logSize=${cp.logSize}): no block of the chain ends at that log size`,
+      });
+    }
+    const latest = this.#latestCheckpoint;
+    if (!latest) return;
+    try {
+      verifyCheckpointSignatures(latest.statement, JSON.parse(latest.stored.signatures) as CheckpointSignature[], latest.authorities, latest.quorum);
+    } catch (err) {
+      this.failures.push({ ...rowFailure('CHECKPOINT_MISMATCH', CHECKPOINT, { logSize: latest.stored.logSize }, { column: 'signatures' }), message: `Checkpoint row (logSize=${latest.stored.logSize}) signatures do not hold: ${(err as Error).message}` });
+    }
+  }
+
+  async #counts(): Promise<void> {
+    const counts = await this.store.counts();
+    for (const table of ['EpcisEvent', 'EventIdentifier', 'DocumentCitation'] as const) {
+      const derived = this.#derived[table];
+      if (counts[table] !== derived) this.failures.push({ code: counts[table] > derived ? 'ROW_UNEXPECTED' : 'ROW_MISSING', table, key: {}, expected: derived, stored: counts[table], message: `${table} holds ${counts[table]} rows, the chain's records produce ${derived}` });
+    }
+    const windowed = await this.store.windowedReadingCount();
+    if (windowed !== this.#derived.windowed) {
+      this.failures.push({ code: windowed > this.#derived.windowed ? 'ROW_UNEXPECTED' : 'ROW_MISSING', table: 'DeviceReading', key: {}, column: 'windowRecordHash', expected: this.#derived.windowed, stored: windowed, message: `DeviceReading holds ${windowed} readings in windows, the chain's windows commit to ${this.#derived.windowed}` });
+    }
+    const orphanCustody = await this.store.custodyWithoutEvent(5);
+    for (const row of orphanCustody) this.failures.push(rowFailure('ROW_UNEXPECTED', TABLE_SHAPES.Custody, { identifier: row.identifier }, { why: `its event ${row.eventId} is not captured` }));
+  }
+
+  /** Every disagreement found, once the node has loaded the consortium. */
+  async finish(chain: ChainStore): Promise<ProjectionFailure[]> {
+    this.#checkpointsBeyond();
+    await this.#counts();
+    if (this.#consortium) this.failures.push(...diffRows(TABLE_SHAPES.Consortium, [this.#consortium], [(await this.store.consortiumRow()) ?? {}].filter((r) => 'id' in r), () => ({ height: 0 })).failures);
+    if (this.#membership) {
+      const stored = await chain.readProjection(this.store.consortiumId);
+      const pairs: [typeof TABLE_SHAPES[keyof typeof TABLE_SHAPES], unknown[], unknown[]][] = [
+        [TABLE_SHAPES.Organisation, this.#membership.orgs, stored.orgs],
+        [TABLE_SHAPES.OrgIdentifier, orgIdentifierRowsOf(this.#membership), await this.store.orgIdentifiers()],
+        [TABLE_SHAPES.OrgKey, this.#membership.keys, stored.keys],
+        [TABLE_SHAPES.Device, this.#membership.devices, stored.devices],
+      ];
+      for (const [shape, derived, rows] of pairs) this.failures.push(...diffRows(shape, derived as object[], rows as Record<string, unknown>[], () => undefined).failures);
+    }
+    this.failures.push(...(await this.#last.check(this.store)));
+    return this.failures;
+  }
+}
