@@ -126,7 +126,7 @@ export async function rebuildProjections(chain: ChainStore, consortiumId: string
   const totalBlocks = await chain.blockCount(consortiumId);
   const store = new ProjectionStore(chain.db, consortiumId);
   const writer = await ProjectionWriter.open(chain.db, consortiumId);
-  let records = 0;
+  let records: number;
   let rebuild: RebuildReplay;
   try {
     writer.clearDerived();
