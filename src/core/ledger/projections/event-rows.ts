@@ -8,7 +8,7 @@ import { eventHashId } from '../../epcis/event-hash.js';
 import { canonicalIdentifier } from '../../rules/authorisation.js';
 import { documentRefsOfEvent, PROVENANT_NAMESPACE } from '../../capture/documents.js';
 import { DAM_FIELD } from '../../lineage/graph.js';
-import type { DocumentCitationRow, EpcisEventRow, EventIdentifierRow, EventRows } from './rows.js';
+import type { DocumentCitationRow, EpcisEventRow, EventIdentifierRow, EventRows, IndexedEventColumns } from './rows.js';
 
 type JsonObject = Record<string, unknown>;
 
@@ -89,6 +89,15 @@ export function eventRowOf(event: JsonObject, eventId: string, recordHashHex: st
     bizLocation: locationId(event['bizLocation']),
     submitterOrg,
   };
+}
+
+/** The EpcisEvent columns beyond event ID, record, time and submitter, in the order a reader selects them. */
+export const INDEXED_EVENT_COLUMNS = ['eventType', 'action', 'bizStep', 'disposition', 'readPoint', 'bizLocation'] as const;
+
+/** Those columns from the values selected in INDEXED_EVENT_COLUMNS order. */
+export function indexedEventColumnsOf(values: readonly (string | null)[]): IndexedEventColumns {
+  const [eventType, action, bizStep, disposition, readPoint, bizLocation] = values;
+  return { eventType: eventType ?? '', action: action ?? null, bizStep: bizStep ?? null, disposition: disposition ?? null, readPoint: readPoint ?? null, bizLocation: bizLocation ?? null };
 }
 
 /** Citation rows of an event, one per document; none when the field is malformed (capture refuses such events). */

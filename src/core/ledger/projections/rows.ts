@@ -19,6 +19,9 @@ export interface EpcisEventRow {
   submitterOrg: string;
 }
 
+/** The EpcisEvent columns beyond event ID, record, time and submitter (a lineage read carries them for the row check). */
+export type IndexedEventColumns = Pick<EpcisEventRow, 'eventType' | 'action' | 'bizStep' | 'disposition' | 'readPoint' | 'bizLocation'>;
+
 /** Lineage index (EventIdentifier; primary key identifier, eventId, role). */
 export interface EventIdentifierRow {
   identifier: string;
