@@ -8,6 +8,8 @@ import { ChainStore } from '../../store/chain-store.js';
 import { openDatabase, sqliteFilePath, type Database } from '../../store/database.js';
 import { AdminError } from '../admin.js';
 import type { VerifyProgress } from '../node/verify-stored-chain.js';
+import { exportConsortium, type ExportSummary } from './export.js';
+import { importExport, type ImportReport } from './import.js';
 import { rebuildProjections, type RebuildReport } from './rebuild.js';
 
 async function withStore<T>(config: NodeConfig, consortiumId: string, run: (chain: ChainStore, db: Database) => Promise<T>): Promise<T> {
@@ -26,4 +28,14 @@ async function withStore<T>(config: NodeConfig, consortiumId: string, run: (chai
 /** Rebuilds a consortium's projections from its chain in one transaction, then verifies the store. */
 export function rebuildConsortium(config: NodeConfig, consortiumId: string, onProgress?: (p: VerifyProgress) => void): Promise<RebuildReport> {
   return withStore(config, consortiumId, (chain) => rebuildProjections(chain, consortiumId, onProgress));
+}
+
+/** Writes the consortium's chain into `outDir` (docs/export-format.md). */
+export function exportChain(config: NodeConfig, consortiumId: string, outDir: string): Promise<ExportSummary> {
+  return withStore(config, consortiumId, (_chain, db) => exportConsortium(db, consortiumId, outDir));
+}
+
+/** Builds a fresh store at config's database from the export in `inDir`, verified; nothing is left when it fails. */
+export function importChain(config: NodeConfig, inDir: string, onProgress?: (p: VerifyProgress) => void): Promise<ImportReport> {
+  return importExport(inDir, config, onProgress);
 }
