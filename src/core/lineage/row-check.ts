@@ -7,6 +7,8 @@
  */
 import { eventIdOfPayload, eventOfPayload, eventRowsOf } from '../ledger/projections/event-rows.js';
 import type { EpcisEventRow, IndexedEventColumns } from '../ledger/projections/rows.js';
+import type { BlockHeader } from '../ledger/block.js';
+import type { RecordEvidence } from './evidence.js';
 import type { EventRow } from './graph.js';
 import type { HopReason } from './semantics.js';
 
@@ -69,4 +71,20 @@ export function eventRowFailures(row: EventRow, derived: DerivedEventRows): HopR
     out.push(reason('EventIdentifier', 'identifier', `EventIdentifier row (${identifier}, ${role}) of event ${row.eventId} is missing; the signed record states it`, { ...key, identifier, role, stored: null }));
   }
   return out;
+}
+
+/**
+ * The record row's log index against its place in its block: the block's first log index
+ * (logSize - recordCount) plus its index in the block. Roles and key windows are judged at the
+ * log index, so a stored one that is not the record's place would judge it at another time.
+ */
+export function recordPositionFailure(rec: RecordEvidence, header: BlockHeader | undefined): HopReason | undefined {
+  if (!header || rec.indexInBlock === null) return undefined;
+  const expected = header.logSize - header.recordCount + rec.indexInBlock;
+  if (rec.logIndex === expected) return undefined;
+  return reason('LedgerRecord', 'logIndex', `LedgerRecord.logIndex of record ${rec.hash.slice(0, 16)}… is ${rec.logIndex}, its place in block ${rec.blockHeight} is log index ${expected}`, {
+    recordHash: rec.hash,
+    expected,
+    stored: rec.logIndex,
+  });
 }

@@ -18,7 +18,7 @@ import { identifiersOf } from '../epcis/epcis-model.js';
 import { canonical, DAM_FIELD, itemEdges, type LineageEdge, type TraceResult } from './graph.js';
 import { semanticReasonsByIndex, type HopReason } from './semantics.js';
 import { BlockTree, type ChainLinkEntry, type VerificationCache } from './verify-cache.js';
-import { deriveEventRows, eventRowFailures, type DerivedEventRows } from './row-check.js';
+import { deriveEventRows, eventRowFailures, recordPositionFailure, type DerivedEventRows } from './row-check.js';
 import type { EventRow } from './graph.js';
 
 export type HopStatus = 'VERIFIED' | 'WARNING' | 'FAILED';
@@ -391,9 +391,10 @@ function indexFailure(edge: LineageEdge, stated: Stated | HopReason | undefined,
  * The hop's stored event and index rows against its signed record (row-check.ts); what the body
  * derives is kept in the record's memo, the comparison runs on every read.
  */
-function rowFailuresOf(row: EventRow | undefined, evidence: VerificationEvidence): HopReason[] {
+function rowFailuresOf(row: EventRow | undefined, evidence: VerificationEvidence, headerAt: (height: number) => BlockHeader | undefined): HopReason[] {
   const rec = row ? evidence.records.get(row.recordHash) : undefined;
   if (!row || !rec) return [];
+  const position = recordPositionFailure(rec, rec.blockHeight === null ? undefined : headerAt(rec.blockHeight));
   const memo = evidence.cache?.record<RecordMemo>(row.recordHash, rec.body);
   let derived = memo?.rows;
   if (!derived || derived.storedEventId !== row.eventId) {
@@ -407,7 +408,8 @@ function rowFailuresOf(row: EventRow | undefined, evidence: VerificationEvidence
     derived = deriveEventRows(record.payload, row.recordHash, signer?.orgId ?? '', row.eventId);
     if (memo) memo.rows = derived;
   }
-  return eventRowFailures(row, derived);
+  const failures = eventRowFailures(row, derived);
+  return position ? [position, ...failures] : failures;
 }
 
 export interface TraceVerification {
@@ -442,7 +444,8 @@ export function verifyTrace(result: Pick<TraceResult, 'edges' | 'events'>, evide
         }
         // Rows are held to the signed record: a body that is not the record (record-hash) is reported as such alone.
         const unsigned = check.failures.some((f) => f.code === 'record-hash' || f.code === 'missing-record');
-        ev = { hash, check, stated: statedOfRecord(hash, evidence.records.get(hash), evidence.cache), rows: unsigned ? [] : rowFailuresOf(result.events.get(edge.eventId), evidence) };
+        const rows = unsigned ? [] : rowFailuresOf(result.events.get(edge.eventId), evidence, (h) => blocks.check(h).header);
+        ev = { hash, check, stated: statedOfRecord(hash, evidence.records.get(hash), evidence.cache), rows };
         perEvent.set(edge.eventId, ev);
       }
     }

@@ -51,6 +51,7 @@ const STATUS_BY_CODE: Record<string, number> = {
   ALREADY_ERASED: 409,
   // integrity: stored off-chain bytes no longer match their hash (never served; logged)
   DOCUMENT_TAMPERED: 500,
+  READING_TAMPERED: 500,
   // size limits
   PAYLOAD_TOO_LARGE: 413,
 };
