@@ -3,7 +3,7 @@
  * the rebuild (docs/projections.md). Every read is bounded (an IN list, a page, a count), so a
  * replay of any length holds only what it compares.
  */
-import type { CustodyRow, DocumentCitationRow, EpcisEventRow, EventIdentifierRow } from '../core/ledger/projections/rows.js';
+import type { CorrectionRow, CustodyRow, DocumentCitationRow, EpcisEventRow, EventIdentifierRow } from '../core/ledger/projections/rows.js';
 import type { Database } from './database.js';
 import { selectWhereIn } from './write-batch.js';
 
@@ -41,10 +41,14 @@ export interface StoredCheckpointRow {
 }
 
 /** Tables whose rows the replay derives, with the consortium column every query filters on. */
-export const PROJECTED_TABLES = ['EpcisEvent', 'EventIdentifier', 'DocumentCitation', 'Custody', 'Organisation', 'OrgIdentifier', 'OrgKey', 'Device'] as const;
+export const PROJECTED_TABLES = ['EpcisEvent', 'EventIdentifier', 'DocumentCitation', 'EventCorrection', 'Custody', 'Organisation', 'OrgIdentifier', 'OrgKey', 'Device'] as const;
 export type ProjectedTable = (typeof PROJECTED_TABLES)[number];
 
-const EVENT_COLUMNS = '"eventId", "recordHash", "eventType", "eventTime", "action", "bizStep", "disposition", "readPoint", "bizLocation", "submitterOrg"';
+const EVENT_COLUMNS = '"eventId", "recordHash", "eventType", "eventTime", "action", "bizStep", "disposition", "readPoint", "bizLocation", "submitterOrg", "declaredEventId"';
+const CORRECTION_COLUMNS = '"eventId", "recordHash", "correctedRecordHash", "declarationTime", "reason", "correctiveEventIds", "declaration", "signerOrg"';
+
+/** An EventCorrection row as stored (correctiveEventIds is JSON text). */
+export type StoredCorrectionRow = Omit<CorrectionRow, 'correctiveEventIds'> & { correctiveEventIds: string };
 const READING_COLUMNS = '"deviceId", "seq", "observedAt", "type", "body", "signature", "digest", "gapFrom", "windowRecordHash"';
 
 function readingRow(r: Record<string, unknown>): StoredReadingRow {
@@ -72,6 +76,27 @@ export class ProjectionStore {
 
   async citationsByEventIds(eventIds: readonly string[]): Promise<DocumentCitationRow[]> {
     return selectWhereIn<DocumentCitationRow>(this.db, { before: `SELECT "sha256", "eventId" FROM "DocumentCitation" WHERE "consortiumId" = ? AND "eventId"` }, [this.consortiumId], eventIds);
+  }
+
+  async correctionsByRecordHashes(hashes: readonly string[]): Promise<StoredCorrectionRow[]> {
+    return selectWhereIn<StoredCorrectionRow>(this.db, { before: `SELECT ${CORRECTION_COLUMNS} FROM "EventCorrection" WHERE "consortiumId" = ? AND "recordHash"` }, [this.consortiumId], hashes);
+  }
+
+  /** EventCorrection rows whose record is not an epcis.event record of the consortium. */
+  async orphanCorrections(limit: number): Promise<StoredCorrectionRow[]> {
+    return this.db.$queryRawUnsafe<StoredCorrectionRow[]>(
+      `SELECT ${CORRECTION_COLUMNS} FROM "EventCorrection" c WHERE c."consortiumId" = ?
+         AND NOT EXISTS (SELECT 1 FROM "LedgerRecord" r WHERE r."hash" = c."recordHash" AND r."consortiumId" = c."consortiumId" AND r."kind" = 'epcis.event')
+       LIMIT ?`,
+      this.consortiumId,
+      limit,
+    );
+  }
+
+  /** Which of these records have an EpcisEvent row. */
+  async recordsWithEventRows(hashes: readonly string[]): Promise<Set<string>> {
+    const rows = await selectWhereIn<{ recordHash: string }>(this.db, { before: `SELECT "recordHash" FROM "EpcisEvent" WHERE "consortiumId" = ? AND "recordHash"` }, [this.consortiumId], hashes);
+    return new Set(rows.map((r) => r.recordHash));
   }
 
   async custodyOf(identifiers: readonly string[]): Promise<CustodyRow[]> {

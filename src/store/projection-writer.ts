@@ -5,15 +5,16 @@
  * Statements are synchronous and prepared once.
  */
 import BetterSqlite3 from 'better-sqlite3';
-import type { BlockColumns, ConsortiumRow, CustodyRow, EventRows, MembershipProjection, WindowAssignment } from '../core/ledger/projections/rows.js';
+import type { BlockColumns, ConsortiumRow, CorrectionRow, CustodyRow, EventRows, MembershipProjection, WindowAssignment } from '../core/ledger/projections/rows.js';
 import { orgIdentifierRowsOf } from '../core/ledger/projections/membership-rows.js';
 import type { Database } from './database.js';
 
 /** Tables rebuilt whole from the chain (every row of the consortium is deleted first). */
-export const REBUILT_TABLES = ['EpcisEvent', 'EventIdentifier', 'DocumentCitation', 'Custody', 'Organisation', 'OrgIdentifier', 'OrgKey', 'Device'] as const;
+export const REBUILT_TABLES = ['EpcisEvent', 'EventIdentifier', 'DocumentCitation', 'EventCorrection', 'Custody', 'Organisation', 'OrgIdentifier', 'OrgKey', 'Device'] as const;
 
 const STATEMENTS = {
-  event: `INSERT INTO "EpcisEvent" ("consortiumId", "eventId", "recordHash", "eventType", "eventTime", "action", "bizStep", "disposition", "readPoint", "bizLocation", "submitterOrg") VALUES (?,?,?,?,?,?,?,?,?,?,?)`,
+  event: `INSERT INTO "EpcisEvent" ("consortiumId", "eventId", "recordHash", "eventType", "eventTime", "action", "bizStep", "disposition", "readPoint", "bizLocation", "submitterOrg", "declaredEventId") VALUES (?,?,?,?,?,?,?,?,?,?,?,?)`,
+  correction: `INSERT INTO "EventCorrection" ("consortiumId", "eventId", "recordHash", "correctedRecordHash", "declarationTime", "reason", "correctiveEventIds", "declaration", "signerOrg") VALUES (?,?,?,?,?,?,?,?,?)`,
   identifier: `INSERT OR IGNORE INTO "EventIdentifier" ("consortiumId", "identifier", "eventId", "role", "eventTime") VALUES (?,?,?,?,?)`,
   citation: `INSERT OR IGNORE INTO "DocumentCitation" ("consortiumId", "sha256", "eventId") VALUES (?,?,?)`,
   custody: `INSERT OR REPLACE INTO "Custody" ("consortiumId", "identifier", "orgId", "eventId", "eventTime") VALUES (?,?,?,?,?)`,
@@ -76,9 +77,13 @@ export class ProjectionWriter {
   event(rows: EventRows): void {
     const c = this.consortiumId;
     const e = rows.event;
-    this.#run(STATEMENTS.event, c, e.eventId, e.recordHash, e.eventType, e.eventTime, e.action, e.bizStep, e.disposition, e.readPoint, e.bizLocation, e.submitterOrg);
+    this.#run(STATEMENTS.event, c, e.eventId, e.recordHash, e.eventType, e.eventTime, e.action, e.bizStep, e.disposition, e.readPoint, e.bizLocation, e.submitterOrg, e.declaredEventId);
     for (const r of rows.identifiers) this.#run(STATEMENTS.identifier, c, r.identifier, r.eventId, r.role, r.eventTime);
     for (const r of rows.citations) this.#run(STATEMENTS.citation, c, r.sha256, r.eventId);
+  }
+
+  correction(r: CorrectionRow): void {
+    this.#run(STATEMENTS.correction, this.consortiumId, r.eventId, r.recordHash, r.correctedRecordHash, r.declarationTime, r.reason, JSON.stringify(r.correctiveEventIds), r.declaration, r.signerOrg);
   }
 
   custody(rows: Iterable<CustodyRow>): void {

@@ -20,6 +20,7 @@ import { semanticReasonsByIndex, type HopReason } from './semantics.js';
 import { BlockTree, type ChainLinkEntry, type VerificationCache } from './verify-cache.js';
 import { deriveEventRows, eventRowFailures, recordPositionFailure, type DerivedEventRows } from './row-check.js';
 import type { EventRow } from './graph.js';
+import type { HopCorrection } from './hop-corrections.js';
 
 export type HopStatus = 'VERIFIED' | 'WARNING' | 'FAILED';
 
@@ -34,6 +35,8 @@ export interface HopVerdict {
    */
   failures: HopReason[];
   warnings: HopReason[];
+  /** Set when the hop's event was declared in error (hop-corrections.ts). */
+  correction?: HopCorrection;
 }
 
 export interface VerificationEvidence {

@@ -1,12 +1,12 @@
 /**
- * EpcisEvent, EventIdentifier and DocumentCitation against the replay: the stored rows of each
+ * EpcisEvent, EventIdentifier, DocumentCitation and EventCorrection against the replay: the stored rows of each
  * epcis.event record (found by record hash, read just before its block is replayed) and of each
  * event it derives, compared in batches; at the end, stored rows no record accounts for.
  */
 import { TABLE_SHAPES, diffRows, rowFailure, sameValue, type ProjectionFailure } from '../../core/ledger/projections/compare.js';
 import type { ProjectedRecord } from '../../core/ledger/projections/record-projection.js';
-import type { EpcisEventRow, RowSource } from '../../core/ledger/projections/rows.js';
-import type { ProjectionStore } from '../../store/projection-store.js';
+import type { CorrectionRow, EpcisEventRow, RowSource } from '../../core/ledger/projections/rows.js';
+import type { ProjectionStore, StoredCorrectionRow } from '../../store/projection-store.js';
 import type { FailureSink } from './failure-sink.js';
 
 const ORPHAN_LIMIT = 1000;
@@ -37,8 +37,9 @@ function eventRowFailures(derived: EpcisEventRow | undefined, stored: readonly E
 
 export class EventRowsCheck {
   readonly #stored = new Map<string, EpcisEventRow[]>();
+  readonly #storedCorrections = new Map<string, StoredCorrectionRow[]>();
   #buffer: Buffered[] = [];
-  readonly #seen = { EpcisEvent: 0, EventIdentifier: 0, DocumentCitation: 0 };
+  readonly #seen = { EpcisEvent: 0, EventIdentifier: 0, DocumentCitation: 0, EventCorrection: 0 };
   /** Event IDs a v1 record does not fix (its @context is not signed): taken as stored. */
   eventIdsUnchecked = 0;
   /** Documents the derived events cite (checked against the Document table at the end). */
@@ -56,6 +57,11 @@ export class EventRowsCheck {
       const list = this.#stored.get(row.recordHash) ?? [];
       list.push(row);
       this.#stored.set(row.recordHash, list);
+    }
+    for (const row of await this.store.correctionsByRecordHashes(recordHashes)) {
+      const list = this.#storedCorrections.get(row.recordHash) ?? [];
+      list.push(row);
+      this.#storedCorrections.set(row.recordHash, list);
     }
   }
 
@@ -84,11 +90,19 @@ export class EventRowsCheck {
     const identifiers = [];
     const citations = [];
     const eventIds = new Set<string>();
+    const corrections: CorrectionRow[] = [];
+    const storedCorrections: StoredCorrectionRow[] = [];
     let derivedEvents = 0;
     let storedEvents = 0;
     for (const { recordHash, projected } of buffer) {
       const stored = this.#stored.get(recordHash) ?? [];
       this.#stored.delete(recordHash);
+      storedCorrections.push(...(this.#storedCorrections.get(recordHash) ?? []));
+      this.#storedCorrections.delete(recordHash);
+      if (projected?.correction) {
+        corrections.push(projected.correction);
+        sources.set(`${projected.correction.recordHash}`, projected.source);
+      }
       storedEvents += stored.length;
       const rows = projected?.event?.rows;
       if (rows) {
@@ -116,16 +130,27 @@ export class EventRowsCheck {
     this.sink.add(...c.failures);
     this.#seen.DocumentCitation += c.seen;
     this.sink.count('DocumentCitation', citations.length, c.seen);
+    // Stored as JSON text: compared in that form.
+    const derivedCorrections = corrections.map((r) => ({ ...r, correctiveEventIds: JSON.stringify(r.correctiveEventIds) }));
+    const k = diffRows(TABLE_SHAPES.EventCorrection, derivedCorrections, storedCorrections as unknown as Record<string, unknown>[], (row) => sources.get(row.recordHash));
+    this.sink.add(...k.failures);
+    this.#seen.EventCorrection += k.seen;
+    this.sink.count('EventCorrection', corrections.length, k.seen);
   }
 
   /** Stored rows no replayed record accounts for (rows of events that are not on the chain). */
-  async finish(counts: { EpcisEvent: number; EventIdentifier: number; DocumentCitation: number }): Promise<void> {
+  async finish(counts: { EpcisEvent: number; EventIdentifier: number; DocumentCitation: number; EventCorrection: number }): Promise<void> {
     await this.flush();
     const shapes = TABLE_SHAPES;
     if (counts.EpcisEvent > this.#seen.EpcisEvent) {
       const orphans = await this.store.orphanEvents(ORPHAN_LIMIT);
       for (const o of orphans) this.sink.add(rowFailure('ROW_UNEXPECTED', shapes.EpcisEvent, { eventId: o.eventId }, { why: `its record ${o.recordHash.slice(0, 16)}… is not an epcis.event record on the chain` }));
       this.#remainder('EpcisEvent', counts.EpcisEvent - this.#seen.EpcisEvent - orphans.length);
+    }
+    if (counts.EventCorrection > this.#seen.EventCorrection) {
+      const orphans = await this.store.orphanCorrections(ORPHAN_LIMIT);
+      for (const o of orphans) this.sink.add(rowFailure('ROW_UNEXPECTED', shapes.EventCorrection, { eventId: o.eventId, recordHash: o.recordHash }, { why: 'its record is not an epcis.event record on the chain' }));
+      this.#remainder('EventCorrection', counts.EventCorrection - this.#seen.EventCorrection - orphans.length);
     }
     for (const table of ['EventIdentifier', 'DocumentCitation'] as const) {
       if (counts[table] <= this.#seen[table]) continue;

@@ -12,6 +12,7 @@ import { windowReadingFailures } from '../../core/ledger/projections/readings-ch
 import { erasureEffectOf, windowAssignmentOf } from '../../core/ledger/projections/record-effects.js';
 import type { RowSource, WindowAssignment } from '../../core/ledger/projections/rows.js';
 import { RecordKind, type SignedRecord } from '../../core/ledger/record.js';
+import { errorDeclarationOf } from '../../core/capture/corrections.js';
 import type { ConsortiumState } from '../../core/ledger/state.js';
 import { authoriseEvent, type SignerOrg } from '../../core/rules/authorisation.js';
 import type { VerifiableRecordRow } from '../../store/chain-store.js';
@@ -37,7 +38,9 @@ export class LastRecords {
     const source = { recordHash: row.storedHash, logIndex: row.logIndex };
     if (record.kind === RecordKind.EPCIS_EVENT) {
       const signer = state.resolveSigner(record.signer);
-      if (signer?.type !== 'org' || !eventOfPayload(record.payload)) return;
+      const event = eventOfPayload(record.payload);
+      // A declaring record may be a correction, which derives no event rows: the last plain event is checked.
+      if (signer?.type !== 'org' || !event || errorDeclarationOf(event)) return;
       const org = signer.org;
       this.#event = { record, source, org: { id: org.id, roles: new Set(org.roles), identifiers: { ...org.identifiers } } };
     } else if (record.kind === RecordKind.SENSOR_WINDOW) {

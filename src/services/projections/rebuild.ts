@@ -80,6 +80,10 @@ class RebuildReplay {
       this.#count('EventIdentifier', projected.event.rows.identifiers.length);
       this.#count('DocumentCitation', projected.event.rows.citations.length);
     }
+    if (projected.correction) {
+      this.writer.correction(projected.correction);
+      this.#count('EventCorrection');
+    }
     if (projected.window) this.#count('DeviceReading', this.writer.window(source.recordHash, projected.window));
     if (projected.erasure) this.#count('PersonData', this.writer.erase(projected.erasure.commitment, source.recordHash, record.signedAt));
   }

@@ -13,6 +13,7 @@ import { canonicalMemo, citationRowsOf, eventOfPayload, identifierRowsOf } from 
 import { membershipProjectionOf, orgIdentifierRowsOf } from '../../core/ledger/projections/membership-rows.js';
 import type { ConsortiumRow, MembershipProjection } from '../../core/ledger/projections/rows.js';
 import { RecordKind } from '../../core/ledger/record.js';
+import { errorDeclarationOf } from '../../core/capture/corrections.js';
 import type { ConsortiumState } from '../../core/ledger/state.js';
 import type { AuthorityEntry } from '../../core/ledger/state-types.js';
 import type { QuorumRule } from '../../core/ledger/block.js';
@@ -26,7 +27,13 @@ const CHECKPOINT = { table: 'Checkpoint' };
 export class StartupCheck implements LoadObserver {
   readonly failures: ProjectionFailure[] = [];
   readonly #canonical = canonicalMemo();
-  readonly #derived = { EpcisEvent: 0, EventIdentifier: 0, DocumentCitation: 0, windowed: 0 };
+  readonly #derived = { EpcisEvent: 0, EventIdentifier: 0, DocumentCitation: 0, EventCorrection: 0, windowed: 0 };
+  /**
+   * Records declaring an error: a correction (no event rows) or an event captured with its
+   * declaration (event rows too). Which one needs the hash IDs of every earlier event, so the
+   * stored rows say, and are held to it at the end (a correction's row names another record).
+   */
+  readonly #declaring = new Map<string, { identifiers: number; citations: number }>();
   readonly #last = new LastRecords();
   #consortium?: ConsortiumRow;
   #membership?: MembershipProjection;
@@ -55,6 +62,11 @@ export class StartupCheck implements LoadObserver {
       const event = eventOfPayload(record.payload);
       const signer = state.resolveSigner(record.signer);
       if (!event || signer?.type !== 'org') return;
+      if (errorDeclarationOf(event)) {
+        this.#derived.EventCorrection += 1;
+        this.#declaring.set(row.storedHash, { identifiers: identifierRowsOf(event, '', '', this.#canonical).length, citations: citationRowsOf(event, '').length });
+        return;
+      }
       this.#derived.EpcisEvent += 1;
       this.#derived.EventIdentifier += identifierRowsOf(event, '', '', this.#canonical).length;
       this.#derived.DocumentCitation += citationRowsOf(event, '').length;
@@ -110,9 +122,30 @@ export class StartupCheck implements LoadObserver {
     }
   }
 
+  /** Declaring records with an event row count as events; the others must be corrections of another record. */
+  async #declaringRecords(): Promise<void> {
+    const hashes = [...this.#declaring.keys()];
+    if (hashes.length === 0) return;
+    const events = await this.store.recordsWithEventRows(hashes);
+    const corrections = new Map((await this.store.correctionsByRecordHashes(hashes)).map((c) => [c.recordHash, c]));
+    for (const [hash, n] of this.#declaring) {
+      if (events.has(hash)) {
+        this.#derived.EpcisEvent += 1;
+        this.#derived.EventIdentifier += n.identifiers;
+        this.#derived.DocumentCitation += n.citations;
+        continue;
+      }
+      const row = corrections.get(hash);
+      if (row && row.correctedRecordHash === hash) {
+        this.failures.push(rowFailure('ROW_MISSING', TABLE_SHAPES.EpcisEvent, { recordHash: hash }, { source: { recordHash: hash } }));
+      }
+    }
+  }
+
   async #counts(): Promise<void> {
+    await this.#declaringRecords();
     const counts = await this.store.counts();
-    for (const table of ['EpcisEvent', 'EventIdentifier', 'DocumentCitation'] as const) {
+    for (const table of ['EpcisEvent', 'EventIdentifier', 'DocumentCitation', 'EventCorrection'] as const) {
       const derived = this.#derived[table];
       if (counts[table] !== derived) this.failures.push({ code: counts[table] > derived ? 'ROW_UNEXPECTED' : 'ROW_MISSING', table, key: {}, expected: derived, stored: counts[table], message: `${table} holds ${counts[table]} rows, the chain's records produce ${derived}` });
     }

@@ -3,6 +3,7 @@ import type { AuthenticityResult, CargoNode, PartyAt, ProductPassport, RecallRow
 import type { LineageEdge } from '../../core/lineage/graph.js';
 import type { HopReason } from '../../core/lineage/semantics.js';
 import type { HopVerdict } from '../../core/lineage/verify-hop.js';
+import type { HopCorrection } from '../../core/lineage/hop-corrections.js';
 import type { AnimalHistoryView, AuthenticityView, EventSummaryView } from '../../core/lineage/visible-views.js';
 import type { CargoView, TraceView } from '../../services/lineage/reads.js';
 import type { Builder } from './builder.js';
@@ -34,6 +35,21 @@ function registerTraceTypes(builder: Builder) {
     }),
   });
 
+  const CorrectionStatus = builder.enumType('HopCorrectionStatus', {
+    description: 'CORRECTED: corrective events replace the event. RETRACTED: it did not happen as stated (no corrective events).',
+    values: ['CORRECTED', 'RETRACTED'] as const,
+  });
+  const Correction = builder.objectRef<HopCorrection>('HopCorrection').implement({
+    description: "The hop's event was declared in error (EPCIS 2.0 errorDeclaration) by the organisation that captured it; the latest declaration.",
+    fields: (t) => ({
+      status: t.field({ type: CorrectionStatus, resolve: (c) => c.status }),
+      reason: t.string({ nullable: true, description: 'CBV error reason (incorrect_data, did_not_occur) or the URI declared.', resolve: (c) => c.reason }),
+      declarationTime: t.exposeString('declarationTime'),
+      correctiveEventIds: t.exposeStringList('correctiveEventIds'),
+      recordHash: t.exposeString('recordHash', { description: 'The signed record carrying the declaration.' }),
+    }),
+  });
+
   const Hop = builder.objectRef<HopVerdict>('LineageHop').implement({
     description: 'One edge of a trace and the verification of the record behind it.',
     fields: (t) => ({
@@ -42,6 +58,7 @@ function registerTraceTypes(builder: Builder) {
       status: t.field({ type: HopStatus, resolve: (h) => h.status }),
       failures: t.field({ type: [Finding], resolve: (h) => h.failures }),
       warnings: t.field({ type: [Finding], resolve: (h) => h.warnings }),
+      correction: t.field({ type: Correction, nullable: true, description: 'Set when the event was declared in error.', resolve: (h) => h.correction ?? null }),
     }),
   });
 

@@ -201,6 +201,21 @@ describe('web explorer in Chromium', () => {
     expect(((await linkset.json()) as any).linkset[0]).toMatchObject({ anchor: url, 'https://gs1.org/voc/pip': [expect.objectContaining({ type: 'text/html' })] });
   });
 
+  it('posts a form through POST /capture, signed by the node with the signed-in organisation key, and shows the outcome', async () => {
+    await page.goto(`${node.base}/#/forms`);
+    await page.locator('#form-kind').selectOption({ label: 'Inspection finding' });
+    await page.getByLabel('Carcasses or animals inspected').fill('urn:epc:id:sgtin:5098765.033333.MINCE-A-1');
+    await page.getByLabel('Outcome').selectOption('conformant');
+    await page.getByLabel('Finding', { exact: true }).fill('no finding');
+    await page.getByLabel('When').fill('2026-03-01T08:00');
+    await page.getByRole('button', { name: 'Build event' }).click();
+    await page.getByRole('button', { name: 'Post event' }).click();
+    const outcome = page.getByTestId('post-outcome');
+    await outcome.filter({ hasText: /captured/i }).waitFor();
+    // Signed in as the regulator: the node signed with the FSA's key, and the role table refuses a post-mortem finding from it.
+    expect(await outcome.innerText()).toMatch(/^Not captured: .*ABATTOIR/);
+  });
+
   it('shows a hop whose record row was edited in the SQLite file as failed', async () => {
     const hops = await traceHops(PACK_DL);
     const target = hops.find((h) => h.edge.from === ANIMAL)!;

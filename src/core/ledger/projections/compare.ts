@@ -48,7 +48,12 @@ export const TABLE_SHAPES = {
   EpcisEvent: {
     table: 'EpcisEvent',
     key: ['eventId'],
-    columns: ['recordHash', 'eventType', 'eventTime', 'action', 'bizStep', 'disposition', 'readPoint', 'bizLocation', 'submitterOrg'],
+    columns: ['recordHash', 'eventType', 'eventTime', 'action', 'bizStep', 'disposition', 'readPoint', 'bizLocation', 'submitterOrg', 'declaredEventId'],
+  },
+  EventCorrection: {
+    table: 'EventCorrection',
+    key: ['eventId', 'recordHash'],
+    columns: ['correctedRecordHash', 'declarationTime', 'reason', 'correctiveEventIds', 'declaration', 'signerOrg'],
   },
   EventIdentifier: { table: 'EventIdentifier', key: ['identifier', 'eventId', 'role'], columns: ['eventTime'] },
   DocumentCitation: { table: 'DocumentCitation', key: ['sha256', 'eventId'], columns: [] },

@@ -8,7 +8,8 @@ import { eventHashId } from '../../epcis/event-hash.js';
 import { canonicalIdentifier } from '../../rules/authorisation.js';
 import { documentRefsOfEvent, PROVENANT_NAMESPACE } from '../../capture/documents.js';
 import { DAM_FIELD } from '../../lineage/graph.js';
-import type { DocumentCitationRow, EpcisEventRow, EventIdentifierRow, EventRows, IndexedEventColumns } from './rows.js';
+import { declaredEventIdOf, type ErrorDeclaration } from '../../capture/corrections.js';
+import type { CorrectionRow, DocumentCitationRow, EpcisEventRow, EventIdentifierRow, EventRows, IndexedEventColumns } from './rows.js';
 
 type JsonObject = Record<string, unknown>;
 
@@ -88,6 +89,21 @@ export function eventRowOf(event: JsonObject, eventId: string, recordHashHex: st
     readPoint: locationId(event['readPoint']),
     bizLocation: locationId(event['bizLocation']),
     submitterOrg,
+    declaredEventId: declaredEventIdOf(event),
+  };
+}
+
+/** The EventCorrection row of a record declaring an error in the event whose record is `correctedRecordHash`. */
+export function correctionRowOf(eventId: string, recordHashHex: string, correctedRecordHash: string, declaration: ErrorDeclaration, signerOrg: string): CorrectionRow {
+  return {
+    eventId,
+    recordHash: recordHashHex,
+    correctedRecordHash,
+    declarationTime: declaration.declarationTime,
+    reason: declaration.reason,
+    correctiveEventIds: declaration.correctiveEventIds,
+    declaration: declaration.canonical,
+    signerOrg,
   };
 }
 

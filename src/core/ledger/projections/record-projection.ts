@@ -15,9 +15,10 @@ import { recordKindModule, statedEventOf } from '../records/index.js';
 import type { ConsortiumState } from '../state.js';
 import type { OrgEntry } from '../state-types.js';
 import { CustodyReplay } from './custody.js';
-import { canonicalMemo, eventIdOfPayload, eventOfPayload, eventRowsOf } from './event-rows.js';
+import { errorDeclarationOf } from '../../capture/corrections.js';
+import { canonicalMemo, correctionRowOf, eventIdOfPayload, eventOfPayload, eventRowsOf } from './event-rows.js';
 import { erasureEffectOf, windowAssignmentOf } from './record-effects.js';
-import type { CustodyRow, ErasureEffect, EventRows, RowSource, WindowAssignment } from './rows.js';
+import type { CorrectionRow, CustodyRow, ErasureEffect, EventRows, RowSource, WindowAssignment } from './rows.js';
 
 /** A record the role table refuses as of its log position. */
 export interface RuleFinding {
@@ -32,6 +33,12 @@ export interface ProjectedRecord {
   kind: string;
   /** An epcis.event's rows; eventId says whether the ID is fixed by the signed record (see eventIdOfPayload). */
   event?: { rows: EventRows; eventIdChecked: boolean; eventIdDetermined: boolean };
+  /**
+   * The EventCorrection row of a record declaring an error (EPCIS 2.0 section 7.4.1.4): a record
+   * repeating a captured event's hash ID is a correction and derives no event rows; an event
+   * captured with its declaration derives both.
+   */
+  correction?: CorrectionRow;
   /** Custody rows the record writes (after the rows of earlier records). */
   custody: CustodyRow[];
   window?: WindowAssignment;
@@ -58,6 +65,8 @@ function roleFinding(event: unknown, org: OrgEntry, source: RuleFinding['source'
 export class ProjectionReplay {
   readonly custody = new CustodyReplay();
   readonly #canonical = canonicalMemo();
+  /** Captured events by hash ID: record and capturing organisation (what a later declaration corrects). */
+  readonly #events = new Map<string, string>();
 
   /**
    * The rows of one admitted record. `state` is the consortium state as of the record (records
@@ -73,8 +82,13 @@ export class ProjectionReplay {
       if (!event || !id || !signer || signer.type !== 'org') return out;
       // Where the signed record does not fix the ID (a v1 record under an unsigned @context), the stored one stands, unchecked.
       const eventId = !id.checked && !id.determined && storedEventId !== undefined ? storedEventId : id.eventId;
+      const declaration = errorDeclarationOf(event);
+      const original = this.#events.get(eventId);
+      if (declaration && original !== undefined) return this.#correction(out, eventId, original, declaration, signer.org.id);
       const rows = eventRowsOf(event, eventId, source.recordHash, signer.org.id, this.#canonical);
       out.event = { rows, eventIdChecked: id.checked, eventIdDetermined: id.determined };
+      this.#events.set(eventId, `${signer.org.id}\u0000${source.recordHash}`);
+      if (declaration) out.correction = correctionRowOf(eventId, source.recordHash, source.recordHash, declaration, signer.org.id);
       const { decision, rows: custody } = this.custody.authorise(event, signer.org, eventId, rows.event.eventTime);
       out.custody = custody;
       if (!decision.ok) out.finding = { code: decision.code, message: decision.message, details: decision.details, source };
@@ -84,6 +98,22 @@ export class ProjectionReplay {
     if (record.kind === RecordKind.PERSONAL_DATA_ERASURE) out.erasure = erasureEffectOf(record.payload);
     const stated = statedEventOf(record);
     if (stated !== undefined && signer) out.finding = roleFinding(stated, signer.org, source);
+    return out;
+  }
+
+  /** A correction: only the organisation that captured the event may declare an error in it (capture's rule). */
+  #correction(out: ProjectedRecord, eventId: string, original: string, declaration: NonNullable<ReturnType<typeof errorDeclarationOf>>, orgId: string): ProjectedRecord {
+    const cut = original.indexOf('\u0000');
+    const [capturedBy, correctedRecordHash] = [original.slice(0, cut), original.slice(cut + 1)];
+    out.correction = correctionRowOf(eventId, out.source.recordHash, correctedRecordHash, declaration, orgId);
+    if (capturedBy !== orgId) {
+      out.finding = {
+        code: 'NOT_AUTHORISED',
+        message: `${orgId} declared an error in event ${eventId}, which ${capturedBy} captured: only the capturing organisation may correct it`,
+        details: { rule: 'correction', orgId, capturedBy, eventId },
+        source: out.source,
+      };
+    }
     return out;
   }
 }

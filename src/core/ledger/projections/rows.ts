@@ -17,6 +17,8 @@ export interface EpcisEventRow {
   readPoint: string | null;
   bizLocation: string | null;
   submitterOrg: string;
+  /** The event's own `eventID` when its client supplied one (EPCIS 2.0 section 7.4.1.3). */
+  declaredEventId: string | null;
 }
 
 /** The EpcisEvent columns beyond event ID, record, time and submitter (a lineage read carries them for the row check). */
@@ -42,6 +44,26 @@ export interface CustodyRow {
 export interface DocumentCitationRow {
   sha256: string;
   eventId: string;
+}
+
+/**
+ * An error declaration about a captured event (EventCorrection; primary key eventId, recordHash;
+ * EPCIS 2.0 section 7.4.1.4): from a later correction record, or the event's own record when it
+ * was captured with its declaration.
+ */
+export interface CorrectionRow {
+  /** The corrected event's hash ID (the declaring event has the same one). */
+  eventId: string;
+  /** The record carrying the declaration. */
+  recordHash: string;
+  /** The corrected event's record. */
+  correctedRecordHash: string;
+  declarationTime: string;
+  reason: string | null;
+  correctiveEventIds: string[];
+  /** JCS text of the errorDeclaration as signed. */
+  declaration: string;
+  signerOrg: string;
 }
 
 /** The rows one captured event produces. */
