@@ -16,6 +16,7 @@ import { startTempNode, type TempNode } from '../../helpers/temp-node.js';
 import { verifyBundle, type ProofBundle } from '../../../src/core/lineage/bundle.js';
 import { hopRecordHashes } from '../../../web/src/types.js';
 import { binding, doc, finishedJob, getEvent } from './harness.js';
+import { verifyStoredChain } from '../../../src/services/node/verify-stored-chain.js';
 
 const C = DEMO_CONSORTIUM_ID;
 const animal = 'urn:provenant:animal:UK123450600001';
@@ -144,6 +145,14 @@ describe('corrections of captured events', () => {
     expect(verifyBundle(bundle).ok).toBe(true);
   });
 
+  it('verify re-derives the correction rows and the declared event IDs from the chain', async () => {
+    const report = await verifyStoredChain(temp.store, C);
+    expect(report.projections?.failures).toEqual([]);
+    expect(report.projections?.ruleFailures).toEqual([]);
+    expect(report.projections?.tables['EventCorrection']).toEqual({ derived: 2, stored: 2 });
+    expect(report.ok).toBe(true);
+  });
+
   it('a correction row the signed record does not back fails the hop', async () => {
     await temp.db.$executeRawUnsafe(`UPDATE "EventCorrection" SET "declaration" = '{"declarationTime":"2026-03-07T08:00:00.000Z","reason":"forged"}' WHERE "eventId" = ? AND "reason" = 'did_not_occur'`, slaughterId);
     const result = await trace(carcass);
@@ -151,5 +160,13 @@ describe('corrections of captured events', () => {
     expect(hop.status).toBe('FAILED');
     expect(hop.failures.map((f: any) => f.code)).toContain('correction');
     expect(result.verdict).toBe('FAILED');
+  });
+
+  it('verify names a changed correction row and the record it comes from', async () => {
+    const report = await verifyStoredChain(temp.store, C);
+    expect(report.ok).toBe(false);
+    const failure = report.projections!.failures.find((f) => f.table === 'EventCorrection');
+    expect(failure).toMatchObject({ code: 'ROW_MISMATCH', column: 'declaration', key: { eventId: slaughterId } });
+    expect(failure!.source?.recordHash).toBe(failure!.key['recordHash']);
   });
 });
