@@ -111,4 +111,25 @@ export class ExportStore {
     );
     return rows.map((r) => ({ ...r, seq: Number(r.seq), gapFrom: r.gapFrom === null ? null : Number(r.gapFrom) }));
   }
+
+  /** Personal data behind the commitments events cite, in commitment order after `after` (erased ones hold no data or salt). */
+  async persons(after: string, limit: number): Promise<ExportedPersonRow[]> {
+    return this.db.$queryRawUnsafe<ExportedPersonRow[]>(
+      `SELECT "commitment", "orgId", "data", "salt", "createdAt", "erasedAt", "erasureRecordHash" FROM "PersonData" WHERE "consortiumId" = ? AND "commitment" > ? ORDER BY "commitment" LIMIT ?`,
+      this.consortiumId,
+      after,
+      limit,
+    );
+  }
+}
+
+export interface ExportedPersonRow {
+  commitment: string;
+  orgId: string;
+  /** JCS text of the data, or null once erased. */
+  data: string | null;
+  salt: string | null;
+  createdAt: string;
+  erasedAt: string | null;
+  erasureRecordHash: string | null;
 }

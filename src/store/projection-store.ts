@@ -93,6 +93,32 @@ export class ProjectionStore {
     );
   }
 
+  /**
+   * Sealed records whose log index is not their place in their block as its signed header states it
+   * (the block's first log index, logSize - recordCount, plus indexInBlock), or whose index in the
+   * block is beyond its record count.
+   */
+  async recordPositionMismatches(limit: number): Promise<{ hash: string; logIndex: number; blockHeight: number; indexInBlock: number; expected: number }[]> {
+    const rows = await this.db.$queryRawUnsafe<{ hash: string; logIndex: Num; blockHeight: Num; indexInBlock: Num; logSize: Num; recordCount: Num }[]>(
+      `SELECT r."hash", r."logIndex", r."blockHeight", r."indexInBlock",
+              json_extract(b."header", '$.logSize') AS "logSize", json_extract(b."header", '$.recordCount') AS "recordCount"
+         FROM "LedgerRecord" r JOIN "Block" b ON b."consortiumId" = r."consortiumId" AND b."height" = r."blockHeight"
+        WHERE r."consortiumId" = ? AND json_valid(b."header")
+          AND (r."indexInBlock" IS NULL OR r."indexInBlock" < 0 OR r."indexInBlock" >= json_extract(b."header", '$.recordCount')
+               OR r."logIndex" <> json_extract(b."header", '$.logSize') - json_extract(b."header", '$.recordCount') + r."indexInBlock")
+        LIMIT ?`,
+      this.consortiumId,
+      limit,
+    );
+    return rows.map((r) => ({
+      hash: r.hash,
+      logIndex: Number(r.logIndex),
+      blockHeight: Number(r.blockHeight),
+      indexInBlock: Number(r.indexInBlock),
+      expected: Number(r.logSize) - Number(r.recordCount) + Number(r.indexInBlock),
+    }));
+  }
+
   /** Which of these records have an EpcisEvent row. */
   async recordsWithEventRows(hashes: readonly string[]): Promise<Set<string>> {
     const rows = await selectWhereIn<{ recordHash: string }>(this.db, { before: `SELECT "recordHash" FROM "EpcisEvent" WHERE "consortiumId" = ? AND "recordHash"` }, [this.consortiumId], hashes);
@@ -257,4 +283,12 @@ export class ProjectionStore {
     const rows = await selectWhereIn<{ sha256: string }>(this.db, { before: `SELECT "sha256" FROM "Document" WHERE "consortiumId" = ? AND "sha256"` }, [this.consortiumId], hashes);
     return new Set(rows.map((r) => r.sha256));
   }
+}
+
+/** Consortia with stored blocks but no Consortium row. */
+export async function chainsWithoutConsortium(db: Database): Promise<string[]> {
+  const rows = await db.$queryRawUnsafe<{ id: string }[]>(
+    `SELECT DISTINCT b."consortiumId" AS "id" FROM "Block" b WHERE NOT EXISTS (SELECT 1 FROM "Consortium" c WHERE c."id" = b."consortiumId") ORDER BY 1`,
+  );
+  return rows.map((r) => r.id);
 }

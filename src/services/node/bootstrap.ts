@@ -9,6 +9,7 @@ import { Keystore } from './keystore.js';
 import { LedgerNode } from './ledger-node.js';
 import { StartupCheck } from '../projections/startup-check.js';
 import { refuseDisagreeing, type Disagreement } from '../projections/refusal.js';
+import { chainsWithoutConsortium } from '../../store/projection-store.js';
 
 export interface OpenedNode {
   db: Database;
@@ -48,6 +49,12 @@ export async function openNode(config: NodeConfig, options: OpenNodeOptions = {}
     throw err;
   }
   const disagreements: Disagreement[] = [];
+  // A chain whose Consortium row is gone would silently not be served.
+  if (options.checkProjections !== false) {
+    for (const consortium of await chainsWithoutConsortium(db)) {
+      disagreements.push({ consortium, failures: [{ code: 'ROW_MISSING', table: 'Consortium', key: { id: consortium }, message: `Consortium row (id=${consortium}) is missing, but its chain's blocks are stored` }] });
+    }
+  }
   for (const [consortium, check] of checks) {
     const failures = await check.finish(store);
     if (failures.length > 0) disagreements.push({ consortium, failures });

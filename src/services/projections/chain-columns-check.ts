@@ -41,6 +41,8 @@ export class ChainColumnsCheck {
   #consortium: Record<string, unknown> | undefined;
   #columns: Record<string, unknown> | undefined;
   #headLogSize = 0;
+  /** Height and log size of each block replayed. */
+  readonly #blocks: { height: number; logSize: number }[] = [];
 
   constructor(
     private readonly store: ProjectionStore,
@@ -59,6 +61,7 @@ export class ChainColumnsCheck {
 
   onBlock(block: ReplayedBlock): void {
     this.#headLogSize = block.logSize;
+    this.#blocks.push({ height: block.height, logSize: block.logSize });
     const { header, hash } = block;
     if (!header || !hash) return;
     for (const m of blockColumnMismatches(this.#columns ?? {}, header, hash)) {
@@ -88,6 +91,20 @@ export class ChainColumnsCheck {
     }
   }
 
+  /**
+   * A node that signs checkpoints signs one with every block it seals (services/node/ledger-node.ts):
+   * from its first checkpoint on, a block without one lost it.
+   */
+  #gaps(): void {
+    const first = this.#blocks.findIndex((b) => this.#matched.has(b.logSize));
+    if (first < 0) return;
+    let reported = 0;
+    for (const b of this.#blocks.slice(first)) {
+      if (this.#matched.has(b.logSize) || reported++ >= 20) continue;
+      this.sink.add({ code: 'ROW_MISSING', table: 'Checkpoint', key: { logSize: b.logSize }, source: { height: b.height }, message: `Checkpoint row (logSize=${b.logSize}) is missing: the node signed a checkpoint with every block from its first one on, but none is stored after block ${b.height}` });
+    }
+  }
+
   /** Checkpoints no block accounts for: beyond the head (a rollback), or at a size no block ends at. */
   finish(): number {
     for (const cp of this.#checkpoints.values()) {
@@ -98,6 +115,7 @@ export class ChainColumnsCheck {
         this.sink.add(checkpointFailure('CHECKPOINT_MISMATCH', cp, `no block of the chain ends at log size ${cp.logSize}`));
       }
     }
+    this.#gaps();
     this.sink.count(CHECKPOINT.table, this.#matched.size, this.#checkpoints.size);
     return this.#checkpoints.size;
   }

@@ -1,8 +1,8 @@
 /**
  * `provenant export`: a consortium's whole chain as files an outside verifier can check without
  * Provenant (docs/export-format.md): the genesis, every block with its seals, every sealed record
- * as signed, every checkpoint with its signatures, the documents events cite (with their bytes) and
- * the device readings sealed windows commit to. The signed texts are written as stored.
+ * as signed, every checkpoint with its signatures, the documents events cite (with their bytes),
+ * the device readings sealed windows commit to and the personal data behind the commitments. The signed texts are written as stored.
  */
 import { createHash } from 'node:crypto';
 import { existsSync, mkdirSync, readdirSync, rmSync, writeFileSync, createWriteStream, type WriteStream } from 'node:fs';
@@ -127,6 +127,16 @@ async function writeOffChain(store: ExportStore, dir: string, files: ExportManif
     after = { deviceId: last.deviceId, seq: last.seq };
   }
   files['readings.jsonl'] = await readings.close();
+  const persons = new LinesFile(path.join(dir, 'persons.jsonl'));
+  for (let after = ''; ; ) {
+    const page = await store.persons(after, PAGE);
+    for (const p of page) {
+      await persons.line(`{"commitment":${s(p.commitment)},"orgId":${s(p.orgId)},"data":${p.data ?? 'null'},"salt":${s(p.salt)},"createdAt":${s(p.createdAt)},"erasedAt":${s(p.erasedAt)},"erasureRecordHash":${s(p.erasureRecordHash)}}`);
+    }
+    if (page.length < PAGE) break;
+    after = page[page.length - 1]!.commitment;
+  }
+  files['persons.jsonl'] = await persons.close();
 }
 
 /** Writes the export into `dir` (created; it must not hold anything yet). On failure nothing is left there. */

@@ -18,7 +18,7 @@ import { ProjectionError } from './errors.js';
 import { EXPORT_FORMAT, EXPORT_VERSION, type ExportManifest } from './export.js';
 import { rebuildProjections, type RebuildReport } from './rebuild.js';
 
-const CHAIN_FILES = ['genesis.json', 'blocks.jsonl', 'records.jsonl', 'checkpoints.jsonl', 'documents.jsonl', 'readings.jsonl'] as const;
+const CHAIN_FILES = ['genesis.json', 'blocks.jsonl', 'records.jsonl', 'checkpoints.jsonl', 'documents.jsonl', 'readings.jsonl', 'persons.jsonl'] as const;
 
 function invalid(message: string, details: Record<string, unknown> = {}): never {
   throw new ProjectionError('EXPORT_INVALID', message, details);
@@ -97,6 +97,12 @@ async function loadRows(dir: string, manifest: ExportManifest, writer: Projectio
   for await (const d of lines(path.join(dir, 'documents.jsonl'))) {
     const bytes = readFileSync(path.join(dir, 'documents', String(d['sha256'])));
     writer.run(`INSERT INTO "Document" ("sha256", "consortiumId", "mediaType", "size", "uploadedByOrg", "uploadedAt", "bytes") VALUES (?,?,?,?,?,?,?)`, d['sha256'], id, d['mediaType'], d['size'], d['uploadedByOrg'], d['uploadedAt'], bytes);
+  }
+  for await (const p of lines(path.join(dir, 'persons.jsonl'))) {
+    writer.run(
+      `INSERT INTO "PersonData" ("commitment", "consortiumId", "orgId", "data", "salt", "createdAt", "erasedAt", "erasureRecordHash") VALUES (?,?,?,?,?,?,?,?)`,
+      p['commitment'], id, p['orgId'], p['data'] === null || p['data'] === undefined ? null : json(p['data']), p['salt'], p['createdAt'], p['erasedAt'], p['erasureRecordHash'],
+    );
   }
   for await (const r of lines(path.join(dir, 'readings.jsonl'))) {
     const reading = r['reading'] as Record<string, unknown>;

@@ -9,6 +9,8 @@ import { rowFailure } from '../../core/ledger/projections/compare.js';
 import { windowReadingFailures } from '../../core/ledger/projections/readings-check.js';
 import type { RowSource, WindowAssignment } from '../../core/ledger/projections/rows.js';
 import { verifyCommitment, type PersonalData } from '../../core/privacy/commitment.js';
+import { personRefOfEvent } from '../../core/capture/documents.js';
+import { eventOfPayload } from '../../core/ledger/projections/event-rows.js';
 import type { ProjectionStore, StoredPersonRow } from '../../store/projection-store.js';
 import type { FailureSink } from './failure-sink.js';
 
@@ -68,18 +70,36 @@ export class ReadingsCheck {
   }
 }
 
-/** PersonData: erased exactly by the chain's privacy.erasure records; the data of the others opens its commitment. */
+/**
+ * PersonData: erased exactly by the chain's privacy.erasure records, each signed by the organisation
+ * that registered the person; the data of the others opens its commitment; every person an event
+ * cites is held (capture admits no event citing an unknown one).
+ */
 export class PersonsCheck {
-  /** Commitment -> the first erasure record naming it. */
-  readonly #erasures = new Map<string, RowSource & { recordHash: string }>();
+  /** Commitment -> the first erasure record naming it, and its signer's organisation. */
+  readonly #erasures = new Map<string, RowSource & { recordHash: string; orgId?: string }>();
+  /** Commitment -> the first event record citing it. */
+  readonly #cited = new Map<string, RowSource>();
 
   constructor(
     private readonly store: ProjectionStore,
     private readonly sink: FailureSink,
   ) {}
 
-  add(commitment: string, source: RowSource & { recordHash: string }): void {
-    if (!this.#erasures.has(commitment)) this.#erasures.set(commitment, source);
+  add(commitment: string, source: RowSource & { recordHash: string }, orgId?: string): void {
+    if (!this.#erasures.has(commitment)) this.#erasures.set(commitment, { ...source, ...(orgId !== undefined ? { orgId } : {}) });
+  }
+
+  /** The person an epcis.event payload cites, if any. */
+  cite(payload: unknown, source: RowSource): void {
+    const event = eventOfPayload(payload);
+    let ref: string | undefined;
+    try {
+      ref = event ? personRefOfEvent(event) : undefined;
+    } catch {
+      ref = undefined;
+    }
+    if (ref !== undefined && !this.#cited.has(ref)) this.#cited.set(ref, source);
   }
 
   #rowFailures(row: StoredPersonRow): void {
@@ -91,6 +111,8 @@ export class PersonsCheck {
         if (row[column] !== expected) this.sink.add(rowFailure('ROW_MISMATCH', table, key, { column, expected, stored: row[column], source: erasure }));
       }
       if (row.erasedAt === null) this.sink.add(rowFailure('ROW_MISMATCH', table, key, { column: 'erasedAt', expected: '(the erasure time)', stored: null, source: erasure }));
+      // Only the registering organisation erases (services/persons.ts): its signer names the owner.
+      if (erasure.orgId !== undefined && row.orgId !== erasure.orgId) this.sink.add(rowFailure('ROW_MISMATCH', table, key, { column: 'orgId', expected: erasure.orgId, stored: row.orgId, source: erasure }));
       return;
     }
     if (row.erasedAt !== null || row.erasureRecordHash !== null) {
@@ -111,12 +133,20 @@ export class PersonsCheck {
   async finish(): Promise<void> {
     let after: string | null = null;
     let rows = 0;
+    const held = new Set<string>();
     for (;;) {
       const page = await this.store.personPage(after, PAGE);
-      for (const row of page) this.#rowFailures(row);
+      for (const row of page) {
+        held.add(row.commitment);
+        this.#rowFailures(row);
+      }
       rows += page.length;
       if (page.length < PAGE) break;
       after = page[page.length - 1]!.commitment;
+    }
+    for (const [commitment, source] of [...this.#cited, ...this.#erasures]) {
+      if (!held.has(commitment)) this.sink.add(rowFailure('ROW_MISSING', { table: 'PersonData' }, { commitment }, { source }));
+      held.add(commitment);
     }
     this.sink.count('PersonData', this.#erasures.size, rows);
   }

@@ -7,7 +7,7 @@
  */
 import type { ReplayedBlock, ReplayedRecord } from '../../core/ledger/chain-verifier.js';
 import { admitRecord } from '../../core/ledger/admission.js';
-import { TABLE_SHAPES, diffRows, type ProjectionFailure } from '../../core/ledger/projections/compare.js';
+import { TABLE_SHAPES, diffRows, rowFailure, type ProjectionFailure } from '../../core/ledger/projections/compare.js';
 import { ProjectionReplay, type ProjectedRecord, type RuleFinding } from '../../core/ledger/projections/record-projection.js';
 import type { CustodyRow, RowSource } from '../../core/ledger/projections/rows.js';
 import { RecordKind, recordHash, type SignedRecord } from '../../core/ledger/record.js';
@@ -121,7 +121,8 @@ export class ProjectionVerifier {
     if (isEvent) this.#events.add(source.recordHash, projected);
     for (const row of projected.custody) this.#custodySources.set(row.identifier, source);
     if (projected.window) this.#readings.add(source.recordHash, projected.window, state.devices.get(projected.window.deviceId)?.publicKey, source);
-    if (projected.erasure) this.#persons.add(projected.erasure.commitment, source);
+    if (projected.erasure) this.#persons.add(projected.erasure.commitment, source, state.resolveSigner(record.signer)?.org.id);
+    if (projected.event) this.#persons.cite(record.payload, source);
     if (projected.changesMembership) this.#membership.onMembershipRecord(source);
     if (projected.finding) this.#sink.rule(ruleFailure(projected.finding));
   }
@@ -189,6 +190,13 @@ export class ProjectionVerifier {
     const counts = await this.store.counts();
     await this.#events.finish(counts);
     this.#chainColumns.finish();
+    phase('record positions');
+    for (const r of await this.store.recordPositionMismatches(100)) {
+      this.#sink.add({
+        ...rowFailure('ROW_MISMATCH', { table: 'LedgerRecord' }, { hash: r.hash }, { column: 'logIndex', expected: r.expected, stored: r.logIndex, source: { height: r.blockHeight } }),
+        message: `LedgerRecord row (hash=${r.hash}) is at log index ${r.logIndex} and index ${r.indexInBlock} of block ${r.blockHeight}; the block's signed header places that index at log index ${r.expected}`,
+      });
+    }
     if (sealed) {
       phase('custody');
       await this.#checkCustody();

@@ -14,6 +14,16 @@ import { membershipProjectionOf, orgIdentifierRowsOf } from '../../core/ledger/p
 import type { ConsortiumRow, MembershipProjection } from '../../core/ledger/projections/rows.js';
 import { RecordKind } from '../../core/ledger/record.js';
 import { errorDeclarationOf } from '../../core/capture/corrections.js';
+import { personRefOfEvent } from '../../core/capture/documents.js';
+
+/** The person an event cites; none when the reference is malformed (capture refuses such events). */
+function personRefOf(event: Record<string, unknown>): string | undefined {
+  try {
+    return personRefOfEvent(event);
+  } catch {
+    return undefined;
+  }
+}
 import type { ConsortiumState } from '../../core/ledger/state.js';
 import type { AuthorityEntry } from '../../core/ledger/state-types.js';
 import type { QuorumRule } from '../../core/ledger/block.js';
@@ -35,6 +45,11 @@ export class StartupCheck implements LoadObserver {
    */
   readonly #declaring = new Map<string, { identifiers: number; citations: number }>();
   readonly #last = new LastRecords();
+  /** Documents and persons the events cite (capture admits none that is not held), to the first citing record. */
+  readonly #citedDocuments = new Map<string, string>();
+  readonly #citedPersons = new Map<string, string>();
+  /** Log size and height of each block, for checkpoint gaps. */
+  readonly #blocks: { height: number; logSize: number }[] = [];
   #consortium?: ConsortiumRow;
   #membership?: MembershipProjection;
   #headLogSize = 0;
@@ -69,7 +84,11 @@ export class StartupCheck implements LoadObserver {
       }
       this.#derived.EpcisEvent += 1;
       this.#derived.EventIdentifier += identifierRowsOf(event, '', '', this.#canonical).length;
-      this.#derived.DocumentCitation += citationRowsOf(event, '').length;
+      const citations = citationRowsOf(event, '');
+      this.#derived.DocumentCitation += citations.length;
+      for (const c of citations) if (!this.#citedDocuments.has(c.sha256)) this.#citedDocuments.set(c.sha256, row.storedHash);
+      const person = personRefOf(event);
+      if (person !== undefined && !this.#citedPersons.has(person)) this.#citedPersons.set(person, row.storedHash);
     }
     this.#last.see(row, state, (n) => (this.#derived.windowed += n));
   }
@@ -78,6 +97,7 @@ export class StartupCheck implements LoadObserver {
     const { header } = block;
     const hash = blockHash(header);
     this.#headLogSize = header.logSize;
+    this.#blocks.push({ height: header.height, logSize: header.logSize });
     for (const m of blockColumnMismatches(block.columns ?? {}, header, hash)) {
       this.failures.push(rowFailure('ROW_MISMATCH', { table: 'Block' }, { height: header.height }, { column: m.column, expected: m.signed, stored: m.stored, source: { height: header.height } }));
     }
@@ -142,8 +162,20 @@ export class StartupCheck implements LoadObserver {
     }
   }
 
+  /** Cited documents and persons are held; from the first checkpoint on, every block has one (chain-columns-check.ts). */
+  async #citedAndCheckpointed(): Promise<void> {
+    const documents = await this.store.storedDocuments([...this.#citedDocuments.keys()]);
+    for (const [sha256, recordHash] of this.#citedDocuments) if (!documents.has(sha256)) this.failures.push(rowFailure('ROW_MISSING', { table: 'Document' }, { sha256 }, { source: { recordHash } }));
+    const persons = new Set((await this.store.persons([...this.#citedPersons.keys()])).map((p) => p.commitment));
+    for (const [commitment, recordHash] of this.#citedPersons) if (!persons.has(commitment)) this.failures.push(rowFailure('ROW_MISSING', { table: 'PersonData' }, { commitment }, { source: { recordHash } }));
+    const first = this.#blocks.findIndex((b) => this.#matched.has(b.logSize));
+    const gap = first < 0 ? undefined : this.#blocks.slice(first).find((b) => !this.#matched.has(b.logSize));
+    if (gap) this.failures.push(rowFailure('ROW_MISSING', CHECKPOINT, { logSize: gap.logSize }, { source: { height: gap.height } }));
+  }
+
   async #counts(): Promise<void> {
     await this.#declaringRecords();
+    await this.#citedAndCheckpointed();
     const counts = await this.store.counts();
     for (const table of ['EpcisEvent', 'EventIdentifier', 'DocumentCitation', 'EventCorrection'] as const) {
       const derived = this.#derived[table];

@@ -178,14 +178,16 @@ function usesDocumentPrefixes(value: unknown): boolean {
  * that ID confirms it (checked: true); when none does, the ID under the first candidate comes back
  * with checked: false. `determined` says whether the signed record fixes the ID (its context is
  * signed, or no key depends on one): then a stored ID that differs is a forgery; otherwise it may
- * be the ID under a document @context the v1 record does not hold.
+ * be the ID under a document @context the v1 record does not hold. With nothing stored and an open
+ * ID, `known` picks the candidate naming an event already captured (what a correction repeats).
  */
-export function eventIdOfPayload(payload: unknown, stored?: string): { eventId: string; checked: boolean; determined: boolean } | undefined {
+export function eventIdOfPayload(payload: unknown, stored?: string, known?: (eventId: string) => boolean): { eventId: string; checked: boolean; determined: boolean } | undefined {
   const event = eventOfPayload(payload);
   if (!event) return undefined;
   const candidates = contextCandidates(payload);
   const determined = candidates.length === 1 || !usesDocumentPrefixes(event);
   let first: string | undefined;
+  let recognised: string | undefined;
   for (const context of candidates) {
     let id: string;
     try {
@@ -194,7 +196,10 @@ export function eventIdOfPayload(payload: unknown, stored?: string): { eventId: 
       continue;
     }
     first ??= id;
-    if (stored === undefined || id === stored) return { eventId: id, checked: stored !== undefined, determined };
+    if (id === stored || (stored === undefined && (determined || !known))) return { eventId: id, checked: stored !== undefined, determined };
+    // With nothing stored (a correction has no event row), an ID the replay already knows is the one the record repeats.
+    if (stored === undefined && recognised === undefined && known?.(id)) recognised = id;
   }
-  return first === undefined ? undefined : { eventId: first, checked: false, determined };
+  const eventId = recognised ?? first;
+  return eventId === undefined ? undefined : { eventId, checked: false, determined };
 }

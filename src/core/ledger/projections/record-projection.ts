@@ -78,7 +78,7 @@ export class ProjectionReplay {
     const signer = state.resolveSigner(record.signer);
     if (record.kind === RecordKind.EPCIS_EVENT) {
       const event = eventOfPayload(record.payload);
-      const id = eventIdOfPayload(record.payload, storedEventId);
+      const id = eventIdOfPayload(record.payload, storedEventId, (known) => this.#events.has(known));
       if (!event || !id || !signer || signer.type !== 'org') return out;
       // Where the signed record does not fix the ID (a v1 record under an unsigned @context), the stored one stands, unchecked.
       const eventId = !id.checked && !id.determined && storedEventId !== undefined ? storedEventId : id.eventId;
