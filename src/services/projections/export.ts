@@ -109,7 +109,7 @@ async function writeOffChain(store: ExportStore, dir: string, files: ExportManif
     const page = await store.documents(after, 100);
     for (const d of page) {
       const file = `documents/${d.sha256}`;
-      writeHashed(path.join(dir, file), d.bytes);
+      files[file] = writeHashed(path.join(dir, file), d.bytes);
       await documents.line(s({ sha256: d.sha256, mediaType: d.mediaType, size: d.size, uploadedByOrg: d.uploadedByOrg, uploadedAt: d.uploadedAt, file }));
     }
     if (page.length < 100) break;
