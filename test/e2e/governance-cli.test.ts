@@ -1,31 +1,22 @@
 import { execFile } from 'node:child_process';
-import type { Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import path from 'node:path';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createApp } from '../../src/transport/http/server.js';
-import { loadConfig } from '../../src/platform/config.js';
 import { DEMO_CONSORTIUM_ID } from '../../src/services/node/demo-consortium.js';
-import { startTempNode, type TempNode } from '../helpers/temp-node.js';
+import { startTestNode, type TestNode } from '../helpers/test-node.js';
 
 const run = promisify(execFile);
 const repoRoot = path.resolve(__dirname, '../..');
 
 describe('membership changes through the provenant CLI over HTTP', () => {
-  let node: TempNode;
-  let server: Server;
+  let node: TestNode;
   let url: string;
 
   beforeAll(async () => {
-    node = await startTempNode({ autoSeal: true });
-    const app = createApp({ node: node.node, store: node.store, db: node.db, keystore: node.keystore, config: loadConfig({ dataDir: node.dataDir }) });
-    server = app.listen(0, '127.0.0.1');
-    await new Promise((r) => server.once('listening', r));
-    url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+    node = await startTestNode({ autoSeal: true, http: true });
+    url = node.url;
   });
   afterAll(async () => {
-    server.close();
     await node.destroy();
   });
 
@@ -34,6 +25,8 @@ describe('membership changes through the provenant CLI over HTTP', () => {
       (r) => ({ code: 0, stdout: r.stdout, stderr: r.stderr }),
       (e: { code: number; stdout: string; stderr: string }) => ({ code: e.code, stdout: e.stdout, stderr: e.stderr }),
     );
+  // Each CLI call is a fresh Node process that compiles TypeScript: slow on a loaded machine.
+  const CLI_TEST_TIMEOUT_MS = 120_000;
   const keyFile = (org: string) => path.join(node.dataDir, 'keys', `demo-${org}.key.json`);
   const common = (org: string) => ['--consortium', DEMO_CONSORTIUM_ID, '--key', keyFile(org), '--url', url];
 
@@ -49,7 +42,7 @@ describe('membership changes through the provenant CLI over HTTP', () => {
     expect(node.node.state(DEMO_CONSORTIUM_ID).hasRole('meadow-farm', 'HAULIER')).toBe(false);
     expect((await cli(['approve', ...common('riverside-retail'), '--proposal', proposalHash])).code).toBe(0);
     expect(node.node.state(DEMO_CONSORTIUM_ID).hasRole('meadow-farm', 'HAULIER')).toBe(true);
-  });
+  }, CLI_TEST_TIMEOUT_MS);
 
   it('refuses an approval from a non-authority with a clear error and a non-zero exit', async () => {
     const proposed = await cli(['propose', ...common('fsa'), '--change', JSON.stringify({ type: 'role.grant', orgId: 'highfield-farm', role: 'RETAILER' })]);
@@ -59,5 +52,5 @@ describe('membership changes through the provenant CLI over HTTP', () => {
     expect(refused.stderr).toMatch(/NOT_AN_AUTHORITY/);
     expect(refused.stderr).toContain(`${url}/consortia/${DEMO_CONSORTIUM_ID}/records`);
     expect(refused.stderr).not.toMatch(/at .*\.ts:\d+/); // no stack trace
-  });
+  }, CLI_TEST_TIMEOUT_MS);
 });

@@ -3,16 +3,9 @@
  * windows, a cold-chain breach), a cited document, a registered person and an erased one, and a
  * correction of a captured event; sealed, checkpointed and closed, so a plain file copy holds it.
  */
-import type { AddressInfo } from 'node:net';
-import type { Server } from 'node:http';
 import Database from 'better-sqlite3';
 import { createHash } from 'node:crypto';
-import { loadConfig } from '../../../src/platform/config.js';
 import { DEMO_CONSORTIUM_ID } from '../../../src/services/node/demo-consortium.js';
-import { issueToken } from '../../../src/store/token-store.js';
-import { createApp } from '../../../src/transport/http/server.js';
-import { keystoreWindowSigner, startIot } from '../../../src/transport/mqtt/index.js';
-import { startBreachMonitor } from '../../../src/services/readings/breach-monitor.js';
 import { CaptureService } from '../../../src/services/capture/capture-service.js';
 import { signCaptureDocument } from '../../../src/client/capture-client.js';
 import { signErasure } from '../../../src/core/privacy/erasure.js';
@@ -20,12 +13,12 @@ import { DOCUMENTS_FIELD, PERSON_REF_FIELD } from '../../../src/core/capture/doc
 import { RecordKind } from '../../../src/core/ledger/record.js';
 import { reeferLeg } from '../../../simulators/reefer.js';
 import { runScenario } from '../../../simulators/scenario.js';
-import { startTempNode, type TempNode } from '../../helpers/temp-node.js';
+import { startTestNode, type TestNode } from '../../helpers/test-node.js';
 
 export const C = DEMO_CONSORTIUM_ID;
 
 export interface TamperWorld {
-  temp: TempNode;
+  temp: TestNode;
   /** The sealed store file (WAL checkpointed; the node is closed). */
   file: string;
   /** A retail pack whose upstream trace reads most projected rows. */
@@ -49,7 +42,7 @@ function document(context: unknown, events: Record<string, unknown>[]): Record<s
 const PROVENANT_CONTEXT = ['https://ref.gs1.org/standards/epcis/2.0.0/epcis-context.jsonld', { provenant: 'https://provenant.dev/ns/epcis/' }];
 
 /** Off-chain rows (document, persons) and a correction, through the same services members use. */
-async function addOffChainAndCorrection(temp: TempNode, base: string, tokens: Record<string, string>): Promise<void> {
+async function addOffChainAndCorrection(temp: TestNode, base: string, tokens: Record<string, string>): Promise<void> {
   const post = (path: string, body: BodyInit, org: string, type = 'application/json') =>
     fetch(`${base}${path}`, { method: 'POST', headers: { 'content-type': type, authorization: `Bearer ${tokens[org]}` }, body });
   const bytes = new TextEncoder().encode('%PDF-1.7 health certificate HC-TAMPER');
@@ -87,24 +80,21 @@ async function addOffChainAndCorrection(temp: TempNode, base: string, tokens: Re
 }
 
 export async function buildTamperWorld(): Promise<TamperWorld> {
-  const temp = await startTempNode({ autoSeal: true });
-  const app = createApp({ node: temp.node, store: temp.store, db: temp.db, keystore: temp.keystore, config: loadConfig({ dataDir: temp.dataDir }) });
-  const server: Server = app.listen(0, '127.0.0.1');
-  await new Promise((r) => server.once('listening', r));
-  const base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
-  const keys = [...temp.demo.orgKeys.values()];
-  const iot = await startIot({ ctx: { node: temp.node, db: temp.db }, embeddedPort: 0, windowMs: 5 * 60_000, flushIntervalMs: 100, windowSigner: keystoreWindowSigner(temp.node, keys), verifyWorkers: 0 });
-  const monitor = await startBreachMonitor({ node: temp.node, db: temp.db, keys });
-  const tokens: Record<string, string> = {};
-  for (const org of ['fsa', 'highfield-farm']) tokens[org] = (await issueToken(temp.db, C, org, 'tamper')).token;
+  const temp = await startTestNode({
+    autoSeal: true,
+    http: true,
+    mqtt: { windowMs: 5 * 60_000, flushIntervalMs: 100, verifyWorkers: 0 },
+    breachMonitor: true,
+    tokens: ['fsa', 'highfield-farm'],
+  });
   try {
     const story = await runScenario({
-      baseUrl: base,
+      baseUrl: temp.url,
       consortium: C,
       orgKeys: temp.demo.orgKeys,
       reefer: reeferLeg({
-        baseUrl: base,
-        mqttUrl: `mqtt://127.0.0.1:${iot.port}`,
+        baseUrl: temp.url,
+        mqttUrl: temp.mqttUrl,
         consortium: C,
         owner: { orgId: 'swift-haulage', key: temp.demo.orgKeys.get('swift-haulage')! },
         // A short leg sampled each minute: a few hundred readings keep each of the matrix's verifications quick.
@@ -124,16 +114,12 @@ export async function buildTamperWorld(): Promise<TamperWorld> {
       30_000,
     );
     await waitFor('the breach sealed', async () => (await temp.db.ledgerRecord.count({ where: { consortiumId: C, kind: RecordKind.COLD_CHAIN_BREACH, blockHeight: { not: null } } })) > 0, 30_000);
-    await monitor.idle();
-    await addOffChainAndCorrection(temp, base, tokens);
+    await temp.monitor!.idle();
+    await addOffChainAndCorrection(temp, temp.url, temp.tokens);
     await temp.node.sealNow(C);
-    return { temp, file: temp.dbFile, pack: story.packs[0]!, fsaToken: tokens['fsa']! };
+    return { temp, file: temp.dbFile, pack: story.packs[0]!, fsaToken: temp.tokens['fsa']! };
   } finally {
-    await iot.stop();
-    await monitor.stop();
-    await new Promise((r) => server.close(r));
-    await app.closeApi();
-    await temp.close();
+    await temp.stop();
     const raw = new Database(temp.dbFile);
     raw.pragma('wal_checkpoint(TRUNCATE)');
     raw.close();
