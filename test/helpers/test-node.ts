@@ -226,6 +226,7 @@ async function startInProcess(options: TestNodeOptions, fixtures: ConsortiumFixt
     t.startMqtt = async (mqtt: MqttOptions = {}) => {
       const iot = await startIot({ ctx: { node: opened.node, db: opened.db }, embeddedPort: 0, windowSigner: keystoreWindowSigner(opened.node, allKeys), ...mqtt });
       t.iot = iot;
+      if (t.app && 'addReadinessCheck' in t.app) t.app.addReadinessCheck('mqtt', () => iot.ready());
       t.mqttUrl = mqtt.brokerUrl ?? `mqtt://127.0.0.1:${iot.port}`;
       stops.push(() => iot.stop());
       return iot;
