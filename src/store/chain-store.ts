@@ -7,6 +7,8 @@
 import { canonicalize } from '../core/crypto/index.js';
 import type { Block, BlockHeader, Seal } from '../core/ledger/block.js';
 import type { SignedRecord } from '../core/ledger/record.js';
+import type { MembershipProjection } from '../core/ledger/projections/rows.js';
+import { orgIdentifierRowsOf } from '../core/ledger/projections/membership-rows.js';
 import { LedgerError } from '../core/ledger/errors.js';
 import type { Database } from './database.js';
 import { WriteBatch, commitWriteBatch, selectWhereIn } from './write-batch.js';
@@ -34,6 +36,8 @@ export interface VerifiableRecordRow {
   record: SignedRecord;
   storedHash: string;
   logIndex: number;
+  /** The row's columns that repeat its signed body, as stored (streamBlocks fills them in). */
+  columns?: { kind: string; signer: string; signedAt: string };
 }
 
 export interface VerifiableBlockRow {
@@ -41,23 +45,11 @@ export interface VerifiableBlockRow {
   storedHash: string;
   seals: Seal[];
   records: VerifiableRecordRow[];
+  /** The Block row's own columns as stored (those that repeat the header are compared with it). */
+  columns?: Record<string, unknown>;
 }
 
-export interface MembershipProjection {
-  orgs: { id: string; name: string; roles: string[]; identifiers: Record<string, string[]>; status: string; isAuthority: boolean }[];
-  keys: { keyId: string; orgId: string; alg: string; publicKey: string; status: string; addedAtLogIndex: number; endedAtLogIndex: number | null }[];
-  devices: {
-    deviceId: string;
-    orgId: string;
-    keyId: string;
-    alg: string;
-    publicKey: string;
-    status: string;
-    registeredAtLogIndex: number;
-    revokedAtLogIndex: number | null;
-    attributes: Record<string, unknown>;
-  }[];
-}
+export type { MembershipProjection } from '../core/ledger/projections/rows.js';
 
 type Tx = Parameters<Parameters<Database['$transaction']>[0]>[0];
 type Executor = Pick<Database, '$executeRawUnsafe' | '$queryRawUnsafe'> | Tx;
@@ -236,13 +228,8 @@ export class ChainStore {
       ['consortiumId', 'id', 'name', 'roles', 'identifiers', 'status', 'isAuthority'],
       projection.orgs.map((o) => [consortiumId, o.id, o.name, JSON.stringify(o.roles), JSON.stringify(o.identifiers), o.status, o.isAuthority ? 1 : 0]),
     );
-    const identifierRows: unknown[][] = [];
-    for (const org of projection.orgs) {
-      for (const [scheme, values] of Object.entries(org.identifiers)) {
-        for (const value of values) identifierRows.push([consortiumId, scheme, value, org.id]);
-      }
-    }
-    await insertRows(tx, 'OrgIdentifier', ['consortiumId', 'scheme', 'value', 'orgId'], identifierRows, 'OR REPLACE');
+    const identifierRows = orgIdentifierRowsOf(projection).map((r) => [consortiumId, r.scheme, r.value, r.orgId]);
+    await insertRows(tx, 'OrgIdentifier', ['consortiumId', 'scheme', 'value', 'orgId'], identifierRows);
     await insertRows(
       tx,
       'OrgKey',
@@ -315,7 +302,8 @@ export class ChainStore {
    * inserted row shows up as a mismatch in that block. Records that claim no existing block, or
    * a block beyond the head, are yielded in a final pseudo-block so they cannot hide.
    */
-  async *streamBlocks(consortiumId: string, batchSize = 200): AsyncGenerator<VerifiableBlockRow> {
+  async *streamBlocks(consortiumId: string, batchSize = 200, options: { markColumnMismatches?: boolean } = {}): AsyncGenerator<VerifiableBlockRow> {
+    const mark = options.markColumnMismatches !== false;
     let nextHeight = 0;
     for (;;) {
       const blocks = await this.db.block.findMany({
@@ -329,7 +317,7 @@ export class ChainStore {
       const records = await this.db.ledgerRecord.findMany({
         where: { consortiumId, blockHeight: { gte: first, lte: last } },
         orderBy: [{ blockHeight: 'asc' }, { indexInBlock: 'asc' }, { logIndex: 'asc' }],
-        select: { hash: true, logIndex: true, body: true, blockHeight: true },
+        select: { hash: true, logIndex: true, body: true, blockHeight: true, kind: true, signer: true, signedAt: true },
       });
       const byHeight = new Map<number, VerifiableRecordRow[]>();
       for (const row of records) {
@@ -340,7 +328,7 @@ export class ChainStore {
           record = { unparseable: row.body } as unknown as SignedRecord;
         }
         const list = byHeight.get(row.blockHeight!) ?? [];
-        list.push({ record, storedHash: row.hash, logIndex: row.logIndex });
+        list.push({ record, storedHash: row.hash, logIndex: row.logIndex, columns: { kind: row.kind, signer: row.signer, signedAt: row.signedAt } });
         byHeight.set(row.blockHeight!, list);
       }
       for (const block of blocks) {
@@ -356,11 +344,12 @@ export class ChainStore {
         // The indexed columns must say what the signed header says; a mismatch is tampering too.
         const columns = { height: block.height, previousHash: block.previousHash, merkleRoot: block.merkleRoot, logSize: block.logSize };
         for (const [field, value] of Object.entries(columns)) {
-          if ((header as unknown as Record<string, unknown>)[field] !== value) {
+          if (mark && (header as unknown as Record<string, unknown>)[field] !== value) {
             (header as unknown as Record<string, unknown>)[field] = `column ${field}=${value} disagrees with header ${(header as unknown as Record<string, unknown>)[field]}`;
           }
         }
-        yield { header, storedHash: block.hash, seals, records: byHeight.get(block.height) ?? [] };
+        const { consortiumId: _c, header: _h, seals: _s, ...stored } = block;
+        yield { header, storedHash: block.hash, seals, records: byHeight.get(block.height) ?? [], columns: stored };
       }
       nextHeight = last + 1;
     }

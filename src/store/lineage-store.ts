@@ -8,6 +8,7 @@
  */
 import type { Database } from './database.js';
 import type { EventIdentifierRef, EventRow, JsonObject, KnownEvents, LineageSource } from '../core/lineage/graph.js';
+import { INDEXED_EVENT_COLUMNS as EVENT_COLUMNS, indexedEventColumnsOf as indexedColumns } from '../core/ledger/projections/event-rows.js';
 import { LineageMemo } from '../core/lineage/lineage-memo.js';
 import type { BlockEvidence, BreachEvidence, CustodyInfo, EvidenceLoader, RecordEvidence } from '../core/lineage/evidence.js';
 import { Lru, VerificationCache } from '../core/lineage/verify-cache.js';
@@ -131,6 +132,7 @@ function sameStored(a: EventWithRecord, b: EventWithRecord): boolean {
     a.recordHash === b.recordHash &&
     a.eventTime === b.eventTime &&
     a.submitterOrg === b.submitterOrg &&
+    a.columns.every((v, i) => v === b.columns[i]) &&
     Number(a.logIndex) === Number(b.logIndex) &&
     num(a.blockHeight) === num(b.blockHeight) &&
     num(a.indexInBlock) === num(b.indexInBlock)
@@ -162,7 +164,10 @@ interface EventWithRecord {
   indexInBlock: Num | null;
   /** The event's index rows as identifier US role, joined by RS (one round trip for events and their index rows). */
   ids: string | null;
+  /** The event row's other columns, in INDEXED_EVENT_COLUMNS order (checked against the record on every read). */
+  columns: (string | null)[];
 }
+
 
 
 export class LineageStore implements LineageSource, EvidenceLoader {
@@ -311,8 +316,8 @@ export class LineageStore implements LineageSource, EvidenceLoader {
     for (const chunk of chunks(missing)) {
       const rows: EventWithRecord[] = [];
       const asked = JSON.stringify(chunk);
-      const events = await this.#arrays<[string, string, string, string]>(
-        `SELECT e."eventId", e."recordHash", e."eventTime", e."submitterOrg"
+      const events = await this.#arrays<[string, string, string, string, ...(string | null)[]]>(
+        `SELECT e."eventId", e."recordHash", e."eventTime", e."submitterOrg", ${EVENT_COLUMNS.map((c) => `e."${c}"`).join(', ')}
            FROM json_each(?) j CROSS JOIN "EpcisEvent" e WHERE e."consortiumId" = ? AND e."eventId" = j.value`,
         asked,
         this.consortiumId,
@@ -335,10 +340,10 @@ export class LineageStore implements LineageSource, EvidenceLoader {
         // Every event found: the same list, in the same order.
         events.length === chunk.length ? asked : JSON.stringify(events.map((e) => e[0])),
       );
-      events.forEach(([eventId, recordHash, eventTime, submitterOrg], k) => {
+      events.forEach(([eventId, recordHash, eventTime, submitterOrg, ...columns], k) => {
         const r = records.get(recordHash);
         if (!r) return;
-        rows.push({ eventId, recordHash, eventTime, submitterOrg, body: r[1], logIndex: r[2], blockHeight: r[3], indexInBlock: r[4], ids: identifierRows[k]?.[0] ?? null });
+        rows.push({ eventId, recordHash, eventTime, submitterOrg, body: r[1], logIndex: r[2], blockHeight: r[3], indexInBlock: r[4], ids: identifierRows[k]?.[0] ?? null, columns });
       });
       const generation = this.#keepAs(freshness);
       for (const row of this.#toRows(rows, generation)) found.set(row.eventId, row);
@@ -382,7 +387,7 @@ export class LineageStore implements LineageSource, EvidenceLoader {
         indexInBlock: num(e.indexInBlock),
         parsed,
       };
-      const row: EventRow = { eventId: this.memo.intern(e.eventId), recordHash: e.recordHash, eventTime: e.eventTime, event, signerOrg: e.submitterOrg, identifiers, evidence };
+      const row: EventRow = { eventId: this.memo.intern(e.eventId), recordHash: e.recordHash, eventTime: e.eventTime, event, signerOrg: e.submitterOrg, identifiers, evidence, columns: indexedColumns(e.columns) };
       this.#rows.set(e.eventId, { stored: e, row, generation }, e.body.length + (e.ids?.length ?? 0));
       out.push(row);
     }

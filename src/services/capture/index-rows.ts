@@ -1,90 +1,16 @@
 /**
- * The index rows of captured events (EpcisEvent, EventIdentifier, Custody, DocumentCitation),
- * written in the transaction that stores their records.
+ * The index rows of captured events (EpcisEvent, EventIdentifier, Custody, DocumentCitation,
+ * EventCorrection), written in the transaction that stores their records. What each event produces
+ * is the shared derivation in core/ledger/projections, which `verify` and `rebuild-projections` replay.
  */
-import { bizStepOf, dispositionOf, eventType, identifiersOf } from '../../core/epcis/epcis-model.js';
-import { canonicalIdentifier, type CustodyChange } from '../../core/rules/authorisation.js';
-import { DAM_FIELD } from '../../core/lineage/graph.js';
+import type { CustodyChange } from '../../core/rules/authorisation.js';
 import type { JsonObject } from '../../core/capture/envelope.js';
-import { documentRefsOfEvent } from '../../core/capture/documents.js';
-import { declaredEventIdOf, type ErrorDeclaration } from '../../core/capture/corrections.js';
+import type { ErrorDeclaration } from '../../core/capture/corrections.js';
+import { custodyRowsOf } from '../../core/ledger/projections/custody.js';
+import { correctionRowOf, eventRowsOf } from '../../core/ledger/projections/event-rows.js';
 import type { CorrectionRow, CustodyRow, DocumentCitationRow, EventIdentifierRow, EventIndexRows, EventRow } from '../../store/event-index.js';
 
-function locationId(value: unknown): string | null {
-  return typeof value === 'object' && value !== null && typeof (value as { id?: unknown }).id === 'string' ? (value as { id: string }).id : null;
-}
-
-/** Identifier rows of an event, canonical where parseable. */
-export function identifierRowsOf(event: JsonObject, eventId: string, eventTime: string): EventIdentifierRow[] {
-  const ids = identifiersOf(event);
-  const rows: EventIdentifierRow[] = [];
-  const add = (text: string, role: string) => rows.push({ identifier: canonicalIdentifier(text), eventId, role, eventTime });
-  ids.epcs.forEach((id) => add(id, 'epc'));
-  if (ids.parentID) add(ids.parentID, 'parent');
-  ids.childEPCs.forEach((id) => add(id, 'child'));
-  ids.inputEPCs.forEach((id) => add(id, 'input'));
-  ids.outputEPCs.forEach((id) => add(id, 'output'));
-  for (const q of ids.quantities) add(q.epcClass, q.role === 'quantity' ? 'quantity' : q.role);
-  const list = (key: string, field: string, role: string) => {
-    const v = event[key];
-    if (Array.isArray(v)) for (const item of v) if (item && typeof item[field] === 'string') add(item[field], role);
-  };
-  // Dam to calf: the dam's identifier finds the calf's birth event.
-  const dam = event[DAM_FIELD];
-  if (typeof dam === 'string' && dam.trim() !== '') add(dam, 'dam');
-  list('sourceList', 'source', 'source');
-  list('destinationList', 'destination', 'destination');
-  const rp = locationId(event['readPoint']);
-  if (rp) add(rp, 'readPoint');
-  const bl = locationId(event['bizLocation']);
-  if (bl) add(bl, 'bizLocation');
-  // Dedupe (PK is identifier+event+role).
-  const seen = new Set<string>();
-  return rows.filter((r) => {
-    const k = `${r.identifier}\u0000${r.role}`;
-    if (seen.has(k)) return false;
-    seen.add(k);
-    return true;
-  });
-}
-
-/** The EpcisEvent index row of a captured event. */
-export function eventRowOf(event: JsonObject, eventId: string, recordHashHex: string, submitterOrg: string): EventRow {
-  const action = event['action'];
-  return {
-    eventId,
-    recordHash: recordHashHex,
-    eventType: eventType(event) ?? String(event['type']),
-    eventTime: String(event['eventTime'] ?? ''),
-    action: typeof action === 'string' ? action : null,
-    bizStep: bizStepOf(event) ?? null,
-    disposition: dispositionOf(event) ?? null,
-    readPoint: locationId(event['readPoint']),
-    bizLocation: locationId(event['bizLocation']),
-    submitterOrg,
-    declaredEventId: declaredEventIdOf(event),
-  };
-}
-
-/** The EventCorrection row of a record declaring an error in the event whose record is `correctedRecordHash`. */
-export function correctionRowOf(eventId: string, recordHashHex: string, correctedRecordHash: string, declaration: ErrorDeclaration, signerOrg: string): CorrectionRow {
-  return {
-    eventId,
-    recordHash: recordHashHex,
-    correctedRecordHash,
-    declarationTime: declaration.declarationTime,
-    reason: declaration.reason,
-    correctiveEventIds: declaration.correctiveEventIds,
-    declaration: declaration.canonical,
-    signerOrg,
-  };
-}
-
-/** The identifiers whose custody the role table may ask about, canonical. */
-export function custodyIdentifiersOf(event: JsonObject): string[] {
-  const ids = identifiersOf(event);
-  return [...ids.epcs, ...ids.childEPCs, ...ids.inputEPCs, ...ids.outputEPCs, ...(ids.parentID ? [ids.parentID] : [])].map(canonicalIdentifier);
-}
+export { correctionRowOf, custodyIdentifiersOf, eventRowOf, identifierRowsOf } from '../../core/ledger/projections/event-rows.js';
 
 /** Collects the index rows of the events a group commit stores. */
 export class IndexRows implements Required<EventIndexRows> {
@@ -101,12 +27,11 @@ export class IndexRows implements Required<EventIndexRows> {
 
   /** Rows of one accepted event; `custodyChanges` are the role table's verdict on it. */
   add(event: JsonObject, eventId: string, recordHashHex: string, submitterOrg: string, custodyChanges: readonly CustodyChange[], declaration?: ErrorDeclaration): void {
-    const eventTime = String(event['eventTime'] ?? '');
-    this.events.push(eventRowOf(event, eventId, recordHashHex, submitterOrg));
-    this.identifiers.push(...identifierRowsOf(event, eventId, eventTime));
-    for (const c of custodyChanges) this.custody.push({ identifier: c.identifier, orgId: c.orgId, eventId, eventTime });
-    // Checked at capture (citations of accepted events are well-formed and present).
-    for (const d of documentRefsOfEvent(event)) this.citations.push({ sha256: d.sha256, eventId });
+    const rows = eventRowsOf(event, eventId, recordHashHex, submitterOrg);
+    this.events.push(rows.event);
+    this.identifiers.push(...rows.identifiers);
+    this.custody.push(...custodyRowsOf(custodyChanges, eventId, rows.event.eventTime));
+    this.citations.push(...rows.citations);
     // Captured with its declaration: the event is its own correction record.
     if (declaration) this.corrections.push(correctionRowOf(eventId, recordHashHex, recordHashHex, declaration, submitterOrg));
   }

@@ -9,6 +9,9 @@ import { openFileOrdering } from '../../platform/ordering/file-ordering-log.js';
 import type { InProcessOrdering } from '../../platform/ordering/in-process-ordering.js';
 import { Keystore } from './keystore.js';
 import { LedgerNode, type LedgerNodeTestHooks } from './ledger-node.js';
+import { StartupCheck } from '../projections/startup-check.js';
+import { refuseDisagreeing, type Disagreement } from '../projections/refusal.js';
+import { chainsWithoutConsortium } from '../../store/projection-store.js';
 
 export interface OpenedNode {
   db: Database;
@@ -25,13 +28,25 @@ export function orderingLogFile(dataDir: string): string {
   return path.join(dataDir, 'ordering', 'log.jsonl');
 }
 
-export async function openNode(config: NodeConfig, options: { autoSeal?: boolean; testHooks?: LedgerNodeTestHooks } = {}): Promise<OpenedNode> {
+export interface OpenNodeOptions {
+  autoSeal?: boolean;
+  testHooks?: LedgerNodeTestHooks;
+  /**
+   * Check each consortium's projections against its chain while loading it, and refuse to open
+   * (PROJECTIONS_DISAGREE) when they disagree. Default true; off only to repair them.
+   */
+  checkProjections?: boolean;
+}
+
+export async function openNode(config: NodeConfig, options: OpenNodeOptions = {}): Promise<OpenedNode> {
   const db = await openDatabase({ url: config.databaseUrl });
   const store = new ChainStore(db);
   const keystore = new Keystore(path.join(config.dataDir, 'keys'));
+  const checks = new Map<string, StartupCheck>();
   let ordering: InProcessOrdering;
   let node: LedgerNode;
   try {
+    if (options.checkProjections !== false) for (const { id } of await store.listConsortia()) checks.set(id, await StartupCheck.prepare(store, id));
     ordering = await openFileOrdering(orderingLogFile(config.dataDir));
   } catch (err) {
     await db.$disconnect();
@@ -45,11 +60,29 @@ export async function openNode(config: NodeConfig, options: { autoSeal?: boolean
       sealIntervalMs: config.sealIntervalMs,
       autoSeal: options.autoSeal,
       testHooks: options.testHooks,
+      observeLoad: (id) => checks.get(id),
     });
   } catch (err) {
     await ordering.close();
     await db.$disconnect();
     throw err;
+  }
+  const disagreements: Disagreement[] = [];
+  // A chain whose Consortium row is gone would silently not be served.
+  if (options.checkProjections !== false) {
+    for (const consortium of await chainsWithoutConsortium(db)) {
+      disagreements.push({ consortium, failures: [{ code: 'ROW_MISSING', table: 'Consortium', key: { id: consortium }, message: `Consortium row (id=${consortium}) is missing, but its chain's blocks are stored` }] });
+    }
+  }
+  for (const [consortium, check] of checks) {
+    const failures = await check.finish(store);
+    if (failures.length > 0) disagreements.push({ consortium, failures });
+  }
+  if (disagreements.length > 0) {
+    // Nothing is written on the way out: the store stays as found, for rebuild-projections.
+    await node.close({ seal: false });
+    await db.$disconnect();
+    refuseDisagreeing(disagreements);
   }
   return {
     db,

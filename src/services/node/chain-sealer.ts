@@ -14,7 +14,7 @@ import { serializeOrderingMessage } from '../../core/ledger/ordering-message.js'
 import { formatTimestamp } from '../../core/ledger/record.js';
 import type { StoredCheckpointInput } from '../../store/chain-store.js';
 import type { ChainContext } from './chain-context.js';
-import { projectionOf } from './projection.js';
+import { membershipProjectionOf as projectionOf } from '../../core/ledger/projections/membership-rows.js';
 
 export class ChainSealer {
   /** Why this node's keys did not seal the block waiting for them, if they did not. */

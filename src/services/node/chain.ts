@@ -20,6 +20,7 @@ import { formatTimestamp, recordHash, type SignedRecord } from '../../core/ledge
 import type { OrderedMessage, OrderingSubscription } from '../../platform/ordering/ordering.js';
 import type { ChainContext } from './chain-context.js';
 import { loadFinalChain } from './chain-load.js';
+import type { LoadObserver } from './ledger-node.js';
 import { canonicalTextOf } from './record-text.js';
 import { ChainSealer } from './chain-sealer.js';
 import { FinalBlocks } from './final-blocks.js';
@@ -103,8 +104,8 @@ export class ConsortiumChain {
    * Returns the chain and the pending rows no log entry accounts for (written before a crash lost
    * their append), which the caller submits again.
    */
-  static async open(ctx: ChainContext, id: string, options: { fromStart: boolean }): Promise<{ chain: ConsortiumChain; orphans: SignedRecord[] }> {
-    const loaded = await loadFinalChain(ctx.store, id);
+  static async open(ctx: ChainContext, id: string, options: { fromStart: boolean; observer?: LoadObserver }): Promise<{ chain: ConsortiumChain; orphans: SignedRecord[] }> {
+    const loaded = await loadFinalChain(ctx.store, id, options.observer);
     const after = options.fromStart ? 0 : await ctx.derivation.resumeSequence(id);
     const chain = new ConsortiumChain(ctx, id, loaded, after);
     const { lastSequence } = await ctx.ordering.info(id);
@@ -115,6 +116,8 @@ export class ConsortiumChain {
     chain.#tentative = chain.#tentativeCopy();
     chain.#exact = true;
     const orphans = await chain.#orphans();
+    // The start-up check also sees the records admitted but not yet in a final block.
+    if (options.observer) for (const row of await ctx.store.pendingRecords(id)) options.observer.record(row, chain.state, false);
     await chain.#sealer.sealReady(chain.#deriver);
     return { chain, orphans };
   }

@@ -19,14 +19,14 @@ import { checkpointOfBlock, signCheckpoint } from '../../core/ledger/checkpoint.
 import { formatTimestamp, recordHash } from '../../core/ledger/record.js';
 import { InProcessOrdering } from '../../platform/ordering/in-process-ordering.js';
 import type { Ordering } from '../../platform/ordering/ordering.js';
-import type { ChainStore } from '../../store/chain-store.js';
+import type { ChainStore, VerifiableBlockRow, VerifiableRecordRow } from '../../store/chain-store.js';
 import { DerivationStore } from '../../store/derivation-store.js';
 import type { WriteBatch } from '../../store/write-batch.js';
 import { ConsortiumChain, type ChainStatus } from './chain.js';
 import type { ChainContext, LedgerNodeTestHooks } from './chain-context.js';
 import { openLane } from './lane.js';
 import { Mutex } from './mutex.js';
-import { projectionOf } from './projection.js';
+import { membershipProjectionOf as projectionOf } from '../../core/ledger/projections/membership-rows.js';
 import { commitSubmitted, type SubmitJob } from './submit-group.js';
 import { withBlock } from './local-submission.js';
 import type { LedgerLane, SealedIn, SubmitOptions, SubmitOutcome } from './submission.js';
@@ -34,8 +34,21 @@ import type { LedgerLane, SealedIn, SubmitOptions, SubmitOutcome } from './submi
 export type * from './submission.js';
 export type { EvidenceEvent, LedgerNodeTestHooks, SealedBlockEvent } from './chain-context.js';
 
+/**
+ * Sees the chain as the node loads it at start-up (the start-up projection check rides on the
+ * replay the node does anyway): each record once admitted, each block once closed, and the state
+ * after the last sealed block.
+ */
+export interface LoadObserver {
+  record(row: VerifiableRecordRow, state: ConsortiumState, sealed: boolean): void;
+  block(block: VerifiableBlockRow, state: ConsortiumState, logRoot: () => string): void;
+  sealed(state: ConsortiumState): void;
+}
+
 export interface LedgerNodeOptions {
   store: ChainStore;
+  /** Observers of the start-up load, per consortium (none: nothing observed). */
+  observeLoad?: (consortiumId: string) => LoadObserver | undefined;
   /** Authority keys this node may seal with. */
   authorityKeys?: KeyPair[];
   sealIntervalMs?: number;
@@ -99,7 +112,7 @@ export class LedgerNode extends EventEmitter {
     const node = new LedgerNode(options);
     try {
       for (const { id } of await node.store.listConsortia()) {
-        const { chain, orphans } = await ConsortiumChain.open(node.#ctx, id, { fromStart: node.#ownsOrdering });
+        const { chain, orphans } = await ConsortiumChain.open(node.#ctx, id, { fromStart: node.#ownsOrdering, observer: options.observeLoad?.(id) });
         node.#chains.set(id, chain);
         // Stored before a crash lost their append: they go through the log now, in their order.
         if (orphans.length > 0) await node.submit(id, orphans, { atomic: false });
@@ -313,15 +326,15 @@ export class LedgerNode extends EventEmitter {
     this.#timer.unref();
   }
 
-  /** Seals what is pending (for a bounded time), then stops. */
-  async close(): Promise<void> {
+  /** Seals what is pending (unless told not to write: a node that refused to serve), then stops. */
+  async close(options: { seal?: boolean } = {}): Promise<void> {
     if (this.#closed) return;
     this.#closed = true;
     if (this.#timer) clearInterval(this.#timer);
     for (const id of this.#chains.keys()) {
       let timeout: NodeJS.Timeout | undefined;
       try {
-        await Promise.race([this.sealNow(id), new Promise((resolve) => (timeout = setTimeout(resolve, CLOSE_SEAL_TIMEOUT_MS)))]);
+        if (options.seal !== false) await Promise.race([this.sealNow(id), new Promise((resolve) => (timeout = setTimeout(resolve, CLOSE_SEAL_TIMEOUT_MS)))]);
       } catch {
         // Pending records stay stored and in the log: they are sealed after the next start.
       } finally {

@@ -60,6 +60,7 @@ const STATUS_BY_CODE: Record<string, number> = {
   EVENT_ID_TAKEN: 409,
   // integrity: stored off-chain bytes no longer match their hash (never served; logged)
   DOCUMENT_TAMPERED: 500,
+  READING_TAMPERED: 500,
   // size limits
   PAYLOAD_TOO_LARGE: 413,
   HEADER_TOO_LARGE: 413,

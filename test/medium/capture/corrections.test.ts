@@ -13,6 +13,7 @@ import { hopRecordHashes } from '../../../web/src/types.js';
 import { binding, finishedJob } from '../../helpers/capture-binding.js';
 import { epcisDocument as doc } from '../../helpers/epcis-documents.js';
 import { getEvent } from '../../helpers/http.js';
+import { verifyStoredChain } from '../../../src/services/node/verify-stored-chain.js';
 
 const C = DEMO_CONSORTIUM_ID;
 const animal = 'urn:provenant:animal:UK123450600001';
@@ -139,6 +140,14 @@ describe('corrections of captured events', () => {
     expect(verifyBundle(bundle).ok).toBe(true);
   });
 
+  it('verify re-derives the correction rows and the declared event IDs from the chain', async () => {
+    const report = await verifyStoredChain(temp.store, C);
+    expect(report.projections?.failures).toEqual([]);
+    expect(report.projections?.ruleFailures).toEqual([]);
+    expect(report.projections?.tables['EventCorrection']).toEqual({ derived: 2, stored: 2 });
+    expect(report.ok).toBe(true);
+  });
+
   it('a correction row the signed record does not back fails the hop', async () => {
     await temp.db.$executeRawUnsafe(`UPDATE "EventCorrection" SET "declaration" = '{"declarationTime":"2026-03-07T08:00:00.000Z","reason":"forged"}' WHERE "eventId" = ? AND "reason" = 'did_not_occur'`, slaughterId);
     const result = await trace(carcass);
@@ -146,5 +155,13 @@ describe('corrections of captured events', () => {
     expect(hop.status).toBe('FAILED');
     expect(hop.failures.map((f: any) => f.code)).toContain('correction');
     expect(result.verdict).toBe('FAILED');
+  });
+
+  it('verify names a changed correction row and the record it comes from', async () => {
+    const report = await verifyStoredChain(temp.store, C);
+    expect(report.ok).toBe(false);
+    const failure = report.projections!.failures.find((f) => f.table === 'EventCorrection');
+    expect(failure).toMatchObject({ code: 'ROW_MISMATCH', column: 'declaration', key: { eventId: slaughterId } });
+    expect(failure!.source?.recordHash).toBe(failure!.key['recordHash']);
   });
 });
