@@ -5,8 +5,18 @@ import { ConsortiumState, admitRecord, closeBlock } from '../../core/ledger/cons
 import { LedgerError } from '../../core/ledger/errors.js';
 import { leafHash } from '../../core/ledger/merkle-hash.js';
 import { MerkleAccumulator } from '../../core/ledger/merkle-tree.js';
-import type { ChainStore } from '../../store/chain-store.js';
-import type { LoadObserver } from './ledger-node.js';
+import type { ChainStore, VerifiableBlockRow, VerifiableRecordRow } from '../../store/chain-store.js';
+
+/**
+ * Sees the chain as the node loads it at start-up (the start-up projection check rides on the
+ * replay the node does anyway): each record once admitted, each block once closed, and the state
+ * after the last sealed block.
+ */
+export interface LoadObserver {
+  record(row: VerifiableRecordRow, state: ConsortiumState, sealed: boolean): void;
+  block(block: VerifiableBlockRow, state: ConsortiumState, logRoot: () => string): void;
+  sealed(state: ConsortiumState): void;
+}
 
 /** `observer` sees each record once admitted, each block once closed, and the state after the head (the start-up projection check). */
 export async function loadFinalChain(store: ChainStore, consortiumId: string, observer?: LoadObserver): Promise<{ state: ConsortiumState; log: MerkleAccumulator; headSeals: Seal[] }> {

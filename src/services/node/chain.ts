@@ -19,8 +19,7 @@ import { OrderingMessageError, parseOrderingMessage, serializeOrderingMessage, t
 import { formatTimestamp, recordHash, type SignedRecord } from '../../core/ledger/record.js';
 import type { OrderedMessage, OrderingSubscription } from '../../platform/ordering/ordering.js';
 import type { ChainContext } from './chain-context.js';
-import { loadFinalChain } from './chain-load.js';
-import type { LoadObserver } from './ledger-node.js';
+import { loadFinalChain, type LoadObserver } from './chain-load.js';
 import { canonicalTextOf } from './record-text.js';
 import { ChainSealer } from './chain-sealer.js';
 import { FinalBlocks } from './final-blocks.js';

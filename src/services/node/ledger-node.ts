@@ -19,7 +19,8 @@ import { checkpointOfBlock, signCheckpoint } from '../../core/ledger/checkpoint.
 import { formatTimestamp, recordHash } from '../../core/ledger/record.js';
 import { InProcessOrdering } from '../../platform/ordering/in-process-ordering.js';
 import type { Ordering } from '../../platform/ordering/ordering.js';
-import type { ChainStore, VerifiableBlockRow, VerifiableRecordRow } from '../../store/chain-store.js';
+import type { ChainStore } from '../../store/chain-store.js';
+import type { LoadObserver } from './chain-load.js';
 import { DerivationStore } from '../../store/derivation-store.js';
 import type { WriteBatch } from '../../store/write-batch.js';
 import { ConsortiumChain, type ChainStatus } from './chain.js';
@@ -32,18 +33,9 @@ import { withBlock } from './local-submission.js';
 import type { LedgerLane, SealedIn, SubmitOptions, SubmitOutcome } from './submission.js';
 
 export type * from './submission.js';
+export type { LoadObserver } from './chain-load.js';
 export type { EvidenceEvent, LedgerNodeTestHooks, SealedBlockEvent } from './chain-context.js';
 
-/**
- * Sees the chain as the node loads it at start-up (the start-up projection check rides on the
- * replay the node does anyway): each record once admitted, each block once closed, and the state
- * after the last sealed block.
- */
-export interface LoadObserver {
-  record(row: VerifiableRecordRow, state: ConsortiumState, sealed: boolean): void;
-  block(block: VerifiableBlockRow, state: ConsortiumState, logRoot: () => string): void;
-  sealed(state: ConsortiumState): void;
-}
 
 export interface LedgerNodeOptions {
   store: ChainStore;
