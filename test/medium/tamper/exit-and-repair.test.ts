@@ -3,7 +3,7 @@
  * fresh store that verifies and serves; a damaged export is refused with nothing left behind;
  * `rebuild-projections` repairs tampered projections so the node serves again.
  */
-import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { copyFileSync, cpSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { createHash } from 'node:crypto';
 import os from 'node:os';
 import path from 'node:path';
@@ -90,6 +90,7 @@ describe('export, import and rebuild-projections', () => {
     const dataDir = path.join(work, 'repair');
     mkdirSync(dataDir);
     copyFileSync(world.file, path.join(dataDir, 'provenant.db'));
+    cpSync(path.join(path.dirname(world.file), 'ordering'), path.join(dataDir, 'ordering'), { recursive: true });
     const raw = new Database(path.join(dataDir, 'provenant.db'));
     raw.prepare(`DELETE FROM "EventIdentifier" WHERE rowid IN (SELECT rowid FROM "EventIdentifier" LIMIT 3)`).run();
     raw.prepare(`UPDATE "EpcisEvent" SET "bizStep" = 'receiving' WHERE rowid = (SELECT min(rowid) FROM "EpcisEvent")`).run();

@@ -55,6 +55,8 @@ export const NODE_STATE_TABLES = ['ApiToken', 'AccessLog', 'CaptureJob', 'Lineag
 /** Columns that hold when the node received or stored something, which no signature states. */
 export const UNSIGNED_COLUMNS: Readonly<Record<string, readonly string[]>> = {
   LedgerRecord: ['receivedAt'],
+  // Where this node's ordering log cut and finalised the block: positions in a node-local log.
+  Block: ['cutSequence', 'finalSequence'],
   // The media type is what the uploader declared; events cite a document by its SHA-256, type and name.
   Document: ['uploadedAt', 'uploadedByOrg', 'mediaType'],
   PersonData: ['createdAt'],
