@@ -12,6 +12,7 @@ import { mountPrivacy } from './privacy-routes.js';
 import { mountGraphql, type GraphqlServer } from '../graphql/yoga.js';
 import { mountMetrics } from './metrics-routes.js';
 import { mountExplorer } from './explorer-routes.js';
+import { mountEpcisQuery } from './epcis-query-routes.js';
 
 export type ProvenantApp = Express & {
   /** The GraphQL server (its pub/sub counts open subscriptions). */
@@ -45,6 +46,7 @@ export function createApp(base: AppContext): ProvenantApp {
   mountDocuments(app, ctx, { authorise });
   mountPrivacy(app, ctx, { authorise });
   mountExplorer(app, ctx);
+  mountEpcisQuery(app, ctx);
   app.use((req, _res, next) => next(new ApiError(404, 'NOT_FOUND', `no route for ${req.method} ${req.path}`)));
   app.use(errorHandler());
   return Object.assign(app, {
