@@ -178,11 +178,11 @@ export async function queryShown(world: World, viewer: ViewerName, query = ''): 
   let path: string | null = `/events?perPage=50${query}`;
   for (let pages = 0; path !== null; pages++) {
     expect(pages, `${viewer}: GET /events pages`).toBeLessThan(100);
-    const res = await fetch(`${world.base}${path}`, { headers: headersOf(world, viewer) });
+    const res: Response = await fetch(`${world.base}${path}`, { headers: headersOf(world, viewer) });
     if (res.status !== 200) return `refused:${res.status}`;
     const doc = (await res.json()) as { epcisBody: { queryResults: { resultsBody: { eventList: Record<string, unknown>[] } } } };
     for (const e of doc.epcisBody.queryResults.resultsBody.eventList) shown.set(String(e['eventID']), e['provenant:redacted'] === true ? 'redacted' : 'full');
-    const link = res.headers.get('link');
+    const link: string | null = res.headers.get('link');
     path = link ? /^<([^>]+)>; rel="next"$/.exec(link)![1]! : null;
   }
   return shown;

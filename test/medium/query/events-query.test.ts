@@ -3,15 +3,12 @@
  * across offsets, paging with nextPageToken and Link, the read policy, problem details, and each
  * 200 validated against GS1's openapi.json.
  */
-import type { Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { eventHashIdsOfDocument } from '../../../src/core/epcis/event-hash.js';
-import { loadConfig } from '../../../src/platform/config.js';
 import { issueToken } from '../../../src/store/token-store.js';
-import { createApp, type ProvenantApp } from '../../../src/transport/http/server.js';
 import { errorsOf, responseSchema } from '../../helpers/gs1-openapi.js';
-import { binding, doc, finishedJob, hostOrganisation, objectEvent, startHarness, TEST_CONSORTIUM, type BindingResponse, type Harness } from '../capture/harness.js';
+import { binding, doc, objectEvent, TEST_CONSORTIUM, type BindingResponse } from '../capture/harness.js';
+import { captureDocument, eventsOf, getAs, startQueryNode, type QueryNode } from './query-harness.js';
 
 const ITEM = (n: number) => `urn:epc:id:sgtin:0614141.107346.${n}`;
 const OTHER_ITEM = 'urn:epc:id:sgtin:0614142.107346.1';
@@ -48,44 +45,29 @@ const EVENTS: Record<string, Record<string, unknown>> = {
 };
 const TIME_ORDER = ['commission', 'ship', 'pack', 'lot', 'other'];
 
-let h: Harness;
-let app: ProvenantApp;
-let server: Server;
+let node: QueryNode;
 let url: string;
-let omni: string;
 let retailer: string;
+let auth: string;
 const ids = new Map<string, string>();
 
 beforeAll(async () => {
-  h = await startHarness();
-  omni = await hostOrganisation(h, 'omni');
-  retailer = (await issueToken(h.temp.db, TEST_CONSORTIUM, 'retailer', 'query tests')).token;
-  app = createApp({ node: h.temp.node, store: h.temp.store, db: h.temp.db, keystore: h.temp.keystore, config: loadConfig({ dataDir: h.temp.dataDir }) });
-  server = app.listen(0, '127.0.0.1');
-  await new Promise((resolve) => server.once('listening', resolve));
-  url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+  node = await startQueryNode();
+  url = node.url;
+  auth = node.h.readToken;
+  retailer = (await issueToken(node.h.temp.db, TEST_CONSORTIUM, 'retailer', 'query tests')).token;
   for (const name of TIME_ORDER) {
     const document = doc([EVENTS[name]!]);
-    const res = await binding(url, { body: document, headers: { authorization: `Bearer ${omni}` } });
-    expect(res.status, res.text).toBe(202);
-    const job = await finishedJob(url, res.headers.get('location')!, omni);
+    const job = await captureDocument(node, document);
     expect(job.success, JSON.stringify(job)).toBe(true);
     ids.set(name, eventHashIdsOfDocument(document)[0]!);
   }
 }, 60_000);
 
-afterAll(async () => {
-  if (server) await new Promise((resolve) => server.close(resolve));
-  await app?.closeApi();
-  await h?.close();
-});
+afterAll(async () => node?.close());
 
-function get(path: string, token: string | null = h.readToken, headers: Record<string, string> = {}): Promise<BindingResponse> {
-  return binding(url, { method: 'GET', path, headers: { ...(token ? { authorization: `Bearer ${token}` } : {}), ...headers } });
-}
-
-function eventsOf(res: BindingResponse): Record<string, any>[] {
-  return res.json.epcisBody.queryResults.resultsBody.eventList;
+function get(path: string, token: string | null = auth, headers: Record<string, string> = {}): Promise<BindingResponse> {
+  return getAs(node, path, token, headers);
 }
 
 /** Names of the events answered, in order. */
@@ -234,8 +216,8 @@ describe('GET /events: paging', () => {
 describe('GET /events: the read policy and errors', () => {
   it('a member sees only what the read policy shows it; the regulator sees all, and its reads are logged for the owner', async () => {
     expect(namesOf(await get('/events', retailer))).toEqual([]);
-    expect(namesOf(await get('/events', omni))).toEqual(TIME_ORDER);
-    const logged = await h.temp.db.$queryRawUnsafe<{ subjectId: string }[]>(
+    expect(namesOf(await get('/events', node.omni))).toEqual(TIME_ORDER);
+    const logged = await node.h.temp.db.$queryRawUnsafe<{ subjectId: string }[]>(
       `SELECT "subjectId" FROM "AccessLog" WHERE "consortiumId" = ? AND "ownerOrgId" = 'omni' AND "viewerOrgId" = 'auth'`,
       TEST_CONSORTIUM,
     );
@@ -256,12 +238,12 @@ describe('GET /events: the read policy and errors', () => {
   });
 
   it('XML by content negotiation; 406 for what it cannot answer', async () => {
-    const xml = await get('/events?EQ_bizStep=shipping', h.readToken, { accept: 'application/xml' });
+    const xml = await get('/events?EQ_bizStep=shipping', auth, { accept: 'application/xml' });
     expect(xml.status, xml.text).toBe(200);
     expect(xml.headers.get('content-type')).toMatch(/^application\/xml/);
     expect(xml.text).toContain('EPCISQueryDocument');
     expect(xml.text).toContain(ids.get('ship')!);
-    expectProblem(await get('/events', h.readToken, { accept: 'text/csv' }), 406, 'epcisException:NotAcceptableException');
+    expectProblem(await get('/events', auth, { accept: 'text/csv' }), 406, 'epcisException:NotAcceptableException');
   });
 
   it('OPTIONS names the methods and versions', async () => {
