@@ -10,6 +10,17 @@ import type { Executor } from './event-index.js';
 /** UTC with milliseconds; the same text as the migration's expression indexes, so they are used. */
 const EVENT_TIME_UTC = `strftime('%Y-%m-%dT%H:%M:%fZ', e."eventTime")`;
 
+/**
+ * recordTime order is the order this node recorded the events in: the consortium log's position,
+ * as fixed-width text so that it compares like the time keys do.
+ */
+const RECORD_ORDER = `printf('%012d', r."logIndex")`;
+
+/** The sort key of the recordTime order just past a log position (a subscription's starting point). */
+export function recordOrderKey(logIndex: number): string {
+  return String(logIndex).padStart(12, '0');
+}
+
 /** EventIdentifier roles of each event field (src/services/capture/index-rows.ts writes them). */
 const ROLE_OF_FIELD: Record<IdentifierField, string> = {
   epcList: 'epc',
@@ -39,7 +50,7 @@ export interface ScannedEvent {
   recordBody: string;
   /** When this node stored the record (the event's recordTime). */
   recordTime: string;
-  /** The value the scan is ordered by (UTC). */
+  /** The value the scan is ordered by (UTC eventTime, or the log position for recordTime). */
   sortKey: string;
 }
 
@@ -122,7 +133,7 @@ function whereOf(scan: EventScan, sortExpr: string, direction: OrderDirection): 
 
 /** The next events of the query in its order (at most `limit`), after the cursor. */
 export async function scanEvents(db: Executor, scan: EventScan): Promise<ScannedEvent[]> {
-  const sortExpr = scan.query.orderBy === 'recordTime' ? `r."receivedAt"` : EVENT_TIME_UTC;
+  const sortExpr = scan.query.orderBy === 'recordTime' ? RECORD_ORDER : EVENT_TIME_UTC;
   const direction = scan.query.orderDirection;
   const where = whereOf(scan, sortExpr, direction);
   return db.$queryRawUnsafe<ScannedEvent[]>(
@@ -134,4 +145,16 @@ export async function scanEvents(db: Executor, scan: EventScan): Promise<Scanned
     ...where.args,
     scan.limit,
   );
+}
+
+/** The consortium's last log position (-1 for an empty log): a stream subscription delivers what comes after. */
+export async function lastLogIndex(db: Executor, consortiumId: string): Promise<number> {
+  const rows = await db.$queryRawUnsafe<{ n: number | bigint | null }[]>(`SELECT max("logIndex") AS n FROM "LedgerRecord" WHERE "consortiumId" = ?`, consortiumId);
+  return rows[0]?.n === null || rows[0]?.n === undefined ? -1 : Number(rows[0].n);
+}
+
+/** The first log position recorded at or after the time (RFC 3339 UTC); null when none is yet. */
+export async function firstLogIndexSince(db: Executor, consortiumId: string, time: string): Promise<number | null> {
+  const rows = await db.$queryRawUnsafe<{ n: number | bigint | null }[]>(`SELECT min("logIndex") AS n FROM "LedgerRecord" WHERE "consortiumId" = ? AND "receivedAt" >= ?`, consortiumId, time);
+  return rows[0]?.n === null || rows[0]?.n === undefined ? null : Number(rows[0].n);
 }

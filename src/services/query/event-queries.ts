@@ -28,6 +28,13 @@ export interface QueryPage {
   document: Record<string, unknown>;
   /** Continues the query after this page; null on the last page. */
   nextPageToken: string | null;
+  /** Where the scan stopped (the last event looked at, shown or not), to continue from later. */
+  last: PageAfter | undefined;
+}
+
+export interface PageAfter {
+  key: string;
+  eventId: string;
 }
 
 interface Candidate {
@@ -57,10 +64,10 @@ export class EventQueries {
   }
 
   /** One page of the query's events in the viewer's consortium, as the read policy shows them. */
-  async page(rc: ReadContext, paged: PagedEventQuery, options: { queryName?: string } = {}): Promise<QueryPage> {
+  async page(rc: ReadContext, paged: PagedEventQuery, options: { queryName?: string; subscriptionId?: string; after?: PageAfter } = {}): Promise<QueryPage> {
     const viewer = requireViewer(rc);
     const { query } = paged;
-    const cursor: PageCursor | undefined = paged.nextPageToken !== undefined ? decodePageToken(query, paged.nextPageToken) : undefined;
+    const cursor: PageCursor | undefined = paged.nextPageToken !== undefined ? decodePageToken(query, paged.nextPageToken) : options.after ? { ...options.after, returned: 0 } : undefined;
     const returnedBefore = cursor?.returned ?? 0;
     const want = Math.max(0, Math.min(paged.perPage, (query.eventCountLimit ?? Infinity) - returnedBefore));
     const shown: Shown[] = [];
@@ -92,11 +99,12 @@ export class EventQueries {
     const limitReached = query.eventCountLimit !== undefined && returned >= query.eventCountLimit;
     const nextPageToken = more && !limitReached && after ? encodePageToken(query, { ...after, returned }) : null;
     for (const s of shown) rc.access.record(s.decision);
-    return { document: await this.#document(viewer.consortiumId, shown, options.queryName ?? 'SimpleEventQuery'), nextPageToken };
+    const document = await this.#document(viewer.consortiumId, shown, options.queryName ?? 'SimpleEventQuery', options.subscriptionId);
+    return { document, nextPageToken, last: after };
   }
 
   /** The shown events as the binding returns them: eventID and recordTime filled in, the latest error declaration attached. */
-  async #document(consortiumId: string, shown: readonly Shown[], queryName: string): Promise<Record<string, unknown>> {
+  async #document(consortiumId: string, shown: readonly Shown[], queryName: string, subscriptionId?: string): Promise<Record<string, unknown>> {
     const corrections = await correctionsOf(this.handles.db, consortiumId, shown.map((s) => s.row.eventId));
     const events = shown.map(({ row, payload, decision }) => {
       const event = decision.visibility === 'REDACTED' ? redactEvent(payload.event).event : { ...payload.event };
@@ -112,6 +120,6 @@ export class EventQueries {
         ...(decision.visibility === 'REDACTED' ? { 'provenant:redacted': true } : {}),
       };
     });
-    return epcisQueryDocument(events, { queryName, creationDate: new Date().toISOString(), contexts: shown.map((s) => s.payload.context ?? null) });
+    return epcisQueryDocument(events, { queryName, ...(subscriptionId !== undefined ? { subscriptionID: subscriptionId } : {}), creationDate: new Date().toISOString(), contexts: shown.map((s) => s.payload.context ?? null) });
   }
 }

@@ -14,6 +14,9 @@ import { EventQueries } from '../../services/query/event-queries.js';
 import type { AppContext } from './context.js';
 import { binding, options, queryParameters, route, sendPage } from './epcis-query-http.js';
 import { mountNamedQueries } from './epcis-named-query-routes.js';
+import { mountQuerySubscriptions } from './epcis-subscription-routes.js';
+import { fetchWebhookSender } from './webhook-sender.js';
+import { DEFAULT_SUBSCRIPTION_OPTIONS, QuerySubscriptions, type SubscriptionOptions, type WebhookSender } from '../../services/query/query-subscriptions.js';
 import { ApiError } from './errors.js';
 import { readContext, readsOf } from './requests.js';
 
@@ -29,7 +32,22 @@ const RESOURCE_PARAMETER: Record<string, string> = {
 
 const EPCIS_CONTEXT = 'https://ref.gs1.org/standards/epcis/2.0.0/epcis-context.jsonld';
 
-export function mountEpcisQuery(app: Express, ctx: AppContext): EventQueries {
+export interface QueryRouteOptions {
+  subscriptions?: Partial<SubscriptionOptions>;
+  /** How webhook deliveries are sent (default: fetch). */
+  sender?: WebhookSender;
+  /** Deliver due subscriptions in the background (default true; tests may drive deliverDue themselves). */
+  deliver?: boolean;
+}
+
+export interface MountedQueries {
+  events: EventQueries;
+  subscriptions: QuerySubscriptions;
+  /** Stops delivering subscriptions. */
+  close(): Promise<void>;
+}
+
+export function mountEpcisQuery(app: Express, ctx: AppContext, routeOptions: QueryRouteOptions = {}): MountedQueries {
   const reads = readsOf(ctx);
   const queries = new EventQueries(reads.handles);
   const answer = async (req: Request, res: Response, paged: PagedEventQuery) => {
@@ -84,6 +102,9 @@ export function mountEpcisQuery(app: Express, ctx: AppContext): EventQueries {
       route(async (req, res) => answer(req, res, parseEventQuery([[parameter, String(req.params['member'])], ...queryParameters(req)]))),
     );
   }
-  mountNamedQueries(app, ctx, queries);
-  return queries;
+  const named = mountNamedQueries(app, ctx, queries);
+  const subscriptions = new QuerySubscriptions(reads.handles, named, queries, routeOptions.sender ?? fetchWebhookSender(), { ...DEFAULT_SUBSCRIPTION_OPTIONS, ...routeOptions.subscriptions });
+  mountQuerySubscriptions(app, reads, subscriptions);
+  const delivery = routeOptions.deliver === false ? null : subscriptions.start();
+  return { events: queries, subscriptions, close: async () => delivery?.close() };
 }

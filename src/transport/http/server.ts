@@ -46,7 +46,7 @@ export function createApp(base: AppContext): ProvenantApp {
   mountDocuments(app, ctx, { authorise });
   mountPrivacy(app, ctx, { authorise });
   mountExplorer(app, ctx);
-  mountEpcisQuery(app, ctx);
+  const query = mountEpcisQuery(app, ctx);
   app.use((req, _res, next) => next(new ApiError(404, 'NOT_FOUND', `no route for ${req.method} ${req.path}`)));
   app.use(errorHandler());
   return Object.assign(app, {
@@ -56,6 +56,7 @@ export function createApp(base: AppContext): ProvenantApp {
       metrics.close();
       await graphql.close();
       await capture.close();
+      await query.close();
     },
   });
 }

@@ -103,8 +103,10 @@ describe('GET /events: filters', () => {
     expect(res.headers.get('link')).toBeNull();
   });
 
-  it('orders DESC on request', async () => {
+  it('orders DESC on request, and by recordTime (the order this node recorded them in)', async () => {
     expect(namesOf(await get('/events?orderDirection=DESC'))).toEqual([...TIME_ORDER].reverse());
+    // Captured in TIME_ORDER; 'ship' (08:30Z) and 'lot' (10:00Z) were written with offsets that string order would misplace.
+    expect(namesOf(await get('/events?orderBy=recordTime&orderDirection=DESC&perPage=2'))).toEqual(['other', 'lot']);
   });
 
   it('eventType, EQ_action, EQ_bizStep (bare or URN), EQ_disposition, EQ_readPoint, EQ_bizLocation', async () => {

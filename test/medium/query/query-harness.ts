@@ -1,9 +1,15 @@
-/** A node with the capture tests' consortium behind the whole app (createApp), so events captured through POST /capture can be queried. */
+/**
+ * A node with the capture tests' consortium behind the EPCIS binding's capture and query routes,
+ * so events captured through POST /capture can be queried (and subscriptions delivered).
+ */
 import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import express from 'express';
 import { expect } from 'vitest';
 import { loadConfig } from '../../../src/platform/config.js';
-import { createApp, type ProvenantApp } from '../../../src/transport/http/server.js';
+import { mountCapture } from '../../../src/transport/http/capture-routes.js';
+import { mountEpcisQuery, type MountedQueries, type QueryRouteOptions } from '../../../src/transport/http/epcis-query-routes.js';
+import { ApiError, errorHandler } from '../../../src/transport/http/errors.js';
 import { binding, finishedJob, hostOrganisation, startHarness, type BindingResponse, type Harness } from '../capture/harness.js';
 
 export interface QueryNode {
@@ -11,13 +17,19 @@ export interface QueryNode {
   url: string;
   /** API token of 'omni' (every role), whose key the node hosts: it captures. */
   omni: string;
+  query: MountedQueries;
   close(): Promise<void>;
 }
 
-export async function startQueryNode(): Promise<QueryNode> {
+export async function startQueryNode(options: QueryRouteOptions = {}): Promise<QueryNode> {
   const h = await startHarness();
   const omni = await hostOrganisation(h, 'omni');
-  const app: ProvenantApp = createApp({ node: h.temp.node, store: h.temp.store, db: h.temp.db, keystore: h.temp.keystore, config: loadConfig({ dataDir: h.temp.dataDir }) });
+  const ctx = { node: h.temp.node, store: h.temp.store, db: h.temp.db, keystore: h.temp.keystore, config: loadConfig({ dataDir: h.temp.dataDir }) };
+  const app = express();
+  const capture = mountCapture(app, ctx);
+  const query = mountEpcisQuery(app, ctx, options);
+  app.use((req, _res, next) => next(new ApiError(404, 'NOT_FOUND', `no route for ${req.method} ${req.path}`)));
+  app.use(errorHandler(() => undefined));
   const server: Server = app.listen(0, '127.0.0.1');
   await new Promise((resolve) => server.once('listening', resolve));
   const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
@@ -25,9 +37,11 @@ export async function startQueryNode(): Promise<QueryNode> {
     h,
     url,
     omni,
+    query,
     async close() {
       await new Promise((resolve) => server.close(resolve));
-      await app.closeApi();
+      await query.close();
+      await capture.close();
       await h.close();
     },
   };
