@@ -13,6 +13,7 @@ import { requestBodyFormat } from './epcis-headers.js';
 import { binding, nextLink, options, queryParameters, route, sendPage } from './epcis-query-http.js';
 import { ApiError } from './errors.js';
 import { readContext, readsOf } from './requests.js';
+import { requireViewer } from '../../services/read-context.js';
 
 /** perPage and nextPageToken: the only parameters a named query's run and the list of queries take. */
 function paging(req: Request): { perPage: number; nextPageToken?: string } {
@@ -27,6 +28,11 @@ export function mountNamedQueries(app: Express, ctx: AppContext, events: EventQu
   const reads = readsOf(ctx);
   const queries = new NamedQueries(reads.handles, events);
   const json = express.json({ limit: '64kb', type: () => true });
+  const member = async (req: Request) => {
+    const rc = await readContext(reads, req);
+    requireViewer(rc);
+    return rc;
+  };
 
   app.options('/queries', options('OPTIONS, GET, POST'));
   app.post(
@@ -46,8 +52,9 @@ export function mountNamedQueries(app: Express, ctx: AppContext, events: EventQu
     '/queries',
     binding(['json']),
     route(async (req, res) => {
+      const rc = await member(req);
       const { perPage, nextPageToken } = paging(req);
-      const list = await queries.list(await readContext(reads, req), perPage, nextPageToken);
+      const list = await queries.list(rc, perPage, nextPageToken);
       if (list.nextPageToken !== null) res.setHeader('Link', nextLink(req, list.nextPageToken));
       res.json(list.queries);
     }),
@@ -75,8 +82,9 @@ export function mountNamedQueries(app: Express, ctx: AppContext, events: EventQu
     '/queries/:queryName/events',
     binding(['json', 'xml']),
     route(async (req, res) => {
+      const rc = await member(req);
       const { perPage, nextPageToken } = paging(req);
-      sendPage(req, res, await queries.page(await readContext(reads, req), String(req.params['queryName']), perPage, nextPageToken));
+      sendPage(req, res, await queries.page(rc, String(req.params['queryName']), perPage, nextPageToken));
     }),
   );
   return queries;

@@ -19,6 +19,7 @@ import { fetchWebhookSender } from './webhook-sender.js';
 import { DEFAULT_SUBSCRIPTION_OPTIONS, QuerySubscriptions, type SubscriptionOptions, type WebhookSender } from '../../services/query/query-subscriptions.js';
 import { ApiError } from './errors.js';
 import { readContext, readsOf } from './requests.js';
+import { requireViewer } from '../../services/read-context.js';
 
 /** Top-level resources whose members each name one query parameter (GS1 openapi.json, /{resource}/{member}/events). */
 const RESOURCE_PARAMETER: Record<string, string> = {
@@ -50,16 +51,22 @@ export interface MountedQueries {
 export function mountEpcisQuery(app: Express, ctx: AppContext, routeOptions: QueryRouteOptions = {}): MountedQueries {
   const reads = readsOf(ctx);
   const queries = new EventQueries(reads.handles);
-  const answer = async (req: Request, res: Response, paged: PagedEventQuery) => {
+  /** Members only, before anything else is looked at (an anonymous caller learns nothing from a 400). */
+  const member = async (req: Request) => {
     const rc = await readContext(reads, req);
-    sendPage(req, res, await queries.page(rc, paged));
+    requireViewer(rc);
+    return rc;
+  };
+  const answer = async (req: Request, res: Response, paged: () => PagedEventQuery) => {
+    const rc = await member(req);
+    sendPage(req, res, await queries.page(rc, paged()));
   };
 
   app.options('/events', options('OPTIONS, GET'));
   app.get(
     '/events',
     binding(['json', 'xml']),
-    route(async (req, res) => answer(req, res, parseEventQuery(queryParameters(req)))),
+    route(async (req, res) => answer(req, res, () => parseEventQuery(queryParameters(req)))),
   );
 
   app.options('/events/:eventID', options('OPTIONS, GET'));
@@ -68,7 +75,7 @@ export function mountEpcisQuery(app: Express, ctx: AppContext, routeOptions: Que
     binding(['json', 'xml']),
     route(async (req, res) => {
       const eventId = String(req.params['eventID']);
-      const rc = await readContext(reads, req);
+      const rc = await member(req);
       const page = await queries.page(rc, { query: parseEventQuery([['EQ_eventID', eventId]]).query, perPage: 1 });
       const events = (page.document['epcisBody'] as { queryResults: { resultsBody: { eventList: unknown[] } } }).queryResults.resultsBody.eventList;
       // Hidden reads as absent, so event IDs cannot be probed.
@@ -81,7 +88,8 @@ export function mountEpcisQuery(app: Express, ctx: AppContext, routeOptions: Que
   app.get(
     '/eventTypes',
     binding(['json']),
-    route(async (_req, res) => {
+    route(async (req, res) => {
+      await member(req);
       res.json({ '@context': EPCIS_CONTEXT, type: 'Collection', member: [...EPCIS_EVENT_TYPES] });
     }),
   );
@@ -91,7 +99,8 @@ export function mountEpcisQuery(app: Express, ctx: AppContext, routeOptions: Que
     app.get(
       `/${resource}/:member`,
       binding(['json']),
-      route(async (_req, res) => {
+      route(async (req, res) => {
+        await member(req);
         res.json({ '@context': EPCIS_CONTEXT, type: 'Collection', member: ['events'] });
       }),
     );
@@ -99,7 +108,7 @@ export function mountEpcisQuery(app: Express, ctx: AppContext, routeOptions: Que
     app.get(
       `/${resource}/:member/events`,
       binding(['json', 'xml']),
-      route(async (req, res) => answer(req, res, parseEventQuery([[parameter, String(req.params['member'])], ...queryParameters(req)]))),
+      route(async (req, res) => answer(req, res, () => parseEventQuery([[parameter, String(req.params['member'])], ...queryParameters(req)]))),
     );
   }
   const named = mountNamedQueries(app, ctx, queries);
