@@ -1,19 +1,24 @@
 /**
  * What the web explorer asks beyond GraphQL: who a token signs in as, the demo sign-in tokens (demo
- * nodes only), an organisation's roles at a record's log index, and a proof bundle of the records
- * behind an answer, cut to the records the viewer may read in full.
+ * nodes only), an organisation's roles at a record's log index, a proof bundle of the records
+ * behind an answer (cut by the read policy to the records the viewer may read in full, as
+ * record(hash) decides them, and access-logged alike), a container's temperature legs
+ * (cold-chain-legs.ts) and the public passport (passport.ts).
  */
 import { CodedError } from '../core/coded-error.js';
 import type { Role } from '../core/ledger/governance.js';
 import type { ProofBundle } from '../core/lineage/bundle.js';
 import { exportProofBundle } from '../store/bundle-store.js';
-import type { ChainStore } from '../store/chain-store.js';
 import type { Database } from '../store/database.js';
 import { LineageStore } from '../store/lineage-store.js';
-import { Visibility } from './visibility.js';
-import { issueApiToken, type Viewer } from './auth.js';
+import { issueApiToken } from './auth.js';
+import { temperatureLegs, type TemperatureLeg } from './cold-chain-legs.js';
+import { hostedState, type NodeHandles } from './node-handles.js';
 import type { LedgerNode } from './node/ledger-node.js';
 import { DEMO_CONSORTIUM_ID, DEMO_ORGS } from './node/demo-consortium.js';
+import { publicPassport, type PublicPassport } from './passport.js';
+import { requireMember, requireViewer, type ReadContext } from './read-context.js';
+import { Visibility } from './visibility.js';
 
 export type ExplorerErrorCode = 'BAD_REQUEST' | 'NOT_FOUND' | 'NOTHING_TO_BUNDLE';
 
@@ -28,18 +33,6 @@ export interface SessionInfo {
   orgName: string;
   roles: Role[];
   isRegulator: boolean;
-}
-
-export function sessionOf(node: LedgerNode, viewer: Viewer): SessionInfo {
-  const state = node.state(viewer.consortiumId);
-  return {
-    consortium: viewer.consortiumId,
-    consortiumName: state.name,
-    orgId: viewer.orgId,
-    orgName: state.orgs.get(viewer.orgId)?.name ?? viewer.orgId,
-    roles: [...viewer.roles].sort(),
-    isRegulator: viewer.isRegulator,
-  };
 }
 
 export interface DemoToken {
@@ -67,15 +60,6 @@ export async function issueDemoTokens(node: LedgerNode, db: Database): Promise<D
   return out;
 }
 
-/** Roles the organisation held for a record at this log index (what a verifier checks the signer against). */
-export function rolesAt(node: LedgerNode, viewer: Viewer, orgId: string, logIndex: number): { orgId: string; orgName: string | null; logIndex: number; roles: Role[] | null } {
-  if (!Number.isSafeInteger(logIndex) || logIndex < 0) throw new ExplorerError('BAD_REQUEST', 'logIndex must be a non-negative integer', { logIndex });
-  const state = node.state(viewer.consortiumId);
-  if (logIndex >= state.logSize) throw new ExplorerError('BAD_REQUEST', `logIndex ${logIndex} is beyond the log (size ${state.logSize})`, { logIndex });
-  const roles = state.rolesAt(orgId, logIndex);
-  return { orgId, orgName: state.orgs.get(orgId)?.name ?? null, logIndex, roles: roles ? [...roles].sort() : null };
-}
-
 export const MAX_BUNDLE_RECORDS = 2000;
 const HEX64 = /^[0-9a-f]{64}$/;
 
@@ -85,34 +69,90 @@ export interface ViewerBundle {
   omitted: { recordHash: string; reason: string }[];
 }
 
-/** A proof bundle of the records the viewer may read in full among those asked for; the rest are named as omitted. */
-export async function viewerProofBundle(node: LedgerNode, db: Database, store: ChainStore, viewer: Viewer, recordHashes: readonly unknown[]): Promise<ViewerBundle> {
+function requireRecordHashes(recordHashes: readonly unknown[]): string[] {
   if (!Array.isArray(recordHashes) || recordHashes.length === 0 || recordHashes.length > MAX_BUNDLE_RECORDS) {
     throw new ExplorerError('BAD_REQUEST', `records must be a list of 1..${MAX_BUNDLE_RECORDS} record hashes`, { count: Array.isArray(recordHashes) ? recordHashes.length : null });
   }
   const bad = recordHashes.find((h) => typeof h !== 'string' || !HEX64.test(h));
   if (bad !== undefined) throw new ExplorerError('BAD_REQUEST', 'a record hash is 64 lower-case hex characters', { recordHash: bad });
-  const hashes = [...new Set(recordHashes as string[])];
-  const consortiumId = viewer.consortiumId;
-  const state = node.state(consortiumId);
-  const rows = await new LineageStore(db, consortiumId).records(hashes);
-  const forVisibility = rows.map((r) => {
-    const body = JSON.parse(r.body) as { kind?: unknown; signer?: unknown };
-    return { hash: r.hash, consortiumId: r.consortiumId, kind: String(body.kind ?? ''), signer: String(body.signer ?? ''), body: r.body };
-  });
-  const decisions = await new Visibility(db, (id) => (id === consortiumId ? state : undefined)).decideRecords({ orgId: viewer.orgId, consortiumId, roles: viewer.roles }, forVisibility);
-  const checkpoint = await store.latestCheckpoint(consortiumId);
-  const omitted: ViewerBundle['omitted'] = [];
-  const kept: string[] = [];
-  const found = new Map(rows.map((r) => [r.hash, r]));
-  for (const hash of hashes) {
-    const row = found.get(hash);
-    const visibility = decisions.get(hash)?.visibility;
-    if (!row || visibility === undefined || visibility === 'HIDDEN') omitted.push({ recordHash: hash, reason: 'not yours to see' });
-    else if (visibility === 'REDACTED') omitted.push({ recordHash: hash, reason: 'its inspection finding is withheld from you' });
-    else if (row.blockHeight === null || !checkpoint || row.logIndex >= checkpoint.logSize) omitted.push({ recordHash: hash, reason: 'not yet covered by a signed checkpoint' });
-    else kept.push(hash);
+  return [...new Set(recordHashes as string[])];
+}
+
+/** The viewer, as a member of its own consortium (the read policy's consortium rule). */
+function member(rc: ReadContext) {
+  return requireMember(rc, requireViewer(rc).consortiumId);
+}
+
+export class ExplorerReads {
+  readonly #visibility: Visibility;
+
+  constructor(private readonly handles: NodeHandles) {
+    this.#visibility = new Visibility(handles.db, (id) => hostedState(handles.node, id));
   }
-  if (kept.length === 0) throw new ExplorerError('NOTHING_TO_BUNDLE', 'none of these records can be bundled for you', { omitted });
-  return { bundle: await exportProofBundle(store, consortiumId, kept), omitted };
+
+  session(rc: ReadContext): SessionInfo {
+    const viewer = member(rc);
+    const state = this.handles.node.state(viewer.consortiumId);
+    return {
+      consortium: viewer.consortiumId,
+      consortiumName: state.name,
+      orgId: viewer.orgId,
+      orgName: state.orgs.get(viewer.orgId)?.name ?? viewer.orgId,
+      roles: [...viewer.roles].sort(),
+      isRegulator: viewer.isRegulator,
+    };
+  }
+
+  /** Roles the organisation held for a record at this log index (membership, which every member of the consortium sees). */
+  rolesAt(rc: ReadContext, orgId: string, logIndex: number): { orgId: string; orgName: string | null; logIndex: number; roles: Role[] | null } {
+    const viewer = member(rc);
+    if (!Number.isSafeInteger(logIndex) || logIndex < 0) throw new ExplorerError('BAD_REQUEST', 'logIndex must be a non-negative integer', { logIndex });
+    const state = this.handles.node.state(viewer.consortiumId);
+    if (logIndex >= state.logSize) throw new ExplorerError('BAD_REQUEST', `logIndex ${logIndex} is beyond the log (size ${state.logSize})`, { logIndex });
+    const roles = state.rolesAt(orgId, logIndex);
+    return { orgId, orgName: state.orgs.get(orgId)?.name ?? null, logIndex, roles: roles ? [...roles].sort() : null };
+  }
+
+  /**
+   * A proof bundle of the records the viewer may read in full among those asked for (as
+   * record(hash) decides each); the rest are named as omitted. Each bundled record of another
+   * organisation goes into its access log, as a record read does.
+   */
+  async proofBundle(rc: ReadContext, recordHashes: readonly unknown[]): Promise<ViewerBundle> {
+    const viewer = member(rc);
+    const hashes = requireRecordHashes(recordHashes);
+    const consortiumId = viewer.consortiumId;
+    const rows = await new LineageStore(this.handles.db, consortiumId).records(hashes);
+    const forVisibility = rows.map((r) => {
+      const body = JSON.parse(r.body) as { kind?: unknown; signer?: unknown };
+      return { hash: r.hash, consortiumId: r.consortiumId, kind: String(body.kind ?? ''), signer: String(body.signer ?? ''), body: r.body };
+    });
+    const decisions = await this.#visibility.decideRecords(viewer, forVisibility);
+    const checkpoint = await this.handles.store.latestCheckpoint(consortiumId);
+    const omitted: ViewerBundle['omitted'] = [];
+    const kept: string[] = [];
+    const found = new Map(rows.map((r) => [r.hash, r]));
+    for (const hash of hashes) {
+      const row = found.get(hash);
+      const visibility = decisions.get(hash)?.visibility;
+      if (!row || visibility === undefined || visibility === 'HIDDEN') omitted.push({ recordHash: hash, reason: 'not yours to see' });
+      else if (visibility === 'REDACTED') omitted.push({ recordHash: hash, reason: 'its inspection finding is withheld from you' });
+      else if (row.blockHeight === null || !checkpoint || row.logIndex >= checkpoint.logSize) omitted.push({ recordHash: hash, reason: 'not yet covered by a signed checkpoint' });
+      else kept.push(hash);
+    }
+    if (kept.length === 0) throw new ExplorerError('NOTHING_TO_BUNDLE', 'none of these records can be bundled for you', { omitted });
+    const bundle = await exportProofBundle(this.handles.store, consortiumId, kept);
+    for (const hash of kept) rc.access.record(decisions.get(hash));
+    return { bundle, omitted };
+  }
+
+  /** The temperature legs of a container or lot, cut by the read policy (cold-chain-legs.ts). */
+  temperatureLegs(rc: ReadContext, identifier: string): Promise<TemperatureLeg[]> {
+    return temperatureLegs(this.handles, this.#visibility, rc, identifier);
+  }
+
+  /** The public passport of a trade item: the same public fields for every caller, with a token or without. */
+  publicPassport(rc: ReadContext, identifier: string, now?: () => Date): Promise<PublicPassport> {
+    return publicPassport(this.handles, rc.viewer, identifier, now);
+  }
 }

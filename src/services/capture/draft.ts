@@ -5,7 +5,7 @@
  * citations' shape. What needs the store and the other documents of the group is checked once
  * the draft is staged (stage.ts).
  */
-import { requireActiveSigner } from '../../core/ledger/consortium.js';
+import { checkSigner, type CheckedSigner } from '../../core/ledger/consortium.js';
 import { RecordKind, recordHash, type SignedRecord } from '../../core/ledger/record.js';
 import type { ConsortiumState } from '../../core/ledger/consortium.js';
 import { eventHashId } from '../../core/epcis/event-hash.js';
@@ -37,6 +37,8 @@ export interface CaptureDraft {
   waitForSeal: boolean;
   /** The organisation whose key signed every event. */
   signerOrg: string;
+  /** That key, checked once here; admission takes it as checked while signers stay as they were. */
+  signer: CheckedSigner;
   events: JsonObject[];
   records: SignedRecord[];
   eventIds: string[];
@@ -114,7 +116,8 @@ export async function draftCapture(envelope: CaptureEnvelope, state: ConsortiumS
   const atomic = (options.mode ?? 'atomic') === 'atomic';
   const events = documentEventList(envelope.document);
   checkSignedAt(envelope.signedAt, options.now ?? new Date(), options.signedAtWindowMs);
-  const signer = requireActiveSigner(state, envelope.signer, RecordKind.EPCIS_EVENT);
+  const checked = checkSigner(state, envelope.signer, RecordKind.EPCIS_EVENT);
+  const signer = checked.signer;
   if (signer.type !== 'org') throw new CaptureError('NOT_AUTHORISED', 'EPCIS events must be signed by an organisation key');
   const invalid = invalidEvents(envelope.document, atomic, options.xsdChecked === true);
 
@@ -137,6 +140,7 @@ export async function draftCapture(envelope: CaptureEnvelope, state: ConsortiumS
     atomic,
     waitForSeal: options.wait === 'seal',
     signerOrg: signer.org.id,
+    signer: checked,
     events,
     records,
     eventIds,

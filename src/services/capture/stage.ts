@@ -181,6 +181,7 @@ export function stageGroup(drafts: readonly CaptureDraft[], view: CaptureView, s
     submissions.push({
       records: s.sent.map((i) => ({ record: draft.records[i]!, hash: draft.recordHashes[i]! })),
       signaturesVerified: true,
+      signer: draft.signer,
       waitForSeal: draft.waitForSeal,
     });
     return s;

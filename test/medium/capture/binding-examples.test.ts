@@ -4,7 +4,10 @@ import path from 'node:path';
 import { EPCIS_EXAMPLES_DIR, EPCIS_XML_EXAMPLES_DIR } from '../../vectors/index.js';
 import { eventHashIdsOfDocument } from '../../../src/core/epcis/event-hash.js';
 import { parseEpcisXml } from '../../../src/core/epcis/xml/index.js';
-import { binding, finishedJob, getEvent, hostOrganisation, startHarness, type Harness } from './harness.js';
+import { binding, finishedJob, hostOrganisation } from '../../helpers/capture-binding.js';
+import { getEvent } from '../../helpers/http.js';
+import { captureTestNodeOptions } from '../../helpers/consortia.js';
+import { startTestNode, type TestNode } from '../../helpers/test-node.js';
 
 const XML_EXAMPLES = EPCIS_XML_EXAMPLES_DIR;
 
@@ -18,13 +21,13 @@ function eventsOf(document: Record<string, any>): Record<string, any>[] {
  * document's @context (and epcisHeader) the record signed, and by the event ID its client supplied.
  */
 describe('every GS1 example through the EPCIS 2.0 capture binding', () => {
-  let h: Harness;
+  let h: TestNode;
   let token: string;
   beforeAll(async () => {
-    h = await startHarness();
+    h = await startTestNode(captureTestNodeOptions());
     token = await hostOrganisation(h, 'omni');
   });
-  afterAll(async () => h?.close());
+  afterAll(async () => h?.destroy());
 
   const json = readdirSync(EPCIS_EXAMPLES_DIR).filter((f) => f.endsWith('.jsonld') || f.endsWith('.json'));
   // The CaptureJob examples are capture job documents, not EPCIS documents.
@@ -48,7 +51,7 @@ describe('every GS1 example through the EPCIS 2.0 capture binding', () => {
     for (const [i, r] of results.entries()) {
       // Some examples repeat another's events; an event with an errorDeclaration about a known event is a correction.
       expect(['accepted', 'duplicate']).toContain(r.status);
-      const got = await getEvent(h.url, h.readToken, ids[i]!);
+      const got = await getEvent(h.url, h.tokens.auth!, ids[i]!);
       expect(got.status).toBe(200);
       expect(got.body.eventId).toBe(ids[i]);
       if (r.status !== 'accepted') continue;
@@ -62,7 +65,7 @@ describe('every GS1 example through the EPCIS 2.0 capture binding', () => {
       expect(got.body.epcisHeader).toEqual(document['epcisHeader'] ?? null);
       const declared = eventsOf(document)[i]!['eventID'];
       if (typeof declared === 'string') {
-        const byDeclared = await getEvent(h.url, h.readToken, declared);
+        const byDeclared = await getEvent(h.url, h.tokens.auth!, declared);
         expect(byDeclared.status).toBe(200);
         expect(byDeclared.body.eventId).toBe(ids[i]);
       }

@@ -2,7 +2,11 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { eventHashIdsOfDocument } from '../../../src/core/epcis/event-hash.js';
 import { issueToken } from '../../../src/store/token-store.js';
 import { errorsOf, responseSchema, schemaAt } from '../../helpers/gs1-openapi.js';
-import { binding, count, doc, finishedJob, getEvent, hostOrganisation, objectEvent, signEnvelope, startHarness, TEST_CONSORTIUM, type Harness } from './harness.js';
+import { binding, finishedJob, hostOrganisation } from '../../helpers/capture-binding.js';
+import { epcisDocument as doc, objectEvent, signEnvelope } from '../../helpers/epcis-documents.js';
+import { count, getEvent } from '../../helpers/http.js';
+import { captureTestNodeOptions, CAPTURE_TEST_CONSORTIUM as TEST_CONSORTIUM } from '../../helpers/consortia.js';
+import { startTestNode, type TestNode } from '../../helpers/test-node.js';
 
 const ITEM = (n: number) => `urn:epc:id:sgtin:0614141.107346.${n}`;
 const commission = (n: number) => objectEvent({ action: 'ADD', bizStep: 'commissioning', epcList: [ITEM(n)] });
@@ -27,13 +31,13 @@ function expectCaptureJob(job: unknown): void {
 }
 
 describe('EPCIS 2.0 capture binding: POST /capture, capture jobs, problem details', () => {
-  let h: Harness;
+  let h: TestNode;
   let omniToken: string;
   beforeAll(async () => {
-    h = await startHarness();
+    h = await startTestNode(captureTestNodeOptions());
     omniToken = await hostOrganisation(h, 'omni');
   });
-  afterAll(async () => h?.close());
+  afterAll(async () => h?.destroy());
 
   it('OPTIONS /capture names the versions, the limits and both error behaviours', async () => {
     const res = await binding(h.url, { method: 'OPTIONS' });
@@ -59,9 +63,9 @@ describe('EPCIS 2.0 capture binding: POST /capture, capture jobs, problem detail
     expect(job).toMatchObject({ running: false, success: true, captureErrorBehaviour: 'rollback', errors: [] });
     const [eventId] = eventHashIdsOfDocument(document);
     expect(job['provenant:results'][0]).toMatchObject({ index: 0, eventId, status: 'accepted' });
-    const got = await getEvent(h.url, h.readToken, eventId!);
+    const got = await getEvent(h.url, h.tokens.auth!, eventId!);
     expect(got.status).toBe(200);
-    expect(got.body.signer).toEqual({ keyId: h.keys.get('omni')!.keyId, orgId: 'omni' });
+    expect(got.body.signer).toEqual({ keyId: h.key('omni').keyId, orgId: 'omni' });
     expect(got.body.payloadFormat).toBe(2);
     expect(got.body.context).toEqual(document['@context']);
     expect(got.body.epcisHeader).toEqual(document.epcisHeader);
@@ -71,7 +75,7 @@ describe('EPCIS 2.0 capture binding: POST /capture, capture jobs, problem detail
     const res = await binding(h.url, { body: doc([commission(2)]), headers: { authorization: `Bearer ${omniToken}` } });
     const location = res.headers.get('location')!;
     await finishedJob(h.url, location, omniToken);
-    const other = await binding(h.url, { method: 'GET', path: location, headers: { authorization: `Bearer ${h.readToken}` } });
+    const other = await binding(h.url, { method: 'GET', path: location, headers: { authorization: `Bearer ${h.tokens.auth!}` } });
     expectProblem(other, '/capture/{captureID}', 'get', 404, 'epcisException:NoSuchNameException');
     const anonymous = await binding(h.url, { method: 'GET', path: location });
     expectProblem(anonymous, '/capture/{captureID}', 'get', 401, 'epcisException:SecurityException');
@@ -102,7 +106,7 @@ describe('EPCIS 2.0 capture binding: POST /capture, capture jobs, problem detail
     expectProblem(await binding(h.url, { body: doc([commission(4)]), headers: { ...auth, 'gs1-epcis-version': '1.2' } }), '/capture', 'post', 406, 'epcisException:NotAcceptableException');
     expectProblem(await binding(h.url, { body: doc([commission(4)]), headers: { ...auth, 'gs1-cbv-version': '1.2.0' } }), '/capture', 'post', 406, 'epcisException:NotAcceptableException');
     expectProblem(await binding(h.url, { method: 'GET', path: '/capture/x', headers: { ...auth, 'gs1-epcis-max': '1.2' } }), '/capture/{captureID}', 'get', 406, 'epcisException:NotAcceptableException');
-    expect(await count(h.temp, 'EpcisEvent')).toBe(3);
+    expect(await count(h, 'EpcisEvent')).toBe(3);
   });
 
   it('an XML document is captured (checked against the XSD); invalid XML is a ValidationException', async () => {
@@ -126,7 +130,7 @@ describe('EPCIS 2.0 capture binding: POST /capture, capture jobs, problem detail
 
   it('rollback stores nothing when an event fails; proceed stores the others and reports the failure', async () => {
     const processorToken = await hostOrganisation(h, 'processor');
-    const before = await count(h.temp, 'EpcisEvent');
+    const before = await count(h, 'EpcisEvent');
     const document = doc([objectEvent({ action: 'ADD', bizStep: 'commissioning', epcList: ['urn:epc:id:sgtin:0614141.107346.900'] }), unauthorised(1)]);
     const rollback = await binding(h.url, { body: document, headers: { authorization: `Bearer ${processorToken}`, 'gs1-capture-error-behaviour': 'rollback' } });
     expect(rollback.status).toBe(202);
@@ -135,7 +139,7 @@ describe('EPCIS 2.0 capture binding: POST /capture, capture jobs, problem detail
     expect(failed).toMatchObject({ running: false, success: false, captureErrorBehaviour: 'rollback' });
     expect(failed.errors, JSON.stringify(failed.errors)).toHaveLength(1);
     expect(failed.errors[0]).toMatchObject({ type: 'epcisException:SecurityException', status: 403, code: 'NOT_CUSTODIAN', index: 1 });
-    expect(await count(h.temp, 'EpcisEvent')).toBe(before);
+    expect(await count(h, 'EpcisEvent')).toBe(before);
 
     const proceed = await binding(h.url, { body: document, headers: { authorization: `Bearer ${processorToken}`, 'gs1-capture-error-behaviour': 'proceed' } });
     const partial = await finishedJob(h.url, proceed.headers.get('location')!, processorToken);
@@ -143,14 +147,14 @@ describe('EPCIS 2.0 capture binding: POST /capture, capture jobs, problem detail
     expect(partial).toMatchObject({ running: false, success: false, captureErrorBehaviour: 'proceed' });
     expect(partial.errors.map((e: any) => e.index)).toEqual([1]);
     expect(partial['provenant:results'].map((r: any) => r.status)).toEqual(['accepted', 'rejected']);
-    expect(await count(h.temp, 'EpcisEvent')).toBe(before + 1);
+    expect(await count(h, 'EpcisEvent')).toBe(before + 1);
 
     const bad = await binding(h.url, { body: document, headers: { authorization: `Bearer ${processorToken}`, 'gs1-capture-error-behaviour': 'sometimes' } });
     expectProblem(bad, '/capture', 'post', 400, 'epcisException:ValidationException');
   });
 
   it('refuses clearly when the node holds no key of the token organisation, and without any credentials', async () => {
-    const token = (await issueToken(h.temp.db, TEST_CONSORTIUM, 'retailer', 'no hosted key')).token;
+    const token = (await issueToken(h.db, TEST_CONSORTIUM, 'retailer', 'no hosted key')).token;
     const res = await binding(h.url, { body: doc([commission(6)]), headers: { authorization: `Bearer ${token}` } });
     expectProblem(res, '/capture', 'post', 403, 'epcisException:SecurityException');
     expect(res.json.code).toBe('NO_HOSTED_KEY');
@@ -162,7 +166,7 @@ describe('EPCIS 2.0 capture binding: POST /capture, capture jobs, problem detail
   });
 
   it('the signed path works through POST /capture too (the Provenant-* headers)', async () => {
-    const envelope = signEnvelope(doc([commission(7)]), h.keys.get('omni')!);
+    const envelope = signEnvelope(doc([commission(7)]), h.key('omni'));
     const res = await binding(h.url, {
       body: envelope.document,
       headers: { 'provenant-consortium': envelope.consortium, 'provenant-signer': envelope.signer, 'provenant-signed-at': envelope.signedAt, 'provenant-signatures': envelope.signatures.join(',') },
@@ -170,7 +174,7 @@ describe('EPCIS 2.0 capture binding: POST /capture, capture jobs, problem detail
     expect(res.status, res.text).toBe(202);
     const job = await finishedJob(h.url, res.headers.get('location')!, omniToken);
     expect(job.success).toBe(true);
-    const got = await getEvent(h.url, h.readToken, job['provenant:results'][0].eventId);
+    const got = await getEvent(h.url, h.tokens.auth!, job['provenant:results'][0].eventId);
     expect(got.body.payloadFormat).toBe(1);
     const forged = await binding(h.url, { body: envelope.document, headers: { 'provenant-consortium': envelope.consortium, 'provenant-signer': 'ab'.repeat(32), 'provenant-signed-at': envelope.signedAt, 'provenant-signatures': envelope.signatures.join(',') } });
     expectProblem(forged, '/capture', 'post', 403, 'epcisException:SecurityException');

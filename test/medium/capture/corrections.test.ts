@@ -4,18 +4,15 @@
  * event (never reported as a duplicate and dropped), marks the lineage hop, and is refused from
  * anyone else.
  */
-import type { Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { eventHashIdsOfDocument } from '../../../src/core/epcis/event-hash.js';
-import { loadConfig } from '../../../src/platform/config.js';
 import { DEMO_CONSORTIUM_ID } from '../../../src/services/node/demo-consortium.js';
-import { issueToken } from '../../../src/store/token-store.js';
-import { createApp, type ProvenantApp } from '../../../src/transport/http/server.js';
-import { startTempNode, type TempNode } from '../../helpers/temp-node.js';
+import { startTestNode, type TestNode } from '../../helpers/test-node.js';
 import { verifyBundle, type ProofBundle } from '../../../src/core/lineage/bundle.js';
 import { hopRecordHashes } from '../../../web/src/types.js';
-import { binding, doc, finishedJob, getEvent } from './harness.js';
+import { binding, finishedJob } from '../../helpers/capture-binding.js';
+import { epcisDocument as doc } from '../../helpers/epcis-documents.js';
+import { getEvent } from '../../helpers/http.js';
 
 const C = DEMO_CONSORTIUM_ID;
 const animal = 'urn:provenant:animal:UK123450600001';
@@ -34,9 +31,7 @@ const TRACE = `query Trace($c: ID!, $id: String!) {
 }`;
 
 describe('corrections of captured events', () => {
-  let temp: TempNode;
-  let app: ProvenantApp;
-  let server: Server;
+  let temp: TestNode;
   let url: string;
   const tokens = new Map<string, string>();
   let slaughterId: string;
@@ -65,12 +60,9 @@ describe('corrections of captured events', () => {
   const declaration = (extra: Record<string, unknown>) => ({ ...slaughter(carcass), errorDeclaration: { declarationTime: '2026-03-06T09:00:00.000+01:00', reason: 'incorrect_data', ...extra } });
 
   beforeAll(async () => {
-    temp = await startTempNode({ autoSeal: true });
-    app = createApp({ node: temp.node, store: temp.store, db: temp.db, keystore: temp.keystore, config: loadConfig({ dataDir: temp.dataDir }) });
-    server = app.listen(0, '127.0.0.1');
-    await new Promise((resolve) => server.once('listening', resolve));
-    url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
-    for (const org of ['fsa', 'highfield-farm', 'northern-abattoir', 'vale-processors']) tokens.set(org, (await issueToken(temp.db, C, org, 'corrections')).token);
+    temp = await startTestNode({ autoSeal: true, http: true });
+    url = temp.url;
+    for (const org of ['fsa', 'highfield-farm', 'northern-abattoir', 'vale-processors']) tokens.set(org, await temp.issueToken(org, { label: 'corrections' }));
     const farm = await capture('highfield-farm', doc([obj(t(1), { action: 'ADD', bizStep: 'urn:provenant:bizstep:birth', epcList: [animal] }), obj(t(3), { bizStep: 'shipping', epcList: [animal] })]));
     expect(farm.success, JSON.stringify(farm.errors)).toBe(true);
     const abattoir = await capture('northern-abattoir', doc([obj(t(4), { bizStep: 'receiving', epcList: [animal] }), slaughter(carcass)]));
@@ -81,8 +73,6 @@ describe('corrections of captured events', () => {
   }, 60_000);
 
   afterAll(async () => {
-    await new Promise((resolve) => server?.close(resolve));
-    await app?.closeApi();
     await temp?.destroy();
   });
 
