@@ -7,7 +7,9 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { eventHashIdsOfDocument } from '../../../src/core/epcis/event-hash.js';
 import { issueToken } from '../../../src/store/token-store.js';
 import { errorsOf, responseSchema } from '../../helpers/gs1-openapi.js';
-import { binding, doc, objectEvent, TEST_CONSORTIUM, type BindingResponse } from '../capture/harness.js';
+import { binding, type BindingResponse } from '../../helpers/capture-binding.js';
+import { CAPTURE_TEST_CONSORTIUM as TEST_CONSORTIUM } from '../../helpers/consortia.js';
+import { epcisDocument as doc, objectEvent } from '../../helpers/epcis-documents.js';
 import { captureDocument, eventsOf, getAs, startQueryNode, type QueryNode } from './query-harness.js';
 
 const ITEM = (n: number) => `urn:epc:id:sgtin:0614141.107346.${n}`;
@@ -54,8 +56,8 @@ const ids = new Map<string, string>();
 beforeAll(async () => {
   node = await startQueryNode();
   url = node.url;
-  auth = node.h.readToken;
-  retailer = (await issueToken(node.h.temp.db, TEST_CONSORTIUM, 'retailer', 'query tests')).token;
+  auth = node.auth;
+  retailer = (await issueToken(node.t.db, TEST_CONSORTIUM, 'retailer', 'query tests')).token;
   for (const name of TIME_ORDER) {
     const document = doc([EVENTS[name]!]);
     const job = await captureDocument(node, document);
@@ -219,7 +221,7 @@ describe('GET /events: the read policy and errors', () => {
   it('a member sees only what the read policy shows it; the regulator sees all, and its reads are logged for the owner', async () => {
     expect(namesOf(await get('/events', retailer))).toEqual([]);
     expect(namesOf(await get('/events', node.omni))).toEqual(TIME_ORDER);
-    const logged = await node.h.temp.db.$queryRawUnsafe<{ subjectId: string }[]>(
+    const logged = await node.t.db.$queryRawUnsafe<{ subjectId: string }[]>(
       `SELECT "subjectId" FROM "AccessLog" WHERE "consortiumId" = ? AND "ownerOrgId" = 'omni' AND "viewerOrgId" = 'auth'`,
       TEST_CONSORTIUM,
     );

@@ -55,7 +55,7 @@ describe('every GS1 example, captured, is found again through GET /events', () =
     // The hash ID of an answered event (its eventID, unless its client supplied one).
     const hashOf = (e: Record<string, any>) => e['provenant:eventHashId'] ?? e['eventID'];
     for (const [i, event] of events.entries()) {
-      const byId = await getAs(node, `/events?EQ_eventID=${encodeURIComponent(hashIds[i]!)}`, node.h.readToken);
+      const byId = await getAs(node, `/events?EQ_eventID=${encodeURIComponent(hashIds[i]!)}`, node.auth);
       expect(byId.status, byId.text).toBe(200);
       // XML allows a sensorReport without a type, GS1's JSON schema does not: XML examples are checked by the XSD at capture.
       if (type !== 'application/xml') expect(validate(byId.json), errorsOf(validate)).toBe(true);
@@ -67,12 +67,12 @@ describe('every GS1 example, captured, is found again through GET /events', () =
         expect(found).toMatchObject(rest);
         if (typeof event['eventID'] === 'string') expect(found!['eventID']).toBe(event['eventID']);
       }
-      const byFields = await getAs(node, `/events?${queryFor(event)}`, node.h.readToken);
+      const byFields = await getAs(node, `/events?${queryFor(event)}`, node.auth);
       expect(byFields.status, byFields.text).toBe(200);
       if (type !== 'application/xml') expect(validate(byFields.json), errorsOf(validate)).toBe(true);
       expect(eventsOf(byFields).map(hashOf), `${file} #${i}: ${queryFor(event)}`).toContain(hashIds[i]);
     }
-    const asXml = await getAs(node, `/events?EQ_eventID=${encodeURIComponent(hashIds.join('|'))}`, node.h.readToken, { accept: 'application/xml' });
+    const asXml = await getAs(node, `/events?EQ_eventID=${encodeURIComponent(hashIds.join('|'))}`, node.auth, { accept: 'application/xml' });
     expect(asXml.status, asXml.text).toBe(200);
     expect(parseEpcisXml(asXml.text)['type']).toBe('EPCISQueryDocument');
   });

@@ -2,7 +2,8 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { eventHashIdsOfDocument } from '../../../src/core/epcis/event-hash.js';
 import { errorsOf, responseSchema } from '../../helpers/gs1-openapi.js';
-import { binding, doc, objectEvent, type BindingResponse } from '../capture/harness.js';
+import { binding, type BindingResponse } from '../../helpers/capture-binding.js';
+import { epcisDocument as doc, objectEvent } from '../../helpers/epcis-documents.js';
 import { captureDocument, eventsOf, getAs, startQueryNode, type QueryNode } from './query-harness.js';
 
 const ITEM = 'urn:epc:id:sgtin:0614141.107346.77';
@@ -73,10 +74,10 @@ describe('named queries', () => {
   });
 
   it("another organisation neither sees nor runs nor deletes it; DELETE removes it for its owner", async () => {
-    for (const path of ['/queries/shipments', '/queries/shipments/events']) expectProblem(await getAs(node, path, node.h.readToken), 404, 'epcisException:NoSuchNameException');
-    expect((await getAs(node, '/queries', node.h.readToken)).json).toEqual([]);
+    for (const path of ['/queries/shipments', '/queries/shipments/events']) expectProblem(await getAs(node, path, node.auth), 404, 'epcisException:NoSuchNameException');
+    expect((await getAs(node, '/queries', node.auth)).json).toEqual([]);
     const del = (token: string) => binding(node.url, { method: 'DELETE', path: '/queries/shipments', headers: { authorization: `Bearer ${token}` } });
-    expectProblem(await del(node.h.readToken), 404, 'epcisException:NoSuchNameException');
+    expectProblem(await del(node.auth), 404, 'epcisException:NoSuchNameException');
     expect((await del(node.omni)).status).toBe(204);
     expectProblem(await getAs(node, '/queries/shipments', node.omni), 404, 'epcisException:NoSuchNameException');
   });

@@ -1,50 +1,41 @@
 /**
- * A node with the capture tests' consortium behind the EPCIS binding's capture and query routes,
- * so events captured through POST /capture can be queried (and subscriptions delivered).
+ * A test node with the capture tests' consortium behind the EPCIS binding's capture and query
+ * routes (startTestNode with these routes only), so events captured through POST /capture can be
+ * queried, and subscriptions delivered on the timings a test gives.
  */
-import type { Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
-import express from 'express';
 import { expect } from 'vitest';
-import { loadConfig } from '../../../src/platform/config.js';
 import { mountCapture } from '../../../src/transport/http/capture-routes.js';
 import { mountEpcisQuery, type MountedQueries, type QueryRouteOptions } from '../../../src/transport/http/epcis-query-routes.js';
-import { ApiError, errorHandler } from '../../../src/transport/http/errors.js';
-import { binding, finishedJob, hostOrganisation, startHarness, type BindingResponse, type Harness } from '../capture/harness.js';
+import { binding, finishedJob, hostOrganisation, type BindingResponse } from '../../helpers/capture-binding.js';
+import { captureTestNodeOptions } from '../../helpers/consortia.js';
+import { startTestNode, type TestNode } from '../../helpers/test-node.js';
 
 export interface QueryNode {
-  h: Harness;
+  t: TestNode;
   url: string;
   /** API token of 'omni' (every role), whose key the node hosts: it captures. */
   omni: string;
+  /** API token of the regulator 'auth', who may read every event. */
+  auth: string;
   query: MountedQueries;
   close(): Promise<void>;
 }
 
 export async function startQueryNode(options: QueryRouteOptions = {}): Promise<QueryNode> {
-  const h = await startHarness();
-  const omni = await hostOrganisation(h, 'omni');
-  const ctx = { node: h.temp.node, store: h.temp.store, db: h.temp.db, keystore: h.temp.keystore, config: loadConfig({ dataDir: h.temp.dataDir }) };
-  const app = express();
-  const capture = mountCapture(app, ctx);
-  const query = mountEpcisQuery(app, ctx, options);
-  app.use((req, _res, next) => next(new ApiError(404, 'NOT_FOUND', `no route for ${req.method} ${req.path}`)));
-  app.use(errorHandler(() => undefined));
-  const server: Server = app.listen(0, '127.0.0.1');
-  await new Promise((resolve) => server.once('listening', resolve));
-  const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
-  return {
-    h,
-    url,
-    omni,
-    query,
-    async close() {
-      await new Promise((resolve) => server.close(resolve));
-      await query.close();
-      await capture.close();
-      await h.close();
+  let query: MountedQueries | undefined;
+  const t = await startTestNode({
+    ...captureTestNodeOptions(),
+    http: {
+      routes: (app, ctx) => {
+        mountCapture(app, ctx);
+        const mounted = mountEpcisQuery(app, ctx, options);
+        query = mounted;
+        return { close: () => mounted.close() };
+      },
     },
-  };
+  });
+  const omni = await hostOrganisation(t, 'omni');
+  return { t, url: t.url, omni, auth: t.tokens['auth']!, query: query!, close: () => t.destroy() };
 }
 
 /** Captures a document through POST /capture as 'omni' (or the given token) and waits for its job; returns the job. */

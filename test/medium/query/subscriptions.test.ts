@@ -11,7 +11,9 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { eventHashIdsOfDocument } from '../../../src/core/epcis/event-hash.js';
 import { issueToken, revokeToken } from '../../../src/store/token-store.js';
 import { errorsOf, responseSchema, schemaAt } from '../../helpers/gs1-openapi.js';
-import { binding, doc, objectEvent, TEST_CONSORTIUM, type BindingResponse } from '../capture/harness.js';
+import { binding, type BindingResponse } from '../../helpers/capture-binding.js';
+import { CAPTURE_TEST_CONSORTIUM as TEST_CONSORTIUM } from '../../helpers/consortia.js';
+import { epcisDocument as doc, objectEvent } from '../../helpers/epcis-documents.js';
 import { captureDocument, getAs, startQueryNode, type QueryNode } from './query-harness.js';
 
 const SECRET = '13df38d8275b13f05704629e5f1cf3d45d6132d5';
@@ -147,9 +149,9 @@ describe('webhook query subscriptions', () => {
   });
 
   it('another organisation cannot see, read the log of, or delete it; DELETE stops deliveries', async () => {
-    for (const path of [location, `${location}/deliveries`]) expect((await getAs(node, path, node.h.readToken)).status).toBe(404);
+    for (const path of [location, `${location}/deliveries`]) expect((await getAs(node, path, node.auth)).status).toBe(404);
     const del = (token: string) => binding(node.url, { method: 'DELETE', path: location, headers: { authorization: `Bearer ${token}` } });
-    expect((await del(node.h.readToken)).status).toBe(404);
+    expect((await del(node.auth)).status).toBe(404);
     expect((await del(node.omni)).status).toBe(204);
     const before = receiver.received.length;
     await ship(4);
@@ -158,10 +160,10 @@ describe('webhook query subscriptions', () => {
   });
 
   it('a revoked token stops its subscription; bad controls are 400 SubscriptionControlsException, a schedule 501', async () => {
-    const issued = await issueToken(node.h.temp.db, TEST_CONSORTIUM, 'omni', 'revoked later');
+    const issued = await issueToken(node.t.db, TEST_CONSORTIUM, 'omni', 'revoked later');
     const res = await subscribe({ dest: receiver.url, stream: true }, issued.token);
     expect(res.status, res.text).toBe(201);
-    await revokeToken(node.h.temp.db, issued.tokenHash);
+    await revokeToken(node.t.db, issued.tokenHash);
     const before = receiver.received.length;
     await ship(5);
     const log = await until('the stop', async () => {
