@@ -13,6 +13,7 @@ import { mountGraphql, type GraphqlServer } from '../graphql/yoga.js';
 import { mountMetrics } from './metrics-routes.js';
 import { mountExplorer } from './explorer-routes.js';
 import { mountEpcisQuery } from './epcis-query-routes.js';
+import { mountOpenApi } from './openapi-routes.js';
 
 export type ProvenantApp = Express & {
   /** The GraphQL server (its pub/sub counts open subscriptions). */
@@ -47,6 +48,7 @@ export function createApp(base: AppContext): ProvenantApp {
   mountPrivacy(app, ctx, { authorise });
   mountExplorer(app, ctx);
   const query = mountEpcisQuery(app, ctx);
+  mountOpenApi(app);
   app.use((req, _res, next) => next(new ApiError(404, 'NOT_FOUND', `no route for ${req.method} ${req.path}`)));
   app.use(errorHandler());
   return Object.assign(app, {
