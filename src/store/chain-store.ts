@@ -26,6 +26,8 @@ export interface StoredRecordInput {
   hash: string;
   logIndex: number;
   receivedAt: string;
+  /** canonicalize(record), when the caller has it already. */
+  body?: string;
 }
 
 export interface VerifiableRecordRow {
@@ -120,7 +122,8 @@ export class ChainStore {
         header.consortium,
         input.block.records.map((record, i) => ({ record, hash: input.recordHashes[i]!, logIndex: i, receivedAt: now })),
       );
-      await this.insertBlock(tx, input.block.header, input.blockHash, input.block.seals, input.recordHashes);
+      // Genesis comes before the ordering log: a restart reads the log from its start.
+      await this.insertBlock(tx, input.block.header, input.blockHash, input.block.seals, input.recordHashes, { cut: 0, final: 0 });
       await this.writeProjection(tx, header.consortium, input.projection);
     });
   }
@@ -135,7 +138,7 @@ export class ChainStore {
     batch.insert(
       'LedgerRecord',
       RECORD_COLUMNS,
-      rows.map((r) => [r.hash, consortiumId, r.logIndex, r.record.kind, r.record.signer, r.record.signedAt, r.receivedAt, canonicalize(r.record)]),
+      rows.map((r) => [r.hash, consortiumId, r.logIndex, r.record.kind, r.record.signer, r.record.signedAt, r.receivedAt, r.body ?? canonicalize(r.record)]),
     );
     for (const w of writes) batch.append(w);
     await commitWriteBatch(this.db, batch);
@@ -150,11 +153,18 @@ export class ChainStore {
     );
   }
 
-  private async insertBlock(tx: Executor, header: BlockHeader, hash: string, seals: readonly Seal[], recordHashes: string[]): Promise<void> {
+  private async insertBlock(
+    tx: Executor,
+    header: BlockHeader,
+    hash: string,
+    seals: readonly Seal[],
+    recordHashes: readonly string[],
+    sequences: { cut: number; final: number } | null,
+  ): Promise<void> {
     await insertRows(
       tx,
       'Block',
-      ['consortiumId', 'height', 'hash', 'previousHash', 'merkleRoot', 'recordCount', 'logSize', 'timestamp', 'authoritySetHash', 'header', 'seals'],
+      ['consortiumId', 'height', 'hash', 'previousHash', 'merkleRoot', 'recordCount', 'logSize', 'timestamp', 'authoritySetHash', 'header', 'seals', 'cutSequence', 'finalSequence'],
       [[
         header.consortium,
         header.height,
@@ -167,6 +177,8 @@ export class ChainStore {
         header.authoritySetHash,
         canonicalize(header),
         JSON.stringify(seals),
+        sequences?.cut ?? null,
+        sequences?.final ?? null,
       ]],
     );
     // Assign records to the block by their position in the log: one statement, not one per record.
@@ -198,14 +210,16 @@ export class ChainStore {
     header: BlockHeader;
     blockHash: string;
     seals: readonly Seal[];
-    recordHashes: string[];
+    recordHashes: readonly string[];
+    /** The ordering log entries that cut the block and made it final (a restart resumes after the cut). */
+    sequences?: { cut: number; final: number };
     projection?: MembershipProjection;
     /** The signed checkpoint of the log after this block, written in the same transaction. */
     checkpoint?: StoredCheckpointInput;
     extra?: (tx: Tx) => Promise<void>;
   }): Promise<void> {
     await this.db.$transaction(async (tx) => {
-      await this.insertBlock(tx, input.header, input.blockHash, input.seals, input.recordHashes);
+      await this.insertBlock(tx, input.header, input.blockHash, input.seals, input.recordHashes, input.sequences ?? null);
       if (input.projection) await this.writeProjection(tx, input.header.consortium, input.projection);
       if (input.checkpoint) await this.insertCheckpoint(tx, input.checkpoint);
       if (input.extra) await input.extra(tx);

@@ -20,6 +20,7 @@ export const HashTag = {
   PERSONAL_DATA_COMMITMENT: 'provenant/v1/personal-data',
   API_TOKEN: 'provenant/v1/api-token',
   RULESET: 'provenant/v1/ruleset',
+  CUT_MARKER: 'provenant/v1/cut-marker',
 } as const;
 export type HashTag = (typeof HashTag)[keyof typeof HashTag];
 

@@ -1,8 +1,8 @@
 /**
  * Lineage reads as a viewer gets them (docs/access.md, "Per query"): the verified answer over
  * everything, cut down to what the read policy shows this viewer, with the reads of other
- * organisations' events access-logged. NOT_FOUND for an item nobody recorded, FORBIDDEN for one
- * that is not the viewer's to ask about.
+ * organisations' events access-logged. FORBIDDEN for an item that is not the viewer's to ask
+ * about, and for one nobody recorded (NOT_FOUND only to a viewer who may ask about any item).
  */
 import type { CargoLineage, EventSummary, ProductPassport, RecallRow } from '../../core/lineage/answers.js';
 import type { HopVerdict } from '../../core/lineage/verify-hop.js';
@@ -23,12 +23,12 @@ import {
 import { lineageReadStats, type LineageReadStats } from '../../store/lineage-store.js';
 import type { NodeHandles } from '../node-handles.js';
 import { hostedState } from '../node-handles.js';
-import { notFound } from '../read-errors.js';
 import type { ReadContext } from '../read-context.js';
 import { Visibility } from '../visibility.js';
 import { checkedDepth, checkedEarTag, checkedIdentifier } from './identifiers.js';
 import { animalHistory, authenticity, cargoLineage, productPassport, recall, recallCsv, trace } from './queries.js';
-import { contextEdgesOf, decide, hopNodes, lineageRequest, logShown, requireInScope, type LineageRequest } from './request.js';
+import { contextEdgesOf, decide, hopNodes, lineageRequest, logShown, requireInScope, unrecorded, type LineageRequest } from './request.js';
+import { ANIMAL_URN_PREFIX } from '../../core/rules/authorisation.js';
 
 export interface TraceView {
   start: string;
@@ -41,8 +41,8 @@ export interface TraceView {
 
 export type CargoView = Omit<CargoLineage, 'sealEvents'> & { sealEvents: EventSummaryView[] };
 
-function requireSeen(result: TraceResult, id: string): void {
-  if (result.events.size === 0) throw notFound(`no events for ${id}`, { identifier: id });
+function requireSeen(req: LineageRequest, result: TraceResult, id: string): void {
+  if (result.events.size === 0) throw unrecorded(req, id);
 }
 
 function summaryView(s: EventSummary, decisions: Decisions): EventSummaryView {
@@ -64,7 +64,7 @@ export class LineageReads {
     const req = this.#request(rc, consortiumId);
     const id = checkedIdentifier(idText);
     const verified = await trace(req.lc, id, direction, checkedDepth(maxDepth));
-    requireSeen(verified.trace, id);
+    requireSeen(req, verified.trace, id);
     for (const [eventId, row] of verified.trace.events) req.rows.set(eventId, row);
     const decided = await decide(req, verified.trace.start, verified.trace.nodes);
     requireInScope(req, decided, verified.trace.start);
@@ -78,7 +78,7 @@ export class LineageReads {
     const id = checkedIdentifier(idText);
     const passport = await productPassport(req.lc, id);
     const touching = [...req.rows.values()].some((r) => r.identifiers.some((i) => i.identifier === passport.identifier));
-    if (!touching && (await req.lc.source.eventsTouching([passport.identifier])).length === 0) throw notFound(`no events for ${id}`, { identifier: id });
+    if (!touching && (await req.lc.source.eventsTouching([passport.identifier])).length === 0) throw unrecorded(req, id);
     const parties = [...passport.farmsOfBirth, ...passport.slaughter, ...passport.processing, ...passport.packing].map((p) => p.eventId);
     const decided = await decide(req, passport.identifier, hopNodes(passport.verification.hops), [...passport.verification.hops.map((h) => h.edge.eventId), ...parties]);
     requireInScope(req, decided, passport.identifier);
@@ -93,7 +93,7 @@ export class LineageReads {
     const req = this.#request(rc, consortiumId);
     const id = checkedEarTag(earTag);
     const history = await animalHistory(req.lc, id);
-    if (history.events.length === 0) throw notFound(`no events for ${id}`, { identifier: id });
+    if (history.events.length === 0) throw unrecorded(req, id);
     const summaries = [history.birth, history.slaughter, ...history.movements, ...history.treatments, ...history.postMortem, ...history.events, ...history.feedLots.map((f) => f.event)];
     const referenced = summaries.flatMap((s) => (s ? [s.eventId] : []));
     const decided = await decide(req, id, history.slaughter?.outputs ?? [], referenced);
@@ -109,7 +109,7 @@ export class LineageReads {
     const req = this.#request(rc, consortiumId);
     const id = checkedIdentifier(from);
     const { rows, trace: result } = await recall(req.lc, id, checkedDepth(maxDepth));
-    requireSeen(result, id);
+    requireSeen(req, result, id);
     for (const [eventId, row] of result.events) req.rows.set(eventId, row);
     const decided = await decide(req, result.start, result.nodes);
     requireInScope(req, decided, result.start);
@@ -129,7 +129,7 @@ export class LineageReads {
     const req = this.#request(rc, consortiumId);
     const id = checkedIdentifier(containerId);
     const cargo = await cargoLineage(req.lc, id);
-    if (cargo.contents.length === 0 && cargo.parties.length === 0) throw notFound(`no events for ${id}`, { identifier: id });
+    if (cargo.contents.length === 0 && cargo.parties.length === 0) throw unrecorded(req, id);
     const referenced = [...cargo.verification.hops.map((h) => h.edge.eventId), ...cargo.documents.map((d) => d.eventId), ...cargo.sealEvents.map((e) => e.eventId)];
     const decided = await decide(req, cargo.container, hopNodes(cargo.verification.hops), referenced);
     requireInScope(req, decided, cargo.container);
@@ -148,6 +148,9 @@ export class LineageReads {
     if (rows.length === 0) rows = await req.lc.source.eventsTouching([result.identifier]);
     // Every event behind the verdict is logged, a hidden one as having decided it.
     const decided = await decide(req, result.identifier, [], [], true);
+    // An animal's verdict is no retail check: an ear tag out of the viewer's scope is refused as an
+    // unknown one is, so the answer does not tell which of another farm's tags exist.
+    if (result.identifier.startsWith(ANIMAL_URN_PREFIX)) requireInScope(req, decided, result.identifier);
     const view = visibleAuthenticity(result, rows, decided.decisions);
     for (const r of rows) rc.access.record(decided.decisions.get(r.eventId));
     return view;

@@ -11,6 +11,8 @@ import { parseDeviceTopic } from '../../core/readings/topics.js';
 export interface EmbeddedBroker {
   port: number;
   publish(topic: string, payload: string): void;
+  /** The broker accepts connections. */
+  listening(): boolean;
   close(): Promise<void>;
 }
 
@@ -45,6 +47,7 @@ export async function startEmbeddedBroker(options: EmbeddedBrokerOptions): Promi
   const port = (server.address() as net.AddressInfo).port;
   return {
     port,
+    listening: () => server.listening && !broker.closed,
     publish(topic, payload) {
       const packet = { cmd: 'publish', topic, payload: Buffer.from(payload), qos: 0, retain: false, dup: false } as unknown as AedesPublishPacket;
       broker.publish(packet, () => undefined);

@@ -46,6 +46,8 @@ export interface IotHandle {
   port?: number;
   ingestor: ReadingIngestor;
   stats(): IngestStats;
+  /** Readiness: the embedded broker listens, or the node is connected to the external broker. */
+  ready(): boolean;
   /** Turns closable (or, with force, all) stored readings into sensor.window records. */
   flush(force?: boolean): Promise<SignedRecord[]>;
   readingProof(deviceId: string, seq: number, consortium?: string): Promise<ReadingProof>;
@@ -74,15 +76,18 @@ export async function startIot(options: StartIotOptions): Promise<IotHandle> {
   const brokerUrl = options.brokerUrl ?? ctx.config?.mqttUrl;
   let port: number | undefined;
   let closeTransport: () => Promise<void>;
+  let transportReady: () => boolean;
   if (brokerUrl) {
     const sub = await startExternalSubscriber({ url: brokerUrl, clientId: options.clientId ?? 'provenant-node', onReading });
     publishStatus = (topic, payload) => sub.publish(topic, payload);
     closeTransport = () => sub.close();
+    transportReady = () => sub.client.connected;
   } else {
     const broker = await startEmbeddedBroker({ port: options.embeddedPort ?? ctx.config?.mqttPort ?? 1883, host: options.embeddedHost ?? ctx.config?.mqttHost, onReading });
     publishStatus = (topic, payload) => broker.publish(topic, payload);
     port = broker.port;
     closeTransport = () => broker.close();
+    transportReady = () => broker.listening();
   }
   ingestor.start();
   let stopped = false;
@@ -90,6 +95,7 @@ export async function startIot(options: StartIotOptions): Promise<IotHandle> {
     port,
     ingestor,
     stats: () => ingestor.stats(),
+    ready: () => !stopped && transportReady(),
     flush: (force) => ingestor.flush(force),
     readingProof: (deviceId, seq, consortium) => ingestor.readingProof(deviceId, seq, consortium),
     async stop() {

@@ -4,7 +4,7 @@
  * event (never reported as a duplicate and dropped), marks the lineage hop, and is refused from
  * anyone else.
  */
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { eventHashIdsOfDocument } from '../../../src/core/epcis/event-hash.js';
 import { DEMO_CONSORTIUM_ID } from '../../../src/services/node/demo-consortium.js';
 import { startTestNode, type TestNode } from '../../helpers/test-node.js';
@@ -38,12 +38,17 @@ describe('corrections of captured events', () => {
   let slaughterRecord: string;
   let correctiveId: string;
 
-  /** Captures through POST /capture with the organisation's token (the node hosts every demo key). */
+  /**
+   * Captures through POST /capture with the organisation's token (the node hosts every demo key),
+   * then waits for the seal timer to make what it admitted final (the traces check sealed hops).
+   */
   async function capture(org: string, document: Record<string, unknown>, behaviour = 'rollback') {
     const token = tokens.get(org)!;
     const res = await binding(url, { body: document, headers: { authorization: `Bearer ${token}`, 'gs1-capture-error-behaviour': behaviour } });
     expect(res.status, res.text).toBe(202);
-    return finishedJob(url, res.headers.get('location')!, token);
+    const job = await finishedJob(url, res.headers.get('location')!, token);
+    await vi.waitFor(() => expect(temp.node.pendingCount(C)).toBe(0), { timeout: 10_000, interval: 20 });
+    return job;
   }
 
   async function trace(id: string) {
