@@ -12,6 +12,8 @@ import { mountPrivacy } from './privacy-routes.js';
 import { mountGraphql, type GraphqlServer } from '../graphql/yoga.js';
 import { mountMetrics } from './metrics-routes.js';
 import { mountExplorer } from './explorer-routes.js';
+import { mountEpcisQuery } from './epcis-query-routes.js';
+import { mountOpenApi } from './openapi-routes.js';
 import { requestContext } from './request-context.js';
 import { processLogger, type Logger } from '../../platform/logger.js';
 import { watchNode } from '../../services/operations-metrics.js';
@@ -49,6 +51,8 @@ export function createApp(base: AppContext, options: { logger?: Logger } = {}): 
   mountDocuments(app, ctx, { authorise });
   mountPrivacy(app, ctx, { authorise });
   mountExplorer(app, ctx);
+  const query = mountEpcisQuery(app, ctx);
+  mountOpenApi(app);
   app.use((req, _res, next) => next(new ApiError(404, 'NOT_FOUND', `no route for ${req.method} ${req.path}`)));
   app.use(errorHandler());
   return Object.assign(app, {
@@ -60,6 +64,7 @@ export function createApp(base: AppContext, options: { logger?: Logger } = {}): 
       metrics.close();
       await graphql.close();
       await capture.close();
+      await query.close();
     },
   });
 }
