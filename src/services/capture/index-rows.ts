@@ -4,7 +4,7 @@
  */
 import { bizStepOf, dispositionOf, eventType, identifiersOf } from '../../core/epcis/epcis-model.js';
 import { canonicalIdentifier, type CustodyChange } from '../../core/rules/authorisation.js';
-import { DAM_FIELD } from '../../core/lineage/graph.js';
+import { eventTouches } from '../../core/ledger/index-map/entries.js';
 import type { JsonObject } from '../../core/capture/envelope.js';
 import { documentRefsOfEvent } from '../../core/capture/documents.js';
 import type { CustodyRow, DocumentCitationRow, EventIdentifierRow, EventIndexRows, EventRow } from '../../store/event-index.js';
@@ -13,38 +13,9 @@ function locationId(value: unknown): string | null {
   return typeof value === 'object' && value !== null && typeof (value as { id?: unknown }).id === 'string' ? (value as { id: string }).id : null;
 }
 
-/** Identifier rows of an event, canonical where parseable. */
+/** Identifier rows of an event: what it touches (eventTouches, the one derivation the index map and its verifiers use). */
 export function identifierRowsOf(event: JsonObject, eventId: string, eventTime: string): EventIdentifierRow[] {
-  const ids = identifiersOf(event);
-  const rows: EventIdentifierRow[] = [];
-  const add = (text: string, role: string) => rows.push({ identifier: canonicalIdentifier(text), eventId, role, eventTime });
-  ids.epcs.forEach((id) => add(id, 'epc'));
-  if (ids.parentID) add(ids.parentID, 'parent');
-  ids.childEPCs.forEach((id) => add(id, 'child'));
-  ids.inputEPCs.forEach((id) => add(id, 'input'));
-  ids.outputEPCs.forEach((id) => add(id, 'output'));
-  for (const q of ids.quantities) add(q.epcClass, q.role === 'quantity' ? 'quantity' : q.role);
-  const list = (key: string, field: string, role: string) => {
-    const v = event[key];
-    if (Array.isArray(v)) for (const item of v) if (item && typeof item[field] === 'string') add(item[field], role);
-  };
-  // Dam to calf: the dam's identifier finds the calf's birth event.
-  const dam = event[DAM_FIELD];
-  if (typeof dam === 'string' && dam.trim() !== '') add(dam, 'dam');
-  list('sourceList', 'source', 'source');
-  list('destinationList', 'destination', 'destination');
-  const rp = locationId(event['readPoint']);
-  if (rp) add(rp, 'readPoint');
-  const bl = locationId(event['bizLocation']);
-  if (bl) add(bl, 'bizLocation');
-  // Dedupe (PK is identifier+event+role).
-  const seen = new Set<string>();
-  return rows.filter((r) => {
-    const k = `${r.identifier}\u0000${r.role}`;
-    if (seen.has(k)) return false;
-    seen.add(k);
-    return true;
-  });
+  return eventTouches(event).map((t) => ({ identifier: t.identifier, eventId, role: t.role, eventTime }));
 }
 
 /** The EpcisEvent index row of a captured event. */

@@ -50,7 +50,7 @@ export function lineageRequest(rc: ReadContext, db: Database, node: LedgerNode, 
       return fn.bind(target);
     },
   }) as LineageStore & LineageSource;
-  return { rc, lc: { source, evidence: source, state }, viewer: { orgId: viewer.orgId, consortiumId, roles: viewer.roles }, facts, visibility, rows };
+  return { rc, lc: { source, evidence: source, state, index: node.trustedIndex(consortiumId) }, viewer: { orgId: viewer.orgId, consortiumId, roles: viewer.roles }, facts, visibility, rows };
 }
 
 /** Lineage edges of the rows, as links for deciding what is upstream of what. */

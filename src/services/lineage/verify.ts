@@ -7,6 +7,8 @@ import type { BlockEvidence, BreachEvidence, EvidenceLoader, RecordEvidence } fr
 import { itemEdges, trace as walk, type Direction, type LineageSource, type TraceResult } from '../../core/lineage/graph.js';
 import { heightsOf, verifyTrace, type TraceVerification } from '../../core/lineage/verify-hop.js';
 import { BlockTree, type VerificationCache } from '../../core/lineage/verify-cache.js';
+import { checkCompleteness, type CompletenessReport, type LeafSource } from '../../core/lineage/completeness.js';
+import type { MapVersion, TrustedIndex } from '../../core/ledger/index-map/version.js';
 
 export interface LineageContext {
   source: LineageSource;
@@ -14,6 +16,8 @@ export interface LineageContext {
   state: ConsortiumState;
   /** ISO time used for "now" (aggregation at the current time). */
   now?: () => string;
+  /** The index map the node trusts: with it, answers prove each visited identifier complete. */
+  index?: TrustedIndex;
 }
 
 export interface VerifiedTrace {
@@ -31,12 +35,24 @@ export const DEFAULT_MAX_DEPTH = 32;
  * hashes read. A FAILED verdict is always re-established without the cache, so a failure reads
  * exactly as a fresh verification from the store would.
  */
-export async function verifyTraceResult(ctx: LineageContext, result: TraceResult): Promise<VerifiedTrace> {
+export async function verifyTraceResult(ctx: LineageContext, result: TraceResult, pinned: MapVersion | undefined = ctx.index?.current()): Promise<VerifiedTrace> {
   const cache = ctx.evidence.verificationCache;
   const breaches = await ctx.evidence.coldChainBreaches(result.nodes);
-  const verification = await verifyWithEvidence(ctx, result, breaches, cache);
-  if (cache && verification.verdict === 'FAILED') return { trace: result, verification: await verifyWithEvidence(ctx, result, breaches, undefined), breaches };
+  const completeness = await completenessOf(ctx, result.nodes, pinned);
+  const verification = await verifyWithEvidence(ctx, result, breaches, cache, completeness);
+  if (cache && verification.verdict === 'FAILED') return { trace: result, verification: await verifyWithEvidence(ctx, result, breaches, undefined, completeness), breaches };
   return { trace: result, verification, breaches };
+}
+
+/**
+ * Whether the index rows of each identifier are all there are, up to the pinned map version
+ * (the answer's checkpoint; pinned before the walk, so everything sealed by then was there to find).
+ */
+export async function completenessOf(ctx: LineageContext, identifiers: readonly string[], pinned: MapVersion | undefined): Promise<CompletenessReport> {
+  const listed = ctx.source.indexEntries && pinned ? await ctx.source.indexEntries([...identifiers]) : new Map();
+  const leaves = ctx.evidence.indexLeaves?.bind(ctx.evidence);
+  const source: LeafSource | undefined = ctx.index && pinned && leaves ? { index: ctx.index, pinned, bucketLeaves: leaves, memo: ctx.evidence.completenessMemo } : undefined;
+  return checkCompleteness(identifiers, listed, source);
 }
 
 function merkleRootOf(row: BlockEvidence | undefined): string | undefined {
@@ -52,10 +68,16 @@ function merkleRootOf(row: BlockEvidence | undefined): string | undefined {
 /** The hops' record rows of a trace result, when they all came with its events (results are read-only). */
 const hopRecordsOf = new WeakMap<TraceResult, { records: Map<string, RecordEvidence>; heights: number[] }>();
 
-async function verifyWithEvidence(ctx: LineageContext, result: TraceResult, breaches: BreachEvidence[], cache: VerificationCache | undefined): Promise<TraceVerification> {
+async function verifyWithEvidence(
+  ctx: LineageContext,
+  result: TraceResult,
+  breaches: BreachEvidence[],
+  cache: VerificationCache | undefined,
+  completeness: CompletenessReport,
+): Promise<TraceVerification> {
   const known = hopRecordsOf.get(result);
   const { records, heights } = known ?? (await hopRecords(ctx, result));
-  return verifyRecordsAndBlocks(ctx, result, breaches, cache, records, heights);
+  return verifyRecordsAndBlocks(ctx, result, { breaches, cache, completeness }, records, heights);
 }
 
 async function hopRecords(ctx: LineageContext, result: TraceResult): Promise<{ records: Map<string, RecordEvidence>; heights: number[] }> {
@@ -82,11 +104,11 @@ async function hopRecords(ctx: LineageContext, result: TraceResult): Promise<{ r
 async function verifyRecordsAndBlocks(
   ctx: LineageContext,
   result: TraceResult,
-  breaches: BreachEvidence[],
-  cache: VerificationCache | undefined,
+  checks: { breaches: BreachEvidence[]; cache: VerificationCache | undefined; completeness: CompletenessReport },
   records: Map<string, RecordEvidence>,
   heights: number[],
 ): Promise<TraceVerification> {
+  const { breaches, cache, completeness } = checks;
   const head = { height: ctx.state.height, hash: ctx.state.headHash };
   const blockRows: BlockEvidence[] = [];
   if (heights.length > 0) {
@@ -114,10 +136,11 @@ async function verifyRecordsAndBlocks(
     // Kept only once it rebuilt the root its header commits to.
     if (cache && root !== undefined && tree.rootHex() === root) cache.setTree(h, root, tree);
   }
-  return verifyTrace(result, { state: ctx.state, records, blocks, blockRecordHashes, breaches, trees, cache });
+  return verifyTrace(result, { state: ctx.state, records, blocks, blockRecordHashes, breaches, trees, cache, completeness });
 }
 
 export async function trace(ctx: LineageContext, id: string, direction: Direction, maxDepth = DEFAULT_MAX_DEPTH): Promise<VerifiedTrace> {
-  return verifyTraceResult(ctx, await walk(ctx.source, id, direction, maxDepth));
+  const pinned = ctx.index?.current();
+  return verifyTraceResult(ctx, await walk(ctx.source, id, direction, maxDepth), pinned);
 }
 

@@ -11,18 +11,22 @@
 import { EventEmitter } from 'node:events';
 import { fromHex, toHex, type KeyPair } from '../../core/crypto/index.js';
 import { blockHash, sealBlock, type Block, type BlockHeader, type Seal } from '../../core/ledger/block.js';
+import { recordAdditions, type IndexAddition, type TrustedIndex } from '../../core/ledger/index-map/index.js';
 import { ConsortiumState, admitRecord, buildBlockHeader, checkSeals, closeBlock, createGenesisBlock, type GenesisSpec } from '../../core/ledger/consortium.js';
 import { LedgerError } from '../../core/ledger/errors.js';
 import { leafHash } from '../../core/ledger/merkle-hash.js';
 import { MerkleAccumulator } from '../../core/ledger/merkle-tree.js';
 import { checkpointOfBlock, signCheckpoint } from '../../core/ledger/checkpoint.js';
-import { RecordKind, assertRecordShape, formatTimestamp, recordHash, type SignedRecord } from '../../core/ledger/record.js';
+import { RecordKind, formatTimestamp, recordHash, type SignedRecord } from '../../core/ledger/record.js';
 import type { ChainStore, StoredCheckpointInput } from '../../store/chain-store.js';
 import type { WriteBatch } from '../../store/write-batch.js';
-import { admitPrepared, admitSubmission, errorOf, type AdmissionItem, type AdmittedItem } from './admission.js';
+import { admitPrepared, admitSubmission, hashesOf, type AdmissionItem, type AdmittedItem } from './admission.js';
 import { Mutex } from './mutex.js';
 import { projectionOf } from './projection.js';
 import { DuplicateScreen } from './staged.js';
+import { openIndexMap, prepareBlockIndex } from './index-map-load.js';
+import { IndexMapRuntime, type PreparedIndex } from './index-map-runtime.js';
+import { writeIndexMap } from '../../store/index-map-store.js';
 import type { AdmittedRecord, LaneCommit, LedgerLane, PreparedSubmission, SealedIn, SubmitOptions, SubmitOutcome } from './submission.js';
 
 export type * from './submission.js';
@@ -38,6 +42,11 @@ export interface LedgerNodeOptions {
   sealMaxRecords?: number;
   autoSeal?: boolean;
   now?: () => Date;
+  /**
+   * Seal version-2 blocks committing to the identifier index map (default true). False seals
+   * version-1 blocks and keeps no map (the benchmark's baseline).
+   */
+  indexCommitment?: boolean;
 }
 
 interface SealWaiter {
@@ -48,8 +57,12 @@ interface SealWaiter {
 
 interface Runtime {
   state: ConsortiumState;
-  /** Hashes of admitted records not yet in a block, in log order. */
-  pending: { hash: string; kind: string }[];
+  /** Admitted records not yet in a block, in log order, with what each adds to the index map. */
+  pending: { hash: string; kind: string; additions: IndexAddition[] }[];
+  /** The head block's header. */
+  head: BlockHeader;
+  /** The identifier index map (absent: the node seals version-1 blocks). */
+  index?: IndexMapRuntime;
   log: MerkleAccumulator;
   waiters: SealWaiter[];
   /** Submissions waiting to be admitted and committed together (group commit). */
@@ -80,18 +93,6 @@ export interface SealedBlockEvent {
   recordHashes: string[];
 }
 
-/** Record hash per position, or the outcome of a record that is not even well-formed. */
-function hashesOf(job: SubmitJob): (string | SubmitOutcome)[] {
-  return job.records.map((r) => {
-    try {
-      assertRecordShape(r);
-      return recordHash(r);
-    } catch (err) {
-      return { status: 'rejected', error: errorOf(err) };
-    }
-  });
-}
-
 export class LedgerNode extends EventEmitter {
   readonly store: ChainStore;
   readonly #runtimes = new Map<string, Runtime>();
@@ -100,6 +101,7 @@ export class LedgerNode extends EventEmitter {
   readonly #sealIntervalMs: number;
   readonly #sealMaxRecords: number;
   readonly #now: () => Date;
+  readonly #indexed: boolean;
   #timer?: NodeJS.Timeout;
   #closed = false;
 
@@ -110,6 +112,7 @@ export class LedgerNode extends EventEmitter {
     this.#sealIntervalMs = options.sealIntervalMs ?? 250;
     this.#sealMaxRecords = options.sealMaxRecords ?? 2000;
     this.#now = options.now ?? (() => new Date());
+    this.#indexed = options.indexCommitment ?? true;
   }
 
   static async open(options: LedgerNodeOptions): Promise<LedgerNode> {
@@ -132,6 +135,11 @@ export class LedgerNode extends EventEmitter {
     return this.#runtime(consortiumId).state;
   }
 
+  /** The index map the node trusts (undefined: it seals version-1 blocks), for verifying lineage answers. */
+  trustedIndex(consortiumId: string): TrustedIndex | undefined {
+    return this.#runtime(consortiumId).index;
+  }
+
   pendingCount(consortiumId: string): number {
     return this.#runtime(consortiumId).pending.length;
   }
@@ -145,8 +153,10 @@ export class LedgerNode extends EventEmitter {
   /** Rebuilds the in-memory state from the stored chain (the store verified each record on write). */
   async #load(consortiumId: string): Promise<void> {
     let state: ConsortiumState | undefined;
+    let head: BlockHeader | undefined;
     const log = new MerkleAccumulator();
     for await (const block of this.store.streamBlocks(consortiumId)) {
+      head = block.header;
       const records = block.records.map((r) => r.record);
       if (!state) {
         state = ConsortiumState.fromGenesis({ header: block.header, records, seals: block.seals } as Block);
@@ -156,14 +166,15 @@ export class LedgerNode extends EventEmitter {
       }
       for (const row of block.records) log.append(leafHash(fromHex(row.storedHash, 32)));
     }
-    if (!state) throw new LedgerError('UNKNOWN_CONSORTIUM', `consortium "${consortiumId}" has no genesis block`);
+    if (!state || !head) throw new LedgerError('UNKNOWN_CONSORTIUM', `consortium "${consortiumId}" has no genesis block`);
+    const index = this.#indexed ? await openIndexMap(this.store.db, consortiumId, { height: head.height, logSize: head.logSize, header: head }) : undefined;
     const pending: Runtime['pending'] = [];
     for (const row of await this.store.pendingRecords(consortiumId)) {
       admitRecord(state, row.record, { recordHash: row.storedHash, verifySignature: false });
-      pending.push({ hash: row.storedHash, kind: row.record.kind });
+      pending.push({ hash: row.storedHash, kind: row.record.kind, additions: recordAdditions(row.record, row.storedHash, row.logIndex) });
     }
     const previous = this.#runtimes.get(consortiumId);
-    this.#runtimes.set(consortiumId, { state, pending, log, waiters: previous?.waiters ?? [], queue: previous?.queue ?? [] });
+    this.#runtimes.set(consortiumId, { state, pending, head, index, log, waiters: previous?.waiters ?? [], queue: previous?.queue ?? [] });
   }
 
   /** Creates a consortium from its genesis. Refuses a second genesis for the same id. */
@@ -186,7 +197,8 @@ export class LedgerNode extends EventEmitter {
       });
       const log = new MerkleAccumulator();
       for (const h of recordHashes) log.append(leafHash(fromHex(h, 32)));
-      this.#runtimes.set(spec.consortiumId, { state, pending: [], log, waiters: [], queue: [] });
+      const index = this.#indexed ? IndexMapRuntime.empty(this.store.db, spec.consortiumId, 0, block.header.logSize) : undefined;
+      this.#runtimes.set(spec.consortiumId, { state, pending: [], head: block.header, index, log, waiters: [], queue: [] });
       for (const key of authorityKeys) this.#authorityKeys.set(key.keyId, key);
       await this.#saveCheckpoint(spec.consortiumId, block.header, hash);
       return { blockHash: hash };
@@ -286,7 +298,7 @@ export class LedgerNode extends EventEmitter {
   /** Screens the submissions for duplicates, admits them in order and writes what was accepted in one transaction. */
   async #commitSubmitted(consortiumId: string, jobs: SubmitJob[]): Promise<Committed[]> {
     const rt = this.#runtime(consortiumId);
-    const hashes = jobs.map(hashesOf);
+    const hashes = jobs.map((job) => hashesOf(job.records));
     const stored = await this.store.existingRecordHashes(consortiumId, hashes.flat().filter((h): h is string => typeof h === 'string'));
     const screen = new DuplicateScreen(stored);
     const admitted: AdmittedItem[][] = [];
@@ -346,7 +358,7 @@ export class LedgerNode extends EventEmitter {
       [...admitted.flatMap((a) => (a.writes ? [a.writes] : [])), ...extra],
     );
     const rt = this.#runtime(consortiumId);
-    for (const a of admitted) rt.pending.push({ hash: a.hash, kind: a.record.kind });
+    for (const a of admitted) rt.pending.push({ hash: a.hash, kind: a.record.kind, additions: rt.index ? recordAdditions(a.record, a.hash, a.logIndex) : [] });
   }
 
   /** Resolves with the block that seals the record at logIndex. Register before the lock is let go, so no seal can come first. */
@@ -374,7 +386,9 @@ export class LedgerNode extends EventEmitter {
     }
     rt.sealBlockedReason = undefined;
     const recordHashes = rt.pending.map((p) => p.hash);
-    const header = buildBlockHeader(state, { height: state.height, hash: state.headHash }, recordHashes, this.#blockTimestamp(state));
+    let index: PreparedIndex | undefined;
+    if (rt.index) ({ runtime: rt.index, prepared: index } = await prepareBlockIndex(this.store.db, consortiumId, rt.index, rt.head, rt.pending.flatMap((p) => p.additions), state));
+    const header = buildBlockHeader(state, { height: state.height, hash: state.headHash }, recordHashes, this.#blockTimestamp(state), index?.version.root);
     const hash = blockHash(header);
     const seals: Seal[] = localAuthorities.map((k) => sealBlock(hash, k));
     const sealCheck = checkSeals(hash, seals, state.authoritiesInForce, state.quorum);
@@ -386,6 +400,7 @@ export class LedgerNode extends EventEmitter {
     closeBlock(nextState, header, hash);
     // The log grows first so the block's checkpoint is committed with it (one transaction, one fsync).
     for (const h of recordHashes) rt.log.append(leafHash(fromHex(h, 32)));
+    if (index) rt.index!.begin(index);
     try {
       await this.store.commitBlock({
         header,
@@ -394,12 +409,16 @@ export class LedgerNode extends EventEmitter {
         recordHashes,
         projection: membershipChanged ? projectionOf(nextState) : undefined,
         checkpoint: this.#checkpointOf(nextState, header, hash, rt.log),
+        extra: index ? (tx) => writeIndexMap(tx, consortiumId, index.write) : undefined,
       });
     } catch (err) {
+      rt.index?.abort();
       await this.#load(consortiumId);
       throw err;
     }
+    if (index) rt.index!.publish(index);
     closeBlock(state, header, hash);
+    rt.head = header;
     rt.pending = [];
     const block = { height: header.height, hash };
     rt.waiters = rt.waiters.filter((w) => {

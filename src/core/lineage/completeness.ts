@@ -1,0 +1,195 @@
+/**
+ * Completeness of a lineage answer (docs/completeness.md, "Checking an answer"): for every
+ * identifier the walk visited, the index rows the store lists (which records touch it, in which
+ * role, at which log index) must be exactly the chain the signed index map holds for it. A row
+ * deleted, hidden, altered or forged changes the chain, and the identifier is INCOMPLETE.
+ *
+ * The map's leaves come from the database too: each bucket read is first checked against the
+ * node's trusted top for some version at or after the answer's checkpoint (TrustedIndex), so the
+ * chain is compared with what the signed indexRoot holds. Pure: the caller supplies the rows.
+ */
+import { toHex } from '../crypto/index.js';
+import { EMPTY_HEX, bucketOfKey, chainHead, compareEntries, indexKeyHex, type IndexEntry, type LeafValue } from '../ledger/index-map/hashing.js';
+import type { MapLeaf } from '../ledger/index-map/bucket.js';
+import { versionOfBucket, type MapVersion, type TrustedIndex } from '../ledger/index-map/version.js';
+import type { HopReason } from './semantics.js';
+
+/** One index row of an identifier as the store lists it, with its event's record (null: not found). */
+export interface ListedEntry {
+  eventId: string;
+  role: string;
+  recordHash: string | null;
+  logIndex: number | null;
+}
+
+/** An entry of a proven chain, with the event it came from. */
+export interface ProvenEntry extends IndexEntry {
+  eventId: string;
+}
+
+export type CompletenessStatus = 'COMPLETE' | 'INCOMPLETE' | 'UNPROVEN';
+
+export interface IdentifierCompleteness {
+  identifier: string;
+  status: CompletenessStatus;
+  /** Entries of the identifier at the answer's checkpoint, in chain order (COMPLETE: all of them). */
+  entries: ProvenEntry[];
+  /** The map version the identifier's leaf was proven under (its logSize bounds the chain checked). */
+  provenAt?: { height: number; logSize: number; root: string };
+  /** The proven leaf at that version. */
+  leaf?: LeafValue;
+  /** INCOMPLETE: why. */
+  reason?: HopReason;
+}
+
+/** The checkpoint an answer is given at: the block after which the pinned map version stands. */
+export interface AnswerCheckpoint {
+  height: number;
+  logSize: number;
+  /** The map root at that block (committed by its header when signed). */
+  indexRoot: string;
+  signed: boolean;
+}
+
+export interface CompletenessReport {
+  checkpoint: AnswerCheckpoint | null;
+  byIdentifier: Map<string, IdentifierCompleteness>;
+}
+
+/** What proving leaves needs: the trusted versions, the pinned one, and the bucket reads. */
+export interface LeafSource {
+  index: TrustedIndex;
+  pinned: MapVersion;
+  /** Every stored leaf of the buckets, read from the store. */
+  bucketLeaves(buckets: number[]): Promise<Map<number, MapLeaf[]>>;
+  /** Work kept across answers (absent: none). */
+  memo?: CompletenessMemo;
+}
+
+/** Buckets already checked, by version root and bucket: their leaves by key. */
+export class CompletenessMemo {
+  readonly #buckets = new Map<string, { version: MapVersion; leaves: Map<string, MapLeaf> }>();
+  readonly #chains = new WeakMap<readonly ListedEntry[], Map<number, { count: number; head: string }>>();
+  readonly #keys = new Map<string, string>();
+  static readonly BUCKETS_KEPT = 100_000;
+  static readonly KEYS_KEPT = 500_000;
+
+  keyOf(identifier: string): string {
+    let key = this.#keys.get(identifier);
+    if (key === undefined) {
+      key = indexKeyHex(identifier);
+      if (this.#keys.size >= CompletenessMemo.KEYS_KEPT) this.#keys.clear();
+      this.#keys.set(identifier, key);
+    }
+    return key;
+  }
+
+  bucket(version: MapVersion, bucket: number): { version: MapVersion; leaves: Map<string, MapLeaf> } | undefined {
+    return this.#buckets.get(`${toHex(version.top.bucketRoot(bucket))}:${bucket}`);
+  }
+
+  setBucket(version: MapVersion, bucket: number, leaves: Map<string, MapLeaf>): void {
+    if (this.#buckets.size >= CompletenessMemo.BUCKETS_KEPT) this.#buckets.clear();
+    this.#buckets.set(`${toHex(version.top.bucketRoot(bucket))}:${bucket}`, { version, leaves });
+  }
+
+  /** The chain over the listed entries below the log size; kept per listed array (stores hand back the same array for the same rows). */
+  chain(listed: readonly ListedEntry[], logSize: number, compute: () => { count: number; head: string }): { count: number; head: string } {
+    let byLogSize = this.#chains.get(listed);
+    if (!byLogSize) this.#chains.set(listed, (byLogSize = new Map()));
+    let chain = byLogSize.get(logSize);
+    if (!chain) byLogSize.set(logSize, (chain = compute()));
+    return chain;
+  }
+}
+
+/** Leaves of the identifiers, each proven under a trusted version at or after the pinned one. */
+async function provenLeaves(identifiers: readonly string[], source: LeafSource): Promise<Map<string, { version: MapVersion; leaf: MapLeaf | undefined } | undefined>> {
+  const memo = source.memo ?? new CompletenessMemo();
+  const versions = source.index.versionsFrom(source.pinned.height);
+  const keys = new Map(identifiers.map((id) => [id, memo.keyOf(id)]));
+  const proven = new Map<number, { version: MapVersion; leaves: Map<string, MapLeaf> }>();
+  const unread: number[] = [];
+  for (const key of new Set(keys.values())) {
+    const b = bucketOfKey(key);
+    if (proven.has(b)) continue;
+    // A bucket checked before under some version still current enough is reused.
+    const kept = versions.map((v) => memo.bucket(v, b)).find((k) => k !== undefined);
+    if (kept) proven.set(b, kept);
+    else if (!unread.includes(b)) unread.push(b);
+  }
+  if (unread.length > 0) {
+    const read = await source.bucketLeaves(unread);
+    // Re-read once: a seal between the pin and the read can move a bucket past the versions listed then.
+    const checked = (vs: readonly MapVersion[], b: number, leaves: MapLeaf[]) => versionOfBucket(vs, b, leaves);
+    for (const b of unread) {
+      const leaves = read.get(b) ?? [];
+      const version = checked(versions, b, leaves) ?? checked(source.index.versionsFrom(source.pinned.height), b, leaves);
+      if (!version) continue;
+      const byKey = new Map(leaves.map((l) => [l.key, l]));
+      memo.setBucket(version, b, byKey);
+      proven.set(b, { version, leaves: byKey });
+    }
+  }
+  const out = new Map<string, { version: MapVersion; leaf: MapLeaf | undefined } | undefined>();
+  for (const [id, key] of keys) {
+    const p = proven.get(bucketOfKey(key));
+    out.set(id, p ? { version: p.version, leaf: p.leaves.get(key) } : undefined);
+  }
+  return out;
+}
+
+function incomplete(identifier: string, message: string, details: Record<string, unknown> = {}): HopReason {
+  return { code: 'INCOMPLETE', message: `${identifier}: ${message}`, details: { identifier, ...details } };
+}
+
+/** Checks one identifier's listed entries against its proven leaf. */
+function checkOne(identifier: string, listed: readonly ListedEntry[], proven: { version: MapVersion; leaf: MapLeaf | undefined }, pinned: MapVersion, memo: CompletenessMemo): IdentifierCompleteness {
+  const { version } = proven;
+  const leaf: LeafValue = proven.leaf ? { count: proven.leaf.count, head: proven.leaf.head } : { count: 0, head: EMPTY_HEX };
+  const provenAt = { height: version.height, logSize: version.logSize, root: version.root };
+  const unresolved = listed.find((e) => e.recordHash === null || e.logIndex === null);
+  if (unresolved) {
+    return { identifier, status: 'INCOMPLETE', entries: [], provenAt, leaf, reason: incomplete(identifier, `an index row names event ${unresolved.eventId}, which has no stored record`, { eventId: unresolved.eventId }) };
+  }
+  const resolved = (listed as (ListedEntry & IndexEntry)[]).filter((e) => e.logIndex < version.logSize).sort(compareEntries);
+  const chain = memo.chain(listed, version.logSize, () => ({ count: resolved.length, head: toHex(chainHead(resolved)) }));
+  if (chain.count !== leaf.count || chain.head !== leaf.head) {
+    const what = chain.count < leaf.count ? `${leaf.count - chain.count} of its ${leaf.count} index entries are missing` : chain.count > leaf.count ? `${chain.count - leaf.count} index entries are not in the signed map` : 'its index entries differ from the signed map';
+    return {
+      identifier,
+      status: 'INCOMPLETE',
+      entries: [],
+      provenAt,
+      leaf,
+      reason: incomplete(identifier, `${what} (up to log size ${version.logSize})`, { expected: { count: leaf.count, head: leaf.head }, computed: chain, logSize: version.logSize }),
+    };
+  }
+  const entries = resolved.filter((e) => e.logIndex < pinned.logSize).map((e): ProvenEntry => ({ eventId: e.eventId, recordHash: e.recordHash, role: e.role, logIndex: e.logIndex }));
+  return { identifier, status: 'COMPLETE', entries, provenAt, leaf };
+}
+
+/**
+ * Completeness of each identifier: its listed entries (all rows the store holds for it) against
+ * its leaf in the signed map. Without a trusted index (or before the first version-2 block) every
+ * identifier is UNPROVEN.
+ */
+export async function checkCompleteness(identifiers: readonly string[], listed: ReadonlyMap<string, readonly ListedEntry[]>, source: LeafSource | undefined): Promise<CompletenessReport> {
+  const byIdentifier = new Map<string, IdentifierCompleteness>();
+  if (!source || !source.pinned.signed) {
+    for (const id of identifiers) byIdentifier.set(id, { identifier: id, status: 'UNPROVEN', entries: [] });
+    return { checkpoint: null, byIdentifier };
+  }
+  const memo = source.memo ?? new CompletenessMemo();
+  const leaves = await provenLeaves(identifiers, { ...source, memo });
+  for (const id of identifiers) {
+    const proven = leaves.get(id);
+    if (!proven) {
+      byIdentifier.set(id, { identifier: id, status: 'INCOMPLETE', entries: [], reason: incomplete(id, "the stored index map does not give the signed root for this identifier's bucket") });
+      continue;
+    }
+    byIdentifier.set(id, checkOne(id, listed.get(id) ?? [], proven, source.pinned, memo));
+  }
+  const { height, logSize, root, signed } = source.pinned;
+  return { checkpoint: { height, logSize, indexRoot: root, signed }, byIdentifier };
+}
