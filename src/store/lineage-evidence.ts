@@ -98,8 +98,8 @@ export class EvidenceReads {
     const any = await this.#arrays<[number]>(`SELECT 1 FROM "LedgerRecord" r WHERE r."consortiumId" = ? AND r."kind" = 'coldchain.breach' LIMIT 1`, this.consortiumId);
     if (any.length === 0) return [];
     for (const chunk of chunks([...new Set(identifiers)])) {
-      const rows = await this.#all<{ hash: string; body: string }>(
-        `SELECT r."hash", r."body" FROM "LedgerRecord" r
+      const rows = await this.#all<{ hash: string; body: string; logIndex: Num }>(
+        `SELECT r."hash", r."body", r."logIndex" FROM "LedgerRecord" r
           WHERE r."consortiumId" = ? AND r."kind" = 'coldchain.breach'
             AND (json_extract(r."body", '$.payload.subject') IN (SELECT value FROM json_each(?))
                  OR EXISTS (SELECT 1 FROM json_each(r."body", '$.payload.containedItems') j WHERE j.value IN (SELECT value FROM json_each(?))))`,
@@ -110,7 +110,7 @@ export class EvidenceReads {
       for (const r of rows) {
         try {
           const body = JSON.parse(r.body) as { signedAt: string; payload: { subject: string; containedItems?: string[]; finding?: unknown } };
-          out.set(r.hash, { recordHash: r.hash, subject: body.payload.subject, containedItems: body.payload.containedItems ?? [], signedAt: body.signedAt, finding: body.payload.finding ?? null });
+          out.set(r.hash, { recordHash: r.hash, subject: body.payload.subject, containedItems: body.payload.containedItems ?? [], signedAt: body.signedAt, finding: body.payload.finding ?? null, logIndex: Number(r.logIndex) });
         } catch {
           // A malformed body is reported by record verification, not here.
         }
@@ -131,6 +131,18 @@ export class EvidenceReads {
       for (const r of rows) out.set(r.identifier, r);
     }
     return out;
+  }
+
+  /** The last block at or before a log size or a time (the checkpoint an as-of answer is given at). */
+  async blockAtOrBefore(at: { logSize: number } | { time: string }): Promise<BlockEvidence | undefined> {
+    const [column, value] = 'logSize' in at ? ['logSize', at.logSize] : ['timestamp', at.time];
+    const rows = await this.#all<{ height: Num; hash: string; header: string; seals: string }>(
+      `SELECT "height", "hash", "header", "seals" FROM "Block" WHERE "consortiumId" = ? AND "${column}" <= ? ORDER BY "height" DESC LIMIT 1`,
+      this.consortiumId,
+      value,
+    );
+    const r = rows[0];
+    return r ? { height: Number(r.height), hash: r.hash, header: r.header, seals: r.seals } : undefined;
   }
 
   async indexLeaves(buckets: number[]): Promise<Map<number, MapLeaf[]>> {

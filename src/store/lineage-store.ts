@@ -462,6 +462,10 @@ export class LineageStore implements LineageSource, EvidenceLoader {
     return this.#evidence.custody(identifiers);
   }
 
+  blockAtOrBefore(at: { logSize: number } | { time: string }): Promise<BlockEvidence | undefined> {
+    return this.#evidence.blockAtOrBefore(at);
+  }
+
   /** Every stored leaf of the index map's buckets (checked by the caller against the trusted map). */
   indexLeaves(buckets: number[]): Promise<Map<number, MapLeaf[]>> {
     return this.#evidence.indexLeaves(buckets);

@@ -10,9 +10,16 @@
  */
 import { toHex } from '../crypto/index.js';
 import { EMPTY_HEX, bucketOfKey, chainHead, compareEntries, indexKeyHex, type IndexEntry, type LeafValue } from '../ledger/index-map/hashing.js';
-import type { MapLeaf } from '../ledger/index-map/bucket.js';
+import { compareKeys, type MapLeaf } from '../ledger/index-map/bucket.js';
+import { buildMapProof, type MapProof } from '../ledger/index-map/proof.js';
 import { versionOfBucket, type MapVersion, type TrustedIndex } from '../ledger/index-map/version.js';
-import type { HopReason } from './semantics.js';
+
+/** Why an identifier is not proven complete (the shape of a hop reason: a hop carries it as is). */
+export interface CompletenessReason {
+  code: 'INCOMPLETE';
+  message: string;
+  details: Record<string, unknown>;
+}
 
 /** One index row of an identifier as the store lists it, with its event's record (null: not found). */
 export interface ListedEntry {
@@ -32,14 +39,33 @@ export type CompletenessStatus = 'COMPLETE' | 'INCOMPLETE' | 'UNPROVEN';
 export interface IdentifierCompleteness {
   identifier: string;
   status: CompletenessStatus;
-  /** Entries of the identifier at the answer's checkpoint, in chain order (COMPLETE: all of them). */
+  /**
+   * COMPLETE: the identifier's whole chain as proven, in chain order: every entry below
+   * provenAt.logSize (those below the answer's checkpoint are its entries at the checkpoint).
+   */
   entries: ProvenEntry[];
   /** The map version the identifier's leaf was proven under (its logSize bounds the chain checked). */
   provenAt?: { height: number; logSize: number; root: string };
   /** The proven leaf at that version. */
   leaf?: LeafValue;
   /** INCOMPLETE: why. */
-  reason?: HopReason;
+  reason?: CompletenessReason;
+  /** What a map proof for the identifier is built from (the version and its checked bucket). */
+  basis?: ProofBasis;
+}
+
+export interface ProofBasis {
+  version: MapVersion;
+  bucketLeaves: ReadonlyMap<string, MapLeaf>;
+  key: string;
+}
+
+/** The identifier's map proof under the version it was proven at (undefined: not proven). */
+export function mapProofOf(c: IdentifierCompleteness): (MapProof & { height: number; logSize: number; indexRoot: string }) | undefined {
+  const basis = c.basis;
+  if (!basis) return undefined;
+  const proof = buildMapProof(basis.version.top, [...basis.bucketLeaves.values()].sort(compareKeys), basis.key);
+  return { ...proof, height: basis.version.height, logSize: basis.version.logSize, indexRoot: basis.version.root };
 }
 
 /** The checkpoint an answer is given at: the block after which the pinned map version stands. */
@@ -104,7 +130,9 @@ export class CompletenessMemo {
 }
 
 /** Leaves of the identifiers, each proven under a trusted version at or after the pinned one. */
-async function provenLeaves(identifiers: readonly string[], source: LeafSource): Promise<Map<string, { version: MapVersion; leaf: MapLeaf | undefined } | undefined>> {
+type Proven = { version: MapVersion; leaf: MapLeaf | undefined; basis: ProofBasis };
+
+async function provenLeaves(identifiers: readonly string[], source: LeafSource): Promise<Map<string, Proven | undefined>> {
   const memo = source.memo ?? new CompletenessMemo();
   const versions = source.index.versionsFrom(source.pinned.height);
   const keys = new Map(identifiers.map((id) => [id, memo.keyOf(id)]));
@@ -120,7 +148,7 @@ async function provenLeaves(identifiers: readonly string[], source: LeafSource):
   }
   if (unread.length > 0) {
     const read = await source.bucketLeaves(unread);
-    // Re-read once: a seal between the pin and the read can move a bucket past the versions listed then.
+    // The versions again: a seal may have begun between taking the list and reading the rows.
     const checked = (vs: readonly MapVersion[], b: number, leaves: MapLeaf[]) => versionOfBucket(vs, b, leaves);
     for (const b of unread) {
       const leaves = read.get(b) ?? [];
@@ -131,26 +159,26 @@ async function provenLeaves(identifiers: readonly string[], source: LeafSource):
       proven.set(b, { version, leaves: byKey });
     }
   }
-  const out = new Map<string, { version: MapVersion; leaf: MapLeaf | undefined } | undefined>();
+  const out = new Map<string, Proven | undefined>();
   for (const [id, key] of keys) {
     const p = proven.get(bucketOfKey(key));
-    out.set(id, p ? { version: p.version, leaf: p.leaves.get(key) } : undefined);
+    out.set(id, p ? { version: p.version, leaf: p.leaves.get(key), basis: { version: p.version, bucketLeaves: p.leaves, key } } : undefined);
   }
   return out;
 }
 
-function incomplete(identifier: string, message: string, details: Record<string, unknown> = {}): HopReason {
+function incomplete(identifier: string, message: string, details: Record<string, unknown> = {}): CompletenessReason {
   return { code: 'INCOMPLETE', message: `${identifier}: ${message}`, details: { identifier, ...details } };
 }
 
 /** Checks one identifier's listed entries against its proven leaf. */
-function checkOne(identifier: string, listed: readonly ListedEntry[], proven: { version: MapVersion; leaf: MapLeaf | undefined }, pinned: MapVersion, memo: CompletenessMemo): IdentifierCompleteness {
-  const { version } = proven;
+function checkOne(identifier: string, listed: readonly ListedEntry[], proven: Proven, memo: CompletenessMemo): IdentifierCompleteness {
+  const { version, basis } = proven;
   const leaf: LeafValue = proven.leaf ? { count: proven.leaf.count, head: proven.leaf.head } : { count: 0, head: EMPTY_HEX };
   const provenAt = { height: version.height, logSize: version.logSize, root: version.root };
   const unresolved = listed.find((e) => e.recordHash === null || e.logIndex === null);
   if (unresolved) {
-    return { identifier, status: 'INCOMPLETE', entries: [], provenAt, leaf, reason: incomplete(identifier, `an index row names event ${unresolved.eventId}, which has no stored record`, { eventId: unresolved.eventId }) };
+    return { identifier, status: 'INCOMPLETE', entries: [], provenAt, leaf, basis, reason: incomplete(identifier, `an index row names event ${unresolved.eventId}, which has no stored record`, { eventId: unresolved.eventId }) };
   }
   const resolved = (listed as (ListedEntry & IndexEntry)[]).filter((e) => e.logIndex < version.logSize).sort(compareEntries);
   const chain = memo.chain(listed, version.logSize, () => ({ count: resolved.length, head: toHex(chainHead(resolved)) }));
@@ -162,11 +190,12 @@ function checkOne(identifier: string, listed: readonly ListedEntry[], proven: { 
       entries: [],
       provenAt,
       leaf,
+      basis,
       reason: incomplete(identifier, `${what} (up to log size ${version.logSize})`, { expected: { count: leaf.count, head: leaf.head }, computed: chain, logSize: version.logSize }),
     };
   }
-  const entries = resolved.filter((e) => e.logIndex < pinned.logSize).map((e): ProvenEntry => ({ eventId: e.eventId, recordHash: e.recordHash, role: e.role, logIndex: e.logIndex }));
-  return { identifier, status: 'COMPLETE', entries, provenAt, leaf };
+  const entries = resolved.map((e): ProvenEntry => ({ eventId: e.eventId, recordHash: e.recordHash, role: e.role, logIndex: e.logIndex }));
+  return { identifier, status: 'COMPLETE', entries, provenAt, leaf, basis };
 }
 
 /**
@@ -188,7 +217,7 @@ export async function checkCompleteness(identifiers: readonly string[], listed: 
       byIdentifier.set(id, { identifier: id, status: 'INCOMPLETE', entries: [], reason: incomplete(id, "the stored index map does not give the signed root for this identifier's bucket") });
       continue;
     }
-    byIdentifier.set(id, checkOne(id, listed.get(id) ?? [], proven, source.pinned, memo));
+    byIdentifier.set(id, checkOne(id, listed.get(id) ?? [], proven, memo));
   }
   const { height, logSize, root, signed } = source.pinned;
   return { checkpoint: { height, logSize, indexRoot: root, signed }, byIdentifier };

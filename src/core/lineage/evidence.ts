@@ -30,6 +30,8 @@ export interface BreachEvidence {
   containedItems: string[];
   signedAt: string;
   finding: unknown;
+  /** The breach record's log index (as-of answers leave out later ones). */
+  logIndex?: number;
 }
 
 export interface CustodyInfo {
@@ -53,6 +55,8 @@ export interface EvidenceLoader {
   custody(identifiers: string[]): Promise<Map<string, CustodyInfo>>;
   /** Verified work that holds across queries on this store (absent: everything is verified per query). */
   readonly verificationCache?: VerificationCache;
+  /** The last block at or before a log size or a time (as-of answers). */
+  blockAtOrBefore?(at: { logSize: number } | { time: string }): Promise<BlockEvidence | undefined>;
   /** Every stored leaf of the index map's buckets (absent: answers are not proven complete). */
   indexLeaves?(buckets: number[]): Promise<Map<number, MapLeaf[]>>;
   /** Index buckets checked and chains computed, kept across queries on this store. */

@@ -5,7 +5,8 @@
 import type { ConsortiumState } from '../../core/ledger/consortium.js';
 import type { BlockEvidence, BreachEvidence, EvidenceLoader, RecordEvidence } from '../../core/lineage/evidence.js';
 import { itemEdges, trace as walk, type Direction, type LineageSource, type TraceResult } from '../../core/lineage/graph.js';
-import { heightsOf, verifyTrace, type TraceVerification } from '../../core/lineage/verify-hop.js';
+import { BlockVerifier, heightsOf, verifyTrace, type TraceVerification } from '../../core/lineage/verify-hop.js';
+import type { HopReason } from '../../core/lineage/semantics.js';
 import { BlockTree, type VerificationCache } from '../../core/lineage/verify-cache.js';
 import { checkCompleteness, type CompletenessReport, type LeafSource } from '../../core/lineage/completeness.js';
 import type { MapVersion, TrustedIndex } from '../../core/ledger/index-map/version.js';
@@ -18,6 +19,19 @@ export interface LineageContext {
   now?: () => string;
   /** The index map the node trusts: with it, answers prove each visited identifier complete. */
   index?: TrustedIndex;
+  /** Answer as the ledger stood after this block (as-of.ts). */
+  asOf?: { height: number; logSize: number; blockHash: string; timestamp: string };
+}
+
+/**
+ * The map version completeness is pinned at: the latest; for an as-of answer with the as-of
+ * block's height and log size (the latest proofs hold for every earlier checkpoint through the
+ * prefix of each chain).
+ */
+export function pinnedVersion(ctx: LineageContext): MapVersion | undefined {
+  const current = ctx.index?.current();
+  if (!current || !ctx.asOf) return current;
+  return { ...current, height: ctx.asOf.height, logSize: ctx.asOf.logSize };
 }
 
 export interface VerifiedTrace {
@@ -35,7 +49,7 @@ export const DEFAULT_MAX_DEPTH = 32;
  * hashes read. A FAILED verdict is always re-established without the cache, so a failure reads
  * exactly as a fresh verification from the store would.
  */
-export async function verifyTraceResult(ctx: LineageContext, result: TraceResult, pinned: MapVersion | undefined = ctx.index?.current()): Promise<VerifiedTrace> {
+export async function verifyTraceResult(ctx: LineageContext, result: TraceResult, pinned: MapVersion | undefined = pinnedVersion(ctx)): Promise<VerifiedTrace> {
   const cache = ctx.evidence.verificationCache;
   const breaches = await ctx.evidence.coldChainBreaches(result.nodes);
   const completeness = await completenessOf(ctx, result.nodes, pinned);
@@ -140,7 +154,25 @@ async function verifyRecordsAndBlocks(
 }
 
 export async function trace(ctx: LineageContext, id: string, direction: Direction, maxDepth = DEFAULT_MAX_DEPTH): Promise<VerifiedTrace> {
-  const pinned = ctx.index?.current();
+  const pinned = pinnedVersion(ctx);
   return verifyTraceResult(ctx, await walk(ctx.source, id, direction, maxDepth), pinned);
 }
 
+
+/**
+ * The block an as-of answer is given at: sealed, and linked by previousHash to the head the node
+ * holds (the one block check, as for every hop). Empty when it holds.
+ */
+export async function verifyCheckpointBlock(ctx: LineageContext, height: number, hash: string): Promise<HopReason[]> {
+  const cache = ctx.evidence.verificationCache;
+  const head = { height: ctx.state.height, hash: ctx.state.headHash };
+  const rows = [...(await ctx.evidence.blocks([height]))];
+  if (cache) for (const gap of cache.chainGaps(head, height)) rows.push(...(await ctx.evidence.blockRange(gap.from, gap.to)));
+  else rows.push(...(await ctx.evidence.blockRange(height, head.height)));
+  const blocks = new Map(rows.map((b) => [b.height, b]));
+  const verifier = new BlockVerifier({ state: ctx.state, records: new Map(), blocks, blockRecordHashes: new Map(), breaches: [], cache });
+  const failures = [...verifier.check(height).failures];
+  const stored = blocks.get(height)?.hash;
+  if (stored !== hash) failures.push({ code: 'BLOCK_HASH_MISMATCH', message: `block ${height} is not the block the answer names`, details: { height, expected: hash, computed: stored ?? null } });
+  return failures;
+}
