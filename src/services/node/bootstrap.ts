@@ -16,7 +16,8 @@ export interface OpenedNode {
   close(): Promise<void>;
 }
 
-export async function openNode(config: NodeConfig, options: { autoSeal?: boolean } = {}): Promise<OpenedNode> {
+/** `indexCommitment: false` seals version-1 blocks without the index map (benchmark baselines, tests of old chains). */
+export async function openNode(config: NodeConfig, options: { autoSeal?: boolean; indexCommitment?: boolean } = {}): Promise<OpenedNode> {
   const db = await openDatabase({ url: config.databaseUrl });
   const store = new ChainStore(db);
   const keystore = new Keystore(path.join(config.dataDir, 'keys'));
@@ -26,6 +27,7 @@ export async function openNode(config: NodeConfig, options: { autoSeal?: boolean
     sealIntervalMs: config.sealIntervalMs,
     sealMaxRecords: config.sealMaxRecords,
     autoSeal: options.autoSeal,
+    indexCommitment: options.indexCommitment,
   });
   return {
     db,
