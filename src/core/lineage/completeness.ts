@@ -203,9 +203,15 @@ function checkOne(identifier: string, listed: readonly ListedEntry[], proven: Pr
  * its leaf in the signed map. Without a trusted index (or before the first version-2 block) every
  * identifier is UNPROVEN.
  */
-export async function checkCompleteness(identifiers: readonly string[], listed: ReadonlyMap<string, readonly ListedEntry[]>, source: LeafSource | undefined): Promise<CompletenessReport> {
+export async function checkCompleteness(
+  identifiers: readonly string[],
+  listed: ReadonlyMap<string, readonly ListedEntry[]>,
+  source: LeafSource | undefined,
+  options: { requireSigned?: boolean } = {},
+): Promise<CompletenessReport> {
   const byIdentifier = new Map<string, IdentifierCompleteness>();
-  if (!source || !source.pinned.signed) {
+  // A node may rely on the map it computed itself before any header commits to it (capture does); answers may not.
+  if (!source || (!source.pinned.signed && options.requireSigned !== false)) {
     for (const id of identifiers) byIdentifier.set(id, { identifier: id, status: 'UNPROVEN', entries: [] });
     return { checkpoint: null, byIdentifier };
   }

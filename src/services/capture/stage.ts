@@ -13,7 +13,7 @@ import { WriteBatch } from '../../store/write-batch.js';
 import type { PreparedSubmission } from '../node/submission.js';
 import { DuplicateScreen, StagedMap } from '../node/staged.js';
 import { rejected, type CaptureDraft } from './draft.js';
-import { IndexRows } from './index-rows.js';
+import { IndexRows, custodyIdentifiersOf } from './index-rows.js';
 
 /** The role table (authoriseEvent), or a stand-in that lets anything through (tests). */
 export type AuthoriseEvent = typeof authoriseEvent;
@@ -45,6 +45,8 @@ interface GroupState {
   custody: StagedMap<string | null>;
   rows: IndexRows;
   authorise: AuthoriseEvent;
+  /** Items whose history cannot be proven complete: no event touching them is admitted. */
+  unverified: ReadonlyMap<string, string>;
 }
 
 /** Why an event that passed its checks is not sent: another event of its atomic document was rejected. */
@@ -60,6 +62,10 @@ function checkEvent(group: GroupState, draft: CaptureDraft, i: number): readonly
   const missingPersons = persons.filter((p) => !group.view.persons.has(p));
   if (missingPersons.length > 0) {
     throw new CaptureError('UNKNOWN_PERSON', 'the event cites a person commitment that is not registered in this consortium, or was erased', { commitment: missingPersons });
+  }
+  for (const id of custodyIdentifiersOf(draft.events[i]!)) {
+    const why = group.unverified.get(id);
+    if (why) throw new CaptureError('CUSTODY_UNVERIFIED', `custody of ${id} cannot be established from its signed history: ${why}`, { identifier: id });
   }
   // Roles as they are now: the ledger lane keeps them so until the group is admitted.
   const org = group.state.orgs.get(draft.signerOrg);
@@ -101,7 +107,7 @@ function stageDraft(group: GroupState, draft: CaptureDraft): { staged: StagedDra
 }
 
 /** Stages the drafts of a group in order against the stored view and the live state. */
-export function stageGroup(drafts: readonly CaptureDraft[], view: CaptureView, state: ConsortiumState, authorise: AuthoriseEvent): StagedGroup {
+export function stageGroup(drafts: readonly CaptureDraft[], view: CaptureView, state: ConsortiumState, authorise: AuthoriseEvent, unverified: ReadonlyMap<string, string> = new Map()): StagedGroup {
   const group: GroupState = {
     view,
     state,
@@ -109,6 +115,7 @@ export function stageGroup(drafts: readonly CaptureDraft[], view: CaptureView, s
     custody: new StagedMap(view.custody),
     rows: new IndexRows(),
     authorise,
+    unverified,
   };
   const submissions: PreparedSubmission[] = [];
   const staged = drafts.map((draft) => {

@@ -11,7 +11,7 @@
 import { EventEmitter } from 'node:events';
 import { fromHex, toHex, type KeyPair } from '../../core/crypto/index.js';
 import { blockHash, sealBlock, type Block, type BlockHeader, type Seal } from '../../core/ledger/block.js';
-import { recordAdditions, type IndexAddition, type TrustedIndex } from '../../core/ledger/index-map/index.js';
+import { recordAdditions, type IndexAddition, type IndexEntry, type TrustedIndex } from '../../core/ledger/index-map/index.js';
 import { ConsortiumState, admitRecord, buildBlockHeader, checkSeals, closeBlock, createGenesisBlock, type GenesisSpec } from '../../core/ledger/consortium.js';
 import { LedgerError } from '../../core/ledger/errors.js';
 import { leafHash } from '../../core/ledger/merkle-hash.js';
@@ -138,6 +138,19 @@ export class LedgerNode extends EventEmitter {
   /** The index map the node trusts (undefined: it seals version-1 blocks), for verifying lineage answers. */
   trustedIndex(consortiumId: string): TrustedIndex | undefined {
     return this.#runtime(consortiumId).index;
+  }
+
+  /** Index entries of the admitted records not yet sealed, by identifier, in log order (the map holds them from the next block). */
+  pendingIndexEntries(consortiumId: string): Map<string, IndexEntry[]> {
+    const out = new Map<string, IndexEntry[]>();
+    for (const p of this.#runtime(consortiumId).pending) {
+      for (const a of p.additions) {
+        const list = out.get(a.identifier);
+        if (list) list.push(a.entry);
+        else out.set(a.identifier, [a.entry]);
+      }
+    }
+    return out;
   }
 
   pendingCount(consortiumId: string): number {

@@ -39,6 +39,8 @@ const STATUS_BY_CODE: Record<string, number> = {
   NOT_AN_AUTHORITY: 403,
   FORBIDDEN: 403,
   NOT_CUSTODIAN: 403,
+  // the stored index disagrees with the signed history: custody cannot be established
+  CUSTODY_UNVERIFIED: 409,
   // missing things
   UNKNOWN_CONSORTIUM: 404,
   NOT_FOUND: 404,

@@ -75,8 +75,8 @@ describe('completeness catches every deleted or hidden index row (property)', ()
               else {
                 // Appended as a new row (as any insert is), so lineage's change watch sees it.
                 await db.$executeRawUnsafe(`INSERT INTO "EventIdentifier" ("consortiumId", "identifier", "eventId", "role", "eventTime") VALUES (?, ?, ?, ?, ?)`, row.consortiumId, row.identifier, row.eventId, row.role, row.eventTime);
-                const [{ id }] = await db.$queryRawUnsafe<{ id: number }[]>(`SELECT rowid AS id FROM "EventIdentifier" WHERE "consortiumId" = ? AND "identifier" = ? AND "eventId" = ? AND "role" = ?`, row.consortiumId, row.identifier, row.eventId, row.role);
-                row.rowid = Number(id);
+                const found = await db.$queryRawUnsafe<{ id: number }[]>(`SELECT rowid AS id FROM "EventIdentifier" WHERE "consortiumId" = ? AND "identifier" = ? AND "eventId" = ? AND "role" = ?`, row.consortiumId, row.identifier, row.eventId, row.role);
+                row.rowid = Number(found[0]!.id);
               }
             }
           }

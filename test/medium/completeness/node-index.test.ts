@@ -20,6 +20,13 @@ async function headers(temp: TempNode): Promise<{ v: number; height: number; ind
   return (await temp.db.block.findMany({ where: { consortiumId: C }, orderBy: { height: 'asc' } })).map((b) => JSON.parse(b.header));
 }
 
+/** The chain on a reopened node (same data directory). */
+async function reopenChain(chain: Chain): Promise<Chain> {
+  const reopened = await chain.temp.reopen();
+  const capture = chain.capture;
+  return { ...chain, temp: reopened, close: async () => { await capture.close(); await reopened.destroy(); } };
+}
+
 describe('the node and the index map', () => {
   let chain: Chain | undefined;
   afterEach(async () => {
@@ -28,35 +35,35 @@ describe('the node and the index map', () => {
   });
 
   it('seals version-2 blocks whose indexRoot provenant verify replays; a restart uses the stored map', async () => {
-    chain = await buildChain();
-    const hs = await headers(chain.temp);
+    let c = (chain = await buildChain());
+    const hs = await headers(c.temp);
     expect(hs[0]!.v).toBe(1);
     expect(hs.slice(1).every((h) => h.v === 2 && /^[0-9a-f]{64}$/.test(h.indexRoot!))).toBe(true);
-    const report = await verifyStoredChain(chain.temp.store, C);
+    const report = await verifyStoredChain(c.temp.store, C);
     expect(report.failures).toEqual([]);
-    const reopened = await chain.temp.reopen();
-    chain = { ...chain, temp: reopened, close: async () => { await chain!.capture.close(); await reopened.destroy(); } };
+    c = chain = await reopenChain(c);
+    const reopened = c.temp;
     expect(reopened.node.trustedIndex(C)!.current()).toMatchObject({ height: hs[hs.length - 1]!.height, root: hs[hs.length - 1]!.indexRoot, signed: true });
   });
 
   it('a tampered leaf: answers about its identifier are INCOMPLETE, and the next seal rebuilds the map rather than sign it', async () => {
-    chain = await buildChain();
-    await chain.temp.db.$executeRawUnsafe(`UPDATE "IndexLeaf" SET "count" = "count" + 1 WHERE "consortiumId" = ? AND "identifier" = ?`, C, packs[0]);
-    const v = await trace(chain.ctx(), packs[0]!, 'UPSTREAM');
+    let c = (chain = await buildChain());
+    await c.temp.db.$executeRawUnsafe(`UPDATE "IndexLeaf" SET "count" = "count" + 1 WHERE "consortiumId" = ? AND "identifier" = ?`, C, packs[0]);
+    const v = await trace(c.ctx(), packs[0]!, 'UPSTREAM');
     expect(v.verification.completeness!.byIdentifier.get(packs[0]!)!.status).toBe('INCOMPLETE');
-    await chain.post('riverside-retail', [{ type: 'ObjectEvent', eventTime: '2026-03-12T08:00:00.000Z', eventTimeZoneOffset: '+00:00', action: 'OBSERVE', bizStep: 'receiving', epcList: [packs[0]] }]);
-    expect((await verifyStoredChain(chain.temp.store, C)).failures).toEqual([]);
-    expect((await trace(chain.ctx(), packs[0]!, 'UPSTREAM')).verification.verdict).toBe('VERIFIED');
+    await c.post('riverside-retail', [{ type: 'ObjectEvent', eventTime: '2026-03-12T08:00:00.000Z', eventTimeZoneOffset: '+00:00', action: 'OBSERVE', bizStep: 'receiving', epcList: [packs[0]] }]);
+    expect((await verifyStoredChain(c.temp.store, C)).failures).toEqual([]);
+    expect((await trace(c.ctx(), packs[0]!, 'UPSTREAM')).verification.verdict).toBe('VERIFIED');
   });
 
   it('a missing or tampered stored map is rebuilt from the records at start-up', async () => {
-    chain = await buildChain();
-    const root = chain.temp.node.trustedIndex(C)!.current().root;
-    await chain.temp.db.$executeRawUnsafe(`DELETE FROM "IndexBucket" WHERE rowid IN (SELECT rowid FROM "IndexBucket" LIMIT 3)`);
-    await chain.temp.db.$executeRawUnsafe(`DELETE FROM "IndexLeaf" WHERE rowid IN (SELECT rowid FROM "IndexLeaf" LIMIT 3)`);
-    const reopened = await chain.temp.reopen();
-    chain = { ...chain, temp: reopened, close: async () => { await chain!.capture.close(); await reopened.destroy(); } };
-    expect(reopened.node.trustedIndex(C)!.current().root).toBe(root);
+    let c = (chain = await buildChain());
+    const root = c.temp.node.trustedIndex(C)!.current()!.root;
+    await c.temp.db.$executeRawUnsafe(`DELETE FROM "IndexBucket" WHERE rowid IN (SELECT rowid FROM "IndexBucket" LIMIT 3)`);
+    await c.temp.db.$executeRawUnsafe(`DELETE FROM "IndexLeaf" WHERE rowid IN (SELECT rowid FROM "IndexLeaf" LIMIT 3)`);
+    c = chain = await reopenChain(c);
+    const reopened = c.temp;
+    expect(reopened.node.trustedIndex(C)!.current()!.root).toBe(root);
     const store = new LineageStore(reopened.db, C);
     const v = await trace({ source: store, evidence: store, state: reopened.node.state(C), index: reopened.node.trustedIndex(C) }, packs[0]!, 'UPSTREAM');
     expect(v.verification.verdict).toBe('VERIFIED');
@@ -79,7 +86,7 @@ describe('the node and the index map', () => {
     await old.close();
     const upgraded = await openNode(loadConfig({ dataDir }), { autoSeal: false });
     try {
-      expect(upgraded.node.trustedIndex(C)!.current().signed).toBe(false);
+      expect(upgraded.node.trustedIndex(C)!.current()!.signed).toBe(false);
       let store = new LineageStore(upgraded.db, C);
       const ctx = () => ({ source: store, evidence: store, state: upgraded.node.state(C), index: upgraded.node.trustedIndex(C) });
       const before = await trace(ctx(), calf, 'DOWNSTREAM');

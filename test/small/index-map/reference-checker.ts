@@ -6,7 +6,7 @@
 import { createHash } from 'node:crypto';
 import { canonicalIdentifier } from '../../../src/core/rules/authorisation.js';
 
-const EMPTY = Buffer.alloc(32);
+const EMPTY: Buffer = Buffer.alloc(32);
 
 function H(tag: string, ...fields: Buffer[]): Buffer {
   const h = createHash('sha256');
