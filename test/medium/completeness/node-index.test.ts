@@ -47,7 +47,7 @@ describe('the node and the index map', () => {
   });
 
   it('a tampered leaf: answers about its identifier are INCOMPLETE, and the next seal rebuilds the map rather than sign it', async () => {
-    let c = (chain = await buildChain());
+    const c = (chain = await buildChain());
     await c.temp.db.$executeRawUnsafe(`UPDATE "IndexLeaf" SET "count" = "count" + 1 WHERE "consortiumId" = ? AND "identifier" = ?`, C, packs[0]);
     const v = await trace(c.ctx(), packs[0]!, 'UPSTREAM');
     expect(v.verification.completeness!.byIdentifier.get(packs[0]!)!.status).toBe('INCOMPLETE');
