@@ -129,14 +129,15 @@ export async function writeIndexState(db: Database, consortiumId: string, state:
   );
 }
 
-/** Sealed epcis.event records below the log size, in log order, a page at a time (rebuilds read the chain itself). */
-export async function* indexedRecordPages(db: Database, consortiumId: string, logSize: number, pageSize = 5_000): AsyncGenerator<{ hash: string; logIndex: number; body: string }[]> {
+/** Sealed records that touch the index (epcis.event and membership kinds) below the log size, in log order, a page at a time (rebuilds read the chain itself). */
+export async function* indexedRecordPages(db: Database, consortiumId: string, logSize: number, kinds: readonly string[], pageSize = 5_000): AsyncGenerator<{ hash: string; logIndex: number; body: string }[]> {
   let after = -1;
   for (;;) {
     const rows = await db.$queryRawUnsafe<{ hash: string; logIndex: Num; body: string }[]>(
-      `SELECT "hash", "logIndex", "body" FROM "LedgerRecord" WHERE "consortiumId" = ? AND "kind" = 'epcis.event' AND "logIndex" > ? AND "logIndex" < ?
+      `SELECT "hash", "logIndex", "body" FROM "LedgerRecord" WHERE "consortiumId" = ? AND "kind" IN (SELECT value FROM json_each(?)) AND "logIndex" > ? AND "logIndex" < ?
         ORDER BY "logIndex" LIMIT ?`,
       consortiumId,
+      JSON.stringify(kinds),
       after,
       logSize,
       pageSize,

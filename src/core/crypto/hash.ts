@@ -22,6 +22,7 @@ export const HashTag = {
   RULESET: 'provenant/v1/ruleset',
   // The identifier index map (docs/completeness.md).
   INDEX_KEY: 'provenant/v1/index-key',
+  INDEX_MEMBERSHIP_KEY: 'provenant/v1/index-membership-key',
   INDEX_ENTRY: 'provenant/v1/index-entry',
   INDEX_LEAF: 'provenant/v1/index-leaf',
   INDEX_NODE: 'provenant/v1/index-node',

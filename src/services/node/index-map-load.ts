@@ -9,7 +9,8 @@ import { fromHex, type JsonValue } from '../../core/crypto/index.js';
 import { indexRootOf, type BlockHeader } from '../../core/ledger/block.js';
 import { LedgerError } from '../../core/ledger/errors.js';
 import { MapTop, recordAdditions, type IndexAddition } from '../../core/ledger/index-map/index.js';
-import type { SignedRecord } from '../../core/ledger/record.js';
+import { RecordKind, type SignedRecord } from '../../core/ledger/record.js';
+import { MEMBERSHIP_KINDS } from '../../core/ledger/records/index.js';
 import type { Database } from '../../store/database.js';
 import { clearIndexMap, indexedRecordPages, readBucketRoots, readIndexState, writeIndexMapPart, writeIndexState } from '../../store/index-map-store.js';
 import { IndexMapRuntime, type PreparedIndex } from './index-map-runtime.js';
@@ -37,7 +38,7 @@ export async function rebuildIndexMap(db: Database, consortiumId: string, head: 
   await clearIndexMap(db, consortiumId);
   const building = IndexMapRuntime.empty(db, consortiumId, -1, 0);
   let records = 0;
-  for await (const page of indexedRecordPages(db, consortiumId, head.logSize)) {
+  for await (const page of indexedRecordPages(db, consortiumId, head.logSize, [RecordKind.EPCIS_EVENT, ...MEMBERSHIP_KINDS])) {
     const additions: IndexAddition[] = [];
     for (const row of page) {
       let record: SignedRecord;

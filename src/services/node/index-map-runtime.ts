@@ -73,7 +73,7 @@ export class IndexMapRuntime implements TrustedIndex {
    */
   async prepare(additions: readonly IndexAddition[], height: number, logSize: number): Promise<PreparedIndex> {
     const base = this.current();
-    const buckets = [...new Set(additions.map((a) => bucketOfKey(this.keyOf(a.identifier))))];
+    const buckets = [...new Set(additions.map((a) => bucketOfKey(a.key ?? this.keyOf(a.identifier))))];
     const loaded = await readBucketLeaves(this.db, this.consortiumId, buckets);
     const bad = verifyLoadedBuckets(base.top, loaded);
     if (bad.length > 0) {

@@ -51,7 +51,14 @@ describe('the node and the index map', () => {
     await c.temp.db.$executeRawUnsafe(`UPDATE "IndexLeaf" SET "count" = "count" + 1 WHERE "consortiumId" = ? AND "identifier" = ?`, C, packs[0]);
     const v = await trace(c.ctx(), packs[0]!, 'UPSTREAM');
     expect(v.verification.completeness!.byIdentifier.get(packs[0]!)!.status).toBe('INCOMPLETE');
-    await c.post('riverside-retail', [{ type: 'ObjectEvent', eventTime: '2026-03-12T08:00:00.000Z', eventTimeZoneOffset: '+00:00', action: 'OBSERVE', bizStep: 'receiving', epcList: [packs[0]] }]);
+    // Admission will not act on the item either (its history cannot be proven).
+    const refused = await c.post('riverside-retail', [{ type: 'ObjectEvent', eventTime: '2026-03-12T08:00:00.000Z', eventTimeZoneOffset: '+00:00', action: 'OBSERVE', bizStep: 'receiving', epcList: [packs[0]] }]).catch((e: unknown) => e);
+    expect((refused as { code?: string }).code).toBe('CUSTODY_UNVERIFIED');
+    // A tampered leaf the next block touches without a custody check (a read point): the seal rebuilds the map rather than sign it.
+    const farm = 'urn:epc:id:sgln:5012345.00001.0';
+    const canonicalFarm = (await c.temp.db.$queryRawUnsafe<{ identifier: string }[]>(`SELECT "identifier" FROM "IndexLeaf" WHERE "consortiumId" = ? AND "identifier" LIKE '%5012345%' LIMIT 1`, C))[0]!.identifier;
+    await c.temp.db.$executeRawUnsafe(`UPDATE "IndexLeaf" SET "count" = "count" + 1 WHERE "consortiumId" = ? AND "identifier" = ?`, C, canonicalFarm);
+    await c.post('highfield-farm', [{ type: 'ObjectEvent', eventTime: '2026-03-12T08:00:00.000Z', eventTimeZoneOffset: '+00:00', action: 'ADD', bizStep: 'urn:provenant:bizstep:birth', epcList: ['urn:provenant:animal:UK123450600099'], readPoint: { id: farm } }]);
     expect((await verifyStoredChain(c.temp.store, C)).failures).toEqual([]);
     expect((await trace(c.ctx(), packs[0]!, 'UPSTREAM')).verification.verdict).toBe('VERIFIED');
   });

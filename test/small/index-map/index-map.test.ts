@@ -2,6 +2,8 @@ import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import {
   EMPTY_HEX,
+  MEMBERSHIP_KEY_HEX,
+  MEMBERSHIP_SUBJECT,
   MemoryIndexMap,
   bucketOfKey,
   buildMapProof,
@@ -11,7 +13,7 @@ import {
   verifyMapProof,
   type IndexAddition,
 } from '../../../src/core/ledger/index-map/index.js';
-import { refChain, refRoot, refTouches, refVerifyProof, type RefEntry } from './reference-checker.js';
+import { refChain, refMembershipKey, refRoot, refTouches, refVerifyProof, type RefEntry } from './reference-checker.js';
 
 const hex64 = fc.uint8Array({ minLength: 32, maxLength: 32 }).map((b) => Buffer.from(b).toString('hex'));
 const roles = fc.constantFrom('epc', 'parent', 'child', 'input', 'output', 'quantity', 'readPoint');
@@ -112,7 +114,17 @@ describe('identifier index map', () => {
     };
     const additions = recordAdditions(record as never, 'ab'.repeat(32), 7);
     expect(additions.map((a) => a.entry.role)).toEqual(['input', 'output', 'readPoint']);
-    expect(recordAdditions({ kind: 'governance.proposal', payload: { event: { epcList: ['x'] } } } as never, 'ab'.repeat(32), 1)).toEqual([]);
+    expect(recordAdditions({ kind: 'sensor.window', payload: { event: { epcList: ['x'] } } } as never, 'ab'.repeat(32), 1)).toEqual([]);
+  });
+
+  it('membership records join the membership chain, under a key no identifier can have', () => {
+    const map = new MemoryIndexMap();
+    const proposal = { kind: 'governance.proposal', payload: { change: { type: 'org.add' } } };
+    const additions = [...recordAdditions(proposal as never, 'cd'.repeat(32), 3), ...recordAdditions({ kind: 'epcis.event', payload: { event: { epcList: ['urn:provenant:membership'] } } } as never, 'ef'.repeat(32), 4)];
+    expect(additions[0]).toMatchObject({ identifier: MEMBERSHIP_SUBJECT, key: MEMBERSHIP_KEY_HEX, entry: { role: 'governance.proposal', logIndex: 3 } });
+    map.apply(additions);
+    expect(map.rootHex()).toBe(refRoot(new Map([['urn:provenant:membership', [{ recordHash: 'ef'.repeat(32), role: 'epc', logIndex: 4 }]]]), [{ recordHash: 'cd'.repeat(32), role: 'governance.proposal', logIndex: 3 }]));
+    expect(MEMBERSHIP_KEY_HEX).toBe(refMembershipKey().toString('hex'));
   });
 
   it('what an event touches is what the reference checker derives from the page', () => {

@@ -67,9 +67,18 @@ function subtree(leaves: RefLeaf[], d: number): Buffer {
   );
 }
 
-/** The indexRoot of a map given as identifier -> entries (section 4). */
-export function refRoot(map: ReadonlyMap<string, readonly RefEntry[]>): string {
+/** Section 4's key of the membership chain. */
+export function refMembershipKey(): Buffer {
+  return H('provenant/v1/index-membership-key');
+}
+
+/** The indexRoot of a map given as identifier -> entries (section 4), with the membership chain's entries. */
+export function refRoot(map: ReadonlyMap<string, readonly RefEntry[]>, membership: readonly RefEntry[] = []): string {
   const leaves: RefLeaf[] = [];
+  if (membership.length > 0) {
+    const c = refChain(membership);
+    leaves.push({ key: refMembershipKey(), count: c.count, head: Buffer.from(c.head, 'hex') });
+  }
   for (const [id, entries] of map) {
     if (entries.length === 0) continue;
     const c = refChain(entries);

@@ -6,6 +6,8 @@
 import { identifiersOf } from '../../epcis/epcis-model.js';
 import { canonicalIdentifier } from '../../rules/authorisation.js';
 import { RecordKind } from '../records/kinds.js';
+import { MEMBERSHIP_KINDS } from '../records/index.js';
+import { MEMBERSHIP_KEY_HEX, MEMBERSHIP_SUBJECT } from './hashing.js';
 import type { SignedRecord } from '../record.js';
 
 /** The event field naming an animal's dam (a birth event): the dam's identifier finds its calves. */
@@ -80,14 +82,17 @@ export function recordTouches(record: Pick<SignedRecord, 'kind' | 'payload'>, ca
 /**
  * The additions a record makes to the map at its log index, in chain order: by role within the
  * record (an identifier it touches in two roles gets two entries, role order), identifiers in the
- * order eventTouches lists them.
+ * order eventTouches lists them. A membership record other than genesis adds one entry to the
+ * membership chain (its kind as the role; `key` is MEMBERSHIP_KEY_HEX).
  */
 export function recordAdditions(
   record: Pick<SignedRecord, 'kind' | 'payload'>,
   recordHash: string,
   logIndex: number,
   canonical?: (text: string) => string,
-): { identifier: string; entry: { recordHash: string; role: string; logIndex: number } }[] {
+): { identifier: string; key?: string; entry: { recordHash: string; role: string; logIndex: number } }[] {
+  if (record.kind === RecordKind.GENESIS) return []; // fixed by the genesis hash every verifier anchors to
+  if ((MEMBERSHIP_KINDS as readonly string[]).includes(record.kind)) return [{ identifier: MEMBERSHIP_SUBJECT, key: MEMBERSHIP_KEY_HEX, entry: { recordHash, role: record.kind, logIndex } }];
   const touches = recordTouches(record, canonical);
   const ordered = touches.length > 1 ? [...touches].sort((a, b) => (a.role < b.role ? -1 : a.role > b.role ? 1 : 0)) : touches;
   return ordered.map((t) => ({ identifier: t.identifier, entry: { recordHash, role: t.role, logIndex } }));

@@ -52,6 +52,15 @@ export function indexKeyHex(identifier: string): string {
   return toHex(indexKey(identifier));
 }
 
+/**
+ * The key of the membership chain: every record that changes membership, keys or authorities
+ * (genesis, proposals, approvals, device registrations and revocations), in the role of its kind.
+ * Its own tag, so no identifier's key can equal it.
+ */
+export const MEMBERSHIP_KEY_HEX = toHex(taggedHash(HashTag.INDEX_MEMBERSHIP_KEY, new Uint8Array(0)));
+/** How the membership chain is named where an identifier would be (stored rows, answers). */
+export const MEMBERSHIP_SUBJECT = '(membership)';
+
 /** The bucket of a key: its first BUCKET_BITS bits. */
 export function bucketOfKey(keyHex: string): number {
   return parseInt(keyHex.slice(0, BUCKET_BITS / 4), 16);

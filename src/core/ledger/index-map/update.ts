@@ -9,9 +9,10 @@ import { bucketRoot, compareKeys, type MapLeaf } from './bucket.js';
 import { EMPTY_HEX, bucketOfKey, chainStep, indexKeyHex, type IndexEntry } from './hashing.js';
 import { MapTop } from './top.js';
 
-/** An entry to add to an identifier's chain. */
+/** An entry to add to an identifier's chain (`key`: given for the membership chain, else key(identifier)). */
 export interface IndexAddition {
   identifier: string;
+  key?: string;
   entry: IndexEntry;
 }
 
@@ -54,8 +55,8 @@ export function applyAdditions(loaded: ReadonlyMap<number, readonly MapLeaf[]>, 
     return m;
   };
   const heads = new Map<string, Uint8Array>();
-  for (const { identifier, entry } of additions) {
-    const key = keyOf(identifier);
+  for (const { identifier, key: given, entry } of additions) {
+    const key = given ?? keyOf(identifier);
     let leaf = byKey.get(key);
     if (!leaf) {
       const stored = bucketMap(bucketOfKey(key)).get(key);
@@ -96,7 +97,7 @@ export class MemoryIndexMap {
   apply(additions: readonly IndexAddition[]): MapChange {
     const touched = new Map<number, readonly MapLeaf[]>();
     for (const a of additions) {
-      const b = bucketOfKey(this.#keyOf(a.identifier));
+      const b = bucketOfKey(a.key ?? this.#keyOf(a.identifier));
       if (!touched.has(b)) touched.set(b, this.#buckets.get(b) ?? []);
     }
     const change = applyAdditions(touched, additions, this.#keyOf);
@@ -129,8 +130,7 @@ export class MemoryIndexMap {
     return this.#buckets.get(b) ?? [];
   }
 
-  leafOf(identifier: string): MapLeaf | undefined {
-    const key = this.#keyOf(identifier);
+  leafOf(identifier: string, key = this.#keyOf(identifier)): MapLeaf | undefined {
     return this.bucket(bucketOfKey(key)).find((l) => l.key === key);
   }
 }
