@@ -5,7 +5,7 @@
  */
 import { CodedError } from '../core/coded-error.js';
 import type { Role } from '../core/ledger/governance.js';
-import type { ProofBundle } from '../core/lineage/bundle.js';
+import { BundleError, type BundleAnswer, type ProofBundle } from '../core/lineage/bundle.js';
 import { exportProofBundle } from '../store/bundle-store.js';
 import type { ChainStore } from '../store/chain-store.js';
 import type { Database } from '../store/database.js';
@@ -13,9 +13,10 @@ import { LineageStore } from '../store/lineage-store.js';
 import { Visibility } from './visibility.js';
 import { issueApiToken, type Viewer } from './auth.js';
 import type { LedgerNode } from './node/ledger-node.js';
+import { MAX_BUNDLE_IDENTIFIERS, answerBundle } from './lineage/answer-bundle.js';
 import { DEMO_CONSORTIUM_ID, DEMO_ORGS } from './node/demo-consortium.js';
 
-export type ExplorerErrorCode = 'BAD_REQUEST' | 'NOT_FOUND' | 'NOTHING_TO_BUNDLE';
+export type ExplorerErrorCode = 'BAD_REQUEST' | 'NOT_FOUND' | 'NOTHING_TO_BUNDLE' | 'INCOMPLETE';
 
 export class ExplorerError extends CodedError<ExplorerErrorCode> {
   override readonly name = 'ExplorerError';
@@ -85,8 +86,51 @@ export interface ViewerBundle {
   omitted: { recordHash: string; reason: string }[];
 }
 
-/** A proof bundle of the records the viewer may read in full among those asked for; the rest are named as omitted. */
-export async function viewerProofBundle(node: LedgerNode, db: Database, store: ChainStore, viewer: Viewer, recordHashes: readonly unknown[]): Promise<ViewerBundle> {
+/** What an answer bundle states it answers, as the explorer posts it: the query and every identifier the answer visited. */
+export interface ExplorerAnswer {
+  query: unknown;
+  identifiers: unknown;
+}
+
+function checkedAnswer(answer: ExplorerAnswer): { query: BundleAnswer['query']; identifiers: string[] } {
+  const { query, identifiers } = answer;
+  const plain = typeof query === 'object' && query !== null && !Array.isArray(query) && typeof (query as { kind?: unknown }).kind === 'string';
+  if (!plain || JSON.stringify(query).length > 2000) throw new ExplorerError('BAD_REQUEST', 'query must be an object naming its kind (at most 2000 characters of JSON)');
+  if (!Array.isArray(identifiers) || identifiers.length === 0 || identifiers.length > MAX_BUNDLE_IDENTIFIERS || !identifiers.every((i) => typeof i === 'string' && i.length > 0 && i.length <= 500)) {
+    throw new ExplorerError('BAD_REQUEST', `identifiers must be a list of 1..${MAX_BUNDLE_IDENTIFIERS} identifiers`, { count: Array.isArray(identifiers) ? identifiers.length : null });
+  }
+  return { query: query as BundleAnswer['query'], identifiers: identifiers as string[] };
+}
+
+/** For each record hash, why the viewer may not have it in full (absent: they may). */
+async function withheldFrom(node: LedgerNode, db: Database, store: ChainStore, viewer: Viewer, hashes: readonly string[]): Promise<Map<string, string>> {
+  const consortiumId = viewer.consortiumId;
+  const state = node.state(consortiumId);
+  const rows = await new LineageStore(db, consortiumId).records([...hashes]);
+  const forVisibility = rows.map((r) => {
+    const body = JSON.parse(r.body) as { kind?: unknown; signer?: unknown };
+    return { hash: r.hash, consortiumId: r.consortiumId, kind: String(body.kind ?? ''), signer: String(body.signer ?? ''), body: r.body };
+  });
+  const decisions = await new Visibility(db, (id) => (id === consortiumId ? state : undefined)).decideRecords({ orgId: viewer.orgId, consortiumId, roles: viewer.roles }, forVisibility);
+  const checkpoint = await store.latestCheckpoint(consortiumId);
+  const found = new Map(rows.map((r) => [r.hash, r]));
+  const out = new Map<string, string>();
+  for (const hash of hashes) {
+    const row = found.get(hash);
+    const visibility = decisions.get(hash)?.visibility;
+    if (!row || visibility === undefined || visibility === 'HIDDEN') out.set(hash, 'not yours to see');
+    else if (visibility === 'REDACTED') out.set(hash, 'its inspection finding is withheld from you');
+    else if (row.blockHeight === null || !checkpoint || row.logIndex >= checkpoint.logSize) out.set(hash, 'not yet covered by a signed checkpoint');
+  }
+  return out;
+}
+
+/**
+ * A proof bundle of the records the viewer may read in full among those asked for; the rest are
+ * named as omitted. With the answer (query and identifiers) it is a v2 bundle that proves each
+ * identifier's history complete; records of those histories the viewer may not read are withheld.
+ */
+export async function viewerProofBundle(node: LedgerNode, db: Database, store: ChainStore, viewer: Viewer, recordHashes: readonly unknown[], answer?: ExplorerAnswer): Promise<ViewerBundle> {
   if (!Array.isArray(recordHashes) || recordHashes.length === 0 || recordHashes.length > MAX_BUNDLE_RECORDS) {
     throw new ExplorerError('BAD_REQUEST', `records must be a list of 1..${MAX_BUNDLE_RECORDS} record hashes`, { count: Array.isArray(recordHashes) ? recordHashes.length : null });
   }
@@ -94,25 +138,21 @@ export async function viewerProofBundle(node: LedgerNode, db: Database, store: C
   if (bad !== undefined) throw new ExplorerError('BAD_REQUEST', 'a record hash is 64 lower-case hex characters', { recordHash: bad });
   const hashes = [...new Set(recordHashes as string[])];
   const consortiumId = viewer.consortiumId;
-  const state = node.state(consortiumId);
-  const rows = await new LineageStore(db, consortiumId).records(hashes);
-  const forVisibility = rows.map((r) => {
-    const body = JSON.parse(r.body) as { kind?: unknown; signer?: unknown };
-    return { hash: r.hash, consortiumId: r.consortiumId, kind: String(body.kind ?? ''), signer: String(body.signer ?? ''), body: r.body };
-  });
-  const decisions = await new Visibility(db, (id) => (id === consortiumId ? state : undefined)).decideRecords({ orgId: viewer.orgId, consortiumId, roles: viewer.roles }, forVisibility);
-  const checkpoint = await store.latestCheckpoint(consortiumId);
-  const omitted: ViewerBundle['omitted'] = [];
-  const kept: string[] = [];
-  const found = new Map(rows.map((r) => [r.hash, r]));
-  for (const hash of hashes) {
-    const row = found.get(hash);
-    const visibility = decisions.get(hash)?.visibility;
-    if (!row || visibility === undefined || visibility === 'HIDDEN') omitted.push({ recordHash: hash, reason: 'not yours to see' });
-    else if (visibility === 'REDACTED') omitted.push({ recordHash: hash, reason: 'its inspection finding is withheld from you' });
-    else if (row.blockHeight === null || !checkpoint || row.logIndex >= checkpoint.logSize) omitted.push({ recordHash: hash, reason: 'not yet covered by a signed checkpoint' });
-    else kept.push(hash);
+  if (answer) {
+    const { query, identifiers } = checkedAnswer(answer);
+    const withheld = new Map<string, string>();
+    const withhold = async (named: string[]) => {
+      for (const [h, why] of await withheldFrom(node, db, store, viewer, named)) withheld.set(h, why);
+      return withheld;
+    };
+    const bundle = await answerBundle(node, store, consortiumId, { query, identifiers, recordHashes: hashes, withhold }).catch((err: unknown) => {
+      throw err instanceof BundleError && err.code === 'BUNDLE_INCOMPLETE' ? new ExplorerError('INCOMPLETE', err.message, err.details) : err;
+    });
+    return { bundle, omitted: [...withheld].map(([recordHash, reason]) => ({ recordHash, reason })) };
   }
+  const withheld = await withheldFrom(node, db, store, viewer, hashes);
+  const omitted: ViewerBundle['omitted'] = [...withheld].map(([recordHash, reason]) => ({ recordHash, reason }));
+  const kept = hashes.filter((h) => !withheld.has(h));
   if (kept.length === 0) throw new ExplorerError('NOTHING_TO_BUNDLE', 'none of these records can be bundled for you', { omitted });
   return { bundle: await exportProofBundle(store, consortiumId, kept), omitted };
 }

@@ -41,6 +41,8 @@ const STATUS_BY_CODE: Record<string, number> = {
   NOT_CUSTODIAN: 403,
   // the stored index disagrees with the signed history: custody cannot be established
   CUSTODY_UNVERIFIED: 409,
+  // an answer bundle whose identifiers' histories the stored index cannot prove complete
+  INCOMPLETE: 409,
   // missing things
   UNKNOWN_CONSORTIUM: 404,
   NOT_FOUND: 404,

@@ -63,11 +63,11 @@ function endOf(proof: MapProof, key: string): { hash: Uint8Array } | { reason: s
 
 /**
  * Checks a map proof for the identifier against an indexRoot (hex). On success the value is the
- * identifier's leaf, or { count: 0, head: EMPTY } when the map has no leaf for it.
+ * identifier's leaf, or { count: 0, head: EMPTY } when the map has no leaf for it. `key` is given
+ * for the membership chain (MEMBERSHIP_KEY_HEX); otherwise key(identifier).
  */
-export function verifyMapProof(indexRoot: string, identifier: string, proof: MapProof): MapProofCheck {
+export function verifyMapProof(indexRoot: string, identifier: string, proof: MapProof, key: string = indexKeyHex(identifier)): MapProofCheck {
   if (typeof proof !== 'object' || proof === null || !Array.isArray(proof.siblings)) return { ok: false, reason: 'the proof must be { key, siblings, leaf }' };
-  const key = indexKeyHex(identifier);
   if (proof.key !== key) return { ok: false, reason: 'the proof is for another key' };
   if (proof.siblings.length > KEY_BITS) return { ok: false, reason: `a path has at most ${KEY_BITS} siblings` };
   if (!proof.siblings.every((s) => typeof s === 'string' && HEX64.test(s))) return { ok: false, reason: 'siblings must be 64 lower-case hex digits' };
