@@ -6,6 +6,7 @@
 import type { JsonValue, KeyPair } from '../core/crypto/index.js';
 import { eventHashIdsOfDocument } from '../core/epcis/event-hash.js';
 import { RECORD_VERSION, RecordKind, formatTimestamp, signRecord, type SignedRecord } from '../core/ledger/record.js';
+import { epcisEventPayload } from '../core/ledger/records/epcis-event.js';
 
 type JsonObject = Record<string, unknown>;
 
@@ -18,6 +19,8 @@ export interface CaptureEnvelope {
   /** One `<alg>:<base64url>` record signature per event, in document order. */
   signatures: string[];
   document: JsonObject;
+  /** The payload format signed (docs/record-kinds.md); absent: 1 (the event alone). */
+  payloadFormat?: 1 | 2;
 }
 
 export interface CaptureEventResult {
@@ -25,6 +28,8 @@ export interface CaptureEventResult {
   eventId: string;
   status: 'accepted' | 'duplicate' | 'rejected' | string;
   recordHash?: string;
+  /** Accepted as an error declaration about the event whose record has this hash. */
+  correctionOf?: string;
   block?: { height: number; hash: string };
   error?: { code: string; message: string; details?: Record<string, unknown> };
 }
@@ -78,16 +83,23 @@ export interface SignCaptureOptions {
   key: KeyPair;
   /** Defaults to now; must be within ±300 s of the node's clock when submitted. */
   signedAt?: string;
+  /** 2 also signs the document's @context and epcisHeader with each event (kept and returned by the node); default 1. */
+  payloadFormat?: 1 | 2;
 }
 
-/** One signRecord per event (kind epcis.event, payload { event }), all with the same signedAt. */
+/** The payload of each event as the envelope's format has it (what each signature covers). */
+function payloadsOf(document: JsonObject, format: 1 | 2): JsonValue[] {
+  const header = document.epcisHeader;
+  const fields = { context: document['@context'], ...(isObject(header) ? { epcisHeader: header } : {}) };
+  return eventsOfDocument(document).map((event) => epcisEventPayload(event, format, fields) as JsonValue);
+}
+
+/** One signRecord per event (kind epcis.event; payload { event } in format 1), all with the same signedAt. */
 export function signCaptureDocument(document: JsonObject, options: SignCaptureOptions): CaptureEnvelope {
-  const events = eventsOfDocument(document);
+  const format = options.payloadFormat ?? 1;
   const signedAt = options.signedAt ?? formatTimestamp(new Date());
-  const signatures = events.map(
-    (event) => signRecord({ consortium: options.consortium, kind: RecordKind.EPCIS_EVENT, payload: { event } as unknown as JsonValue, signedAt }, options.key).signature,
-  );
-  return { consortium: options.consortium, signer: options.key.keyId, signedAt, signatures, document };
+  const signatures = payloadsOf(document, format).map((payload) => signRecord({ consortium: options.consortium, kind: RecordKind.EPCIS_EVENT, payload, signedAt }, options.key).signature);
+  return { consortium: options.consortium, signer: options.key.keyId, signedAt, signatures, document, ...(format === 2 ? { payloadFormat: 2 as const } : {}) };
 }
 
 /** The records an envelope stands for, exactly as the node rebuilds them (for checks and tests). */
@@ -99,11 +111,12 @@ export function recordsOfEnvelope(envelope: CaptureEnvelope): SignedRecord[] {
       actual: envelope.signatures.length,
     });
   }
-  return events.map((event, i) => ({
+  const payloads = payloadsOf(envelope.document, envelope.payloadFormat ?? 1);
+  return events.map((_, i) => ({
     v: RECORD_VERSION,
     consortium: envelope.consortium,
     kind: RecordKind.EPCIS_EVENT,
-    payload: { event } as unknown as JsonValue,
+    payload: payloads[i]!,
     signer: envelope.signer,
     signedAt: envelope.signedAt,
     signature: envelope.signatures[i]!,
@@ -119,7 +132,8 @@ export function isCaptureEnvelope(value: unknown): value is CaptureEnvelope {
     typeof value.signedAt === 'string' &&
     Array.isArray(value.signatures) &&
     value.signatures.every((s) => typeof s === 'string') &&
-    isObject(value.document)
+    isObject(value.document) &&
+    (value.payloadFormat === undefined || value.payloadFormat === 1 || value.payloadFormat === 2)
   );
 }
 

@@ -1,5 +1,8 @@
-/** One captured EPCIS event by its hash ID (REST GET /epcis/events/:eventID), as the read policy allows. */
+/** One captured EPCIS event by its hash ID or client-supplied eventID (REST GET /epcis/events/:eventID), as the read policy allows. */
+import { correctionStatusOf, type CorrectionStatus } from '../core/capture/corrections.js';
+import { parseEpcisEventPayload } from '../core/ledger/records/epcis-event.js';
 import { redactEvent } from '../core/lineage/visibility.js';
+import { correctionsOf, type StoredCorrection } from '../store/correction-store.js';
 import { findEvent } from '../store/event-index.js';
 import { hostedState, type NodeHandles } from './node-handles.js';
 import { ReadError } from './read-errors.js';
@@ -16,6 +19,14 @@ export interface EventView {
   block: { height: number; hash: string } | null;
   signer: { keyId: string; orgId: string };
   signedAt: string;
+  /** The record's payload format (docs/record-kinds.md). */
+  payloadFormat: 1 | 2;
+  /** Format 2: the capturing document's `@context`, as signed (null in format 1, which did not keep it). */
+  context: unknown;
+  /** Format 2: the capturing document's `epcisHeader` (master data), as signed; null when none. */
+  epcisHeader: Record<string, unknown> | null;
+  /** Error declarations about the event, oldest first (EPCIS 2.0 section 7.4.1.4). */
+  corrections: (Omit<StoredCorrection, 'declaration'> & { status: CorrectionStatus; errorDeclaration: unknown })[];
 }
 
 export class EventReads {
@@ -31,21 +42,27 @@ export class EventReads {
     const notFound = new ReadError('NOT_FOUND', `no captured event with id ${eventId}`, { eventId });
     const stored = await findEvent(this.handles.db, eventId, viewer.consortiumId);
     if (!stored) throw notFound;
-    const record = JSON.parse(stored.recordBody) as { payload: { event: unknown }; signer: string; signedAt: string };
-    const { decisions } = await this.#visibility.decideEvents(viewer, [{ eventId: stored.eventId, consortiumId: stored.consortiumId, signerOrg: stored.submitterOrg, event: record.payload.event }]);
+    const record = JSON.parse(stored.recordBody) as { payload: unknown; signer: string; signedAt: string };
+    const payload = parseEpcisEventPayload(record.payload);
+    const { decisions } = await this.#visibility.decideEvents(viewer, [{ eventId: stored.eventId, consortiumId: stored.consortiumId, signerOrg: stored.submitterOrg, event: payload.event }]);
     const decision = decisions.get(stored.eventId);
     if (!isShownRead(decision)) throw notFound;
     rc.access.record(decision);
     const redacted = decision!.visibility === 'REDACTED';
+    const corrections = (await correctionsOf(this.handles.db, stored.consortiumId, [stored.eventId])).get(stored.eventId) ?? [];
     return {
       eventId: stored.eventId,
       consortium: stored.consortiumId,
-      event: redacted ? redactEvent(record.payload.event).event : record.payload.event,
+      event: redacted ? redactEvent(payload.event).event : payload.event,
       redacted,
       recordHash: stored.recordHash,
       block: stored.block,
       signer: { keyId: record.signer, orgId: stored.submitterOrg },
       signedAt: record.signedAt,
+      payloadFormat: payload.format ?? 1,
+      context: payload.context ?? null,
+      epcisHeader: payload.epcisHeader ?? null,
+      corrections: corrections.map(({ declaration, ...c }) => ({ ...c, status: correctionStatusOf(c), errorDeclaration: JSON.parse(declaration) as unknown })),
     };
   }
 }

@@ -1,20 +1,25 @@
 /**
  * What the web explorer asks beyond GraphQL: who a token signs in as, the demo sign-in tokens (demo
- * nodes only), an organisation's roles at a record's log index, and a proof bundle of the records
- * behind an answer, cut to the records the viewer may read in full.
+ * nodes only), an organisation's roles at a record's log index, a proof bundle of the records
+ * behind an answer (cut by the read policy to the records the viewer may read in full, as
+ * record(hash) decides them, and access-logged alike), a container's temperature legs
+ * (cold-chain-legs.ts) and the public passport (passport.ts).
  */
 import { CodedError } from '../core/coded-error.js';
 import type { Role } from '../core/ledger/governance.js';
 import { BundleError, type BundleAnswer, type ProofBundle } from '../core/lineage/bundle.js';
 import { exportProofBundle } from '../store/bundle-store.js';
-import type { ChainStore } from '../store/chain-store.js';
 import type { Database } from '../store/database.js';
 import { LineageStore } from '../store/lineage-store.js';
-import { Visibility } from './visibility.js';
-import { issueApiToken, type Viewer } from './auth.js';
+import { issueApiToken } from './auth.js';
+import { temperatureLegs, type TemperatureLeg } from './cold-chain-legs.js';
+import { hostedState, type NodeHandles } from './node-handles.js';
 import type { LedgerNode } from './node/ledger-node.js';
 import { MAX_BUNDLE_IDENTIFIERS, answerBundle } from './lineage/answer-bundle.js';
 import { DEMO_CONSORTIUM_ID, DEMO_ORGS } from './node/demo-consortium.js';
+import { publicPassport, type PublicPassport } from './passport.js';
+import { requireMember, requireViewer, type ReadContext } from './read-context.js';
+import { Visibility } from './visibility.js';
 
 export type ExplorerErrorCode = 'BAD_REQUEST' | 'NOT_FOUND' | 'NOTHING_TO_BUNDLE' | 'INCOMPLETE';
 
@@ -29,18 +34,6 @@ export interface SessionInfo {
   orgName: string;
   roles: Role[];
   isRegulator: boolean;
-}
-
-export function sessionOf(node: LedgerNode, viewer: Viewer): SessionInfo {
-  const state = node.state(viewer.consortiumId);
-  return {
-    consortium: viewer.consortiumId,
-    consortiumName: state.name,
-    orgId: viewer.orgId,
-    orgName: state.orgs.get(viewer.orgId)?.name ?? viewer.orgId,
-    roles: [...viewer.roles].sort(),
-    isRegulator: viewer.isRegulator,
-  };
 }
 
 export interface DemoToken {
@@ -68,15 +61,6 @@ export async function issueDemoTokens(node: LedgerNode, db: Database): Promise<D
   return out;
 }
 
-/** Roles the organisation held for a record at this log index (what a verifier checks the signer against). */
-export function rolesAt(node: LedgerNode, viewer: Viewer, orgId: string, logIndex: number): { orgId: string; orgName: string | null; logIndex: number; roles: Role[] | null } {
-  if (!Number.isSafeInteger(logIndex) || logIndex < 0) throw new ExplorerError('BAD_REQUEST', 'logIndex must be a non-negative integer', { logIndex });
-  const state = node.state(viewer.consortiumId);
-  if (logIndex >= state.logSize) throw new ExplorerError('BAD_REQUEST', `logIndex ${logIndex} is beyond the log (size ${state.logSize})`, { logIndex });
-  const roles = state.rolesAt(orgId, logIndex);
-  return { orgId, orgName: state.orgs.get(orgId)?.name ?? null, logIndex, roles: roles ? [...roles].sort() : null };
-}
-
 export const MAX_BUNDLE_RECORDS = 2000;
 const HEX64 = /^[0-9a-f]{64}$/;
 
@@ -102,57 +86,115 @@ function checkedAnswer(answer: ExplorerAnswer): { query: BundleAnswer['query']; 
   return { query: query as BundleAnswer['query'], identifiers: identifiers as string[] };
 }
 
-/** For each record hash, why the viewer may not have it in full (absent: they may). */
-async function withheldFrom(node: LedgerNode, db: Database, store: ChainStore, viewer: Viewer, hashes: readonly string[]): Promise<Map<string, string>> {
-  const consortiumId = viewer.consortiumId;
-  const state = node.state(consortiumId);
-  const rows = await new LineageStore(db, consortiumId).records([...hashes]);
-  const forVisibility = rows.map((r) => {
-    const body = JSON.parse(r.body) as { kind?: unknown; signer?: unknown };
-    return { hash: r.hash, consortiumId: r.consortiumId, kind: String(body.kind ?? ''), signer: String(body.signer ?? ''), body: r.body };
-  });
-  const decisions = await new Visibility(db, (id) => (id === consortiumId ? state : undefined)).decideRecords({ orgId: viewer.orgId, consortiumId, roles: viewer.roles }, forVisibility);
-  const checkpoint = await store.latestCheckpoint(consortiumId);
-  const found = new Map(rows.map((r) => [r.hash, r]));
-  const out = new Map<string, string>();
-  for (const hash of hashes) {
-    const row = found.get(hash);
-    const visibility = decisions.get(hash)?.visibility;
-    if (!row || visibility === undefined || visibility === 'HIDDEN') out.set(hash, 'not yours to see');
-    else if (visibility === 'REDACTED') out.set(hash, 'its inspection finding is withheld from you');
-    else if (row.blockHeight === null || !checkpoint || row.logIndex >= checkpoint.logSize) out.set(hash, 'not yet covered by a signed checkpoint');
-  }
-  return out;
-}
-
-/**
- * A proof bundle of the records the viewer may read in full among those asked for; the rest are
- * named as omitted. With the answer (query and identifiers) it is a v2 bundle that proves each
- * identifier's history complete; records of those histories the viewer may not read are withheld.
- */
-export async function viewerProofBundle(node: LedgerNode, db: Database, store: ChainStore, viewer: Viewer, recordHashes: readonly unknown[], answer?: ExplorerAnswer): Promise<ViewerBundle> {
+function requireRecordHashes(recordHashes: readonly unknown[]): string[] {
   if (!Array.isArray(recordHashes) || recordHashes.length === 0 || recordHashes.length > MAX_BUNDLE_RECORDS) {
     throw new ExplorerError('BAD_REQUEST', `records must be a list of 1..${MAX_BUNDLE_RECORDS} record hashes`, { count: Array.isArray(recordHashes) ? recordHashes.length : null });
   }
   const bad = recordHashes.find((h) => typeof h !== 'string' || !HEX64.test(h));
   if (bad !== undefined) throw new ExplorerError('BAD_REQUEST', 'a record hash is 64 lower-case hex characters', { recordHash: bad });
-  const hashes = [...new Set(recordHashes as string[])];
-  const consortiumId = viewer.consortiumId;
-  if (answer) {
-    const { query, identifiers } = checkedAnswer(answer);
-    const withheld = new Map<string, string>();
-    const withhold = async (named: string[]) => {
-      for (const [h, why] of await withheldFrom(node, db, store, viewer, named)) withheld.set(h, why);
-      return withheld;
-    };
-    const bundle = await answerBundle(node, store, consortiumId, { query, identifiers, recordHashes: hashes, withhold }).catch((err: unknown) => {
-      throw err instanceof BundleError && err.code === 'BUNDLE_INCOMPLETE' ? new ExplorerError('INCOMPLETE', err.message, err.details) : err;
-    });
-    return { bundle, omitted: [...withheld].map(([recordHash, reason]) => ({ recordHash, reason })) };
+  return [...new Set(recordHashes as string[])];
+}
+
+/** The viewer, as a member of its own consortium (the read policy's consortium rule). */
+function member(rc: ReadContext) {
+  return requireMember(rc, requireViewer(rc).consortiumId);
+}
+
+export class ExplorerReads {
+  readonly #visibility: Visibility;
+
+  constructor(private readonly handles: NodeHandles) {
+    this.#visibility = new Visibility(handles.db, (id) => hostedState(handles.node, id));
   }
-  const withheld = await withheldFrom(node, db, store, viewer, hashes);
-  const omitted: ViewerBundle['omitted'] = [...withheld].map(([recordHash, reason]) => ({ recordHash, reason }));
-  const kept = hashes.filter((h) => !withheld.has(h));
-  if (kept.length === 0) throw new ExplorerError('NOTHING_TO_BUNDLE', 'none of these records can be bundled for you', { omitted });
-  return { bundle: await exportProofBundle(store, consortiumId, kept), omitted };
+
+  session(rc: ReadContext): SessionInfo {
+    const viewer = member(rc);
+    const state = this.handles.node.state(viewer.consortiumId);
+    return {
+      consortium: viewer.consortiumId,
+      consortiumName: state.name,
+      orgId: viewer.orgId,
+      orgName: state.orgs.get(viewer.orgId)?.name ?? viewer.orgId,
+      roles: [...viewer.roles].sort(),
+      isRegulator: viewer.isRegulator,
+    };
+  }
+
+  /** Roles the organisation held for a record at this log index (membership, which every member of the consortium sees). */
+  rolesAt(rc: ReadContext, orgId: string, logIndex: number): { orgId: string; orgName: string | null; logIndex: number; roles: Role[] | null } {
+    const viewer = member(rc);
+    if (!Number.isSafeInteger(logIndex) || logIndex < 0) throw new ExplorerError('BAD_REQUEST', 'logIndex must be a non-negative integer', { logIndex });
+    const state = this.handles.node.state(viewer.consortiumId);
+    if (logIndex >= state.logSize) throw new ExplorerError('BAD_REQUEST', `logIndex ${logIndex} is beyond the log (size ${state.logSize})`, { logIndex });
+    const roles = state.rolesAt(orgId, logIndex);
+    return { orgId, orgName: state.orgs.get(orgId)?.name ?? null, logIndex, roles: roles ? [...roles].sort() : null };
+  }
+
+  /** For each record hash, why the viewer may not have it in full (absent: they may), with the visibility decisions. */
+  async #withheld(viewer: ReturnType<typeof member>, hashes: readonly string[]) {
+    const consortiumId = viewer.consortiumId;
+    const rows = await new LineageStore(this.handles.db, consortiumId).records([...hashes]);
+    const forVisibility = rows.map((r) => {
+      const body = JSON.parse(r.body) as { kind?: unknown; signer?: unknown };
+      return { hash: r.hash, consortiumId: r.consortiumId, kind: String(body.kind ?? ''), signer: String(body.signer ?? ''), body: r.body };
+    });
+    const decisions = await this.#visibility.decideRecords(viewer, forVisibility);
+    const checkpoint = await this.handles.store.latestCheckpoint(consortiumId);
+    const withheld = new Map<string, string>();
+    const found = new Map(rows.map((r) => [r.hash, r]));
+    for (const hash of hashes) {
+      const row = found.get(hash);
+      const visibility = decisions.get(hash)?.visibility;
+      if (!row || visibility === undefined || visibility === 'HIDDEN') withheld.set(hash, 'not yours to see');
+      else if (visibility === 'REDACTED') withheld.set(hash, 'its inspection finding is withheld from you');
+      else if (row.blockHeight === null || !checkpoint || row.logIndex >= checkpoint.logSize) withheld.set(hash, 'not yet covered by a signed checkpoint');
+    }
+    return { withheld, decisions };
+  }
+
+  /**
+   * A proof bundle of the records the viewer may read in full among those asked for (as
+   * record(hash) decides each); the rest are named as omitted. With the answer (query and
+   * identifiers) it is a v2 bundle proving each identifier's history complete at its checkpoint;
+   * records of those histories the viewer may not read are withheld. Each bundled record of
+   * another organisation goes into its access log, as a record read does.
+   */
+  async proofBundle(rc: ReadContext, recordHashes: readonly unknown[], answer?: ExplorerAnswer): Promise<ViewerBundle> {
+    const viewer = member(rc);
+    const hashes = requireRecordHashes(recordHashes);
+    const consortiumId = viewer.consortiumId;
+    if (answer) {
+      const { query, identifiers } = checkedAnswer(answer);
+      const omitted = new Map<string, string>();
+      let decided: Awaited<ReturnType<Visibility['decideRecords']>> = new Map();
+      const withhold = async (named: string[]) => {
+        const { withheld, decisions } = await this.#withheld(viewer, named);
+        decided = decisions;
+        for (const [h, why] of withheld) omitted.set(h, why);
+        return withheld;
+      };
+      const bundle = await answerBundle(this.handles.node, this.handles.store, consortiumId, { query, identifiers, recordHashes: hashes, withhold }).catch((err: unknown) => {
+        throw err instanceof BundleError && err.code === 'BUNDLE_INCOMPLETE' ? new ExplorerError('INCOMPLETE', err.message, err.details) : err;
+      });
+      for (const r of bundle.records) rc.access.record(decided.get(r.hash));
+      return { bundle, omitted: [...omitted].map(([recordHash, reason]) => ({ recordHash, reason })) };
+    }
+    const { withheld, decisions } = await this.#withheld(viewer, hashes);
+    const omitted: ViewerBundle['omitted'] = [...withheld].map(([recordHash, reason]) => ({ recordHash, reason }));
+    const kept = hashes.filter((h) => !withheld.has(h));
+    if (kept.length === 0) throw new ExplorerError('NOTHING_TO_BUNDLE', 'none of these records can be bundled for you', { omitted });
+    const bundle = await exportProofBundle(this.handles.store, consortiumId, kept);
+    for (const hash of kept) rc.access.record(decisions.get(hash));
+    return { bundle, omitted };
+  }
+
+  /** The temperature legs of a container or lot, cut by the read policy (cold-chain-legs.ts). */
+  temperatureLegs(rc: ReadContext, identifier: string): Promise<TemperatureLeg[]> {
+    return temperatureLegs(this.handles, this.#visibility, rc, identifier);
+  }
+
+  /** The public passport of a trade item: the same public fields for every caller, with a token or without. */
+  publicPassport(rc: ReadContext, identifier: string, now?: () => Date): Promise<PublicPassport> {
+    return publicPassport(this.handles, rc.viewer, identifier, now);
+  }
 }

@@ -1,10 +1,10 @@
 /**
  * The public product passport behind a GS1 Digital Link: what a shopper holding the pack may read
- * without an account. It is cut from the verified product passport to the fields a brand owner
- * publishes on the pack's link: the region of the farms of origin (country and CPH county, never
- * the holding or the farm), slaughter and packing dates (day only), whether the cold chain was kept
- * and whether every step verified. No organisation's name appears except the brand owner's, which
- * is on the pack already.
+ * without an account. It is cut from the verified product passport to the fields the read policy
+ * lets a brand owner publish on the pack's link (PUBLIC_PASSPORT_FIELDS): the region of the farms
+ * of origin (country and CPH county, never the holding or the farm), slaughter and packing dates
+ * (day only), whether the cold chain was kept and whether every step verified. No organisation's
+ * name appears except the brand owner's, which is on the pack already. Every caller gets the same.
  */
 import { CodedError } from '../core/coded-error.js';
 import { isGs1Identifier, parseIdentifier, type Identifier } from '../core/identifiers/index.js';
@@ -15,6 +15,9 @@ import { LineageStore } from '../store/lineage-store.js';
 import { authenticity, productPassport, type LineageContext } from './lineage/queries.js';
 import type { LedgerNode } from './node/ledger-node.js';
 import type { Database } from '../store/database.js';
+import type { VisibilityViewer } from '../core/lineage/visibility.js';
+import type { NodeHandles } from './node-handles.js';
+import { decideRead, type PublicPassportField } from './read-policy.js';
 
 export type PassportErrorCode = 'INVALID_IDENTIFIER' | 'PASSPORT_NOT_FOUND' | 'PASSPORT_NOT_PUBLISHED';
 
@@ -22,8 +25,8 @@ export class PassportError extends CodedError<PassportErrorCode> {
   override readonly name = 'PassportError';
 }
 
-/** The fields a brand owner publishes on a product's Digital Link (and nothing else). */
-export interface PublicPassport {
+/** The fields a brand owner publishes on a product's Digital Link (and nothing else: PUBLIC_PASSPORT_FIELDS). */
+export interface PublicPassport extends Record<PublicPassportField, unknown> {
   /** Canonical GS1 Digital Link URI on id.gs1.org. */
   identifier: string;
   gtin: string;
@@ -76,8 +79,14 @@ async function contextHolding(node: LedgerNode, db: Database, identifier: string
   return undefined;
 }
 
+/** Only the fields the read policy lets out, whoever asks. */
+function publishedFields(passport: PublicPassport, fields: readonly PublicPassportField[]): PublicPassport {
+  return Object.fromEntries(fields.map((f) => [f, passport[f]])) as unknown as PublicPassport;
+}
+
 /** The public passport of a trade item, verified now; PassportError when there is none to publish. */
-export async function publicPassport(node: LedgerNode, db: Database, text: string, now: () => Date = () => new Date()): Promise<PublicPassport> {
+export async function publicPassport(handles: Pick<NodeHandles, 'node' | 'db'>, viewer: VisibilityViewer | null, text: string, now: () => Date = () => new Date()): Promise<PublicPassport> {
+  const { node, db } = handles;
   const id = parseProductKey(text);
   const lc = await contextHolding(node, db, id.canonical);
   if (!lc) throw new PassportError('PASSPORT_NOT_FOUND', `no events for ${id.canonical}`, { identifier: id.canonical });
@@ -91,7 +100,8 @@ export async function publicPassport(node: LedgerNode, db: Database, text: strin
   const farms = uniqueSorted([...passport.farmsOfBirth.map((f) => f.orgId), ...passport.rearingFarms]);
   const packed = passport.packing.length > 0 ? passport.packing : passport.processing;
   const hops = passport.verification.hops;
-  return {
+  const decision = decideRead(viewer, { kind: 'published', consortiumId: lc.state.id, ownerOrg: owner.id, what: 'public-passport' });
+  return publishedFields({
     identifier: id.canonical,
     gtin: id.gtin,
     lot: id.lot ?? null,
@@ -103,5 +113,5 @@ export async function publicPassport(node: LedgerNode, db: Database, text: strin
     coldChainKept: passport.coldChainCompliant,
     everyStepVerified: hops.length > 0 && hops.every(hopVerified),
     checkedAt: now().toISOString(),
-  };
+  }, decision.fields ?? []);
 }

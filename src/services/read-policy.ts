@@ -5,7 +5,8 @@
  * and scope from the visibility store, document citations, person owners); this decides.
  *
  * Whatever the item, a missing viewer sees nothing and a viewer of another consortium sees
- * nothing of this one: the viewer's consortium is part of every decision.
+ * nothing of this one: the viewer's consortium is part of every decision. The one exception is
+ * what a member publishes for anyone (a trade item's public passport), and only its public fields.
  */
 import {
   decideMembershipRecord,
@@ -38,6 +39,27 @@ export const ACCESS_SUBJECT = {
 
 export type AccessSubjectType = (typeof ACCESS_SUBJECT)[keyof typeof ACCESS_SUBJECT];
 
+/**
+ * The fields of a trade item's public passport, behind its GS1 Digital Link: the farms' region
+ * (never the holding or the farm), slaughter and packing days, whether the cold chain was kept
+ * and every step verified, and the brand owner, whose name is on the pack already.
+ */
+export const PUBLIC_PASSPORT_FIELDS = [
+  'identifier',
+  'gtin',
+  'lot',
+  'serial',
+  'brandOwner',
+  'originRegions',
+  'slaughterDates',
+  'packingDates',
+  'coldChainKept',
+  'everyStepVerified',
+  'checkedAt',
+] as const;
+
+export type PublicPassportField = (typeof PUBLIC_PASSPORT_FIELDS)[number];
+
 /** One entry for the owner's access log: who owns what was read, and what it was. */
 export interface AccessSubject {
   ownerOrgId: string;
@@ -64,11 +86,15 @@ export type ReadItem =
   /** Consortium-wide facts: chain status, blocks, organisations, the log, metrics, sealed-block notices. */
   | { kind: 'consortium'; consortiumId: string }
   /** An organisation's access log: its owner only. */
-  | { kind: 'access-log'; consortiumId: string; ownerOrg: string };
+  | { kind: 'access-log'; consortiumId: string; ownerOrg: string }
+  /** What a member publishes for anyone, with a token or without: a trade item's public passport. */
+  | { kind: 'published'; consortiumId: string; ownerOrg: string; what: 'public-passport' };
 
 export interface ReadDecision extends VisibilityDecision {
   /** The entry this read leaves in the owner's access log; null when nothing of another organisation is read. */
   access: AccessSubject | null;
+  /** For a published item: the only fields that may be shown. */
+  fields?: readonly PublicPassportField[];
 }
 
 const hidden = (reason: VisibilityDecision['reason']): VisibilityDecision => ({ visibility: 'HIDDEN', reason });
@@ -102,6 +128,8 @@ function decideItem(viewer: VisibilityViewer, item: ReadItem): VisibilityDecisio
       return visible('MEMBERSHIP');
     case 'access-log':
       return item.ownerOrg === viewer.orgId ? visible('OWNER') : hidden('NOT_ENTITLED');
+    case 'published':
+      return visible('PUBLISHED');
   }
 }
 
@@ -139,6 +167,8 @@ function accessSubject(item: ReadItem, decision: VisibilityDecision): AccessSubj
 
 /** The decision for one viewer and one item, with the access-log entry it leaves (none for one's own data). */
 export function decideRead(viewer: VisibilityViewer | null, item: ReadItem): ReadDecision {
+  // Published for anyone: its public fields alike for every viewer, and nobody's log to write to.
+  if (item.kind === 'published') return { visibility: 'VISIBLE', reason: 'PUBLISHED', access: null, fields: PUBLIC_PASSPORT_FIELDS };
   let decision: VisibilityDecision;
   if (!viewer) decision = hidden('UNAUTHENTICATED');
   else if (viewer.consortiumId !== consortiumOf(item)) decision = hidden('OTHER_CONSORTIUM');

@@ -7,6 +7,7 @@ import { AccessLogService } from './access-log.js';
 import { ChainReads } from './chain-reads.js';
 import { DocumentService } from './documents.js';
 import { EventReads } from './event-reads.js';
+import { ExplorerReads } from './explorer.js';
 import { FeedReads } from './feeds/delivery.js';
 import { startSubscriptionFeed, type FeedPublisher, type SubscriptionFeed } from './feeds/feed.js';
 import { LineageReads } from './lineage/reads.js';
@@ -24,6 +25,7 @@ export class ReadServices {
   readonly persons: PersonService;
   readonly lineage: LineageReads;
   readonly feeds: FeedReads;
+  readonly explorer: ExplorerReads;
 
   constructor(readonly handles: NodeHandles) {
     this.accessLog = new AccessLogService(handles.db);
@@ -33,6 +35,7 @@ export class ReadServices {
     this.persons = new PersonService(handles);
     this.lineage = new LineageReads(handles);
     this.feeds = new FeedReads(handles);
+    this.explorer = new ExplorerReads(handles);
   }
 
   /** Resolves a bearer token (Authorization header value or the bare token) to a viewer, or why not. */

@@ -2,6 +2,7 @@
  * Captured-event indexes: EpcisEvent (one row per event hash ID), EventIdentifier (lineage index)
  * and Custody (who holds each item now). Written in the same transaction as the event's record.
  */
+import { correctionKey } from '../core/capture/corrections.js';
 import type { Database } from './database.js';
 import { selectWhereIn, type WriteBatch } from './write-batch.js';
 
@@ -19,6 +20,8 @@ export interface EventRow {
   readPoint: string | null;
   bizLocation: string | null;
   submitterOrg: string;
+  /** The event's own `eventID` when the client supplied one (EPCIS 2.0 section 7.4.1.3); found by GET /events/{that id}. */
+  declaredEventId: string | null;
 }
 
 export interface EventIdentifierRow {
@@ -41,12 +44,32 @@ export interface DocumentCitationRow {
   eventId: string;
 }
 
+/**
+ * An error declaration about a captured event (EPCIS 2.0 section 7.4.1.4), from the record that
+ * carries it: a later correction record, or the event's own record when it was captured with it.
+ */
+export interface CorrectionRow {
+  /** The corrected event's hash ID (the declaring event has the same one). */
+  eventId: string;
+  /** The record carrying the declaration. */
+  recordHash: string;
+  /** The corrected event's record. */
+  correctedRecordHash: string;
+  declarationTime: string;
+  reason: string | null;
+  correctiveEventIds: string[];
+  /** JCS text of the errorDeclaration as signed. */
+  declaration: string;
+  signerOrg: string;
+}
+
 /** Everything indexed for a batch of captured events. */
 export interface EventIndexRows {
   events: EventRow[];
   identifiers: EventIdentifierRow[];
   custody: CustodyRow[];
   citations?: DocumentCitationRow[];
+  corrections?: CorrectionRow[];
 }
 
 /** Values of `column` in `table` that exist for the consortium, among those asked. */
@@ -81,10 +104,22 @@ export async function custodyOf(db: Database, consortiumId: string, identifiers:
   return new Map(rows.map((r) => [r.identifier, r.orgId]));
 }
 
+/** A stored event as a capture group's checks see it. */
+export interface StoredEventRef {
+  recordHash: string;
+  submitterOrg: string;
+}
+
 /** What a capture group's checks read of the stored state, once for the whole group. */
 export interface CaptureView {
   /** Event hash IDs and record hashes among those asked that are stored (they do not collide: one is a URI, the other hex). */
   stored: Set<string>;
+  /** The stored events among those asked, by event hash ID. */
+  events: Map<string, StoredEventRef>;
+  /** Client-supplied event IDs among those asked that a stored event declared, to that event's hash ID. */
+  declared: Map<string, string>;
+  /** Error declarations stored for the events asked, as correctionKey(eventId, declaration). */
+  corrections: Set<string>;
   /** Current custodian per identifier (null: nobody holds it); identifiers never seen are absent. */
   custody: Map<string, string | null>;
   /** Cited document addresses that are stored for the consortium. */
@@ -93,15 +128,42 @@ export interface CaptureView {
   persons: Set<string>;
 }
 
-export async function captureViewOf(
-  db: Database,
-  consortiumId: string,
-  keys: { eventIds: readonly string[]; recordHashes: readonly string[]; identifiers: readonly string[]; documents: readonly string[]; persons: readonly string[] },
-): Promise<CaptureView> {
-  const events = await existingEventIds(db, consortiumId, keys.eventIds);
+export interface CaptureViewKeys {
+  eventIds: readonly string[];
+  recordHashes: readonly string[];
+  identifiers: readonly string[];
+  documents: readonly string[];
+  persons: readonly string[];
+  /** Client-supplied event IDs of the group's events. */
+  declaredIds?: readonly string[];
+}
+
+export async function captureViewOf(db: Database, consortiumId: string, keys: CaptureViewKeys): Promise<CaptureView> {
+  const eventRows = await selectWhereIn<{ eventId: string; recordHash: string; submitterOrg: string }>(
+    db,
+    { before: `SELECT "eventId", "recordHash", "submitterOrg" FROM "EpcisEvent" WHERE "consortiumId" = ? AND "eventId"` },
+    [consortiumId],
+    [...keys.eventIds, ...(keys.declaredIds ?? [])],
+  );
+  const declaredRows = await selectWhereIn<{ declaredEventId: string; eventId: string }>(
+    db,
+    { before: `SELECT "declaredEventId", "eventId" FROM "EpcisEvent" WHERE "consortiumId" = ? AND "declaredEventId"` },
+    [consortiumId],
+    keys.declaredIds ?? [],
+  );
+  const correctionRows = await selectWhereIn<{ eventId: string; declaration: string }>(
+    db,
+    { before: `SELECT "eventId", "declaration" FROM "EventCorrection" WHERE "consortiumId" = ? AND "eventId"` },
+    [consortiumId],
+    keys.eventIds,
+  );
   const records = await existingValues(db, 'LedgerRecord', 'hash', consortiumId, keys.recordHashes);
+  const events = new Map(eventRows.map((r) => [r.eventId, { recordHash: r.recordHash, submitterOrg: r.submitterOrg }]));
   return {
-    stored: new Set([...events, ...records]),
+    stored: new Set([...events.keys(), ...records]),
+    events,
+    declared: new Map(declaredRows.map((r) => [r.declaredEventId, r.eventId])),
+    corrections: new Set(correctionRows.map((r) => correctionKey(r.eventId, r.declaration))),
     custody: await custodyOf(db, consortiumId, keys.identifiers),
     documents: await existingDocuments(db, consortiumId, keys.documents),
     persons: await livePersonCommitments(db, consortiumId, keys.persons),
@@ -116,8 +178,8 @@ export function writeEventIndex(
 ): void {
   batch.insert(
     'EpcisEvent',
-    ['consortiumId', 'eventId', 'recordHash', 'eventType', 'eventTime', 'action', 'bizStep', 'disposition', 'readPoint', 'bizLocation', 'submitterOrg'],
-    input.events.map((e) => [consortiumId, e.eventId, e.recordHash, e.eventType, e.eventTime, e.action, e.bizStep, e.disposition, e.readPoint, e.bizLocation, e.submitterOrg]),
+    ['consortiumId', 'eventId', 'recordHash', 'eventType', 'eventTime', 'action', 'bizStep', 'disposition', 'readPoint', 'bizLocation', 'submitterOrg', 'declaredEventId'],
+    input.events.map((e) => [consortiumId, e.eventId, e.recordHash, e.eventType, e.eventTime, e.action, e.bizStep, e.disposition, e.readPoint, e.bizLocation, e.submitterOrg, e.declaredEventId ?? null]),
   );
   batch.insert(
     'EventIdentifier',
@@ -135,6 +197,11 @@ export function writeEventIndex(
     'OR REPLACE',
   );
   batch.insert('DocumentCitation', ['consortiumId', 'sha256', 'eventId'], (input.citations ?? []).map((c) => [consortiumId, c.sha256, c.eventId]), 'OR IGNORE');
+  batch.insert(
+    'EventCorrection',
+    ['consortiumId', 'eventId', 'recordHash', 'correctedRecordHash', 'declarationTime', 'reason', 'correctiveEventIds', 'declaration', 'signerOrg'],
+    (input.corrections ?? []).map((c) => [consortiumId, c.eventId, c.recordHash, c.correctedRecordHash, c.declarationTime, c.reason, JSON.stringify(c.correctiveEventIds), c.declaration, c.signerOrg]),
+  );
 }
 
 /** Events of the consortium that cite the document. */
@@ -157,7 +224,7 @@ export interface StoredEvent {
   block: { height: number; hash: string } | null;
 }
 
-/** The captured event by hash ID (in one consortium, or the first found in any). */
+/** The captured event by hash ID or by the event ID its client supplied (in one consortium, or the first found in any). */
 export async function findEvent(db: Executor, eventId: string, consortiumId?: string): Promise<StoredEvent | null> {
   const rows = await db.$queryRawUnsafe<
     { consortiumId: string; eventId: string; recordHash: string; submitterOrg: string; body: string; blockHeight: number | bigint | null; blockHash: string | null }[]
@@ -166,10 +233,12 @@ export async function findEvent(db: Executor, eventId: string, consortiumId?: st
        FROM "EpcisEvent" e
        JOIN "LedgerRecord" r ON r."hash" = e."recordHash"
        LEFT JOIN "Block" b ON b."consortiumId" = r."consortiumId" AND b."height" = r."blockHeight"
-      WHERE e."eventId" = ? ${consortiumId !== undefined ? 'AND e."consortiumId" = ?' : ''}
-      ORDER BY e."consortiumId" LIMIT 1`,
+      WHERE (e."eventId" = ? OR e."declaredEventId" = ?) ${consortiumId !== undefined ? 'AND e."consortiumId" = ?' : ''}
+      ORDER BY e."eventId" = ? DESC, e."consortiumId" LIMIT 1`,
+    eventId,
     eventId,
     ...(consortiumId !== undefined ? [consortiumId] : []),
+    eventId,
   );
   const row = rows[0];
   if (!row) return null;

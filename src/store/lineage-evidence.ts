@@ -151,4 +151,36 @@ export class EvidenceReads {
     for (const chunk of chunks(unique)) rows.push(...(await this.#arrays<[string, Num, string]>(BUCKET_LEAVES_SQL, JSON.stringify(chunk.map(bucketPrefix)), this.consortiumId)));
     return groupLeaves(unique, rows);
   }
+
+  /** The newest EventCorrection row (its rowid; 0: none): a cheap sign that corrections changed. */
+  async correctionMark(): Promise<number> {
+    const rows = await this.#arrays<[Num | null]>(`SELECT max(rowid) FROM "EventCorrection" WHERE "consortiumId" = ?`, this.consortiumId);
+    return Number(rows[0]?.[0] ?? 0);
+  }
+
+  /**
+   * The records declaring an error in each event (other than the event's own): each is an
+   * epcis.event record with the event's hash ID, so it touches the same identifiers in the same
+   * roles, and the index map holds an entry for it beside the event's (docs/completeness.md).
+   */
+  async correctionRecords(eventIds: string[], own: ReadonlyMap<string, [string, number]>): Promise<Map<string, [string, number][]>> {
+    const out = new Map<string, [string, number][]>();
+    if ((await this.correctionMark()) === 0) return out;
+    for (const chunk of chunks(eventIds)) {
+      const rows = await this.#arrays<[string, string, Num]>(
+        `SELECT c."eventId", c."recordHash", r."logIndex" FROM json_each(?) j CROSS JOIN "EventCorrection" c
+           JOIN "LedgerRecord" r ON r."hash" = c."recordHash" AND r."consortiumId" = c."consortiumId"
+          WHERE c."consortiumId" = ? AND c."eventId" = j.value`,
+        JSON.stringify(chunk),
+        this.consortiumId,
+      );
+      for (const [eventId, recordHash, logIndex] of rows) {
+        if (own.get(eventId)?.[0] === recordHash) continue;
+        let list = out.get(eventId);
+        if (!list) out.set(eventId, (list = []));
+        list.push([recordHash, Number(logIndex)]);
+      }
+    }
+    return out;
+  }
 }

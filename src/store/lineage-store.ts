@@ -48,6 +48,8 @@ interface Shared {
   completeness: CompletenessMemo;
   /** Each identifier's listed entries, per touches list (the same list object while its rows are unchanged). */
   listed: WeakMap<readonly string[], ListedEntry[]>;
+  /** The newest correction when `listed` was begun (corrections join the entries of their events). */
+  correctionMark: number;
   /** What lineage queries over this store remember between queries (walks, derived edges, identifiers). */
   memo: LineageMemo;
   rows: Lru<string, CachedRow>;
@@ -91,7 +93,7 @@ function sharedFor(db: Database, consortiumId: string): Shared {
   }
   let entry = byConsortium.get(consortiumId);
   if (!entry) {
-    entry = { verification: new VerificationCache(), completeness: new CompletenessMemo(), listed: new WeakMap(), memo: new LineageMemo(), rows: new Lru(ROW_CACHE_BYTES), touches: new Lru(TOUCHES_CACHE_ROWS), stamp: 0, stats: { identifiersKept: 0, identifiersRead: 0, rowsKept: 0, rowsRead: 0 } };
+    entry = { verification: new VerificationCache(), completeness: new CompletenessMemo(), listed: new WeakMap(), correctionMark: 0, memo: new LineageMemo(), rows: new Lru(ROW_CACHE_BYTES), touches: new Lru(TOUCHES_CACHE_ROWS), stamp: 0, stats: { identifiersKept: 0, identifiersRead: 0, rowsKept: 0, rowsRead: 0 } };
     byConsortium.set(consortiumId, entry);
   }
   return entry;
@@ -290,6 +292,9 @@ export class LineageStore implements LineageSource, EvidenceLoader {
     const touches = await this.#touches(unique, freshness);
     const out = new Map<string, readonly ListedEntry[]>();
     const unresolved = new Map<string, readonly string[]>();
+    // Corrections add no index rows, so the lists kept cannot show them: a new one drops them all.
+    const mark = await this.#evidence.correctionMark();
+    if (mark !== this.#shared.correctionMark) [this.#shared.listed, this.#shared.correctionMark] = [new WeakMap(), mark];
     const needed = new Set<string>();
     for (const id of unique) {
       const list = touches.get(id) ?? NO_TOUCHES;
@@ -302,11 +307,13 @@ export class LineageStore implements LineageSource, EvidenceLoader {
     }
     if (unresolved.size === 0) return out;
     const records = await this.#recordsOfEvents([...needed], freshness);
+    const corrections = await this.#evidence.correctionRecords([...needed], records);
     for (const [id, list] of unresolved) {
       const entries: ListedEntry[] = [];
       for (let i = 0; i < list.length; i += 2) {
         const r = records.get(list[i]!);
         entries.push({ eventId: list[i]!, role: list[i + 1]!, recordHash: r?.[0] ?? null, logIndex: r?.[1] ?? null });
+        for (const [hash, logIndex] of corrections.get(list[i]!) ?? []) entries.push({ eventId: list[i]!, role: list[i + 1]!, recordHash: hash, logIndex });
       }
       // Kept with the touches list it came from: a change to these rows gives a new list.
       if (list !== NO_TOUCHES && freshness.generation !== UNTRUSTED) this.#shared.listed.set(list, entries);

@@ -20,7 +20,7 @@ import { loadConfig } from '../../src/platform/config.js';
 import { openNode, type OpenedNode } from '../../src/services/node/bootstrap.js';
 import { buildDemoConsortium, DEMO_CONSORTIUM_ID } from '../../src/services/node/demo-consortium.js';
 import { keystoreWindowSigner, readingsTopic, signReading, startIot, type IotHandle, type Reading } from '../../src/transport/mqtt/index.js';
-import { Mosquitto } from '../e2e/mqtt/helpers.js';
+import { Mosquitto } from '../helpers/mqtt.js';
 import { percentile, type BenchContext } from './harness.js';
 
 type Transport = 'embedded' | 'mosquitto';

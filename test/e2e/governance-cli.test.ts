@@ -1,31 +1,22 @@
 import { execFile } from 'node:child_process';
-import type { Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import path from 'node:path';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createApp } from '../../src/transport/http/server.js';
-import { loadConfig } from '../../src/platform/config.js';
 import { DEMO_CONSORTIUM_ID } from '../../src/services/node/demo-consortium.js';
-import { startTempNode, type TempNode } from '../helpers/temp-node.js';
+import { startTestNode, type TestNode } from '../helpers/test-node.js';
 
 const run = promisify(execFile);
 const repoRoot = path.resolve(__dirname, '../..');
 
 describe('membership changes through the provenant CLI over HTTP', () => {
-  let node: TempNode;
-  let server: Server;
+  let node: TestNode;
   let url: string;
 
   beforeAll(async () => {
-    node = await startTempNode({ autoSeal: true });
-    const app = createApp({ node: node.node, store: node.store, db: node.db, keystore: node.keystore, config: loadConfig({ dataDir: node.dataDir }) });
-    server = app.listen(0, '127.0.0.1');
-    await new Promise((r) => server.once('listening', r));
-    url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+    node = await startTestNode({ autoSeal: true, http: true });
+    url = node.url;
   });
   afterAll(async () => {
-    server.close();
     await node.destroy();
   });
 

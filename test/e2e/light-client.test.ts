@@ -1,33 +1,24 @@
-import type { AddressInfo } from 'node:net';
-import type { Server } from 'node:http';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { fromHex } from '../../src/core/crypto/index.js';
 import { verifyCheckpointExtends, verifyCheckpointSignatures, type Checkpoint } from '../../src/core/ledger/checkpoint.js';
 import { leafHash } from '../../src/core/ledger/merkle-hash.js';
 import { verifyInclusion } from '../../src/core/ledger/merkle-verify.js';
 import { RecordKind, recordHash, signRecord } from '../../src/core/ledger/record.js';
-import { createApp } from '../../src/transport/http/server.js';
-import { loadConfig } from '../../src/platform/config.js';
 import { buildDemoConsortium, DEMO_CONSORTIUM_ID } from '../../src/services/node/demo-consortium.js';
-import { startTempNode, type TempNode } from '../helpers/temp-node.js';
+import { startTestNode, type TestNode } from '../helpers/test-node.js';
 import { issueToken } from '../../src/store/token-store.js';
 
 describe('light client over HTTP', () => {
-  let node: TempNode;
-  let server: Server;
+  let node: TestNode;
   let base: string;
   let token: string;
 
   beforeAll(async () => {
-    node = await startTempNode();
-    const app = createApp({ node: node.node, store: node.store, db: node.db, keystore: node.keystore, config: loadConfig({ dataDir: node.dataDir }) });
-    server = app.listen(0, '127.0.0.1');
-    await new Promise((r) => server.once('listening', r));
-    base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+    node = await startTestNode({ http: true });
+    base = node.url;
     token = (await issueToken(node.db, DEMO_CONSORTIUM_ID, 'highfield-farm', 'light client')).token;
   });
   afterAll(async () => {
-    server.close();
     await node.destroy();
   });
 

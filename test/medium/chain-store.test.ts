@@ -9,9 +9,9 @@ import { openDatabase, readPragma } from '../../src/store/database.js';
 import { ChainStore } from '../../src/store/chain-store.js';
 import { verifyStoredChain } from '../../src/services/node/verify-stored-chain.js';
 import { DEMO_CONSORTIUM_ID } from '../../src/services/node/demo-consortium.js';
-import { startTempNode, type TempNode } from '../helpers/temp-node.js';
+import { startTestNode, type TestNode } from '../helpers/test-node.js';
 
-function farmRecord(node: TempNode, n: number, org = 'highfield-farm'): SignedRecord {
+function farmRecord(node: TestNode, n: number, org = 'highfield-farm'): SignedRecord {
   return signRecord(
     { consortium: DEMO_CONSORTIUM_ID, kind: RecordKind.EPCIS_EVENT, payload: { note: `event ${n}`, n } },
     node.demo.orgKeys.get(org)!,
@@ -35,11 +35,11 @@ async function verifyAfterEdit(sourceFile: string, edit: (db: Database.Database)
 }
 
 describe('chain store on a real SQLite file', () => {
-  let node: TempNode;
+  let node: TestNode;
   let pristine: string;
 
   beforeAll(async () => {
-    node = await startTempNode();
+    node = await startTestNode();
     // Blocks 1..3, four records each.
     for (let block = 0; block < 3; block++) {
       const records = [0, 1, 2, 3].map((i) => farmRecord(node, block * 4 + i, i % 2 ? 'meadow-farm' : 'highfield-farm'));
@@ -163,9 +163,9 @@ describe('chain store on a real SQLite file', () => {
 });
 
 describe('node admission writes nothing on bad input', () => {
-  let node: TempNode;
+  let node: TestNode;
   beforeAll(async () => {
-    node = await startTempNode();
+    node = await startTestNode();
   });
   afterAll(async () => {
     await node.destroy();

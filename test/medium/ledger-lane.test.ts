@@ -4,14 +4,14 @@ import { generateKeyPair } from '../../src/core/crypto/index.js';
 import { RecordKind, recordHash, signRecord, type SignedRecord } from '../../src/core/ledger/record.js';
 import { DEMO_CONSORTIUM_ID } from '../../src/services/node/demo-consortium.js';
 import { WriteBatch } from '../../src/store/write-batch.js';
-import { startTempNode, type TempNode } from '../helpers/temp-node.js';
+import { startTestNode, type TestNode } from '../helpers/test-node.js';
 
 const C = DEMO_CONSORTIUM_ID;
 
 describe('ledger lane', () => {
-  let temp: TempNode;
+  let temp: TestNode;
   beforeEach(async () => {
-    temp = await startTempNode();
+    temp = await startTestNode();
   });
   afterEach(async () => temp?.destroy());
 

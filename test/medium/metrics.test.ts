@@ -1,14 +1,10 @@
 /** GET /metrics over HTTP on a real node: members only, own consortium's series only, lineage counts live. */
-import type { Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createApp, type ProvenantApp } from '../../src/transport/http/server.js';
 import { onlyConsortium } from '../../src/transport/http/metrics-routes.js';
-import { loadConfig } from '../../src/platform/config.js';
 import { DEMO_CONSORTIUM_ID } from '../../src/services/node/demo-consortium.js';
 import { LineageStore } from '../../src/store/lineage-store.js';
 import { issueToken } from '../../src/store/token-store.js';
-import { startTempNode, type TempNode } from '../helpers/temp-node.js';
+import { startTestNode, type TestNode } from '../helpers/test-node.js';
 
 describe('onlyConsortium', () => {
   it("keeps comments, unlabelled series and the consortium's own; drops the others'", () => {
@@ -18,22 +14,14 @@ describe('onlyConsortium', () => {
 });
 
 describe('GET /metrics', () => {
-  let temp: TempNode;
-  let app: ProvenantApp;
-  let server: Server;
+  let temp: TestNode;
   let url: string;
 
   beforeAll(async () => {
-    temp = await startTempNode();
-    app = createApp({ node: temp.node, store: temp.store, db: temp.db, keystore: temp.keystore, config: loadConfig({ dataDir: temp.dataDir }) });
-    server = await new Promise((resolve) => {
-      const s = app.listen(0, '127.0.0.1', () => resolve(s));
-    });
-    url = `http://127.0.0.1:${(server.address() as AddressInfo).port}/metrics`;
+    temp = await startTestNode({ http: true });
+    url = `${temp.url}/metrics`;
   }, 60_000);
   afterAll(async () => {
-    await new Promise((resolve) => server?.close(resolve));
-    await app?.closeApi();
     await temp?.destroy();
   });
 

@@ -1,7 +1,7 @@
 import net from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { keystoreWindowSigner, startIot } from '../../src/transport/mqtt/index.js';
-import { startTempNode, type TempNode } from '../helpers/temp-node.js';
+import { startTestNode, type TestNode } from '../helpers/test-node.js';
 
 function connects(host: string, port: number): Promise<boolean> {
   return new Promise((resolve) => {
@@ -12,9 +12,9 @@ function connects(host: string, port: number): Promise<boolean> {
 }
 
 describe('embedded MQTT broker bind address (MQTT_HOST)', () => {
-  let node: TempNode;
+  let node: TestNode;
   beforeAll(async () => {
-    node = await startTempNode();
+    node = await startTestNode();
   });
   afterAll(async () => {
     await node.destroy();

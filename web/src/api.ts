@@ -48,6 +48,36 @@ export async function postForBlob(path: string, body: unknown): Promise<{ blob: 
   return { blob: await res.blob(), headers: res.headers };
 }
 
+/** A capture job of the EPCIS 2.0 binding, as GET /capture/{id} answers it. */
+export interface CaptureJob {
+  captureID: string;
+  running: boolean;
+  success: boolean;
+  errors: { title: string; detail?: string; code?: string; index?: number }[];
+  'provenant:results'?: { index: number; eventId: string; status: string; recordHash?: string }[];
+}
+
+/**
+ * Captures an EPCIS document through POST /capture with the session's token: the node signs each
+ * event with the organisation's key it hosts. Resolves once the capture job has ended.
+ */
+export async function captureDocument(document: Record<string, unknown>, timeoutMs = 30_000): Promise<CaptureJob> {
+  const token = storedToken();
+  const res = await fetch('/capture', { method: 'POST', headers: { ...headers(token, true), 'gs1-capture-error-behaviour': 'rollback' }, body: JSON.stringify(document) });
+  if (res.status !== 202) {
+    const problem = (await res.json().catch(() => ({}))) as { code?: string; detail?: string; title?: string };
+    throw new ApiFailure(problem.code ?? `HTTP_${res.status}`, problem.detail ?? problem.title ?? res.statusText);
+  }
+  const location = res.headers.get('location') ?? '';
+  const until = Date.now() + timeoutMs;
+  for (;;) {
+    const job = await getJson<CaptureJob>(location, token);
+    if (!job.running) return job;
+    if (Date.now() > until) throw new ApiFailure('TIMEOUT', 'the capture is still running; look for the event again in a moment');
+    await new Promise((resolve) => setTimeout(resolve, 200));
+  }
+}
+
 const ERROR_TYPES = new Set(['NotFound', 'Forbidden', 'Unauthenticated', 'InvalidIdentifier', 'CaptureRejected']);
 
 /** Runs a query; a field whose result is one of the API's error types becomes an ApiFailure. */

@@ -5,7 +5,11 @@
  */
 import type { JsonValue } from '../crypto/index.js';
 import { RECORD_VERSION, RecordKind, type SignedRecord } from '../ledger/record.js';
+import { epcisEventPayload } from '../ledger/records/epcis-event.js';
 import { CaptureError } from './errors.js';
+
+/** Payload formats of epcis.event (docs/record-kinds.md): 1 signs the event alone, 2 also the document's @context and epcisHeader. */
+export type PayloadFormat = 1 | 2;
 
 export interface CaptureEnvelope {
   consortium: string;
@@ -13,6 +17,8 @@ export interface CaptureEnvelope {
   signedAt: string;
   signatures: string[];
   document: JsonObject;
+  /** The payload format the signatures cover (absent: 1, as before format 2 existed). */
+  payloadFormat?: PayloadFormat;
 }
 
 export interface CaptureLimits {
@@ -29,6 +35,10 @@ export const HEADER_CONSORTIUM = 'provenant-consortium';
 export const HEADER_SIGNER = 'provenant-signer';
 export const HEADER_SIGNED_AT = 'provenant-signed-at';
 export const HEADER_SIGNATURES = 'provenant-signatures';
+export const HEADER_PAYLOAD_FORMAT = 'provenant-payload-format';
+
+/** A format-2 record repeats the document's epcisHeader: bounded, so a document cannot multiply a large header by its event count. */
+export const MAX_EPCIS_HEADER_CHARS = 64 * 1024;
 
 export type JsonObject = Record<string, unknown>;
 
@@ -85,6 +95,18 @@ export function documentEventList(document: JsonObject): JsonObject[] {
   throw new CaptureError('INVALID_EPCIS', 'epcisBody has no eventList', { issues: [{ path: 'epcisBody.eventList', message: 'is required' }] });
 }
 
+/** A plain EPCISDocument to be signed by the node (token capture): bounds, events and their count. */
+export function checkCaptureDocument(body: unknown, limits: CaptureLimits = DEFAULT_CAPTURE_LIMITS): JsonObject[] {
+  if (!isObject(body)) throw new CaptureError('MALFORMED_ENVELOPE', 'request body must be an EPCISDocument (a JSON object)');
+  checkBounds(body, limits);
+  const events = documentEventList(body);
+  if (events.length > limits.maxEvents) {
+    throw new CaptureError('TOO_MANY_EVENTS', `document holds ${events.length} events; the limit is ${limits.maxEvents}`, { limit: limits.maxEvents, actual: events.length });
+  }
+  checkPayloadFormat(2, body);
+  return events;
+}
+
 type Headers = Record<string, string | string[] | undefined>;
 
 function header(headers: Headers, name: string): string | undefined {
@@ -98,7 +120,7 @@ export function parseCaptureEnvelope(body: unknown, headers: Headers, limits: Ca
   checkBounds(body, limits);
   let envelope: Partial<CaptureEnvelope> & { signatures?: unknown };
   if (isObject(body['document'])) {
-    const allowed = new Set(['consortium', 'signer', 'signedAt', 'signatures', 'document']);
+    const allowed = new Set(['consortium', 'signer', 'signedAt', 'signatures', 'document', 'payloadFormat']);
     for (const key of Object.keys(body)) {
       if (!allowed.has(key)) throw new CaptureError('MALFORMED_ENVELOPE', `capture envelope has unexpected field "${key}"`, { field: key });
     }
@@ -112,6 +134,8 @@ export function parseCaptureEnvelope(body: unknown, headers: Headers, limits: Ca
       signatures: sigs === undefined ? undefined : sigs.split(',').map((s) => s.trim()).filter((s) => s !== ''),
       document: body as JsonObject,
     };
+    const format = header(headers, HEADER_PAYLOAD_FORMAT);
+    if (format !== undefined) envelope.payloadFormat = (/^[12]$/.test(format.trim()) ? Number(format.trim()) : format) as PayloadFormat;
   }
   const document = envelope.document as JsonObject;
   const events = documentEventList(document);
@@ -137,16 +161,55 @@ export function parseCaptureEnvelope(body: unknown, headers: Headers, limits: Ca
       actual: envelope.signatures.length,
     });
   }
-  return { consortium: envelope.consortium, signer: envelope.signer, signedAt: envelope.signedAt, signatures: envelope.signatures as string[], document };
+  const payloadFormat = checkPayloadFormat(envelope.payloadFormat, document);
+  return {
+    consortium: envelope.consortium,
+    signer: envelope.signer,
+    signedAt: envelope.signedAt,
+    signatures: envelope.signatures as string[],
+    document,
+    ...(payloadFormat === 2 ? { payloadFormat } : {}),
+  };
+}
+
+/** The envelope's payload format (1 when absent); format 2 bounds the epcisHeader every record repeats. */
+export function checkPayloadFormat(value: unknown, document: JsonObject): PayloadFormat {
+  if (value === undefined || value === 1) return 1;
+  if (value !== 2) {
+    throw new CaptureError('MALFORMED_ENVELOPE', 'payloadFormat must be 1 or 2 (envelope field "payloadFormat" or header Provenant-Payload-Format)', {
+      field: 'payloadFormat',
+      actual: value,
+    });
+  }
+  const header = document['epcisHeader'];
+  if (header !== undefined) {
+    if (!isObject(header)) throw new CaptureError('INVALID_EPCIS', 'epcisHeader must be an object', { issues: [{ path: 'epcisHeader', message: 'must be an object' }] });
+    const size = JSON.stringify(header).length;
+    if (size > MAX_EPCIS_HEADER_CHARS) {
+      throw new CaptureError('HEADER_TOO_LARGE', `epcisHeader is ${size} characters of JSON; each event's record repeats it, so the limit is ${MAX_EPCIS_HEADER_CHARS}`, {
+        limit: MAX_EPCIS_HEADER_CHARS,
+        actual: size,
+      });
+    }
+  }
+  return 2;
+}
+
+/** The document fields a format-2 record keeps with its event. */
+export function documentFieldsOf(document: JsonObject): { context: unknown; epcisHeader?: Record<string, unknown> } {
+  const header = document['epcisHeader'];
+  return { context: document['@context'], ...(isObject(header) ? { epcisHeader: header } : {}) };
 }
 
 /** One record per event, exactly as the submitter signed it. */
 export function recordsOfEnvelope(envelope: CaptureEnvelope): SignedRecord[] {
+  const format = envelope.payloadFormat ?? 1;
+  const fields = format === 2 ? documentFieldsOf(envelope.document) : undefined;
   return documentEventList(envelope.document).map((event, i) => ({
     v: RECORD_VERSION,
     consortium: envelope.consortium,
     kind: RecordKind.EPCIS_EVENT,
-    payload: { event } as JsonValue,
+    payload: epcisEventPayload(event, format, fields) as JsonValue,
     signer: envelope.signer,
     signedAt: envelope.signedAt,
     signature: envelope.signatures[i]!,

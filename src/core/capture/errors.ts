@@ -1,4 +1,4 @@
-/** Typed capture errors; src/api/errors.ts maps their codes to HTTP statuses. */
+/** Typed capture errors; src/transport/http/errors.ts maps their codes to HTTP statuses. */
 export type CaptureErrorCode =
   | 'MALFORMED_ENVELOPE'
   | 'PAYLOAD_TOO_LARGE'
@@ -31,6 +31,8 @@ export interface CaptureEventResult {
   eventId: string;
   status: 'accepted' | 'duplicate' | 'rejected';
   recordHash?: string;
+  /** Accepted as a correction (an error declaration) of the event whose record has this hash. */
+  correctionOf?: string;
   block?: { height: number; hash: string };
   error?: { code: string; message: string; details?: Record<string, unknown> };
 }

@@ -14,6 +14,16 @@ export interface AdmitOptions {
   recordHash?: string;
   /** Default true. Only skip when the signature was verified already. */
   verifySignature?: boolean;
+  /** The record's signer as checked before (checkSigner); checked again only if signers changed since. */
+  signer?: CheckedSigner;
+}
+
+/** A signer that passed requireActiveSigner for one kind, and the state's signer mark at the time. */
+export interface CheckedSigner {
+  readonly keyId: string;
+  readonly kind: RecordKind;
+  readonly signer: ResolvedSigner;
+  readonly mark: object;
 }
 
 export interface AdmissionResult {
@@ -60,6 +70,17 @@ export function requireActiveSigner(state: ConsortiumState, keyId: string, kind:
   return signer;
 }
 
+/** requireActiveSigner, kept with the state's signer mark so admission need not check it again. */
+export function checkSigner(state: ConsortiumState, keyId: string, kind: RecordKind): CheckedSigner {
+  return { keyId, kind, signer: requireActiveSigner(state, keyId, kind), mark: state.signerMark };
+}
+
+/** The checked signer while nothing that decides signers has changed since (same state, same mark); else checked now. */
+export function currentSigner(state: ConsortiumState, keyId: string, kind: RecordKind, checked?: CheckedSigner): CheckedSigner {
+  if (checked && checked.mark === state.signerMark && checked.keyId === keyId && checked.kind === kind) return checked;
+  return checkSigner(state, keyId, kind);
+}
+
 /**
  * Admits one record: either throws a typed LedgerError leaving the state untouched, or applies
  * the record's effect and increments logSize. All checks happen before the first mutation.
@@ -74,11 +95,12 @@ export function admitRecord(state: ConsortiumState, record: SignedRecord, opts: 
   }
   precheckKind(state, record);
   const hash = opts.recordHash ?? recordHash(record);
-  const signer = requireActiveSigner(state, record.signer, record.kind);
+  const { signer } = currentSigner(state, record.signer, record.kind, opts.signer);
   const publicKey = signer.type === 'org' ? signer.key.publicKey : signer.device.publicKey;
   if (opts.verifySignature !== false) verifyRecordSignature(record, publicKey, hash);
   const logIndex = state.logSize;
   const effects = admitKind(state, record, { recordHash: hash, logIndex, signer });
+  if (recordKindModule(record.kind).changesMembership) state.signersChanged();
   state.logSize = logIndex + 1;
   return { recordHash: hash, logIndex, signer, effects };
 }

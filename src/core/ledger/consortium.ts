@@ -20,7 +20,7 @@ export type {
 } from './state-types.js';
 export { hashAuthoritySet } from './state-types.js';
 export { ConsortiumState, closeBlock } from './state.js';
-export { admitRecord, requireActiveSigner, type AdmissionResult, type AdmitOptions } from './admission.js';
+export { admitRecord, checkSigner, currentSigner, requireActiveSigner, type AdmissionResult, type AdmitOptions, type CheckedSigner } from './admission.js';
 export { assertSealQuorum, checkSeals, type SealCheck } from './seals.js';
 export { authorityEntryOf, buildBlockHeader, createGenesisBlock } from './block-build.js';
 export type { GenesisPayload, GenesisSpec } from './records/genesis.js';

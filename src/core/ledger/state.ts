@@ -68,8 +68,23 @@ export class ConsortiumState implements AdmissionState {
   #authoritySchedule: AuthoritySetSpan[] = [];
   /** Per organisation, its standing versions in log order (verifiers check roles at a record's log index). */
   #standings = new Map<string, OrgStanding[]>();
+  /** Replaced whenever who may sign can have changed; every copy of a state starts with its own. */
+  #signerMark: object = {};
 
   private constructor() {}
+
+  /**
+   * Stands for the signers' standing as it is now: the same mark means no organisation, key or
+   * device has changed since, so a signer checked under it still stands (admission.ts).
+   */
+  get signerMark(): object {
+    return this.#signerMark;
+  }
+
+  /** Admission calls this after a record of a kind that changes membership, keys or devices. */
+  signersChanged(): void {
+    this.#signerMark = {};
+  }
 
   /** Authorities that seal and approve in the open block. */
   get authoritiesInForce(): readonly AuthorityEntry[] {

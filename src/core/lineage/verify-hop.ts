@@ -19,6 +19,7 @@ import { canonical, DAM_FIELD, itemEdges, type LineageEdge, type TraceResult } f
 import { semanticReasonsByIndex, type HopReason } from './semantics.js';
 import { BlockTree, type ChainLinkEntry, type VerificationCache } from './verify-cache.js';
 import type { CompletenessReport } from './completeness.js';
+import type { HopCorrection } from './hop-corrections.js';
 
 export type HopStatus = 'VERIFIED' | 'WARNING' | 'FAILED';
 
@@ -34,6 +35,8 @@ export interface HopVerdict {
    */
   failures: HopReason[];
   warnings: HopReason[];
+  /** Set when the hop's event was declared in error (hop-corrections.ts). */
+  correction?: HopCorrection;
 }
 
 export interface VerificationEvidence {

@@ -35,6 +35,7 @@ export type VisibilityReason =
   | 'MEMBERSHIP'
   | 'OWNER'
   | 'FINDING_WITHHELD'
+  | 'PUBLISHED'
   | 'NOT_ENTITLED';
 
 export interface VisibilityDecision {

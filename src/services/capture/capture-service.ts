@@ -15,6 +15,11 @@ import { WorkerPool, type WorkerPoolOptions } from '../../platform/workers/worke
 import { CaptureCommitter } from './committer.js';
 import { draftCapture, throwIfRejected, type CaptureOptions } from './draft.js';
 import type { AuthoriseEvent } from './stage.js';
+import type { Keystore } from '../node/keystore.js';
+import type { JobRetention } from '../../store/capture-job-store.js';
+import { CaptureJobs } from './capture-jobs.js';
+import { requireHostedKey, signAsHost } from './hosted-signing.js';
+import type { JsonObject } from '../../core/capture/envelope.js';
 
 export type { CaptureOptions } from './draft.js';
 export { eventRowOf, identifierRowsOf } from './index-rows.js';
@@ -29,6 +34,10 @@ export interface CaptureDeps {
   pool?: WorkerPool;
   /** The role table; tests stand in for a node that skips it. Default authoriseEvent. */
   authorise?: AuthoriseEvent;
+  /** The node's keys: token capture signs with the organisation's key when the node holds one. */
+  keystore?: Keystore;
+  /** How long finished capture jobs are kept. */
+  jobRetention?: JobRetention;
 }
 
 /**
@@ -57,10 +66,13 @@ const WARM_UP_DOCUMENT = {
 
 export class CaptureService {
   readonly pool: WorkerPool;
+  /** Capture jobs of the EPCIS 2.0 REST binding (POST /capture). */
+  readonly jobs: CaptureJobs;
   readonly #committers = new Map<string, CaptureCommitter>();
 
   constructor(private readonly deps: CaptureDeps) {
     this.pool = deps.pool ?? new WorkerPool(CAPTURE_POOL);
+    this.jobs = new CaptureJobs({ db: deps.db, capture: (envelope, options) => this.capture(envelope, options), retention: deps.jobRetention });
   }
 
   /** Starts the workers and compiles the schema validator, so the first capture does not pay for either. */
@@ -71,7 +83,17 @@ export class CaptureService {
   }
 
   async close(): Promise<void> {
+    await this.jobs.close();
     await this.pool.close();
+  }
+
+  /**
+   * Token capture: the document's events signed by the node with a key of the caller's
+   * organisation (payload format 2). NO_HOSTED_KEY when this node holds none.
+   */
+  signAsOrganisation(document: JsonObject, consortium: string, orgId: string, now?: Date): CaptureEnvelope {
+    const state = this.deps.node.state(consortium);
+    return signAsHost(document, consortium, requireHostedKey(this.deps.keystore, state, consortium, orgId), now);
   }
 
   async capture(envelope: CaptureEnvelope, options: CaptureOptions = {}): Promise<CaptureOutcome> {

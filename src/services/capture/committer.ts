@@ -5,7 +5,8 @@
  * held, so the state and the store it reads stay true until the node has admitted and stored it.
  */
 import type { CaptureEventResult } from '../../core/capture/errors.js';
-import { captureViewOf } from '../../store/event-index.js';
+import { captureViewOf, type CaptureViewKeys } from '../../store/event-index.js';
+import { declaredEventIdOf } from '../../core/capture/corrections.js';
 import type { Database } from '../../store/database.js';
 import type { LedgerNode } from '../node/ledger-node.js';
 import type { LedgerLane, SealedIn } from '../node/submission.js';
@@ -121,7 +122,8 @@ export class CaptureCommitter {
             const results = [...s.results];
             const sealed: Settled['sealed'] = new Array(results.length);
             s.sent.forEach((i, k) => {
-              results[i] = { index: i, eventId: s.draft.eventIds[i]!, status: 'accepted', recordHash: admitted[k]!.recordHash };
+              const corrects = s.corrects.get(i);
+              results[i] = { index: i, eventId: s.draft.eventIds[i]!, status: 'accepted', recordHash: admitted[k]!.recordHash, ...(corrects ? { correctionOf: corrects } : {}) };
               sealed[i] = admitted[k]!.sealed;
             });
             waiting[d]!.resolve({ results: results as CaptureEventResult[], sealed });
@@ -141,8 +143,8 @@ export class CaptureCommitter {
   }
 }
 
-function keysOf(drafts: readonly CaptureDraft[]): Parameters<typeof captureViewOf>[2] {
-  const keys = { eventIds: [] as string[], recordHashes: [] as string[], identifiers: [] as string[], documents: [] as string[], persons: [] as string[] };
+function keysOf(drafts: readonly CaptureDraft[]): CaptureViewKeys {
+  const keys = { eventIds: [] as string[], recordHashes: [] as string[], identifiers: [] as string[], documents: [] as string[], persons: [] as string[], declaredIds: [] as string[] };
   for (const draft of drafts) {
     draft.events.forEach((event, i) => {
       if (draft.decided[i]) return;
@@ -151,6 +153,8 @@ function keysOf(drafts: readonly CaptureDraft[]): Parameters<typeof captureViewO
       keys.identifiers.push(...custodyIdentifiersOf(event));
       keys.documents.push(...draft.citations[i]!.documents);
       keys.persons.push(...draft.citations[i]!.persons);
+      const declared = declaredEventIdOf(event);
+      if (declared !== null) keys.declaredIds.push(declared);
     });
   }
   return keys;

@@ -5,11 +5,12 @@
  * citations' shape. What needs the store and the other documents of the group is checked once
  * the draft is staged (stage.ts).
  */
-import { requireActiveSigner } from '../../core/ledger/consortium.js';
+import { checkSigner, type CheckedSigner } from '../../core/ledger/consortium.js';
 import { RecordKind, recordHash, type SignedRecord } from '../../core/ledger/record.js';
 import type { ConsortiumState } from '../../core/ledger/consortium.js';
 import { eventHashId } from '../../core/epcis/event-hash.js';
 import { createEpcisValidator } from '../../platform/epcis-schemas.js';
+import { checkDocumentRules } from '../../core/epcis/epcis-rules.js';
 import { CaptureError, CaptureRejectedError, type CaptureEventResult } from '../../core/capture/errors.js';
 import { checkSignedAt, documentEventList, recordsOfEnvelope, type CaptureEnvelope, type JsonObject } from '../../core/capture/envelope.js';
 import { DocumentRefError, documentRefsOfEvent, personRefOfEvent } from '../../core/capture/documents.js';
@@ -21,6 +22,12 @@ export interface CaptureOptions {
   wait?: 'seal' | 'none';
   now?: Date;
   signedAtWindowMs?: number;
+  /**
+   * The document was read from XML and passed GS1's XSDs: the JSON Schema is not applied again (it
+   * is stricter than the XSDs in places GS1's own XML examples use: persistentDisposition on an
+   * AggregationEvent, a sensorReport without type); Provenant's own rules still are.
+   */
+  xsdChecked?: boolean;
 }
 
 /** A document checked on its own, waiting for its group commit. */
@@ -30,6 +37,8 @@ export interface CaptureDraft {
   waitForSeal: boolean;
   /** The organisation whose key signed every event. */
   signerOrg: string;
+  /** That key, checked once here; admission takes it as checked while signers stay as they were. */
+  signer: CheckedSigner;
   events: JsonObject[];
   records: SignedRecord[];
   eventIds: string[];
@@ -67,9 +76,9 @@ export function throwIfRejected(results: readonly (CaptureEventResult | undefine
 }
 
 /** Schema and rules: issues under eventList[i] belong to event i; others (or any, in atomic mode) refuse the document. */
-function invalidEvents(document: JsonObject, atomic: boolean): Map<number, { path: string; message: string }[]> {
+function invalidEvents(document: JsonObject, atomic: boolean, xsdChecked: boolean): Map<number, { path: string; message: string }[]> {
   const byEvent = new Map<number, { path: string; message: string }[]>();
-  const validation = createEpcisValidator({ withRules: true }).validateDocument(document);
+  const validation = xsdChecked ? checkDocumentRules(document) : createEpcisValidator({ withRules: true }).validateDocument(document);
   if (validation.ok) return byEvent;
   let documentIssues = 0;
   for (const issue of validation.errors) {
@@ -107,9 +116,10 @@ export async function draftCapture(envelope: CaptureEnvelope, state: ConsortiumS
   const atomic = (options.mode ?? 'atomic') === 'atomic';
   const events = documentEventList(envelope.document);
   checkSignedAt(envelope.signedAt, options.now ?? new Date(), options.signedAtWindowMs);
-  const signer = requireActiveSigner(state, envelope.signer, RecordKind.EPCIS_EVENT);
+  const checked = checkSigner(state, envelope.signer, RecordKind.EPCIS_EVENT);
+  const signer = checked.signer;
   if (signer.type !== 'org') throw new CaptureError('NOT_AUTHORISED', 'EPCIS events must be signed by an organisation key');
-  const invalid = invalidEvents(envelope.document, atomic);
+  const invalid = invalidEvents(envelope.document, atomic, options.xsdChecked === true);
 
   // Record hashes, signatures and event hash IDs are computed together, in worker threads for large documents.
   const context = envelope.document['@context'];
@@ -130,6 +140,7 @@ export async function draftCapture(envelope: CaptureEnvelope, state: ConsortiumS
     atomic,
     waitForSeal: options.wait === 'seal',
     signerOrg: signer.org.id,
+    signer: checked,
     events,
     records,
     eventIds,

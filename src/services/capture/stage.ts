@@ -1,19 +1,22 @@
 /**
  * A capture's second half, for all documents of a group commit at once while the ledger lane is
  * held: each event is screened for duplicates, its citations looked up, and the role table applied
- * with custody as the earlier events of the group left it. The result is a fully checked batch for
- * the node to admit and store, with its index rows. Every check runs once per event, here.
+ * with custody as the earlier events of the group left it. An event declaring an error in a known
+ * event (core/capture/corrections.ts) is a correction: checked against the organisation that
+ * captured that event instead. The result is a fully checked batch for the node to admit and
+ * store, with its index rows. Every check runs once per event, here.
  */
 import type { ConsortiumState } from '../../core/ledger/consortium.js';
 import { authoriseEvent, type CustodyChange } from '../../core/rules/authorisation.js';
 import { CaptureError, type CaptureEventResult } from '../../core/capture/errors.js';
-import type { CaptureView } from '../../store/event-index.js';
+import type { CaptureView, StoredEventRef } from '../../store/event-index.js';
+import { correctionKey, declaredEventIdOf, errorDeclarationOf, type ErrorDeclaration } from '../../core/capture/corrections.js';
 import { writeEventIndex } from '../../store/event-index.js';
 import { WriteBatch } from '../../store/write-batch.js';
 import type { PreparedSubmission } from '../node/submission.js';
 import { DuplicateScreen, StagedMap } from '../node/staged.js';
 import { rejected, type CaptureDraft } from './draft.js';
-import { IndexRows, custodyIdentifiersOf } from './index-rows.js';
+import { IndexRows, correctionRowOf, custodyIdentifiersOf } from './index-rows.js';
 
 /** The role table (authoriseEvent), or a stand-in that lets anything through (tests). */
 export type AuthoriseEvent = typeof authoriseEvent;
@@ -25,6 +28,8 @@ export interface StagedDraft {
   results: (CaptureEventResult | undefined)[];
   /** Events sent to the node, in order; their records make the draft's submission. */
   sent: number[];
+  /** Sent events that correct a known event: index to the corrected event's record hash. */
+  corrects: Map<number, string>;
   /** The draft's position in `submissions`, when it sends anything. */
   submission?: number;
 }
@@ -43,6 +48,10 @@ interface GroupState {
   screen: DuplicateScreen;
   /** The one holder of custody for the group: stored, then staged by earlier events. */
   custody: StagedMap<string | null>;
+  /** Events the group knows by hash ID (stored, then staged): what a declaration may correct. */
+  events: StagedMap<StoredEventRef>;
+  /** Client-supplied event IDs taken, to the hash ID of the event that declared them. */
+  declared: StagedMap<string>;
   rows: IndexRows;
   authorise: AuthoriseEvent;
   /** Items whose history cannot be proven complete: no event touching them is admitted. */
@@ -75,35 +84,81 @@ function checkEvent(group: GroupState, draft: CaptureDraft, i: number): readonly
   return decision.custodyChanges;
 }
 
-function stageDraft(group: GroupState, draft: CaptureDraft): { staged: StagedDraft; changes: Map<number, readonly CustodyChange[]> } {
+/** EPCIS 2.0 section 7.4.1.3: an event ID names one event; a client-supplied one another event took is refused. */
+function checkDeclaredId(group: GroupState, event: Record<string, unknown>, eventId: string): string | null {
+  const declared = declaredEventIdOf(event);
+  if (declared === null || declared === eventId) return declared;
+  const owner = group.declared.get(declared) ?? (group.events.get(declared) ? declared : undefined);
+  if (owner !== undefined && owner !== eventId) {
+    throw new CaptureError('EVENT_ID_TAKEN', `eventID ${declared} already names another captured event`, { eventID: declared, eventId: owner });
+  }
+  return declared;
+}
+
+/** What stageDraft decided for one event it lets through. */
+type Passed = { keys: string[]; custody: readonly CustodyChange[]; declaration?: ErrorDeclaration; corrects?: string };
+
+/**
+ * A declaration about a known event, by the organisation that captured it: a correction (no role
+ * or custody check: it states no new business step). Undefined when the event is not known yet
+ * (then it is captured as an event that carries its own declaration).
+ */
+function stageCorrection(group: GroupState, draft: CaptureDraft, i: number, declaration: ErrorDeclaration): Passed | CaptureEventResult | undefined {
+  const eventId = draft.eventIds[i]!;
+  const hash = draft.recordHashes[i]!;
+  const original = group.events.get(eventId);
+  if (!original) return undefined;
+  const key = correctionKey(eventId, declaration.canonical);
+  if (group.screen.screen(key, hash)) return { index: i, eventId, status: 'duplicate', recordHash: hash };
+  if (draft.signerOrg !== original.submitterOrg) {
+    return rejected(i, eventId, new CaptureError('CORRECTION_NOT_PERMITTED', `only ${original.submitterOrg}, which captured the event, may declare an error in it`, { eventId, capturedBy: original.submitterOrg }), hash);
+  }
+  return { keys: [key, hash], custody: [], declaration, corrects: original.recordHash };
+}
+
+function stageEvent(group: GroupState, draft: CaptureDraft, i: number): Passed | CaptureEventResult {
+  const eventId = draft.eventIds[i]!;
+  const hash = draft.recordHashes[i]!;
+  const event = draft.events[i]!;
+  const declaration = errorDeclarationOf(event);
+  const correction = declaration ? stageCorrection(group, draft, i, declaration) : undefined;
+  if (correction) return correction;
+  const keys = declaration ? [eventId, hash, correctionKey(eventId, declaration.canonical)] : [eventId, hash];
+  // A repeat of a stored event, of one admitted earlier in the group, or of an earlier event here.
+  if (group.screen.screen(...keys)) return { index: i, eventId, status: 'duplicate', recordHash: hash };
+  try {
+    const declared = checkDeclaredId(group, event, eventId);
+    const custody = checkEvent(group, draft, i);
+    // Later events see this event's custody effect, its ID and itself (a declaration may follow).
+    for (const c of custody) group.custody.set(c.identifier, c.orgId);
+    group.events.set(eventId, { recordHash: hash, submitterOrg: draft.signerOrg });
+    if (declared !== null) group.declared.set(declared, eventId);
+    return { keys, custody, ...(declaration ? { declaration } : {}) };
+  } catch (err) {
+    if (!(err instanceof CaptureError)) throw err;
+    return rejected(i, eventId, err, hash);
+  }
+}
+
+function stageDraft(group: GroupState, draft: CaptureDraft): { staged: StagedDraft; passed: Map<number, Passed> } {
   const results = [...draft.decided];
-  const passed: number[] = [];
-  const changes = new Map<number, readonly CustodyChange[]>();
+  const passed = new Map<number, Passed>();
   draft.events.forEach((_, i) => {
     if (results[i]) return;
-    const eventId = draft.eventIds[i]!;
-    const hash = draft.recordHashes[i]!;
-    // A repeat of a stored event, of one admitted earlier in the group, or of an earlier event here.
-    if (group.screen.screen(eventId, hash)) {
-      results[i] = { index: i, eventId, status: 'duplicate', recordHash: hash };
-      return;
-    }
-    try {
-      const custodyChanges = checkEvent(group, draft, i);
-      changes.set(i, custodyChanges);
-      // Later events see this event's custody effect.
-      for (const c of custodyChanges) group.custody.set(c.identifier, c.orgId);
-      passed.push(i);
-    } catch (err) {
-      if (!(err instanceof CaptureError)) throw err;
-      results[i] = rejected(i, eventId, err, hash);
-    }
+    const outcome = stageEvent(group, draft, i);
+    if ('status' in outcome) results[i] = outcome;
+    else passed.set(i, outcome);
   });
   const stands = !(draft.atomic && results.some((r) => r?.status === 'rejected'));
   group.custody.end(stands);
-  group.screen.end(stands ? passed.flatMap((i) => [draft.eventIds[i]!, draft.recordHashes[i]!]) : []);
-  if (!stands) for (const i of passed) results[i] = rejected(i, draft.eventIds[i]!, NOT_STORED, draft.recordHashes[i]);
-  return { staged: { draft, results, sent: stands ? passed : [] }, changes };
+  group.events.end(stands);
+  group.declared.end(stands);
+  group.screen.end(stands ? [...passed.values()].flatMap((p) => p.keys) : []);
+  if (!stands) for (const i of passed.keys()) results[i] = rejected(i, draft.eventIds[i]!, NOT_STORED, draft.recordHashes[i]);
+  const sent = stands ? [...passed.keys()] : [];
+  const corrects = new Map<number, string>();
+  for (const i of sent) if (passed.get(i)!.corrects) corrects.set(i, passed.get(i)!.corrects!);
+  return { staged: { draft, results, sent, corrects }, passed };
 }
 
 /** Stages the drafts of a group in order against the stored view and the live state. */
@@ -111,21 +166,29 @@ export function stageGroup(drafts: readonly CaptureDraft[], view: CaptureView, s
   const group: GroupState = {
     view,
     state,
-    screen: new DuplicateScreen(view.stored),
+    screen: new DuplicateScreen(new Set([...view.stored, ...view.corrections])),
     custody: new StagedMap(view.custody),
+    events: new StagedMap(view.events),
+    declared: new StagedMap(view.declared),
     rows: new IndexRows(),
     authorise,
     unverified,
   };
   const submissions: PreparedSubmission[] = [];
   const staged = drafts.map((draft) => {
-    const { staged: s, changes } = stageDraft(group, draft);
+    const { staged: s, passed } = stageDraft(group, draft);
     if (s.sent.length === 0) return s;
-    for (const i of s.sent) group.rows.add(draft.events[i]!, draft.eventIds[i]!, draft.recordHashes[i]!, draft.signerOrg, changes.get(i)!);
+    for (const i of s.sent) {
+      const p = passed.get(i)!;
+      const [eventId, hash] = [draft.eventIds[i]!, draft.recordHashes[i]!];
+      if (p.corrects) group.rows.addCorrection(correctionRowOf(eventId, hash, p.corrects, p.declaration!, draft.signerOrg));
+      else group.rows.add(draft.events[i]!, eventId, hash, draft.signerOrg, p.custody, p.declaration);
+    }
     s.submission = submissions.length;
     submissions.push({
       records: s.sent.map((i) => ({ record: draft.records[i]!, hash: draft.recordHashes[i]! })),
       signaturesVerified: true,
+      signer: draft.signer,
       waitForSeal: draft.waitForSeal,
     });
     return s;

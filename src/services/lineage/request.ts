@@ -9,6 +9,7 @@ import type { HopVerdict } from '../../core/lineage/verify-hop.js';
 import { itemInScope, type ItemLink, type VisibilityViewer } from '../../core/lineage/visibility.js';
 import type { Database } from '../../store/database.js';
 import { LineageStore } from '../../store/lineage-store.js';
+import { correctionsOf } from '../../store/correction-store.js';
 import type { VisibilityStore } from '../../store/visibility-store.js';
 import type { LedgerNode } from '../node/ledger-node.js';
 import { hostedState } from '../node-handles.js';
@@ -50,7 +51,7 @@ export function lineageRequest(rc: ReadContext, db: Database, node: LedgerNode, 
       return fn.bind(target);
     },
   }) as LineageStore & LineageSource;
-  return { rc, lc: { source, evidence: source, state, index: node.trustedIndex(consortiumId) }, viewer: { orgId: viewer.orgId, consortiumId, roles: viewer.roles }, facts, visibility, rows };
+  return { rc, lc: { source, evidence: source, state, index: node.trustedIndex(consortiumId), corrections: (ids) => correctionsOf(db, consortiumId, ids) }, viewer: { orgId: viewer.orgId, consortiumId, roles: viewer.roles }, facts, visibility, rows };
 }
 
 /** Lineage edges of the rows, as links for deciding what is upstream of what. */

@@ -5,8 +5,9 @@
 import type { ConsortiumState } from '../../core/ledger/consortium.js';
 import type { BlockEvidence, BreachEvidence, EvidenceLoader, RecordEvidence } from '../../core/lineage/evidence.js';
 import { itemEdges, trace as walk, type Direction, type LineageSource, type TraceResult } from '../../core/lineage/graph.js';
-import { BlockVerifier, heightsOf, verifyTrace, type TraceVerification } from '../../core/lineage/verify-hop.js';
+import { BlockVerifier, heightsOf, verifyTrace, worst, type TraceVerification } from '../../core/lineage/verify-hop.js';
 import type { HopReason } from '../../core/lineage/semantics.js';
+import { correctionOfHop, type CorrectionIndexRow } from '../../core/lineage/hop-corrections.js';
 import { BlockTree, type VerificationCache } from '../../core/lineage/verify-cache.js';
 import { checkCompleteness, type CompletenessReport, type LeafSource } from '../../core/lineage/completeness.js';
 import type { MapVersion, TrustedIndex } from '../../core/ledger/index-map/version.js';
@@ -21,6 +22,8 @@ export interface LineageContext {
   index?: TrustedIndex;
   /** Answer as the ledger stood after this block (as-of.ts). */
   asOf?: { height: number; logSize: number; blockHash: string; timestamp: string };
+  /** Error declarations about events, by event ID (absent: hops are not marked). */
+  corrections?: (eventIds: string[]) => Promise<ReadonlyMap<string, readonly CorrectionIndexRow[]>>;
 }
 
 /**
@@ -53,9 +56,26 @@ export async function verifyTraceResult(ctx: LineageContext, result: TraceResult
   const cache = ctx.evidence.verificationCache;
   const breaches = await ctx.evidence.coldChainBreaches(result.nodes);
   const completeness = await completenessOf(ctx, result.nodes, pinned);
-  const verification = await verifyWithEvidence(ctx, result, breaches, cache, completeness);
-  if (cache && verification.verdict === 'FAILED') return { trace: result, verification: await verifyWithEvidence(ctx, result, breaches, undefined, completeness), breaches };
-  return { trace: result, verification, breaches };
+  let verification = await verifyWithEvidence(ctx, result, breaches, cache, completeness);
+  if (cache && verification.verdict === 'FAILED') verification = await verifyWithEvidence(ctx, result, breaches, undefined, completeness);
+  return { trace: result, verification: await withCorrections(ctx, result, verification), breaches };
+}
+
+/** Marks the hops whose event was declared in error, from the signed declarations (a record that does not back its mark fails the hop). */
+async function withCorrections(ctx: LineageContext, result: TraceResult, verification: TraceVerification): Promise<TraceVerification> {
+  if (!ctx.corrections || verification.hops.length === 0) return verification;
+  const declared = await ctx.corrections([...new Set(verification.hops.map((h) => h.edge.eventId))]);
+  if (declared.size === 0) return verification;
+  const hashes = [...new Set([...declared.values()].flatMap((rows) => rows.map((r) => r.recordHash)))];
+  const records = new Map((await ctx.evidence.records(hashes)).map((r) => [r.hash, r]));
+  const marks = new Map([...declared].map(([eventId, rows]) => [eventId, correctionOfHop(rows, records, ctx.state, result.events.get(eventId)?.signerOrg ?? '')]));
+  const hops = verification.hops.map((hop) => {
+    const mark = marks.get(hop.edge.eventId);
+    if (!mark) return hop;
+    if (mark.failure) return { ...hop, status: 'FAILED' as const, failures: [...hop.failures, mark.failure] };
+    return mark.correction ? { ...hop, correction: mark.correction } : hop;
+  });
+  return { ...verification, verdict: worst(hops.map((h) => h.status)), hops };
 }
 
 /**

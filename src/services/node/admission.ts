@@ -1,9 +1,10 @@
 /**
  * Admission of a group commit's submissions against the live consortium state. The ledger's own
- * rules (admitRecord: consortium, signer standing, signature, kind) run once per record here;
- * everything else a use case requires was checked by whoever prepared the records.
+ * rules (admitRecord: consortium, signer standing, signature, kind) run once per record here,
+ * save what the preparer checked already (signatures it verified; a signer it checked, while
+ * signers stay as they were); everything else a use case requires was checked by the preparer.
  */
-import { ConsortiumState, admitRecord, requireActiveSigner } from '../../core/ledger/consortium.js';
+import { ConsortiumState, admitRecord, currentSigner, type CheckedSigner } from '../../core/ledger/consortium.js';
 import { LedgerError } from '../../core/ledger/errors.js';
 import { assertRecordShape, recordHash, type SignedRecord } from '../../core/ledger/record.js';
 import type { WriteBatch } from '../../store/write-batch.js';
@@ -40,14 +41,16 @@ export function errorOf(err: unknown): OutcomeError {
   throw err;
 }
 
-function admitOne(state: ConsortiumState, record: SignedRecord, hash: string, options: AdmissionOptions): number {
+/** Admits one record; its signer is checked once, here or (`checked`) by whoever prepared it, while signers stay as they were. */
+function admitOne(state: ConsortiumState, record: SignedRecord, hash: string, options: AdmissionOptions, checked?: CheckedSigner): number {
+  let signer = checked;
   if (options.signerOrg) {
-    const signer = requireActiveSigner(state, record.signer, record.kind);
-    if (signer.org.id !== options.signerOrg.orgId) {
-      throw new LedgerError('NOT_AUTHORISED', options.signerOrg.message, { expected: options.signerOrg.orgId, actual: signer.org.id });
+    signer = currentSigner(state, record.signer, record.kind, checked);
+    if (signer.signer.org.id !== options.signerOrg.orgId) {
+      throw new LedgerError('NOT_AUTHORISED', options.signerOrg.message, { expected: options.signerOrg.orgId, actual: signer.signer.org.id });
     }
   }
-  return admitRecord(state, record, { recordHash: hash, verifySignature: options.verifySignatures }).logIndex;
+  return admitRecord(state, record, { recordHash: hash, verifySignature: options.verifySignatures, signer }).logIndex;
 }
 
 /**
@@ -91,7 +94,7 @@ export function admitPrepared(
     const list: AdmittedItem[] = [];
     submission.records.forEach((prepared, index) => {
       try {
-        list.push({ ...prepared, logIndex: admitOne(state, prepared.record, prepared.hash, options) });
+        list.push({ ...prepared, logIndex: admitOne(state, prepared.record, prepared.hash, options, submission.signer) });
       } catch (err) {
         refused.push({ submission: s, index, recordHash: prepared.hash, error: errorOf(err) });
       }

@@ -6,7 +6,7 @@
  * the accepted ones durably, with the writes that go with them, in one transaction.
  */
 import type { SignedRecord } from '../../core/ledger/record.js';
-import type { ConsortiumState } from '../../core/ledger/consortium.js';
+import type { CheckedSigner, ConsortiumState } from '../../core/ledger/consortium.js';
 import type { WriteBatch } from '../../store/write-batch.js';
 
 export interface SubmitOptions {
@@ -44,6 +44,8 @@ export interface PreparedSubmission {
   records: readonly PreparedRecord[];
   /** The preparer verified every signature (e.g. in worker threads). */
   signaturesVerified?: boolean;
+  /** The one key that signed every record, as the preparer checked it (checkSigner): admission checks it again only if signers changed since. */
+  signer?: CheckedSigner;
   /** Each admitted record then also comes with the block that seals it. */
   waitForSeal?: boolean;
 }

@@ -66,6 +66,7 @@ export function registerCapture(builder: Builder): void {
       eventId: t.exposeString('eventId', { description: 'CBV 2.0 event hash ID.' }),
       status: t.field({ type: Status, resolve: (r) => (r.status === 'accepted' ? 'ACCEPTED' : r.status === 'duplicate' ? 'DUPLICATE' : 'REJECTED') }),
       recordHash: t.string({ nullable: true, resolve: (r) => r.recordHash ?? null }),
+      correctionOf: t.string({ nullable: true, description: 'Accepted as an error declaration about the event whose record has this hash.', resolve: (r) => r.correctionOf ?? null }),
       block: t.field({ type: SealedIn, nullable: true, description: 'Set once sealed (with wait: true).', resolve: (r) => r.block ?? null }),
       error: t.field({ type: EventError, nullable: true, resolve: (r) => r.error ?? null }),
     }),

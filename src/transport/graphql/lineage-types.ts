@@ -5,6 +5,7 @@ import type { HopReason } from '../../core/lineage/semantics.js';
 import type { HopView } from '../../services/lineage/completeness-view.js';
 import type { AuthenticityView, EventSummaryView } from '../../core/lineage/visible-views.js';
 import type { CargoView, Extras, HistoryView, PassportView, TraceView } from '../../services/lineage/reads.js';
+import type { HopCorrection } from '../../core/lineage/hop-corrections.js';
 import type { Builder } from './builder.js';
 import { registerCompletenessTypes, type CompletenessTypes } from './completeness-types.js';
 
@@ -44,6 +45,21 @@ function registerTraceTypes(builder: Builder, c: CompletenessTypes) {
     }),
   });
 
+  const CorrectionStatus = builder.enumType('HopCorrectionStatus', {
+    description: 'CORRECTED: corrective events replace the event. RETRACTED: it did not happen as stated (no corrective events).',
+    values: ['CORRECTED', 'RETRACTED'] as const,
+  });
+  const Correction = builder.objectRef<HopCorrection>('HopCorrection').implement({
+    description: "The hop's event was declared in error (EPCIS 2.0 errorDeclaration) by the organisation that captured it; the latest declaration.",
+    fields: (t) => ({
+      status: t.field({ type: CorrectionStatus, resolve: (c) => c.status }),
+      reason: t.string({ nullable: true, description: 'CBV error reason (incorrect_data, did_not_occur) or the URI declared.', resolve: (c) => c.reason }),
+      declarationTime: t.exposeString('declarationTime'),
+      correctiveEventIds: t.exposeStringList('correctiveEventIds'),
+      recordHash: t.exposeString('recordHash', { description: 'The signed record carrying the declaration.' }),
+    }),
+  });
+
   const Hop = builder.objectRef<HopView>('LineageHop').implement({
     description: 'One edge of a trace and the verification of the record behind it.',
     fields: (t) => ({
@@ -53,6 +69,7 @@ function registerTraceTypes(builder: Builder, c: CompletenessTypes) {
       failures: t.field({ type: [Finding], resolve: (h) => h.failures }),
       warnings: t.field({ type: [Finding], resolve: (h) => h.warnings }),
       completeness: t.field({ type: [c.Completeness], description: "Both ends of the hop: the events listed for each are all there are, up to the answer's checkpoint.", resolve: (h) => h.completeness }),
+      correction: t.field({ type: Correction, nullable: true, description: 'Set when the event was declared in error.', resolve: (h) => h.correction ?? null }),
     }),
   });
 

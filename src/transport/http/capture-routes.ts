@@ -1,6 +1,8 @@
 /**
- * EPCIS REST capture binding (docs/design/capture-submission.md): POST /epcis/capture and
- * GET /epcis/events/:eventID (members only, as the read policy allows). Statuses come from errors.ts (statusForCode / next(err)).
+ * EPCIS REST capture (docs/design/capture-submission.md): Provenant's synchronous POST /epcis/capture
+ * and GET /epcis/events/:eventID (members only, as the read policy allows; by hash ID or by the
+ * client's own eventID), and the EPCIS 2.0 binding's capture jobs (capture-binding.ts: POST /capture,
+ * GET /capture/{captureID}). Statuses come from errors.ts (statusForCode / next(err)).
  */
 import express, { type Express, type NextFunction, type Request, type Response } from 'express';
 import type { AppContext } from './context.js';
@@ -9,15 +11,24 @@ import { CaptureService } from '../../services/capture/capture-service.js';
 import { CaptureRejectedError } from '../../core/capture/errors.js';
 import { DEFAULT_BODY_LIMIT, DEFAULT_CAPTURE_LIMITS, parseCaptureEnvelope, type CaptureLimits } from '../../core/capture/envelope.js';
 import { readContext, readsOf } from './requests.js';
+import { mountCaptureBinding } from './capture-binding.js';
+import type { XsdValidateFn } from '../../core/epcis/xml/index.js';
+
+/** The binding's largest body in octets (GS1-EPCIS-Capture-File-Size-Limit); DEFAULT_BODY_LIMIT for /epcis/capture. */
+const DEFAULT_BINDING_MAX_BYTES = 5 * 1024 * 1024;
 
 export interface CaptureRouteOptions {
   bodyLimit?: string | number;
+  /** POST /capture's largest body, in octets (default 5 MiB). */
+  bindingMaxBytes?: number;
+  /** The XSD validator of XML capture (default: GS1's XSDs, compiled on first use). */
+  xsd?: () => Promise<XsdValidateFn>;
   limits?: Partial<CaptureLimits>;
   signedAtWindowMs?: number;
 }
 
 export function mountCapture(app: Express, ctx: AppContext, options: CaptureRouteOptions = {}): CaptureService {
-  const service = ctx.capture ?? new CaptureService({ node: ctx.node, db: ctx.db });
+  const service = ctx.capture ?? new CaptureService({ node: ctx.node, db: ctx.db, keystore: ctx.keystore });
   const reads = readsOf(ctx);
   const limits: CaptureLimits = { ...DEFAULT_CAPTURE_LIMITS, ...options.limits };
   const json = express.json({ limit: options.bodyLimit ?? DEFAULT_BODY_LIMIT, type: ['application/json', 'application/ld+json', 'application/*+json'] });
@@ -48,5 +59,6 @@ export function mountCapture(app: Express, ctx: AppContext, options: CaptureRout
       res.json(await reads.events.event(rc, String(req.params['eventID'])));
     })().catch(next);
   });
+  mountCaptureBinding(app, ctx, service, reads, { maxBytes: options.bindingMaxBytes ?? DEFAULT_BINDING_MAX_BYTES, limits, xsd: options.xsd });
   return service;
 }

@@ -7,10 +7,12 @@
  */
 import type { Express, NextFunction, Request, Response } from 'express';
 import { IdentifierError, parseDigitalLink, type Gs1Identifier } from '../../core/identifiers/index.js';
-import { PassportError, publicPassport, type PublicPassport } from '../../services/passport.js';
+import { PassportError, type PublicPassport } from '../../services/passport.js';
+import type { ReadServices } from '../../services/read-services.js';
 import type { AppContext } from './context.js';
 import { ApiError } from './errors.js';
 import { renderNoPassportPage, renderPassportPage } from './passport-page.js';
+import { readContext, readsOf } from './requests.js';
 
 /** GS1 primary keys a Digital Link path may start with (GS1 Digital Link URI Syntax 1.2, numeric and 1.0 short names). */
 const PRIMARY_KEY_PATH = /^\/(01|00|414|253|255|401|402|417|8003|8004|8006|8010|8013|8017|8018|gtin|sscc|gln)\/[^/]+(\/.*)?$/;
@@ -70,7 +72,7 @@ function wanted(req: Request): Wanted {
   return best === LINKSET_TYPE ? 'linkset' : best === 'application/json' || best === 'application/ld+json' ? 'json' : 'html';
 }
 
-async function resolve(ctx: AppContext, req: Request, res: Response): Promise<void> {
+async function resolve(reads: ReadServices, req: Request, res: Response): Promise<void> {
   const links = linksOf(req);
   res.vary('Accept');
   res.set('Link', `<${links.linkset}>; rel="linkset"; type="${LINKSET_TYPE}"`);
@@ -78,7 +80,7 @@ async function resolve(ctx: AppContext, req: Request, res: Response): Promise<vo
   const want = wanted(req);
   let passport: PublicPassport;
   try {
-    passport = await publicPassport(ctx.node, ctx.db, identifierOf(req).canonical);
+    passport = await reads.explorer.publicPassport(await readContext(reads, req), identifierOf(req).canonical);
   } catch (err) {
     const status = err instanceof PassportError ? (err.code === 'INVALID_IDENTIFIER' ? 400 : 404) : err instanceof ApiError ? err.status : 0;
     if (status === 0) throw err;
@@ -106,11 +108,12 @@ function description(req: Request) {
 }
 
 export function mountDigitalLink(app: Express, ctx: AppContext): void {
+  const reads = readsOf(ctx);
   // Public by design, like the pack's printed label: middleware rather than routes, beside the members-only API.
   app.use((req: Request, res: Response, next: NextFunction) => {
     if (req.method !== 'GET' && req.method !== 'HEAD') return next();
     if (req.path === '/.well-known/gs1resolver') return void res.json(description(req));
     if (!PRIMARY_KEY_PATH.test(req.path)) return next();
-    resolve(ctx, req, res).catch(next);
+    resolve(reads, req, res).catch(next);
   });
 }

@@ -6,12 +6,13 @@
 import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import express, { type Express, type Request } from 'express';
-import { authenticate, type Viewer } from '../../services/auth.js';
-import { temperatureLegs } from '../../services/cold-chain-legs.js';
-import { issueDemoTokens, rolesAt, sessionOf, viewerProofBundle, type DemoToken } from '../../services/explorer.js';
+import { issueDemoTokens, type DemoToken } from '../../services/explorer.js';
+import type { ReadContext } from '../../services/read-context.js';
+import type { ReadServices } from '../../services/read-services.js';
 import type { AppContext } from './context.js';
 import { mountDigitalLink } from './digital-link-routes.js';
 import { ApiError } from './errors.js';
+import { readContext, readsOf } from './requests.js';
 
 export const WEB_DIST_DIR = fileURLToPath(new URL('../../../web/dist/', import.meta.url));
 const DEMO_SIGN_IN = 'provenantDemoSignIn';
@@ -21,10 +22,11 @@ export function enableDemoSignIn(app: Express): void {
   app.locals[DEMO_SIGN_IN] = true;
 }
 
-async function viewerOf(ctx: AppContext, req: Request): Promise<Viewer> {
-  const auth = await authenticate(ctx.db, ctx.node, req.headers.authorization);
-  if (!auth.viewer) throw new ApiError(401, 'UNAUTHENTICATED', auth.problem ?? 'sign in with an API token (Authorization: Bearer <token>)');
-  return auth.viewer;
+/** The request's read context; every explorer route but the demo tokens is for signed-in members. */
+async function signedIn(reads: ReadServices, req: Request): Promise<ReadContext> {
+  const rc = await readContext(reads, req);
+  if (!rc.viewer) throw new ApiError(401, 'UNAUTHENTICATED', rc.authProblem ?? 'sign in with an API token (Authorization: Bearer <token>)');
+  return rc;
 }
 
 function requiredString(req: Request, name: string): string {
@@ -35,6 +37,7 @@ function requiredString(req: Request, name: string): string {
 
 function mountApi(app: Express, ctx: AppContext): void {
   const api = express.Router();
+  const reads = readsOf(ctx);
   let demoTokens: Promise<DemoToken[]> | undefined;
   api.get('/demo-tokens', async (_req, res) => {
     if (app.locals[DEMO_SIGN_IN] !== true) return void res.json({ demo: false, tokens: [] });
@@ -42,20 +45,20 @@ function mountApi(app: Express, ctx: AppContext): void {
     demoTokens ??= issueDemoTokens(ctx.node, ctx.db).catch((err: unknown) => ((demoTokens = undefined), Promise.reject(err)));
     res.set('Cache-Control', 'no-store').json({ demo: true, tokens: await demoTokens });
   });
-  api.get('/session', async (req, res) => void res.json(sessionOf(ctx.node, await viewerOf(ctx, req))));
+  api.get('/session', async (req, res) => void res.json(reads.explorer.session(await signedIn(reads, req))));
   api.get('/roles-at', async (req, res) => {
-    const viewer = await viewerOf(ctx, req);
-    res.json(rolesAt(ctx.node, viewer, requiredString(req, 'org'), Number(requiredString(req, 'logIndex'))));
+    const rc = await signedIn(reads, req);
+    res.json(reads.explorer.rolesAt(rc, requiredString(req, 'org'), Number(requiredString(req, 'logIndex'))));
   });
   api.get('/temperature-legs', async (req, res) => {
-    const viewer = await viewerOf(ctx, req);
-    res.json({ legs: await temperatureLegs(ctx.node, ctx.db, viewer, requiredString(req, 'subject')) });
+    const rc = await signedIn(reads, req);
+    res.json({ legs: await reads.explorer.temperatureLegs(rc, requiredString(req, 'subject')) });
   });
   api.post('/bundle', express.json({ limit: '1mb' }), async (req, res) => {
-    const viewer = await viewerOf(ctx, req);
+    const rc = await signedIn(reads, req);
     const body = req.body as { records?: unknown[]; query?: unknown; identifiers?: unknown } | undefined;
     const answer = body?.query !== undefined ? { query: body.query, identifiers: body.identifiers } : undefined;
-    const { bundle, omitted } = await viewerProofBundle(ctx.node, ctx.db, ctx.store, viewer, body?.records ?? [], answer);
+    const { bundle, omitted } = await reads.explorer.proofBundle(rc, body?.records ?? [], answer);
     // The body is the bundle exactly as `provenant verify-bundle` reads it; what was left out goes in headers.
     res.set('X-Provenant-Omitted-Records', String(omitted.length));
     if (omitted.length > 0) res.set('X-Provenant-Omitted', omitted.slice(0, 50).map((o) => o.recordHash).join(','));

@@ -22,7 +22,7 @@ export type ProvenantApp = Express & {
 };
 
 export function createApp(base: AppContext): ProvenantApp {
-  const ctx: AppContext = { ...base, capture: base.capture ?? new CaptureService({ node: base.node, db: base.db }) };
+  const ctx: AppContext = { ...base, capture: base.capture ?? new CaptureService({ node: base.node, db: base.db, keystore: base.keystore }) };
   const reads = (ctx.reads ??= new ReadServices(ctx));
   const app = express();
   app.disable('x-powered-by');

@@ -15,7 +15,7 @@ import { RECALL_CSV_HEADER } from '../../../src/services/lineage/queries.js';
 import { labelUrl, renderLabel } from '../../../src/transport/cli/label-command.js';
 import { verifyBundleFile } from '../../../src/transport/cli/bundle-commands.js';
 import { WEB_DIST_DIR } from '../../../src/transport/http/explorer-routes.js';
-import { startDemoNode, type DemoNode } from './demo-node.js';
+import { startTestNode, type NodeProcess } from '../../helpers/test-node.js';
 
 const REPO = path.resolve(import.meta.dirname, '../../..');
 const CHROMIUM = process.env.PROVENANT_CHROMIUM ?? '/usr/bin/chromium';
@@ -29,14 +29,14 @@ const PHONE = { width: 390, height: 844 };
 const DESKTOP = { width: 1280, height: 900 };
 
 describe('web explorer in Chromium', () => {
-  let node: DemoNode;
+  let node: NodeProcess;
   let context: BrowserContext;
   let page: Page;
   let userDataDir: string;
   let fsaToken: string;
 
   const gql = async (query: string) => {
-    const res = await fetch(`${node.base}/graphql`, { method: 'POST', headers: { 'content-type': 'application/json', authorization: `Bearer ${fsaToken}` }, body: JSON.stringify({ query }) });
+    const res = await fetch(`${node.url}/graphql`, { method: 'POST', headers: { 'content-type': 'application/json', authorization: `Bearer ${fsaToken}` }, body: JSON.stringify({ query }) });
     return ((await res.json()) as { data: any }).data;
   };
   const traceHops = async (id: string) =>
@@ -71,7 +71,7 @@ describe('web explorer in Chromium', () => {
       if (built.status !== 0) throw new Error(`could not build the explorer: ${built.stderr}`);
     }
     mkdirSync(ARTIFACTS, { recursive: true });
-    node = await startDemoNode(240_000);
+    node = await startTestNode({ process: true, demo: true, timeoutMs: 240_000 });
     userDataDir = mkdtempSync(path.join(os.tmpdir(), 'provenant-chromium-'));
     context = await chromium.launchPersistentContext(userDataDir, {
       executablePath: CHROMIUM,
@@ -88,12 +88,12 @@ describe('web explorer in Chromium', () => {
 
   afterAll(async () => {
     await context?.close();
-    await node?.stop();
+    await node?.destroy();
     if (userDataDir) rmSync(userDataDir, { recursive: true, force: true });
   }, 60_000);
 
   it('lists the demo tokens only because the node runs with --demo, and signs in with one', async () => {
-    await page.goto(`${node.base}/`);
+    await page.goto(`${node.url}/`);
     const demo = page.getByRole('button', { name: /Sign in as Food Standards Agency/ });
     await demo.waitFor();
     fsaToken = (await page.locator('li:has([data-org=fsa]) code.token').textContent())!.trim();
@@ -108,7 +108,7 @@ describe('web explorer in Chromium', () => {
   it('searches a pasted Digital Link and draws every hop of the verified trace', async () => {
     const hops = await traceHops(PACK_DL);
     expect(hops.length).toBeGreaterThan(10);
-    await search(`${node.base}/01/05098765333339/21/MINCE-A-1`);
+    await search(`${node.url}/01/05098765333339/21/MINCE-A-1`);
     const summary = page.getByTestId('hop-summary');
     await summary.waitFor();
     expect(await summary.getAttribute('data-hops')).toBe(String(hops.length));
@@ -143,7 +143,7 @@ describe('web explorer in Chromium', () => {
   });
 
   it('downloads the recall CSV with the API\'s rows', async () => {
-    await page.goto(`${node.base}/#/recall?id=${encodeURIComponent(CARCASS)}`);
+    await page.goto(`${node.url}/#/recall?id=${encodeURIComponent(CARCASS)}`);
     await page.getByTestId('recall-table').waitFor();
     const download = page.waitForEvent('download');
     await page.getByRole('button', { name: /Download CSV/ }).click();
@@ -161,8 +161,8 @@ describe('web explorer in Chromium', () => {
 
   it('scans a demo pack\'s QR code from an image file into the search', async () => {
     const png = path.join(userDataDir, 'pack-label.png');
-    writeFileSync(png, (await renderLabel(labelUrl(PACK, node.base), 'png')) as Buffer);
-    await page.goto(`${node.base}/#/search`);
+    writeFileSync(png, (await renderLabel(labelUrl(PACK, node.url), 'png')) as Buffer);
+    await page.goto(`${node.url}/#/search`);
     await page.locator('#qr-file').setInputFiles(png);
     await page.waitForURL(/#\/trace\?id=/);
     expect(decodeURIComponent(page.url())).toContain(PACK_DL);
@@ -175,7 +175,7 @@ describe('web explorer in Chromium', () => {
       [`#/inspector?id=${encodeURIComponent(ANIMAL)}`, 'findings', 'inspector'],
       ['#/chain', 'chain-status', 'chain'],
     ] as const) {
-      await page.goto(`${node.base}/${route}`);
+      await page.goto(`${node.url}/${route}`);
       await page.getByTestId(ready).waitFor();
       expect(await axeSeriousViolations(), name).toEqual([]);
       await screenshots(name);
@@ -184,7 +184,7 @@ describe('web explorer in Chromium', () => {
   });
 
   it('resolves the Digital Link as a browser and as a JSON client, showing only what the brand owner publishes', async () => {
-    const url = `${node.base}/01/05098765333339/21/MINCE-A-1`;
+    const url = `${node.url}/01/05098765333339/21/MINCE-A-1`;
     await page.goto(url);
     await page.getByRole('heading', { name: 'Product passport' }).waitFor();
     const text = await page.locator('main').innerText();
@@ -204,6 +204,21 @@ describe('web explorer in Chromium', () => {
     expect(((await linkset.json()) as any).linkset[0]).toMatchObject({ anchor: url, 'https://gs1.org/voc/pip': [expect.objectContaining({ type: 'text/html' })] });
   });
 
+  it('posts a form through POST /capture, signed by the node with the signed-in organisation key, and shows the outcome', async () => {
+    await page.goto(`${node.url}/#/forms`);
+    await page.locator('#form-kind').selectOption({ label: 'Inspection finding' });
+    await page.getByLabel('Carcasses or animals inspected').fill('urn:epc:id:sgtin:5098765.033333.MINCE-A-1');
+    await page.getByLabel('Outcome').selectOption('conformant');
+    await page.getByLabel('Finding', { exact: true }).fill('no finding');
+    await page.getByLabel('When').fill('2026-03-01T08:00');
+    await page.getByRole('button', { name: 'Build event' }).click();
+    await page.getByRole('button', { name: 'Post event' }).click();
+    const outcome = page.getByTestId('post-outcome');
+    await outcome.filter({ hasText: /captured/i }).waitFor();
+    // Signed in as the regulator: the node signed with the FSA's key, and the role table refuses a post-mortem finding from it.
+    expect(await outcome.innerText()).toMatch(/^Not captured: .*ABATTOIR/);
+  });
+
   it('shows a hop whose record row was edited in the SQLite file as failed', async () => {
     const hops = await traceHops(PACK_DL);
     const target = hops.find((h) => h.edge.from === ANIMAL)!;
@@ -220,7 +235,7 @@ describe('web explorer in Chromium', () => {
     }
     const failedInApi = (await traceHops(PACK_DL)).filter((h) => h.status === 'FAILED');
     expect(failedInApi.map((h) => h.recordHash)).toContain(target.recordHash);
-    await page.goto(`${node.base}/#/trace?id=${encodeURIComponent(PACK_DL)}`);
+    await page.goto(`${node.url}/#/trace?id=${encodeURIComponent(PACK_DL)}`);
     await page.getByTestId('hop-summary').waitFor();
     const failed = page.locator('svg.graph [data-verdict=failed]');
     expect(await failed.count()).toBe(failedInApi.length);
@@ -229,7 +244,7 @@ describe('web explorer in Chromium', () => {
     await page.keyboard.press('Enter');
     expect(await page.getByTestId('hop-panel').innerText()).toMatch(/Failed/);
     await screenshots('tampered');
-    const passport = (await (await fetch(`${node.base}/01/05098765333339/21/MINCE-A-1`, { headers: { accept: 'application/json' } })).json()) as { everyStepVerified: boolean };
+    const passport = (await (await fetch(`${node.url}/01/05098765333339/21/MINCE-A-1`, { headers: { accept: 'application/json' } })).json()) as { everyStepVerified: boolean };
     expect(passport.everyStepVerified).toBe(false);
   });
 });

@@ -7,9 +7,7 @@ import type { MqttClient } from 'mqtt';
 import { generateKeyPair } from '../../../src/core/crypto/index.js';
 import { RecordKind, type SignedRecord } from '../../../src/core/ledger/record.js';
 import {
-  keystoreWindowSigner,
   readingsTopic,
-  startIot,
   statusTopic,
   readingsRoot,
   verifyReading,
@@ -18,31 +16,21 @@ import {
   type Reading,
   type SensorWindowPayload,
 } from '../../../src/transport/mqtt/index.js';
-import { startTempNode, type TempNode } from '../../helpers/temp-node.js';
-import { CONSORTIUM, Mosquitto, connectDevice, publishReading, registerDevice, revokeDevice, signed, waitFor } from './helpers.js';
+import { startTestNode, type MqttOptions, type TestNode } from '../../helpers/test-node.js';
+import { CONSORTIUM, Mosquitto, connectDevice, publishReading, registerDevice, revokeDevice, signed, waitFor } from '../../helpers/mqtt.js';
 
-type Transport = 'embedded' | 'mosquitto';
 
 interface Rig {
-  temp: TempNode;
+  temp: TestNode;
   iot: IotHandle;
   url: string;
   mosquitto?: Mosquitto;
   clients: MqttClient[];
 }
 
-async function startRig(transport: Transport, temp: TempNode, mosquitto?: Mosquitto, port = 0): Promise<{ iot: IotHandle; url: string }> {
-  const iot = await startIot({
-    ctx: { node: temp.node, db: temp.db },
-    brokerUrl: mosquitto?.url,
-    embeddedPort: port,
-    clientId: 'provenant-node-e2e',
-    windowMs: 60_000,
-    windowMaxReadings: 10,
-    flushIntervalMs: 0,
-    windowSigner: keystoreWindowSigner(temp.node, [...temp.demo.orgKeys.values()]),
-  });
-  return { iot, url: mosquitto ? mosquitto.url : `mqtt://127.0.0.1:${iot.port}` };
+/** Ingestion as these tests run it: ten readings a window, flushed by the tests; on Mosquitto when given, else the embedded broker on `port`. */
+function ingestion(mosquitto?: Mosquitto, port = 0): MqttOptions {
+  return { brokerUrl: mosquitto?.url, embeddedPort: port, clientId: 'provenant-node-e2e', windowMs: 60_000, windowMaxReadings: 10, flushIntervalMs: 0 };
 }
 
 function processed(iot: IotHandle): number {
@@ -50,7 +38,7 @@ function processed(iot: IotHandle): number {
   return accepted + Object.values(rejected).reduce((a, b) => a + b, 0);
 }
 
-async function sealedWindows(temp: TempNode): Promise<{ hash: string; blockHeight: number | null; record: SignedRecord }[]> {
+async function sealedWindows(temp: TestNode): Promise<{ hash: string; blockHeight: number | null; record: SignedRecord }[]> {
   const rows = await temp.db.ledgerRecord.findMany({ where: { consortiumId: CONSORTIUM, kind: RecordKind.SENSOR_WINDOW }, orderBy: { logIndex: 'asc' } });
   return rows.map((r) => ({ hash: r.hash, blockHeight: r.blockHeight, record: JSON.parse(r.body) as SignedRecord }));
 }
@@ -60,7 +48,7 @@ async function sealedWindows(temp: TempNode): Promise<{ hash: string; blockHeigh
  * range, and its readingsRoot recomputed from their stored bodies (the flusher builds windows from
  * memory, so this checks the memory against the store). Returns the readings windowed.
  */
-async function expectWindowsMatchStore(temp: TempNode): Promise<number> {
+async function expectWindowsMatchStore(temp: TestNode): Promise<number> {
   let windowed = 0;
   for (const w of await sealedWindows(temp)) {
     const payload = w.record.payload as unknown as SensorWindowPayload;
@@ -77,14 +65,12 @@ async function expectWindowsMatchStore(temp: TempNode): Promise<number> {
 function useFreshRig(transport: 'embedded' | 'mosquitto'): () => Rig {
   let rig: Rig;
   beforeEach(async () => {
-    const temp = await startTempNode();
     const mosquitto = transport === 'mosquitto' ? await Mosquitto.start() : undefined;
-    const { iot, url } = await startRig(transport, temp, mosquitto);
-    rig = { temp, iot, url, mosquitto, clients: [] };
+    const temp = await startTestNode({ mqtt: ingestion(mosquitto) });
+    rig = { temp, iot: temp.iot!, url: temp.mqttUrl, mosquitto, clients: [] };
   });
   afterEach(async () => {
     for (const c of rig.clients) await c.endAsync(true);
-    await rig.iot.stop();
     await rig.temp.destroy();
     await rig.mosquitto?.destroy();
   });
@@ -312,11 +298,10 @@ describe('restarts with readings in flight', () => {
   const N = 300;
 
   it('embedded broker: node restart loses nothing and doubles nothing', async () => {
-    let temp = await startTempNode();
+    let temp = await startTestNode();
     const key = await registerDevice(temp, 'truck-3/chiller', 'ed25519');
-    const started = await startRig('embedded', temp);
-    const url = started.url;
-    let iot = started.iot;
+    let iot = await temp.startMqtt(ingestion());
+    const url = temp.mqttUrl;
     const port = iot.port!;
     const device = await connectDevice(url, 'dev-restart-embedded');
     try {
@@ -325,8 +310,8 @@ describe('restarts with readings in flight', () => {
       await iot.stop();
       // The restart really happened with readings in flight.
       expect(iot.stats().accepted).toBeLessThan(N);
-      temp = await temp.reopen();
-      ({ iot } = await startRig('embedded', temp, undefined, port));
+      temp = await temp.reopen({ mqtt: ingestion(undefined, port) });
+      iot = temp.iot!;
       await producing;
       await Promise.all(acked);
       const rows = await temp.db.deviceReading.findMany({ where: { deviceId: 'truck-3/chiller' }, select: { seq: true } });
@@ -341,16 +326,15 @@ describe('restarts with readings in flight', () => {
       expect(await expectWindowsMatchStore(temp)).toBe(N);
     } finally {
       await device.endAsync(true);
-      await iot.stop();
       await temp.destroy();
     }
   });
 
   it('mosquitto: node and broker restarts lose nothing and double nothing', async () => {
     const mosquitto = await Mosquitto.start();
-    let temp = await startTempNode();
+    let temp = await startTestNode();
     const key = await registerDevice(temp, 'reefer-12/probe', 'p256');
-    let { iot } = await startRig('mosquitto', temp, mosquitto);
+    let iot = await temp.startMqtt(ingestion(mosquitto));
     const device = await connectDevice(mosquitto.url, 'dev-restart-mosquitto');
     try {
       const { acked, producing } = produce(N, (i) => publishReading(device, signed('reefer-12/probe', i + 1, key)));
@@ -364,7 +348,7 @@ describe('restarts with readings in flight', () => {
       // Then the broker restarts from its persistence file.
       await mosquitto.stopProcess();
       await mosquitto.startProcess();
-      ({ iot } = await startRig('mosquitto', temp, mosquitto));
+      iot = await temp.startMqtt(ingestion(mosquitto));
       const count = (): Promise<number> => temp.db.deviceReading.count({ where: { deviceId: 'reefer-12/probe' } });
       await waitFor('every reading stored', async () => (await count()) === N, 15_000);
       const rows = await temp.db.deviceReading.findMany({ where: { deviceId: 'reefer-12/probe' }, select: { seq: true } });
@@ -375,7 +359,6 @@ describe('restarts with readings in flight', () => {
       expect(await expectWindowsMatchStore(temp)).toBe(N);
     } finally {
       await device.endAsync(true);
-      await iot.stop();
       await temp.destroy();
       await mosquitto.destroy();
     }

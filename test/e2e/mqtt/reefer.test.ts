@@ -3,26 +3,20 @@
  * embedded MQTT broker for its signed readings, the breach monitor turning sealed sensor windows
  * into coldchain.breach records, and the lineage verdicts that show them.
  */
-import type { AddressInfo } from 'node:net';
-import type { Server } from 'node:http';
 import { afterEach, describe, expect, it } from 'vitest';
-import { createApp, type ProvenantApp } from '../../../src/transport/http/server.js';
 import { issueApiToken } from '../../../src/services/auth.js';
-import { loadConfig } from '../../../src/platform/config.js';
 import { RecordKind, recordHash, type SignedRecord } from '../../../src/core/ledger/record.js';
 import mqtt from 'mqtt';
-import { keystoreWindowSigner, startIot, statusTopic, type IotHandle, type Reading, type SensorWindowPayload } from '../../../src/transport/mqtt/index.js';
-import { startBreachMonitor, type BreachMonitor, type BreachPayload } from '../../../src/services/readings/breach-monitor.js';
+import { statusTopic, type IotHandle, type Reading, type SensorWindowPayload } from '../../../src/transport/mqtt/index.js';
+import type { BreachMonitor, BreachPayload } from '../../../src/services/readings/breach-monitor.js';
 import { canonicalIdentifier, DEFAULT_RULESET, ruleSetHash } from '../../../src/core/rules/index.js';
 import { runReefer, reeferLeg, type ReeferFaults, type ReeferResult } from '../../../simulators/reefer.js';
 import { runScenario } from '../../../simulators/scenario.js';
-import { startTempNode, type TempNode } from '../../helpers/temp-node.js';
-import { CONSORTIUM, waitFor } from './helpers.js';
+import { startTestNode, type TestNode } from '../../helpers/test-node.js';
+import { CONSORTIUM, waitFor } from '../../helpers/mqtt.js';
 
 interface Rig {
-  temp: TempNode;
-  app: ProvenantApp;
-  server: Server;
+  temp: TestNode;
   base: string;
   iot: IotHandle;
   monitor: BreachMonitor;
@@ -31,39 +25,22 @@ interface Rig {
 
 let rig: Rig | undefined;
 
-async function startRig(temp?: TempNode, clockToleranceMs?: number): Promise<Rig> {
-  temp ??= await startTempNode({ autoSeal: true });
-  const app = createApp({ node: temp.node, store: temp.store, db: temp.db, keystore: temp.keystore, config: loadConfig({ dataDir: temp.dataDir }) });
-  const server = app.listen(0, '127.0.0.1');
-  await new Promise((r) => server.once('listening', r));
-  const keys = [...temp.demo.orgKeys.values()];
-  const iot = await startIot({
-    ctx: { node: temp.node, db: temp.db },
-    embeddedPort: 0,
-    windowMs: 5 * 60_000,
-    flushIntervalMs: 100,
-    clockToleranceMs,
-    windowSigner: keystoreWindowSigner(temp.node, keys),
-  });
-  const monitor = await startBreachMonitor({ node: temp.node, db: temp.db, keys });
-  return { temp, app, server, base: `http://127.0.0.1:${(server.address() as AddressInfo).port}`, iot, monitor, mqttUrl: `mqtt://127.0.0.1:${iot.port}` };
+/** A node as the reefer meets it: HTTP, the embedded broker (five-minute windows), the breach monitor. */
+async function startRig(clockToleranceMs?: number): Promise<Rig> {
+  return rigOf(await startTestNode({ autoSeal: true, http: true, mqtt: { windowMs: 5 * 60_000, flushIntervalMs: 100, clockToleranceMs }, breachMonitor: true }));
 }
 
-async function stopRig(r: Rig): Promise<void> {
-  await r.iot.stop();
-  await r.monitor.stop();
-  await new Promise((resolve) => r.server.close(resolve));
-  await r.app.closeApi();
+function rigOf(temp: TestNode): Rig {
+  return { temp, base: temp.url, iot: temp.iot!, monitor: temp.monitor!, mqttUrl: temp.mqttUrl };
 }
 
 afterEach(async () => {
   if (!rig) return;
-  await stopRig(rig);
   await rig.temp.destroy();
   rig = undefined;
 });
 
-async function records(temp: TempNode, kind: string): Promise<{ hash: string; blockHeight: number | null; record: SignedRecord }[]> {
+async function records(temp: TestNode, kind: string): Promise<{ hash: string; blockHeight: number | null; record: SignedRecord }[]> {
   const rows = await temp.db.ledgerRecord.findMany({ where: { consortiumId: CONSORTIUM, kind }, orderBy: { logIndex: 'asc' } });
   return rows.map((r) => ({ hash: r.hash, blockHeight: r.blockHeight, record: JSON.parse(r.body) as SignedRecord }));
 }
@@ -167,9 +144,7 @@ describe('reefer simulator over real MQTT', () => {
     expect(again.breaches.map((b) => [b.status, b.recordHash])).toEqual([['duplicate', breach.hash]]);
 
     // Restart: the new monitor's catch-up re-evaluates the sealed windows; still one breach.
-    await stopRig(rig);
-    const reopened = await rig.temp.reopen();
-    rig = await startRig(reopened);
+    rig = rigOf(await rig.temp.reopen());
     await rig.monitor.idle();
     expect(rig.monitor.stats()).toMatchObject({ breachesRecorded: 0, duplicates: 1, errors: 0 });
     const after = await records(rig.temp, RecordKind.COLD_CHAIN_BREACH);
@@ -210,7 +185,7 @@ describe('reefer simulator over real MQTT', () => {
 
   it('a device clock running ahead beyond the tolerance is flagged: counted, reported on its status topic and in its window records', async () => {
     const toleranceMs = 8_000;
-    rig = await startRig(undefined, toleranceMs);
+    rig = await startRig(toleranceMs);
     const statuses: { status: string; reason: string; seq: number; aheadMs: number }[] = [];
     const watcher = await mqtt.connectAsync(rig.mqttUrl, { clientId: 'drift-watcher', protocolVersion: 4 });
     watcher.on('message', (_topic, payload) => statuses.push(JSON.parse(payload.toString()) as (typeof statuses)[number]));

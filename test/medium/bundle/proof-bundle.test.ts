@@ -11,7 +11,7 @@ import { exportProofBundle } from '../../../src/store/bundle-store.js';
 import { verifyBundle, type ProofBundle } from '../../../src/core/lineage/bundle.js';
 import { registerBundleCommands, verifyBundleFile } from '../../../src/transport/cli/bundle-commands.js';
 import { DEMO_CONSORTIUM_ID } from '../../../src/services/node/demo-consortium.js';
-import { startTempNode, type TempNode } from '../../helpers/temp-node.js';
+import { startTestNode, type TestNode } from '../../helpers/test-node.js';
 
 const C = DEMO_CONSORTIUM_ID;
 
@@ -19,7 +19,7 @@ function event(key: KeyPair, n: number): SignedRecord {
   return signRecord({ consortium: C, kind: RecordKind.EPCIS_EVENT, payload: { note: `event ${n}`, n } }, key);
 }
 
-async function submitAndSeal(node: TempNode, records: SignedRecord[]): Promise<string[]> {
+async function submitAndSeal(node: TestNode, records: SignedRecord[]): Promise<string[]> {
   const outcomes = await node.node.submit(C, records);
   for (const o of outcomes) expect(o.status, JSON.stringify(o)).toBe('accepted');
   expect(await node.node.sealNow(C)).not.toBeNull();
@@ -35,13 +35,13 @@ const flipB64 = (s: string): string => {
 };
 
 describe('proof bundle exported from a real SQLite chain', () => {
-  let node: TempNode;
+  let node: TestNode;
   let bundle: ProofBundle;
   let trace: string[];
   let newFarmKey: KeyPair;
 
   beforeAll(async () => {
-    node = await startTempNode();
+    node = await startTestNode();
     const keys = node.demo.orgKeys;
     const b1 = await submitAndSeal(node, [event(keys.get('highfield-farm')!, 1), event(keys.get('meadow-farm')!, 2), event(keys.get('highfield-farm')!, 3)]);
     // Governance: a new key for highfield-farm, and port-felixstowe leaves the authority set.

@@ -4,7 +4,10 @@ import { RecordKind, formatTimestamp, signRecord } from '../../../src/core/ledge
 import { eventHashIdsOfDocument } from '../../../src/core/epcis/event-hash.js';
 import { canonicalIdentifier } from '../../../src/core/rules/authorisation.js';
 import { issueToken } from '../../../src/store/token-store.js';
-import { count, doc, getEvent, objectEvent, post, signEnvelope, startHarness, TEST_CONSORTIUM, type Harness } from './harness.js';
+import { epcisDocument as doc, objectEvent, signEnvelope } from '../../helpers/epcis-documents.js';
+import { count, getEvent, post } from '../../helpers/http.js';
+import { captureTestNodeOptions, CAPTURE_TEST_CONSORTIUM as TEST_CONSORTIUM } from '../../helpers/consortia.js';
+import { startTestNode, type TestNode } from '../../helpers/test-node.js';
 
 let serial = 1000;
 const sgtin = () => `urn:epc:id:sgtin:0614141.812345.${serial++}`;
@@ -12,12 +15,12 @@ const commission = (epc = sgtin()) => objectEvent({ action: 'ADD', bizStep: 'com
 const ship = (epc: string) => objectEvent({ bizStep: 'shipping', disposition: 'in_transit', epcList: [epc] });
 
 describe('POST /epcis/capture', () => {
-  let h: Harness;
+  let h: TestNode;
   beforeAll(async () => {
-    h = await startHarness();
+    h = await startTestNode(captureTestNodeOptions());
   });
-  afterAll(async () => h?.close());
-  const key = (org: string) => h.keys.get(org)!;
+  afterAll(async () => h?.destroy());
+  const key = (org: string) => h.key(org);
 
   it('accepts a signed document and serves the event back; a replay is a duplicate', async () => {
     const document = doc([commission()]);
@@ -31,7 +34,7 @@ describe('POST /epcis/capture', () => {
     // Re-signed later: still the same event.
     const resigned = await post(h.url, signEnvelope(document, key('processor'), { signedAt: formatTimestamp(new Date(Date.now() + 1000)) }));
     expect(resigned.body.results[0].status).toBe('duplicate');
-    const got = await getEvent(h.url, h.readToken, first.body.results[0].eventId);
+    const got = await getEvent(h.url, h.tokens.auth!, first.body.results[0].eventId);
     expect(got.status).toBe(200);
     expect(got.body).toMatchObject({ recordHash: first.body.results[0].recordHash, signedAt: envelope.signedAt, signer: { orgId: 'processor', keyId: key('processor').keyId } });
   });
@@ -40,7 +43,7 @@ describe('POST /epcis/capture', () => {
     const res = await post(h.url, signEnvelope(doc([commission()]), key('processor')), '?wait=seal');
     expect(res.status).toBe(200);
     expect(res.body.results[0].block).toMatchObject({ height: expect.any(Number), hash: expect.stringMatching(/^[0-9a-f]{64}$/) });
-    const got = await getEvent(h.url, h.readToken, res.body.results[0].eventId);
+    const got = await getEvent(h.url, h.tokens.auth!, res.body.results[0].eventId);
     expect(got.body.block).toEqual(res.body.results[0].block);
   });
 
@@ -62,14 +65,14 @@ describe('POST /epcis/capture', () => {
     const anonymous = await fetch(`${h.url}/epcis/events/${encodeURIComponent(eventId)}`);
     expect(anonymous.status).toBe(401);
     // A farm with no custody or lineage link to the processor's item sees nothing, not even that it exists.
-    const farmToken = (await issueToken(h.temp.db, TEST_CONSORTIUM, 'farm', 'test')).token;
+    const farmToken = (await issueToken(h.db, TEST_CONSORTIUM, 'farm', 'test')).token;
     expect((await getEvent(h.url, farmToken, eventId)).status).toBe(404);
-    const own = (await issueToken(h.temp.db, TEST_CONSORTIUM, 'processor', 'test')).token;
+    const own = (await issueToken(h.db, TEST_CONSORTIUM, 'processor', 'test')).token;
     expect((await getEvent(h.url, own, eventId)).status).toBe(200);
   });
 
   it('GET of an unknown event is a typed 404', async () => {
-    const got = await getEvent(h.url, h.readToken, 'ni:///sha-256;00?ver=CBV2.0');
+    const got = await getEvent(h.url, h.tokens.auth!, 'ni:///sha-256;00?ver=CBV2.0');
     expect(got.status).toBe(404);
     expect(got.body.error.code).toBe('NOT_FOUND');
   });
@@ -113,7 +116,7 @@ describe('POST /epcis/capture', () => {
         { consortium: TEST_CONSORTIUM, kind: RecordKind.PROPOSAL, payload: { change: { type: 'key.revoke', orgId: 'victim', keyId: victim.keyId } } },
         key('auth'),
       );
-      const [outcome] = await h.temp.node.submit(TEST_CONSORTIUM, [proposal]);
+      const [outcome] = await h.node.submit(TEST_CONSORTIUM, [proposal]);
       expect(outcome!.status).toBe('accepted');
       const res = await post(h.url, signEnvelope(doc([commission()]), victim));
       expect(res.status).toBe(401);
@@ -130,7 +133,7 @@ describe('POST /epcis/capture', () => {
       expect(res.body.error.code).toBe('UNKNOWN_SIGNER');
     });
     it('a demo-consortium member is not a member of this consortium', async () => {
-      const res = await post(h.url, signEnvelope(doc([commission()]), h.temp.demo.orgKeys.get('vale-processors')!));
+      const res = await post(h.url, signEnvelope(doc([commission()]), h.demo.orgKeys.get('vale-processors')!));
       expect(res.status).toBe(403);
     });
     it('wrong role', async () => {
@@ -160,35 +163,35 @@ describe('POST /epcis/capture', () => {
       const epc = sgtin();
       const res = await post(h.url, signEnvelope(doc([commission(epc), ship(epc)]), key('processor')));
       expect(res.body.results.map((r: any) => r.status)).toEqual(['accepted', 'accepted']);
-      const rows = await h.temp.db.$queryRawUnsafe<{ orgId: string | null }[]>(`SELECT "orgId" FROM "Custody" WHERE "consortiumId" = ? AND "identifier" = ?`, TEST_CONSORTIUM, canonicalIdentifier(epc));
+      const rows = await h.db.$queryRawUnsafe<{ orgId: string | null }[]>(`SELECT "orgId" FROM "Custody" WHERE "consortiumId" = ? AND "identifier" = ?`, TEST_CONSORTIUM, canonicalIdentifier(epc));
       expect(rows).toEqual([{ orgId: null }]);
     });
   });
 
   describe('atomicity', () => {
     it('one bad event stores nothing (atomic default)', async () => {
-      const before = { records: await count(h.temp, 'LedgerRecord'), events: await count(h.temp, 'EpcisEvent'), ids: await count(h.temp, 'EventIdentifier') };
+      const before = { records: await count(h, 'LedgerRecord'), events: await count(h, 'EpcisEvent'), ids: await count(h, 'EventIdentifier') };
       const held = sgtin();
       await post(h.url, signEnvelope(doc([commission(held)]), key('omni')));
-      const mid = { records: await count(h.temp, 'LedgerRecord'), events: await count(h.temp, 'EpcisEvent'), ids: await count(h.temp, 'EventIdentifier') };
+      const mid = { records: await count(h, 'LedgerRecord'), events: await count(h, 'EpcisEvent'), ids: await count(h, 'EventIdentifier') };
       expect(mid.records).toBe(before.records + 1);
       const res = await post(h.url, signEnvelope(doc([commission(), ship(held), commission()]), key('processor')));
       expect(res.status).toBe(403);
       expect(res.body.results.map((r: any) => r.status)).toEqual(['rejected', 'rejected', 'rejected']);
       expect(res.body.results[1].error.code).toBe('NOT_CUSTODIAN');
       expect(res.body.results[0].error.code).toBe('NOT_STORED');
-      expect({ records: await count(h.temp, 'LedgerRecord'), events: await count(h.temp, 'EpcisEvent'), ids: await count(h.temp, 'EventIdentifier') }).toEqual(mid);
+      expect({ records: await count(h, 'LedgerRecord'), events: await count(h, 'EpcisEvent'), ids: await count(h, 'EventIdentifier') }).toEqual(mid);
     });
     it('mode=partial stores the good ones', async () => {
       const held = sgtin();
       await post(h.url, signEnvelope(doc([commission(held)]), key('omni')));
-      const before = await count(h.temp, 'EpcisEvent');
+      const before = await count(h, 'EpcisEvent');
       const good = [commission(), commission()];
       const res = await post(h.url, signEnvelope(doc([good[0]!, ship(held), good[1]!]), key('processor')), '?mode=partial');
       expect(res.status).toBe(200);
       expect(res.body.results.map((r: any) => r.status)).toEqual(['accepted', 'rejected', 'accepted']);
       expect(res.body.results[1].error.code).toBe('NOT_CUSTODIAN');
-      expect(await count(h.temp, 'EpcisEvent')).toBe(before + 2);
+      expect(await count(h, 'EpcisEvent')).toBe(before + 2);
     });
     it('a schema-invalid event: 400 INVALID_EPCIS with paths; partial mode rejects only it', async () => {
       const bad = objectEvent({ bizStep: 'commissioning', epcList: [sgtin()], eventTime: 'yesterday' });
@@ -207,7 +210,7 @@ describe('POST /epcis/capture', () => {
       const res = await post(h.url, signEnvelope(doc(events), key('processor')));
       expect(res.status).toBe(200);
       expect(res.body.results.every((r: any) => r.status === 'accepted')).toBe(true);
-      expect(h.service.pool.lastMode).toBe('pool');
+      expect(h.capture.pool.lastMode).toBe('pool');
     });
     it('finds the one forged signature among many', async () => {
       const events = Array.from({ length: 40 }, () => commission());
@@ -216,7 +219,7 @@ describe('POST /epcis/capture', () => {
       envelope.signatures[37] = other.signatures[0]!;
       const res = await post(h.url, envelope);
       expect(res.status).toBe(401);
-      expect(h.service.pool.lastMode).toBe('pool');
+      expect(h.capture.pool.lastMode).toBe('pool');
       expect(res.body.results[37]).toMatchObject({ status: 'rejected', error: { code: 'BAD_SIGNATURE' } });
       expect(res.body.results[36].error.code).toBe('NOT_STORED');
     });

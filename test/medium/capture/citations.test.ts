@@ -3,7 +3,10 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createHash } from 'node:crypto';
 import { DocumentStore } from '../../../src/store/document-store.js';
 import { canonicalIdentifier } from '../../../src/core/rules/authorisation.js';
-import { count, doc, objectEvent, post, signEnvelope, startHarness, TEST_CONSORTIUM, type Harness } from './harness.js';
+import { epcisDocument as doc, objectEvent, signEnvelope } from '../../helpers/epcis-documents.js';
+import { count, post } from '../../helpers/http.js';
+import { captureTestNodeOptions, CAPTURE_TEST_CONSORTIUM as TEST_CONSORTIUM } from '../../helpers/consortia.js';
+import { startTestNode, type TestNode } from '../../helpers/test-node.js';
 
 const PROVENANT_CONTEXT = ['https://ref.gs1.org/standards/epcis/2.0.0/epcis-context.jsonld', { provenant: 'https://provenant.dev/ns/epcis/' }];
 
@@ -12,13 +15,13 @@ function withProvenantContext(document: Record<string, unknown>): Record<string,
 }
 
 describe('capture: cited documents and people, dam index', () => {
-  let h: Harness;
+  let h: TestNode;
   let serial = 0;
   beforeAll(async () => {
-    h = await startHarness();
+    h = await startTestNode(captureTestNodeOptions());
   });
-  afterAll(async () => h?.close());
-  const key = (org: string) => h.keys.get(org)!;
+  afterAll(async () => h?.destroy());
+  const key = (org: string) => h.key(org);
   const inspection = (extra: Record<string, unknown>) =>
     objectEvent({ epcList: [`urn:epc:id:sgtin:5012345.012345.CITE${serial++}`], bizStep: 'inspecting', ...extra });
 
@@ -27,15 +30,15 @@ describe('capture: cited documents and people, dam index', () => {
     const sha256 = createHash('sha256').update(bytes).digest('hex');
     const event = inspection({ 'provenant:documents': [{ sha256, type: 'health-certificate', name: 'HC-77.pdf' }] });
     const document = withProvenantContext(doc([event]));
-    const before = await count(h.temp, 'EpcisEvent');
+    const before = await count(h, 'EpcisEvent');
 
     const refused = await post(h.url, signEnvelope(document, key('omni')));
     expect(refused.status).toBe(400);
     expect(refused.body.error.code).toBe('UNKNOWN_DOCUMENT');
     expect(refused.body.error.details.sha256).toEqual([sha256]);
-    expect(await count(h.temp, 'EpcisEvent')).toBe(before);
+    expect(await count(h, 'EpcisEvent')).toBe(before);
 
-    await new DocumentStore(h.temp.db).put({ consortiumId: TEST_CONSORTIUM, bytes, mediaType: 'application/pdf', uploadedByOrg: 'omni' });
+    await new DocumentStore(h.db).put({ consortiumId: TEST_CONSORTIUM, bytes, mediaType: 'application/pdf', uploadedByOrg: 'omni' });
     const accepted = await post(h.url, signEnvelope(document, key('omni')));
     expect(accepted.status).toBe(200);
     expect(accepted.body.results[0].status).toBe('accepted');
@@ -57,7 +60,7 @@ describe('capture: cited documents and people, dam index', () => {
     const birth = objectEvent({ action: 'ADD', bizStep: 'urn:provenant:bizstep:birth', epcList: [`urn:provenant:animal:${calf}`], 'provenant:dam': `urn:provenant:animal:${dam}` });
     const res = await post(h.url, signEnvelope(withProvenantContext(doc([birth])), key('farm')));
     expect(res.status, JSON.stringify(res.body)).toBe(200);
-    const rows = await h.temp.db.$queryRawUnsafe<{ identifier: string; role: string }[]>(
+    const rows = await h.db.$queryRawUnsafe<{ identifier: string; role: string }[]>(
       `SELECT "identifier", "role" FROM "EventIdentifier" WHERE "eventId" = ? ORDER BY "role"`,
       res.body.results[0].eventId,
     );

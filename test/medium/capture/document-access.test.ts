@@ -1,52 +1,48 @@
 /** GET /documents/:sha256 serves a document only to those entitled to an event that cites it (docs/access.md). */
 import { createHash } from 'node:crypto';
-import type { Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
-import express from 'express';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { mountCapture } from '../../../src/transport/http/capture-routes.js';
 import { mountDocuments } from '../../../src/transport/http/document-routes.js';
-import { errorHandler } from '../../../src/transport/http/errors.js';
-import { loadConfig } from '../../../src/platform/config.js';
 import { accessLogWriter, readAccessLog } from '../../../src/store/access-log.js';
 import { DocumentStore } from '../../../src/store/document-store.js';
-import { doc, objectEvent, post, signEnvelope, startHarness, TEST_CONSORTIUM, type Harness } from './harness.js';
-import { bearerIsOrg } from '../documents/test-app.js';
+import { epcisDocument as doc, objectEvent, signEnvelope } from '../../helpers/epcis-documents.js';
+import { bearerIsOrg, post } from '../../helpers/http.js';
+import { captureTestNodeOptions, CAPTURE_TEST_CONSORTIUM as TEST_CONSORTIUM } from '../../helpers/consortia.js';
+import { startTestNode, type TestNode } from '../../helpers/test-node.js';
 
 const CONTEXT = ['https://ref.gs1.org/standards/epcis/2.0.0/epcis-context.jsonld', { provenant: 'https://provenant.dev/ns/epcis/' }];
 const epc = 'urn:epc:id:sgtin:0614141.812345.DOC1';
 
 describe('document access follows the visibility of the events citing it', () => {
-  let h: Harness;
-  let server: Server;
-  let documentsUrl: string;
+  let h: TestNode;
   const bytes = new TextEncoder().encode('%PDF-1.7 export health certificate EHC-9');
   const sha256 = createHash('sha256').update(bytes).digest('hex');
-  const fetchAs = (org: string) => fetch(`${documentsUrl}/documents/${sha256}`, { headers: { authorization: `Bearer ${org}` } });
+  const fetchAs = (org: string) => fetch(`${h.url}/documents/${sha256}`, { headers: { authorization: `Bearer ${org}` } });
   const capture = async (org: string, event: Record<string, unknown>) => {
-    const res = await post(h.url, signEnvelope({ ...doc([event]), '@context': CONTEXT }, h.keys.get(org)!));
+    const res = await post(h.url, signEnvelope({ ...doc([event]), '@context': CONTEXT }, h.key(org)!));
     expect(res.status, JSON.stringify(res.body)).toBe(200);
   };
 
   beforeAll(async () => {
-    h = await startHarness();
-    const app = express();
-    // The bearer token stands in for an API token: it is the org id.
-    mountDocuments(app, { ...h.temp, config: loadConfig({ dataDir: h.temp.dataDir }) }, { authorise: bearerIsOrg(TEST_CONSORTIUM) });
-    app.use(errorHandler(() => undefined));
-    server = await new Promise((resolve) => {
-      const s = app.listen(0, '127.0.0.1', () => resolve(s));
+    h = await startTestNode({
+      ...captureTestNodeOptions(),
+      http: {
+        routes: (app, ctx) => {
+          mountCapture(app, ctx);
+          // The bearer token stands in for an API token: it is the org id.
+          mountDocuments(app, ctx, { authorise: bearerIsOrg(TEST_CONSORTIUM) });
+        },
+      },
     });
-    documentsUrl = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
-    await new DocumentStore(h.temp.db).put({ consortiumId: TEST_CONSORTIUM, bytes, mediaType: 'application/pdf', uploadedByOrg: 'processor' });
+    await new DocumentStore(h.db).put({ consortiumId: TEST_CONSORTIUM, bytes, mediaType: 'application/pdf', uploadedByOrg: 'processor' });
     await capture('processor', objectEvent({ action: 'ADD', bizStep: 'commissioning', epcList: [epc], 'provenant:documents': [{ sha256, type: 'health-certificate' }] }));
   });
   afterAll(async () => {
-    await new Promise((resolve) => server?.close(resolve));
-    await h?.close();
+    await h?.destroy();
   });
 
   it('indexes the citation with the event', async () => {
-    const rows = await h.temp.db.$queryRawUnsafe<{ sha256: string }[]>(`SELECT "sha256" FROM "DocumentCitation" WHERE "consortiumId" = ?`, TEST_CONSORTIUM);
+    const rows = await h.db.$queryRawUnsafe<{ sha256: string }[]>(`SELECT "sha256" FROM "DocumentCitation" WHERE "consortiumId" = ?`, TEST_CONSORTIUM);
     expect(rows).toEqual([{ sha256 }]);
   });
 
@@ -66,8 +62,8 @@ describe('document access follows the visibility of the events citing it', () =>
     const got = await fetchAs('retailer');
     expect(got.status).toBe(200);
     expect(new Uint8Array(await got.arrayBuffer())).toEqual(bytes);
-    await accessLogWriter(h.temp.db).flush();
-    const log = await readAccessLog(h.temp.db, { consortiumId: TEST_CONSORTIUM, ownerOrgId: 'processor', limit: 10, newestFirst: true });
+    await accessLogWriter(h.db).flush();
+    const log = await readAccessLog(h.db, { consortiumId: TEST_CONSORTIUM, ownerOrgId: 'processor', limit: 10, newestFirst: true });
     expect(log.filter((e) => e.subjectType === 'Document').map((e) => [e.viewerOrgId, e.subjectId])).toEqual([
       ['retailer', sha256],
       ['auth', sha256],

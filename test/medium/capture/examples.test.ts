@@ -3,16 +3,19 @@ import { readdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { EPCIS_EXAMPLES_DIR } from '../../vectors/index.js';
 import { eventHashIdsOfDocument } from '../../../src/core/epcis/event-hash.js';
-import { eventList, getEvent, post, signEnvelope, startHarness, type Harness } from './harness.js';
+import { eventList, signEnvelope } from '../../helpers/epcis-documents.js';
+import { getEvent, post } from '../../helpers/http.js';
+import { captureTestNodeOptions } from '../../helpers/consortia.js';
+import { startTestNode, type TestNode } from '../../helpers/test-node.js';
 
 const EXAMPLES = EPCIS_EXAMPLES_DIR;
 
 describe('every EPCIS reference example is captured and read back', () => {
-  let h: Harness;
+  let h: TestNode;
   beforeAll(async () => {
-    h = await startHarness();
+    h = await startTestNode(captureTestNodeOptions());
   });
-  afterAll(async () => h?.close());
+  afterAll(async () => h?.destroy());
 
   const files = readdirSync(EXAMPLES).filter((f) => f.endsWith('.jsonld') || f.endsWith('.json'));
   it('found the examples', () => expect(files.length).toBeGreaterThanOrEqual(10));
@@ -20,7 +23,7 @@ describe('every EPCIS reference example is captured and read back', () => {
   it.each(files)('%s', async (file) => {
     const document = JSON.parse(readFileSync(path.join(EXAMPLES, file), 'utf8'));
     const ids = eventHashIdsOfDocument(document);
-    const res = await post(h.url, signEnvelope(document, h.keys.get('omni')!));
+    const res = await post(h.url, signEnvelope(document, h.key('omni')!));
     expect(res.status, JSON.stringify(res.body)).toBe(200);
     expect(res.body.results).toHaveLength(eventList(document).length);
     res.body.results.forEach((r: any, i: number) => {
@@ -30,7 +33,7 @@ describe('every EPCIS reference example is captured and read back', () => {
       expect(['accepted', 'duplicate']).toContain(r.status);
     });
     for (const [i, id] of ids.entries()) {
-      const got = await getEvent(h.url, h.readToken, id);
+      const got = await getEvent(h.url, h.tokens.auth!, id);
       expect(got.status).toBe(200);
       expect(got.body.eventId).toBe(id);
       if (res.body.results[i].status === 'accepted') {

@@ -6,11 +6,14 @@
  */
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import type { KeyPair } from '../../../src/core/crypto/index.js';
+import { ConsortiumState } from '../../../src/core/ledger/consortium.js';
 import { RecordKind, signRecord } from '../../../src/core/ledger/record.js';
 import { authoriseEvent, canonicalIdentifier } from '../../../src/core/rules/authorisation.js';
 import { CaptureService } from '../../../src/services/capture/capture-service.js';
 import type { LedgerNode, LaneCommit } from '../../../src/services/node/ledger-node.js';
-import { doc, objectEvent, signEnvelope, startHarness, TEST_CONSORTIUM, type Harness } from './harness.js';
+import { epcisDocument as doc, objectEvent, signEnvelope } from '../../helpers/epcis-documents.js';
+import { captureTestNodeOptions, CAPTURE_TEST_CONSORTIUM as TEST_CONSORTIUM } from '../../helpers/consortia.js';
+import { startTestNode, type TestNode } from '../../helpers/test-node.js';
 
 let serial = 5000;
 const sgtin = () => `urn:epc:id:sgtin:0614141.812345.${serial++}`;
@@ -39,15 +42,15 @@ function watchLanes(node: LedgerNode) {
 }
 
 describe('capture group commit', () => {
-  let h: Harness;
+  let h: TestNode;
   beforeAll(async () => {
-    h = await startHarness();
+    h = await startTestNode(captureTestNodeOptions());
   });
-  afterAll(async () => h?.close());
-  const key = (org: string) => h.keys.get(org)!;
+  afterAll(async () => h?.destroy());
+  const key = (org: string) => h.key(org);
 
   async function custodian(epc: string): Promise<string | null | undefined> {
-    const rows = await h.temp.db.$queryRawUnsafe<{ orgId: string | null }[]>(
+    const rows = await h.db.$queryRawUnsafe<{ orgId: string | null }[]>(
       `SELECT "orgId" FROM "Custody" WHERE "consortiumId" = ? AND "identifier" = ?`,
       TEST_CONSORTIUM,
       canonicalIdentifier(epc),
@@ -57,18 +60,18 @@ describe('capture group commit', () => {
 
   it('checks concurrent documents together and stores them in one transaction, each event checked once, in arrival order', async () => {
     const held = sgtin();
-    await h.service.capture(signEnvelope(doc([commission(held)]), key('omni')));
+    await h.capture.capture(signEnvelope(doc([commission(held)]), key('omni')));
     let checks = 0;
     const service = new CaptureService({
-      node: h.temp.node,
-      db: h.temp.db,
+      node: h.node,
+      db: h.db,
       authorise: (...args) => {
         checks += 1;
         return authoriseEvent(...args);
       },
     });
-    const watch = watchLanes(h.temp.node);
-    const appended = vi.spyOn(h.temp.store, 'appendPending');
+    const watch = watchLanes(h.node);
+    const appended = vi.spyOn(h.store, 'appendPending');
     try {
       const x = sgtin();
       const y = sgtin();
@@ -109,8 +112,23 @@ describe('capture group commit', () => {
     }
   });
 
+  it('checks the signer once per document: when it arrives, not again when the node admits its events', async () => {
+    const resolved = vi.spyOn(ConsortiumState.prototype, 'resolveSigner');
+    try {
+      const single = await h.capture.capture(signEnvelope(doc([commission()]), key('processor')));
+      expect(single.results.map((r) => r.status)).toEqual(['accepted']);
+      expect(resolved).toHaveBeenCalledTimes(1);
+      resolved.mockClear();
+      const three = await h.capture.capture(signEnvelope(doc([commission(), commission(), commission()]), key('processor')));
+      expect(three.results.map((r) => r.status)).toEqual(['accepted', 'accepted', 'accepted']);
+      expect(resolved).toHaveBeenCalledTimes(1);
+    } finally {
+      resolved.mockRestore();
+    }
+  });
+
   it('when the ledger refuses a record checked before (its key was revoked meanwhile), its document is rejected and the rest of the group is checked again', async () => {
-    const watch = watchLanes(h.temp.node);
+    const watch = watchLanes(h.node);
     try {
       const x = sgtin();
       const victim = key('victim');
@@ -119,9 +137,9 @@ describe('capture group commit', () => {
         key('auth'),
       );
       // Queued on the node first, so it is admitted after both documents were checked on their own but before their group.
-      const revoked = h.temp.node.submit(TEST_CONSORTIUM, [proposal]);
-      const taken = h.service.capture(signEnvelope(doc([commission(x)]), victim));
-      const shipped = h.service.capture(signEnvelope(doc([ship(x)]), key('processor')));
+      const revoked = h.node.submit(TEST_CONSORTIUM, [proposal]);
+      const taken = h.capture.capture(signEnvelope(doc([commission(x)]), victim));
+      const shipped = h.capture.capture(signEnvelope(doc([ship(x)]), key('processor')));
       expect((await revoked)[0]!.status).toBe('accepted');
       await expect(taken).rejects.toMatchObject({ code: 'SIGNER_REVOKED', results: [{ status: 'rejected', error: { code: 'SIGNER_REVOKED' } }] });
       // Checked against the victim's custody of x at first; checked again without it.

@@ -7,8 +7,8 @@ import { signCaptureDocument } from '../../../src/client/capture-client.js';
 import { canonicalIdentifier } from '../../../src/core/rules/authorisation.js';
 import { LineageStore } from '../../../src/store/lineage-store.js';
 import type { LineageContext } from '../../../src/services/lineage/verify.js';
-import { startTempNode, type TempNode } from '../../helpers/temp-node.js';
-import { epcisDocument } from '../lineage/governed-node.js';
+import { startTestNode, type TestNode } from '../../helpers/test-node.js';
+import { epcisDocument } from '../../helpers/epcis-documents.js';
 
 export const C = 'uk-red-meat';
 export const animals = ['UK123450600001', 'UK123450700002', 'UK123450100003'].map((s) => canonicalIdentifier(`urn:provenant:animal:${s}`));
@@ -23,7 +23,7 @@ const obj = (time: string, f: Record<string, unknown>) => ({ type: 'ObjectEvent'
 const xf = (time: string, inputs: string[], outputs: string[]) => ({ type: 'TransformationEvent', eventTime: time, eventTimeZoneOffset: '+00:00', inputEPCList: inputs, outputEPCList: outputs });
 
 export interface Chain {
-  temp: TempNode;
+  temp: TestNode;
   capture: CaptureService;
   post(org: string, events: Record<string, unknown>[], seal?: boolean): Promise<{ eventId: string; recordHash: string }[]>;
   ctx(): LineageContext;
@@ -32,7 +32,7 @@ export interface Chain {
 
 /** The chain, each step sealed in its own block (so answers can be asked as of earlier blocks). */
 export async function buildChain(): Promise<Chain> {
-  const temp = await startTempNode();
+  const temp = await startTestNode();
   const capture = new CaptureService({ node: temp.node, db: temp.db });
   const post = async (org: string, events: Record<string, unknown>[], seal = true) => {
     const out = await capture.capture(signCaptureDocument(epcisDocument(events), { consortium: C, key: temp.demo.orgKeys.get(org)! }));

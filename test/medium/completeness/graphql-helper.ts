@@ -4,10 +4,10 @@ import { loadConfig } from '../../../src/platform/config.js';
 import type { GraphqlContext } from '../../../src/transport/graphql/builder.js';
 import { graphqlContext } from '../../../src/transport/graphql/context.js';
 import { buildSchema } from '../../../src/transport/graphql/schema.js';
-import type { TempNode } from '../../helpers/temp-node.js';
+import type { TestNode } from '../../helpers/test-node.js';
 
 /** Runs GraphQL queries on the node as a viewer (Yoga, so schema and executor share one graphql module). */
-export function graphqlOn(temp: TempNode): (query: string, viewer: { orgId: string; roles: Role[] }, variables?: Record<string, unknown>) => Promise<any> {
+export function graphqlOn(temp: TestNode): (query: string, viewer: { orgId: string; roles: Role[] }, variables?: Record<string, unknown>) => Promise<any> {
   const schema = buildSchema();
   return async (query, viewer, variables = {}) => {
     const contextValue: GraphqlContext = graphqlContext({

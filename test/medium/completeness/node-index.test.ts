@@ -12,11 +12,11 @@ import { CaptureService } from '../../../src/services/capture/capture-service.js
 import { signCaptureDocument } from '../../../src/client/capture-client.js';
 import { LineageStore } from '../../../src/store/lineage-store.js';
 import { trace } from '../../../src/services/lineage/queries.js';
-import { startTempNode, type TempNode } from '../../helpers/temp-node.js';
-import { epcisDocument } from '../lineage/governed-node.js';
+import { startTestNode, type TestNode } from '../../helpers/test-node.js';
+import { epcisDocument } from '../../helpers/epcis-documents.js';
 import { buildChain, packs, C, type Chain } from './fixture.js';
 
-async function headers(temp: TempNode): Promise<{ v: number; height: number; indexRoot?: string }[]> {
+async function headers(temp: TestNode): Promise<{ v: number; height: number; indexRoot?: string }[]> {
   return (await temp.db.block.findMany({ where: { consortiumId: C }, orderBy: { height: 'asc' } })).map((b) => JSON.parse(b.header));
 }
 
@@ -77,10 +77,10 @@ describe('the node and the index map', () => {
   });
 
   it('a chain sealed with version-1 blocks: answers are UNPROVEN until the next block, which commits to the map of all its history', async () => {
-    const temp = await startTempNode();
+    const temp = await startTestNode();
     const dataDir = temp.dataDir;
     // Seal version-1 blocks, as nodes did before the map.
-    await temp.close();
+    await temp.stop();
     const old = await openNode(loadConfig({ dataDir }), { autoSeal: false, indexCommitment: false });
     const capture = new CaptureService({ node: old.node, db: old.db });
     const post = async (node: typeof old, svc: CaptureService, org: string, events: Record<string, unknown>[]) => {

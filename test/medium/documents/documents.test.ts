@@ -1,16 +1,18 @@
 import { createHash, randomBytes } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DocumentStore, MAX_DOCUMENT_BYTES } from '../../../src/store/document-store.js';
-import { bearerIsOrg, expectJsonError, startTestApp, type TestApp } from './test-app.js';
+import { bearerIsOrg, documentRoutes, expectJsonError } from '../../helpers/http.js';
+import { startTestNode, type TestNode } from '../../helpers/test-node.js';
 
 const sha = (b: Uint8Array) => createHash('sha256').update(b).digest('hex');
 
 describe('documents API (open access, as in tests and the local demo)', () => {
-  let t: TestApp;
+  let t: TestNode;
+  const logged: unknown[] = [];
   beforeAll(async () => {
-    t = await startTestApp();
+    t = await startTestNode({ http: { routes: documentRoutes(), logErrors: (err) => logged.push(err) } });
   });
-  afterAll(() => t.close());
+  afterAll(() => t.destroy());
 
   const pdf = new Uint8Array(Buffer.concat([Buffer.from('%PDF-1.7 health certificate HC-2026-001\n'), randomBytes(4096)]));
 
@@ -29,7 +31,7 @@ describe('documents API (open access, as in tests and the local demo)', () => {
     expect(got.headers.get('content-type')).toBe('application/pdf');
     expect(got.headers.get('etag')).toBe(`"${sha(pdf)}"`);
     expect(new Uint8Array(await got.arrayBuffer())).toEqual(pdf);
-    const meta = await new DocumentStore(t.node.db).meta(sha(pdf));
+    const meta = await new DocumentStore(t.db).meta(sha(pdf));
     expect(meta).toMatchObject({ uploadedByOrg: 'fsa', mediaType: 'application/pdf', size: pdf.length });
   });
 
@@ -39,12 +41,12 @@ describe('documents API (open access, as in tests and the local demo)', () => {
     const { sha256: address } = (await up.json()) as { sha256: string };
     // Edit the stored bytes behind the API's back, same length, one word changed.
     const forged = Buffer.from('Export licence EL-77 for 90 head of cattle');
-    await t.node.db.$executeRawUnsafe('UPDATE "Document" SET "bytes" = ? WHERE "sha256" = ?', forged, address);
+    await t.db.$executeRawUnsafe('UPDATE "Document" SET "bytes" = ? WHERE "sha256" = ?', forged, address);
     const res = await fetch(`${t.url}/documents/${address}`);
     const error = await expectJsonError(res, 500, 'DOCUMENT_TAMPERED');
     expect(error.details).toMatchObject({ expected: address, computed: sha(forged) });
-    expect(t.logged.some((e) => (e as { code?: string }).code === 'DOCUMENT_TAMPERED')).toBe(true);
-    await expect(new DocumentStore(t.node.db).get(address)).rejects.toMatchObject({ code: 'DOCUMENT_TAMPERED' });
+    expect(logged.some((e) => (e as { code?: string }).code === 'DOCUMENT_TAMPERED')).toBe(true);
+    await expect(new DocumentStore(t.db).get(address)).rejects.toMatchObject({ code: 'DOCUMENT_TAMPERED' });
   });
 
   it('answers typed JSON errors: unknown, malformed address, empty body, too large, unknown consortium', async () => {
@@ -73,12 +75,13 @@ describe('documents API (open access, as in tests and the local demo)', () => {
 });
 
 describe('documents API with an authorise hook', () => {
-  let t: TestApp;
+  let t: TestNode;
+  const logged: unknown[] = [];
   beforeAll(async () => {
     // Stands in for API tokens: the bearer token is the org id.
-    t = await startTestApp({ authorise: bearerIsOrg() });
+    t = await startTestNode({ http: { routes: documentRoutes(bearerIsOrg()), logErrors: (err) => logged.push(err) } });
   });
-  afterAll(() => t.close());
+  afterAll(() => t.destroy());
 
   it('requires a viewer, records the uploader, and serves only to entitled consortium members', async () => {
     const bytes = new Uint8Array(Buffer.from('Invoice INV-1 £12,400'));
@@ -90,7 +93,7 @@ describe('documents API with an authorise hook', () => {
     );
     const up = await fetch(`${t.url}/documents`, { method: 'POST', headers: { 'content-type': 'text/plain', authorization: 'Bearer highfield-farm' }, body: bytes });
     expect(up.status).toBe(201);
-    expect((await new DocumentStore(t.node.db).meta(sha(bytes)))?.uploadedByOrg).toBe('highfield-farm');
+    expect((await new DocumentStore(t.db).meta(sha(bytes)))?.uploadedByOrg).toBe('highfield-farm');
 
     await expectJsonError(await fetch(`${t.url}/documents/${sha(bytes)}`), 401, 'UNAUTHENTICATED');
     await expectJsonError(await fetch(`${t.url}/documents/${sha(bytes)}`, { headers: { authorization: 'Bearer stranger' } }), 404, 'DOCUMENT_NOT_FOUND');

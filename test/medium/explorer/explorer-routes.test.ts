@@ -3,24 +3,20 @@
  * (without the reefer): demo tokens only on demo nodes, sessions, roles at a log index, proof
  * bundles cut to what the viewer may read, and the public passport that names no other organisation.
  */
-import type { Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { verifyBundle } from '../../../src/core/lineage/bundle.js';
-import { loadConfig } from '../../../src/platform/config.js';
 import { DEMO_CONSORTIUM_ID } from '../../../src/services/node/demo-consortium.js';
 import { issueToken } from '../../../src/store/token-store.js';
 import { enableDemoSignIn } from '../../../src/transport/http/explorer-routes.js';
-import { createApp, type ProvenantApp } from '../../../src/transport/http/server.js';
+import type { ProvenantApp } from '../../../src/transport/http/server.js';
 import { runScenario } from '../../../simulators/scenario.js';
-import { startTempNode, type TempNode } from '../../helpers/temp-node.js';
+import { startTestNode, type TestNode } from '../../helpers/test-node.js';
 
 const PACK_DL_PATH = '/01/05098765333339/21/MINCE-A-1';
 
 describe('explorer routes and the Digital Link resolver', () => {
-  let node: TempNode;
+  let node: TestNode;
   let app: ProvenantApp;
-  let server: Server;
   let base: string;
   const tokens: Record<string, string> = {};
 
@@ -29,18 +25,14 @@ describe('explorer routes and the Digital Link resolver', () => {
   const bundle = (token: string, records: unknown) => fetch(`${base}/explorer/api/bundle`, { method: 'POST', headers: { 'content-type': 'application/json', authorization: `Bearer ${token}` }, body: JSON.stringify({ records }) });
 
   beforeAll(async () => {
-    node = await startTempNode({ autoSeal: true });
-    app = createApp({ node: node.node, store: node.store, db: node.db, keystore: node.keystore, config: loadConfig({ dataDir: node.dataDir }) });
-    server = app.listen(0, '127.0.0.1');
-    await new Promise((r) => server.once('listening', r));
-    base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+    node = await startTestNode({ autoSeal: true, http: true });
+    app = node.app as ProvenantApp;
+    base = node.url;
     for (const org of ['fsa', 'highfield-farm', 'meadow-farm']) tokens[org] = (await issueToken(node.db, DEMO_CONSORTIUM_ID, org, 'test')).token;
     await runScenario({ baseUrl: base, consortium: DEMO_CONSORTIUM_ID, orgKeys: node.demo.orgKeys });
   }, 120_000);
 
   afterAll(async () => {
-    server?.close();
-    await app?.closeApi();
     await node?.destroy();
   });
 

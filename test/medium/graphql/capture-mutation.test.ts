@@ -1,14 +1,10 @@
 /** the capture as a GraphQL mutation, through the same pipeline as POST /epcis/capture. */
-import type { Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { loadConfig } from '../../../src/platform/config.js';
 import { signCaptureDocument } from '../../../src/client/capture-client.js';
 import { eventHashId } from '../../../src/core/epcis/event-hash.js';
-import { createApp, type ProvenantApp } from '../../../src/transport/http/server.js';
 import { DEMO_CONSORTIUM_ID } from '../../../src/services/node/demo-consortium.js';
 import { findEvent } from '../../../src/store/event-index.js';
-import { startTempNode, type TempNode } from '../../helpers/temp-node.js';
+import { startTestNode, type TestNode } from '../../helpers/test-node.js';
 
 const CONTEXT = ['https://ref.gs1.org/standards/epcis/2.0.0/epcis-context.jsonld'];
 const MUTATION = `mutation Capture($envelope: JSON!, $mode: CaptureMode, $wait: Boolean) {
@@ -37,9 +33,7 @@ function documentOf(events: unknown[]) {
 }
 
 describe('GraphQL capture mutation', () => {
-  let node: TempNode;
-  let app: ProvenantApp;
-  let server: Server;
+  let node: TestNode;
   let base: string;
 
   async function capture(envelope: unknown, variables: Record<string, unknown> = {}) {
@@ -54,16 +48,11 @@ describe('GraphQL capture mutation', () => {
   }
 
   beforeAll(async () => {
-    node = await startTempNode();
-    app = createApp({ node: node.node, store: node.store, db: node.db, keystore: node.keystore, config: loadConfig({ dataDir: node.dataDir }) });
-    server = app.listen(0, '127.0.0.1');
-    await new Promise((resolve) => server.once('listening', resolve));
-    base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+    node = await startTestNode({ http: true });
+    base = node.url;
   });
 
   afterAll(async () => {
-    server?.close();
-    await app?.closeApi();
     await node?.destroy();
   });
 

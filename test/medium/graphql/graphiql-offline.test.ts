@@ -1,25 +1,14 @@
-import type { Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createApp, type ProvenantApp } from '../../../src/transport/http/server.js';
-import { loadConfig } from '../../../src/platform/config.js';
-import { startTempNode, type TempNode } from '../../helpers/temp-node.js';
+import { startTestNode, type TestNode } from '../../helpers/test-node.js';
 
 describe('GraphiQL offline', () => {
-  let node: TempNode;
-  let app: ProvenantApp;
-  let server: Server;
+  let node: TestNode;
   let base: string;
   beforeAll(async () => {
-    node = await startTempNode();
-    app = createApp({ node: node.node, store: node.store, db: node.db, keystore: node.keystore, config: loadConfig({ dataDir: node.dataDir }) });
-    server = app.listen(0, '127.0.0.1');
-    await new Promise((resolve) => server.once('listening', resolve));
-    base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+    node = await startTestNode({ http: true });
+    base = node.url;
   });
   afterAll(async () => {
-    await new Promise((resolve) => server.close(resolve));
-    await app.closeApi();
     await node.destroy();
   });
 

@@ -1,14 +1,12 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import express from 'express';
 import { fromHex } from '../../../src/core/crypto/index.js';
-import { loadConfig } from '../../../src/platform/config.js';
 import { leafHash, verifyInclusion } from '../../../src/core/ledger/merkle.js';
 import { RecordKind, signRecord } from '../../../src/core/ledger/record.js';
 import { DEMO_CONSORTIUM_ID } from '../../../src/services/node/demo-consortium.js';
-import type { AppContext } from '../../../src/transport/http/context.js';
-import { createGraphqlServer, mountGraphql, type GraphqlServer } from '../../../src/transport/graphql/yoga.js';
+import { mountGraphql, type GraphqlServer } from '../../../src/transport/graphql/yoga.js';
 import { issueToken, revokeToken } from '../../../src/store/token-store.js';
-import { startTempNode, type TempNode } from '../../helpers/temp-node.js';
+import { startTestNode, type TestNode } from '../../helpers/test-node.js';
 
 interface GqlResponse {
   data?: Record<string, any>;
@@ -16,7 +14,7 @@ interface GqlResponse {
 }
 
 describe('GraphQL API over a real SQLite store', () => {
-  let node: TempNode;
+  let node: TestNode;
   let server: GraphqlServer;
   let farmToken: string;
   let retailToken: string;
@@ -34,9 +32,8 @@ describe('GraphQL API over a real SQLite store', () => {
   }
 
   beforeAll(async () => {
-    node = await startTempNode();
-    const app: AppContext = { node: node.node, store: node.store, db: node.db, keystore: node.keystore, config: loadConfig({ dataDir: node.dataDir }) };
-    server = createGraphqlServer(app, { logging: false });
+    node = await startTestNode({ graphql: true });
+    server = node.graphql!;
     // Blocks 1..3 of 3, 4 and 5 records, signed by two farms.
     for (const [block, count] of [3, 4, 5].entries()) {
       const records = Array.from({ length: count }, (_, i) =>
@@ -58,7 +55,6 @@ describe('GraphQL API over a real SQLite store', () => {
   });
 
   afterAll(async () => {
-    await server?.close();
     await node?.destroy();
   });
 
@@ -305,8 +301,7 @@ describe('GraphQL API over a real SQLite store', () => {
   describe('subscriptions and express mounting', () => {
     it('mounts on express and streams blockSealed over SSE', async () => {
       const app = express();
-      const ctx: AppContext = { node: node.node, store: node.store, db: node.db, keystore: node.keystore, config: loadConfig({ dataDir: node.dataDir }) };
-      const mounted = mountGraphql(app, ctx);
+      const mounted = mountGraphql(app, node.ctx);
       const http = app.listen(0);
       try {
         await new Promise((resolve) => http.once('listening', resolve));

@@ -1,20 +1,20 @@
 /**
- * The world the read-policy matrix runs in: the simulators' story on a node that also hosts a
- * second consortium with the same organisation ids, a viewer per role (and one from the other
- * consortium, an anonymous caller and a revoked token), a confidential document, a document cited
- * by an event, and a person. Helpers read every surface as a viewer and classify the answer.
+ * The world the read-policy matrix runs in: the simulators' story, with the haulier's reefer over
+ * MQTT and the cold-chain breach it causes, on a node that also hosts a second consortium with the
+ * same organisation ids; a viewer per role (and one from the other consortium, an anonymous caller
+ * and a revoked token), a confidential document, a document cited by an event, and a person.
+ * Helpers read every surface as a viewer and classify the answer.
  */
-import type { Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { expect } from 'vitest';
 import type { KeyPair } from '../../../src/core/crypto/index.js';
-import { issueToken, revokeToken } from '../../../src/store/token-store.js';
-import { createApp, type ProvenantApp } from '../../../src/transport/http/server.js';
-import { loadConfig } from '../../../src/platform/config.js';
-import { buildDemoConsortium, DEMO_CONSORTIUM_ID } from '../../../src/services/node/demo-consortium.js';
+import type { ProvenantApp } from '../../../src/transport/http/server.js';
+import { RecordKind } from '../../../src/core/ledger/record.js';
+import { reeferLeg } from '../../../simulators/reefer.js';
 import { runScenario, type ScenarioResult } from '../../../simulators/scenario.js';
 import { objectEvent, Participant, SimClock } from '../../../simulators/participant.js';
-import { startTempNode, type TempNode } from '../../helpers/temp-node.js';
+import { buildDemoConsortium, DEMO_CONSORTIUM_ID } from '../../helpers/consortia.js';
+import { waitFor } from '../../helpers/mqtt.js';
+import { startTestNode, type TestNode } from '../../helpers/test-node.js';
 
 export const C = DEMO_CONSORTIUM_ID;
 export const OTHER = 'other-chain';
@@ -50,9 +50,8 @@ export interface StoryEvent {
 }
 
 export interface World {
-  temp: TempNode;
+  temp: TestNode;
   app: ProvenantApp;
-  server: Server;
   base: string;
   story: ScenarioResult;
   tokens: Map<ViewerName, string>;
@@ -67,6 +66,8 @@ export interface World {
   clock: SimClock;
   /** Signing keys of the other consortium's organisations. */
   otherKeys: Map<string, KeyPair>;
+  /** The haulier's reefer on the container: its sensor.window records and the breach they caused, all sealed. */
+  reefer: { deviceId: string; windows: string[]; breaches: string[] };
 }
 
 export function headersOf(world: World, viewer: ViewerName, extra: Record<string, string> = {}): Record<string, string> {
@@ -83,25 +84,29 @@ async function upload(world: Pick<World, 'base'>, token: string, text: string, c
 }
 
 export async function startWorld(): Promise<World> {
-  const temp = await startTempNode({ autoSeal: true });
   const other = buildDemoConsortium(OTHER);
-  await temp.node.createConsortium(other.spec, other.authorityKeys);
-  const app = createApp({ node: temp.node, store: temp.store, db: temp.db, keystore: temp.keystore, config: loadConfig({ dataDir: temp.dataDir }) });
-  const server = app.listen(0, '127.0.0.1');
-  await new Promise((resolve) => server.once('listening', resolve));
-  const base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
-  const story = await runScenario({ baseUrl: base, consortium: C, orgKeys: temp.demo.orgKeys });
+  const temp = await startTestNode({ autoSeal: true, http: true, consortia: [other], mqtt: { windowMs: 5 * 60_000, flushIntervalMs: 100 }, breachMonitor: true });
+  const app = temp.app as ProvenantApp;
+  const base = temp.url;
+  const reefer = reeferLeg({
+    baseUrl: base,
+    mqttUrl: temp.mqttUrl,
+    consortium: C,
+    owner: { orgId: 'swift-haulage', key: temp.key('swift-haulage') },
+    legMinutes: 120,
+    faults: { excursion: { startMinute: 40, durationMinutes: 55, peakC: 9.5 } },
+  });
+  const story = await runScenario({ baseUrl: base, consortium: C, orgKeys: temp.demo.orgKeys, reefer });
   const tokens = new Map<ViewerName, string>();
   for (const name of VIEWER_NAMES) {
     const v = VIEWERS[name];
     if (!v) continue;
-    const issued = await issueToken(temp.db, v.consortium, v.org, `matrix: ${name}`);
-    if ('revoked' in v) await revokeToken(temp.db, issued.tokenHash);
-    tokens.set(name, issued.token);
+    tokens.set(name, await temp.issueToken(v.org, { consortiumId: v.consortium, revoked: 'revoked' in v, label: `matrix: ${name}` }));
   }
   const clock = new SimClock(new Date(Date.now() - 3600_000));
   const member = (org: string) => new Participant(org, temp.demo.orgKeys.get(org)!, base, C);
-  const world = { temp, app, server, base, story, tokens, clock, member, otherKeys: other.orgKeys } as World;
+  const world = { temp, app, base, story, tokens, clock, member, otherKeys: other.orgKeys } as World;
+  world.reefer = await settledReefer(temp, story.reefer!.deviceId, story.reefer!.published);
 
   const contractText = '%PDF-1.7 supply contract vale-processors / riverside-retail: price schedule (confidential)';
   const contractUp = await upload(world, tokens.get('processor')!, contractText);
@@ -126,10 +131,34 @@ export async function startWorld(): Promise<World> {
   return world;
 }
 
+/** Waits until every reading of the reefer is in a sealed window, the monitor has judged them all and its breach is sealed. */
+async function settledReefer(temp: TestNode, deviceId: string, published: number): Promise<World['reefer']> {
+  const sealedOfKind = async (kind: string) =>
+    temp.db.$queryRawUnsafe<{ hash: string; blockHeight: number | null; body: string }[]>(`SELECT "hash", "blockHeight", "body" FROM "LedgerRecord" WHERE "consortiumId" = ? AND "kind" = ? ORDER BY "logIndex"`, C, kind);
+  await waitFor(
+    `${published} readings of ${deviceId} in sealed windows`,
+    async () => {
+      const rows = await temp.db.deviceReading.findMany({ where: { consortiumId: C, deviceId }, select: { windowRecordHash: true } });
+      return rows.length === published && rows.every((r) => r.windowRecordHash !== null) && (await sealedOfKind(RecordKind.SENSOR_WINDOW)).every((w) => w.blockHeight !== null);
+    },
+    30_000,
+  );
+  await waitFor('the monitor to judge every window', async () => temp.monitor!.stats().windows >= (await sealedOfKind(RecordKind.SENSOR_WINDOW)).length, 15_000);
+  await temp.monitor!.idle();
+  await waitFor('the breach sealed', async () => {
+    const breaches = await sealedOfKind(RecordKind.COLD_CHAIN_BREACH);
+    return breaches.length > 0 && breaches.every((b) => b.blockHeight !== null);
+  });
+  const ofDevice = (rows: { hash: string; body: string }[], deviceOf: (payload: any) => unknown) => rows.filter((r) => deviceOf(JSON.parse(r.body).payload) === deviceId).map((r) => r.hash);
+  return {
+    deviceId,
+    windows: ofDevice(await sealedOfKind(RecordKind.SENSOR_WINDOW), (p) => p.deviceId),
+    breaches: ofDevice(await sealedOfKind(RecordKind.COLD_CHAIN_BREACH), (p) => p.finding?.deviceId),
+  };
+}
+
 export async function stopWorld(world: World | undefined): Promise<void> {
   if (!world) return;
-  await new Promise((resolve) => world.server.close(resolve));
-  await world.app.closeApi();
   await world.temp.destroy();
 }
 

@@ -3,8 +3,9 @@
  * member of another consortium on the same node with the same organisation id, an anonymous
  * caller, a revoked token) reads each surface (GraphQL record, block lists, lineage queries,
  * chain status and access log; REST events, documents, persons, the log, metrics; every
- * subscription), and the surfaces must agree: what one shows (in full or redacted), the others
- * show alike, and what one refuses the others refuse.
+ * subscription; the explorer's temperature legs, proof bundles, roles at a log index and
+ * sessions; the Digital Link resolver's public passport), and the surfaces must agree: what one
+ * shows (in full or redacted), the others show alike, and what one refuses the others refuse.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { canonicalIdentifier, PROVENANT_BIZSTEP } from '../../../src/core/rules/authorisation.js';
@@ -27,6 +28,7 @@ import {
   type ViewerName,
   type World,
 } from './policy-world.js';
+import { explorerMatrix } from './policy-explorer.js';
 import { subscriptionMatrix } from './policy-subscriptions.js';
 import { animalUrn, earTag } from '../../../simulators/identifiers.js';
 
@@ -34,7 +36,7 @@ let world: World;
 
 beforeAll(async () => {
   world = await startWorld();
-}, 180_000);
+}, 300_000);
 
 afterAll(async () => {
   await stopWorld(world);
@@ -309,6 +311,10 @@ describe('documents and persons', () => {
     expect(((await refused.json()) as { results: { error?: { code: string } }[] }).results[0]!.error?.code).toBe('UNKNOWN_SIGNER');
     expect(world.temp.node.state(C).logSize).toBe(before);
   }, 60_000);
+});
+
+describe('the explorer and the Digital Link resolver', () => {
+  explorerMatrix(() => world);
 });
 
 describe('subscriptions', () => {

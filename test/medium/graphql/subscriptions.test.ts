@@ -1,19 +1,12 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import express from 'express';
-import type { Server } from 'node:http';
-import { loadConfig } from '../../../src/platform/config.js';
 import { RecordKind, signRecord } from '../../../src/core/ledger/record.js';
 import { DEMO_CONSORTIUM_ID } from '../../../src/services/node/demo-consortium.js';
-import type { AppContext } from '../../../src/transport/http/context.js';
-import { mountCapture } from '../../../src/transport/http/capture-routes.js';
-import { errorHandler } from '../../../src/transport/http/errors.js';
-import { mountGraphql, type GraphqlServer } from '../../../src/transport/graphql/yoga.js';
-import type { CaptureService } from '../../../src/services/capture/capture-service.js';
+import type { GraphqlServer } from '../../../src/transport/graphql/yoga.js';
 import { canonicalIdentifier, PROVENANT_BIZSTEP } from '../../../src/core/rules/authorisation.js';
 import { issueToken, revokeToken } from '../../../src/store/token-store.js';
 import { runScenario, type ScenarioResult } from '../../../simulators/scenario.js';
 import { objectEvent, Participant, SimClock } from '../../../simulators/participant.js';
-import { startTempNode, type TempNode } from '../../helpers/temp-node.js';
+import { startTestNode, type TestNode } from '../../helpers/test-node.js';
 import { Sse, until, type Item } from './sse.js';
 
 const C = DEMO_CONSORTIUM_ID;
@@ -33,10 +26,8 @@ const recallQuery = `subscription { recallNotices(consortium: "${C}") { __typena
   ... on RecallNotice { items event { ${EVENT_FIELDS} } affected { identifier kind lastCustodian pathLength } } } }`;
 
 describe('GraphQL subscriptions over SSE', () => {
-  let node: TempNode;
+  let node: TestNode;
   let graphql: GraphqlServer;
-  let capture: CaptureService;
-  let http: Server;
   let port: number;
   let story: ScenarioResult;
   const tokens = new Map<string, string>();
@@ -47,18 +38,10 @@ describe('GraphQL subscriptions over SSE', () => {
   const inspectionSubs = new Map<string, Sse>();
 
   beforeAll(async () => {
-    node = await startTempNode({ autoSeal: true });
-    const ctx: AppContext = { node: node.node, store: node.store, db: node.db, keystore: node.keystore, config: loadConfig({ dataDir: node.dataDir }) };
-    const app = express();
-    graphql = mountGraphql(app, ctx);
-    capture = mountCapture(app, ctx);
-    app.use(errorHandler(() => undefined));
-    http = app.listen(0, '127.0.0.1');
-    await new Promise((resolve) => http.once('listening', resolve));
-    port = (http.address() as { port: number }).port;
-    for (const org of ['fsa', 'highfield-farm', 'meadow-farm', 'northern-abattoir', 'vale-processors', 'riverside-retail', 'swift-haulage']) {
-      tokens.set(org, (await issueToken(node.db, C, org, 'subscriptions test')).token);
-    }
+    node = await startTestNode({ autoSeal: true, http: true, tokens: ['fsa', 'highfield-farm', 'meadow-farm', 'northern-abattoir', 'vale-processors', 'riverside-retail', 'swift-haulage'] });
+    graphql = node.graphql!;
+    port = Number(new URL(node.url).port);
+    for (const [org, token] of Object.entries(node.tokens)) tokens.set(org, token);
     // Subscribed before the story runs: post-mortem findings arrive while the simulators post.
     for (const org of ['highfield-farm', 'meadow-farm', 'fsa', 'northern-abattoir']) inspectionSubs.set(org, subscribe(inspectionQuery, 'inspectionFindings', org));
     await opened('inspectionFindings', 4);
@@ -67,9 +50,6 @@ describe('GraphQL subscriptions over SSE', () => {
 
   afterAll(async () => {
     for (const s of inspectionSubs.values()) s.close();
-    await graphql?.close();
-    await capture?.close();
-    await new Promise((resolve) => http?.close(resolve));
     await node?.destroy();
   });
 

@@ -4,12 +4,12 @@ import { registerTokenCommands } from '../../../src/transport/cli/token-commands
 import { resolveViewer } from '../../../src/services/auth.js';
 import { DEMO_CONSORTIUM_ID } from '../../../src/services/node/demo-consortium.js';
 import { hashToken, issueToken, revokeToken, TokenError } from '../../../src/store/token-store.js';
-import { startTempNode, type TempNode } from '../../helpers/temp-node.js';
+import { startTestNode, type TestNode } from '../../helpers/test-node.js';
 
 describe('API tokens on a real store', () => {
-  let node: TempNode;
+  let node: TestNode;
   beforeAll(async () => {
-    node = await startTempNode();
+    node = await startTestNode();
   });
   afterAll(async () => {
     await node.destroy();

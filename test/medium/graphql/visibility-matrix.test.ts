@@ -3,18 +3,15 @@
  * node, then every demo organisation asks every kind of lineage and record query; each must see
  * exactly what its role, custody and lineage entitle it to.
  */
-import type { Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { issueApiToken } from '../../../src/services/auth.js';
-import { createApp, type ProvenantApp } from '../../../src/transport/http/server.js';
-import { loadConfig } from '../../../src/platform/config.js';
+import type { ProvenantApp } from '../../../src/transport/http/server.js';
 import { DEMO_CONSORTIUM_ID as C, DEMO_ORGS } from '../../../src/services/node/demo-consortium.js';
 import { canonicalIdentifier, PROVENANT_BIZSTEP } from '../../../src/core/rules/authorisation.js';
 import { trace as pureTrace } from '../../../src/services/lineage/queries.js';
 import { LineageStore } from '../../../src/store/lineage-store.js';
 import { runScenario, type ScenarioResult } from '../../../simulators/scenario.js';
-import { startTempNode, type TempNode } from '../../helpers/temp-node.js';
+import { startTestNode, type TestNode } from '../../helpers/test-node.js';
 
 type Org = (typeof DEMO_ORGS)[number]['id'];
 const ORGS = DEMO_ORGS.map((o) => o.id) as Org[];
@@ -24,9 +21,8 @@ interface Gql {
   errors?: { message: string }[];
 }
 
-let temp: TempNode;
+let temp: TestNode;
 let app: ProvenantApp;
-let server: Server;
 let base: string;
 let story: ScenarioResult;
 const tokens = new Map<Org, string>();
@@ -77,18 +73,14 @@ async function accessLogOf(owner: Org): Promise<{ viewerOrg: string; subjectType
 }
 
 beforeAll(async () => {
-  temp = await startTempNode({ autoSeal: true });
-  app = createApp({ node: temp.node, store: temp.store, db: temp.db, keystore: temp.keystore, config: loadConfig({ dataDir: temp.dataDir }) });
-  server = app.listen(0, '127.0.0.1');
-  await new Promise((resolve) => server.once('listening', resolve));
-  base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+  temp = await startTestNode({ autoSeal: true, http: true });
+  app = temp.app as ProvenantApp;
+  base = temp.url;
   story = await runScenario({ baseUrl: base, consortium: C, orgKeys: temp.demo.orgKeys });
   for (const org of ORGS) tokens.set(org, (await issueApiToken(temp.db, C, org, 'matrix')).token);
 }, 120_000);
 
 afterAll(async () => {
-  await new Promise((resolve) => server?.close(resolve));
-  await app?.closeApi();
   await temp?.destroy();
 });
 

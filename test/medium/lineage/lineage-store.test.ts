@@ -1,9 +1,9 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { CaptureService } from '../../../src/services/capture/capture-service.js';
+import type { CaptureService } from '../../../src/services/capture/capture-service.js';
 import { signCaptureDocument } from '../../../src/client/capture-client.js';
 import { canonicalIdentifier } from '../../../src/core/rules/authorisation.js';
 import { closeLineageReader, lineageReadStats, LineageStore } from '../../../src/store/lineage-store.js';
-import { startTempNode, type TempNode } from '../../helpers/temp-node.js';
+import { startTestNode, type TestNode } from '../../helpers/test-node.js';
 
 const C = 'uk-red-meat';
 const dam = 'urn:provenant:animal:UK123450600001';
@@ -27,19 +27,18 @@ const birth = (day: number, animal: string, extra: Record<string, unknown> = {})
 });
 
 describe('LineageStore frontier reads', () => {
-  let temp: TempNode;
+  let temp: TestNode;
   let service: CaptureService;
 
   beforeAll(async () => {
-    temp = await startTempNode();
-    service = new CaptureService({ node: temp.node, db: temp.db });
+    temp = await startTestNode();
+    service = temp.capture;
     const key = temp.demo.orgKeys.get('highfield-farm')!;
     await service.capture(signCaptureDocument(doc([birth(1, dam), ...calves.map((c, i) => birth(2 + i, c, { 'provenant:dam': dam }))]), { consortium: C, key }));
     await temp.node.sealNow(C);
   }, 60_000);
 
   afterAll(async () => {
-    await service?.close();
     await temp?.destroy();
   });
 
@@ -117,7 +116,7 @@ describe('LineageStore frontier reads', () => {
 });
 
 describe('LineageStore keeps what it read while the store shows no change', () => {
-  let temp: TempNode;
+  let temp: TestNode;
   let service: CaptureService;
   const capture = (events: Record<string, unknown>[]) =>
     service.capture(signCaptureDocument(doc(events), { consortium: C, key: temp.demo.orgKeys.get('highfield-farm')! }));
@@ -131,14 +130,13 @@ describe('LineageStore keeps what it read while the store shows no change', () =
   };
 
   beforeAll(async () => {
-    temp = await startTempNode();
-    service = new CaptureService({ node: temp.node, db: temp.db });
+    temp = await startTestNode();
+    service = temp.capture;
     await capture([birth(1, dam), ...calves.map((c, i) => birth(2 + i, c, { 'provenant:dam': dam }))]);
     await temp.node.sealNow(C);
   }, 60_000);
 
   afterAll(async () => {
-    await service?.close();
     await temp?.destroy();
   });
 

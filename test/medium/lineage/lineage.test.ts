@@ -1,18 +1,17 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { CaptureService } from '../../../src/services/capture/capture-service.js';
+import type { CaptureService } from '../../../src/services/capture/capture-service.js';
 import { signCaptureDocument } from '../../../src/client/capture-client.js';
 import { canonicalIdentifier } from '../../../src/core/rules/authorisation.js';
 import { LineageStore } from '../../../src/store/lineage-store.js';
 import { authenticity, productPassport, recall, recallCsv, trace, type LineageContext } from '../../../src/services/lineage/queries.js';
-import { startTempNode, type TempNode } from '../../helpers/temp-node.js';
+import { startTestNode, type TestNode } from '../../helpers/test-node.js';
 import { createPubSub, createYoga } from 'graphql-yoga';
 import type { GraphqlContext } from '../../../src/transport/graphql/builder.js';
 import { graphqlContext } from '../../../src/transport/graphql/context.js';
 import { buildSchema } from '../../../src/transport/graphql/schema.js';
 import { accessLogWriter } from '../../../src/store/access-log.js';
-import { loadConfig } from '../../../src/platform/config.js';
 import type { Role } from '../../../src/core/ledger/governance.js';
-import { epcisDocument } from './governed-node.js';
+import { epcisDocument } from '../../helpers/epcis-documents.js';
 
 const C = 'uk-red-meat';
 
@@ -30,15 +29,15 @@ const obj = (time: string, f: Record<string, unknown>) => ({ type: 'ObjectEvent'
 const doc = epcisDocument;
 
 describe('lineage over a captured red-meat chain', () => {
-  let temp: TempNode;
+  let temp: TestNode;
   let service: CaptureService;
   let store: LineageStore;
   let ctx: LineageContext;
   const slaughterHash: string[] = [];
 
   beforeAll(async () => {
-    temp = await startTempNode();
-    service = new CaptureService({ node: temp.node, db: temp.db });
+    temp = await startTestNode();
+    service = temp.capture;
     const post = async (org: string, events: Record<string, unknown>[]) => {
       const out = await service.capture(signCaptureDocument(doc(events), { consortium: C, key: temp.demo.orgKeys.get(org)! }));
       return out.results.map((r) => r.recordHash!);
@@ -69,7 +68,6 @@ describe('lineage over a captured red-meat chain', () => {
   }, 60_000);
 
   afterAll(async () => {
-    await service?.close();
     await temp?.destroy();
   });
 
@@ -114,7 +112,7 @@ describe('lineage over a captured red-meat chain', () => {
     let schema: ReturnType<typeof buildSchema>;
     const run = async (query: string, variables: Record<string, unknown>, viewer: { orgId: string; roles: Role[]; consortiumId?: string }) => {
       const contextValue: GraphqlContext = graphqlContext({
-        app: { node: temp.node, store: temp.store, db: temp.db, keystore: temp.keystore, config: loadConfig({ dataDir: temp.dataDir }) },
+        app: temp.ctx,
         viewer: { consortiumId: viewer.consortiumId ?? C, orgId: viewer.orgId, roles: new Set(viewer.roles), isRegulator: viewer.roles.includes('REGULATOR'), tokenHash: 'test' },
         pubsub: createPubSub() as GraphqlContext['pubsub'],
       });

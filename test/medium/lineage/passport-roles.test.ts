@@ -8,8 +8,10 @@ import { CaptureService } from '../../../src/services/capture/capture-service.js
 import { productPassport, type LineageContext } from '../../../src/services/lineage/queries.js';
 import { canonicalIdentifier } from '../../../src/core/rules/authorisation.js';
 import { LineageStore } from '../../../src/store/lineage-store.js';
-import { startTempNode, type TempNode } from '../../helpers/temp-node.js';
-import { C, captureSealed, day, govern, uncheckedCapture } from './governed-node.js';
+import { DEMO_CONSORTIUM_ID as C } from '../../helpers/consortia.js';
+import { SKIP_ROLE_CHECK, startTestNode, type TestNode } from '../../helpers/test-node.js';
+
+const day = (n: number) => `2026-03-${String(n).padStart(2, '0')}T08:00:00.000Z`;
 
 // BCMS published numbers for herd 123450 (check digit leads the animal number).
 const animal = 'urn:provenant:animal:UK123450600001';
@@ -17,20 +19,20 @@ const carcass = 'urn:epc:id:sgtin:5098765.011111.1';
 const obj = (n: number, f: Record<string, unknown>) => ({ type: 'ObjectEvent', eventTime: day(n), eventTimeZoneOffset: '+00:00', action: 'OBSERVE', ...f });
 
 describe('product passport: farms of rearing by the roles held at the time', () => {
-  let temp: TempNode;
+  let temp: TestNode;
   let service: CaptureService;
   let unchecked: CaptureService;
   const ctx = (): LineageContext => {
     const store = new LineageStore(temp.db, C);
     return { source: store, evidence: store, state: temp.node.state(C) };
   };
-  const capture = (via: CaptureService, org: string, events: Record<string, unknown>[]) => captureSealed(temp, via, org, events);
+  const capture = (via: CaptureService, org: string, events: Record<string, unknown>[]) => temp.captureSealed(org, events, { via });
 
   beforeAll(async () => {
-    temp = await startTempNode();
-    service = new CaptureService({ node: temp.node, db: temp.db });
+    temp = await startTestNode();
+    service = temp.capture;
     // swift-haulage (HAULIER) may not record a feeding; capture without its hook stores it anyway.
-    unchecked = uncheckedCapture(temp);
+    unchecked = new CaptureService({ node: temp.node, db: temp.db, authorise: SKIP_ROLE_CHECK });
 
     await capture(service, 'highfield-farm', [obj(1, { action: 'ADD', bizStep: 'urn:provenant:bizstep:birth', epcList: [animal] })]);
     await capture(unchecked, 'swift-haulage', [obj(2, { bizStep: 'urn:provenant:bizstep:feeding', epcList: [animal], quantityList: [{ epcClass: 'urn:epc:class:lgtin:5098765.033333.FEED1', quantity: 30, uom: 'KGM' }] })]);
@@ -38,14 +40,13 @@ describe('product passport: farms of rearing by the roles held at the time', () 
     await capture(service, 'northern-abattoir', [obj(4, { bizStep: 'receiving', epcList: [animal] })]);
     await capture(service, 'northern-abattoir', [{ type: 'TransformationEvent', eventTime: day(5), eventTimeZoneOffset: '+00:00', inputEPCList: [animal], outputEPCList: [carcass] }]);
     // Afterwards highfield-farm loses FARM and swift-haulage gains it.
-    await govern(temp, [
+    await temp.govern([
       { type: 'role.revoke', orgId: 'highfield-farm', role: 'FARM' },
       { type: 'role.grant', orgId: 'swift-haulage', role: 'FARM' },
     ]);
   }, 120_000);
 
   afterAll(async () => {
-    await service?.close();
     await unchecked?.close();
     await temp?.destroy();
   });

@@ -15,8 +15,11 @@ import { verifyBundle } from '../../../src/core/lineage/bundle.js';
 import { trace, type LineageContext } from '../../../src/services/lineage/queries.js';
 import { verifyStoredChain } from '../../../src/services/node/verify-stored-chain.js';
 import { canonicalIdentifier } from '../../../src/core/rules/authorisation.js';
-import { startTempNode, type TempNode } from '../../helpers/temp-node.js';
-import { C, captureSealed, day, epcisDocument, govern as governIn, uncheckedCapture } from './governed-node.js';
+import { DEMO_CONSORTIUM_ID as C } from '../../helpers/consortia.js';
+import { epcisDocument } from '../../helpers/epcis-documents.js';
+import { SKIP_ROLE_CHECK, startTestNode, type TestNode } from '../../helpers/test-node.js';
+
+const day = (n: number) => `2026-03-${String(n).padStart(2, '0')}T08:00:00.000Z`;
 
 const sgtin = (item: string, n: number) => `urn:epc:id:sgtin:5098765.0${item}.${n}`;
 const t = day;
@@ -39,7 +42,7 @@ const carcassC = sgtin('11111', 3);
 const packC = sgtin('22222', 3);
 
 describe('time-correct per-hop verification on a real node', () => {
-  let temp: TempNode;
+  let temp: TestNode;
   let service: CaptureService;
   let unchecked: CaptureService;
   const hashes: Record<'A' | 'B' | 'C', string> = { A: '', B: '', C: '' };
@@ -48,8 +51,8 @@ describe('time-correct per-hop verification on a real node', () => {
   const ctx = (): LineageContext => ({ source: new LineageStore(temp.db, C), evidence: new LineageStore(temp.db, C), state: temp.node.state(C) });
   const keyOf = (org: string) => temp.demo.orgKeys.get(org)!;
 
-  const govern = (changes: MembershipChange[]) => governIn(temp, changes);
-  const capture = (via: CaptureService, org: string, events: Record<string, unknown>[]) => captureSealed(temp, via, org, events);
+  const govern = (changes: MembershipChange[]) => temp.govern(changes);
+  const capture = (via: CaptureService, org: string, events: Record<string, unknown>[]) => temp.captureSealed(org, events, { via });
 
   /** The stored block row of a height, as verification reads it. */
   async function blockRow(height: number): Promise<{ header: string; seals: string; hash: string }> {
@@ -62,13 +65,13 @@ describe('time-correct per-hop verification on a real node', () => {
   }
 
   function openServices(): void {
-    service = new CaptureService({ node: temp.node, db: temp.db });
+    service = temp.capture;
     // Capture without its authorisation hook: writes what a faulty or malicious node could write.
-    unchecked = uncheckedCapture(temp);
+    unchecked = new CaptureService({ node: temp.node, db: temp.db, authorise: SKIP_ROLE_CHECK });
   }
 
   beforeAll(async () => {
-    temp = await startTempNode();
+    temp = await startTestNode();
     openServices();
 
     hashes.A = await capture(service, 'vale-processors', [transform(1, [carcassA], [packA])]);
@@ -93,7 +96,6 @@ describe('time-correct per-hop verification on a real node', () => {
   }, 120_000);
 
   afterAll(async () => {
-    await service?.close();
     await unchecked?.close();
     await temp?.destroy();
   });
@@ -152,7 +154,6 @@ describe('time-correct per-hop verification on a real node', () => {
     };
     const before = snapshot();
     expect(before.schedule).toHaveLength(2);
-    await service.close();
     await unchecked.close();
     temp = await temp.reopen();
     openServices();

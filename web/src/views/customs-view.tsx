@@ -4,7 +4,7 @@ import { gql, type Session } from '../api.js';
 import { LineageGraph, Legend } from '../graph/lineage-graph.js';
 import { formatTime } from '../format.js';
 import { shortLabel } from '../identify.js';
-import { HOP_FIELDS, type Hop } from '../types.js';
+import { HOP_FIELDS, hopRecordHashes, type Hop } from '../types.js';
 import { useAsync } from '../use-async.js';
 import { BundleButton } from './bundle-button.js';
 import { AsyncBlock, NeedId } from './common.js';
@@ -88,7 +88,7 @@ export function CustomsView({ session, id }: { session: Session; id: string }) {
                   {c.sealEvents.length === 0 ? <p class="muted">No seal or door events.</p> : <ul>{c.sealEvents.map((s) => <li key={s.eventId}>{formatTime(s.time)}: {s.bizStep} by {s.orgId}</li>)}</ul>}
                 </section>
               </div>
-              <BundleButton recordHashes={c.hops.map((h) => h.recordHash)} name={`cargo-${shortLabel(c.container)}`} />
+              <BundleButton recordHashes={hopRecordHashes(c.hops)} name={`cargo-${shortLabel(c.container)}`} />
               <TemperatureLegs subject={c.container} />
             </>
           );

@@ -54,6 +54,13 @@ export function HopPanel({ hop, onClose }: { hop: Hop; session: Session; onClose
       <p>
         {shortLabel(hop.edge.from)} → {shortLabel(hop.edge.to)}
       </p>
+      {hop.correction && (
+        <p class="warning-text" data-testid="hop-correction">
+          <strong>{hop.correction.status === 'CORRECTED' ? 'Corrected' : 'Retracted'}</strong> by its capturer on {formatTime(hop.correction.declarationTime)}
+          {hop.correction.reason ? ` (${hop.correction.reason.replace(/_/g, ' ')})` : ''}
+          {hop.correction.correctiveEventIds.length > 0 ? `; corrective events: ${hop.correction.correctiveEventIds.map((id) => shortHash(id)).join(', ')}` : ''}
+        </p>
+      )}
       {[...hop.failures, ...hop.warnings].length > 0 && (
         <ul class="findings">
           {hop.failures.map((f, i) => (

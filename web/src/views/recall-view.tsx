@@ -2,7 +2,7 @@
 import { gql, type Session } from '../api.js';
 import { downloadText, formatTime } from '../format.js';
 import { shortLabel } from '../identify.js';
-import { HOP_FIELDS, type Hop } from '../types.js';
+import { HOP_FIELDS, hopRecordHashes, type Hop } from '../types.js';
 import { useAsync } from '../use-async.js';
 import { BundleButton } from './bundle-button.js';
 import { AsyncBlock, NeedId } from './common.js';
@@ -77,7 +77,7 @@ export function RecallView({ session, id }: { session: Session; id: string }) {
                 </tbody>
               </table>
             </div>
-            <BundleButton recordHashes={hops.map((h) => h.recordHash)} name={name} />
+            <BundleButton recordHashes={hopRecordHashes(hops)} name={name} />
           </>
         )}
       </AsyncBlock>

@@ -20,6 +20,8 @@ export interface Leg {
   ruleSet: { id: string; version: number } | null;
   points: { t: string; c: number }[];
   doorOpen: { t: string; open: boolean }[];
+  /** Readings the viewer may not see: only the device's organisation, regulators and customs read a sensor's windows. */
+  readingsWithheld: boolean;
   breaches: { recordHash: string; code: string; message: string; from: string | null; to: string | null }[];
 }
 
@@ -100,7 +102,11 @@ export function TemperatureLegs({ subject }: { subject: string }) {
                 <h3>
                   Leg: {leg.deviceId} <span class="muted">({leg.categoryLabel ?? 'no category'}; rule set {leg.ruleSet ? `${leg.ruleSet.id} v${leg.ruleSet.version}` : 'none'})</span>
                 </h3>
-                {leg.points.length > 0 ? <Chart leg={leg} /> : <p class="muted">No readings on the chain yet.</p>}
+                {leg.points.length > 0 ? (
+                  <Chart leg={leg} />
+                ) : (
+                  <p class="muted">{leg.readingsWithheld ? "Readings withheld: only the sensor's organisation, regulators and customs see them." : 'No readings on the chain yet.'}</p>
+                )}
                 {leg.breaches.length > 0 && (
                   <ul class="findings">
                     {leg.breaches.map((b) => (

@@ -3,7 +3,7 @@ import { useState } from 'preact/hooks';
 import { gql, type Session } from '../api.js';
 import { LineageGraph, Legend } from '../graph/lineage-graph.js';
 import { href } from '../router.js';
-import { HOP_FIELDS, type Edge, type Hop } from '../types.js';
+import { HOP_FIELDS, hopRecordHashes, type Edge, type Hop } from '../types.js';
 import { useAsync } from '../use-async.js';
 import { classifyHop, worstVerdict, type HopVerdictName } from '../verdict.js';
 import { BundleButton } from './bundle-button.js';
@@ -82,7 +82,7 @@ export function TraceView({ session, id, direction }: { session: Session; id: st
                   </tbody>
                 </table>
               </details>
-              <BundleButton recordHashes={t.hops.map((h) => h.recordHash)} name={`trace-${shortLabel(t.start).replace(/\W+/g, '-')}`} />
+              <BundleButton recordHashes={hopRecordHashes(t.hops)} name={`trace-${shortLabel(t.start).replace(/\W+/g, '-')}`} />
               {t.start.startsWith('urn:provenant:container:') ? <TemperatureLegs subject={t.start} /> : <BreachLegs breachRecords={breachRecords(t.hops)} />}
               <Timeline edges={[...t.hops.map((h) => h.edge), ...t.contextEdges]} />
             </>

@@ -1,26 +1,67 @@
 /**
- * epcis.event: one GS1 EPCIS 2.0 event, as { event }, signed by the organisation that captured it.
+ * epcis.event: one GS1 EPCIS 2.0 event, signed by the organisation that captured it.
  * Capture checks the event (schema, rules, role, custody) before signing-time admission; the ledger
  * admits any organisation-signed payload, so a verifier holds the signer to the event's role rule.
+ *
+ * Payload formats (docs/record-kinds.md):
+ * - 1: `{event}`: the event exactly as sent.
+ * - 2: `{format: 2, event, context, epcisHeader?}`: also the capturing document's `@context` (so
+ *   the event's extension prefixes keep their namespaces and its hash ID can be recomputed from the
+ *   record alone) and its `epcisHeader` (master data), both as sent.
  */
 import type { RecordKindModule } from './kind.js';
 import { eventUnderPayload } from './kind.js';
 import { RecordKind } from './kinds.js';
 import { isObject, malformedPayload, requireKeys } from './shape.js';
 
+/** The payload format capture signs today. */
+export const EPCIS_EVENT_FORMAT = 2;
+
 export interface EpcisEventPayload {
+  /** Absent in format 1. */
+  format?: 2;
   event: Record<string, unknown>;
+  /** Format 2: the document's `@context`, as sent. */
+  context?: unknown;
+  /** Format 2: the document's `epcisHeader`, as sent, when it had one. */
+  epcisHeader?: Record<string, unknown>;
+}
+
+/** The document fields a format-2 payload keeps with each of its events. */
+export interface EpcisDocumentFields {
+  context: unknown;
+  epcisHeader?: Record<string, unknown>;
+}
+
+/** The payload of one event, in the given format (what is signed). */
+export function epcisEventPayload(event: Record<string, unknown>, format: 1 | 2, document?: EpcisDocumentFields): Record<string, unknown> {
+  if (format === 1) return { event };
+  if (!document || document.context === undefined) throw malformedPayload(RecordKind.EPCIS_EVENT, 'format 2 needs the document @context', 'context');
+  return { format: 2, event, context: document.context, ...(document.epcisHeader !== undefined ? { epcisHeader: document.epcisHeader } : {}) };
+}
+
+function isJsonLdContext(value: unknown): boolean {
+  return typeof value === 'string' || Array.isArray(value) || isObject(value);
 }
 
 export function parseEpcisEventPayload(value: unknown): EpcisEventPayload {
-  const p = requireKeys(RecordKind.EPCIS_EVENT, value, ['event']);
+  const format = isObject(value) ? value['format'] : undefined;
+  if (format === undefined) {
+    const p = requireKeys(RecordKind.EPCIS_EVENT, value, ['event']);
+    if (!isObject(p.event)) throw malformedPayload(RecordKind.EPCIS_EVENT, 'event must be an EPCIS event object', 'event');
+    return { event: p.event };
+  }
+  if (format !== 2) throw malformedPayload(RecordKind.EPCIS_EVENT, `unknown payload format ${JSON.stringify(format)}`, 'format');
+  const p = requireKeys(RecordKind.EPCIS_EVENT, value, ['format', 'event', 'context'], ['epcisHeader']);
   if (!isObject(p.event)) throw malformedPayload(RecordKind.EPCIS_EVENT, 'event must be an EPCIS event object', 'event');
-  return { event: p.event };
+  if (!isJsonLdContext(p.context)) throw malformedPayload(RecordKind.EPCIS_EVENT, 'context must be a JSON-LD @context (string, array or object)', 'context');
+  if (p.epcisHeader !== undefined && !isObject(p.epcisHeader)) throw malformedPayload(RecordKind.EPCIS_EVENT, 'epcisHeader must be an object', 'epcisHeader');
+  return { format: 2, event: p.event, context: p.context, ...(p.epcisHeader !== undefined ? { epcisHeader: p.epcisHeader } : {}) };
 }
 
 export const epcisEventRecord: RecordKindModule<EpcisEventPayload> = {
   kind: RecordKind.EPCIS_EVENT,
-  payload: { version: 1, parse: parseEpcisEventPayload },
+  payload: { version: 1, formats: [1, EPCIS_EVENT_FORMAT], parse: parseEpcisEventPayload },
   signers: 'organisation',
   changesMembership: false,
   admit: () => [],

@@ -9,8 +9,10 @@ import type { AdmissionState, OrgSigner, ResolvedSigner } from '../state-types.j
 import type { RecordKind } from './kinds.js';
 
 export interface PayloadSchema<P> {
-  /** Format version of the payload as it is signed today. */
+  /** Format version of the payload as the kind was introduced (every kind starts at 1). */
   readonly version: number;
+  /** Every format a reader accepts, oldest first; the last is what is signed today (absent: only `version`). */
+  readonly formats?: readonly number[];
   /** Checks an untrusted payload and returns a normalised copy; throws a typed error naming the field. */
   parse(value: unknown): P;
 }

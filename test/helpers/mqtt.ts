@@ -1,17 +1,18 @@
+/** MQTT for tests: devices (register, sign and publish readings), waiting, free ports, and a Mosquitto broker. */
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, writeFileSync, rmSync } from 'node:fs';
 import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import mqtt, { type MqttClient } from 'mqtt';
-import { encodePublicKey, generateKeyPair, type KeyAlgorithm, type KeyPair } from '../../../src/core/crypto/index.js';
-import { RecordKind, signRecord } from '../../../src/core/ledger/record.js';
-import { readingsTopic, signReading, type Reading, type ReadingMessage } from '../../../src/transport/mqtt/index.js';
-import type { TempNode } from '../../helpers/temp-node.js';
+import { encodePublicKey, generateKeyPair, type KeyAlgorithm, type KeyPair } from '../../src/core/crypto/index.js';
+import { RecordKind, signRecord } from '../../src/core/ledger/record.js';
+import { readingsTopic, signReading, type Reading, type ReadingMessage } from '../../src/transport/mqtt/index.js';
+import type { TestNode } from './test-node.js';
 
 export const CONSORTIUM = 'uk-red-meat';
 
-export async function registerDevice(temp: TempNode, deviceId: string, alg: KeyAlgorithm, owner = 'swift-haulage'): Promise<KeyPair> {
+export async function registerDevice(temp: TestNode, deviceId: string, alg: KeyAlgorithm, owner = 'swift-haulage'): Promise<KeyPair> {
   const key = generateKeyPair(alg);
   const record = signRecord(
     { consortium: CONSORTIUM, kind: RecordKind.DEVICE_REGISTER, payload: { deviceId, publicKey: encodePublicKey(key.publicKey), kind: 'sensor', attributes: { container: 'MSKU1234565' } } },
@@ -23,7 +24,7 @@ export async function registerDevice(temp: TempNode, deviceId: string, alg: KeyA
   return key;
 }
 
-export async function revokeDevice(temp: TempNode, deviceId: string, owner = 'swift-haulage'): Promise<void> {
+export async function revokeDevice(temp: TestNode, deviceId: string, owner = 'swift-haulage'): Promise<void> {
   const record = signRecord({ consortium: CONSORTIUM, kind: RecordKind.DEVICE_REVOKE, payload: { deviceId, reason: 'probe replaced' } }, temp.demo.orgKeys.get(owner)!);
   const [outcome] = await temp.node.submit(CONSORTIUM, [record]);
   if (outcome?.status !== 'accepted') throw new Error(`device.revoke failed: ${JSON.stringify(outcome)}`);
