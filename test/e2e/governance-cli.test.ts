@@ -25,6 +25,8 @@ describe('membership changes through the provenant CLI over HTTP', () => {
       (r) => ({ code: 0, stdout: r.stdout, stderr: r.stderr }),
       (e: { code: number; stdout: string; stderr: string }) => ({ code: e.code, stdout: e.stdout, stderr: e.stderr }),
     );
+  // Each CLI call is a fresh Node process that compiles TypeScript: slow on a loaded machine.
+  const CLI_TEST_TIMEOUT_MS = 120_000;
   const keyFile = (org: string) => path.join(node.dataDir, 'keys', `demo-${org}.key.json`);
   const common = (org: string) => ['--consortium', DEMO_CONSORTIUM_ID, '--key', keyFile(org), '--url', url];
 
@@ -40,7 +42,7 @@ describe('membership changes through the provenant CLI over HTTP', () => {
     expect(node.node.state(DEMO_CONSORTIUM_ID).hasRole('meadow-farm', 'HAULIER')).toBe(false);
     expect((await cli(['approve', ...common('riverside-retail'), '--proposal', proposalHash])).code).toBe(0);
     expect(node.node.state(DEMO_CONSORTIUM_ID).hasRole('meadow-farm', 'HAULIER')).toBe(true);
-  });
+  }, CLI_TEST_TIMEOUT_MS);
 
   it('refuses an approval from a non-authority with a clear error and a non-zero exit', async () => {
     const proposed = await cli(['propose', ...common('fsa'), '--change', JSON.stringify({ type: 'role.grant', orgId: 'highfield-farm', role: 'RETAILER' })]);
@@ -50,5 +52,5 @@ describe('membership changes through the provenant CLI over HTTP', () => {
     expect(refused.stderr).toMatch(/NOT_AN_AUTHORITY/);
     expect(refused.stderr).toContain(`${url}/consortia/${DEMO_CONSORTIUM_ID}/records`);
     expect(refused.stderr).not.toMatch(/at .*\.ts:\d+/); // no stack trace
-  });
+  }, CLI_TEST_TIMEOUT_MS);
 });

@@ -73,6 +73,13 @@ export async function productPassport(ctx: LineageContext, id: string): Promise<
 const MOVEMENT_STEPS = new Set(['shipping', 'departing', 'receiving', 'arriving', 'accepting', 'loading', 'unloading', 'transporting']);
 const TREATMENT = /treat|veterinary|medicat|vaccin/i;
 
+/** Where the animal was born: the event's location, else the CPH holding a posting form records. */
+function birthHolding(row: EventRow): string | null {
+  const s = summary(row);
+  const cph = row.event['provenant:cph'];
+  return s.bizLocation ?? s.readPoint ?? (typeof cph === 'string' ? cph : null);
+}
+
 /** For inspectors: birth holding, dam, movements, feed lots, treatments, slaughter and post-mortem findings. */
 export async function animalHistory(ctx: LineageContext, earTag: string): Promise<AnimalHistory> {
   const animal = canonicalIdentifier(earTag);
@@ -88,7 +95,7 @@ export async function animalHistory(ctx: LineageContext, earTag: string): Promis
   );
   return {
     animal,
-    birth: birthRow ? { ...summary(birthRow), holding: summary(birthRow).bizLocation ?? summary(birthRow).readPoint } : null,
+    birth: birthRow ? { ...summary(birthRow), holding: birthHolding(birthRow) } : null,
     dam: birthRow ? (damOf(birthRow) ?? null) : null,
     movements: rows.filter((r) => MOVEMENT_STEPS.has(step(r) ?? '')).map(summary),
     feedLots,
