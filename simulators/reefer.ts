@@ -21,7 +21,7 @@
 import mqtt, { type MqttClient } from 'mqtt';
 import { encodePublicKey, generateKeyPair, type KeyPair } from '../src/core/crypto/index.js';
 import { RecordKind, signRecord } from '../src/core/ledger/record.js';
-import { readingsTopic, signReading, type Reading, type ReadingValue } from '../src/transport/mqtt/index.js';
+import { deviceMqttCredentials, readingsTopic, signReading, type Reading, type ReadingValue } from '../src/transport/mqtt/index.js';
 import type { SimClock } from './participant.js';
 
 export interface LatLon {
@@ -236,17 +236,25 @@ export async function runReefer(options: ReeferOptions): Promise<ReeferResult> {
   }
 
   const reconnectMs = 200;
+  // The unit proves it is the registered device with a short-lived credential signed by its key (docs/mqtt.md).
+  const credentials = () => deviceMqttCredentials({ consortium: options.consortium, deviceId, key: deviceKey });
   const client: MqttClient = await mqtt.connectAsync(options.mqttUrl, {
     clientId: `provenant-${deviceId.replace(/[^A-Za-z0-9_-]/g, '-')}`.slice(0, 64),
     clean: false,
     reconnectPeriod: reconnectMs,
     protocolVersion: 4,
+    username: deviceId,
+    password: credentials().password,
   });
   let reconnects = 0;
   client.on('connect', () => {
     client.options.reconnectPeriod = reconnectMs;
   });
-  client.on('reconnect', () => (reconnects += 1));
+  client.on('reconnect', () => {
+    reconnects += 1;
+    // A fresh credential for each reconnect, so a long leg outlives any one credential.
+    client.options.password = credentials().password;
+  });
 
   const startMs = (options.start ?? new Date()).getTime();
   const wallStart = Date.now();

@@ -11,9 +11,38 @@ export interface NodeConfig {
   /** Bind address of the embedded MQTT broker: loopback by default, 0.0.0.0 in the container image. */
   mqttHost: string;
   mqttUrl?: string;
+  /** How long an authority node with pending records waits before it publishes a cut marker. */
   sealIntervalMs: number;
-  sealMaxRecords: number;
+  /** Request limits (each has a generous default; docs/limits.md). */
+  limits: RequestLimits;
 }
+
+/** Rates are per second; a bucket holds `burst` requests. A rate of 0 turns that limit off. */
+export interface RequestLimits {
+  /** Largest GraphQL request body from a caller without an API token. */
+  graphqlAnonymousBodyBytes: number;
+  /** Largest GraphQL request body from a caller with an API token. */
+  graphqlBodyBytes: number;
+  perAddressRate: number;
+  perAddressBurst: number;
+  perTokenRate: number;
+  perTokenBurst: number;
+  /** Unknown API tokens presented from one address, per minute (the bucket holds as many). */
+  failedTokensPerMinute: number;
+  /** How far an event's eventTime may lie ahead of the node's clock. */
+  eventTimeMaxFutureMs: number;
+}
+
+export const DEFAULT_LIMITS: RequestLimits = {
+  graphqlAnonymousBodyBytes: 64 * 1024,
+  graphqlBodyBytes: 4 * 1024 * 1024,
+  perAddressRate: 500,
+  perAddressBurst: 2000,
+  perTokenRate: 500,
+  perTokenBurst: 2000,
+  failedTokensPerMinute: 60,
+  eventTimeMaxFutureMs: 15 * 60_000,
+};
 
 /** A setting the node cannot run with; the CLI exits with code 2. */
 export class ConfigError extends CodedError<'CONFIG_INVALID' | 'DATABASE_URL_UNSUPPORTED'> {
@@ -43,7 +72,21 @@ export function checkDatabaseUrl(url: string): string {
   );
 }
 
-export function loadConfig(overrides: Partial<NodeConfig> = {}): NodeConfig {
+function limitsFromEnv(overrides: Partial<RequestLimits> = {}): RequestLimits {
+  const d = DEFAULT_LIMITS;
+  return {
+    graphqlAnonymousBodyBytes: overrides.graphqlAnonymousBodyBytes ?? intFromEnv('GRAPHQL_ANON_BODY_LIMIT', d.graphqlAnonymousBodyBytes),
+    graphqlBodyBytes: overrides.graphqlBodyBytes ?? intFromEnv('GRAPHQL_BODY_LIMIT', d.graphqlBodyBytes),
+    perAddressRate: overrides.perAddressRate ?? intFromEnv('RATE_LIMIT_ADDRESS_RPS', d.perAddressRate),
+    perAddressBurst: overrides.perAddressBurst ?? intFromEnv('RATE_LIMIT_ADDRESS_BURST', d.perAddressBurst),
+    perTokenRate: overrides.perTokenRate ?? intFromEnv('RATE_LIMIT_TOKEN_RPS', d.perTokenRate),
+    perTokenBurst: overrides.perTokenBurst ?? intFromEnv('RATE_LIMIT_TOKEN_BURST', d.perTokenBurst),
+    failedTokensPerMinute: overrides.failedTokensPerMinute ?? intFromEnv('RATE_LIMIT_FAILED_TOKENS_PER_MINUTE', d.failedTokensPerMinute),
+    eventTimeMaxFutureMs: overrides.eventTimeMaxFutureMs ?? intFromEnv('EVENT_TIME_MAX_FUTURE_MS', d.eventTimeMaxFutureMs),
+  };
+}
+
+export function loadConfig(overrides: Omit<Partial<NodeConfig>, 'limits'> & { limits?: Partial<RequestLimits> } = {}): NodeConfig {
   const dataDir = path.resolve(overrides.dataDir ?? process.env.PROVENANT_DATA_DIR ?? './data');
   const databaseUrl = overrides.databaseUrl ?? (process.env.DATABASE_URL || `file:${path.join(dataDir, 'provenant.db')}`);
   return {
@@ -55,6 +98,6 @@ export function loadConfig(overrides: Partial<NodeConfig> = {}): NodeConfig {
     mqttHost: overrides.mqttHost ?? (process.env.MQTT_HOST || '127.0.0.1'),
     mqttUrl: overrides.mqttUrl ?? (process.env.MQTT_URL || undefined),
     sealIntervalMs: overrides.sealIntervalMs ?? intFromEnv('SEAL_INTERVAL_MS', 250),
-    sealMaxRecords: overrides.sealMaxRecords ?? intFromEnv('SEAL_MAX_RECORDS', 2000),
+    limits: limitsFromEnv(overrides.limits),
   };
 }

@@ -14,7 +14,7 @@ import { ChainStore } from '../store/chain-store.js';
 import { openDatabase, sqliteFilePath, type Database } from '../store/database.js';
 import type { IssuedToken, StoredToken } from '../store/token-store.js';
 import { issueApiToken, listApiTokens, revokeApiToken } from './auth.js';
-import { verifyStoredChain, type StoredChainReport } from './node/verify-stored-chain.js';
+import { verifyStoredChain, type StoredChainReport, type VerifyProgress } from './node/verify-stored-chain.js';
 
 /** What an operator asked for cannot be done with this data directory (no database, unknown consortium): a usage error. */
 export class AdminError extends CodedError<'NO_DATABASE' | 'UNKNOWN_CONSORTIUM'> {
@@ -50,7 +50,7 @@ export function listTokens(config: NodeConfig, consortiumId: string, orgId?: str
 export async function verifyConsortium(
   config: NodeConfig,
   consortiumId: string,
-  onProgress?: (p: { height: number; records: number; totalBlocks: number }) => void,
+  onProgress?: (p: VerifyProgress) => void,
 ): Promise<StoredChainReport> {
   const file = sqliteFilePath(config.databaseUrl);
   if (file !== ':memory:' && !existsSync(file)) throw new AdminError('NO_DATABASE', `no database at ${file}: nothing to verify (check --data or DATABASE_URL)`, { file });

@@ -20,6 +20,9 @@ export interface Viewer {
 
 export type Authentication = { viewer: Viewer; problem?: undefined } | { viewer: null; problem?: string };
 
+/** The problem of a token this node never issued (a guess, as rate limits count it). */
+export const UNKNOWN_TOKEN = 'unknown API token';
+
 /** Accepts a raw header value ("Bearer pvn_..."), or the bare token. */
 export function bearerToken(header: string | null | undefined): string | null {
   if (!header) return null;
@@ -32,7 +35,7 @@ export async function authenticate(db: Database, node: LedgerNode, bearer: strin
   const token = bearerToken(bearer);
   if (!token) return { viewer: null };
   const row = await findToken(db, token);
-  if (!row) return { viewer: null, problem: 'unknown API token' };
+  if (!row) return { viewer: null, problem: UNKNOWN_TOKEN };
   if (row.revokedAt) return { viewer: null, problem: 'API token revoked' };
   const standing = memberStanding(node, row.consortiumId, row.orgId);
   if (typeof standing === 'string') return { viewer: null, problem: standing };

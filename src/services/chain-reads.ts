@@ -4,7 +4,8 @@
  * (checkpoints, RFC 6962 inclusion and consistency proofs).
  */
 import { fromHex, toHex } from '../core/crypto/index.js';
-import type { Seal } from '../core/ledger/block.js';
+import { blockHash, type BlockHeader, type Seal } from '../core/ledger/block.js';
+import { DerivationStore } from '../store/derivation-store.js';
 import type { ConsortiumState, OrgEntry } from '../core/ledger/consortium.js';
 import { leafHash } from '../core/ledger/merkle-hash.js';
 import { consistencyProof, inclusionProof, rootHash } from '../core/ledger/merkle-tree.js';
@@ -20,12 +21,38 @@ export type { StoredBlock, StoredRecord } from '../store/chain-read-store.js';
 
 const HEX64 = /^[0-9a-f]{64}$/;
 
+type SignedHeaderLike = { header: BlockHeader; seal: Seal };
+
 export interface ChainStatusView {
   consortium: string;
   state: ConsortiumState;
   pending: number;
   sealBlockedReason: string | null;
   authorityKeysHeld: number;
+  /** Where derivation from the ordering log stands on this node. */
+  finality: {
+    finalHeight: number;
+    finalHash: string;
+    derivedHeight: number;
+    lastSequence: number;
+    stuck: { height: number; reason: string } | null;
+    haltedReason: string | null;
+  };
+}
+
+/** Evidence against an authority found in the ordering log, with what proves it. */
+export interface EvidenceView {
+  id: string;
+  kind: string;
+  height: number;
+  keyId: string;
+  orgId: string;
+  sequence: number;
+  detectedAt: string;
+  /** The block hashes the signed headers name (two for equivocation: both sealed by one key). */
+  blockHashes: string[];
+  /** The evidence as kept: the signed headers (an equivocation's payload can be posted as an evidence.equivocation record). */
+  body: unknown;
 }
 
 export interface InclusionProofView {
@@ -64,7 +91,32 @@ export class ChainReads {
     const state = this.liveState(rc, consortiumId);
     const seal = this.handles.node.sealStatus(consortiumId);
     const held = new Set(this.handles.keystore.list().map((k) => k.keyPair.keyId));
-    return { consortium: consortiumId, state, pending: seal.pending, sealBlockedReason: seal.blockedReason ?? null, authorityKeysHeld: state.authoritiesInForce.filter((a) => held.has(a.keyId)).length };
+    const chain = this.handles.node.chainStatus(consortiumId);
+    return {
+      consortium: consortiumId,
+      state,
+      pending: seal.pending,
+      sealBlockedReason: seal.blockedReason ?? null,
+      authorityKeysHeld: state.authoritiesInForce.filter((a) => held.has(a.keyId)).length,
+      finality: {
+        finalHeight: chain.finalHeight,
+        finalHash: chain.finalHash,
+        derivedHeight: chain.derivedHeight,
+        lastSequence: chain.lastSequence,
+        stuck: chain.stuck ? { height: chain.stuck.height, reason: chain.stuck.detail } : null,
+        haltedReason: chain.halted ?? null,
+      },
+    };
+  }
+
+  /** Evidence this node found in the consortium's ordering log, oldest height first. */
+  async evidence(consortiumId: string): Promise<EvidenceView[]> {
+    const rows = await new DerivationStore(this.handles.db).listEvidence(consortiumId);
+    return rows.map((r) => {
+      const body = JSON.parse(r.body) as { first?: SignedHeaderLike; second?: SignedHeaderLike; sealed?: SignedHeaderLike };
+      const headers = [body.first, body.second, body.sealed].filter((h): h is SignedHeaderLike => h !== undefined);
+      return { id: r.id, kind: r.kind, height: r.height, keyId: r.keyId, orgId: r.orgId, sequence: r.sequence, detectedAt: r.detectedAt, blockHashes: headers.map((h) => blockHash(h.header)), body };
+    });
   }
 
   /** The latest signed checkpoint of a consortium (asked for as part of a status the viewer may read). */

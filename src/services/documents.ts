@@ -7,6 +7,7 @@
 import type { VisibilityDecision } from '../core/lineage/visibility.js';
 import { DocumentStore, isDocumentAddress, type StoredDocument } from '../store/document-store.js';
 import { eventsCitingDocument, findEvent } from '../store/event-index.js';
+import { citationRowsOf, eventOfPayload } from '../core/ledger/projections/event-rows.js';
 import { isActiveMember, viewerOfCaller, type Caller } from './callers.js';
 import { hostedState, type NodeHandles } from './node-handles.js';
 import type { AccessRecorder } from './access-recorder.js';
@@ -96,6 +97,9 @@ export class DocumentService {
       const stored = await findEvent(this.handles.db, eventId, consortiumId);
       if (!stored) continue;
       const record = JSON.parse(stored.recordBody) as { payload: { event: unknown } };
+      // The citation row is not signed: only an event whose signed record cites the document counts.
+      const event = eventOfPayload(record.payload);
+      if (!event || !citationRowsOf(event, eventId).some((c) => c.sha256 === address)) continue;
       events.push({ eventId, consortiumId, signerOrg: stored.submitterOrg, event: record.payload.event });
     }
     if (events.length === 0) return [];

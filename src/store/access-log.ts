@@ -3,6 +3,7 @@
  * in batches off the request path, so recording never slows a query.
  */
 import type { Database } from './database.js';
+import { processLogger } from '../platform/logger.js';
 
 export interface AccessEntry {
   consortiumId: string;
@@ -56,7 +57,7 @@ export class AccessLogWriter {
       try {
         await insertAccessEntries(this.db, batch);
       } catch (err) {
-        (this.options.onError ?? ((e) => console.error('access log write failed', e)))(err);
+        (this.options.onError ?? ((e) => processLogger().error({ err: e }, 'access log write failed')))(err);
       }
     });
     return this.#flushing;

@@ -7,6 +7,8 @@
 import { canonicalize } from '../core/crypto/index.js';
 import type { Block, BlockHeader, Seal } from '../core/ledger/block.js';
 import type { SignedRecord } from '../core/ledger/record.js';
+import type { MembershipProjection } from '../core/ledger/projections/rows.js';
+import { orgIdentifierRowsOf } from '../core/ledger/projections/membership-rows.js';
 import { LedgerError } from '../core/ledger/errors.js';
 import type { Database } from './database.js';
 import { WriteBatch, commitWriteBatch, selectWhereIn } from './write-batch.js';
@@ -26,12 +28,16 @@ export interface StoredRecordInput {
   hash: string;
   logIndex: number;
   receivedAt: string;
+  /** canonicalize(record), when the caller has it already. */
+  body?: string;
 }
 
 export interface VerifiableRecordRow {
   record: SignedRecord;
   storedHash: string;
   logIndex: number;
+  /** The row's columns that repeat its signed body, as stored (streamBlocks fills them in). */
+  columns?: { kind: string; signer: string; signedAt: string };
 }
 
 export interface VerifiableBlockRow {
@@ -39,23 +45,11 @@ export interface VerifiableBlockRow {
   storedHash: string;
   seals: Seal[];
   records: VerifiableRecordRow[];
+  /** The Block row's own columns as stored (those that repeat the header are compared with it). */
+  columns?: Record<string, unknown>;
 }
 
-export interface MembershipProjection {
-  orgs: { id: string; name: string; roles: string[]; identifiers: Record<string, string[]>; status: string; isAuthority: boolean }[];
-  keys: { keyId: string; orgId: string; alg: string; publicKey: string; status: string; addedAtLogIndex: number; endedAtLogIndex: number | null }[];
-  devices: {
-    deviceId: string;
-    orgId: string;
-    keyId: string;
-    alg: string;
-    publicKey: string;
-    status: string;
-    registeredAtLogIndex: number;
-    revokedAtLogIndex: number | null;
-    attributes: Record<string, unknown>;
-  }[];
-}
+export type { MembershipProjection } from '../core/ledger/projections/rows.js';
 
 type Tx = Parameters<Parameters<Database['$transaction']>[0]>[0];
 type Executor = Pick<Database, '$executeRawUnsafe' | '$queryRawUnsafe'> | Tx;
@@ -120,7 +114,8 @@ export class ChainStore {
         header.consortium,
         input.block.records.map((record, i) => ({ record, hash: input.recordHashes[i]!, logIndex: i, receivedAt: now })),
       );
-      await this.insertBlock(tx, input.block.header, input.blockHash, input.block.seals, input.recordHashes);
+      // Genesis comes before the ordering log: a restart reads the log from its start.
+      await this.insertBlock(tx, input.block.header, input.blockHash, input.block.seals, input.recordHashes, { cut: 0, final: 0 });
       await this.writeProjection(tx, header.consortium, input.projection);
     });
   }
@@ -135,7 +130,7 @@ export class ChainStore {
     batch.insert(
       'LedgerRecord',
       RECORD_COLUMNS,
-      rows.map((r) => [r.hash, consortiumId, r.logIndex, r.record.kind, r.record.signer, r.record.signedAt, r.receivedAt, canonicalize(r.record)]),
+      rows.map((r) => [r.hash, consortiumId, r.logIndex, r.record.kind, r.record.signer, r.record.signedAt, r.receivedAt, r.body ?? canonicalize(r.record)]),
     );
     for (const w of writes) batch.append(w);
     await commitWriteBatch(this.db, batch);
@@ -150,11 +145,18 @@ export class ChainStore {
     );
   }
 
-  private async insertBlock(tx: Executor, header: BlockHeader, hash: string, seals: readonly Seal[], recordHashes: string[]): Promise<void> {
+  private async insertBlock(
+    tx: Executor,
+    header: BlockHeader,
+    hash: string,
+    seals: readonly Seal[],
+    recordHashes: readonly string[],
+    sequences: { cut: number; final: number } | null,
+  ): Promise<void> {
     await insertRows(
       tx,
       'Block',
-      ['consortiumId', 'height', 'hash', 'previousHash', 'merkleRoot', 'recordCount', 'logSize', 'timestamp', 'authoritySetHash', 'header', 'seals'],
+      ['consortiumId', 'height', 'hash', 'previousHash', 'merkleRoot', 'recordCount', 'logSize', 'timestamp', 'authoritySetHash', 'header', 'seals', 'cutSequence', 'finalSequence'],
       [[
         header.consortium,
         header.height,
@@ -167,6 +169,8 @@ export class ChainStore {
         header.authoritySetHash,
         canonicalize(header),
         JSON.stringify(seals),
+        sequences?.cut ?? null,
+        sequences?.final ?? null,
       ]],
     );
     // Assign records to the block by their position in the log: one statement, not one per record.
@@ -198,14 +202,16 @@ export class ChainStore {
     header: BlockHeader;
     blockHash: string;
     seals: readonly Seal[];
-    recordHashes: string[];
+    recordHashes: readonly string[];
+    /** The ordering log entries that cut the block and made it final (a restart resumes after the cut). */
+    sequences?: { cut: number; final: number };
     projection?: MembershipProjection;
     /** The signed checkpoint of the log after this block, written in the same transaction. */
     checkpoint?: StoredCheckpointInput;
     extra?: (tx: Tx) => Promise<void>;
   }): Promise<void> {
     await this.db.$transaction(async (tx) => {
-      await this.insertBlock(tx, input.header, input.blockHash, input.seals, input.recordHashes);
+      await this.insertBlock(tx, input.header, input.blockHash, input.seals, input.recordHashes, input.sequences ?? null);
       if (input.projection) await this.writeProjection(tx, input.header.consortium, input.projection);
       if (input.checkpoint) await this.insertCheckpoint(tx, input.checkpoint);
       if (input.extra) await input.extra(tx);
@@ -222,13 +228,8 @@ export class ChainStore {
       ['consortiumId', 'id', 'name', 'roles', 'identifiers', 'status', 'isAuthority'],
       projection.orgs.map((o) => [consortiumId, o.id, o.name, JSON.stringify(o.roles), JSON.stringify(o.identifiers), o.status, o.isAuthority ? 1 : 0]),
     );
-    const identifierRows: unknown[][] = [];
-    for (const org of projection.orgs) {
-      for (const [scheme, values] of Object.entries(org.identifiers)) {
-        for (const value of values) identifierRows.push([consortiumId, scheme, value, org.id]);
-      }
-    }
-    await insertRows(tx, 'OrgIdentifier', ['consortiumId', 'scheme', 'value', 'orgId'], identifierRows, 'OR REPLACE');
+    const identifierRows = orgIdentifierRowsOf(projection).map((r) => [consortiumId, r.scheme, r.value, r.orgId]);
+    await insertRows(tx, 'OrgIdentifier', ['consortiumId', 'scheme', 'value', 'orgId'], identifierRows);
     await insertRows(
       tx,
       'OrgKey',
@@ -301,7 +302,8 @@ export class ChainStore {
    * inserted row shows up as a mismatch in that block. Records that claim no existing block, or
    * a block beyond the head, are yielded in a final pseudo-block so they cannot hide.
    */
-  async *streamBlocks(consortiumId: string, batchSize = 200): AsyncGenerator<VerifiableBlockRow> {
+  async *streamBlocks(consortiumId: string, batchSize = 200, options: { markColumnMismatches?: boolean } = {}): AsyncGenerator<VerifiableBlockRow> {
+    const mark = options.markColumnMismatches !== false;
     let nextHeight = 0;
     for (;;) {
       const blocks = await this.db.block.findMany({
@@ -315,7 +317,7 @@ export class ChainStore {
       const records = await this.db.ledgerRecord.findMany({
         where: { consortiumId, blockHeight: { gte: first, lte: last } },
         orderBy: [{ blockHeight: 'asc' }, { indexInBlock: 'asc' }, { logIndex: 'asc' }],
-        select: { hash: true, logIndex: true, body: true, blockHeight: true },
+        select: { hash: true, logIndex: true, body: true, blockHeight: true, kind: true, signer: true, signedAt: true },
       });
       const byHeight = new Map<number, VerifiableRecordRow[]>();
       for (const row of records) {
@@ -326,7 +328,7 @@ export class ChainStore {
           record = { unparseable: row.body } as unknown as SignedRecord;
         }
         const list = byHeight.get(row.blockHeight!) ?? [];
-        list.push({ record, storedHash: row.hash, logIndex: row.logIndex });
+        list.push({ record, storedHash: row.hash, logIndex: row.logIndex, columns: { kind: row.kind, signer: row.signer, signedAt: row.signedAt } });
         byHeight.set(row.blockHeight!, list);
       }
       for (const block of blocks) {
@@ -342,11 +344,12 @@ export class ChainStore {
         // The indexed columns must say what the signed header says; a mismatch is tampering too.
         const columns = { height: block.height, previousHash: block.previousHash, merkleRoot: block.merkleRoot, logSize: block.logSize };
         for (const [field, value] of Object.entries(columns)) {
-          if ((header as unknown as Record<string, unknown>)[field] !== value) {
+          if (mark && (header as unknown as Record<string, unknown>)[field] !== value) {
             (header as unknown as Record<string, unknown>)[field] = `column ${field}=${value} disagrees with header ${(header as unknown as Record<string, unknown>)[field]}`;
           }
         }
-        yield { header, storedHash: block.hash, seals, records: byHeight.get(block.height) ?? [] };
+        const { consortiumId: _c, header: _h, seals: _s, ...stored } = block;
+        yield { header, storedHash: block.hash, seals, records: byHeight.get(block.height) ?? [], columns: stored };
       }
       nextHeight = last + 1;
     }

@@ -2,7 +2,7 @@
  * Opens the store. SQLite (the embedded default) runs in WAL mode with synchronous=FULL, so a
  * record acknowledged to a caller survives power loss.
  */
-import { mkdirSync } from 'node:fs';
+import { chmodSync, closeSync, existsSync, mkdirSync, openSync } from 'node:fs';
 import type BetterSqlite3 from 'better-sqlite3';
 import path from 'node:path';
 import { PrismaBetterSqlite3 } from '@prisma/adapter-better-sqlite3';
@@ -24,7 +24,7 @@ export function sqliteFilePath(url: string): string {
 
 export async function openDatabase(options: OpenDatabaseOptions): Promise<Database> {
   const file = sqliteFilePath(options.url);
-  if (file !== ':memory:') mkdirSync(path.dirname(path.resolve(file)), { recursive: true });
+  if (file !== ':memory:') createPrivately(path.resolve(file));
   const factory = new PrismaBetterSqlite3({ url: `file:${file}`, timeout: 10_000 });
   let raw: BetterSqlite3.Database | undefined;
   // Keeps the connection Prisma opens, for the synchronous write batches (see raw-connection.ts).
@@ -50,7 +50,24 @@ export async function openDatabase(options: OpenDatabaseOptions): Promise<Databa
   return prisma;
 }
 
+/**
+ * The database holds personal data and documents: directories made for it are 0700, and the file
+ * is 0600 before SQLite opens it (SQLite gives its -wal and -shm files the database file's mode).
+ */
+function createPrivately(file: string): void {
+  mkdirSync(path.dirname(file), { recursive: true, mode: 0o700 });
+  if (!existsSync(file)) closeSync(openSync(file, 'a', 0o600));
+  for (const companion of [file, `${file}-wal`, `${file}-shm`]) {
+    if (existsSync(companion)) chmodSync(companion, 0o600);
+  }
+}
+
 export async function readPragma(prisma: Database, name: 'journal_mode' | 'synchronous'): Promise<string> {
   const rows = await prisma.$queryRawUnsafe<Record<string, unknown>[]>(`PRAGMA ${name}`);
   return String(Object.values(rows[0] ?? {})[0]);
+}
+
+/** Readiness: a real query on the store's connection (throws when the database cannot answer). */
+export async function pingDatabase(prisma: Database): Promise<void> {
+  await prisma.$queryRawUnsafe('SELECT count(*) FROM "Consortium"');
 }

@@ -3,65 +3,16 @@
  * and Custody (who holds each item now). Written in the same transaction as the event's record.
  */
 import { correctionKey } from '../core/capture/corrections.js';
+import type { CorrectionRow, CustodyRow, DocumentCitationRow, EpcisEventRow, EventIdentifierRow } from '../core/ledger/projections/rows.js';
 import type { Database } from './database.js';
 import { selectWhereIn, type WriteBatch } from './write-batch.js';
 
 type Tx = Parameters<Parameters<Database['$transaction']>[0]>[0];
 export type Executor = Pick<Database, '$executeRawUnsafe' | '$queryRawUnsafe'> | Tx;
 
-export interface EventRow {
-  eventId: string;
-  recordHash: string;
-  eventType: string;
-  eventTime: string;
-  action: string | null;
-  bizStep: string | null;
-  disposition: string | null;
-  readPoint: string | null;
-  bizLocation: string | null;
-  submitterOrg: string;
-  /** The event's own `eventID` when the client supplied one (EPCIS 2.0 section 7.4.1.3); found by GET /events/{that id}. */
-  declaredEventId: string | null;
-}
-
-export interface EventIdentifierRow {
-  identifier: string;
-  eventId: string;
-  role: string;
-  eventTime: string;
-}
-
-export interface CustodyRow {
-  identifier: string;
-  orgId: string | null;
-  eventId: string;
-  eventTime: string;
-}
-
-/** An event citing an off-chain document (`provenant:documents`). */
-export interface DocumentCitationRow {
-  sha256: string;
-  eventId: string;
-}
-
-/**
- * An error declaration about a captured event (EPCIS 2.0 section 7.4.1.4), from the record that
- * carries it: a later correction record, or the event's own record when it was captured with it.
- */
-export interface CorrectionRow {
-  /** The corrected event's hash ID (the declaring event has the same one). */
-  eventId: string;
-  /** The record carrying the declaration. */
-  recordHash: string;
-  /** The corrected event's record. */
-  correctedRecordHash: string;
-  declarationTime: string;
-  reason: string | null;
-  correctiveEventIds: string[];
-  /** JCS text of the errorDeclaration as signed. */
-  declaration: string;
-  signerOrg: string;
-}
+export type { CorrectionRow, CustodyRow, DocumentCitationRow, EventIdentifierRow } from '../core/ledger/projections/rows.js';
+/** The EpcisEvent row of a captured event. */
+export type EventRow = EpcisEventRow;
 
 /** Everything indexed for a batch of captured events. */
 export interface EventIndexRows {

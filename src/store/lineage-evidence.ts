@@ -5,6 +5,7 @@
  */
 import type { BlockEvidence, BreachEvidence, CustodyInfo, RecordEvidence } from '../core/lineage/evidence.js';
 import type { MapLeaf } from '../core/ledger/index-map/bucket.js';
+import type { EventIdentifierRef } from '../core/lineage/graph.js';
 import { BUCKET_LEAVES_SQL, bucketPrefix, groupLeaves } from './index-map-store.js';
 
 type Num = number | bigint;
@@ -183,4 +184,18 @@ export class EvidenceReads {
     }
     return out;
   }
+}
+
+const UNIT = String.fromCharCode(31);
+const RECORD = String.fromCharCode(30);
+
+/** The group_concat of eventsById back into rows (a function of the text alone, as the row cache needs). */
+export function parseIdentifierRows(ids: string | null, intern: (text: string) => string): EventIdentifierRef[] {
+  if (!ids) return [];
+  const out: EventIdentifierRef[] = [];
+  for (const pair of ids.split(RECORD)) {
+    const cut = pair.lastIndexOf(UNIT);
+    if (cut >= 0) out.push({ identifier: intern(pair.slice(0, cut)), role: intern(pair.slice(cut + 1)) });
+  }
+  return out;
 }

@@ -8,25 +8,23 @@
  */
 import type { Database } from './database.js';
 import type { EventRow, JsonObject, KnownEvents, LineageSource } from '../core/lineage/graph.js';
+import { INDEXED_EVENT_COLUMNS as EVENT_COLUMNS, indexedEventColumnsOf as indexedColumns } from '../core/ledger/projections/event-rows.js';
 import { LineageMemo } from '../core/lineage/lineage-memo.js';
 import type { BlockEvidence, BreachEvidence, CustodyInfo, EvidenceLoader, RecordEvidence } from '../core/lineage/evidence.js';
 import type { ListedEntry } from '../core/lineage/completeness.js';
 import { CompletenessMemo } from '../core/lineage/completeness.js';
 import type { MapLeaf } from '../core/ledger/index-map/bucket.js';
-import { eventTouches } from '../core/ledger/index-map/entries.js';
-import { EvidenceReads, chunks } from './lineage-evidence.js';
+import { EvidenceReads, chunks, parseIdentifierRows } from './lineage-evidence.js';
 import { Lru, VerificationCache } from '../core/lineage/verify-cache.js';
 import { UNTRUSTED } from './change-watch.js';
 import { openReader, type DirectReader } from './direct-reader.js';
 import { compareCodePoints } from '../core/epcis/event-hash.js';
-import { RecordKind } from '../core/ledger/records/kinds.js';
 
 /** Up to this many already-held events, a frontier's new events come in event-id order (see eventsTouching). */
 const KNOWN_INLINE_LIMIT = 1_000;
 
 type Num = number | bigint;
 const num = (v: Num | null): number | null => (v === null ? null : Number(v));
-
 
 /** Event rows as last read: reused only when every stored column read is byte-identical. */
 interface CachedRow {
@@ -131,9 +129,11 @@ export function verificationCacheFor(db: Database, consortiumId: string): Verifi
 function sameStored(a: EventWithRecord, b: EventWithRecord): boolean {
   return (
     a.body === b.body &&
+    a.ids === b.ids &&
     a.recordHash === b.recordHash &&
     a.eventTime === b.eventTime &&
     a.submitterOrg === b.submitterOrg &&
+    a.columns.every((v, i) => v === b.columns[i]) &&
     Number(a.logIndex) === Number(b.logIndex) &&
     num(a.blockHeight) === num(b.blockHeight) &&
     num(a.indexInBlock) === num(b.indexInBlock)
@@ -149,8 +149,11 @@ interface EventWithRecord {
   logIndex: Num;
   blockHeight: Num | null;
   indexInBlock: Num | null;
+  /** The event's index rows as identifier US role, joined by RS (one round trip for events and their index rows). */
+  ids: string | null;
+  /** The event row's other columns, in INDEXED_EVENT_COLUMNS order (checked against the record on every read). */
+  columns: (string | null)[];
 }
-
 
 export class LineageStore implements LineageSource, EvidenceLoader {
   readonly verificationCache: VerificationCache;
@@ -368,8 +371,8 @@ export class LineageStore implements LineageSource, EvidenceLoader {
     for (const chunk of chunks(missing)) {
       const rows: EventWithRecord[] = [];
       const asked = JSON.stringify(chunk);
-      const events = await this.#arrays<[string, string, string, string]>(
-        `SELECT e."eventId", e."recordHash", e."eventTime", e."submitterOrg"
+      const events = await this.#arrays<[string, string, string, string, ...(string | null)[]]>(
+        `SELECT e."eventId", e."recordHash", e."eventTime", e."submitterOrg", ${EVENT_COLUMNS.map((c) => `e."${c}"`).join(', ')}
            FROM json_each(?) j CROSS JOIN "EpcisEvent" e WHERE e."consortiumId" = ? AND e."eventId" = j.value`,
         asked,
         this.consortiumId,
@@ -385,10 +388,18 @@ export class LineageStore implements LineageSource, EvidenceLoader {
       )) {
         records.set(r[0], r);
       }
-      for (const [eventId, recordHash, eventTime, submitterOrg] of events) {
+      const identifierRows = await this.#arrays<[string | null]>(
+        `SELECT (SELECT group_concat(i."identifier" || char(31) || i."role", char(30)) FROM "EventIdentifier" i
+                  WHERE i."consortiumId" = ? AND i."eventId" = j.value) FROM json_each(?) j`,
+        this.consortiumId,
+        // Every event found: the same list, in the same order.
+        events.length === chunk.length ? asked : JSON.stringify(events.map((e) => e[0])),
+      );
+      events.forEach(([eventId, recordHash, eventTime, submitterOrg, ...columns], k) => {
         const r = records.get(recordHash);
-        if (r) rows.push({ eventId, recordHash, eventTime, submitterOrg, body: r[1], logIndex: r[2], blockHeight: r[3], indexInBlock: r[4] });
-      }
+        if (!r) return;
+        rows.push({ eventId, recordHash, eventTime, submitterOrg, body: r[1], logIndex: r[2], blockHeight: r[3], indexInBlock: r[4], ids: identifierRows[k]?.[0] ?? null, columns });
+      });
       const generation = this.#keepAs(freshness);
       for (const row of this.#toRows(rows, generation)) found.set(row.eventId, row);
     }
@@ -423,7 +434,7 @@ export class LineageStore implements LineageSource, EvidenceLoader {
       }
       // What the event touches, from the signed record itself (never from index rows): a deleted
       // row cannot drop an edge, it can only hide the event from a lookup, which completeness catches.
-      const identifiers = parsed?.kind === RecordKind.EPCIS_EVENT ? eventTouches(event, (text) => this.memo.canonical(text)).map((t) => ({ identifier: t.identifier, role: this.memo.intern(t.role) })) : [];
+      const identifiers = parseIdentifierRows(e.ids, (text) => this.memo.intern(text));
       const evidence: RecordEvidence = {
         hash: e.recordHash,
         consortiumId: this.consortiumId,
@@ -433,8 +444,8 @@ export class LineageStore implements LineageSource, EvidenceLoader {
         indexInBlock: num(e.indexInBlock),
         parsed,
       };
-      const row: EventRow = { eventId: this.memo.intern(e.eventId), recordHash: e.recordHash, eventTime: e.eventTime, event, signerOrg: e.submitterOrg, identifiers, evidence };
-      this.#rows.set(e.eventId, { stored: e, row, generation }, e.body.length);
+      const row: EventRow = { eventId: this.memo.intern(e.eventId), recordHash: e.recordHash, eventTime: e.eventTime, event, signerOrg: e.submitterOrg, identifiers, evidence, columns: indexedColumns(e.columns) };
+      this.#rows.set(e.eventId, { stored: e, row, generation }, e.body.length + (e.ids?.length ?? 0));
       out.push(row);
     }
     return out;

@@ -673,6 +673,8 @@ export async function generateLineageStore(options: GeneratorOptions): Promise<G
     name: 'UK red meat and cargo (lineage benchmark)',
     members: orgs.map((o) => ({ id: o.id, name: o.name, roles: o.roles, keys: [encodePublicKey(keys.get(o.id)!.publicKey)], identifiers: o.identifiers })),
     authorities: orgs.filter((o) => o.authority).map((o) => ({ orgId: o.id, keyId: keys.get(o.id)!.keyId })),
+    // The block size is the consortium's, fixed in genesis.
+    sealMaxRecords: blockSize,
   };
   const authorityKeys = spec.authorities.map((a) => keys.get(a.orgId)!);
   const plan = planStore(orgs, options.targetEvents, seed);
@@ -685,7 +687,7 @@ export async function generateLineageStore(options: GeneratorOptions): Promise<G
   // A bigger page cache for the build only (random inserts into large indexes); reset afterwards.
   await db.$executeRawUnsafe('PRAGMA cache_size = -262144');
   const store = new ChainStore(db);
-  const node = await LedgerNode.open({ store, authorityKeys, autoSeal: false, sealMaxRecords: blockSize, now: () => new Date(simNow) });
+  const node = await LedgerNode.open({ store, authorityKeys, autoSeal: false, now: () => new Date(simNow) });
   await node.createConsortium(spec, authorityKeys);
 
   const signerIndex = new Map(orgs.map((o, i) => [o.id, i]));

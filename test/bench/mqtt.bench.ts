@@ -19,7 +19,7 @@ import { RecordKind, signRecord } from '../../src/core/ledger/record.js';
 import { loadConfig } from '../../src/platform/config.js';
 import { openNode, type OpenedNode } from '../../src/services/node/bootstrap.js';
 import { buildDemoConsortium, DEMO_CONSORTIUM_ID } from '../../src/services/node/demo-consortium.js';
-import { keystoreWindowSigner, readingsTopic, signReading, startIot, type IotHandle, type Reading } from '../../src/transport/mqtt/index.js';
+import { deviceMqttCredentials, keystoreWindowSigner, readingsTopic, signReading, startIot, type IotHandle, type Reading } from '../../src/transport/mqtt/index.js';
 import { Mosquitto } from '../helpers/mqtt.js';
 import { percentile, type BenchContext } from './harness.js';
 
@@ -54,7 +54,7 @@ process.on('message', (msg) => {
     ({ devices, inFlight, url } = msg);
     let connected = 0;
     for (const d of devices) {
-      const client = mqtt.connect(url, { clientId: d.clientId, clean: true, protocolVersion: 4, reconnectPeriod: 200 });
+      const client = mqtt.connect(url, { clientId: d.clientId, clean: true, protocolVersion: 4, reconnectPeriod: 200, username: d.username, password: d.password });
       client.on('error', (err) => process.send({ type: 'error', message: d.clientId + ': ' + String(err && err.message) }));
       client.once('connect', () => ++connected === devices.length && process.send({ type: 'ready' }));
       clients.push(client);
@@ -97,8 +97,8 @@ const remainingLength = (n) => {
 };
 const str = (s) => { const b = Buffer.from(s, 'utf8'); const l = Buffer.alloc(2); l.writeUInt16BE(b.length); return Buffer.concat([l, b]); };
 const packet = (first, body) => Buffer.concat([Buffer.from([first]), remainingLength(body.length), body]);
-// CONNECT, MQTT 3.1.1, clean session, keep-alive 60 s.
-const connectPacket = (clientId) => packet(0x10, Buffer.concat([str('MQTT'), Buffer.from([4, 0x02, 0, 60]), str(clientId)]));
+// CONNECT, MQTT 3.1.1, username and password (the device credential), clean session, keep-alive 60 s.
+const connectPacket = (d) => packet(0x10, Buffer.concat([str('MQTT'), Buffer.from([4, 0xc2, 0, 60]), str(d.clientId), str(d.username), str(d.password)]));
 // PUBLISH at QoS 1; packet ids cycle 1..65535 (at most inFlight are outstanding).
 const publishPacket = (topic, id, payload) => { const pid = Buffer.alloc(2); pid.writeUInt16BE(id); return packet(0x32, Buffer.concat([str(topic), pid, Buffer.from(payload, 'utf8')])); };
 const conns = [];
@@ -110,7 +110,7 @@ process.on('message', (msg) => {
     let connected = 0;
     for (const d of devices) {
       const c = { d, packets: d.payloads.map((p, i) => publishPacket(d.topic, (i % 65535) + 1, p)), sentAt: new Float64Array(d.payloads.length), next: 0, acked: 0, buf: Buffer.alloc(0), onAck: null };
-      c.socket = net.connect(Number(port), hostname, () => c.socket.write(connectPacket(d.clientId)));
+      c.socket = net.connect(Number(port), hostname, () => c.socket.write(connectPacket(d)));
       c.socket.setNoDelay(true);
       c.socket.on('error', (err) => fail(d.clientId + ': ' + err.message));
       c.socket.on('close', () => c.acked < c.packets.length && fail(d.clientId + ': connection closed after ' + c.acked + ' PUBACKs'));
@@ -196,7 +196,7 @@ class Publisher {
   readonly ready: Promise<void>;
   readonly done: Promise<PublisherResult>;
 
-  constructor(url: string, name: string, devices: { clientId: string; topic: string; payloads: string[] }[], inFlight: number) {
+  constructor(url: string, name: string, devices: { clientId: string; username: string; password: string; topic: string; payloads: string[] }[], inFlight: number) {
     const mqttPath = createRequire(import.meta.url).resolve('mqtt');
     const source = process.env.BENCH_MQTT_PUBLISHER === 'mqttjs' ? MQTTJS_PUBLISHER : RAW_PUBLISHER;
     // Under `node --cpu-prof` the publishers are profiled too (their CPU is part of the budget).
@@ -347,7 +347,13 @@ async function runTransport(ctx: BenchContext, transport: Transport): Promise<vo
     const url = mosquitto ? mosquitto.url : `mqtt://127.0.0.1:${iot.port}`;
     for (let p = 0; p < publisherCount; p++) {
       const mine = devices
-        .map((d, i) => ({ clientId: `bench-${transport}-${d.deviceId.replace(/\//g, '-')}`, topic: readingsTopic(DEMO_CONSORTIUM_ID, d.deviceId), payloads: byDevice![i]! }))
+        .map((d, i) => ({
+          clientId: `bench-${transport}-${d.deviceId.replace(/\//g, '-')}`,
+          // Valid for a day: the whole run, reconnects included.
+          ...deviceMqttCredentials({ consortium: DEMO_CONSORTIUM_ID, deviceId: d.deviceId, key: d.key, expiresAt: Math.floor(Date.now() / 1000) + 23 * 3600 }),
+          topic: readingsTopic(DEMO_CONSORTIUM_ID, d.deviceId),
+          payloads: byDevice![i]!,
+        }))
         .filter((_, i) => i % publisherCount === p);
       publishers.push(new Publisher(url, `${transport}-${p}`, mine, inFlight));
     }

@@ -79,8 +79,12 @@ describe('light client over HTTP', () => {
     const cross = await node.node.submit(DEMO_CONSORTIUM_ID, [record]);
     expect(cross[0]).toMatchObject({ status: 'rejected', error: { code: 'WRONG_CONSORTIUM' } });
     expect(await node.node.sealNow('scottish-salmon')).toMatchObject({ height: 1 });
+    // A member's /health names its own consortium only.
     const health = await getJson('/health');
-    expect((health.body.consortia as { id: string }[]).map((c) => c.id)).toEqual(['scottish-salmon', DEMO_CONSORTIUM_ID]);
+    expect((health.body.consortia as { id: string }[]).map((c) => c.id)).toEqual([DEMO_CONSORTIUM_ID]);
+    const salmonToken = await node.issueToken('highfield-farm', { consortiumId: 'scottish-salmon' });
+    const salmon = (await (await fetch(`${base}/health`, { headers: { authorization: `Bearer ${salmonToken}` } })).json()) as { consortia: { id: string; height: number }[] };
+    expect(salmon.consortia).toMatchObject([{ id: 'scottish-salmon', height: 1 }]);
   });
 
   it('answers only members: no token is 401, and the generic record route refuses EPCIS events', async () => {

@@ -7,7 +7,7 @@ import path from 'node:path';
 import mqtt, { type MqttClient } from 'mqtt';
 import { encodePublicKey, generateKeyPair, type KeyAlgorithm, type KeyPair } from '../../src/core/crypto/index.js';
 import { RecordKind, signRecord } from '../../src/core/ledger/record.js';
-import { readingsTopic, signReading, type Reading, type ReadingMessage } from '../../src/transport/mqtt/index.js';
+import { deviceMqttCredentials, readingsTopic, signReading, type Reading, type ReadingMessage } from '../../src/transport/mqtt/index.js';
 import type { TestNode } from './test-node.js';
 
 export const CONSORTIUM = 'uk-red-meat';
@@ -53,8 +53,16 @@ export function signed(deviceId: string, seq: number, key: KeyPair, over: Partia
   return signReading(JSON.parse(JSON.stringify(reading(deviceId, seq, over))) as Reading, key);
 }
 
-export async function connectDevice(url: string, clientId: string): Promise<MqttClient> {
-  return mqtt.connectAsync(url, { clientId, clean: false, reconnectPeriod: 100, protocolVersion: 4 });
+/** A device's MQTT username and password (docs/mqtt.md), signed by its key for an hour. */
+export function deviceLogin(deviceId: string, key: KeyPair, consortium = CONSORTIUM): { username: string; password: string } {
+  const { username, password } = deviceMqttCredentials({ consortium, deviceId, key });
+  return { username, password };
+}
+
+/** An MQTT 3.1.1 device connection with a persistent session, logged in as the device given. */
+export async function connectDevice(url: string, clientId: string, device?: { deviceId: string; key: KeyPair }): Promise<MqttClient> {
+  const login = device ? deviceLogin(device.deviceId, device.key) : {};
+  return mqtt.connectAsync(url, { clientId, clean: false, reconnectPeriod: 100, protocolVersion: 4, ...login });
 }
 
 export function publishReading(client: MqttClient, message: ReadingMessage, topic = readingsTopic(message.reading.consortium, message.reading.deviceId)): Promise<unknown> {
@@ -77,6 +85,15 @@ export async function freePort(): Promise<number> {
   return port;
 }
 
+/**
+ * Device access as docs/mqtt.md configures it: a password file (users and passwords given here,
+ * hashed by mosquitto_passwd), an ACL file and no retained messages. Without it, anyone may connect.
+ */
+export interface MosquittoAccess {
+  users: Record<string, string>;
+  acl: string;
+}
+
 /** Mosquitto with on-disk persistence (docs/mqtt.md), on a free port, restartable on the same store. */
 export class Mosquitto {
   readonly dir = mkdtempSync(path.join(os.tmpdir(), 'provenant-mosquitto-'));
@@ -85,12 +102,13 @@ export class Mosquitto {
   private constructor(
     readonly binary: string,
     readonly port: number,
+    access?: MosquittoAccess,
   ) {
     writeFileSync(
       this.conf,
       [
         `listener ${port} 127.0.0.1`,
-        'allow_anonymous true',
+        ...(access ? this.#accessConfig(access) : ['allow_anonymous true']),
         // Run as root, mosquitto drops to user "mosquitto", which cannot write our temp dir.
         `user ${os.userInfo().username}`,
         'persistence true',
@@ -106,6 +124,18 @@ export class Mosquitto {
     );
   }
 
+  #accessConfig(access: MosquittoAccess): string[] {
+    const passwords = path.join(this.dir, 'passwords');
+    const acl = path.join(this.dir, 'acl');
+    writeFileSync(passwords, '', { mode: 0o600 });
+    for (const [user, password] of Object.entries(access.users)) {
+      const run = spawnSync('mosquitto_passwd', ['-b', passwords, user, password]);
+      if (run.error || run.status !== 0) throw new Error(`mosquitto_passwd failed for ${user}: ${run.error?.message ?? run.stderr.toString()}`);
+    }
+    writeFileSync(acl, access.acl);
+    return ['allow_anonymous false', `password_file ${passwords}`, `acl_file ${acl}`, 'retain_available false'];
+  }
+
   get url(): string {
     return `mqtt://127.0.0.1:${this.port}`;
   }
@@ -115,12 +145,12 @@ export class Mosquitto {
     return this.#proc?.exitCode === null ? this.#proc.pid : undefined;
   }
 
-  static async start(): Promise<Mosquitto> {
+  static async start(access?: MosquittoAccess): Promise<Mosquitto> {
     const binary = ['/usr/sbin/mosquitto', '/usr/bin/mosquitto', '/usr/local/sbin/mosquitto'].find((p) => spawnSync(p, ['-h']).error === undefined);
     if (!binary) {
       throw new Error('mosquitto is not installed: the MQTT e2e tests need it (apt-get install -y mosquitto); .ci/run installs it');
     }
-    const m = new Mosquitto(binary, await freePort());
+    const m = new Mosquitto(binary, await freePort(), access);
     await m.startProcess();
     return m;
   }

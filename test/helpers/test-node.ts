@@ -21,6 +21,7 @@ import { loadConfig, type NodeConfig } from '../../src/platform/config.js';
 import { issueApiToken, revokeApiToken } from '../../src/services/auth.js';
 import { CaptureService, type CaptureOptions, type CaptureOutcome } from '../../src/services/capture/capture-service.js';
 import { openNode, type OpenedNode } from '../../src/services/node/bootstrap.js';
+import type { LedgerNodeTestHooks } from '../../src/services/node/ledger-node.js';
 import type { SubmitOptions, SubmitOutcome } from '../../src/services/node/submission.js';
 import { startBreachMonitor, type BreachMonitor, type BreachMonitorOptions } from '../../src/services/readings/breach-monitor.js';
 import { createGraphqlServer, type GraphqlServer } from '../../src/transport/graphql/yoga.js';
@@ -60,6 +61,8 @@ export interface TestNodeOptions {
   tokens?: boolean | readonly string[];
   /** The capture service's role table (tests stand in for a node that skips it). */
   authorise?: ConstructorParameters<typeof CaptureService>[0]['authorise'];
+  /** The ledger node's test-only hooks (a crash between persisting a seal and publishing it). */
+  testHooks?: LedgerNodeTestHooks;
 }
 
 export interface TestNode extends OpenedNode {
@@ -106,7 +109,7 @@ export interface TestNode extends OpenedNode {
   startMqtt(options?: MqttOptions): Promise<IotHandle>;
   /** Stops everything and opens the same data directory again, with the same options unless overridden. */
   reopen(overrides?: Partial<TestNodeOptions>): Promise<TestNode>;
-  /** Drops the database connection without sealing or closing the node (a crash), then reopens. */
+  /** Stops the node where it is, without sealing, and lets go of its log file and database (a crash), then reopens. */
   crashAndReopen(overrides?: Partial<TestNodeOptions>): Promise<TestNode>;
   /** Stops everything this node started (idempotent), keeping the data directory. */
   stop(): Promise<void>;
@@ -151,7 +154,7 @@ export function startTestNode(options: (TestNodeOptions & { process?: false }) |
 async function startInProcess(options: TestNodeOptions, fixtures: ConsortiumFixture[]): Promise<TestNode> {
   const dataDir = options.dataDir ?? mkdtempSync(path.join(os.tmpdir(), 'provenant-test-'));
   const config = loadConfig({ dataDir, sealIntervalMs: 50 });
-  const opened = await openNode(config, { autoSeal: options.autoSeal ?? false });
+  const opened = await openNode(config, { autoSeal: options.autoSeal ?? false, testHooks: options.testHooks });
   const stops: (() => Promise<void>)[] = [];
   let stopped = false;
   /** Last started, first stopped; a failing step does not keep the others (or the database) open. */
@@ -226,6 +229,7 @@ async function startInProcess(options: TestNodeOptions, fixtures: ConsortiumFixt
     t.startMqtt = async (mqtt: MqttOptions = {}) => {
       const iot = await startIot({ ctx: { node: opened.node, db: opened.db }, embeddedPort: 0, windowSigner: keystoreWindowSigner(opened.node, allKeys), ...mqtt });
       t.iot = iot;
+      if (t.app && 'addReadinessCheck' in t.app) t.app.addReadinessCheck('mqtt', () => iot.ready());
       t.mqttUrl = mqtt.brokerUrl ?? `mqtt://127.0.0.1:${iot.port}`;
       stops.push(() => iot.stop());
       return iot;
@@ -284,6 +288,8 @@ async function startInProcess(options: TestNodeOptions, fixtures: ConsortiumFixt
     t.crashAndReopen = async (overrides = {}) => {
       stopped = true;
       await stopStarted();
+      await opened.node.abandon();
+      await opened.ordering.close();
       await opened.db.$disconnect();
       return startInProcess({ ...options, ...overrides, dataDir }, fixtures);
     };

@@ -27,6 +27,7 @@ export const HashTag = {
   INDEX_LEAF: 'provenant/v1/index-leaf',
   INDEX_NODE: 'provenant/v1/index-node',
   WITNESS_COSIGNATURE: 'provenant/v1/witness-cosignature',
+  CUT_MARKER: 'provenant/v1/cut-marker',
 } as const;
 export type HashTag = (typeof HashTag)[keyof typeof HashTag];
 

@@ -122,6 +122,32 @@ function checkWhat(out: IssueCollector, event: Json, type: EpcisEventType, actio
   }
 }
 
+/** A CBV 2.0 short name (section 7.2: bizStep and disposition values such as `shipping`, `in_transit`). */
+const CBV_SHORT_NAME = /^[a-z][a-z0-9_]*$/;
+/** An absolute URI of the schemes vocabulary values use: CBV and GS1 URNs, extension namespaces (http, https, urn). */
+const VOCABULARY_URI = /^(?:urn:[a-z0-9][a-z0-9-]{0,31}:[!-~]+|https?:\/\/[A-Za-z0-9.-]+(?::\d+)?(?:\/[!-~]*)?)$/i;
+
+/**
+ * bizStep and disposition: a CBV short name or a vocabulary URI; readPoint and bizLocation ids: a
+ * URI. Never another scheme (`javascript:`, `data:`), which a viewer could be led to open.
+ */
+function checkVocabulary(out: IssueCollector, event: Json, path: string): void {
+  for (const key of ['bizStep', 'disposition']) {
+    const value = event[key];
+    if (value === undefined) continue;
+    if (typeof value !== 'string' || !(CBV_SHORT_NAME.test(value) || VOCABULARY_URI.test(value))) {
+      out.add(joinPath(path, key), 'must be a CBV short name (e.g. shipping) or an http(s) or urn URI (CBV or a registered extension namespace)');
+    }
+  }
+  for (const key of ['readPoint', 'bizLocation']) {
+    const owner = event[key];
+    if (!isRecord(owner) || owner['id'] === undefined) continue;
+    if (typeof owner['id'] !== 'string' || !VOCABULARY_URI.test(owner['id'])) {
+      out.add(joinPath(joinPath(path, key), 'id'), 'must be an http(s) or urn URI (e.g. urn:epc:id:sgln:...)');
+    }
+  }
+}
+
 /** Our rules for one event; `path` prefixes every issue path (e.g. "epcisBody.eventList[2]"). */
 export function checkEventRules(event: unknown, path: string = ROOT_PATH): ValidationResult {
   const out = new IssueCollector();
@@ -160,6 +186,7 @@ export function checkEventRules(event: unknown, path: string = ROOT_PATH): Valid
   }
 
   checkSensorTimes(out, event, path);
+  checkVocabulary(out, event, path);
   return resultOf(out.issues);
 }
 

@@ -60,6 +60,7 @@ export function createGenesisBlock(spec: GenesisSpec, authorityKeys: readonly Ke
     members: spec.members.map((m, i) => asGenesis(() => validateOrgSpec(m, `members[${i}]`))),
     authorities: spec.authorities.map((a) => ({ orgId: a.orgId, keyId: a.keyId })),
     quorum: spec.quorum ?? DEFAULT_QUORUM,
+    ...(spec.sealMaxRecords !== undefined ? { sealMaxRecords: spec.sealMaxRecords } : {}),
   };
   const record = signRecord({ consortium: spec.consortiumId, kind: RecordKind.GENESIS, payload: payload as unknown as JsonValue, signedAt: timestamp }, signer);
   const hash = recordHash(record);

@@ -124,3 +124,12 @@ export interface QuorumRule {
 }
 
 export const DEFAULT_QUORUM: QuorumRule = { numerator: 2, denominator: 3 };
+
+/** Records after which a block is cut without a cut marker, when genesis does not say (docs/design/network.md). */
+export const DEFAULT_SEAL_MAX_RECORDS = 2000;
+/** The largest block size governance may set: a block's records are held in memory until final. */
+export const MAX_SEAL_MAX_RECORDS = 100_000;
+
+export function isSealMaxRecords(value: unknown): value is number {
+  return Number.isSafeInteger(value) && (value as number) >= 1 && (value as number) <= MAX_SEAL_MAX_RECORDS;
+}

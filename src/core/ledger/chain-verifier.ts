@@ -68,8 +68,35 @@ export interface ChainReport {
   finalState?: ConsortiumState;
 }
 
+/** A record as the replay re-admitted it, with the state as of it (after it, for a record that changes the state). */
+export interface ReplayedRecord {
+  state: ConsortiumState;
+  record: SignedRecord;
+  recordHash: string;
+  logIndex: number;
+  height: number;
+  recordIndex: number;
+  /** False when re-admission refused it (its failure is in the report). */
+  admitted: boolean;
+}
+
+/** A block as the replay closed it: its header when well-formed, and the log after it. */
+export interface ReplayedBlock {
+  height: number;
+  header?: BlockHeader;
+  hash?: string;
+  state: ConsortiumState;
+  /** Records in the log after the block, and their RFC 6962 root (hex). */
+  logSize: number;
+  logRoot: string;
+}
+
 export interface VerifyChainOptions {
   onProgress?(progress: { height: number; records: number }): void;
+  /** Each record in log order, once re-admitted (projection replays derive their rows here). */
+  onRecord?(record: ReplayedRecord): void;
+  /** Each block once closed. */
+  onBlock?(block: ReplayedBlock): void;
   expectedConsortium?: string;
   /** Stop collecting (not verifying) after this many failures; default 10 000. */
   maxFailures?: number;
@@ -190,6 +217,9 @@ class ChainReplay {
       timestamp: checked.header?.timestamp ?? this.prev?.timestamp ?? '',
       logSizeBasis: sealed && checked.header ? checked.header.logSize : base + records.length,
     };
+    if (this.options.onBlock) {
+      this.options.onBlock({ height, header: checked.header, hash: checked.hash, state, logSize: this.log.size, logRoot: toHex(this.log.root()) });
+    }
     this.options.onProgress?.({ height, records: this.recordCount });
     return this.#finish(out, true);
   }
@@ -239,6 +269,7 @@ class ChainReplay {
     if (records.length !== 1) out.fail('MALFORMED_BLOCK', `genesis block must hold exactly one record, holds ${records.length}`, { expected: 1, computed: records.length });
     leaves.push(genesisHash ?? '0'.repeat(64));
     if (genesisHash) this.seenRecords.add(genesisHash);
+    if (genesisHash) this.options.onRecord?.({ state, record: first.record, recordHash: genesisHash, logIndex: base, height: out.height, recordIndex: 0, admitted: true });
     return state;
   }
 
@@ -262,12 +293,16 @@ class ChainReplay {
         continue;
       }
       this.seenRecords.add(hash);
+      const logIndex = state.logSize;
+      let admitted = true;
       try {
         admitRecord(state, vr.record, { recordHash: hash });
       } catch (err) {
         out.failWith(err, where);
         state.logSize += 1;
+        admitted = false;
       }
+      this.options.onRecord?.({ state, record: vr.record, recordHash: hash, logIndex, height: out.height, recordIndex: j, admitted });
     }
     return additions;
   }

@@ -27,6 +27,7 @@ export type LedgerErrorCode =
   | 'DEVICE_REVOKED'
   | 'UNKNOWN_PROPOSAL'
   | 'DUPLICATE_APPROVAL'
+  | 'INVALID_EVIDENCE'
   // Chain verification: a stored value differs from the one recomputed from the data.
   | 'BLOCK_HASH_MISMATCH'
   | 'RECORD_HASH_MISMATCH'

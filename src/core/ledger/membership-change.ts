@@ -98,6 +98,9 @@ export function validateChange(state: AdmissionState, change: MembershipChange):
       requireNotLastAuthority(pending, [change.keyId], 'authority.remove');
       return;
     }
+    case 'seal.maxRecords':
+      if (state.sealMaxRecords === change.maxRecords) throw invalidChange(`the block size is already ${change.maxRecords} records`, { maxRecords: change.maxRecords });
+      return;
   }
 }
 
@@ -159,6 +162,10 @@ export function applyChange(state: AdmissionState, change: MembershipChange, log
     case 'authority.remove':
       state.pendingAuthorities = state.pendingAuthorities.filter((a) => a.keyId !== change.keyId);
       pendingChanged();
+      break;
+    case 'seal.maxRecords':
+      // From the next submission on (docs/design/network.md): the open block is cut as soon as it holds this many.
+      state.sealMaxRecords = change.maxRecords;
       break;
   }
   return effects;

@@ -6,6 +6,7 @@
 import { CryptoError, encodePublicKey, keyIdOf, parsePublicKey, type PublicKey } from '../crypto/index.js';
 import { LedgerError } from './errors.js';
 import { isConsortiumId, isHash } from './record.js';
+import { MAX_SEAL_MAX_RECORDS, isSealMaxRecords } from './block.js';
 
 export const ROLES = ['FARM', 'ABATTOIR', 'PROCESSOR', 'HAULIER', 'CARRIER', 'PORT', 'RETAILER', 'REGULATOR', 'CUSTOMS'] as const;
 export type Role = (typeof ROLES)[number];
@@ -41,7 +42,9 @@ export type MembershipChange =
   | { type: 'key.rotate'; orgId: string; oldKeyId: string; newPublicKey: string }
   | { type: 'key.revoke'; orgId: string; keyId: string }
   | { type: 'authority.add'; orgId: string; keyId: string }
-  | { type: 'authority.remove'; keyId: string };
+  | { type: 'authority.remove'; keyId: string }
+  /** The consortium's block size: a block is cut at the submission that brings it to this many records. */
+  | { type: 'seal.maxRecords'; maxRecords: number };
 
 export type MembershipChangeType = MembershipChange['type'];
 
@@ -179,6 +182,11 @@ export function parseMembershipChange(value: unknown): MembershipChange {
       const c = requireFields('authority.remove change', value, ['type', 'keyId']);
       return { type, keyId: requireKeyId('change.keyId', c.keyId) };
     }
+    case 'seal.maxRecords': {
+      const c = requireFields('seal.maxRecords change', value, ['type', 'maxRecords']);
+      if (!isSealMaxRecords(c.maxRecords)) throw invalidChange(`change.maxRecords must be an integer from 1 to ${MAX_SEAL_MAX_RECORDS}`, { maxRecords: c.maxRecords });
+      return { type, maxRecords: c.maxRecords };
+    }
     default:
       throw invalidChange(`unknown change type ${JSON.stringify(type)}`);
   }
@@ -204,6 +212,8 @@ export function describeChange(change: MembershipChange): string {
       return `authority.add ${change.orgId} key ${short(change.keyId)}`;
     case 'authority.remove':
       return `authority.remove key ${short(change.keyId)}`;
+    case 'seal.maxRecords':
+      return `seal.maxRecords ${change.maxRecords}`;
   }
 }
 

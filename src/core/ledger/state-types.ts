@@ -95,6 +95,8 @@ export interface AdmissionState {
   id: string;
   name: string;
   quorum: QuorumRule;
+  /** Records after which a block is cut without a cut marker. */
+  sealMaxRecords: number;
   /** Records applied so far (the next record's log index). */
   logSize: number;
   readonly orgs: Map<string, OrgEntry>;
@@ -111,6 +113,8 @@ export interface AdmissionState {
   authoritiesInForce: readonly AuthorityEntry[];
   isAuthorityKey(keyId: string): boolean;
   isAuthorityOrg(orgId: string): boolean;
+  /** The authority set in force for the block at this height (the open block and later: the current one). */
+  authoritySetAtHeight(height: number): AuthoritySetVersion | undefined;
   requiredQuorum(): number;
   orgByIdentifier(scheme: string, value: string): OrgEntry | undefined;
   addOrg(spec: OrgSpec, logIndex: number): OrgEntry;

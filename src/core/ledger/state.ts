@@ -3,7 +3,7 @@
  * verifiers need (which authority set was in force at each height, each organisation's standing
  * at each log index). States come only from a genesis; admission (admission.ts) changes them.
  */
-import { DEFAULT_QUORUM, GENESIS_PREVIOUS_HASH, assertHeaderShape, blockHash, quorumSize, type Block, type BlockHeader, type QuorumRule } from './block.js';
+import { DEFAULT_QUORUM, DEFAULT_SEAL_MAX_RECORDS, GENESIS_PREVIOUS_HASH, assertHeaderShape, blockHash, quorumSize, type Block, type BlockHeader, type QuorumRule } from './block.js';
 import { LedgerError } from './errors.js';
 import { invalidChange, parseMemberKey, type OrgSpec, type Role } from './membership.js';
 import { RecordKind, assertRecordShape, recordHash, type SignedRecord } from './record.js';
@@ -44,6 +44,8 @@ export class ConsortiumState implements AdmissionState {
   id = '';
   name = '';
   quorum: QuorumRule = DEFAULT_QUORUM;
+  /** A block is cut at the submission that brings it to this many records (genesis, or governance). */
+  sealMaxRecords = DEFAULT_SEAL_MAX_RECORDS;
   /** Height of the last closed block; -1 before genesis is closed. */
   height = -1;
   /** Records applied so far (the next record's log index). */
@@ -146,11 +148,18 @@ export class ConsortiumState implements AdmissionState {
     return state;
   }
 
-  clone(): ConsortiumState {
+  /**
+   * A deep copy. `keepSignerMark`: the copy keeps this state's signer mark, so a signer checked on
+   * either still stands on the other until one of them admits a signer change (it then gets a mark
+   * of its own); for a copy that tracks this state, as a node's pre-check state tracks its deriver's.
+   */
+  clone(options: { keepSignerMark?: boolean } = {}): ConsortiumState {
     const copy = new ConsortiumState();
+    if (options.keepSignerMark) copy.#signerMark = this.#signerMark;
     copy.id = this.id;
     copy.name = this.name;
     copy.quorum = { ...this.quorum };
+    copy.sealMaxRecords = this.sealMaxRecords;
     copy.height = this.height;
     copy.logSize = this.logSize;
     copy.headHash = this.headHash;

@@ -5,6 +5,7 @@
  */
 import { bizStepOf, eventType } from '../epcis/epcis-model.js';
 import { ANIMAL_URN_PREFIX, canonicalIdentifier, normaliseAuthBizStep, PROVENANT_BIZSTEP } from '../rules/authorisation.js';
+import type { IndexedEventColumns } from '../ledger/projections/rows.js';
 import type { RecordEvidence } from './evidence.js';
 import type { ListedEntry } from './completeness.js';
 import { DAM_FIELD } from '../ledger/index-map/entries.js';
@@ -40,6 +41,8 @@ export interface EventRow {
   identifiers: EventIdentifierRef[];
   /** The stored record behind the event, when the source read it with the event (saves a second read). */
   evidence?: RecordEvidence;
+  /** The event row's other columns, when the source read them (the hop verifier checks them against the record). */
+  columns?: IndexedEventColumns;
 }
 
 /** Event ids a caller already holds (a Set, or the keys of a Map). */

@@ -19,6 +19,8 @@ import { canonical, DAM_FIELD, itemEdges, type LineageEdge, type TraceResult } f
 import { semanticReasonsByIndex, type HopReason } from './semantics.js';
 import { BlockTree, type ChainLinkEntry, type VerificationCache } from './verify-cache.js';
 import type { CompletenessReport } from './completeness.js';
+import { deriveEventRows, eventRowFailures, recordPositionFailure, type DerivedEventRows } from './row-check.js';
+import type { EventRow } from './graph.js';
 import type { HopCorrection } from './hop-corrections.js';
 
 export type HopStatus = 'VERIFIED' | 'WARNING' | 'FAILED';
@@ -64,6 +66,8 @@ interface RecordMemo {
   rule?: AuthorisationRule | null;
   /** What the record's event states, for the hop's edge (null: no row content to read). */
   stated?: Stated | HopReason | null;
+  /** The index rows the body derives (row-check.ts), for the stored event ID they were derived under. */
+  rows?: DerivedEventRows;
 }
 
 export interface RecordCheck {
@@ -390,6 +394,31 @@ function indexFailure(edge: LineageEdge, stated: Stated | HopReason | undefined,
       });
 }
 
+/**
+ * The hop's stored event and index rows against its signed record (row-check.ts); what the body
+ * derives is kept in the record's memo, the comparison runs on every read.
+ */
+function rowFailuresOf(row: EventRow | undefined, evidence: VerificationEvidence, headerAt: (height: number) => BlockHeader | undefined): HopReason[] {
+  const rec = row ? evidence.records.get(row.recordHash) : undefined;
+  if (!row || !rec) return [];
+  const position = recordPositionFailure(rec, rec.blockHeight === null ? undefined : headerAt(rec.blockHeight));
+  const memo = evidence.cache?.record<RecordMemo>(row.recordHash, rec.body);
+  let derived = memo?.rows;
+  if (!derived || derived.storedEventId !== row.eventId) {
+    let record: SignedRecord;
+    try {
+      record = (rec.parsed ?? JSON.parse(rec.body)) as SignedRecord;
+    } catch {
+      return []; // verifyRecord reports a malformed body
+    }
+    const signer = evidence.state.keys.get(record.signer) ?? evidence.state.deviceKeys.get(record.signer);
+    derived = deriveEventRows(record.payload, row.recordHash, signer?.orgId ?? '', row.eventId);
+    if (memo) memo.rows = derived;
+  }
+  const failures = eventRowFailures(row, derived);
+  return position ? [position, ...failures] : failures;
+}
+
 export interface TraceVerification {
   verdict: HopStatus;
   hops: HopVerdict[];
@@ -423,9 +452,9 @@ export function verifyTrace(result: Pick<TraceResult, 'edges' | 'events'>, evide
   const semantics = semanticReasonsByIndex(result, evidence.breaches, edges);
   // Per event once: its record's checks and row (many hops share one event, e.g. a pack-off's
   // outputs; they come in runs, so the last event's entry is kept at hand).
-  const perEvent = new Map<string, { hash: string; check: RecordCheck; stated: Stated | HopReason | undefined }>();
+  const perEvent = new Map<string, { hash: string; check: RecordCheck; stated: Stated | HopReason | undefined; rows: HopReason[] }>();
   let lastEventId: string | undefined;
-  let ev: { hash: string; check: RecordCheck; stated: Stated | HopReason | undefined } | undefined;
+  let ev: { hash: string; check: RecordCheck; stated: Stated | HopReason | undefined; rows: HopReason[] } | undefined;
   let verdict: HopStatus = 'VERIFIED';
   const hops: HopVerdict[] = new Array(edges.length);
   for (let i = 0; i < edges.length; i++) {
@@ -440,7 +469,10 @@ export function verifyTrace(result: Pick<TraceResult, 'edges' | 'events'>, evide
           check = verifyRecord(hash, evidence, blocks);
           recordChecks.set(hash, check);
         }
-        ev = { hash, check, stated: statedOfRecord(hash, evidence.records.get(hash), evidence.cache) };
+        // Rows are held to the signed record: a body that is not the record (record-hash) is reported as such alone.
+        const unsigned = check.failures.some((f) => f.code === 'record-hash' || f.code === 'missing-record');
+        const rows = unsigned ? [] : rowFailuresOf(result.events.get(edge.eventId), evidence, (h) => blocks.check(h).header);
+        ev = { hash, check, stated: statedOfRecord(hash, evidence.records.get(hash), evidence.cache), rows };
         perEvent.set(edge.eventId, ev);
       }
     }
@@ -449,7 +481,7 @@ export function verifyTrace(result: Pick<TraceResult, 'edges' | 'events'>, evide
     const warnings = semantic && semantic.length > 0 ? [...check.warnings, ...semantic] : check.warnings;
     const unstated = indexFailure(edge, ev.stated, hash);
     const ends = incompleteEnds(edge, evidence.completeness);
-    const failures = unstated || ends.length > 0 ? [...check.failures, ...(unstated ? [unstated] : []), ...ends] : check.failures;
+    const failures = unstated || ev.rows.length > 0 || ends.length > 0 ? [...check.failures, ...ev.rows, ...(unstated ? [unstated] : []), ...ends] : check.failures;
     const status: HopStatus = failures.length > 0 ? 'FAILED' : warnings.length > 0 ? 'WARNING' : 'VERIFIED';
     if (RANK[status] > RANK[verdict]) verdict = status;
     hops[i] = { edge, recordHash: hash, status, failures, warnings };

@@ -402,8 +402,9 @@ export function authoriseEvent(event: unknown, signerOrg: SignerOrg, custodianOf
         return {
           ok: false,
           code: 'NOT_CUSTODIAN',
-          message: `${what}: ${id} is held by ${holder}, not ${signerOrg.id}; only its current custodian may ${rule.description}`,
-          details: { rule: rule.id, identifier: id, expected: signerOrg.id, actual: holder },
+          // The holder is not named: the signer may not be entitled to know who holds the item.
+          message: `${what}: ${id} is held by another organisation, not ${signerOrg.id}; only its current custodian may ${rule.description}`,
+          details: { rule: rule.id, identifier: id, expected: signerOrg.id },
         };
       }
     }

@@ -11,6 +11,9 @@ import type { Database } from '../../store/database.js';
 import { CaptureJobStore, type CaptureJobRow, type ErrorBehaviour, type JobError, type JobRetention } from '../../store/capture-job-store.js';
 import { ReadError } from '../read-errors.js';
 import type { CaptureOptions } from './draft.js';
+import { processLogger } from '../../platform/logger.js';
+
+const logJobError = (err: unknown) => processLogger().error({ err }, 'capture job failed unexpectedly');
 
 export type { CaptureJobRow, ErrorBehaviour, JobError } from '../../store/capture-job-store.js';
 
@@ -95,14 +98,14 @@ export class CaptureJobs {
       if (err instanceof CaptureRejectedError) outcome = outcomeOf(err.results);
       else if (isCoded(err)) outcome = { success: false, errors: [{ code: err.code, message: err.message, ...(err.details ? { details: err.details } : {}) }], results: null };
       else {
-        (this.deps.log ?? console.error)(err);
+        (this.deps.log ?? logJobError)(err);
         outcome = { success: false, errors: [{ code: 'INTERNAL', message: 'unexpected error; it has been logged' }], results: null };
       }
     }
     try {
       await this.#store.finish(captureId, { ...outcome, finishedAt: this.#now().toISOString() });
     } catch (err) {
-      (this.deps.log ?? console.error)(err);
+      (this.deps.log ?? logJobError)(err);
     }
   }
 

@@ -15,6 +15,7 @@ import { WorkerPool, type WorkerPoolOptions } from '../../platform/workers/worke
 import { CaptureCommitter } from './committer.js';
 import { draftCapture, throwIfRejected, type CaptureOptions } from './draft.js';
 import type { AuthoriseEvent } from './stage.js';
+import { recordCaptureResults } from '../operations-metrics.js';
 import type { Keystore } from '../node/keystore.js';
 import type { JobRetention } from '../../store/capture-job-store.js';
 import { CaptureJobs } from './capture-jobs.js';
@@ -38,6 +39,8 @@ export interface CaptureDeps {
   keystore?: Keystore;
   /** How long finished capture jobs are kept. */
   jobRetention?: JobRetention;
+  /** How far an eventTime may lie ahead of the node's clock (default DEFAULT_LIMITS, configurable). */
+  eventTimeMaxFutureMs?: number;
 }
 
 /**
@@ -98,9 +101,10 @@ export class CaptureService {
 
   async capture(envelope: CaptureEnvelope, options: CaptureOptions = {}): Promise<CaptureOutcome> {
     const state = this.deps.node.state(envelope.consortium); // UNKNOWN_CONSORTIUM (404) if absent
-    const draft = await draftCapture(envelope, state, this.pool, options);
+    const draft = await draftCapture(envelope, state, this.pool, { eventTimeMaxFutureMs: this.deps.eventTimeMaxFutureMs, ...options });
     const { results, sealed } = await this.#committer(envelope.consortium).commit(draft);
     const final = draft.waitForSeal ? await Promise.all(results.map(async (r, i) => (sealed[i] ? { ...r, block: await sealed[i] } : r))) : results;
+    recordCaptureResults(envelope.consortium, final);
     if (draft.atomic) throwIfRejected(final, draft.eventIds);
     return { results: final };
   }

@@ -8,7 +8,8 @@
 import { checkSigner, type CheckedSigner } from '../../core/ledger/consortium.js';
 import { RecordKind, recordHash, type SignedRecord } from '../../core/ledger/record.js';
 import type { ConsortiumState } from '../../core/ledger/consortium.js';
-import { eventHashId } from '../../core/epcis/event-hash.js';
+import { eventHashId, normaliseTimestamp } from '../../core/epcis/event-hash.js';
+import { DEFAULT_LIMITS } from '../../platform/config.js';
 import { createEpcisValidator } from '../../platform/epcis-schemas.js';
 import { checkDocumentRules } from '../../core/epcis/epcis-rules.js';
 import { CaptureError, CaptureRejectedError, type CaptureEventResult } from '../../core/capture/errors.js';
@@ -28,6 +29,8 @@ export interface CaptureOptions {
    * AggregationEvent, a sensorReport without type); Provenant's own rules still are.
    */
   xsdChecked?: boolean;
+  /** How far an eventTime may lie ahead of `now`; default DEFAULT_LIMITS.eventTimeMaxFutureMs. */
+  eventTimeMaxFutureMs?: number;
 }
 
 /** A document checked on its own, waiting for its group commit. */
@@ -94,6 +97,22 @@ function invalidEvents(document: JsonObject, atomic: boolean, xsdChecked: boolea
   return byEvent;
 }
 
+/** An event said to happen later than the node's clock allows (clock skew) is refused: it did not happen yet. */
+function refuseFutureEvents(events: JsonObject[], eventIds: string[], decided: (CaptureEventResult | undefined)[], nowMs: number, maxFutureMs: number): void {
+  events.forEach((event, i) => {
+    const text = typeof event['eventTime'] === 'string' ? normaliseTimestamp(event['eventTime']) : null;
+    if (decided[i] || text === null) return;
+    const aheadMs = Date.parse(text) - nowMs;
+    if (aheadMs > maxFutureMs) {
+      decided[i] = rejected(i, eventIds[i]!, {
+        code: 'EVENT_TIME_IN_FUTURE',
+        message: `eventTime ${String(event['eventTime'])} is ${Math.round(aheadMs / 1000)} s ahead of the node's clock; at most ${maxFutureMs / 1000} s is allowed`,
+        details: { eventTime: event['eventTime'], maxFutureMs },
+      });
+    }
+  });
+}
+
 /** The documents and persons each event cites; a malformed citation rejects its event. */
 function citationsOf(events: JsonObject[], eventIds: string[], decided: (CaptureEventResult | undefined)[]): CaptureDraft['citations'] {
   return events.map((event, i) => {
@@ -130,6 +149,7 @@ export async function draftCapture(envelope: CaptureEnvelope, state: ConsortiumS
   for (const [i, issues] of invalid) {
     decided[i] = rejected(i, eventIds[i]!, { code: 'INVALID_EPCIS', message: `event is not valid EPCIS 2.0: ${issues.map((x) => `${x.path} ${x.message}`).join('; ')}`, details: { issues } });
   }
+  refuseFutureEvents(events, eventIds, decided, (options.now ?? new Date()).getTime(), options.eventTimeMaxFutureMs ?? DEFAULT_LIMITS.eventTimeMaxFutureMs);
   const citations = citationsOf(events, eventIds, decided);
   verified.outcomes.forEach((o, i) => {
     if (o && !decided[i]) decided[i] = rejected(i, eventIds[i]!, o);

@@ -53,7 +53,7 @@ export class VerifiedCustody {
     const pinned = index.current()!;
     const listed = await store.indexEntries(unique);
     const report = await checkCompleteness(unique, listed, { index, pinned, bucketLeaves: (b) => store.indexLeaves(b), memo: store.completenessMemo }, { requireSigned: false });
-    const pendingAll = this.node.pendingIndexEntries(this.consortiumId);
+    const pendingAll = await this.node.pendingIndexEntries(this.consortiumId);
     const custody = new Map<string, string | null>();
     const unverified = new Map<string, string>();
     const replay = new Map<string, IndexEntry[]>();

@@ -1,10 +1,11 @@
 /**
  * Lineage reads as a viewer gets them (docs/access.md, "Per query"): the verified answer over
  * everything, cut down to what the read policy shows this viewer, with the reads of other
- * organisations' events access-logged. NOT_FOUND for an item nobody recorded, FORBIDDEN for one
- * that is not the viewer's to ask about. Every answer names its checkpoint and proves each
- * identifier it shows complete (answer-extras.ts); an index row deleted or hidden makes it FAILED
- * with INCOMPLETE, even when nothing at all was found. `asOf` answers as the ledger stood then.
+ * organisations' events access-logged. FORBIDDEN for an item that is not the viewer's to ask
+ * about, and for one nobody recorded (NOT_FOUND only to a viewer who may ask about any item).
+ * Every answer names its checkpoint and proves each identifier it shows complete
+ * (answer-extras.ts); an index row deleted or hidden makes it FAILED with INCOMPLETE, even when
+ * nothing at all was found. `asOf` answers as the ledger stood then.
  */
 import type { CargoLineage, EventSummary, ProductPassport, RecallRow } from '../../core/lineage/answers.js';
 import type { LineageEdge } from '../../core/lineage/graph.js';
@@ -25,7 +26,6 @@ import {
 import { lineageReadStats, type LineageReadStats } from '../../store/lineage-store.js';
 import type { NodeHandles } from '../node-handles.js';
 import { hostedState } from '../node-handles.js';
-import { notFound } from '../read-errors.js';
 import type { ReadContext } from '../read-context.js';
 import { Visibility } from '../visibility.js';
 import { answerExtras, contextFor, laterRecordsOf, type AnswerExtras } from './answer-extras.js';
@@ -33,8 +33,9 @@ import type { AsOfInput } from './as-of.js';
 import { worse, type HopView } from './completeness-view.js';
 import { checkedDepth, checkedEarTag, checkedIdentifier } from './identifiers.js';
 import { animalHistory, authenticity, cargoLineage, productPassport, recall, recallCsv, trace } from './queries.js';
-import { contextEdgesOf, decide, hopNodes, lineageRequest, logShown, requireInScope, type LineageRequest } from './request.js';
+import { contextEdgesOf, decide, hopNodes, lineageRequest, logShown, requireInScope, unrecorded, type LineageRequest } from './request.js';
 import { completenessOf, pinnedVersion, verifyTraceResult } from './verify.js';
+import { ANIMAL_URN_PREFIX } from '../../core/rules/authorisation.js';
 
 /** What every answer carries beside its content (answer-extras.ts). */
 export type Extras = Pick<AnswerExtras, 'checkpoint' | 'completeness' | 'laterRecords'>;
@@ -65,9 +66,9 @@ function extrasOf(x: AnswerExtras): Extras {
   return { checkpoint: x.checkpoint, completeness: x.completeness, laterRecords: x.laterRecords };
 }
 
-/** Nothing recorded for the item: NOT_FOUND, unless the index says there is (a deleted row: the FAILED answer says so). */
-function requireFound(found: boolean, verdict: HopStatus, id: string): void {
-  if (!found && verdict !== 'FAILED') throw notFound(`no events for ${id}`, { identifier: id });
+/** Nothing recorded for the item: refused (unrecorded), unless the index says there is (a deleted row: the FAILED answer says so). */
+function requireFound(req: LineageRequest, found: boolean, verdict: HopStatus, id: string): void {
+  if (!found && verdict !== 'FAILED') throw unrecorded(req, id);
 }
 
 function summaryView(s: EventSummary, decisions: Decisions): EventSummaryView {
@@ -90,7 +91,7 @@ export class LineageReads {
     const id = checkedIdentifier(idText);
     const lc = await contextFor(req, options.asOf);
     const verified = await trace(lc, id, direction, checkedDepth(options.maxDepth));
-    requireFound(verified.trace.events.size > 0, verified.verification.verdict, id);
+    requireFound(req, verified.trace.events.size > 0, verified.verification.verdict, id);
     for (const [eventId, row] of verified.trace.events) req.rows.set(eventId, row);
     const later = await laterRecordsOf(req, lc, verified.verification.completeness, verified.trace.events.keys());
     const decided = await decide(req, verified.trace.start, verified.trace.nodes);
@@ -108,7 +109,7 @@ export class LineageReads {
     const lc = await contextFor(req, options.asOf);
     const passport = await productPassport(lc, id);
     const touching = [...req.rows.values()].some((r) => r.identifiers.some((i) => i.identifier === passport.identifier));
-    requireFound(touching || (await lc.source.eventsTouching([passport.identifier])).length > 0, passport.verdict, id);
+    requireFound(req, touching || (await lc.source.eventsTouching([passport.identifier])).length > 0, passport.verdict, id);
     const later = await laterRecordsOf(req, lc, passport.verification.completeness, [...req.rows.keys()]);
     const parties = [...passport.farmsOfBirth, ...passport.slaughter, ...passport.processing, ...passport.packing].map((p) => p.eventId);
     const decided = await decide(req, passport.identifier, hopNodes(passport.verification.hops), [...passport.verification.hops.map((h) => h.edge.eventId), ...parties]);
@@ -131,7 +132,7 @@ export class LineageReads {
     const identifiers = [id, ...(history.slaughter?.outputs ?? [])];
     const report = await completenessOf(lc, identifiers, pinned);
     const incomplete = [...report.byIdentifier.values()].some((c) => c.status === 'INCOMPLETE');
-    requireFound(history.events.length > 0, incomplete ? 'FAILED' : 'VERIFIED', id);
+    requireFound(req, history.events.length > 0, incomplete ? 'FAILED' : 'VERIFIED', id);
     const later = await laterRecordsOf(req, lc, report, history.events.map((e) => e.eventId));
     const summaries = [history.birth, history.slaughter, ...history.movements, ...history.treatments, ...history.postMortem, ...history.events, ...history.feedLots.map((f) => f.event)];
     const referenced = summaries.flatMap((s) => (s ? [s.eventId] : []));
@@ -155,7 +156,7 @@ export class LineageReads {
     const pinned = pinnedVersion(lc);
     const { rows, trace: result } = await recall(lc, id, checkedDepth(options.maxDepth));
     const verified = await verifyTraceResult(lc, result, pinned);
-    requireFound(result.events.size > 0, verified.verification.verdict, id);
+    requireFound(req, result.events.size > 0, verified.verification.verdict, id);
     for (const [eventId, row] of result.events) req.rows.set(eventId, row);
     const later = await laterRecordsOf(req, lc, verified.verification.completeness, result.events.keys());
     const decided = await decide(req, result.start, result.nodes);
@@ -179,7 +180,7 @@ export class LineageReads {
     const id = checkedIdentifier(containerId);
     const lc = await contextFor(req, options.asOf);
     const cargo = await cargoLineage(lc, id);
-    requireFound(cargo.contents.length > 0 || cargo.parties.length > 0, cargo.verification.verdict, id);
+    requireFound(req, cargo.contents.length > 0 || cargo.parties.length > 0, cargo.verification.verdict, id);
     const later = await laterRecordsOf(req, lc, cargo.verification.completeness, [...req.rows.keys()]);
     const referenced = [...cargo.verification.hops.map((h) => h.edge.eventId), ...cargo.documents.map((d) => d.eventId), ...cargo.sealEvents.map((e) => e.eventId)];
     const decided = await decide(req, cargo.container, hopNodes(cargo.verification.hops), referenced);
@@ -206,6 +207,9 @@ export class LineageReads {
     if (rows.length === 0) rows = await req.lc.source.eventsTouching([result.identifier]);
     // Every event behind the verdict is logged, a hidden one as having decided it.
     const decided = await decide(req, result.identifier, [], [], true);
+    // An animal's verdict is no retail check: an ear tag out of the viewer's scope is refused as an
+    // unknown one is, so the answer does not tell which of another farm's tags exist.
+    if (result.identifier.startsWith(ANIMAL_URN_PREFIX)) requireInScope(req, decided, result.identifier);
     const view = visibleAuthenticity(result, rows, decided.decisions);
     for (const r of rows) rc.access.record(decided.decisions.get(r.eventId));
     return view;

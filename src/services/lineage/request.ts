@@ -13,7 +13,7 @@ import { correctionsOf } from '../../store/correction-store.js';
 import type { VisibilityStore } from '../../store/visibility-store.js';
 import type { LedgerNode } from '../node/ledger-node.js';
 import { hostedState } from '../node-handles.js';
-import { forbidden, notFound } from '../read-errors.js';
+import { forbidden, notFound, type ReadError } from '../read-errors.js';
 import { requireMember, type ReadContext } from '../read-context.js';
 import { isShownRead } from '../read-policy.js';
 import type { EventDecisions, Visibility } from '../visibility.js';
@@ -91,9 +91,27 @@ export async function decide(req: LineageRequest, start: string, nodes: Iterable
 export function requireInScope(req: LineageRequest, decided: EventDecisions, identifier: string): void {
   const own = new Set<string>();
   for (const r of req.rows.values()) if (r.signerOrg === req.viewer.orgId) for (const i of r.identifiers) own.add(i.identifier);
-  if (!itemInScope(req.viewer, identifier, decided.scope, own)) {
-    throw forbidden(`${identifier} is not in your custody, its lineage or your events; ask its holder or a regulator`, { identifier });
-  }
+  if (!itemInScope(req.viewer, identifier, decided.scope, own)) throw outOfScope(identifier);
+}
+
+const NO_SCOPE = { custody: new Set<string>(), cargo: new Set<string>(), lineage: new Set<string>() };
+
+/** The viewer may ask about any item (a regulator), so telling it which items exist reveals nothing. */
+export function mayAskAboutAnyItem(req: LineageRequest, identifier: string): boolean {
+  return itemInScope(req.viewer, identifier, NO_SCOPE);
+}
+
+/** The one refusal for an item that is not the viewer's to ask about, whether or not anyone recorded it. */
+export function outOfScope(identifier: string): ReadError {
+  return forbidden(`${identifier} is not in your custody, its lineage or your events; ask its holder or a regulator`, { identifier });
+}
+
+/**
+ * An item nobody recorded: NOT_FOUND to a viewer who may ask about any item; to anyone else the
+ * refusal of an item out of its scope, so the answer does not tell which identifiers exist.
+ */
+export function unrecorded(req: LineageRequest, identifier: string): ReadError {
+  return mayAskAboutAnyItem(req, identifier) ? notFound(`no events for ${identifier}`, { identifier }) : outOfScope(identifier);
 }
 
 /** Access log: every shown event of another organisation, marked when its finding was withheld. */

@@ -1,6 +1,6 @@
 /**
  * Verified traces over a LineageSource + EvidenceLoader: the walk, then every hop verified with
- * evidence read in a few batches. Pure apart from the two interfaces.
+ * evidence read in a few batches. Pure apart from the two interfaces (and the failure counter).
  */
 import type { ConsortiumState } from '../../core/ledger/consortium.js';
 import type { BlockEvidence, BreachEvidence, EvidenceLoader, RecordEvidence } from '../../core/lineage/evidence.js';
@@ -11,6 +11,7 @@ import { correctionOfHop, type CorrectionIndexRow } from '../../core/lineage/hop
 import { BlockTree, type VerificationCache } from '../../core/lineage/verify-cache.js';
 import { checkCompleteness, type CompletenessReport, type LeafSource } from '../../core/lineage/completeness.js';
 import type { MapVersion, TrustedIndex } from '../../core/ledger/index-map/version.js';
+import { recordVerification } from '../operations-metrics.js';
 
 export interface LineageContext {
   source: LineageSource;
@@ -58,7 +59,9 @@ export async function verifyTraceResult(ctx: LineageContext, result: TraceResult
   const completeness = await completenessOf(ctx, result.nodes, pinned);
   let verification = await verifyWithEvidence(ctx, result, breaches, cache, completeness);
   if (cache && verification.verdict === 'FAILED') verification = await verifyWithEvidence(ctx, result, breaches, undefined, completeness);
-  return { trace: result, verification: await withCorrections(ctx, result, verification), breaches };
+  const final = await withCorrections(ctx, result, verification);
+  recordVerification(ctx.state.id, final);
+  return { trace: result, verification: final, breaches };
 }
 
 /** Marks the hops whose event was declared in error, from the signed declarations (a record that does not back its mark fails the hop). */

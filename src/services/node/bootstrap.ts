@@ -5,37 +5,97 @@ import type { NodeConfig } from '../../platform/config.js';
 import { openDatabase, type Database } from '../../store/database.js';
 import { ChainStore } from '../../store/chain-store.js';
 import { closeLineageReader } from '../../store/lineage-store.js';
+import { openFileOrdering } from '../../platform/ordering/file-ordering-log.js';
+import type { InProcessOrdering } from '../../platform/ordering/in-process-ordering.js';
 import { Keystore } from './keystore.js';
-import { LedgerNode } from './ledger-node.js';
+import { LedgerNode, type LedgerNodeTestHooks } from './ledger-node.js';
+import { StartupCheck } from '../projections/startup-check.js';
+import { refuseDisagreeing, type Disagreement } from '../projections/refusal.js';
+import { chainsWithoutConsortium } from '../../store/projection-store.js';
 
 export interface OpenedNode {
   db: Database;
   store: ChainStore;
   keystore: Keystore;
   node: LedgerNode;
+  /** The embedded ordering log (a file in the data directory). */
+  ordering: InProcessOrdering;
   close(): Promise<void>;
 }
 
-/** `indexCommitment: false` seals version-1 blocks without the index map (benchmark baselines, tests of old chains). */
-export async function openNode(config: NodeConfig, options: { autoSeal?: boolean; indexCommitment?: boolean } = {}): Promise<OpenedNode> {
+/** The embedded ordering log's file, in the data directory. */
+export function orderingLogFile(dataDir: string): string {
+  return path.join(dataDir, 'ordering', 'log.jsonl');
+}
+
+export interface OpenNodeOptions {
+  autoSeal?: boolean;
+  testHooks?: LedgerNodeTestHooks;
+  /**
+   * Check each consortium's projections against its chain while loading it, and refuse to open
+   * (PROJECTIONS_DISAGREE) when they disagree. Default true; off only to repair them.
+   */
+  checkProjections?: boolean;
+  /** False: seal version-1 blocks without the index map (benchmark baselines, tests of old chains). */
+  indexCommitment?: boolean;
+}
+
+export async function openNode(config: NodeConfig, options: OpenNodeOptions = {}): Promise<OpenedNode> {
   const db = await openDatabase({ url: config.databaseUrl });
   const store = new ChainStore(db);
   const keystore = new Keystore(path.join(config.dataDir, 'keys'));
-  const node = await LedgerNode.open({
-    store,
-    authorityKeys: keystore.list().map((k) => k.keyPair),
-    sealIntervalMs: config.sealIntervalMs,
-    sealMaxRecords: config.sealMaxRecords,
-    autoSeal: options.autoSeal,
-    indexCommitment: options.indexCommitment,
-  });
+  const checks = new Map<string, StartupCheck>();
+  let ordering: InProcessOrdering;
+  let node: LedgerNode;
+  try {
+    if (options.checkProjections !== false) for (const { id } of await store.listConsortia()) checks.set(id, await StartupCheck.prepare(store, id));
+    ordering = await openFileOrdering(orderingLogFile(config.dataDir));
+  } catch (err) {
+    await db.$disconnect();
+    throw err;
+  }
+  try {
+    node = await LedgerNode.open({
+      store,
+      ordering,
+      authorityKeys: keystore.list().map((k) => k.keyPair),
+      sealIntervalMs: config.sealIntervalMs,
+      autoSeal: options.autoSeal,
+      testHooks: options.testHooks,
+      observeLoad: (id) => checks.get(id),
+      indexCommitment: options.indexCommitment,
+    });
+  } catch (err) {
+    await ordering.close();
+    await db.$disconnect();
+    throw err;
+  }
+  const disagreements: Disagreement[] = [];
+  // A chain whose Consortium row is gone would silently not be served.
+  if (options.checkProjections !== false) {
+    for (const consortium of await chainsWithoutConsortium(db)) {
+      disagreements.push({ consortium, failures: [{ code: 'ROW_MISSING', table: 'Consortium', key: { id: consortium }, message: `Consortium row (id=${consortium}) is missing, but its chain's blocks are stored` }] });
+    }
+  }
+  for (const [consortium, check] of checks) {
+    const failures = await check.finish(store);
+    if (failures.length > 0) disagreements.push({ consortium, failures });
+  }
+  if (disagreements.length > 0) {
+    // Nothing is written on the way out: the store stays as found, for rebuild-projections.
+    await node.close({ seal: false });
+    await db.$disconnect();
+    refuseDisagreeing(disagreements);
+  }
   return {
     db,
     store,
     keystore,
     node,
+    ordering,
     async close() {
       await node.close();
+      await ordering.close();
       // Reads logged but not yet written (the writer batches) are written before the database closes.
       await accessLogWriter(db).flush();
       await closeLineageReader(db);

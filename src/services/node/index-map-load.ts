@@ -13,19 +13,26 @@ import { RecordKind, type SignedRecord } from '../../core/ledger/record.js';
 import { MEMBERSHIP_KINDS } from '../../core/ledger/records/index.js';
 import type { Database } from '../../store/database.js';
 import { clearIndexMap, indexedRecordPages, readBucketRoots, readIndexState, writeIndexMapPart, writeIndexState } from '../../store/index-map-store.js';
-import { IndexMapRuntime, type PreparedIndex } from './index-map-runtime.js';
+import { IndexMapRuntime } from './index-map-runtime.js';
 
 export interface IndexHead {
   height: number;
   logSize: number;
-  header: BlockHeader;
+  /** The head block's header (its indexRoot, if version 2, is the root to reach). */
+  header?: BlockHeader;
+  /** The root to reach, known otherwise (the node's own map after the head). */
+  root?: string;
+}
+
+function expectedRoot(head: IndexHead): string | undefined {
+  return head.root ?? (head.header ? indexRootOf(head.header) : undefined);
 }
 
 /** The stored map, if it is whole and at the head; undefined otherwise. */
 async function storedMap(db: Database, consortiumId: string, head: IndexHead): Promise<IndexMapRuntime | undefined> {
   const state = await readIndexState(db, consortiumId);
   if (!state || state.height !== head.height || state.logSize !== head.logSize) return undefined;
-  const signed = indexRootOf(head.header);
+  const signed = expectedRoot(head);
   if (signed !== undefined && signed !== state.root) return undefined;
   const roots = await readBucketRoots(db, consortiumId);
   const top = MapTop.fromBuckets([...roots].map(([b, r]) => [b, fromHex(r, 32)]));
@@ -57,7 +64,7 @@ export async function rebuildIndexMap(db: Database, consortiumId: string, head: 
   }
   const top = building.current().top;
   const root = top.rootHex();
-  const signed = indexRootOf(head.header);
+  const signed = expectedRoot(head);
   if (signed !== undefined && signed !== root) {
     throw new LedgerError('INDEX_ROOT_MISMATCH', `consortium "${consortiumId}": the index map rebuilt from the records does not give block ${head.height}'s indexRoot`, {
       height: head.height,
@@ -72,26 +79,4 @@ export async function rebuildIndexMap(db: Database, consortiumId: string, head: 
 /** The consortium's map at its head block: as stored when it holds, else rebuilt from the chain. */
 export async function openIndexMap(db: Database, consortiumId: string, head: IndexHead): Promise<IndexMapRuntime> {
   return (await storedMap(db, consortiumId, head)) ?? (await rebuildIndexMap(db, consortiumId, head));
-}
-
-/**
- * The index map after the pending additions, for the block after `head`. A stored bucket that
- * disagrees with the trusted map (a tampered leaf) makes the node rebuild the map from the chain
- * first; the runtime to keep using comes back with the prepared map.
- */
-export async function prepareBlockIndex(
-  db: Database,
-  consortiumId: string,
-  runtime: IndexMapRuntime,
-  head: BlockHeader,
-  additions: readonly IndexAddition[],
-  state: { height: number; logSize: number },
-): Promise<{ runtime: IndexMapRuntime; prepared: PreparedIndex }> {
-  try {
-    return { runtime, prepared: await runtime.prepare(additions, state.height + 1, state.logSize) };
-  } catch (err) {
-    if (!(err instanceof LedgerError) || err.code !== 'INDEX_ROOT_MISMATCH') throw err;
-    const rebuilt = await rebuildIndexMap(db, consortiumId, { height: head.height, logSize: head.logSize, header: head });
-    return { runtime: rebuilt, prepared: await rebuilt.prepare(additions, state.height + 1, state.logSize) };
-  }
 }

@@ -1,107 +1,87 @@
 /**
- * The node: holds each consortium's state in memory, admits signed records, persists them
- * durably before acknowledging, and seals pending records into blocks with its authority keys
- * every N ms or every M records. One node hosts many consortia, each on its own chain.
- *
- * Records come as members sent them (submit: the node checks shape, hashes and duplicates), or
- * prepared by a service that checked them against the live state and the store while holding the
- * consortium's ledger lane (lane: capture). Either way the node alone admits them (admission.ts) and
- * stores them with the writes that go with them in one transaction.
+ * The node: hosts consortia, each a chain derived from the consortium's ordering log
+ * (docs/design/network.md). What members send (submit) or a service prepared (lane: capture) is
+ * pre-checked, stored as pending rows and appended to the log as a submission; the node answers
+ * once its own deriver has decided it. An authority node with pending work publishes a cut marker
+ * every seal interval; each authority key it holds seals the block it derived; a block is stored
+ * once seals from more than two thirds of its authority set make it final. The embedded default
+ * is an in-process ordering log (a file in the data directory): a single-node consortium needs no
+ * NATS, and the demo node, holding all four demo authority keys, seals alone.
  */
 import { EventEmitter } from 'node:events';
 import { fromHex, toHex, type KeyPair } from '../../core/crypto/index.js';
-import { blockHash, sealBlock, type Block, type BlockHeader, type Seal } from '../../core/ledger/block.js';
-import { recordAdditions, type IndexAddition, type IndexEntry, type TrustedIndex } from '../../core/ledger/index-map/index.js';
-import { ConsortiumState, admitRecord, buildBlockHeader, checkSeals, closeBlock, createGenesisBlock, type GenesisSpec } from '../../core/ledger/consortium.js';
+import { blockHash } from '../../core/ledger/block.js';
+import { ConsortiumState, createGenesisBlock, type GenesisSpec } from '../../core/ledger/consortium.js';
 import { LedgerError } from '../../core/ledger/errors.js';
 import { leafHash } from '../../core/ledger/merkle-hash.js';
 import { MerkleAccumulator } from '../../core/ledger/merkle-tree.js';
 import { checkpointOfBlock, signCheckpoint } from '../../core/ledger/checkpoint.js';
-import { RecordKind, formatTimestamp, recordHash, type SignedRecord } from '../../core/ledger/record.js';
-import type { ChainStore, StoredCheckpointInput } from '../../store/chain-store.js';
+import { formatTimestamp, recordHash } from '../../core/ledger/record.js';
+import { InProcessOrdering } from '../../platform/ordering/in-process-ordering.js';
+import type { Ordering } from '../../platform/ordering/ordering.js';
+import type { ChainStore } from '../../store/chain-store.js';
+import type { LoadObserver } from './chain-load.js';
+import { DerivationStore } from '../../store/derivation-store.js';
 import type { WriteBatch } from '../../store/write-batch.js';
-import { admitPrepared, admitSubmission, hashesOf, type AdmissionItem, type AdmittedItem } from './admission.js';
+import { ConsortiumChain, type ChainStatus } from './chain.js';
+import { pendingEntries } from './chain-index.js';
+import type { IndexEntry, TrustedIndex } from '../../core/ledger/index-map/index.js';
+import type { ChainContext, LedgerNodeTestHooks } from './chain-context.js';
+import { openLane } from './lane.js';
 import { Mutex } from './mutex.js';
-import { projectionOf } from './projection.js';
-import { DuplicateScreen } from './staged.js';
-import { openIndexMap, prepareBlockIndex } from './index-map-load.js';
-import { IndexMapRuntime, type PreparedIndex } from './index-map-runtime.js';
-import { writeIndexMap } from '../../store/index-map-store.js';
-import type { AdmittedRecord, LaneCommit, LedgerLane, PreparedSubmission, SealedIn, SubmitOptions, SubmitOutcome } from './submission.js';
+import { membershipProjectionOf as projectionOf } from '../../core/ledger/projections/membership-rows.js';
+import { commitSubmitted, type SubmitJob } from './submit-group.js';
+import { withBlock } from './local-submission.js';
+import type { LedgerLane, SealedIn, SubmitOptions, SubmitOutcome } from './submission.js';
 
 export type * from './submission.js';
+export type { LoadObserver } from './chain-load.js';
+export type { EvidenceEvent, LedgerNodeTestHooks, SealedBlockEvent } from './chain-context.js';
 
-/** Kinds whose admission changes membership, so projections are rewritten with their block. */
-const MEMBERSHIP_KINDS = new Set<string>([RecordKind.PROPOSAL, RecordKind.APPROVAL, RecordKind.DEVICE_REGISTER, RecordKind.DEVICE_REVOKE]);
 
 export interface LedgerNodeOptions {
   store: ChainStore;
+  /** Observers of the start-up load, per consortium (none: nothing observed). */
+  observeLoad?: (consortiumId: string) => LoadObserver | undefined;
   /** Authority keys this node may seal with. */
   authorityKeys?: KeyPair[];
   sealIntervalMs?: number;
-  sealMaxRecords?: number;
   autoSeal?: boolean;
+  /** Local time: genesis time, and the clock of the in-memory log the node makes without `ordering`. */
   now?: () => Date;
   /**
-   * Seal version-2 blocks committing to the identifier index map (default true). False seals
-   * version-1 blocks and keeps no map (the benchmark's baseline).
+   * The consortia's ordering log. Without it the node keeps an in-memory log of its own, which
+   * does not outlive the process: a restart then re-reads nothing and submits again what it
+   * stored but had not sealed.
+   */
+  ordering?: Ordering;
+  /** Test-only hooks (chain-context.ts). */
+  testHooks?: LedgerNodeTestHooks;
+  /**
+   * Derive version-2 blocks committing to the identifier index map (default true). False derives
+   * version-1 blocks and keeps no map (the benchmark's baseline, tests of old chains).
    */
   indexCommitment?: boolean;
 }
 
-interface SealWaiter {
-  logIndex: number;
-  resolve: (block: SealedIn) => void;
-  reject: (err: Error) => void;
-}
-
-interface Runtime {
-  state: ConsortiumState;
-  /** Admitted records not yet in a block, in log order, with what each adds to the index map. */
-  pending: { hash: string; kind: string; additions: IndexAddition[] }[];
-  /** The head block's header. */
-  head: BlockHeader;
-  /** The identifier index map (absent: the node seals version-1 blocks). */
-  index?: IndexMapRuntime;
-  log: MerkleAccumulator;
-  waiters: SealWaiter[];
-  /** Submissions waiting to be admitted and committed together (group commit). */
-  queue: SubmitJob[];
-  sealBlockedReason?: string;
-}
-
-/** A submission's outcomes, and (with waitForSeal) the blocks its accepted records will be sealed in. */
-interface Committed {
-  outcomes: SubmitOutcome[];
-  sealed: (Promise<SealedIn> | undefined)[];
-}
-
-interface SubmitJob {
-  records: unknown[];
-  options: SubmitOptions;
-  resolve: (committed: Committed) => void;
-  reject: (err: unknown) => void;
-}
-
 /** A group commit stops taking submissions at this many records, so one transaction stays short. */
 const GROUP_MAX_RECORDS = 5000;
-
-export interface SealedBlockEvent {
-  consortium: string;
-  header: BlockHeader;
-  hash: string;
-  recordHashes: string[];
-}
+/** How long close() waits for pending records to become final before it stops anyway. */
+const CLOSE_SEAL_TIMEOUT_MS = 10_000;
 
 export class LedgerNode extends EventEmitter {
   readonly store: ChainStore;
-  readonly #runtimes = new Map<string, Runtime>();
+  readonly ordering: Ordering;
+  readonly #ownsOrdering: boolean;
+  readonly #derivation: DerivationStore;
+  readonly #chains = new Map<string, ConsortiumChain>();
+  readonly #queues = new Map<string, SubmitJob[]>();
   readonly #authorityKeys: Map<string, KeyPair>;
   readonly #mutex = new Mutex();
   readonly #sealIntervalMs: number;
-  readonly #sealMaxRecords: number;
   readonly #now: () => Date;
-  readonly #indexed: boolean;
+  readonly #ctx: ChainContext;
+  readonly #cutting = new Set<string>();
   #timer?: NodeJS.Timeout;
   #closed = false;
 
@@ -110,16 +90,43 @@ export class LedgerNode extends EventEmitter {
     this.store = options.store;
     this.#authorityKeys = new Map((options.authorityKeys ?? []).map((k) => [k.keyId, k]));
     this.#sealIntervalMs = options.sealIntervalMs ?? 250;
-    this.#sealMaxRecords = options.sealMaxRecords ?? 2000;
     this.#now = options.now ?? (() => new Date());
-    this.#indexed = options.indexCommitment ?? true;
+    this.#ownsOrdering = options.ordering === undefined;
+    this.ordering = options.ordering ?? new InProcessOrdering({ clock: () => this.#now().getTime() });
+    this.#derivation = new DerivationStore(options.store.db);
+    this.#ctx = {
+      store: this.store,
+      derivation: this.#derivation,
+      ordering: this.ordering,
+      indexed: options.indexCommitment ?? true,
+      authorityKeys: () => this.#authorityKeys,
+      now: () => this.#now(),
+      sealed: (event) => this.emit('sealed', event),
+      evidence: (event) => this.emit('evidence', event),
+      fault: (err) => this.#fault(err),
+      hooks: options.testHooks,
+    };
   }
 
   static async open(options: LedgerNodeOptions): Promise<LedgerNode> {
     const node = new LedgerNode(options);
-    for (const { id } of await node.store.listConsortia()) await node.#load(id);
-    if (options.autoSeal !== false) node.#startSealer();
+    try {
+      for (const { id } of await node.store.listConsortia()) {
+        const { chain, orphans } = await ConsortiumChain.open(node.#ctx, id, { fromStart: node.#ownsOrdering, observer: options.observeLoad?.(id) });
+        node.#chains.set(id, chain);
+        // Stored before a crash lost their append: they go through the log now, in their order.
+        if (orphans.length > 0) await node.submit(id, orphans, { atomic: false });
+      }
+    } catch (err) {
+      await node.#stop();
+      throw err;
+    }
+    if (options.autoSeal !== false) node.#startCutter();
     return node;
+  }
+
+  #fault(err: unknown): void {
+    if (this.listenerCount('error') > 0) this.emit('error', err);
   }
 
   addAuthorityKey(key: KeyPair): void {
@@ -127,373 +134,242 @@ export class LedgerNode extends EventEmitter {
   }
 
   consortia(): string[] {
-    return [...this.#runtimes.keys()].sort();
+    return [...this.#chains.keys()].sort();
   }
 
-  /** The live state of a consortium. Callers must treat it as read-only. */
+  #chain(consortiumId: string): ConsortiumChain {
+    const chain = this.#chains.get(consortiumId);
+    if (!chain) throw new LedgerError('UNKNOWN_CONSORTIUM', `unknown consortium "${consortiumId}"`, { consortium: consortiumId });
+    return chain;
+  }
+
+  /** The live state of a consortium: what is admitted, sealed or not. Callers must treat it as read-only. */
   state(consortiumId: string): ConsortiumState {
-    return this.#runtime(consortiumId).state;
+    return this.#chain(consortiumId).state;
   }
 
-  /** The index map the node trusts (undefined: it seals version-1 blocks), for verifying lineage answers. */
+  /** The index map the node trusts (undefined: version-1 blocks), for verifying lineage answers. */
   trustedIndex(consortiumId: string): TrustedIndex | undefined {
-    return this.#runtime(consortiumId).index;
+    return this.#chain(consortiumId).trustedIndex;
   }
 
-  /** Index entries of the admitted records not yet sealed, by identifier, in log order (the map holds them from the next block). */
-  pendingIndexEntries(consortiumId: string): Map<string, IndexEntry[]> {
-    const out = new Map<string, IndexEntry[]>();
-    for (const p of this.#runtime(consortiumId).pending) {
-      for (const a of p.additions) {
-        const list = out.get(a.identifier);
-        if (list) list.push(a.entry);
-        else out.set(a.identifier, [a.entry]);
-      }
-    }
-    return out;
+  /** Index entries of the admitted records not in a stored block yet, by identifier, in log order (the map holds them from their block). */
+  async pendingIndexEntries(consortiumId: string): Promise<Map<string, IndexEntry[]>> {
+    this.#chain(consortiumId);
+    const rows = await this.store.pendingRecords(consortiumId);
+    return pendingEntries(rows.map((r) => ({ record: r.record, hash: r.storedHash, logIndex: r.logIndex })));
   }
 
   pendingCount(consortiumId: string): number {
-    return this.#runtime(consortiumId).pending.length;
+    return this.#chain(consortiumId).pendingCount;
   }
 
-  #runtime(consortiumId: string): Runtime {
-    const rt = this.#runtimes.get(consortiumId);
-    if (!rt) throw new LedgerError('UNKNOWN_CONSORTIUM', `unknown consortium "${consortiumId}"`, { consortium: consortiumId });
-    return rt;
-  }
-
-  /** Rebuilds the in-memory state from the stored chain (the store verified each record on write). */
-  async #load(consortiumId: string): Promise<void> {
-    let state: ConsortiumState | undefined;
-    let head: BlockHeader | undefined;
-    const log = new MerkleAccumulator();
-    for await (const block of this.store.streamBlocks(consortiumId)) {
-      head = block.header;
-      const records = block.records.map((r) => r.record);
-      if (!state) {
-        state = ConsortiumState.fromGenesis({ header: block.header, records, seals: block.seals } as Block);
-      } else {
-        for (const row of block.records) admitRecord(state, row.record, { recordHash: row.storedHash, verifySignature: false });
-        closeBlock(state, block.header, block.storedHash);
-      }
-      for (const row of block.records) log.append(leafHash(fromHex(row.storedHash, 32)));
-    }
-    if (!state || !head) throw new LedgerError('UNKNOWN_CONSORTIUM', `consortium "${consortiumId}" has no genesis block`);
-    const index = this.#indexed ? await openIndexMap(this.store.db, consortiumId, { height: head.height, logSize: head.logSize, header: head }) : undefined;
-    const pending: Runtime['pending'] = [];
-    for (const row of await this.store.pendingRecords(consortiumId)) {
-      admitRecord(state, row.record, { recordHash: row.storedHash, verifySignature: false });
-      pending.push({ hash: row.storedHash, kind: row.record.kind, additions: recordAdditions(row.record, row.storedHash, row.logIndex) });
-    }
-    const previous = this.#runtimes.get(consortiumId);
-    this.#runtimes.set(consortiumId, { state, pending, head, index, log, waiters: previous?.waiters ?? [], queue: previous?.queue ?? [] });
+  /** Where the consortium's chain stands on this node: final and derived heights, the log read, why it stops. */
+  chainStatus(consortiumId: string): ChainStatus & { finalHash: string } {
+    const chain = this.#chain(consortiumId);
+    return { ...chain.status(), finalHash: chain.finalHead.hash };
   }
 
   /** Creates a consortium from its genesis. Refuses a second genesis for the same id. */
   async createConsortium(spec: GenesisSpec, authorityKeys: KeyPair[]): Promise<{ blockHash: string }> {
     return this.#mutex.run(async () => {
-      if (this.#runtimes.has(spec.consortiumId) || (await this.store.consortiumExists(spec.consortiumId))) {
-        throw new LedgerError('DUPLICATE_GENESIS', `consortium "${spec.consortiumId}" already exists`, { consortium: spec.consortiumId });
+      const id = spec.consortiumId;
+      if (this.#chains.has(id) || (await this.store.consortiumExists(id))) {
+        throw new LedgerError('DUPLICATE_GENESIS', `consortium "${id}" already exists`, { consortium: id });
+      }
+      const held = (await this.ordering.info(id)).lastSequence;
+      if (held > 0) {
+        throw new LedgerError('DUPLICATE_GENESIS', `the ordering log already holds ${held} messages for consortium "${id}"; it belongs to an earlier chain`, { consortium: id });
       }
       const block = createGenesisBlock(spec, authorityKeys, formatTimestamp(this.#now()));
       const state = ConsortiumState.fromGenesis(block);
       const hash = blockHash(block.header);
       const recordHashes = block.records.map((r) => recordHash(r));
-      await this.store.createConsortium({
-        block,
-        blockHash: hash,
-        recordHashes,
-        name: spec.name,
-        quorum: state.quorum,
-        projection: projectionOf(state),
-      });
+      await this.store.createConsortium({ block, blockHash: hash, recordHashes, name: spec.name, quorum: state.quorum, projection: projectionOf(state) });
       const log = new MerkleAccumulator();
       for (const h of recordHashes) log.append(leafHash(fromHex(h, 32)));
-      const index = this.#indexed ? IndexMapRuntime.empty(this.store.db, spec.consortiumId, 0, block.header.logSize) : undefined;
-      this.#runtimes.set(spec.consortiumId, { state, pending: [], head: block.header, index, log, waiters: [], queue: [] });
       for (const key of authorityKeys) this.#authorityKeys.set(key.keyId, key);
-      await this.#saveCheckpoint(spec.consortiumId, block.header, hash);
+      const keys = state.authoritiesInForce.map((a) => this.#authorityKeys.get(a.keyId)).filter((k): k is KeyPair => !!k);
+      if (keys.length > 0) {
+        const checkpoint = checkpointOfBlock(block.header, hash, toHex(log.root()));
+        await this.store.saveCheckpoint({ ...checkpoint, signatures: keys.map((k) => signCheckpoint(checkpoint, k)) });
+      }
+      this.#chains.set(id, ConsortiumChain.created(this.#ctx, block, state, log));
       return { blockHash: hash };
     });
   }
 
   /**
-   * Admits and durably stores records as a member sent them. Validation failures are outcomes, not
-   * exceptions; an unknown consortium throws. Acknowledged (accepted) records are on disk when this
-   * resolves. Submissions that arrive while a transaction is in flight are committed together in
-   * the next one (group commit: one fsync for many callers), each keeping its own atomicity.
+   * Admits records as a member sent them. Validation failures are outcomes, not exceptions; an
+   * unknown consortium throws. Accepted records are stored and in the ordering log when this
+   * resolves, and the deriver decided them. Submissions that arrive while a group is being stored
+   * are stored together in the next one (one fsync for many callers), each keeping its atomicity.
    */
   async submit(consortiumId: string, records: unknown[], options: SubmitOptions = {}): Promise<SubmitOutcome[]> {
-    const rt = this.#runtime(consortiumId);
-    const committed = await new Promise<Committed>((resolve, reject) => {
-      rt.queue.push({ records, options, resolve, reject });
+    const chain = this.#chain(consortiumId);
+    const done = await new Promise<{ outcomes: Promise<SubmitOutcome[]> }>((resolve, reject) => {
+      const queue = this.#queues.get(consortiumId) ?? [];
+      this.#queues.set(consortiumId, queue);
+      queue.push({ records, options, resolve, reject });
       void this.#mutex.run(() => this.#drain(consortiumId));
     });
-    this.#sealIfFull(consortiumId);
-    if (!options.waitForSeal) return committed.outcomes;
-    return Promise.all(committed.outcomes.map(async (o, i) => (o.status === 'accepted' && committed.sealed[i] ? { ...o, block: await committed.sealed[i] } : o)));
+    const outcomes = await done.outcomes;
+    if (!options.waitForSeal) return outcomes;
+    return Promise.all(outcomes.map((o) => withBlock(o, (logIndex) => chain.sealedIn(logIndex))));
   }
 
-  /**
-   * Exclusive use of the consortium's ledger, for a service that checks records against the live
-   * state and the store before they are admitted (capture): nothing else is admitted, committed or
-   * sealed until the lane is released.
-   */
-  async lane(consortiumId: string): Promise<LedgerLane> {
-    this.#runtime(consortiumId); // UNKNOWN_CONSORTIUM
-    let release!: () => void;
-    const released = new Promise<void>((resolve) => (release = resolve));
-    await new Promise<void>((entered) => {
-      void this.#mutex.run(async () => {
-        entered();
-        await released;
-      });
-    });
-    let open = true;
-    const stateOf = (): ConsortiumState => this.state(consortiumId);
-    return {
-      get state() {
-        return stateOf();
-      },
-      commit: (submissions, writes) => {
-        if (!open) return Promise.reject(new Error('the ledger lane was released'));
-        return this.#commitPrepared(consortiumId, submissions, writes);
-      },
-      release: () => {
-        if (!open) return;
-        open = false;
-        release();
-        this.#sealIfFull(consortiumId);
-      },
-    };
-  }
-
-  #sealIfFull(consortiumId: string): void {
-    if (this.#runtime(consortiumId).pending.length >= this.#sealMaxRecords) void this.sealNow(consortiumId).catch(() => undefined);
-  }
-
-  /** Takes the queued submissions (up to GROUP_MAX_RECORDS) and commits them together. */
+  /** Takes the queued submissions (up to GROUP_MAX_RECORDS) and stores them together, in one turn. */
   async #drain(consortiumId: string): Promise<void> {
-    // Let the event loop take in requests that arrived during the last (synchronous) commit, so
-    // they join this group instead of each paying for its own fsync.
+    // Let the event loop take in requests that arrived during the last (synchronous) commit.
     await new Promise((resolve) => setImmediate(resolve));
-    const rt = this.#runtime(consortiumId);
+    const queue = this.#queues.get(consortiumId) ?? [];
     const jobs: SubmitJob[] = [];
     let size = 0;
-    while (rt.queue.length > 0 && (jobs.length === 0 || size + rt.queue[0]!.records.length <= GROUP_MAX_RECORDS)) {
-      const job = rt.queue.shift()!;
+    while (queue.length > 0 && (jobs.length === 0 || size + queue[0]!.records.length <= GROUP_MAX_RECORDS)) {
+      const job = queue.shift()!;
       size += job.records.length;
       jobs.push(job);
     }
     if (jobs.length === 0) return;
+    const chain = this.#chain(consortiumId);
+    const release = chain.hold();
     try {
-      const committed = await this.#commitSubmitted(consortiumId, jobs);
-      jobs.forEach((job, j) => job.resolve(committed[j]!));
+      await this.#commitJobs(chain, jobs);
+    } finally {
+      release();
+    }
+  }
+
+  async #commitJobs(chain: ConsortiumChain, jobs: SubmitJob[]): Promise<void> {
+    try {
+      await chain.settle();
+      const outcomes = await commitSubmitted(this.store, chain, jobs, this.#now());
+      jobs.forEach((job, j) => job.resolve({ outcomes: outcomes[j]! }));
     } catch (err) {
-      // The state already moved on; rebuild it from what is durably stored.
-      await this.#load(consortiumId);
+      chain.invalidate();
       if (jobs.length === 1) return jobs[0]!.reject(err);
-      // One submission's writes failed the shared transaction: commit each on its own, so only
-      // the one at fault fails.
+      // One submission's writes failed the shared transaction: store each on its own, so only the one at fault fails.
       for (const job of jobs) {
         try {
-          const [committed] = await this.#commitSubmitted(consortiumId, [job]);
-          job.resolve(committed!);
+          await chain.settle();
+          const [outcomes] = await commitSubmitted(this.store, chain, [job], this.#now());
+          job.resolve({ outcomes: outcomes! });
         } catch (single) {
-          await this.#load(consortiumId);
+          chain.invalidate();
           job.reject(single);
         }
       }
     }
   }
 
-  /** Screens the submissions for duplicates, admits them in order and writes what was accepted in one transaction. */
-  async #commitSubmitted(consortiumId: string, jobs: SubmitJob[]): Promise<Committed[]> {
-    const rt = this.#runtime(consortiumId);
-    const hashes = jobs.map((job) => hashesOf(job.records));
-    const stored = await this.store.existingRecordHashes(consortiumId, hashes.flat().filter((h): h is string => typeof h === 'string'));
-    const screen = new DuplicateScreen(stored);
-    const admitted: AdmittedItem[][] = [];
-    const outcomes = jobs.map((job, j) => {
-      const items = hashes[j]!.map((hash, i): AdmissionItem => {
-        if (typeof hash !== 'string') return { outcome: hash };
-        if (screen.screen(hash)) return { outcome: { status: 'duplicate', recordHash: hash } };
-        return { record: job.records[i] as SignedRecord, hash, writes: job.options.writes?.[i] };
-      });
-      const result = admitSubmission(rt.state, items, {
-        atomic: job.options.atomic ?? true,
-        verifySignatures: true,
-        signerOrg: job.options.signerOrg,
-      });
-      rt.state = result.state;
-      screen.end(result.admitted.map((a) => a.hash));
-      admitted.push(result.admitted);
-      return result.outcomes;
-    });
-    await this.#write(consortiumId, admitted.flat());
-    return jobs.map((job, j) => ({
-      outcomes: outcomes[j]!,
-      sealed: outcomes[j]!.map((o) => (job.options.waitForSeal && o.status === 'accepted' ? this.#sealed(consortiumId, o.logIndex) : undefined)),
-    }));
+  /**
+   * Exclusive use of the consortium's ledger, for a service that checks records against the live
+   * state and the store before they are admitted (capture): nothing else is admitted, committed or
+   * sealed until the lane is released, or until a commit has appended its submissions (the next
+   * holder then sees them in the state and the store).
+   */
+  async lane(consortiumId: string): Promise<LedgerLane> {
+    const chain = this.#chain(consortiumId);
+    return openLane(this.#mutex, chain, { store: this.store, now: () => this.#now() });
   }
 
-  /** Admits prepared submissions, all or none, and writes them in one transaction. */
-  async #commitPrepared(consortiumId: string, submissions: readonly PreparedSubmission[], writes?: WriteBatch): Promise<LaneCommit> {
-    const rt = this.#runtime(consortiumId);
-    if (submissions.every((s) => s.records.length === 0)) return { ok: true, admitted: submissions.map(() => []) };
-    try {
-      const result = admitPrepared(rt.state, submissions);
-      rt.state = result.state;
-      if (result.refused.length > 0) return { ok: false, refused: result.refused };
-      await this.#write(consortiumId, result.admitted.flat(), writes ? [writes] : []);
-      const admitted = result.admitted.map((list, s) =>
-        list.map((a): AdmittedRecord => ({
-          recordHash: a.hash,
-          logIndex: a.logIndex,
-          ...(submissions[s]!.waitForSeal ? { sealed: this.#sealed(consortiumId, a.logIndex) } : {}),
-        })),
-      );
-      return { ok: true, admitted };
-    } catch (err) {
-      await this.#load(consortiumId);
-      throw err;
-    }
-  }
-
-  /** Stores admitted records (and the writes that go with them) in one transaction; they are then pending. */
-  async #write(consortiumId: string, admitted: readonly AdmittedItem[], extra: readonly WriteBatch[] = []): Promise<void> {
-    if (admitted.length === 0) return;
-    const receivedAt = formatTimestamp(this.#now());
-    await this.store.appendPending(
-      consortiumId,
-      admitted.map((a) => ({ record: a.record, hash: a.hash, logIndex: a.logIndex, receivedAt })),
-      [...admitted.flatMap((a) => (a.writes ? [a.writes] : [])), ...extra],
+  /**
+   * Cuts the block of every pending record (a cut marker from this node's authority key) and
+   * resolves once it is final; null when nothing is pending or this node cannot make it final alone.
+   */
+  async sealNow(consortiumId: string): Promise<SealedIn | null> {
+    const chain = this.#chain(consortiumId);
+    const target = await this.#mutex.run(() =>
+      this.#held(chain, async () => {
+        await chain.settle();
+        if (chain.pendingCount === 0) return null;
+        const held = chain.localAuthorities();
+        // With fewer keys than the quorum this node cuts and seals, and other authorities' nodes complete it.
+        if (held === 0 || held < chain.state.requiredQuorum() || chain.status().blockedReason) {
+          chain.appendCut();
+          return null;
+        }
+        return chain.appendCut() ?? chain.state.height;
+      }),
     );
-    const rt = this.#runtime(consortiumId);
-    for (const a of admitted) rt.pending.push({ hash: a.hash, kind: a.record.kind, additions: rt.index ? recordAdditions(a.record, a.hash, a.logIndex) : [] });
-  }
-
-  /** Resolves with the block that seals the record at logIndex. Register before the lock is let go, so no seal can come first. */
-  #sealed(consortiumId: string, logIndex: number): Promise<SealedIn> {
-    const rt = this.#runtime(consortiumId);
-    const sealed = new Promise<SealedIn>((resolve, reject) => rt.waiters.push({ logIndex, resolve, reject }));
-    sealed.catch(() => undefined); // a caller that stops waiting must not leave an unhandled rejection
-    return sealed;
-  }
-
-  /** Seals every pending record of the consortium into one block, if this node can reach quorum. */
-  async sealNow(consortiumId: string): Promise<{ height: number; hash: string } | null> {
-    return this.#mutex.run(() => this.#seal(consortiumId));
-  }
-
-  async #seal(consortiumId: string): Promise<{ height: number; hash: string } | null> {
-    const rt = this.#runtime(consortiumId);
-    if (rt.pending.length === 0) return null;
-    const { state } = rt;
-    const localAuthorities = state.authoritiesInForce.map((a) => this.#authorityKeys.get(a.keyId)).filter((k): k is KeyPair => !!k);
-    const needed = state.requiredQuorum();
-    if (localAuthorities.length < needed) {
-      rt.sealBlockedReason = `this node holds ${localAuthorities.length} of the ${needed} authority keys a seal needs`;
-      return null;
-    }
-    rt.sealBlockedReason = undefined;
-    const recordHashes = rt.pending.map((p) => p.hash);
-    let index: PreparedIndex | undefined;
-    if (rt.index) ({ runtime: rt.index, prepared: index } = await prepareBlockIndex(this.store.db, consortiumId, rt.index, rt.head, rt.pending.flatMap((p) => p.additions), state));
-    const header = buildBlockHeader(state, { height: state.height, hash: state.headHash }, recordHashes, this.#blockTimestamp(state), index?.version.root);
-    const hash = blockHash(header);
-    const seals: Seal[] = localAuthorities.map((k) => sealBlock(hash, k));
-    const sealCheck = checkSeals(hash, seals, state.authoritiesInForce, state.quorum);
-    if (sealCheck.valid.length < sealCheck.required) {
-      throw new LedgerError('NO_QUORUM', `own seals do not reach quorum: ${sealCheck.problems.map((p) => p.message).join('; ')}`);
-    }
-    const membershipChanged = rt.pending.some((p) => MEMBERSHIP_KINDS.has(p.kind));
-    const nextState = state.clone();
-    closeBlock(nextState, header, hash);
-    // The log grows first so the block's checkpoint is committed with it (one transaction, one fsync).
-    for (const h of recordHashes) rt.log.append(leafHash(fromHex(h, 32)));
-    if (index) rt.index!.begin(index);
-    try {
-      await this.store.commitBlock({
-        header,
-        blockHash: hash,
-        seals,
-        recordHashes,
-        projection: membershipChanged ? projectionOf(nextState) : undefined,
-        checkpoint: this.#checkpointOf(nextState, header, hash, rt.log),
-        extra: index ? (tx) => writeIndexMap(tx, consortiumId, index.write) : undefined,
-      });
-    } catch (err) {
-      rt.index?.abort();
-      await this.#load(consortiumId);
-      throw err;
-    }
-    if (index) rt.index!.publish(index);
-    closeBlock(state, header, hash);
-    rt.head = header;
-    rt.pending = [];
-    const block = { height: header.height, hash };
-    rt.waiters = rt.waiters.filter((w) => {
-      if (w.logIndex < header.logSize) {
-        w.resolve(block);
-        return false;
-      }
-      return true;
-    });
-    const event: SealedBlockEvent = { consortium: consortiumId, header, hash, recordHashes };
-    this.emit('sealed', event);
-    return block;
-  }
-
-  /** Block time never runs backwards, even if the wall clock does. */
-  #blockTimestamp(state: ConsortiumState): string {
-    const now = formatTimestamp(this.#now());
-    return state.headTimestamp && now < state.headTimestamp ? state.headTimestamp : now;
-  }
-
-  async #saveCheckpoint(consortiumId: string, header: BlockHeader, hash: string): Promise<void> {
-    const rt = this.#runtime(consortiumId);
-    const checkpoint = this.#checkpointOf(rt.state, header, hash, rt.log);
-    if (checkpoint) await this.store.saveCheckpoint(checkpoint);
-  }
-
-  /** The log checkpoint after a block, signed by this node's authority keys in force (none: undefined). */
-  #checkpointOf(state: ConsortiumState, header: BlockHeader, hash: string, log: MerkleAccumulator): StoredCheckpointInput | undefined {
-    const keys = state.authoritiesInForce.map((a) => this.#authorityKeys.get(a.keyId)).filter((k): k is KeyPair => !!k);
-    if (keys.length === 0) return undefined;
-    const checkpoint = checkpointOfBlock(header, hash, toHex(log.root()));
-    return { ...checkpoint, signatures: keys.map((k) => signCheckpoint(checkpoint, k)) };
+    return target === null ? null : chain.finalAt(target);
   }
 
   sealStatus(consortiumId: string): { pending: number; blockedReason?: string } {
-    const rt = this.#runtime(consortiumId);
-    return { pending: rt.pending.length, blockedReason: rt.sealBlockedReason };
+    const chain = this.#chain(consortiumId);
+    const held = chain.localAuthorities();
+    const needed = chain.state.requiredQuorum();
+    const status = chain.status();
+    const reason =
+      status.halted ??
+      status.blockedReason ??
+      (status.stuck?.detail ||
+        (held < needed && chain.pendingCount > 0 ? `this node holds ${held} of the ${needed} authority keys a seal needs; the other authorities' nodes must seal` : undefined));
+    return { pending: chain.pendingCount, ...(reason ? { blockedReason: reason } : {}) };
   }
 
-  #startSealer(): void {
+  /** Runs a turn's work with the chain's tentative state left to it. */
+  async #held<T>(chain: ConsortiumChain, work: () => Promise<T>): Promise<T> {
+    const release = chain.hold();
+    try {
+      return await work();
+    } finally {
+      release();
+    }
+  }
+
+  /** Every seal interval, an authority node with pending records publishes a cut marker. */
+  #startCutter(): void {
     this.#timer = setInterval(() => {
-      for (const id of this.#runtimes.keys()) {
-        if (this.#runtime(id).pending.length > 0) void this.sealNow(id).catch((err) => this.emit('error', err));
+      for (const [id, chain] of this.#chains) {
+        if (this.#cutting.has(id) || chain.openCount === 0 || chain.localAuthorities() === 0) continue;
+        this.#cutting.add(id);
+        void this.#mutex
+          .run(() =>
+            this.#held(chain, async () => {
+              await chain.settle();
+              chain.appendCut();
+            }),
+          )
+          .catch((err: unknown) => this.#fault(err))
+          .finally(() => this.#cutting.delete(id));
       }
     }, this.#sealIntervalMs);
     this.#timer.unref();
   }
 
-  /** Seals what is pending, then stops. */
-  async close(): Promise<void> {
+  /** Seals what is pending (unless told not to write: a node that refused to serve), then stops. */
+  async close(options: { seal?: boolean } = {}): Promise<void> {
     if (this.#closed) return;
     this.#closed = true;
     if (this.#timer) clearInterval(this.#timer);
-    for (const id of this.#runtimes.keys()) {
+    for (const id of this.#chains.keys()) {
+      let timeout: NodeJS.Timeout | undefined;
       try {
-        await this.sealNow(id);
+        if (options.seal !== false) await Promise.race([this.sealNow(id), new Promise((resolve) => (timeout = setTimeout(resolve, CLOSE_SEAL_TIMEOUT_MS)))]);
       } catch {
-        // Pending records stay durable and are sealed at the next start.
+        // Pending records stay stored and in the log: they are sealed after the next start.
+      } finally {
+        clearTimeout(timeout);
       }
-      const rt = this.#runtime(id);
-      for (const w of rt.waiters) w.reject(new Error('node closed before the record was sealed'));
-      rt.waiters = [];
     }
+    await this.#stop();
+  }
+
+  /**
+   * Stops at once, as a crash would: no cut, no seal, the log readers and the timer stop. What
+   * is stored and in the log stays; the next start goes on from it.
+   */
+  async abandon(): Promise<void> {
+    await this.#stop();
+  }
+
+  async #stop(): Promise<void> {
+    this.#closed = true;
+    if (this.#timer) clearInterval(this.#timer);
+    for (const chain of this.#chains.values()) await chain.close();
+    if (this.#ownsOrdering) await this.ordering.close();
   }
 }
+
+export type { ChainStatus, WriteBatch };

@@ -1,26 +1,53 @@
 /**
  * Re-verifies a stored consortium from genesis: the pure chain verifier over the rows as stored,
  * plus the store-level checks only the store can make (index columns agree with the signed body,
- * no record claims a block that does not exist, projections match the replayed state).
+ * no record claims a block that does not exist), and every projected table re-derived from the
+ * chain and compared row by row (services/projections, docs/projections.md).
  */
 import { canonicalize } from '../../core/crypto/index.js';
 import { verifyChain, type ChainFailure, type ChainReport } from '../../core/ledger/chain-verifier.js';
+import { membershipProjectionOf as projectionOf } from '../../core/ledger/projections/membership-rows.js';
 import type { ChainStore } from '../../store/chain-store.js';
-import { projectionOf } from './projection.js';
+import { ProjectionVerifier, type ProjectionReport } from '../projections/projection-verifier.js';
 
 export interface StoredChainReport extends ChainReport {
   storeFailures: ChainFailure[];
+  /** The projected tables re-derived from the chain (absent when not asked for). */
+  projections?: ProjectionReport;
+}
+
+export interface VerifyProgress {
+  height: number;
+  records: number;
+  totalBlocks: number;
+  /** Set once the blocks are done: the projection check under way. */
+  phase?: string;
+}
+
+export interface VerifyStoredChainOptions {
+  /** Re-derive and compare the projected tables (default true). */
+  projections?: boolean;
+  /**
+   * Whether a record the role table refuses as of its log position fails the verification
+   * (default true). The findings are listed either way.
+   */
+  enforceRules?: boolean;
 }
 
 export async function verifyStoredChain(
   store: ChainStore,
   consortiumId: string,
-  onProgress?: (p: { height: number; records: number; totalBlocks: number }) => void,
+  onProgress?: (p: VerifyProgress) => void,
+  options: VerifyStoredChainOptions = {},
 ): Promise<StoredChainReport> {
   const totalBlocks = await store.blockCount(consortiumId);
-  const report = await verifyChain(store.streamBlocks(consortiumId), {
+  const projections = options.projections !== false ? new ProjectionVerifier(store, consortiumId, { onPhase: (phase) => onProgress?.({ height: -1, records: 0, totalBlocks, phase }) }) : undefined;
+  const blocks = store.streamBlocks(consortiumId);
+  const report = await verifyChain(projections ? projections.wrap(blocks) : blocks, {
     expectedConsortium: consortiumId,
     onProgress: onProgress ? (p) => onProgress({ ...p, totalBlocks }) : undefined,
+    onRecord: projections?.onRecord,
+    onBlock: projections?.onBlock,
   });
   const storeFailures: ChainFailure[] = [];
 
@@ -61,7 +88,9 @@ export async function verifyStoredChain(
       }
     }
   }
-  return { ...report, ok: report.ok && storeFailures.length === 0, storeFailures };
+  const projected = projections ? await projections.finish(report.finalState, await store.pendingRecords(consortiumId)) : undefined;
+  const projectionsHold = !projected || (projected.failures.length === 0 && !projected.failuresTruncated && (options.enforceRules === false || projected.ruleFailures.length === 0));
+  return { ...report, ok: report.ok && storeFailures.length === 0 && projectionsHold, storeFailures, ...(projected ? { projections: projected } : {}) };
 }
 
 function sortRows(rows: Record<string, unknown>[]): Record<string, unknown>[] {

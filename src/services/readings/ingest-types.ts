@@ -81,7 +81,7 @@ export interface ReadingProof {
   proof: string[];
 }
 
-export class IotError extends CodedError<'READING_NOT_FOUND' | 'READING_NOT_WINDOWED' | 'INGEST_STOPPED' | 'NO_WINDOW_SIGNER' | 'NOT_STORED'> {
+export class IotError extends CodedError<'READING_NOT_FOUND' | 'READING_NOT_WINDOWED' | 'READING_TAMPERED' | 'INGEST_STOPPED' | 'NO_WINDOW_SIGNER' | 'NOT_STORED' | 'MQTT_PUBLISH_REFUSED'> {
   override readonly name = 'IotError';
 }
 

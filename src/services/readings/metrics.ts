@@ -8,6 +8,7 @@ let counters:
       gaps: client.Counter<'consortium'>;
       clockAhead: client.Counter<'consortium'>;
       windows: client.Counter<'consortium'>;
+      mqttRefused: client.Counter<'action' | 'reason'>;
     }
   | undefined;
 
@@ -24,6 +25,7 @@ export function iotMetrics(): NonNullable<typeof counters> {
     gaps: counter('provenant_iot_seq_gaps_total', 'Sequence gaps seen in accepted readings', ['consortium']),
     clockAhead: counter('provenant_iot_readings_clock_ahead_total', 'Accepted readings observed later than received, beyond the clock tolerance', ['consortium']),
     windows: counter('provenant_iot_windows_total', 'sensor.window records submitted', ['consortium']),
+    mqttRefused: counter('provenant_mqtt_refused_total', 'Embedded broker refusals (connect, publish, subscribe), by reason', ['action', 'reason']),
   };
   return counters;
 }

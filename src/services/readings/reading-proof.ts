@@ -6,6 +6,8 @@ import { readingLeafHash, type Reading } from '../../core/readings/reading.js';
 import { readingInclusionProof, type SensorWindowPayload } from '../../core/readings/window.js';
 import type { ReadingStore, StoredReading } from '../../store/reading-store.js';
 import { IotError, type ReadingProof } from './ingest-types.js';
+import { windowAssignmentOf } from '../../core/ledger/projections/record-effects.js';
+import { windowReadingFailures } from '../../core/ledger/projections/readings-check.js';
 
 /** The proof for reading `seq` of a device, in the consortium given or the first of `consortia` that holds it. */
 export async function readingProof(store: ReadingStore, consortia: readonly string[], deviceId: string, seq: number): Promise<ReadingProof> {
@@ -25,6 +27,17 @@ export async function readingProof(store: ReadingStore, consortia: readonly stri
   if (!stored) throw new IotError('READING_NOT_WINDOWED', `window record ${row.windowRecordHash} of reading ${deviceId}#${seq} is missing`, { deviceId, seq });
   const record = JSON.parse(stored.body) as SignedRecord;
   const readingsRootHex = (record.payload as unknown as SensorWindowPayload).readingsRoot;
+  // The rows are held to what the signed window commits to, on every read.
+  const window = windowAssignmentOf(record.payload);
+  const problems = window ? windowReadingFailures(window, row.windowRecordHash, windowRows, windowRows, undefined, { recordHash: row.windowRecordHash }) : [];
+  if (!window || problems.length > 0) {
+    throw new IotError('READING_TAMPERED', `the stored readings of window ${row.windowRecordHash.slice(0, 16)}… do not match what it commits to: ${problems[0]?.message ?? 'the window record is malformed'}`, {
+      deviceId,
+      seq,
+      table: problems[0]?.table ?? 'LedgerRecord',
+      column: problems[0]?.column,
+    });
+  }
   return {
     consortium: row.consortiumId,
     reading,

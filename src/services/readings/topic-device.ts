@@ -13,6 +13,15 @@ export interface TopicDevice {
   where: { consortium: string; deviceId: string };
 }
 
+/** The device registered under this id in the consortium, if both exist (its standing included). */
+export function registeredDevice(node: LedgerNode, consortium: string, deviceId: string): DeviceEntry | undefined {
+  try {
+    return node.state(consortium).devices.get(deviceId);
+  } catch {
+    return undefined;
+  }
+}
+
 /** The active device the topic names, if any. */
 export function activeDeviceOfTopic(node: LedgerNode, topic: string): TopicDevice | undefined {
   const where = parseDeviceTopic(topic);

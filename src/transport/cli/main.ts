@@ -11,6 +11,7 @@ import { openNode } from '../../services/node/bootstrap.js';
 import { AdminError, verifyConsortium } from '../../services/admin.js';
 import { CliUsageError, describeError, exitCodeOf } from './errors.js';
 import { progressPrinter } from './progress.js';
+import { printVerifyReport } from './verify-report.js';
 import { runStart } from './start.js';
 import { readKeyFile } from '../../services/node/keystore.js';
 import type { GenesisSpec } from '../../core/ledger/consortium.js';
@@ -19,6 +20,7 @@ import { registerMemberCommands } from './member-commands.js';
 import { registerBundleCommands } from './bundle-commands.js';
 import { registerTokenCommands } from './token-commands.js';
 import { registerLabelCommand } from './label-command.js';
+import { registerProjectionCommands } from './projection-commands.js';
 
 const packageJson = JSON.parse(readFileSync(new URL('../../../package.json', import.meta.url), 'utf8')) as { version: string };
 
@@ -79,7 +81,7 @@ program
 
 program
   .command('verify')
-  .description('re-verify a consortium chain from genesis; exits 0 only when everything holds')
+  .description('re-verify a consortium chain from genesis, and every table derived from it; exits 0 only when everything holds')
   .requiredOption('--consortium <id>', 'consortium id')
   .option('--data <dir>', 'data directory')
   .option('--json', 'print the report as JSON')
@@ -88,28 +90,11 @@ program
     const started = Date.now();
     const progress = progressPrinter();
     const report = await verifyConsortium(config, opts.consortium, (p) => {
-      progress(`verifying: block ${p.height + 1}/${p.totalBlocks}, ${p.records} records`);
+      progress(p.phase ? `verifying projections: ${p.phase}` : `verifying: block ${p.height + 1}/${p.totalBlocks}, ${p.records} records`);
     }).catch((err: unknown) => {
       throw err instanceof AdminError ? new CliUsageError(err.message, err.details) : err;
     });
-    const seconds = (Date.now() - started) / 1000;
-    const failures = [...report.failures, ...report.storeFailures];
-    if (opts.json) {
-      const { finalState: _omit, ...printable } = report;
-      console.log(JSON.stringify(printable, null, 2));
-    } else {
-      console.log(`consortium ${opts.consortium}: ${report.blocks} blocks, ${report.records} records, head ${report.headHash || '(none)'}`);
-      console.log(`log root ${report.logRoot}; checked in ${seconds.toFixed(2)} s`);
-      for (const f of failures.slice(0, 50)) {
-        const where = [`block ${f.height}`, f.recordIndex !== undefined ? `record ${f.recordIndex}` : '', f.recordHash ? `(${f.recordHash.slice(0, 16)}…)` : '']
-          .filter(Boolean)
-          .join(' ');
-        const values = f.expected !== undefined || f.computed !== undefined ? ` [expected ${String(f.expected)}, computed ${String(f.computed)}]` : '';
-        console.log(`FAIL ${where}: ${f.code}: ${f.message}${values}`);
-      }
-      if (failures.length > 50) console.log(`… and ${failures.length - 50} more failures`);
-      console.log(report.ok ? 'OK: every signature, Merkle root, hash link, seal and quorum holds' : `FAILED: ${failures.length} problem(s)`);
-    }
+    printVerifyReport(report, opts.consortium, (Date.now() - started) / 1000, !!opts.json);
     process.exitCode = report.ok ? 0 : 1;
   });
 
@@ -118,6 +103,7 @@ registerMemberCommands(program);
 registerBundleCommands(program);
 registerTokenCommands(program);
 registerLabelCommand(program);
+registerProjectionCommands(program);
 
 program.parseAsync(process.argv).catch((err: unknown) => {
   if (err instanceof CommanderError) {

@@ -67,11 +67,12 @@ export async function runStart(options: { dataDir?: string; httpPort?: number; d
   });
   const keys = opened.keystore.list().map((k) => k.keyPair);
   const iot = await startIot({ ctx, windowSigner: keystoreWindowSigner(opened.node, keys), ...(options.demo ? DEMO_IOT : {}) });
+  app.addReadinessCheck('mqtt', () => iot.ready());
   console.log(iot.port !== undefined ? `MQTT broker (embedded) on port ${iot.port}` : `MQTT: subscribed to ${config.mqttUrl}`);
   const monitor = await startBreachMonitor({ node: opened.node, db: opened.db, keys, log: (line) => console.log(line) });
   const port = (server.address() as AddressInfo).port;
   const base = `http://${config.httpHost}:${port}`;
-  console.log(`Provenant node on ${base}  (health: ${base}/health, GraphQL and GraphiQL: ${base}/graphql)`);
+  console.log(`Provenant node on ${base}  (health: ${base}/health, readiness: ${base}/ready, GraphQL and GraphiQL: ${base}/graphql)`);
   console.log(`database ${config.databaseUrl}; consortia: ${opened.node.consortia().join(', ') || '(none)'}`);
 
   const shutdown = async () => {

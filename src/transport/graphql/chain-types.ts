@@ -2,7 +2,7 @@
 import { resolveOffsetConnection } from '@pothos/plugin-relay';
 import type { Seal } from '../../core/ledger/block.js';
 import type { OrgEntry } from '../../core/ledger/consortium.js';
-import type { ChainStatusView, InclusionProofView, StoredBlock, StoredRecord } from '../../services/chain-reads.js';
+import type { ChainStatusView, EvidenceView, InclusionProofView, StoredBlock, StoredRecord } from '../../services/chain-reads.js';
 import type { SealedBlockEvent } from '../../services/node/ledger-node.js';
 import type { Builder } from './builder.js';
 import { serve } from './serve.js';
@@ -47,6 +47,34 @@ function registerStatusTypes(builder: Builder) {
     }),
   });
 
+  const Finality = builder.objectRef<ChainStatusView['finality']>('ChainFinality').implement({
+    description: 'Blocks derived from the consortium ordering log on this node (docs/design/network.md).',
+    fields: (t) => ({
+      finalHeight: t.exposeInt('finalHeight', { description: 'The last block with seals from more than two thirds of its authority set.' }),
+      finalHash: t.exposeString('finalHash'),
+      derivedHeight: t.exposeInt('derivedHeight', { description: 'The last block cut from the log (final or not).' }),
+      lastSequence: t.exposeInt('lastSequence', { description: 'The last ordering log entry this node applied.' }),
+      stuckAtHeight: t.int({ nullable: true, description: 'A derived block that can no longer reach a quorum: nothing is sealed past it.', resolve: (f) => f.stuck?.height ?? null }),
+      stuckReason: t.string({ nullable: true, resolve: (f) => f.stuck?.reason ?? null }),
+      haltedReason: t.string({ nullable: true, description: 'Why this node stopped deriving (a quorum sealed another block than the one it derived).', resolve: (f) => f.haltedReason }),
+    }),
+  });
+
+  const Evidence = builder.objectRef<EvidenceView>('ChainEvidence').implement({
+    description: 'Seals in the ordering log that prove misconduct or disagreement, kept with their signed headers.',
+    fields: (t) => ({
+      id: t.exposeString('id', { description: 'Hex SHA-256 of the evidence as kept.' }),
+      kind: t.exposeString('kind', { description: 'equivocation (one key sealed two blocks at one height) or conflicting-seal (a seal on another block than the one derived here).' }),
+      height: t.exposeInt('height'),
+      keyId: t.exposeString('keyId'),
+      orgId: t.exposeString('orgId'),
+      sequence: t.exposeInt('sequence', { description: 'The ordering log entry that revealed it.' }),
+      detectedAt: t.exposeString('detectedAt'),
+      blockHashes: t.exposeStringList('blockHashes'),
+      signedHeaders: t.field({ type: 'JSON', description: 'The signed headers; for equivocation, { first, second } is the payload of an evidence.equivocation record.', resolve: (e) => e.body }),
+    }),
+  });
+
   const ChainStatus = builder.objectRef<ChainStatusView>('ChainStatus').implement({
     fields: (t) => ({
       consortium: t.exposeString('consortium'),
@@ -57,6 +85,8 @@ function registerStatusTypes(builder: Builder) {
       pending: t.exposeInt('pending', { description: 'Admitted records not yet sealed into a block.' }),
       lastCheckpoint: t.field({ type: Checkpoint, nullable: true, resolve: (s, _args, ctx) => ctx.reads.chain.lastCheckpoint(s.consortium) }),
       quorum: t.field({ type: QuorumHealth, resolve: (s) => s }),
+      finality: t.field({ type: Finality, resolve: (s) => s.finality }),
+      evidence: t.field({ type: [Evidence], description: 'Evidence found in the ordering log against authorities, oldest height first.', resolve: (s, _args, ctx) => ctx.reads.chain.evidence(s.consortium) }),
     }),
   });
 

@@ -4,8 +4,12 @@
  * masked; expected ones are typed result-union members (see errors.ts).
  */
 import { EnvelopArmorPlugin } from '@escape.tech/graphql-armor';
+import type { GraphQLError } from 'graphql';
+import { DEFAULT_LIMITS } from '../../platform/config.js';
+import { statusForCode } from '../http/errors.js';
+import { requestGuard } from './request-guard.js';
 import type { Express, RequestHandler } from 'express';
-import { createPubSub, createYoga, maskError, type YogaServerInstance } from 'graphql-yoga';
+import { createGraphQLError, createPubSub, createYoga, maskError, type YogaServerInstance } from 'graphql-yoga';
 import type { SubscriptionFeed } from '../../services/feeds/feed.js';
 import type { SealedBlockEvent } from '../../services/node/ledger-node.js';
 import { ReadServices } from '../../services/read-services.js';
@@ -41,6 +45,20 @@ query ChainStatus {
 }
 `;
 
+/**
+ * graphql-armor reports a limit as a "Syntax Error:"; it is a limit, so the request is refused
+ * with GRAPHQL_LIMIT_EXCEEDED, the limit's name and value, and HTTP 400.
+ */
+function limitExceeded(limit: keyof typeof GRAPHQL_LIMITS, value: number) {
+  return (_context: unknown, error: GraphQLError): never => {
+    const message = error.message.replace(/^Syntax Error: /, '');
+    // Yoga's own error class: a GraphQLError of another module instance would be masked as a 500.
+    throw createGraphQLError(`GraphQL limit exceeded: ${message}`, {
+      extensions: { code: 'GRAPHQL_LIMIT_EXCEEDED', details: { limit, max: value }, http: { status: statusForCode('GRAPHQL_LIMIT_EXCEEDED') } },
+    });
+  };
+}
+
 function isExpected(error: unknown): boolean {
   for (let e: unknown = error, hops = 0; e instanceof Error && hops < 5; e = (e as { originalError?: unknown }).originalError, hops++) {
     if (e instanceof ExpectedError) return true;
@@ -75,12 +93,13 @@ export function createGraphqlServer(app: AppContext, options: { logging?: boolea
     graphiql: { defaultQuery: DEFAULT_QUERY, title: 'Provenant GraphQL' },
     renderGraphiQL: renderLocalGraphiql,
     plugins: [
+      requestGuard(reads, app.config?.limits ?? DEFAULT_LIMITS),
       EnvelopArmorPlugin({
-        maxDepth: { n: GRAPHQL_LIMITS.maxDepth },
-        maxAliases: { n: GRAPHQL_LIMITS.maxAliases },
-        costLimit: { maxCost: GRAPHQL_LIMITS.maxCost },
-        maxTokens: { n: GRAPHQL_LIMITS.maxTokens },
-        maxDirectives: { n: GRAPHQL_LIMITS.maxDirectives },
+        maxDepth: { n: GRAPHQL_LIMITS.maxDepth, onReject: [limitExceeded('maxDepth', GRAPHQL_LIMITS.maxDepth)] },
+        maxAliases: { n: GRAPHQL_LIMITS.maxAliases, onReject: [limitExceeded('maxAliases', GRAPHQL_LIMITS.maxAliases)] },
+        costLimit: { maxCost: GRAPHQL_LIMITS.maxCost, onReject: [limitExceeded('maxCost', GRAPHQL_LIMITS.maxCost)] },
+        maxTokens: { n: GRAPHQL_LIMITS.maxTokens, onReject: [limitExceeded('maxTokens', GRAPHQL_LIMITS.maxTokens)] },
+        maxDirectives: { n: GRAPHQL_LIMITS.maxDirectives, onReject: [limitExceeded('maxDirectives', GRAPHQL_LIMITS.maxDirectives)] },
         blockFieldSuggestion: { enabled: true },
       }),
     ],

@@ -6,9 +6,12 @@
  */
 import type { ErrorRequestHandler, Response } from 'express';
 import { problemXml } from './problem-xml.js';
+import { processLogger } from '../../platform/logger.js';
 
 export interface ApiErrorBody {
   error: { code: string; message: string; details?: Record<string, unknown> };
+  /** The request's id (X-Request-Id), to quote when reporting a problem. */
+  requestId?: string;
 }
 
 /** An error raised by the API layer itself, with the status to answer with. */
@@ -61,9 +64,17 @@ const STATUS_BY_CODE: Record<string, number> = {
   EVENT_ID_TAKEN: 409,
   // integrity: stored off-chain bytes no longer match their hash (never served; logged)
   DOCUMENT_TAMPERED: 500,
+  READING_TAMPERED: 500,
   // size limits
   PAYLOAD_TOO_LARGE: 413,
   HEADER_TOO_LARGE: 413,
+  // request limits (docs/limits.md)
+  JSON_TOO_DEEP: 400,
+  GRAPHQL_LIMIT_EXCEEDED: 400,
+  UNSUPPORTED_MEDIA_TYPE: 415,
+  RATE_LIMITED: 429,
+  // input sanity
+  EVENT_TIME_IN_FUTURE: 400,
 };
 
 export function statusForCode(code: string): number {
@@ -146,16 +157,25 @@ export function useProblemDetails(res: Response, format: 'json' | 'xml' = 'json'
   res.locals['problemFormat'] = format;
 }
 
-export function sendProblem(res: Response, problem: ProblemDetails): void {
+export function sendProblem(res: Response, detailed: ProblemDetails): void {
+  const requestId = res.locals['requestId'];
+  const problem = typeof requestId === 'string' ? { ...detailed, requestId } : detailed;
   if (res.locals['problemFormat'] === 'xml') res.status(problem.status).type('application/problem+xml').send(problemXml(problem));
   else res.status(problem.status).type('application/problem+json').send(JSON.stringify(problem));
 }
 
-export function errorHandler(log: (err: unknown) => void = (err) => console.error(err)): ErrorRequestHandler {
+/** Logs an unexpected error with the request's id (the caller only ever sees the masked body). */
+function logUnexpected(err: unknown, res: Response): void {
+  const log = (res.locals['log'] as ReturnType<typeof processLogger> | undefined) ?? processLogger();
+  log.error({ err, requestId: res.locals['requestId'] }, 'unexpected error');
+}
+
+export function errorHandler(log: (err: unknown, res: Response) => void = logUnexpected): ErrorRequestHandler {
   return (err, _req, res, _next) => {
     const { status, body } = errorBody(err);
-    if (status >= 500) log(err);
+    if (status >= 500) log(err, res);
+    const requestId = res.locals['requestId'];
     if (res.locals['problemFormat'] !== undefined) sendProblem(res, problemOf(err));
-    else res.status(status).json(body);
+    else res.status(status).json(typeof requestId === 'string' ? { ...body, requestId } : body);
   };
 }

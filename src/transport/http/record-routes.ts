@@ -14,7 +14,14 @@ const MAX_RECORDS = 1000;
  * make: EPCIS events go through capture (role, custody, indexes), erasures through /privacy (the
  * data is deleted in the same transaction), sensor windows and breaches are made by nodes.
  */
-const GENERIC_KINDS = new Set<string>([RecordKind.PROPOSAL, RecordKind.APPROVAL, RecordKind.DEVICE_REGISTER, RecordKind.DEVICE_REVOKE, RecordKind.RULESET_PUBLISH]);
+const GENERIC_KINDS = new Set<string>([
+  RecordKind.PROPOSAL,
+  RecordKind.APPROVAL,
+  RecordKind.DEVICE_REGISTER,
+  RecordKind.DEVICE_REVOKE,
+  RecordKind.RULESET_PUBLISH,
+  RecordKind.EQUIVOCATION_EVIDENCE,
+]);
 const ROUTE_OF_KIND: Record<string, string> = {
   [RecordKind.EPCIS_EVENT]: 'POST /epcis/capture',
   [RecordKind.PERSONAL_DATA_ERASURE]: 'the /privacy routes',

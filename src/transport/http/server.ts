@@ -12,6 +12,14 @@ import { mountPrivacy } from './privacy-routes.js';
 import { mountGraphql, type GraphqlServer } from '../graphql/yoga.js';
 import { mountMetrics } from './metrics-routes.js';
 import { mountExplorer } from './explorer-routes.js';
+import { mountEpcisQuery } from './epcis-query-routes.js';
+import { mountOpenApi } from './openapi-routes.js';
+import { requestContext } from './request-context.js';
+import { processLogger, type Logger } from '../../platform/logger.js';
+import { watchNode } from '../../services/operations-metrics.js';
+import { mountHealth } from './health-routes.js';
+import { rateLimits } from './rate-limit.js';
+import type { ReadinessCheck } from '../../services/health.js';
 
 export type ProvenantApp = Express & {
   /** The GraphQL server (its pub/sub counts open subscriptions). */
@@ -19,21 +27,19 @@ export type ProvenantApp = Express & {
   closeApi(): Promise<void>;
   /** Starts the signature-verification workers now rather than on the first large capture (a long-running node wants this). */
   warmUp(): void;
+  /** Adds a named check to GET /ready (the database is always checked), e.g. the MQTT broker once it runs. */
+  addReadinessCheck(name: string, check: ReadinessCheck): void;
 };
 
-export function createApp(base: AppContext): ProvenantApp {
-  const ctx: AppContext = { ...base, capture: base.capture ?? new CaptureService({ node: base.node, db: base.db, keystore: base.keystore }) };
+export function createApp(base: AppContext, options: { logger?: Logger } = {}): ProvenantApp {
+  const ctx: AppContext = { ...base, capture: base.capture ?? new CaptureService({ node: base.node, db: base.db, keystore: base.keystore, eventTimeMaxFutureMs: base.config?.limits?.eventTimeMaxFutureMs }) };
   const reads = (ctx.reads ??= new ReadServices(ctx));
   const app = express();
   app.disable('x-powered-by');
-  app.get('/health', (_req, res) => {
-    const consortia = ctx.node.consortia().map((id) => {
-      const state = ctx.node.state(id);
-      const seal = ctx.node.sealStatus(id);
-      return { id, height: state.height, head: state.headHash, logSize: state.logSize, pending: seal.pending, sealBlocked: seal.blockedReason ?? null };
-    });
-    res.json({ status: 'ok', consortia });
-  });
+  app.use(requestContext(options.logger ?? processLogger()));
+  const unwatch = watchNode(ctx.node);
+  app.use(rateLimits(reads, ctx.config?.limits));
+  const health = mountHealth(app, ctx, reads);
   // GraphQL first: Yoga parses its own bodies.
   const graphql = mountGraphql(app, ctx, reads);
   // Documents and personal data are for members only: an API token names the organisation and its consortium.
@@ -45,15 +51,20 @@ export function createApp(base: AppContext): ProvenantApp {
   mountDocuments(app, ctx, { authorise });
   mountPrivacy(app, ctx, { authorise });
   mountExplorer(app, ctx);
+  const query = mountEpcisQuery(app, ctx);
+  mountOpenApi(app);
   app.use((req, _res, next) => next(new ApiError(404, 'NOT_FOUND', `no route for ${req.method} ${req.path}`)));
   app.use(errorHandler());
   return Object.assign(app, {
     graphql,
     warmUp: () => capture.warmUp(),
+    addReadinessCheck: (name: string, check: ReadinessCheck) => health.addCheck(name, check),
     async closeApi() {
+      unwatch();
       metrics.close();
       await graphql.close();
       await capture.close();
+      await query.close();
     },
   });
 }

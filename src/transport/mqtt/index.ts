@@ -5,12 +5,16 @@
  */
 import type { KeyPair } from '../../core/crypto/index.js';
 import type { LedgerNode } from '../../services/node/ledger-node.js';
-import { startEmbeddedBroker } from './embedded-broker.js';
+import { startEmbeddedBroker, type AccessRefusals } from './embedded-broker.js';
 import { startExternalSubscriber } from './external-subscriber.js';
 import { IotError, ReadingIngestor, type IngestStats, type ReadingProof, type ReadingServiceDeps } from '../../services/readings/ingest.js';
 import type { SignedRecord } from '../../core/ledger/record.js';
+import { iotMetrics } from '../../services/readings/metrics.js';
+import { registeredDevice } from '../../services/readings/topic-device.js';
 
 export * from '../../core/readings/reading.js';
+export * from '../../core/readings/mqtt-access.js';
+export type { AccessRefusals } from './embedded-broker.js';
 export * from '../../core/readings/topics.js';
 export * from '../../core/readings/window.js';
 export * from '../../services/readings/ingest.js';
@@ -39,6 +43,8 @@ export interface StartIotOptions {
   /** How far observedAt may run ahead of receipt before a reading is flagged clock_ahead. Default 60 s. */
   clockToleranceMs?: number;
   windowSigner: (deviceOrgId: string, consortiumId: string) => KeyPair;
+  /** Embedded broker: longest validity a device credential may still have when presented. Default 24 h. */
+  maxCredentialLifetimeS?: number;
 }
 
 export interface IotHandle {
@@ -46,9 +52,13 @@ export interface IotHandle {
   port?: number;
   ingestor: ReadingIngestor;
   stats(): IngestStats;
+  /** Readiness: the embedded broker listens, or the node is connected to the external broker. */
+  ready(): boolean;
   /** Turns closable (or, with force, all) stored readings into sensor.window records. */
   flush(force?: boolean): Promise<SignedRecord[]>;
   readingProof(deviceId: string, seq: number, consortium?: string): Promise<ReadingProof>;
+  /** Embedded broker: connects, publishes and subscriptions it refused, by reason (empty with an external broker). */
+  refusals(): AccessRefusals;
   stop(): Promise<void>;
 }
 
@@ -74,15 +84,27 @@ export async function startIot(options: StartIotOptions): Promise<IotHandle> {
   const brokerUrl = options.brokerUrl ?? ctx.config?.mqttUrl;
   let port: number | undefined;
   let closeTransport: () => Promise<void>;
+  let transportReady: () => boolean;
+  let refusals = (): AccessRefusals => ({ connect: {}, publish: {}, subscribe: {} });
   if (brokerUrl) {
     const sub = await startExternalSubscriber({ url: brokerUrl, clientId: options.clientId ?? 'provenant-node', onReading });
     publishStatus = (topic, payload) => sub.publish(topic, payload);
     closeTransport = () => sub.close();
+    transportReady = () => sub.client.connected;
   } else {
-    const broker = await startEmbeddedBroker({ port: options.embeddedPort ?? ctx.config?.mqttPort ?? 1883, host: options.embeddedHost ?? ctx.config?.mqttHost, onReading });
+    const broker = await startEmbeddedBroker({
+      port: options.embeddedPort ?? ctx.config?.mqttPort ?? 1883,
+      host: options.embeddedHost ?? ctx.config?.mqttHost,
+      onReading,
+      lookupDevice: (consortium, deviceId) => registeredDevice(ctx.node, consortium, deviceId),
+      maxCredentialLifetimeS: options.maxCredentialLifetimeS,
+      onRefused: (action, reason) => iotMetrics().mqttRefused.inc({ action, reason }),
+    });
     publishStatus = (topic, payload) => broker.publish(topic, payload);
+    refusals = () => broker.refusals();
     port = broker.port;
     closeTransport = () => broker.close();
+    transportReady = () => broker.listening();
   }
   ingestor.start();
   let stopped = false;
@@ -90,8 +112,10 @@ export async function startIot(options: StartIotOptions): Promise<IotHandle> {
     port,
     ingestor,
     stats: () => ingestor.stats(),
+    ready: () => !stopped && transportReady(),
     flush: (force) => ingestor.flush(force),
     readingProof: (deviceId, seq, consortium) => ingestor.readingProof(deviceId, seq, consortium),
+    refusals: () => refusals(),
     async stop() {
       if (stopped) return;
       stopped = true;

@@ -10,10 +10,11 @@ import mqtt from 'mqtt';
 import { statusTopic, type IotHandle, type Reading, type SensorWindowPayload } from '../../../src/transport/mqtt/index.js';
 import type { BreachMonitor, BreachPayload } from '../../../src/services/readings/breach-monitor.js';
 import { canonicalIdentifier, DEFAULT_RULESET, ruleSetHash } from '../../../src/core/rules/index.js';
-import { runReefer, reeferLeg, type ReeferFaults, type ReeferResult } from '../../../simulators/reefer.js';
+import { generateKeyPair } from '../../../src/core/crypto/index.js';
+import { registerReefer, runReefer, reeferLeg, type ReeferFaults, type ReeferResult } from '../../../simulators/reefer.js';
 import { runScenario } from '../../../simulators/scenario.js';
 import { startTestNode, type TestNode } from '../../helpers/test-node.js';
-import { CONSORTIUM, waitFor } from '../../helpers/mqtt.js';
+import { CONSORTIUM, deviceLogin, waitFor } from '../../helpers/mqtt.js';
 
 interface Rig {
   temp: TestNode;
@@ -187,12 +188,16 @@ describe('reefer simulator over real MQTT', () => {
     const toleranceMs = 8_000;
     rig = await startRig(toleranceMs);
     const statuses: { status: string; reason: string; seq: number; aheadMs: number }[] = [];
-    const watcher = await mqtt.connectAsync(rig.mqttUrl, { clientId: 'drift-watcher', protocolVersion: 4 });
+    // Only the device itself may read its status topic: register it here, so the watcher can log in as it.
+    const deviceKey = generateKeyPair('ed25519');
+    const owner = { orgId: 'swift-haulage', key: rig.temp.demo.orgKeys.get('swift-haulage')! };
+    await registerReefer({ baseUrl: rig.base, consortium: CONSORTIUM, owner, deviceId: 'reefer-drift/probe-1', deviceKey, attributes: { container: CONTAINER, category: 'chilled-red-meat' } });
+    const watcher = await mqtt.connectAsync(rig.mqttUrl, { clientId: 'drift-watcher', protocolVersion: 4, ...deviceLogin('reefer-drift/probe-1', deviceKey) });
     watcher.on('message', (_topic, payload) => statuses.push(JSON.parse(payload.toString()) as (typeof statuses)[number]));
     await watcher.subscribeAsync(statusTopic(CONSORTIUM, 'reefer-drift/probe-1'), { qos: 0 });
     try {
       // Live time, one sample every 25 ms; the unit's clock gains 30 s per real second.
-      const run = await reefer(rig, { clockDrift: { msPerHour: 30_000 * 3600 } }, { clock: 'live', legMinutes: 1, sampleEverySeconds: 2, paceMs: 25, deviceId: 'reefer-drift/probe-1' });
+      const run = await reefer(rig, { clockDrift: { msPerHour: 30_000 * 3600 } }, { clock: 'live', legMinutes: 1, sampleEverySeconds: 2, paceMs: 25, deviceId: 'reefer-drift/probe-1', deviceKey, register: false });
       await waitFor('every reading stored', async () => (await rig!.iot.ingestor.store.count(CONSORTIUM, run.deviceId)) === run.published);
       const rows = await rig.temp.db.deviceReading.findMany({ where: { consortiumId: CONSORTIUM, deviceId: run.deviceId }, orderBy: { seq: 'asc' } });
       const skew = rows.map((r) => Date.parse(r.observedAt) - Date.parse(r.receivedAt));

@@ -4,7 +4,7 @@
  * event (never reported as a duplicate and dropped), marks the lineage hop, and is refused from
  * anyone else.
  */
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { eventHashIdsOfDocument } from '../../../src/core/epcis/event-hash.js';
 import { DEMO_CONSORTIUM_ID } from '../../../src/services/node/demo-consortium.js';
 import { startTestNode, type TestNode } from '../../helpers/test-node.js';
@@ -13,6 +13,7 @@ import { hopRecordHashes } from '../../../web/src/types.js';
 import { binding, finishedJob } from '../../helpers/capture-binding.js';
 import { epcisDocument as doc } from '../../helpers/epcis-documents.js';
 import { getEvent } from '../../helpers/http.js';
+import { verifyStoredChain } from '../../../src/services/node/verify-stored-chain.js';
 
 const C = DEMO_CONSORTIUM_ID;
 const animal = 'urn:provenant:animal:UK123450600001';
@@ -38,12 +39,17 @@ describe('corrections of captured events', () => {
   let slaughterRecord: string;
   let correctiveId: string;
 
-  /** Captures through POST /capture with the organisation's token (the node hosts every demo key). */
+  /**
+   * Captures through POST /capture with the organisation's token (the node hosts every demo key),
+   * then waits for the seal timer to make what it admitted final (the traces check sealed hops).
+   */
   async function capture(org: string, document: Record<string, unknown>, behaviour = 'rollback') {
     const token = tokens.get(org)!;
     const res = await binding(url, { body: document, headers: { authorization: `Bearer ${token}`, 'gs1-capture-error-behaviour': behaviour } });
     expect(res.status, res.text).toBe(202);
-    return finishedJob(url, res.headers.get('location')!, token);
+    const job = await finishedJob(url, res.headers.get('location')!, token);
+    await vi.waitFor(() => expect(temp.node.pendingCount(C)).toBe(0), { timeout: 10_000, interval: 20 });
+    return job;
   }
 
   async function trace(id: string) {
@@ -134,6 +140,14 @@ describe('corrections of captured events', () => {
     expect(verifyBundle(bundle).ok).toBe(true);
   });
 
+  it('verify re-derives the correction rows and the declared event IDs from the chain', async () => {
+    const report = await verifyStoredChain(temp.store, C);
+    expect(report.projections?.failures).toEqual([]);
+    expect(report.projections?.ruleFailures).toEqual([]);
+    expect(report.projections?.tables['EventCorrection']).toEqual({ derived: 2, stored: 2 });
+    expect(report.ok).toBe(true);
+  });
+
   it('a correction row the signed record does not back fails the hop', async () => {
     await temp.db.$executeRawUnsafe(`UPDATE "EventCorrection" SET "declaration" = '{"declarationTime":"2026-03-07T08:00:00.000Z","reason":"forged"}' WHERE "eventId" = ? AND "reason" = 'did_not_occur'`, slaughterId);
     const result = await trace(carcass);
@@ -141,5 +155,13 @@ describe('corrections of captured events', () => {
     expect(hop.status).toBe('FAILED');
     expect(hop.failures.map((f: any) => f.code)).toContain('correction');
     expect(result.verdict).toBe('FAILED');
+  });
+
+  it('verify names a changed correction row and the record it comes from', async () => {
+    const report = await verifyStoredChain(temp.store, C);
+    expect(report.ok).toBe(false);
+    const failure = report.projections!.failures.find((f) => f.table === 'EventCorrection');
+    expect(failure).toMatchObject({ code: 'ROW_MISMATCH', column: 'declaration', key: { eventId: slaughterId } });
+    expect(failure!.source?.recordHash).toBe(failure!.key['recordHash']);
   });
 });

@@ -197,3 +197,22 @@ export async function restEventShown(world: World, viewer: ViewerName, eventId: 
   if (res.status !== 200) return `refused:${res.status}`;
   return ((await res.json()) as { redacted: boolean }).redacted ? 'redacted' : 'full';
 }
+
+/**
+ * What the EPCIS query interface (GET /events, paged to the end) shows a viewer: each event by id,
+ * in full or redacted; or its refusal (HTTP status).
+ */
+export async function queryShown(world: World, viewer: ViewerName, query = ''): Promise<Map<string, Shown> | `refused:${number}`> {
+  const shown = new Map<string, Shown>();
+  let path: string | null = `/events?perPage=50${query}`;
+  for (let pages = 0; path !== null; pages++) {
+    expect(pages, `${viewer}: GET /events pages`).toBeLessThan(100);
+    const res: Response = await fetch(`${world.base}${path}`, { headers: headersOf(world, viewer) });
+    if (res.status !== 200) return `refused:${res.status}`;
+    const doc = (await res.json()) as { epcisBody: { queryResults: { resultsBody: { eventList: Record<string, unknown>[] } } } };
+    for (const e of doc.epcisBody.queryResults.resultsBody.eventList) shown.set(String(e['eventID']), e['provenant:redacted'] === true ? 'redacted' : 'full');
+    const link: string | null = res.headers.get('link');
+    path = link ? /^<([^>]+)>; rel="next"$/.exec(link)![1]! : null;
+  }
+  return shown;
+}

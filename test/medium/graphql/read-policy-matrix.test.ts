@@ -19,6 +19,7 @@ import {
   NO_TOKEN,
   OTHER,
   OUTSIDERS,
+  queryShown,
   recordShown,
   restEventShown,
   startWorld,
@@ -75,6 +76,26 @@ describe('records: record(hash), REST events and block lists agree on every even
       expect(shownCount(v), v).toBeLessThan(world.events.length);
     }
   }, 240_000);
+
+  it('the EPCIS query interface (GET /events, paged) shows each viewer exactly the events record(hash) shows, redacted alike', async () => {
+    const ids = new Set(world.events.map((e) => e.eventId));
+    for (const viewer of VIEWER_NAMES) {
+      const answer = await queryShown(world, viewer);
+      if (NO_TOKEN.includes(viewer)) {
+        expect(answer, viewer).toBe('refused:401');
+        continue;
+      }
+      if (typeof answer === 'string') throw new Error(`${viewer}: GET /events ${answer}`);
+      const expected = new Map([...byRecord.get(viewer)!].filter(([, shown]) => isShown(shown)));
+      // Events captured after the story (certificates and such) are not in the yardstick.
+      const got = new Map([...answer].filter(([id]) => ids.has(id)));
+      expect(got, viewer).toEqual(expected);
+    }
+    // A filter narrows what is shown, never widens it.
+    const retailer = await queryShown(world, 'retailer', `&EQ_bizStep=${encodeURIComponent('urn:epcglobal:cbv:bizstep:shipping')}`);
+    if (typeof retailer === 'string') throw new Error(retailer);
+    for (const [id, shown] of retailer) expect(byRecord.get('retailer')!.get(id), id).toBe(shown);
+  }, 120_000);
 
   it('block lists leave out exactly what record(hash) refuses; outsiders get no block at all', async () => {
     const height = world.temp.node.state(C).height;

@@ -363,15 +363,16 @@ describe('access log', () => {
 
 describe('anonymous callers', () => {
   it('every Query field but health answers Unauthenticated', async () => {
+    // The schema is read with a member's token: introspection is closed to anonymous callers.
     const intro = await gql(
-      null,
+      'fsa',
       `{ __schema { queryType { fields { name args { name type { kind name ofType { kind name ofType { kind name } } } } } } } }`,
     );
     const fields = intro.data!.__schema.queryType.fields as { name: string; args: { name: string; type: any }[] }[];
     expect(fields.length).toBeGreaterThan(10);
     const named = (t: any): { kind: string; name: string } => (t.ofType ? named(t.ofType) : t);
     const enumValues = async (name: string) =>
-      ((await gql(null, `{ __type(name: "${name}") { enumValues { name } } }`)).data!.__type.enumValues as { name: string }[]).map((v) => v.name);
+      ((await gql('fsa', `{ __type(name: "${name}") { enumValues { name } } }`)).data!.__type.enumValues as { name: string }[]).map((v) => v.name);
     const checked: string[] = [];
     for (const f of fields) {
       if (f.name === 'health') continue;
@@ -392,7 +393,8 @@ describe('anonymous callers', () => {
   });
 
   /** REST reads found by walking the express router: every one but /health is for members only. */
-  const REST_READS_OPEN_BY_DESIGN = new Set(['/health']);
+  // /openapi.json describes the interface (GS1's binding and Provenant's extensions), no data.
+  const REST_READS_OPEN_BY_DESIGN = new Set(['/health', '/ready', '/openapi.json']);
   const MEMBER_READS = ['/epcis/events/:eventID', '/consortia/:id/checkpoint', '/consortia/:id/log/consistency', '/consortia/:id/log/inclusion'];
 
   it('REST: every GET route but /health refuses an anonymous caller', async () => {
@@ -413,5 +415,34 @@ describe('anonymous callers', () => {
     const read = async (org: Org) => (await (await fetch(url, { headers: { authorization: `Bearer ${tokens.get(org)}` } })).json()) as { event?: Record<string, unknown>; redacted?: boolean };
     expect((await read('fsa')).event?.['provenant:postMortem']).toBe('liver fluke; offal condemned');
     expect(JSON.stringify(await read('riverside-retail'))).not.toContain('liver fluke');
+  });
+});
+
+describe('oracles: an identifier nobody recorded and one the viewer may not see get the same answer', () => {
+  /** A well-formed UK ear tag of a herd nobody registered here. */
+  const unknownTag = 'UK 987650 4 00001';
+  const calls = {
+    animalHistory: [(tag: string) => `animalHistory(consortium: "${C}", earTag: "${tag}")`, '... on AnimalHistory { animal }'],
+    trace: [(tag: string) => `trace(consortium: "${C}", id: "${tag}", direction: UPSTREAM)`, '... on LineageTrace { verdict }'],
+    authenticityCheck: [(tag: string) => `authenticityCheck(consortium: "${C}", id: "${tag}")`, '... on AuthenticityCheck { likelyCounterfeit detailsWithheld }'],
+  } as const;
+  /** The answer with the identifier asked about blanked out. */
+  const blanked = (answer: unknown, tag: string) => JSON.parse(JSON.stringify(answer).replaceAll(canonicalIdentifier(tag), '<id>')) as unknown;
+
+  it("highfield asking about meadow's animal learns no more than asking about a tag nobody recorded", async () => {
+    const meadowAnimal = story.animals[3]!; // born on meadow-farm; highfield never held it
+    for (const [name, [call, sel]] of Object.entries(calls)) {
+      const hidden = await field('highfield-farm', call(meadowAnimal), sel);
+      const unknown = await field('highfield-farm', call(unknownTag), sel);
+      expect(hidden.__typename, name).toBe('Forbidden');
+      expect(blanked(unknown, unknownTag), name).toEqual(blanked(hidden, meadowAnimal));
+    }
+  });
+
+  it('a regulator, who may ask about any item, is told an unknown tag has no events', async () => {
+    for (const name of ['animalHistory', 'trace'] as const) {
+      const [call, sel] = calls[name];
+      expect(await field('fsa', call(unknownTag), sel), name).toMatchObject({ __typename: 'NotFound', code: 'NOT_FOUND' });
+    }
   });
 });

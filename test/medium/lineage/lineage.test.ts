@@ -136,7 +136,7 @@ describe('lineage over a captured red-meat chain', () => {
       expect(rows.map((r) => r.ownerOrgId)).toEqual(['highfield-farm', 'northern-abattoir', 'vale-processors']);
     });
 
-    it('trace returns verified hops; a bad identifier is InvalidIdentifier; an unseen one NotFound', async () => {
+    it('trace returns verified hops; a bad identifier is InvalidIdentifier; an unseen one Forbidden, as one out of scope', async () => {
       const q = `query($id: String!) { trace(consortium: "${C}", id: $id, direction: UPSTREAM) {
         __typename ... on LineageTrace { __typename verdict nodes hops { status edge { kind from to } } } ... on Error { code message } } }`;
       const ok = await run(q, { id: packs[0] }, retail);
@@ -147,7 +147,8 @@ describe('lineage over a captured red-meat chain', () => {
       const bad = await run(q, { id: 'not an id' }, retail);
       expect((bad.data as any).trace).toMatchObject({ __typename: 'InvalidIdentifier', code: 'INVALID_IDENTIFIER' });
       const none = await run(q, { id: 'urn:epc:id:sgtin:5098765.022222.999' }, retail);
-      expect((none.data as any).trace).toMatchObject({ __typename: 'NotFound' });
+      // An item nobody recorded is refused as one out of the viewer's scope is (no existence oracle).
+      expect((none.data as any).trace).toMatchObject({ __typename: 'Forbidden' });
       const other = await run(q, { id: packs[0] }, { ...retail, consortiumId: 'other-consortium' });
       expect((other.data as any).trace).toMatchObject({ __typename: 'Forbidden' });
     });

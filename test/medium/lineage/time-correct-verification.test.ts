@@ -158,10 +158,15 @@ describe('time-correct per-hop verification on a real node', () => {
     temp = await temp.reopen();
     openServices();
     expect(snapshot()).toEqual(before);
-    const report = await verifyStoredChain(temp.store, C);
+    // Record B breaks the role table on purpose (stored by the unchecked capture): it is listed, not failed, here.
+    const report = await verifyStoredChain(temp.store, C, undefined, { enforceRules: false });
     expect(report.failures).toEqual([]);
     expect(report.storeFailures).toEqual([]);
     expect(report.ok).toBe(true);
+    // The replay re-applies the role table as of each record: B alone is named, and fails a verification that enforces it.
+    expect(report.projections!.ruleFailures.map((f) => [f.code, f.source?.recordHash])).toEqual([['NOT_AUTHORISED', hashes.B]]);
+    expect(report.projections!.failures).toEqual([]);
+    expect((await verifyStoredChain(temp.store, C)).ok).toBe(false);
     expect((await trace(ctx(), packA, 'UPSTREAM')).verification.verdict).toBe('VERIFIED');
     expect((await trace(ctx(), packB, 'UPSTREAM')).verification.hops[0]!.failures.map((f) => f.code)).toEqual(['role']);
   });

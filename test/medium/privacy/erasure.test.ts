@@ -35,7 +35,10 @@ describe('personal data registry and erasure', () => {
     // An event that names the farmer by commitment only.
     const farmKey = t.demo.orgKeys.get('highfield-farm')!;
     const event = { type: 'ObjectEvent', eventTime: '2026-11-21T08:00:00.000Z', eventTimeZoneOffset: '+00:00', action: 'OBSERVE', epcList: ['urn:epc:id:sgtin:5012345.000001.1'], [PERSON_REF_FIELD]: ref };
-    const [eventOutcome] = await t.node.submit(DEMO_CONSORTIUM_ID, [signRecord({ consortium: DEMO_CONSORTIUM_ID, kind: RecordKind.EPCIS_EVENT, payload: { event } }, farmKey)]);
+    // Captured as a member captures it, so the event is indexed like any other.
+    const {
+      results: [eventOutcome],
+    } = await t.captureEvents('highfield-farm', [event]);
     expect(eventOutcome!.status).toBe('accepted');
     await t.node.sealNow(DEMO_CONSORTIUM_ID);
     const chainText = await t.db.$queryRawUnsafe<{ body: string }[]>('SELECT body FROM "LedgerRecord"');

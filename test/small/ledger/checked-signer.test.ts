@@ -46,4 +46,15 @@ describe('admission takes a checked signer', () => {
     chain.propose('fsa', { type: 'role.grant', orgId: 'swift-haulage', role: 'FARM' });
     expect(currentSigner(chain.state, farm.keyId, RecordKind.EPCIS_EVENT, checked)).not.toBe(checked);
   });
+
+  it('a copy that keeps the signer mark takes a signer checked on its source, until either admits a signer change', () => {
+    const chain = new DemoChain();
+    const farm = chain.key('acme-abattoir');
+    const tracking = chain.state.clone({ keepSignerMark: true });
+    const checked = checkSigner(tracking, farm.keyId, RecordKind.EPCIS_EVENT);
+    expect(currentSigner(chain.state, farm.keyId, RecordKind.EPCIS_EVENT, checked)).toBe(checked);
+    chain.govern({ type: 'key.revoke', orgId: 'acme-abattoir', keyId: farm.keyId });
+    expect(() => admitRecord(chain.state, event(chain, 'acme-abattoir', 1), { signer: checked })).toThrow(expect.objectContaining({ code: 'SIGNER_REVOKED' }));
+    expect(currentSigner(tracking, farm.keyId, RecordKind.EPCIS_EVENT, checked)).toBe(checked);
+  });
 });

@@ -4,8 +4,7 @@ import { blockHash, sealBlock } from '../../../src/core/ledger/block.js';
 import { buildBlockHeader, closeBlock, ConsortiumState, createGenesisBlock } from '../../../src/core/ledger/consortium.js';
 import { RecordKind, recordHash, signRecord } from '../../../src/core/ledger/record.js';
 import { canonicalize } from '../../../src/core/crypto/index.js';
-import { identifiersOf } from '../../../src/core/epcis/epcis-model.js';
-import { canonicalIdentifier } from '../../../src/core/rules/authorisation.js';
+import { eventIdOfPayload, identifierRowsOf } from '../../../src/core/ledger/projections/event-rows.js';
 import { buildDemoConsortium, DEMO_CONSORTIUM_ID } from '../../../src/services/node/demo-consortium.js';
 import type { EventRow, LineageSource } from '../../../src/core/lineage/graph.js';
 import { LineageMemo } from '../../../src/core/lineage/lineage-memo.js';
@@ -14,21 +13,14 @@ import type { VerificationEvidence } from '../../../src/core/lineage/verify-hop.
 
 export const time = (day: number) => `2026-03-${String(day).padStart(2, '0')}T08:00:00.000Z`;
 
+/** The index rows a store holds for the event: the shared derivation capture writes them with. */
 export function identifierRefs(event: Record<string, unknown>): { identifier: string; role: string }[] {
-  const ids = identifiersOf(event);
-  const out: { identifier: string; role: string }[] = [];
-  const add = (id: string, role: string) => out.push({ identifier: canonicalIdentifier(id), role });
-  ids.epcs.forEach((i) => add(i, 'epc'));
-  if (ids.parentID) add(ids.parentID, 'parent');
-  ids.childEPCs.forEach((i) => add(i, 'child'));
-  ids.inputEPCs.forEach((i) => add(i, 'input'));
-  ids.outputEPCs.forEach((i) => add(i, 'output'));
-  ids.quantities.forEach((q) => add(q.epcClass, q.role));
-  for (const key of ['readPoint', 'bizLocation']) {
-    const loc = event[key] as { id?: string } | undefined;
-    if (loc?.id) add(loc.id, key);
-  }
-  return out;
+  return identifierRowsOf(event, '', '').map(({ identifier, role }) => ({ identifier, role }));
+}
+
+/** The event's hash ID, as capture computes it. */
+function eventIdOf(event: Record<string, unknown>): string {
+  return eventIdOfPayload({ event })!.eventId;
 }
 
 export class LineageFixture {
@@ -58,7 +50,7 @@ export class LineageFixture {
     this.records.set(hash, { hash, consortiumId: DEMO_CONSORTIUM_ID, body: canonicalize(record as unknown as JsonValue), logIndex: this.state.logSize, blockHeight: null, indexInBlock: null });
     this.state.logSize += 1;
     this.#pending.push(hash);
-    const row: EventRow = { eventId: `ev-${this.rows.length}`, recordHash: hash, eventTime: String(event['eventTime']), event, signerOrg: org, identifiers: identifierRefs(event) };
+    const row: EventRow = { eventId: eventIdOf(event), recordHash: hash, eventTime: String(event['eventTime']), event, signerOrg: org, identifiers: identifierRefs(event) };
     this.rows.push(row);
     return row;
   }

@@ -6,3 +6,4 @@ export * from './top.js';
 export * from './proof.js';
 export * from './update.js';
 export * from './version.js';
+export * from './deriving.js';

@@ -3,7 +3,7 @@
  * authorities and the seal quorum, and is signed by one of those authorities. It creates the
  * state (ConsortiumState.fromGenesisRecord); any later genesis record is refused.
  */
-import { DEFAULT_QUORUM, GENESIS_PREVIOUS_HASH, merkleRootOfRecordHashes, type Block, type BlockHeader, type QuorumRule } from '../block.js';
+import { DEFAULT_QUORUM, GENESIS_PREVIOUS_HASH, MAX_SEAL_MAX_RECORDS, isSealMaxRecords, merkleRootOfRecordHashes, type Block, type BlockHeader, type QuorumRule } from '../block.js';
 import { LedgerError } from '../errors.js';
 import { validateChange } from '../membership-change.js';
 import { invalidChange, isPlainObject, validateOrgSpec, type AuthoritySpec, type OrgSpec } from '../membership.js';
@@ -18,6 +18,8 @@ export interface GenesisPayload {
   authorities: AuthoritySpec[];
   /** Seals/approvals needed: strictly more than numerator/denominator of the authorities. */
   quorum: QuorumRule;
+  /** Records after which a block is cut without a cut marker; absent: DEFAULT_SEAL_MAX_RECORDS. */
+  sealMaxRecords?: number;
 }
 
 export interface GenesisSpec {
@@ -26,6 +28,7 @@ export interface GenesisSpec {
   members: OrgSpec[];
   authorities: AuthoritySpec[];
   quorum?: QuorumRule;
+  sealMaxRecords?: number;
 }
 
 /** Runs fn, turning its INVALID_CHANGE into INVALID_GENESIS (a genesis is not a governance change). */
@@ -61,7 +64,7 @@ function parseQuorum(value: unknown): QuorumRule {
 /** Shape of the payload (members and authorities are checked against each other by applyGenesisRecord). Throws INVALID_CHANGE. */
 export function parseGenesisPayload(value: unknown): GenesisPayload {
   if (!isPlainObject(value)) throw invalidChange('payload must be an object');
-  const allowed = ['consortium', 'members', 'authorities', 'quorum'];
+  const allowed = ['consortium', 'members', 'authorities', 'quorum', 'sealMaxRecords'];
   for (const key of Object.keys(value)) if (!allowed.includes(key)) throw invalidChange(`payload has unexpected field "${key}"`);
   const c = value.consortium;
   if (!isPlainObject(c) || typeof c.id !== 'string' || typeof c.name !== 'string' || c.name.trim() === '' || Object.keys(c).length !== 2) {
@@ -70,11 +73,15 @@ export function parseGenesisPayload(value: unknown): GenesisPayload {
   if (!Array.isArray(value.members) || value.members.length === 0) throw invalidChange('payload.members must be a non-empty array of OrgSpec');
   if (!Array.isArray(value.authorities) || value.authorities.length === 0) throw invalidChange('payload.authorities must be a non-empty array');
   const quorum = parseQuorum(value.quorum);
+  if (value.sealMaxRecords !== undefined && !isSealMaxRecords(value.sealMaxRecords)) {
+    throw invalidChange(`payload.sealMaxRecords must be an integer from 1 to ${MAX_SEAL_MAX_RECORDS}`, { sealMaxRecords: value.sealMaxRecords });
+  }
   return {
     consortium: { id: c.id, name: c.name },
     members: value.members as OrgSpec[],
     authorities: value.authorities as AuthoritySpec[],
     quorum,
+    ...(value.sealMaxRecords !== undefined ? { sealMaxRecords: value.sealMaxRecords } : {}),
   };
 }
 
@@ -93,6 +100,7 @@ export function applyGenesisRecord(state: AdmissionState, record: SignedRecord, 
   state.id = payload.consortium.id;
   state.name = payload.consortium.name;
   state.quorum = payload.quorum;
+  if (payload.sealMaxRecords !== undefined) state.sealMaxRecords = payload.sealMaxRecords;
   asGenesis(() => {
     payload.members.forEach((member, i) => {
       const org = validateOrgSpec(member, `members[${i}]`);

@@ -13,6 +13,7 @@ import { epcisEventRecord } from './epcis-event.js';
 import { genesisRecord } from './genesis.js';
 import type { AdmissionContext, RecordKindModule } from './kind.js';
 import { RecordKind, isRecordKind } from './kinds.js';
+import { equivocationRecord } from './evidence-equivocation.js';
 import { erasureRecord } from './privacy-erasure.js';
 import { proposalRecord } from './proposal.js';
 import { ruleSetPublishRecord } from './ruleset-publish.js';
@@ -31,6 +32,7 @@ const REGISTRY: { readonly [K in RecordKind]: RecordKindModule } = {
   [RecordKind.RULESET_PUBLISH]: ruleSetPublishRecord,
   [RecordKind.COLD_CHAIN_BREACH]: coldChainBreachRecord,
   [RecordKind.PERSONAL_DATA_ERASURE]: erasureRecord,
+  [RecordKind.EQUIVOCATION_EVIDENCE]: equivocationRecord,
 };
 
 /** The module of a kind; MALFORMED_RECORD for a kind the ledger does not know. */

@@ -14,6 +14,7 @@ export const RecordKind = {
   RULESET_PUBLISH: 'rules.publish',
   COLD_CHAIN_BREACH: 'coldchain.breach',
   PERSONAL_DATA_ERASURE: 'privacy.erasure',
+  EQUIVOCATION_EVIDENCE: 'evidence.equivocation',
 } as const;
 export type RecordKind = (typeof RecordKind)[keyof typeof RecordKind];
 

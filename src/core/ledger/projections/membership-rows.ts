@@ -1,8 +1,9 @@
-import type { ConsortiumState } from '../../core/ledger/consortium.js';
-import type { MembershipProjection } from '../../store/chain-store.js';
+/** The membership tables (Organisation, OrgIdentifier, OrgKey, Device) as a consortium state says they are. */
+import type { ConsortiumState } from '../state.js';
+import type { MembershipProjection, OrgIdentifierRow } from './rows.js';
 
-/** The organisation/key/device tables as the consortium state says they are. */
-export function projectionOf(state: ConsortiumState): MembershipProjection {
+/** Organisation, OrgKey and Device rows of the state, in the state's order. */
+export function membershipProjectionOf(state: ConsortiumState): MembershipProjection {
   const authorityOrgs = new Set(state.authoritiesInForce.map((a) => a.orgId));
   return {
     orgs: [...state.orgs.values()].map((o) => ({
@@ -34,4 +35,15 @@ export function projectionOf(state: ConsortiumState): MembershipProjection {
       attributes: { kind: d.kind, ...d.attributes },
     })),
   };
+}
+
+/** OrgIdentifier rows: each registered identifier names its organisation (a later organisation registering the same one wins). */
+export function orgIdentifierRowsOf(projection: MembershipProjection): OrgIdentifierRow[] {
+  const rows = new Map<string, OrgIdentifierRow>();
+  for (const org of projection.orgs) {
+    for (const [scheme, values] of Object.entries(org.identifiers)) {
+      for (const value of values) rows.set(`${scheme}\u0000${value}`, { scheme, value, orgId: org.id });
+    }
+  }
+  return [...rows.values()];
 }

@@ -1,0 +1,45 @@
+/** What a consortium's chain on this node works with, and what it tells the node. */
+import type { KeyPair } from '../../core/crypto/index.js';
+import type { BlockHeader } from '../../core/ledger/block.js';
+import type { Evidence } from '../../core/ledger/derivation/index.js';
+import type { Ordering } from '../../platform/ordering/ordering.js';
+import type { ChainStore } from '../../store/chain-store.js';
+import type { DerivationStore } from '../../store/derivation-store.js';
+
+export interface SealedBlockEvent {
+  consortium: string;
+  header: BlockHeader;
+  hash: string;
+  recordHashes: string[];
+}
+
+export interface EvidenceEvent {
+  consortium: string;
+  evidence: Evidence;
+}
+
+/**
+ * Test-only hooks into the node's work (no production caller sets them): they let a test stop the
+ * node at a point a crash could, or make it misbehave as a faulty authority would.
+ */
+export interface LedgerNodeTestHooks {
+  /** Called after a seal is written to the seal ledger and before it is published; a throw stops the publishing. */
+  afterSealPersisted?(seal: { consortium: string; height: number; keyId: string; hash: string }): void | Promise<void>;
+}
+
+export interface ChainContext {
+  readonly store: ChainStore;
+  readonly derivation: DerivationStore;
+  readonly ordering: Ordering;
+  /** Blocks commit to the identifier index map (version 2); false: version 1, no map kept. */
+  readonly indexed: boolean;
+  /** The authority keys this node holds, by key id. */
+  authorityKeys(): ReadonlyMap<string, KeyPair>;
+  /** Local time, for bookkeeping only (receivedAt, sealedAt): nothing derived reads it. */
+  now(): Date;
+  sealed(event: SealedBlockEvent): void;
+  evidence(event: EvidenceEvent): void;
+  /** A failure of background work (sealing, storing a final block): the node reports it. */
+  fault(err: unknown): void;
+  readonly hooks?: LedgerNodeTestHooks;
+}

@@ -1,0 +1,125 @@
+/**
+ * The EPCIS 2.0 query interface's use case (EPCIS 2.0 section 8.2.7.1, SimpleEventQuery): the
+ * store narrows by its indexes, the residual parameters are checked on each event, and every
+ * event passes the one read policy before it is shown: a member sees in a query exactly what
+ * GET /epcis/events/{id} and GraphQL record() show it, redacted the same way, and each event of
+ * another organisation shown is access-logged the same way.
+ */
+import { matchesResidual } from '../../core/epcis/query/event-match.js';
+import type { PagedEventQuery } from '../../core/epcis/query/event-query.js';
+import { decodePageToken, encodePageToken, type PageCursor } from '../../core/epcis/query/page-token.js';
+import { epcisQueryDocument } from '../../core/epcis/query/query-document.js';
+import { parseEpcisEventPayload, type EpcisEventPayload } from '../../core/ledger/records/epcis-event.js';
+import { redactEvent } from '../../core/lineage/visibility.js';
+import { correctionsOf } from '../../store/correction-store.js';
+import { scanEvents, type ScannedEvent } from '../../store/event-query-store.js';
+import { hostedState, type NodeHandles } from '../node-handles.js';
+import { requireViewer, type ReadContext } from '../read-context.js';
+import { isShownRead, type ReadDecision } from '../read-policy.js';
+import { Visibility } from '../visibility.js';
+
+/** Rows looked at per request at most: a page may hold fewer events than asked, its token continues the scan. */
+const SCAN_BUDGET = 5_000;
+const MIN_BATCH = 50;
+const MAX_BATCH = 500;
+
+export interface QueryPage {
+  /** The EPCISQueryDocument of this page. */
+  document: Record<string, unknown>;
+  /** Continues the query after this page; null on the last page. */
+  nextPageToken: string | null;
+  /** Where the scan stopped (the last event looked at, shown or not), to continue from later. */
+  last: PageAfter | undefined;
+}
+
+export interface PageAfter {
+  key: string;
+  eventId: string;
+}
+
+interface Candidate {
+  row: ScannedEvent;
+  payload: EpcisEventPayload;
+}
+
+function candidateOf(row: ScannedEvent): Candidate | null {
+  try {
+    const record = JSON.parse(row.recordBody) as { payload?: unknown };
+    return { row, payload: parseEpcisEventPayload(record.payload) };
+  } catch {
+    // A record the ledger admitted always parses; anything else is not an event to show.
+    return null;
+  }
+}
+
+interface Shown extends Candidate {
+  decision: ReadDecision;
+}
+
+export class EventQueries {
+  readonly #visibility: Visibility;
+
+  constructor(private readonly handles: NodeHandles) {
+    this.#visibility = new Visibility(handles.db, (id) => hostedState(handles.node, id));
+  }
+
+  /** One page of the query's events in the viewer's consortium, as the read policy shows them. */
+  async page(rc: ReadContext, paged: PagedEventQuery, options: { queryName?: string; subscriptionId?: string; after?: PageAfter } = {}): Promise<QueryPage> {
+    const viewer = requireViewer(rc);
+    const { query } = paged;
+    const cursor: PageCursor | undefined = paged.nextPageToken !== undefined ? decodePageToken(query, paged.nextPageToken) : options.after ? { ...options.after, returned: 0 } : undefined;
+    const returnedBefore = cursor?.returned ?? 0;
+    const want = Math.max(0, Math.min(paged.perPage, (query.eventCountLimit ?? Infinity) - returnedBefore));
+    const shown: Shown[] = [];
+    let after = cursor ? { key: cursor.key, eventId: cursor.eventId } : undefined;
+    let more = want > 0;
+    let scanned = 0;
+    while (more && shown.length < want && scanned < SCAN_BUDGET) {
+      const limit = Math.min(MAX_BATCH, Math.max(MIN_BATCH, (want - shown.length) * 2));
+      const rows = await scanEvents(this.handles.db, { consortiumId: viewer.consortiumId, query, after, limit });
+      scanned += rows.length;
+      const candidates = rows.map(candidateOf).filter((c): c is Candidate => c !== null && matchesResidual(query, c.payload.event));
+      const { decisions } = await this.#visibility.decideEvents(
+        viewer,
+        candidates.map((c) => ({ eventId: c.row.eventId, consortiumId: viewer.consortiumId, signerOrg: c.row.submitterOrg, event: c.payload.event })),
+      );
+      const byId = new Map(candidates.map((c) => [c.row.eventId, c]));
+      let consumed = 0;
+      for (const row of rows) {
+        consumed++;
+        after = { key: row.sortKey, eventId: row.eventId };
+        const candidate = byId.get(row.eventId);
+        const decision = decisions.get(row.eventId);
+        if (candidate && decision && isShownRead(decision)) shown.push({ ...candidate, decision });
+        if (shown.length === want) break;
+      }
+      more = rows.length === limit || consumed < rows.length;
+    }
+    const returned = returnedBefore + shown.length;
+    const limitReached = query.eventCountLimit !== undefined && returned >= query.eventCountLimit;
+    const nextPageToken = more && !limitReached && after ? encodePageToken(query, { ...after, returned }) : null;
+    for (const s of shown) rc.access.record(s.decision);
+    const document = await this.#document(viewer.consortiumId, shown, options.queryName ?? 'SimpleEventQuery', options.subscriptionId);
+    return { document, nextPageToken, last: after };
+  }
+
+  /** The shown events as the binding returns them: eventID and recordTime filled in, the latest error declaration attached. */
+  async #document(consortiumId: string, shown: readonly Shown[], queryName: string, subscriptionId?: string): Promise<Record<string, unknown>> {
+    const corrections = await correctionsOf(this.handles.db, consortiumId, shown.map((s) => s.row.eventId));
+    const events = shown.map(({ row, payload, decision }) => {
+      const event = decision.visibility === 'REDACTED' ? redactEvent(payload.event).event : { ...payload.event };
+      const latest = corrections.get(row.eventId)?.at(-1);
+      return {
+        ...event,
+        eventID: typeof event['eventID'] === 'string' ? event['eventID'] : row.eventId,
+        // A client-supplied eventID: the event hash ID too, which GET /epcis/events/{id} and the proofs know it by.
+        ...(typeof event['eventID'] === 'string' && event['eventID'] !== row.eventId ? { 'provenant:eventHashId': row.eventId } : {}),
+        recordTime: typeof event['recordTime'] === 'string' ? event['recordTime'] : row.recordTime,
+        ...(latest && event['errorDeclaration'] === undefined ? { errorDeclaration: JSON.parse(latest.declaration) as unknown } : {}),
+        // Marks an event shown with its finding withheld (docs/access.md), as GET /epcis/events/{id} says `redacted`.
+        ...(decision.visibility === 'REDACTED' ? { 'provenant:redacted': true } : {}),
+      };
+    });
+    return epcisQueryDocument(events, { queryName, ...(subscriptionId !== undefined ? { subscriptionID: subscriptionId } : {}), creationDate: new Date().toISOString(), contexts: shown.map((s) => s.payload.context ?? null) });
+  }
+}

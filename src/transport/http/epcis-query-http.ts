@@ -1,0 +1,82 @@
+/**
+ * What the query routes of the EPCIS 2.0 REST binding share: query errors as problem details with
+ * the binding's exception types, version headers and content negotiation, the query string as
+ * sent, and pages of events with their `Link: <...>; rel="next"` header.
+ */
+import type { NextFunction, Request, Response } from 'express';
+import { QueryError, type QueryErrorCode } from '../../core/epcis/query/query-errors.js';
+import { epcisDocumentToXml } from '../../core/epcis/xml/index.js';
+import type { QueryPage } from '../../services/query/event-queries.js';
+import { acceptedFormat, checkVersionHeaders, setDiscoveryHeaders, setVersionHeaders, type BodyFormat } from './epcis-headers.js';
+import { ApiError, sendProblem, useProblemDetails } from './errors.js';
+
+/** The binding's exception type and status of each query error. */
+const QUERY_PROBLEMS: Record<QueryErrorCode, { status: number; type: string; title: string }> = {
+  QUERY_PARAMETER: { status: 400, type: 'epcisException:QueryParameterException', title: 'Invalid query parameter' },
+  QUERY_PARAMETER_UNSUPPORTED: { status: 501, type: 'epcisException:ImplementationException', title: 'Query parameter not supported by this repository' },
+  QUERY_TOO_LARGE: { status: 413, type: 'epcisException:QueryTooLargeException', title: 'Query result is too large' },
+  QUERY_TOO_COMPLEX: { status: 413, type: 'epcisException:QueryTooComplexException', title: 'Query is too complex' },
+  NO_SUCH_QUERY: { status: 404, type: 'epcisException:NoSuchNameException', title: 'No such named query' },
+  QUERY_EXISTS: { status: 409, type: 'epcisException:ResourceAlreadyExistsException', title: 'A named query of that name exists already' },
+  QUERY_VALIDATION: { status: 400, type: 'epcisException:QueryValidationException', title: 'Invalid query definition' },
+  SUBSCRIPTION_CONTROLS: { status: 400, type: 'epcisException:SubscriptionControlsException', title: 'Invalid subscription controls' },
+  NO_SUCH_SUBSCRIPTION: { status: 404, type: 'epcisException:NoSuchSubscriptionException', title: 'No such subscription' },
+};
+
+type Handler = (req: Request, res: Response) => Promise<void>;
+
+export function route(handler: Handler) {
+  return (req: Request, res: Response, next: NextFunction) => {
+    handler(req, res).catch((err: unknown) => {
+      if (err instanceof QueryError) {
+        const problem = QUERY_PROBLEMS[err.code];
+        sendProblem(res, { type: problem.type, title: problem.title, status: problem.status, detail: err.message, code: err.code, details: err.details });
+        return;
+      }
+      next(err);
+    });
+  };
+}
+
+/** Version headers sent and checked, the answer's format negotiated, errors as problem details. */
+export function binding(offers: readonly BodyFormat[]) {
+  return (req: Request, res: Response, next: NextFunction) => {
+    setVersionHeaders(res);
+    const format = acceptedFormat(req.header('accept'), offers);
+    useProblemDetails(res, format ?? 'json');
+    if (!format) return next(new ApiError(406, 'NOT_ACCEPTABLE', `this resource answers in ${offers.map((f) => (f === 'json' ? 'application/ld+json' : 'application/xml')).join(' or ')}`, { accept: req.header('accept') }));
+    res.locals['format'] = format;
+    try {
+      checkVersionHeaders(req);
+    } catch (err) {
+      return next(err);
+    }
+    next();
+  };
+}
+
+/** The request's query-string parameters in order, as sent (repeats kept, so they can be refused). */
+export function queryParameters(req: Request): [string, string][] {
+  return [...new URL(req.originalUrl, 'http://localhost').searchParams.entries()];
+}
+
+/** Link to the next page: the same path and parameters, with the new token. */
+export function nextLink(req: Request, token: string): string {
+  const params = new URLSearchParams(queryParameters(req).filter(([name]) => name !== 'nextPageToken'));
+  params.set('nextPageToken', token);
+  return `<${req.path}?${params.toString()}>; rel="next"`;
+}
+
+export function sendPage(req: Request, res: Response, page: QueryPage): void {
+  if (page.nextPageToken !== null) res.setHeader('Link', nextLink(req, page.nextPageToken));
+  if (res.locals['format'] === 'xml') res.type('application/xml').send(epcisDocumentToXml(page.document as never));
+  else res.type('application/ld+json').send(JSON.stringify(page.document));
+}
+
+export function options(allow: string) {
+  return (_req: Request, res: Response) => {
+    setDiscoveryHeaders(res, allow);
+    res.status(204).end();
+  };
+}
+

@@ -1,0 +1,119 @@
+/**
+ * The query interface of the EPCIS 2.0 REST binding (EPCIS 2.0 section 12; GS1 openapi.json):
+ * GET /events with the SimpleEventQuery parameters, GET /events/{eventID}, and the top-level
+ * resources' /{x}/events (each one a query parameter set from the path), and the named queries
+ * (epcis-named-query-routes.ts). Pages follow
+ * `perPage`/`nextPageToken` with a `Link: <...>; rel="next"` header. Answers are
+ * EPCISQueryDocuments in JSON-LD, or XML by content negotiation; errors are RFC 9457 problem
+ * details with the binding's query exception types.
+ */
+import type { Express, Request, Response } from 'express';
+import { EPCIS_EVENT_TYPES } from '../../core/epcis/epcis-model.js';
+import { parseEventQuery, type PagedEventQuery } from '../../core/epcis/query/event-query.js';
+import { EventQueries } from '../../services/query/event-queries.js';
+import type { AppContext } from './context.js';
+import { binding, options, queryParameters, route, sendPage } from './epcis-query-http.js';
+import { mountNamedQueries } from './epcis-named-query-routes.js';
+import { mountQuerySubscriptions } from './epcis-subscription-routes.js';
+import { fetchWebhookSender } from './webhook-sender.js';
+import { DEFAULT_SUBSCRIPTION_OPTIONS, QuerySubscriptions, type SubscriptionOptions, type WebhookSender } from '../../services/query/query-subscriptions.js';
+import { ApiError } from './errors.js';
+import { readContext, readsOf } from './requests.js';
+import { requireViewer } from '../../services/read-context.js';
+
+/** Top-level resources whose members each name one query parameter (GS1 openapi.json, /{resource}/{member}/events). */
+const RESOURCE_PARAMETER: Record<string, string> = {
+  eventTypes: 'eventType',
+  epcs: 'MATCH_anyEPC',
+  bizSteps: 'EQ_bizStep',
+  bizLocations: 'EQ_bizLocation',
+  readPoints: 'EQ_readPoint',
+  dispositions: 'EQ_disposition',
+};
+
+const EPCIS_CONTEXT = 'https://ref.gs1.org/standards/epcis/2.0.0/epcis-context.jsonld';
+
+export interface QueryRouteOptions {
+  subscriptions?: Partial<SubscriptionOptions>;
+  /** How webhook deliveries are sent (default: fetch). */
+  sender?: WebhookSender;
+  /** Deliver due subscriptions in the background (default true; tests may drive deliverDue themselves). */
+  deliver?: boolean;
+}
+
+export interface MountedQueries {
+  events: EventQueries;
+  subscriptions: QuerySubscriptions;
+  /** Stops delivering subscriptions. */
+  close(): Promise<void>;
+}
+
+export function mountEpcisQuery(app: Express, ctx: AppContext, routeOptions: QueryRouteOptions = {}): MountedQueries {
+  const reads = readsOf(ctx);
+  const queries = new EventQueries(reads.handles);
+  /** Members only, before anything else is looked at (an anonymous caller learns nothing from a 400). */
+  const member = async (req: Request) => {
+    const rc = await readContext(reads, req);
+    requireViewer(rc);
+    return rc;
+  };
+  const answer = async (req: Request, res: Response, paged: () => PagedEventQuery) => {
+    const rc = await member(req);
+    sendPage(req, res, await queries.page(rc, paged()));
+  };
+
+  app.options('/events', options('OPTIONS, GET'));
+  app.get(
+    '/events',
+    binding(['json', 'xml']),
+    route(async (req, res) => answer(req, res, () => parseEventQuery(queryParameters(req)))),
+  );
+
+  app.options('/events/:eventID', options('OPTIONS, GET'));
+  app.get(
+    '/events/:eventID',
+    binding(['json', 'xml']),
+    route(async (req, res) => {
+      const eventId = String(req.params['eventID']);
+      const rc = await member(req);
+      const page = await queries.page(rc, { query: parseEventQuery([['EQ_eventID', eventId]]).query, perPage: 1 });
+      const events = (page.document['epcisBody'] as { queryResults: { resultsBody: { eventList: unknown[] } } }).queryResults.resultsBody.eventList;
+      // Hidden reads as absent, so event IDs cannot be probed.
+      if (events.length === 0) throw new ApiError(404, 'NOT_FOUND', `no captured event with id ${eventId}`, { eventId });
+      sendPage(req, res, { ...page, nextPageToken: null });
+    }),
+  );
+
+  app.options('/eventTypes', options('OPTIONS, GET'));
+  app.get(
+    '/eventTypes',
+    binding(['json']),
+    route(async (req, res) => {
+      await member(req);
+      res.json({ '@context': EPCIS_CONTEXT, type: 'Collection', member: [...EPCIS_EVENT_TYPES] });
+    }),
+  );
+
+  for (const [resource, parameter] of Object.entries(RESOURCE_PARAMETER)) {
+    app.options(`/${resource}/:member`, options('OPTIONS, GET'));
+    app.get(
+      `/${resource}/:member`,
+      binding(['json']),
+      route(async (req, res) => {
+        await member(req);
+        res.json({ '@context': EPCIS_CONTEXT, type: 'Collection', member: ['events'] });
+      }),
+    );
+    app.options(`/${resource}/:member/events`, options('OPTIONS, GET'));
+    app.get(
+      `/${resource}/:member/events`,
+      binding(['json', 'xml']),
+      route(async (req, res) => answer(req, res, () => parseEventQuery([[parameter, String(req.params['member'])], ...queryParameters(req)]))),
+    );
+  }
+  const named = mountNamedQueries(app, ctx, queries);
+  const subscriptions = new QuerySubscriptions(reads.handles, named, queries, routeOptions.sender ?? fetchWebhookSender(), { ...DEFAULT_SUBSCRIPTION_OPTIONS, ...routeOptions.subscriptions });
+  mountQuerySubscriptions(app, reads, subscriptions);
+  const delivery = routeOptions.deliver === false ? null : subscriptions.start();
+  return { events: queries, subscriptions, close: async () => delivery?.close() };
+}

@@ -1,0 +1,109 @@
+/**
+ * Provenant's own OpenAPI document at GET /openapi.json: GS1's EPCIS 2.0 REST binding
+ * (assets/epcis/openapi.json) with the operations this node does not serve left out, and
+ * Provenant's extensions added (signed synchronous capture, the event view with its proof
+ * material, the subscription delivery log). Open to anyone, as a description of the interface.
+ */
+import { readFileSync } from 'node:fs';
+import type { Express } from 'express';
+import { assetPath } from '../../platform/assets.js';
+
+type Json = Record<string, unknown>;
+
+/** GS1 operations not served here (the top-level lists, capture of a single event, token invalidation, the root resource). */
+const NOT_SERVED: Record<string, readonly string[] | 'all'> = {
+  '/': 'all',
+  '/events': ['post'],
+  '/epcs': 'all',
+  '/bizSteps': 'all',
+  '/bizLocations': 'all',
+  '/readPoints': 'all',
+  '/dispositions': 'all',
+  '/nextPageToken/{token}': 'all',
+};
+
+const problem = { description: 'RFC 9457 problem details', content: { 'application/problem+json': { schema: { $ref: '#/components/schemas/RFC7807ProblemResponseBody' } } } };
+const security = [{ bearer: [] as string[] }];
+
+/** Provenant's routes beyond GS1's binding. */
+const EXTENSIONS: Json = {
+  '/epcis/capture': {
+    post: {
+      tags: ['Provenant'],
+      summary: "Provenant's synchronous signed capture: each event becomes a record signed by the submitting organisation",
+      description: 'Body: a capture envelope (docs/design/capture-submission.md). `?mode=partial` accepts what it can; `?wait=seal` answers once sealed.',
+      requestBody: { required: true, content: { 'application/json': { schema: { type: 'object' } } } },
+      responses: { '200': { description: 'Per-event results', content: { 'application/json': { schema: { type: 'object', properties: { results: { type: 'array', items: { type: 'object' } } } } } } }, '400': { description: 'Rejected' } },
+    },
+  },
+  '/epcis/events/{eventID}': {
+    get: {
+      tags: ['Provenant'],
+      summary: 'One captured event with its record, block, signer and corrections, as the read policy shows it',
+      security,
+      parameters: [{ in: 'path', name: 'eventID', required: true, schema: { type: 'string' } }],
+      responses: { '200': { description: 'The event view', content: { 'application/json': { schema: { type: 'object' } } } }, '401': { description: 'No token' }, '404': { description: 'Absent or hidden' } },
+    },
+  },
+  '/queries/{queryName}/subscriptions/{subscriptionID}/deliveries': {
+    get: {
+      tags: ['Provenant', 'Subscriptions'],
+      summary: "A webhook subscription's delivery log, newest first",
+      security,
+      parameters: [
+        { in: 'path', name: 'queryName', required: true, schema: { type: 'string' } },
+        { in: 'path', name: 'subscriptionID', required: true, schema: { type: 'string' } },
+      ],
+      responses: {
+        '200': {
+          description: 'Delivery attempts',
+          content: {
+            'application/json': {
+              schema: {
+                type: 'array',
+                items: {
+                  type: 'object',
+                  required: ['attemptedAt', 'eventCount', 'ok'],
+                  properties: { id: { type: 'integer' }, subscriptionId: { type: 'string' }, attemptedAt: { type: 'string', format: 'date-time' }, eventCount: { type: 'integer' }, httpStatus: { type: 'integer', nullable: true }, ok: { type: 'boolean' }, error: { type: 'string', nullable: true } },
+                },
+              },
+            },
+          },
+        },
+        '404': problem,
+      },
+    },
+  },
+};
+
+/** The document this node serves (built once). */
+export function provenantOpenApi(version: string): Json {
+  const gs1 = JSON.parse(readFileSync(assetPath('epcis', 'openapi.json'), 'utf8')) as Json;
+  const paths: Json = {};
+  const components = (gs1['components'] ?? {}) as Json;
+  for (const [path, item] of Object.entries(gs1['paths'] as Json)) {
+    const skip = NOT_SERVED[path];
+    if (skip === 'all') continue;
+    const kept: Json = Object.fromEntries(Object.entries(item as Json).filter(([method]) => !skip?.includes(method)));
+    paths[path] = kept;
+  }
+  return {
+    ...gs1,
+    info: {
+      ...(gs1['info'] as Json),
+      title: 'Provenant: EPCIS 2.0 REST binding and extensions',
+      version,
+      description: 'GS1 EPCIS 2.0 REST binding as served by a Provenant node (the operations it does not serve are left out), plus Provenant extensions (tag "Provenant"). Every route but /health needs an API token (Authorization: Bearer pvn_...).',
+    },
+    paths: { ...paths, ...EXTENSIONS },
+    components: { ...components, securitySchemes: { ...((components['securitySchemes'] ?? {}) as Json), bearer: { type: 'http', scheme: 'bearer' } } },
+  };
+}
+
+export function mountOpenApi(app: Express, version = '0.1.0'): void {
+  let document: string | undefined;
+  app.get('/openapi.json', (_req, res) => {
+    document ??= JSON.stringify(provenantOpenApi(version));
+    res.type('application/json').send(document);
+  });
+}
