@@ -486,6 +486,8 @@ export function verifyTrace(result: Pick<TraceResult, 'edges' | 'events'>, evide
     if (RANK[status] > RANK[verdict]) verdict = status;
     hops[i] = { edge, recordHash: hash, status, failures, warnings };
   }
+  // An event no hop reaches may have lost the very rows that made its hops: its rows still answer to its record.
+  for (const [id, row] of result.events) if (!perEvent.has(id) && rowFailuresOf(row, evidence, () => undefined).length > 0) verdict = 'FAILED';
   if (completenessVerdict(evidence.completeness) === 'FAILED') verdict = 'FAILED';
   return evidence.completeness ? { verdict, hops, completeness: evidence.completeness } : { verdict, hops };
 }

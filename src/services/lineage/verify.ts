@@ -133,6 +133,8 @@ async function hopRecords(ctx: LineageContext, result: TraceResult): Promise<{ r
   const unread = [...hopHashes].filter((h) => !records.has(h));
   if (unread.length > 0) for (const r of await ctx.evidence.records(unread)) records.set(r.hash, r);
   const out = { records, heights: heightsOf(records.values()) };
+  // Events no hop reaches: their rows are still checked against their records (verifyTrace).
+  for (const row of result.events.values()) if (row.evidence && !records.has(row.recordHash)) records.set(row.recordHash, row.evidence);
   // Rows read apart are read again next time; rows that came with the events are part of the result.
   if (unread.length === 0) hopRecordsOf.set(result, out);
   return out;

@@ -24,13 +24,10 @@ import { IndexMapRuntime, type PreparedIndex } from './index-map-runtime.js';
 
 type Tx = Parameters<Parameters<Database['$transaction']>[0]>[0];
 
-/** Held buckets are let go once every block cut is stored and this many are held. */
-const HELD_BUCKETS_KEPT = 4096;
-
 export class ChainIndex {
   #runtime: IndexMapRuntime;
   readonly deriving: DerivingIndexMap;
-  #held = 0;
+  #settledAt = -1;
 
   private constructor(
     private readonly db: Database,
@@ -101,15 +98,18 @@ export class ChainIndex {
         );
       }
     }
-    this.#held += missing.length;
   }
 
-  /** Lets go of the held buckets when every block cut is stored (the store then holds them). */
-  settle(allStored: boolean): void {
-    if (allStored && this.#held >= HELD_BUCKETS_KEPT) {
-      this.deriving.release();
-      this.#held = 0;
-    }
+  /**
+   * After a block is stored, when every block cut is: lets go of the held buckets (the store holds
+   * them now) but those of the open block's records. The next block then reads its buckets from
+   * the store again and checks them, so a tampered leaf is found and the map rebuilt.
+   */
+  async settle(storedHeight: number, derivedHeight: number, open: readonly SignedRecord[]): Promise<void> {
+    if (storedHeight === this.#settledAt || storedHeight !== derivedHeight) return;
+    this.#settledAt = storedHeight;
+    this.deriving.release();
+    await this.prepare(open, this.#runtime.current());
   }
 
   /** The map rows of a final block, written in its transaction; readers may see them from now on. */

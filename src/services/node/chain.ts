@@ -373,7 +373,7 @@ export class ConsortiumChain {
     const outputs = this.#deriver.apply({ sequence: entry.sequence, timestamp: entry.timestamp, message }, facts);
     for (const output of outputs) await this.#output(output, local);
     await this.#finals.storeReady(this.#sealer, this.#log);
-    this.#index?.settle(this.#finals.head.height === this.#deriver.derivedHeight && this.#deriver.openRecordCount === 0);
+    await this.#index?.settle(this.#finals.head.height, this.#deriver.derivedHeight, this.#deriver.openRecords());
     this.#derivedAt.settle((s) => s <= entry.sequence, undefined);
     if (this.#caughtUp && !this.#halted) await this.#sealer.sealReady(this.#deriver);
   }
