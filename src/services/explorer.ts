@@ -7,7 +7,7 @@
  */
 import { CodedError } from '../core/coded-error.js';
 import type { Role } from '../core/ledger/governance.js';
-import type { ProofBundle } from '../core/lineage/bundle.js';
+import { BundleError, type BundleAnswer, type ProofBundle } from '../core/lineage/bundle.js';
 import { exportProofBundle } from '../store/bundle-store.js';
 import type { Database } from '../store/database.js';
 import { LineageStore } from '../store/lineage-store.js';
@@ -15,12 +15,13 @@ import { issueApiToken } from './auth.js';
 import { temperatureLegs, type TemperatureLeg } from './cold-chain-legs.js';
 import { hostedState, type NodeHandles } from './node-handles.js';
 import type { LedgerNode } from './node/ledger-node.js';
+import { MAX_BUNDLE_IDENTIFIERS, answerBundle } from './lineage/answer-bundle.js';
 import { DEMO_CONSORTIUM_ID, DEMO_ORGS } from './node/demo-consortium.js';
 import { publicPassport, type PublicPassport } from './passport.js';
 import { requireMember, requireViewer, type ReadContext } from './read-context.js';
 import { Visibility } from './visibility.js';
 
-export type ExplorerErrorCode = 'BAD_REQUEST' | 'NOT_FOUND' | 'NOTHING_TO_BUNDLE';
+export type ExplorerErrorCode = 'BAD_REQUEST' | 'NOT_FOUND' | 'NOTHING_TO_BUNDLE' | 'INCOMPLETE';
 
 export class ExplorerError extends CodedError<ExplorerErrorCode> {
   override readonly name = 'ExplorerError';
@@ -69,6 +70,22 @@ export interface ViewerBundle {
   omitted: { recordHash: string; reason: string }[];
 }
 
+/** What an answer bundle states it answers, as the explorer posts it: the query and every identifier the answer visited. */
+export interface ExplorerAnswer {
+  query: unknown;
+  identifiers: unknown;
+}
+
+function checkedAnswer(answer: ExplorerAnswer): { query: BundleAnswer['query']; identifiers: string[] } {
+  const { query, identifiers } = answer;
+  const plain = typeof query === 'object' && query !== null && !Array.isArray(query) && typeof (query as { kind?: unknown }).kind === 'string';
+  if (!plain || JSON.stringify(query).length > 2000) throw new ExplorerError('BAD_REQUEST', 'query must be an object naming its kind (at most 2000 characters of JSON)');
+  if (!Array.isArray(identifiers) || identifiers.length === 0 || identifiers.length > MAX_BUNDLE_IDENTIFIERS || !identifiers.every((i) => typeof i === 'string' && i.length > 0 && i.length <= 500)) {
+    throw new ExplorerError('BAD_REQUEST', `identifiers must be a list of 1..${MAX_BUNDLE_IDENTIFIERS} identifiers`, { count: Array.isArray(identifiers) ? identifiers.length : null });
+  }
+  return { query: query as BundleAnswer['query'], identifiers: identifiers as string[] };
+}
+
 function requireRecordHashes(recordHashes: readonly unknown[]): string[] {
   if (!Array.isArray(recordHashes) || recordHashes.length === 0 || recordHashes.length > MAX_BUNDLE_RECORDS) {
     throw new ExplorerError('BAD_REQUEST', `records must be a list of 1..${MAX_BUNDLE_RECORDS} record hashes`, { count: Array.isArray(recordHashes) ? recordHashes.length : null });
@@ -113,33 +130,58 @@ export class ExplorerReads {
     return { orgId, orgName: state.orgs.get(orgId)?.name ?? null, logIndex, roles: roles ? [...roles].sort() : null };
   }
 
-  /**
-   * A proof bundle of the records the viewer may read in full among those asked for (as
-   * record(hash) decides each); the rest are named as omitted. Each bundled record of another
-   * organisation goes into its access log, as a record read does.
-   */
-  async proofBundle(rc: ReadContext, recordHashes: readonly unknown[]): Promise<ViewerBundle> {
-    const viewer = member(rc);
-    const hashes = requireRecordHashes(recordHashes);
+  /** For each record hash, why the viewer may not have it in full (absent: they may), with the visibility decisions. */
+  async #withheld(viewer: ReturnType<typeof member>, hashes: readonly string[]) {
     const consortiumId = viewer.consortiumId;
-    const rows = await new LineageStore(this.handles.db, consortiumId).records(hashes);
+    const rows = await new LineageStore(this.handles.db, consortiumId).records([...hashes]);
     const forVisibility = rows.map((r) => {
       const body = JSON.parse(r.body) as { kind?: unknown; signer?: unknown };
       return { hash: r.hash, consortiumId: r.consortiumId, kind: String(body.kind ?? ''), signer: String(body.signer ?? ''), body: r.body };
     });
     const decisions = await this.#visibility.decideRecords(viewer, forVisibility);
     const checkpoint = await this.handles.store.latestCheckpoint(consortiumId);
-    const omitted: ViewerBundle['omitted'] = [];
-    const kept: string[] = [];
+    const withheld = new Map<string, string>();
     const found = new Map(rows.map((r) => [r.hash, r]));
     for (const hash of hashes) {
       const row = found.get(hash);
       const visibility = decisions.get(hash)?.visibility;
-      if (!row || visibility === undefined || visibility === 'HIDDEN') omitted.push({ recordHash: hash, reason: 'not yours to see' });
-      else if (visibility === 'REDACTED') omitted.push({ recordHash: hash, reason: 'its inspection finding is withheld from you' });
-      else if (row.blockHeight === null || !checkpoint || row.logIndex >= checkpoint.logSize) omitted.push({ recordHash: hash, reason: 'not yet covered by a signed checkpoint' });
-      else kept.push(hash);
+      if (!row || visibility === undefined || visibility === 'HIDDEN') withheld.set(hash, 'not yours to see');
+      else if (visibility === 'REDACTED') withheld.set(hash, 'its inspection finding is withheld from you');
+      else if (row.blockHeight === null || !checkpoint || row.logIndex >= checkpoint.logSize) withheld.set(hash, 'not yet covered by a signed checkpoint');
     }
+    return { withheld, decisions };
+  }
+
+  /**
+   * A proof bundle of the records the viewer may read in full among those asked for (as
+   * record(hash) decides each); the rest are named as omitted. With the answer (query and
+   * identifiers) it is a v2 bundle proving each identifier's history complete at its checkpoint;
+   * records of those histories the viewer may not read are withheld. Each bundled record of
+   * another organisation goes into its access log, as a record read does.
+   */
+  async proofBundle(rc: ReadContext, recordHashes: readonly unknown[], answer?: ExplorerAnswer): Promise<ViewerBundle> {
+    const viewer = member(rc);
+    const hashes = requireRecordHashes(recordHashes);
+    const consortiumId = viewer.consortiumId;
+    if (answer) {
+      const { query, identifiers } = checkedAnswer(answer);
+      const omitted = new Map<string, string>();
+      let decided: Awaited<ReturnType<Visibility['decideRecords']>> = new Map();
+      const withhold = async (named: string[]) => {
+        const { withheld, decisions } = await this.#withheld(viewer, named);
+        decided = decisions;
+        for (const [h, why] of withheld) omitted.set(h, why);
+        return withheld;
+      };
+      const bundle = await answerBundle(this.handles.node, this.handles.store, consortiumId, { query, identifiers, recordHashes: hashes, withhold }).catch((err: unknown) => {
+        throw err instanceof BundleError && err.code === 'BUNDLE_INCOMPLETE' ? new ExplorerError('INCOMPLETE', err.message, err.details) : err;
+      });
+      for (const r of bundle.records) rc.access.record(decided.get(r.hash));
+      return { bundle, omitted: [...omitted].map(([recordHash, reason]) => ({ recordHash, reason })) };
+    }
+    const { withheld, decisions } = await this.#withheld(viewer, hashes);
+    const omitted: ViewerBundle['omitted'] = [...withheld].map(([recordHash, reason]) => ({ recordHash, reason }));
+    const kept = hashes.filter((h) => !withheld.has(h));
     if (kept.length === 0) throw new ExplorerError('NOTHING_TO_BUNDLE', 'none of these records can be bundled for you', { omitted });
     const bundle = await exportProofBundle(this.handles.store, consortiumId, kept);
     for (const hash of kept) rc.access.record(decisions.get(hash));

@@ -74,7 +74,7 @@ function regionsOf(state: ConsortiumState, orgId: string, country: string): stri
 async function contextHolding(node: LedgerNode, db: Database, identifier: string): Promise<LineageContext | undefined> {
   for (const consortiumId of node.consortia()) {
     const store = new LineageStore(db, consortiumId);
-    if ((await store.eventsTouching([identifier])).length > 0) return { source: store, evidence: store, state: node.state(consortiumId) };
+    if ((await store.eventsTouching([identifier])).length > 0) return { source: store, evidence: store, state: node.state(consortiumId), index: node.trustedIndex(consortiumId) };
   }
   return undefined;
 }

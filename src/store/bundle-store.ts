@@ -10,7 +10,7 @@ import type { Checkpoint, CheckpointSignature } from '../core/ledger/checkpoint.
 import { leafHash } from '../core/ledger/merkle-hash.js';
 import { inclusionProof } from '../core/ledger/merkle-tree.js';
 import type { SignedRecord } from '../core/ledger/record.js';
-import { BundleError, MEMBERSHIP_RECORD_KINDS, buildBundle, type BundleBlock, type BundleRecord, type ProofBundle } from '../core/lineage/bundle.js';
+import { BundleError, MEMBERSHIP_RECORD_KINDS, buildBundle, type BundleAnswer, type BundleBlock, type BundleCompleteness, type BundleRecord, type ProofBundle } from '../core/lineage/bundle.js';
 import type { ChainStore } from './chain-store.js';
 
 interface RecordRow {
@@ -23,11 +23,18 @@ interface RecordRow {
 
 const ROW_SELECT = { hash: true, logIndex: true, blockHeight: true, indexInBlock: true, body: true } as const;
 
-/** Builds a bundle proving the given records against the consortium's latest checkpoint. */
-export async function exportProofBundle(store: ChainStore, consortiumId: string, recordHashes: readonly string[]): Promise<ProofBundle> {
+/** What a v2 bundle answers, at the checkpoint of block `atHeight` (its checkpoint is filled in here). */
+export interface AnswerEvidence {
+  atHeight: number;
+  answer: Omit<BundleAnswer, 'checkpoint'>;
+  completeness: BundleCompleteness;
+}
+
+/** Builds a bundle proving the given records against the consortium's latest checkpoint (or, for an answer, its block's). */
+export async function exportProofBundle(store: ChainStore, consortiumId: string, recordHashes: readonly string[], answered?: AnswerEvidence): Promise<ProofBundle> {
   const db = store.db;
-  const cpRow = await store.latestCheckpoint(consortiumId);
-  if (!cpRow) throw new BundleError('BUNDLE_NO_CHECKPOINT', `consortium "${consortiumId}" has no signed checkpoint yet`, { consortium: consortiumId });
+  const cpRow = answered ? await db.checkpoint.findFirst({ where: { consortiumId, blockHeight: answered.atHeight } }) : await store.latestCheckpoint(consortiumId);
+  if (!cpRow) throw new BundleError('BUNDLE_NO_CHECKPOINT', `consortium "${consortiumId}" has no signed checkpoint ${answered ? `at block ${answered.atHeight}` : 'yet'}`, { consortium: consortiumId });
   const checkpoint: Checkpoint = {
     v: 1,
     consortium: cpRow.consortiumId,
@@ -93,5 +100,6 @@ export async function exportProofBundle(store: ChainStore, consortiumId: string,
   const membershipRecords: BundleRecord[] = [];
   for (const row of membershipRows) membershipRecords.push(await entryOf(row));
 
-  return buildBundle({ consortium: consortiumId, checkpoint, checkpointSignatures, blocks, records, membershipRecords });
+  const answer = answered ? { answer: { ...answered.answer, checkpoint: { logSize: checkpoint.logSize, blockHeight: checkpoint.blockHeight, blockHash: checkpoint.blockHash } }, completeness: answered.completeness } : {};
+  return buildBundle({ consortium: consortiumId, checkpoint, checkpointSignatures, blocks, records, membershipRecords, ...answer });
 }

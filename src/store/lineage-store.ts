@@ -7,29 +7,24 @@
  * when every stored column read is byte-identical (verification then still checks that text).
  */
 import type { Database } from './database.js';
-import type { EventIdentifierRef, EventRow, JsonObject, KnownEvents, LineageSource } from '../core/lineage/graph.js';
+import type { EventRow, JsonObject, KnownEvents, LineageSource } from '../core/lineage/graph.js';
 import { INDEXED_EVENT_COLUMNS as EVENT_COLUMNS, indexedEventColumnsOf as indexedColumns } from '../core/ledger/projections/event-rows.js';
 import { LineageMemo } from '../core/lineage/lineage-memo.js';
 import type { BlockEvidence, BreachEvidence, CustodyInfo, EvidenceLoader, RecordEvidence } from '../core/lineage/evidence.js';
+import type { ListedEntry } from '../core/lineage/completeness.js';
+import { CompletenessMemo } from '../core/lineage/completeness.js';
+import type { MapLeaf } from '../core/ledger/index-map/bucket.js';
+import { EvidenceReads, chunks, parseIdentifierRows } from './lineage-evidence.js';
 import { Lru, VerificationCache } from '../core/lineage/verify-cache.js';
 import { UNTRUSTED } from './change-watch.js';
 import { openReader, type DirectReader } from './direct-reader.js';
 import { compareCodePoints } from '../core/epcis/event-hash.js';
 
-/** Identifiers per statement: one JSON parameter each, so this only bounds statement size. */
-const JSON_CHUNK = 20_000;
 /** Up to this many already-held events, a frontier's new events come in event-id order (see eventsTouching). */
 const KNOWN_INLINE_LIMIT = 1_000;
 
 type Num = number | bigint;
 const num = (v: Num | null): number | null => (v === null ? null : Number(v));
-
-
-function chunks<T>(items: readonly T[], size = JSON_CHUNK): T[][] {
-  const out: T[][] = [];
-  for (let i = 0; i < items.length; i += size) out.push(items.slice(i, i + size));
-  return out;
-}
 
 /** Event rows as last read: reused only when every stored column read is byte-identical. */
 interface CachedRow {
@@ -47,6 +42,12 @@ interface CachedTouches {
 
 interface Shared {
   verification: VerificationCache;
+  /** Index map buckets already checked, and chains already computed (completeness). */
+  completeness: CompletenessMemo;
+  /** Each identifier's listed entries, per touches list (the same list object while its rows are unchanged). */
+  listed: WeakMap<readonly string[], ListedEntry[]>;
+  /** The newest correction when `listed` was begun (corrections join the entries of their events). */
+  correctionMark: number;
   /** What lineage queries over this store remember between queries (walks, derived edges, identifiers). */
   memo: LineageMemo;
   rows: Lru<string, CachedRow>;
@@ -90,7 +91,7 @@ function sharedFor(db: Database, consortiumId: string): Shared {
   }
   let entry = byConsortium.get(consortiumId);
   if (!entry) {
-    entry = { verification: new VerificationCache(), memo: new LineageMemo(), rows: new Lru(ROW_CACHE_BYTES), touches: new Lru(TOUCHES_CACHE_ROWS), stamp: 0, stats: { identifiersKept: 0, identifiersRead: 0, rowsKept: 0, rowsRead: 0 } };
+    entry = { verification: new VerificationCache(), completeness: new CompletenessMemo(), listed: new WeakMap(), correctionMark: 0, memo: new LineageMemo(), rows: new Lru(ROW_CACHE_BYTES), touches: new Lru(TOUCHES_CACHE_ROWS), stamp: 0, stats: { identifiersKept: 0, identifiersRead: 0, rowsKept: 0, rowsRead: 0 } };
     byConsortium.set(consortiumId, entry);
   }
   return entry;
@@ -139,20 +140,6 @@ function sameStored(a: EventWithRecord, b: EventWithRecord): boolean {
   );
 }
 
-const UNIT = String.fromCharCode(31);
-const RECORD = String.fromCharCode(30);
-
-/** The group_concat of eventsById back into rows (a function of the text alone, as the row cache needs). */
-function parseIdentifierRows(ids: string | null, intern: (text: string) => string): EventIdentifierRef[] {
-  if (!ids) return [];
-  const out: EventIdentifierRef[] = [];
-  for (const pair of ids.split(RECORD)) {
-    const cut = pair.lastIndexOf(UNIT);
-    if (cut >= 0) out.push({ identifier: intern(pair.slice(0, cut)), role: intern(pair.slice(cut + 1)) });
-  }
-  return out;
-}
-
 interface EventWithRecord {
   eventId: string;
   recordHash: string;
@@ -168,8 +155,6 @@ interface EventWithRecord {
   columns: (string | null)[];
 }
 
-
-
 export class LineageStore implements LineageSource, EvidenceLoader {
   readonly verificationCache: VerificationCache;
   readonly memo: LineageMemo;
@@ -177,6 +162,7 @@ export class LineageStore implements LineageSource, EvidenceLoader {
 
   readonly #shared: Shared;
   readonly #direct: boolean;
+  readonly #evidence: EvidenceReads;
 
   constructor(
     private readonly db: Database,
@@ -189,6 +175,7 @@ export class LineageStore implements LineageSource, EvidenceLoader {
     this.memo = s.memo;
     this.#rows = s.rows;
     this.#direct = options.directReads ?? true;
+    this.#evidence = new EvidenceReads({ all: (sql, ...p) => this.#all(sql, ...p), arrays: (sql, ...p) => this.#arrays(sql, ...p) }, consortiumId);
   }
 
   /** The direct read connection, or undefined to read through Prisma. */
@@ -292,6 +279,74 @@ export class LineageStore implements LineageSource, EvidenceLoader {
     return out;
   }
 
+  /** Buckets checked and chains computed for completeness, shared by every reader of this database and consortium. */
+  get completenessMemo(): CompletenessMemo {
+    return this.#shared.completeness;
+  }
+
+  /**
+   * Every index row of each identifier (whatever its role), with its event's record hash and log
+   * index: what completeness compares with the signed index map. An event whose record is not
+   * found comes with null record hash and log index.
+   */
+  async indexEntries(identifiers: string[]): Promise<Map<string, readonly ListedEntry[]>> {
+    const unique = [...new Set(identifiers)];
+    const freshness = await this.#freshness();
+    const touches = await this.#touches(unique, freshness);
+    const out = new Map<string, readonly ListedEntry[]>();
+    const unresolved = new Map<string, readonly string[]>();
+    // Corrections add no index rows, so the lists kept cannot show them: a new one drops them all.
+    const mark = await this.#evidence.correctionMark();
+    if (mark !== this.#shared.correctionMark) [this.#shared.listed, this.#shared.correctionMark] = [new WeakMap(), mark];
+    const needed = new Set<string>();
+    for (const id of unique) {
+      const list = touches.get(id) ?? NO_TOUCHES;
+      const kept = this.#shared.listed.get(list);
+      if (kept) out.set(id, kept);
+      else {
+        unresolved.set(id, list);
+        for (let i = 0; i < list.length; i += 2) needed.add(list[i]!);
+      }
+    }
+    if (unresolved.size === 0) return out;
+    const records = await this.#recordsOfEvents([...needed], freshness);
+    const corrections = await this.#evidence.correctionRecords([...needed], records);
+    for (const [id, list] of unresolved) {
+      const entries: ListedEntry[] = [];
+      for (let i = 0; i < list.length; i += 2) {
+        const r = records.get(list[i]!);
+        entries.push({ eventId: list[i]!, role: list[i + 1]!, recordHash: r?.[0] ?? null, logIndex: r?.[1] ?? null });
+        for (const [hash, logIndex] of corrections.get(list[i]!) ?? []) entries.push({ eventId: list[i]!, role: list[i + 1]!, recordHash: hash, logIndex });
+      }
+      // Kept with the touches list it came from: a change to these rows gives a new list.
+      if (list !== NO_TOUCHES && freshness.generation !== UNTRUSTED) this.#shared.listed.set(list, entries);
+      out.set(id, entries);
+    }
+    return out;
+  }
+
+  /** Record hash and log index of each event, from rows read under this generation or from the store. */
+  async #recordsOfEvents(eventIds: string[], freshness: Freshness): Promise<Map<string, [string, number]>> {
+    const out = new Map<string, [string, number]>();
+    const missing: string[] = [];
+    for (const eventId of eventIds) {
+      const kept = freshness.generation === UNTRUSTED ? undefined : this.#rows.get(eventId);
+      if (kept && kept.generation === freshness.generation && kept.row.evidence) out.set(eventId, [kept.row.recordHash, kept.row.evidence.logIndex]);
+      else missing.push(eventId);
+    }
+    for (const chunk of chunks(missing)) {
+      const rows = await this.#arrays<[string, string, Num]>(
+        `SELECT e."eventId", e."recordHash", r."logIndex" FROM json_each(?) j CROSS JOIN "EpcisEvent" e
+           JOIN "LedgerRecord" r ON r."hash" = e."recordHash" AND r."consortiumId" = e."consortiumId"
+          WHERE e."consortiumId" = ? AND e."eventId" = j.value`,
+        JSON.stringify(chunk),
+        this.consortiumId,
+      );
+      for (const [eventId, recordHash, logIndex] of rows) out.set(eventId, [recordHash, Number(logIndex)]);
+    }
+    return out;
+  }
+
   /**
    * Events with their record bodies and every identifier row, in the order asked (events without
    * a stored record are left out). Three statements, each one index walk per event: reading the
@@ -370,13 +425,15 @@ export class LineageStore implements LineageSource, EvidenceLoader {
         continue;
       }
       let event: JsonObject;
-      let parsed: { payload?: { event?: JsonObject } } | undefined;
+      let parsed: { kind?: string; payload?: { event?: JsonObject } } | undefined;
       try {
-        parsed = JSON.parse(e.body) as { payload?: { event?: JsonObject } };
+        parsed = JSON.parse(e.body) as { kind?: string; payload?: { event?: JsonObject } };
         event = parsed.payload?.event ?? {};
       } catch {
         event = {};
       }
+      // What the event touches, from the signed record itself (never from index rows): a deleted
+      // row cannot drop an edge, it can only hide the event from a lookup, which completeness catches.
       const identifiers = parseIdentifierRows(e.ids, (text) => this.memo.intern(text));
       const evidence: RecordEvidence = {
         hash: e.recordHash,
@@ -394,102 +451,41 @@ export class LineageStore implements LineageSource, EvidenceLoader {
     return out;
   }
 
-  async records(hashes: string[]): Promise<RecordEvidence[]> {
-    const out: RecordEvidence[] = [];
-    for (const chunk of chunks([...new Set(hashes)])) {
-      const rows = await this.#all<{ hash: string; consortiumId: string; body: string; logIndex: Num; blockHeight: Num | null; indexInBlock: Num | null }>(
-        `SELECT r."hash", r."consortiumId", r."body", r."logIndex", r."blockHeight", r."indexInBlock" FROM json_each(?) j CROSS JOIN "LedgerRecord" r
-          WHERE r."hash" = j.value AND r."consortiumId" = ?`,
-        JSON.stringify(chunk),
-        this.consortiumId,
-      );
-      for (const r of rows) out.push({ hash: r.hash, consortiumId: r.consortiumId, body: r.body, logIndex: Number(r.logIndex), blockHeight: num(r.blockHeight), indexInBlock: num(r.indexInBlock) });
-    }
-    return out;
+  records(hashes: string[]): Promise<RecordEvidence[]> {
+    return this.#evidence.records(hashes);
   }
 
-  async blocks(heights: number[]): Promise<BlockEvidence[]> {
-    const out: BlockEvidence[] = [];
-    for (const chunk of chunks([...new Set(heights)])) {
-      const rows = await this.#all<{ height: Num; hash: string; header: string; seals: string }>(
-        `SELECT b."height", b."hash", b."header", b."seals" FROM json_each(?) j CROSS JOIN "Block" b
-          WHERE b."consortiumId" = ? AND b."height" = j.value ORDER BY b."height"`,
-        JSON.stringify(chunk),
-        this.consortiumId,
-      );
-      for (const r of rows) out.push({ height: Number(r.height), hash: r.hash, header: r.header, seals: r.seals });
-    }
-    return out;
+  blocks(heights: number[]): Promise<BlockEvidence[]> {
+    return this.#evidence.blocks(heights);
   }
 
-  async blockRange(fromHeight: number, toHeight: number): Promise<BlockEvidence[]> {
-    const rows = await this.#all<{ height: Num; hash: string; header: string; seals: string }>(
-      `SELECT "height", "hash", "header", "seals" FROM "Block" WHERE "consortiumId" = ? AND "height" >= ? AND "height" <= ? ORDER BY "height"`,
-      this.consortiumId,
-      fromHeight,
-      toHeight,
-    );
-    return rows.map((r) => ({ height: Number(r.height), hash: r.hash, header: r.header, seals: r.seals }));
+  blockRange(fromHeight: number, toHeight: number): Promise<BlockEvidence[]> {
+    return this.#evidence.blockRange(fromHeight, toHeight);
   }
 
   /** Blocks from the height up to the head, in height order. */
-  async blocksFrom(fromHeight: number): Promise<BlockEvidence[]> {
-    return this.blockRange(fromHeight, Number.MAX_SAFE_INTEGER);
+  blocksFrom(fromHeight: number): Promise<BlockEvidence[]> {
+    return this.#evidence.blockRange(fromHeight, Number.MAX_SAFE_INTEGER);
   }
 
-  async recordHashesOfBlocks(heights: number[]): Promise<Map<number, string[]>> {
-    const out = new Map<number, string[]>();
-    // One row per block (hashes joined in index order), read from the covering index.
-    for (const chunk of chunks([...new Set(heights)], 50)) {
-      const rows = await this.#all<{ blockHeight: Num; hashes: string | null }>(
-        `SELECT r."blockHeight", group_concat(r."hash", ',' ORDER BY r."indexInBlock") AS "hashes" FROM json_each(?) j CROSS JOIN "LedgerRecord" r
-          WHERE r."consortiumId" = ? AND r."blockHeight" = j.value GROUP BY r."blockHeight"`,
-        JSON.stringify(chunk),
-        this.consortiumId,
-      );
-      for (const r of rows) out.set(Number(r.blockHeight), r.hashes ? r.hashes.split(',') : []);
-    }
-    return out;
+  recordHashesOfBlocks(heights: number[]): Promise<Map<number, string[]>> {
+    return this.#evidence.recordHashesOfBlocks(heights);
   }
 
-  async coldChainBreaches(identifiers: string[]): Promise<BreachEvidence[]> {
-    const out = new Map<string, BreachEvidence>();
-    // Most consortia record few breaches: skip shipping the identifiers when there are none at all.
-    const any = await this.#arrays<[number]>(`SELECT 1 FROM "LedgerRecord" r WHERE r."consortiumId" = ? AND r."kind" = 'coldchain.breach' LIMIT 1`, this.consortiumId);
-    if (any.length === 0) return [];
-    for (const chunk of chunks([...new Set(identifiers)])) {
-      const rows = await this.#all<{ hash: string; body: string }>(
-        `SELECT r."hash", r."body" FROM "LedgerRecord" r
-          WHERE r."consortiumId" = ? AND r."kind" = 'coldchain.breach'
-            AND (json_extract(r."body", '$.payload.subject') IN (SELECT value FROM json_each(?))
-                 OR EXISTS (SELECT 1 FROM json_each(r."body", '$.payload.containedItems') j WHERE j.value IN (SELECT value FROM json_each(?))))`,
-        this.consortiumId,
-        JSON.stringify(chunk),
-        JSON.stringify(chunk),
-      );
-      for (const r of rows) {
-        try {
-          const body = JSON.parse(r.body) as { signedAt: string; payload: { subject: string; containedItems?: string[]; finding?: unknown } };
-          out.set(r.hash, { recordHash: r.hash, subject: body.payload.subject, containedItems: body.payload.containedItems ?? [], signedAt: body.signedAt, finding: body.payload.finding ?? null });
-        } catch {
-          // A malformed body is reported by record verification, not here.
-        }
-      }
-    }
-    return [...out.values()];
+  coldChainBreaches(identifiers: string[]): Promise<BreachEvidence[]> {
+    return this.#evidence.coldChainBreaches(identifiers);
   }
 
-  async custody(identifiers: string[]): Promise<Map<string, CustodyInfo>> {
-    const out = new Map<string, CustodyInfo>();
-    for (const chunk of chunks([...new Set(identifiers)])) {
-      const rows = await this.#all<CustodyInfo>(
-        `SELECT c."identifier", c."orgId", c."eventId", c."eventTime" FROM json_each(?) j CROSS JOIN "Custody" c
-          WHERE c."consortiumId" = ? AND c."identifier" = j.value`,
-        JSON.stringify(chunk),
-        this.consortiumId,
-      );
-      for (const r of rows) out.set(r.identifier, r);
-    }
-    return out;
+  custody(identifiers: string[]): Promise<Map<string, CustodyInfo>> {
+    return this.#evidence.custody(identifiers);
+  }
+
+  blockAtOrBefore(at: { logSize: number } | { time: string }): Promise<BlockEvidence | undefined> {
+    return this.#evidence.blockAtOrBefore(at);
+  }
+
+  /** Every stored leaf of the index map's buckets (checked by the caller against the trusted map). */
+  indexLeaves(buckets: number[]): Promise<Map<number, MapLeaf[]>> {
+    return this.#evidence.indexLeaves(buckets);
   }
 }

@@ -624,7 +624,11 @@ class SignPool {
 
 // ---------------------------------------------------------------------------------------------
 
+/** Stores of another format (blocks without the index map's root) are built again, not reused. */
+const STORE_FORMAT = 'blocks-v2-index-map-v1';
+
 interface Manifest {
+  format?: string;
   targetEvents: number;
   seed: number;
   blockSize: number;
@@ -647,7 +651,7 @@ export async function generateLineageStore(options: GeneratorOptions): Promise<G
   const dbFile = path.join(options.dataDir, 'provenant.db');
   if (existsSync(manifestFile) && existsSync(dbFile)) {
     const manifest = JSON.parse(readFileSync(manifestFile, 'utf8')) as Manifest;
-    if (manifest.targetEvents === options.targetEvents && manifest.seed === seed && manifest.blockSize === blockSize) {
+    if (manifest.format === STORE_FORMAT && manifest.targetEvents === options.targetEvents && manifest.seed === seed && manifest.blockSize === blockSize) {
       progress(`reopening the existing ${manifest.events.toLocaleString('en-GB')}-event store in ${options.dataDir}`);
       const db = await openDatabase({ url: `file:${dbFile}` });
       const store = new ChainStore(db);
@@ -789,7 +793,7 @@ export async function generateLineageStore(options: GeneratorOptions): Promise<G
   await db.$executeRawUnsafe('ANALYZE');
   await db.$executeRawUnsafe('PRAGMA cache_size = -2000');
   const seconds = Number(process.hrtime.bigint() - started) / 1e9;
-  const manifest: Manifest = { targetEvents: options.targetEvents, seed, blockSize, events: submitted, blocks, seconds, subjects: plan.subjects };
+  const manifest: Manifest = { format: STORE_FORMAT, targetEvents: options.targetEvents, seed, blockSize, events: submitted, blocks, seconds, subjects: plan.subjects };
   writeFileSync(manifestFile, JSON.stringify(manifest));
   return {
     db,

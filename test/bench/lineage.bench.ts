@@ -32,7 +32,7 @@ const SECTION = 'lineage';
 
 function lineageContext(g: GeneratedStore): LineageContext {
   const store = new LineageStore(g.db, g.consortiumId);
-  return { source: store, evidence: store, state: g.node.state(g.consortiumId) };
+  return { source: store, evidence: store, state: g.node.state(g.consortiumId), index: g.node.trustedIndex(g.consortiumId) };
 }
 
 /** Wall and CPU milliseconds of one call (CPU: this process, all threads; less sensitive to a busy machine). */

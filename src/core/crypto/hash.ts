@@ -20,6 +20,13 @@ export const HashTag = {
   PERSONAL_DATA_COMMITMENT: 'provenant/v1/personal-data',
   API_TOKEN: 'provenant/v1/api-token',
   RULESET: 'provenant/v1/ruleset',
+  // The identifier index map (docs/completeness.md).
+  INDEX_KEY: 'provenant/v1/index-key',
+  INDEX_MEMBERSHIP_KEY: 'provenant/v1/index-membership-key',
+  INDEX_ENTRY: 'provenant/v1/index-entry',
+  INDEX_LEAF: 'provenant/v1/index-leaf',
+  INDEX_NODE: 'provenant/v1/index-node',
+  WITNESS_COSIGNATURE: 'provenant/v1/witness-cosignature',
   CUT_MARKER: 'provenant/v1/cut-marker',
 } as const;
 export type HashTag = (typeof HashTag)[keyof typeof HashTag];
@@ -47,6 +54,13 @@ function tagPrefix(tag: HashTag): Uint8Array {
 /** SHA-256(tag || 0x00 || data). */
 export function taggedHash(tag: HashTag, data: Uint8Array): Uint8Array {
   return new Uint8Array(createHash('sha256').update(tagPrefix(tag)).update(data).digest());
+}
+
+/** SHA-256(tag || 0x00 || part1 || part2 || ...), without concatenating the parts first (hot paths). */
+export function taggedHashParts(tag: HashTag, ...parts: Uint8Array[]): Uint8Array {
+  const h = createHash('sha256').update(tagPrefix(tag));
+  for (const p of parts) h.update(p);
+  return h.digest();
 }
 
 /** SHA-256(tag || 0x00 || JCS(value)), as lower-case hex. */

@@ -3,20 +3,22 @@ import type { JsonValue, KeyPair } from '../crypto/index.js';
 import { DEFAULT_QUORUM, GENESIS_PREVIOUS_HASH, blockHash, merkleRootOfRecordHashes, sealBlock, type Block, type BlockHeader } from './block.js';
 import { LedgerError } from './errors.js';
 import { parseMemberKey, validateOrgSpec } from './membership.js';
-import { RecordKind, isTimestamp, recordHash, signRecord } from './record.js';
+import { RecordKind, isHash, isTimestamp, recordHash, signRecord } from './record.js';
 import { asGenesis, type GenesisPayload, type GenesisSpec } from './records/genesis.js';
 import { ConsortiumState } from './state.js';
 import type { AuthorityEntry } from './state-types.js';
 
 /**
  * Builds the header for the open block after its records were admitted: logSize is the state's,
- * authoritySetHash the set in force for THIS block.
+ * authoritySetHash the set in force for THIS block. With an indexRoot (the index map after the
+ * block's records) the header is version 2, without one version 1.
  */
 export function buildBlockHeader(
   state: ConsortiumState,
   previous: { height: number; hash: string } | null,
   recordHashes: readonly string[],
   timestamp: string,
+  indexRoot?: string,
 ): BlockHeader {
   if (!isTimestamp(timestamp)) throw new LedgerError('MALFORMED_BLOCK', 'block timestamp must be RFC 3339 UTC with milliseconds', { timestamp });
   if (previous === null ? state.height !== -1 : previous.height !== state.height) {
@@ -35,8 +37,8 @@ export function buildBlockHeader(
       computed: timestamp,
     });
   }
-  return {
-    v: 1,
+  if (indexRoot !== undefined && !isHash(indexRoot)) throw new LedgerError('MALFORMED_BLOCK', 'indexRoot must be 64 lower-case hex digits', { indexRoot });
+  const common = {
     consortium: state.id,
     height: state.height + 1,
     previousHash,
@@ -46,6 +48,7 @@ export function buildBlockHeader(
     timestamp,
     authoritySetHash: state.authoritySetHash(),
   };
+  return indexRoot === undefined ? { v: 1, ...common } : { v: 2, ...common, indexRoot };
 }
 
 /** Signs the genesis record with authorityKeys[0] and seals with every given key in the set. */

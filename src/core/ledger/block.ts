@@ -2,6 +2,8 @@
  * A block holds an ordered batch of records, the RFC 6962 Merkle root over their hashes, the hash
  * of the previous block, its height and time, the consortium log size after it, and the hash of
  * the authority set in force. Authorities seal the block hash; it is final with a quorum of seals.
+ * Version 2 headers also carry indexRoot: the root of the identifier index map after the block's
+ * records (docs/completeness.md). Version 1 headers stay valid.
  */
 import {
   HashTag,
@@ -22,11 +24,14 @@ import { leafHash } from './merkle-hash.js';
 import { rootHash } from './merkle-tree.js';
 import { isConsortiumId, isHash, isTimestamp, type SignedRecord } from './record.js';
 
-export const BLOCK_VERSION = 1;
+/** The version blocks are sealed with: 2, with indexRoot. */
+export const BLOCK_VERSION = 2;
+/** Versions a verifier accepts: 1 (no indexRoot) and 2. */
+export const BLOCK_VERSIONS: readonly number[] = [1, 2];
 export const GENESIS_PREVIOUS_HASH = '0'.repeat(64);
 
 export interface BlockHeader {
-  readonly v: typeof BLOCK_VERSION;
+  readonly v: 1 | 2;
   readonly consortium: string;
   readonly height: number;
   readonly previousHash: string;
@@ -36,6 +41,13 @@ export interface BlockHeader {
   readonly logSize: number;
   readonly timestamp: string;
   readonly authoritySetHash: string;
+  /** Version 2 only: root of the identifier index map after this block's records, hex. */
+  readonly indexRoot?: string;
+}
+
+/** The index map root the header commits to (undefined for a version-1 header). */
+export function indexRootOf(header: BlockHeader): string | undefined {
+  return header.v === 2 ? header.indexRoot : undefined;
 }
 
 export interface Seal {
@@ -57,9 +69,10 @@ export function assertHeaderShape(value: unknown): asserts value is BlockHeader 
   };
   if (typeof value !== 'object' || value === null) fail('not an object');
   const h = value as Record<string, unknown>;
-  const allowed = ['v', 'consortium', 'height', 'previousHash', 'merkleRoot', 'recordCount', 'logSize', 'timestamp', 'authoritySetHash'];
+  if (!BLOCK_VERSIONS.includes(h.v as number)) fail(`unsupported version ${JSON.stringify(h.v)}`);
+  const allowed = ['v', 'consortium', 'height', 'previousHash', 'merkleRoot', 'recordCount', 'logSize', 'timestamp', 'authoritySetHash', ...(h.v === 2 ? ['indexRoot'] : [])];
   for (const key of Object.keys(h)) if (!allowed.includes(key)) fail(`unexpected field "${key}"`);
-  if (h.v !== BLOCK_VERSION) fail(`unsupported version ${JSON.stringify(h.v)}`);
+  if (h.v === 2 && !isHash(h.indexRoot)) fail('indexRoot must be 64 lower-case hex digits');
   if (!isConsortiumId(h.consortium)) fail('consortium must be a slug');
   for (const field of ['height', 'recordCount', 'logSize'] as const) {
     if (!Number.isSafeInteger(h[field]) || (h[field] as number) < 0) fail(`${field} must be a non-negative integer`);

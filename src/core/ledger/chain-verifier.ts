@@ -13,6 +13,8 @@ import { LedgerError, type LedgerErrorCode } from './errors.js';
 import { leafHash } from './merkle-hash.js';
 import { MerkleAccumulator, rootHash } from './merkle-tree.js';
 import { assertRecordShape, isHash, recordHash, type SignedRecord } from './record.js';
+import { recordAdditions } from './index-map/entries.js';
+import { MemoryIndexMap, type IndexAddition } from './index-map/update.js';
 
 export interface VerifiableRecord {
   record: SignedRecord;
@@ -151,6 +153,8 @@ class ChainReplay {
   failuresTruncated = false;
   readonly log = new MerkleAccumulator();
   readonly seenRecords = new Set<string>();
+  /** The identifier index map replayed from every record, for version-2 headers' indexRoot. */
+  readonly indexMap = new MemoryIndexMap();
   state: ConsortiumState | undefined;
   prev: PreviousBlock | null = null;
   blockCount = 0;
@@ -195,8 +199,9 @@ class ChainReplay {
     }
     // The set in force for this block is fixed before its records can change it.
     const inForce: AuthoritySet = { hash: state.authoritySetHash(), authorities: [...state.authoritiesInForce], quorum: state.quorum };
-    this.#records(state, records, leaves.length, base, leaves, out);
+    const additions = this.#records(state, records, leaves.length, base, leaves, out);
     for (const leaf of leaves) this.log.append(leafHash(fromHex(leaf, 32)));
+    this.indexMap.apply(additions);
     this.recordCount += records.length;
     let sealed = false;
     if (checked.header && checked.hash) {
@@ -268,8 +273,9 @@ class ChainReplay {
     return state;
   }
 
-  /** Re-admits each stored record from startIndex; a failed record still takes its log slot. */
-  #records(state: ConsortiumState, records: readonly VerifiableRecord[], startIndex: number, base: number, leaves: string[], out: BlockFailures): void {
+  /** Re-admits each stored record from startIndex; a failed record still takes its log slot. Returns the block's index additions. */
+  #records(state: ConsortiumState, records: readonly VerifiableRecord[], startIndex: number, base: number, leaves: string[], out: BlockFailures): IndexAddition[] {
+    const additions: IndexAddition[] = [];
     for (let j = startIndex; j < records.length; j++) {
       const vr = records[j]!;
       const hash = checkStoredRecord(vr, j, base, out.fail);
@@ -280,6 +286,7 @@ class ChainReplay {
         continue;
       }
       leaves.push(hash);
+      additions.push(...recordAdditions(vr.record, hash, base + j));
       if (this.seenRecords.has(hash)) {
         out.fail('DUPLICATE_RECORD', `block ${out.height} record ${j}: the same record already appears earlier in the log`, where);
         state.logSize += 1;
@@ -297,6 +304,7 @@ class ChainReplay {
       }
       this.options.onRecord?.({ state, record: vr.record, recordHash: hash, logIndex, height: out.height, recordIndex: j, admitted });
     }
+    return additions;
   }
 
   /** Record count, Merkle root, log size, then the block check's authority set and seals; closes the block. True when sealed. */
@@ -320,6 +328,12 @@ class ChainReplay {
     const derivedLogSize = base + records.length;
     if (header.logSize !== derivedLogSize) {
       out.fail('LOG_SIZE_MISMATCH', `block ${height}: header logSize ${header.logSize}, but the log holds ${derivedLogSize} records after it`, { expected: header.logSize, computed: derivedLogSize });
+    }
+    if (header.v === 2) {
+      const indexRoot = this.indexMap.rootHex();
+      if (header.indexRoot !== indexRoot) {
+        out.fail('INDEX_ROOT_MISMATCH', `block ${height}: the identifier index map replayed from the records does not give the header's indexRoot`, { expected: header.indexRoot, computed: indexRoot });
+      }
     }
     const sealFailures = checkBlockSeals(header, hash, vb.seals, height, { inForce, byHash: (h) => state.authoritySetByHash(h) });
     out.addBlockFailures(sealFailures);

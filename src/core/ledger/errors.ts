@@ -36,7 +36,9 @@ export type LedgerErrorCode =
   | 'INVALID_GENESIS'
   // Checkpoints (signed log heads for light clients).
   | 'MALFORMED_CHECKPOINT'
-  | 'CHECKPOINT_INCONSISTENT';
+  | 'CHECKPOINT_INCONSISTENT'
+  // The identifier index map a version-2 header commits to (docs/completeness.md).
+  | 'INDEX_ROOT_MISMATCH';
 
 export class LedgerError extends CodedError<LedgerErrorCode> {
   override readonly name = 'LedgerError';

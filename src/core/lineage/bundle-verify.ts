@@ -16,9 +16,23 @@ import { verifyInclusion } from '../ledger/merkle-verify.js';
 import { assertRecordShape, isHash, recordHash } from '../ledger/record.js';
 import { hashAuthoritySet, type AuthorityEntry } from '../ledger/state-types.js';
 import { authorityList, deriveAuthoritySets, deriveSigners, failFrom, neededHeights, replayMembership, type Replay } from './bundle-replay.js';
-import { BUNDLE_FORMAT, MEMBERSHIP_RECORD_KINDS, type BundleAuthoritySet, type BundleFailure, type BundleRecord, type BundleReport, type ProofBundle } from './bundle-types.js';
+import { checkAnchor } from './bundle-anchor.js';
+import { checkBundleCompleteness } from './bundle-completeness.js';
+import {
+  BUNDLE_FORMAT,
+  BUNDLE_FORMAT_V2,
+  MEMBERSHIP_RECORD_KINDS,
+  type BundleAnchor,
+  type BundleAuthoritySet,
+  type BundleFailure,
+  type BundleRecord,
+  type BundleReport,
+  type ProofBundle,
+} from './bundle-types.js';
 
 const TOP_LEVEL_KEYS = ['format', 'consortium', 'genesisHash', 'checkpoint', 'checkpointSignatures', 'authoritySets', 'blocks', 'records', 'membershipRecords', 'signers'];
+/** witnessCosignatures in any format; answer and completeness in v2, where they are required. */
+const OPTIONAL_KEYS = ['witnessCosignatures', 'answer', 'completeness'];
 const RECORD_ENTRY_KEYS = ['record', 'hash', 'logIndex', 'blockHeight', 'indexInBlock', 'blockInclusion', 'logInclusion'];
 const BLOCK_ENTRY_KEYS = ['header', 'hash', 'seals', 'recordCount'];
 const AUTHORITY_SET_KEYS = ['hash', 'authorities', 'quorum', 'heights', 'signsCheckpoint'];
@@ -89,9 +103,11 @@ class BundleVerification {
   shape(input: unknown): ProofBundle | undefined {
     if (!this.check(isObject(input), '', 'MALFORMED_BUNDLE', 'the bundle must be a JSON object')) return undefined;
     const b = input as Record<string, unknown>;
-    for (const key of Object.keys(b)) this.check(TOP_LEVEL_KEYS.includes(key), `/${escapePointer(key)}`, 'MALFORMED_BUNDLE', `unexpected field "${key}"`);
-    for (const key of TOP_LEVEL_KEYS) this.check(key in b, `/${key}`, 'MALFORMED_BUNDLE', `field "${key}" is missing`);
-    this.check(b.format === BUNDLE_FORMAT, '/format', 'UNSUPPORTED_FORMAT', `format must be "${BUNDLE_FORMAT}"`, { expected: BUNDLE_FORMAT, computed: b.format });
+    const v2 = b.format === BUNDLE_FORMAT_V2;
+    const allowed = [...TOP_LEVEL_KEYS, ...(v2 ? OPTIONAL_KEYS : OPTIONAL_KEYS.slice(0, 1))];
+    for (const key of Object.keys(b)) this.check(allowed.includes(key), `/${escapePointer(key)}`, 'MALFORMED_BUNDLE', `unexpected field "${key}"`);
+    for (const key of v2 ? [...TOP_LEVEL_KEYS, 'answer', 'completeness'] : TOP_LEVEL_KEYS) this.check(key in b, `/${key}`, 'MALFORMED_BUNDLE', `field "${key}" is missing`);
+    this.check(b.format === BUNDLE_FORMAT || v2, '/format', 'UNSUPPORTED_FORMAT', `format must be "${BUNDLE_FORMAT}" or "${BUNDLE_FORMAT_V2}"`, { expected: BUNDLE_FORMAT_V2, computed: b.format });
     for (const key of ['checkpointSignatures', 'authoritySets', 'blocks', 'records', 'membershipRecords', 'signers']) {
       this.check(Array.isArray(b[key]), `/${key}`, 'MALFORMED_BUNDLE', `${key} must be an array`);
     }
@@ -312,10 +328,16 @@ function pick(details: Record<string, unknown>, key: 'expected' | 'computed'): C
 /**
  * Verifies a parsed bundle fully offline. Every failure names a JSON pointer into the bundle.
  * Sizes and roots for Merkle proofs are always taken from the same signed header or checkpoint.
+ * With an anchor, the bundle must also be tied to it (UNANCHORED when the anchor names nothing);
+ * without one, the report says only that the bundle is self-consistent.
  */
-export function verifyBundle(input: unknown): BundleReport {
+export function verifyBundle(input: unknown, anchor?: BundleAnchor): BundleReport {
   try {
-    return verifyBundleUnsafe(input);
+    const report = verifyBundleUnsafe(input);
+    if (anchor === undefined || !report.ok) return report;
+    const anchored = checkAnchor(input as ProofBundle, anchor);
+    const failures = [...report.failures, ...anchored.failures];
+    return { ...report, ok: failures.length === 0, checks: report.checks + 1, failures, ...(anchored.failures.length === 0 ? { anchoredBy: anchored.anchoredBy.join('; ') } : {}) };
   } catch (err) {
     // Shape checks should make this unreachable; a hostile bundle must still never verify.
     return { ok: false, checks: 0, failures: [{ path: '', code: 'UNVERIFIABLE', message: `bundle could not be checked: ${(err as Error)?.message ?? String(err)}` }] };
@@ -340,7 +362,9 @@ function verifyBundleUnsafe(input: unknown): BundleReport {
   if (!replay) return run.done();
   run.blocksAgainstReplay(bundle, replay);
   run.derivedListings(bundle, checkpoint, replay);
-  return run.done({ genesisHash: bundle.genesisHash, checkpoint: { logSize: checkpoint.logSize, blockHeight: checkpoint.blockHeight, logRoot: checkpoint.logRoot } });
+  if (bundle.format === BUNDLE_FORMAT_V2) checkBundleCompleteness(bundle, checkpoint, run.blocksByHeight.get(checkpoint.blockHeight)?.header, run.check);
+  const answer = bundle.answer ? { answer: { ...bundle.answer, withheld: bundle.completeness?.withheld.length ?? 0 } } : {};
+  return run.done({ genesisHash: bundle.genesisHash, checkpoint: { logSize: checkpoint.logSize, blockHeight: checkpoint.blockHeight, logRoot: checkpoint.logRoot }, ...answer });
 }
 
 /** Compares a listed array with the derived one entry by entry, field by field (JCS equality). */

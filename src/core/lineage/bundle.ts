@@ -10,13 +10,14 @@
  * Pure: no I/O. buildBundle assembles fetched evidence; verifyBundle (bundle-verify.ts) checks a parsed bundle.
  */
 import { deriveAuthoritySets, deriveSigners, neededHeights, replayMembership } from './bundle-replay.js';
-import { BUNDLE_FORMAT, BundleError, type BundleEvidence, type ProofBundle } from './bundle-types.js';
+import { BUNDLE_FORMAT, BUNDLE_FORMAT_V2, BundleError, type BundleEvidence, type ProofBundle } from './bundle-types.js';
 import { verifyBundle } from './bundle-verify.js';
 
 export * from './bundle-types.js';
 export { verifyBundle } from './bundle-verify.js';
+export { checkAnchor, cosignCheckpoint } from './bundle-anchor.js';
 
-/** Assembles a bundle from evidence fetched from a store, deriving authority sets and signers by replay. */
+/** Assembles a bundle from evidence fetched from a store, deriving authority sets and signers by replay (v2 when it states an answer). */
 export function buildBundle(evidence: BundleEvidence): ProofBundle {
   const blocks = [...evidence.blocks].sort((a, b) => a.header.height - b.header.height);
   const genesis = blocks.find((b) => b.header.height === 0);
@@ -25,7 +26,7 @@ export function buildBundle(evidence: BundleEvidence): ProofBundle {
   const replay = replayMembership(membershipRecords, evidence.records, neededHeights(blocks, evidence.checkpoint), () => undefined);
   if (!replay) throw new BundleError('BUNDLE_INVALID', 'membership records do not replay from genesis');
   const bundle: ProofBundle = {
-    format: BUNDLE_FORMAT,
+    format: evidence.answer ? BUNDLE_FORMAT_V2 : BUNDLE_FORMAT,
     consortium: evidence.consortium,
     genesisHash: genesis.hash,
     checkpoint: evidence.checkpoint,
@@ -35,6 +36,8 @@ export function buildBundle(evidence: BundleEvidence): ProofBundle {
     records: evidence.records,
     membershipRecords,
     signers: deriveSigners(replay.finalState, evidence.records),
+    ...(evidence.witnessCosignatures ? { witnessCosignatures: evidence.witnessCosignatures } : {}),
+    ...(evidence.answer && evidence.completeness ? { answer: evidence.answer, completeness: evidence.completeness } : {}),
   };
   const report = verifyBundle(bundle);
   if (!report.ok) {

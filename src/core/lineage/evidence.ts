@@ -1,5 +1,7 @@
 /** What lineage verification and the queries need from the store, as a pure interface (src/store/lineage-store.ts implements it). */
 import type { VerificationCache } from './verify-cache.js';
+import type { MapLeaf } from '../ledger/index-map/bucket.js';
+import type { CompletenessMemo } from './completeness.js';
 
 export interface RecordEvidence {
   hash: string;
@@ -28,6 +30,8 @@ export interface BreachEvidence {
   containedItems: string[];
   signedAt: string;
   finding: unknown;
+  /** The breach record's log index (as-of answers leave out later ones). */
+  logIndex?: number;
 }
 
 export interface CustodyInfo {
@@ -51,4 +55,10 @@ export interface EvidenceLoader {
   custody(identifiers: string[]): Promise<Map<string, CustodyInfo>>;
   /** Verified work that holds across queries on this store (absent: everything is verified per query). */
   readonly verificationCache?: VerificationCache;
+  /** The last block at or before a log size or a time (as-of answers). */
+  blockAtOrBefore?(at: { logSize: number } | { time: string }): Promise<BlockEvidence | undefined>;
+  /** Every stored leaf of the index map's buckets (absent: answers are not proven complete). */
+  indexLeaves?(buckets: number[]): Promise<Map<number, MapLeaf[]>>;
+  /** Index buckets checked and chains computed, kept across queries on this store. */
+  readonly completenessMemo?: CompletenessMemo;
 }

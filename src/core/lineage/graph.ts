@@ -7,6 +7,8 @@ import { bizStepOf, eventType } from '../epcis/epcis-model.js';
 import { ANIMAL_URN_PREFIX, canonicalIdentifier, normaliseAuthBizStep, PROVENANT_BIZSTEP } from '../rules/authorisation.js';
 import type { IndexedEventColumns } from '../ledger/projections/rows.js';
 import type { RecordEvidence } from './evidence.js';
+import type { ListedEntry } from './completeness.js';
+import { DAM_FIELD } from '../ledger/index-map/entries.js';
 import { MemoKey, RecentResults, type LineageMemo } from './lineage-memo.js';
 
 /** canonicalIdentifier (kept for callers that map over identifiers; a memo's canonical() is the remembered form). */
@@ -54,6 +56,11 @@ export interface LineageSource {
    * per frontier. Events whose ids are in `known` (already held by the caller) may be left out.
    */
   eventsTouching(identifiers: string[], known?: KnownEvents, skipRoles?: readonly string[]): Promise<EventRow[]>;
+  /**
+   * Every index row of each identifier, whatever its role, with its event's record (completeness
+   * compares them with the signed index map). Absent: answers are not proven complete.
+   */
+  indexEntries?(identifiers: string[]): Promise<Map<string, readonly ListedEntry[]>>;
 }
 
 /** A dam's own lineage lies upstream of its birth; its calves' births (found by role 'dam') are downstream only. */
@@ -94,7 +101,7 @@ export interface TraceResult {
   readonly memo?: LineageMemo;
 }
 
-export const DAM_FIELD = 'provenant:dam';
+export { DAM_FIELD };
 export const DOCUMENTS_FIELD = 'provenant:documents';
 
 const SHIPPING_STEPS = new Set(['shipping', 'departing']);

@@ -18,6 +18,7 @@ import { identifiersOf } from '../epcis/epcis-model.js';
 import { canonical, DAM_FIELD, itemEdges, type LineageEdge, type TraceResult } from './graph.js';
 import { semanticReasonsByIndex, type HopReason } from './semantics.js';
 import { BlockTree, type ChainLinkEntry, type VerificationCache } from './verify-cache.js';
+import type { CompletenessReport } from './completeness.js';
 import { deriveEventRows, eventRowFailures, recordPositionFailure, type DerivedEventRows } from './row-check.js';
 import type { EventRow } from './graph.js';
 import type { HopCorrection } from './hop-corrections.js';
@@ -32,6 +33,7 @@ export interface HopVerdict {
    * FAILED: what failed. Record checks: signature, record-hash, signer-key, role, inclusion,
    * missing-record, index. Block checks use the codes every verifier uses (docs/verification-codes.md):
    * MALFORMED_BLOCK, MISSING_BLOCK, BLOCK_HASH_MISMATCH, BROKEN_HASH_LINK, AUTHORITY_SET_MISMATCH, BAD_SEAL, NO_QUORUM.
+   * INCOMPLETE: an identifier at either end of the hop is not proven complete (details.identifier).
    */
   failures: HopReason[];
   warnings: HopReason[];
@@ -49,6 +51,8 @@ export interface VerificationEvidence {
   trees?: Map<number, BlockTree>;
   /** Work that holds across queries (keyed by the exact stored rows). */
   cache?: VerificationCache;
+  /** Completeness of the identifiers the walk visited (absent: not checked). */
+  completeness?: CompletenessReport;
 }
 
 /** What a record's body alone decides, kept across queries for the exact same body text. */
@@ -418,6 +422,26 @@ function rowFailuresOf(row: EventRow | undefined, evidence: VerificationEvidence
 export interface TraceVerification {
   verdict: HopStatus;
   hops: HopVerdict[];
+  /** Whether the events listed for each visited identifier are all there are, up to the checkpoint. */
+  completeness?: CompletenessReport;
+}
+
+/** The INCOMPLETE reasons of the edge's ends. */
+function incompleteEnds(edge: LineageEdge, report: CompletenessReport | undefined): HopReason[] {
+  if (!report) return [];
+  const out: HopReason[] = [];
+  for (const id of edge.from === edge.to ? [edge.from] : [edge.from, edge.to]) {
+    const c = report.byIdentifier.get(id);
+    if (c?.status === 'INCOMPLETE' && c.reason) out.push(c.reason);
+  }
+  return out;
+}
+
+/** FAILED when any identifier the walk visited is INCOMPLETE (even one no hop reaches, e.g. the start). */
+export function completenessVerdict(report: CompletenessReport | undefined): HopStatus {
+  if (!report) return 'VERIFIED';
+  for (const c of report.byIdentifier.values()) if (c.status === 'INCOMPLETE') return 'FAILED';
+  return 'VERIFIED';
 }
 
 /** Every item edge of the trace as a hop: the edge's record checks plus the semantic warnings. */
@@ -456,12 +480,16 @@ export function verifyTrace(result: Pick<TraceResult, 'edges' | 'events'>, evide
     const semantic = semantics[i];
     const warnings = semantic && semantic.length > 0 ? [...check.warnings, ...semantic] : check.warnings;
     const unstated = indexFailure(edge, ev.stated, hash);
-    const failures = unstated || ev.rows.length > 0 ? [...check.failures, ...ev.rows, ...(unstated ? [unstated] : [])] : check.failures;
+    const ends = incompleteEnds(edge, evidence.completeness);
+    const failures = unstated || ev.rows.length > 0 || ends.length > 0 ? [...check.failures, ...ev.rows, ...(unstated ? [unstated] : []), ...ends] : check.failures;
     const status: HopStatus = failures.length > 0 ? 'FAILED' : warnings.length > 0 ? 'WARNING' : 'VERIFIED';
     if (RANK[status] > RANK[verdict]) verdict = status;
     hops[i] = { edge, recordHash: hash, status, failures, warnings };
   }
-  return { verdict, hops };
+  // An event no hop reaches may have lost the very rows that made its hops: its rows still answer to its record.
+  for (const [id, row] of result.events) if (!perEvent.has(id) && rowFailuresOf(row, evidence, () => undefined).length > 0) verdict = 'FAILED';
+  if (completenessVerdict(evidence.completeness) === 'FAILED') verdict = 'FAILED';
+  return evidence.completeness ? { verdict, hops, completeness: evidence.completeness } : { verdict, hops };
 }
 
 /** Heights whose blocks and record lists a verification needs, from the records. */

@@ -13,6 +13,7 @@ import type { LedgerLane, SealedIn } from '../node/submission.js';
 import { rejected, type CaptureDraft } from './draft.js';
 import { custodyIdentifiersOf } from './index-rows.js';
 import { stageGroup, type AuthoriseEvent } from './stage.js';
+import { VerifiedCustody } from './verified-custody.js';
 
 /** A document's results once its group is stored; accepted events may still wait for their block. */
 export interface Settled {
@@ -38,11 +39,13 @@ export interface CommitterDeps {
 export class CaptureCommitter {
   readonly #consortium: string;
   readonly #deps: CommitterDeps;
+  readonly #custody: VerifiedCustody;
   #queue: Waiting[] = [];
 
   constructor(consortium: string, deps: CommitterDeps) {
     this.#consortium = consortium;
     this.#deps = deps;
+    this.#custody = new VerifiedCustody(deps.node, deps.db, consortium);
   }
 
   /** Resolves once the draft's group is stored (or the draft is refused). */
@@ -99,13 +102,18 @@ export class CaptureCommitter {
   async #commitGroup(lane: LedgerLane, group: Waiting[]): Promise<void> {
     const waiting = group;
     try {
-      const view = await captureViewOf(this.#deps.db, this.#consortium, keysOf(group.map((w) => w.draft)));
+      const keys = keysOf(group.map((w) => w.draft));
+      const view = await captureViewOf(this.#deps.db, this.#consortium, keys);
+      // Custody from each item's proven history, not from the Custody table (verified-custody.ts).
+      const verified = await this.#custody.of(keys.identifiers, lane.state);
+      view.custody = verified.custody;
       for (;;) {
         const staged = stageGroup(
           waiting.map((w) => w.draft),
           view,
           lane.state,
           this.#deps.authorise,
+          verified.unverified,
         );
         const committed = await lane.commit(staged.submissions, staged.writes);
         if (committed.ok) {

@@ -16,7 +16,7 @@ import { WriteBatch } from '../../store/write-batch.js';
 import type { PreparedSubmission } from '../node/submission.js';
 import { DuplicateScreen, StagedMap } from '../node/staged.js';
 import { rejected, type CaptureDraft } from './draft.js';
-import { correctionRowOf, IndexRows } from './index-rows.js';
+import { IndexRows, correctionRowOf, custodyIdentifiersOf } from './index-rows.js';
 
 /** The role table (authoriseEvent), or a stand-in that lets anything through (tests). */
 export type AuthoriseEvent = typeof authoriseEvent;
@@ -54,6 +54,8 @@ interface GroupState {
   declared: StagedMap<string>;
   rows: IndexRows;
   authorise: AuthoriseEvent;
+  /** Items whose history cannot be proven complete: no event touching them is admitted. */
+  unverified: ReadonlyMap<string, string>;
 }
 
 /** Why an event that passed its checks is not sent: another event of its atomic document was rejected. */
@@ -69,6 +71,10 @@ function checkEvent(group: GroupState, draft: CaptureDraft, i: number): readonly
   const missingPersons = persons.filter((p) => !group.view.persons.has(p));
   if (missingPersons.length > 0) {
     throw new CaptureError('UNKNOWN_PERSON', 'the event cites a person commitment that is not registered in this consortium, or was erased', { commitment: missingPersons });
+  }
+  for (const id of custodyIdentifiersOf(draft.events[i]!)) {
+    const why = group.unverified.get(id);
+    if (why) throw new CaptureError('CUSTODY_UNVERIFIED', `custody of ${id} cannot be established from its signed history: ${why}`, { identifier: id });
   }
   // Roles as they are now: the ledger lane keeps them so until the group is admitted.
   const org = group.state.orgs.get(draft.signerOrg);
@@ -156,7 +162,7 @@ function stageDraft(group: GroupState, draft: CaptureDraft): { staged: StagedDra
 }
 
 /** Stages the drafts of a group in order against the stored view and the live state. */
-export function stageGroup(drafts: readonly CaptureDraft[], view: CaptureView, state: ConsortiumState, authorise: AuthoriseEvent): StagedGroup {
+export function stageGroup(drafts: readonly CaptureDraft[], view: CaptureView, state: ConsortiumState, authorise: AuthoriseEvent, unverified: ReadonlyMap<string, string> = new Map()): StagedGroup {
   const group: GroupState = {
     view,
     state,
@@ -166,6 +172,7 @@ export function stageGroup(drafts: readonly CaptureDraft[], view: CaptureView, s
     declared: new StagedMap(view.declared),
     rows: new IndexRows(),
     authorise,
+    unverified,
   };
   const submissions: PreparedSubmission[] = [];
   const staged = drafts.map((draft) => {

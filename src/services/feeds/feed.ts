@@ -34,7 +34,7 @@ export interface SubscriptionFeed {
 
 function lineageContext(app: NodeHandles, consortium: string): LineageContext {
   const store = new LineageStore(app.db, consortium);
-  return { source: store, evidence: store, state: app.node.state(consortium) };
+  return { source: store, evidence: store, state: app.node.state(consortium), index: app.node.trustedIndex(consortium) };
 }
 
 type ParsedBreach = NonNullable<ReturnType<typeof parseBreach>> & { stored: StoredBreachRecord };

@@ -51,7 +51,7 @@ export function lineageRequest(rc: ReadContext, db: Database, node: LedgerNode, 
       return fn.bind(target);
     },
   }) as LineageStore & LineageSource;
-  return { rc, lc: { source, evidence: source, state, corrections: (ids) => correctionsOf(db, consortiumId, ids) }, viewer: { orgId: viewer.orgId, consortiumId, roles: viewer.roles }, facts, visibility, rows };
+  return { rc, lc: { source, evidence: source, state, index: node.trustedIndex(consortiumId), corrections: (ids) => correctionsOf(db, consortiumId, ids) }, viewer: { orgId: viewer.orgId, consortiumId, roles: viewer.roles }, facts, visibility, rows };
 }
 
 /** Lineage edges of the rows, as links for deciding what is upstream of what. */

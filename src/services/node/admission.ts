@@ -6,7 +6,7 @@
  */
 import { ConsortiumState, admitRecord, currentSigner, type CheckedSigner } from '../../core/ledger/consortium.js';
 import { LedgerError } from '../../core/ledger/errors.js';
-import type { SignedRecord } from '../../core/ledger/record.js';
+import { assertRecordShape, recordHash, type SignedRecord } from '../../core/ledger/record.js';
 import type { WriteBatch } from '../../store/write-batch.js';
 import type { OutcomeError, PreparedSubmission, RefusedRecord, SubmitOutcome } from './submission.js';
 
@@ -103,4 +103,16 @@ export function admitPrepared(
   });
   if (refused.length > 0) return { state: snapshot, admitted: [], refused };
   return { state, admitted, refused };
+}
+
+/** Record hash per position, or the outcome of a record that is not even well-formed. */
+export function hashesOf(records: readonly unknown[]): (string | SubmitOutcome)[] {
+  return records.map((r) => {
+    try {
+      assertRecordShape(r);
+      return recordHash(r);
+    } catch (err) {
+      return { status: 'rejected', error: errorOf(err) };
+    }
+  });
 }

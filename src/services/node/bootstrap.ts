@@ -36,6 +36,8 @@ export interface OpenNodeOptions {
    * (PROJECTIONS_DISAGREE) when they disagree. Default true; off only to repair them.
    */
   checkProjections?: boolean;
+  /** False: seal version-1 blocks without the index map (benchmark baselines, tests of old chains). */
+  indexCommitment?: boolean;
 }
 
 export async function openNode(config: NodeConfig, options: OpenNodeOptions = {}): Promise<OpenedNode> {
@@ -61,6 +63,7 @@ export async function openNode(config: NodeConfig, options: OpenNodeOptions = {}
       autoSeal: options.autoSeal,
       testHooks: options.testHooks,
       observeLoad: (id) => checks.get(id),
+      indexCommitment: options.indexCommitment,
     });
   } catch (err) {
     await ordering.close();

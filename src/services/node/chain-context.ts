@@ -31,6 +31,8 @@ export interface ChainContext {
   readonly store: ChainStore;
   readonly derivation: DerivationStore;
   readonly ordering: Ordering;
+  /** Blocks commit to the identifier index map (version 2); false: version 1, no map kept. */
+  readonly indexed: boolean;
   /** The authority keys this node holds, by key id. */
   authorityKeys(): ReadonlyMap<string, KeyPair>;
   /** Local time, for bookkeeping only (receivedAt, sealedAt): nothing derived reads it. */

@@ -1,6 +1,6 @@
 /** Rebuilds a consortium's state and log from its final blocks as stored (the store verified each record on write). */
 import { fromHex, toHex } from '../../core/crypto/index.js';
-import type { Block, Seal } from '../../core/ledger/block.js';
+import type { Block, BlockHeader, Seal } from '../../core/ledger/block.js';
 import { ConsortiumState, admitRecord, closeBlock } from '../../core/ledger/consortium.js';
 import { LedgerError } from '../../core/ledger/errors.js';
 import { leafHash } from '../../core/ledger/merkle-hash.js';
@@ -19,9 +19,10 @@ export interface LoadObserver {
 }
 
 /** `observer` sees each record once admitted, each block once closed, and the state after the head (the start-up projection check). */
-export async function loadFinalChain(store: ChainStore, consortiumId: string, observer?: LoadObserver): Promise<{ state: ConsortiumState; log: MerkleAccumulator; headSeals: Seal[] }> {
+export async function loadFinalChain(store: ChainStore, consortiumId: string, observer?: LoadObserver): Promise<{ state: ConsortiumState; log: MerkleAccumulator; headSeals: Seal[]; head: BlockHeader }> {
   let state: ConsortiumState | undefined;
   let headSeals: Seal[] = [];
+  let head: BlockHeader | undefined;
   const log = new MerkleAccumulator();
   // An observer compares the Block columns with the headers itself, so they reach it as stored.
   for await (const block of store.streamBlocks(consortiumId, undefined, { markColumnMismatches: !observer })) {
@@ -40,8 +41,9 @@ export async function loadFinalChain(store: ChainStore, consortiumId: string, ob
     const closed = state;
     observer?.block(block, closed, () => toHex(log.root()));
     headSeals = [...block.seals];
+    head = block.header;
   }
-  if (!state) throw new LedgerError('UNKNOWN_CONSORTIUM', `consortium "${consortiumId}" has no genesis block`, { consortium: consortiumId });
+  if (!state || !head) throw new LedgerError('UNKNOWN_CONSORTIUM', `consortium "${consortiumId}" has no genesis block`, { consortium: consortiumId });
   observer?.sealed(state);
-  return { state, log, headSeals };
+  return { state, log, headSeals, head };
 }

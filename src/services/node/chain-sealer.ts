@@ -15,10 +15,13 @@ import { formatTimestamp } from '../../core/ledger/record.js';
 import type { StoredCheckpointInput } from '../../store/chain-store.js';
 import type { ChainContext } from './chain-context.js';
 import { membershipProjectionOf as projectionOf } from '../../core/ledger/projections/membership-rows.js';
+import type { ChainIndex } from './chain-index.js';
 
 export class ChainSealer {
   /** Why this node's keys did not seal the block waiting for them, if they did not. */
   blockedReason: string | undefined;
+  /** The chain's index map (absent: its blocks are version 1). */
+  index: ChainIndex | undefined;
   /** `${height}:${keyId}` of seals this node published, or refused to. */
   readonly #done = new Set<string>();
   /** Key ids whose seal this node published, by height (recent heights only). */
@@ -97,15 +100,23 @@ export class ChainSealer {
       const cp = checkpointOfBlock(block.header, block.hash, toHex(log.root()));
       checkpoint = { ...cp, signatures: keys.map((k) => signCheckpoint(cp, k)) };
     }
-    await this.ctx.store.commitBlock({
-      header: block.header,
-      blockHash: block.hash,
-      seals,
-      recordHashes: block.recordHashes,
-      projection: block.stateAfter ? projectionOf(block.stateAfter) : undefined,
-      checkpoint,
-      sequences: { cut: block.cutSequence, final: finalSequence },
-    });
+    const extra = this.index?.writeOf(block);
+    try {
+      await this.ctx.store.commitBlock({
+        header: block.header,
+        blockHash: block.hash,
+        seals,
+        recordHashes: block.recordHashes,
+        projection: block.stateAfter ? projectionOf(block.stateAfter) : undefined,
+        checkpoint,
+        sequences: { cut: block.cutSequence, final: finalSequence },
+        extra,
+      });
+    } catch (err) {
+      this.index?.published(block, false);
+      throw err;
+    }
+    this.index?.published(block);
   }
 
   async storeEvidence(evidence: Evidence): Promise<void> {

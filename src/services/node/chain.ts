@@ -11,7 +11,7 @@
  * pre-check moves or removes the rows it stored.
  */
 import { sha256, toHex } from '../../core/crypto/index.js';
-import type { Seal } from '../../core/ledger/block.js';
+import type { Block, Seal } from '../../core/ledger/block.js';
 import { closeBlock, type CheckedSigner, type ConsortiumState } from '../../core/ledger/consortium.js';
 import { Deriver, signCutMarker, submissionMessageBytes, type DerivationFacts, type DerivationOutput, type DerivedBlock, type SubmissionDecision } from '../../core/ledger/derivation/index.js';
 import { MerkleAccumulator } from '../../core/ledger/merkle-tree.js';
@@ -23,6 +23,8 @@ import { loadFinalChain, type LoadObserver } from './chain-load.js';
 import { canonicalTextOf } from './record-text.js';
 import { ChainSealer } from './chain-sealer.js';
 import { FinalBlocks } from './final-blocks.js';
+import { ChainIndex } from './chain-index.js';
+import type { TrustedIndex } from '../../core/ledger/index-map/index.js';
 import type { SealedIn } from './submission.js';
 import { Thresholds, deferred, type Deferred } from './waiters.js';
 
@@ -73,6 +75,8 @@ export class ConsortiumChain {
   readonly #signers = new WeakMap<SignedRecord, CheckedSigner>();
   readonly #derivedAt = new Thresholds<void>();
   readonly #finals: FinalBlocks;
+  /** The identifier index map (absent: the chain's blocks are version 1). */
+  readonly #index: ChainIndex | undefined;
   /** Turns in progress: the tentative state is theirs until they end. */
   #held = 0;
   /** The highest height this node appended a cut marker for. */
@@ -86,15 +90,17 @@ export class ConsortiumChain {
   #stuck: { height: number; detail: string } | undefined;
   #closed = false;
 
-  private constructor(ctx: ChainContext, readonly id: string, loaded: { state: ConsortiumState; log: MerkleAccumulator; headSeals: Seal[] }, afterSequence: number) {
+  private constructor(ctx: ChainContext, readonly id: string, loaded: { state: ConsortiumState; log: MerkleAccumulator; headSeals: Seal[] }, afterSequence: number, index: ChainIndex | undefined) {
     const { state } = loaded;
     this.#ctx = ctx;
-    this.#deriver = new Deriver({ state, afterSequence, forgetFinalRecords: true });
+    this.#index = index;
+    this.#deriver = new Deriver({ state, afterSequence, forgetFinalRecords: true, index: index?.deriving });
     this.#tentative = this.#tentativeCopy();
     this.#log = loaded.log;
     this.#finals = new FinalBlocks(ctx, id, { height: state.height, hash: state.headHash, logSize: state.logSize, seals: loaded.headSeals });
     this.#derivedLogSize = state.logSize;
     this.#sealer = new ChainSealer(ctx, id, (height) => this.#finals.refused(height));
+    this.#sealer.index = index;
   }
 
   /**
@@ -106,7 +112,8 @@ export class ConsortiumChain {
   static async open(ctx: ChainContext, id: string, options: { fromStart: boolean; observer?: LoadObserver }): Promise<{ chain: ConsortiumChain; orphans: SignedRecord[] }> {
     const loaded = await loadFinalChain(ctx.store, id, options.observer);
     const after = options.fromStart ? 0 : await ctx.derivation.resumeSequence(id);
-    const chain = new ConsortiumChain(ctx, id, loaded, after);
+    const index = ctx.indexed ? await ChainIndex.open(ctx.store.db, id, loaded.head) : undefined;
+    const chain = new ConsortiumChain(ctx, id, loaded, after, index);
     const { lastSequence } = await ctx.ordering.info(id);
     chain.#start(after);
     await chain.#derived(lastSequence);
@@ -122,8 +129,9 @@ export class ConsortiumChain {
   }
 
   /** A chain whose genesis was just stored: the log has nothing for it yet. */
-  static created(ctx: ChainContext, state: ConsortiumState, log: MerkleAccumulator, genesisSeals: Seal[]): ConsortiumChain {
-    const chain = new ConsortiumChain(ctx, state.id, { state, log, headSeals: genesisSeals }, 0);
+  static created(ctx: ChainContext, genesis: Block, state: ConsortiumState, log: MerkleAccumulator): ConsortiumChain {
+    const index = ctx.indexed ? ChainIndex.created(ctx.store.db, state.id, genesis.header) : undefined;
+    const chain = new ConsortiumChain(ctx, state.id, { state, log, headSeals: [...genesis.seals] }, 0, index);
     chain.#caughtUp = true;
     chain.#start(0);
     return chain;
@@ -184,6 +192,11 @@ export class ConsortiumChain {
   /** Records in the block not cut yet, as this node sees it. */
   get openCount(): number {
     return this.#view().logSize - this.#derivedLogSize;
+  }
+
+  /** The index map readers may trust (undefined: version-1 blocks). */
+  get trustedIndex(): TrustedIndex | undefined {
+    return this.#index?.trusted;
   }
 
   get finalHead(): { height: number; hash: string; logSize: number } {
@@ -356,9 +369,11 @@ export class ConsortiumChain {
       }
     }
     const facts = local ? this.#localFacts() : await this.#remoteFacts(message);
+    if (this.#index && message?.kind === 'submission' && message.consortium === this.id) await this.#index.prepare(message.records, this.#finals.head);
     const outputs = this.#deriver.apply({ sequence: entry.sequence, timestamp: entry.timestamp, message }, facts);
     for (const output of outputs) await this.#output(output, local);
     await this.#finals.storeReady(this.#sealer, this.#log);
+    await this.#index?.settle(this.#finals.head.height, this.#deriver.derivedHeight, this.#deriver.openRecords());
     this.#derivedAt.settle((s) => s <= entry.sequence, undefined);
     if (this.#caughtUp && !this.#halted) await this.#sealer.sealReady(this.#deriver);
   }

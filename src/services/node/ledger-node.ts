@@ -24,6 +24,8 @@ import type { LoadObserver } from './chain-load.js';
 import { DerivationStore } from '../../store/derivation-store.js';
 import type { WriteBatch } from '../../store/write-batch.js';
 import { ConsortiumChain, type ChainStatus } from './chain.js';
+import { pendingEntries } from './chain-index.js';
+import type { IndexEntry, TrustedIndex } from '../../core/ledger/index-map/index.js';
 import type { ChainContext, LedgerNodeTestHooks } from './chain-context.js';
 import { openLane } from './lane.js';
 import { Mutex } from './mutex.js';
@@ -55,6 +57,11 @@ export interface LedgerNodeOptions {
   ordering?: Ordering;
   /** Test-only hooks (chain-context.ts). */
   testHooks?: LedgerNodeTestHooks;
+  /**
+   * Derive version-2 blocks committing to the identifier index map (default true). False derives
+   * version-1 blocks and keeps no map (the benchmark's baseline, tests of old chains).
+   */
+  indexCommitment?: boolean;
 }
 
 /** A group commit stops taking submissions at this many records, so one transaction stays short. */
@@ -91,6 +98,7 @@ export class LedgerNode extends EventEmitter {
       store: this.store,
       derivation: this.#derivation,
       ordering: this.ordering,
+      indexed: options.indexCommitment ?? true,
       authorityKeys: () => this.#authorityKeys,
       now: () => this.#now(),
       sealed: (event) => this.emit('sealed', event),
@@ -140,6 +148,18 @@ export class LedgerNode extends EventEmitter {
     return this.#chain(consortiumId).state;
   }
 
+  /** The index map the node trusts (undefined: version-1 blocks), for verifying lineage answers. */
+  trustedIndex(consortiumId: string): TrustedIndex | undefined {
+    return this.#chain(consortiumId).trustedIndex;
+  }
+
+  /** Index entries of the admitted records not in a stored block yet, by identifier, in log order (the map holds them from their block). */
+  async pendingIndexEntries(consortiumId: string): Promise<Map<string, IndexEntry[]>> {
+    this.#chain(consortiumId);
+    const rows = await this.store.pendingRecords(consortiumId);
+    return pendingEntries(rows.map((r) => ({ record: r.record, hash: r.storedHash, logIndex: r.logIndex })));
+  }
+
   pendingCount(consortiumId: string): number {
     return this.#chain(consortiumId).pendingCount;
   }
@@ -174,7 +194,7 @@ export class LedgerNode extends EventEmitter {
         const checkpoint = checkpointOfBlock(block.header, hash, toHex(log.root()));
         await this.store.saveCheckpoint({ ...checkpoint, signatures: keys.map((k) => signCheckpoint(checkpoint, k)) });
       }
-      this.#chains.set(id, ConsortiumChain.created(this.#ctx, state, log, [...block.seals]));
+      this.#chains.set(id, ConsortiumChain.created(this.#ctx, block, state, log));
       return { blockHash: hash };
     });
   }

@@ -2,7 +2,7 @@
 import { readFileSync, writeFileSync } from 'node:fs';
 import type { Command } from 'commander';
 import { loadConfig } from '../../platform/config.js';
-import { verifyBundle, type BundleReport } from '../../core/lineage/bundle.js';
+import { verifyBundle, type BundleAnchor, type BundleReport } from '../../core/lineage/bundle.js';
 import { CliUsageError, describeError } from './errors.js';
 
 export interface VerifyBundleOutcome {
@@ -11,8 +11,8 @@ export interface VerifyBundleOutcome {
   report?: BundleReport;
 }
 
-/** Reads and verifies a bundle file; never throws. Exit 0 only when every check holds, 2 when unreadable. */
-export function verifyBundleFile(file: string): VerifyBundleOutcome {
+/** Reads and verifies a bundle file against the trust anchor; never throws. Exit 0 only when every check holds (UNANCHORED without an anchor), 2 when unreadable. */
+export function verifyBundleFile(file: string, anchor: BundleAnchor = {}): VerifyBundleOutcome {
   let text: string;
   try {
     text = readFileSync(file, 'utf8');
@@ -25,7 +25,7 @@ export function verifyBundleFile(file: string): VerifyBundleOutcome {
   } catch (err) {
     return { exitCode: 2, lines: [`error: ${file} is not valid JSON: ${describeError(err)}`] };
   }
-  const report = verifyBundle(parsed);
+  const report = verifyBundle(parsed, anchor);
   const lines: string[] = [];
   for (const f of report.failures) {
     const values = f.expected !== undefined || f.computed !== undefined ? ` [expected ${JSON.stringify(f.expected)}, computed ${JSON.stringify(f.computed)}]` : '';
@@ -33,12 +33,41 @@ export function verifyBundleFile(file: string): VerifyBundleOutcome {
   }
   if (report.ok) {
     const cp = report.checkpoint!;
-    lines.push(`genesis ${report.genesisHash}; checkpoint block ${cp.blockHeight}, log size ${cp.logSize}, root ${cp.logRoot}`);
-    lines.push(`OK: ${report.checks} checks hold (signatures, seals, quorums, Merkle proofs, signer standing)`);
+    lines.push(`genesis ${report.genesisHash}; checkpoint block ${cp.blockHeight}, log size ${cp.logSize}, root ${cp.logRoot}; anchored by ${report.anchoredBy}`);
+    if (report.answer) {
+      const a = report.answer;
+      lines.push(`answers ${JSON.stringify(a.query)}: ${a.identifiers.length} identifier(s) proven complete${a.withheld > 0 ? `, ${a.withheld} record(s) withheld from you` : ''}`);
+    }
+    lines.push(`OK: ${report.checks} checks hold (signatures, seals, quorums, Merkle proofs, signer standing${report.answer ? ', completeness' : ''})`);
   } else {
     lines.push(`FAILED: ${report.failures.length} problem(s) in ${report.checks} checks`);
   }
   return { exitCode: report.ok ? 0 : 1, lines, report };
+}
+
+/** The trust anchor the options name (an empty one when they name none). */
+function anchorOf(opts: { genesis?: string; authorities?: string; witness?: string[]; witnessesRequired?: string }): BundleAnchor {
+  const anchor: BundleAnchor = {};
+  if (opts.genesis !== undefined) {
+    if (!/^[0-9a-fA-F]{64}$/.test(opts.genesis)) throw new CliUsageError('--genesis takes a block hash: 64 hex digits');
+    anchor.genesis = opts.genesis.toLowerCase();
+  }
+  if (opts.authorities !== undefined) {
+    let keys: unknown;
+    try {
+      keys = JSON.parse(readFileSync(opts.authorities, 'utf8'));
+    } catch (err) {
+      throw new CliUsageError(`--authorities: cannot read ${opts.authorities} as JSON: ${describeError(err)}`);
+    }
+    if (!Array.isArray(keys) || !keys.every((k) => typeof k === 'string')) throw new CliUsageError('--authorities takes a JSON file holding a list of public keys ("ed25519:…")');
+    anchor.authorities = keys as string[];
+  }
+  if (opts.witness !== undefined) {
+    const required = opts.witnessesRequired === undefined ? 1 : Number(opts.witnessesRequired);
+    if (!Number.isSafeInteger(required) || required < 1) throw new CliUsageError('--witnesses-required takes a positive integer');
+    anchor.witnesses = { keys: opts.witness, required };
+  }
+  return anchor;
 }
 
 export function registerBundleCommands(program: Command): void {
@@ -46,9 +75,13 @@ export function registerBundleCommands(program: Command): void {
     .command('verify-bundle')
     .description('verify a proof bundle offline; exits 0 only when everything holds')
     .argument('<file>', 'bundle JSON file')
+    .option('--genesis <hash>', 'trust anchor: the genesis block hash of the consortium you mean')
+    .option('--authorities <file>', 'trust anchor: JSON list of the authority public keys you trust')
+    .option('--witness <key>', 'trust anchor: a witness public key whose cosignature counts (repeatable)', (v: string, prev: string[] = []) => [...prev, v])
+    .option('--witnesses-required <k>', 'how many named witnesses must have cosigned (default 1)')
     .option('--json', 'print the report as JSON')
-    .action((file: string, opts: { json?: boolean }) => {
-      const outcome = verifyBundleFile(file);
+    .action((file: string, opts: { json?: boolean; genesis?: string; authorities?: string; witness?: string[]; witnessesRequired?: string }) => {
+      const outcome = verifyBundleFile(file, anchorOf(opts));
       if (opts.json && outcome.report) console.log(JSON.stringify(outcome.report, null, 2));
       else for (const line of outcome.lines) (outcome.exitCode === 2 ? console.error : console.log)(line);
       process.exitCode = outcome.exitCode;

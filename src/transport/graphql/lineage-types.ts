@@ -1,14 +1,24 @@
 /** Lineage domain types: traces and their verified hops, passports, animal histories, recall rows, cargo and authenticity. */
-import type { AuthenticityResult, CargoNode, PartyAt, ProductPassport, RecallRow } from '../../core/lineage/answers.js';
+import type { AuthenticityResult, CargoNode, PartyAt, RecallRow } from '../../core/lineage/answers.js';
 import type { LineageEdge } from '../../core/lineage/graph.js';
 import type { HopReason } from '../../core/lineage/semantics.js';
-import type { HopVerdict } from '../../core/lineage/verify-hop.js';
+import type { HopView } from '../../services/lineage/completeness-view.js';
+import type { AuthenticityView, EventSummaryView } from '../../core/lineage/visible-views.js';
+import type { CargoView, Extras, HistoryView, PassportView, TraceView } from '../../services/lineage/reads.js';
 import type { HopCorrection } from '../../core/lineage/hop-corrections.js';
-import type { AnimalHistoryView, AuthenticityView, EventSummaryView } from '../../core/lineage/visible-views.js';
-import type { CargoView, TraceView } from '../../services/lineage/reads.js';
 import type { Builder } from './builder.js';
+import { registerCompletenessTypes, type CompletenessTypes } from './completeness-types.js';
 
-function registerTraceTypes(builder: Builder) {
+/** The checkpoint, completeness and later records every answer carries. */
+function extrasFields<T extends Extras>(t: PothosSchemaTypes.ObjectFieldBuilder<PothosSchemaTypes.ExtendDefaultTypes<import('./builder.js').BuilderTypes>, T>, c: CompletenessTypes) {
+  return {
+    checkpoint: t.field({ type: c.Checkpoint, nullable: true, description: 'The block the answer is given at.', resolve: (v: T) => v.checkpoint }),
+    completeness: t.field({ type: [c.Completeness], description: 'For every identifier of the answer: its events are all there are, up to the checkpoint.', resolve: (v: T) => v.completeness }),
+    laterRecords: t.field({ type: [c.Later], description: 'As-of answers: records after the checkpoint touching these identifiers.', resolve: (v: T) => v.laterRecords }),
+  };
+}
+
+function registerTraceTypes(builder: Builder, c: CompletenessTypes) {
   const Direction = builder.enumType('LineageDirection', { values: ['UPSTREAM', 'DOWNSTREAM'] as const });
   const HopStatus = builder.enumType('HopStatus', { values: ['VERIFIED', 'WARNING', 'FAILED'] as const });
   const EdgeKind = builder.enumType('LineageEdgeKind', { values: ['TRANSFORMATION', 'AGGREGATION', 'CUSTODY', 'LOCATION', 'FEEDING', 'DAM', 'ASSOCIATION'] as const });
@@ -50,7 +60,7 @@ function registerTraceTypes(builder: Builder) {
     }),
   });
 
-  const Hop = builder.objectRef<HopVerdict>('LineageHop').implement({
+  const Hop = builder.objectRef<HopView>('LineageHop').implement({
     description: 'One edge of a trace and the verification of the record behind it.',
     fields: (t) => ({
       edge: t.field({ type: Edge, resolve: (h) => h.edge }),
@@ -58,6 +68,7 @@ function registerTraceTypes(builder: Builder) {
       status: t.field({ type: HopStatus, resolve: (h) => h.status }),
       failures: t.field({ type: [Finding], resolve: (h) => h.failures }),
       warnings: t.field({ type: [Finding], resolve: (h) => h.warnings }),
+      completeness: t.field({ type: [c.Completeness], description: "Both ends of the hop: the events listed for each are all there are, up to the answer's checkpoint.", resolve: (h) => h.completeness }),
       correction: t.field({ type: Correction, nullable: true, description: 'Set when the event was declared in error.', resolve: (h) => h.correction ?? null }),
     }),
   });
@@ -70,18 +81,19 @@ function registerTraceTypes(builder: Builder) {
       verdict: t.field({ type: HopStatus, description: 'The worst hop.', resolve: (v) => v.verdict }),
       hops: t.field({ type: [Hop], resolve: (v) => v.hops }),
       contextEdges: t.field({ type: [Edge], description: 'Custody and location edges of the traced items.', resolve: (v) => v.contextEdges }),
+      ...extrasFields(t, c),
     }),
   });
 
   return { Direction, HopStatus, Hop, Trace };
 }
 
-function registerAnswerTypes(builder: Builder, HopStatus: ReturnType<typeof registerTraceTypes>['HopStatus'], Hop: ReturnType<typeof registerTraceTypes>['Hop']) {
+function registerAnswerTypes(builder: Builder, HopStatus: ReturnType<typeof registerTraceTypes>['HopStatus'], Hop: ReturnType<typeof registerTraceTypes>['Hop'], c: CompletenessTypes) {
   const Party = builder.objectRef<PartyAt>('PartyAt').implement({
     fields: (t) => ({ orgId: t.exposeString('orgId'), eventId: t.exposeString('eventId'), time: t.exposeString('time') }),
   });
 
-  const Passport = builder.objectRef<ProductPassport>('ProductPassport').implement({
+  const Passport = builder.objectRef<PassportView>('ProductPassport').implement({
     fields: (t) => ({
       identifier: t.exposeString('identifier'),
       animals: t.exposeStringList('animals'),
@@ -94,6 +106,7 @@ function registerAnswerTypes(builder: Builder, HopStatus: ReturnType<typeof regi
       coldChainBreaches: t.field({ type: 'JSON', resolve: (p) => p.coldChainBreaches }),
       verdict: t.field({ type: HopStatus, resolve: (p) => p.verdict }),
       hops: t.field({ type: [Hop], resolve: (p) => p.verification.hops }),
+      ...extrasFields(t, c),
     }),
   });
 
@@ -120,7 +133,7 @@ function registerAnswerTypes(builder: Builder, HopStatus: ReturnType<typeof regi
     fields: (t) => ({ lot: t.exposeString('lot'), event: t.field({ type: Summary, resolve: (f) => f.event }) }),
   });
 
-  const History = builder.objectRef<AnimalHistoryView>('AnimalHistory').implement({
+  const History = builder.objectRef<HistoryView>('AnimalHistory').implement({
     fields: (t) => ({
       animal: t.exposeString('animal'),
       birth: t.field({ type: Summary, nullable: true, resolve: (h) => h.birth }),
@@ -132,6 +145,8 @@ function registerAnswerTypes(builder: Builder, HopStatus: ReturnType<typeof regi
       slaughter: t.field({ type: Summary, nullable: true, resolve: (h) => h.slaughter }),
       carcasses: t.stringList({ resolve: (h) => h.slaughter?.outputs ?? [] }),
       postMortem: t.field({ type: [Summary], resolve: (h) => h.postMortem }),
+      verdict: t.field({ type: HopStatus, description: 'FAILED when the animal or a carcass is not proven complete.', resolve: (h) => h.verdict }),
+      ...extrasFields(t, c),
     }),
   });
 
@@ -143,6 +158,7 @@ function registerQueryAnswerTypes(
   HopStatus: ReturnType<typeof registerTraceTypes>['HopStatus'],
   Hop: ReturnType<typeof registerTraceTypes>['Hop'],
   Summary: ReturnType<typeof registerAnswerTypes>['Summary'],
+  completeness: CompletenessTypes,
 ) {
   const RecallItem = builder.objectRef<RecallRow>('RecallItem').implement({
     fields: (t) => ({
@@ -155,8 +171,8 @@ function registerQueryAnswerTypes(
     }),
   });
 
-  const RecallCsv = builder.objectRef<{ csv: string; rowCount: number }>('RecallCsv').implement({
-    fields: (t) => ({ csv: t.exposeString('csv'), rowCount: t.exposeInt('rowCount') }),
+  const RecallCsv = builder.objectRef<{ csv: string; rowCount: number; verdict: 'VERIFIED' | 'WARNING' | 'FAILED' }>('RecallCsv').implement({
+    fields: (t) => ({ csv: t.exposeString('csv'), rowCount: t.exposeInt('rowCount'), verdict: t.field({ type: HopStatus, resolve: (r) => r.verdict }) }),
   });
 
   const Cargo: ReturnType<typeof builder.objectRef<CargoNode>> = builder.objectRef<CargoNode>('CargoItem');
@@ -178,6 +194,7 @@ function registerQueryAnswerTypes(
       parties: t.exposeStringList('parties'),
       verdict: t.field({ type: HopStatus, resolve: (c) => c.verification.verdict }),
       hops: t.field({ type: [Hop], resolve: (c) => c.verification.hops }),
+      ...extrasFields(t, completeness),
     }),
   });
 
@@ -206,9 +223,10 @@ function registerQueryAnswerTypes(
 }
 
 export function registerLineageTypes(builder: Builder) {
-  const { Direction, HopStatus, Hop, Trace } = registerTraceTypes(builder);
-  const { Passport, Summary, History } = registerAnswerTypes(builder, HopStatus, Hop);
-  return { Direction, Trace, Passport, History, ...registerQueryAnswerTypes(builder, HopStatus, Hop, Summary) };
+  const completeness = registerCompletenessTypes(builder);
+  const { Direction, HopStatus, Hop, Trace } = registerTraceTypes(builder, completeness);
+  const { Passport, Summary, History } = registerAnswerTypes(builder, HopStatus, Hop, completeness);
+  return { Direction, HopStatus, Trace, Passport, History, completeness, ...registerQueryAnswerTypes(builder, HopStatus, Hop, Summary, completeness) };
 }
 
 export type LineageTypes = ReturnType<typeof registerLineageTypes>;

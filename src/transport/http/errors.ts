@@ -45,6 +45,10 @@ const STATUS_BY_CODE: Record<string, number> = {
   NOT_AN_AUTHORITY: 403,
   FORBIDDEN: 403,
   NOT_CUSTODIAN: 403,
+  // the stored index disagrees with the signed history: custody cannot be established
+  CUSTODY_UNVERIFIED: 409,
+  // an answer bundle whose identifiers' histories the stored index cannot prove complete
+  INCOMPLETE: 409,
   CORRECTION_NOT_PERMITTED: 403,
   NO_HOSTED_KEY: 403,
   // missing things

@@ -56,7 +56,9 @@ function mountApi(app: Express, ctx: AppContext): void {
   });
   api.post('/bundle', express.json({ limit: '1mb' }), async (req, res) => {
     const rc = await signedIn(reads, req);
-    const { bundle, omitted } = await reads.explorer.proofBundle(rc, (req.body as { records?: unknown[] } | undefined)?.records ?? []);
+    const body = req.body as { records?: unknown[]; query?: unknown; identifiers?: unknown } | undefined;
+    const answer = body?.query !== undefined ? { query: body.query, identifiers: body.identifiers } : undefined;
+    const { bundle, omitted } = await reads.explorer.proofBundle(rc, body?.records ?? [], answer);
     // The body is the bundle exactly as `provenant verify-bundle` reads it; what was left out goes in headers.
     res.set('X-Provenant-Omitted-Records', String(omitted.length));
     if (omitted.length > 0) res.set('X-Provenant-Omitted', omitted.slice(0, 50).map((o) => o.recordHash).join(','));

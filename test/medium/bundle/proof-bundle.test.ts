@@ -193,7 +193,8 @@ describe('proof bundle exported from a real SQLite chain', () => {
       await node.close();
       const exported = await run(['export-bundle', '--data', node.dataDir, '--consortium', C, '--record', trace[0]!, trace[4]!, '--out', out]);
       expect(exported.err).toMatch(/wrote .*2 record/);
-      const verified = await run(['verify-bundle', out]);
+      const genesis = (await node.db.block.findFirst({ where: { consortiumId: C, height: 0 } }))!.hash;
+      const verified = await run(['verify-bundle', out, '--genesis', genesis]);
       expect(verified.out).toMatch(/^OK: \d+ checks hold/m);
       expect(verified.code).toBe(0);
       node = await node.reopen();

@@ -83,6 +83,32 @@ describe('explorer routes and the Digital Link resolver', () => {
     expect((await bundle(tokens['fsa']!, [])).status).toBe(400);
   });
 
+  it('an answer bundle (v2) states the trace it answers and proves each identifier complete; records the viewer may not read are withheld', async () => {
+    const id = `https://id.gs1.org${PACK_DL_PATH}`;
+    const asked = async (token: string, as = token) => {
+      const t = (await gql(as, `{ trace(consortium: "${DEMO_CONSORTIUM_ID}", id: "${id}", direction: UPSTREAM) { ... on LineageTrace { hops { recordHash } completeness { identifier } } } }`)).trace as { hops: { recordHash: string }[]; completeness: { identifier: string }[] };
+      const res = await fetch(`${base}/explorer/api/bundle`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json', authorization: `Bearer ${token}` },
+        body: JSON.stringify({ records: [...new Set(t.hops.map((h) => h.recordHash))], query: { kind: 'trace', identifier: id, direction: 'UPSTREAM' }, identifiers: t.completeness.map((c) => c.identifier) }),
+      });
+      return { res, body: (await res.json()) as any, identifiers: t.completeness.map((c) => c.identifier) };
+    };
+    const fsa = await asked(tokens['fsa']!);
+    expect(fsa.res.status).toBe(200);
+    expect(fsa.body.format).toBe('provenant-proof-bundle/v2');
+    expect(fsa.body.answer.identifiers.sort()).toEqual([...fsa.identifiers].sort());
+    expect(fsa.body.completeness.withheld).toEqual([]);
+    const report = verifyBundle(fsa.body, { genesis: fsa.body.genesisHash });
+    expect(report.failures).toEqual([]);
+    // A farm posting the same answer (one it could not ask itself): the others' records are withheld, the proofs still hold.
+    const farm = await asked(tokens['meadow-farm']!, tokens['fsa']!);
+    expect(farm.res.status).toBe(200);
+    expect(farm.body.completeness.withheld.length).toBeGreaterThan(0);
+    expect(Number(farm.res.headers.get('x-provenant-omitted-records'))).toBe(farm.body.completeness.withheld.length);
+    expect(verifyBundle(farm.body, { genesis: fsa.body.genesisHash }).ok).toBe(true);
+  });
+
   it('resolves a pack\'s Digital Link to its public passport, naming no other organisation', async () => {
     const res = await get(PACK_DL_PATH);
     expect(res.status).toBe(200);

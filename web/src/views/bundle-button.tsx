@@ -1,14 +1,19 @@
-/** Downloads the proof bundle of an answer's records, and says how to check it offline. */
+/** Downloads the proof bundle of an answer's records (with the answer: proving each identifier it visited complete), and says how to check it offline. */
 import { useState } from 'preact/hooks';
 import { ApiFailure, postForBlob } from '../api.js';
 
-export function BundleButton({ recordHashes, name }: { recordHashes: string[]; name: string }) {
+export interface BundleAnswer {
+  query: { kind: string } & Record<string, unknown>;
+  identifiers: string[];
+}
+
+export function BundleButton({ recordHashes, name, answer }: { recordHashes: string[]; name: string; answer?: BundleAnswer }) {
   const [message, setMessage] = useState<string | null>(null);
   const hashes = [...new Set(recordHashes)];
   const download = async () => {
     setMessage('Building the proof bundle…');
     try {
-      const { blob, headers } = await postForBlob('/explorer/api/bundle', { records: hashes });
+      const { blob, headers } = await postForBlob('/explorer/api/bundle', { records: hashes, ...(answer && answer.identifiers.length > 0 ? answer : {}) });
       const url = URL.createObjectURL(blob);
       const a = document.createElement('a');
       a.href = url;
@@ -29,7 +34,7 @@ export function BundleButton({ recordHashes, name }: { recordHashes: string[]; n
         Download proof bundle ({hashes.length} records)
       </button>
       <p class="muted">
-        Check it offline, without this node: <code>npx provenant verify-bundle {name}.proof-bundle.json</code>
+        Check it offline, without this node: <code>npx provenant verify-bundle {name}.proof-bundle.json --genesis HASH</code>, with the genesis hash of the consortium you trust.
       </p>
       <p role="status" class="muted">{message}</p>
     </div>

@@ -44,7 +44,7 @@ export function ChainView({ session }: { session: Session }) {
               <dt>Records</dt><dd>{s.logSize} ({s.pending} not yet sealed)</dd>
               <dt>Authorities</dt><dd>{s.quorum.authoritiesInForce} in force, {s.quorum.requiredQuorum} needed to seal; this node holds {s.quorum.authorityKeysHeld} key(s); {s.quorum.canSeal ? 'sealing' : `cannot seal: ${s.quorum.sealBlockedReason ?? 'no quorum'}`}</dd>
               <dt>Witnesses</dt><dd>{s.lastCheckpoint ? `${s.lastCheckpoint.signatureCount} authority signature(s) on the checkpoint at block ${s.lastCheckpoint.blockHeight} (log size ${s.lastCheckpoint.logSize}, ${formatTime(s.lastCheckpoint.timestamp)})` : 'no signed checkpoint yet'}</dd>
-              <dt>Evidence</dt><dd>Check any answer offline with its proof bundle: <code>npx provenant verify-bundle FILE</code>; the whole chain with <code>npx provenant verify --consortium {session.consortium}</code>.</dd>
+              <dt>Evidence</dt><dd>Check any answer offline with its proof bundle: <code>npx provenant verify-bundle FILE --genesis HASH</code>; the whole chain with <code>npx provenant verify --consortium {session.consortium}</code>.</dd>
             </dl>
             <div class="table-scroll">
               <table>

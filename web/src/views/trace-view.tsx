@@ -19,10 +19,12 @@ interface TraceAnswer {
   nodes: string[];
   hops: Hop[];
   contextEdges: Edge[];
+  /** Every identifier the answer visited (each proven complete at its checkpoint). */
+  completeness: { identifier: string }[];
 }
 
 const TRACE_QUERY = `query ($c: ID!, $id: String!, $dir: LineageDirection!) { trace(consortium: $c, id: $id, direction: $dir) {
-  __typename ... on Error { message code } ... on LineageTrace { start verdict nodes hops { ${HOP_FIELDS} } contextEdges { from to kind eventId time item } } } }`;
+  __typename ... on Error { message code } ... on LineageTrace { start verdict nodes hops { ${HOP_FIELDS} } contextEdges { from to kind eventId time item } completeness { identifier } } } }`;
 
 /** The breach records the hops' cold-chain warnings cite. */
 function breachRecords(hops: Hop[]): string[] {
@@ -82,7 +84,11 @@ export function TraceView({ session, id, direction }: { session: Session; id: st
                   </tbody>
                 </table>
               </details>
-              <BundleButton recordHashes={hopRecordHashes(t.hops)} name={`trace-${shortLabel(t.start).replace(/\W+/g, '-')}`} />
+              <BundleButton
+                recordHashes={hopRecordHashes(t.hops)}
+                name={`trace-${shortLabel(t.start).replace(/\W+/g, '-')}`}
+                answer={{ query: { kind: 'trace', identifier: id, direction }, identifiers: t.completeness.map((c) => c.identifier) }}
+              />
               {t.start.startsWith('urn:provenant:container:') ? <TemperatureLegs subject={t.start} /> : <BreachLegs breachRecords={breachRecords(t.hops)} />}
               <Timeline edges={[...t.hops.map((h) => h.edge), ...t.contextEdges]} />
             </>

@@ -4,12 +4,12 @@
  * order, log size), its record count and Merkle root, and the authority set it names. Each record
  * was admitted by the deriver through admitRecord, the rule the chain verifier applies.
  */
-import { merkleRootOfRecordHashes } from '../block.js';
+import { indexRootOf, merkleRootOfRecordHashes } from '../block.js';
 import { checkBlockHeader, type BlockFailure } from '../block-check.js';
 import type { DerivedBlock } from './types.js';
 
 export interface DerivedBlockFailure {
-  code: BlockFailure['code'] | 'WRONG_HEIGHT' | 'BROKEN_HASH_LINK' | 'TIME_REVERSED' | 'LOG_SIZE_MISMATCH' | 'RECORD_COUNT_MISMATCH' | 'MERKLE_ROOT_MISMATCH';
+  code: BlockFailure['code'] | 'WRONG_HEIGHT' | 'BROKEN_HASH_LINK' | 'TIME_REVERSED' | 'LOG_SIZE_MISMATCH' | 'RECORD_COUNT_MISMATCH' | 'MERKLE_ROOT_MISMATCH' | 'INDEX_ROOT_MISMATCH';
   message: string;
 }
 
@@ -25,6 +25,7 @@ export function checkDerivedBlock(block: DerivedBlock): DerivedBlockFailure[] {
   if (header.recordCount !== block.recordHashes.length) fail('RECORD_COUNT_MISMATCH', `header says ${header.recordCount} records, the block holds ${block.recordHashes.length}`);
   if (header.logSize !== previous.logSize + block.recordHashes.length) fail('LOG_SIZE_MISMATCH', `header logSize ${header.logSize}, the log holds ${previous.logSize + block.recordHashes.length}`);
   if (header.merkleRoot !== merkleRootOfRecordHashes(block.recordHashes)) fail('MERKLE_ROOT_MISMATCH', 'Merkle root does not match its records');
+  if (indexRootOf(header) !== block.index?.root) fail('INDEX_ROOT_MISMATCH', 'header indexRoot is not the root of the index map after its records');
   if (header.authoritySetHash !== block.authorities.hash) fail('AUTHORITY_SET_MISMATCH', 'header names another authority set than the one in force');
   return failures;
 }

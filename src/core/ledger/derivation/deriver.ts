@@ -9,6 +9,7 @@
 import { CodedError } from '../../coded-error.js';
 import { blockHash } from '../block.js';
 import { buildBlockHeader } from '../block-build.js';
+import type { DerivingIndexMap } from '../index-map/deriving.js';
 import type { CutMarkerMessage, SealMessage, SubmissionMessage } from '../ordering-message.js';
 import { isTimestamp, type SignedRecord } from '../record.js';
 import { closeBlock, type ConsortiumState } from '../state.js';
@@ -37,6 +38,11 @@ export interface DeriverOptions {
    * them. Without it the deriver keeps every record hash it admitted.
    */
   readonly forgetFinalRecords?: boolean;
+  /**
+   * The identifier index map after the last final block: with it every block cut is version 2 and
+   * commits to the map after its records (docs/completeness.md); without it, version 1.
+   */
+  readonly index?: DerivingIndexMap;
 }
 
 interface OpenBlock {
@@ -70,6 +76,7 @@ export class Deriver {
   #early: { sequence: number; message: SealMessage }[] = [];
   readonly #forgetFinal: boolean;
   #halted: { height: number; detail: string } | undefined;
+  readonly #index: DerivingIndexMap | undefined;
 
   constructor(options: DeriverOptions) {
     if (!Number.isSafeInteger(options.afterSequence) || options.afterSequence < 0) {
@@ -83,6 +90,7 @@ export class Deriver {
     this.#finals.set(this.#finalHeight, { hash: this.#state.headHash, authorities: this.#state.authoritySetAtHeight(this.#finalHeight)! });
     this.#seals = new SealBook(this.#state.id);
     this.#forgetFinal = options.forgetFinalRecords ?? false;
+    this.#index = options.index;
   }
 
   /** The derived state: everything admitted so far, blocks closed as cut. Read only. */
@@ -110,6 +118,11 @@ export class Deriver {
 
   get halted(): { height: number; detail: string } | undefined {
     return this.#halted;
+  }
+
+  /** Records admitted into the block not cut yet, in block order. */
+  openRecords(): readonly SignedRecord[] {
+    return this.#open.records;
   }
 
   /** Derived blocks waiting for their quorum, lowest first. */
@@ -180,7 +193,8 @@ export class Deriver {
     const state = this.#state;
     const previous = { height: state.height, hash: state.headHash, timestamp: state.headTimestamp, logSize: state.logSize - this.#open.recordHashes.length };
     const authorities = state.authoritySetAtHeight(state.height + 1)!;
-    const header = buildBlockHeader(state, { height: state.height, hash: state.headHash }, this.#open.recordHashes, this.#runningMax);
+    const index = this.#index?.applyBlock(this.#open.records, this.#open.recordHashes, previous.logSize);
+    const header = buildBlockHeader(state, { height: state.height, hash: state.headHash }, this.#open.recordHashes, this.#runningMax, index?.root);
     const hash = blockHash(header);
     closeBlock(state, header, hash);
     const block: DerivedBlock = {
@@ -192,6 +206,7 @@ export class Deriver {
       previous,
       authorities,
       membershipChanged: this.#open.membershipChanged,
+      ...(index ? { index } : {}),
       ...(this.#open.membershipChanged ? { stateAfter: state.clone() } : {}),
     };
     this.#derived.set(header.height, block);

@@ -6,6 +6,7 @@ import type { CheckedSigner } from '../admission.js';
 import type { BlockHeader, Seal } from '../block.js';
 import type { OrderingMessage } from '../ordering-message.js';
 import type { SignedRecord } from '../record.js';
+import type { BlockIndex } from '../index-map/deriving.js';
 import type { ConsortiumState } from '../state.js';
 import type { AuthoritySetVersion } from '../state-types.js';
 import type { SignedHeader } from './signed-messages.js';
@@ -64,6 +65,8 @@ export interface DerivedBlock {
   readonly authorities: AuthoritySetVersion;
   /** It holds a record that changes membership, keys or authorities. */
   readonly membershipChanged: boolean;
+  /** What it did to the identifier index map (version-2 blocks: the header's indexRoot is its root). */
+  readonly index?: BlockIndex;
   /** The state right after it (only when membershipChanged: the stored membership tables follow it). */
   readonly stateAfter?: ConsortiumState;
 }

@@ -3,11 +3,11 @@
  * implementation for capture's index writer, the verifier's replay, the start-up check, the
  * rebuild and the per-hop row check, so they cannot drift apart.
  */
+import { eventTouches } from '../index-map/entries.js';
 import { bizStepOf, dispositionOf, eventType, identifiersOf } from '../../epcis/epcis-model.js';
 import { eventHashId } from '../../epcis/event-hash.js';
 import { canonicalIdentifier } from '../../rules/authorisation.js';
 import { documentRefsOfEvent, PROVENANT_NAMESPACE } from '../../capture/documents.js';
-import { DAM_FIELD } from '../../lineage/graph.js';
 import { declaredEventIdOf, type ErrorDeclaration } from '../../capture/corrections.js';
 import type { CorrectionRow, DocumentCitationRow, EpcisEventRow, EventIdentifierRow, EventRows, IndexedEventColumns } from './rows.js';
 
@@ -41,38 +41,9 @@ export function canonicalMemo(limit = 200_000): Canonical {
   };
 }
 
-/** Identifier rows of an event, canonical where parseable, one per (identifier, role). */
+/** Identifier rows of an event: what it touches (eventTouches, the one derivation the index map and its verifiers use). */
 export function identifierRowsOf(event: JsonObject, eventId: string, eventTime: string, canonical: Canonical = canonicalIdentifier): EventIdentifierRow[] {
-  const ids = identifiersOf(event);
-  const rows: EventIdentifierRow[] = [];
-  const add = (text: string, role: string) => rows.push({ identifier: canonical(text), eventId, role, eventTime });
-  ids.epcs.forEach((id) => add(id, 'epc'));
-  if (ids.parentID) add(ids.parentID, 'parent');
-  ids.childEPCs.forEach((id) => add(id, 'child'));
-  ids.inputEPCs.forEach((id) => add(id, 'input'));
-  ids.outputEPCs.forEach((id) => add(id, 'output'));
-  for (const q of ids.quantities) add(q.epcClass, q.role === 'quantity' ? 'quantity' : q.role);
-  const list = (key: string, field: string, role: string) => {
-    const v = event[key];
-    if (Array.isArray(v)) for (const item of v) if (item && typeof item[field] === 'string') add(item[field], role);
-  };
-  // Dam to calf: the dam's identifier finds the calf's birth event.
-  const dam = event[DAM_FIELD];
-  if (typeof dam === 'string' && dam.trim() !== '') add(dam, 'dam');
-  list('sourceList', 'source', 'source');
-  list('destinationList', 'destination', 'destination');
-  const rp = locationId(event['readPoint']);
-  if (rp) add(rp, 'readPoint');
-  const bl = locationId(event['bizLocation']);
-  if (bl) add(bl, 'bizLocation');
-  // The primary key is identifier + event + role.
-  const seen = new Set<string>();
-  return rows.filter((r) => {
-    const k = `${r.identifier}\u0000${r.role}`;
-    if (seen.has(k)) return false;
-    seen.add(k);
-    return true;
-  });
+  return eventTouches(event, canonical).map((t) => ({ identifier: t.identifier, eventId, role: t.role, eventTime }));
 }
 
 /** The EpcisEvent row of a captured event. */
