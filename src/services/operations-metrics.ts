@@ -65,22 +65,29 @@ export function recordVerification(consortium: string, verification: TraceVerifi
 
 const watched = new Set<LedgerNode>();
 
+/** A gauge labelled by consortium whose values are read at scrape time (registered once per process). */
+export function consortiumGauge(name: string, help: string, values: () => Iterable<readonly [string, number]>): void {
+  metric(
+    name,
+    () =>
+      new client.Gauge({
+        name,
+        help,
+        labelNames: ['consortium'],
+        collect() {
+          this.reset();
+          for (const [consortium, value] of values()) this.set({ consortium }, value);
+        },
+      }),
+  );
+}
+
 /** Gauges of every watched node's consortia (height, pending records), read at scrape time. */
 function registerNodeGauges(): void {
   const gauge = (name: string, help: string, pick: (node: LedgerNode, id: string) => number) =>
-    metric(
-      name,
-      () =>
-        new client.Gauge({
-          name,
-          help,
-          labelNames: ['consortium'],
-          collect() {
-            this.reset();
-            for (const node of watched) for (const id of node.consortia()) this.set({ consortium: id }, pick(node, id));
-          },
-        }),
-    );
+    consortiumGauge(name, help, function* () {
+      for (const node of watched) for (const id of node.consortia()) yield [id, pick(node, id)] as const;
+    });
   gauge('provenant_block_height', 'Height of the last sealed block', (node, id) => node.state(id).height);
   gauge('provenant_pending_records', 'Records admitted and waiting for a block', (node, id) => node.sealStatus(id).pending);
   gauge('provenant_seal_blocked', '1 while this node cannot seal (too few authority keys), else 0', (node, id) => (node.sealStatus(id).blockedReason ? 1 : 0));

@@ -4,6 +4,7 @@
  * its windows commit to. Nothing is parsed or re-encoded: the signed texts go out as stored.
  */
 import type { Database } from './database.js';
+import type { ReadingRowInput } from '../core/ledger/projections/readings-check.js';
 
 type Num = number | bigint;
 
@@ -30,18 +31,8 @@ export interface ExportedDocumentRow {
   bytes: Uint8Array;
 }
 
-export interface ExportedReadingRow {
-  deviceId: string;
-  seq: number;
-  observedAt: string;
-  type: string;
-  body: string;
-  signature: string;
-  digest: string;
-  gapFrom: number | null;
-  receivedAt: string;
-  windowRecordHash: string;
-}
+/** A committed DeviceReading row as exported: every reading is in a window by then. */
+export type ExportedReadingRow = Omit<ReadingRowInput, 'windowRecordHash'> & { receivedAt: string; windowRecordHash: string };
 
 export class ExportStore {
   constructor(

@@ -4,23 +4,15 @@
  * replay of any length holds only what it compares.
  */
 import type { CorrectionRow, CustodyRow, DocumentCitationRow, EpcisEventRow, EventIdentifierRow } from '../core/ledger/projections/rows.js';
+import type { ReadingRowInput } from '../core/ledger/projections/readings-check.js';
 import type { Database } from './database.js';
 import { selectWhereIn } from './write-batch.js';
 
 type Num = number | bigint;
 const num = (v: Num | null | undefined): number | null => (v === null || v === undefined ? null : Number(v));
 
-export interface StoredReadingRow {
-  deviceId: string;
-  seq: number;
-  observedAt: string;
-  type: string;
-  body: string;
-  signature: string;
-  digest: string;
-  gapFrom: number | null;
-  windowRecordHash: string | null;
-}
+/** A DeviceReading row as stored: the shape the projection check compares. */
+export type StoredReadingRow = ReadingRowInput;
 
 export interface StoredPersonRow {
   commitment: string;

@@ -17,8 +17,8 @@ import type { CaptureService } from '../../services/capture/capture-service.js';
 import type { CaptureJobRow, ErrorBehaviour, JobOwner } from '../../services/capture/capture-jobs.js';
 import type { ReadServices } from '../../services/read-services.js';
 import type { AppContext } from './context.js';
-import { ApiError, problemOfCoded, useProblemDetails } from './errors.js';
-import { acceptedFormat, checkVersionHeaders, requestBodyFormat, setCaptureLimitHeaders, setDiscoveryHeaders, setVersionHeaders, type BodyFormat } from './epcis-headers.js';
+import { ApiError, problemOfCoded } from './errors.js';
+import { bindingRoute, requestBodyFormat, setCaptureLimitHeaders, setDiscoveryHeaders, type BodyFormat } from './epcis-headers.js';
 import { captureJobXml, type CaptureJobDocument } from './problem-xml.js';
 
 export interface CaptureBindingOptions {
@@ -37,21 +37,9 @@ function route(handler: Handler) {
   };
 }
 
-/** Every binding route: version headers sent and checked, errors as problem details in the format the client takes. */
+/** Capture routes answer plain JSON (or XML): see bindingRoute. */
 function binding(offers: readonly BodyFormat[]) {
-  return (req: Request, res: Response, next: NextFunction) => {
-    setVersionHeaders(res);
-    const format = acceptedFormat(req.header('accept'), offers);
-    useProblemDetails(res, format ?? 'json');
-    if (!format) return next(new ApiError(406, 'NOT_ACCEPTABLE', `this resource answers in ${offers.map((f) => (f === 'json' ? 'application/json' : 'application/xml')).join(' or ')}`, { accept: req.header('accept') }));
-    res.locals['format'] = format;
-    try {
-      checkVersionHeaders(req);
-    } catch (err) {
-      return next(err);
-    }
-    next();
-  };
+  return bindingRoute(offers, 'application/json');
 }
 
 function errorBehaviourOf(req: Request): ErrorBehaviour {

@@ -3,8 +3,8 @@
  * the version headers a server sends and checks, content negotiation by Accept and Content-Type,
  * and the discovery headers OPTIONS answers with.
  */
-import type { Request, Response } from 'express';
-import { ApiError } from './errors.js';
+import type { NextFunction, Request, Response } from 'express';
+import { ApiError, useProblemDetails } from './errors.js';
 
 export const EPCIS_VERSION = '2.0.0';
 export const CBV_VERSION = '2.0.0';
@@ -119,4 +119,21 @@ export function setDiscoveryHeaders(res: Response, allow: string): void {
 export function setCaptureLimitHeaders(res: Response, maxEvents: number, maxBytes: number): void {
   res.setHeader('GS1-EPCIS-Capture-Limit', String(maxEvents));
   res.setHeader('GS1-EPCIS-Capture-File-Size-Limit', String(maxBytes));
+}
+
+/** Every binding route: version headers sent and checked, the answer's format negotiated, errors as problem details in it. */
+export function bindingRoute(offers: readonly BodyFormat[], jsonMediaType: string) {
+  return (req: Request, res: Response, next: NextFunction) => {
+    setVersionHeaders(res);
+    const format = acceptedFormat(req.header('accept'), offers);
+    useProblemDetails(res, format ?? 'json');
+    if (!format) return next(new ApiError(406, 'NOT_ACCEPTABLE', `this resource answers in ${offers.map((f) => (f === 'json' ? jsonMediaType : 'application/xml')).join(' or ')}`, { accept: req.header('accept') }));
+    res.locals['format'] = format;
+    try {
+      checkVersionHeaders(req);
+    } catch (err) {
+      return next(err);
+    }
+    next();
+  };
 }

@@ -7,8 +7,8 @@ import type { NextFunction, Request, Response } from 'express';
 import { QueryError, type QueryErrorCode } from '../../core/epcis/query/query-errors.js';
 import { epcisDocumentToXml } from '../../core/epcis/xml/index.js';
 import type { QueryPage } from '../../services/query/event-queries.js';
-import { acceptedFormat, checkVersionHeaders, setDiscoveryHeaders, setVersionHeaders, type BodyFormat } from './epcis-headers.js';
-import { ApiError, sendProblem, useProblemDetails } from './errors.js';
+import { bindingRoute, setDiscoveryHeaders, type BodyFormat } from './epcis-headers.js';
+import { sendProblem } from './errors.js';
 
 /** The binding's exception type and status of each query error. */
 const QUERY_PROBLEMS: Record<QueryErrorCode, { status: number; type: string; title: string }> = {
@@ -38,21 +38,9 @@ export function route(handler: Handler) {
   };
 }
 
-/** Version headers sent and checked, the answer's format negotiated, errors as problem details. */
+/** Query-interface routes answer JSON-LD (or XML): see bindingRoute. */
 export function binding(offers: readonly BodyFormat[]) {
-  return (req: Request, res: Response, next: NextFunction) => {
-    setVersionHeaders(res);
-    const format = acceptedFormat(req.header('accept'), offers);
-    useProblemDetails(res, format ?? 'json');
-    if (!format) return next(new ApiError(406, 'NOT_ACCEPTABLE', `this resource answers in ${offers.map((f) => (f === 'json' ? 'application/ld+json' : 'application/xml')).join(' or ')}`, { accept: req.header('accept') }));
-    res.locals['format'] = format;
-    try {
-      checkVersionHeaders(req);
-    } catch (err) {
-      return next(err);
-    }
-    next();
-  };
+  return bindingRoute(offers, 'application/ld+json');
 }
 
 /** The request's query-string parameters in order, as sent (repeats kept, so they can be refused). */

@@ -9,20 +9,14 @@ import type { AppContext } from './context.js';
 import { ApiError } from './errors.js';
 import type { LineageReads } from '../../services/lineage/reads.js';
 import { readContext, readsOf } from './requests.js';
+import { consortiumGauge } from '../../services/operations-metrics.js';
 
 /** Apps whose lineage counts the gauges read (tests and tools may run several in one process). */
 const live = new Map<AppContext, LineageReads>();
 
 function lineageGauge(name: string, help: string, pick: (stats: ReturnType<LineageReads['stats']>) => number): void {
-  if (client.register.getSingleMetric(name)) return;
-  new client.Gauge({
-    name,
-    help,
-    labelNames: ['consortium'],
-    collect() {
-      this.reset();
-      for (const [ctx, lineage] of live) for (const id of ctx.node.consortia()) this.set({ consortium: id }, pick(lineage.stats(id)));
-    },
+  consortiumGauge(name, help, function* () {
+    for (const [ctx, lineage] of live) for (const id of ctx.node.consortia()) yield [id, pick(lineage.stats(id))] as const;
   });
 }
 
