@@ -17,6 +17,8 @@ const sections: Record<string, (ctx: ReturnType<typeof createBenchContext>) => P
   lineage: lineageBench,
 };
 
+// The nodes the benchmarks start log every request; only warnings belong beside the figures (LOG_LEVEL overrides).
+process.env.LOG_LEVEL ??= 'warn';
 const quick = process.env.BENCH_QUICK === '1';
 const only = process.env.BENCH_ONLY?.split(',').filter(Boolean);
 const ctx = createBenchContext(quick);
