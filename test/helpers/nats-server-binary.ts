@@ -26,13 +26,8 @@ export function findNatsServer(): string | null {
 export const NATS_SERVER_MISSING =
   'nats-server is not installed: the JetStream ordering tests need it (apt-get install -y nats-server, or set NATS_SERVER); .ci/run installs it';
 
-/** describe() when nats-server is present; otherwise a skipped suite that says why (and a failure under CI). */
+/** describe() when nats-server is present; otherwise the suite fails at once and says what to install. */
 export function describeWithNatsServer(name: string, body: () => void): void {
-  if (findNatsServer()) {
-    describe(name, body);
-    return;
-  }
-  if (process.env.CI) throw new Error(NATS_SERVER_MISSING);
-  console.warn(`skipping "${name}": ${NATS_SERVER_MISSING}`);
-  describe.skip(`${name} (skipped: nats-server is not installed)`, body);
+  if (!findNatsServer()) throw new Error(NATS_SERVER_MISSING);
+  describe(name, body);
 }
