@@ -13,6 +13,7 @@ import { RecordKind } from '../ledger/records/kinds.js';
 import { isHash } from '../ledger/record.js';
 import { canonicalIdentifier } from '../rules/authorisation.js';
 import type { BundleRecord, ProofBundle } from './bundle-types.js';
+import { walkGaps } from './query-walk.js';
 
 type Check = (cond: boolean, path: string, code: string, message: string, extra?: { expected?: unknown; computed?: unknown }) => boolean;
 
@@ -121,4 +122,21 @@ export function checkBundleCompleteness(bundle: ProofBundle, checkpoint: Checkpo
   const records = new Map<string, BundleRecord>(bundle.records.map((r) => [r.hash, r]));
   const withheld = new Set(bundle.completeness!.withheld.map((w) => w.recordHash));
   for (let i = 0; i < proofs.length; i++) checkIdentifier(bundle, checkpoint, indexRoot!, i, records, withheld, check);
+  checkWalk(bundle, new Set(provenIds), check);
+}
+
+/**
+ * The query re-walked over the bundle's records (query-walk.ts, the lineage services' rule): every
+ * identifier it visits must be listed and proven. Withheld records are not walked: what lies only
+ * beyond them rests on the node that answered (the report counts them).
+ */
+function checkWalk(bundle: ProofBundle, proven: ReadonlySet<string>, check: Check): void {
+  const walked = walkGaps(bundle.answer!.query, bundle.records, new Set(bundle.answer!.identifiers), proven);
+  if ('error' in walked) {
+    check(false, '/answer/query', 'UNKNOWN_QUERY', `the verifier cannot re-walk this query: ${walked.error}`);
+    return;
+  }
+  for (const gap of walked.gaps) {
+    check(false, '/answer/identifiers', 'WALK_INCOMPLETE', `${gap.identifier}: the query's walk over the bundle's records visits it, but the answer ${gap.listed ? 'does not prove its history' : 'does not list it'}`, { expected: gap.identifier });
+  }
 }

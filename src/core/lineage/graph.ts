@@ -309,7 +309,7 @@ export async function trace(source: LineageSource, startId: string, direction: D
 }
 
 /** One frontier batch of a walk: what was asked, how many events were held, what came back. */
-interface WalkLevel {
+export interface WalkLevel {
   frontier: string[];
   known: number;
   rows: EventRow[];
@@ -353,7 +353,17 @@ async function replays(source: LineageSource, memo: WalkMemo, direction: Directi
 }
 
 async function walk(source: LineageSource, start: string, direction: Direction, maxDepth: number, levels: WalkLevel[]): Promise<TraceResult> {
-  const memo = source.memo;
+  const steps = walkLevels(source.memo, start, direction, maxDepth, levels);
+  let step = steps.next();
+  while (!step.done) step = steps.next(await source.eventsTouching(step.value.frontier, step.value.known, step.value.skipRoles));
+  return step.value;
+}
+
+/** One frontier read a walk asks for: LineageSource.eventsTouching's arguments. */
+export type FrontierRead = { frontier: string[]; known: KnownEvents; skipRoles: readonly string[] | undefined };
+
+/** The walk rule, as a generator yielding each frontier read: a store and a bundle's records walk alike. */
+export function* walkLevels(memo: LineageMemo | undefined, start: string, direction: Direction, maxDepth: number, levels: WalkLevel[] = []): Generator<FrontierRead, TraceResult, EventRow[]> {
   const events = new Map<string, EventRow>();
   const allEdges: LineageEdge[] = [];
   const depth = new Map<string, number>([[start, 0]]);
@@ -365,7 +375,7 @@ async function walk(source: LineageSource, start: string, direction: Direction, 
   let level = 0;
   while (frontier.length > 0) {
     const known = events.size;
-    const rows = await source.eventsTouching(frontier, events, direction === 'UPSTREAM' ? UPSTREAM_SKIP_ROLES : undefined);
+    const rows: EventRow[] = yield { frontier, known: events, skipRoles: direction === 'UPSTREAM' ? UPSTREAM_SKIP_ROLES : undefined };
     levels.push({ frontier, known, rows });
     const upstream = direction === 'UPSTREAM';
     for (const row of rows) {

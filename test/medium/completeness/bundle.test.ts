@@ -87,6 +87,27 @@ describe('answer bundles: anchored and complete', () => {
     expect(codes(b, { genesis })).toContain('INCOMPLETE');
   });
 
+  it('refuses an identifier dropped from both the answer list and the proofs: the re-walk names it', () => {
+    for (const dropped of [animals[0]!, identifiers.find((i) => i !== packs[0] && i !== animals[0])!]) {
+      const b = copy(bundle);
+      b.answer!.identifiers = b.answer!.identifiers.filter((i) => i !== dropped);
+      b.completeness!.identifiers = b.completeness!.identifiers.filter((p) => p.identifier !== dropped);
+      const failures = verifyBundle(b, { genesis }).failures;
+      expect(failures.map((f) => f.code)).toEqual(['WALK_INCOMPLETE']);
+      expect(failures[0]!.message).toContain(dropped);
+      expect(failures[0]!.expected).toBe(dropped);
+    }
+  });
+
+  it('refuses a query the verifier cannot re-walk; a shallower walk of the same query still holds', () => {
+    const b = copy(bundle);
+    b.answer!.query = { kind: 'mystery', identifier: packs[0]! };
+    expect(codes(b, { genesis })).toEqual(['UNKNOWN_QUERY']);
+    const shallow = copy(bundle);
+    shallow.answer!.query = { ...shallow.answer!.query, maxDepth: 0 };
+    expect(verifyBundle(shallow, { genesis }).ok).toBe(true);
+  });
+
   it('refuses a dropped record, even one named by no other identifier', () => {
     const b = copy(bundle);
     b.records.splice(0, 1);
