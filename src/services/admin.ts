@@ -7,6 +7,11 @@ import { existsSync } from 'node:fs';
 import { CodedError } from '../core/coded-error.js';
 import { RecordKind, type SignedRecord } from '../core/ledger/record.js';
 import type { ProofBundle } from '../core/lineage/bundle.js';
+import { trace as walkLineage } from '../core/lineage/graph.js';
+import { walkOfQuery, type QueryWalk } from '../core/lineage/query-walk.js';
+import { LineageStore } from '../store/lineage-store.js';
+import { answerBundle, statedQuery } from './lineage/answer-bundle.js';
+import { readStoredIndexMap } from './node/index-map-load.js';
 import type { NodeConfig } from '../platform/config.js';
 import { BreachStore } from '../store/breach-store.js';
 import { exportProofBundle } from '../store/bundle-store.js';
@@ -17,7 +22,7 @@ import { issueApiToken, listApiTokens, revokeApiToken } from './auth.js';
 import { verifyStoredChain, type StoredChainReport, type VerifyProgress } from './node/verify-stored-chain.js';
 
 /** What an operator asked for cannot be done with this data directory (no database, unknown consortium): a usage error. */
-export class AdminError extends CodedError<'NO_DATABASE' | 'UNKNOWN_CONSORTIUM'> {
+export class AdminError extends CodedError<'NO_DATABASE' | 'UNKNOWN_CONSORTIUM' | 'NO_INDEX_MAP'> {
   override readonly name = 'AdminError';
 }
 
@@ -61,7 +66,25 @@ export async function verifyConsortium(
   });
 }
 
-/** A self-contained proof bundle for the records against the latest checkpoint. */
+/**
+ * An answer bundle (v2) for a lineage query (trace, recall, cargo), as the operator who holds the
+ * database sees it: the query walked over every stored event, each visited identifier's history
+ * proven under the signed index map stored with the chain, at that block's checkpoint.
+ */
+export function exportAnswerBundle(config: NodeConfig, consortiumId: string, query: unknown): Promise<ProofBundle> {
+  return withDatabase(config, async (db) => {
+    const store = new ChainStore(db);
+    await requireConsortium(store, config, consortiumId);
+    const stated = statedQuery(query);
+    const index = await readStoredIndexMap(db, consortiumId);
+    if (!index) throw new AdminError('NO_INDEX_MAP', `consortium "${consortiumId}" has no signed identifier index map stored in ${config.databaseUrl} (a chain of version-1 blocks, or the node has not stored it yet)`, { consortium: consortiumId });
+    const walk = walkOfQuery(stated) as QueryWalk;
+    const visited = await walkLineage(new LineageStore(db, consortiumId), walk.start, walk.direction, walk.maxDepth);
+    return answerBundle({ trustedIndex: () => index }, store, consortiumId, { query: stated, identifiers: visited.nodes });
+  });
+}
+
+/** A self-contained proof bundle (v1) for the records against the latest checkpoint. */
 export function exportBundle(config: NodeConfig, consortiumId: string, recordHashes: string[]): Promise<ProofBundle> {
   return withDatabase(config, async (db) => {
     const store = new ChainStore(db);

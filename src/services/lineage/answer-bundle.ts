@@ -13,15 +13,17 @@ import {
   compareKeys,
   type MapLeaf,
   type MapVersion,
+  type TrustedIndex,
 } from '../../core/ledger/index-map/index.js';
 import { BundleError, type BundleAnswer, type BundleIdentifierProof, type ProofBundle } from '../../core/lineage/bundle.js';
 import { checkCompleteness } from '../../core/lineage/completeness.js';
+import { walkOfQuery, type WalkQuery } from '../../core/lineage/query-walk.js';
+import { checkedIdentifier } from './identifiers.js';
 import { canonicalIdentifier } from '../../core/rules/authorisation.js';
 import { exportProofBundle } from '../../store/bundle-store.js';
 import type { ChainStore } from '../../store/chain-store.js';
 import { readBucketLeaves } from '../../store/index-map-store.js';
 import { LineageStore } from '../../store/lineage-store.js';
-import type { LedgerNode } from '../node/ledger-node.js';
 
 export const MAX_BUNDLE_IDENTIFIERS = 5000;
 
@@ -32,6 +34,21 @@ export interface AnswerBundleRequest {
   recordHashes?: readonly string[];
   /** Which of these record hashes to leave out, with why (default: none). */
   withhold?: (hashes: string[]) => Promise<Map<string, string>>;
+}
+
+/**
+ * The query a bundle states, checked (a kind the verifier re-walks: trace, recall, cargo) and with
+ * its identifier canonical, so the verifier's walk starts where the node's did. BUNDLE_INVALID otherwise.
+ */
+export function statedQuery(input: unknown): BundleAnswer['query'] {
+  const walk = walkOfQuery(input);
+  if ('error' in walk) throw new BundleError('BUNDLE_INVALID', walk.error, { query: JSON.stringify(input)?.slice(0, 500) ?? null });
+  const q = input as WalkQuery;
+  const identifier = checkedIdentifier(q.identifier);
+  const query: BundleAnswer['query'] = { kind: q.kind, identifier };
+  if (q.kind === 'trace') query.direction = walk.direction;
+  if (q.maxDepth !== undefined) query.maxDepth = walk.maxDepth;
+  return query;
 }
 
 function sameBucket(a: MapVersion, b: MapVersion, bucket: number): boolean {
@@ -48,8 +65,13 @@ async function membershipProof(store: ChainStore, consortiumId: string, version:
   return buildMapProof(version.top, leaves, MEMBERSHIP_KEY_HEX);
 }
 
-/** Builds a v2 bundle for the answer at the node's newest signed map; BUNDLE_INCOMPLETE when an identifier cannot be proven. */
-export async function answerBundle(node: LedgerNode, store: ChainStore, consortiumId: string, request: AnswerBundleRequest): Promise<ProofBundle> {
+/** Where the signed index map comes from: a running node, or the map stored in the database (readStoredIndexMap). */
+export interface IndexSource {
+  trustedIndex(consortiumId: string): TrustedIndex | undefined;
+}
+
+/** Builds a v2 bundle for the answer at the newest signed map; BUNDLE_INCOMPLETE when an identifier cannot be proven. */
+export async function answerBundle(node: IndexSource, store: ChainStore, consortiumId: string, request: AnswerBundleRequest): Promise<ProofBundle> {
   const ids = [...new Set(request.identifiers.map(canonicalIdentifier))];
   if (ids.length === 0 || ids.length > MAX_BUNDLE_IDENTIFIERS) throw new BundleError('BUNDLE_INVALID', `an answer bundle covers 1..${MAX_BUNDLE_IDENTIFIERS} identifiers`, { count: ids.length });
   const index = node.trustedIndex(consortiumId);

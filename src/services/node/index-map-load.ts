@@ -11,6 +11,7 @@ import { LedgerError } from '../../core/ledger/errors.js';
 import { MapTop, recordAdditions, type IndexAddition } from '../../core/ledger/index-map/index.js';
 import { RecordKind, type SignedRecord } from '../../core/ledger/record.js';
 import { MEMBERSHIP_KINDS } from '../../core/ledger/records/index.js';
+import { ChainReadStore } from '../../store/chain-read-store.js';
 import type { Database } from '../../store/database.js';
 import { clearIndexMap, indexedRecordPages, readBucketRoots, readIndexState, writeIndexMapPart, writeIndexState } from '../../store/index-map-store.js';
 import { IndexMapRuntime } from './index-map-runtime.js';
@@ -79,4 +80,19 @@ export async function rebuildIndexMap(db: Database, consortiumId: string, head: 
 /** The consortium's map at its head block: as stored when it holds, else rebuilt from the chain. */
 export async function openIndexMap(db: Database, consortiumId: string, head: IndexHead): Promise<IndexMapRuntime> {
   return (await storedMap(db, consortiumId, head)) ?? (await rebuildIndexMap(db, consortiumId, head));
+}
+
+/**
+ * The stored map, read only, at the block it is stored at (no node running: `provenant
+ * export-bundle`): undefined unless that block is version 2 and the stored bucket roots give its
+ * indexRoot. Nothing is rebuilt or written.
+ */
+export async function readStoredIndexMap(db: Database, consortiumId: string): Promise<IndexMapRuntime | undefined> {
+  const state = await readIndexState(db, consortiumId);
+  if (!state) return undefined;
+  const block = await new ChainReadStore(db).block(consortiumId, state.height);
+  if (!block) return undefined;
+  const header = JSON.parse(block.header) as BlockHeader;
+  if (indexRootOf(header) === undefined) return undefined;
+  return storedMap(db, consortiumId, { height: state.height, logSize: block.logSize, header });
 }

@@ -2,8 +2,9 @@
 import { readFileSync, writeFileSync } from 'node:fs';
 import type { Command } from 'commander';
 import { loadConfig } from '../../platform/config.js';
-import { verifyBundle, type BundleAnchor, type BundleReport } from '../../core/lineage/bundle.js';
-import { CliUsageError, describeError } from './errors.js';
+import { CodedError } from '../../core/coded-error.js';
+import { BundleError, verifyBundle, type BundleAnchor, type BundleReport, type ProofBundle } from '../../core/lineage/bundle.js';
+import { CliRefusedError, CliUsageError, describeError } from './errors.js';
 
 export interface VerifyBundleOutcome {
   exitCode: 0 | 1 | 2;
@@ -89,22 +90,70 @@ export function registerBundleCommands(program: Command): void {
 
   program
     .command('export-bundle')
-    .description('export a self-contained proof bundle for records (by hash) against the latest checkpoint')
+    .description('export a proof bundle from a node\'s database: of a lineage answer (v2: --trace, --recall or --cargo, proven complete), or of records by hash (v1: --record)')
     .requiredOption('--consortium <id>', 'consortium id')
-    .requiredOption('--record <hash...>', 'record hashes (the trace)')
+    .option('--trace <id>', 'the answer to a trace from this identifier (with --direction)')
+    .option('--direction <dir>', 'UPSTREAM or DOWNSTREAM (with --trace)', 'UPSTREAM')
+    .option('--recall <id>', 'the answer to a recall from this identifier (downstream)')
+    .option('--cargo <id>', 'the answer to a container\'s cargo lineage (upstream)')
+    .option('--max-depth <n>', 'how deep the walk goes (default 32)')
+    .option('--record <hash...>', 'record hashes (a v1 bundle: the records only, no completeness)')
     .option('--out <file>', 'write the bundle here (default: stdout)')
     .option('--data <dir>', 'data directory')
-    .action(async (opts: { consortium: string; record: string[]; out?: string; data?: string }) => {
-      const { AdminError, exportBundle } = await import('../../services/admin.js');
-      const bundle = await exportBundle(loadConfig({ dataDir: opts.data }), opts.consortium, opts.record).catch((err: unknown) => {
-        throw err instanceof AdminError ? new CliUsageError(err.message, err.details) : err;
-      });
+    .action(async (opts: ExportOptions) => {
+      const bundle = await exportFor(opts);
       const text = JSON.stringify(bundle);
       if (opts.out) {
         writeFileSync(opts.out, text);
-        console.error(`wrote ${opts.out}: ${bundle.records.length} record(s), ${bundle.blocks.length} block(s), checkpoint log size ${bundle.checkpoint.logSize}`);
+        const answered = bundle.answer ? `; answers ${JSON.stringify(bundle.answer.query)} over ${bundle.answer.identifiers.length} identifier(s)` : '';
+        console.error(`wrote ${opts.out} (${bundle.format}): ${bundle.records.length} record(s), ${bundle.blocks.length} block(s), checkpoint log size ${bundle.checkpoint.logSize}${answered}`);
       } else {
         console.log(text);
       }
     });
+}
+
+interface ExportOptions {
+  consortium: string;
+  trace?: string;
+  direction: string;
+  recall?: string;
+  cargo?: string;
+  maxDepth?: string;
+  record?: string[];
+  out?: string;
+  data?: string;
+}
+
+/** The query the options name (exactly one of --trace, --recall, --cargo), or undefined for --record. */
+function queryOf(opts: ExportOptions): Record<string, unknown> | undefined {
+  const named = (['trace', 'recall', 'cargo'] as const).filter((k) => opts[k] !== undefined);
+  if (named.length + (opts.record ? 1 : 0) !== 1) throw new CliUsageError('export-bundle takes exactly one of --trace, --recall, --cargo (an answer, v2) or --record (records, v1)');
+  if (named.length === 0) return undefined;
+  const kind = named[0]!;
+  const query: Record<string, unknown> = { kind, identifier: opts[kind] };
+  const direction = opts.direction.toUpperCase();
+  if (kind === 'trace') {
+    if (direction !== 'UPSTREAM' && direction !== 'DOWNSTREAM') throw new CliUsageError('--direction is UPSTREAM or DOWNSTREAM');
+    query.direction = direction;
+  }
+  if (opts.maxDepth !== undefined) {
+    const depth = Number(opts.maxDepth);
+    if (!/^\d+$/.test(opts.maxDepth) || depth > 64) throw new CliUsageError('--max-depth takes an integer 0..64');
+    query.maxDepth = depth;
+  }
+  return query;
+}
+
+async function exportFor(opts: ExportOptions): Promise<ProofBundle> {
+  const query = queryOf(opts);
+  const { AdminError, exportAnswerBundle, exportBundle } = await import('../../services/admin.js');
+  const config = loadConfig({ dataDir: opts.data });
+  const made = query ? exportAnswerBundle(config, opts.consortium, query) : exportBundle(config, opts.consortium, opts.record!);
+  return made.catch((err: unknown) => {
+    if (err instanceof AdminError) throw new CliUsageError(err.message, err.details);
+    if (err instanceof CodedError && err.code === 'INVALID_IDENTIFIER') throw new CliUsageError(err.message, err.details);
+    if (err instanceof BundleError) throw new CliRefusedError(err.code, err.message, err.details);
+    throw err;
+  });
 }
