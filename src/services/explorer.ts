@@ -8,6 +8,8 @@
 import { CodedError } from '../core/coded-error.js';
 import type { Role } from '../core/ledger/governance.js';
 import { BundleError, type BundleAnswer, type ProofBundle } from '../core/lineage/bundle.js';
+import type { Direction } from '../core/lineage/graph.js';
+import { DEFAULT_WALK_DEPTH } from '../core/lineage/query-walk.js';
 import { exportProofBundle } from '../store/bundle-store.js';
 import type { Database } from '../store/database.js';
 import { LineageStore } from '../store/lineage-store.js';
@@ -15,13 +17,14 @@ import { issueApiToken } from './auth.js';
 import { temperatureLegs, type TemperatureLeg } from './cold-chain-legs.js';
 import { hostedState, type NodeHandles } from './node-handles.js';
 import type { LedgerNode } from './node/ledger-node.js';
-import { MAX_BUNDLE_IDENTIFIERS, answerBundle } from './lineage/answer-bundle.js';
+import { answerBundle, statedQuery } from './lineage/answer-bundle.js';
+import type { LineageReads } from './lineage/reads.js';
 import { DEMO_CONSORTIUM_ID, DEMO_ORGS } from './node/demo-consortium.js';
 import { publicPassport, type PublicPassport } from './passport.js';
 import { requireMember, requireViewer, type ReadContext } from './read-context.js';
 import { Visibility } from './visibility.js';
 
-export type ExplorerErrorCode = 'BAD_REQUEST' | 'NOT_FOUND' | 'NOTHING_TO_BUNDLE' | 'INCOMPLETE';
+export type ExplorerErrorCode = 'BAD_REQUEST' | 'NOT_FOUND' | 'NOTHING_TO_BUNDLE' | 'INCOMPLETE' | 'CLIENT_IDENTIFIERS';
 
 export class ExplorerError extends CodedError<ExplorerErrorCode> {
   override readonly name = 'ExplorerError';
@@ -70,20 +73,25 @@ export interface ViewerBundle {
   omitted: { recordHash: string; reason: string }[];
 }
 
-/** What an answer bundle states it answers, as the explorer posts it: the query and every identifier the answer visited. */
-export interface ExplorerAnswer {
+/** What the explorer posts for an answer bundle: the query alone (the node derives the identifiers). */
+export interface ExplorerAnswerRequest {
   query: unknown;
-  identifiers: unknown;
+  identifiers?: unknown;
+  records?: unknown;
 }
 
-function checkedAnswer(answer: ExplorerAnswer): { query: BundleAnswer['query']; identifiers: string[] } {
-  const { query, identifiers } = answer;
-  const plain = typeof query === 'object' && query !== null && !Array.isArray(query) && typeof (query as { kind?: unknown }).kind === 'string';
-  if (!plain || JSON.stringify(query).length > 2000) throw new ExplorerError('BAD_REQUEST', 'query must be an object naming its kind (at most 2000 characters of JSON)');
-  if (!Array.isArray(identifiers) || identifiers.length === 0 || identifiers.length > MAX_BUNDLE_IDENTIFIERS || !identifiers.every((i) => typeof i === 'string' && i.length > 0 && i.length <= 500)) {
-    throw new ExplorerError('BAD_REQUEST', `identifiers must be a list of 1..${MAX_BUNDLE_IDENTIFIERS} identifiers`, { count: Array.isArray(identifiers) ? identifiers.length : null });
+/** The query as the bundle states it (BAD_REQUEST otherwise); a cargo answer walks the default depth only. */
+function explorerQuery(input: unknown): BundleAnswer['query'] {
+  if (JSON.stringify(input ?? null).length > 2000) throw new ExplorerError('BAD_REQUEST', 'query must be at most 2000 characters of JSON');
+  let query: BundleAnswer['query'];
+  try {
+    query = statedQuery(input);
+  } catch (err) {
+    if (err instanceof BundleError) throw new ExplorerError('BAD_REQUEST', `query: ${err.message}`, err.details);
+    throw err;
   }
-  return { query: query as BundleAnswer['query'], identifiers: identifiers as string[] };
+  if (query.kind === 'cargo' && query.maxDepth !== undefined && query.maxDepth !== DEFAULT_WALK_DEPTH) throw new ExplorerError('BAD_REQUEST', `a cargo answer walks ${DEFAULT_WALK_DEPTH} levels; it takes no other maxDepth`);
+  return query;
 }
 
 function requireRecordHashes(recordHashes: readonly unknown[]): string[] {
@@ -103,7 +111,10 @@ function member(rc: ReadContext) {
 export class ExplorerReads {
   readonly #visibility: Visibility;
 
-  constructor(private readonly handles: NodeHandles) {
+  constructor(
+    private readonly handles: NodeHandles,
+    private readonly lineage: LineageReads,
+  ) {
     this.#visibility = new Visibility(handles.db, (id) => hostedState(handles.node, id));
   }
 
@@ -153,39 +164,63 @@ export class ExplorerReads {
   }
 
   /**
-   * A proof bundle of the records the viewer may read in full among those asked for (as
-   * record(hash) decides each); the rest are named as omitted. With the answer (query and
-   * identifiers) it is a v2 bundle proving each identifier's history complete at its checkpoint;
-   * records of those histories the viewer may not read are withheld. Each bundled record of
-   * another organisation goes into its access log, as a record read does.
+   * A proof bundle (v1) of the records the viewer may read in full among those asked for (as
+   * record(hash) decides each); the rest are named as omitted. Each bundled record of another
+   * organisation goes into its access log, as a record read does.
    */
-  async proofBundle(rc: ReadContext, recordHashes: readonly unknown[], answer?: ExplorerAnswer): Promise<ViewerBundle> {
+  async proofBundle(rc: ReadContext, recordHashes: readonly unknown[]): Promise<ViewerBundle> {
     const viewer = member(rc);
     const hashes = requireRecordHashes(recordHashes);
-    const consortiumId = viewer.consortiumId;
-    if (answer) {
-      const { query, identifiers } = checkedAnswer(answer);
-      const omitted = new Map<string, string>();
-      let decided: Awaited<ReturnType<Visibility['decideRecords']>> = new Map();
-      const withhold = async (named: string[]) => {
-        const { withheld, decisions } = await this.#withheld(viewer, named);
-        decided = decisions;
-        for (const [h, why] of withheld) omitted.set(h, why);
-        return withheld;
-      };
-      const bundle = await answerBundle(this.handles.node, this.handles.store, consortiumId, { query, identifiers, recordHashes: hashes, withhold }).catch((err: unknown) => {
-        throw err instanceof BundleError && err.code === 'BUNDLE_INCOMPLETE' ? new ExplorerError('INCOMPLETE', err.message, err.details) : err;
-      });
-      for (const r of bundle.records) rc.access.record(decided.get(r.hash));
-      return { bundle, omitted: [...omitted].map(([recordHash, reason]) => ({ recordHash, reason })) };
-    }
     const { withheld, decisions } = await this.#withheld(viewer, hashes);
     const omitted: ViewerBundle['omitted'] = [...withheld].map(([recordHash, reason]) => ({ recordHash, reason }));
     const kept = hashes.filter((h) => !withheld.has(h));
     if (kept.length === 0) throw new ExplorerError('NOTHING_TO_BUNDLE', 'none of these records can be bundled for you', { omitted });
-    const bundle = await exportProofBundle(this.handles.store, consortiumId, kept);
+    const bundle = await exportProofBundle(this.handles.store, viewer.consortiumId, kept);
     for (const hash of kept) rc.access.record(decisions.get(hash));
     return { bundle, omitted };
+  }
+
+  /**
+   * An answer bundle (v2) of a lineage query (trace, recall, cargo): the node runs the query under
+   * the viewer's read policy, as the lineage reads answer it, and the bundle covers exactly the
+   * identifiers that answer shows the viewer, each proven complete at the checkpoint; records of
+   * their histories the viewer may not read in full are withheld. Identifiers chosen by the client
+   * are refused: proofs for an identifier the viewer cannot see would tell where its records lie.
+   */
+  async answerBundle(rc: ReadContext, request: ExplorerAnswerRequest): Promise<ViewerBundle> {
+    const viewer = member(rc);
+    if (request.identifiers !== undefined) {
+      throw new ExplorerError('CLIENT_IDENTIFIERS', "an answer bundle covers the identifiers the node's own answer to the query shows you: send the query alone");
+    }
+    if (request.records !== undefined) throw new ExplorerError('BAD_REQUEST', 'an answer bundle takes the query alone (its records are those of the answer)');
+    const query = explorerQuery(request.query);
+    const identifiers = await this.#shownIdentifiers(rc, viewer.consortiumId, query);
+    const omitted = new Map<string, string>();
+    let decided: Awaited<ReturnType<Visibility['decideRecords']>> = new Map();
+    const withhold = async (named: string[]) => {
+      const { withheld, decisions } = await this.#withheld(viewer, named);
+      decided = decisions;
+      for (const [h, why] of withheld) omitted.set(h, why);
+      return withheld;
+    };
+    const bundle = await answerBundle(this.handles.node, this.handles.store, viewer.consortiumId, { query, identifiers, withhold }).catch((err: unknown) => {
+      throw err instanceof BundleError && err.code === 'BUNDLE_INCOMPLETE' ? new ExplorerError('INCOMPLETE', err.message, err.details) : err;
+    });
+    for (const r of bundle.records) rc.access.record(decided.get(r.hash));
+    return { bundle, omitted: [...omitted].map(([recordHash, reason]) => ({ recordHash, reason })) };
+  }
+
+  /** The identifiers the viewer's own answer to the query shows (FORBIDDEN when the item is not theirs to ask about). */
+  async #shownIdentifiers(rc: ReadContext, consortiumId: string, query: BundleAnswer['query']): Promise<string[]> {
+    const id = String(query.identifier);
+    const maxDepth = typeof query.maxDepth === 'number' ? query.maxDepth : undefined;
+    const answer =
+      query.kind === 'trace'
+        ? await this.lineage.trace(rc, consortiumId, id, query.direction as Direction, { maxDepth })
+        : query.kind === 'recall'
+          ? await this.lineage.recall(rc, consortiumId, id, { maxDepth })
+          : await this.lineage.cargoLineage(rc, consortiumId, id);
+    return answer.completeness.map((c) => c.identifier);
   }
 
   /** The temperature legs of a container or lot, cut by the read policy (cold-chain-legs.ts). */

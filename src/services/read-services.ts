@@ -35,7 +35,7 @@ export class ReadServices {
     this.persons = new PersonService(handles);
     this.lineage = new LineageReads(handles);
     this.feeds = new FeedReads(handles);
-    this.explorer = new ExplorerReads(handles);
+    this.explorer = new ExplorerReads(handles, this.lineage);
   }
 
   /** Resolves a bearer token (Authorization header value or the bare token) to a viewer, or why not. */

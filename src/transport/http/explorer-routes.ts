@@ -57,8 +57,8 @@ function mountApi(app: Express, ctx: AppContext): void {
   api.post('/bundle', express.json({ limit: '1mb' }), async (req, res) => {
     const rc = await signedIn(reads, req);
     const body = req.body as { records?: unknown[]; query?: unknown; identifiers?: unknown } | undefined;
-    const answer = body?.query !== undefined ? { query: body.query, identifiers: body.identifiers } : undefined;
-    const { bundle, omitted } = await reads.explorer.proofBundle(rc, body?.records ?? [], answer);
+    // With a query: the answer's v2 bundle, identifiers derived by the node; else the records' v1 bundle.
+    const { bundle, omitted } = body?.query !== undefined ? await reads.explorer.answerBundle(rc, body as { query: unknown }) : await reads.explorer.proofBundle(rc, body?.records ?? []);
     // The body is the bundle exactly as `provenant verify-bundle` reads it; what was left out goes in headers.
     res.set('X-Provenant-Omitted-Records', String(omitted.length));
     if (omitted.length > 0) res.set('X-Provenant-Omitted', omitted.slice(0, 50).map((o) => o.recordHash).join(','));

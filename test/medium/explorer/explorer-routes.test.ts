@@ -85,28 +85,59 @@ describe('explorer routes and the Digital Link resolver', () => {
 
   it('an answer bundle (v2) states the trace it answers and proves each identifier complete; records the viewer may not read are withheld', async () => {
     const id = `https://id.gs1.org${PACK_DL_PATH}`;
-    const asked = async (token: string, as = token) => {
-      const t = (await gql(as, `{ trace(consortium: "${DEMO_CONSORTIUM_ID}", id: "${id}", direction: UPSTREAM) { ... on LineageTrace { hops { recordHash } completeness { identifier } } } }`)).trace as { hops: { recordHash: string }[]; completeness: { identifier: string }[] };
-      const res = await fetch(`${base}/explorer/api/bundle`, {
-        method: 'POST',
-        headers: { 'content-type': 'application/json', authorization: `Bearer ${token}` },
-        body: JSON.stringify({ records: [...new Set(t.hops.map((h) => h.recordHash))], query: { kind: 'trace', identifier: id, direction: 'UPSTREAM' }, identifiers: t.completeness.map((c) => c.identifier) }),
-      });
-      return { res, body: (await res.json()) as any, identifiers: t.completeness.map((c) => c.identifier) };
+    const shown = async (token: string, start: string) =>
+      ((await gql(token, `{ trace(consortium: "${DEMO_CONSORTIUM_ID}", id: "${start}", direction: UPSTREAM) { ... on LineageTrace { completeness { identifier } } } }`)).trace as { completeness: { identifier: string }[] }).completeness.map((c) => c.identifier);
+    const asked = async (token: string, body: unknown) => {
+      const res = await fetch(`${base}/explorer/api/bundle`, { method: 'POST', headers: { 'content-type': 'application/json', authorization: `Bearer ${token}` }, body: JSON.stringify(body) });
+      return { res, body: (await res.json()) as any };
     };
-    const fsa = await asked(tokens['fsa']!);
+    const fsa = { ...(await asked(tokens['fsa']!, { query: { kind: 'trace', identifier: id, direction: 'UPSTREAM' } })), identifiers: await shown(tokens['fsa']!, id) };
     expect(fsa.res.status).toBe(200);
     expect(fsa.body.format).toBe('provenant-proof-bundle/v2');
     expect(fsa.body.answer.identifiers.sort()).toEqual([...fsa.identifiers].sort());
     expect(fsa.body.completeness.withheld).toEqual([]);
     const report = verifyBundle(fsa.body, { genesis: fsa.body.genesisHash });
     expect(report.failures).toEqual([]);
-    // A farm posting the same answer (one it could not ask itself): the others' records are withheld, the proofs still hold.
-    const farm = await asked(tokens['meadow-farm']!, tokens['fsa']!);
+    // A farm asking about its own animal: the others' records of its histories are withheld, the proofs still hold.
+    const animal = fsa.identifiers.find((i) => i.includes('UK234560'))!;
+    const farm = { ...(await asked(tokens['meadow-farm']!, { query: { kind: 'trace', identifier: animal, direction: 'DOWNSTREAM', maxDepth: 1 } })), identifiers: await shown(tokens['meadow-farm']!, animal) };
     expect(farm.res.status).toBe(200);
     expect(farm.body.completeness.withheld.length).toBeGreaterThan(0);
     expect(Number(farm.res.headers.get('x-provenant-omitted-records'))).toBe(farm.body.completeness.withheld.length);
     expect(verifyBundle(farm.body, { genesis: fsa.body.genesisHash }).ok).toBe(true);
+  });
+
+  it('an answer bundle covers only what the caller\'s own answer shows: client-chosen identifiers and questions the caller may not ask are refused', async () => {
+    const id = `https://id.gs1.org${PACK_DL_PATH}`;
+    const post = (token: string, body: unknown) => fetch(`${base}/explorer/api/bundle`, { method: 'POST', headers: { 'content-type': 'application/json', authorization: `Bearer ${token}` }, body: JSON.stringify(body) });
+    const query = { kind: 'trace', identifier: id, direction: 'UPSTREAM' };
+    const fsaIds = ((await (await post(tokens['fsa']!, { query })).json()) as any).answer.identifiers as string[];
+    // Identifiers from the client: refused, even the very ones the node would derive.
+    const chosen = await post(tokens['fsa']!, { query, identifiers: fsaIds });
+    expect(chosen.status).toBe(400);
+    expect(((await chosen.json()) as any).error.code).toBe('CLIENT_IDENTIFIERS');
+    const farmChosen = await post(tokens['meadow-farm']!, { query, identifiers: fsaIds });
+    expect([farmChosen.status, ((await farmChosen.json()) as any).error.code]).toEqual([400, 'CLIENT_IDENTIFIERS']);
+    // The pack's trace is not the farm's to ask: no bundle, no proofs of where others' records lie.
+    const farmAsks = await post(tokens['meadow-farm']!, { query });
+    expect(farmAsks.status).toBe(403);
+    // What the farm may ask: every identifier of its bundle is one its own answer shows it.
+    const animal = fsaIds.find((i) => i.includes('UK234560'))!;
+    for (const direction of ['UPSTREAM', 'DOWNSTREAM']) {
+      const res = await post(tokens['meadow-farm']!, { query: { kind: 'trace', identifier: animal, direction } });
+      expect(res.status).toBe(200);
+      const body = (await res.json()) as any;
+      const own = ((await gql(tokens['meadow-farm']!, `{ trace(consortium: "${DEMO_CONSORTIUM_ID}", id: "${animal}", direction: ${direction}) { ... on LineageTrace { nodes } } }`)).trace as { nodes: string[] }).nodes;
+      expect(body.answer.identifiers.length).toBeGreaterThan(0);
+      for (const i of body.answer.identifiers) expect(own, direction).toContain(i);
+      for (const p of body.completeness.identifiers) expect(own, direction).toContain(p.identifier);
+      expect(verifyBundle(body, { genesis: body.genesisHash }).failures).toEqual([]);
+      // The regulator's bundle of the same question reaches identifiers the farm's does not.
+      const full = ((await (await post(tokens['fsa']!, { query: { kind: 'trace', identifier: animal, direction } })).json()) as any).answer.identifiers as string[];
+      if (direction === 'DOWNSTREAM') expect(full.filter((i) => !own.includes(i)).length, direction).toBeGreaterThan(0);
+    }
+    expect((await post(tokens['fsa']!, { query: { kind: 'passport', identifier: id } })).status).toBe(400);
+    expect((await post(tokens['fsa']!, { query, records: ['ab'.repeat(32)] })).status).toBe(400);
   });
 
   it('resolves a pack\'s Digital Link to its public passport, naming no other organisation', async () => {

@@ -1,19 +1,20 @@
-/** Downloads the proof bundle of an answer's records (with the answer: proving each identifier it visited complete), and says how to check it offline. */
+/**
+ * Downloads the proof bundle of an answer, and says how to check it offline. With its query the
+ * node answers it again under the viewer's read policy and proves each identifier shown complete
+ * (v2); without, the records alone (v1).
+ */
 import { useState } from 'preact/hooks';
 import { ApiFailure, postForBlob } from '../api.js';
 
-export interface BundleAnswer {
-  query: { kind: string } & Record<string, unknown>;
-  identifiers: string[];
-}
+export type BundleQuery = { kind: 'trace'; identifier: string; direction: string } | { kind: 'recall' | 'cargo'; identifier: string };
 
-export function BundleButton({ recordHashes, name, answer }: { recordHashes: string[]; name: string; answer?: BundleAnswer }) {
+export function BundleButton({ recordHashes, name, query }: { recordHashes: string[]; name: string; query?: BundleQuery }) {
   const [message, setMessage] = useState<string | null>(null);
   const hashes = [...new Set(recordHashes)];
   const download = async () => {
     setMessage('Building the proof bundle…');
     try {
-      const { blob, headers } = await postForBlob('/explorer/api/bundle', { records: hashes, ...(answer && answer.identifiers.length > 0 ? answer : {}) });
+      const { blob, headers } = await postForBlob('/explorer/api/bundle', query ? { query } : { records: hashes });
       const url = URL.createObjectURL(blob);
       const a = document.createElement('a');
       a.href = url;

@@ -88,7 +88,7 @@ export function CustomsView({ session, id }: { session: Session; id: string }) {
                   {c.sealEvents.length === 0 ? <p class="muted">No seal or door events.</p> : <ul>{c.sealEvents.map((s) => <li key={s.eventId}>{formatTime(s.time)}: {s.bizStep} by {s.orgId}</li>)}</ul>}
                 </section>
               </div>
-              <BundleButton recordHashes={hopRecordHashes(c.hops)} name={`cargo-${shortLabel(c.container)}`} />
+              <BundleButton recordHashes={hopRecordHashes(c.hops)} name={`cargo-${shortLabel(c.container)}`} query={{ kind: 'cargo', identifier: id }} />
               <TemperatureLegs subject={c.container} />
             </>
           );

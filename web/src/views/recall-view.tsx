@@ -77,7 +77,7 @@ export function RecallView({ session, id }: { session: Session; id: string }) {
                 </tbody>
               </table>
             </div>
-            <BundleButton recordHashes={hopRecordHashes(hops)} name={name} />
+            <BundleButton recordHashes={hopRecordHashes(hops)} name={name} query={{ kind: 'recall', identifier: id }} />
           </>
         )}
       </AsyncBlock>

@@ -87,7 +87,7 @@ export function TraceView({ session, id, direction }: { session: Session; id: st
               <BundleButton
                 recordHashes={hopRecordHashes(t.hops)}
                 name={`trace-${shortLabel(t.start).replace(/\W+/g, '-')}`}
-                answer={{ query: { kind: 'trace', identifier: id, direction }, identifiers: t.completeness.map((c) => c.identifier) }}
+                query={{ kind: 'trace', identifier: id, direction }}
               />
               {t.start.startsWith('urn:provenant:container:') ? <TemperatureLegs subject={t.start} /> : <BreachLegs breachRecords={breachRecords(t.hops)} />}
               <Timeline edges={[...t.hops.map((h) => h.edge), ...t.contextEdges]} />
