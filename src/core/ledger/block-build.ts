@@ -61,6 +61,7 @@ export function createGenesisBlock(spec: GenesisSpec, authorityKeys: readonly Ke
     authorities: spec.authorities.map((a) => ({ orgId: a.orgId, keyId: a.keyId })),
     quorum: spec.quorum ?? DEFAULT_QUORUM,
     ...(spec.sealMaxRecords !== undefined ? { sealMaxRecords: spec.sealMaxRecords } : {}),
+    ...(spec.indexCommitment !== undefined ? { indexCommitment: spec.indexCommitment } : {}),
   };
   const record = signRecord({ consortium: spec.consortiumId, kind: RecordKind.GENESIS, payload: payload as unknown as JsonValue, signedAt: timestamp }, signer);
   const hash = recordHash(record);

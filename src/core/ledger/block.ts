@@ -133,3 +133,15 @@ export const MAX_SEAL_MAX_RECORDS = 100_000;
 export function isSealMaxRecords(value: unknown): value is number {
   return Number.isSafeInteger(value) && (value as number) >= 1 && (value as number) <= MAX_SEAL_MAX_RECORDS;
 }
+
+/**
+ * The header version of a block after genesis, from the chain alone (docs/completeness.md, section
+ * 5): the genesis setting `indexCommitment` true gives version 2, false version 1. Absent (consortia
+ * created before the setting), nodes cut version 2, and a verifier also accepts version 1 until the
+ * first version-2 block (a chain sealed before the map), never after it.
+ */
+export function headerVersionRule(indexCommitment: boolean | undefined, previousVersion: number): { cut: 1 | 2; accepted: readonly number[] } {
+  if (indexCommitment === true) return { cut: 2, accepted: [2] };
+  if (indexCommitment === false) return { cut: 1, accepted: [1] };
+  return { cut: 2, accepted: previousVersion === 2 ? [2] : [1, 2] };
+}

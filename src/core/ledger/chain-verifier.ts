@@ -6,7 +6,7 @@
  */
 import { fromHex, toHex } from '../crypto/index.js';
 import { admitRecord } from './admission.js';
-import { GENESIS_PREVIOUS_HASH, merkleRootOfRecordHashes, type BlockHeader, type Seal } from './block.js';
+import { GENESIS_PREVIOUS_HASH, headerVersionRule, merkleRootOfRecordHashes, type BlockHeader, type Seal } from './block.js';
 import { checkBlockHeader, checkBlockSeals, type AuthoritySet, type BlockFailure } from './block-check.js';
 import { ConsortiumState, closeBlock } from './state.js';
 import { LedgerError, type LedgerErrorCode } from './errors.js';
@@ -155,6 +155,8 @@ class ChainReplay {
   readonly seenRecords = new Set<string>();
   /** The identifier index map replayed from every record, for version-2 headers' indexRoot. */
   readonly indexMap = new MemoryIndexMap();
+  /** The last block's header version (genesis: 1). */
+  #previousVersion = 1;
   state: ConsortiumState | undefined;
   prev: PreviousBlock | null = null;
   blockCount = 0;
@@ -329,6 +331,11 @@ class ChainReplay {
     if (header.logSize !== derivedLogSize) {
       out.fail('LOG_SIZE_MISMATCH', `block ${height}: header logSize ${header.logSize}, but the log holds ${derivedLogSize} records after it`, { expected: header.logSize, computed: derivedLogSize });
     }
+    const versions = headerVersionRule(state.indexCommitment, this.#previousVersion);
+    if (height > 0 && !versions.accepted.includes(header.v)) {
+      out.fail('HEADER_VERSION', `block ${height}: a version-${header.v} header, but the consortium's genesis setting allows version ${versions.accepted.join(' or ')} here`, { expected: versions.accepted, computed: header.v });
+    }
+    this.#previousVersion = header.v;
     if (header.v === 2) {
       const indexRoot = this.indexMap.rootHex();
       if (header.indexRoot !== indexRoot) {

@@ -38,7 +38,8 @@ export type LedgerErrorCode =
   | 'MALFORMED_CHECKPOINT'
   | 'CHECKPOINT_INCONSISTENT'
   // The identifier index map a version-2 header commits to (docs/completeness.md).
-  | 'INDEX_ROOT_MISMATCH';
+  | 'INDEX_ROOT_MISMATCH'
+  | 'HEADER_VERSION';
 
 export class LedgerError extends CodedError<LedgerErrorCode> {
   override readonly name = 'LedgerError';

@@ -97,6 +97,8 @@ export interface AdmissionState {
   quorum: QuorumRule;
   /** Records after which a block is cut without a cut marker. */
   sealMaxRecords: number;
+  /** The genesis setting: blocks commit to the identifier index map (undefined: the genesis does not say). */
+  indexCommitment: boolean | undefined;
   /** Records applied so far (the next record's log index). */
   logSize: number;
   readonly orgs: Map<string, OrgEntry>;

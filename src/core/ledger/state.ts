@@ -46,6 +46,8 @@ export class ConsortiumState implements AdmissionState {
   quorum: QuorumRule = DEFAULT_QUORUM;
   /** A block is cut at the submission that brings it to this many records (genesis, or governance). */
   sealMaxRecords = DEFAULT_SEAL_MAX_RECORDS;
+  /** Genesis setting: blocks commit to the identifier index map (headerVersionRule). */
+  indexCommitment: boolean | undefined = undefined;
   /** Height of the last closed block; -1 before genesis is closed. */
   height = -1;
   /** Records applied so far (the next record's log index). */
@@ -160,6 +162,7 @@ export class ConsortiumState implements AdmissionState {
     copy.name = this.name;
     copy.quorum = { ...this.quorum };
     copy.sealMaxRecords = this.sealMaxRecords;
+    copy.indexCommitment = this.indexCommitment;
     copy.height = this.height;
     copy.logSize = this.logSize;
     copy.headHash = this.headHash;

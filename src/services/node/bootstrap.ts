@@ -36,7 +36,7 @@ export interface OpenNodeOptions {
    * (PROJECTIONS_DISAGREE) when they disagree. Default true; off only to repair them.
    */
   checkProjections?: boolean;
-  /** False: seal version-1 blocks without the index map (benchmark baselines, tests of old chains). */
+  /** The genesis setting for consortia this node creates whose spec does not say (LedgerNodeOptions.indexCommitment). */
   indexCommitment?: boolean;
 }
 

@@ -1,6 +1,6 @@
 /** What a consortium's chain on this node works with, and what it tells the node. */
 import type { KeyPair } from '../../core/crypto/index.js';
-import type { BlockHeader } from '../../core/ledger/block.js';
+import { headerVersionRule, type BlockHeader } from '../../core/ledger/block.js';
 import type { Evidence } from '../../core/ledger/derivation/index.js';
 import type { Ordering } from '../../platform/ordering/ordering.js';
 import type { ChainStore } from '../../store/chain-store.js';
@@ -25,14 +25,14 @@ export interface EvidenceEvent {
 export interface LedgerNodeTestHooks {
   /** Called after a seal is written to the seal ledger and before it is published; a throw stops the publishing. */
   afterSealPersisted?(seal: { consortium: string; height: number; keyId: string; hash: string }): void | Promise<void>;
+  /** Cut version-1 blocks for consortia whose genesis does not set indexCommitment, as nodes from before the index map did (tests of upgraded chains). */
+  versionOneBlocks?: boolean;
 }
 
 export interface ChainContext {
   readonly store: ChainStore;
   readonly derivation: DerivationStore;
   readonly ordering: Ordering;
-  /** Blocks commit to the identifier index map (version 2); false: version 1, no map kept. */
-  readonly indexed: boolean;
   /** The authority keys this node holds, by key id. */
   authorityKeys(): ReadonlyMap<string, KeyPair>;
   /** Local time, for bookkeeping only (receivedAt, sealedAt): nothing derived reads it. */
@@ -42,4 +42,10 @@ export interface ChainContext {
   /** A failure of background work (sealing, storing a final block): the node reports it. */
   fault(err: unknown): void;
   readonly hooks?: LedgerNodeTestHooks;
+}
+
+/** Whether the consortium's blocks commit to the index map: its genesis setting decides (headerVersionRule), never a node option. */
+export function commitsIndex(ctx: Pick<ChainContext, 'hooks'>, indexCommitment: boolean | undefined): boolean {
+  if (indexCommitment === undefined && ctx.hooks?.versionOneBlocks === true) return false;
+  return headerVersionRule(indexCommitment, 1).cut === 2;
 }

@@ -18,7 +18,7 @@ import { MerkleAccumulator } from '../../core/ledger/merkle-tree.js';
 import { OrderingMessageError, parseOrderingMessage, serializeOrderingMessage, type OrderingMessage, type SubmissionMessage } from '../../core/ledger/ordering-message.js';
 import { formatTimestamp, recordHash, type SignedRecord } from '../../core/ledger/record.js';
 import type { OrderedMessage, OrderingSubscription } from '../../platform/ordering/ordering.js';
-import type { ChainContext } from './chain-context.js';
+import { commitsIndex, type ChainContext } from './chain-context.js';
 import { loadFinalChain, type LoadObserver } from './chain-load.js';
 import { canonicalTextOf } from './record-text.js';
 import { ChainSealer } from './chain-sealer.js';
@@ -112,7 +112,7 @@ export class ConsortiumChain {
   static async open(ctx: ChainContext, id: string, options: { fromStart: boolean; observer?: LoadObserver }): Promise<{ chain: ConsortiumChain; orphans: SignedRecord[] }> {
     const loaded = await loadFinalChain(ctx.store, id, options.observer);
     const after = options.fromStart ? 0 : await ctx.derivation.resumeSequence(id);
-    const index = ctx.indexed ? await ChainIndex.open(ctx.store.db, id, loaded.head) : undefined;
+    const index = commitsIndex(ctx, loaded.state.indexCommitment) ? await ChainIndex.open(ctx.store.db, id, loaded.head) : undefined;
     const chain = new ConsortiumChain(ctx, id, loaded, after, index);
     const { lastSequence } = await ctx.ordering.info(id);
     chain.#start(after);
@@ -130,7 +130,7 @@ export class ConsortiumChain {
 
   /** A chain whose genesis was just stored: the log has nothing for it yet. */
   static created(ctx: ChainContext, genesis: Block, state: ConsortiumState, log: MerkleAccumulator): ConsortiumChain {
-    const index = ctx.indexed ? ChainIndex.created(ctx.store.db, state.id, genesis.header) : undefined;
+    const index = commitsIndex(ctx, state.indexCommitment) ? ChainIndex.created(ctx.store.db, state.id, genesis.header) : undefined;
     const chain = new ConsortiumChain(ctx, state.id, { state, log, headSeals: [...genesis.seals] }, 0, index);
     chain.#caughtUp = true;
     chain.#start(0);

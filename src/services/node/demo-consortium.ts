@@ -47,7 +47,8 @@ export function buildDemoConsortium(consortiumId = DEMO_CONSORTIUM_ID): DemoCons
   }));
   const authorities = DEMO_ORGS.filter((o) => o.authority).map((o) => ({ orgId: o.id, keyId: orgKeys.get(o.id)!.keyId }));
   return {
-    spec: { consortiumId, name: 'UK red meat and cargo (demo)', members, authorities },
+    // New demo consortia commit to the identifier index map from their first block (a genesis setting).
+    spec: { consortiumId, name: 'UK red meat and cargo (demo)', members, authorities, indexCommitment: true },
     orgKeys,
     authorityKeys: authorities.map((a) => orgKeys.get(a.orgId)!),
   };

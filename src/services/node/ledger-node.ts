@@ -58,8 +58,9 @@ export interface LedgerNodeOptions {
   /** Test-only hooks (chain-context.ts). */
   testHooks?: LedgerNodeTestHooks;
   /**
-   * Derive version-2 blocks committing to the identifier index map (default true). False derives
-   * version-1 blocks and keeps no map (the benchmark's baseline, tests of old chains).
+   * The genesis setting `indexCommitment` for consortia this node creates whose spec does not say
+   * (absent: left unsaid). Each consortium's own genesis decides its header versions; this never
+   * changes how a node derives an existing chain.
    */
   indexCommitment?: boolean;
 }
@@ -81,6 +82,7 @@ export class LedgerNode extends EventEmitter {
   readonly #sealIntervalMs: number;
   readonly #now: () => Date;
   readonly #ctx: ChainContext;
+  readonly #newIndexCommitment: boolean | undefined;
   readonly #cutting = new Set<string>();
   #timer?: NodeJS.Timeout;
   #closed = false;
@@ -94,11 +96,11 @@ export class LedgerNode extends EventEmitter {
     this.#ownsOrdering = options.ordering === undefined;
     this.ordering = options.ordering ?? new InProcessOrdering({ clock: () => this.#now().getTime() });
     this.#derivation = new DerivationStore(options.store.db);
+    this.#newIndexCommitment = options.indexCommitment;
     this.#ctx = {
       store: this.store,
       derivation: this.#derivation,
       ordering: this.ordering,
-      indexed: options.indexCommitment ?? true,
       authorityKeys: () => this.#authorityKeys,
       now: () => this.#now(),
       sealed: (event) => this.emit('sealed', event),
@@ -181,7 +183,8 @@ export class LedgerNode extends EventEmitter {
       if (held > 0) {
         throw new LedgerError('DUPLICATE_GENESIS', `the ordering log already holds ${held} messages for consortium "${id}"; it belongs to an earlier chain`, { consortium: id });
       }
-      const block = createGenesisBlock(spec, authorityKeys, formatTimestamp(this.#now()));
+      const setting = spec.indexCommitment ?? this.#newIndexCommitment;
+      const block = createGenesisBlock(setting === undefined ? spec : { ...spec, indexCommitment: setting }, authorityKeys, formatTimestamp(this.#now()));
       const state = ConsortiumState.fromGenesis(block);
       const hash = blockHash(block.header);
       const recordHashes = block.records.map((r) => recordHash(r));

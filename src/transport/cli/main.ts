@@ -63,13 +63,14 @@ program
 program
   .command('create-consortium')
   .description('create a consortium from a genesis spec (JSON) and authority key files')
-  .requiredOption('--spec <file>', 'genesis spec: { consortiumId, name, members, authorities, quorum? }')
+  .requiredOption('--spec <file>', 'genesis spec: { consortiumId, name, members, authorities, quorum?, sealMaxRecords?, indexCommitment? } (indexCommitment absent: true)')
   .requiredOption('--key <file...>', 'authority private key files (from keygen); the first signs genesis')
   .option('--data <dir>', 'data directory')
   .action(async (opts: { spec: string; key: string[]; data?: string }) => {
     const spec = JSON.parse(readFileSync(opts.spec, 'utf8')) as GenesisSpec;
     const keys = opts.key.map((f) => readKeyFile(f));
-    const opened = await openNode(loadConfig({ dataDir: opts.data }), { autoSeal: false });
+    // New consortia commit to the index map unless their spec says otherwise (a genesis setting).
+    const opened = await openNode(loadConfig({ dataDir: opts.data }), { autoSeal: false, indexCommitment: true });
     try {
       const { blockHash } = await opened.node.createConsortium(spec, keys.map((k) => k.keyPair));
       for (const k of keys) opened.keystore.save(k.label, k.keyPair);

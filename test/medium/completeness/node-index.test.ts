@@ -13,6 +13,7 @@ import { signCaptureDocument } from '../../../src/client/capture-client.js';
 import { LineageStore } from '../../../src/store/lineage-store.js';
 import { trace } from '../../../src/services/lineage/queries.js';
 import { startTestNode, type TestNode } from '../../helpers/test-node.js';
+import { buildDemoConsortium } from '../../helpers/consortia.js';
 import { epcisDocument } from '../../helpers/epcis-documents.js';
 import { buildChain, packs, C, type Chain } from './fixture.js';
 
@@ -77,11 +78,13 @@ describe('the node and the index map', () => {
   });
 
   it('a chain sealed with version-1 blocks: answers are UNPROVEN until the next block, which commits to the map of all its history', async () => {
-    const temp = await startTestNode();
+    // A consortium whose genesis predates the setting (it does not say), sealed with version-1 blocks as nodes did before the map.
+    const demo = buildDemoConsortium();
+    delete demo.spec.indexCommitment;
+    const temp = await startTestNode({ demo });
     const dataDir = temp.dataDir;
-    // Seal version-1 blocks, as nodes did before the map.
     await temp.stop();
-    const old = await openNode(loadConfig({ dataDir }), { autoSeal: false, indexCommitment: false });
+    const old = await openNode(loadConfig({ dataDir }), { autoSeal: false, testHooks: { versionOneBlocks: true } });
     const capture = new CaptureService({ node: old.node, db: old.db });
     const post = async (node: typeof old, svc: CaptureService, org: string, events: Record<string, unknown>[]) => {
       await svc.capture(signCaptureDocument(epcisDocument(events), { consortium: C, key: temp.demo.orgKeys.get(org)! }));

@@ -16,6 +16,7 @@ import {
   type AdmissionResult,
   type Block,
   type BlockHeader,
+  type GenesisSpec,
   type MembershipChange,
   type OrgSpec,
   type Role,
@@ -55,7 +56,8 @@ export class DemoChain {
   genesis: Block;
   pending: PendingRecord[] = [];
 
-  constructor() {
+  /** `genesis`: further genesis settings (e.g. indexCommitment). */
+  constructor(genesis: Pick<GenesisSpec, 'indexCommitment'> = {}) {
     const members: OrgSpec[] = DEMO_ORGS.map((o) => {
       const key = this.newKey();
       this.keys.set(o.id, key);
@@ -63,7 +65,7 @@ export class DemoChain {
     });
     const authorities = DEMO_ORGS.filter((o) => o.authority).map((o) => ({ orgId: o.id, keyId: this.key(o.id).keyId }));
     const ts = nextTimestamp();
-    this.genesis = createGenesisBlock({ consortiumId: CONSORTIUM, name: 'UK Food Chain', members, authorities }, authorities.map((a) => this.key(a.orgId)), ts);
+    this.genesis = createGenesisBlock({ consortiumId: CONSORTIUM, name: 'UK Food Chain', members, authorities, ...genesis }, authorities.map((a) => this.key(a.orgId)), ts);
     this.state = ConsortiumState.fromGenesis(this.genesis);
     const record = this.genesis.records[0]!;
     this.blocks.push({

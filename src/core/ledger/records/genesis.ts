@@ -20,6 +20,8 @@ export interface GenesisPayload {
   quorum: QuorumRule;
   /** Records after which a block is cut without a cut marker; absent: DEFAULT_SEAL_MAX_RECORDS. */
   sealMaxRecords?: number;
+  /** Blocks commit to the identifier index map (version-2 headers); fixed at genesis. Absent: see headerVersionRule. */
+  indexCommitment?: boolean;
 }
 
 export interface GenesisSpec {
@@ -29,6 +31,7 @@ export interface GenesisSpec {
   authorities: AuthoritySpec[];
   quorum?: QuorumRule;
   sealMaxRecords?: number;
+  indexCommitment?: boolean;
 }
 
 /** Runs fn, turning its INVALID_CHANGE into INVALID_GENESIS (a genesis is not a governance change). */
@@ -64,7 +67,7 @@ function parseQuorum(value: unknown): QuorumRule {
 /** Shape of the payload (members and authorities are checked against each other by applyGenesisRecord). Throws INVALID_CHANGE. */
 export function parseGenesisPayload(value: unknown): GenesisPayload {
   if (!isPlainObject(value)) throw invalidChange('payload must be an object');
-  const allowed = ['consortium', 'members', 'authorities', 'quorum', 'sealMaxRecords'];
+  const allowed = ['consortium', 'members', 'authorities', 'quorum', 'sealMaxRecords', 'indexCommitment'];
   for (const key of Object.keys(value)) if (!allowed.includes(key)) throw invalidChange(`payload has unexpected field "${key}"`);
   const c = value.consortium;
   if (!isPlainObject(c) || typeof c.id !== 'string' || typeof c.name !== 'string' || c.name.trim() === '' || Object.keys(c).length !== 2) {
@@ -76,12 +79,14 @@ export function parseGenesisPayload(value: unknown): GenesisPayload {
   if (value.sealMaxRecords !== undefined && !isSealMaxRecords(value.sealMaxRecords)) {
     throw invalidChange(`payload.sealMaxRecords must be an integer from 1 to ${MAX_SEAL_MAX_RECORDS}`, { sealMaxRecords: value.sealMaxRecords });
   }
+  if (value.indexCommitment !== undefined && typeof value.indexCommitment !== 'boolean') throw invalidChange('payload.indexCommitment must be true or false', { indexCommitment: value.indexCommitment });
   return {
     consortium: { id: c.id, name: c.name },
     members: value.members as OrgSpec[],
     authorities: value.authorities as AuthoritySpec[],
     quorum,
     ...(value.sealMaxRecords !== undefined ? { sealMaxRecords: value.sealMaxRecords } : {}),
+    ...(value.indexCommitment !== undefined ? { indexCommitment: value.indexCommitment } : {}),
   };
 }
 
@@ -101,6 +106,7 @@ export function applyGenesisRecord(state: AdmissionState, record: SignedRecord, 
   state.name = payload.consortium.name;
   state.quorum = payload.quorum;
   if (payload.sealMaxRecords !== undefined) state.sealMaxRecords = payload.sealMaxRecords;
+  if (payload.indexCommitment !== undefined) state.indexCommitment = payload.indexCommitment;
   asGenesis(() => {
     payload.members.forEach((member, i) => {
       const org = validateOrgSpec(member, `members[${i}]`);
