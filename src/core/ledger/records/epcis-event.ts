@@ -91,7 +91,8 @@ export function parseEpcisEventPayload(value: unknown): EpcisEventPayload {
 
 export const epcisEventRecord: RecordKindModule<EpcisEventPayload> = {
   kind: RecordKind.EPCIS_EVENT,
-  payload: { version: 1, formats: [1, EPCIS_EVENT_FORMAT, WITHHELD_EVENT_FORMAT], parse: parseEpcisEventPayload },
+  // The layouts: format 3 (WITHHELD_EVENT_FORMAT) is format 2's layout whose event carries commitments.
+  payload: { version: 1, formats: [1, EPCIS_EVENT_FORMAT], parse: parseEpcisEventPayload },
   signers: 'organisation',
   changesMembership: false,
   admit: () => [],
