@@ -10,9 +10,11 @@ import { issueApiToken } from '../../../src/services/auth.js';
 import { DEMO_CONSORTIUM_ID as C, DEMO_ORGS } from '../../../src/services/node/demo-consortium.js';
 import { signCaptureDocument, submitCapture } from '../../../src/client/capture-client.js';
 import { checkWithheld } from '../../../src/client/withheld-check.js';
+import type { JsonValue } from '../../../src/core/crypto/index.js';
 import { recordHash, type SignedRecord } from '../../../src/core/ledger/record.js';
 import { withheldCommitmentOf, WITHHELD_KEY } from '../../../src/core/privacy/withheld.js';
 import { canonicalIdentifier } from '../../../src/core/rules/authorisation.js';
+import { verifyBundle } from '../../../src/core/lineage/bundle-verify.js';
 import { ChainStore } from '../../../src/store/chain-store.js';
 import { verifyStoredChain } from '../../../src/services/node/verify-stored-chain.js';
 import { runScenario, type ScenarioResult } from '../../../simulators/scenario.js';
@@ -126,7 +128,7 @@ describe('a post-mortem whose finding is committed', () => {
 
   it("replaying the audit's guessing attack over 1,000 candidate findings, the true one included, never matches", async () => {
     const record = await storedRecord(memberHash);
-    const payload = record.payload as { event: Record<string, unknown>; context: unknown };
+    const payload = record.payload as { event: Record<string, unknown>; context: JsonValue };
     const committed = (payload.event[WITHHELD_KEY] as { path: string; commitment: string }[]).find((c) => c.path === 'provenant:postMortem')!;
     const candidates = Array.from({ length: 999 }, (_, i) => `candidate finding ${i}`);
     candidates.splice(500, 0, FINDING);
@@ -155,6 +157,24 @@ describe('a post-mortem whose finding is committed', () => {
     const clearEvent = (clear.payload as { event: Record<string, unknown> }).event;
     const found = candidates.filter((guess) => recordHash({ ...clear, payload: { ...(clear.payload as object), event: { ...clearEvent, 'provenant:postMortem': guess } } }) === rows[0]!.recordHash);
     expect(found).toEqual([FINDING]);
+  });
+
+  it('proof bundles: the retailer gets the record with its commitments only, the farm of origin its openings; verify-bundle checks both', async () => {
+    const bundleOf = async (org: Org) => {
+      const res = await fetch(`${temp.url}/explorer/api/bundle`, { method: 'POST', headers: { 'content-type': 'application/json', authorization: `Bearer ${tokens.get(org)}` }, body: JSON.stringify({ records: [memberHash] }) });
+      expect(res.status, org).toBe(200);
+      return (await res.json()) as any;
+    };
+    const retail = await bundleOf('riverside-retail');
+    expect(retail.records.map((r: any) => r.hash)).toEqual([memberHash]);
+    expect(retail.openings).toBeUndefined();
+    expect(JSON.stringify(retail)).not.toMatch(/fluke|offal|damaged/);
+    expect(verifyBundle(retail).ok).toBe(true);
+    const farm = await bundleOf('highfield-farm');
+    expect(farm.openings.map((o: any) => [o.recordHash, o.path, o.value])).toEqual([[memberHash, 'disposition', 'damaged'], [memberHash, 'provenant:postMortem', FINDING]]);
+    expect(verifyBundle(farm).ok).toBe(true);
+    const forged = { ...farm, openings: farm.openings.map((o: any) => (o.path === 'disposition' ? { ...o, value: 'conformant' } : o)) };
+    expect(verifyBundle(forged).failures.map((f) => [f.path, f.code])).toEqual([['/openings/0/value', 'OPENING_MISMATCH']]);
   });
 
   it('an edited opening is named by verify (table, row, record) and shows FAILED to the farm of origin; the clear records still verify', async () => {
