@@ -13,6 +13,8 @@ import { DEFAULT_LIMITS } from '../../platform/config.js';
 import { createEpcisValidator } from '../../platform/epcis-schemas.js';
 import { checkDocumentRules } from '../../core/epcis/epcis-rules.js';
 import { CaptureError, CaptureRejectedError, type CaptureEventResult } from '../../core/capture/errors.js';
+import { checkEventOpenings, openingsByEvent } from '../../core/capture/openings.js';
+import type { WithheldOpening } from '../../core/privacy/withheld.js';
 import { checkSignedAt, documentEventList, recordsOfEnvelope, type CaptureEnvelope, type JsonObject } from '../../core/capture/envelope.js';
 import { DocumentRefError, documentRefsOfEvent, personRefOfEvent } from '../../core/capture/documents.js';
 import type { WorkerPool } from '../../platform/workers/worker-pool.js';
@@ -49,6 +51,8 @@ export interface CaptureDraft {
   recordHashes: (string | undefined)[];
   /** Off-chain documents and person commitments each event cites (well-formed). */
   citations: { documents: string[]; persons: string[] }[];
+  /** Per event: the values and salts of its withheld-field commitments (stored off-chain with the record). */
+  openings: WithheldOpening[][];
   /** Per event: its result when decided already (rejected here, or refused by the ledger later). */
   decided: (CaptureEventResult | undefined)[];
 }
@@ -151,6 +155,11 @@ export async function draftCapture(envelope: CaptureEnvelope, state: ConsortiumS
   }
   refuseFutureEvents(events, eventIds, decided, (options.now ?? new Date()).getTime(), options.eventTimeMaxFutureMs ?? DEFAULT_LIMITS.eventTimeMaxFutureMs);
   const citations = citationsOf(events, eventIds, decided);
+  const openings = openingsByEvent(envelope.openings, events.length);
+  events.forEach((event, i) => {
+    const refused = decided[i] ? null : checkEventOpenings(event, openings[i]!);
+    if (refused) decided[i] = rejected(i, eventIds[i]!, refused);
+  });
   verified.outcomes.forEach((o, i) => {
     if (o && !decided[i]) decided[i] = rejected(i, eventIds[i]!, o);
   });
@@ -166,6 +175,7 @@ export async function draftCapture(envelope: CaptureEnvelope, state: ConsortiumS
     eventIds,
     recordHashes: records.map((r, i) => verified.recordHashes[i] ?? (decided[i] ? undefined : recordHash(r))),
     citations,
+    openings,
     decided,
   };
 }
