@@ -142,14 +142,19 @@ export function requireWindowSigner(state: AdmissionState, record: SignedRecord,
   return owner;
 }
 
+/** The admission rule as verifiers re-apply it (a proof bundle's trace windows): the parsed payload and its owner, or a typed error. */
+export function requireWindowOwnership(state: AdmissionState, record: SignedRecord, signer: ResolvedSigner): { payload: SensorWindowPayload; owner: string } {
+  const payload = parseSensorWindowPayload(record.payload);
+  return { payload, owner: requireWindowSigner(state, record, signer, payload) };
+}
+
 export const sensorWindowRecord: RecordKindModule<SensorWindowPayload> = {
   kind: RecordKind.SENSOR_WINDOW,
   payload: { version: 1, formats: [1, SENSOR_WINDOW_OWNER_FORMAT], parse: parseSensorWindowPayload },
   signers: 'organisation-or-device',
   changesMembership: false,
   admit(state, record, { signer }) {
-    const payload = parseSensorWindowPayload(record.payload);
-    const owner = requireWindowSigner(state, record, signer, payload);
+    const { payload, owner } = requireWindowOwnership(state, record, signer);
     return [`sensor window of ${payload.deviceId} (owner ${owner}) recorded by ${signer.type === 'device' ? `device ${signer.device.deviceId}` : signer.org.id}`];
   },
   statedEvent: eventUnderPayload,
