@@ -1,7 +1,7 @@
 /**
  * The query interface of the EPCIS 2.0 REST binding (EPCIS 2.0 section 12; GS1 openapi.json):
- * GET /events with the SimpleEventQuery parameters, GET /events/{eventID}, and the top-level
- * resources' /{x}/events (each one a query parameter set from the path), and the named queries
+ * GET /events with the SimpleEventQuery parameters, GET /events/{eventID}, the top-level lists
+ * (GET /bizSteps etc.: value-lists.ts), and the top-level resources' /{x}/events (each one a query parameter set from the path), and the named queries
  * (epcis-named-query-routes.ts). Pages follow
  * `perPage`/`nextPageToken` with a `Link: <...>; rel="next"` header. Answers are
  * EPCISQueryDocuments in JSON-LD, or XML by content negotiation; errors are RFC 9457 problem
@@ -10,9 +10,11 @@
 import type { Express, Request, Response } from 'express';
 import { EPCIS_EVENT_TYPES } from '../../core/epcis/epcis-model.js';
 import { parseEventQuery, type PagedEventQuery } from '../../core/epcis/query/event-query.js';
+import { parseValueListRequest, VALUE_RESOURCES, type ValueResource } from '../../core/epcis/query/value-list.js';
 import { EventQueries } from '../../services/query/event-queries.js';
+import { ValueLists } from '../../services/query/value-lists.js';
 import type { AppContext } from './context.js';
-import { binding, options, queryParameters, route, sendPage } from './epcis-query-http.js';
+import { binding, nextLink, options, queryParameters, route, sendPage } from './epcis-query-http.js';
 import { mountNamedQueries } from './epcis-named-query-routes.js';
 import { mountQuerySubscriptions } from './epcis-subscription-routes.js';
 import { fetchWebhookSender } from './webhook-sender.js';
@@ -93,6 +95,21 @@ export function mountEpcisQuery(app: Express, ctx: AppContext, routeOptions: Que
       res.json({ '@context': EPCIS_CONTEXT, type: 'Collection', member: [...EPCIS_EVENT_TYPES] });
     }),
   );
+
+  const lists = new ValueLists(reads.handles, queries);
+  for (const resource of Object.keys(VALUE_RESOURCES) as ValueResource[]) {
+    app.options(`/${resource}`, options('OPTIONS, GET'));
+    app.get(
+      `/${resource}`,
+      binding(['json']),
+      route(async (req, res) => {
+        const rc = await member(req);
+        const page = await lists.page(rc, resource, parseValueListRequest(resource, queryParameters(req)));
+        if (page.nextPageToken !== null) res.setHeader('Link', nextLink(req, page.nextPageToken));
+        res.json({ '@context': EPCIS_CONTEXT, type: 'Collection', member: page.values });
+      }),
+    );
+  }
 
   for (const [resource, parameter] of Object.entries(RESOURCE_PARAMETER)) {
     app.options(`/${resource}/:member`, options('OPTIONS, GET'));
