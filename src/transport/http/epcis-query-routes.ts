@@ -13,6 +13,8 @@ import { parseEventQuery, type PagedEventQuery } from '../../core/epcis/query/ev
 import { parseValueListRequest, VALUE_RESOURCES, type ValueResource } from '../../core/epcis/query/value-list.js';
 import { EventQueries } from '../../services/query/event-queries.js';
 import { ValueLists } from '../../services/query/value-lists.js';
+import { DEFAULT_SOCKET_OPTIONS, SocketSubscriptions, type SocketSubscriptionOptions } from '../../services/query/socket-subscriptions.js';
+import { mountQuerySockets } from './epcis-websocket-routes.js';
 import type { AppContext } from './context.js';
 import { binding, nextLink, options, queryParameters, route, sendPage } from './epcis-query-http.js';
 import { mountNamedQueries } from './epcis-named-query-routes.js';
@@ -39,6 +41,8 @@ export interface QueryRouteOptions {
   subscriptions?: Partial<SubscriptionOptions>;
   /** How webhook deliveries are sent (default: fetch). */
   sender?: WebhookSender;
+  /** WebSocket subscriptions: how often a stream looks for new events, events per message. */
+  sockets?: Partial<SocketSubscriptionOptions>;
   /** Deliver due subscriptions in the background (default true; tests may drive deliverDue themselves). */
   deliver?: boolean;
 }
@@ -128,9 +132,19 @@ export function mountEpcisQuery(app: Express, ctx: AppContext, routeOptions: Que
       route(async (req, res) => answer(req, res, () => parseEventQuery([[parameter, String(req.params['member'])], ...queryParameters(req)]))),
     );
   }
+  // Before the named queries' GET /queries/{name}/events, which answers every request without an upgrade.
+  const socketRoutes = mountQuerySockets(app, reads, () => sockets);
   const named = mountNamedQueries(app, ctx, queries);
+  const sockets = new SocketSubscriptions(reads.handles, named, queries, { ...DEFAULT_SOCKET_OPTIONS, ...routeOptions.sockets });
   const subscriptions = new QuerySubscriptions(reads.handles, named, queries, routeOptions.sender ?? fetchWebhookSender(), { ...DEFAULT_SUBSCRIPTION_OPTIONS, ...routeOptions.subscriptions });
   mountQuerySubscriptions(app, reads, subscriptions);
   const delivery = routeOptions.deliver === false ? null : subscriptions.start();
-  return { events: queries, subscriptions, close: async () => delivery?.close() };
+  return {
+    events: queries,
+    subscriptions,
+    close: async () => {
+      socketRoutes.close();
+      await delivery?.close();
+    },
+  };
 }
