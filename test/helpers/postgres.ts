@@ -111,3 +111,20 @@ export async function startCluster(): Promise<Cluster> {
     },
   };
 }
+
+/**
+ * The run's server, or a cluster of this test file's own when the run has none (a suite that needs
+ * PostgreSQL whatever PROVENANT_TEST_DB says); stop() stops only what this call started.
+ */
+export async function postgresServer(): Promise<{ url: string; stop(): void }> {
+  if (process.env.PROVENANT_TEST_POSTGRES_URL) return { url: process.env.PROVENANT_TEST_POSTGRES_URL, stop: () => undefined };
+  const cluster = await startCluster();
+  process.env.PROVENANT_TEST_POSTGRES_URL = cluster.url;
+  return {
+    url: cluster.url,
+    stop() {
+      delete process.env.PROVENANT_TEST_POSTGRES_URL;
+      cluster.stop();
+    },
+  };
+}
