@@ -10,7 +10,9 @@ import { canonicalIdentifier } from '../../rules/authorisation.js';
 import { EPCIS_EVENT_TYPES, isEpcisEventType, normaliseBizStep, normaliseDisposition, type EpcisEventType } from '../epcis-model.js';
 import { fieldFilterOf, type FieldFilter } from './field-filter.js';
 import { QueryError, queryParameterError } from './query-errors.js';
-import { emptySensorQuery, setSensorParameter, type SensorQuery } from './sensor-filter.js';
+import { emptySensorQuery, setSensorParameter, type SensorQuery, type TimeRange } from './sensor-filter.js';
+
+export type { TimeRange } from './sensor-filter.js';
 
 /** Which event fields a MATCH_ parameter looks in (section 8.2.7.1). */
 export type IdentifierField = 'epcList' | 'childEPCs' | 'parentID' | 'inputEPCList' | 'outputEPCList' | 'quantityList' | 'childQuantityList' | 'inputQuantityList' | 'outputQuantityList';
@@ -22,12 +24,6 @@ export interface IdentifierMatch {
   param: string;
   fields: readonly IdentifierField[];
   values: readonly IdentifierValue[];
-}
-
-/** A half-open time range, as RFC 3339 UTC with milliseconds. */
-export interface TimeRange {
-  ge?: string;
-  lt?: string;
 }
 
 export interface QuantityBound {

@@ -11,8 +11,13 @@
  * parameter's name (`GE_value_CEL`); a report in another unit does not match (no conversion).
  */
 import { utcTimestamp } from '../../capture/corrections.js';
-import type { TimeRange } from './event-query.js';
 import { queryParameterError } from './query-errors.js';
+
+/** A half-open time range, as RFC 3339 UTC with milliseconds. */
+export interface TimeRange {
+  ge?: string;
+  lt?: string;
+}
 
 type Json = Record<string, unknown>;
 
