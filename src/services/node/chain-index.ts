@@ -135,10 +135,11 @@ function preparedOf(block: DerivedBlock): PreparedIndex | undefined {
 /** Index entries of records admitted but not in a stored block, by identifier, in log order. */
 export function pendingEntries(
   records: readonly { record: SignedRecord; hash: string; logIndex: number }[],
+  canonical?: (text: string) => string,
 ): Map<string, IndexEntry[]> {
   const out = new Map<string, IndexEntry[]>();
   for (const r of records) {
-    for (const a of recordAdditions(r.record, r.hash, r.logIndex)) {
+    for (const a of recordAdditions(r.record, r.hash, r.logIndex, canonical)) {
       const list = out.get(a.identifier);
       if (list) list.push(a.entry);
       else out.set(a.identifier, [a.entry]);

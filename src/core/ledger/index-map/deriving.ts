@@ -6,6 +6,7 @@
  */
 import { toHex } from '../../crypto/index.js';
 import type { SignedRecord } from '../record.js';
+import { canonicalMemo } from '../projections/event-rows.js';
 import type { MapLeaf } from './bucket.js';
 import { recordAdditions } from './entries.js';
 import { bucketOfKey, indexKeyHex } from './hashing.js';
@@ -29,6 +30,8 @@ export class DerivingIndexMap {
   #top: MapTop;
   readonly #held = new Map<number, readonly MapLeaf[]>();
   readonly #keys = new Map<string, string>();
+  /** canonicalIdentifier, remembered: admission and the block's cut meet the same identifiers. */
+  readonly canonical = canonicalMemo(KEYS_KEPT);
 
   constructor(top: MapTop) {
     this.#top = top;
@@ -50,7 +53,7 @@ export class DerivingIndexMap {
 
   /** Buckets the records would touch that are not held yet. */
   missingBuckets(records: readonly Pick<SignedRecord, 'kind' | 'payload'>[]): number[] {
-    return this.missingBucketsOf(records.flatMap((r) => recordAdditions(r, PLACEHOLDER_HASH, 0)));
+    return this.missingBucketsOf(records.flatMap((r) => recordAdditions(r, PLACEHOLDER_HASH, 0, this.canonical)));
   }
 
   /** Buckets the additions touch that are not held yet. */
@@ -78,7 +81,7 @@ export class DerivingIndexMap {
 
   /** Applies a block's records (block order, from log index `firstLogIndex`) and gives its root. */
   applyBlock(records: readonly SignedRecord[], hashes: readonly string[], firstLogIndex: number): BlockIndex {
-    return this.apply(records.flatMap((r, i) => recordAdditions(r, hashes[i]!, firstLogIndex + i)));
+    return this.apply(records.flatMap((r, i) => recordAdditions(r, hashes[i]!, firstLogIndex + i, this.canonical)));
   }
 
   /** Applies additions (log order; every bucket they touch held) and gives the map's new root. */
