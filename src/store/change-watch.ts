@@ -53,6 +53,17 @@ interface Marks {
   logIndex: number;
 }
 
+/**
+ * The consortium's rows of a table with rowids in (?, ?]. `+` keeps SQLite on the rowid range: it
+ * would otherwise walk the consortium's index, every row the consortium has, at each check.
+ */
+export function appendedRowsSql(table: 'EpcisEvent' | 'EventIdentifier', columns: string): string {
+  return `SELECT ${columns} FROM "${table}" WHERE rowid > ? AND rowid <= ? AND +"consortiumId" = ?`;
+}
+
+/** A record appended in the rowid range (?, ?] of the consortium (?) at a log index at or below ?. */
+export const TAKEN_POSITION_SQL = `SELECT 1 FROM "LedgerRecord" WHERE rowid > ? AND rowid <= ? AND +"consortiumId" = ? AND +"logIndex" <= ? LIMIT 1`;
+
 /** Generations are unique in the process, so a reopened connection never vouches for older rows. */
 let lastGeneration = 0;
 
@@ -120,7 +131,7 @@ export class ChangeWatch {
   /** The consortium's rows of the table with rowids in (from, to]. */
   #appended<T extends unknown[]>(table: 'EpcisEvent' | 'EventIdentifier', columns: string, from: number, to: number): T[] {
     if (to <= from) return [];
-    return this.#statement(`SELECT ${columns} FROM "${table}" WHERE rowid > ? AND rowid <= ? AND "consortiumId" = ?`, 'raw').all(from, to, this.#consortiumId) as T[];
+    return this.#statement(appendedRowsSql(table, columns), 'raw').all(from, to, this.#consortiumId) as T[];
   }
 
   /**
@@ -132,7 +143,7 @@ export class ChangeWatch {
     if (marks.recordRowid === previous.recordRowid) return false;
     const cited = this.#statement(`SELECT 1 FROM "LedgerRecord" r JOIN "EpcisEvent" e ON e."recordHash" = r."hash" WHERE r.rowid > ? AND r.rowid <= ? AND e.rowid <= ? LIMIT 1`).get(previous.recordRowid, marks.recordRowid, previous.eventRowid);
     if (cited !== undefined) return true;
-    const taken = this.#statement(`SELECT 1 FROM "LedgerRecord" WHERE rowid > ? AND rowid <= ? AND "consortiumId" = ? AND "logIndex" <= ? LIMIT 1`).get(previous.recordRowid, marks.recordRowid, this.#consortiumId, previous.logIndex);
+    const taken = this.#statement(TAKEN_POSITION_SQL).get(previous.recordRowid, marks.recordRowid, this.#consortiumId, previous.logIndex);
     return taken !== undefined;
   }
 

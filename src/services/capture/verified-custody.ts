@@ -46,6 +46,8 @@ export class VerifiedCustody {
   /** Custody of the identifiers from their proven histories (the ledger lane must be held: nothing is admitted meanwhile). */
   async of(identifiers: readonly string[], state: ConsortiumState): Promise<VerifiedCustodyView> {
     const unique = [...new Set(identifiers)];
+    // Events that move no custody (observations, most sensor reads) need no history read.
+    if (unique.length === 0) return { custody: new Map(), unverified: new Map() };
     const index = this.node.trustedIndex(this.consortiumId);
     // A node that keeps no map (version-1 sealing) has only the table to go by.
     if (!index) return { custody: await custodyOf(this.db, this.consortiumId, unique), unverified: new Map() };

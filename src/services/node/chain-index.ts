@@ -15,10 +15,8 @@ import type { DerivedBlock } from '../../core/ledger/derivation/index.js';
 import { LedgerError } from '../../core/ledger/errors.js';
 import type { SignedRecord } from '../../core/ledger/record.js';
 import type { Database } from '../../store/database.js';
-import {
-  readBucketLeaves,
-  writeIndexMap,
-} from '../../store/index-map-store.js';
+import { writeIndexMap } from '../../store/index-map-store.js';
+import { holdStoredBuckets } from './index-buckets.js';
 import { openIndexMap, rebuildIndexMap } from './index-map-load.js';
 import { IndexMapRuntime, type PreparedIndex } from './index-map-runtime.js';
 
@@ -64,7 +62,7 @@ export class ChainIndex {
     return new ChainIndex(
       db,
       consortiumId,
-      IndexMapRuntime.empty(db, consortiumId, genesis.height, genesis.logSize),
+      IndexMapRuntime.empty(consortiumId, genesis.height, genesis.logSize),
     );
   }
 
@@ -80,16 +78,10 @@ export class ChainIndex {
     records: readonly SignedRecord[],
     storedHead: { height: number; logSize: number },
   ): Promise<void> {
-    const missing = this.deriving.missingBuckets(records);
-    if (missing.length === 0) return;
-    let bad = this.deriving.hold(
-      await readBucketLeaves(this.db, this.consortiumId, missing),
-    );
+    let bad = await holdStoredBuckets(this.db, this.consortiumId, this.deriving, this.deriving.missingBuckets(records));
     if (bad.length > 0) {
       this.#runtime = await rebuildIndexMap(this.db, this.consortiumId, { height: storedHead.height, logSize: storedHead.logSize, root: this.#runtime.current().root });
-      bad = this.deriving.hold(
-        await readBucketLeaves(this.db, this.consortiumId, bad),
-      );
+      bad = await holdStoredBuckets(this.db, this.consortiumId, this.deriving, bad);
       if (bad.length > 0) {
         throw new LedgerError(
           'INDEX_ROOT_MISMATCH',
@@ -143,10 +135,11 @@ function preparedOf(block: DerivedBlock): PreparedIndex | undefined {
 /** Index entries of records admitted but not in a stored block, by identifier, in log order. */
 export function pendingEntries(
   records: readonly { record: SignedRecord; hash: string; logIndex: number }[],
+  canonical?: (text: string) => string,
 ): Map<string, IndexEntry[]> {
   const out = new Map<string, IndexEntry[]>();
   for (const r of records) {
-    for (const a of recordAdditions(r.record, r.hash, r.logIndex)) {
+    for (const a of recordAdditions(r.record, r.hash, r.logIndex, canonical)) {
       const list = out.get(a.identifier);
       if (list) list.push(a.entry);
       else out.set(a.identifier, [a.entry]);

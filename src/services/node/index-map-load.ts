@@ -8,12 +8,13 @@
 import { fromHex, type JsonValue } from '../../core/crypto/index.js';
 import { indexRootOf, type BlockHeader } from '../../core/ledger/block.js';
 import { LedgerError } from '../../core/ledger/errors.js';
-import { MapTop, recordAdditions, type IndexAddition } from '../../core/ledger/index-map/index.js';
+import { DerivingIndexMap, MapTop, recordAdditions, type IndexAddition } from '../../core/ledger/index-map/index.js';
 import { RecordKind, type SignedRecord } from '../../core/ledger/record.js';
 import { MEMBERSHIP_KINDS } from '../../core/ledger/records/index.js';
 import { ChainReadStore } from '../../store/chain-read-store.js';
 import type { Database } from '../../store/database.js';
 import { clearIndexMap, indexedRecordPages, readBucketRoots, readIndexState, writeIndexMapPart, writeIndexState } from '../../store/index-map-store.js';
+import { holdStoredBuckets } from './index-buckets.js';
 import { IndexMapRuntime } from './index-map-runtime.js';
 
 export interface IndexHead {
@@ -38,13 +39,13 @@ async function storedMap(db: Database, consortiumId: string, head: IndexHead): P
   const roots = await readBucketRoots(db, consortiumId);
   const top = MapTop.fromBuckets([...roots].map(([b, r]) => [b, fromHex(r, 32)]));
   if (top.rootHex() !== state.root) return undefined;
-  return new IndexMapRuntime(db, consortiumId, { height: head.height, logSize: head.logSize, root: state.root, signed: signed !== undefined, top });
+  return new IndexMapRuntime(consortiumId, { height: head.height, logSize: head.logSize, root: state.root, signed: signed !== undefined, top });
 }
 
 /** Rebuilds the map from the sealed epcis.event records below the head's log size. */
 export async function rebuildIndexMap(db: Database, consortiumId: string, head: IndexHead, progress?: (records: number) => void): Promise<IndexMapRuntime> {
   await clearIndexMap(db, consortiumId);
-  const building = IndexMapRuntime.empty(db, consortiumId, -1, 0);
+  const building = new DerivingIndexMap(MapTop.empty());
   let records = 0;
   for await (const page of indexedRecordPages(db, consortiumId, head.logSize, [RecordKind.EPCIS_EVENT, ...MEMBERSHIP_KINDS])) {
     const additions: IndexAddition[] = [];
@@ -57,13 +58,18 @@ export async function rebuildIndexMap(db: Database, consortiumId: string, head: 
       }
       additions.push(...recordAdditions({ kind: record.kind, payload: record.payload as JsonValue }, row.hash, row.logIndex));
     }
-    const prepared = await building.prepare(additions, -1, page[page.length - 1]!.logIndex + 1);
-    await writeIndexMapPart(db, consortiumId, prepared.write.leaves, prepared.write.roots);
-    building.publish(prepared);
+    // Earlier pages' buckets come back from the store (memory stays bounded), checked against the top built so far.
+    const bad = await holdStoredBuckets(db, consortiumId, building, building.missingBucketsOf(additions));
+    if (bad.length > 0) {
+      throw new LedgerError('INDEX_ROOT_MISMATCH', `consortium "${consortiumId}": the index map being rebuilt changed in the store in ${bad.length} bucket(s)`, { buckets: bad.slice(0, 10) });
+    }
+    const change = building.apply(additions);
+    await writeIndexMapPart(db, consortiumId, change.leaves, change.roots);
+    building.release();
     records += page.length;
     progress?.(records);
   }
-  const top = building.current().top;
+  const top = building.top;
   const root = top.rootHex();
   const signed = expectedRoot(head);
   if (signed !== undefined && signed !== root) {
@@ -74,7 +80,7 @@ export async function rebuildIndexMap(db: Database, consortiumId: string, head: 
     });
   }
   await writeIndexState(db, consortiumId, { height: head.height, logSize: head.logSize, root });
-  return new IndexMapRuntime(db, consortiumId, { height: head.height, logSize: head.logSize, root, signed: signed !== undefined, top });
+  return new IndexMapRuntime(consortiumId, { height: head.height, logSize: head.logSize, root, signed: signed !== undefined, top });
 }
 
 /** The consortium's map at its head block: as stored when it holds, else rebuilt from the chain. */

@@ -30,6 +30,7 @@ import type { ChainContext, LedgerNodeTestHooks } from './chain-context.js';
 import { openLane } from './lane.js';
 import { Mutex } from './mutex.js';
 import { membershipProjectionOf as projectionOf } from '../../core/ledger/projections/membership-rows.js';
+import { canonicalMemo } from '../../core/ledger/projections/event-rows.js';
 import { commitSubmitted, type SubmitJob } from './submit-group.js';
 import { withBlock } from './local-submission.js';
 import type { LedgerLane, SealedIn, SubmitOptions, SubmitOutcome } from './submission.js';
@@ -79,6 +80,8 @@ export class LedgerNode extends EventEmitter {
   readonly #queues = new Map<string, SubmitJob[]>();
   readonly #authorityKeys: Map<string, KeyPair>;
   readonly #mutex = new Mutex();
+  /** canonicalIdentifier, remembered: each commit group reads the same pending records again. */
+  readonly #canonical = canonicalMemo();
   readonly #sealIntervalMs: number;
   readonly #now: () => Date;
   readonly #ctx: ChainContext;
@@ -159,7 +162,7 @@ export class LedgerNode extends EventEmitter {
   async pendingIndexEntries(consortiumId: string): Promise<Map<string, IndexEntry[]>> {
     this.#chain(consortiumId);
     const rows = await this.store.pendingRecords(consortiumId);
-    return pendingEntries(rows.map((r) => ({ record: r.record, hash: r.storedHash, logIndex: r.logIndex })));
+    return pendingEntries(rows.map((r) => ({ record: r.record, hash: r.storedHash, logIndex: r.logIndex })), this.#canonical);
   }
 
   pendingCount(consortiumId: string): number {

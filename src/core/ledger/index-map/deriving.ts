@@ -6,6 +6,7 @@
  */
 import { toHex } from '../../crypto/index.js';
 import type { SignedRecord } from '../record.js';
+import { canonicalMemo } from '../projections/event-rows.js';
 import type { MapLeaf } from './bucket.js';
 import { recordAdditions } from './entries.js';
 import { bucketOfKey, indexKeyHex } from './hashing.js';
@@ -29,6 +30,8 @@ export class DerivingIndexMap {
   #top: MapTop;
   readonly #held = new Map<number, readonly MapLeaf[]>();
   readonly #keys = new Map<string, string>();
+  /** canonicalIdentifier, remembered: admission and the block's cut meet the same identifiers. */
+  readonly canonical = canonicalMemo(KEYS_KEPT);
 
   constructor(top: MapTop) {
     this.#top = top;
@@ -50,12 +53,15 @@ export class DerivingIndexMap {
 
   /** Buckets the records would touch that are not held yet. */
   missingBuckets(records: readonly Pick<SignedRecord, 'kind' | 'payload'>[]): number[] {
+    return this.missingBucketsOf(records.flatMap((r) => recordAdditions(r, PLACEHOLDER_HASH, 0, this.canonical)));
+  }
+
+  /** Buckets the additions touch that are not held yet. */
+  missingBucketsOf(additions: readonly Pick<IndexAddition, 'identifier' | 'key'>[]): number[] {
     const out = new Set<number>();
-    for (const r of records) {
-      for (const a of recordAdditions(r, PLACEHOLDER_HASH, 0)) {
-        const b = bucketOfKey(a.key ?? this.keyOf(a.identifier));
-        if (!this.#held.has(b)) out.add(b);
-      }
+    for (const a of additions) {
+      const b = bucketOfKey(a.key ?? this.keyOf(a.identifier));
+      if (!this.#held.has(b)) out.add(b);
     }
     return [...out];
   }
@@ -75,15 +81,25 @@ export class DerivingIndexMap {
 
   /** Applies a block's records (block order, from log index `firstLogIndex`) and gives its root. */
   applyBlock(records: readonly SignedRecord[], hashes: readonly string[], firstLogIndex: number): BlockIndex {
-    const additions: IndexAddition[] = records.flatMap((r, i) => recordAdditions(r, hashes[i]!, firstLogIndex + i));
+    return this.apply(records.flatMap((r, i) => recordAdditions(r, hashes[i]!, firstLogIndex + i, this.canonical)));
+  }
+
+  /** Applies additions (log order; every bucket they touch held) and gives the map's new root. */
+  apply(additions: readonly IndexAddition[]): BlockIndex {
     const change = applyAdditions(this.#held, additions, this.keyOf);
+    const changed = new Map<number, MapLeaf[]>();
     for (const leaf of change.leaves) {
       const b = bucketOfKey(leaf.key);
+      let list = changed.get(b);
+      if (!list) changed.set(b, (list = []));
+      list.push({ key: leaf.key, count: leaf.count, head: leaf.head });
+    }
+    for (const [b, leaves] of changed) {
       const merged = new Map((this.#held.get(b) ?? []).map((l) => [l.key, l]));
-      merged.set(leaf.key, { key: leaf.key, count: leaf.count, head: leaf.head });
+      for (const leaf of leaves) merged.set(leaf.key, leaf);
       this.#held.set(b, [...merged.values()]);
     }
-    // A published top is never changed: readers of the stored map may hold it.
+    // A published top is never changed: readers of the stored map may hold it (a clone shares its tiles).
     const top = change.roots.size === 0 ? this.#top : this.#top.clone();
     top.setBuckets(change.roots);
     this.#top = top;
