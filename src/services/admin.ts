@@ -15,6 +15,7 @@ import { openDatabase, sqliteFilePath, type Database } from '../store/database.j
 import type { IssuedToken, StoredToken } from '../store/token-store.js';
 import { issueApiToken, listApiTokens, revokeApiToken } from './auth.js';
 import { verifyStoredChain, type StoredChainReport, type VerifyProgress } from './node/verify-stored-chain.js';
+import { isNetworkNode } from './node/network-init.js';
 
 /** What an operator asked for cannot be done with this data directory (no database, unknown consortium): a usage error. */
 export class AdminError extends CodedError<'NO_DATABASE' | 'UNKNOWN_CONSORTIUM'> {
@@ -57,7 +58,7 @@ export async function verifyConsortium(
   return withDatabase(config, async (db) => {
     const store = new ChainStore(db);
     await requireConsortium(store, config, consortiumId);
-    return verifyStoredChain(store, consortiumId, onProgress);
+    return verifyStoredChain(store, consortiumId, onProgress, { checkpointEveryBlock: !isNetworkNode(config.dataDir) });
   });
 }
 

@@ -9,6 +9,7 @@ import { openFileOrdering } from '../../platform/ordering/file-ordering-log.js';
 import { JetStreamOrdering } from '../../platform/ordering/jetstream-ordering.js';
 import type { Ordering } from '../../platform/ordering/ordering.js';
 import { Keystore } from './keystore.js';
+import { isNetworkNode } from './network-init.js';
 import { LedgerNode, type LedgerNodeTestHooks } from './ledger-node.js';
 import { StartupCheck } from '../projections/startup-check.js';
 import { refuseDisagreeing, type Disagreement } from '../projections/refusal.js';
@@ -46,10 +47,11 @@ export async function openNode(config: NodeConfig, options: OpenNodeOptions = {}
   const store = new ChainStore(db);
   const keystore = new Keystore(path.join(config.dataDir, 'keys'));
   const checks = new Map<string, StartupCheck>();
+  const checkpointEveryBlock = !config.ordering && !isNetworkNode(config.dataDir);
   let ordering: Ordering;
   let node: LedgerNode;
   try {
-    if (options.checkProjections !== false) for (const { id } of await store.listConsortia()) checks.set(id, await StartupCheck.prepare(store, id));
+    if (options.checkProjections !== false) for (const { id } of await store.listConsortia()) checks.set(id, await StartupCheck.prepare(store, id, { checkpointEveryBlock }));
     ordering = config.ordering ? await JetStreamOrdering.connect(config.ordering) : await openFileOrdering(orderingLogFile(config.dataDir));
   } catch (err) {
     await db.$disconnect();

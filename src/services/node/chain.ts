@@ -22,6 +22,7 @@ import type { ChainContext } from './chain-context.js';
 import { loadFinalChain, type LoadObserver } from './chain-load.js';
 import { canonicalTextOf } from './record-text.js';
 import { ChainSealer } from './chain-sealer.js';
+import { CheckpointCosigner } from './checkpoint-cosigner.js';
 import { FinalBlocks } from './final-blocks.js';
 import { ChainIndex } from './chain-index.js';
 import type { TrustedIndex } from '../../core/ledger/index-map/index.js';
@@ -101,6 +102,7 @@ export class ConsortiumChain {
     this.#derivedLogSize = state.logSize;
     this.#sealer = new ChainSealer(ctx, id, (height) => this.#finals.refused(height));
     this.#sealer.index = index;
+    this.#sealer.cosigner = new CheckpointCosigner(ctx, id, () => this.#deriver.state.quorum);
   }
 
   /**
@@ -371,6 +373,7 @@ export class ConsortiumChain {
     const facts = local ? this.#localFacts() : await this.#remoteFacts(message);
     if (this.#index && message?.kind === 'submission' && message.consortium === this.id) await this.#index.prepare(message.records, this.#finals.head);
     const outputs = this.#deriver.apply({ sequence: entry.sequence, timestamp: entry.timestamp, message }, facts);
+    if (message?.kind === 'cosignature' && message.consortium === this.id) await this.#sealer.cosigner?.receive(message);
     for (const output of outputs) await this.#output(output, local);
     await this.#finals.storeReady(this.#sealer, this.#log);
     await this.#index?.settle(this.#finals.head.height, this.#deriver.derivedHeight, this.#deriver.openRecords());

@@ -10,7 +10,7 @@
  */
 import { EventEmitter } from 'node:events';
 import { fromHex, toHex, type KeyPair } from '../../core/crypto/index.js';
-import { blockHash, type Block } from '../../core/ledger/block.js';
+import { blockHash, quorumSize, type Block } from '../../core/ledger/block.js';
 import { ConsortiumState, createGenesisBlock, type GenesisSpec } from '../../core/ledger/consortium.js';
 import { LedgerError } from '../../core/ledger/errors.js';
 import { leafHash } from '../../core/ledger/merkle-hash.js';
@@ -220,7 +220,8 @@ export class LedgerNode extends EventEmitter {
     const log = new MerkleAccumulator();
     for (const h of recordHashes) log.append(leafHash(fromHex(h, 32)));
     const keys = state.authoritiesInForce.map((a) => this.#authorityKeys.get(a.keyId)).filter((k): k is KeyPair => !!k);
-    if (keys.length > 0) {
+    // A checkpoint is stored with a quorum of signatures only; a node of a multi-node consortium has its own key alone.
+    if (keys.length > 0 && keys.length >= quorumSize(state.authoritiesInForce.length, state.quorum)) {
       const checkpoint = checkpointOfBlock(block.header, hash, toHex(log.root()));
       await this.store.saveCheckpoint({ ...checkpoint, signatures: keys.map((k) => signCheckpoint(checkpoint, k)) });
     }

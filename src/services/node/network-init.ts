@@ -123,6 +123,11 @@ export function natsUsersConf(consortium: string, operator: { user: string; pass
   return ['authorization {', '  users: [', ...users, '  ]', '}', ''].join('\n');
 }
 
+/** A data directory `provenant network init` wrote: a node of a multi-node consortium. */
+export function isNetworkNode(dataDir: string): boolean {
+  return existsSync(path.join(dataDir, NODE_IDENTITY_FILE));
+}
+
 export function readNodeIdentity(dataDir: string): NodeIdentity | undefined {
   const file = path.join(dataDir, NODE_IDENTITY_FILE);
   if (!existsSync(file)) return undefined;
