@@ -123,12 +123,15 @@ export class NetworkNodeProcess {
 
   async status(): Promise<NodeChainStatus> {
     const query = `{ chainStatus(consortium: "${this.consortium}") { __typename ... on ChainStatus { height headHash pending finality { finalHeight finalHash derivedHeight lastSequence haltedReason } } } }`;
-    const res = await fetch(`${this.url}/graphql`, {
-      method: 'POST',
-      headers: { 'content-type': 'application/json', authorization: `Bearer ${this.token}` },
-      body: JSON.stringify({ query }),
-      signal: AbortSignal.timeout(5000),
-    });
+    const ask = () =>
+      fetch(`${this.url}/graphql`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json', authorization: `Bearer ${this.token}` },
+        body: JSON.stringify({ query }),
+        signal: AbortSignal.timeout(5000),
+      });
+    // A kept-alive connection the server closed at that moment fails once; a read is safe to repeat.
+    const res = await ask().catch(() => ask());
     const body = (await res.json()) as { data?: { chainStatus?: NodeChainStatus & { __typename: string } } };
     const status = body.data?.chainStatus;
     if (status?.__typename !== 'ChainStatus') throw new Error(`chainStatus at ${this.node.org}: ${JSON.stringify(body)}`);
