@@ -108,7 +108,35 @@ export function initNetwork(options: { dir: string; orgs: number; members?: bool
   const natsUsersFile = path.join(dir, 'nats', 'users.conf');
   writePrivate(natsUsersFile, natsUsersConf(consortium, operator, nodes));
   writePrivate(path.join(dir, 'nats', 'operator.env'), `NATS_OPERATOR_USER=${operator.user}\nNATS_OPERATOR_PASSWORD=${operator.password}\n`);
+  const routeSecret = secret();
+  for (const server of NATS_SERVERS) writePrivate(path.join(dir, 'nats', `${server}.conf`), natsServerConf(server, routeSecret));
   return { consortium, genesisHash: blockHash(genesis.header), genesisFile, nodes, natsUsersFile, operator };
+}
+
+/** The servers of the cluster `compose.yaml` runs (host names n1, n2, n3). */
+export const NATS_SERVERS = ['n1', 'n2', 'n3'] as const;
+
+/**
+ * One server's configuration for `compose.yaml`: JetStream on file storage, routes to the other two
+ * with a shared route secret, and the users of `users.conf` (mounted beside it). Outside one host,
+ * add TLS for clients and routes (docs/design/ordering.md, "TLS").
+ */
+export function natsServerConf(server: string, routeSecret: string): string {
+  const routes = NATS_SERVERS.filter((s) => s !== server).map((s) => JSON.stringify(`nats-route://route:${routeSecret}@${s}:6222`));
+  return [
+    `server_name: ${server}`,
+    'listen: 0.0.0.0:4222',
+    'http: 0.0.0.0:8222',
+    'jetstream { store_dir: /data, max_file_store: 16GB }',
+    'cluster {',
+    '  name: provenant',
+    '  listen: 0.0.0.0:6222',
+    `  authorization { user: route, password: ${JSON.stringify(routeSecret)} }`,
+    `  routes: [${routes.join(', ')}]`,
+    '}',
+    'include ./users.conf',
+    '',
+  ].join('\n');
 }
 
 /** nats-server configuration: the operator (provisions streams) and one user per node, each limited to its consortium. */
