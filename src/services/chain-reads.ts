@@ -37,6 +37,10 @@ export interface ChainStatusView {
     lastSequence: number;
     stuck: { height: number; reason: string } | null;
     haltedReason: string | null;
+    /** The other authority nodes as the log shows them: each authority key's last valid seal. */
+    peers: { orgId: string | null; keyId: string; lastSealedHeight: number; lastSequence: number; lastSeenAt: string; local: boolean }[];
+    /** Log entries not applied yet (null when the ordering log does not answer). */
+    lag: () => Promise<number | null>;
   };
 }
 
@@ -105,6 +109,8 @@ export class ChainReads {
         lastSequence: chain.lastSequence,
         stuck: chain.stuck ? { height: chain.stuck.height, reason: chain.stuck.detail } : null,
         haltedReason: chain.halted ?? null,
+        peers: chain.peers.map((p) => ({ ...p, orgId: state.keys.get(p.keyId)?.orgId ?? null, local: held.has(p.keyId) })),
+        lag: () => this.handles.node.logLag(consortiumId).catch(() => null),
       },
     };
   }

@@ -38,7 +38,15 @@ export interface NodeChainStatus {
   height: number;
   headHash: string;
   pending: number;
-  finality: { finalHeight: number; finalHash: string; derivedHeight: number; lastSequence: number; haltedReason: string | null };
+  finality: {
+    finalHeight: number;
+    finalHash: string;
+    derivedHeight: number;
+    lastSequence: number;
+    haltedReason: string | null;
+    lag: number | null;
+    peers: { orgId: string | null; local: boolean; lastSealedHeight: number }[];
+  };
 }
 
 export class NetworkNodeProcess {
@@ -122,7 +130,7 @@ export class NetworkNodeProcess {
   }
 
   async status(): Promise<NodeChainStatus> {
-    const query = `{ chainStatus(consortium: "${this.consortium}") { __typename ... on ChainStatus { height headHash pending finality { finalHeight finalHash derivedHeight lastSequence haltedReason } } } }`;
+    const query = `{ chainStatus(consortium: "${this.consortium}") { __typename ... on ChainStatus { height headHash pending finality { finalHeight finalHash derivedHeight lastSequence haltedReason lag peers { orgId local lastSealedHeight } } } } }`;
     const ask = () =>
       fetch(`${this.url}/graphql`, {
         method: 'POST',

@@ -170,6 +170,12 @@ export class LedgerNode extends EventEmitter {
     return { ...chain.status(), finalHash: chain.finalHead.hash };
   }
 
+  /** Log entries this node has not applied yet: the ordering log's last sequence less the last one applied. */
+  async logLag(consortiumId: string): Promise<number> {
+    const chain = this.#chain(consortiumId);
+    return Math.max(0, (await this.ordering.info(consortiumId)).lastSequence - chain.status().lastSequence);
+  }
+
   /** Creates a consortium from its genesis. Refuses a second genesis for the same id. */
   async createConsortium(spec: GenesisSpec, authorityKeys: KeyPair[]): Promise<{ blockHash: string }> {
     return this.#mutex.run(async () => {

@@ -83,6 +83,19 @@ describeWithNatsServer('a consortium of 4 organisations, one node process each, 
     const statuses = await sameFinalHead(nodes, top);
     expect(new Set(statuses.map((s) => s.headHash)).size).toBe(1);
     expect(statuses.every((s) => s.finality.haltedReason === null)).toBe(true);
+    // Each node sees a quorum of authority nodes sealing in the log (a node that finds a block final
+    // before its turn does not seal it); only its own key is local.
+    const orgs = nodes.map((n) => n.node.org);
+    for (const n of nodes) {
+      const peers = await eventually(`${n.node.org} seeing a quorum seal block ${top}`, async () => {
+        const { finality } = await n.status();
+        return finality.peers.filter((p) => p.lastSealedHeight >= top).length >= 3 ? finality.peers : undefined;
+      });
+      expect(new Set(peers.map((p) => p.orgId)).size).toBe(peers.length);
+      for (const p of peers) expect(orgs).toContain(p.orgId);
+      expect(peers.filter((p) => p.local).every((p) => p.orgId === n.node.org)).toBe(true);
+    }
+    expect((await nodes[0]!.status()).finality.lag).toEqual(expect.any(Number));
   }, 90_000);
 
   it('no data directory holds another organisation\'s or another authority\'s private key', () => {

@@ -77,6 +77,18 @@ describe('four nodes, one authority key each, on one ordering log', () => {
     const hash = (outcome as { block: { hash: string } }).block.hash;
     await until('block 1 final at every node', () => (nodes.every(({ node }) => node.chainStatus(C).finalHash === hash) ? true : undefined));
 
+    // Every node sees every authority sealing block 1 in the log, its own key among them, and has applied the whole log.
+    const authorityKeyIds = demo.authorityKeys.map((k) => k.keyId).sort();
+    for (const { node } of nodes) {
+      const peers = await until('seals of all four authorities', () => {
+        const seen = node.chainStatus(C).peers;
+        return seen.length === authorityKeyIds.length ? seen : undefined;
+      });
+      expect(peers.map((p) => p.keyId)).toEqual(authorityKeyIds);
+      for (const p of peers) expect(p).toMatchObject({ lastSealedHeight: 1, lastSequence: expect.any(Number) as number });
+      await until('no lag', async () => ((await node.logLag(C)) === 0 ? true : undefined));
+    }
+
     const state = nodes[0]!.node.state(C);
     for (const { store } of nodes) {
       const checkpoint = await until('a cosigned checkpoint', async () => (await store.latestCheckpoint(C)) ?? undefined);
