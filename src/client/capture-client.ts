@@ -156,25 +156,31 @@ export function captureUrl(baseUrl: string, options: Pick<SubmitCaptureOptions, 
   return url.toString();
 }
 
+/**
+ * Fetches and parses a JSON body (undefined when empty or not JSON); NETWORK_ERROR when the node
+ * cannot be reached. The caller decides what a non-2xx answer means.
+ */
+export async function fetchJsonBody(url: string, init: RequestInit, options: { fetch?: typeof fetch; signal?: AbortSignal }): Promise<{ response: Response; body: unknown }> {
+  let response: Response;
+  try {
+    response = await (options.fetch ?? fetch)(url, { ...init, signal: options.signal });
+  } catch (err) {
+    throw new CaptureClientError(0, 'NETWORK_ERROR', `could not reach ${url}: ${(err as Error).message}`, { url });
+  }
+  const text = await response.text();
+  try {
+    return { response, body: text === '' ? undefined : JSON.parse(text) };
+  } catch {
+    return { response, body: undefined };
+  }
+}
+
 /** Posts a signed envelope. Resolves with the parsed result on 2xx; throws CaptureClientError otherwise. */
 export async function submitCapture(baseUrl: string, envelope: CaptureEnvelope, options: SubmitCaptureOptions = {}): Promise<CaptureResult> {
   const url = captureUrl(baseUrl, options);
   const headers: Record<string, string> = { 'content-type': 'application/json', accept: 'application/json' };
   if (options.token) headers.authorization = `Bearer ${options.token}`;
-  const doFetch = options.fetch ?? fetch;
-  let response: Response;
-  try {
-    response = await doFetch(url, { method: 'POST', headers, body: JSON.stringify(envelope), signal: options.signal });
-  } catch (err) {
-    throw new CaptureClientError(0, 'NETWORK_ERROR', `could not reach ${url}: ${(err as Error).message}`, { url });
-  }
-  const text = await response.text();
-  let body: unknown;
-  try {
-    body = text === '' ? undefined : JSON.parse(text);
-  } catch {
-    body = undefined;
-  }
+  const { response, body } = await fetchJsonBody(url, { method: 'POST', headers, body: JSON.stringify(envelope) }, options);
   if (!response.ok) {
     const error = isObject(body) && isObject(body.error) ? body.error : undefined;
     const code = typeof error?.code === 'string' ? error.code : `HTTP_${response.status}`;

@@ -4,21 +4,14 @@
  * to its consortium's regulators, its uploader, and members that may see in full an event citing
  * it; everyone else, members of other consortia included, is told it does not exist.
  */
-import type { VisibilityDecision } from '../core/lineage/visibility.js';
 import { DocumentStore, isDocumentAddress, type StoredDocument } from '../store/document-store.js';
-import { eventsCitingDocument, findEvent } from '../store/event-index.js';
-import { citationRowsOf, eventOfPayload } from '../core/ledger/projections/event-rows.js';
 import { isActiveMember, viewerOfCaller, type Caller } from './callers.js';
-import { hostedState, type NodeHandles } from './node-handles.js';
+import type { NodeHandles } from './node-handles.js';
 import type { AccessRecorder } from './access-recorder.js';
 import { ReadError } from './read-errors.js';
-import { decideRead } from './read-policy.js';
-import { Visibility } from './visibility.js';
+import { DocumentEntitlement } from './document-entitlement.js';
 
 export { MAX_DOCUMENT_BYTES } from '../store/document-store.js';
-
-/** Citing events looked at before giving up (a document is cited by a handful of events). */
-const MAX_CITING_EVENTS_CHECKED = 200;
 
 const MEDIA_TYPE = /^[a-z0-9!#$&^_.+-]+\/[a-z0-9!#$&^_.+-]+$/i;
 
@@ -32,11 +25,11 @@ export interface UploadedDocument {
 
 export class DocumentService {
   readonly #documents: DocumentStore;
-  readonly #visibility: Visibility;
+  readonly #entitlement: DocumentEntitlement;
 
   constructor(private readonly handles: NodeHandles) {
     this.#documents = new DocumentStore(handles.db);
-    this.#visibility = new Visibility(handles.db, (id) => hostedState(handles.node, id));
+    this.#entitlement = new DocumentEntitlement(handles.db, handles.node);
   }
 
   /** The consortium a request targets: the one named, or the node's only consortium. */
@@ -76,33 +69,12 @@ export class DocumentService {
     if (!meta) throw notFound;
     let decision = null;
     if (caller.kind === 'member') {
-      const viewer = viewerOfCaller(this.handles.node, caller, meta.consortiumId);
-      const item = { kind: 'document' as const, consortiumId: meta.consortiumId, id: address, ownerOrg: meta.uploadedByOrg };
-      decision = decideRead(viewer, { ...item, citing: [] });
-      // Regulators and the uploader need no look at the citing events.
-      if (viewer && decision.visibility === 'HIDDEN' && decision.reason === 'NOT_ENTITLED') decision = decideRead(viewer, { ...item, citing: await this.#citing(viewer, meta.consortiumId, address) });
+      decision = await this.#entitlement.decide(viewerOfCaller(this.handles.node, caller, meta.consortiumId), meta);
       if (decision.visibility === 'HIDDEN') throw notFound;
     }
     const doc = await this.#documents.get(address);
     if (!doc) throw notFound;
     access.record(decision);
     return doc;
-  }
-
-  /** Decisions on the events citing the document, for the viewer. */
-  async #citing(viewer: NonNullable<ReturnType<typeof viewerOfCaller>>, consortiumId: string, address: string): Promise<VisibilityDecision[]> {
-    const citing = (await eventsCitingDocument(this.handles.db, consortiumId, address)).slice(0, MAX_CITING_EVENTS_CHECKED);
-    const events = [];
-    for (const eventId of citing) {
-      const stored = await findEvent(this.handles.db, eventId, consortiumId);
-      if (!stored) continue;
-      const record = JSON.parse(stored.recordBody) as { payload: { event: unknown } };
-      // The citation row is not signed: only an event whose signed record cites the document counts.
-      const event = eventOfPayload(record.payload);
-      if (!event || !citationRowsOf(event, eventId).some((c) => c.sha256 === address)) continue;
-      events.push({ eventId, consortiumId, signerOrg: stored.submitterOrg, event: record.payload.event });
-    }
-    if (events.length === 0) return [];
-    return [...(await this.#visibility.decideEvents(viewer, events)).decisions.values()];
   }
 }

@@ -19,6 +19,8 @@ export interface EventView {
   block: { height: number; hash: string } | null;
   signer: { keyId: string; orgId: string };
   signedAt: string;
+  /** When this node recorded the event (EPCIS 2.0 section 7.4.1): a recordTime inside the signed event is the client's and means nothing. */
+  recordTime: string;
   /** The record's payload format (docs/record-kinds.md). */
   payloadFormat: 1 | 2;
   /** Format 2: the capturing document's `@context`, as signed (null in format 1, which did not keep it). */
@@ -59,6 +61,7 @@ export class EventReads {
       block: stored.block,
       signer: { keyId: record.signer, orgId: stored.submitterOrg },
       signedAt: record.signedAt,
+      recordTime: stored.recordTime,
       payloadFormat: payload.format ?? 1,
       context: payload.context ?? null,
       epcisHeader: payload.epcisHeader ?? null,

@@ -38,6 +38,9 @@ import { animalUrn, containerNumber, earTag, lgtin, sgln, sgtin, sscc } from '..
 import { aggregationEvent, EPCIS_CONTEXT, objectEvent, transformationEvent, type EpcisEvent } from '../../simulators/participant.js';
 import type { SignedItem, SignInit, SignItem, SignRequest, SignResponse } from './lineage-sign-worker.js';
 
+/** Records per ordering message: well under its size limit for the generator's events. */
+const RECORDS_PER_SUBMISSION = 500;
+
 export const LINEAGE_CONSORTIUM_ID = 'uk-red-meat';
 
 export interface GeneratorOptions {
@@ -738,7 +741,13 @@ export async function generateLineageStore(options: GeneratorOptions): Promise<G
       const writes = new WriteBatch();
       writeEventIndex(writes, LINEAGE_CONSORTIUM_ID, { events, identifiers, custody: custodyRows });
       // Signed just now by the workers with the organisations' own keys; a sample is re-verified below.
-      committed = await lane.commit([{ records: records.map((record, i) => ({ record, hash: signed[i]!.hash })), signaturesVerified: true }], writes);
+      // One ordering message holds at most about 1 MB: a block's records go in several submissions.
+      const submissions = [];
+      for (let from = 0; from < records.length; from += RECORDS_PER_SUBMISSION) {
+        const part = records.slice(from, from + RECORDS_PER_SUBMISSION);
+        submissions.push({ records: part.map((record, i) => ({ record, hash: signed[from + i]!.hash })), signaturesVerified: true });
+      }
+      committed = await lane.commit(submissions, writes);
     } finally {
       lane.release();
     }

@@ -19,6 +19,7 @@ import { recordCaptureResults } from '../operations-metrics.js';
 import type { Keystore } from '../node/keystore.js';
 import type { JobRetention } from '../../store/capture-job-store.js';
 import { CaptureJobs } from './capture-jobs.js';
+import { DocumentEntitlement } from '../document-entitlement.js';
 import { requireHostedKey, signAsHost } from './hosted-signing.js';
 import type { JsonObject } from '../../core/capture/envelope.js';
 
@@ -72,9 +73,11 @@ export class CaptureService {
   /** Capture jobs of the EPCIS 2.0 REST binding (POST /capture). */
   readonly jobs: CaptureJobs;
   readonly #committers = new Map<string, CaptureCommitter>();
+  readonly #documents: DocumentEntitlement;
 
   constructor(private readonly deps: CaptureDeps) {
     this.pool = deps.pool ?? new WorkerPool(CAPTURE_POOL);
+    this.#documents = new DocumentEntitlement(deps.db, deps.node);
     this.jobs = new CaptureJobs({ db: deps.db, capture: (envelope, options) => this.capture(envelope, options), retention: deps.jobRetention });
   }
 
@@ -112,7 +115,12 @@ export class CaptureService {
   #committer(consortium: string): CaptureCommitter {
     let committer = this.#committers.get(consortium);
     if (!committer) {
-      committer = new CaptureCommitter(consortium, { node: this.deps.node, db: this.deps.db, authorise: this.deps.authorise ?? authoriseEvent });
+      committer = new CaptureCommitter(consortium, {
+        node: this.deps.node,
+        db: this.deps.db,
+        authorise: this.deps.authorise ?? authoriseEvent,
+        citable: (orgId, consortiumId, addresses) => this.#documents.citable(orgId, consortiumId, addresses),
+      });
       this.#committers.set(consortium, committer);
     }
     return committer;

@@ -34,6 +34,8 @@ export interface CommitterDeps {
   node: LedgerNode;
   db: Database;
   authorise: AuthoriseEvent;
+  /** The cited documents an organisation may cite (stored in the consortium and readable by it). */
+  citable: (orgId: string, consortiumId: string, addresses: readonly string[]) => Promise<Set<string>>;
 }
 
 export class CaptureCommitter {
@@ -107,6 +109,7 @@ export class CaptureCommitter {
       // Custody from each item's proven history, not from the Custody table (verified-custody.ts).
       const verified = await this.#custody.of(keys.identifiers, lane.state);
       view.custody = verified.custody;
+      const citable = await this.#citable(waiting.map((w) => w.draft));
       for (;;) {
         const staged = stageGroup(
           waiting.map((w) => w.draft),
@@ -114,6 +117,7 @@ export class CaptureCommitter {
           lane.state,
           this.#deps.authorise,
           verified.unverified,
+          citable,
         );
         const committed = await lane.commit(staged.submissions, staged.writes);
         if (committed.ok) {
@@ -140,6 +144,18 @@ export class CaptureCommitter {
       if (waiting.length === 1) return waiting[0]!.reject(err);
       for (const w of waiting) await this.#commitGroup(lane, [w]);
     }
+  }
+
+  /** Per signing organisation, the documents its drafts cite that it may cite. */
+  async #citable(drafts: readonly CaptureDraft[]): Promise<Map<string, Set<string>>> {
+    const cited = new Map<string, string[]>();
+    for (const draft of drafts) {
+      const documents = draft.citations.flatMap((c, i) => (draft.decided[i] ? [] : c.documents));
+      if (documents.length > 0) cited.set(draft.signerOrg, [...(cited.get(draft.signerOrg) ?? []), ...documents]);
+    }
+    const out = new Map<string, Set<string>>();
+    for (const [org, documents] of cited) out.set(org, await this.#deps.citable(org, this.#consortium, documents));
+    return out;
   }
 }
 

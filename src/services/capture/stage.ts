@@ -56,6 +56,8 @@ interface GroupState {
   authorise: AuthoriseEvent;
   /** Items whose history cannot be proven complete: no event touching them is admitted. */
   unverified: ReadonlyMap<string, string>;
+  /** Per signing organisation, the cited documents it may cite. */
+  citable: ReadonlyMap<string, ReadonlySet<string>>;
 }
 
 /** Why an event that passed its checks is not sent: another event of its atomic document was rejected. */
@@ -64,9 +66,11 @@ const NOT_STORED = { code: 'NOT_STORED', message: 'another record in the atomic 
 /** Citations and role table for one event; throws the typed rejection. Returns the event's custody changes. */
 function checkEvent(group: GroupState, draft: CaptureDraft, i: number): readonly CustodyChange[] {
   const { documents, persons } = draft.citations[i]!;
-  const missingDocuments = documents.filter((d) => !group.view.documents.has(d));
+  // One answer for a document that is absent and for one the signer may not read: no existence oracle.
+  const citable = group.citable.get(draft.signerOrg);
+  const missingDocuments = documents.filter((d) => !group.view.documents.has(d) || !citable?.has(d));
   if (missingDocuments.length > 0) {
-    throw new CaptureError('UNKNOWN_DOCUMENT', `the event cites ${missingDocuments.length} document(s) not uploaded to this consortium (POST /documents first)`, { sha256: missingDocuments });
+    throw new CaptureError('UNKNOWN_DOCUMENT', `the event cites ${missingDocuments.length} document(s) that are not in this consortium or that this organisation may not read (POST /documents first)`, { sha256: missingDocuments });
   }
   const missingPersons = persons.filter((p) => !group.view.persons.has(p));
   if (missingPersons.length > 0) {
@@ -162,7 +166,7 @@ function stageDraft(group: GroupState, draft: CaptureDraft): { staged: StagedDra
 }
 
 /** Stages the drafts of a group in order against the stored view and the live state. */
-export function stageGroup(drafts: readonly CaptureDraft[], view: CaptureView, state: ConsortiumState, authorise: AuthoriseEvent, unverified: ReadonlyMap<string, string> = new Map()): StagedGroup {
+export function stageGroup(drafts: readonly CaptureDraft[], view: CaptureView, state: ConsortiumState, authorise: AuthoriseEvent, unverified: ReadonlyMap<string, string> = new Map(), citable: ReadonlyMap<string, ReadonlySet<string>> = new Map()): StagedGroup {
   const group: GroupState = {
     view,
     state,
@@ -173,6 +177,7 @@ export function stageGroup(drafts: readonly CaptureDraft[], view: CaptureView, s
     rows: new IndexRows(),
     authorise,
     unverified,
+    citable,
   };
   const submissions: PreparedSubmission[] = [];
   const staged = drafts.map((draft) => {

@@ -114,7 +114,8 @@ export class EventQueries {
         eventID: typeof event['eventID'] === 'string' ? event['eventID'] : row.eventId,
         // A client-supplied eventID: the event hash ID too, which GET /epcis/events/{id} and the proofs know it by.
         ...(typeof event['eventID'] === 'string' && event['eventID'] !== row.eventId ? { 'provenant:eventHashId': row.eventId } : {}),
-        recordTime: typeof event['recordTime'] === 'string' ? event['recordTime'] : row.recordTime,
+        // The repository sets recordTime (EPCIS 2.0 section 7.4.1): one a client put in the event is ignored.
+        recordTime: row.recordTime,
         ...(latest && event['errorDeclaration'] === undefined ? { errorDeclaration: JSON.parse(latest.declaration) as unknown } : {}),
         // Marks an event shown with its finding withheld (docs/access.md), as GET /epcis/events/{id} says `redacted`.
         ...(decision.visibility === 'REDACTED' ? { 'provenant:redacted': true } : {}),

@@ -18,10 +18,14 @@ describe('document access follows the visibility of the events citing it', () =>
   const bytes = new TextEncoder().encode('%PDF-1.7 export health certificate EHC-9');
   const sha256 = createHash('sha256').update(bytes).digest('hex');
   const fetchAs = (org: string) => fetch(`${h.url}/documents/${sha256}`, { headers: { authorization: `Bearer ${org}` } });
+  const submit = (org: string, event: Record<string, unknown>) => post(h.url, signEnvelope({ ...doc([event]), '@context': CONTEXT }, h.key(org)!));
   const capture = async (org: string, event: Record<string, unknown>) => {
-    const res = await post(h.url, signEnvelope({ ...doc([event]), '@context': CONTEXT }, h.key(org)!));
+    const res = await submit(org, event);
     expect(res.status, JSON.stringify(res.body)).toBe(200);
   };
+  let citing = 0;
+  const citingEvent = (address: string) =>
+    objectEvent({ action: 'ADD', bizStep: 'commissioning', epcList: [`urn:epc:id:sgtin:0614141.812345.CITE${citing++}`], 'provenant:documents': [{ sha256: address, type: 'health-certificate' }] });
 
   beforeAll(async () => {
     h = await startTestNode({
@@ -69,4 +73,32 @@ describe('document access follows the visibility of the events citing it', () =>
       ['auth', sha256],
     ]);
   });
+
+  it('citing needs the same entitlement as reading, and a document one may not read is refused exactly like one that does not exist', async () => {
+    const absent = createHash('sha256').update('no such document').digest('hex');
+    const notEntitled = await submit('haulier', citingEvent(sha256));
+    const nonexistent = await submit('haulier', citingEvent(absent));
+    expect(notEntitled.status).toBe(400);
+    expect(nonexistent.status).toBe(400);
+    expect(notEntitled.body.error.code).toBe('UNKNOWN_DOCUMENT');
+    const shape = (body: { error: { code: string; message: string; details: { sha256: string[] } } }, address: string) => ({
+      code: body.error.code,
+      message: body.error.message,
+      details: { ...body.error.details, sha256: body.error.details.sha256.map((d) => (d === address ? 'ADDRESS' : d)) },
+    });
+    expect(shape(notEntitled.body, sha256)).toEqual(shape(nonexistent.body, absent));
+    expect((await fetchAs('haulier')).status).toBe(404);
+  });
+
+  it('the uploader, a regulator and a member entitled through a citing event may cite the document', async () => {
+    expect((await submit('processor', citingEvent(sha256))).body.results?.[0]?.status).toBe('accepted');
+    const regulator = await submit('auth', objectEvent({ bizStep: 'urn:provenant:bizstep:official_inspection', epcList: [epc], 'provenant:documents': [{ sha256, type: 'health-certificate' }] }));
+    expect(regulator.status, JSON.stringify(regulator.body)).toBe(200);
+    // The retailer received the item the first citing event is about, so it reads the document, and may cite it.
+    expect((await fetchAs('retailer')).status).toBe(200);
+    const retailer = await submit('retailer', objectEvent({ bizStep: 'retail_selling', epcList: [epc], eventTime: '2026-11-21T09:00:00.000Z', 'provenant:documents': [{ sha256, type: 'health-certificate' }] }));
+    expect(retailer.status, JSON.stringify(retailer.body)).toBe(200);
+    expect(retailer.body.results[0].status).toBe('accepted');
+  });
 });
+
