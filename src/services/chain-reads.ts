@@ -16,6 +16,7 @@ import { forbidden, invalidIdentifier, notFound, ReadError } from './read-errors
 import { requireMember, requireViewer, type ReadContext } from './read-context.js';
 import { isShownRead } from './read-policy.js';
 import { Visibility, type RecordDecision } from './visibility.js';
+import { peersOf, type PeerView } from './node/chain-peers.js';
 
 export type { StoredBlock, StoredRecord } from '../store/chain-read-store.js';
 
@@ -37,8 +38,8 @@ export interface ChainStatusView {
     lastSequence: number;
     stuck: { height: number; reason: string } | null;
     haltedReason: string | null;
-    /** The other authority nodes as the log shows them: each authority key's last valid seal. */
-    peers: { orgId: string | null; keyId: string; lastSealedHeight: number; lastSequence: number; lastSeenAt: string; local: boolean }[];
+    /** The authority nodes as the log shows them: every key in force (and any other seen sealing), with its last valid seal. */
+    peers: PeerView[];
     /** Log entries not applied yet (null when the ordering log does not answer). */
     lag: () => Promise<number | null>;
   };
@@ -109,7 +110,7 @@ export class ChainReads {
         lastSequence: chain.lastSequence,
         stuck: chain.stuck ? { height: chain.stuck.height, reason: chain.stuck.detail } : null,
         haltedReason: chain.halted ?? null,
-        peers: chain.peers.map((p) => ({ ...p, orgId: state.keys.get(p.keyId)?.orgId ?? null, local: held.has(p.keyId) })),
+        peers: peersOf(state, chain.peers, held),
         lag: () => this.handles.node.logLag(consortiumId).catch(() => null),
       },
     };

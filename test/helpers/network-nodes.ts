@@ -45,7 +45,7 @@ export interface NodeChainStatus {
     lastSequence: number;
     haltedReason: string | null;
     lag: number | null;
-    peers: { orgId: string | null; local: boolean; lastSealedHeight: number }[];
+    peers: { orgId: string | null; local: boolean; inForce: boolean; lastSealedHeight: number | null }[];
   };
 }
 
@@ -130,7 +130,7 @@ export class NetworkNodeProcess {
   }
 
   async status(): Promise<NodeChainStatus> {
-    const query = `{ chainStatus(consortium: "${this.consortium}") { __typename ... on ChainStatus { height headHash pending finality { finalHeight finalHash derivedHeight lastSequence haltedReason lag peers { orgId local lastSealedHeight } } } } }`;
+    const query = `{ chainStatus(consortium: "${this.consortium}") { __typename ... on ChainStatus { height headHash pending finality { finalHeight finalHash derivedHeight lastSequence haltedReason lag peers { orgId local inForce lastSealedHeight } } } } }`;
     const ask = () =>
       fetch(`${this.url}/graphql`, {
         method: 'POST',

@@ -5,6 +5,7 @@
  */
 import type { SealMessage } from '../../core/ledger/ordering-message.js';
 import type { DerivationOutput } from '../../core/ledger/derivation/types.js';
+import type { ConsortiumState } from '../../core/ledger/consortium.js';
 
 export interface PeerSeen {
   readonly keyId: string;
@@ -34,4 +35,35 @@ export class ChainPeers {
   list(): PeerSeen[] {
     return [...this.#byKey.values()].sort((a, b) => a.keyId.localeCompare(b.keyId));
   }
+}
+
+/** An authority key as this node sees it in the ordering log; the seal fields are null until it sealed. */
+export interface PeerView {
+  keyId: string;
+  orgId: string | null;
+  /** The key is held by this node. */
+  local: boolean;
+  /** The key is an authority in force now. */
+  inForce: boolean;
+  lastSealedHeight: number | null;
+  lastSequence: number | null;
+  lastSeenAt: string | null;
+}
+
+/** Every authority key in force, and any other key seen sealing, by key id; with its last seal if any. */
+export function peersOf(state: ConsortiumState, seen: readonly PeerSeen[], held: ReadonlySet<string>): PeerView[] {
+  const byKey = new Map(seen.map((p) => [p.keyId, p]));
+  const inForce = new Set(state.authoritiesInForce.map((a) => a.keyId));
+  return [...new Set([...inForce, ...byKey.keys()])].sort().map((keyId) => {
+    const last = byKey.get(keyId);
+    return {
+      keyId,
+      orgId: state.keys.get(keyId)?.orgId ?? null,
+      local: held.has(keyId),
+      inForce: inForce.has(keyId),
+      lastSealedHeight: last?.lastSealedHeight ?? null,
+      lastSequence: last?.lastSequence ?? null,
+      lastSeenAt: last?.lastSeenAt ?? null,
+    };
+  });
 }

@@ -19,14 +19,15 @@ interface CheckpointView {
 /** How this node follows the ordering log: derived and final heights, the authority nodes seen sealing, the lag. */
 function registerFinalityTypes(builder: Builder) {
   const Peer = builder.objectRef<ChainStatusView['finality']['peers'][number]>('ChainPeer').implement({
-    description: "An authority key's last valid seal in the ordering log: how this node sees the other authority nodes.",
+    description: "An authority key and its last valid seal in the ordering log: how this node sees the authority nodes.",
     fields: (t) => ({
       orgId: t.string({ nullable: true, resolve: (p) => p.orgId }),
       keyId: t.exposeString('keyId'),
       local: t.exposeBoolean('local', { description: 'The key is held by this node.' }),
-      lastSealedHeight: t.exposeInt('lastSealedHeight'),
-      lastSequence: t.exposeInt('lastSequence', { description: 'The log entry that carried that seal.' }),
-      lastSeenAt: t.exposeString('lastSeenAt', { description: "The log's timestamp of that entry." }),
+      inForce: t.exposeBoolean('inForce', { description: 'The key is an authority in force now.' }),
+      lastSealedHeight: t.int({ nullable: true, description: 'The highest block it sealed (null: no seal seen since this node started).', resolve: (p) => p.lastSealedHeight }),
+      lastSequence: t.int({ nullable: true, description: 'The log entry that carried that seal.', resolve: (p) => p.lastSequence }),
+      lastSeenAt: t.string({ nullable: true, description: "The log's timestamp of that entry.", resolve: (p) => p.lastSeenAt }),
     }),
   });
 
@@ -40,7 +41,7 @@ function registerFinalityTypes(builder: Builder) {
       stuckAtHeight: t.int({ nullable: true, description: 'A derived block that can no longer reach a quorum: nothing is sealed past it.', resolve: (f) => f.stuck?.height ?? null }),
       stuckReason: t.string({ nullable: true, resolve: (f) => f.stuck?.reason ?? null }),
       haltedReason: t.string({ nullable: true, description: 'Why this node stopped deriving (a quorum sealed another block than the one it derived).', resolve: (f) => f.haltedReason }),
-      peers: t.field({ type: [Peer], description: 'Each authority key seen sealing in the log, with its last sealed height.', resolve: (f) => f.peers }),
+      peers: t.field({ type: [Peer], description: 'Every authority key in force (and any other seen sealing), by key id, with its last seal in the log.', resolve: (f) => f.peers }),
       lag: t.int({ nullable: true, description: 'Ordering log entries this node has not applied yet (null: the log does not answer).', resolve: (f) => f.lag() }),
     }),
   });
