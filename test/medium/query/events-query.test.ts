@@ -236,7 +236,7 @@ describe('GET /events: the read policy and errors', () => {
     for (const q of ['frobnicate=1', 'eventType=Nothing', 'GE_eventTime=yesterday', 'perPage=0', 'perPage=abc', 'EQ_action=MAYBE', 'orderDirection=UP', 'EQ_bizStep=a&EQ_bizStep=b', 'EQ_bizStep=', 'GE_eventTime=2026-01-02T00:00:00Z&LT_eventTime=2026-01-01T00:00:00Z', 'GE_quantity=lots']) {
       expectProblem(await get(`/events?${q}`), 400, 'epcisException:QueryParameterException');
     }
-    for (const q of ['EQ_deviceID=x', 'maxEventCount=10', 'EQ_INNER_ILMD_x=1', 'HASATTR_bizLocation=x', `MATCH_epc=${encodeURIComponent('urn:epc:idpat:sscc:0614141.*')}`]) {
+    for (const q of ['EQ_ATTR_bizLocation_x=1', 'maxEventCount=10', 'EQ_INNER_ILMD_x=1', 'HASATTR_bizLocation=x', `MATCH_epc=${encodeURIComponent('urn:epc:idpat:sscc:0614141.*')}`]) {
       expectProblem(await get(`/events?${q}`), 501, 'epcisException:ImplementationException');
     }
   });
