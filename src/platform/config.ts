@@ -1,6 +1,7 @@
 /** Node configuration from the environment, with sensible embedded defaults. */
 import path from 'node:path';
 import { CodedError } from '../core/coded-error.js';
+import type { JetStreamOrderingOptions } from './ordering/jetstream-ordering.js';
 
 export interface NodeConfig {
   dataDir: string;
@@ -15,6 +16,8 @@ export interface NodeConfig {
   sealIntervalMs: number;
   /** Request limits (each has a generous default; docs/limits.md). */
   limits: RequestLimits;
+  /** The consortia's JetStream log (`provenant start --ordering`); absent: the embedded log in the data directory. */
+  ordering?: JetStreamOrderingOptions;
 }
 
 /** Rates are per second; a bucket holds `burst` requests. A rate of 0 turns that limit off. */
@@ -106,5 +109,6 @@ export function loadConfig(overrides: Omit<Partial<NodeConfig>, 'limits'> & { li
     mqttUrl: overrides.mqttUrl ?? (process.env.MQTT_URL || undefined),
     sealIntervalMs: overrides.sealIntervalMs ?? intFromEnv('SEAL_INTERVAL_MS', 250),
     limits: limitsFromEnv(overrides.limits),
+    ...(overrides.ordering ? { ordering: overrides.ordering } : {}),
   };
 }

@@ -20,6 +20,7 @@ import { isPostgresUrl, openDatabase, sqliteFilePath, type Database } from '../s
 import type { IssuedToken, StoredToken } from '../store/token-store.js';
 import { issueApiToken, listApiTokens, revokeApiToken } from './auth.js';
 import { verifyStoredChain, type StoredChainReport, type VerifyProgress } from './node/verify-stored-chain.js';
+import { isNetworkNode } from './node/network-init.js';
 
 /** What an operator asked for cannot be done with this data directory (no database, unknown consortium): a usage error. */
 export class AdminError extends CodedError<'NO_DATABASE' | 'UNKNOWN_CONSORTIUM' | 'NO_INDEX_MAP'> {
@@ -62,7 +63,7 @@ export async function verifyConsortium(
   return withDatabase(config, async (db) => {
     const store = new ChainStore(db);
     await requireConsortium(store, config, consortiumId);
-    return verifyStoredChain(store, consortiumId, onProgress);
+    return verifyStoredChain(store, consortiumId, onProgress, { checkpointEveryBlock: !isNetworkNode(config.dataDir) });
   });
 }
 

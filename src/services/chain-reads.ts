@@ -17,6 +17,7 @@ import { requireMember, requireViewer, type ReadContext } from './read-context.j
 import { isShownRead } from './read-policy.js';
 import { commitmentsOf, withheldViews, type WithheldView } from './withheld-reads.js';
 import { Visibility, type RecordDecision } from './visibility.js';
+import { peersOf, type PeerView } from './node/chain-peers.js';
 
 export type { StoredBlock, StoredRecord } from '../store/chain-read-store.js';
 
@@ -38,6 +39,10 @@ export interface ChainStatusView {
     lastSequence: number;
     stuck: { height: number; reason: string } | null;
     haltedReason: string | null;
+    /** The authority nodes as the log shows them: every key in force (and any other seen sealing), with its last valid seal. */
+    peers: PeerView[];
+    /** Log entries not applied yet (null when the ordering log does not answer). */
+    lag: () => Promise<number | null>;
   };
 }
 
@@ -106,6 +111,8 @@ export class ChainReads {
         lastSequence: chain.lastSequence,
         stuck: chain.stuck ? { height: chain.stuck.height, reason: chain.stuck.detail } : null,
         haltedReason: chain.halted ?? null,
+        peers: peersOf(state, chain.peers, held),
+        lag: () => this.handles.node.logLag(consortiumId).catch(() => null),
       },
     };
   }

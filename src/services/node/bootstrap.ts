@@ -6,8 +6,10 @@ import { openDatabase, type Database } from '../../store/database.js';
 import { ChainStore } from '../../store/chain-store.js';
 import { closeLineageReader } from '../../store/lineage-store.js';
 import { openFileOrdering } from '../../platform/ordering/file-ordering-log.js';
-import type { InProcessOrdering } from '../../platform/ordering/in-process-ordering.js';
+import { JetStreamOrdering } from '../../platform/ordering/jetstream-ordering.js';
+import type { Ordering } from '../../platform/ordering/ordering.js';
 import { Keystore } from './keystore.js';
+import { isNetworkNode } from './network-init.js';
 import { LedgerNode, type LedgerNodeTestHooks } from './ledger-node.js';
 import { StartupCheck } from '../projections/startup-check.js';
 import { refuseDisagreeing, type Disagreement } from '../projections/refusal.js';
@@ -18,8 +20,8 @@ export interface OpenedNode {
   store: ChainStore;
   keystore: Keystore;
   node: LedgerNode;
-  /** The embedded ordering log (a file in the data directory). */
-  ordering: InProcessOrdering;
+  /** The embedded ordering log (a file in the data directory), or the consortia's JetStream streams. */
+  ordering: Ordering;
   close(): Promise<void>;
 }
 
@@ -45,11 +47,12 @@ export async function openNode(config: NodeConfig, options: OpenNodeOptions = {}
   const store = new ChainStore(db);
   const keystore = new Keystore(path.join(config.dataDir, 'keys'));
   const checks = new Map<string, StartupCheck>();
-  let ordering: InProcessOrdering;
+  const checkpointEveryBlock = !config.ordering && !isNetworkNode(config.dataDir);
+  let ordering: Ordering;
   let node: LedgerNode;
   try {
-    if (options.checkProjections !== false) for (const { id } of await store.listConsortia()) checks.set(id, await StartupCheck.prepare(store, id));
-    ordering = await openFileOrdering(orderingLogFile(config.dataDir));
+    if (options.checkProjections !== false) for (const { id } of await store.listConsortia()) checks.set(id, await StartupCheck.prepare(store, id, { checkpointEveryBlock }));
+    ordering = config.ordering ? await JetStreamOrdering.connect(config.ordering) : await openFileOrdering(orderingLogFile(config.dataDir));
   } catch (err) {
     await db.$disconnect();
     throw err;

@@ -15,7 +15,8 @@ import type { ChainStore, VerifiableBlockRow, VerifiableRecordRow } from '../../
 export interface LoadObserver {
   record(row: VerifiableRecordRow, state: ConsortiumState, sealed: boolean): void;
   block(block: VerifiableBlockRow, state: ConsortiumState, logRoot: () => string): void;
-  sealed(state: ConsortiumState): void;
+  /** The state after the head; a promise holds the catch-up back (it may write the tables the observer reads). */
+  sealed(state: ConsortiumState): void | Promise<void>;
 }
 
 /** `observer` sees each record once admitted, each block once closed, and the state after the head (the start-up projection check). */
@@ -44,7 +45,7 @@ export async function loadFinalChain(store: ChainStore, consortiumId: string, ob
     head = block.header;
   }
   if (!state || !head) throw new LedgerError('UNKNOWN_CONSORTIUM', `consortium "${consortiumId}" has no genesis block`, { consortium: consortiumId });
-  observer?.sealed(state);
+  await observer?.sealed(state);
   return { state, log, headSeals, head };
 }
 

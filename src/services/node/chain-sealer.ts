@@ -6,7 +6,8 @@
  * and the log checkpoint after them, in one transaction; evidence found in the log is kept.
  */
 import { fromHex, toHex, type KeyPair } from '../../core/crypto/index.js';
-import { checkpointOfBlock, signCheckpoint } from '../../core/ledger/checkpoint.js';
+import { checkpointOfBlock, signCheckpoint, type Checkpoint } from '../../core/ledger/checkpoint.js';
+import type { CheckpointCosigner } from './checkpoint-cosigner.js';
 import { checkDerivedBlock, sealMessageOf, type Deriver, type DerivedBlock, type Evidence, type FinalBlock } from '../../core/ledger/derivation/index.js';
 import { leafHash } from '../../core/ledger/merkle-hash.js';
 import type { MerkleAccumulator } from '../../core/ledger/merkle-tree.js';
@@ -22,6 +23,8 @@ export class ChainSealer {
   blockedReason: string | undefined;
   /** The chain's index map (absent: its blocks are version 1). */
   index: ChainIndex | undefined;
+  /** Collects checkpoint signatures across nodes (absent: the local keys sign alone). */
+  cosigner: CheckpointCosigner | undefined;
   /** `${height}:${keyId}` of seals this node published, or refused to. */
   readonly #done = new Set<string>();
   /** Key ids whose seal this node published, by height (recent heights only). */
@@ -96,9 +99,10 @@ export class ChainSealer {
     const held = this.ctx.authorityKeys();
     const keys = after.map((a) => held.get(a.keyId)).filter((k): k is KeyPair => k !== undefined);
     let checkpoint: StoredCheckpointInput | undefined;
+    let statement: Checkpoint | undefined;
     if (keys.length > 0) {
-      const cp = checkpointOfBlock(block.header, block.hash, toHex(log.root()));
-      checkpoint = { ...cp, signatures: keys.map((k) => signCheckpoint(cp, k)) };
+      statement = checkpointOfBlock(block.header, block.hash, toHex(log.root()));
+      checkpoint = this.cosigner ? this.cosigner.signed(statement, after, keys) : { ...statement, signatures: keys.map((k) => signCheckpoint(statement!, k)) };
     }
     const extra = this.index?.writeOf(block);
     try {
@@ -117,6 +121,8 @@ export class ChainSealer {
       throw err;
     }
     this.index?.published(block);
+    // Fewer local keys than a quorum: the other authorities' cosignatures complete the checkpoint.
+    if (statement && !checkpoint) await this.cosigner?.publish(statement.logSize, keys);
   }
 
   async storeEvidence(evidence: Evidence): Promise<void> {

@@ -22,6 +22,8 @@ import { commitsIndex, type ChainContext } from './chain-context.js';
 import { loadFinalChain, observeCaughtUp, type LoadObserver } from './chain-load.js';
 import { canonicalTextOf } from './record-text.js';
 import { ChainSealer } from './chain-sealer.js';
+import { CheckpointCosigner } from './checkpoint-cosigner.js';
+import { ChainPeers, type PeerSeen } from './chain-peers.js';
 import { FinalBlocks } from './final-blocks.js';
 import { ChainIndex } from './chain-index.js';
 import type { TrustedIndex } from '../../core/ledger/index-map/index.js';
@@ -39,6 +41,8 @@ export interface ChainStatus {
   finalHeight: number;
   derivedHeight: number;
   lastSequence: number;
+  /** Each authority key's last valid seal in the log. */
+  peers: PeerSeen[];
   stuck?: { height: number; detail: string };
   halted?: string;
   blockedReason?: string;
@@ -75,6 +79,7 @@ export class ConsortiumChain {
   readonly #signers = new WeakMap<SignedRecord, CheckedSigner>();
   readonly #derivedAt = new Thresholds<void>();
   readonly #finals: FinalBlocks;
+  readonly #peers = new ChainPeers();
   /** The identifier index map (absent: the chain's blocks are version 1). */
   readonly #index: ChainIndex | undefined;
   /** Turns in progress: the tentative state is theirs until they end. */
@@ -101,6 +106,7 @@ export class ConsortiumChain {
     this.#derivedLogSize = state.logSize;
     this.#sealer = new ChainSealer(ctx, id, (height) => this.#finals.refused(height));
     this.#sealer.index = index;
+    this.#sealer.cosigner = new CheckpointCosigner(ctx, id, () => this.#deriver.state.quorum);
   }
 
   /**
@@ -215,6 +221,7 @@ export class ConsortiumChain {
       finalHeight: this.#finals.head.height,
       derivedHeight: this.#deriver.derivedHeight,
       lastSequence: this.#deriver.lastSequence,
+      peers: this.#peers.list(),
       ...(this.#stuck ? { stuck: this.#stuck } : {}),
       ...(this.#halted ? { halted: this.#halted } : {}),
       ...(this.#sealer.blockedReason ? { blockedReason: this.#sealer.blockedReason } : {}),
@@ -377,6 +384,8 @@ export class ConsortiumChain {
     const facts = local ? this.#localFacts() : await this.#remoteFacts(message);
     if (this.#index && message?.kind === 'submission' && message.consortium === this.id) await this.#index.prepare(message.records, this.#finals.head);
     const outputs = this.#deriver.apply({ sequence: entry.sequence, timestamp: entry.timestamp, message }, facts);
+    if (message?.kind === 'cosignature' && message.consortium === this.id) await this.#sealer.cosigner?.receive(message);
+    if (message?.kind === 'seal' && message.consortium === this.id) this.#peers.seal(message, entry, this.#deriver.sealedKeys(message.header.height), outputs);
     for (const output of outputs) await this.#output(output, local);
     await this.#finals.storeReady(this.#sealer, this.#log);
     await this.#index?.settle(this.#finals.head.height, this.#deriver.derivedHeight, this.#deriver.openRecords());

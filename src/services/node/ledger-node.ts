@@ -10,7 +10,7 @@
  */
 import { EventEmitter } from 'node:events';
 import { fromHex, toHex, type KeyPair } from '../../core/crypto/index.js';
-import { blockHash } from '../../core/ledger/block.js';
+import { blockHash, quorumSize, type Block } from '../../core/ledger/block.js';
 import { ConsortiumState, createGenesisBlock, type GenesisSpec } from '../../core/ledger/consortium.js';
 import { LedgerError } from '../../core/ledger/errors.js';
 import { leafHash } from '../../core/ledger/merkle-hash.js';
@@ -175,13 +175,17 @@ export class LedgerNode extends EventEmitter {
     return { ...chain.status(), finalHash: chain.finalHead.hash };
   }
 
+  /** Log entries this node has not applied yet: the ordering log's last sequence less the last one applied. */
+  async logLag(consortiumId: string): Promise<number> {
+    const chain = this.#chain(consortiumId);
+    return Math.max(0, (await this.ordering.info(consortiumId)).lastSequence - chain.status().lastSequence);
+  }
+
   /** Creates a consortium from its genesis. Refuses a second genesis for the same id. */
   async createConsortium(spec: GenesisSpec, authorityKeys: KeyPair[]): Promise<{ blockHash: string }> {
     return this.#mutex.run(async () => {
       const id = spec.consortiumId;
-      if (this.#chains.has(id) || (await this.store.consortiumExists(id))) {
-        throw new LedgerError('DUPLICATE_GENESIS', `consortium "${id}" already exists`, { consortium: id });
-      }
+      await this.#refuseDuplicate(id);
       const held = (await this.ordering.info(id)).lastSequence;
       if (held > 0) {
         throw new LedgerError('DUPLICATE_GENESIS', `the ordering log already holds ${held} messages for consortium "${id}"; it belongs to an earlier chain`, { consortium: id });
@@ -189,20 +193,51 @@ export class LedgerNode extends EventEmitter {
       const setting = spec.indexCommitment ?? this.#newIndexCommitment;
       const block = createGenesisBlock(setting === undefined ? spec : { ...spec, indexCommitment: setting }, authorityKeys, formatTimestamp(this.#now()));
       const state = ConsortiumState.fromGenesis(block);
-      const hash = blockHash(block.header);
-      const recordHashes = block.records.map((r) => recordHash(r));
-      await this.store.createConsortium({ block, blockHash: hash, recordHashes, name: spec.name, quorum: state.quorum, projection: projectionOf(state) });
-      const log = new MerkleAccumulator();
-      for (const h of recordHashes) log.append(leafHash(fromHex(h, 32)));
       for (const key of authorityKeys) this.#authorityKeys.set(key.keyId, key);
-      const keys = state.authoritiesInForce.map((a) => this.#authorityKeys.get(a.keyId)).filter((k): k is KeyPair => !!k);
-      if (keys.length > 0) {
-        const checkpoint = checkpointOfBlock(block.header, hash, toHex(log.root()));
-        await this.store.saveCheckpoint({ ...checkpoint, signatures: keys.map((k) => signCheckpoint(checkpoint, k)) });
-      }
+      const { hash, log } = await this.#storeGenesis(block, state);
       this.#chains.set(id, ConsortiumChain.created(this.#ctx, block, state, log));
       return { blockHash: hash };
     });
+  }
+
+  /**
+   * Joins a consortium whose genesis block was made elsewhere (`provenant network init`): every
+   * node of a multi-node consortium starts from the same block, checked here (shape and a quorum
+   * of authority seals), then reads the consortium's log from its start.
+   */
+  async importGenesis(block: Block): Promise<{ consortium: string; blockHash: string }> {
+    return this.#mutex.run(async () => {
+      const state = ConsortiumState.fromGenesis(block);
+      await this.#refuseDuplicate(state.id);
+      const { hash } = await this.#storeGenesis(block, state);
+      const { chain, orphans } = await ConsortiumChain.open(this.#ctx, state.id, { fromStart: this.#ownsOrdering });
+      this.#chains.set(state.id, chain);
+      if (orphans.length > 0) throw new LedgerError('INVALID_GENESIS', 'a freshly imported chain has pending rows', { consortium: state.id });
+      return { consortium: state.id, blockHash: hash };
+    });
+  }
+
+  async #refuseDuplicate(id: string): Promise<void> {
+    if (this.#chains.has(id) || (await this.store.consortiumExists(id))) {
+      throw new LedgerError('DUPLICATE_GENESIS', `consortium "${id}" already exists`, { consortium: id });
+    }
+  }
+
+  /** Stores the genesis block with its projection, and a checkpoint signed by the authority keys held here. */
+  async #storeGenesis(block: Block, state: ConsortiumState): Promise<{ hash: string; log: MerkleAccumulator }> {
+    const hash = blockHash(block.header);
+    const recordHashes = block.records.map((r) => recordHash(r));
+    const name = (block.records[0]!.payload as { consortium?: { name?: string } }).consortium?.name ?? state.id;
+    await this.store.createConsortium({ block, blockHash: hash, recordHashes, name, quorum: state.quorum, projection: projectionOf(state) });
+    const log = new MerkleAccumulator();
+    for (const h of recordHashes) log.append(leafHash(fromHex(h, 32)));
+    const keys = state.authoritiesInForce.map((a) => this.#authorityKeys.get(a.keyId)).filter((k): k is KeyPair => !!k);
+    // A checkpoint is stored with a quorum of signatures only; a node of a multi-node consortium has its own key alone.
+    if (keys.length > 0 && keys.length >= quorumSize(state.authoritiesInForce.length, state.quorum)) {
+      const checkpoint = checkpointOfBlock(block.header, hash, toHex(log.root()));
+      await this.store.saveCheckpoint({ ...checkpoint, signatures: keys.map((k) => signCheckpoint(checkpoint, k)) });
+    }
+    return { hash, log };
   }
 
   /**

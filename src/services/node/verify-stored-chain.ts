@@ -27,6 +27,8 @@ export interface VerifyProgress {
 export interface VerifyStoredChainOptions {
   /** Re-derive and compare the projected tables (default true). */
   projections?: boolean;
+  /** A checkpoint is stored with every block from the first on (default true; false: a node of a multi-node consortium). */
+  checkpointEveryBlock?: boolean;
   /**
    * Whether a record the role table refuses as of its log position fails the verification
    * (default true). The findings are listed either way.
@@ -41,7 +43,7 @@ export async function verifyStoredChain(
   options: VerifyStoredChainOptions = {},
 ): Promise<StoredChainReport> {
   const totalBlocks = await store.blockCount(consortiumId);
-  const projections = options.projections !== false ? new ProjectionVerifier(store, consortiumId, { onPhase: (phase) => onProgress?.({ height: -1, records: 0, totalBlocks, phase }) }) : undefined;
+  const projections = options.projections !== false ? new ProjectionVerifier(store, consortiumId, { onPhase: (phase) => onProgress?.({ height: -1, records: 0, totalBlocks, phase }), checkpointEveryBlock: options.checkpointEveryBlock }) : undefined;
   const blocks = store.streamBlocks(consortiumId);
   const report = await verifyChain(projections ? projections.wrap(blocks) : blocks, {
     expectedConsortium: consortiumId,

@@ -44,6 +44,8 @@ export interface ProjectionVerifierOptions {
   maxFailures?: number;
   /** What the verifier is doing after the chain's blocks (long phases on large stores). */
   onPhase?(phase: string): void;
+  /** A checkpoint is stored with every block from the first on (default true); false where authorities cosign across nodes. */
+  checkpointEveryBlock?: boolean;
 }
 
 function ruleFailure(finding: RuleFinding): ProjectionFailure {
@@ -81,7 +83,7 @@ export class ProjectionVerifier {
     this.store = new ProjectionStore(chain.db, consortiumId);
     this.#sink = new FailureSink(options.maxFailures);
     this.#events = new EventRowsCheck(this.store, this.#sink);
-    this.#chainColumns = new ChainColumnsCheck(this.store, this.#sink);
+    this.#chainColumns = new ChainColumnsCheck(this.store, this.#sink, options.checkpointEveryBlock ?? true);
     this.#membership = new MembershipCheck(this.#sink);
     this.#readings = new ReadingsCheck(this.store, this.#sink);
     this.#persons = new PersonsCheck(this.store, this.#sink);

@@ -21,8 +21,22 @@ import { registerBundleCommands } from './bundle-commands.js';
 import { registerTokenCommands } from './token-commands.js';
 import { registerLabelCommand } from './label-command.js';
 import { registerProjectionCommands } from './projection-commands.js';
+import { registerNetworkCommands } from './network-commands.js';
 
 const packageJson = JSON.parse(readFileSync(new URL('../../../package.json', import.meta.url), 'utf8')) as { version: string };
+
+interface StartCliOptions {
+  data?: string;
+  port?: number;
+  demo?: boolean;
+  ordering?: string;
+  natsUser?: string;
+  natsPassword?: string;
+  natsCreds?: string;
+  org?: string;
+  genesis?: string;
+  issueToken?: boolean;
+}
 
 const program = new Command();
 program
@@ -39,8 +53,23 @@ program
   .option('--data <dir>', 'data directory (database, keys)')
   .option('--port <port>', 'HTTP port', (v) => Number(v))
   .option('--demo', 'create the demo consortium if none exists, and run the simulators')
-  .action(async (opts: { data?: string; port?: number; demo?: boolean }) => {
-    await runStart({ dataDir: opts.data, httpPort: opts.port, demo: !!opts.demo });
+  .option('--ordering <urls>', 'the consortium log on NATS JetStream: nats://h1:p1,nats://h2:p2 (PROVENANT_ORDERING_URL); default: the embedded log')
+  .option('--nats-user <user>', "this node's NATS user (PROVENANT_NATS_USER)")
+  .option('--nats-password <password>', "this node's NATS password (PROVENANT_NATS_PASSWORD)")
+  .option('--nats-creds <file>', "a file with this node's NKey seed, instead of a password (PROVENANT_NATS_CREDS)")
+  .option('--org <id>', 'the organisation that runs this node: refuses to start with keys of others (PROVENANT_ORG; default: node.json)')
+  .option('--genesis <file>', 'join the consortium of this genesis block (PROVENANT_GENESIS; default: genesis.json in the data directory)')
+  .option('--issue-token', 'print a fresh API token for --org at start (a local network)')
+  .action(async (opts: StartCliOptions) => {
+    await runStart({
+      dataDir: opts.data,
+      httpPort: opts.port,
+      demo: !!opts.demo,
+      ordering: { url: opts.ordering, user: opts.natsUser, password: opts.natsPassword, credsFile: opts.natsCreds },
+      org: opts.org,
+      genesis: opts.genesis,
+      issueToken: !!opts.issueToken,
+    });
   });
 
 program
@@ -105,6 +134,7 @@ registerBundleCommands(program);
 registerTokenCommands(program);
 registerLabelCommand(program);
 registerProjectionCommands(program);
+registerNetworkCommands(program);
 
 program.parseAsync(process.argv).catch((err: unknown) => {
   if (err instanceof CommanderError) {

@@ -3,7 +3,10 @@ import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import type { AddressInfo } from 'node:net';
 import path from 'node:path';
 import { loadConfig, type NodeConfig } from '../../platform/config.js';
-import { openNode } from '../../services/node/bootstrap.js';
+import { openNode, type OpenedNode } from '../../services/node/bootstrap.js';
+import { GENESIS_FILE, assertOwnKeys, readGenesisBlock, readNodeIdentity } from '../../services/node/network-init.js';
+import { orderingInputFromEnv, resolveOrderingSettings, type OrderingSettingsInput } from '../../platform/ordering/ordering-settings.js';
+import { CliUsageError } from './errors.js';
 import { buildDemoConsortium, DEMO_CONSORTIUM_ID, DEMO_ORGS } from '../../services/node/demo-consortium.js';
 import { createApp } from '../http/server.js';
 import { enableDemoSignIn } from '../http/explorer-routes.js';
@@ -41,10 +44,36 @@ export function demoReeferFaults(spec: string | undefined): ReeferFaults {
   return Object.assign({}, ...names.map((n) => DEMO_FAULTS[n]!)) as ReeferFaults;
 }
 
-export async function runStart(options: { dataDir?: string; httpPort?: number; demo: boolean }): Promise<void> {
-  const config: NodeConfig = loadConfig({ dataDir: options.dataDir, httpPort: options.httpPort });
+export interface StartOptions {
+  dataDir?: string;
+  httpPort?: number;
+  demo: boolean;
+  /** The consortia's JetStream log and this node's NATS credentials (absent: the embedded log). */
+  ordering?: OrderingSettingsInput;
+  /** The organisation that runs this node (default: the data directory's node.json). */
+  org?: string;
+  /** A genesis block to join (default: the data directory's genesis.json, if any). */
+  genesis?: string;
+  /** Issue and print a fresh API token for `org` in each consortium (a node of a local network). */
+  issueToken?: boolean;
+}
+
+export async function runStart(options: StartOptions): Promise<void> {
+  const dataDir = options.dataDir ?? process.env.PROVENANT_DATA_DIR ?? './data';
+  const identity = readNodeIdentity(path.resolve(dataDir));
+  const org = options.org ?? (process.env.PROVENANT_ORG || undefined) ?? identity?.org;
+  const ordering = resolveOrderingSettings({ ...orderingInputFromEnv(), ...definedOnly(options.ordering ?? {}) }, org ? `${org}-node` : undefined);
+  if (ordering && options.demo) throw new CliUsageError('--demo runs a single-node consortium on the embedded log; it does not take --ordering (see "npm run network")');
+  const config: NodeConfig = loadConfig({ dataDir: options.dataDir, httpPort: options.httpPort, ordering });
   const faults = options.demo ? demoReeferFaults(process.env.DEMO_REEFER_FAULTS) : {};
   const opened = await openNode(config);
+  try {
+    await joinGenesis(opened, genesisFileOf(options.genesis, config.dataDir));
+    if (org) for (const id of opened.node.consortia()) assertOwnKeys(opened.node.state(id), opened.keystore.list(), org, identity?.org === org ? identity.hosts : []);
+  } catch (err) {
+    await opened.close();
+    throw err;
+  }
   let freshDemo = false;
   if (options.demo && opened.node.consortia().length === 0) {
     const demo = buildDemoConsortium();
@@ -74,6 +103,11 @@ export async function runStart(options: { dataDir?: string; httpPort?: number; d
   const base = `http://${config.httpHost}:${port}`;
   console.log(`Provenant node on ${base}  (health: ${base}/health, readiness: ${base}/ready, GraphQL and GraphiQL: ${base}/graphql)`);
   console.log(`database ${config.databaseUrl}; consortia: ${opened.node.consortia().join(', ') || '(none)'}`);
+  if (config.ordering) console.log(`ordering: JetStream on ${config.ordering.servers.join(',')} as ${config.ordering.credentials.user}${org ? `; node of ${org}` : ''}`);
+  if (options.issueToken) {
+    if (!org) throw new CliUsageError('--issue-token needs the organisation that runs the node (--org)');
+    for (const id of opened.node.consortia()) console.log(`token ${id} ${org} ${(await issueApiToken(opened.db, id, org, 'node start')).token}`);
+  }
 
   const shutdown = async () => {
     server.close();
@@ -121,6 +155,26 @@ export async function runStart(options: { dataDir?: string; httpPort?: number; d
       else await printDemoTokens(ctx, base);
     }
   }
+}
+
+function definedOnly<T extends object>(value: T): Partial<T> {
+  return Object.fromEntries(Object.entries(value).filter(([, v]) => v !== undefined)) as Partial<T>;
+}
+
+function genesisFileOf(given: string | undefined, dataDir: string): string | undefined {
+  if (given ?? process.env.PROVENANT_GENESIS) return given ?? process.env.PROVENANT_GENESIS;
+  const inDataDir = path.join(dataDir, GENESIS_FILE);
+  return existsSync(inDataDir) ? inDataDir : undefined;
+}
+
+/** Imports the consortium's genesis block when this node does not hold that consortium yet. */
+async function joinGenesis(opened: OpenedNode, file: string | undefined): Promise<void> {
+  if (!file) return;
+  const block = readGenesisBlock(file);
+  const id = block?.header?.consortium;
+  if (typeof id === 'string' && opened.node.consortia().includes(id)) return;
+  const { consortium, blockHash } = await opened.node.importGenesis(block);
+  console.log(`joined consortium ${consortium} from ${file} (genesis ${blockHash.slice(0, 16)}…)`);
 }
 
 /** What the first demo run sealed, kept in the data directory so a later run can point at it again. */

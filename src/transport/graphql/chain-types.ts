@@ -17,6 +17,38 @@ interface CheckpointView {
   signatures: string;
 }
 
+/** How this node follows the ordering log: derived and final heights, the authority nodes seen sealing, the lag. */
+function registerFinalityTypes(builder: Builder) {
+  const Peer = builder.objectRef<ChainStatusView['finality']['peers'][number]>('ChainPeer').implement({
+    description: "An authority key and its last valid seal in the ordering log: how this node sees the authority nodes.",
+    fields: (t) => ({
+      orgId: t.string({ nullable: true, resolve: (p) => p.orgId }),
+      keyId: t.exposeString('keyId'),
+      local: t.exposeBoolean('local', { description: 'The key is held by this node.' }),
+      inForce: t.exposeBoolean('inForce', { description: 'The key is an authority in force now.' }),
+      lastSealedHeight: t.int({ nullable: true, description: 'The highest block it sealed (null: no seal seen since this node started).', resolve: (p) => p.lastSealedHeight }),
+      lastSequence: t.int({ nullable: true, description: 'The log entry that carried that seal.', resolve: (p) => p.lastSequence }),
+      lastSeenAt: t.string({ nullable: true, description: "The log's timestamp of that entry.", resolve: (p) => p.lastSeenAt }),
+    }),
+  });
+
+  const Finality = builder.objectRef<ChainStatusView['finality']>('ChainFinality').implement({
+    description: 'Blocks derived from the consortium ordering log on this node (docs/design/network.md).',
+    fields: (t) => ({
+      finalHeight: t.exposeInt('finalHeight', { description: 'The last block with seals from more than two thirds of its authority set.' }),
+      finalHash: t.exposeString('finalHash'),
+      derivedHeight: t.exposeInt('derivedHeight', { description: 'The last block cut from the log (final or not).' }),
+      lastSequence: t.exposeInt('lastSequence', { description: 'The last ordering log entry this node applied.' }),
+      stuckAtHeight: t.int({ nullable: true, description: 'A derived block that can no longer reach a quorum: nothing is sealed past it.', resolve: (f) => f.stuck?.height ?? null }),
+      stuckReason: t.string({ nullable: true, resolve: (f) => f.stuck?.reason ?? null }),
+      haltedReason: t.string({ nullable: true, description: 'Why this node stopped deriving (a quorum sealed another block than the one it derived).', resolve: (f) => f.haltedReason }),
+      peers: t.field({ type: [Peer], description: 'Every authority key in force (and any other seen sealing), by key id, with its last seal in the log.', resolve: (f) => f.peers }),
+      lag: t.int({ nullable: true, description: 'Ordering log entries this node has not applied yet (null: the log does not answer).', resolve: (f) => f.lag() }),
+    }),
+  });
+  return Finality;
+}
+
 function registerStatusTypes(builder: Builder) {
   const Health = builder.objectRef<{ status: string; consortia: number }>('Health').implement({
     description: 'Public liveness; the only field anonymous callers may read.',
@@ -48,18 +80,7 @@ function registerStatusTypes(builder: Builder) {
     }),
   });
 
-  const Finality = builder.objectRef<ChainStatusView['finality']>('ChainFinality').implement({
-    description: 'Blocks derived from the consortium ordering log on this node (docs/design/network.md).',
-    fields: (t) => ({
-      finalHeight: t.exposeInt('finalHeight', { description: 'The last block with seals from more than two thirds of its authority set.' }),
-      finalHash: t.exposeString('finalHash'),
-      derivedHeight: t.exposeInt('derivedHeight', { description: 'The last block cut from the log (final or not).' }),
-      lastSequence: t.exposeInt('lastSequence', { description: 'The last ordering log entry this node applied.' }),
-      stuckAtHeight: t.int({ nullable: true, description: 'A derived block that can no longer reach a quorum: nothing is sealed past it.', resolve: (f) => f.stuck?.height ?? null }),
-      stuckReason: t.string({ nullable: true, resolve: (f) => f.stuck?.reason ?? null }),
-      haltedReason: t.string({ nullable: true, description: 'Why this node stopped deriving (a quorum sealed another block than the one it derived).', resolve: (f) => f.haltedReason }),
-    }),
-  });
+  const Finality = registerFinalityTypes(builder);
 
   const Evidence = builder.objectRef<EvidenceView>('ChainEvidence').implement({
     description: 'Seals in the ordering log that prove misconduct or disagreement, kept with their signed headers.',

@@ -137,6 +137,27 @@ describe('GraphQL API over a real SQLite store', () => {
       expect(res.data?.chainStatus.lastCheckpoint.logRoot).toMatch(/^[0-9a-f]{64}$/);
     });
 
+    it('reports finality per node: the authority keys seen sealing in the log, and the log lag', async () => {
+      const res = await gql(
+        `query($c: ID!) { chainStatus(consortium: $c) { ... on ChainStatus {
+          finality { finalHeight lastSequence lag peers { orgId keyId local inForce lastSealedHeight lastSequence lastSeenAt } } } } }`,
+        { c: DEMO_CONSORTIUM_ID },
+        farmToken,
+      );
+      expect(res.errors).toBeUndefined();
+      const finality = res.data?.chainStatus.finality;
+      expect(finality).toMatchObject({ finalHeight: 3, lag: 0 });
+      const authorities = node.node.state(DEMO_CONSORTIUM_ID).authoritiesInForce;
+      const peers = finality.peers as { orgId: string; keyId: string; local: boolean; inForce: boolean; lastSealedHeight: number; lastSequence: number; lastSeenAt: string }[];
+      // Every authority in force, by key id; the demo node holds every authority key and each sealed the head.
+      expect(peers.map((p) => p.keyId)).toEqual(authorities.map((a) => a.keyId).sort());
+      for (const p of peers) {
+        expect(p).toMatchObject({ orgId: authorities.find((a) => a.keyId === p.keyId)?.orgId, local: true, inForce: true, lastSealedHeight: 3 });
+        expect(p.lastSequence).toBeLessThanOrEqual(finality.lastSequence);
+        expect(Number.isNaN(Date.parse(p.lastSeenAt))).toBe(false);
+      }
+    });
+
     it('returns a record with an inclusion proof that verifies against its block root', async () => {
       const hash = recordHashes[5]!; // block 2, index 2
       const res = await gql(

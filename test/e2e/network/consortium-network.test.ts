@@ -1,0 +1,166 @@
+/**
+ * The consortium as separate processes: 4 authority nodes of 4 organisations (each its own data
+ * directory, ports, keys and NATS user) on a 3-server nats-server cluster, all on loopback. Every
+ * node derives the same blocks from the JetStream log; a block is final with seals from 3 of 4.
+ * The tests run in order on one network: capture anywhere, final everywhere; no foreign keys on
+ * disk; a node killed with SIGKILL catches up; the node that appended is killed before its block
+ * is cut; a NATS server is killed.
+ */
+import { spawnSync } from 'node:child_process';
+import { mkdtempSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { afterAll, beforeAll, expect, it } from 'vitest';
+import { encodePublicKey, generateKeyPair } from '../../../src/core/crypto/index.js';
+import { ConsortiumState } from '../../../src/core/ledger/consortium.js';
+import { readGenesisBlock } from '../../../src/services/node/network-init.js';
+import { describeWithNatsServer } from '../../helpers/nats-server-binary.js';
+import { startLocalNetwork, type LocalNetwork, type NetworkNodeProcess, type NodeChainStatus } from '../../helpers/network-nodes.js';
+
+const REPO = path.resolve(import.meta.dirname, '../../..');
+const SEAL_INTERVAL_MS = 250;
+/** How long a block may take to become final on this loaded machine, beyond the seal interval. */
+const FINAL_TIMEOUT_MS = 30_000;
+
+const devicePublicKey = () => encodePublicKey(generateKeyPair('ed25519').publicKey);
+
+async function eventually<T>(what: string, probe: () => Promise<T | undefined>, timeoutMs = FINAL_TIMEOUT_MS): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  let last: unknown;
+  for (;;) {
+    try {
+      const value = await probe();
+      if (value !== undefined) return value;
+    } catch (err) {
+      last = err;
+    }
+    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}${last ? `: ${String(last)}` : ''}`);
+    await new Promise((r) => setTimeout(r, 200));
+  }
+}
+
+/** Resolves once every given node has made final a block at or above `height`, all with the same head. */
+async function sameFinalHead(nodes: readonly NetworkNodeProcess[], height: number, timeoutMs?: number): Promise<NodeChainStatus[]> {
+  return eventually(
+    `the same final head at height >= ${height} on ${nodes.map((n) => n.node.org).join(', ')}`,
+    async () => {
+      const statuses = await Promise.all(nodes.map((n) => n.status()));
+      const heads = new Set(statuses.map((s) => `${s.finality.finalHeight}:${s.finality.finalHash}`));
+      return heads.size === 1 && statuses[0]!.finality.finalHeight >= height && statuses.every((s) => s.pending === 0) ? statuses : undefined;
+    },
+    timeoutMs,
+  );
+}
+
+/** Every file under a directory, recursively. */
+function filesUnder(dir: string): string[] {
+  return readdirSync(dir).flatMap((name) => {
+    const full = path.join(dir, name);
+    return statSync(full).isDirectory() ? filesUnder(full) : [full];
+  });
+}
+
+describeWithNatsServer('a consortium of 4 organisations, one node process each, over NATS JetStream', () => {
+  let root: string;
+  let net: LocalNetwork;
+  let nodes: NetworkNodeProcess[];
+
+  beforeAll(async () => {
+    root = mkdtempSync(path.join(os.tmpdir(), 'provenant-network-'));
+    net = await startLocalNetwork({ dir: path.join(root, 'net'), orgs: 4, sealIntervalMs: SEAL_INTERVAL_MS });
+    nodes = net.nodes;
+  }, 180_000);
+
+  afterAll(async () => {
+    await net?.stop();
+    rmSync(root, { recursive: true, force: true });
+  }, 60_000);
+
+  it('records posted at any node are final at every node, with identical heads', async () => {
+    const results = await Promise.all(nodes.map((n, i) => n.registerDevice(`sensor-${n.node.org}-${i}`, devicePublicKey(), { wait: true })));
+    expect(results.map((r) => r.status)).toEqual(['accepted', 'accepted', 'accepted', 'accepted']);
+    const top = Math.max(...results.map((r) => (r as { block?: { height: number } }).block!.height));
+    const statuses = await sameFinalHead(nodes, top);
+    expect(new Set(statuses.map((s) => s.headHash)).size).toBe(1);
+    expect(statuses.every((s) => s.finality.haltedReason === null)).toBe(true);
+    // Each node lists the four authorities and sees a quorum of them sealing in the log (a node that
+    // finds a block final before its turn does not seal it); only its own key is local.
+    const orgs = nodes.map((n) => n.node.org).sort();
+    for (const n of nodes) {
+      const peers = await eventually(`${n.node.org} seeing a quorum seal block ${top}`, async () => {
+        const { finality } = await n.status();
+        return finality.peers.filter((p) => (p.lastSealedHeight ?? 0) >= top).length >= 3 ? finality.peers : undefined;
+      });
+      expect(peers.map((p) => p.orgId).sort()).toEqual(orgs);
+      expect(peers.every((p) => p.inForce)).toBe(true);
+      expect(peers.filter((p) => p.local).map((p) => p.orgId)).toEqual([n.node.org]);
+    }
+    expect((await nodes[0]!.status()).finality.lag).toEqual(expect.any(Number));
+  }, 90_000);
+
+  it('no data directory holds another organisation\'s or another authority\'s private key', () => {
+    const state = ConsortiumState.fromGenesis(readGenesisBlock(net.plan.genesisFile));
+    const privateKeys = new Map<string, string[]>();
+    for (const node of net.plan.nodes) {
+      const keyFiles = filesUnder(node.dataDir).filter((f) => f.endsWith('.key.json'));
+      const owners = keyFiles.map((f) => state.keys.get((JSON.parse(readFileSync(f, 'utf8')) as { keyId: string }).keyId)?.orgId);
+      // Only its own organisation and the members it hosts; exactly one authority key, its own.
+      expect(new Set(owners)).toEqual(new Set([node.org, ...node.hosts]));
+      expect(owners.filter((o) => o !== undefined && state.isAuthorityOrg(o))).toEqual([node.org]);
+      privateKeys.set(node.dataDir, keyFiles.map((f) => (JSON.parse(readFileSync(f, 'utf8')) as { privateKey: string }).privateKey));
+    }
+    // No copy anywhere else either: not in another node's database, log or configuration.
+    for (const node of net.plan.nodes) {
+      const others = [...privateKeys].filter(([dir]) => dir !== node.dataDir).flatMap(([, keys]) => keys);
+      for (const file of filesUnder(node.dataDir)) {
+        const bytes = readFileSync(file).toString('latin1');
+        for (const key of others) expect(bytes.includes(key.split(':')[1]!), `${file} holds a foreign key`).toBe(false);
+      }
+    }
+  });
+
+  it('a node killed with SIGKILL and restarted catches up from the stream, and verify passes on its data', async () => {
+    const victim = nodes[3]!;
+    await victim.stop('SIGKILL');
+    const alive = nodes.slice(0, 3);
+    // Three of four authorities still make blocks final.
+    const meanwhile = await Promise.all(alive.map((n, i) => n.registerDevice(`while-down-${i}`, devicePublicKey(), { wait: true })));
+    expect(meanwhile.map((r) => r.status)).toEqual(['accepted', 'accepted', 'accepted']);
+    const top = Math.max(...meanwhile.map((r) => (r as { block?: { height: number } }).block!.height));
+    await victim.start();
+    const statuses = await sameFinalHead(nodes, top);
+    expect(statuses[3]!.finality.finalHeight).toBeGreaterThanOrEqual(top);
+    const verify = spawnSync(process.execPath, [path.join(REPO, 'src/transport/cli/provenant.mjs'), 'verify', '--consortium', net.plan.consortium, '--data', victim.node.dataDir, '--json'], {
+      cwd: REPO,
+      encoding: 'utf8',
+      env: { ...process.env, DATABASE_URL: '' },
+      timeout: 60_000,
+    });
+    expect(verify.status, verify.stdout + verify.stderr).toBe(0);
+    expect(JSON.parse(verify.stdout)).toMatchObject({ ok: true });
+  }, 150_000);
+
+  it('the node that appended is killed before its block is cut: another authority cuts it, and the chain goes on', async () => {
+    const appender = nodes[1]!;
+    const before = (await nodes[0]!.status()).finality.finalHeight;
+    // Answered once the submission is in the log and decided; its block is not cut yet.
+    const posted = await appender.registerDevice('orphaned-by-crash', devicePublicKey());
+    expect(posted.status).toBe('accepted');
+    await appender.stop('SIGKILL');
+    const others = nodes.filter((n) => n !== appender);
+    const started = Date.now();
+    const statuses = await sameFinalHead(others, before + 1, SEAL_INTERVAL_MS + FINAL_TIMEOUT_MS);
+    expect(Date.now() - started).toBeLessThan(SEAL_INTERVAL_MS + FINAL_TIMEOUT_MS);
+    expect(statuses[0]!.finality.finalHeight).toBeGreaterThan(before);
+    await appender.start();
+    await sameFinalHead(nodes, statuses[0]!.finality.finalHeight);
+  }, 150_000);
+
+  it('one NATS server killed: the chain continues', async () => {
+    await net.cluster.kill(0);
+    const results = await Promise.all(nodes.map((n, i) => n.registerDevice(`after-nats-loss-${i}`, devicePublicKey(), { wait: true })));
+    expect(results.map((r) => r.status)).toEqual(['accepted', 'accepted', 'accepted', 'accepted']);
+    const top = Math.max(...results.map((r) => (r as { block?: { height: number } }).block!.height));
+    await sameFinalHead(nodes, top);
+  }, 120_000);
+});
