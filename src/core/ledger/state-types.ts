@@ -97,6 +97,8 @@ export interface AdmissionState {
   quorum: QuorumRule;
   /** Records after which a block is cut without a cut marker. */
   sealMaxRecords: number;
+  /** Puts a custody rule set in force from a log index on (rules/custody-state.ts). */
+  adoptCustodyRules(version: 1 | 2, fromLogIndex: number): void;
   /** Records applied so far (the next record's log index). */
   logSize: number;
   readonly orgs: Map<string, OrgEntry>;

@@ -11,6 +11,7 @@ import { verifyRecordSignature, type SignedRecord } from '../record.js';
 import type { AdmissionState } from '../state-types.js';
 import type { RecordKindModule } from './kind.js';
 import { RecordKind } from './kinds.js';
+import { CUSTODY_RULES_VERSIONS, isCustodyRulesVersion, type CustodyRulesVersion } from '../../rules/custody-state.js';
 
 export interface GenesisPayload {
   consortium: { id: string; name: string };
@@ -20,6 +21,8 @@ export interface GenesisPayload {
   quorum: QuorumRule;
   /** Records after which a block is cut without a cut marker; absent: DEFAULT_SEAL_MAX_RECORDS. */
   sealMaxRecords?: number;
+  /** Custody rule set (rules/custody-state.ts) in force from the genesis on; absent: rule set 1. */
+  custodyRules?: CustodyRulesVersion;
 }
 
 export interface GenesisSpec {
@@ -29,6 +32,8 @@ export interface GenesisSpec {
   authorities: AuthoritySpec[];
   quorum?: QuorumRule;
   sealMaxRecords?: number;
+  /** Absent: the latest rule set (LATEST_CUSTODY_RULES). */
+  custodyRules?: CustodyRulesVersion;
 }
 
 /** Runs fn, turning its INVALID_CHANGE into INVALID_GENESIS (a genesis is not a governance change). */
@@ -64,7 +69,7 @@ function parseQuorum(value: unknown): QuorumRule {
 /** Shape of the payload (members and authorities are checked against each other by applyGenesisRecord). Throws INVALID_CHANGE. */
 export function parseGenesisPayload(value: unknown): GenesisPayload {
   if (!isPlainObject(value)) throw invalidChange('payload must be an object');
-  const allowed = ['consortium', 'members', 'authorities', 'quorum', 'sealMaxRecords'];
+  const allowed = ['consortium', 'members', 'authorities', 'quorum', 'sealMaxRecords', 'custodyRules'];
   for (const key of Object.keys(value)) if (!allowed.includes(key)) throw invalidChange(`payload has unexpected field "${key}"`);
   const c = value.consortium;
   if (!isPlainObject(c) || typeof c.id !== 'string' || typeof c.name !== 'string' || c.name.trim() === '' || Object.keys(c).length !== 2) {
@@ -76,12 +81,16 @@ export function parseGenesisPayload(value: unknown): GenesisPayload {
   if (value.sealMaxRecords !== undefined && !isSealMaxRecords(value.sealMaxRecords)) {
     throw invalidChange(`payload.sealMaxRecords must be an integer from 1 to ${MAX_SEAL_MAX_RECORDS}`, { sealMaxRecords: value.sealMaxRecords });
   }
+  if (value.custodyRules !== undefined && !isCustodyRulesVersion(value.custodyRules)) {
+    throw invalidChange(`payload.custodyRules must be one of ${CUSTODY_RULES_VERSIONS.join(', ')}`, { custodyRules: value.custodyRules });
+  }
   return {
     consortium: { id: c.id, name: c.name },
     members: value.members as OrgSpec[],
     authorities: value.authorities as AuthoritySpec[],
     quorum,
     ...(value.sealMaxRecords !== undefined ? { sealMaxRecords: value.sealMaxRecords } : {}),
+    ...(value.custodyRules !== undefined ? { custodyRules: value.custodyRules } : {}),
   };
 }
 
@@ -101,6 +110,7 @@ export function applyGenesisRecord(state: AdmissionState, record: SignedRecord, 
   state.name = payload.consortium.name;
   state.quorum = payload.quorum;
   if (payload.sealMaxRecords !== undefined) state.sealMaxRecords = payload.sealMaxRecords;
+  if (payload.custodyRules !== undefined) state.adoptCustodyRules(payload.custodyRules, 0);
   asGenesis(() => {
     payload.members.forEach((member, i) => {
       const org = validateOrgSpec(member, `members[${i}]`);
