@@ -479,7 +479,7 @@ export { ROLES };
 export function authorisationTableMarkdown(): string {
   const steps = (r: AuthorisationRule) => (r.bizSteps === '*' ? 'any other' : r.bizSteps.map((s) => `\`${s}\``).join(', '));
   const custody = (c: CustodyRule) =>
-    [c.check.length ? `holds: ${c.check.join('/')}` : '', c.take.length ? `takes: ${c.take.join('/')}` : '', c.release.length ? `releases: ${c.release.join('/')}` : '']
+    [c.check.length ? `holds: ${c.check.join('/')}` : '', c.take.length ? `takes: ${c.take.join('/')}` : '', c.release.length ? `${c.transit ? 'ships' : 'releases'}: ${c.release.join('/')}` : '']
       .filter(Boolean)
       .join('; ') || '-';
   const lines = [

@@ -37,12 +37,21 @@ export function isCustodyRulesVersion(value: unknown): value is CustodyRulesVers
 
 const RULE_SET_TEXT: Record<CustodyRulesVersion, string> = {
   1: 'holds: the poster must be the custodian when anyone holds the item; nobody holding it (never seen, in transit, consumed, sold) lets anyone with the role act; takes: the poster holds it; releases: nobody holds it',
-  2: 'holds: the poster must hold the item, or nobody ever recorded it (first appearance); takes: the item must be never seen, held by the poster, or in transit to the poster or to no named destination; releases by a shipping rule: in transit to the event\'s owning/possessing-party destinations; other releases: released for good',
+  2: 'holds: the poster must hold the item, or nobody ever recorded it (first appearance); takes: the item must be never seen, held by the poster, or in transit to the poster or to no named destination; releases by a shipping rule (ships): in transit to the event\'s owning/possessing-party destinations, a member named as urn:provenant:org:{id}, urn:provenant:org-id:{scheme}:{value}, or its gln as a PGLN (urn:epc:id:pgln or Digital Link AI 417, matched on the 12 digits before the check digit); other releases: released for good',
 };
 
 /** The rule set a custody decision cites, like the cold-chain verdicts' {id, version, hash}. */
 export function custodyRuleSetRef(version: CustodyRulesVersion): { id: string; version: number; hash: string } {
   return { id: 'provenant-custody', version, hash: hashCanonical(HashTag.RULESET, { id: 'provenant-custody', version, rules: RULE_SET_TEXT[version] }) };
+}
+
+/** The custody rule sets, as docs/authorisation.md lists them (test/small/rules/custody-state.test.ts keeps them equal). */
+export function custodyRuleSetsMarkdown(): string {
+  const rows = CUSTODY_RULES_VERSIONS.map((v) => {
+    const ref = custodyRuleSetRef(v);
+    return `| ${ref.id} | ${v} | \`${ref.hash}\` | ${RULE_SET_TEXT[v]} |`;
+  });
+  return ['| rule set | version | hash | custody rules |', '| --- | --- | --- | --- |', ...rows].join('\n') + '\n';
 }
 
 /** The state a lookup value stands for (null: in transit to nobody named, the most a table row says). */
@@ -78,9 +87,22 @@ export function partyDestinationsOf(event: unknown): string[] {
   return [...out].sort();
 }
 
-/** Does the destination name this organisation (by member id, or by a registered identifier it holds)? */
+/**
+ * The GLN a party destination names in GS1 form (CBV 2.0 section 8.4: a PGLN EPC URN, or a Digital
+ * Link with AI 417), as its 12 digits before the check digit: members are matched on those, so a
+ * registered GLN with a mistyped check digit still matches its PGLN (which carries none).
+ */
+export function partyGlnOf(destination: string): string | undefined {
+  const urn = /^urn:epc:id:pgln:(\d{6,12})\.(\d{0,6})$/.exec(destination);
+  if (urn) return urn[1]!.length + urn[2]!.length === 12 ? urn[1]! + urn[2]! : undefined;
+  return /^https?:\/\/[^/]+\/417\/(\d{12})\d$/.exec(destination)?.[1];
+}
+
+/** Does the destination name this organisation (by member id, a registered identifier it holds, or its GLN as a party)? */
 export function namesOrganisation(destination: string, org: { id: string; identifiers: Record<string, readonly string[] | undefined> }): boolean {
   if (destination === `${ORG_URN_PREFIX}${org.id}`) return true;
+  const gln = partyGlnOf(destination);
+  if (gln !== undefined) return org.identifiers['gln']?.some((g) => g.length === 13 && g.startsWith(gln)) ?? false;
   if (!destination.startsWith(ORG_IDENTIFIER_URN_PREFIX)) return false;
   const rest = destination.slice(ORG_IDENTIFIER_URN_PREFIX.length);
   const cut = rest.indexOf(':');

@@ -3,6 +3,8 @@
  * hand-over. A property test drives random ship/receive/sell sequences through the role table and
  * compares every decision with a model of the four states (never seen, held, in transit, released).
  */
+import { readFileSync } from 'node:fs';
+import path from 'node:path';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import type { Role } from '../../../src/core/ledger/governance.js';
@@ -10,7 +12,7 @@ import { CustodyReplay } from '../../../src/core/ledger/projections/custody.js';
 import { parseGenesisPayload } from '../../../src/core/ledger/records/genesis.js';
 import { authoriseEvent, canonicalIdentifier, custodyStateOfChange, type SignerOrg } from '../../../src/core/rules/authorisation.js';
 import { custodyFromHistory, type HistoryEvent } from '../../../src/core/rules/custody-history.js';
-import { custodyRuleSetRef, namesOrganisation, partyDestinationsOf, type CustodyState } from '../../../src/core/rules/custody-state.js';
+import { custodyRuleSetRef, custodyRuleSetsMarkdown, namesOrganisation, partyDestinationsOf, partyGlnOf, type CustodyState } from '../../../src/core/rules/custody-state.js';
 
 const ITEM = 'urn:epc:id:sscc:0614141.1234567890';
 const ID = canonicalIdentifier(ITEM);
@@ -126,6 +128,17 @@ describe('destinations naming an organisation', () => {
     expect(namesOrganisation('urn:provenant:org-id:gln:5012345000009x', ORGS.shopA)).toBe(false);
     expect(namesOrganisation('urn:provenant:org-id:gln', ORGS.shopA)).toBe(false);
   });
+  it('by its GLN as a party in GS1 form: a PGLN EPC URN or a Digital Link with AI 417', () => {
+    expect(partyGlnOf('urn:epc:id:pgln:5012345.00000')).toBe('501234500000');
+    expect(namesOrganisation('urn:epc:id:pgln:5012345.00000', ORGS.shopA)).toBe(true);
+    expect(namesOrganisation('urn:epc:id:pgln:5012345.00000', ORGS.shopB)).toBe(false);
+    expect(namesOrganisation('urn:epc:id:pgln:501234.500001', ORGS.shopB)).toBe(true);
+    expect(namesOrganisation('https://id.gs1.org/417/5012345000009', ORGS.shopA)).toBe(true);
+    // A malformed URN or link names nobody.
+    expect(namesOrganisation('https://id.gs1.org/417/501234500000', ORGS.shopA)).toBe(false);
+    expect(namesOrganisation('urn:epc:id:pgln:5012345.0000', ORGS.shopA)).toBe(false);
+    expect(namesOrganisation('urn:epc:id:pgln:5012345.00000', ORGS.haul)).toBe(false);
+  });
 });
 
 describe('custody rule set versions', () => {
@@ -135,5 +148,9 @@ describe('custody rule set versions', () => {
     expect(() => parseGenesisPayload({ ...genesis, custodyRules: 3 })).toThrow(/custodyRules/);
     expect(parseGenesisPayload({ ...genesis, custodyRules: 2 }).custodyRules).toBe(2);
     expect(parseGenesisPayload(genesis).custodyRules).toBeUndefined();
+  });
+  it('docs/authorisation.md lists the rule sets as the code has them', () => {
+    const doc = readFileSync(path.resolve(__dirname, '../../../docs/authorisation.md'), 'utf8');
+    expect(doc).toContain(custodyRuleSetsMarkdown());
   });
 });
