@@ -423,7 +423,8 @@ export function authoriseEvent(
   const refusal = custodyRefusal(rule, what, signerOrg, canonical, custodianOf, version);
   if (refusal) return refusal;
   const changes = new Map<string, CustodyState>();
-  const released: CustodyState = rule.custody.transit && version >= 2 ? { kind: 'in_transit', destinations: partyDestinationsOf(event) } : { kind: 'released' };
+  const letGo = { by: signerOrg.id, rule: rule.id }; // who may restate it (custody-state.ts, mayActAsHolder)
+  const released: CustodyState = rule.custody.transit && version >= 2 ? { kind: 'in_transit', destinations: partyDestinationsOf(event), ...letGo } : { kind: 'released', ...letGo };
   for (const part of rule.custody.release) for (const id of canonical(part)) changes.set(id, released);
   for (const part of rule.custody.take) for (const id of canonical(part)) changes.set(id, { kind: 'held', orgId: signerOrg.id });
   return {
@@ -455,7 +456,7 @@ function custodyRefusal(
       const state = custodyStateOf(custodianOf(id));
       if (version < 2) {
         if (state?.kind === 'held' && state.orgId !== signerOrg.id) return refuse(id, 'is held by another organisation');
-      } else if (!mayActAsHolder(state, signerOrg.id)) {
+      } else if (!mayActAsHolder(state, signerOrg.id, rule.id)) {
         return refuse(id, state?.kind === 'held' ? 'is held by another organisation' : state?.kind === 'released' ? 'was released (sold, consumed or released) and is held by nobody' : 'is in transit and held by nobody');
       }
     }

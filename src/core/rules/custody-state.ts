@@ -8,13 +8,19 @@
  */
 import { HashTag, hashCanonical } from '../crypto/index.js';
 
+/** Who let an item go, and under which rule: that organisation may restate the event (a corrective event). */
+export interface LetGo {
+  readonly by?: string;
+  readonly rule?: string;
+}
+
 /** Never seen is `undefined`; every other state is one of these. */
 export type CustodyState =
   | { readonly kind: 'held'; readonly orgId: string }
   /** Shipped; `destinations` names the parties it was shipped to (empty: no destination named). */
-  | { readonly kind: 'in_transit'; readonly destinations: readonly string[] }
+  | ({ readonly kind: 'in_transit'; readonly destinations: readonly string[] } & LetGo)
   /** Sold, consumed or otherwise released: nobody may take it again. */
-  | { readonly kind: 'released' };
+  | ({ readonly kind: 'released' } & LetGo);
 
 /**
  * What a custody lookup answers: a state; an organisation id (held by it); null (nobody holds it,
@@ -37,7 +43,7 @@ export function isCustodyRulesVersion(value: unknown): value is CustodyRulesVers
 
 const RULE_SET_TEXT: Record<CustodyRulesVersion, string> = {
   1: 'holds: the poster must be the custodian when anyone holds the item; nobody holding it (never seen, in transit, consumed, sold) lets anyone with the role act; takes: the poster holds it; releases: nobody holds it',
-  2: 'holds: the poster must hold the item, or nobody ever recorded it (first appearance); takes: the item must be never seen, held by the poster, or in transit to the poster or to no named destination; releases by a shipping rule (ships): in transit to the event\'s owning/possessing-party destinations, a member named as urn:provenant:org:{id}, urn:provenant:org-id:{scheme}:{value}, or its gln as a PGLN (urn:epc:id:pgln or Digital Link AI 417, matched on the 12 digits before the check digit); other releases: released for good',
+  2: 'holds: the poster must hold the item, or nobody ever recorded it (first appearance), or the poster let it go under the same rule and nobody took it since (a restatement); takes: the item must be never seen, held by the poster, or in transit to the poster or to no named destination; releases by a shipping rule (ships): in transit to the event\'s owning/possessing-party destinations, a member named as urn:provenant:org:{id}, urn:provenant:org-id:{scheme}:{value}, or its gln as a PGLN (urn:epc:id:pgln or Digital Link AI 417, matched on the 12 digits before the check digit); other releases: released for good',
 };
 
 /** The rule set a custody decision cites, like the cold-chain verdicts' {id, version, hash}. */
@@ -110,9 +116,15 @@ export function namesOrganisation(destination: string, org: { id: string; identi
   return org.identifiers[rest.slice(0, cut)]?.includes(rest.slice(cut + 1)) ?? false;
 }
 
-/** Rule set 2: may the signer act on an item its rule says it must hold? */
-export function mayActAsHolder(state: CustodyState | undefined, orgId: string): boolean {
-  return state === undefined || (state.kind === 'held' && state.orgId === orgId);
+/**
+ * Rule set 2: may the signer act on an item its rule says it must hold? It must hold it, or the item
+ * was never seen; or the signer let it go under this same rule and nobody took it since (a
+ * restatement, such as a corrective event after an error declaration, EPCIS 2.0 section 7.4.1.4).
+ */
+export function mayActAsHolder(state: CustodyState | undefined, orgId: string, ruleId: string): boolean {
+  if (state === undefined) return true;
+  if (state.kind === 'held') return state.orgId === orgId;
+  return state.by === orgId && state.rule === ruleId;
 }
 
 /** Rule set 2: may the signer take an item its rule gives it without requiring it to hold it (receiving, outputs)? */

@@ -47,14 +47,20 @@ function eventOf(step: Step): Record<string, unknown> {
   return { ...base, bizStep: 'shipping', ...(step.to ? { destinationList: [{ type: 'owning_party', destination: destinationOf(step.to, step.byIdentifier) }] } : {}) };
 }
 
+const RULE = { ship: 'logistics.shipping', sell: 'retail.selling', receive: 'logistics.receiving' } as const;
+
 /** The model: what rule set 2 must decide, and the state it leaves. */
 function model(state: CustodyState | undefined, step: Step): CustodyState | 'refused' {
-  const holds = state === undefined || (state.kind === 'held' && state.orgId === step.by.id);
-  if (step.kind === 'ship') return holds ? { kind: 'in_transit', destinations: step.to ? [destinationOf(step.to, step.byIdentifier)] : [] } : 'refused';
-  if (step.kind === 'sell') return holds ? { kind: 'released' } : 'refused';
+  // Held by the signer, never seen, or let go by the signer under the same rule (a restatement).
+  const restates = state !== undefined && state.kind !== 'held' && state.by === step.by.id && state.rule === RULE[step.kind];
+  const holds = state === undefined || (state.kind === 'held' && state.orgId === step.by.id) || restates;
+  const letGo = { by: step.by.id, rule: RULE[step.kind] };
+  if (step.kind === 'ship') return holds ? { kind: 'in_transit', destinations: step.to ? [destinationOf(step.to, step.byIdentifier)] : [], ...letGo } : 'refused';
+  if (step.kind === 'sell') return holds ? { kind: 'released', ...letGo } : 'refused';
   const mine = [destinationOf(step.by, false), destinationOf(step.by, true)];
   const named = state?.kind === 'in_transit' && (state.destinations.length === 0 || state.destinations.some((d) => mine.includes(d)));
-  return holds || named ? { kind: 'held', orgId: step.by.id } : 'refused';
+  const held = state === undefined || (state.kind === 'held' && state.orgId === step.by.id);
+  return held || named ? { kind: 'held', orgId: step.by.id } : 'refused';
 }
 
 const stepArb: fc.Arbitrary<Step> = fc.oneof(
@@ -93,7 +99,8 @@ describe('custody rule set 2: random ship/receive/sell sequences', () => {
             const ok = before === undefined || (before.kind === 'held' && before.orgId === step.by.id) || (before.kind === 'in_transit' && (before.destinations.length === 0 || before.destinations.some((d) => namesOrganisation(d, step.by))));
             expect(ok).toBe(true);
           }
-          expect(before?.kind).not.toBe('released');
+          // A released item is taken by nobody; only its seller restates the sale.
+          if (before?.kind === 'released') expect(state).toEqual({ kind: 'released', by: before.by, rule: before.rule });
         });
         // Capture's check (the item's own history) and the projection agree with the model.
         expect(custodyFromHistory(ID, history)).toEqual(state);
@@ -108,6 +115,23 @@ describe('custody rule set 2: random ship/receive/sell sequences', () => {
     const take = eventOf({ kind: 'ship', by: ORGS.ship, to: null, byIdentifier: false });
     expect(authoriseEvent(take, ORGS.ship, sold, 1).ok).toBe(true);
     expect(authoriseEvent(take, ORGS.ship, () => ({ kind: 'released' }), 2)).toMatchObject({ ok: false, code: 'NOT_CUSTODIAN' });
+  });
+});
+
+describe('restating an event one let go', () => {
+  it('the organisation that shipped or consumed an item may post under the same rule again (a corrective event), under no other', () => {
+    const shipped = authoriseEvent(eventOf({ kind: 'ship', by: ORGS.proc, to: ORGS.haul, byIdentifier: false }), ORGS.proc, () => undefined, 2);
+    if (!shipped.ok) throw new Error('shipping refused');
+    const state = custodyStateOfChange(shipped.custodyChanges[0]!);
+    expect(state).toEqual({ kind: 'in_transit', destinations: ['urn:provenant:org:org-haul'], by: 'org-proc', rule: 'logistics.shipping' });
+    // The shipper re-ships it (to a corrected destination); another shipper may not.
+    expect(authoriseEvent(eventOf({ kind: 'ship', by: ORGS.proc, to: ORGS.ship, byIdentifier: false }), ORGS.proc, () => state, 2).ok).toBe(true);
+    expect(authoriseEvent(eventOf({ kind: 'ship', by: ORGS.haul, to: null, byIdentifier: false }), ORGS.haul, () => state, 2)).toMatchObject({ ok: false, code: 'NOT_CUSTODIAN' });
+    // Under another rule (commissioning it again) the shipper holds nothing.
+    const commission = { ...eventOf({ kind: 'receive', by: ORGS.proc }), action: 'ADD', bizStep: 'commissioning' };
+    expect(authoriseEvent(commission, ORGS.proc, () => state, 2)).toMatchObject({ ok: false, code: 'NOT_CUSTODIAN' });
+    // Nor once another took it.
+    expect(authoriseEvent(eventOf({ kind: 'ship', by: ORGS.proc, to: null, byIdentifier: false }), ORGS.proc, () => ({ kind: 'held', orgId: 'org-haul' }), 2).ok).toBe(false);
   });
 });
 
