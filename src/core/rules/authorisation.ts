@@ -5,26 +5,11 @@
  * Pure: the caller supplies the custody lookup.
  */
 import { ROLES, type Role } from '../ledger/membership.js';
-import {
-  bizStepOf,
-  dispositionOf,
-  eventType,
-  identifiersOf,
-  type EpcisAction,
-  type EpcisEventType,
-} from '../epcis/epcis-model.js';
+import { bizStepOf, dispositionOf, eventType, identifiersOf, type EpcisAction, type EpcisEventType } from '../epcis/epcis-model.js';
 import { parseIdentifier } from '../identifiers/index.js';
-import {
-  LEGACY_CUSTODY_RULES,
-  custodyRuleSetRef,
-  custodyStateOf,
-  mayActAsHolder,
-  mayTake,
-  partyDestinationsOf,
-  type CustodyLookupValue,
-  type CustodyRulesVersion,
-  type CustodyState,
-} from './custody-state.js';
+import { LEGACY_CUSTODY_RULES, custodyRuleSetRef, custodyStateOf, mayActAsHolder, mayTake, partyDestinationsOf } from './custody-state.js';
+import type { CustodyLookupValue, CustodyRulesVersion, CustodyState } from './custody-state.js';
+import { CUSTODY_ASSIGNMENT_BIZSTEP, CUSTODY_ASSIGNMENT_RULE, assignCustody } from './custody-assignment.js';
 
 /** Provenant's own business steps (CBV 2.0 section 7.2 allows user vocabulary URIs). */
 export const PROVENANT_BIZSTEP = {
@@ -388,6 +373,10 @@ export function authoriseEvent(
 ): AuthorisationResult {
   const rule = ruleFor(event);
   const what = describeEvent(event);
+  if (version >= 2 && normaliseAuthBizStep(event) === CUSTODY_ASSIGNMENT_BIZSTEP) {
+    const a = assignCustody(what, signerOrg, HELD.flatMap((p) => partsOf(event)[p]).map(canonicalIdentifier), partyDestinationsOf(event));
+    return a.ok ? { ok: true, rule: CUSTODY_ASSIGNMENT_RULE, custodyChanges: a.changes.map(({ identifier, state }) => ({ identifier, orgId: null, state })) } : a;
+  }
   if (!rule) {
     return { ok: false, code: 'NOT_AUTHORISED', message: `no rule allows ${what}`, details: { orgId: signerOrg.id } };
   }

@@ -3,7 +3,8 @@
  * audit's case replayed on a real node. A container released by customs and departed from the port
  * cannot be shipped by a carrier outside the story, and that carrier cannot read HMRC's clearance;
  * a shipping to a named organisation is received by it and by nobody else. A chain captured under
- * rule set 1 (where the carrier's shipping was admitted) still verifies and re-derives.
+ * rule set 1 (where the carrier's shipping was admitted) still verifies and re-derives. Customs may
+ * assign custody by an explicit decision naming the new custodian.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { buildDemoConsortium, DEMO_CONSORTIUM_ID as C } from '../../../src/services/node/demo-consortium.js';
@@ -82,6 +83,22 @@ describe('custody rule set 2: only a hand-over gives custody', () => {
       const taken = await node.captureEvents(org, [obj({ bizStep: 'receiving', epcList: [pallet] })], { mode: 'partial' });
       expect(taken.results[0]!.error?.code, org).toBe('NOT_CUSTODIAN');
     }
+  });
+
+  it("customs assigns the carrier's container to a haulier by an explicit decision: the haulier receives it, nobody else may", async () => {
+    const assign = (org: string, destinationList: unknown[]) =>
+      node.captureEvents(org, [obj({ bizStep: 'urn:provenant:bizstep:custody_assignment', epcList: [CONTAINER], destinationList })], { mode: 'partial' });
+    expect((await assign('oceanic-line', toParty('oceanic-line'))).results[0]!.error?.code).toBe('NOT_AUTHORISED');
+    expect((await assign('hmrc', [])).results[0]!.error?.code).toBe('NOT_AUTHORISED');
+    expect((await assign('hmrc', toParty('swift-haulage'))).results[0]!.status).toBe('accepted');
+    await node.seal();
+    // The carrier held it: no longer. The port may not collect it either; the haulier named may.
+    const shipped = await node.captureEvents('oceanic-line', [obj({ bizStep: 'shipping', epcList: [CONTAINER] })], { mode: 'partial' });
+    expect(shipped.results[0]!.error?.code).toBe('NOT_CUSTODIAN');
+    const port = await node.captureEvents('port-felixstowe', [obj({ bizStep: 'receiving', epcList: [CONTAINER] })], { mode: 'partial' });
+    expect(port.results[0]!.error?.code).toBe('NOT_CUSTODIAN');
+    expect((await node.captureEvents('swift-haulage', [obj({ bizStep: 'receiving', epcList: [CONTAINER] })])).results[0]!.status).toBe('accepted');
+    await node.seal();
   });
 
   it('the chain verifies and its projections re-derive under rule set 2', async () => {

@@ -135,6 +135,30 @@ describe('restating an event one let go', () => {
   });
 });
 
+describe('custody assigned by an authority', () => {
+  const assign = (destinationList: unknown[]) => ({ ...eventOf({ kind: 'receive', by: ORGS.ship }), bizStep: 'urn:provenant:bizstep:custody_assignment', destinationList });
+  const customs = org('org-customs', ['CUSTOMS']);
+  const toShip = [{ type: 'owning_party', destination: 'urn:provenant:org:org-ship' }];
+  it('puts a released or held item in transit to the member it names, who receives it; nobody else does', () => {
+    for (const before of [{ kind: 'released', by: 'org-shop-a', rule: 'retail.selling' }, { kind: 'held', orgId: 'org-haul' }] as CustodyState[]) {
+      const decision = authoriseEvent(assign(toShip), customs, () => before, 2);
+      expect(decision).toMatchObject({ ok: true, rule: 'authority.custody_assignment', custodyChanges: [{ identifier: ID, orgId: null }] });
+      if (!decision.ok) return;
+      const after = custodyStateOfChange(decision.custodyChanges[0]!);
+      expect(authoriseEvent(eventOf({ kind: 'receive', by: ORGS.haul }), ORGS.haul, () => after, 2)).toMatchObject({ ok: false, code: 'NOT_CUSTODIAN' });
+      expect(authoriseEvent(eventOf({ kind: 'receive', by: ORGS.ship }), ORGS.ship, () => after, 2)).toMatchObject({ ok: true, custodyChanges: [{ orgId: 'org-ship' }] });
+    }
+  });
+  it('only REGULATOR or CUSTOMS, naming the new custodian; under rule set 1 it is no assignment', () => {
+    expect(authoriseEvent(assign(toShip), ORGS.haul, () => undefined, 2)).toMatchObject({ ok: false, code: 'NOT_AUTHORISED', details: { rule: 'authority.custody_assignment' } });
+    expect(authoriseEvent(assign([]), customs, () => undefined, 2)).toMatchObject({ ok: false, code: 'NOT_AUTHORISED' });
+    expect(authoriseEvent(assign([{ type: 'location', destination: 'urn:epc:id:sgln:5012345.00099.0' }]), customs, () => undefined, 2).ok).toBe(false);
+    expect(authoriseEvent(assign(toShip), org('org-fsa', ['REGULATOR']), () => undefined, 2).ok).toBe(true);
+    // Rule set 1 had no such rule: the step falls under trading.other, which customs may not post.
+    expect(authoriseEvent(assign(toShip), customs, () => undefined, 1)).toMatchObject({ ok: false, code: 'NOT_AUTHORISED', details: { rule: 'trading.other' } });
+  });
+});
+
 describe('destinations naming an organisation', () => {
   it('by member id or registered identifier; owning/possessing party only, short or URN type', () => {
     const event = {
