@@ -212,12 +212,16 @@ export interface EventFactsInput {
   position?: number;
 }
 
-/** The parent an ADD aggregation or association declares the contents of. */
+/**
+ * The parent an ADD aggregation or association declares the contents of: packing, aggregating or
+ * loading it (a rule that handles the parent), not an observation such as a customs clearance.
+ */
 export function contentsDeclaredOf(event: unknown): string | undefined {
   const type = eventType(event);
   if ((type !== 'AggregationEvent' && type !== 'AssociationEvent') || (event as { action?: unknown }).action !== 'ADD') return undefined;
   const parent = identifiersOf(event).parentID;
-  return parent === undefined ? undefined : canonicalIdentifier(parent);
+  const id = parent === undefined ? undefined : canonicalIdentifier(parent);
+  return id !== undefined && handledIdentifiers(event).includes(id) ? id : undefined;
 }
 
 export function eventFacts(input: EventFactsInput, farmsOfOrigin: ReadonlySet<string> = new Set()): EventFacts {
