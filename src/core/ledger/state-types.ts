@@ -99,6 +99,8 @@ export interface AdmissionState {
   sealMaxRecords: number;
   /** Puts a custody rule set in force from a log index on (rules/custody-state.ts). */
   adoptCustodyRules(version: 1 | 2, fromLogIndex: number): void;
+  /** The custody rule set the next record is admitted under. */
+  readonly custodyRules: 1 | 2;
   /** Records applied so far (the next record's log index). */
   logSize: number;
   readonly orgs: Map<string, OrgEntry>;

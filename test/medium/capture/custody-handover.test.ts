@@ -138,4 +138,22 @@ describe('a chain captured under custody rule set 1', () => {
     node = await node.reopen();
     expect(node.node.state(C).custodyRules).toBe(1);
   });
+
+  it('adopts rule set 2 by governance from a log position: the carrier is refused from then on, the earlier shipping still verifies', async () => {
+    await node.govern([{ type: 'custody.rules', version: 2 }]);
+    const state = node.node.state(C);
+    expect(state.custodyRules).toBe(2);
+    expect(state.custodyRulesAt(1)).toBe(1);
+    // The carrier shipped the container under rule set 1; another carrier may not take it now.
+    const taken = await node.captureEvents('swift-haulage', [obj({ bizStep: 'shipping', epcList: [CONTAINER] })], { mode: 'partial' });
+    expect(taken.results[0]!.error?.code).toBe('NOT_CUSTODIAN');
+    expect(taken.results[0]!.error?.details).toMatchObject({ ruleSet: { version: 2 } });
+    await expect(node.govern([{ type: 'custody.rules', version: 1 }])).rejects.toThrow(/custody rule set is 2/);
+    const report = await verifyStoredChain(node.store, C);
+    expect(report.failures).toEqual([]);
+    expect(report.projections?.ruleFailures).toEqual([]);
+    expect(report.ok).toBe(true);
+    node = await node.reopen();
+    expect(node.node.state(C).custodyRules).toBe(2);
+  });
 });

@@ -10,6 +10,8 @@ import { describe, expect, it } from 'vitest';
 import type { Role } from '../../../src/core/ledger/governance.js';
 import { CustodyReplay } from '../../../src/core/ledger/projections/custody.js';
 import { parseGenesisPayload } from '../../../src/core/ledger/records/genesis.js';
+import { describeChange, parseMembershipChange } from '../../../src/core/ledger/membership.js';
+import { applyChange, validateChange } from '../../../src/core/ledger/membership-change.js';
 import { authoriseEvent, canonicalIdentifier, custodyStateOfChange, type SignerOrg } from '../../../src/core/rules/authorisation.js';
 import { custodyFromHistory, type HistoryEvent } from '../../../src/core/rules/custody-history.js';
 import { custodyRuleSetRef, custodyRuleSetsMarkdown, namesOrganisation, partyDestinationsOf, partyGlnOf, type CustodyState } from '../../../src/core/rules/custody-state.js';
@@ -196,6 +198,17 @@ describe('custody rule set versions', () => {
     expect(() => parseGenesisPayload({ ...genesis, custodyRules: 3 })).toThrow(/custodyRules/);
     expect(parseGenesisPayload({ ...genesis, custodyRules: 2 }).custodyRules).toBe(2);
     expect(parseGenesisPayload(genesis).custodyRules).toBeUndefined();
+  });
+  it('a governance change names a later rule set, in force from the record after the one applying it', () => {
+    expect(parseMembershipChange({ type: 'custody.rules', version: 2 })).toEqual({ type: 'custody.rules', version: 2 });
+    expect(() => parseMembershipChange({ type: 'custody.rules', version: 3 })).toThrow(/version/);
+    expect(describeChange({ type: 'custody.rules', version: 2 })).toBe('custody.rules 2');
+    const schedule: { version: number; from: number }[] = [];
+    const state = { custodyRules: 1, adoptCustodyRules: (version: 1 | 2, from: number) => schedule.push({ version, from }) } as unknown as Parameters<typeof applyChange>[0];
+    expect(() => validateChange(state, { type: 'custody.rules', version: 1 })).toThrow(/later one/);
+    validateChange(state, { type: 'custody.rules', version: 2 });
+    expect(applyChange(state, { type: 'custody.rules', version: 2 }, 41)).toContain('custody rule set 2 in force from log index 42');
+    expect(schedule).toEqual([{ version: 2, from: 42 }]);
   });
   it('docs/authorisation.md lists the rule sets as the code has them', () => {
     const doc = readFileSync(path.resolve(__dirname, '../../../docs/authorisation.md'), 'utf8');
