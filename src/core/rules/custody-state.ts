@@ -4,7 +4,9 @@
  * Rule set 1 (chains whose genesis names none): "nobody holds it" lets anyone with the role act on
  * an item, so a carrier could ship a released container. Rule set 2: custody only passes by a
  * legitimate hand-over: a shipping (optionally to a named destination) then a receiving by the
- * named organisation, or the first appearance of an item nobody ever recorded. Pure.
+ * named organisation, or the first appearance of an item nobody ever recorded; an authority may
+ * assign custody (custody-assignment.ts). The genesis names the rule set, governance moves it on
+ * (a `custody.rules` change). Pure.
  */
 import { HashTag, hashCanonical } from '../crypto/index.js';
 
