@@ -72,8 +72,7 @@ export interface CaptureView {
   declared: Map<string, string>;
   /** Error declarations stored for the events asked, as correctionKey(eventId, declaration). */
   corrections: Set<string>;
-  /** Current custodian per identifier (null: nobody holds it); identifiers never seen are absent. */
-  /** Custody per item: its state, or (from the Custody table alone) its holder, null for nobody. */
+  /** Custody per item: its state, or (from the Custody table alone) its holder, null for nobody; items never seen are absent. */
   custody: Map<string, KnownCustody>;
   /** Cited document addresses that are stored for the consortium. */
   documents: Set<string>;

@@ -17,9 +17,10 @@ export interface HistoryEvent {
 
 /**
  * The custody state of the identifier after the events (log order): held, in transit or released;
- * undefined when no event ever changed it (never seen). Each event's custody check is made on this identifier's own history (others it names
- * were checked when it was admitted); an event the role table refuses changes nothing, as it would
- * not have been captured.
+ * undefined when no event ever changed it (never seen). Each event is decided under its own rule
+ * set, its custody check made on this identifier's own history (others it names were checked when
+ * it was admitted); an event the role table refuses changes nothing, as it would not have been
+ * captured.
  */
 export function custodyFromHistory(identifier: string, events: readonly HistoryEvent[]): CustodyState | undefined {
   let state: CustodyState | undefined;
