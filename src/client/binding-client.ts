@@ -3,7 +3,7 @@
  * answers 202 with the capture job's URL; the job tells how the capture ended. With an API token
  * and no signatures, the node signs each event with the organisation's key it hosts.
  */
-import { CaptureClientError, type CaptureEventResult } from './capture-client.js';
+import { CaptureClientError, fetchJsonBody, type CaptureEventResult } from './capture-client.js';
 
 type JsonObject = Record<string, unknown>;
 
@@ -57,19 +57,7 @@ function urlOf(baseUrl: string, path: string): string {
 }
 
 async function call(url: string, init: RequestInit, options: BindingOptions): Promise<{ response: Response; body: unknown }> {
-  let response: Response;
-  try {
-    response = await (options.fetch ?? fetch)(url, { ...init, signal: options.signal });
-  } catch (err) {
-    throw new CaptureClientError(0, 'NETWORK_ERROR', `could not reach ${url}: ${(err as Error).message}`, { url });
-  }
-  const text = await response.text();
-  let body: unknown;
-  try {
-    body = text === '' ? undefined : JSON.parse(text);
-  } catch {
-    body = undefined;
-  }
+  const { response, body } = await fetchJsonBody(url, init, options);
   if (!response.ok) {
     const problem = isObject(body) ? body : {};
     const code = typeof problem.code === 'string' ? problem.code : `HTTP_${response.status}`;

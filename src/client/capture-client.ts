@@ -7,6 +7,7 @@ import type { JsonValue, KeyPair } from '../core/crypto/index.js';
 import { eventHashIdsOfDocument } from '../core/epcis/event-hash.js';
 import { RECORD_VERSION, RecordKind, formatTimestamp, signRecord, type SignedRecord } from '../core/ledger/record.js';
 import { epcisEventPayload } from '../core/ledger/records/epcis-event.js';
+import { commitDocumentFields, type EnvelopeOpening } from '../core/capture/openings.js';
 
 type JsonObject = Record<string, unknown>;
 
@@ -21,6 +22,8 @@ export interface CaptureEnvelope {
   document: JsonObject;
   /** The payload format signed (docs/record-kinds.md); absent: 1 (the event alone). */
   payloadFormat?: 1 | 2;
+  /** Values and salts of withheld-field commitments (docs/redaction.md), for the node to keep off-chain. */
+  openings?: EnvelopeOpening[];
 }
 
 export interface CaptureEventResult {
@@ -85,6 +88,12 @@ export interface SignCaptureOptions {
   signedAt?: string;
   /** 2 also signs the document's @context and epcisHeader with each event (kept and returned by the node); default 1. */
   payloadFormat?: 1 | 2;
+  /**
+   * Commit each event's sensitive fields (inspection findings, customs declarations, prices) as
+   * salted commitments before signing (payload format 3, docs/redaction.md); the openings go in the
+   * envelope. Needs format 2 (the default when set).
+   */
+  withhold?: boolean;
 }
 
 /** The payload of each event as the envelope's format has it (what each signature covers). */
@@ -95,11 +104,12 @@ function payloadsOf(document: JsonObject, format: 1 | 2): JsonValue[] {
 }
 
 /** One signRecord per event (kind epcis.event; payload { event } in format 1), all with the same signedAt. */
-export function signCaptureDocument(document: JsonObject, options: SignCaptureOptions): CaptureEnvelope {
-  const format = options.payloadFormat ?? 1;
+export function signCaptureDocument(clear: JsonObject, options: SignCaptureOptions): CaptureEnvelope {
+  const { document, openings } = options.withhold ? commitDocumentFields(clear) : { document: clear, openings: [] };
+  const format = options.payloadFormat ?? (options.withhold ? 2 : 1);
   const signedAt = options.signedAt ?? formatTimestamp(new Date());
   const signatures = payloadsOf(document, format).map((payload) => signRecord({ consortium: options.consortium, kind: RecordKind.EPCIS_EVENT, payload, signedAt }, options.key).signature);
-  return { consortium: options.consortium, signer: options.key.keyId, signedAt, signatures, document, ...(format === 2 ? { payloadFormat: 2 as const } : {}) };
+  return { consortium: options.consortium, signer: options.key.keyId, signedAt, signatures, document, ...(format === 2 ? { payloadFormat: 2 as const } : {}), ...(openings.length > 0 ? { openings } : {}) };
 }
 
 /** The records an envelope stands for, exactly as the node rebuilds them (for checks and tests). */
@@ -156,25 +166,31 @@ export function captureUrl(baseUrl: string, options: Pick<SubmitCaptureOptions, 
   return url.toString();
 }
 
+/**
+ * Fetches and parses a JSON body (undefined when empty or not JSON); NETWORK_ERROR when the node
+ * cannot be reached. The caller decides what a non-2xx answer means.
+ */
+export async function fetchJsonBody(url: string, init: RequestInit, options: { fetch?: typeof fetch; signal?: AbortSignal }): Promise<{ response: Response; body: unknown }> {
+  let response: Response;
+  try {
+    response = await (options.fetch ?? fetch)(url, { ...init, signal: options.signal });
+  } catch (err) {
+    throw new CaptureClientError(0, 'NETWORK_ERROR', `could not reach ${url}: ${(err as Error).message}`, { url });
+  }
+  const text = await response.text();
+  try {
+    return { response, body: text === '' ? undefined : JSON.parse(text) };
+  } catch {
+    return { response, body: undefined };
+  }
+}
+
 /** Posts a signed envelope. Resolves with the parsed result on 2xx; throws CaptureClientError otherwise. */
 export async function submitCapture(baseUrl: string, envelope: CaptureEnvelope, options: SubmitCaptureOptions = {}): Promise<CaptureResult> {
   const url = captureUrl(baseUrl, options);
   const headers: Record<string, string> = { 'content-type': 'application/json', accept: 'application/json' };
   if (options.token) headers.authorization = `Bearer ${options.token}`;
-  const doFetch = options.fetch ?? fetch;
-  let response: Response;
-  try {
-    response = await doFetch(url, { method: 'POST', headers, body: JSON.stringify(envelope), signal: options.signal });
-  } catch (err) {
-    throw new CaptureClientError(0, 'NETWORK_ERROR', `could not reach ${url}: ${(err as Error).message}`, { url });
-  }
-  const text = await response.text();
-  let body: unknown;
-  try {
-    body = text === '' ? undefined : JSON.parse(text);
-  } catch {
-    body = undefined;
-  }
+  const { response, body } = await fetchJsonBody(url, { method: 'POST', headers, body: JSON.stringify(envelope) }, options);
   if (!response.ok) {
     const error = isObject(body) && isObject(body.error) ? body.error : undefined;
     const code = typeof error?.code === 'string' ? error.code : `HTTP_${response.status}`;

@@ -57,17 +57,24 @@ function intFromEnv(name: string, fallback: number): number {
   return value;
 }
 
+/** The store engine a DATABASE_URL names: PostgreSQL for postgresql:// or postgres://, else SQLite. */
+export function databaseEngine(url: string): 'sqlite' | 'postgres' {
+  return /^postgres(ql)?:\/\//i.test(url) ? 'postgres' : 'sqlite';
+}
+
 /**
- * Accepts what the store can open: `file:PATH`, a plain path, or `:memory:`. Any other URL scheme
- * is refused here, so that `postgresql://…` can never become a SQLite file of that name.
+ * Accepts what the store can open: `postgresql://…` or `postgres://…` (PostgreSQL), `file:PATH`, a
+ * plain path, or `:memory:` (SQLite). Any other URL scheme is refused here, so that `mysql://…`
+ * can never become a SQLite file of that name.
  */
 export function checkDatabaseUrl(url: string): string {
   const scheme = /^([a-zA-Z][a-zA-Z0-9+.-]*):/.exec(url)?.[1]?.toLowerCase();
   if (scheme === undefined || scheme === 'file' || url === ':memory:') return url;
   if (scheme.length === 1) return url; // a Windows drive letter, not a scheme
+  if (databaseEngine(url) === 'postgres') return url;
   throw new ConfigError(
     'DATABASE_URL_UNSUPPORTED',
-    `DATABASE_URL scheme "${scheme}:" is not supported; use file:PATH for the embedded SQLite store`,
+    `DATABASE_URL scheme "${scheme}:" is not supported; use file:PATH (SQLite) or postgresql://USER:PASSWORD@HOST:PORT/DATABASE`,
     { scheme },
   );
 }

@@ -11,7 +11,7 @@ import type { NodeConfig } from '../platform/config.js';
 import { BreachStore } from '../store/breach-store.js';
 import { exportProofBundle } from '../store/bundle-store.js';
 import { ChainStore } from '../store/chain-store.js';
-import { openDatabase, sqliteFilePath, type Database } from '../store/database.js';
+import { isPostgresUrl, openDatabase, sqliteFilePath, type Database } from '../store/database.js';
 import type { IssuedToken, StoredToken } from '../store/token-store.js';
 import { issueApiToken, listApiTokens, revokeApiToken } from './auth.js';
 import { verifyStoredChain, type StoredChainReport, type VerifyProgress } from './node/verify-stored-chain.js';
@@ -53,7 +53,7 @@ export async function verifyConsortium(
   onProgress?: (p: VerifyProgress) => void,
 ): Promise<StoredChainReport> {
   const file = sqliteFilePath(config.databaseUrl);
-  if (file !== ':memory:' && !existsSync(file)) throw new AdminError('NO_DATABASE', `no database at ${file}: nothing to verify (check --data or DATABASE_URL)`, { file });
+  if (file !== ':memory:' && !isPostgresUrl(config.databaseUrl) && !existsSync(file)) throw new AdminError('NO_DATABASE', `no database at ${file}: nothing to verify (check --data or DATABASE_URL)`, { file });
   return withDatabase(config, async (db) => {
     const store = new ChainStore(db);
     await requireConsortium(store, config, consortiumId);

@@ -15,6 +15,7 @@ import { hostedState, type NodeHandles } from './node-handles.js';
 import { forbidden, invalidIdentifier, notFound, ReadError } from './read-errors.js';
 import { requireMember, requireViewer, type ReadContext } from './read-context.js';
 import { isShownRead } from './read-policy.js';
+import { commitmentsOf, withheldViews, type WithheldView } from './withheld-reads.js';
 import { Visibility, type RecordDecision } from './visibility.js';
 
 export type { StoredBlock, StoredRecord } from '../store/chain-read-store.js';
@@ -188,7 +189,23 @@ export class ChainReads {
 
   async withheldFields(rc: ReadContext, row: StoredRecord): Promise<string[]> {
     if ((await this.recordDecision(rc, row)).visibility !== 'REDACTED') return [];
-    return redactEvent((JSON.parse(row.body) as { payload?: { event?: unknown } }).payload?.event).withheld;
+    const event = (JSON.parse(row.body) as { payload?: { event?: unknown } }).payload?.event;
+    return [...redactEvent(event).withheld, ...commitmentsOf(event).map((c) => c.path)].sort();
+  }
+
+  /** The record's withheld-field commitments; with value and salt when the viewer sees the event in full (docs/redaction.md). */
+  async withheld(rc: ReadContext, row: StoredRecord): Promise<WithheldView[]> {
+    const decision = await this.recordDecision(rc, row);
+    if (!isShownRead(decision)) throw forbiddenRecord(row.hash);
+    const event = (JSON.parse(row.body) as { payload?: { event?: unknown } }).payload?.event;
+    const views = (await withheldViews(this.handles.db, row.consortiumId, [{ recordHash: row.hash, event, open: decision.visibility === 'VISIBLE' }])).get(row.hash) ?? [];
+    if (views.length > 0) rc.access.record(decision);
+    return views;
+  }
+
+  /** As `withheld`, by record hash (a lineage hop names its record). */
+  async withheldOfHash(rc: ReadContext, hash: string): Promise<WithheldView[]> {
+    return this.withheld(rc, await this.record(rc, hash));
   }
 
   blockHashOf(row: StoredRecord): Promise<string | null> {

@@ -9,6 +9,7 @@ import { ReadError } from './read-errors.js';
 import { requireViewer, type ReadContext } from './read-context.js';
 import { isShownRead } from './read-policy.js';
 import { Visibility } from './visibility.js';
+import { openedEvent, withheldViews, type WithheldView } from './withheld-reads.js';
 
 export interface EventView {
   eventId: string;
@@ -19,12 +20,16 @@ export interface EventView {
   block: { height: number; hash: string } | null;
   signer: { keyId: string; orgId: string };
   signedAt: string;
+  /** When this node recorded the event (EPCIS 2.0 section 7.4.1): a recordTime inside the signed event is the client's and means nothing. */
+  recordTime: string;
   /** The record's payload format (docs/record-kinds.md). */
-  payloadFormat: 1 | 2;
+  payloadFormat: 1 | 2 | 3;
   /** Format 2: the capturing document's `@context`, as signed (null in format 1, which did not keep it). */
   context: unknown;
   /** Format 2: the capturing document's `epcisHeader` (master data), as signed; null when none. */
   epcisHeader: Record<string, unknown> | null;
+  /** Fields the signed event holds as salted commitments (docs/redaction.md): opened when you see the event in full. */
+  withheld: WithheldView[];
   /** Error declarations about the event, oldest first (EPCIS 2.0 section 7.4.1.4). */
   corrections: (Omit<StoredCorrection, 'declaration'> & { status: CorrectionStatus; errorDeclaration: unknown })[];
 }
@@ -49,19 +54,22 @@ export class EventReads {
     if (!isShownRead(decision)) throw notFound;
     rc.access.record(decision);
     const redacted = decision!.visibility === 'REDACTED';
+    const withheld = (await withheldViews(this.handles.db, stored.consortiumId, [{ recordHash: stored.recordHash, event: payload.event, open: !redacted }])).get(stored.recordHash) ?? [];
     const corrections = (await correctionsOf(this.handles.db, stored.consortiumId, [stored.eventId])).get(stored.eventId) ?? [];
     return {
       eventId: stored.eventId,
       consortium: stored.consortiumId,
-      event: redacted ? redactEvent(payload.event).event : payload.event,
+      event: redacted ? redactEvent(payload.event).event : openedEvent(payload.event, withheld),
       redacted,
       recordHash: stored.recordHash,
       block: stored.block,
       signer: { keyId: record.signer, orgId: stored.submitterOrg },
       signedAt: record.signedAt,
+      recordTime: stored.recordTime,
       payloadFormat: payload.format ?? 1,
       context: payload.context ?? null,
       epcisHeader: payload.epcisHeader ?? null,
+      withheld,
       corrections: corrections.map(({ declaration, ...c }) => ({ ...c, status: correctionStatusOf(c), errorDeclaration: JSON.parse(declaration) as unknown })),
     };
   }

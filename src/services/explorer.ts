@@ -9,6 +9,8 @@ import { CodedError } from '../core/coded-error.js';
 import type { Role } from '../core/ledger/governance.js';
 import { BundleError, type BundleAnswer, type ProofBundle } from '../core/lineage/bundle.js';
 import { exportProofBundle } from '../store/bundle-store.js';
+import { redactEvent } from '../core/lineage/visibility.js';
+import { commitmentsOf, withheldViews } from './withheld-reads.js';
 import type { Database } from '../store/database.js';
 import { LineageStore } from '../store/lineage-store.js';
 import { issueApiToken } from './auth.js';
@@ -146,7 +148,8 @@ export class ExplorerReads {
       const row = found.get(hash);
       const visibility = decisions.get(hash)?.visibility;
       if (!row || visibility === undefined || visibility === 'HIDDEN') withheld.set(hash, 'not yours to see');
-      else if (visibility === 'REDACTED') withheld.set(hash, 'its inspection finding is withheld from you');
+      // A redacted record goes in only when its signed event holds nothing the redaction hides (its finding committed, docs/redaction.md).
+      else if (visibility === 'REDACTED' && !findingCommitted(row.body)) withheld.set(hash, 'its inspection finding is withheld from you');
       else if (row.blockHeight === null || !checkpoint || row.logIndex >= checkpoint.logSize) withheld.set(hash, 'not yet covered by a signed checkpoint');
     }
     return { withheld, decisions };
@@ -177,6 +180,7 @@ export class ExplorerReads {
         throw err instanceof BundleError && err.code === 'BUNDLE_INCOMPLETE' ? new ExplorerError('INCOMPLETE', err.message, err.details) : err;
       });
       for (const r of bundle.records) rc.access.record(decided.get(r.hash));
+      await this.#addOpenings(bundle, decided);
       return { bundle, omitted: [...omitted].map(([recordHash, reason]) => ({ recordHash, reason })) };
     }
     const { withheld, decisions } = await this.#withheld(viewer, hashes);
@@ -185,7 +189,16 @@ export class ExplorerReads {
     if (kept.length === 0) throw new ExplorerError('NOTHING_TO_BUNDLE', 'none of these records can be bundled for you', { omitted });
     const bundle = await exportProofBundle(this.handles.store, consortiumId, kept);
     for (const hash of kept) rc.access.record(decisions.get(hash));
+    await this.#addOpenings(bundle, decisions);
     return { bundle, omitted };
+  }
+
+  /** The openings of the bundled records the viewer sees in full (VISIBLE), for `verify-bundle` to check. */
+  async #addOpenings(bundle: ProofBundle, decisions: ReadonlyMap<string, { visibility: string } | undefined>): Promise<void> {
+    const subjects = bundle.records.map((r) => ({ recordHash: r.hash, event: (r.record.payload as { event?: unknown } | null)?.event, open: decisions.get(r.hash)?.visibility === 'VISIBLE' }));
+    const views = await withheldViews(this.handles.db, bundle.consortium, subjects);
+    const openings = [...views].flatMap(([recordHash, list]) => list.filter((v) => v.salt !== null && (v.verdict === 'VERIFIED' || v.verdict === 'FAILED')).map((v) => ({ recordHash, path: v.path, commitment: v.commitment, value: v.value!, salt: v.salt! })));
+    if (openings.length > 0) bundle.openings = openings;
   }
 
   /** The temperature legs of a container or lot, cut by the read policy (cold-chain-legs.ts). */
@@ -197,4 +210,10 @@ export class ExplorerReads {
   publicPassport(rc: ReadContext, identifier: string, now?: () => Date): Promise<PublicPassport> {
     return publicPassport(this.handles, rc.viewer, identifier, now);
   }
+}
+
+/** True when the record's event carries withheld-field commitments and nothing in clear that a redaction would withhold. */
+function findingCommitted(body: string): boolean {
+  const event = (JSON.parse(body) as { payload?: { event?: unknown } }).payload?.event;
+  return commitmentsOf(event).length > 0 && redactEvent(event).withheld.length === 0;
 }

@@ -76,7 +76,16 @@ export type ReadItem =
    * `holdsAffected`: the viewer holds an item downstream of what the event recalls, which entitles
    * it to the event with its finding withheld (recall notices).
    */
-  | { kind: 'event'; facts: EventFacts; scope: ViewerScope; as?: 'event' | 'record'; verdictOnly?: boolean; holdsAffected?: boolean }
+  | {
+      kind: 'event';
+      facts: EventFacts;
+      scope: ViewerScope;
+      as?: 'event' | 'record';
+      verdictOnly?: boolean;
+      holdsAffected?: boolean;
+      /** A cold-chain breach: the owner of the device whose readings established it, who sees it as its own readings. */
+      deviceOwner?: string;
+    }
   /** A record about no item: `members` (membership, devices, rule sets, erasures), or its owner and regulators (`customs` too for sensor windows). */
   | { kind: 'record'; consortiumId: string; id: string; ownerOrg: string | null; reach: 'members' | 'owner' | 'owner-and-customs' }
   /** An off-chain document: its uploader, regulators, and members that may see in full an event citing it. */
@@ -108,6 +117,7 @@ function decideItem(viewer: VisibilityViewer, item: ReadItem): VisibilityDecisio
   switch (item.kind) {
     case 'event': {
       const decision = decideVisibility(viewer, item.facts, item.scope);
+      if (decision.visibility !== 'VISIBLE' && item.deviceOwner === viewer.orgId) return visible('OWNER');
       if (item.holdsAffected && decision.visibility === 'HIDDEN' && decision.reason === 'NOT_ENTITLED') return { visibility: 'REDACTED', reason: 'FINDING_WITHHELD' };
       return decision;
     }

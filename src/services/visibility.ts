@@ -5,6 +5,7 @@
  */
 import type { ConsortiumState } from '../core/ledger/consortium.js';
 import { RecordKind } from '../core/ledger/record.js';
+import { sensorWindowOwner } from '../core/ledger/records/sensor-window.js';
 import { EMPTY_SCOPE, type EventFactsInput, type ItemLink, type ViewerScope, type VisibilityViewer } from '../core/lineage/visibility.js';
 import { canonicalIdentifier } from '../core/rules/authorisation.js';
 import type { Database } from '../store/database.js';
@@ -26,11 +27,11 @@ export interface RecordForVisibility {
 }
 
 export interface RecordDecision extends ReadDecision {
-  /** The organisation owning the signing key (directly or through a device). */
+  /** The organisation the record belongs to: a sensor window's device owner, else the one owning the signing key (directly or through a device). */
   ownerOrg: string | null;
 }
 
-function payloadOf(body: string): { event?: unknown; subject?: unknown; containedItems?: unknown } {
+function payloadOf(body: string): { event?: unknown; subject?: unknown; containedItems?: unknown; finding?: unknown } {
   try {
     return (JSON.parse(body) as { payload?: { event?: unknown } }).payload ?? {};
   } catch {
@@ -76,14 +77,19 @@ export class Visibility {
     return { decisions, scope };
   }
 
-  /** One decision per ledger record (by hash): events as events, breaches by their items, sensor windows by owner, membership records for all members. */
+  /** One decision per ledger record (by hash): events as events, breaches by their items (and their device's owner), sensor windows by their device's owner, membership records for all members. */
   async decideRecords(viewer: VisibilityViewer, records: readonly RecordForVisibility[]): Promise<Map<string, RecordDecision>> {
     const out = new Map<string, RecordDecision>();
     const asEvents: EventFactsInput[] = [];
+    /** Per breach record: the owner of the device whose readings established it. */
+    const breachDeviceOwners = new Map<string, string>();
     for (const r of records) {
       const state = this.stateOf(r.consortiumId);
-      const ownerOrg = state?.orgOfKey(r.signer)?.id ?? null;
+      const deviceOwner = (deviceId: string) => state?.devices.get(deviceId)?.orgId;
+      const signerOrg = state?.orgOfKey(r.signer)?.id ?? null;
       const payload = payloadOf(r.body);
+      // A sensor window belongs to its device's owner, whoever signed it (an authority may).
+      const ownerOrg = r.kind === RecordKind.SENSOR_WINDOW ? (sensorWindowOwner(payload, deviceOwner) ?? signerOrg) : signerOrg;
       if (r.kind === RecordKind.EPCIS_EVENT && isObject(payload.event) && ownerOrg) {
         asEvents.push({ eventId: r.hash, consortiumId: r.consortiumId, signerOrg: ownerOrg, event: payload.event });
       } else if (r.kind === RecordKind.EPCIS_EVENT) {
@@ -93,6 +99,9 @@ export class Visibility {
         const items = [payload.subject, ...(Array.isArray(payload.containedItems) ? payload.containedItems : [])].filter((x): x is string => typeof x === 'string').map(canonicalIdentifier);
         // A breach is decided like an observation of its items.
         asEvents.push({ eventId: r.hash, consortiumId: r.consortiumId, signerOrg: ownerOrg, event: { type: 'ObjectEvent', action: 'OBSERVE', epcList: items } });
+        const breachDevice = isObject(payload.finding) ? payload.finding['deviceId'] : undefined;
+        const owner = typeof breachDevice === 'string' ? deviceOwner(breachDevice) : undefined;
+        if (owner !== undefined) breachDeviceOwners.set(r.hash, owner);
       } else {
         const reach = r.kind === RecordKind.SENSOR_WINDOW ? 'owner-and-customs' : 'members';
         out.set(r.hash, { ...decideRead(viewer, { kind: 'record', consortiumId: r.consortiumId, id: r.hash, ownerOrg, reach }), ownerOrg });
@@ -103,7 +112,9 @@ export class Visibility {
     const decided = store ? await store.factsAndScope(viewer, mine) : undefined;
     for (const r of asEvents) {
       const facts = decided?.facts.get(r.eventId);
-      const decision: ReadDecision = facts ? decideRead(viewer, { kind: 'event', facts, scope: decided!.scope, as: 'record' }) : { visibility: 'HIDDEN', reason: 'OTHER_CONSORTIUM', access: null };
+      const decision: ReadDecision = facts
+        ? decideRead(viewer, { kind: 'event', facts, scope: decided!.scope, as: 'record', deviceOwner: breachDeviceOwners.get(r.eventId) })
+        : { visibility: 'HIDDEN', reason: 'OTHER_CONSORTIUM', access: null };
       out.set(r.eventId, { ...decision, ownerOrg: r.signerOrg });
     }
     return out;

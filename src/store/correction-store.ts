@@ -2,21 +2,11 @@
  * Error declarations about captured events (EventCorrection, written with the records that carry
  * them: docs/design/capture-submission.md, "Corrections"). Read by event reads, lineage and queries.
  */
+import type { CorrectionRow } from '../core/ledger/projections/rows.js';
 import type { Executor } from './event-index.js';
 
-export interface StoredCorrection {
-  eventId: string;
-  /** The record carrying the declaration. */
-  recordHash: string;
-  /** The corrected event's record (equal to recordHash when the event was captured with its declaration). */
-  correctedRecordHash: string;
-  declarationTime: string;
-  reason: string | null;
-  correctiveEventIds: string[];
-  /** JCS text of the errorDeclaration as signed. */
-  declaration: string;
-  signerOrg: string;
-}
+/** The row shape is the projection's (core/ledger/projections/rows.ts), so both stay one. */
+export type StoredCorrection = CorrectionRow;
 
 const CHUNK = 20_000;
 

@@ -4,7 +4,17 @@
  */
 import BetterSqlite3 from 'better-sqlite3';
 import type { Database } from './database.js';
-import { ChangeWatch } from './change-watch.js';
+import { ChangeWatch, type WatchResult } from './change-watch.js';
+import { engineOf } from './engine.js';
+import { PostgresReader } from './postgres-watch.js';
+
+/** What lineage reads with: SQLite's synchronous connection, or PostgreSQL's (postgres-watch.ts). */
+export interface LineageReader {
+  readonly watch: { check(): WatchResult | Promise<WatchResult> };
+  all<T>(sql: string, params: readonly unknown[]): T[] | Promise<T[]>;
+  raw<T extends unknown[]>(sql: string, params: readonly unknown[]): T[] | Promise<T[]>;
+  close(): void;
+}
 
 /** Read-only statements kept per connection (lineage uses a dozen shapes). */
 const STATEMENT_LIMIT = 64;
@@ -58,7 +68,8 @@ export class DirectReader {
   }
 }
 
-export async function openReader(db: Database, consortiumId: string): Promise<DirectReader | undefined> {
+export async function openReader(db: Database, consortiumId: string): Promise<LineageReader | undefined> {
+  if (engineOf(db) === 'postgres') return new PostgresReader(db);
   try {
     const files = await db.$queryRawUnsafe<{ name: string; file: string | null }[]>('PRAGMA database_list');
     const file = files.find((f) => f.name === 'main')?.file;

@@ -173,15 +173,17 @@ export interface StoredEvent {
   submitterOrg: string;
   /** JCS text of the signed record. */
   recordBody: string;
+  /** When this node stored the record: the event's recordTime (EPCIS 2.0 section 7.4.1), whatever the client put in the event. */
+  recordTime: string;
   block: { height: number; hash: string } | null;
 }
 
 /** The captured event by hash ID or by the event ID its client supplied (in one consortium, or the first found in any). */
 export async function findEvent(db: Executor, eventId: string, consortiumId?: string): Promise<StoredEvent | null> {
   const rows = await db.$queryRawUnsafe<
-    { consortiumId: string; eventId: string; recordHash: string; submitterOrg: string; body: string; blockHeight: number | bigint | null; blockHash: string | null }[]
+    { consortiumId: string; eventId: string; recordHash: string; submitterOrg: string; body: string; receivedAt: string; blockHeight: number | bigint | null; blockHash: string | null }[]
   >(
-    `SELECT e."consortiumId", e."eventId", e."recordHash", e."submitterOrg", r."body", r."blockHeight", b."hash" AS "blockHash"
+    `SELECT e."consortiumId", e."eventId", e."recordHash", e."submitterOrg", r."body", r."receivedAt", r."blockHeight", b."hash" AS "blockHash"
        FROM "EpcisEvent" e
        JOIN "LedgerRecord" r ON r."hash" = e."recordHash"
        LEFT JOIN "Block" b ON b."consortiumId" = r."consortiumId" AND b."height" = r."blockHeight"
@@ -200,6 +202,7 @@ export async function findEvent(db: Executor, eventId: string, consortiumId?: st
     recordHash: row.recordHash,
     submitterOrg: row.submitterOrg,
     recordBody: row.body,
+    recordTime: row.receivedAt,
     block: row.blockHeight !== null && row.blockHash !== null ? { height: Number(row.blockHeight), hash: row.blockHash } : null,
   };
 }

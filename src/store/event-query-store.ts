@@ -158,3 +158,28 @@ export async function firstLogIndexSince(db: Executor, consortiumId: string, tim
   const rows = await db.$queryRawUnsafe<{ n: number | bigint | null }[]>(`SELECT min("logIndex") AS n FROM "LedgerRecord" WHERE "consortiumId" = ? AND "receivedAt" >= ?`, consortiumId, time);
   return rows[0]?.n === null || rows[0]?.n === undefined ? null : Number(rows[0].n);
 }
+
+/** Where each top-level list's values are kept: an EpcisEvent column, or the EventIdentifier rows of the EPC roles. */
+const VALUE_SOURCES: Record<string, { table: string; column: string; extra: string }> = {
+  bizSteps: { table: 'EpcisEvent', column: 'bizStep', extra: '' },
+  dispositions: { table: 'EpcisEvent', column: 'disposition', extra: '' },
+  readPoints: { table: 'EpcisEvent', column: 'readPoint', extra: '' },
+  bizLocations: { table: 'EpcisEvent', column: 'bizLocation', extra: '' },
+  // Quantity rows share the child, input and output roles: the query of each value decides whether it is an EPC there.
+  epcs: { table: 'EventIdentifier', column: 'identifier', extra: ` AND "role" IN ('epc', 'child', 'parent', 'input', 'output')` },
+};
+
+/** The distinct values of a top-level list in the consortium's events, ascending, after `after` (every event, shown or not: the caller decides). */
+export async function distinctEventValues(db: Executor, consortiumId: string, resource: string, after: string | undefined, limit: number): Promise<string[]> {
+  const source = VALUE_SOURCES[resource];
+  if (!source) throw new Error(`no list of ${resource}`);
+  const rows = await db.$queryRawUnsafe<{ value: string }[]>(
+    `SELECT DISTINCT "${source.column}" AS value FROM "${source.table}"
+      WHERE "consortiumId" = ? AND "${source.column}" IS NOT NULL${source.extra}${after !== undefined ? ` AND "${source.column}" > ?` : ''}
+      ORDER BY value LIMIT ?`,
+    consortiumId,
+    ...(after !== undefined ? [after] : []),
+    limit,
+  );
+  return rows.map((r) => r.value);
+}

@@ -17,7 +17,7 @@ import type { MapLeaf } from '../core/ledger/index-map/bucket.js';
 import { EvidenceReads, chunks, parseIdentifierRows } from './lineage-evidence.js';
 import { Lru, VerificationCache } from '../core/lineage/verify-cache.js';
 import { UNTRUSTED } from './change-watch.js';
-import { openReader, type DirectReader } from './direct-reader.js';
+import { openReader, type LineageReader } from './direct-reader.js';
 import { compareCodePoints } from '../core/epcis/event-hash.js';
 
 /** Up to this many already-held events, a frontier's new events come in event-id order (see eventsTouching). */
@@ -56,7 +56,7 @@ interface Shared {
   stamp: number;
   stats: LineageReadStats;
   /** A read-only connection of our own to the same file (undefined: in-memory or not WAL; read through Prisma). */
-  reader?: Promise<DirectReader | undefined>;
+  reader?: Promise<LineageReader | undefined>;
 }
 
 /** How many frontier lookups and event rows were served from what was kept, and how many were read. */
@@ -179,7 +179,7 @@ export class LineageStore implements LineageSource, EvidenceLoader {
   }
 
   /** The direct read connection, or undefined to read through Prisma. */
-  async #reader(): Promise<DirectReader | undefined> {
+  async #reader(): Promise<LineageReader | undefined> {
     return this.#direct ? await (this.#shared.reader ??= openReader(this.db, this.consortiumId)) : undefined;
   }
 
@@ -201,7 +201,9 @@ export class LineageStore implements LineageSource, EvidenceLoader {
     const reader = await this.#reader();
     if (!reader) return NOT_KEPT;
     const shared = this.#shared;
-    const change = reader.watch.check();
+    // SQLite's watch answers synchronously: no await there, so no other query runs in between.
+    const checked = reader.watch.check();
+    const change = checked instanceof Promise ? await checked : checked;
     if (change.renewed) {
       shared.touches.clear();
       shared.stamp++;

@@ -6,6 +6,7 @@
 import type { CorrectionRow, CustodyRow, DocumentCitationRow, EpcisEventRow, EventIdentifierRow } from '../core/ledger/projections/rows.js';
 import type { ReadingRowInput } from '../core/ledger/projections/readings-check.js';
 import type { Database } from './database.js';
+import { engineOf } from './engine.js';
 import { selectWhereIn } from './write-batch.js';
 
 type Num = number | bigint;
@@ -46,6 +47,27 @@ const READING_COLUMNS = '"deviceId", "seq", "observedAt", "type", "body", "signa
 function readingRow(r: Record<string, unknown>): StoredReadingRow {
   return { ...(r as unknown as StoredReadingRow), seq: Number(r.seq), gapFrom: num(r.gapFrom as Num | null) };
 }
+
+const RECORD_POSITION_MISMATCHES = `SELECT r."hash", r."logIndex", r."blockHeight", r."indexInBlock",
+        json_extract(b."header", '$.logSize') AS "logSize", json_extract(b."header", '$.recordCount') AS "recordCount"
+   FROM "LedgerRecord" r JOIN "Block" b ON b."consortiumId" = r."consortiumId" AND b."height" = r."blockHeight"
+  WHERE r."consortiumId" = ? AND json_valid(b."header")
+    AND (r."indexInBlock" IS NULL OR r."indexInBlock" < 0 OR r."indexInBlock" >= json_extract(b."header", '$.recordCount')
+         OR r."logIndex" <> json_extract(b."header", '$.logSize') - json_extract(b."header", '$.recordCount') + r."indexInBlock")
+  LIMIT ?`;
+
+/**
+ * The same on PostgreSQL, where a JSON member is text until cast: provenant_header_counts (migration
+ * 20261121000001_postgres_functions) gives NULLs for a header that is no JSON or whose members are
+ * no numbers, as SQLite's json_valid guard and its type order leave such rows out.
+ */
+const RECORD_POSITION_MISMATCHES_POSTGRES = `SELECT r."hash", r."logIndex", r."blockHeight", r."indexInBlock", h."logSize", h."recordCount"
+   FROM "LedgerRecord" r JOIN "Block" b ON b."consortiumId" = r."consortiumId" AND b."height" = r."blockHeight"
+  CROSS JOIN LATERAL provenant_header_counts(b."header") h
+  WHERE r."consortiumId" = ? AND h."recordCount" IS NOT NULL AND h."logSize" IS NOT NULL
+    AND (r."indexInBlock" IS NULL OR r."indexInBlock" < 0 OR r."indexInBlock" >= h."recordCount"
+         OR r."logIndex" <> h."logSize" - h."recordCount" + r."indexInBlock")
+  LIMIT ?`;
 
 export class ProjectionStore {
   constructor(
@@ -92,13 +114,7 @@ export class ProjectionStore {
    */
   async recordPositionMismatches(limit: number): Promise<{ hash: string; logIndex: number; blockHeight: number; indexInBlock: number; expected: number }[]> {
     const rows = await this.db.$queryRawUnsafe<{ hash: string; logIndex: Num; blockHeight: Num; indexInBlock: Num; logSize: Num; recordCount: Num }[]>(
-      `SELECT r."hash", r."logIndex", r."blockHeight", r."indexInBlock",
-              json_extract(b."header", '$.logSize') AS "logSize", json_extract(b."header", '$.recordCount') AS "recordCount"
-         FROM "LedgerRecord" r JOIN "Block" b ON b."consortiumId" = r."consortiumId" AND b."height" = r."blockHeight"
-        WHERE r."consortiumId" = ? AND json_valid(b."header")
-          AND (r."indexInBlock" IS NULL OR r."indexInBlock" < 0 OR r."indexInBlock" >= json_extract(b."header", '$.recordCount')
-               OR r."logIndex" <> json_extract(b."header", '$.logSize') - json_extract(b."header", '$.recordCount') + r."indexInBlock")
-        LIMIT ?`,
+      engineOf(this.db) === 'postgres' ? RECORD_POSITION_MISMATCHES_POSTGRES : RECORD_POSITION_MISMATCHES,
       this.consortiumId,
       limit,
     );

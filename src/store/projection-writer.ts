@@ -8,6 +8,7 @@ import BetterSqlite3 from 'better-sqlite3';
 import type { BlockColumns, ConsortiumRow, CorrectionRow, CustodyRow, EventRows, MembershipProjection, WindowAssignment } from '../core/ledger/projections/rows.js';
 import { orgIdentifierRowsOf } from '../core/ledger/projections/membership-rows.js';
 import type { Database } from './database.js';
+import { engineOf } from './engine.js';
 
 /** Tables rebuilt whole from the chain (every row of the consortium is deleted first). */
 export const REBUILT_TABLES = ['EpcisEvent', 'EventIdentifier', 'DocumentCitation', 'EventCorrection', 'Custody', 'Organisation', 'OrgIdentifier', 'OrgKey', 'Device'] as const;
@@ -46,6 +47,7 @@ export class ProjectionWriter {
 
   /** A writer on the store's file, its transaction begun (it holds the write lock until commit or rollback). */
   static async open(db: Database, consortiumId: string): Promise<ProjectionWriter> {
+    if (engineOf(db) === 'postgres') throw new Error('projections are rebuilt only in an SQLite file store (not yet on PostgreSQL)');
     const files = await db.$queryRawUnsafe<{ name: string; file: string | null }[]>('PRAGMA database_list');
     const file = files.find((f) => f.name === 'main')?.file;
     if (!file) throw new Error('the store is not a file: projections are rebuilt only in an SQLite file store');

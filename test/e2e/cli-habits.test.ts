@@ -51,9 +51,9 @@ describe('provenant CLI habits', () => {
 
   it('refuses a DATABASE_URL it cannot serve with exit 2, and writes no file named after it', async () => {
     const cwd = mkdtempSync(path.join(scratch, 'pg-'));
-    const out = await cli(['start', '--data', path.join(cwd, 'data')], { DATABASE_URL: 'postgresql://u:p@127.0.0.1:1/provenant' }, cwd);
+    const out = await cli(['start', '--data', path.join(cwd, 'data')], { DATABASE_URL: 'mysql://u:p@127.0.0.1:1/provenant' }, cwd);
     expect(out.code).toBe(2);
-    expect(out.stderr).toMatch(/DATABASE_URL_UNSUPPORTED: DATABASE_URL scheme "postgresql:"/);
+    expect(out.stderr).toMatch(/DATABASE_URL_UNSUPPORTED: DATABASE_URL scheme "mysql:"/);
     expect(readdirSync(cwd)).toEqual([]);
   });
 

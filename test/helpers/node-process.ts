@@ -6,6 +6,7 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import os from 'node:os';
+import { createTestDatabase, dropTestDatabase, testEngine } from './postgres.js';
 import path from 'node:path';
 
 const REPO = path.resolve(import.meta.dirname, '../..');
@@ -32,9 +33,11 @@ export async function startNodeProcess(options: NodeProcessOptions = {}): Promis
   const demo = options.demo ?? true;
   const timeoutMs = options.timeoutMs ?? 240_000;
   const dataDir = mkdtempSync(path.join(os.tmpdir(), 'provenant-process-'));
+  // PROVENANT_TEST_DB=postgres: the process gets a database of its own on the run's server.
+  const databaseUrl = testEngine() === 'postgres' ? await createTestDatabase() : '';
   const child: ChildProcess = spawn(process.execPath, [path.join(REPO, 'src/transport/cli/provenant.mjs'), 'start', ...(demo ? ['--demo'] : []), '--port', '0'], {
     cwd: REPO,
-    env: { ...process.env, PROVENANT_DATA_DIR: dataDir, MQTT_PORT: '0', DATABASE_URL: '', HOST: '127.0.0.1' },
+    env: { ...process.env, PROVENANT_DATA_DIR: dataDir, MQTT_PORT: '0', DATABASE_URL: databaseUrl, HOST: '127.0.0.1' },
     stdio: ['ignore', 'pipe', 'pipe'],
     detached: true,
   });
@@ -59,6 +62,7 @@ export async function startNodeProcess(options: NodeProcessOptions = {}): Promis
       clearTimeout(timer);
     }
     rmSync(dataDir, { recursive: true, force: true });
+    if (databaseUrl) await dropTestDatabase(databaseUrl);
   };
   const deadline = Date.now() + timeoutMs;
   // A demo node prints its guide once the story is sealed and the breach has been waited for.

@@ -8,7 +8,7 @@
  */
 import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import express, { type Express } from 'express';
@@ -32,6 +32,7 @@ import { keystoreWindowSigner, startIot, type IotHandle, type StartIotOptions } 
 import { buildDemoConsortium, type ConsortiumFixture } from './consortia.js';
 import { epcisDocument } from './epcis-documents.js';
 import { startNodeProcess, type NodeProcess, type NodeProcessOptions } from './node-process.js';
+import { createTestDatabase, dropTestDatabase, testEngine } from './postgres.js';
 
 /** Routes of a bare express app (instead of the node's whole app); may return what to close with the app. */
 export type MountRoutes = (app: Express, ctx: AppContext) => { close(): Promise<void> } | void;
@@ -143,6 +144,21 @@ function bareApp(ctx: AppContext, routes: MountRoutes, logErrors: (err: unknown)
   return { app, close: async () => mounted?.close() };
 }
 
+/**
+ * With PROVENANT_TEST_DB=postgres, the data directory's own database on the run's server: made
+ * with the directory, named in it (POSTGRES_URL_FILE) so that a reopen finds it again.
+ */
+async function postgresFor(dataDir: string): Promise<{ databaseUrl: string } | Record<string, never>> {
+  if (testEngine() !== 'postgres') return {};
+  const file = path.join(dataDir, POSTGRES_URL_FILE);
+  if (existsSync(file)) return { databaseUrl: readFileSync(file, 'utf8').trim() };
+  const databaseUrl = await createTestDatabase();
+  writeFileSync(file, databaseUrl);
+  return { databaseUrl };
+}
+
+const POSTGRES_URL_FILE = 'postgres-test-url';
+
 /** Starts a test node; with `process: true`, `provenant start` as a real process. */
 export function startTestNode(options: NodeProcessOptions & { process: true }): Promise<NodeProcess>;
 export function startTestNode(options?: TestNodeOptions): Promise<TestNode>;
@@ -153,7 +169,7 @@ export function startTestNode(options: (TestNodeOptions & { process?: false }) |
 
 async function startInProcess(options: TestNodeOptions, fixtures: ConsortiumFixture[]): Promise<TestNode> {
   const dataDir = options.dataDir ?? mkdtempSync(path.join(os.tmpdir(), 'provenant-test-'));
-  const config = loadConfig({ dataDir, sealIntervalMs: 50 });
+  const config = loadConfig({ dataDir, sealIntervalMs: 50, ...(await postgresFor(dataDir)) });
   const opened = await openNode(config, { autoSeal: options.autoSeal ?? false, testHooks: options.testHooks });
   const stops: (() => Promise<void>)[] = [];
   let stopped = false;
@@ -296,6 +312,7 @@ async function startInProcess(options: TestNodeOptions, fixtures: ConsortiumFixt
     t.destroy = async () => {
       await stop();
       rmSync(dataDir, { recursive: true, force: true });
+      if (config.databaseUrl.startsWith('postgresql:')) await dropTestDatabase(config.databaseUrl);
     };
     return t;
   }

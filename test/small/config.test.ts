@@ -1,5 +1,5 @@
 import { afterEach, describe, expect, it } from 'vitest';
-import { checkDatabaseUrl, ConfigError, loadConfig } from '../../src/platform/config.js';
+import { checkDatabaseUrl, ConfigError, databaseEngine, loadConfig } from '../../src/platform/config.js';
 
 const saved = { ...process.env };
 afterEach(() => {
@@ -29,9 +29,15 @@ describe('loadConfig', () => {
 describe('checkDatabaseUrl', () => {
   it.each(['file:./data/provenant.db', 'file:/abs/x.db', './data/x.db', '/abs/x.db', ':memory:'])('accepts %s', (url) => {
     expect(checkDatabaseUrl(url)).toBe(url);
+    expect(databaseEngine(url)).toBe('sqlite');
   });
 
-  it.each(['postgresql://u:p@localhost/db', 'postgres://localhost/db', 'mysql://localhost/db', 'sqlserver://x'])('refuses %s by its scheme', (url) => {
+  it.each(['postgresql://u:p@localhost/db', 'postgres://localhost:5433/db?sslmode=disable', 'POSTGRESQL://h/db'])('accepts %s as PostgreSQL', (url) => {
+    expect(checkDatabaseUrl(url)).toBe(url);
+    expect(databaseEngine(url)).toBe('postgres');
+  });
+
+  it.each(['mysql://localhost/db', 'sqlserver://x', 'postgresx://h/db', 'pg://h/db'])('refuses %s by its scheme', (url) => {
     try {
       checkDatabaseUrl(url);
       expect.unreachable();

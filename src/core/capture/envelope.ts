@@ -7,6 +7,8 @@ import type { JsonValue } from '../crypto/index.js';
 import { RECORD_VERSION, RecordKind, type SignedRecord } from '../ledger/record.js';
 import { epcisEventPayload } from '../ledger/records/epcis-event.js';
 import { CaptureError } from './errors.js';
+import { parseEnvelopeOpenings, type EnvelopeOpening } from './openings.js';
+import { LedgerError } from '../ledger/errors.js';
 
 /** Payload formats of epcis.event (docs/record-kinds.md): 1 signs the event alone, 2 also the document's @context and epcisHeader. */
 export type PayloadFormat = 1 | 2;
@@ -19,6 +21,8 @@ export interface CaptureEnvelope {
   document: JsonObject;
   /** The payload format the signatures cover (absent: 1, as before format 2 existed). */
   payloadFormat?: PayloadFormat;
+  /** Values and salts of the events' withheld-field commitments (docs/redaction.md); stored off-chain. */
+  openings?: EnvelopeOpening[];
 }
 
 export interface CaptureLimits {
@@ -120,7 +124,7 @@ export function parseCaptureEnvelope(body: unknown, headers: Headers, limits: Ca
   checkBounds(body, limits);
   let envelope: Partial<CaptureEnvelope> & { signatures?: unknown };
   if (isObject(body['document'])) {
-    const allowed = new Set(['consortium', 'signer', 'signedAt', 'signatures', 'document', 'payloadFormat']);
+    const allowed = new Set(['consortium', 'signer', 'signedAt', 'signatures', 'document', 'payloadFormat', 'openings']);
     for (const key of Object.keys(body)) {
       if (!allowed.has(key)) throw new CaptureError('MALFORMED_ENVELOPE', `capture envelope has unexpected field "${key}"`, { field: key });
     }
@@ -162,6 +166,7 @@ export function parseCaptureEnvelope(body: unknown, headers: Headers, limits: Ca
     });
   }
   const payloadFormat = checkPayloadFormat(envelope.payloadFormat, document);
+  const openings = envelope.openings === undefined ? undefined : parseEnvelopeOpenings(envelope.openings, events.length);
   return {
     consortium: envelope.consortium,
     signer: envelope.signer,
@@ -169,6 +174,7 @@ export function parseCaptureEnvelope(body: unknown, headers: Headers, limits: Ca
     signatures: envelope.signatures as string[],
     document,
     ...(payloadFormat === 2 ? { payloadFormat } : {}),
+    ...(openings ? { openings } : {}),
   };
 }
 
@@ -209,11 +215,21 @@ export function recordsOfEnvelope(envelope: CaptureEnvelope): SignedRecord[] {
     v: RECORD_VERSION,
     consortium: envelope.consortium,
     kind: RecordKind.EPCIS_EVENT,
-    payload: epcisEventPayload(event, format, fields) as JsonValue,
+    payload: payloadOf(event, format, fields, i),
     signer: envelope.signer,
     signedAt: envelope.signedAt,
     signature: envelope.signatures[i]!,
   }));
+}
+
+function payloadOf(event: JsonObject, format: PayloadFormat, fields: ReturnType<typeof documentFieldsOf> | undefined, index: number): JsonValue {
+  try {
+    return epcisEventPayload(event, format, fields) as JsonValue;
+  } catch (err) {
+    // An event with withheld-field commitments under payload format 1.
+    if (err instanceof LedgerError) throw new CaptureError('MALFORMED_ENVELOPE', `event ${index}: ${err.message}`, { field: 'payloadFormat', index });
+    throw err;
+  }
 }
 
 /** ±windowMs of the node's clock (default 300 s). */

@@ -18,6 +18,8 @@ export const HashTag = {
   SUBMISSION: 'provenant/v1/submission',
   DEVICE_READING: 'provenant/v1/device-reading',
   PERSONAL_DATA_COMMITMENT: 'provenant/v1/personal-data',
+  // Withheld event fields (docs/redaction.md).
+  WITHHELD_FIELD: 'provenant/v1/withheld-field',
   API_TOKEN: 'provenant/v1/api-token',
   RULESET: 'provenant/v1/ruleset',
   // The identifier index map (docs/completeness.md).

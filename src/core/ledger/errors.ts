@@ -28,6 +28,10 @@ export type LedgerErrorCode =
   | 'UNKNOWN_PROPOSAL'
   | 'DUPLICATE_APPROVAL'
   | 'INVALID_EVIDENCE'
+  // sensor.window: the window belongs to its device's owner (records/sensor-window.ts).
+  | 'WINDOW_NOT_OWNER'
+  | 'WINDOW_OWNER_NOT_NAMED'
+  | 'WINDOW_OWNER_MISMATCH'
   // Chain verification: a stored value differs from the one recomputed from the data.
   | 'BLOCK_HASH_MISMATCH'
   | 'RECORD_HASH_MISMATCH'

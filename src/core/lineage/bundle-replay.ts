@@ -10,6 +10,7 @@ import type { Checkpoint } from '../ledger/checkpoint.js';
 import { LedgerError } from '../ledger/errors.js';
 import { RecordKind, verifyRecordSignature } from '../ledger/record.js';
 import { statedEventOf } from '../ledger/records/index.js';
+import { requireWindowOwnership } from '../ledger/records/sensor-window.js';
 import { ConsortiumState } from '../ledger/state.js';
 import { ruleFor } from '../rules/authorisation.js';
 import type { BundleAuthority, BundleAuthoritySet, BundleRecord, BundleSigner } from './bundle-types.js';
@@ -88,6 +89,8 @@ export function replayMembership(
       } else {
         const signer = requireActiveSigner(state, entry.record.signer, entry.record.kind);
         verifyRecordSignature(entry.record, signer.type === 'org' ? signer.key.publicKey : signer.device.publicKey, entry.hash);
+        // A window belongs to its device's owner (records/sensor-window.ts), as admission required.
+        if (entry.record.kind === RecordKind.SENSOR_WINDOW) requireWindowOwnership(state, entry.record, signer);
         const problem = roleProblem(state, entry, signer.org.id);
         if (problem) fail(`${step.path}/record/signer`, 'ROLE_NOT_HELD', problem.message, { expected: problem.expected, computed: problem.computed });
       }

@@ -4,6 +4,7 @@
  * visited, the checkpoint, and per identifier a completeness proof (docs/completeness.md, section 9).
  * Built by bundle.ts, checked by bundle-verify.ts.
  */
+import type { WithheldOpening } from '../privacy/withheld.js';
 import type { BlockHeader, QuorumRule, Seal } from '../ledger/block.js';
 import type { Checkpoint, CheckpointSignature } from '../ledger/checkpoint.js';
 import type { IndexEntry, MapProof } from '../ledger/index-map/index.js';
@@ -95,6 +96,11 @@ export interface BundleCompleteness {
   withheld: { recordHash: string; reason: string }[];
 }
 
+/** One opening of a bundled record's withheld-field commitment (docs/redaction.md). */
+export interface BundleOpening extends WithheldOpening {
+  recordHash: string;
+}
+
 export interface ProofBundle {
   format: BundleFormat;
   consortium: string;
@@ -111,6 +117,8 @@ export interface ProofBundle {
   signers: BundleSigner[];
   /** Witnesses' cosignatures on the checkpoint (any format; checked only against keys the user names). */
   witnessCosignatures?: WitnessCosignature[];
+  /** Values and salts of bundled records' withheld-field commitments, for a viewer entitled to them (docs/redaction.md). */
+  openings?: BundleOpening[];
   /** v2 only. */
   answer?: BundleAnswer;
   /** v2 only. */

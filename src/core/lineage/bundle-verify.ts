@@ -30,6 +30,8 @@ import {
   type ProofBundle,
 } from './bundle-types.js';
 
+import { checkBundleOpenings } from './bundle-openings.js';
+
 const TOP_LEVEL_KEYS = ['format', 'consortium', 'genesisHash', 'checkpoint', 'checkpointSignatures', 'authoritySets', 'blocks', 'records', 'membershipRecords', 'signers'];
 /** witnessCosignatures in any format; answer and completeness in v2, where they are required. */
 const OPTIONAL_KEYS = ['witnessCosignatures', 'answer', 'completeness'];
@@ -104,7 +106,7 @@ class BundleVerification {
     if (!this.check(isObject(input), '', 'MALFORMED_BUNDLE', 'the bundle must be a JSON object')) return undefined;
     const b = input as Record<string, unknown>;
     const v2 = b.format === BUNDLE_FORMAT_V2;
-    const allowed = [...TOP_LEVEL_KEYS, ...(v2 ? OPTIONAL_KEYS : OPTIONAL_KEYS.slice(0, 1))];
+    const allowed = [...TOP_LEVEL_KEYS, 'openings', ...(v2 ? OPTIONAL_KEYS : OPTIONAL_KEYS.slice(0, 1))];
     for (const key of Object.keys(b)) this.check(allowed.includes(key), `/${escapePointer(key)}`, 'MALFORMED_BUNDLE', `unexpected field "${key}"`);
     for (const key of v2 ? [...TOP_LEVEL_KEYS, 'answer', 'completeness'] : TOP_LEVEL_KEYS) this.check(key in b, `/${key}`, 'MALFORMED_BUNDLE', `field "${key}" is missing`);
     this.check(b.format === BUNDLE_FORMAT || v2, '/format', 'UNSUPPORTED_FORMAT', `format must be "${BUNDLE_FORMAT}" or "${BUNDLE_FORMAT_V2}"`, { expected: BUNDLE_FORMAT_V2, computed: b.format });
@@ -354,6 +356,7 @@ function verifyBundleUnsafe(input: unknown): BundleReport {
   run.blocks(bundle, checkpoint);
   run.checkpointEvidence(bundle, checkpoint);
   run.records(bundle, checkpoint);
+  if (bundle.openings !== undefined) checkBundleOpenings(bundle.openings, bundle.records, run.check);
   if (run.failures.length > 0) return run.done();
   const replay = replayMembership(bundle.membershipRecords, bundle.records, neededHeights(bundle.blocks, checkpoint), (path, code, message, extra) => {
     run.checks += 1;

@@ -8,7 +8,7 @@ import { inclusionProof, rootHash } from '../ledger/merkle-tree.js';
 import { leafHash } from '../ledger/merkle-hash.js';
 import type { Reading } from './reading.js';
 import { readingLeafHash } from './reading.js';
-import type { SensorWindowPayload, SeqGap } from '../ledger/records/sensor-window.js';
+import { SENSOR_WINDOW_OWNER_FORMAT, type SensorWindowPayload, type SeqGap } from '../ledger/records/sensor-window.js';
 
 export type { ClockAheadSummary, SensorWindowPayload, SeqGap } from '../ledger/records/sensor-window.js';
 
@@ -101,6 +101,11 @@ export function buildWindowPayload(input: {
   /** Readings flagged clock_ahead (seq order), with how far ahead of their receipt they were. */
   clockAhead?: readonly { seq: number; aheadMs: number }[];
   bizStep?: 'sensor_reporting' | 'inspecting';
+  /**
+   * The device's owner, named when a key other than the owner's signs (an authority's):
+   * payload format 2. Absent: format 1, for the owner's own key.
+   */
+  owner?: string;
 }): SensorWindowPayload {
   const { readings, digests } = input;
   if (readings.length === 0) throw new RangeError('a window needs at least one reading');
@@ -124,6 +129,7 @@ export function buildWindowPayload(input: {
     ],
   };
   const payload: SensorWindowPayload = {
+    ...(input.owner !== undefined ? { format: SENSOR_WINDOW_OWNER_FORMAT, owner: input.owner } : {}),
     deviceId: input.deviceId,
     windowStart: input.windowStart,
     windowEnd: input.windowEnd,

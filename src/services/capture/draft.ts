@@ -8,11 +8,14 @@
 import { checkSigner, type CheckedSigner } from '../../core/ledger/consortium.js';
 import { RecordKind, recordHash, type SignedRecord } from '../../core/ledger/record.js';
 import type { ConsortiumState } from '../../core/ledger/consortium.js';
-import { eventHashId, normaliseTimestamp } from '../../core/epcis/event-hash.js';
+import { normaliseTimestamp } from '../../core/epcis/event-hash.js';
+import { eventIdentityOf } from '../../core/privacy/withheld-identity.js';
 import { DEFAULT_LIMITS } from '../../platform/config.js';
 import { createEpcisValidator } from '../../platform/epcis-schemas.js';
 import { checkDocumentRules } from '../../core/epcis/epcis-rules.js';
 import { CaptureError, CaptureRejectedError, type CaptureEventResult } from '../../core/capture/errors.js';
+import { checkEventOpenings, checkStatedEventId, openingsByEvent } from '../../core/capture/openings.js';
+import type { WithheldOpening } from '../../core/privacy/withheld.js';
 import { checkSignedAt, documentEventList, recordsOfEnvelope, type CaptureEnvelope, type JsonObject } from '../../core/capture/envelope.js';
 import { DocumentRefError, documentRefsOfEvent, personRefOfEvent } from '../../core/capture/documents.js';
 import type { WorkerPool } from '../../platform/workers/worker-pool.js';
@@ -49,6 +52,8 @@ export interface CaptureDraft {
   recordHashes: (string | undefined)[];
   /** Off-chain documents and person commitments each event cites (well-formed). */
   citations: { documents: string[]; persons: string[] }[];
+  /** Per event: the values and salts of its withheld-field commitments (stored off-chain with the record). */
+  openings: WithheldOpening[][];
   /** Per event: its result when decided already (rejected here, or refused by the ledger later). */
   decided: (CaptureEventResult | undefined)[];
 }
@@ -144,13 +149,18 @@ export async function draftCapture(envelope: CaptureEnvelope, state: ConsortiumS
   const context = envelope.document['@context'];
   const records = recordsOfEnvelope(envelope);
   const verified = await pool.run(captureVerifyTask, { publicKey: signer.key.encoded, records, events: { context } });
-  const eventIds = events.map((e, i) => verified.eventIds[i] ?? eventHashId(e, context));
+  const eventIds = events.map((e, i) => verified.eventIds[i] ?? eventIdentityOf(e, context));
   const decided: (CaptureEventResult | undefined)[] = new Array(events.length);
   for (const [i, issues] of invalid) {
     decided[i] = rejected(i, eventIds[i]!, { code: 'INVALID_EPCIS', message: `event is not valid EPCIS 2.0: ${issues.map((x) => `${x.path} ${x.message}`).join('; ')}`, details: { issues } });
   }
   refuseFutureEvents(events, eventIds, decided, (options.now ?? new Date()).getTime(), options.eventTimeMaxFutureMs ?? DEFAULT_LIMITS.eventTimeMaxFutureMs);
   const citations = citationsOf(events, eventIds, decided);
+  const openings = openingsByEvent(envelope.openings, events.length);
+  events.forEach((event, i) => {
+    const refused = decided[i] ? null : (checkEventOpenings(event, openings[i]!) ?? checkStatedEventId(event, openings[i]!, context));
+    if (refused) decided[i] = rejected(i, eventIds[i]!, refused);
+  });
   verified.outcomes.forEach((o, i) => {
     if (o && !decided[i]) decided[i] = rejected(i, eventIds[i]!, o);
   });
@@ -166,6 +176,7 @@ export async function draftCapture(envelope: CaptureEnvelope, state: ConsortiumS
     eventIds,
     recordHashes: records.map((r, i) => verified.recordHashes[i] ?? (decided[i] ? undefined : recordHash(r))),
     citations,
+    openings,
     decided,
   };
 }

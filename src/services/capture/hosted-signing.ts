@@ -7,6 +7,7 @@
  */
 import type { KeyPair } from '../../core/crypto/index.js';
 import { CaptureError } from '../../core/capture/errors.js';
+import { commitDocumentFields } from '../../core/capture/openings.js';
 import { documentFieldsOf, documentEventList, type CaptureEnvelope, type JsonObject } from '../../core/capture/envelope.js';
 import type { ConsortiumState } from '../../core/ledger/consortium.js';
 import { RecordKind, formatTimestamp, signRecord } from '../../core/ledger/record.js';
@@ -38,12 +39,17 @@ export function requireHostedKey(keystore: Keystore | undefined, state: Consorti
   return key;
 }
 
-/** The document's events signed with the hosted key (payload format 2), as the envelope a member would have sent. */
-export function signAsHost(document: JsonObject, consortium: string, key: KeyPair, now: Date = new Date()): CaptureEnvelope {
+/**
+ * The document's events signed with the hosted key (payload format 2), as the envelope a member
+ * would have sent; sensitive fields are committed first (format 3, docs/redaction.md), their
+ * openings sent along for the node to keep off-chain.
+ */
+export function signAsHost(clear: JsonObject, consortium: string, key: KeyPair, now: Date = new Date()): CaptureEnvelope {
+  const { document, openings } = commitDocumentFields(clear);
   const signedAt = formatTimestamp(now);
   const fields = documentFieldsOf(document);
   const signatures = documentEventList(document).map(
     (event) => signRecord({ consortium, kind: RecordKind.EPCIS_EVENT, payload: epcisEventPayload(event, EPCIS_EVENT_FORMAT, fields) as JsonValue, signedAt }, key).signature,
   );
-  return { consortium, signer: key.keyId, signedAt, signatures, document, payloadFormat: EPCIS_EVENT_FORMAT };
+  return { consortium, signer: key.keyId, signedAt, signatures, document, payloadFormat: EPCIS_EVENT_FORMAT, ...(openings.length > 0 ? { openings } : {}) };
 }

@@ -14,6 +14,7 @@ import type { CaptureView, StoredEventRef } from '../../store/event-index.js';
 import { correctionKey, declaredEventIdOf, errorDeclarationOf, type ErrorDeclaration } from '../../core/capture/corrections.js';
 import { writeEventIndex } from '../../store/event-index.js';
 import { WriteBatch } from '../../store/write-batch.js';
+import { WithheldStore } from '../../store/withheld-store.js';
 import type { PreparedSubmission } from '../node/submission.js';
 import { DuplicateScreen, StagedMap } from '../node/staged.js';
 import { rejected, type CaptureDraft } from './draft.js';
@@ -202,5 +203,7 @@ export function stageGroup(drafts: readonly CaptureDraft[], view: CaptureView, s
   });
   const writes = new WriteBatch();
   if (submissions.length > 0) writeEventIndex(writes, drafts[0]!.consortium, group.rows);
+  const now = new Date().toISOString();
+  for (const s of staged) for (const i of s.sent) WithheldStore.addInBatch(writes, s.draft.consortium, s.draft.recordHashes[i]!, s.draft.openings[i]!, now);
   return { drafts: staged, submissions, writes };
 }

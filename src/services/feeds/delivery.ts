@@ -41,7 +41,7 @@ export const EVENTS: Delivery<SealedEventNotice, SealedEventNotice> = {
 
 export const BREACHES: Delivery<BreachNotice, BreachNotice> = {
   facts: (n) => n.facts,
-  item: (n, _v, scope) => ({ kind: 'event', facts: n.facts, scope, as: 'record' }),
+  item: (n, _v, scope) => ({ kind: 'event', facts: n.facts, scope, as: 'record', deviceOwner: n.deviceOwner }),
   withScope: true,
   select: (n, _v, d) => (d.visibility === 'HIDDEN' ? null : n),
 };

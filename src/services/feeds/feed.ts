@@ -45,7 +45,10 @@ function breachNotices(app: NodeHandles, c: string, block: BlockRef, breaches: P
     const signerOrg = orgOfKey(state, b.stored.signer);
     const items = [b.subject, ...b.containedItems].map(canonicalIdentifier);
     const event = { type: 'ObjectEvent', action: 'OBSERVE', epcList: items };
+    const deviceId = typeof b.finding === 'object' && b.finding !== null ? (b.finding as { deviceId?: unknown }).deviceId : undefined;
+    const deviceOwner = typeof deviceId === 'string' ? state.devices.get(deviceId)?.orgId : undefined;
     return {
+      ...(deviceOwner !== undefined ? { deviceOwner } : {}),
       consortium: c,
       block,
       recordHash: b.stored.recordHash,

@@ -41,6 +41,8 @@ export interface BreachNotice {
   finding: unknown;
   /** Decided like an observation of the subject and contained items (as record reads decide it). */
   facts: EventFacts;
+  /** The owner of the device whose readings established the breach, who sees it too. */
+  deviceOwner?: string;
 }
 
 export interface RecallNotice {

@@ -11,7 +11,7 @@ import { createInterface } from 'node:readline';
 import { canonicalize, type JsonValue } from '../../core/crypto/index.js';
 import type { NodeConfig } from '../../platform/config.js';
 import { ChainStore } from '../../store/chain-store.js';
-import { openDatabase, sqliteFilePath } from '../../store/database.js';
+import { isPostgresUrl, openDatabase, sqliteFilePath } from '../../store/database.js';
 import { ProjectionWriter } from '../../store/projection-writer.js';
 import type { VerifyProgress } from '../node/verify-stored-chain.js';
 import { ProjectionError } from './errors.js';
@@ -122,6 +122,7 @@ export interface ImportReport extends RebuildReport {
 export async function importExport(dir: string, config: NodeConfig, onProgress?: (p: VerifyProgress) => void): Promise<ImportReport> {
   const manifest = readManifest(dir);
   await checkFiles(dir, manifest);
+  if (isPostgresUrl(config.databaseUrl)) throw new ProjectionError('TARGET_NOT_EMPTY', 'an import builds an SQLite file store: importing into PostgreSQL is not supported yet (DATABASE_URL is postgresql:)');
   const file = sqliteFilePath(config.databaseUrl);
   if (file === ':memory:') throw new ProjectionError('TARGET_NOT_EMPTY', 'an import needs a database file (DATABASE_URL is :memory:)');
   if (existsSync(file)) throw new ProjectionError('TARGET_NOT_EMPTY', `${file} exists: an export is imported into a fresh store (choose an empty --data)`, { file });

@@ -5,7 +5,7 @@
 import { existsSync } from 'node:fs';
 import type { NodeConfig } from '../../platform/config.js';
 import { ChainStore } from '../../store/chain-store.js';
-import { openDatabase, sqliteFilePath, type Database } from '../../store/database.js';
+import { isPostgresUrl, openDatabase, sqliteFilePath, type Database } from '../../store/database.js';
 import { AdminError } from '../admin.js';
 import type { VerifyProgress } from '../node/verify-stored-chain.js';
 import { exportConsortium, type ExportSummary } from './export.js';
@@ -14,7 +14,7 @@ import { rebuildProjections, type RebuildReport } from './rebuild.js';
 
 async function withStore<T>(config: NodeConfig, consortiumId: string, run: (chain: ChainStore, db: Database) => Promise<T>): Promise<T> {
   const file = sqliteFilePath(config.databaseUrl);
-  if (file !== ':memory:' && !existsSync(file)) throw new AdminError('NO_DATABASE', `no database at ${file} (check --data or DATABASE_URL)`, { file });
+  if (file !== ':memory:' && !isPostgresUrl(config.databaseUrl) && !existsSync(file)) throw new AdminError('NO_DATABASE', `no database at ${file} (check --data or DATABASE_URL)`, { file });
   const db = await openDatabase({ url: config.databaseUrl });
   try {
     const chain = new ChainStore(db);

@@ -19,6 +19,7 @@ import { EventRowsCheck } from './event-check.js';
 import { FailureSink } from './failure-sink.js';
 import { MembershipCheck } from './membership-check.js';
 import { PersonsCheck, ReadingsCheck, checkDocuments } from './offchain-check.js';
+import { WithheldCheck } from './withheld-check.js';
 
 /** Records replayed between two comparisons of event rows (one IN-list read per table). */
 const EVENT_FLUSH = 1000;
@@ -67,6 +68,7 @@ export class ProjectionVerifier {
   readonly #membership: MembershipCheck;
   readonly #readings: ReadingsCheck;
   readonly #persons: PersonsCheck;
+  readonly #withheld: WithheldCheck;
   /** The record each derived custody row comes from. */
   readonly #custodySources = new Map<string, RowSource>();
   #pending = 0;
@@ -83,6 +85,7 @@ export class ProjectionVerifier {
     this.#membership = new MembershipCheck(this.#sink);
     this.#readings = new ReadingsCheck(this.store, this.#sink);
     this.#persons = new PersonsCheck(this.store, this.#sink);
+    this.#withheld = new WithheldCheck(chain.db, consortiumId, this.#sink);
   }
 
   /** The chain's blocks as stored, with each block's stored rows read before it is replayed. */
@@ -123,6 +126,7 @@ export class ProjectionVerifier {
     if (projected.window) this.#readings.add(source.recordHash, projected.window, state.devices.get(projected.window.deviceId)?.publicKey, source);
     if (projected.erasure) this.#persons.add(projected.erasure.commitment, source, state.resolveSigner(record.signer)?.org.id);
     if (projected.event) this.#persons.cite(record.payload, source);
+    if (projected.event) this.#withheld.add(record.payload, source);
     if (projected.changesMembership) this.#membership.onMembershipRecord(source);
     if (projected.finding) this.#sink.rule(ruleFailure(projected.finding));
   }
@@ -206,6 +210,8 @@ export class ProjectionVerifier {
     phase('personal data and documents');
     await this.#persons.finish();
     await checkDocuments(this.store, this.#sink, this.#events.cited);
+    phase('withheld fields');
+    await this.#withheld.finish();
     return {
       failures: this.#sink.failures,
       ruleFailures: this.#sink.ruleFailures,

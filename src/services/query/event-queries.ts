@@ -6,14 +6,16 @@
  * another organisation shown is access-logged the same way.
  */
 import { matchesResidual } from '../../core/epcis/query/event-match.js';
-import type { PagedEventQuery } from '../../core/epcis/query/event-query.js';
+import type { EventQuery, PagedEventQuery } from '../../core/epcis/query/event-query.js';
 import { decodePageToken, encodePageToken, type PageCursor } from '../../core/epcis/query/page-token.js';
 import { epcisQueryDocument } from '../../core/epcis/query/query-document.js';
 import { parseEpcisEventPayload, type EpcisEventPayload } from '../../core/ledger/records/epcis-event.js';
 import { redactEvent } from '../../core/lineage/visibility.js';
+import { openedEvent, withheldViews } from '../withheld-reads.js';
 import { correctionsOf } from '../../store/correction-store.js';
 import { scanEvents, type ScannedEvent } from '../../store/event-query-store.js';
 import { hostedState, type NodeHandles } from '../node-handles.js';
+import type { Viewer } from '../auth.js';
 import { requireViewer, type ReadContext } from '../read-context.js';
 import { isShownRead, type ReadDecision } from '../read-policy.js';
 import { Visibility } from '../visibility.js';
@@ -70,8 +72,29 @@ export class EventQueries {
     const cursor: PageCursor | undefined = paged.nextPageToken !== undefined ? decodePageToken(query, paged.nextPageToken) : options.after ? { ...options.after, returned: 0 } : undefined;
     const returnedBefore = cursor?.returned ?? 0;
     const want = Math.max(0, Math.min(paged.perPage, (query.eventCountLimit ?? Infinity) - returnedBefore));
+    const { shown, after, more } = await this.#scan(viewer, query, cursor ? { key: cursor.key, eventId: cursor.eventId } : undefined, want, isShownRead);
+    const returned = returnedBefore + shown.length;
+    const limitReached = query.eventCountLimit !== undefined && returned >= query.eventCountLimit;
+    const nextPageToken = more && !limitReached && after ? encodePageToken(query, { ...after, returned }) : null;
+    for (const s of shown) rc.access.record(s.decision);
+    const document = await this.#document(viewer.consortiumId, shown, options.queryName ?? 'SimpleEventQuery', options.subscriptionId);
+    return { document, nextPageToken, last: after };
+  }
+
+  /**
+   * Whether the viewer may see at least one event of the query (full events only unless
+   * `redacted`), without showing it: nothing is access-logged. Looks at up to SCAN_BUDGET rows.
+   */
+  async anyShown(rc: ReadContext, query: EventQuery, options: { redacted: boolean }): Promise<boolean> {
+    const viewer = requireViewer(rc);
+    const shows = (d: ReadDecision) => isShownRead(d) && (options.redacted || d.visibility !== 'REDACTED');
+    return (await this.#scan(viewer, query, undefined, 1, shows)).shown.length > 0;
+  }
+
+  /** The next `want` events of the query the decision shows, after the cursor, looking at up to SCAN_BUDGET rows. */
+  async #scan(viewer: Viewer, query: EventQuery, from: PageAfter | undefined, want: number, shows: (d: ReadDecision) => boolean): Promise<{ shown: Shown[]; after: PageAfter | undefined; more: boolean }> {
     const shown: Shown[] = [];
-    let after = cursor ? { key: cursor.key, eventId: cursor.eventId } : undefined;
+    let after = from;
     let more = want > 0;
     let scanned = 0;
     while (more && shown.length < want && scanned < SCAN_BUDGET) {
@@ -90,31 +113,29 @@ export class EventQueries {
         after = { key: row.sortKey, eventId: row.eventId };
         const candidate = byId.get(row.eventId);
         const decision = decisions.get(row.eventId);
-        if (candidate && decision && isShownRead(decision)) shown.push({ ...candidate, decision });
+        if (candidate && decision && shows(decision)) shown.push({ ...candidate, decision });
         if (shown.length === want) break;
       }
       more = rows.length === limit || consumed < rows.length;
     }
-    const returned = returnedBefore + shown.length;
-    const limitReached = query.eventCountLimit !== undefined && returned >= query.eventCountLimit;
-    const nextPageToken = more && !limitReached && after ? encodePageToken(query, { ...after, returned }) : null;
-    for (const s of shown) rc.access.record(s.decision);
-    const document = await this.#document(viewer.consortiumId, shown, options.queryName ?? 'SimpleEventQuery', options.subscriptionId);
-    return { document, nextPageToken, last: after };
+    return { shown, after, more };
   }
 
   /** The shown events as the binding returns them: eventID and recordTime filled in, the latest error declaration attached. */
   async #document(consortiumId: string, shown: readonly Shown[], queryName: string, subscriptionId?: string): Promise<Record<string, unknown>> {
     const corrections = await correctionsOf(this.handles.db, consortiumId, shown.map((s) => s.row.eventId));
+    // A viewer of the whole event gets its withheld fields opened, as GET /epcis/events/{id} gives them.
+    const withheld = await withheldViews(this.handles.db, consortiumId, shown.filter((s) => s.decision.visibility !== 'REDACTED').map((s) => ({ recordHash: s.row.recordHash, event: s.payload.event, open: true })));
     const events = shown.map(({ row, payload, decision }) => {
-      const event = decision.visibility === 'REDACTED' ? redactEvent(payload.event).event : { ...payload.event };
+      const event = decision.visibility === 'REDACTED' ? redactEvent(payload.event).event : { ...(openedEvent(payload.event, withheld.get(row.recordHash) ?? []) as Record<string, unknown>) };
       const latest = corrections.get(row.eventId)?.at(-1);
       return {
         ...event,
         eventID: typeof event['eventID'] === 'string' ? event['eventID'] : row.eventId,
         // A client-supplied eventID: the event hash ID too, which GET /epcis/events/{id} and the proofs know it by.
         ...(typeof event['eventID'] === 'string' && event['eventID'] !== row.eventId ? { 'provenant:eventHashId': row.eventId } : {}),
-        recordTime: typeof event['recordTime'] === 'string' ? event['recordTime'] : row.recordTime,
+        // The repository sets recordTime (EPCIS 2.0 section 7.4.1): one a client put in the event is ignored.
+        recordTime: row.recordTime,
         ...(latest && event['errorDeclaration'] === undefined ? { errorDeclaration: JSON.parse(latest.declaration) as unknown } : {}),
         // Marks an event shown with its finding withheld (docs/access.md), as GET /epcis/events/{id} says `redacted`.
         ...(decision.visibility === 'REDACTED' ? { 'provenant:redacted': true } : {}),

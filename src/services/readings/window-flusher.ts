@@ -111,7 +111,11 @@ export class WindowFlusher {
     const device = this.#o.node.state(chunk.consortium).devices.get(chunk.deviceId);
     if (!device) return undefined;
     const { rows } = chunk;
+    const key = this.#o.windowSigner(device.orgId, chunk.consortium);
+    // A key that is not the owner's (an authority's) names the owner in what it signs (format 2).
+    const ownKey = this.#o.node.state(chunk.consortium).keys.get(key.keyId)?.orgId === device.orgId;
     const payload: SensorWindowPayload = buildWindowPayload({
+      ...(ownKey ? {} : { owner: device.orgId }),
       deviceId: chunk.deviceId,
       windowStart: new Date(chunk.start).toISOString(),
       windowEnd: new Date(chunk.end).toISOString(),
@@ -124,7 +128,7 @@ export class WindowFlusher {
     });
     const record = signRecord(
       { consortium: chunk.consortium, kind: RecordKind.SENSOR_WINDOW, payload: payload as unknown as SignedRecord['payload'] },
-      this.#o.windowSigner(device.orgId, chunk.consortium),
+      key,
     );
     return { record, hash: recordHash(record), deviceId: chunk.deviceId, first: rows[0]!.seq, last: rows[rows.length - 1]!.seq, count: rows.length };
   }

@@ -4,6 +4,7 @@ import type { Seal } from '../../core/ledger/block.js';
 import type { OrgEntry } from '../../core/ledger/consortium.js';
 import type { ChainStatusView, EvidenceView, InclusionProofView, StoredBlock, StoredRecord } from '../../services/chain-reads.js';
 import type { SealedBlockEvent } from '../../services/node/ledger-node.js';
+import { withheldFieldType } from './withheld-types.js';
 import type { Builder } from './builder.js';
 import { serve } from './serve.js';
 
@@ -150,6 +151,11 @@ function registerRecordType(builder: Builder) {
       redacted: t.boolean({
         description: 'The payload is shown without its inspection finding (you are not the farm of origin, the inspecting abattoir or a regulator).',
         resolve: (r, _args, ctx) => serve(() => ctx.reads.chain.redacted(ctx, r)),
+      }),
+      withheld: t.field({
+        type: [withheldFieldType(builder)],
+        description: 'Fields the signed event holds only as salted commitments (docs/redaction.md): value and salt when you see the event in full, else the commitment only.',
+        resolve: (r, _args, ctx) => serve(() => ctx.reads.chain.withheld(ctx, r)),
       }),
       withheldFields: t.stringList({ description: 'Event fields withheld from the payload when redacted.', resolve: (r, _args, ctx) => serve(() => ctx.reads.chain.withheldFields(ctx, r)) }),
       blockHeight: t.exposeInt('blockHeight', { nullable: true, description: 'Null while pending.' }),

@@ -7,6 +7,8 @@ import type { AuthenticityView, EventSummaryView } from '../../core/lineage/visi
 import type { CargoView, Extras, HistoryView, PassportView, TraceView } from '../../services/lineage/reads.js';
 import type { HopCorrection } from '../../core/lineage/hop-corrections.js';
 import type { Builder } from './builder.js';
+import { withheldFieldType } from './withheld-types.js';
+import { serve } from './serve.js';
 import { registerCompletenessTypes, type CompletenessTypes } from './completeness-types.js';
 
 /** The checkpoint, completeness and later records every answer carries. */
@@ -70,6 +72,11 @@ function registerTraceTypes(builder: Builder, c: CompletenessTypes) {
       warnings: t.field({ type: [Finding], resolve: (h) => h.warnings }),
       completeness: t.field({ type: [c.Completeness], description: "Both ends of the hop: the events listed for each are all there are, up to the answer's checkpoint.", resolve: (h) => h.completeness }),
       correction: t.field({ type: Correction, nullable: true, description: 'Set when the event was declared in error.', resolve: (h) => h.correction ?? null }),
+      withheld: t.field({
+        type: [withheldFieldType(builder)],
+        description: "The hop event's withheld fields (docs/redaction.md): value and salt when you see the event in full, else the commitment only.",
+        resolve: (h, _args, ctx) => serve(() => ctx.reads.chain.withheldOfHash(ctx, h.recordHash)),
+      }),
     }),
   });
 

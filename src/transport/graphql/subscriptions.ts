@@ -33,7 +33,7 @@ export function registerSubscriptions(builder: Builder, chain: ChainRefs | undef
 
     coldChainBreaches: t.field({
       type: BreachResult,
-      description: "Each sealed 'coldchain.breach' record you may see (regulators, the signer, and whoever held the subject or its contents).",
+      description: "Each sealed 'coldchain.breach' record you may see (regulators, the signer, whoever held the subject or its contents, and the owner of the device whose readings established it).",
       args: { consortium: t.arg.id({ required: true }) },
       subscribe: (_root, args, ctx) =>
         opened(() => {

@@ -1,7 +1,7 @@
 /**
  * The query interface of the EPCIS 2.0 REST binding (EPCIS 2.0 section 12; GS1 openapi.json):
- * GET /events with the SimpleEventQuery parameters, GET /events/{eventID}, and the top-level
- * resources' /{x}/events (each one a query parameter set from the path), and the named queries
+ * GET /events with the SimpleEventQuery parameters, GET /events/{eventID}, the top-level lists
+ * (GET /bizSteps etc.: value-lists.ts), and the top-level resources' /{x}/events (each one a query parameter set from the path), and the named queries
  * (epcis-named-query-routes.ts). Pages follow
  * `perPage`/`nextPageToken` with a `Link: <...>; rel="next"` header. Answers are
  * EPCISQueryDocuments in JSON-LD, or XML by content negotiation; errors are RFC 9457 problem
@@ -10,9 +10,13 @@
 import type { Express, Request, Response } from 'express';
 import { EPCIS_EVENT_TYPES } from '../../core/epcis/epcis-model.js';
 import { parseEventQuery, type PagedEventQuery } from '../../core/epcis/query/event-query.js';
+import { parseValueListRequest, VALUE_RESOURCES, type ValueResource } from '../../core/epcis/query/value-list.js';
 import { EventQueries } from '../../services/query/event-queries.js';
+import { ValueLists } from '../../services/query/value-lists.js';
+import { DEFAULT_SOCKET_OPTIONS, SocketSubscriptions, type SocketSubscriptionOptions } from '../../services/query/socket-subscriptions.js';
+import { mountQuerySockets } from './epcis-websocket-routes.js';
 import type { AppContext } from './context.js';
-import { binding, options, queryParameters, route, sendPage } from './epcis-query-http.js';
+import { binding, nextLink, options, queryParameters, route, sendPage } from './epcis-query-http.js';
 import { mountNamedQueries } from './epcis-named-query-routes.js';
 import { mountQuerySubscriptions } from './epcis-subscription-routes.js';
 import { fetchWebhookSender } from './webhook-sender.js';
@@ -37,6 +41,8 @@ export interface QueryRouteOptions {
   subscriptions?: Partial<SubscriptionOptions>;
   /** How webhook deliveries are sent (default: fetch). */
   sender?: WebhookSender;
+  /** WebSocket subscriptions: how often a stream looks for new events, events per message. */
+  sockets?: Partial<SocketSubscriptionOptions>;
   /** Deliver due subscriptions in the background (default true; tests may drive deliverDue themselves). */
   deliver?: boolean;
 }
@@ -94,6 +100,21 @@ export function mountEpcisQuery(app: Express, ctx: AppContext, routeOptions: Que
     }),
   );
 
+  const lists = new ValueLists(reads.handles, queries);
+  for (const resource of Object.keys(VALUE_RESOURCES) as ValueResource[]) {
+    app.options(`/${resource}`, options('OPTIONS, GET'));
+    app.get(
+      `/${resource}`,
+      binding(['json']),
+      route(async (req, res) => {
+        const rc = await member(req);
+        const page = await lists.page(rc, resource, parseValueListRequest(resource, queryParameters(req)));
+        if (page.nextPageToken !== null) res.setHeader('Link', nextLink(req, page.nextPageToken));
+        res.json({ '@context': EPCIS_CONTEXT, type: 'Collection', member: page.values });
+      }),
+    );
+  }
+
   for (const [resource, parameter] of Object.entries(RESOURCE_PARAMETER)) {
     app.options(`/${resource}/:member`, options('OPTIONS, GET'));
     app.get(
@@ -111,9 +132,19 @@ export function mountEpcisQuery(app: Express, ctx: AppContext, routeOptions: Que
       route(async (req, res) => answer(req, res, () => parseEventQuery([[parameter, String(req.params['member'])], ...queryParameters(req)]))),
     );
   }
+  // Before the named queries' GET /queries/{name}/events, which answers every request without an upgrade.
+  const socketRoutes = mountQuerySockets(app, reads, () => sockets);
   const named = mountNamedQueries(app, ctx, queries);
+  const sockets = new SocketSubscriptions(reads.handles, named, queries, { ...DEFAULT_SOCKET_OPTIONS, ...routeOptions.sockets });
   const subscriptions = new QuerySubscriptions(reads.handles, named, queries, routeOptions.sender ?? fetchWebhookSender(), { ...DEFAULT_SUBSCRIPTION_OPTIONS, ...routeOptions.subscriptions });
   mountQuerySubscriptions(app, reads, subscriptions);
   const delivery = routeOptions.deliver === false ? null : subscriptions.start();
-  return { events: queries, subscriptions, close: async () => delivery?.close() };
+  return {
+    events: queries,
+    subscriptions,
+    close: async () => {
+      socketRoutes.close();
+      await delivery?.close();
+    },
+  };
 }

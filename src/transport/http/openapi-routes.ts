@@ -10,15 +10,10 @@ import { assetPath } from '../../platform/assets.js';
 
 type Json = Record<string, unknown>;
 
-/** GS1 operations not served here (the top-level lists, capture of a single event, token invalidation, the root resource). */
+/** GS1 operations not served here (capture of a single event, token invalidation, the root resource). */
 const NOT_SERVED: Record<string, readonly string[] | 'all'> = {
   '/': 'all',
   '/events': ['post'],
-  '/epcs': 'all',
-  '/bizSteps': 'all',
-  '/bizLocations': 'all',
-  '/readPoints': 'all',
-  '/dispositions': 'all',
   '/nextPageToken/{token}': 'all',
 };
 

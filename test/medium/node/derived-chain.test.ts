@@ -13,6 +13,7 @@ import type { Ordering, SubscribeOptions } from '../../../src/platform/ordering/
 import { openDatabase, type Database } from '../../../src/store/database.js';
 import { ChainStore } from '../../../src/store/chain-store.js';
 import { startTestNode, type TestNode } from '../../helpers/test-node.js';
+import { epcisDocument, objectEvent, signEnvelope } from '../../helpers/epcis-documents.js';
 
 const C = DEMO_CONSORTIUM_ID;
 
@@ -136,6 +137,39 @@ describe('a node deriving its blocks from the ordering log', () => {
     const report = await verifyStoredChain(node.store, C);
     expect(report.ok).toBe(true);
     expect(report.records).toBe(2);
+  });
+  it('starts again when a captured event lost its append: the start-up check counts it, and its rows serve once it is sealed', async () => {
+    node = await startTestNode({ http: true });
+    const key = node.demo.orgKeys.get('vale-processors')!;
+    const event = objectEvent({ action: 'ADD', bizStep: 'commissioning', epcList: ['urn:epc:id:sgtin:5098765.044444.ORPHAN1'] });
+    const res = await fetch(`${node.url}/epcis/capture`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(signEnvelope(epcisDocument([event]), key, { consortium: C })) });
+    expect(res.status).toBe(200);
+    const before = await node.db.$queryRawUnsafe<{ n: number }[]>(`SELECT count(*) AS n FROM "EpcisEvent" WHERE "consortiumId" = ?`, C);
+    node = await node.crashAndReopen();
+    truncateLog(node.dataDir, 0);
+    node = await node.crashAndReopen();
+    expect(node.node.pendingCount(C)).toBe(1);
+    expect(await node.node.sealNow(C)).toMatchObject({ height: 1 });
+    const after = await node.db.$queryRawUnsafe<{ n: number }[]>(`SELECT count(*) AS n FROM "EpcisEvent" WHERE "consortiumId" = ?`, C);
+    expect(Number(after[0]!.n)).toBe(Number(before[0]!.n));
+    node = await node.crashAndReopen();
+    expect((await verifyStoredChain(node.store, C)).ok).toBe(true);
+  });
+  it('starts again when a block became final in the log but a crash kept it from the store: the start-up check sees the block the catch-up stores', async () => {
+    node = await startTestNode({ http: true });
+    const key = node.demo.orgKeys.get('vale-processors')!;
+    const event = objectEvent({ action: 'ADD', bizStep: 'commissioning', epcList: ['urn:epc:id:sgtin:5098765.044444.CATCHUP1'] });
+    const res = await fetch(`${node.url}/epcis/capture`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(signEnvelope(epcisDocument([event]), key, { consortium: C })) });
+    expect(res.status).toBe(200);
+    const sealed = await node.node.sealNow(C);
+    expect(sealed).toMatchObject({ height: 1 });
+    node = await node.crashAndReopen({ http: false });
+    // What a crash between the seals reaching the log and the block reaching the store leaves.
+    await node.db.$executeRawUnsafe(`UPDATE "LedgerRecord" SET "blockHeight" = NULL, "indexInBlock" = NULL WHERE "consortiumId" = ? AND "blockHeight" = 1`, C);
+    await node.db.$executeRawUnsafe(`DELETE FROM "Block" WHERE "consortiumId" = ? AND "height" = 1`, C);
+    node = await node.crashAndReopen();
+    expect((await blockRows(node)).map((b) => b.height)).toEqual([0, 1]);
+    expect((await verifyStoredChain(node.store, C)).ok).toBe(true);
   });
 });
 

@@ -236,7 +236,7 @@ describe('GET /events: the read policy and errors', () => {
     for (const q of ['frobnicate=1', 'eventType=Nothing', 'GE_eventTime=yesterday', 'perPage=0', 'perPage=abc', 'EQ_action=MAYBE', 'orderDirection=UP', 'EQ_bizStep=a&EQ_bizStep=b', 'EQ_bizStep=', 'GE_eventTime=2026-01-02T00:00:00Z&LT_eventTime=2026-01-01T00:00:00Z', 'GE_quantity=lots']) {
       expectProblem(await get(`/events?${q}`), 400, 'epcisException:QueryParameterException');
     }
-    for (const q of ['EQ_deviceID=x', 'maxEventCount=10', 'EQ_INNER_ILMD_x=1', 'HASATTR_bizLocation=x', `MATCH_epc=${encodeURIComponent('urn:epc:idpat:sscc:0614141.*')}`]) {
+    for (const q of ['EQ_ATTR_bizLocation_x=1', 'maxEventCount=10', 'EQ_INNER_ILMD_x=1', 'HASATTR_bizLocation=x', `MATCH_epc=${encodeURIComponent('urn:epc:idpat:sscc:0614141.*')}`]) {
       expectProblem(await get(`/events?${q}`), 501, 'epcisException:ImplementationException');
     }
   });
@@ -255,5 +255,29 @@ describe('GET /events: the read policy and errors', () => {
     expect(res.status).toBe(204);
     expect(res.headers.get('allow')).toBe('OPTIONS, GET');
     expect(res.headers.get('gs1-epcis-max')).toBe('2.0.0');
+  });
+});
+
+describe('recordTime is the node’s', () => {
+  it('ignores a recordTime the client put in the event: queries and GET /epcis/events/{id} answer when this node recorded it', async () => {
+    const before = new Date().toISOString();
+    const document = doc([objectEvent({ eventTime: '2026-11-21T13:00:00.000Z', recordTime: '2999-01-01T00:00:00.000Z', action: 'ADD', bizStep: 'commissioning', epcList: [ITEM(77)] })]);
+    const job = await captureDocument(node, document);
+    expect(job.success, JSON.stringify(job)).toBe(true);
+    const eventId = eventHashIdsOfDocument(document)[0]!;
+    const after = new Date().toISOString();
+
+    const res = await get(`/events?MATCH_epc=${encodeURIComponent(ITEM(77))}`);
+    expectQueryDocument(res);
+    const [event] = eventsOf(res);
+    expect(event!.eventID).toBe(eventId);
+    expect(event!.recordTime >= before && event!.recordTime <= after, `${event!.recordTime} not in [${before}, ${after}]`).toBe(true);
+    expect((await get(`/events?GE_recordTime=2998-01-01T00:00:00.000Z`)).json.epcisBody.queryResults.resultsBody.eventList).toEqual([]);
+
+    const view = await fetch(`${url}/epcis/events/${encodeURIComponent(eventId)}`, { headers: { authorization: `Bearer ${auth}` } });
+    const body = (await view.json()) as { recordTime: string; event: { recordTime?: string } };
+    expect(body.recordTime).toBe(event!.recordTime);
+    // The event itself stays as signed.
+    expect(body.event.recordTime).toBe('2999-01-01T00:00:00.000Z');
   });
 });

@@ -35,8 +35,9 @@ describe('GET /openapi.json', () => {
     expect(doc.openapi).toMatch(/^3\./);
     expect(doc.info.title).toMatch(/Provenant/);
     expect(Object.keys(doc.paths['/events']!)).toEqual(expect.arrayContaining(['get', 'options']));
+    for (const list of ['/bizSteps', '/epcs', '/bizLocations', '/readPoints', '/dispositions']) expect(doc.paths[list]?.['get'], list).toBeDefined();
     expect(doc.paths['/events']!['post']).toBeUndefined();
-    for (const gone of ['/bizSteps', '/epcs', '/nextPageToken/{token}']) expect(doc.paths[gone], gone).toBeUndefined();
+    for (const gone of ['/', '/nextPageToken/{token}']) expect(doc.paths[gone], gone).toBeUndefined();
     for (const ext of ['/epcis/capture', '/epcis/events/{eventID}', '/queries/{queryName}/subscriptions/{subscriptionID}/deliveries']) expect(doc.paths[ext], ext).toBeDefined();
   });
 

@@ -51,7 +51,7 @@ describe('parseEventQuery', () => {
     for (const q of ['nope=1', 'eventType=Thing', 'EQ_action=MAYBE', 'GE_eventTime=2026-11-21', 'perPage=0', `perPage=${MAX_PER_PAGE + 1}`, 'eventCountLimit=-1', 'EXISTS_errorDeclaration=maybe', 'EQ_bizStep=a||b', 'orderDirection=asc', 'LT_quantity=x', 'EQ_bizStep=a&EQ_bizStep=b', 'GE_eventTime=2026-01-02T00:00:00Z&LT_eventTime=2026-01-01T00:00:00Z']) {
       expect(codeOf(() => parse(q)), q).toBe('QUERY_PARAMETER');
     }
-    for (const q of ['EQ_deviceID=x', 'maxEventCount=1', 'GE_startTime=2026-01-01T00:00:00Z', 'EQ_INNER_ILMD_x=1', 'EXISTS_sensorElementList=true', 'HASATTR_bizLocation=x', 'orderBy=ext:field', 'MATCH_epc=urn:epc:idpat:sscc:0614141.*']) {
+    for (const q of ['EQ_quantity_KGM=1', 'maxEventCount=1', 'EQ_ERROR_DECLARATION_ex:x=1', 'EQ_INNER_ILMD_x=1', 'EQ_readPoint_ex:x=1', 'HASATTR_bizLocation=x', 'orderBy=ext:field', 'MATCH_epc=urn:epc:idpat:sscc:0614141.*']) {
       expect(codeOf(() => parse(q)), q).toBe('QUERY_PARAMETER_UNSUPPORTED');
     }
   });

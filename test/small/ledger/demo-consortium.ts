@@ -150,6 +150,22 @@ export class DemoChain {
   }
 }
 
+/** A well-formed sensor.window payload (format 1) for a device; `over` replaces or adds members. */
+export function windowPayload(deviceId: string, over: Record<string, unknown> = {}): Record<string, unknown> {
+  return {
+    deviceId,
+    windowStart: '2025-03-01T08:00:00.000Z',
+    windowEnd: '2025-03-01T08:01:00.000Z',
+    count: 2,
+    firstSeq: 1,
+    lastSeq: 2,
+    gaps: [],
+    readingsRoot: 'ab'.repeat(32),
+    event: { type: 'ObjectEvent', action: 'OBSERVE', bizStep: 'sensor_reporting' },
+    ...over,
+  };
+}
+
 /**
  * A good chain of 5 blocks: events, device registration and sensor windows, an org added by
  * governance, a key rotation, a device revocation.
@@ -160,7 +176,7 @@ export function buildGoodChain(): { demo: DemoChain; device: KeyPair; newOrgKey:
   // block 1
   demo.event('green-farm', 2);
   demo.submit(demo.sign('green-farm', RecordKind.DEVICE_REGISTER, { deviceId: 'probe-1', publicKey: encodePublicKey(device.publicKey), attributes: { model: 'T100' } }));
-  demo.submit(demo.sign(device, RecordKind.SENSOR_WINDOW, { deviceId: 'probe-1', from: '2025-03-01T08:00:00.000Z', minC: 2.1, maxC: 4.5 }));
+  demo.submit(demo.sign(device, RecordKind.SENSOR_WINDOW, windowPayload('probe-1')));
   demo.seal();
   // block 2: add a new org with quorum
   const newOrgKey = demo.newKey();

@@ -10,7 +10,7 @@ import {
   type MembershipChange,
   type SignedRecord,
 } from '../../../src/core/ledger/index.js';
-import { CONSORTIUM, DemoChain, expectRejected, fingerprint, nextTimestamp } from './demo-consortium.js';
+import { CONSORTIUM, DemoChain, expectRejected, fingerprint, nextTimestamp, windowPayload } from './demo-consortium.js';
 
 function newOrgChange(demo: DemoChain, id: string, key: KeyPair = demo.newKey()): MembershipChange {
   return { type: 'org.add', org: { id, name: `Org ${id}`, roles: ['PROCESSOR'], keys: [encodePublicKey(key.publicKey)], identifiers: {} } };
@@ -183,7 +183,7 @@ describe('devices', () => {
     const reg = demo.submit(demo.sign('green-farm', RecordKind.DEVICE_REGISTER, { deviceId: 'probe-9', publicKey: encodePublicKey(device.publicKey), kind: 'sensor', attributes: { site: 'barn' } }));
     expect(reg.effects).toEqual(['device probe-9 registered to green-farm']);
     expect(demo.state.devices.get('probe-9')).toMatchObject({ orgId: 'green-farm', status: 'active', attributes: { site: 'barn' } });
-    expect(demo.submit(demo.sign(device, RecordKind.SENSOR_WINDOW, { t: 1 })).signer).toMatchObject({ type: 'device', device: { deviceId: 'probe-9' } });
+    expect(demo.submit(demo.sign(device, RecordKind.SENSOR_WINDOW, windowPayload('probe-9'))).signer).toMatchObject({ type: 'device', device: { deviceId: 'probe-9' } });
     expectRejected(demo.state, demo.sign(device, RecordKind.EPCIS_EVENT, {}), 'NOT_AUTHORISED', /only sign sensor.window/);
     expectRejected(demo.state, demo.sign(device, RecordKind.DEVICE_REVOKE, { deviceId: 'probe-9' }), 'NOT_AUTHORISED');
     expectRejected(
@@ -200,7 +200,7 @@ describe('devices', () => {
     // Re-registration of the revoked id by its owner with a new key; the old key stays revoked.
     const replacement = demo.newKey('p256');
     demo.submit(demo.sign('green-farm', RecordKind.DEVICE_REGISTER, { deviceId: 'probe-9', publicKey: encodePublicKey(replacement.publicKey) }));
-    demo.submit(demo.sign(replacement, RecordKind.SENSOR_WINDOW, {}));
+    demo.submit(demo.sign(replacement, RecordKind.SENSOR_WINDOW, windowPayload('probe-9')));
     expectRejected(demo.state, demo.sign(device, RecordKind.SENSOR_WINDOW, {}), 'DEVICE_REVOKED');
     expectRejected(
       demo.state,

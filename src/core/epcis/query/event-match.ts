@@ -5,7 +5,10 @@
  * this decides.
  */
 import { canonicalIdentifier } from '../../rules/authorisation.js';
+import { normaliseDisposition } from '../epcis-model.js';
 import type { EventQuery, IdentifierField, IdentifierValue, QuantityBound } from './event-query.js';
+import { matchesFieldFilters } from './field-filter.js';
+import { matchesSensor } from './sensor-filter.js';
 
 type Json = Record<string, unknown>;
 
@@ -61,6 +64,14 @@ function quantityMatches(event: Json, bounds: readonly QuantityBound[]): boolean
   return elements.some((e) => typeof e['quantity'] === 'number' && bounds.every((b) => boundHolds(b, e['quantity'] as number)));
 }
 
+/** EQ_persistentDisposition_set / _unset: one of the values is in the event's set (or unset) list. */
+function persistentDispositionMatches(event: Json, query: EventQuery): boolean {
+  const pd = isObject(event['persistentDisposition']) ? event['persistentDisposition'] : {};
+  const listed = (key: string) => strings(pd[key]).map((d) => normaliseDisposition(d));
+  if (query.persistentDispositionSet && !listed('set').some((d) => d !== undefined && query.persistentDispositionSet!.includes(d))) return false;
+  return !query.persistentDispositionUnset || listed('unset').some((d) => d !== undefined && query.persistentDispositionUnset!.includes(d));
+}
+
 /** Whether the event satisfies the parameters the store's indexes do not decide exactly. */
 export function matchesResidual(query: EventQuery, event: unknown): boolean {
   if (!isObject(event)) return false;
@@ -70,6 +81,8 @@ export function matchesResidual(query: EventQuery, event: unknown): boolean {
   }
   if (query.transformationIds && !(typeof event['transformationID'] === 'string' && query.transformationIds.includes(event['transformationID']))) return false;
   if (!quantityMatches(event, query.quantity)) return false;
+  if (!persistentDispositionMatches(event, query)) return false;
+  if (!matchesSensor(query.sensor, event) || !matchesFieldFilters(query.fields, event)) return false;
   if (!typedListMatches(objects(event['bizTransactionList']), 'bizTransaction', query.bizTransactions, 'urn:epcglobal:cbv:btt:', 'BTT-')) return false;
   if (!typedListMatches(objects(event['sourceList']), 'source', query.sources, 'urn:epcglobal:cbv:sdt:', 'SDT-')) return false;
   return typedListMatches(objects(event['destinationList']), 'destination', query.destinations, 'urn:epcglobal:cbv:sdt:', 'SDT-');

@@ -8,7 +8,11 @@
 import { utcTimestamp, normaliseErrorReason } from '../../capture/corrections.js';
 import { canonicalIdentifier } from '../../rules/authorisation.js';
 import { EPCIS_EVENT_TYPES, isEpcisEventType, normaliseBizStep, normaliseDisposition, type EpcisEventType } from '../epcis-model.js';
+import { fieldFilterOf, type FieldFilter } from './field-filter.js';
 import { QueryError, queryParameterError } from './query-errors.js';
+import { emptySensorQuery, setSensorParameter, type SensorQuery, type TimeRange } from './sensor-filter.js';
+
+export type { TimeRange } from './sensor-filter.js';
 
 /** Which event fields a MATCH_ parameter looks in (section 8.2.7.1). */
 export type IdentifierField = 'epcList' | 'childEPCs' | 'parentID' | 'inputEPCList' | 'outputEPCList' | 'quantityList' | 'childQuantityList' | 'inputQuantityList' | 'outputQuantityList';
@@ -20,12 +24,6 @@ export interface IdentifierMatch {
   param: string;
   fields: readonly IdentifierField[];
   values: readonly IdentifierValue[];
-}
-
-/** A half-open time range, as RFC 3339 UTC with milliseconds. */
-export interface TimeRange {
-  ge?: string;
-  lt?: string;
 }
 
 export interface QuantityBound {
@@ -53,6 +51,13 @@ export interface EventQuery {
   bizTransactions: Map<string, string[]>;
   sources: Map<string, string[]>;
   destinations: Map<string, string[]>;
+  /** EQ_persistentDisposition_set / _unset: CBV short forms, one of which the event's persistentDisposition lists. */
+  persistentDispositionSet?: string[];
+  persistentDispositionUnset?: string[];
+  /** The sensor parameters (sensor-filter.ts), when any is given. */
+  sensor?: SensorQuery;
+  /** Extension-field parameters (field-filter.ts). */
+  fields: FieldFilter[];
   eventIds?: string[];
   errorDeclaration?: boolean;
   /** CBV short forms of the error reasons. */
@@ -86,8 +91,9 @@ const MATCH_FIELDS: Record<string, readonly IdentifierField[]> = {
 const ACTIONS = new Set(['ADD', 'OBSERVE', 'DELETE']);
 
 /**
- * Standard parameter families this repository does not answer (section 8.2.7.1: sensor, ILMD,
- * extension-field, attribute and the remaining error-declaration filters): ImplementationException.
+ * Standard parameter families this repository does not answer (section 8.2.7.1: master-data
+ * attributes, extension fields of readPoint, bizLocation and error declarations, quantities by
+ * unit, and the remaining error-declaration filters): ImplementationException.
  */
 const UNSUPPORTED = /^(?:(?:EQ|GT|GE|LT|LE|WD|EXISTS|HASATTR|EQATTR)_.+|maxEventCount)$/;
 
@@ -165,6 +171,8 @@ const SIMPLE: Record<string, Setter> = {
   EQ_bizLocation: (q, v, n) => void (q.bizLocations = list(n, v)),
   WD_bizLocation: (q, v, n) => void (q.bizLocations = list(n, v)),
   EQ_transformationID: (q, v, n) => void (q.transformationIds = list(n, v)),
+  EQ_persistentDisposition_set: (q, v, n) => void (q.persistentDispositionSet = list(n, v).map((s) => normaliseDisposition(s)!)),
+  EQ_persistentDisposition_unset: (q, v, n) => void (q.persistentDispositionUnset = list(n, v).map((s) => normaliseDisposition(s)!)),
   EQ_eventID: (q, v, n) => void (q.eventIds = list(n, v)),
   EXISTS_errorDeclaration: (q, v, n) => void (q.errorDeclaration = bool(n, v)),
   EQ_errorReason: (q, v, n) => void (q.errorReasons = list(n, v).map((r) => normaliseErrorReason(r)!)),
@@ -200,12 +208,18 @@ function setParameter(query: EventQuery, name: string, value: string): void {
     typedMap(target, typed[2]!, list(name, value));
     return;
   }
+  if (setSensorParameter(() => (query.sensor ??= emptySensorQuery()), name, value)) return;
+  const field = fieldFilterOf(name, value);
+  if (field) {
+    query.fields.push(field);
+    return;
+  }
   if (UNSUPPORTED.test(name)) throw new QueryError('QUERY_PARAMETER_UNSUPPORTED', `query parameter ${name} is not supported by this repository`, { parameter: name });
   throw queryParameterError(`unknown query parameter ${name}`, { parameter: name });
 }
 
 export function emptyQuery(): EventQuery {
-  return { eventTime: {}, recordTime: {}, matches: [], quantity: [], bizTransactions: new Map(), sources: new Map(), destinations: new Map(), orderBy: 'eventTime', orderDirection: 'ASC' };
+  return { eventTime: {}, recordTime: {}, matches: [], quantity: [], fields: [], bizTransactions: new Map(), sources: new Map(), destinations: new Map(), orderBy: 'eventTime', orderDirection: 'ASC' };
 }
 
 /** The query a list of query-string parameters asks (each parameter at most once). */
