@@ -7,5 +7,6 @@ export async function runHaulier(haulier: Participant, clock: SimClock, options:
     [aggregationEvent({ eventTime: clock.next(10), action: 'ADD', bizStep: 'loading', parentID: options.container, childEPCs: [options.pallet] })],
     `loaded the pallet into reefer ${options.container.split(':').pop()}`,
   );
-  await haulier.post([objectEvent({ eventTime: clock.next(10), action: 'OBSERVE', bizStep: 'departing', epcList: [options.container], readPoint: options.depot })], 'reefer departed');
+  // The pallet departs in the reefer: it leaves the haulier's custody with it, for the retailer to receive.
+  await haulier.post([objectEvent({ eventTime: clock.next(10), action: 'OBSERVE', bizStep: 'departing', epcList: [options.container, options.pallet], readPoint: options.depot })], 'reefer departed');
 }

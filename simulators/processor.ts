@@ -37,6 +37,7 @@ export async function runProcessor(processor: Participant, clock: SimClock, carc
   const pallet = sscc('5098765', '2000000001');
   packing.push(aggregationEvent({ eventTime: clock.next(5), action: 'ADD', bizStep: 'packing', parentID: pallet, childEPCs: cases }));
   await processor.post(packing, `packed into ${cases.length} cases on pallet`);
-  await processor.post([objectEvent({ eventTime: clock.next(30), action: 'OBSERVE', bizStep: 'shipping', epcList: [pallet], readPoint: options.site })], 'pallet dispatched');
+  // The cases and packs ship with the pallet: each is handed over (custody passes only by a shipping).
+  await processor.post([objectEvent({ eventTime: clock.next(30), action: 'OBSERVE', bizStep: 'shipping', epcList: [pallet, ...cases, ...packs], readPoint: options.site })], 'pallet dispatched');
   return { minceLot, packs, cases, pallet };
 }

@@ -4,6 +4,7 @@
  */
 import { correctionKey } from '../core/capture/corrections.js';
 import type { CorrectionRow, CustodyRow, DocumentCitationRow, EpcisEventRow, EventIdentifierRow } from '../core/ledger/projections/rows.js';
+import type { KnownCustody } from '../core/rules/custody-state.js';
 import type { Database } from './database.js';
 import { selectWhereIn, type WriteBatch } from './write-batch.js';
 
@@ -71,8 +72,8 @@ export interface CaptureView {
   declared: Map<string, string>;
   /** Error declarations stored for the events asked, as correctionKey(eventId, declaration). */
   corrections: Set<string>;
-  /** Current custodian per identifier (null: nobody holds it); identifiers never seen are absent. */
-  custody: Map<string, string | null>;
+  /** Custody per item: its state, or (from the Custody table alone) its holder, null for nobody; items never seen are absent. */
+  custody: Map<string, KnownCustody>;
   /** Cited document addresses that are stored for the consortium. */
   documents: Set<string>;
   /** Cited person commitments registered in the consortium and not erased. */

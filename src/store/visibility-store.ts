@@ -101,11 +101,16 @@ export class VisibilityStore {
 
   /** Identifiers the organisation held, among those given: items its own events took, released or had to hold, and current Custody rows. */
   async handledBy(orgId: string, identifiers: Iterable<string>): Promise<Set<string>> {
+    return new Set((await this.handledSince(orgId, identifiers)).keys());
+  }
+
+  /** handledBy, with the log index of the organisation's first event that handled each (undefined: a Custody row alone). */
+  async handledSince(orgId: string, identifiers: Iterable<string>): Promise<Map<string, number | undefined>> {
     const asked = [...new Set(identifiers)];
-    const out = new Set<string>();
+    const out = new Map<string, number | undefined>();
     for (const chunk of chunks(asked)) {
-      const rows = await this.db.$queryRawUnsafe<{ body: string }[]>(
-        `SELECT r."body" FROM "LedgerRecord" r
+      const rows = await this.db.$queryRawUnsafe<{ body: string; logIndex: number | bigint }[]>(
+        `SELECT r."body", r."logIndex" FROM "LedgerRecord" r
           WHERE r."hash" IN (SELECT DISTINCT e."recordHash" FROM "EventIdentifier" ei
                                JOIN "EpcisEvent" e ON e."consortiumId" = ei."consortiumId" AND e."eventId" = ei."eventId"
                               WHERE ei."consortiumId" = ? AND e."submitterOrg" = ? AND ei."identifier" IN (${marks(chunk.length)}))`,
@@ -113,14 +118,39 @@ export class VisibilityStore {
         orgId,
         ...chunk,
       );
-      for (const r of rows) for (const id of handledIdentifiers(eventOfBody(r.body))) out.add(id);
+      for (const r of rows) {
+        const at = Number(r.logIndex);
+        for (const id of handledIdentifiers(eventOfBody(r.body))) {
+          const seen = out.get(id);
+          out.set(id, seen === undefined ? at : Math.min(seen, at));
+        }
+      }
       const held = await this.db.$queryRawUnsafe<{ identifier: string }[]>(
         `SELECT "identifier" FROM "Custody" WHERE "consortiumId" = ? AND "orgId" = ? AND "identifier" IN (${marks(chunk.length)})`,
         this.consortiumId,
         orgId,
         ...chunk,
       );
-      for (const r of held) out.add(r.identifier);
+      for (const r of held) if (!out.has(r.identifier)) out.set(r.identifier, undefined);
+    }
+    return out;
+  }
+
+  /** The log index of each event's record (by event id, or by record hash for records read as events). */
+  async positions(eventIds: Iterable<string>): Promise<Map<string, number>> {
+    const out = new Map<string, number>();
+    for (const chunk of chunks([...new Set(eventIds)])) {
+      const rows = await this.db.$queryRawUnsafe<{ id: string; logIndex: number | bigint }[]>(
+        `SELECT e."eventId" AS "id", r."logIndex" FROM "EpcisEvent" e JOIN "LedgerRecord" r ON r."hash" = e."recordHash"
+          WHERE e."consortiumId" = ? AND e."eventId" IN (${marks(chunk.length)})
+         UNION ALL
+         SELECT r."hash" AS "id", r."logIndex" FROM "LedgerRecord" r WHERE r."consortiumId" = ? AND r."hash" IN (${marks(chunk.length)})`,
+        this.consortiumId,
+        ...chunk,
+        this.consortiumId,
+        ...chunk,
+      );
+      for (const r of rows) out.set(r.id, Number(r.logIndex));
     }
     return out;
   }
@@ -198,8 +228,13 @@ export class VisibilityStore {
       nodes.add(l.from);
       nodes.add(l.to);
     }
+    if (!grantsLineage(viewer) && !grantsCargo(viewer)) {
+      // Logistics roles read an item's events from their first custody of it on (docs/access.md).
+      const since = await this.handledSince(viewer.orgId, nodes);
+      const custodySince = new Map([...since].filter((e): e is [string, number] => e[1] !== undefined));
+      return { custody: new Set(since.keys()), cargo: new Set(), lineage: new Set(), custodySince };
+    }
     const custody = await this.handledBy(viewer.orgId, nodes);
-    if (!grantsLineage(viewer) && !grantsCargo(viewer)) return { custody, cargo: new Set(), lineage: new Set() };
     const maxDepth = options.maxDepth ?? DEFAULT_SCOPE_LIMITS.maxDepth;
     const maxNodes = options.maxNodes ?? DEFAULT_SCOPE_LIMITS.maxNodes;
     let scope = scopeFrom(viewer, custody, nodes, links);
@@ -254,9 +289,10 @@ export class VisibilityStore {
     return out;
   }
 
-  /** Facts for events already loaded (farms of origin added for inspection findings). */
-  async facts(rows: readonly EventFactsInput[], knownLinks: readonly ItemLink[] = []): Promise<Map<string, EventFacts>> {
-    const base = rows.map((r) => eventFacts(r));
+  /** Facts for events already loaded (farms of origin added for inspection findings); `withPositions` adds each record's log index. */
+  async facts(rows: readonly EventFactsInput[], knownLinks: readonly ItemLink[] = [], withPositions = false): Promise<Map<string, EventFacts>> {
+    const positions = withPositions ? await this.positions(rows.filter((r) => r.position === undefined).map((r) => r.eventId)) : new Map<string, number>();
+    const base = rows.map((r) => eventFacts(r.position === undefined && positions.has(r.eventId) ? { ...r, position: positions.get(r.eventId)! } : r));
     const inspections = base.filter((f) => f.eventClass === 'INSPECTION_FINDING');
     const farms = await this.farmsOfOrigin(inspections, knownLinks);
     return new Map(base.map((f) => [f.eventId, f.eventClass === 'INSPECTION_FINDING' ? { ...f, farmsOfOrigin: farms.get(f.eventId) ?? new Set<string>() } : f]));
@@ -272,7 +308,8 @@ export class VisibilityStore {
       const facts = new Map<string, EventFacts>(rows.map((r) => [r.eventId, { eventId: r.eventId, consortiumId: r.consortiumId, signerOrg: r.signerOrg, eventClass: 'SUPPLY_CHAIN', items: [], subjects: [], farmsOfOrigin: new Set() }]));
       return { facts, scope: EMPTY_SCOPE };
     }
-    const facts = await this.facts(rows, knownLinks);
+    // Only viewers without a lineage role read custody from a position on (ViewerScope.custodySince).
+    const facts = await this.facts(rows, knownLinks, !grantsLineage(viewer) && !grantsCargo(viewer));
     const scope = await this.scope(viewer, [...new Set([...facts.values()].flatMap((f) => f.items)), ...(options.alsoScope ?? [])], knownLinks, options);
     return { facts, scope };
   }

@@ -6,6 +6,7 @@ import { parseMemberKey, validateOrgSpec } from './membership.js';
 import { RecordKind, isHash, isTimestamp, recordHash, signRecord } from './record.js';
 import { asGenesis, type GenesisPayload, type GenesisSpec } from './records/genesis.js';
 import { ConsortiumState } from './state.js';
+import { LATEST_CUSTODY_RULES } from '../rules/custody-state.js';
 import type { AuthorityEntry } from './state-types.js';
 
 /**
@@ -62,6 +63,7 @@ export function createGenesisBlock(spec: GenesisSpec, authorityKeys: readonly Ke
     quorum: spec.quorum ?? DEFAULT_QUORUM,
     ...(spec.sealMaxRecords !== undefined ? { sealMaxRecords: spec.sealMaxRecords } : {}),
     ...(spec.indexCommitment !== undefined ? { indexCommitment: spec.indexCommitment } : {}),
+    custodyRules: spec.custodyRules ?? LATEST_CUSTODY_RULES,
   };
   const record = signRecord({ consortium: spec.consortiumId, kind: RecordKind.GENESIS, payload: payload as unknown as JsonValue, signedAt: timestamp }, signer);
   const hash = recordHash(record);

@@ -101,6 +101,10 @@ export function validateChange(state: AdmissionState, change: MembershipChange):
     case 'seal.maxRecords':
       if (state.sealMaxRecords === change.maxRecords) throw invalidChange(`the block size is already ${change.maxRecords} records`, { maxRecords: change.maxRecords });
       return;
+    case 'custody.rules':
+      // Rule sets only move forward: going back would reopen what a later set closed.
+      if (change.version <= state.custodyRules) throw invalidChange(`the custody rule set is ${state.custodyRules}; a change must name a later one`, { version: change.version, current: state.custodyRules });
+      return;
   }
 }
 
@@ -166,6 +170,11 @@ export function applyChange(state: AdmissionState, change: MembershipChange, log
     case 'seal.maxRecords':
       // From the next submission on (docs/design/network.md): the open block is cut as soon as it holds this many.
       state.sealMaxRecords = change.maxRecords;
+      break;
+    case 'custody.rules':
+      // Records after this one are admitted and replayed under the new set; earlier ones keep theirs.
+      state.adoptCustodyRules(change.version, logIndex + 1);
+      effects.push(`custody rule set ${change.version} in force from log index ${logIndex + 1}`);
       break;
   }
   return effects;

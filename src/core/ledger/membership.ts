@@ -7,6 +7,7 @@ import { CryptoError, encodePublicKey, keyIdOf, parsePublicKey, type PublicKey }
 import { LedgerError } from './errors.js';
 import { isConsortiumId, isHash } from './record.js';
 import { MAX_SEAL_MAX_RECORDS, isSealMaxRecords } from './block.js';
+import { CUSTODY_RULES_VERSIONS, isCustodyRulesVersion, type CustodyRulesVersion } from '../rules/custody-state.js';
 
 export const ROLES = ['FARM', 'ABATTOIR', 'PROCESSOR', 'HAULIER', 'CARRIER', 'PORT', 'RETAILER', 'REGULATOR', 'CUSTOMS'] as const;
 export type Role = (typeof ROLES)[number];
@@ -44,7 +45,9 @@ export type MembershipChange =
   | { type: 'authority.add'; orgId: string; keyId: string }
   | { type: 'authority.remove'; keyId: string }
   /** The consortium's block size: a block is cut at the submission that brings it to this many records. */
-  | { type: 'seal.maxRecords'; maxRecords: number };
+  | { type: 'seal.maxRecords'; maxRecords: number }
+  /** The custody rule set (docs/authorisation.md), in force from the record after the one that applies it. */
+  | { type: 'custody.rules'; version: CustodyRulesVersion };
 
 export type MembershipChangeType = MembershipChange['type'];
 
@@ -187,6 +190,11 @@ export function parseMembershipChange(value: unknown): MembershipChange {
       if (!isSealMaxRecords(c.maxRecords)) throw invalidChange(`change.maxRecords must be an integer from 1 to ${MAX_SEAL_MAX_RECORDS}`, { maxRecords: c.maxRecords });
       return { type, maxRecords: c.maxRecords };
     }
+    case 'custody.rules': {
+      const c = requireFields('custody.rules change', value, ['type', 'version']);
+      if (!isCustodyRulesVersion(c.version)) throw invalidChange(`change.version must be one of ${CUSTODY_RULES_VERSIONS.join(', ')}`, { version: c.version });
+      return { type, version: c.version };
+    }
     default:
       throw invalidChange(`unknown change type ${JSON.stringify(type)}`);
   }
@@ -214,6 +222,8 @@ export function describeChange(change: MembershipChange): string {
       return `authority.remove key ${short(change.keyId)}`;
     case 'seal.maxRecords':
       return `seal.maxRecords ${change.maxRecords}`;
+    case 'custody.rules':
+      return `custody.rules ${change.version}`;
   }
 }
 

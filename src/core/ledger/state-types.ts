@@ -99,6 +99,10 @@ export interface AdmissionState {
   sealMaxRecords: number;
   /** The genesis setting: blocks commit to the identifier index map (undefined: the genesis does not say). */
   indexCommitment: boolean | undefined;
+  /** Puts a custody rule set in force from a log index on (rules/custody-state.ts). */
+  adoptCustodyRules(version: 1 | 2, fromLogIndex: number): void;
+  /** The custody rule set the next record is admitted under. */
+  readonly custodyRules: 1 | 2;
   /** Records applied so far (the next record's log index). */
   logSize: number;
   readonly orgs: Map<string, OrgEntry>;

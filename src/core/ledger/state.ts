@@ -9,6 +9,7 @@ import { invalidChange, parseMemberKey, type OrgSpec, type Role } from './member
 import { RecordKind, assertRecordShape, recordHash, type SignedRecord } from './record.js';
 import { applyGenesisRecord, assertGenesisBlockPosition, assertGenesisHeader } from './records/genesis.js';
 import { assertSealQuorum } from './seals.js';
+import { LEGACY_CUSTODY_RULES, type CustodyRulesVersion } from '../rules/custody-state.js';
 import {
   hashAuthoritySet,
   type AdmissionState,
@@ -48,6 +49,8 @@ export class ConsortiumState implements AdmissionState {
   sealMaxRecords = DEFAULT_SEAL_MAX_RECORDS;
   /** Genesis setting: blocks commit to the identifier index map (headerVersionRule). */
   indexCommitment: boolean | undefined = undefined;
+  /** Custody rule set in force from each log index (genesis, then governance); verifiers replay each record under its own. */
+  #custodyRules: readonly { fromLogIndex: number; version: CustodyRulesVersion }[] = [{ fromLogIndex: 0, version: LEGACY_CUSTODY_RULES }];
   /** Height of the last closed block; -1 before genesis is closed. */
   height = -1;
   /** Records applied so far (the next record's log index). */
@@ -163,6 +166,7 @@ export class ConsortiumState implements AdmissionState {
     copy.quorum = { ...this.quorum };
     copy.sealMaxRecords = this.sealMaxRecords;
     copy.indexCommitment = this.indexCommitment;
+    copy.#custodyRules = this.#custodyRules;
     copy.height = this.height;
     copy.logSize = this.logSize;
     copy.headHash = this.headHash;
@@ -186,6 +190,23 @@ export class ConsortiumState implements AdmissionState {
   }
 
   // ---- lookups ----
+
+  /** The custody rule set records at this log index were admitted under. */
+  custodyRulesAt(logIndex: number): CustodyRulesVersion {
+    for (let i = this.#custodyRules.length - 1; i >= 0; i--) if (this.#custodyRules[i]!.fromLogIndex <= logIndex) return this.#custodyRules[i]!.version;
+    return LEGACY_CUSTODY_RULES;
+  }
+
+  /** The custody rule set the next record is admitted under. */
+  get custodyRules(): CustodyRulesVersion {
+    return this.custodyRulesAt(this.logSize);
+  }
+
+  /** Puts a custody rule set in force from a log index on (the genesis, or an adopted governance change). */
+  adoptCustodyRules(version: CustodyRulesVersion, fromLogIndex: number): void {
+    const kept = this.#custodyRules.filter((s) => s.fromLogIndex < fromLogIndex);
+    this.#custodyRules = Object.freeze([...kept, Object.freeze({ fromLogIndex, version })]);
+  }
 
   authoritySetHash(): string {
     const last = this.#authoritySchedule[this.#authoritySchedule.length - 1];

@@ -66,6 +66,10 @@ export interface EventFacts {
   subjects: readonly string[];
   /** INSPECTION_FINDING: farms that held any inspected animal (or the animal a carcass came from). */
   farmsOfOrigin: ReadonlySet<string>;
+  /** The log index of the event's record, where known: custody read from a viewer's first custody on (ViewerScope.custodySince). */
+  position?: number;
+  /** An aggregation or association ADD: the parent whose contents it declares (the load as handed over). */
+  contentsOf?: string;
 }
 
 /** What the viewer is entitled to, over the identifiers a query touches (see visibility-store). */
@@ -76,6 +80,12 @@ export interface ViewerScope {
   cargo: ReadonlySet<string>;
   /** Items upstream of (or equal to) a custody or cargo item: their lineage. */
   lineage: ReadonlySet<string>;
+  /**
+   * Logistics viewers (no lineage role): the log index of their first custody of each item. Events
+   * on the item before it are not theirs to read (an earlier customs clearance), except the
+   * declaration of its contents; absent: custody reads every event on the item.
+   */
+  custodySince?: ReadonlyMap<string, number>;
 }
 
 export const EMPTY_SCOPE: ViewerScope = { custody: new Set(), cargo: new Set(), lineage: new Set() };
@@ -109,9 +119,16 @@ function meets(ids: readonly string[], set: ReadonlySet<string>): boolean {
   return false;
 }
 
+/** Is the event on this held item one the viewer's custody reads (not before its first custody of it)? */
+function custodyReads(id: string, facts: EventFacts, scope: ViewerScope): boolean {
+  if (!scope.custody.has(id)) return false;
+  const since = scope.custodySince?.get(id);
+  return since === undefined || facts.position === undefined || facts.position >= since || facts.contentsOf === id;
+}
+
 /** Which custody or lineage fact entitles the viewer to the event (ignoring what it is), or null. */
 export function entitlement(viewer: VisibilityViewer, facts: EventFacts, scope: ViewerScope): 'CUSTODY' | 'CARGO' | 'LINEAGE' | null {
-  if (meets(facts.items, scope.custody)) return 'CUSTODY';
+  if (facts.items.some((id) => custodyReads(id, facts, scope))) return 'CUSTODY';
   if (grantsCargo(viewer) && meets(facts.items, scope.cargo)) return 'CARGO';
   if (grantsLineage(viewer) && meets(facts.subjects, scope.lineage)) return 'LINEAGE';
   return null;
@@ -192,6 +209,20 @@ export interface EventFactsInput {
   consortiumId: string;
   signerOrg: string;
   event: unknown;
+  /** The log index of the event's record, where the caller knows it. */
+  position?: number;
+}
+
+/**
+ * The parent an ADD aggregation or association declares the contents of: packing, aggregating or
+ * loading it (a rule that handles the parent), not an observation such as a customs clearance.
+ */
+export function contentsDeclaredOf(event: unknown): string | undefined {
+  const type = eventType(event);
+  if ((type !== 'AggregationEvent' && type !== 'AssociationEvent') || (event as { action?: unknown }).action !== 'ADD') return undefined;
+  const parent = identifiersOf(event).parentID;
+  const id = parent === undefined ? undefined : canonicalIdentifier(parent);
+  return id !== undefined && handledIdentifiers(event).includes(id) ? id : undefined;
 }
 
 export function eventFacts(input: EventFactsInput, farmsOfOrigin: ReadonlySet<string> = new Set()): EventFacts {
@@ -204,6 +235,8 @@ export function eventFacts(input: EventFactsInput, farmsOfOrigin: ReadonlySet<st
     items: [...new Set(roles.map((r) => r.identifier))],
     subjects: subjectsOf(input.event, roles),
     farmsOfOrigin,
+    ...(input.position !== undefined ? { position: input.position } : {}),
+    ...(contentsDeclaredOf(input.event) !== undefined ? { contentsOf: contentsDeclaredOf(input.event) } : {}),
   };
 }
 

@@ -5,15 +5,11 @@
  * Pure: the caller supplies the custody lookup.
  */
 import { ROLES, type Role } from '../ledger/membership.js';
-import {
-  bizStepOf,
-  dispositionOf,
-  eventType,
-  identifiersOf,
-  type EpcisAction,
-  type EpcisEventType,
-} from '../epcis/epcis-model.js';
+import { bizStepOf, dispositionOf, eventType, identifiersOf, type EpcisAction, type EpcisEventType } from '../epcis/epcis-model.js';
 import { parseIdentifier } from '../identifiers/index.js';
+import { LEGACY_CUSTODY_RULES, custodyRuleSetRef, custodyStateOf, mayActAsHolder, mayTake, partyDestinationsOf } from './custody-state.js';
+import type { CustodyLookupValue, CustodyRulesVersion, CustodyState } from './custody-state.js';
+import { CUSTODY_ASSIGNMENT_BIZSTEP, CUSTODY_ASSIGNMENT_RULE, assignCustody } from './custody-assignment.js';
 
 /** Provenant's own business steps (CBV 2.0 section 7.2 allows user vocabulary URIs). */
 export const PROVENANT_BIZSTEP = {
@@ -80,6 +76,8 @@ export interface CustodyRule {
   take: CustodyPart[];
   /** These leave everyone's custody (in transit, consumed, sold). */
   release: CustodyPart[];
+  /** The released parts are shipped (in transit to the event's party destinations), not gone. */
+  transit?: true;
 }
 
 export interface AuthorisationRule {
@@ -146,7 +144,7 @@ export const AUTHORISATION_RULES: readonly AuthorisationRule[] = [
     bizSteps: ['shipping', 'departing'],
     subject: 'animal',
     roles: ['FARM'],
-    custody: { check: HELD, take: [], release: HELD },
+    custody: { check: HELD, take: [], release: HELD, transit: true },
   },
   {
     id: 'animal.receiving',
@@ -235,7 +233,7 @@ export const AUTHORISATION_RULES: readonly AuthorisationRule[] = [
     bizSteps: ['shipping', 'departing'],
     subject: 'other',
     roles: [...LOGISTICS, 'PROCESSOR', 'ABATTOIR'],
-    custody: { check: HELD, take: [], release: HELD },
+    custody: { check: HELD, take: [], release: HELD, transit: true },
   },
   {
     id: 'logistics.receiving',
@@ -301,6 +299,13 @@ export interface CustodyChange {
   identifier: string;
   /** null: nobody holds it (in transit, consumed or sold). */
   orgId: string | null;
+  /** Rule set 2: the state it leaves the item in (held by orgId, in transit, or released); see custodyStateOfChange. */
+  state?: CustodyState;
+}
+
+/** The state a change leaves (rule set 1: held, or nobody holds it, which reads as in transit to no named party). */
+export function custodyStateOfChange(change: CustodyChange): CustodyState {
+  return change.state ?? custodyStateOf(change.orgId)!;
 }
 
 export type AuthorisationResult =
@@ -356,13 +361,22 @@ function hasRole(org: SignerOrg, roles: readonly Role[]): boolean {
 }
 
 /**
- * Decides whether the signer's organisation may post the event, and the custody it changes.
- * `custodianOf` takes a canonical identifier; undefined means nobody holds it (never seen, in
- * transit, consumed or sold), which anyone with the role may act on.
+ * Decides whether the signer's organisation may post the event, and the custody it changes, under
+ * custody rule set `version` (custody-state.ts). `custodianOf` takes a canonical identifier and
+ * answers its custody state (an org id: held by it; undefined: never seen).
  */
-export function authoriseEvent(event: unknown, signerOrg: SignerOrg, custodianOf: (identifier: string) => string | undefined): AuthorisationResult {
+export function authoriseEvent(
+  event: unknown,
+  signerOrg: SignerOrg,
+  custodianOf: (identifier: string) => CustodyLookupValue,
+  version: CustodyRulesVersion = LEGACY_CUSTODY_RULES,
+): AuthorisationResult {
   const rule = ruleFor(event);
   const what = describeEvent(event);
+  if (version >= 2 && normaliseAuthBizStep(event) === CUSTODY_ASSIGNMENT_BIZSTEP) {
+    const a = assignCustody(what, signerOrg, HELD.flatMap((p) => partsOf(event)[p]).map(canonicalIdentifier), partyDestinationsOf(event));
+    return a.ok ? { ok: true, rule: CUSTODY_ASSIGNMENT_RULE, custodyChanges: a.changes.map(({ identifier, state }) => ({ identifier, orgId: null, state })) } : a;
+  }
   if (!rule) {
     return { ok: false, code: 'NOT_AUTHORISED', message: `no rule allows ${what}`, details: { orgId: signerOrg.id } };
   }
@@ -395,24 +409,58 @@ export function authoriseEvent(event: unknown, signerOrg: SignerOrg, custodianOf
   }
   const parts = partsOf(event);
   const canonical = (part: CustodyPart): string[] => parts[part].map(canonicalIdentifier);
+  const refusal = custodyRefusal(rule, what, signerOrg, canonical, custodianOf, version);
+  if (refusal) return refusal;
+  const changes = new Map<string, CustodyState>();
+  const letGo = { by: signerOrg.id, rule: rule.id }; // who may restate it (custody-state.ts, mayActAsHolder)
+  const released: CustodyState = rule.custody.transit && version >= 2 ? { kind: 'in_transit', destinations: partyDestinationsOf(event), ...letGo } : { kind: 'released', ...letGo };
+  for (const part of rule.custody.release) for (const id of canonical(part)) changes.set(id, released);
+  for (const part of rule.custody.take) for (const id of canonical(part)) changes.set(id, { kind: 'held', orgId: signerOrg.id });
+  return {
+    ok: true,
+    rule: rule.id,
+    // Rule set 1 tells no state beyond the holder (its changes read as the Custody table does).
+    custodyChanges: [...changes].map(([identifier, state]) => ({ identifier, orgId: state.kind === 'held' ? state.orgId : null, ...(version >= 2 ? { state } : {}) })),
+  };
+}
+
+/** Why the custody the rule checks or takes refuses the event, or undefined. Never names the holder. */
+function custodyRefusal(
+  rule: AuthorisationRule,
+  what: string,
+  signerOrg: SignerOrg,
+  canonical: (part: CustodyPart) => string[],
+  custodianOf: (identifier: string) => CustodyLookupValue,
+  version: CustodyRulesVersion,
+): AuthorisationResult | undefined {
+  const refuse = (id: string, why: string): AuthorisationResult => ({
+    ok: false,
+    code: 'NOT_CUSTODIAN',
+    message: `${what}: ${id} ${why}, not ${signerOrg.id}; only its current custodian may ${rule.description}`,
+    details: { rule: rule.id, identifier: id, expected: signerOrg.id, ...(version >= 2 ? { ruleSet: custodyRuleSetRef(version) } : {}) },
+  });
+  const checked = new Set(rule.custody.check);
   for (const part of rule.custody.check) {
     for (const id of canonical(part)) {
-      const holder = custodianOf(id);
-      if (holder !== undefined && holder !== signerOrg.id) {
-        return {
-          ok: false,
-          code: 'NOT_CUSTODIAN',
-          // The holder is not named: the signer may not be entitled to know who holds the item.
-          message: `${what}: ${id} is held by another organisation, not ${signerOrg.id}; only its current custodian may ${rule.description}`,
-          details: { rule: rule.id, identifier: id, expected: signerOrg.id },
-        };
+      const state = custodyStateOf(custodianOf(id));
+      if (version < 2) {
+        if (state?.kind === 'held' && state.orgId !== signerOrg.id) return refuse(id, 'is held by another organisation');
+      } else if (!mayActAsHolder(state, signerOrg.id, rule.id)) {
+        return refuse(id, state?.kind === 'held' ? 'is held by another organisation' : state?.kind === 'released' ? 'was released (sold, consumed or released) and is held by nobody' : 'is in transit and held by nobody');
       }
     }
   }
-  const changes = new Map<string, string | null>();
-  for (const part of rule.custody.release) for (const id of canonical(part)) changes.set(id, null);
-  for (const part of rule.custody.take) for (const id of canonical(part)) changes.set(id, signerOrg.id);
-  return { ok: true, rule: rule.id, custodyChanges: [...changes].map(([identifier, orgId]) => ({ identifier, orgId })) };
+  if (version < 2) return undefined;
+  for (const part of rule.custody.take) {
+    if (checked.has(part)) continue;
+    for (const id of canonical(part)) {
+      const state = custodyStateOf(custodianOf(id));
+      if (mayTake(state, signerOrg)) continue;
+      // A hand-over needs a shipping to the receiver (or to no named party); the refusal names neither holder nor destination.
+      return refuse(id, state?.kind === 'held' ? 'is held by another organisation' : state?.kind === 'released' ? 'was released and cannot be taken' : 'was shipped to another party');
+    }
+  }
+  return undefined;
 }
 
 export { ROLES };
@@ -421,7 +469,7 @@ export { ROLES };
 export function authorisationTableMarkdown(): string {
   const steps = (r: AuthorisationRule) => (r.bizSteps === '*' ? 'any other' : r.bizSteps.map((s) => `\`${s}\``).join(', '));
   const custody = (c: CustodyRule) =>
-    [c.check.length ? `holds: ${c.check.join('/')}` : '', c.take.length ? `takes: ${c.take.join('/')}` : '', c.release.length ? `releases: ${c.release.join('/')}` : '']
+    [c.check.length ? `holds: ${c.check.join('/')}` : '', c.take.length ? `takes: ${c.take.join('/')}` : '', c.release.length ? `${c.transit ? 'ships' : 'releases'}: ${c.release.join('/')}` : '']
       .filter(Boolean)
       .join('; ') || '-';
   const lines = [

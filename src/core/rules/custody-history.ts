@@ -4,28 +4,31 @@
  * against this, never against the Custody table alone, so a custody row moved in the database
  * cannot let another organisation ship the item. Pure.
  */
-import { authoriseEvent, type SignerOrg } from './authorisation.js';
+import { authoriseEvent, custodyStateOfChange, type SignerOrg } from './authorisation.js';
+import type { CustodyRulesVersion, CustodyState } from './custody-state.js';
 
 export interface HistoryEvent {
   event: unknown;
   /** The signer's organisation as it stood at the record's log index (undefined: not a member then). */
   signer: SignerOrg | undefined;
+  /** The custody rule set in force at the record's log index (absent: rule set 1). */
+  rules?: CustodyRulesVersion;
 }
 
 /**
- * The holder of the identifier after the events (log order): an organisation id, null when the
- * last change released it (in transit, consumed, sold), undefined when no event ever gave it to
- * anyone. Each event's custody check is made on this identifier's own history (others it names
- * were checked when it was admitted); an event the role table refuses changes nothing, as it would
- * not have been captured.
+ * The custody state of the identifier after the events (log order): held, in transit or released;
+ * undefined when no event ever changed it (never seen). Each event is decided under its own rule
+ * set, its custody check made on this identifier's own history (others it names were checked when
+ * it was admitted); an event the role table refuses changes nothing, as it would not have been
+ * captured.
  */
-export function custodyFromHistory(identifier: string, events: readonly HistoryEvent[]): string | null | undefined {
-  let holder: string | null | undefined;
-  for (const { event, signer } of events) {
+export function custodyFromHistory(identifier: string, events: readonly HistoryEvent[]): CustodyState | undefined {
+  let state: CustodyState | undefined;
+  for (const { event, signer, rules } of events) {
     if (!signer) continue;
-    const decision = authoriseEvent(event, signer, (id) => (id === identifier ? (holder ?? undefined) : undefined));
+    const decision = authoriseEvent(event, signer, (id) => (id === identifier ? state : undefined), rules);
     if (!decision.ok) continue;
-    for (const c of decision.custodyChanges) if (c.identifier === identifier) holder = c.orgId;
+    for (const c of decision.custodyChanges) if (c.identifier === identifier) state = custodyStateOfChange(c);
   }
-  return holder;
+  return state;
 }

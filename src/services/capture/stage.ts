@@ -7,8 +7,9 @@
  * store, with its index rows. Every check runs once per event, here.
  */
 import type { ConsortiumState } from '../../core/ledger/consortium.js';
-import { authoriseEvent, type CustodyChange } from '../../core/rules/authorisation.js';
+import { authoriseEvent, custodyStateOfChange, type CustodyChange } from '../../core/rules/authorisation.js';
 import { CaptureError, type CaptureEventResult } from '../../core/capture/errors.js';
+import type { KnownCustody } from '../../core/rules/custody-state.js';
 import type { CaptureView, StoredEventRef } from '../../store/event-index.js';
 import { correctionKey, declaredEventIdOf, errorDeclarationOf, type ErrorDeclaration } from '../../core/capture/corrections.js';
 import { writeEventIndex } from '../../store/event-index.js';
@@ -47,8 +48,8 @@ interface GroupState {
   view: CaptureView;
   state: ConsortiumState;
   screen: DuplicateScreen;
-  /** The one holder of custody for the group: stored, then staged by earlier events. */
-  custody: StagedMap<string | null>;
+  /** The one custody state per item for the group: stored, then staged by earlier events. */
+  custody: StagedMap<KnownCustody>;
   /** Events the group knows by hash ID (stored, then staged): what a declaration may correct. */
   events: StagedMap<StoredEventRef>;
   /** Client-supplied event IDs taken, to the hash ID of the event that declared them. */
@@ -84,7 +85,8 @@ function checkEvent(group: GroupState, draft: CaptureDraft, i: number): readonly
   // Roles as they are now: the ledger lane keeps them so until the group is admitted.
   const org = group.state.orgs.get(draft.signerOrg);
   if (!org) throw new CaptureError('NOT_AUTHORISED', `organisation "${draft.signerOrg}" is not a member of this consortium`, { orgId: draft.signerOrg });
-  const decision = group.authorise(draft.events[i]!, org, (id) => group.custody.get(id) ?? undefined);
+  // The custody rule set in force for the records this group appends (custody-state.ts).
+  const decision = group.authorise(draft.events[i]!, org, (id) => group.custody.get(id), group.state.custodyRules);
   if (!decision.ok) throw new CaptureError(decision.code, decision.message, decision.details);
   return decision.custodyChanges;
 }
@@ -135,7 +137,7 @@ function stageEvent(group: GroupState, draft: CaptureDraft, i: number): Passed |
     const declared = checkDeclaredId(group, event, eventId);
     const custody = checkEvent(group, draft, i);
     // Later events see this event's custody effect, its ID and itself (a declaration may follow).
-    for (const c of custody) group.custody.set(c.identifier, c.orgId);
+    for (const c of custody) group.custody.set(c.identifier, custodyStateOfChange(c));
     group.events.set(eventId, { recordHash: hash, submitterOrg: draft.signerOrg });
     if (declared !== null) group.declared.set(declared, eventId);
     return { keys, custody, ...(declaration ? { declaration } : {}) };

@@ -10,14 +10,15 @@ import type { ConsortiumState } from '../../core/ledger/consortium.js';
 import type { IndexEntry } from '../../core/ledger/index-map/index.js';
 import { checkCompleteness, type IdentifierCompleteness, type ListedEntry } from '../../core/lineage/completeness.js';
 import { custodyFromHistory, type HistoryEvent } from '../../core/rules/custody-history.js';
+import type { KnownCustody, CustodyState } from '../../core/rules/custody-state.js';
 import type { Database } from '../../store/database.js';
 import { custodyOf } from '../../store/event-index.js';
 import { LineageStore } from '../../store/lineage-store.js';
 import type { LedgerNode } from '../node/ledger-node.js';
 
 export interface VerifiedCustodyView {
-  /** Holder per identifier (null: released); identifiers nobody ever held are absent. */
-  custody: Map<string, string | null>;
+  /** Custody state per identifier (from the table alone: an org id, or null for nobody); identifiers never seen are absent. */
+  custody: Map<string, KnownCustody>;
   /** Identifiers whose history cannot be proven complete, with why: events touching them are refused. */
   unverified: Map<string, string>;
 }
@@ -27,7 +28,7 @@ const KEPT = 100_000;
 interface Kept {
   head: string;
   pending: string;
-  holder: string | null | undefined;
+  holder: CustodyState | undefined;
 }
 
 function sameEntries(a: readonly IndexEntry[], b: readonly IndexEntry[]): boolean {
@@ -56,7 +57,7 @@ export class VerifiedCustody {
     const listed = await store.indexEntries(unique);
     const report = await checkCompleteness(unique, listed, { index, pinned, bucketLeaves: (b) => store.indexLeaves(b), memo: store.completenessMemo }, { requireSigned: false });
     const pendingAll = await this.node.pendingIndexEntries(this.consortiumId);
-    const custody = new Map<string, string | null>();
+    const custody = new Map<string, KnownCustody>();
     const unverified = new Map<string, string>();
     const replay = new Map<string, IndexEntry[]>();
     for (const id of unique) {
@@ -91,7 +92,7 @@ export class VerifiedCustody {
     histories: Map<string, IndexEntry[]>,
     reports: ReadonlyMap<string, IdentifierCompleteness>,
     pendingAll: ReadonlyMap<string, IndexEntry[]>,
-    custody: Map<string, string | null>,
+    custody: Map<string, KnownCustody>,
     unverified: Map<string, string>,
   ): Promise<void> {
     const hashes = [...new Set([...histories.values()].flatMap((h) => h.map((e) => e.recordHash)))];
@@ -120,7 +121,7 @@ export class VerifiedCustody {
         const signer = state.resolveSigner(record.signer);
         const roles = signer ? state.rolesAt(signer.org.id, e.logIndex) : undefined;
         const event = (record.payload as { event?: unknown } | undefined)?.event;
-        events.push({ event, signer: signer && roles ? { id: signer.org.id, roles, identifiers: signer.org.identifiers } : undefined });
+        events.push({ event, signer: signer && roles ? { id: signer.org.id, roles, identifiers: signer.org.identifiers } : undefined, rules: state.custodyRulesAt(e.logIndex) });
       }
       if (missing) {
         unverified.set(id, `${id}: record ${missing} of its history is missing or altered`);

@@ -111,7 +111,7 @@ async function publishBlock(app: NodeHandles, publisher: FeedPublisher, sealed: 
 
   // Facts once per block, shared by every subscriber (farms of origin are the costly part).
   const inputOf = (r: EventRow) => ({ eventId: r.eventId, consortiumId: c, signerOrg: r.signerOrg, event: r.event });
-  const facts = await new VisibilityStore(app.db, c, app.node.state(c)).facts(noticed.map(inputOf));
+  const facts = await new VisibilityStore(app.db, c, app.node.state(c)).facts(noticed.map(inputOf), [], true);
   const notices = new Map<string, SealedEventNotice>(
     noticed.map((row) => [row.eventId, { consortium: c, block, row, touched: new Set(row.identifiers.map((i) => i.identifier)), facts: facts.get(row.eventId) ?? eventFacts(inputOf(row)) }]),
   );

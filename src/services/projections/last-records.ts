@@ -14,6 +14,7 @@ import type { RowSource, WindowAssignment } from '../../core/ledger/projections/
 import { RecordKind, type SignedRecord } from '../../core/ledger/record.js';
 import { errorDeclarationOf } from '../../core/capture/corrections.js';
 import type { ConsortiumState } from '../../core/ledger/state.js';
+import type { CustodyRulesVersion } from '../../core/rules/custody-state.js';
 import { authoriseEvent, type SignerOrg } from '../../core/rules/authorisation.js';
 import type { VerifiableRecordRow } from '../../store/chain-store.js';
 import type { ProjectionStore } from '../../store/projection-store.js';
@@ -23,6 +24,8 @@ interface LastEvent {
   source: Required<Pick<RowSource, 'recordHash' | 'logIndex'>>;
   /** The signer's organisation as it stood then (roles and identifiers may change later). */
   org: SignerOrg;
+  /** The custody rule set in force at its log index (an authority's assignment exists only in rule set 2). */
+  rules: CustodyRulesVersion;
 }
 
 type Rows = Record<string, unknown>[];
@@ -42,7 +45,7 @@ export class LastRecords {
       // A declaring record may be a correction, which derives no event rows: the last plain event is checked.
       if (signer?.type !== 'org' || !event || errorDeclarationOf(event)) return;
       const org = signer.org;
-      this.#event = { record, source, org: { id: org.id, roles: new Set(org.roles), identifiers: { ...org.identifiers } } };
+      this.#event = { record, source, org: { id: org.id, roles: new Set(org.roles), identifiers: { ...org.identifiers } }, rules: state.custodyRulesAt(row.logIndex) };
     } else if (record.kind === RecordKind.SENSOR_WINDOW) {
       const window = windowAssignmentOf(record.payload);
       if (!window) return;
@@ -55,7 +58,7 @@ export class LastRecords {
   }
 
   async #eventFailures(store: ProjectionStore, last: LastEvent): Promise<ProjectionFailure[]> {
-    const { record, source, org } = last;
+    const { record, source, org, rules } = last;
     const event = eventOfPayload(record.payload)!;
     const storedEvents = await store.eventsByRecordHashes([source.recordHash]);
     const id = eventIdOfPayload(record.payload, storedEvents[0]?.eventId);
@@ -69,7 +72,7 @@ export class LastRecords {
       ...diffRows(TABLE_SHAPES.DocumentCitation, rows.citations, (await store.citationsByEventIds([eventId])) as unknown as Rows, sourceOf).failures,
     ];
     // Nothing comes after the last event: whatever custody it changed must read as it left it.
-    const decision = authoriseEvent(event, org, () => undefined);
+    const decision = authoriseEvent(event, org, () => undefined, rules);
     if (decision.ok) {
       const custody = custodyRowsOf(decision.custodyChanges, eventId, rows.event.eventTime);
       const stored = await store.custodyOf(custody.map((c) => c.identifier));

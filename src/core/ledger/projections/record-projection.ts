@@ -89,7 +89,7 @@ export class ProjectionReplay {
       out.event = { rows, eventIdChecked: id.checked, eventIdDetermined: id.determined };
       this.#events.set(eventId, `${signer.org.id}\u0000${source.recordHash}`);
       if (declaration) out.correction = correctionRowOf(eventId, source.recordHash, source.recordHash, declaration, signer.org.id);
-      const { decision, rows: custody } = this.custody.authorise(event, signer.org, eventId, rows.event.eventTime);
+      const { decision, rows: custody } = this.custody.authorise(event, signer.org, eventId, rows.event.eventTime, state.custodyRulesAt(source.logIndex));
       out.custody = custody;
       if (!decision.ok) out.finding = { code: decision.code, message: decision.message, details: decision.details, source };
       return out;

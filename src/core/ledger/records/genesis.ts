@@ -11,6 +11,7 @@ import { verifyRecordSignature, type SignedRecord } from '../record.js';
 import type { AdmissionState } from '../state-types.js';
 import type { RecordKindModule } from './kind.js';
 import { RecordKind } from './kinds.js';
+import { CUSTODY_RULES_VERSIONS, isCustodyRulesVersion, type CustodyRulesVersion } from '../../rules/custody-state.js';
 
 export interface GenesisPayload {
   consortium: { id: string; name: string };
@@ -22,6 +23,8 @@ export interface GenesisPayload {
   sealMaxRecords?: number;
   /** Blocks commit to the identifier index map (version-2 headers); fixed at genesis. Absent: see headerVersionRule. */
   indexCommitment?: boolean;
+  /** Custody rule set (rules/custody-state.ts) in force from the genesis on; absent: rule set 1. */
+  custodyRules?: CustodyRulesVersion;
 }
 
 export interface GenesisSpec {
@@ -32,6 +35,8 @@ export interface GenesisSpec {
   quorum?: QuorumRule;
   sealMaxRecords?: number;
   indexCommitment?: boolean;
+  /** Absent: the latest rule set (LATEST_CUSTODY_RULES). */
+  custodyRules?: CustodyRulesVersion;
 }
 
 /** Runs fn, turning its INVALID_CHANGE into INVALID_GENESIS (a genesis is not a governance change). */
@@ -67,7 +72,7 @@ function parseQuorum(value: unknown): QuorumRule {
 /** Shape of the payload (members and authorities are checked against each other by applyGenesisRecord). Throws INVALID_CHANGE. */
 export function parseGenesisPayload(value: unknown): GenesisPayload {
   if (!isPlainObject(value)) throw invalidChange('payload must be an object');
-  const allowed = ['consortium', 'members', 'authorities', 'quorum', 'sealMaxRecords', 'indexCommitment'];
+  const allowed = ['consortium', 'members', 'authorities', 'quorum', 'sealMaxRecords', 'indexCommitment', 'custodyRules'];
   for (const key of Object.keys(value)) if (!allowed.includes(key)) throw invalidChange(`payload has unexpected field "${key}"`);
   const c = value.consortium;
   if (!isPlainObject(c) || typeof c.id !== 'string' || typeof c.name !== 'string' || c.name.trim() === '' || Object.keys(c).length !== 2) {
@@ -80,6 +85,9 @@ export function parseGenesisPayload(value: unknown): GenesisPayload {
     throw invalidChange(`payload.sealMaxRecords must be an integer from 1 to ${MAX_SEAL_MAX_RECORDS}`, { sealMaxRecords: value.sealMaxRecords });
   }
   if (value.indexCommitment !== undefined && typeof value.indexCommitment !== 'boolean') throw invalidChange('payload.indexCommitment must be true or false', { indexCommitment: value.indexCommitment });
+  if (value.custodyRules !== undefined && !isCustodyRulesVersion(value.custodyRules)) {
+    throw invalidChange(`payload.custodyRules must be one of ${CUSTODY_RULES_VERSIONS.join(', ')}`, { custodyRules: value.custodyRules });
+  }
   return {
     consortium: { id: c.id, name: c.name },
     members: value.members as OrgSpec[],
@@ -87,6 +95,7 @@ export function parseGenesisPayload(value: unknown): GenesisPayload {
     quorum,
     ...(value.sealMaxRecords !== undefined ? { sealMaxRecords: value.sealMaxRecords } : {}),
     ...(value.indexCommitment !== undefined ? { indexCommitment: value.indexCommitment } : {}),
+    ...(value.custodyRules !== undefined ? { custodyRules: value.custodyRules } : {}),
   };
 }
 
@@ -107,6 +116,7 @@ export function applyGenesisRecord(state: AdmissionState, record: SignedRecord, 
   state.quorum = payload.quorum;
   if (payload.sealMaxRecords !== undefined) state.sealMaxRecords = payload.sealMaxRecords;
   if (payload.indexCommitment !== undefined) state.indexCommitment = payload.indexCommitment;
+  if (payload.custodyRules !== undefined) state.adoptCustodyRules(payload.custodyRules, 0);
   asGenesis(() => {
     payload.members.forEach((member, i) => {
       const org = validateOrgSpec(member, `members[${i}]`);
