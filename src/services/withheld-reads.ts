@@ -4,7 +4,7 @@
  * verdict of checking them (an opening edited in the store shows FAILED).
  */
 import type { JsonValue } from '../core/crypto/index.js';
-import { checkOpening, withheldOf, type WithheldCommitment } from '../core/privacy/withheld.js';
+import { checkOpening, CLEAR_EVENT_ID_KEY, WITHHELD_KEY, withheldOf, type WithheldCommitment } from '../core/privacy/withheld.js';
 import type { Database } from '../store/database.js';
 import { openingOfRow, WithheldStore, type WithheldRow } from '../store/withheld-store.js';
 
@@ -57,10 +57,17 @@ export async function withheldViews(db: Database, consortiumId: string, subjects
   return out;
 }
 
-/** The event with each verified opening back in place (what its signer captured); others stay committed. */
+/**
+ * The event with each verified opening back in place; others stay committed. With every one
+ * verified, the event exactly as its signer captured it (the commitments beside the event, in `withheld`).
+ */
 export function openedEvent(event: unknown, views: readonly WithheldView[]): unknown {
   if (views.length === 0 || !event || typeof event !== 'object' || Array.isArray(event)) return event;
   const out: Record<string, unknown> = { ...(event as Record<string, unknown>) };
   for (const v of views) if (v.verdict === 'VERIFIED') out[v.path] = v.value;
+  if (views.every((v) => v.verdict === 'VERIFIED')) {
+    delete out[WITHHELD_KEY];
+    delete out[CLEAR_EVENT_ID_KEY];
+  }
   return out;
 }

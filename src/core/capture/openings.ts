@@ -4,8 +4,10 @@
  * the record; the signed record holds only the commitments. Pure.
  */
 import type { JsonValue } from '../crypto/index.js';
+import { eventHashId } from '../epcis/event-hash.js';
 import { PrivacyError } from '../privacy/commitment.js';
-import { carriesWithheld, checkOpening, commitEventFields, withheldOf, type WithheldOpening } from '../privacy/withheld.js';
+import { carriesWithheld, checkOpening, CLEAR_EVENT_ID_KEY, commitEventFields, openEvent, withheldOf, WITHHELD_KEY, type WithheldOpening } from '../privacy/withheld.js';
+import { statedClearEventId } from '../privacy/withheld-identity.js';
 import { withheldPathsOf } from '../privacy/withheld-policy.js';
 import { CaptureError } from './errors.js';
 
@@ -66,8 +68,24 @@ export function checkEventOpenings(event: unknown, openings: readonly WithheldOp
 }
 
 /**
+ * Null unless the event states a clear-form event hash ID (withheld-identity.ts) that is not the
+ * hash ID of the event its openings restore: WITHHELD_EVENT_ID_MISMATCH. Call after checkEventOpenings.
+ */
+export function checkStatedEventId(event: Record<string, unknown>, openings: readonly WithheldOpening[], context: unknown): CaptureError | null {
+  const stated = statedClearEventId(event);
+  if (!stated) return null;
+  const clear = openEvent(event, openings);
+  delete clear[WITHHELD_KEY];
+  delete clear[CLEAR_EVENT_ID_KEY];
+  const actual = eventHashId(clear, context);
+  if (actual === stated) return null;
+  return new CaptureError('WITHHELD_EVENT_ID_MISMATCH', `eventID ${stated} is not the event hash ID of the event its openings restore (${actual})`, { stated, actual });
+}
+
+/**
  * The document with each event's sensitive fields (withheldPathsOf) moved into salted commitments,
- * and the openings to send with it. Events with none are left as they are.
+ * and the openings to send with it. Events with none are left as they are; a committed event states
+ * its clear form's event hash ID (withheld-identity.ts), so its ID does not depend on the salts.
  */
 export function commitDocumentFields(document: Record<string, unknown>, paths: (event: unknown) => string[] = withheldPathsOf): { document: Record<string, unknown>; openings: EnvelopeOpening[] } {
   const body = document['epcisBody'];
@@ -78,7 +96,9 @@ export function commitDocumentFields(document: Record<string, unknown>, paths: (
     if (typeof event !== 'object' || event === null || Array.isArray(event) || carriesWithheld(event)) return event;
     const committed = commitEventFields(event as Record<string, unknown>, paths(event));
     for (const o of committed.openings) openings.push({ event: i, ...o });
-    return committed.event;
+    // The event keeps the identity of its clear form, whatever the salts.
+    if (committed.openings.length === 0) return committed.event;
+    return { ...committed.event, [CLEAR_EVENT_ID_KEY]: eventHashId(event as Record<string, unknown>, document['@context']) };
   });
   if (openings.length === 0) return { document, openings };
   return { document: { ...document, epcisBody: { ...(body as Record<string, unknown>), eventList } }, openings };

@@ -3,7 +3,7 @@
  * record hash (JCS + SHA-256), signature check against that hash, and the CBV event hash ID.
  */
 import type { PublicKey } from '../crypto/index.js';
-import { eventHashId } from '../epcis/event-hash.js';
+import { eventIdentityOf } from '../privacy/withheld-identity.js';
 import { recordHash, verifyRecordSignature, type SignedRecord } from '../ledger/record.js';
 
 export interface VerifyRequest {
@@ -41,7 +41,7 @@ export function verifyAndHash(req: VerifyRequest, publicKey: PublicKey): VerifyR
     let eventId: string | undefined;
     if (req.events) {
       try {
-        eventId = eventHashId((record.payload as { event: Record<string, unknown> }).event, req.events.context);
+        eventId = eventIdentityOf((record.payload as { event: Record<string, unknown> }).event, req.events.context);
       } catch {
         eventId = undefined; // the caller recomputes it and reports the error in its own terms
       }

@@ -19,7 +19,7 @@
 import { eventType, identifiersOf } from '../epcis/epcis-model.js';
 import { parseIdentifier } from '../identifiers/index.js';
 import type { Role } from '../ledger/governance.js';
-import { WITHHELD_KEY } from '../privacy/withheld.js';
+import { CLEAR_EVENT_ID_KEY, WITHHELD_KEY } from '../privacy/withheld.js';
 import { canonicalIdentifier, isAnimalIdentifier, normaliseAuthBizStep, PROVENANT_BIZSTEP, ruleFor, type CustodyPart } from '../rules/authorisation.js';
 
 export type Visibility = 'VISIBLE' | 'REDACTED' | 'HIDDEN';
@@ -316,6 +316,7 @@ const STRUCTURAL_FIELDS: ReadonlySet<string> = new Set([
   'bizLocation',
   // Salted commitments to the withheld fields (docs/redaction.md): they reveal nothing without the salt.
   WITHHELD_KEY,
+  CLEAR_EVENT_ID_KEY,
 ]);
 
 /** The event without its finding (disposition, extensions, sensor data, ilmd...); `withheld` names what was removed. */

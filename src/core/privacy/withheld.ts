@@ -12,6 +12,9 @@ import { PrivacyError, SALT_BYTES } from './commitment.js';
 /** The event member that lists the commitments (signed with the event, payload format 3). */
 export const WITHHELD_KEY = 'provenant:withheld';
 
+/** The signed member stating a committed event's clear-form event hash ID (withheld-identity.ts). */
+export const CLEAR_EVENT_ID_KEY = 'provenant:clearEventId';
+
 /** One committed field, as signed: `path` is the event member's name. */
 export interface WithheldCommitment {
   path: string;

@@ -8,12 +8,13 @@
 import { checkSigner, type CheckedSigner } from '../../core/ledger/consortium.js';
 import { RecordKind, recordHash, type SignedRecord } from '../../core/ledger/record.js';
 import type { ConsortiumState } from '../../core/ledger/consortium.js';
-import { eventHashId, normaliseTimestamp } from '../../core/epcis/event-hash.js';
+import { normaliseTimestamp } from '../../core/epcis/event-hash.js';
+import { eventIdentityOf } from '../../core/privacy/withheld-identity.js';
 import { DEFAULT_LIMITS } from '../../platform/config.js';
 import { createEpcisValidator } from '../../platform/epcis-schemas.js';
 import { checkDocumentRules } from '../../core/epcis/epcis-rules.js';
 import { CaptureError, CaptureRejectedError, type CaptureEventResult } from '../../core/capture/errors.js';
-import { checkEventOpenings, openingsByEvent } from '../../core/capture/openings.js';
+import { checkEventOpenings, checkStatedEventId, openingsByEvent } from '../../core/capture/openings.js';
 import type { WithheldOpening } from '../../core/privacy/withheld.js';
 import { checkSignedAt, documentEventList, recordsOfEnvelope, type CaptureEnvelope, type JsonObject } from '../../core/capture/envelope.js';
 import { DocumentRefError, documentRefsOfEvent, personRefOfEvent } from '../../core/capture/documents.js';
@@ -148,7 +149,7 @@ export async function draftCapture(envelope: CaptureEnvelope, state: ConsortiumS
   const context = envelope.document['@context'];
   const records = recordsOfEnvelope(envelope);
   const verified = await pool.run(captureVerifyTask, { publicKey: signer.key.encoded, records, events: { context } });
-  const eventIds = events.map((e, i) => verified.eventIds[i] ?? eventHashId(e, context));
+  const eventIds = events.map((e, i) => verified.eventIds[i] ?? eventIdentityOf(e, context));
   const decided: (CaptureEventResult | undefined)[] = new Array(events.length);
   for (const [i, issues] of invalid) {
     decided[i] = rejected(i, eventIds[i]!, { code: 'INVALID_EPCIS', message: `event is not valid EPCIS 2.0: ${issues.map((x) => `${x.path} ${x.message}`).join('; ')}`, details: { issues } });
@@ -157,7 +158,7 @@ export async function draftCapture(envelope: CaptureEnvelope, state: ConsortiumS
   const citations = citationsOf(events, eventIds, decided);
   const openings = openingsByEvent(envelope.openings, events.length);
   events.forEach((event, i) => {
-    const refused = decided[i] ? null : checkEventOpenings(event, openings[i]!);
+    const refused = decided[i] ? null : (checkEventOpenings(event, openings[i]!) ?? checkStatedEventId(event, openings[i]!, context));
     if (refused) decided[i] = rejected(i, eventIds[i]!, refused);
   });
   verified.outcomes.forEach((o, i) => {

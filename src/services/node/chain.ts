@@ -122,10 +122,14 @@ export class ConsortiumChain {
     chain.#tentative = chain.#tentativeCopy();
     chain.#exact = true;
     const orphans = await chain.#orphans();
-    // The start-up check also sees the records admitted but not yet in a final block.
-    if (options.observer) for (const row of await ctx.store.pendingRecords(id)) options.observer.record(row, chain.state, false);
+    // The start-up check also sees the records admitted but not yet in a final block, and the
+    // orphans: their projection rows stay, as the caller submits them again straight away.
+    if (options.observer) {
+      for (const row of await ctx.store.pendingRecords(id)) options.observer.record(row, chain.state, false);
+      for (const row of orphans) options.observer.record({ record: row.record, storedHash: row.hash, logIndex: row.logIndex }, chain.state, false);
+    }
     await chain.#sealer.sealReady(chain.#deriver);
-    return { chain, orphans };
+    return { chain, orphans: orphans.map((o) => o.record) };
   }
 
   /** A chain whose genesis was just stored: the log has nothing for it yet. */
@@ -138,11 +142,11 @@ export class ConsortiumChain {
   }
 
   /** Pending rows past what the log admitted: their appends never became durable. Deleted here. */
-  async #orphans(): Promise<SignedRecord[]> {
+  async #orphans(): Promise<{ record: SignedRecord; hash: string; logIndex: number }[]> {
     const logSize = this.#deriver.state.logSize;
     const orphans = (await this.#ctx.derivation.pendingRows(this.id)).filter((r) => r.logIndex >= logSize);
     await this.#ctx.derivation.deletePending(this.id, orphans.map((o) => o.hash));
-    return orphans.map((o) => o.record);
+    return orphans;
   }
 
   // ---- views ----

@@ -11,6 +11,7 @@ import { decodePageToken, encodePageToken, type PageCursor } from '../../core/ep
 import { epcisQueryDocument } from '../../core/epcis/query/query-document.js';
 import { parseEpcisEventPayload, type EpcisEventPayload } from '../../core/ledger/records/epcis-event.js';
 import { redactEvent } from '../../core/lineage/visibility.js';
+import { openedEvent, withheldViews } from '../withheld-reads.js';
 import { correctionsOf } from '../../store/correction-store.js';
 import { scanEvents, type ScannedEvent } from '../../store/event-query-store.js';
 import { hostedState, type NodeHandles } from '../node-handles.js';
@@ -123,8 +124,10 @@ export class EventQueries {
   /** The shown events as the binding returns them: eventID and recordTime filled in, the latest error declaration attached. */
   async #document(consortiumId: string, shown: readonly Shown[], queryName: string, subscriptionId?: string): Promise<Record<string, unknown>> {
     const corrections = await correctionsOf(this.handles.db, consortiumId, shown.map((s) => s.row.eventId));
+    // A viewer of the whole event gets its withheld fields opened, as GET /epcis/events/{id} gives them.
+    const withheld = await withheldViews(this.handles.db, consortiumId, shown.filter((s) => s.decision.visibility !== 'REDACTED').map((s) => ({ recordHash: s.row.recordHash, event: s.payload.event, open: true })));
     const events = shown.map(({ row, payload, decision }) => {
-      const event = decision.visibility === 'REDACTED' ? redactEvent(payload.event).event : { ...payload.event };
+      const event = decision.visibility === 'REDACTED' ? redactEvent(payload.event).event : { ...(openedEvent(payload.event, withheld.get(row.recordHash) ?? []) as Record<string, unknown>) };
       const latest = corrections.get(row.eventId)?.at(-1);
       return {
         ...event,

@@ -59,6 +59,23 @@ function limitExceeded(limit: keyof typeof GRAPHQL_LIMITS, value: number) {
   };
 }
 
+/**
+ * graphql-js refuses bad variables (missing, or of the wrong type) with errors that carry no code;
+ * every refusal names its reason, so these get BAD_USER_INPUT.
+ */
+const codeEveryRefusal = {
+  onResultProcess: ({ result, setResult }: { result: unknown; setResult: (r: never) => void }) => {
+    const errors = (result as { errors?: readonly GraphQLError[] } | null)?.errors;
+    if (!Array.isArray(errors) || !errors.some(uncoded)) return;
+    const coded = errors.map((e) => (uncoded(e) ? createGraphQLError(e.message, { nodes: e.nodes, path: e.path, extensions: { ...e.extensions, code: 'BAD_USER_INPUT' } }) : e));
+    setResult({ ...(result as object), errors: coded } as never);
+  },
+};
+
+function uncoded(error: GraphQLError): boolean {
+  return error.extensions?.['code'] === undefined;
+}
+
 function isExpected(error: unknown): boolean {
   for (let e: unknown = error, hops = 0; e instanceof Error && hops < 5; e = (e as { originalError?: unknown }).originalError, hops++) {
     if (e instanceof ExpectedError) return true;
@@ -93,6 +110,7 @@ export function createGraphqlServer(app: AppContext, options: { logging?: boolea
     graphiql: { defaultQuery: DEFAULT_QUERY, title: 'Provenant GraphQL' },
     renderGraphiQL: renderLocalGraphiql,
     plugins: [
+      codeEveryRefusal,
       requestGuard(reads, app.config?.limits ?? DEFAULT_LIMITS),
       EnvelopArmorPlugin({
         maxDepth: { n: GRAPHQL_LIMITS.maxDepth, onReject: [limitExceeded('maxDepth', GRAPHQL_LIMITS.maxDepth)] },

@@ -13,6 +13,7 @@ import type { Ordering, SubscribeOptions } from '../../../src/platform/ordering/
 import { openDatabase, type Database } from '../../../src/store/database.js';
 import { ChainStore } from '../../../src/store/chain-store.js';
 import { startTestNode, type TestNode } from '../../helpers/test-node.js';
+import { epcisDocument, objectEvent, signEnvelope } from '../../helpers/epcis-documents.js';
 
 const C = DEMO_CONSORTIUM_ID;
 
@@ -136,6 +137,23 @@ describe('a node deriving its blocks from the ordering log', () => {
     const report = await verifyStoredChain(node.store, C);
     expect(report.ok).toBe(true);
     expect(report.records).toBe(2);
+  });
+  it('starts again when a captured event lost its append: the start-up check counts it, and its rows serve once it is sealed', async () => {
+    node = await startTestNode({ http: true });
+    const key = node.demo.orgKeys.get('vale-processors')!;
+    const event = objectEvent({ action: 'ADD', bizStep: 'commissioning', epcList: ['urn:epc:id:sgtin:5098765.044444.ORPHAN1'] });
+    const res = await fetch(`${node.url}/epcis/capture`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(signEnvelope(epcisDocument([event]), key, { consortium: C })) });
+    expect(res.status).toBe(200);
+    const before = await node.db.$queryRawUnsafe<{ n: number }[]>(`SELECT count(*) AS n FROM "EpcisEvent" WHERE "consortiumId" = ?`, C);
+    node = await node.crashAndReopen();
+    truncateLog(node.dataDir, 0);
+    node = await node.crashAndReopen();
+    expect(node.node.pendingCount(C)).toBe(1);
+    expect(await node.node.sealNow(C)).toMatchObject({ height: 1 });
+    const after = await node.db.$queryRawUnsafe<{ n: number }[]>(`SELECT count(*) AS n FROM "EpcisEvent" WHERE "consortiumId" = ?`, C);
+    expect(Number(after[0]!.n)).toBe(Number(before[0]!.n));
+    node = await node.crashAndReopen();
+    expect((await verifyStoredChain(node.store, C)).ok).toBe(true);
   });
 });
 

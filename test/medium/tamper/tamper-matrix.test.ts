@@ -4,6 +4,7 @@
  * store. `provenant verify` (verifyStoredChain) must fail and name the table; a node opened on the
  * copy must refuse to start, or its next trace that reads the row must show FAILED.
  */
+import { recordFigures } from '../../reliability/figures.js';
 import { copyFileSync, cpSync, existsSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -189,6 +190,7 @@ describe('tamper matrix', () => {
         `${unsigned.length} edits of unsigned node-local columns or known gaps (${unsigned.map((o) => o.case.label).join(', ')}), ${unsigned.filter((o) => o.detected).length} of them detected; ` +
         `node state not covered: ${NODE_STATE_TABLES.join(', ')}`,
     );
+    recordFigures({ section: 'tamper', surface: `verify (${TAMPER_TABLES.length} tables)`, cases: counted.length, mustBeZero: { undetected: missed.length, unnamed: unnamed.length, crashes: crashed.length }, notes: { 'unsigned columns tried': unsigned.length } });
     expect(crashed).toEqual([]);
     expect(missed.join('\n')).toBe('');
     expect(unnamed.join('\n')).toBe('');
@@ -224,6 +226,13 @@ describe('tamper matrix', () => {
       `tamper matrix (live node): ${verdicts.size} cases tried, ${caught.length} caught (${caught.filter(([, v]) => v.startsWith('refused')).length} refused at start-up, ${caught.filter(([, v]) => v === 'FAILED').length} FAILED on the next trace); ` +
         `left to completeness proofs: ${open.filter((l) => listed(l, LIVE_BY_COMPLETENESS)).join('; ') || 'none'}; verify only: ${open.filter((l) => listed(l, LIVE_BY_VERIFY_ONLY)).join('; ') || 'none'}`,
     );
+    recordFigures({
+      section: 'tamper',
+      surface: 'live node (start-up check, next trace)',
+      cases: verdicts.size,
+      mustBeZero: { 'unexplained misses': open.filter((label) => !listed(label, LIVE_BY_COMPLETENESS) && !listed(label, LIVE_BY_VERIFY_ONLY)).length },
+      notes: { caught: caught.length, 'left to completeness proofs or verify': open.length },
+    });
     expect(open.filter((label) => !listed(label, LIVE_BY_COMPLETENESS) && !listed(label, LIVE_BY_VERIFY_ONLY)).join('\n')).toBe('');
   }, 600_000);
 });

@@ -53,6 +53,6 @@ describe('named query definitions', () => {
     for (const body of [{ query: {} }, { name: '', query: {} }, { name: 'a b', query: {} }, { name: 'x', query: [] }, { name: 'x', query: { perPage: 2 } }, { name: 'x', query: { eventType: ['Nope'] } }, { name: 'x', query: { EQ_bizStep: ['a|b'] } }, { name: 'x', query: { EQ_bizStep: { a: 1 } } }, { name: 'x', query: { nope: '1' } }]) {
       expect(codeOf(() => parseQueryDefinition(body)), JSON.stringify(body)).toBe('QUERY_VALIDATION');
     }
-    expect(codeOf(() => parseQueryDefinition({ name: 'x', query: { EQ_deviceID: ['d'] } }))).toBe('QUERY_PARAMETER_UNSUPPORTED');
+    expect(codeOf(() => parseQueryDefinition({ name: 'x', query: { HASATTR_bizLocation: ['d'] } }))).toBe('QUERY_PARAMETER_UNSUPPORTED');
   });
 });

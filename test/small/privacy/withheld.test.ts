@@ -1,9 +1,11 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { HashTag, canonicalBytes, concatBytes, generateKeyPair, taggedHash, toHex } from '../../../src/core/crypto/index.js';
-import { checkOpening, commitEventFields, commitField, openEvent, withheldCommitmentOf, withheldOf, WITHHELD_KEY } from '../../../src/core/privacy/withheld.js';
+import { checkOpening, CLEAR_EVENT_ID_KEY, commitEventFields, commitField, openEvent, withheldCommitmentOf, withheldOf, WITHHELD_KEY } from '../../../src/core/privacy/withheld.js';
+import { eventIdentityOf } from '../../../src/core/privacy/withheld-identity.js';
+import { eventHashId } from '../../../src/core/epcis/event-hash.js';
 import { withheldPathsOf } from '../../../src/core/privacy/withheld-policy.js';
-import { checkEventOpenings, commitDocumentFields, parseEnvelopeOpenings } from '../../../src/core/capture/openings.js';
+import { checkEventOpenings, checkStatedEventId, commitDocumentFields, parseEnvelopeOpenings } from '../../../src/core/capture/openings.js';
 import { epcisEventPayload, epcisEventRecord } from '../../../src/core/ledger/records/epcis-event.js';
 import { RecordKind, recordHash, signRecord } from '../../../src/core/ledger/record.js';
 import { redactEvent } from '../../../src/core/lineage/visibility.js';
@@ -153,5 +155,30 @@ describe('openings sent with a capture', () => {
     expect(checkWithheld(answer.map(({ path, commitment }) => ({ path, commitment })), event).map((c) => c.status)).toEqual(['COMMITTED', 'COMMITTED']);
     expect(checkWithheld([{ ...answer[1]!, value: 'no abnormality detected' }]).map((c) => c.status)).toEqual(['MISMATCH']);
     expect(checkWithheld([{ ...answer[0]!, path: 'provenant:postMortem' }], event).map((c) => c.status)).toEqual(['MISMATCH']);
+  });
+});
+
+describe('the identity of a committed event', () => {
+  const document = { '@context': CONTEXT, type: 'EPCISDocument', epcisBody: { eventList: [postMortem('liver fluke; offal condemned')] } };
+  const committedEvent = () => (commitDocumentFields(document).document['epcisBody'] as { eventList: Record<string, unknown>[] }).eventList[0]!;
+
+  it('is the clear event hash ID, whatever the salts', () => {
+    const clearId = eventHashId(postMortem('liver fluke; offal condemned'), CONTEXT);
+    const [a, b] = [committedEvent(), committedEvent()];
+    expect(a[WITHHELD_KEY]).not.toEqual(b[WITHHELD_KEY]);
+    expect(eventIdentityOf(a, CONTEXT)).toBe(clearId);
+    expect(eventIdentityOf(b, CONTEXT)).toBe(clearId);
+    // Without the statement, the signed form's own hash ID (which differs with each salt).
+    const { [CLEAR_EVENT_ID_KEY]: _stated, ...unstated } = a;
+    expect(eventIdentityOf(unstated, CONTEXT)).not.toBe(clearId);
+  });
+
+  it('is checked against the event its openings restore: a stated ID of another event is refused', () => {
+    const { document: committed, openings } = commitDocumentFields(document);
+    const event = (committed['epcisBody'] as { eventList: Record<string, unknown>[] }).eventList[0]!;
+    const own = openings.map(({ event: _i, ...o }) => o);
+    expect(checkStatedEventId(event, own, CONTEXT)).toBeNull();
+    const other = eventHashId(postMortem('no abnormality'), CONTEXT);
+    expect(checkStatedEventId({ ...event, [CLEAR_EVENT_ID_KEY]: other }, own, CONTEXT)?.code).toBe('WITHHELD_EVENT_ID_MISMATCH');
   });
 });

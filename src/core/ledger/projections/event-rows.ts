@@ -6,6 +6,7 @@
 import { eventTouches } from '../index-map/entries.js';
 import { bizStepOf, dispositionOf, eventType, identifiersOf } from '../../epcis/epcis-model.js';
 import { eventHashId } from '../../epcis/event-hash.js';
+import { statedClearEventId } from '../../privacy/withheld-identity.js';
 import { canonicalIdentifier } from '../../rules/authorisation.js';
 import { documentRefsOfEvent, PROVENANT_NAMESPACE } from '../../capture/documents.js';
 import { declaredEventIdOf, type ErrorDeclaration } from '../../capture/corrections.js';
@@ -155,6 +156,8 @@ function usesDocumentPrefixes(value: unknown): boolean {
 export function eventIdOfPayload(payload: unknown, stored?: string, known?: (eventId: string) => boolean): { eventId: string; checked: boolean; determined: boolean } | undefined {
   const event = eventOfPayload(payload);
   if (!event) return undefined;
+  const stated = statedClearEventId(event);
+  if (stated) return { eventId: stated, checked: stored === stated, determined: true };
   const candidates = contextCandidates(payload);
   const determined = candidates.length === 1 || !usesDocumentPrefixes(event);
   let first: string | undefined;
