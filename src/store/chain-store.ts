@@ -315,9 +315,9 @@ export class ChainStore {
    * inserted row shows up as a mismatch in that block. Records that claim no existing block, or
    * a block beyond the head, are yielded in a final pseudo-block so they cannot hide.
    */
-  async *streamBlocks(consortiumId: string, batchSize = 200, options: { markColumnMismatches?: boolean } = {}): AsyncGenerator<VerifiableBlockRow> {
+  async *streamBlocks(consortiumId: string, batchSize = 200, options: { markColumnMismatches?: boolean; fromHeight?: number } = {}): AsyncGenerator<VerifiableBlockRow> {
     const mark = options.markColumnMismatches !== false;
-    let nextHeight = 0;
+    let nextHeight = options.fromHeight ?? 0;
     for (;;) {
       const blocks = await this.db.block.findMany({
         where: { consortiumId, height: { gte: nextHeight } },

@@ -114,6 +114,14 @@ export class MerkleAccumulator {
     this.#size += 1;
   }
 
+  /** An independent accumulator at the same size (appending to one leaves the other as it was). */
+  copy(): MerkleAccumulator {
+    const out = new MerkleAccumulator();
+    out.#size = this.#size;
+    out.#perfectRoots = this.#perfectRoots.map((r) => Uint8Array.from(r));
+    return out;
+  }
+
   root(): Uint8Array {
     const roots = this.#perfectRoots;
     if (roots.length === 0) return emptyRoot();

@@ -47,3 +47,21 @@ export async function loadFinalChain(store: ChainStore, consortiumId: string, ob
   observer?.sealed(state);
   return { state, log, headSeals, head };
 }
+
+/**
+ * Shows the observer the blocks stored after `loadFinalChain` (made final while the node caught up
+ * with its ordering log), as that function shows the ones it loads. `log` is the log as loaded (a
+ * copy: it is appended to); `state` the chain's state now, which names every signer they hold.
+ */
+export async function observeCaughtUp(store: ChainStore, consortiumId: string, loadedHeight: number, log: MerkleAccumulator, state: ConsortiumState, observer: LoadObserver): Promise<void> {
+  let blocks = 0;
+  for await (const block of store.streamBlocks(consortiumId, undefined, { markColumnMismatches: false, fromHeight: loadedHeight + 1 })) {
+    for (const row of block.records) {
+      observer.record(row, state, true);
+      log.append(leafHash(fromHex(row.storedHash, 32)));
+    }
+    observer.block(block, state, () => toHex(log.root()));
+    blocks += 1;
+  }
+  if (blocks > 0) observer.sealed(state);
+}

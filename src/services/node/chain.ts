@@ -19,7 +19,7 @@ import { OrderingMessageError, parseOrderingMessage, serializeOrderingMessage, t
 import { formatTimestamp, recordHash, type SignedRecord } from '../../core/ledger/record.js';
 import type { OrderedMessage, OrderingSubscription } from '../../platform/ordering/ordering.js';
 import type { ChainContext } from './chain-context.js';
-import { loadFinalChain, type LoadObserver } from './chain-load.js';
+import { loadFinalChain, observeCaughtUp, type LoadObserver } from './chain-load.js';
 import { canonicalTextOf } from './record-text.js';
 import { ChainSealer } from './chain-sealer.js';
 import { FinalBlocks } from './final-blocks.js';
@@ -111,6 +111,7 @@ export class ConsortiumChain {
    */
   static async open(ctx: ChainContext, id: string, options: { fromStart: boolean; observer?: LoadObserver }): Promise<{ chain: ConsortiumChain; orphans: SignedRecord[] }> {
     const loaded = await loadFinalChain(ctx.store, id, options.observer);
+    const logAsLoaded = options.observer ? loaded.log.copy() : undefined;
     const after = options.fromStart ? 0 : await ctx.derivation.resumeSequence(id);
     const index = ctx.indexed ? await ChainIndex.open(ctx.store.db, id, loaded.head) : undefined;
     const chain = new ConsortiumChain(ctx, id, loaded, after, index);
@@ -125,6 +126,7 @@ export class ConsortiumChain {
     // The start-up check also sees the records admitted but not yet in a final block, and the
     // orphans: their projection rows stay, as the caller submits them again straight away.
     if (options.observer) {
+      await observeCaughtUp(ctx.store, id, loaded.head.height, logAsLoaded!, chain.state, options.observer);
       for (const row of await ctx.store.pendingRecords(id)) options.observer.record(row, chain.state, false);
       for (const row of orphans) options.observer.record({ record: row.record, storedHash: row.hash, logIndex: row.logIndex }, chain.state, false);
     }

@@ -155,6 +155,22 @@ describe('a node deriving its blocks from the ordering log', () => {
     node = await node.crashAndReopen();
     expect((await verifyStoredChain(node.store, C)).ok).toBe(true);
   });
+  it('starts again when a block became final in the log but a crash kept it from the store: the start-up check sees the block the catch-up stores', async () => {
+    node = await startTestNode({ http: true });
+    const key = node.demo.orgKeys.get('vale-processors')!;
+    const event = objectEvent({ action: 'ADD', bizStep: 'commissioning', epcList: ['urn:epc:id:sgtin:5098765.044444.CATCHUP1'] });
+    const res = await fetch(`${node.url}/epcis/capture`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(signEnvelope(epcisDocument([event]), key, { consortium: C })) });
+    expect(res.status).toBe(200);
+    const sealed = await node.node.sealNow(C);
+    expect(sealed).toMatchObject({ height: 1 });
+    node = await node.crashAndReopen({ http: false });
+    // What a crash between the seals reaching the log and the block reaching the store leaves.
+    await node.db.$executeRawUnsafe(`UPDATE "LedgerRecord" SET "blockHeight" = NULL, "indexInBlock" = NULL WHERE "consortiumId" = ? AND "blockHeight" = 1`, C);
+    await node.db.$executeRawUnsafe(`DELETE FROM "Block" WHERE "consortiumId" = ? AND "height" = 1`, C);
+    node = await node.crashAndReopen();
+    expect((await blockRows(node)).map((b) => b.height)).toEqual([0, 1]);
+    expect((await verifyStoredChain(node.store, C)).ok).toBe(true);
+  });
 });
 
 describe('an authority never seals two blocks at one height', () => {
