@@ -102,9 +102,9 @@ export class CaptureJobStore {
 
   async prune(now: Date): Promise<void> {
     const cutoff = new Date(now.getTime() - this.retention.maxAgeMs).toISOString();
-    await this.db.$executeRawUnsafe(`DELETE FROM "CaptureJob" WHERE "running" = 0 AND "createdAt" < ?`, cutoff);
+    await this.db.$executeRawUnsafe(`DELETE FROM "CaptureJob" WHERE NOT "running" AND "createdAt" < ?`, cutoff);
     await this.db.$executeRawUnsafe(
-      `DELETE FROM "CaptureJob" WHERE "captureId" IN (SELECT "captureId" FROM "CaptureJob" WHERE "running" = 0 ORDER BY "createdAt" DESC LIMIT -1 OFFSET ?)`,
+      `DELETE FROM "CaptureJob" WHERE "captureId" IN (SELECT "captureId" FROM "CaptureJob" WHERE NOT "running" ORDER BY "createdAt" DESC LIMIT -1 OFFSET ?)`,
       this.retention.maxJobs,
     );
   }

@@ -277,6 +277,19 @@ export class ChainStore {
     return rows.map((r) => ({ record: JSON.parse(r.body) as SignedRecord, storedHash: r.hash, logIndex: r.logIndex }));
   }
 
+  /**
+   * The pending records and those stored at or after `logSize` (in a block a reader's pinned index
+   * map may not hold yet: a block is stored before its map is published), in log order.
+   */
+  async recordsAfterMap(consortiumId: string, logSize: number): Promise<VerifiableRecordRow[]> {
+    const rows = await this.db.ledgerRecord.findMany({
+      where: { consortiumId, OR: [{ blockHeight: null }, { logIndex: { gte: logSize } }] },
+      orderBy: { logIndex: 'asc' },
+      select: { hash: true, logIndex: true, body: true },
+    });
+    return rows.map((r) => ({ record: JSON.parse(r.body) as SignedRecord, storedHash: r.hash, logIndex: r.logIndex }));
+  }
+
   async recordsByKinds(consortiumId: string, kinds: string[]): Promise<VerifiableRecordRow[]> {
     const rows = await this.db.ledgerRecord.findMany({
       where: { consortiumId, kind: { in: kinds } },

@@ -12,7 +12,7 @@
  *   with `#>` / `#>>` (json_extract gives text: compare it with text, or cast);
  * - `group_concat` becomes `string_agg`, `char(n)` `chr(n)`, `printf('%012d', x)` `lpad`,
  *   `strftime('%Y-%m-%dT%H:%M:%fZ', x)` the migrations' `provenant_utc_millis(x)`, `LIMIT -1`
- *   `LIMIT ALL`, `max(rowid)` the newest row version (`xmin`).
+ *   `LIMIT ALL`, `max(rowid)` the newest row version (`xmin`), `DROP TRIGGER "<Table>_…"` the trigger on that table.
  * Statements that already use `$n` placeholders (Prisma's own) pass through unchanged.
  */
 
@@ -22,6 +22,8 @@ export const REPLACE_KEYS: Readonly<Record<string, readonly string[]>> = {
   IndexLeaf: ['consortiumId', 'key'],
   IndexBucket: ['consortiumId', 'bucket'],
   IndexState: ['consortiumId'],
+  // Tamper tests replace a whole record row the way an editor of the SQLite file would.
+  LedgerRecord: ['hash'],
 };
 
 export class DialectError extends Error {
@@ -55,6 +57,8 @@ function translate(sql: string): string {
   out = out.replace(/\bstrftime\('%Y-%m-%dT%H:%M:%fZ',\s*([^()]+?)\)/gi, 'provenant_utc_millis($1)');
   out = out.replace(/\bLIMIT\s+-1\b/gi, 'LIMIT ALL');
   out = out.replace(/\bmax\(\s*rowid\s*\)/gi, 'max(CAST(CAST(xmin AS text) AS bigint))');
+  // The migrations name every trigger after its table ("<Table>_…"); PostgreSQL drops it from that table.
+  out = out.replace(/^\s*DROP\s+TRIGGER\s+(IF\s+EXISTS\s+)?"([A-Za-z]+)_(\w+)"\s*;?\s*$/i, (_m, ifExists: string | undefined, table: string, rest: string) => `DROP TRIGGER ${ifExists ?? ''}"${table}_${rest}" ON "${table}"`);
   out = insertOr(out);
   return placeholders(out);
 }

@@ -120,7 +120,7 @@ function whereOf(scan: EventScan, sortExpr: string, direction: OrderDirection): 
     const exists = `EXISTS (SELECT 1 FROM "EventCorrection" c WHERE c."consortiumId" = e."consortiumId" AND c."eventId" = e."eventId"${reasons})`;
     // EQ_errorReason alone implies a declaration exists; EXISTS_errorDeclaration=false with reasons matches nothing.
     where.add(query.errorDeclaration === false ? `NOT ${exists}` : exists, ...(query.errorReasons ?? []));
-    if (query.errorDeclaration === false && query.errorReasons) where.add('0');
+    if (query.errorDeclaration === false && query.errorReasons) where.add('1 = 0');
   }
   if (scan.after) {
     const op = direction === 'ASC' ? '>' : '<';

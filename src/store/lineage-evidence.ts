@@ -59,7 +59,7 @@ export class EvidenceReads {
     for (const chunk of chunks([...new Set(heights)])) {
       const rows = await this.#all<{ height: Num; hash: string; header: string; seals: string }>(
         `SELECT b."height", b."hash", b."header", b."seals" FROM json_each(?) j CROSS JOIN "Block" b
-          WHERE b."consortiumId" = ? AND b."height" = j.value ORDER BY b."height"`,
+          WHERE b."consortiumId" = ? AND b."height" = CAST(j.value AS INTEGER) ORDER BY b."height"`,
         JSON.stringify(chunk),
         this.consortiumId,
       );
@@ -84,7 +84,7 @@ export class EvidenceReads {
     for (const chunk of chunks([...new Set(heights)], 50)) {
       const rows = await this.#all<{ blockHeight: Num; hashes: string | null }>(
         `SELECT r."blockHeight", group_concat(r."hash", ',' ORDER BY r."indexInBlock") AS "hashes" FROM json_each(?) j CROSS JOIN "LedgerRecord" r
-          WHERE r."consortiumId" = ? AND r."blockHeight" = j.value GROUP BY r."blockHeight"`,
+          WHERE r."consortiumId" = ? AND r."blockHeight" = CAST(j.value AS INTEGER) GROUP BY r."blockHeight"`,
         JSON.stringify(chunk),
         this.consortiumId,
       );

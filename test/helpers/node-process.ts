@@ -16,6 +16,8 @@ export interface NodeProcessOptions {
   demo?: boolean;
   /** How long the node may take to be ready. Default 240 s. */
   timeoutMs?: number;
+  /** The store engine; default PROVENANT_TEST_DB's. 'sqlite' for tests that read the SQLite file itself. */
+  engine?: 'sqlite' | 'postgres';
 }
 
 export interface NodeProcess {
@@ -23,6 +25,8 @@ export interface NodeProcess {
   url: string;
   dataDir: string;
   dbFile: string;
+  /** The PostgreSQL database the process runs on; '' on SQLite (dbFile). */
+  databaseUrl: string;
   /** Everything the process printed, line by line. */
   lines: string[];
   /** Stops the process (SIGTERM, SIGKILL after 15 s) and removes the data directory. */
@@ -34,7 +38,7 @@ export async function startNodeProcess(options: NodeProcessOptions = {}): Promis
   const timeoutMs = options.timeoutMs ?? 240_000;
   const dataDir = mkdtempSync(path.join(os.tmpdir(), 'provenant-process-'));
   // PROVENANT_TEST_DB=postgres: the process gets a database of its own on the run's server.
-  const databaseUrl = testEngine() === 'postgres' ? await createTestDatabase() : '';
+  const databaseUrl = (options.engine ?? testEngine()) === 'postgres' ? await createTestDatabase() : '';
   const child: ChildProcess = spawn(process.execPath, [path.join(REPO, 'src/transport/cli/provenant.mjs'), 'start', ...(demo ? ['--demo'] : []), '--port', '0'], {
     cwd: REPO,
     env: { ...process.env, PROVENANT_DATA_DIR: dataDir, MQTT_PORT: '0', DATABASE_URL: databaseUrl, HOST: '127.0.0.1' },
@@ -83,5 +87,5 @@ export async function startNodeProcess(options: NodeProcessOptions = {}): Promis
     await destroy();
     throw new Error(`no node URL in the output:\n${lines.join('\n')}`);
   }
-  return { url, dataDir, dbFile: path.join(dataDir, 'provenant.db'), lines, destroy };
+  return { url, dataDir, dbFile: path.join(dataDir, 'provenant.db'), databaseUrl, lines, destroy };
 }

@@ -64,6 +64,8 @@ export interface TestNodeOptions {
   authorise?: ConstructorParameters<typeof CaptureService>[0]['authorise'];
   /** The ledger node's test-only hooks (a crash between persisting a seal and publishing it). */
   testHooks?: LedgerNodeTestHooks;
+  /** The store engine; default PROVENANT_TEST_DB's. 'sqlite' for tests of the SQLite file itself (edited, copied or read with better-sqlite3). */
+  engine?: 'sqlite' | 'postgres';
 }
 
 export interface TestNode extends OpenedNode {
@@ -148,8 +150,8 @@ function bareApp(ctx: AppContext, routes: MountRoutes, logErrors: (err: unknown)
  * With PROVENANT_TEST_DB=postgres, the data directory's own database on the run's server: made
  * with the directory, named in it (POSTGRES_URL_FILE) so that a reopen finds it again.
  */
-async function postgresFor(dataDir: string): Promise<{ databaseUrl: string } | Record<string, never>> {
-  if (testEngine() !== 'postgres') return {};
+async function postgresFor(dataDir: string, engine = testEngine()): Promise<{ databaseUrl: string } | Record<string, never>> {
+  if (engine !== 'postgres') return {};
   const file = path.join(dataDir, POSTGRES_URL_FILE);
   if (existsSync(file)) return { databaseUrl: readFileSync(file, 'utf8').trim() };
   const databaseUrl = await createTestDatabase();
@@ -169,7 +171,7 @@ export function startTestNode(options: (TestNodeOptions & { process?: false }) |
 
 async function startInProcess(options: TestNodeOptions, fixtures: ConsortiumFixture[]): Promise<TestNode> {
   const dataDir = options.dataDir ?? mkdtempSync(path.join(os.tmpdir(), 'provenant-test-'));
-  const config = loadConfig({ dataDir, sealIntervalMs: 50, ...(await postgresFor(dataDir)) });
+  const config = loadConfig({ dataDir, sealIntervalMs: 50, ...(await postgresFor(dataDir, options.engine)) });
   const opened = await openNode(config, { autoSeal: options.autoSeal ?? false, testHooks: options.testHooks });
   const stops: (() => Promise<void>)[] = [];
   let stopped = false;

@@ -39,7 +39,8 @@ describe('chain store on a real SQLite file', () => {
   let pristine: string;
 
   beforeAll(async () => {
-    node = await startTestNode();
+    // The tamper cases copy and edit the SQLite file itself, whatever PROVENANT_TEST_DB says.
+    node = await startTestNode({ engine: 'sqlite' });
     // Blocks 1..3, four records each.
     for (let block = 0; block < 3; block++) {
       const records = [0, 1, 2, 3].map((i) => farmRecord(node, block * 4 + i, i % 2 ? 'meadow-farm' : 'highfield-farm'));

@@ -56,7 +56,8 @@ export class VerifiedCustody {
     const pinned = index.current()!;
     const listed = await store.indexEntries(unique);
     const report = await checkCompleteness(unique, listed, { index, pinned, bucketLeaves: (b) => store.indexLeaves(b), memo: store.completenessMemo }, { requireSigned: false });
-    const pendingAll = await this.node.pendingIndexEntries(this.consortiumId);
+    // From the pinned map on: a block stored after it was pinned is not in it, yet no longer pending.
+    const pendingAll = await this.node.pendingIndexEntries(this.consortiumId, pinned.logSize);
     const custody = new Map<string, KnownCustody>();
     const unverified = new Map<string, string>();
     const replay = new Map<string, IndexEntry[]>();

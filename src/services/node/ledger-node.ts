@@ -158,10 +158,14 @@ export class LedgerNode extends EventEmitter {
     return this.#chain(consortiumId).trustedIndex;
   }
 
-  /** Index entries of the admitted records not in a stored block yet, by identifier, in log order (the map holds them from their block). */
-  async pendingIndexEntries(consortiumId: string): Promise<Map<string, IndexEntry[]>> {
+  /**
+   * Index entries of the admitted records not in a stored block yet, by identifier, in log order (the
+   * map holds them from their block). With `mapLogSize` (the log size of the map version a reader
+   * pinned), also those of records stored in blocks after it, whose map may not be published yet.
+   */
+  async pendingIndexEntries(consortiumId: string, mapLogSize?: number): Promise<Map<string, IndexEntry[]>> {
     this.#chain(consortiumId);
-    const rows = await this.store.pendingRecords(consortiumId);
+    const rows = mapLogSize === undefined ? await this.store.pendingRecords(consortiumId) : await this.store.recordsAfterMap(consortiumId, mapLogSize);
     return pendingEntries(rows.map((r) => ({ record: r.record, hash: r.storedHash, logIndex: r.logIndex })), this.#canonical);
   }
 

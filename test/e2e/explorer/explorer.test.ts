@@ -8,7 +8,6 @@ import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync
 import { spawnSync } from 'node:child_process';
 import os from 'node:os';
 import path from 'node:path';
-import Database from 'better-sqlite3';
 import { chromium, type BrowserContext, type Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { earTagCheckDigit } from '../../../src/core/identifiers/livestock.js';
@@ -16,6 +15,7 @@ import { RECALL_CSV_HEADER } from '../../../src/services/lineage/queries.js';
 import { labelUrl, renderLabel } from '../../../src/transport/cli/label-command.js';
 import { verifyBundleFile } from '../../../src/transport/cli/bundle-commands.js';
 import { WEB_DIST_DIR } from '../../../src/transport/http/explorer-routes.js';
+import { openRawDatabase } from '../../helpers/raw-database.js';
 import { startTestNode, type NodeProcess } from '../../helpers/test-node.js';
 
 const REPO = path.resolve(import.meta.dirname, '../../..');
@@ -132,9 +132,9 @@ describe('web explorer in Chromium', () => {
     const download = page.waitForEvent('download');
     await page.getByRole('button', { name: /Download proof bundle/ }).click();
     const bundleFile = await (await download).path();
-    const chainDb = new Database(node.dbFile, { readonly: true });
-    const genesis = (chainDb.prepare(`SELECT "hash" FROM "Block" WHERE "consortiumId" = 'uk-red-meat' AND "height" = 0`).get() as { hash: string }).hash;
-    chainDb.close();
+    const chainDb = await openRawDatabase(node);
+    const genesis = (await chainDb.get<{ hash: string }>(`SELECT "hash" FROM "Block" WHERE "consortiumId" = 'uk-red-meat' AND "height" = 0`))!.hash;
+    await chainDb.close();
     const checked = verifyBundleFile(bundleFile!, { genesis });
     expect(checked.lines.join('\n')).toMatch(/^OK:/m);
     expect(checked.exitCode).toBe(0);
@@ -257,16 +257,15 @@ describe('web explorer in Chromium', () => {
   it('shows a hop whose record row was edited in the SQLite file as failed', async () => {
     const hops = await traceHops(PACK_DL);
     const target = hops.find((h) => h.edge.from === ANIMAL)!;
-    const db = new Database(node.dbFile);
+    const db = await openRawDatabase(node);
     try {
-      db.pragma('busy_timeout = 10000');
-      const { body } = db.prepare('SELECT body FROM "LedgerRecord" WHERE hash = ?').get(target.recordHash) as { body: string };
+      const { body } = (await db.get<{ body: string }>('SELECT "body" FROM "LedgerRecord" WHERE "hash" = ?', target.recordHash))!;
       const eventTime = /"eventTime":"([^"]+)"/.exec(body)![1]!;
       const edited = body.replace(`"eventTime":"${eventTime}"`, `"eventTime":"${eventTime.replace(/^(\d{4})/, (y) => String(Number(y) - 1))}"`);
       expect(edited).not.toBe(body);
-      db.prepare('UPDATE "LedgerRecord" SET body = ? WHERE hash = ?').run(edited, target.recordHash);
+      await db.run('UPDATE "LedgerRecord" SET "body" = ? WHERE "hash" = ?', edited, target.recordHash);
     } finally {
-      db.close();
+      await db.close();
     }
     const failedInApi = (await traceHops(PACK_DL)).filter((h) => h.status === 'FAILED');
     expect(failedInApi.map((h) => h.recordHash)).toContain(target.recordHash);

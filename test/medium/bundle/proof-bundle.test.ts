@@ -176,6 +176,8 @@ describe('proof bundle exported from a real SQLite chain', () => {
       const log = vi.spyOn(console, 'log').mockImplementation((...a: unknown[]) => void out.push(a.join(' ')));
       const error = vi.spyOn(console, 'error').mockImplementation((...a: unknown[]) => void err.push(a.join(' ')));
       process.exitCode = undefined;
+      // A node on PostgreSQL is found through DATABASE_URL, as an operator's CLI finds it; on SQLite, through --data.
+      if (node.config.databaseUrl.startsWith('postgresql:')) vi.stubEnv('DATABASE_URL', node.config.databaseUrl);
       try {
         const program = new Command().exitOverride();
         registerBundleCommands(program);
@@ -184,6 +186,7 @@ describe('proof bundle exported from a real SQLite chain', () => {
       } finally {
         log.mockRestore();
         error.mockRestore();
+        vi.unstubAllEnvs();
         process.exitCode = undefined;
       }
     }

@@ -9,7 +9,6 @@ import { trace } from '../../../src/services/lineage/queries.js';
 import { buildChain, packs, animals, type Chain } from './fixture.js';
 
 interface Row {
-  rowid: number;
   consortiumId: string;
   identifier: string;
   eventId: string;
@@ -19,6 +18,10 @@ interface Row {
 
 const C = 'uk-red-meat';
 
+/** A row by its primary key (on either engine: no rowid). */
+const ROW_KEY = `"consortiumId" = ? AND "identifier" = ? AND "eventId" = ? AND "role" = ?`;
+const keyOf = (row: Row) => [row.consortiumId, row.identifier, row.eventId, row.role];
+
 describe('completeness catches every deleted or hidden index row (property)', () => {
   let chain: Chain;
   let rows: Row[];
@@ -27,7 +30,7 @@ describe('completeness catches every deleted or hidden index row (property)', ()
 
   beforeAll(async () => {
     chain = await buildChain();
-    rows = await chain.temp.db.$queryRawUnsafe<Row[]>(`SELECT rowid, * FROM "EventIdentifier" WHERE "consortiumId" = ? ORDER BY rowid`, C);
+    rows = await chain.temp.db.$queryRawUnsafe<Row[]>(`SELECT * FROM "EventIdentifier" WHERE "consortiumId" = ? ORDER BY "identifier", "eventId", "role"`, C);
     for (const start of [packs[0]!, animals[0]!]) {
       for (const direction of ['UPSTREAM', 'DOWNSTREAM'] as const) {
         const v = await trace(chain.ctx(), start, direction);
@@ -50,8 +53,8 @@ describe('completeness catches every deleted or hidden index row (property)', ()
           const touched = picks.map((p) => ({ row: rows[p.index]!, hide: p.hide }));
           try {
             for (const { row, hide } of touched) {
-              if (hide) await db.$executeRawUnsafe(`UPDATE "EventIdentifier" SET "identifier" = "identifier" || '#' WHERE rowid = ?`, row.rowid);
-              else await db.$executeRawUnsafe(`DELETE FROM "EventIdentifier" WHERE rowid = ?`, row.rowid);
+              if (hide) await db.$executeRawUnsafe(`UPDATE "EventIdentifier" SET "identifier" = "identifier" || '#' WHERE ${ROW_KEY}`, ...keyOf(row));
+              else await db.$executeRawUnsafe(`DELETE FROM "EventIdentifier" WHERE ${ROW_KEY}`, ...keyOf(row));
             }
             const ctx = chain.ctx();
             for (const { row } of touched) {
@@ -71,12 +74,10 @@ describe('completeness catches every deleted or hidden index row (property)', ()
             }
           } finally {
             for (const { row, hide } of touched) {
-              if (hide) await db.$executeRawUnsafe(`UPDATE "EventIdentifier" SET "identifier" = ? WHERE rowid = ?`, row.identifier, row.rowid);
+              if (hide) await db.$executeRawUnsafe(`UPDATE "EventIdentifier" SET "identifier" = ? WHERE ${ROW_KEY}`, row.identifier, ...keyOf({ ...row, identifier: `${row.identifier}#` }));
               else {
                 // Appended as a new row (as any insert is), so lineage's change watch sees it.
                 await db.$executeRawUnsafe(`INSERT INTO "EventIdentifier" ("consortiumId", "identifier", "eventId", "role", "eventTime") VALUES (?, ?, ?, ?, ?)`, row.consortiumId, row.identifier, row.eventId, row.role, row.eventTime);
-                const found = await db.$queryRawUnsafe<{ id: number }[]>(`SELECT rowid AS id FROM "EventIdentifier" WHERE "consortiumId" = ? AND "identifier" = ? AND "eventId" = ? AND "role" = ?`, row.consortiumId, row.identifier, row.eventId, row.role);
-                row.rowid = Number(found[0]!.id);
               }
             }
           }

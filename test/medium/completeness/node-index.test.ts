@@ -67,8 +67,8 @@ describe('the node and the index map', () => {
   it('a missing or tampered stored map is rebuilt from the records at start-up', async () => {
     let c = (chain = await buildChain());
     const root = c.temp.node.trustedIndex(C)!.current()!.root;
-    await c.temp.db.$executeRawUnsafe(`DELETE FROM "IndexBucket" WHERE rowid IN (SELECT rowid FROM "IndexBucket" LIMIT 3)`);
-    await c.temp.db.$executeRawUnsafe(`DELETE FROM "IndexLeaf" WHERE rowid IN (SELECT rowid FROM "IndexLeaf" LIMIT 3)`);
+    await c.temp.db.$executeRawUnsafe(`DELETE FROM "IndexBucket" WHERE ("consortiumId", "bucket") IN (SELECT "consortiumId", "bucket" FROM "IndexBucket" LIMIT 3)`);
+    await c.temp.db.$executeRawUnsafe(`DELETE FROM "IndexLeaf" WHERE ("consortiumId", "key") IN (SELECT "consortiumId", "key" FROM "IndexLeaf" LIMIT 3)`);
     c = chain = await reopenChain(c);
     const reopened = c.temp;
     expect(reopened.node.trustedIndex(C)!.current()!.root).toBe(root);
@@ -83,8 +83,10 @@ describe('the node and the index map', () => {
     delete demo.spec.indexCommitment;
     const temp = await startTestNode({ demo });
     const dataDir = temp.dataDir;
+    // The test node's own database, on either engine.
+    const { databaseUrl } = temp.config;
     await temp.stop();
-    const old = await openNode(loadConfig({ dataDir }), { autoSeal: false, testHooks: { versionOneBlocks: true } });
+    const old = await openNode(loadConfig({ dataDir, databaseUrl }), { autoSeal: false, testHooks: { versionOneBlocks: true } });
     const capture = new CaptureService({ node: old.node, db: old.db });
     const post = async (node: typeof old, svc: CaptureService, org: string, events: Record<string, unknown>[]) => {
       await svc.capture(signCaptureDocument(epcisDocument(events), { consortium: C, key: temp.demo.orgKeys.get(org)! }));
@@ -94,7 +96,7 @@ describe('the node and the index map', () => {
     await post(old, capture, 'highfield-farm', [{ type: 'ObjectEvent', eventTime: '2026-03-01T08:00:00.000Z', eventTimeZoneOffset: '+00:00', action: 'ADD', bizStep: 'urn:provenant:bizstep:birth', epcList: [calf] }]);
     await capture.close();
     await old.close();
-    const upgraded = await openNode(loadConfig({ dataDir }), { autoSeal: false });
+    const upgraded = await openNode(loadConfig({ dataDir, databaseUrl }), { autoSeal: false });
     try {
       expect(upgraded.node.trustedIndex(C)!.current()!.signed).toBe(false);
       let store = new LineageStore(upgraded.db, C);

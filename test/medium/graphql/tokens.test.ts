@@ -39,6 +39,8 @@ describe('API tokens on a real store', () => {
     const lines: string[] = [];
     const log = vi.spyOn(console, 'log').mockImplementation((line: string) => void lines.push(line));
     const err = vi.spyOn(console, 'error').mockImplementation(() => undefined);
+    // A node on PostgreSQL is found through DATABASE_URL, as an operator's CLI finds it; on SQLite, through --data.
+    if (node.config.databaseUrl.startsWith('postgresql:')) vi.stubEnv('DATABASE_URL', node.config.databaseUrl);
     try {
       const program = new Command().exitOverride();
       registerTokenCommands(program);
@@ -51,6 +53,7 @@ describe('API tokens on a real store', () => {
     } finally {
       log.mockRestore();
       err.mockRestore();
+      vi.unstubAllEnvs();
     }
     node = await node.reopen();
     const row = await node.db.apiToken.findFirstOrThrow({ where: { orgId: 'hmrc' } });

@@ -7,10 +7,10 @@
 import { Writable } from 'node:stream';
 import type { AddressInfo } from 'node:net';
 import type { Server } from 'node:http';
-import Database from 'better-sqlite3';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createLogger } from '../../../src/platform/logger.js';
 import { createApp, type ProvenantApp } from '../../../src/transport/http/server.js';
+import { openRawDatabase } from '../../helpers/raw-database.js';
 import { startTestNode, type TestNode } from '../../helpers/test-node.js';
 
 const TRACE_ID = '0af7651916cd43dd8448eb211c80319c';
@@ -124,15 +124,14 @@ describe('request ids, JSON logs and metrics', () => {
     await node.captureSealed('highfield-farm', [obj(3, { bizStep: 'shipping', epcList: [animal] })]);
     await node.captureSealed('northern-abattoir', [obj(4, { bizStep: 'receiving', epcList: [animal] })]);
     const slaughter = await node.captureSealed('northern-abattoir', [{ type: 'TransformationEvent', eventTime: '2026-03-05T08:00:00.000Z', eventTimeZoneOffset: '+00:00', inputEPCList: [animal], outputEPCList: [carcass] }]);
-    const db = new Database(node.dbFile);
+    const db = await openRawDatabase({ dbFile: node.dbFile, databaseUrl: node.config.databaseUrl });
     try {
-      db.pragma('busy_timeout = 10000');
-      const { body } = db.prepare('SELECT body FROM "LedgerRecord" WHERE hash = ?').get(slaughter) as { body: string };
+      const { body } = (await db.get<{ body: string }>('SELECT "body" FROM "LedgerRecord" WHERE "hash" = ?', slaughter))!;
       const edited = body.replace('2026-03-05T08', '2025-03-05T08');
       expect(edited).not.toBe(body);
-      db.prepare('UPDATE "LedgerRecord" SET body = ? WHERE hash = ?').run(edited, slaughter);
+      await db.run('UPDATE "LedgerRecord" SET "body" = ? WHERE "hash" = ?', edited, slaughter);
     } finally {
-      db.close();
+      await db.close();
     }
     const failuresOf = (text: string) => text.split('\n').filter((l) => l.startsWith('provenant_verification_failures_total{') && l.includes(`consortium="${C}"`)).reduce((n, l) => n + Number(l.slice(l.lastIndexOf(' ') + 1)), 0);
     const before = failuresOf(await metrics());

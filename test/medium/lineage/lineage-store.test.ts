@@ -3,6 +3,7 @@ import type { CaptureService } from '../../../src/services/capture/capture-servi
 import { signCaptureDocument } from '../../../src/client/capture-client.js';
 import { canonicalIdentifier } from '../../../src/core/rules/authorisation.js';
 import { closeLineageReader, lineageReadStats, LineageStore } from '../../../src/store/lineage-store.js';
+import { testEngine } from '../../helpers/postgres.js';
 import { startTestNode, type TestNode } from '../../helpers/test-node.js';
 
 const C = 'uk-red-meat';
@@ -96,7 +97,8 @@ describe('LineageStore frontier reads', () => {
     expect(changed!.event['eventTime']).toBe(t(9));
   });
 
-  it("reads only this consortium's records: one moved to another log is left out, and stays out once replaced there", async () => {
+  // SQLite's REPLACE deletes the row holding the other unique key without a delete trigger; PostgreSQL has no such statement.
+  it.skipIf(testEngine() === 'postgres')("reads only this consortium's records: one moved to another log is left out, and stays out once replaced there", async () => {
     const store = new LineageStore(temp.db, C);
     const family = [dam, ...calves].map(canonicalIdentifier);
     const before = await store.eventsTouching(family);
@@ -167,8 +169,9 @@ describe('LineageStore keeps what it read while the store shows no change', () =
     expect(grown).toHaveLength(4);
     const observed = grown.find((r) => r.eventTime === t(20))!;
     expect(observed.evidence!.blockHeight).toBeNull();
-    // Only the dam gained an index row; only the new event is read.
-    expect(reads()).toEqual({ identifiersRead: 1, rowsRead: 1, rowsKept: 3 });
+    // Only the dam gained an index row; only the new event is read. PostgreSQL's watch has no rowid to
+    // sort appends out by: any append starts a new generation, and all is read again (src/store/postgres-watch.ts).
+    expect(reads()).toEqual(testEngine() === 'postgres' ? { identifiersRead: 3, rowsRead: 4, rowsKept: 0 } : { identifiersRead: 1, rowsRead: 1, rowsKept: 3 });
 
     reads = counting();
     await store.eventsTouching(family());

@@ -54,11 +54,11 @@ describe('personal data registry and erasure', () => {
     expect(recordHash).toMatch(/^[0-9a-f]{64}$/);
 
     const raw = await t.db.$queryRawUnsafe<{ data: string | null; salt: string | null; erasureRecordHash: string }[]>(
-      'SELECT data, salt, erasureRecordHash FROM "PersonData" WHERE commitment = ?',
+      'SELECT "data", "salt", "erasureRecordHash" FROM "PersonData" WHERE "commitment" = ?',
       ref,
     );
     expect(raw).toEqual([{ data: null, salt: null, erasureRecordHash: recordHash }]);
-    const ledgerRow = await t.db.$queryRawUnsafe<{ kind: string }[]>('SELECT kind FROM "LedgerRecord" WHERE hash = ?', recordHash);
+    const ledgerRow = await t.db.$queryRawUnsafe<{ kind: string }[]>('SELECT "kind" FROM "LedgerRecord" WHERE "hash" = ?', recordHash);
     expect(ledgerRow).toEqual([{ kind: RecordKind.PERSONAL_DATA_ERASURE }]);
 
     await expectJsonError(await fetch(`${t.url}/persons/${ref}`), 410, 'PERSON_ERASED');

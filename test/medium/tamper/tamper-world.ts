@@ -80,7 +80,9 @@ async function addOffChainAndCorrection(temp: TestNode, base: string, tokens: Re
 }
 
 export async function buildTamperWorld(): Promise<TamperWorld> {
+  // The matrix edits, deletes and swaps rows in copies of the SQLite file, whatever PROVENANT_TEST_DB says.
   const temp = await startTestNode({
+    engine: 'sqlite',
     autoSeal: true,
     http: true,
     mqtt: { windowMs: 5 * 60_000, flushIntervalMs: 100, verifyWorkers: 0 },
