@@ -17,6 +17,8 @@ export interface LoadObserver {
   block(block: VerifiableBlockRow, state: ConsortiumState, logRoot: () => string): void;
   /** The state after the head; a promise holds the catch-up back (it may write the tables the observer reads). */
   sealed(state: ConsortiumState): void | Promise<void>;
+  /** Before the blocks the catch-up stored: rows the catch-up wrote beside them (checkpoints) are read again. */
+  caughtUp?(): Promise<void>;
 }
 
 /** `observer` sees each record once admitted, each block once closed, and the state after the head (the start-up projection check). */
@@ -56,6 +58,7 @@ export async function loadFinalChain(store: ChainStore, consortiumId: string, ob
  */
 export async function observeCaughtUp(store: ChainStore, consortiumId: string, loadedHeight: number, log: MerkleAccumulator, state: ConsortiumState, observer: LoadObserver): Promise<void> {
   let blocks = 0;
+  await observer.caughtUp?.();
   for await (const block of store.streamBlocks(consortiumId, undefined, { markColumnMismatches: false, fromHeight: loadedHeight + 1 })) {
     for (const row of block.records) {
       observer.record(row, state, true);
@@ -64,5 +67,5 @@ export async function observeCaughtUp(store: ChainStore, consortiumId: string, l
     observer.block(block, state, () => toHex(log.root()));
     blocks += 1;
   }
-  if (blocks > 0) observer.sealed(state);
+  if (blocks > 0) await observer.sealed(state);
 }

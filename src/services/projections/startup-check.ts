@@ -119,6 +119,10 @@ export class StartupCheck implements LoadObserver {
   }
 
   /** Reads the stored membership tables now, before the node's catch-up from the log writes later blocks' rows. */
+  async caughtUp(): Promise<void> {
+    for (const c of await this.store.checkpoints()) this.checkpoints.set(c.logSize, c);
+  }
+
   async sealed(state: ConsortiumState): Promise<void> {
     this.#membership = membershipProjectionOf(state);
     this.#storedMembership = { ...(await this.chain.readProjection(this.store.consortiumId)), identifiers: await this.store.orgIdentifiers() };
