@@ -55,6 +55,9 @@ describe('provenant export-bundle: v2 answer bundles from a database', () => {
     const log = vi.spyOn(console, 'log').mockImplementation((...a: unknown[]) => void out.push(a.join(' ')));
     const error = vi.spyOn(console, 'error').mockImplementation((...a: unknown[]) => void err.push(a.join(' ')));
     process.exitCode = undefined;
+    // The node's own database, on either engine, as an operator's DATABASE_URL names it.
+    const databaseUrl = process.env.DATABASE_URL;
+    if (chain.temp.config.databaseUrl) process.env.DATABASE_URL = chain.temp.config.databaseUrl;
     try {
       const program = new Command().exitOverride();
       registerBundleCommands(program);
@@ -64,6 +67,8 @@ describe('provenant export-bundle: v2 answer bundles from a database', () => {
       log.mockRestore();
       error.mockRestore();
       process.exitCode = undefined;
+      if (databaseUrl === undefined) delete process.env.DATABASE_URL;
+      else process.env.DATABASE_URL = databaseUrl;
     }
   }
 

@@ -60,14 +60,14 @@ describe('the index commitment is a genesis setting', () => {
     expect(temp.node.trustedIndex(OFF)).toBeUndefined();
     await temp.stop();
     for (const indexCommitment of [false, true]) {
-      const other = await openNode(loadConfig({ dataDir: temp.dataDir }), { autoSeal: false, indexCommitment });
+      const other = await openNode(loadConfig({ dataDir: temp.dataDir, databaseUrl: temp.config.databaseUrl }), { autoSeal: false, indexCommitment });
       try {
         await captureBoth(other, fixtures, indexCommitment ? 3 : 2);
       } finally {
         await other.close();
       }
     }
-    const reopened = await openNode(loadConfig({ dataDir: temp.dataDir }), { autoSeal: false });
+    const reopened = await openNode(loadConfig({ dataDir: temp.dataDir, databaseUrl: temp.config.databaseUrl }), { autoSeal: false });
     try {
       expect(await versions(reopened, ON)).toEqual([1, 2, 2, 2]);
       expect(await versions(reopened, OFF)).toEqual([1, 1, 1, 1]);
@@ -80,7 +80,7 @@ describe('the index commitment is a genesis setting', () => {
   it('the node option is only the setting for new consortia whose spec does not say, written into their genesis', async () => {
     temp = await startTestNode({ demo: false, consortia: [fixture(ON, true)] });
     await temp.stop();
-    const opened = await openNode(loadConfig({ dataDir: temp.dataDir }), { autoSeal: false, indexCommitment: false });
+    const opened = await openNode(loadConfig({ dataDir: temp.dataDir, databaseUrl: temp.config.databaseUrl }), { autoSeal: false, indexCommitment: false });
     try {
       const unsaid = buildDemoConsortium(OFF);
       delete unsaid.spec.indexCommitment;
