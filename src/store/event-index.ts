@@ -5,6 +5,7 @@
 import { correctionKey } from '../core/capture/corrections.js';
 import type { CorrectionRow, CustodyRow, DocumentCitationRow, EpcisEventRow, EventIdentifierRow } from '../core/ledger/projections/rows.js';
 import type { KnownCustody } from '../core/rules/custody-state.js';
+import type { LocationLinkRow } from '../core/epcis/query/location-hierarchy.js';
 import type { Database } from './database.js';
 import { selectWhereIn, type WriteBatch } from './write-batch.js';
 
@@ -22,6 +23,8 @@ export interface EventIndexRows {
   custody: CustodyRow[];
   citations?: DocumentCitationRow[];
   corrections?: CorrectionRow[];
+  /** Location hierarchy links of the events' signed headers, with the record that declared each. */
+  locationLinks?: (LocationLinkRow & { recordHash: string })[];
 }
 
 /** Values of `column` in `table` that exist for the consortium, among those asked. */
@@ -153,6 +156,13 @@ export function writeEventIndex(
     'EventCorrection',
     ['consortiumId', 'eventId', 'recordHash', 'correctedRecordHash', 'declarationTime', 'reason', 'correctiveEventIds', 'declaration', 'signerOrg'],
     (input.corrections ?? []).map((c) => [consortiumId, c.eventId, c.recordHash, c.correctedRecordHash, c.declarationTime, c.reason, JSON.stringify(c.correctiveEventIds), c.declaration, c.signerOrg]),
+  );
+  // Every event of a document repeats its header: the first record declaring a link is kept.
+  batch.insert(
+    'LocationLink',
+    ['consortiumId', 'vocabulary', 'parentId', 'orgId', 'childId', 'recordHash'],
+    (input.locationLinks ?? []).map((l) => [consortiumId, l.vocabulary, l.parentId, l.orgId, l.childId, l.recordHash]),
+    'OR IGNORE',
   );
 }
 

@@ -5,7 +5,10 @@
  * the event's own offset), through the expression the query indexes are built on.
  */
 import type { EventQuery, IdentifierField, IdentifierValue, OrderDirection } from '../core/epcis/query/event-query.js';
+import type { LocationLinkRow, LocationScope, LocationVocabulary } from '../core/epcis/query/location-hierarchy.js';
+import type { Database } from './database.js';
 import type { Executor } from './event-index.js';
+import { selectWhereIn } from './write-batch.js';
 
 /** UTC with milliseconds; the same text as the migration's expression indexes, so they are used. */
 const EVENT_TIME_UTC = `strftime('%Y-%m-%dT%H:%M:%fZ', e."eventTime")`;
@@ -40,6 +43,8 @@ export interface EventScan {
   /** The sort key and event hash ID of the last event of the page before. */
   after?: { key: string; eventId: string };
   limit: number;
+  /** WD_readPoint / WD_bizLocation expanded over the stored hierarchy (required when the query has them). */
+  within?: Partial<Record<LocationVocabulary, LocationScope>>;
 }
 
 export interface ScannedEvent {
@@ -98,6 +103,19 @@ function matchClause(where: Where, consortiumId: string, fields: readonly Identi
   );
 }
 
+/** WD_: the location is one of the values, or a descendant the event's own organisation declared. */
+function withinClause(where: Where, column: string, scope: LocationScope | undefined): void {
+  if (!scope) throw new Error(`a WD_ query on ${column} reached the store unexpanded`);
+  const marks = (n: number) => Array.from({ length: n }, () => '?').join(', ');
+  const parts = [`${column} IN (${marks(scope.values.length)})`];
+  const args: unknown[] = [...scope.values];
+  for (const [org, locations] of scope.byOrg) {
+    parts.push(`(e."submitterOrg" = ? AND ${column} IN (${marks(locations.length)}))`);
+    args.push(org, ...locations);
+  }
+  where.add(`(${parts.join(' OR ')})`, ...args);
+}
+
 function whereOf(scan: EventScan, sortExpr: string, direction: OrderDirection): Where {
   const { query, consortiumId } = scan;
   const where = new Where();
@@ -110,6 +128,8 @@ function whereOf(scan: EventScan, sortExpr: string, direction: OrderDirection): 
   where.in(`e."disposition"`, query.dispositions);
   where.in(`e."readPoint"`, query.readPoints);
   where.in(`e."bizLocation"`, query.bizLocations);
+  if (query.readPointsWithin) withinClause(where, `e."readPoint"`, scan.within?.readPoint);
+  if (query.bizLocationsWithin) withinClause(where, `e."bizLocation"`, scan.within?.bizLocation);
   if (query.eventIds) {
     const marks = query.eventIds.map(() => '?').join(', ');
     where.add(`(e."eventId" IN (${marks}) OR e."declaredEventId" IN (${marks}))`, ...query.eventIds, ...query.eventIds);
@@ -145,6 +165,11 @@ export async function scanEvents(db: Executor, scan: EventScan): Promise<Scanned
     ...where.args,
     scan.limit,
   );
+}
+
+/** The hierarchy links of the vocabulary whose parent is one of `parents`, every organisation's. */
+export function locationLinksFrom(db: Database, consortiumId: string, vocabulary: LocationVocabulary, parents: readonly string[]): Promise<Pick<LocationLinkRow, 'orgId' | 'parentId' | 'childId'>[]> {
+  return selectWhereIn(db, { before: `SELECT "orgId", "parentId", "childId" FROM "LocationLink" WHERE "consortiumId" = ? AND "vocabulary" = ? AND "parentId"` }, [consortiumId, vocabulary], parents);
 }
 
 /** The consortium's last log position (-1 for an empty log): a stream subscription delivers what comes after. */

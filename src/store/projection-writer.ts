@@ -6,18 +6,20 @@
  */
 import BetterSqlite3 from 'better-sqlite3';
 import type { BlockColumns, ConsortiumRow, CorrectionRow, CustodyRow, EventRows, MembershipProjection, WindowAssignment } from '../core/ledger/projections/rows.js';
+import type { LocationLinkRow } from '../core/epcis/query/location-hierarchy.js';
 import { orgIdentifierRowsOf } from '../core/ledger/projections/membership-rows.js';
 import type { Database } from './database.js';
 import { engineOf } from './engine.js';
 
 /** Tables rebuilt whole from the chain (every row of the consortium is deleted first). */
-export const REBUILT_TABLES = ['EpcisEvent', 'EventIdentifier', 'DocumentCitation', 'EventCorrection', 'Custody', 'Organisation', 'OrgIdentifier', 'OrgKey', 'Device'] as const;
+export const REBUILT_TABLES = ['EpcisEvent', 'EventIdentifier', 'DocumentCitation', 'EventCorrection', 'LocationLink', 'Custody', 'Organisation', 'OrgIdentifier', 'OrgKey', 'Device'] as const;
 
 const STATEMENTS = {
   event: `INSERT INTO "EpcisEvent" ("consortiumId", "eventId", "recordHash", "eventType", "eventTime", "action", "bizStep", "disposition", "readPoint", "bizLocation", "submitterOrg", "declaredEventId") VALUES (?,?,?,?,?,?,?,?,?,?,?,?)`,
   correction: `INSERT INTO "EventCorrection" ("consortiumId", "eventId", "recordHash", "correctedRecordHash", "declarationTime", "reason", "correctiveEventIds", "declaration", "signerOrg") VALUES (?,?,?,?,?,?,?,?,?)`,
   identifier: `INSERT OR IGNORE INTO "EventIdentifier" ("consortiumId", "identifier", "eventId", "role", "eventTime") VALUES (?,?,?,?,?)`,
   citation: `INSERT OR IGNORE INTO "DocumentCitation" ("consortiumId", "sha256", "eventId") VALUES (?,?,?)`,
+  locationLink: `INSERT OR IGNORE INTO "LocationLink" ("consortiumId", "vocabulary", "parentId", "orgId", "childId", "recordHash") VALUES (?,?,?,?,?,?)`,
   custody: `INSERT OR REPLACE INTO "Custody" ("consortiumId", "identifier", "orgId", "eventId", "eventTime") VALUES (?,?,?,?,?)`,
   org: `INSERT INTO "Organisation" ("consortiumId", "id", "name", "roles", "identifiers", "status", "isAuthority") VALUES (?,?,?,?,?,?,?)`,
   orgIdentifier: `INSERT INTO "OrgIdentifier" ("consortiumId", "scheme", "value", "orgId") VALUES (?,?,?,?)`,
@@ -86,6 +88,13 @@ export class ProjectionWriter {
 
   correction(r: CorrectionRow): void {
     this.#run(STATEMENTS.correction, this.consortiumId, r.eventId, r.recordHash, r.correctedRecordHash, r.declarationTime, r.reason, JSON.stringify(r.correctiveEventIds), r.declaration, r.signerOrg);
+  }
+
+  /** Hierarchy links a stored event's header declares; the first record declaring a link is kept. Returns the rows added. */
+  locationLinks(rows: Iterable<LocationLinkRow>, recordHash: string): number {
+    let added = 0;
+    for (const r of rows) added += this.#run(STATEMENTS.locationLink, this.consortiumId, r.vocabulary, r.parentId, r.orgId, r.childId, recordHash);
+    return added;
   }
 
   custody(rows: Iterable<CustodyRow>): void {

@@ -8,6 +8,7 @@ import type { JsonObject } from '../../core/capture/envelope.js';
 import type { ErrorDeclaration } from '../../core/capture/corrections.js';
 import { custodyRowsOf } from '../../core/ledger/projections/custody.js';
 import { correctionRowOf, eventRowsOf } from '../../core/ledger/projections/event-rows.js';
+import { locationLinksOf, type LocationLinkRow } from '../../core/epcis/query/location-hierarchy.js';
 import type { CorrectionRow, CustodyRow, DocumentCitationRow, EventIdentifierRow, EventIndexRows, EventRow } from '../../store/event-index.js';
 
 export { correctionRowOf, custodyIdentifiersOf, eventRowOf, identifierRowsOf } from '../../core/ledger/projections/event-rows.js';
@@ -19,6 +20,7 @@ export class IndexRows implements Required<EventIndexRows> {
   readonly custody: CustodyRow[] = [];
   readonly citations: DocumentCitationRow[] = [];
   readonly corrections: CorrectionRow[] = [];
+  readonly locationLinks: (LocationLinkRow & { recordHash: string })[] = [];
 
   /** The row of a correction record: it adds no event, identifier or custody rows (the corrected event keeps its own). */
   addCorrection(row: CorrectionRow): void {
@@ -34,5 +36,10 @@ export class IndexRows implements Required<EventIndexRows> {
     this.citations.push(...rows.citations);
     // Captured with its declaration: the event is its own correction record.
     if (declaration) this.corrections.push(correctionRowOf(eventId, recordHashHex, recordHashHex, declaration, submitterOrg));
+  }
+
+  /** The location hierarchy a stored event's signed header declares (payload format 2), for its signer. */
+  addHeader(epcisHeader: unknown, recordHashHex: string, submitterOrg: string): void {
+    for (const link of locationLinksOf(epcisHeader, submitterOrg)) this.locationLinks.push({ ...link, recordHash: recordHashHex });
   }
 }

@@ -19,6 +19,7 @@ import type { PreparedSubmission } from '../node/submission.js';
 import { DuplicateScreen, StagedMap } from '../node/staged.js';
 import { rejected, type CaptureDraft } from './draft.js';
 import { IndexRows, correctionRowOf, custodyIdentifiersOf } from './index-rows.js';
+import { epcisHeaderOf } from '../../core/epcis/query/location-hierarchy.js';
 
 /** The role table (authoriseEvent), or a stand-in that lets anything through (tests). */
 export type AuthoriseEvent = typeof authoriseEvent;
@@ -186,11 +187,18 @@ export function stageGroup(drafts: readonly CaptureDraft[], view: CaptureView, s
   const staged = drafts.map((draft) => {
     const { staged: s, passed } = stageDraft(group, draft);
     if (s.sent.length === 0) return s;
+    let headerIndexed = false;
     for (const i of s.sent) {
       const p = passed.get(i)!;
       const [eventId, hash] = [draft.eventIds[i]!, draft.recordHashes[i]!];
       if (p.corrects) group.rows.addCorrection(correctionRowOf(eventId, hash, p.corrects, p.declaration!, draft.signerOrg));
       else group.rows.add(draft.events[i]!, eventId, hash, draft.signerOrg, p.custody, p.declaration);
+      // Every record of a document signs the same header: its links are indexed once, under the first stored one.
+      const header = epcisHeaderOf(draft.records[i]!.payload);
+      if (!headerIndexed && header !== undefined) {
+        group.rows.addHeader(header, hash, draft.signerOrg);
+        headerIndexed = true;
+      }
     }
     s.submission = submissions.length;
     submissions.push({

@@ -7,6 +7,7 @@
  * only commits to (reading bodies, documents, personal data) cannot be rebuilt: verify names it.
  */
 import { verifyChain, type ReplayedBlock, type ReplayedRecord } from '../../core/ledger/chain-verifier.js';
+import { epcisHeaderOf, locationLinksOf } from '../../core/epcis/query/location-hierarchy.js';
 import { admitRecord } from '../../core/ledger/admission.js';
 import { blockColumnMismatches, blockColumnsOf, consortiumRowOf } from '../../core/ledger/projections/chain-rows.js';
 import { membershipProjectionOf } from '../../core/ledger/projections/membership-rows.js';
@@ -79,6 +80,8 @@ class RebuildReplay {
       this.#count('EpcisEvent');
       this.#count('EventIdentifier', projected.event.rows.identifiers.length);
       this.#count('DocumentCitation', projected.event.rows.citations.length);
+      const header = epcisHeaderOf(record.payload);
+      if (header) this.#count('LocationLink', this.writer.locationLinks(locationLinksOf(header, projected.event.rows.event.submitterOrg), source.recordHash));
     }
     if (projected.correction) {
       this.writer.correction(projected.correction);

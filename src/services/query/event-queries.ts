@@ -13,7 +13,9 @@ import { parseEpcisEventPayload, type EpcisEventPayload } from '../../core/ledge
 import { redactEvent } from '../../core/lineage/visibility.js';
 import { openedEvent, withheldViews } from '../withheld-reads.js';
 import { correctionsOf } from '../../store/correction-store.js';
-import { scanEvents, type ScannedEvent } from '../../store/event-query-store.js';
+import { locationLinksFrom, scanEvents, type EventScan, type ScannedEvent } from '../../store/event-query-store.js';
+import { DescendantWalk, MAX_DESCENDANTS, MAX_HIERARCHY_DEPTH, type LocationScope, type LocationVocabulary } from '../../core/epcis/query/location-hierarchy.js';
+import { QueryError } from '../../core/epcis/query/query-errors.js';
 import { hostedState, type NodeHandles } from '../node-handles.js';
 import type { Viewer } from '../auth.js';
 import { requireViewer, type ReadContext } from '../read-context.js';
@@ -97,9 +99,10 @@ export class EventQueries {
     let after = from;
     let more = want > 0;
     let scanned = 0;
+    const within = want > 0 ? await this.#within(viewer.consortiumId, query) : {};
     while (more && shown.length < want && scanned < SCAN_BUDGET) {
       const limit = Math.min(MAX_BATCH, Math.max(MIN_BATCH, (want - shown.length) * 2));
-      const rows = await scanEvents(this.handles.db, { consortiumId: viewer.consortiumId, query, after, limit });
+      const rows = await scanEvents(this.handles.db, { consortiumId: viewer.consortiumId, query, after, limit, within });
       scanned += rows.length;
       const candidates = rows.map(candidateOf).filter((c): c is Candidate => c !== null && matchesResidual(query, c.payload.event));
       const { decisions } = await this.#visibility.decideEvents(
@@ -119,6 +122,29 @@ export class EventQueries {
       more = rows.length === limit || consumed < rows.length;
     }
     return { shown, after, more };
+  }
+
+  /** WD_readPoint and WD_bizLocation expanded over the consortium's stored location hierarchy. */
+  async #within(consortiumId: string, query: EventQuery): Promise<NonNullable<EventScan['within']>> {
+    const out: NonNullable<EventScan['within']> = {};
+    const asked: [LocationVocabulary, string[] | undefined, string][] = [
+      ['readPoint', query.readPointsWithin, 'WD_readPoint'],
+      ['bizLocation', query.bizLocationsWithin, 'WD_bizLocation'],
+    ];
+    for (const [vocabulary, values, parameter] of asked) {
+      if (values) out[vocabulary] = await this.#descendants(consortiumId, vocabulary, values, parameter);
+    }
+    return out;
+  }
+
+  async #descendants(consortiumId: string, vocabulary: LocationVocabulary, values: string[], parameter: string): Promise<LocationScope> {
+    const walk = new DescendantWalk(values);
+    while (!walk.done) {
+      if (!walk.add(await locationLinksFrom(this.handles.db, consortiumId, vocabulary, walk.frontier()))) {
+        throw new QueryError('QUERY_TOO_COMPLEX', `${parameter} expands to more than ${MAX_DESCENDANTS} descendant locations or ${MAX_HIERARCHY_DEPTH} levels`, { parameter, maxDescendants: MAX_DESCENDANTS, maxDepth: MAX_HIERARCHY_DEPTH });
+      }
+    }
+    return walk.scope();
   }
 
   /** The shown events as the binding returns them: eventID and recordTime filled in, the latest error declaration attached. */

@@ -44,6 +44,9 @@ export interface EventQuery {
   dispositions?: string[];
   readPoints?: string[];
   bizLocations?: string[];
+  /** WD_readPoint, WD_bizLocation: the locations or their descendants (location-hierarchy.ts). */
+  readPointsWithin?: string[];
+  bizLocationsWithin?: string[];
   transformationIds?: string[];
   matches: IdentifierMatch[];
   quantity: QuantityBound[];
@@ -165,11 +168,10 @@ const SIMPLE: Record<string, Setter> = {
   },
   EQ_bizStep: (q, v, n) => void (q.bizSteps = list(n, v).map((s) => normaliseBizStep(s)!)),
   EQ_disposition: (q, v, n) => void (q.dispositions = list(n, v).map((s) => normaliseDisposition(s)!)),
-  // Without a master-data hierarchy, a location's only descendant is itself: WD_ answers as EQ_.
   EQ_readPoint: (q, v, n) => void (q.readPoints = list(n, v)),
-  WD_readPoint: (q, v, n) => void (q.readPoints = list(n, v)),
+  WD_readPoint: (q, v, n) => void (q.readPointsWithin = list(n, v)),
   EQ_bizLocation: (q, v, n) => void (q.bizLocations = list(n, v)),
-  WD_bizLocation: (q, v, n) => void (q.bizLocations = list(n, v)),
+  WD_bizLocation: (q, v, n) => void (q.bizLocationsWithin = list(n, v)),
   EQ_transformationID: (q, v, n) => void (q.transformationIds = list(n, v)),
   EQ_persistentDisposition_set: (q, v, n) => void (q.persistentDispositionSet = list(n, v).map((s) => normaliseDisposition(s)!)),
   EQ_persistentDisposition_unset: (q, v, n) => void (q.persistentDispositionUnset = list(n, v).map((s) => normaliseDisposition(s)!)),
