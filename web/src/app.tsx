@@ -99,6 +99,9 @@ function Welcome({ session }: { session: Session }) {
         <li><strong>Inspector</strong>: an animal's history and inspection findings.</li>
         <li><strong>Chain status</strong>: height, witnesses and the latest blocks.</li>
       </ul>
+      <p>
+        Systems integrate through the EPCIS 2.0 REST interface and GraphQL: see the <a href="/openapi">API reference</a> (<a href="/openapi.json">OpenAPI document</a>).
+      </p>
     </section>
   );
 }

@@ -2,11 +2,13 @@
  * Provenant's own OpenAPI document at GET /openapi.json: GS1's EPCIS 2.0 REST binding
  * (assets/epcis/openapi.json) with the operations this node does not serve left out, and
  * Provenant's extensions added (signed synchronous capture, the event view with its proof
- * material, the subscription delivery log). Open to anyone, as a description of the interface.
+ * material, the subscription delivery log). Open to anyone, as a description of the interface,
+ * with a documentation page rendered from it (openapi-page.ts).
  */
 import { readFileSync } from 'node:fs';
 import type { Express } from 'express';
 import { assetPath } from '../../platform/assets.js';
+import { OPENAPI_PAGE_STYLE, openApiPage } from './openapi-page.js';
 
 type Json = Record<string, unknown>;
 
@@ -95,10 +97,21 @@ export function provenantOpenApi(version: string): Json {
   };
 }
 
+/** GET /openapi.json, and its documentation page at GET /openapi (style sheet /openapi/style.css, nothing else). */
 export function mountOpenApi(app: Express, version = '0.1.0'): void {
-  let document: string | undefined;
+  let document: Json | undefined;
+  let json: string | undefined;
+  let page: string | undefined;
+  const doc = () => (document ??= provenantOpenApi(version));
   app.get('/openapi.json', (_req, res) => {
-    document ??= JSON.stringify(provenantOpenApi(version));
-    res.type('application/json').send(document);
+    json ??= JSON.stringify(doc());
+    res.type('application/json').send(json);
+  });
+  app.get(['/openapi', '/openapi/'], (_req, res) => {
+    page ??= openApiPage(doc());
+    res.type('text/html; charset=utf-8').send(page);
+  });
+  app.get('/openapi/style.css', (_req, res) => {
+    res.type('text/css; charset=utf-8').send(OPENAPI_PAGE_STYLE);
   });
 }

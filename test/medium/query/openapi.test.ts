@@ -57,3 +57,36 @@ describe('GET /openapi.json', () => {
     expect(checked).toBeGreaterThan(40);
   });
 });
+
+describe('GET /openapi: the documentation page', () => {
+  it('answers HTML naming every operation of /openapi.json, open to anyone', async () => {
+    const res = await fetch(`${node.url}/openapi`);
+    expect(res.status).toBe(200);
+    expect(res.headers.get('content-type')).toMatch(/^text\/html; charset=utf-8/);
+    const page = await res.text();
+    expect(page).toMatch(/^<!doctype html>/);
+    const doc = (await (await fetch(`${node.url}/openapi.json`)).json()) as { paths: Record<string, Record<string, unknown>> };
+    const escaped = (s: string) => s.replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`);
+    for (const [path, item] of Object.entries(doc.paths)) {
+      for (const method of Object.keys(item).filter((m) => ['get', 'post', 'delete', 'options'].includes(m))) {
+        expect(page, `${method} ${path}`).toContain(`<span class="method ${method}">${method}</span> ${escaped(path)}</h3>`);
+      }
+    }
+  });
+
+  it('references only assets this node serves, each answering 200 with its content type', async () => {
+    const page = await (await fetch(`${node.url}/openapi`)).text();
+    const refs = [...page.matchAll(/(?:src|href)="([^"#][^"]*)"/g)].map((m) => m[1]!);
+    expect(refs.length).toBeGreaterThan(0);
+    for (const ref of refs) expect(ref, ref).toMatch(/^\/[^/]/);
+    expect(page).not.toMatch(/<script/i);
+    const expected: Record<string, RegExp> = { '/openapi/style.css': /^text\/css/, '/openapi.json': /^application\/json/ };
+    expect(new Set(refs)).toEqual(new Set(Object.keys(expected)));
+    for (const [ref, type] of Object.entries(expected)) {
+      const res = await fetch(`${node.url}${ref}`);
+      expect(res.status, ref).toBe(200);
+      expect(res.headers.get('content-type'), ref).toMatch(type);
+      expect((await res.text()).length, ref).toBeGreaterThan(100);
+    }
+  });
+});
