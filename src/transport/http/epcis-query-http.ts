@@ -58,7 +58,15 @@ export function nextLink(req: Request, token: string): string {
 export function sendPage(req: Request, res: Response, page: QueryPage): void {
   if (page.nextPageToken !== null) res.setHeader('Link', nextLink(req, page.nextPageToken));
   if (res.locals['format'] === 'xml') res.type('application/xml').send(epcisDocumentToXml(page.document as never));
-  else res.type('application/ld+json').send(JSON.stringify(page.document));
+  else res.type(jsonMediaType(req)).send(JSON.stringify(page.document));
+}
+
+/**
+ * JSON-LD is JSON: a client that accepts application/json and not application/ld+json (GS1's
+ * openapi.json declares application/json) gets the same document labelled as it asked.
+ */
+export function jsonMediaType(req: Request): string {
+  return req.accepts(['application/ld+json', 'application/json']) === 'application/json' ? 'application/json' : 'application/ld+json';
 }
 
 export function options(allow: string) {
