@@ -2,6 +2,7 @@
 import path from 'node:path';
 import { CodedError } from '../core/coded-error.js';
 import type { JetStreamOrderingOptions } from './ordering/jetstream-ordering.js';
+import type { WebhookPolicy } from '../core/epcis/query/webhook-destination.js';
 
 export interface NodeConfig {
   dataDir: string;
@@ -18,6 +19,8 @@ export interface NodeConfig {
   limits: RequestLimits;
   /** The consortia's JetStream log (`provenant start --ordering`); absent: the embedded log in the data directory. */
   ordering?: JetStreamOrderingOptions;
+  /** Where query subscriptions may deliver (docs/epcis-query.md); absent: https to public addresses only. */
+  webhooks?: WebhookPolicy;
 }
 
 /** Rates are per second; a bucket holds `burst` requests. A rate of 0 turns that limit off. */
@@ -82,6 +85,13 @@ export function checkDatabaseUrl(url: string): string {
   );
 }
 
+function flagFromEnv(name: string): boolean {
+  const raw = process.env[name];
+  if (raw === undefined || raw === '' || raw === '0' || raw === 'false') return false;
+  if (raw === '1' || raw === 'true') return true;
+  throw new ConfigError('CONFIG_INVALID', `${name} must be true or false, got "${raw}"`, { variable: name });
+}
+
 function limitsFromEnv(overrides: Partial<RequestLimits> = {}): RequestLimits {
   const d = DEFAULT_LIMITS;
   return {
@@ -109,6 +119,7 @@ export function loadConfig(overrides: Omit<Partial<NodeConfig>, 'limits'> & { li
     mqttUrl: overrides.mqttUrl ?? (process.env.MQTT_URL || undefined),
     sealIntervalMs: overrides.sealIntervalMs ?? intFromEnv('SEAL_INTERVAL_MS', 250),
     limits: limitsFromEnv(overrides.limits),
+    webhooks: overrides.webhooks ?? { allowHttp: flagFromEnv('WEBHOOK_ALLOW_HTTP'), allowPrivateAddresses: flagFromEnv('WEBHOOK_ALLOW_PRIVATE_ADDRESSES') },
     ...(overrides.ordering ? { ordering: overrides.ordering } : {}),
   };
 }

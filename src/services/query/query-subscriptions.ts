@@ -30,10 +30,14 @@ import { liveViewer } from '../auth.js';
 import type { NodeHandles } from '../node-handles.js';
 import { requireViewer, type ReadContext } from '../read-context.js';
 import type { EventQueries } from './event-queries.js';
+import { WebhookGuard } from './webhook-guard.js';
 import type { NamedQueries } from './named-queries.js';
 
-/** Sends one delivery; resolves with the receiver's status, rejects when it cannot be reached. */
-export type WebhookSender = (dest: string, body: string, headers: Record<string, string>) => Promise<{ status: number }>;
+/**
+ * Sends one delivery; resolves with the receiver's status, rejects when it cannot be reached.
+ * `addresses`: the only addresses it may connect to (the destination check's answer).
+ */
+export type WebhookSender = (dest: string, body: string, headers: Record<string, string>, addresses?: readonly string[]) => Promise<{ status: number }>;
 
 export interface SubscriptionOptions {
   /** How often due subscriptions are looked at. */
@@ -80,6 +84,7 @@ export class QuerySubscriptions {
     private readonly events: EventQueries,
     private readonly send: WebhookSender,
     private readonly options: SubscriptionOptions = DEFAULT_SUBSCRIPTION_OPTIONS,
+    private readonly guard: WebhookGuard = new WebhookGuard(),
   ) {
     this.#accessLog = new AccessLogService(handles.db);
   }
@@ -88,6 +93,7 @@ export class QuerySubscriptions {
     const viewer = requireViewer(rc);
     await this.named.get(rc, queryName);
     const controls = parseSubscriptionControls(body);
+    await this.guard.check(controls.dest);
     const db = this.handles.db;
     // Delivered from the first record at or after initialRecordTime, else from what is recorded next.
     const from = (controls.initialRecordTime ? await firstLogIndexSince(db, viewer.consortiumId, controls.initialRecordTime) : null) ?? (await lastLogIndex(db, viewer.consortiumId)) + 1;
@@ -185,7 +191,9 @@ export class QuerySubscriptions {
     let status: number | null = null;
     let error: string | null = null;
     try {
-      status = (await this.send(row.dest, body, headers)).status;
+      // Checked again at each delivery: what the host resolves to may have changed since.
+      const addresses = await this.guard.check(row.dest);
+      status = (await this.send(row.dest, body, headers, addresses)).status;
     } catch (err) {
       error = err instanceof Error ? err.message : String(err);
     }

@@ -20,6 +20,7 @@ const QUERY_PROBLEMS: Record<QueryErrorCode, { status: number; type: string; tit
   QUERY_EXISTS: { status: 409, type: 'epcisException:ResourceAlreadyExistsException', title: 'A named query of that name exists already' },
   QUERY_VALIDATION: { status: 400, type: 'epcisException:QueryValidationException', title: 'Invalid query definition' },
   SUBSCRIPTION_CONTROLS: { status: 400, type: 'epcisException:SubscriptionControlsException', title: 'Invalid subscription controls' },
+  WEBHOOK_DESTINATION: { status: 400, type: 'epcisException:SubscriptionControlsException', title: 'Webhook destination refused' },
   NO_SUCH_SUBSCRIPTION: { status: 404, type: 'epcisException:NoSuchSubscriptionException', title: 'No such subscription' },
 };
 

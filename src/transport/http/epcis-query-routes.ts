@@ -20,6 +20,8 @@ import { binding, nextLink, options, queryParameters, route, sendPage } from './
 import { mountNamedQueries } from './epcis-named-query-routes.js';
 import { mountQuerySubscriptions } from './epcis-subscription-routes.js';
 import { fetchWebhookSender } from './webhook-sender.js';
+import { STRICT_WEBHOOK_POLICY, type WebhookPolicy } from '../../core/epcis/query/webhook-destination.js';
+import { WebhookGuard, type ResolveHost } from '../../services/query/webhook-guard.js';
 import { DEFAULT_SUBSCRIPTION_OPTIONS, QuerySubscriptions, type SubscriptionOptions, type WebhookSender } from '../../services/query/query-subscriptions.js';
 import { ApiError } from './errors.js';
 import { readContext, readsOf } from './requests.js';
@@ -43,6 +45,10 @@ export interface QueryRouteOptions {
   sender?: WebhookSender;
   /** WebSocket subscriptions: how often a stream looks for new events, events per message. */
   sockets?: Partial<SocketSubscriptionOptions>;
+  /** Where webhooks may deliver (default: the node's configuration, else https to public addresses only). */
+  webhooks?: WebhookPolicy;
+  /** How webhook host names are resolved (default: the system resolver). */
+  resolveHost?: ResolveHost;
   /** Deliver due subscriptions in the background (default true; tests may drive deliverDue themselves). */
   deliver?: boolean;
 }
@@ -136,7 +142,8 @@ export function mountEpcisQuery(app: Express, ctx: AppContext, routeOptions: Que
   const socketRoutes = mountQuerySockets(app, reads, () => sockets);
   const named = mountNamedQueries(app, ctx, queries);
   const sockets = new SocketSubscriptions(reads.handles, named, queries, { ...DEFAULT_SOCKET_OPTIONS, ...routeOptions.sockets });
-  const subscriptions = new QuerySubscriptions(reads.handles, named, queries, routeOptions.sender ?? fetchWebhookSender(), { ...DEFAULT_SUBSCRIPTION_OPTIONS, ...routeOptions.subscriptions });
+  const guard = new WebhookGuard(routeOptions.webhooks ?? ctx.config?.webhooks ?? STRICT_WEBHOOK_POLICY, ...(routeOptions.resolveHost ? [routeOptions.resolveHost] : []));
+  const subscriptions = new QuerySubscriptions(reads.handles, named, queries, routeOptions.sender ?? fetchWebhookSender(), { ...DEFAULT_SUBSCRIPTION_OPTIONS, ...routeOptions.subscriptions }, guard);
   mountQuerySubscriptions(app, reads, subscriptions);
   const delivery = routeOptions.deliver === false ? null : subscriptions.start();
   return {

@@ -21,6 +21,8 @@ export type QueryErrorCode =
   | 'QUERY_VALIDATION'
   /** Bad subscription controls: no schedule and no stream, both, a bad schedule or destination (SubscriptionControlsException). */
   | 'SUBSCRIPTION_CONTROLS'
+  /** A webhook destination the node does not deliver to: scheme, credentials, or address (SubscriptionControlsException). */
+  | 'WEBHOOK_DESTINATION'
   /** A subscription that does not exist (NoSuchSubscriptionException). */
   | 'NO_SUCH_SUBSCRIPTION';
 
