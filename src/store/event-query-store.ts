@@ -103,6 +103,21 @@ function matchClause(where: Where, consortiumId: string, fields: readonly Identi
   );
 }
 
+/**
+ * EQ_disposition: the indexed disposition, or a withheld one (WithheldField, docs/redaction.md)
+ * whose stored opening is one of the values in any CBV form. A withheld match is only a candidate:
+ * the caller shows it to a viewer who may open the field, once the opening is verified.
+ */
+function dispositionClause(where: Where, dispositions: readonly string[]): void {
+  const marks = (n: number) => Array.from({ length: n }, () => '?').join(', ');
+  const forms = dispositions.flatMap((d) => (d.includes(':') ? [d] : [d, `urn:epcglobal:cbv:disp:${d}`, `https://ref.gs1.org/cbv/Disp-${d}`])).map((f) => JSON.stringify(f));
+  where.add(
+    `(e."disposition" IN (${marks(dispositions.length)}) OR (e."disposition" IS NULL AND EXISTS (SELECT 1 FROM "WithheldField" w WHERE w."consortiumId" = e."consortiumId" AND w."recordHash" = e."recordHash" AND w."path" = 'disposition' AND w."value" IN (${marks(forms.length)}))))`,
+    ...dispositions,
+    ...forms,
+  );
+}
+
 /** WD_: the location is one of the values, or a descendant the event's own organisation declared. */
 function withinClause(where: Where, column: string, scope: LocationScope | undefined): void {
   if (!scope) throw new Error(`a WD_ query on ${column} reached the store unexpanded`);
@@ -125,7 +140,7 @@ function whereOf(scan: EventScan, sortExpr: string, direction: OrderDirection): 
   where.range(`r."receivedAt"`, query.recordTime);
   where.in(`e."action"`, query.actions);
   where.in(`e."bizStep"`, query.bizSteps);
-  where.in(`e."disposition"`, query.dispositions);
+  if (query.dispositions) dispositionClause(where, query.dispositions);
   where.in(`e."readPoint"`, query.readPoints);
   where.in(`e."bizLocation"`, query.bizLocations);
   if (query.readPointsWithin) withinClause(where, `e."readPoint"`, scan.within?.readPoint);

@@ -16,6 +16,7 @@ import { correctionsOf } from '../../store/correction-store.js';
 import { locationLinksFrom, scanEvents, type EventScan, type ScannedEvent } from '../../store/event-query-store.js';
 import { DescendantWalk, MAX_DESCENDANTS, MAX_HIERARCHY_DEPTH, type LocationScope, type LocationVocabulary } from '../../core/epcis/query/location-hierarchy.js';
 import { QueryError } from '../../core/epcis/query/query-errors.js';
+import { dispositionOf, normaliseDisposition } from '../../core/epcis/epcis-model.js';
 import { hostedState, type NodeHandles } from '../node-handles.js';
 import type { Viewer } from '../auth.js';
 import { requireViewer, type ReadContext } from '../read-context.js';
@@ -109,7 +110,8 @@ export class EventQueries {
         viewer,
         candidates.map((c) => ({ eventId: c.row.eventId, consortiumId: viewer.consortiumId, signerOrg: c.row.submitterOrg, event: c.payload.event })),
       );
-      const byId = new Map(candidates.map((c) => [c.row.eventId, c]));
+      const unopened = await this.#unopenedDispositions(viewer.consortiumId, query, candidates, decisions);
+      const byId = new Map(candidates.filter((c) => !unopened.has(c.row.eventId)).map((c) => [c.row.eventId, c]));
       let consumed = 0;
       for (const row of rows) {
         consumed++;
@@ -122,6 +124,26 @@ export class EventQueries {
       more = rows.length === limit || consumed < rows.length;
     }
     return { shown, after, more };
+  }
+
+  /**
+   * Candidates EQ_disposition found by a withheld disposition that the viewer may not open, or
+   * whose opening does not verify or is not one of the values: they are not shown, so the query
+   * tells a viewer nothing about a withheld value it could not read itself.
+   */
+  async #unopenedDispositions(consortiumId: string, query: EventQuery, candidates: readonly Candidate[], decisions: ReadonlyMap<string, ReadDecision>): Promise<Set<string>> {
+    const wanted = query.dispositions;
+    if (!wanted) return new Set();
+    const withheld = candidates.filter((c) => dispositionOf(c.payload.event) === undefined);
+    if (withheld.length === 0) return new Set();
+    const open = withheld.filter((c) => decisions.get(c.row.eventId)?.visibility === 'VISIBLE');
+    const views = await withheldViews(this.handles.db, consortiumId, open.map((c) => ({ recordHash: c.row.recordHash, event: c.payload.event, open: true })));
+    const opened = new Set(
+      open
+        .filter((c) => (views.get(c.row.recordHash) ?? []).some((v) => v.path === 'disposition' && v.verdict === 'VERIFIED' && wanted.includes(normaliseDisposition(v.value) ?? '')))
+        .map((c) => c.row.eventId),
+    );
+    return new Set(withheld.map((c) => c.row.eventId).filter((id) => !opened.has(id)));
   }
 
   /** WD_readPoint and WD_bizLocation expanded over the consortium's stored location hierarchy. */
