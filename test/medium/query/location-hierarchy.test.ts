@@ -3,7 +3,9 @@
  * (EPCIS 2.0 sections 6.5 and 8.2.7.1): a descendant's events are found, EQ_ still matches the
  * location alone, an organisation's links place only its own events, and the read policy applies.
  */
+import Database from 'better-sqlite3';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { rebuildConsortium } from '../../../src/services/projections/operations.js';
 import { eventHashIdsOfDocument } from '../../../src/core/epcis/event-hash.js';
 import { MAX_DESCENDANTS } from '../../../src/core/epcis/query/location-hierarchy.js';
 import { issueToken } from '../../../src/store/token-store.js';
@@ -108,4 +110,20 @@ describe('WD_bizLocation and WD_readPoint', () => {
     expect(res.status, res.text).toBe(413);
     expect(res.json.type).toBe('epcisException:QueryTooComplexException');
   });
+
+  // Last: it stops the node.
+  it('rebuild-projections derives the same links from the chain', async () => {
+    const all = (db: Database.Database) => db.prepare(`SELECT "vocabulary", "parentId", "orgId", "childId", "recordHash" FROM "LocationLink" WHERE "consortiumId" = ? ORDER BY 1, 2, 3, 4`).all(TEST_CONSORTIUM);
+    await node.t.stop();
+    const raw = new Database(node.t.dbFile);
+    const before = all(raw);
+    expect(before.length).toBeGreaterThan(MAX_DESCENDANTS);
+    raw.prepare(`DELETE FROM "LocationLink"`).run();
+    raw.close();
+    const report = await rebuildConsortium(node.t.config, TEST_CONSORTIUM);
+    expect(report.verification.ok).toBe(true);
+    const again = new Database(node.t.dbFile, { readonly: true });
+    expect(all(again)).toEqual(before);
+    again.close();
+  }, 120_000);
 });
