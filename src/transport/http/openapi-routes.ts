@@ -107,7 +107,8 @@ export function mountOpenApi(app: Express, version = '0.1.0'): void {
     json ??= JSON.stringify(doc());
     res.type('application/json').send(json);
   });
-  app.get(['/openapi', '/openapi/'], (_req, res) => {
+  // Non-strict routing: '/openapi/' is answered here too.
+  app.get('/openapi', (_req, res) => {
     page ??= openApiPage(doc());
     res.type('text/html; charset=utf-8').send(page);
   });

@@ -394,7 +394,7 @@ describe('anonymous callers', () => {
 
   /** REST reads found by walking the express router: every one but /health is for members only. */
   // /openapi.json describes the interface (GS1's binding and Provenant's extensions), no data.
-  const REST_READS_OPEN_BY_DESIGN = new Set(['/health', '/ready', '/openapi.json']);
+  const REST_READS_OPEN_BY_DESIGN = new Set(['/health', '/ready', '/openapi.json', '/openapi', '/openapi/style.css']);
   const MEMBER_READS = ['/epcis/events/:eventID', '/consortia/:id/checkpoint', '/consortia/:id/log/consistency', '/consortia/:id/log/inclusion'];
 
   it('REST: every GET route but /health refuses an anonymous caller', async () => {
