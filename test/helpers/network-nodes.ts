@@ -180,6 +180,8 @@ export interface LocalNetworkOptions {
   /** SEAL_INTERVAL_MS of every node. */
   sealIntervalMs?: number;
   nodeTimeoutMs?: number;
+  /** The NATS URLs node `index` is given (default: every server's). */
+  serversOf?: (index: number, urls: string[]) => string[];
 }
 
 /** Initialises the consortium in `dir`, starts the NATS cluster, provisions the stream and starts every node. */
@@ -189,7 +191,7 @@ export async function startLocalNetwork(options: LocalNetworkOptions): Promise<L
     users: plan.nodes.map((n) => ({ user: n.natsUser, password: n.natsPassword, consortia: [plan.consortium] })),
   });
   const nodes = plan.nodes.map(
-    (n) => new NetworkNodeProcess(n, plan.consortium, () => cluster.urls, { SEAL_INTERVAL_MS: String(options.sealIntervalMs ?? 250) }),
+    (n, i) => new NetworkNodeProcess(n, plan.consortium, () => options.serversOf?.(i, cluster.urls) ?? cluster.urls, { SEAL_INTERVAL_MS: String(options.sealIntervalMs ?? 250) }),
   );
   const stop = async () => {
     await Promise.all(nodes.map((n) => n.stop('SIGTERM')));

@@ -4,7 +4,7 @@
  * node derives the same blocks from the JetStream log; a block is final with seals from 3 of 4.
  * The tests run in order on one network: capture anywhere, final everywhere; no foreign keys on
  * disk; a node killed with SIGKILL catches up; the node that appended is killed before its block
- * is cut; a NATS server is killed.
+ * is cut; a node is cut off from NATS and rejoins; a NATS server is killed.
  */
 import { spawnSync } from 'node:child_process';
 import { mkdtempSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
@@ -15,12 +15,15 @@ import { encodePublicKey, generateKeyPair } from '../../../src/core/crypto/index
 import { ConsortiumState } from '../../../src/core/ledger/consortium.js';
 import { readGenesisBlock } from '../../../src/services/node/network-init.js';
 import { describeWithNatsServer } from '../../helpers/nats-server-binary.js';
+import { TcpProxy } from '../../helpers/tcp-proxy.js';
 import { startLocalNetwork, type LocalNetwork, type NetworkNodeProcess, type NodeChainStatus } from '../../helpers/network-nodes.js';
 
 const REPO = path.resolve(import.meta.dirname, '../../..');
 const SEAL_INTERVAL_MS = 250;
 /** How long a block may take to become final on this loaded machine, beyond the seal interval. */
 const FINAL_TIMEOUT_MS = 30_000;
+/** The node that reaches NATS only through a proxy the partition test cuts (server 3: the last test kills server 1). */
+const PARTITIONED = 2;
 
 const devicePublicKey = () => encodePublicKey(generateKeyPair('ed25519').publicKey);
 
@@ -64,15 +67,23 @@ describeWithNatsServer('a consortium of 4 organisations, one node process each, 
   let root: string;
   let net: LocalNetwork;
   let nodes: NetworkNodeProcess[];
+  let proxy: TcpProxy;
 
   beforeAll(async () => {
     root = mkdtempSync(path.join(os.tmpdir(), 'provenant-network-'));
-    net = await startLocalNetwork({ dir: path.join(root, 'net'), orgs: 4, sealIntervalMs: SEAL_INTERVAL_MS });
+    proxy = await TcpProxy.start();
+    const serversOf = (index: number, urls: string[]) => {
+      if (index !== PARTITIONED) return urls;
+      proxy.forwardTo(urls[2]!);
+      return [proxy.url];
+    };
+    net = await startLocalNetwork({ dir: path.join(root, 'net'), orgs: 4, sealIntervalMs: SEAL_INTERVAL_MS, serversOf });
     nodes = net.nodes;
   }, 180_000);
 
   afterAll(async () => {
     await net?.stop();
+    await proxy?.stop();
     rmSync(root, { recursive: true, force: true });
   }, 60_000);
 
@@ -154,6 +165,28 @@ describeWithNatsServer('a consortium of 4 organisations, one node process each, 
     expect(statuses[0]!.finality.finalHeight).toBeGreaterThan(before);
     await appender.start();
     await sameFinalHead(nodes, statuses[0]!.finality.finalHeight);
+  }, 150_000);
+
+  it('a node cut off from NATS while running: the others go on, it makes nothing else final, and it rejoins', async () => {
+    const victim = nodes[PARTITIONED]!;
+    const others = nodes.filter((n) => n !== victim);
+    const before = (await victim.status()).finality;
+    proxy.partition();
+    const during = await Promise.all(others.map((n, i) => n.registerDevice(`during-partition-${i}`, devicePublicKey(), { wait: true })));
+    expect(during.map((r) => r.status)).toEqual(['accepted', 'accepted', 'accepted']);
+    const top = Math.max(...during.map((r) => (r as { block?: { height: number } }).block!.height));
+    const cutOff = (await victim.status()).finality;
+    expect(cutOff.finalHeight).toBeLessThan(top);
+    // It still answers, and says it cannot tell how far behind it is.
+    expect(cutOff.lag).toBeNull();
+    expect({ height: cutOff.finalHeight, hash: cutOff.finalHash }).toEqual({ height: before.finalHeight, hash: before.finalHash });
+    proxy.heal();
+    const statuses = await sameFinalHead(nodes, top);
+    expect(statuses.every((s) => s.finality.haltedReason === null)).toBe(true);
+    // It takes part again: what it captures is final everywhere.
+    const after = await victim.registerDevice('after-partition', devicePublicKey(), { wait: true });
+    expect(after.status).toBe('accepted');
+    await sameFinalHead(nodes, (after as { block?: { height: number } }).block!.height);
   }, 150_000);
 
   it('one NATS server killed: the chain continues', async () => {
