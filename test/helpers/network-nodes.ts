@@ -129,8 +129,8 @@ export class NetworkNodeProcess {
     killGroup(proc, 'SIGKILL');
   }
 
-  async status(): Promise<NodeChainStatus> {
-    const query = `{ chainStatus(consortium: "${this.consortium}") { __typename ... on ChainStatus { height headHash pending finality { finalHeight finalHash derivedHeight lastSequence haltedReason lag peers { orgId local inForce lastSealedHeight } } } } }`;
+  /** A GraphQL query as this node's organisation; a read, so repeated once if a kept-alive connection was closed under it. */
+  async graphql<T = Record<string, any>>(query: string): Promise<{ data?: T; errors?: unknown[] }> {
     const ask = () =>
       fetch(`${this.url}/graphql`, {
         method: 'POST',
@@ -138,9 +138,13 @@ export class NetworkNodeProcess {
         body: JSON.stringify({ query }),
         signal: AbortSignal.timeout(5000),
       });
-    // A kept-alive connection the server closed at that moment fails once; a read is safe to repeat.
     const res = await ask().catch(() => ask());
-    const body = (await res.json()) as { data?: { chainStatus?: NodeChainStatus & { __typename: string } } };
+    return (await res.json()) as { data?: T; errors?: unknown[] };
+  }
+
+  async status(): Promise<NodeChainStatus> {
+    const query = `{ chainStatus(consortium: "${this.consortium}") { __typename ... on ChainStatus { height headHash pending finality { finalHeight finalHash derivedHeight lastSequence haltedReason lag peers { orgId local inForce lastSealedHeight } } } } }`;
+    const body = await this.graphql<{ chainStatus?: NodeChainStatus & { __typename: string } }>(query);
     const status = body.data?.chainStatus;
     if (status?.__typename !== 'ChainStatus') throw new Error(`chainStatus at ${this.node.org}: ${JSON.stringify(body)}`);
     return status;
