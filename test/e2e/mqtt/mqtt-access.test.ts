@@ -3,9 +3,13 @@
  * anonymous and impostor clients are refused at CONNECT, a device publishes only its own readings
  * (never retained), subscribes only to its own status topic, and nothing else is delivered to it.
  */
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import mqtt, { type IClientOptions, type MqttClient } from 'mqtt';
-import { generateKeyPair, type JsonValue, type KeyPair } from '../../../src/core/crypto/index.js';
+import { encodePrivateKey, generateKeyPair, type JsonValue, type KeyPair } from '../../../src/core/crypto/index.js';
+import { runCliCaptured } from '../../helpers/cli-run.js';
 import { RecordKind, signRecord } from '../../../src/core/ledger/record.js';
 import { deviceMqttCredentials, readingsTopic, statusTopic } from '../../../src/transport/mqtt/index.js';
 import { startTestNode, type TestNode } from '../../helpers/test-node.js';
@@ -102,6 +106,20 @@ describe('embedded broker: who may connect', () => {
       expired: 1,
       revoked_device: 1,
     });
+  });
+
+  it('admits a device with the credential `provenant device-credential` prints from its key file', async () => {
+    const dir = mkdtempSync(path.join(os.tmpdir(), 'provenant-device-'));
+    try {
+      const keyFile = path.join(dir, 'probe.key.json');
+      writeFileSync(keyFile, JSON.stringify({ privateKey: encodePrivateKey(probe.privateKey) }));
+      const run = await runCliCaptured(['device-credential', '--key', keyFile, '--consortium', CONSORTIUM, '--device', 'reefer-7/probe-1', '--json']);
+      expect(run.exitCode).toBe(0);
+      const { username, password } = JSON.parse(run.stdout) as { username: string; password: string };
+      expect(await tryConnect({ clientId: 'cli-probe', username, password })).toBe('connected');
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 
   it('refuses MQTT 5 clients (aedes speaks MQTT 3.1.1): CONNACK 1, unacceptable protocol version, before any credential is read', async () => {
