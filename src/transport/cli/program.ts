@@ -163,7 +163,9 @@ export async function runCli(argv: readonly string[]): Promise<CliOutcome> {
     return { exitCode: Number(process.exitCode ?? 0) };
   } catch (err) {
     if (err instanceof CommanderError) {
-      // Commander has printed its message (or the help or version, which exit 0).
+      // Commander has printed its message (or the help or version, which exit 0). A command group
+      // without its subcommand, or `help` of an unknown command, prints only the usage: say why.
+      if (err.code === 'commander.help' && err.exitCode !== 0) console.error('error: expected a known command (see the usage above)');
       return { exitCode: err.exitCode === 0 ? 0 : 2, error: err.exitCode === 0 ? undefined : err };
     }
     console.error(`error: ${describeError(err)}`);
