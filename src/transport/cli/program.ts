@@ -14,7 +14,8 @@ import { registerDeviceCommands } from './device-commands.js';
 import { progressPrinter } from './progress.js';
 import { printVerifyReport } from './verify-report.js';
 import { runStart } from './start.js';
-import { readKeyFile } from '../../services/node/keystore.js';
+import { readCliKeyFile } from './key-file.js';
+import { readJsonOption } from './json-option.js';
 import type { GenesisSpec } from '../../core/ledger/consortium.js';
 import { registerGovernanceCommands } from './governance-commands.js';
 import { registerMemberCommands } from './member-commands.js';
@@ -103,8 +104,8 @@ export function buildProgram(): Command {
     .requiredOption('--key <file...>', 'authority private key files (from keygen); the first signs genesis')
     .option('--data <dir>', 'data directory')
     .action(async (opts: { spec: string; key: string[]; data?: string }) => {
-      const spec = JSON.parse(readFileSync(opts.spec, 'utf8')) as GenesisSpec;
-      const keys = opts.key.map((f) => readKeyFile(f));
+      const spec = readJsonOption<GenesisSpec>('--spec', opts.spec);
+      const keys = opts.key.map((f) => readCliKeyFile(f));
       // New consortia commit to the index map unless their spec says otherwise (a genesis setting).
       const opened = await openNode(loadConfig({ dataDir: opts.data }), { autoSeal: false, indexCommitment: true });
       try {
