@@ -1,6 +1,7 @@
 /** Node configuration from the environment, with sensible embedded defaults. */
 import path from 'node:path';
 import { CodedError } from '../core/coded-error.js';
+import { parseVocabularyNamespaces, VocabularyNamespaceError } from '../core/epcis/vocabulary-namespaces.js';
 import type { JetStreamOrderingOptions } from './ordering/jetstream-ordering.js';
 
 export interface NodeConfig {
@@ -18,6 +19,11 @@ export interface NodeConfig {
   limits: RequestLimits;
   /** The consortia's JetStream log (`provenant start --ordering`); absent: the embedded log in the data directory. */
   ordering?: JetStreamOrderingOptions;
+  /**
+   * Extension namespaces CBV fields may use besides the CBV (PROVENANT_VOCABULARY_NAMESPACES,
+   * comma-separated; docs/limits.md). Absent: the registry is off and any http(s) or urn URI passes.
+   */
+  vocabularyNamespaces?: readonly string[];
 }
 
 /** Rates are per second; a bucket holds `burst` requests. A rate of 0 turns that limit off. */
@@ -110,5 +116,18 @@ export function loadConfig(overrides: Omit<Partial<NodeConfig>, 'limits'> & { li
     sealIntervalMs: overrides.sealIntervalMs ?? intFromEnv('SEAL_INTERVAL_MS', 250),
     limits: limitsFromEnv(overrides.limits),
     ...(overrides.ordering ? { ordering: overrides.ordering } : {}),
+    ...vocabularyFromEnv(overrides.vocabularyNamespaces),
   };
+}
+
+function vocabularyFromEnv(override: readonly string[] | undefined): { vocabularyNamespaces?: readonly string[] } {
+  if (override) return { vocabularyNamespaces: parseVocabularyNamespaces(override.join(',')) };
+  const raw = process.env.PROVENANT_VOCABULARY_NAMESPACES;
+  if (raw === undefined) return {};
+  try {
+    return { vocabularyNamespaces: parseVocabularyNamespaces(raw) };
+  } catch (err) {
+    if (!(err instanceof VocabularyNamespaceError)) throw err;
+    throw new ConfigError('CONFIG_INVALID', `PROVENANT_VOCABULARY_NAMESPACES: ${err.message}`, { variable: 'PROVENANT_VOCABULARY_NAMESPACES' });
+  }
 }
