@@ -1,6 +1,7 @@
 /** Node configuration from the environment, with sensible embedded defaults. */
 import path from 'node:path';
 import { CodedError } from '../core/coded-error.js';
+import { parseVocabularyNamespaces, VocabularyNamespaceError } from '../core/epcis/vocabulary-namespaces.js';
 import type { JetStreamOrderingOptions } from './ordering/jetstream-ordering.js';
 import type { WebhookPolicy } from '../core/epcis/query/webhook-destination.js';
 
@@ -21,6 +22,11 @@ export interface NodeConfig {
   ordering?: JetStreamOrderingOptions;
   /** Where query subscriptions may deliver (docs/epcis-query.md); absent: https to public addresses only. */
   webhooks?: WebhookPolicy;
+  /**
+   * Extension namespaces CBV fields may use besides the CBV (PROVENANT_VOCABULARY_NAMESPACES,
+   * comma-separated; docs/limits.md). Absent: the registry is off and any http(s) or urn URI passes.
+   */
+  vocabularyNamespaces?: readonly string[];
 }
 
 /** Rates are per second; a bucket holds `burst` requests. A rate of 0 turns that limit off. */
@@ -121,5 +127,18 @@ export function loadConfig(overrides: Omit<Partial<NodeConfig>, 'limits'> & { li
     limits: limitsFromEnv(overrides.limits),
     webhooks: overrides.webhooks ?? { allowHttp: flagFromEnv('WEBHOOK_ALLOW_HTTP'), allowPrivateAddresses: flagFromEnv('WEBHOOK_ALLOW_PRIVATE_ADDRESSES') },
     ...(overrides.ordering ? { ordering: overrides.ordering } : {}),
+    ...vocabularyFromEnv(overrides.vocabularyNamespaces),
   };
+}
+
+function vocabularyFromEnv(override: readonly string[] | undefined): { vocabularyNamespaces?: readonly string[] } {
+  if (override) return { vocabularyNamespaces: parseVocabularyNamespaces(override.join(',')) };
+  const raw = process.env.PROVENANT_VOCABULARY_NAMESPACES;
+  if (raw === undefined) return {};
+  try {
+    return { vocabularyNamespaces: parseVocabularyNamespaces(raw) };
+  } catch (err) {
+    if (!(err instanceof VocabularyNamespaceError)) throw err;
+    throw new ConfigError('CONFIG_INVALID', `PROVENANT_VOCABULARY_NAMESPACES: ${err.message}`, { variable: 'PROVENANT_VOCABULARY_NAMESPACES' });
+  }
 }

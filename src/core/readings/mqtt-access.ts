@@ -35,6 +35,8 @@ export type DeviceLookup = (consortium: string, deviceId: string) => Pick<Device
 export type ConnectRefusal = 'no_credentials' | 'malformed_credentials' | 'expired' | 'lifetime_too_long' | 'unknown_device' | 'revoked_device' | 'bad_signature';
 export type PublishRefusal = 'not_authenticated' | 'not_own_readings_topic' | 'retained';
 export type SubscribeRefusal = 'not_authenticated' | 'system_topic' | 'wildcard' | 'not_own_status_topic';
+/** Why a connected device loses its session. */
+export type SessionEnd = 'unknown_device' | 'revoked_device';
 
 export type Decision<Reason extends string, Ok = object> = ({ ok: true } & Ok) | { ok: false; reason: Reason; message: string };
 
@@ -85,6 +87,17 @@ export function authenticateDevice(
   if (device.status !== 'active') return refuse('revoked_device', 'the device is revoked');
   if (!credentialVerifies(device.publicKey, credentialMessage(consortium!, username, expiresAt), encoded!)) return refuse('bad_signature', 'the credential is not signed by the registered device key');
   return { ok: true, identity: Object.freeze({ consortium: consortium!, deviceId: username }) };
+}
+
+/**
+ * Whether an authenticated device may keep its session: it is still registered and active (a
+ * device.revoke, or its owner leaving the consortium, ends it). Checked again whenever a block is final.
+ */
+export function sessionStanding(identity: MqttDeviceIdentity, lookup: DeviceLookup): Decision<SessionEnd> {
+  const device = lookup(identity.consortium, identity.deviceId);
+  if (!device) return { ok: false, reason: 'unknown_device', message: `device ${identity.deviceId} is no longer registered` };
+  if (device.status !== 'active') return { ok: false, reason: 'revoked_device', message: `device ${identity.deviceId} is revoked` };
+  return { ok: true };
 }
 
 /** A malformed signature, or one of another algorithm than the key, is simply not valid here. */

@@ -42,6 +42,8 @@ export interface CaptureDeps {
   jobRetention?: JobRetention;
   /** How far an eventTime may lie ahead of the node's clock (default DEFAULT_LIMITS, configurable). */
   eventTimeMaxFutureMs?: number;
+  /** Registered extension namespaces for CBV fields (NodeConfig.vocabularyNamespaces); absent: not checked. */
+  vocabularyNamespaces?: readonly string[];
 }
 
 /**
@@ -104,7 +106,7 @@ export class CaptureService {
 
   async capture(envelope: CaptureEnvelope, options: CaptureOptions = {}): Promise<CaptureOutcome> {
     const state = this.deps.node.state(envelope.consortium); // UNKNOWN_CONSORTIUM (404) if absent
-    const draft = await draftCapture(envelope, state, this.pool, { eventTimeMaxFutureMs: this.deps.eventTimeMaxFutureMs, ...options });
+    const draft = await draftCapture(envelope, state, this.pool, { eventTimeMaxFutureMs: this.deps.eventTimeMaxFutureMs, vocabularyNamespaces: this.deps.vocabularyNamespaces, ...options });
     const { results, sealed } = await this.#committer(envelope.consortium).commit(draft);
     const final = draft.waitForSeal ? await Promise.all(results.map(async (r, i) => (sealed[i] ? { ...r, block: await sealed[i] } : r))) : results;
     recordCaptureResults(envelope.consortium, final);

@@ -20,6 +20,7 @@ import { checkSignedAt, documentEventList, recordsOfEnvelope, type CaptureEnvelo
 import { DocumentRefError, documentRefsOfEvent, personRefOfEvent } from '../../core/capture/documents.js';
 import type { WorkerPool } from '../../platform/workers/worker-pool.js';
 import { captureVerifyTask } from '../../platform/workers/pool-tasks.js';
+import { refuseUnregisteredVocabulary } from './vocabulary-check.js';
 
 export interface CaptureOptions {
   mode?: 'atomic' | 'partial';
@@ -34,6 +35,8 @@ export interface CaptureOptions {
   xsdChecked?: boolean;
   /** How far an eventTime may lie ahead of `now`; default DEFAULT_LIMITS.eventTimeMaxFutureMs. */
   eventTimeMaxFutureMs?: number;
+  /** Registered extension namespaces for CBV fields (vocabulary-check.ts); undefined: not checked. */
+  vocabularyNamespaces?: readonly string[];
 }
 
 /** A document checked on its own, waiting for its group commit. */
@@ -155,6 +158,7 @@ export async function draftCapture(envelope: CaptureEnvelope, state: ConsortiumS
     decided[i] = rejected(i, eventIds[i]!, { code: 'INVALID_EPCIS', message: `event is not valid EPCIS 2.0: ${issues.map((x) => `${x.path} ${x.message}`).join('; ')}`, details: { issues } });
   }
   refuseFutureEvents(events, eventIds, decided, (options.now ?? new Date()).getTime(), options.eventTimeMaxFutureMs ?? DEFAULT_LIMITS.eventTimeMaxFutureMs);
+  if (options.vocabularyNamespaces) refuseUnregisteredVocabulary(events, eventIds, decided, options.vocabularyNamespaces);
   const citations = citationsOf(events, eventIds, decided);
   const openings = openingsByEvent(envelope.openings, events.length);
   events.forEach((event, i) => {

@@ -22,6 +22,21 @@ export function registeredDevice(node: LedgerNode, consortium: string, deviceId:
   }
 }
 
+/** A device stands while its registration is active and its owner is still a member. */
+function inStanding(node: LedgerNode, consortium: string, entry: DeviceEntry): boolean {
+  return entry.status === 'active' && node.state(consortium).orgs.get(entry.orgId)?.status === 'active';
+}
+
+/**
+ * The registered key and standing the MQTT broker checks: a device whose owner left the
+ * consortium counts as revoked, as for its readings.
+ */
+export function deviceStanding(node: LedgerNode, consortium: string, deviceId: string): Pick<DeviceEntry, 'publicKey' | 'status'> | undefined {
+  const entry = registeredDevice(node, consortium, deviceId);
+  if (!entry) return undefined;
+  return { publicKey: entry.publicKey, status: inStanding(node, consortium, entry) ? 'active' : 'revoked' };
+}
+
 /** The active device the topic names, if any. */
 export function activeDeviceOfTopic(node: LedgerNode, topic: string): TopicDevice | undefined {
   const where = parseDeviceTopic(topic);
@@ -32,7 +47,7 @@ export function activeDeviceOfTopic(node: LedgerNode, topic: string): TopicDevic
   } catch {
     return undefined;
   }
-  return entry?.status === 'active' ? { entry, where } : undefined;
+  return entry && inStanding(node, where.consortium, entry) ? { entry, where } : undefined;
 }
 
 /**
@@ -71,5 +86,6 @@ export function judgeMessage(node: LedgerNode, topic: string, payload: Uint8Arra
   }
   if (!device) return rejected('unknown_device', `no device "${reading.deviceId}" is registered in "${reading.consortium}"`, ids);
   if (device.status !== 'active') return rejected('revoked_device', `device "${reading.deviceId}" was revoked at log index ${device.revokedAtLogIndex}`, ids);
+  if (!inStanding(node, reading.consortium, device)) return rejected('revoked_device', `device "${reading.deviceId}" belongs to "${device.orgId}", no longer a member of "${reading.consortium}"`, ids);
   return { message, device };
 }

@@ -1,13 +1,13 @@
 /** Member and authority commands that post signed governance records to a node over HTTP. */
-import { readFileSync } from 'node:fs';
 import type { Command } from 'commander';
 import { RecordKind, signRecord, type RecordKind as Kind } from '../../core/ledger/record.js';
-import { readKeyFile } from '../../services/node/keystore.js';
+import { readCliKeyFile } from './key-file.js';
+import { parseJsonOption, readJsonOption } from './json-option.js';
 import type { JsonValue } from '../../core/crypto/index.js';
 import { CliRefusedError, CliUsageError, describeError } from './errors.js';
 
 async function post(url: string, consortium: string, kind: Kind, payload: JsonValue, keyFile: string, wait: boolean): Promise<void> {
-  const { keyPair } = readKeyFile(keyFile);
+  const { keyPair } = readCliKeyFile(keyFile);
   const record = signRecord({ consortium, kind, payload }, keyPair);
   const target = `${url.replace(/\/$/, '')}/consortia/${encodeURIComponent(consortium)}/records${wait ? '?wait=seal' : ''}`;
   let res: Response;
@@ -43,8 +43,7 @@ export function registerGovernanceCommands(program: Command): void {
     .requiredOption('--change <json|@file>', 'the change, inline JSON or @file')
     .option('--reason <text>', 'why')
     .action(async (opts: { consortium: string; key: string; url: string; wait?: boolean; change: string; reason?: string }) => {
-      const text = opts.change.startsWith('@') ? readFileSync(opts.change.slice(1), 'utf8') : opts.change;
-      const change = JSON.parse(text) as JsonValue;
+      const change = opts.change.startsWith('@') ? readJsonOption<JsonValue>('--change', opts.change.slice(1)) : parseJsonOption<JsonValue>('--change', opts.change);
       await post(opts.url, opts.consortium, RecordKind.PROPOSAL, { change, ...(opts.reason ? { reason: opts.reason } : {}) }, opts.key, !!opts.wait);
     });
 

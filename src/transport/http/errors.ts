@@ -75,6 +75,7 @@ const STATUS_BY_CODE: Record<string, number> = {
   RATE_LIMITED: 429,
   // input sanity
   EVENT_TIME_IN_FUTURE: 400,
+  VOCABULARY_NOT_REGISTERED: 400,
 };
 
 export function statusForCode(code: string): number {

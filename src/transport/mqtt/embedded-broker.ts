@@ -9,14 +9,16 @@
  * publishes only its own readings topic, never retained (else the connection is closed without
  * PUBACK, as MQTT 3.1.1 section 3.3.5 allows); subscribes only to its own status topic (else
  * SUBACK 0x80); and receives nothing else. aedes speaks MQTT 3.1 and 3.1.1 only: an MQTT 5
- * CONNECT gets CONNACK 1, unacceptable protocol version.
+ * CONNECT gets CONNACK 1, unacceptable protocol version. A device revoked (or whose owner left)
+ * while connected is disconnected when the block holding that change is final (endLapsedSessions).
  */
 import net from 'node:net';
 import { Aedes, type AedesPublishPacket, type AuthenticateError, type Client } from 'aedes';
-import { authenticateDevice, authorisePublish, authoriseSubscribe, mayReceive, type DeviceLookup, type MqttDeviceIdentity } from '../../core/readings/mqtt-access.js';
+import { authenticateDevice, authorisePublish, authoriseSubscribe, mayReceive, sessionStanding, type DeviceLookup, type MqttDeviceIdentity } from '../../core/readings/mqtt-access.js';
 import { IotError } from '../../services/readings/ingest-types.js';
 
-export type AccessAction = 'connect' | 'publish' | 'subscribe';
+/** 'session': a connected device whose standing ended (revoked, or its owner left), disconnected. */
+export type AccessAction = 'connect' | 'publish' | 'subscribe' | 'session';
 /** Refusals by action and reason since the broker started. */
 export type AccessRefusals = Record<AccessAction, Record<string, number>>;
 
@@ -26,6 +28,11 @@ export interface EmbeddedBroker {
   /** The broker accepts connections. */
   listening(): boolean;
   refusals(): AccessRefusals;
+  /**
+   * Disconnects every connected device of the consortium (all when omitted) that is no longer
+   * registered and active; they are refused at their next CONNECT. Returns how many were closed.
+   */
+  endLapsedSessions(consortium?: string): number;
   close(): Promise<void>;
 }
 
@@ -49,7 +56,9 @@ function notAuthorised(message: string): AuthenticateError {
 
 export async function startEmbeddedBroker(options: EmbeddedBrokerOptions): Promise<EmbeddedBroker> {
   const identities = new WeakMap<Client, MqttDeviceIdentity>();
-  const refusals: AccessRefusals = { connect: {}, publish: {}, subscribe: {} };
+  /** Authenticated clients, so a lapsed device's session can be found and ended. */
+  const sessions = new Set<Client>();
+  const refusals: AccessRefusals = { connect: {}, publish: {}, subscribe: {}, session: {} };
   const refused = (action: AccessAction, reason: string): void => {
     refusals[action][reason] = (refusals[action][reason] ?? 0) + 1;
     options.onRefused?.(action, reason);
@@ -63,6 +72,7 @@ export async function startEmbeddedBroker(options: EmbeddedBrokerOptions): Promi
         return done(notAuthorised(decision.message), false);
       }
       identities.set(client, decision.identity);
+      sessions.add(client);
       done(null, true);
     },
     authorizePublish(client, packet, callback) {
@@ -90,6 +100,25 @@ export async function startEmbeddedBroker(options: EmbeddedBrokerOptions): Promi
       return mayReceive(identities.get(client), packet.topic) ? packet : null;
     },
   });
+  broker.on('clientDisconnect', (client) => sessions.delete(client));
+  const endLapsedSessions = (consortium?: string): number => {
+    let ended = 0;
+    for (const client of sessions) {
+      const identity = identities.get(client);
+      if (client.closed || !identity) {
+        sessions.delete(client);
+        continue;
+      }
+      if (consortium !== undefined && identity.consortium !== consortium) continue;
+      const standing = sessionStanding(identity, options.lookupDevice);
+      if (standing.ok) continue;
+      sessions.delete(client);
+      refused('session', standing.reason);
+      client.close();
+      ended += 1;
+    }
+    return ended;
+  };
   const server = net.createServer(broker.handle);
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
@@ -106,7 +135,8 @@ export async function startEmbeddedBroker(options: EmbeddedBrokerOptions): Promi
       const packet = { cmd: 'publish', topic, payload: Buffer.from(payload), qos: 0, retain: false, dup: false } as unknown as AedesPublishPacket;
       broker.publish(packet, () => undefined);
     },
-    refusals: () => ({ connect: { ...refusals.connect }, publish: { ...refusals.publish }, subscribe: { ...refusals.subscribe } }),
+    refusals: () => ({ connect: { ...refusals.connect }, publish: { ...refusals.publish }, subscribe: { ...refusals.subscribe }, session: { ...refusals.session } }),
+    endLapsedSessions,
     async close() {
       await new Promise<void>((resolve) => broker.close(() => resolve()));
       await new Promise<void>((resolve) => server.close(() => resolve()));

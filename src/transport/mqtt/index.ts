@@ -10,7 +10,7 @@ import { startExternalSubscriber } from './external-subscriber.js';
 import { IotError, ReadingIngestor, type IngestStats, type ReadingProof, type ReadingServiceDeps } from '../../services/readings/ingest.js';
 import type { SignedRecord } from '../../core/ledger/record.js';
 import { iotMetrics } from '../../services/readings/metrics.js';
-import { registeredDevice } from '../../services/readings/topic-device.js';
+import { deviceStanding } from '../../services/readings/topic-device.js';
 
 export * from '../../core/readings/reading.js';
 export * from '../../core/readings/mqtt-access.js';
@@ -85,7 +85,8 @@ export async function startIot(options: StartIotOptions): Promise<IotHandle> {
   let port: number | undefined;
   let closeTransport: () => Promise<void>;
   let transportReady: () => boolean;
-  let refusals = (): AccessRefusals => ({ connect: {}, publish: {}, subscribe: {} });
+  let refusals = (): AccessRefusals => ({ connect: {}, publish: {}, subscribe: {}, session: {} });
+  let unlisten = (): void => undefined;
   if (brokerUrl) {
     const sub = await startExternalSubscriber({ url: brokerUrl, clientId: options.clientId ?? 'provenant-node', onReading });
     publishStatus = (topic, payload) => sub.publish(topic, payload);
@@ -96,12 +97,16 @@ export async function startIot(options: StartIotOptions): Promise<IotHandle> {
       port: options.embeddedPort ?? ctx.config?.mqttPort ?? 1883,
       host: options.embeddedHost ?? ctx.config?.mqttHost,
       onReading,
-      lookupDevice: (consortium, deviceId) => registeredDevice(ctx.node, consortium, deviceId),
+      lookupDevice: (consortium, deviceId) => deviceStanding(ctx.node, consortium, deviceId),
       maxCredentialLifetimeS: options.maxCredentialLifetimeS,
       onRefused: (action, reason) => iotMetrics().mqttRefused.inc({ action, reason }),
     });
     publishStatus = (topic, payload) => broker.publish(topic, payload);
     refusals = () => broker.refusals();
+    // A device.revoke or org.remove ends the device's session once its block is final.
+    const onSealed = (event: { consortium: string }): void => void broker.endLapsedSessions(event.consortium);
+    ctx.node.on('sealed', onSealed);
+    unlisten = () => void ctx.node.off('sealed', onSealed);
     port = broker.port;
     closeTransport = () => broker.close();
     transportReady = () => broker.listening();
@@ -119,6 +124,7 @@ export async function startIot(options: StartIotOptions): Promise<IotHandle> {
     async stop() {
       if (stopped) return;
       stopped = true;
+      unlisten();
       await closeTransport();
       await ingestor.stop();
     },

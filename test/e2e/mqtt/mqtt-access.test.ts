@@ -3,9 +3,14 @@
  * anonymous and impostor clients are refused at CONNECT, a device publishes only its own readings
  * (never retained), subscribes only to its own status topic, and nothing else is delivered to it.
  */
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import mqtt, { type IClientOptions, type MqttClient } from 'mqtt';
-import { generateKeyPair, type KeyPair } from '../../../src/core/crypto/index.js';
+import { encodePrivateKey, generateKeyPair, type JsonValue, type KeyPair } from '../../../src/core/crypto/index.js';
+import { runCliCaptured } from '../../helpers/cli-run.js';
+import { RecordKind, signRecord } from '../../../src/core/ledger/record.js';
 import { deviceMqttCredentials, readingsTopic, statusTopic } from '../../../src/transport/mqtt/index.js';
 import { startTestNode, type TestNode } from '../../helpers/test-node.js';
 import { CONSORTIUM, connectDevice, deviceLogin, publishReading, registerDevice, revokeDevice, signed, waitFor } from '../../helpers/mqtt.js';
@@ -66,6 +71,11 @@ function closed(client: MqttClient): Promise<void> {
   return new Promise((resolve) => client.once('close', () => resolve()));
 }
 
+/** The promise, or a failure naming what did not happen within ms. */
+function within<T>(ms: number, what: string, promise: Promise<T>): Promise<T> {
+  return Promise.race([promise, new Promise<never>((_, reject) => setTimeout(() => reject(new Error(`${what} did not happen within ${ms} ms`)), ms))]);
+}
+
 async function storedSeqs(deviceId: string): Promise<number[]> {
   const rows = await temp.db.deviceReading.findMany({ where: { deviceId }, select: { seq: true }, orderBy: { seq: 'asc' } });
   return rows.map((r) => r.seq);
@@ -96,6 +106,20 @@ describe('embedded broker: who may connect', () => {
       expired: 1,
       revoked_device: 1,
     });
+  });
+
+  it('admits a device with the credential `provenant device-credential` prints from its key file', async () => {
+    const dir = mkdtempSync(path.join(os.tmpdir(), 'provenant-device-'));
+    try {
+      const keyFile = path.join(dir, 'probe.key.json');
+      writeFileSync(keyFile, JSON.stringify({ privateKey: encodePrivateKey(probe.privateKey) }));
+      const run = await runCliCaptured(['device-credential', '--key', keyFile, '--consortium', CONSORTIUM, '--device', 'reefer-7/probe-1', '--json']);
+      expect(run.exitCode).toBe(0);
+      const { username, password } = JSON.parse(run.stdout) as { username: string; password: string };
+      expect(await tryConnect({ clientId: 'cli-probe', username, password })).toBe('connected');
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 
   it('refuses MQTT 5 clients (aedes speaks MQTT 3.1.1): CONNACK 1, unacceptable protocol version, before any credential is read', async () => {
@@ -166,5 +190,55 @@ describe('embedded broker: topic permissions', () => {
     expect(seen.map((m) => [m.topic, (JSON.parse(m.payload) as { reason: string }).reason])).toEqual([[statusTopic(CONSORTIUM, 'reefer-7/probe-1'), 'bad_signature']]);
     expect(doorSeen.map((m) => [m.topic, (JSON.parse(m.payload) as { reason: string }).reason])).toEqual([[statusTopic(CONSORTIUM, 'reefer-7/door'), 'bad_signature']]);
     expect(temp.iot!.refusals().subscribe).toEqual({ wildcard: 3, system_topic: 1, not_own_status_topic: 2 });
+  });
+});
+
+/** Governance: the demo's authorities propose and approve removing an organisation from the consortium. */
+async function removeOrg(orgId: string): Promise<void> {
+  const sign = (by: string, kind: RecordKind, payload: JsonValue) => signRecord({ consortium: CONSORTIUM, kind, payload }, temp.demo.orgKeys.get(by)!);
+  const [proposed] = await temp.node.submit(CONSORTIUM, [sign('fsa', RecordKind.PROPOSAL, { change: { type: 'org.remove', orgId } })]);
+  if (proposed?.status !== 'accepted') throw new Error(`proposal failed: ${JSON.stringify(proposed)}`);
+  for (const by of ['hmrc', 'riverside-retail', 'port-felixstowe']) {
+    if (temp.node.state(CONSORTIUM).orgs.get(orgId)?.status !== 'active') break;
+    const [approved] = await temp.node.submit(CONSORTIUM, [sign(by, RecordKind.APPROVAL, { proposal: proposed.recordHash })]);
+    if (approved?.status !== 'accepted') throw new Error(`approval failed: ${JSON.stringify(approved)}`);
+  }
+  await temp.node.sealNow(CONSORTIUM);
+}
+
+describe('embedded broker: a device losing its standing while connected', () => {
+  it('a device revoked while connected is disconnected once the revocation is final, and its reconnection is refused', async () => {
+    const unit = await connectDevice(temp.mqttUrl, 'probe-unit', { deviceId: 'reefer-7/probe-1', key: probe });
+    clients.push(unit);
+    const doorUnit = await device('door-unit', 'reefer-7/door', door);
+    const refusedAgain = new Promise<number>((resolve) => unit.once('error', (err) => resolve((err as { code: number }).code)));
+    await publishReading(unit, signed('reefer-7/probe-1', 1, probe));
+    const gone = closed(unit);
+    await revokeDevice(temp, 'reefer-7/probe-1');
+    await within(5_000, 'the revoked device being disconnected', gone);
+    // mqtt.js reconnects on its own (reconnectPeriod 100 ms) with the same, still unexpired credential: CONNACK 5.
+    expect(await within(5_000, 'the reconnection being refused', refusedAgain)).toBe(5);
+    expect(await tryConnect({ clientId: 'probe-again', ...deviceLogin('reefer-7/probe-1', probe) })).toBe(5);
+    expect(temp.iot!.refusals().session).toEqual({ revoked_device: 1 });
+    // The other device of the same owner keeps its session and is still heard.
+    expect(doorUnit.connected).toBe(true);
+    await publishReading(doorUnit, signed('reefer-7/door', 1, door, { type: 'door', value: true, uom: undefined }));
+    expect(await storedSeqs('reefer-7/door')).toEqual([1]);
+    expect(await storedSeqs('reefer-7/probe-1')).toEqual([1]);
+  });
+
+  it("every device of an organisation that leaves the consortium is disconnected and refused, and its readings are rejected", async () => {
+    const unit = await device('probe-unit', 'reefer-7/probe-1', probe);
+    const doorUnit = await device('door-unit', 'reefer-7/door', door);
+    const both = Promise.all([closed(unit), closed(doorUnit)]);
+    await removeOrg('swift-haulage');
+    await within(5_000, "the leaving organisation's devices being disconnected", both);
+    expect(temp.iot!.refusals().session).toEqual({ revoked_device: 2 });
+    expect(await tryConnect({ clientId: 'probe-again', ...deviceLogin('reefer-7/probe-1', probe) })).toBe(5);
+    expect(temp.iot!.refusals().connect).toEqual({ revoked_device: 1 });
+    // Readings reaching the node some other way (an external broker) are rejected as well.
+    const outcome = await temp.iot!.ingestor.ingest(readingsTopic(CONSORTIUM, 'reefer-7/door'), Buffer.from(JSON.stringify(signed('reefer-7/door', 1, door))));
+    expect(outcome).toMatchObject({ status: 'rejected', reason: 'revoked_device' });
+    expect(await storedSeqs('reefer-7/door')).toEqual([]);
   });
 });

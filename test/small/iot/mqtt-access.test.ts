@@ -9,6 +9,7 @@ import {
   credentialMessage,
   deviceMqttCredentials,
   mayReceive,
+  sessionStanding,
   type DeviceLookup,
   type MqttDeviceIdentity,
 } from '../../../src/core/readings/mqtt-access.js';
@@ -142,5 +143,14 @@ describe('topic permissions', () => {
     expect(mayReceive(me, readingsTopic(C, 'reefer-7/probe-1'))).toBe(false);
     expect(mayReceive(me, statusTopic(C, 'reefer-7/door'))).toBe(false);
     expect(mayReceive(me, '$SYS/aedes/heartbeat')).toBe(false);
+  });
+});
+
+describe('session standing (checked again when a block is final)', () => {
+  it('keeps an active device, ends a revoked or no longer registered one with its reason', () => {
+    expect(sessionStanding({ consortium: C, deviceId: 'reefer-7/probe-1' }, lookup)).toEqual({ ok: true });
+    expect(sessionStanding({ consortium: C, deviceId: 'reefer-7/old' }, lookup)).toMatchObject({ ok: false, reason: 'revoked_device' });
+    expect(sessionStanding({ consortium: C, deviceId: 'reefer-7/ghost' }, lookup)).toMatchObject({ ok: false, reason: 'unknown_device' });
+    expect(sessionStanding({ consortium: 'other-chain', deviceId: 'reefer-7/probe-1' }, lookup)).toMatchObject({ ok: false, reason: 'unknown_device' });
   });
 });
