@@ -131,4 +131,25 @@ describe('one large capture request does not hold the node', () => {
       await strict.close();
     }
   }, 60_000);
+
+  it('partial mode validates only the events whose signature verified, and reports issues at their own index', async () => {
+    const good = bigEvent(3);
+    const invalid = { ...bigEvent(3), eventTime: 'yesterday' };
+    const forgedToo = { ...bigEvent(3), eventTime: 'yesterday' };
+    const envelope = signEnvelope(doc([good, forgedToo, invalid]), h.key('processor'));
+    envelope.signatures[1] = signEnvelope(doc([bigEvent(3)]), h.key('processor')).signatures[0]!;
+    const before = validations();
+    const res = await post(h.url, envelope, '?mode=partial');
+    expect(res.status).toBe(200);
+    expect(res.body.results.map((r: any) => r.status)).toEqual(['accepted', 'rejected', 'rejected']);
+    expect(res.body.results[1].error.code).toBe('BAD_SIGNATURE');
+    expect(res.body.results[2].error.code).toBe('INVALID_EPCIS');
+    expect(res.body.results[2].error.details.issues.map((i: { path: string }) => i.path)).toContain('epcisBody.eventList[2].eventTime');
+    expect(validations()).toBe(before + 1);
+    // Atomic: the bad signature refuses the document before anything is validated.
+    const atomic = await post(h.url, envelope);
+    expect(atomic.status).toBe(401);
+    expect(atomic.body.error.code).toBe('BAD_SIGNATURE');
+    expect(validations()).toBe(before + 1);
+  });
 });
