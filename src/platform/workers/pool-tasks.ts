@@ -10,6 +10,8 @@ import { verifyReadingBatch, type ReadingVerifyBatch, type ReadingVerifyResult }
 import { checkDocumentRules } from '../../core/epcis/epcis-rules.js';
 import type { ValidationResult } from '../../core/epcis/validation-result.js';
 import { createEpcisValidator } from '../epcis-schemas.js';
+import { EpcisXmlError, readEpcisXml, type XsdValidateFn } from '../../core/epcis/xml/index.js';
+import { loadEpcisXsdValidator } from '../epcis-xsd.js';
 import { jsonBytesUpTo } from './json-bytes.js';
 
 export interface PoolTask<Req, Res> {
@@ -79,10 +81,45 @@ export const captureValidateTask: PoolTask<ValidateRequest, ValidationResult> = 
   run: (request) => (request.xsdChecked ? checkDocumentRules(request.document) : createEpcisValidator({ withRules: true }).validateDocument(request.document)),
 };
 
+
+export interface XmlReadRequest {
+  bytes: Uint8Array;
+  maxBytes: number;
+}
+
+/** The document read, or the reader's refusal as data (a refusal is an answer, not a failed worker). */
+export type XmlReadResult = { document: Record<string, unknown> } | { refused: { code: string; message: string; details: Record<string, unknown> } };
+
+let xsdValidator: XsdValidateFn | undefined;
+
+/** Loads GS1's XSDs for xmlReadTask in this thread (once); the workers do it before they say ready. */
+export async function loadXsdForTasks(): Promise<void> {
+  xsdValidator ??= await loadEpcisXsdValidator();
+}
+
+/** An EPCIS XML capture body parsed and checked against GS1's XSDs. */
+export const xmlReadTask: PoolTask<XmlReadRequest, XmlReadResult> = {
+  name: 'capture.readXml',
+  size: () => 1,
+  bytes: (request, cap) => Math.min(cap, request.bytes.length),
+  slice: (request) => request,
+  merge: (parts) => parts[0]!,
+  run: (request) => {
+    if (!xsdValidator) throw new Error('the EPCIS XSDs are not loaded in this thread');
+    try {
+      return { document: readEpcisXml(request.bytes, { validate: xsdValidator, limits: { maxBytes: request.maxBytes } }) };
+    } catch (err) {
+      if (!(err instanceof EpcisXmlError)) throw err;
+      return { refused: { code: err.code, message: err.message, details: err.details } };
+    }
+  },
+};
+
 export const POOL_TASKS: Readonly<Record<string, (request: never) => unknown>> = {
   [captureVerifyTask.name]: captureVerifyTask.run,
   [readingVerifyTask.name]: readingVerifyTask.run,
   [captureValidateTask.name]: captureValidateTask.run,
+  [xmlReadTask.name]: xmlReadTask.run,
 };
 
 /** One of each EPCIS 2.0 event type, so validating it compiles every branch of the schemas (ajv compiles lazily). */
@@ -104,6 +141,7 @@ export const VALIDATE_WARM_UP_DOCUMENT = {
 };
 
 /** What a worker prepares before it says ready, by task (WorkerPoolOptions.warmTasks). */
-export const POOL_WARM_UPS: Readonly<Record<string, () => void>> = {
+export const POOL_WARM_UPS: Readonly<Record<string, () => void | Promise<void>>> = {
   [captureValidateTask.name]: () => void captureValidateTask.run({ document: VALIDATE_WARM_UP_DOCUMENT, xsdChecked: false }),
+  [xmlReadTask.name]: loadXsdForTasks,
 };

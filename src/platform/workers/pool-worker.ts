@@ -26,5 +26,5 @@ function warmUp(): void {
 }
 
 warmUp();
-for (const task of (workerData as { warmTasks?: string[] } | undefined)?.warmTasks ?? []) POOL_WARM_UPS[task]?.();
+for (const task of (workerData as { warmTasks?: string[] } | undefined)?.warmTasks ?? []) await POOL_WARM_UPS[task]?.();
 parentPort?.postMessage({ ready: true });

@@ -12,7 +12,11 @@ import type { CaptureEventResult } from '../../core/capture/errors.js';
 import type { CaptureEnvelope } from '../../core/capture/envelope.js';
 import type { Database } from '../../store/database.js';
 import { WorkerPool, type WorkerPoolOptions } from '../../platform/workers/worker-pool.js';
-import { captureValidateTask, VALIDATE_WARM_UP_DOCUMENT } from '../../platform/workers/pool-tasks.js';
+import { captureValidateTask, loadXsdForTasks, VALIDATE_WARM_UP_DOCUMENT, xmlReadTask } from '../../platform/workers/pool-tasks.js';
+import { WorkDeadlineError } from '../../platform/workers/worker-pool.js';
+import { CodedError } from '../../core/coded-error.js';
+import { CaptureError } from '../../core/capture/errors.js';
+import { DEFAULT_LIMITS } from '../../platform/config.js';
 import { CaptureCommitter } from './committer.js';
 import { draftCapture, throwIfRejected, type CaptureOptions } from './draft.js';
 import type { AuthoriseEvent } from './stage.js';
@@ -53,7 +57,7 @@ export interface CaptureDeps {
  * workers waiting. Documents of 64 KiB or more are validated there too; each worker compiles the
  * schemas before it says ready.
  */
-export const CAPTURE_POOL: WorkerPoolOptions = { workers: 2, minBatch: 33, chunksPerWorker: 1, outstandingPerWorker: Infinity, minBytes: 64 * 1024, warmTasks: [captureValidateTask.name] };
+export const CAPTURE_POOL: WorkerPoolOptions = { workers: 2, minBatch: 33, chunksPerWorker: 1, outstandingPerWorker: Infinity, minBytes: 64 * 1024, warmTasks: [captureValidateTask.name, xmlReadTask.name] };
 
 export class CaptureService {
   readonly pool: WorkerPool;
@@ -73,6 +77,21 @@ export class CaptureService {
     void this.pool.warm();
     // ajv compiles the subschemas a document reaches on first use (~0.7 s for all event types).
     createEpcisValidator({ withRules: true }).validateDocument(VALIDATE_WARM_UP_DOCUMENT);
+  }
+
+  /**
+   * An EPCIS XML capture body read and checked against GS1's XSDs: in a worker thread for bodies of
+   * 64 KiB or more, under the validation deadline. Throws the reader's EPCIS_XML_* errors.
+   */
+  async readXml(bytes: Uint8Array, maxBytes: number): Promise<JsonObject> {
+    await loadXsdForTasks();
+    const deadlineMs = this.deps.validationDeadlineMs ?? DEFAULT_LIMITS.captureValidationDeadlineMs;
+    const read = await this.pool.runBounded(xmlReadTask, { bytes, maxBytes }, deadlineMs).catch((err: unknown) => {
+      if (!(err instanceof WorkDeadlineError)) throw err;
+      throw new CaptureError('VALIDATION_TOO_COSTLY', `reading the XML document took more than ${deadlineMs} ms; send it in smaller documents`, { deadlineMs });
+    });
+    if ('refused' in read) throw new CodedError(read.refused.code, read.refused.message, read.refused.details);
+    return read.document;
   }
 
   async close(): Promise<void> {

@@ -10,6 +10,9 @@ import { captureValidateTask } from '../../../src/platform/workers/pool-tasks.js
 import { statusForCode } from '../../../src/transport/http/errors.js';
 import { epcisDocument as doc, objectEvent, signEnvelope } from '../../helpers/epcis-documents.js';
 import { post } from '../../helpers/http.js';
+import { binding, finishedJob } from '../../helpers/capture-binding.js';
+import { readEpcisXml } from '../../../src/core/epcis/xml/index.js';
+import { xmlReadTask } from '../../../src/platform/workers/pool-tasks.js';
 import { captureTestNodeOptions } from '../../helpers/consortia.js';
 import { startTestNode, type TestNode } from '../../helpers/test-node.js';
 
@@ -152,4 +155,27 @@ describe('one large capture request does not hold the node', () => {
     expect(atomic.body.error.code).toBe('BAD_SIGNATURE');
     expect(validations()).toBe(before + 1);
   });
+
+  it('reads and XSD-checks a 3.5 MB XML capture in a worker: /health within 200 ms', async () => {
+    const token = await h.issueToken('processor');
+    const runs: ReturnType<typeof margin>[] = [];
+    for (let attempt = 0; attempt < 2; attempt++) {
+      const epcs = (bigEvent()['epcList'] as string[]).map((epc) => `<epc>${epc}</epc>`).join('');
+      const xml = `<?xml version="1.0" encoding="UTF-8"?><epcis:EPCISDocument xmlns:epcis="urn:epcglobal:epcis:xsd:2" schemaVersion="2.0" creationDate="2026-11-21T08:00:00.000Z"><EPCISBody><EventList><ObjectEvent><eventTime>2026-11-21T08:00:00.000Z</eventTime><eventTimeZoneOffset>+00:00</eventTimeZoneOffset><epcList>${epcs}</epcList><action>ADD</action><bizStep>urn:epcglobal:cbv:bizstep:commissioning</bizStep></ObjectEvent></EventList></EPCISBody></epcis:EPCISDocument>`;
+      expect(xml.length).toBeGreaterThan(3_000_000);
+      const envelope = signEnvelope(readEpcisXml(xml), h.key('processor'));
+      const headers = { 'content-type': 'application/xml', 'provenant-consortium': envelope.consortium, 'provenant-signer': envelope.signer, 'provenant-signed-at': envelope.signedAt, 'provenant-signatures': envelope.signatures.join(',') };
+      const noise = await quiet();
+      const run = await whileProbing(h.url, async () => {
+        const res = await binding(h.url, { body: xml, headers });
+        expect(res.status, res.text).toBe(202);
+        return finishedJob(h.url, res.headers.get('location')!, token);
+      });
+      expect(run.result.success).toBe(false);
+      expect(JSON.stringify(run.result.errors)).toContain('SUBMISSION_TOO_LARGE');
+      expect(h.capture.pool.lastModes.get(xmlReadTask.name)).toBe('pool');
+      runs.push(margin(run, noise));
+    }
+    expect(Math.min(...runs.map((r) => r.health))).toBeLessThan(200);
+  }, 120_000);
 });
