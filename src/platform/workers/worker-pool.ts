@@ -251,18 +251,13 @@ export class WorkerPool {
       chunk.reject(err);
       this.#dispatch();
     };
-    entry.timer = setTimeout(expire(new Error('pool worker did not answer in time')), ANSWER_TIMEOUT_MS);
-    entry.timer.unref();
-    if (chunk.deadlineMs !== undefined) {
-      const deadlineMs = chunk.deadlineMs;
-      // The deadline runs from when the worker is ready, so its start-up and warm-up are not counted.
-      void pooled.loaded.then(() => {
-        if (!pooled.pending.has(id)) return;
-        clearTimeout(entry.timer);
-        entry.timer = setTimeout(expire(new Error('deadline')), deadlineMs);
-        entry.timer.unref();
-      });
-    }
+    // Both limits run from when the worker is ready: its start-up and warm-up (compiling the schemas) are not counted.
+    void pooled.loaded.then(() => {
+      if (!pooled.pending.has(id)) return;
+      const deadline = chunk.deadlineMs !== undefined;
+      entry.timer = setTimeout(expire(new Error(deadline ? 'deadline' : 'pool worker did not answer in time')), deadline ? chunk.deadlineMs : ANSWER_TIMEOUT_MS);
+      entry.timer.unref();
+    });
     pooled.pending.set(id, entry);
     pooled.worker.ref();
     pooled.worker.postMessage({ id, task: chunk.task, request: chunk.request });
