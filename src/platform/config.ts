@@ -43,6 +43,8 @@ export interface RequestLimits {
   failedTokensPerMinute: number;
   /** How far an event's eventTime may lie ahead of the node's clock. */
   eventTimeMaxFutureMs: number;
+  /** How long a capture document's schema validation may run in a worker before it is refused (VALIDATION_TOO_COSTLY). */
+  captureValidationDeadlineMs: number;
 }
 
 export const DEFAULT_LIMITS: RequestLimits = {
@@ -54,6 +56,7 @@ export const DEFAULT_LIMITS: RequestLimits = {
   perTokenBurst: 2000,
   failedTokensPerMinute: 60,
   eventTimeMaxFutureMs: 15 * 60_000,
+  captureValidationDeadlineMs: 2000,
 };
 
 /** A setting the node cannot run with; the CLI exits with code 2. */
@@ -109,6 +112,7 @@ function limitsFromEnv(overrides: Partial<RequestLimits> = {}): RequestLimits {
     perTokenBurst: overrides.perTokenBurst ?? intFromEnv('RATE_LIMIT_TOKEN_BURST', d.perTokenBurst),
     failedTokensPerMinute: overrides.failedTokensPerMinute ?? intFromEnv('RATE_LIMIT_FAILED_TOKENS_PER_MINUTE', d.failedTokensPerMinute),
     eventTimeMaxFutureMs: overrides.eventTimeMaxFutureMs ?? intFromEnv('EVENT_TIME_MAX_FUTURE_MS', d.eventTimeMaxFutureMs),
+    captureValidationDeadlineMs: overrides.captureValidationDeadlineMs ?? intFromEnv('CAPTURE_VALIDATION_DEADLINE_MS', d.captureValidationDeadlineMs),
   };
 }
 

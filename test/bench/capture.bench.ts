@@ -2,6 +2,7 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import type { AddressInfo } from 'node:net';
 import os from 'node:os';
+import { monitorEventLoopDelay } from 'node:perf_hooks';
 import path from 'node:path';
 import { signCaptureDocument, submitCapture } from '../../src/client/capture-client.js';
 import { createApp } from '../../src/transport/http/server.js';
@@ -46,6 +47,21 @@ async function submitAll(base: string, envelopes: ReturnType<typeof signCaptureD
   await Promise.all(Array.from({ length: CLIENTS }, worker));
 }
 
+/** The longest main-thread stall and the peak RSS while the capture runs (the node shares this process). */
+function watchMainThread(): { stop(): { longestStallMs: number; peakRssMb: number } } {
+  const delay = monitorEventLoopDelay({ resolution: 10 });
+  let peakRss = process.memoryUsage.rss();
+  const sampler = setInterval(() => (peakRss = Math.max(peakRss, process.memoryUsage.rss())), 50);
+  delay.enable();
+  return {
+    stop() {
+      delay.disable();
+      clearInterval(sampler);
+      return { longestStallMs: delay.max / 1e6, peakRssMb: Math.max(peakRss, process.memoryUsage.rss()) / (1024 * 1024) };
+    },
+  };
+}
+
 export async function captureBench(ctx: BenchContext): Promise<void> {
   const dataDir = mkdtempSync(path.join(os.tmpdir(), 'provenant-bench-capture-'));
   const demo = buildDemoConsortium();
@@ -64,6 +80,7 @@ export async function captureBench(ctx: BenchContext): Promise<void> {
     const sign = (doc: ReturnType<typeof documentOf>) => signCaptureDocument(doc, { consortium: DEMO_CONSORTIUM_ID, key: farm });
     const batchedEnvelopes = Array.from({ length: batches }, (_, b) => sign(documentOf(b * 100, 100, 'B')));
     ctx.progress(`capturing ${batches} documents of 100 events over HTTP, ${CLIENTS} clients at once`);
+    const watch = watchMainThread();
     const batched = await timed(() => submitAll(base, batchedEnvelopes));
     const batchedRate = (batches * 100) / batched.seconds;
     ctx.report({ section: 'capture', name: `EPCIS events/s over HTTP, documents of 100 (durable)`, value: batchedRate, unit: 'events/s', compareToRaw: true });
@@ -79,6 +96,9 @@ export async function captureBench(ctx: BenchContext): Promise<void> {
     ctx.progress(`capturing ${singles} single-event documents over HTTP, ${CLIENTS} clients at once`);
     const single = await timed(() => submitAll(base, singleEnvelopes));
     ctx.report({ section: 'capture', name: 'EPCIS events/s over HTTP, single-event documents', value: singles / single.seconds, unit: 'events/s', compareToRaw: true });
+    const { longestStallMs, peakRssMb } = watch.stop();
+    ctx.report({ section: 'capture', name: 'longest main-thread stall during the capture runs (target <= 100 ms)', value: longestStallMs, unit: 'ms', note: '(monitorEventLoopDelay max; clients and node share the process)' });
+    ctx.report({ section: 'capture', name: 'peak RSS during the capture runs (target <= 512 MB)', value: peakRssMb, unit: 'MB', note: '(sampled every 50 ms; clients and node share the process)' });
   } finally {
     server.close();
     await app.closeApi();

@@ -50,13 +50,29 @@ function isObject(value: unknown): value is Record<string, unknown> {
   return typeof value === 'object' && value !== null && !Array.isArray(value);
 }
 
+interface BoundsFrame {
+  v: unknown;
+  depth: number;
+  parent: BoundsFrame | null;
+  key: string | number;
+}
+
+/** A frame's path, such as "document.epcisBody.eventList[0]": built only for an error, not for every value. */
+function pathOf(frame: BoundsFrame): string {
+  let path = '';
+  for (let f: BoundsFrame | null = frame; f?.parent; f = f.parent) path = typeof f.key === 'number' ? `[${f.key}]${path}` : `.${f.key}${path}`;
+  return `(root)${path}`;
+}
+
 /** Depth and string-length bounds, iteratively (a deep document must not blow the stack). */
 export function checkBounds(value: unknown, limits: CaptureLimits = DEFAULT_CAPTURE_LIMITS): void {
-  const stack: { v: unknown; depth: number; path: string }[] = [{ v: value, depth: 0, path: '(root)' }];
+  const stack: BoundsFrame[] = [{ v: value, depth: 0, parent: null, key: '' }];
   while (stack.length > 0) {
-    const { v, depth, path } = stack.pop()!;
+    const frame = stack.pop()!;
+    const { v, depth } = frame;
     if (typeof v === 'string') {
       if (v.length > limits.maxStringLength) {
+        const path = pathOf(frame);
         throw new CaptureError('STRING_TOO_LONG', `string at ${path} is ${v.length} characters; the limit is ${limits.maxStringLength}`, {
           path,
           limit: limits.maxStringLength,
@@ -67,19 +83,27 @@ export function checkBounds(value: unknown, limits: CaptureLimits = DEFAULT_CAPT
     }
     if (typeof v !== 'object' || v === null) continue;
     if (depth >= limits.maxDepth) {
+      const path = pathOf(frame);
       throw new CaptureError('TOO_DEEP', `value nests deeper than ${limits.maxDepth} levels at ${path}`, { path, limit: limits.maxDepth });
     }
-    if (Array.isArray(v)) v.forEach((item, i) => stack.push({ v: item, depth: depth + 1, path: `${path}[${i}]` }));
-    else
+    if (Array.isArray(v)) {
+      for (let i = 0; i < v.length; i++) {
+        const item: unknown = v[i];
+        // Strings inside a list are checked here, without a frame each (an EPC list holds thousands).
+        if (typeof item === 'string' && item.length <= limits.maxStringLength) continue;
+        stack.push({ v: item, depth: depth + 1, parent: frame, key: i });
+      }
+    } else
       for (const [k, item] of Object.entries(v)) {
         if (k.length > limits.maxStringLength) {
+          const path = pathOf(frame);
           throw new CaptureError('STRING_TOO_LONG', `a key at ${path} is ${k.length} characters; the limit is ${limits.maxStringLength}`, {
             path,
             limit: limits.maxStringLength,
             actual: k.length,
           });
         }
-        stack.push({ v: item, depth: depth + 1, path: `${path}.${k}` });
+        stack.push({ v: item, depth: depth + 1, parent: frame, key: k });
       }
   }
 }

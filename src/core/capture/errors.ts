@@ -6,6 +6,7 @@ export type CaptureErrorCode =
   | 'TOO_DEEP'
   | 'STRING_TOO_LONG'
   | 'INVALID_EPCIS'
+  | 'VALIDATION_TOO_COSTLY'
   | 'UNSIGNED'
   | 'SIGNATURE_COUNT_MISMATCH'
   | 'STALE_SIGNATURE'

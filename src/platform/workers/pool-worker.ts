@@ -1,8 +1,8 @@
 /** Worker entry of the worker pool (worker-pool.ts): runs the tasks of pool-tasks.ts off the main thread. */
-import { parentPort } from 'node:worker_threads';
+import { parentPort, workerData } from 'node:worker_threads';
 import { generateKeyPair } from '../../core/crypto/index.js';
 import { signReading } from '../../core/readings/reading.js';
-import { POOL_TASKS, readingVerifyTask } from './pool-tasks.js';
+import { POOL_TASKS, POOL_WARM_UPS, readingVerifyTask } from './pool-tasks.js';
 
 parentPort?.on('message', (req: { id: number; task: string; request: never }) => {
   try {
@@ -26,4 +26,5 @@ function warmUp(): void {
 }
 
 warmUp();
+for (const task of (workerData as { warmTasks?: string[] } | undefined)?.warmTasks ?? []) await POOL_WARM_UPS[task]?.();
 parentPort?.postMessage({ ready: true });

@@ -14,10 +14,10 @@ function tsxApiSpecifier(): string {
   }
 }
 
-/** `name` without extension, resolved beside `callerUrl` (the caller's import.meta.url). */
-export function startWorker(callerUrl: string, name: string): Worker {
+/** `name` without extension, resolved beside `callerUrl` (the caller's import.meta.url); `workerData` as the worker reads it. */
+export function startWorker(callerUrl: string, name: string, workerData?: unknown): Worker {
   const isTs = callerUrl.endsWith('.ts');
   const entry = new URL(`./${name}${isTs ? '.ts' : '.js'}`, callerUrl);
-  if (!isTs) return new Worker(fileURLToPath(entry));
-  return new Worker(`import(${JSON.stringify(tsxApiSpecifier())}).then(({ register }) => { register(); return import(${JSON.stringify(entry.href)}); })`, { eval: true });
+  if (!isTs) return new Worker(fileURLToPath(entry), { workerData });
+  return new Worker(`import(${JSON.stringify(tsxApiSpecifier())}).then(({ register }) => { register(); return import(${JSON.stringify(entry.href)}); })`, { eval: true, workerData });
 }

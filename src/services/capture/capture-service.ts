@@ -12,6 +12,11 @@ import type { CaptureEventResult } from '../../core/capture/errors.js';
 import type { CaptureEnvelope } from '../../core/capture/envelope.js';
 import type { Database } from '../../store/database.js';
 import { WorkerPool, type WorkerPoolOptions } from '../../platform/workers/worker-pool.js';
+import { captureValidateTask, loadXsdForTasks, VALIDATE_WARM_UP_DOCUMENT, xmlReadTask } from '../../platform/workers/pool-tasks.js';
+import { WorkDeadlineError } from '../../platform/workers/worker-pool.js';
+import { CodedError } from '../../core/coded-error.js';
+import { CaptureError } from '../../core/capture/errors.js';
+import { DEFAULT_LIMITS } from '../../platform/config.js';
 import { CaptureCommitter } from './committer.js';
 import { draftCapture, throwIfRejected, type CaptureOptions } from './draft.js';
 import type { AuthoriseEvent } from './stage.js';
@@ -44,31 +49,17 @@ export interface CaptureDeps {
   eventTimeMaxFutureMs?: number;
   /** Registered extension namespaces for CBV fields (NodeConfig.vocabularyNamespaces); absent: not checked. */
   vocabularyNamespaces?: readonly string[];
+  /** How long one document's validation may run in a worker (default DEFAULT_LIMITS, configurable). */
+  validationDeadlineMs?: number;
 }
 
 /**
- * Documents of more than 32 events are verified in two worker threads, one chunk each, handed out
- * at once: the main thread is busy committing groups and must not keep the workers waiting.
+ * Documents of more than 32 events, or of 64 KiB or more, are verified in two worker threads, one
+ * chunk each, handed out at once: the main thread is busy committing groups and must not keep the
+ * workers waiting. Documents of 64 KiB or more are validated there too; each worker compiles the
+ * schemas before it says ready.
  */
-export const CAPTURE_POOL: WorkerPoolOptions = { workers: 2, minBatch: 33, chunksPerWorker: 1, outstandingPerWorker: Infinity };
-
-const WARM_UP_TIME = { eventTime: '2026-01-01T00:00:00.000Z', eventTimeZoneOffset: '+00:00' };
-/** One event of each EPCIS 2.0 type, so validating it compiles every branch of the schema. */
-const WARM_UP_DOCUMENT = {
-  '@context': ['https://ref.gs1.org/standards/epcis/2.0.0/epcis-context.jsonld'],
-  type: 'EPCISDocument',
-  schemaVersion: '2.0',
-  creationDate: WARM_UP_TIME.eventTime,
-  epcisBody: {
-    eventList: [
-      { type: 'ObjectEvent', ...WARM_UP_TIME, action: 'OBSERVE', epcList: ['urn:epc:id:sgtin:0614141.107346.2017'] },
-      { type: 'AggregationEvent', ...WARM_UP_TIME, action: 'ADD', parentID: 'urn:epc:id:sscc:0614141.1234567890', childEPCs: ['urn:epc:id:sgtin:0614141.107346.2018'] },
-      { type: 'TransactionEvent', ...WARM_UP_TIME, action: 'ADD', bizTransactionList: [{ type: 'po', bizTransaction: 'urn:epcglobal:cbv:bt:0614141073467:1152' }], epcList: ['urn:epc:id:sgtin:0614141.107346.2019'] },
-      { type: 'TransformationEvent', ...WARM_UP_TIME, inputEPCList: ['urn:epc:id:sgtin:0614141.107346.2020'], outputEPCList: ['urn:epc:id:sgtin:0614141.107346.2021'] },
-      { type: 'AssociationEvent', ...WARM_UP_TIME, action: 'ADD', parentID: 'urn:epc:id:grai:0614141.12345.400', childEPCs: ['urn:epc:id:giai:0614141.12345'] },
-    ],
-  },
-};
+export const CAPTURE_POOL: WorkerPoolOptions = { workers: 2, minBatch: 33, chunksPerWorker: 1, outstandingPerWorker: Infinity, minBytes: 64 * 1024, warmTasks: [captureValidateTask.name, xmlReadTask.name] };
 
 export class CaptureService {
   readonly pool: WorkerPool;
@@ -87,7 +78,22 @@ export class CaptureService {
   warmUp(): void {
     void this.pool.warm();
     // ajv compiles the subschemas a document reaches on first use (~0.7 s for all event types).
-    createEpcisValidator({ withRules: true }).validateDocument(WARM_UP_DOCUMENT);
+    createEpcisValidator({ withRules: true }).validateDocument(VALIDATE_WARM_UP_DOCUMENT);
+  }
+
+  /**
+   * An EPCIS XML capture body read and checked against GS1's XSDs: in a worker thread for bodies of
+   * 64 KiB or more, under the validation deadline. Throws the reader's EPCIS_XML_* errors.
+   */
+  async readXml(bytes: Uint8Array, maxBytes: number): Promise<JsonObject> {
+    await loadXsdForTasks();
+    const deadlineMs = this.deps.validationDeadlineMs ?? DEFAULT_LIMITS.captureValidationDeadlineMs;
+    const read = await this.pool.runBounded(xmlReadTask, { bytes, maxBytes }, deadlineMs).catch((err: unknown) => {
+      if (!(err instanceof WorkDeadlineError)) throw err;
+      throw new CaptureError('VALIDATION_TOO_COSTLY', `reading the XML document took more than ${deadlineMs} ms; send it in smaller documents`, { deadlineMs });
+    });
+    if ('refused' in read) throw new CodedError(read.refused.code, read.refused.message, read.refused.details);
+    return read.document;
   }
 
   async close(): Promise<void> {
@@ -106,7 +112,7 @@ export class CaptureService {
 
   async capture(envelope: CaptureEnvelope, options: CaptureOptions = {}): Promise<CaptureOutcome> {
     const state = this.deps.node.state(envelope.consortium); // UNKNOWN_CONSORTIUM (404) if absent
-    const draft = await draftCapture(envelope, state, this.pool, { eventTimeMaxFutureMs: this.deps.eventTimeMaxFutureMs, vocabularyNamespaces: this.deps.vocabularyNamespaces, ...options });
+    const draft = await draftCapture(envelope, state, this.pool, { eventTimeMaxFutureMs: this.deps.eventTimeMaxFutureMs, vocabularyNamespaces: this.deps.vocabularyNamespaces, validationDeadlineMs: this.deps.validationDeadlineMs, ...options });
     const { results, sealed } = await this.#committer(envelope.consortium).commit(draft);
     const final = draft.waitForSeal ? await Promise.all(results.map(async (r, i) => (sealed[i] ? { ...r, block: await sealed[i] } : r))) : results;
     recordCaptureResults(envelope.consortium, final);

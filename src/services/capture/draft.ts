@@ -1,8 +1,9 @@
 /**
  * A capture's first half, done for each document on its own before it joins a group commit:
- * bounds and envelope shape, signedAt window, signer standing, schema and rules, then record
- * hashes, signatures and event hash IDs (in worker threads for large documents) and the
- * citations' shape. What needs the store and the other documents of the group is checked once
+ * bounds and envelope shape, signedAt window, signer standing, then record hashes, signatures and
+ * event hash IDs (in worker threads for large documents), and only for what verified, schema and
+ * rules (validation.ts), then the citations' shape. Cheap checks first: a forged document never
+ * reaches the validator. What needs the store and the other documents of the group is checked once
  * the draft is staged (stage.ts).
  */
 import { checkSigner, type CheckedSigner } from '../../core/ledger/consortium.js';
@@ -11,8 +12,6 @@ import type { ConsortiumState } from '../../core/ledger/consortium.js';
 import { normaliseTimestamp } from '../../core/epcis/event-hash.js';
 import { eventIdentityOf } from '../../core/privacy/withheld-identity.js';
 import { DEFAULT_LIMITS } from '../../platform/config.js';
-import { createEpcisValidator } from '../../platform/epcis-schemas.js';
-import { checkDocumentRules } from '../../core/epcis/epcis-rules.js';
 import { CaptureError, CaptureRejectedError, type CaptureEventResult } from '../../core/capture/errors.js';
 import { checkEventOpenings, checkStatedEventId, openingsByEvent } from '../../core/capture/openings.js';
 import type { WithheldOpening } from '../../core/privacy/withheld.js';
@@ -21,6 +20,9 @@ import { DocumentRefError, documentRefsOfEvent, personRefOfEvent } from '../../c
 import type { WorkerPool } from '../../platform/workers/worker-pool.js';
 import { captureVerifyTask } from '../../platform/workers/pool-tasks.js';
 import { refuseUnregisteredVocabulary } from './vocabulary-check.js';
+import { invalidEvents } from './validation.js';
+import { jsonBytesUpTo } from '../../platform/workers/json-bytes.js';
+import { MAX_ORDERING_MESSAGE_BYTES } from '../../core/ledger/ordering-message.js';
 
 export interface CaptureOptions {
   mode?: 'atomic' | 'partial';
@@ -37,6 +39,8 @@ export interface CaptureOptions {
   eventTimeMaxFutureMs?: number;
   /** Registered extension namespaces for CBV fields (vocabulary-check.ts); undefined: not checked. */
   vocabularyNamespaces?: readonly string[];
+  /** How long a document's validation may take in a worker; default DEFAULT_LIMITS.captureValidationDeadlineMs. */
+  validationDeadlineMs?: number;
 }
 
 /** A document checked on its own, waiting for its group commit. */
@@ -63,8 +67,6 @@ export interface CaptureDraft {
 
 type ResultError = { code: string; message: string; details?: Record<string, unknown> };
 
-const EVENT_PATH = /^epcisBody\.eventList\[(\d+)\]/;
-
 export function rejected(index: number, eventId: string, err: ResultError, recordHashHex?: string): CaptureEventResult {
   return {
     index,
@@ -86,23 +88,20 @@ export function throwIfRejected(results: readonly (CaptureEventResult | undefine
   throw new CaptureRejectedError(first.error!.code, `event ${first.index} rejected: ${first.error!.message}`, all, first.error!.details ?? {});
 }
 
-/** Schema and rules: issues under eventList[i] belong to event i; others (or any, in atomic mode) refuse the document. */
-function invalidEvents(document: JsonObject, atomic: boolean, xsdChecked: boolean): Map<number, { path: string; message: string }[]> {
-  const byEvent = new Map<number, { path: string; message: string }[]>();
-  const validation = xsdChecked ? checkDocumentRules(document) : createEpcisValidator({ withRules: true }).validateDocument(document);
-  if (validation.ok) return byEvent;
-  let documentIssues = 0;
-  for (const issue of validation.errors) {
-    const m = EVENT_PATH.exec(issue.path);
-    if (m) byEvent.set(Number(m[1]), [...(byEvent.get(Number(m[1])) ?? []), issue]);
-    else documentIssues += 1;
-  }
-  if (atomic || documentIssues > 0) {
-    throw new CaptureError('INVALID_EPCIS', `document is not valid EPCIS 2.0: ${validation.errors.slice(0, 3).map((i) => `${i.path} ${i.message}`).join('; ')}`, {
-      issues: validation.errors,
+/**
+ * A record the ordering log cannot carry (one message, MAX_ORDERING_MESSAGE_BYTES) is refused here,
+ * from a lower bound of its size, before the custody and ledger checks spend time on it.
+ */
+function refuseOversizedRecords(records: SignedRecord[], eventIds: string[], decided: (CaptureEventResult | undefined)[]): void {
+  records.forEach((record, i) => {
+    const atLeast = decided[i] ? 0 : jsonBytesUpTo(record, MAX_ORDERING_MESSAGE_BYTES + 1);
+    if (atLeast <= MAX_ORDERING_MESSAGE_BYTES) return;
+    decided[i] = rejected(i, eventIds[i]!, {
+      code: 'SUBMISSION_TOO_LARGE',
+      message: `event ${i} makes a record of more than ${MAX_ORDERING_MESSAGE_BYTES} bytes, the ordering log's message limit; split its lists over several events`,
+      details: { limit: MAX_ORDERING_MESSAGE_BYTES },
     });
-  }
-  return byEvent;
+  });
 }
 
 /** An event said to happen later than the node's clock allows (clock skew) is refused: it did not happen yet. */
@@ -146,17 +145,26 @@ export async function draftCapture(envelope: CaptureEnvelope, state: ConsortiumS
   const checked = checkSigner(state, envelope.signer, RecordKind.EPCIS_EVENT);
   const signer = checked.signer;
   if (signer.type !== 'org') throw new CaptureError('NOT_AUTHORISED', 'EPCIS events must be signed by an organisation key');
-  const invalid = invalidEvents(envelope.document, atomic, options.xsdChecked === true);
 
   // Record hashes, signatures and event hash IDs are computed together, in worker threads for large documents.
   const context = envelope.document['@context'];
   const records = recordsOfEnvelope(envelope);
   const verified = await pool.run(captureVerifyTask, { publicKey: signer.key.encoded, records, events: { context } });
   const eventIds = events.map((e, i) => verified.eventIds[i] ?? eventIdentityOf(e, context));
-  const decided: (CaptureEventResult | undefined)[] = new Array(events.length);
+  const decided: (CaptureEventResult | undefined)[] = verified.outcomes.map((o, i) => (o ? rejected(i, eventIds[i]!, o) : undefined));
+  if (atomic) throwIfRejected(decided, eventIds);
+  const invalid = await invalidEvents(pool, {
+    document: envelope.document,
+    eventIndexes: events.flatMap((_, i) => (decided[i] ? [] : [i])),
+    eventCount: events.length,
+    atomic,
+    xsdChecked: options.xsdChecked === true,
+    deadlineMs: options.validationDeadlineMs ?? DEFAULT_LIMITS.captureValidationDeadlineMs,
+  });
   for (const [i, issues] of invalid) {
     decided[i] = rejected(i, eventIds[i]!, { code: 'INVALID_EPCIS', message: `event is not valid EPCIS 2.0: ${issues.map((x) => `${x.path} ${x.message}`).join('; ')}`, details: { issues } });
   }
+  refuseOversizedRecords(records, eventIds, decided);
   refuseFutureEvents(events, eventIds, decided, (options.now ?? new Date()).getTime(), options.eventTimeMaxFutureMs ?? DEFAULT_LIMITS.eventTimeMaxFutureMs);
   if (options.vocabularyNamespaces) refuseUnregisteredVocabulary(events, eventIds, decided, options.vocabularyNamespaces);
   const citations = citationsOf(events, eventIds, decided);
@@ -164,9 +172,6 @@ export async function draftCapture(envelope: CaptureEnvelope, state: ConsortiumS
   events.forEach((event, i) => {
     const refused = decided[i] ? null : (checkEventOpenings(event, openings[i]!) ?? checkStatedEventId(event, openings[i]!, context));
     if (refused) decided[i] = rejected(i, eventIds[i]!, refused);
-  });
-  verified.outcomes.forEach((o, i) => {
-    if (o && !decided[i]) decided[i] = rejected(i, eventIds[i]!, o);
   });
   if (atomic) throwIfRejected(decided, eventIds);
   return {

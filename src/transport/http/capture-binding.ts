@@ -87,7 +87,8 @@ export function mountCaptureBinding(app: Express, ctx: AppContext, service: Capt
 
   const documentOf = async (req: Request, format: BodyFormat): Promise<JsonObject> => {
     const bytes = Buffer.isBuffer(req.body) ? (req.body as Buffer) : Buffer.alloc(0);
-    if (format === 'xml') return readEpcisXml(new Uint8Array(bytes), { validate: await validator(), limits: { maxBytes: options.maxBytes } });
+    // In the capture workers for large bodies, unless the caller injected its own XSD validator.
+    if (format === 'xml') return options.xsd ? readEpcisXml(new Uint8Array(bytes), { validate: await validator(), limits: { maxBytes: options.maxBytes } }) : service.readXml(new Uint8Array(bytes), options.maxBytes);
     let value: unknown;
     try {
       value = JSON.parse(bytes.toString('utf8'));

@@ -68,6 +68,7 @@ const STATUS_BY_CODE: Record<string, number> = {
   // size limits
   PAYLOAD_TOO_LARGE: 413,
   HEADER_TOO_LARGE: 413,
+  VALIDATION_TOO_COSTLY: 413,
   // request limits (docs/limits.md)
   JSON_TOO_DEEP: 400,
   GRAPHQL_LIMIT_EXCEEDED: 400,

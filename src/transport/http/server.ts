@@ -32,7 +32,19 @@ export type ProvenantApp = Express & {
 };
 
 export function createApp(base: AppContext, options: { logger?: Logger } = {}): ProvenantApp {
-  const ctx: AppContext = { ...base, capture: base.capture ?? new CaptureService({ node: base.node, db: base.db, keystore: base.keystore, eventTimeMaxFutureMs: base.config?.limits?.eventTimeMaxFutureMs, vocabularyNamespaces: base.config?.vocabularyNamespaces }) };
+  const ctx: AppContext = {
+    ...base,
+    capture:
+      base.capture ??
+      new CaptureService({
+        node: base.node,
+        db: base.db,
+        keystore: base.keystore,
+        eventTimeMaxFutureMs: base.config?.limits?.eventTimeMaxFutureMs,
+        validationDeadlineMs: base.config?.limits?.captureValidationDeadlineMs,
+        vocabularyNamespaces: base.config?.vocabularyNamespaces,
+      }),
+  };
   const reads = (ctx.reads ??= new ReadServices(ctx));
   const app = express();
   app.disable('x-powered-by');
