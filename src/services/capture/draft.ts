@@ -20,6 +20,7 @@ import { checkSignedAt, documentEventList, recordsOfEnvelope, type CaptureEnvelo
 import { DocumentRefError, documentRefsOfEvent, personRefOfEvent } from '../../core/capture/documents.js';
 import type { WorkerPool } from '../../platform/workers/worker-pool.js';
 import { captureVerifyTask } from '../../platform/workers/pool-tasks.js';
+import { applyBatchSignature } from './batch-capture.js';
 
 export interface CaptureOptions {
   mode?: 'atomic' | 'partial';
@@ -147,10 +148,16 @@ export async function draftCapture(envelope: CaptureEnvelope, state: ConsortiumS
 
   // Record hashes, signatures and event hash IDs are computed together, in worker threads for large documents.
   const context = envelope.document['@context'];
-  const records = recordsOfEnvelope(envelope);
-  const verified = await pool.run(captureVerifyTask, { publicKey: signer.key.encoded, records, events: { context } });
+  const batchSigned = envelope.batchSignature !== undefined;
+  let records = recordsOfEnvelope(envelope);
+  const verified = await pool.run(captureVerifyTask, { publicKey: signer.key.encoded, records, events: { context }, hashOnly: batchSigned });
   const eventIds = events.map((e, i) => verified.eventIds[i] ?? eventIdentityOf(e, context));
   const decided: (CaptureEventResult | undefined)[] = new Array(events.length);
+  if (batchSigned) {
+    const outcome = applyBatchSignature({ ...envelope, batchSignature: envelope.batchSignature! }, records, verified.recordHashes, signer.key.publicKey);
+    if ('error' in outcome) eventIds.forEach((eventId, i) => (decided[i] = rejected(i, eventId, outcome.error)));
+    else records = outcome.records;
+  }
   for (const [i, issues] of invalid) {
     decided[i] = rejected(i, eventIds[i]!, { code: 'INVALID_EPCIS', message: `event is not valid EPCIS 2.0: ${issues.map((x) => `${x.path} ${x.message}`).join('; ')}`, details: { issues } });
   }
