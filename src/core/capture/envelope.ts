@@ -17,8 +17,8 @@ export interface CaptureEnvelope {
   consortium: string;
   signer: string;
   signedAt: string;
-  /** One per event, in document order; empty when the document is batch-signed. */
-  signatures: string[];
+  /** One per event, in document order; absent when the document is batch-signed. */
+  signatures?: string[];
   /** One signature over the batch header of all the events (docs/batch-signatures.md), instead of `signatures`. */
   batchSignature?: string;
   document: JsonObject;
@@ -183,8 +183,7 @@ export function parseCaptureEnvelope(body: unknown, headers: Headers, limits: Ca
     consortium: envelope.consortium,
     signer: envelope.signer,
     signedAt: envelope.signedAt,
-    signatures: batchSignature === undefined ? (envelope.signatures as string[]) : [],
-    ...(batchSignature === undefined ? {} : { batchSignature }),
+    ...(batchSignature === undefined ? { signatures: envelope.signatures as string[] } : { batchSignature }),
     document,
     ...(payloadFormat === 2 ? { payloadFormat } : {}),
     ...(openings ? { openings } : {}),
@@ -222,7 +221,7 @@ export function documentFieldsOf(document: JsonObject): { context: unknown; epci
 
 /** Events in the envelope's document (what its signatures cover). */
 export function envelopeEventCount(envelope: CaptureEnvelope): number {
-  return envelope.batchSignature === undefined ? envelope.signatures.length : documentEventList(envelope.document).length;
+  return envelope.batchSignature === undefined ? (envelope.signatures?.length ?? 0) : documentEventList(envelope.document).length;
 }
 
 /**
@@ -239,7 +238,7 @@ export function recordsOfEnvelope(envelope: CaptureEnvelope): SignedRecord[] {
     payload: payloadOf(event, format, fields, i),
     signer: envelope.signer,
     signedAt: envelope.signedAt,
-    ...(envelope.batchSignature === undefined ? { signature: envelope.signatures[i]! } : {}),
+    ...(envelope.batchSignature === undefined ? { signature: envelope.signatures?.[i] } : {}),
   }));
 }
 
