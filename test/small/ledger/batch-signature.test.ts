@@ -1,13 +1,15 @@
 import { describe, expect, it } from 'vitest';
 import fc from 'fast-check';
-import { fromHex, generateKeyPair, toHex, type KeyPair } from '../../../src/core/crypto/index.js';
+import { HashTag, canonicalize, encodePublicKey, fromHex, generateKeyPair, keyPairFromPrivate, taggedHash, toHex, type KeyPair } from '../../../src/core/crypto/index.js';
 import {
   BatchSignatureCache,
   LedgerError,
   RecordKind,
   assertRecordShape,
   batchAuthenticators,
+  batchHeaderBytes,
   batchHeaderFor,
+  batchSigningMessage,
   inclusionProof,
   leafHash,
   recordHash,
@@ -54,6 +56,39 @@ function flipHexChar(hex: string, at = 0): string {
 }
 
 describe('batch-signed records', () => {
+  it('the worked example of docs/batch-signatures.md', () => {
+    const fixed = keyPairFromPrivate({ alg: 'ed25519', bytes: new Uint8Array(32).fill(7) });
+    expect([encodePublicKey(fixed.publicKey), fixed.keyId]).toEqual(['ed25519:6kpsY-KcUgq-9VB7Ey7F-ZVHdq6-vnuSQh7qaRRG0iw', '62ffcd9d133bca4ea018a6fa8f681c1002ad007feeffd365d04c29bd3d562276']);
+    const drafts = [0, 1, 2].map((n) => ({ consortium: 'uk-red-meat', kind: RecordKind.EPCIS_EVENT, payload: { event: { type: 'ObjectEvent', n } } }));
+    const batch = signRecordBatch(drafts, fixed, '2026-12-07T10:00:00.000Z');
+    const hashes = batch.map((r) => recordHash(r));
+    expect(hashes).toEqual([
+      'c0146a31ea34405acd8048027b6d566f2ae602919e11eb7558a62d1cd49836c8',
+      '12f33ffcff421e78e4d1e828fc0189a5f358fb1fcf6356a2bff285c41e7da5ce',
+      '57b1bd2de96776157ba012b11c3ceb5b1f8fb73316466128fe9d515c69f22f46',
+    ]);
+    const leaves = hashes.map((h) => toHex(leafHash(fromHex(h, 32))));
+    expect(leaves).toEqual([
+      'b4504fef3e34b0e4c2b923fcea1efb038a28d9629f44559d894604b6519f54b7',
+      '241f314fb406203413f92ce0442cb0b69fb73ed34d5c51c8590fcadca6352527',
+      '90c444818205fa9f549ffaf101118e7b5fb3121a70df264adc7572817e73d3d9',
+    ]);
+    const header = batchHeaderFor({ consortium: 'uk-red-meat', signer: fixed.keyId, signedAt: '2026-12-07T10:00:00.000Z' }, hashes.map((h) => fromHex(h, 32)));
+    const jcs = new TextDecoder().decode(batchHeaderBytes(header));
+    expect(jcs).toBe(
+      '{"consortium":"uk-red-meat","root":"cd88e33c20ed95abb4c7b74c579203da9a36d4a6ac0a699b841637b335fd0ade","signedAt":"2026-12-07T10:00:00.000Z","signer":"62ffcd9d133bca4ea018a6fa8f681c1002ad007feeffd365d04c29bd3d562276","size":3,"v":1}',
+    );
+    const digest = taggedHash(HashTag.BATCH_HEADER, batchHeaderBytes(header));
+    expect(toHex(digest)).toBe('dbd23188d5438bab39b42b67493375a21c66745191dfaa9eadde6c1084075d20');
+    expect(toHex(batchSigningMessage(header))).toBe(`${toHex(new TextEncoder().encode('provenant/v1/batch-header'))}00${toHex(digest)}`);
+    expect(canonicalize(batch[2]!)).toBe(
+      '{"batch":{"index":2,"path":["a829c50258fbc61840c4e370371e840d895048aa8a9a9d152d46733ae0bc66f0"],"signature":"ed25519:_czz0p5M4MNx2sJnB7TEv0MbFCv2CvkUF5GjJCnVthXV3brRP2_mJKelvEneFl_boK2SZlhKSlHWHryOTCyUBQ","size":3},"consortium":"uk-red-meat","kind":"epcis.event","payload":{"event":{"n":2,"type":"ObjectEvent"}},"signedAt":"2026-12-07T10:00:00.000Z","signer":"62ffcd9d133bca4ea018a6fa8f681c1002ad007feeffd365d04c29bd3d562276","v":1}',
+    );
+    expect(batch[0]!.batch!.path).toEqual([leaves[1], leaves[2]]);
+    expect(batch[1]!.batch!.path).toEqual([leaves[0], leaves[2]]);
+    for (const r of batch) verifyRecordSignature(r, fixed.publicKey);
+  });
+
   const records = batchOf(7);
   const r3 = records[3]!;
   const b3 = r3.batch!;
