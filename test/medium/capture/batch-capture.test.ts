@@ -113,8 +113,8 @@ describe('batch-signed capture over HTTP', () => {
     expect(verifyBundle(tampered).failures.map((f) => f.code)).toContain('BAD_SIGNATURE');
   });
 
-  it('a tampered stored path is detected by verify', async () => {
-    const target = hashes.abattoir![2]!;
+  it('a tampered stored path is detected by verify, and fails exactly that lineage hop', async () => {
+    const target = hashes.abattoir![0]!;
     const record = await stored(target);
     const path = [...record.batch!.path];
     path[0] = (path[0]![0] === '0' ? '1' : '0') + path[0]!.slice(1);
@@ -123,5 +123,10 @@ describe('batch-signed capture over HTTP', () => {
     const report = await verifyStoredChain(h.node.store, C);
     expect(report.ok).toBe(false);
     expect(report.failures.filter((f) => f.recordHash === target).map((f) => f.code)).toContain('BAD_SIGNATURE');
+    const store = new LineageStore(h.db, C);
+    const result = await trace({ source: store, evidence: store, state: h.node.state(C) }, carcasses[0]!, 'UPSTREAM');
+    const failed = result.verification.hops.filter((hop) => hop.status === 'FAILED');
+    expect(failed.map((hop) => hop.recordHash)).toEqual([target]);
+    expect(failed[0]!.failures.map((f) => f.code)).toEqual(['signature']);
   });
 });
