@@ -112,7 +112,7 @@ export class ChainReads {
         stuck: chain.stuck ? { height: chain.stuck.height, reason: chain.stuck.detail } : null,
         haltedReason: chain.halted ?? null,
         peers: peersOf(state, chain.peers, held),
-        lag: () => this.handles.node.logLag(consortiumId).catch(() => null),
+        lag: () => answeredWithin(this.handles.node.logLag(consortiumId), LAG_TIMEOUT_MS),
       },
     };
   }
@@ -300,5 +300,23 @@ export class ChainReads {
 
   inclusion(leaves: Uint8Array[], index: number, size: number) {
     return { index, size, root: toHex(rootHash(leaves.slice(0, size))), proof: inclusionProof(leaves.slice(0, size), index).map(toHex) };
+  }
+}
+
+/**
+ * The status answers while the ordering log is out of reach (a node cut off from NATS is exactly
+ * when it is asked): the lag is then unknown, null, rather than a request that waits for the reconnect.
+ */
+const LAG_TIMEOUT_MS = 1000;
+
+async function answeredWithin<T>(answer: Promise<T>, timeoutMs: number): Promise<T | null> {
+  let timer: NodeJS.Timeout | undefined;
+  const late = new Promise<null>((resolve) => {
+    timer = setTimeout(() => resolve(null), timeoutMs);
+  });
+  try {
+    return await Promise.race([answer.catch(() => null), late]);
+  } finally {
+    clearTimeout(timer);
   }
 }

@@ -4,7 +4,7 @@
  * verdict of checking them (an opening edited in the store shows FAILED).
  */
 import type { JsonValue } from '../core/crypto/index.js';
-import { checkOpening, CLEAR_EVENT_ID_KEY, WITHHELD_KEY, withheldOf, type WithheldCommitment } from '../core/privacy/withheld.js';
+import { checkOpening, withheldOf, withoutCommitments, type WithheldCommitment } from '../core/privacy/withheld.js';
 import type { Database } from '../store/database.js';
 import { openingOfRow, WithheldStore, type WithheldRow } from '../store/withheld-store.js';
 
@@ -65,9 +65,5 @@ export function openedEvent(event: unknown, views: readonly WithheldView[]): unk
   if (views.length === 0 || !event || typeof event !== 'object' || Array.isArray(event)) return event;
   const out: Record<string, unknown> = { ...(event as Record<string, unknown>) };
   for (const v of views) if (v.verdict === 'VERIFIED') out[v.path] = v.value;
-  if (views.every((v) => v.verdict === 'VERIFIED')) {
-    delete out[WITHHELD_KEY];
-    delete out[CLEAR_EVENT_ID_KEY];
-  }
-  return out;
+  return views.every((v) => v.verdict === 'VERIFIED') ? withoutCommitments(out) : out;
 }

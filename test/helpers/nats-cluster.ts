@@ -223,6 +223,8 @@ function serverConfig(name: string, own: Ports, storeDir: string, all: readonly 
     '  name: provenant-test',
     `  listen: 127.0.0.1:${own.cluster}`,
     '  authorization { user: route, password: route-secret }',
+    // Clients use only the URLs they are given (a test can put a cuttable proxy in front of one).
+    '  no_advertise: true',
     `  routes: [${routes.map((r) => JSON.stringify(r)).join(', ')}]`,
     '}',
     'authorization {',

@@ -129,8 +129,8 @@ export class NetworkNodeProcess {
     killGroup(proc, 'SIGKILL');
   }
 
-  async status(): Promise<NodeChainStatus> {
-    const query = `{ chainStatus(consortium: "${this.consortium}") { __typename ... on ChainStatus { height headHash pending finality { finalHeight finalHash derivedHeight lastSequence haltedReason lag peers { orgId local inForce lastSealedHeight } } } } }`;
+  /** A GraphQL query as this node's organisation; a read, so repeated once if a kept-alive connection was closed under it. */
+  async graphql<T = Record<string, any>>(query: string): Promise<{ data?: T; errors?: unknown[] }> {
     const ask = () =>
       fetch(`${this.url}/graphql`, {
         method: 'POST',
@@ -138,9 +138,13 @@ export class NetworkNodeProcess {
         body: JSON.stringify({ query }),
         signal: AbortSignal.timeout(5000),
       });
-    // A kept-alive connection the server closed at that moment fails once; a read is safe to repeat.
     const res = await ask().catch(() => ask());
-    const body = (await res.json()) as { data?: { chainStatus?: NodeChainStatus & { __typename: string } } };
+    return (await res.json()) as { data?: T; errors?: unknown[] };
+  }
+
+  async status(): Promise<NodeChainStatus> {
+    const query = `{ chainStatus(consortium: "${this.consortium}") { __typename ... on ChainStatus { height headHash pending finality { finalHeight finalHash derivedHeight lastSequence haltedReason lag peers { orgId local inForce lastSealedHeight } } } } }`;
+    const body = await this.graphql<{ chainStatus?: NodeChainStatus & { __typename: string } }>(query);
     const status = body.data?.chainStatus;
     if (status?.__typename !== 'ChainStatus') throw new Error(`chainStatus at ${this.node.org}: ${JSON.stringify(body)}`);
     return status;
@@ -180,6 +184,8 @@ export interface LocalNetworkOptions {
   /** SEAL_INTERVAL_MS of every node. */
   sealIntervalMs?: number;
   nodeTimeoutMs?: number;
+  /** The NATS URLs node `index` is given (default: every server's). */
+  serversOf?: (index: number, urls: string[]) => string[];
 }
 
 /** Initialises the consortium in `dir`, starts the NATS cluster, provisions the stream and starts every node. */
@@ -189,7 +195,7 @@ export async function startLocalNetwork(options: LocalNetworkOptions): Promise<L
     users: plan.nodes.map((n) => ({ user: n.natsUser, password: n.natsPassword, consortia: [plan.consortium] })),
   });
   const nodes = plan.nodes.map(
-    (n) => new NetworkNodeProcess(n, plan.consortium, () => cluster.urls, { SEAL_INTERVAL_MS: String(options.sealIntervalMs ?? 250) }),
+    (n, i) => new NetworkNodeProcess(n, plan.consortium, () => options.serversOf?.(i, cluster.urls) ?? cluster.urls, { SEAL_INTERVAL_MS: String(options.sealIntervalMs ?? 250) }),
   );
   const stop = async () => {
     await Promise.all(nodes.map((n) => n.stop('SIGTERM')));

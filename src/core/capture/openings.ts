@@ -6,7 +6,7 @@
 import type { JsonValue } from '../crypto/index.js';
 import { eventHashId } from '../epcis/event-hash.js';
 import { PrivacyError } from '../privacy/commitment.js';
-import { carriesWithheld, checkOpening, CLEAR_EVENT_ID_KEY, commitEventFields, openEvent, withheldOf, WITHHELD_KEY, type WithheldOpening } from '../privacy/withheld.js';
+import { carriesWithheld, checkOpening, CLEAR_EVENT_ID_KEY, commitEventFields, openEvent, withheldOf, withoutCommitments, type WithheldOpening } from '../privacy/withheld.js';
 import { statedClearEventId } from '../privacy/withheld-identity.js';
 import { withheldPathsOf } from '../privacy/withheld-policy.js';
 import { CaptureError } from './errors.js';
@@ -74,10 +74,7 @@ export function checkEventOpenings(event: unknown, openings: readonly WithheldOp
 export function checkStatedEventId(event: Record<string, unknown>, openings: readonly WithheldOpening[], context: unknown): CaptureError | null {
   const stated = statedClearEventId(event);
   if (!stated) return null;
-  const clear = openEvent(event, openings);
-  delete clear[WITHHELD_KEY];
-  delete clear[CLEAR_EVENT_ID_KEY];
-  const actual = eventHashId(clear, context);
+  const actual = eventHashId(withoutCommitments(openEvent(event, openings)), context);
   if (actual === stated) return null;
   return new CaptureError('WITHHELD_EVENT_ID_MISMATCH', `eventID ${stated} is not the event hash ID of the event its openings restore (${actual})`, { stated, actual });
 }

@@ -107,6 +107,12 @@ export function commitEventFields(event: Record<string, unknown>, paths: readonl
   return { event: committed, openings };
 }
 
+/** The event without its commitments and stated clear event ID: once every commitment is opened, what its signer captured. */
+export function withoutCommitments(event: Record<string, unknown>): Record<string, unknown> {
+  const { [WITHHELD_KEY]: _withheld, [CLEAR_EVENT_ID_KEY]: _clearId, ...clear } = event;
+  return clear;
+}
+
 /** The event as captured: each opened field back in place (unopened ones stay committed only). */
 export function openEvent(event: Record<string, unknown>, openings: readonly WithheldOpening[]): Record<string, unknown> {
   const byCommitment = new Map(openings.map((o) => [o.commitment, o]));

@@ -21,6 +21,12 @@ export interface LoadObserver {
   caughtUp?(): Promise<void>;
 }
 
+/** Appends a closed block's records to the log, then shows the block to the observer with the log's root after it. */
+function appendToLog(block: VerifiableBlockRow, state: ConsortiumState, log: MerkleAccumulator, observer: LoadObserver | undefined): void {
+  for (const row of block.records) log.append(leafHash(fromHex(row.storedHash, 32)));
+  observer?.block(block, state, () => toHex(log.root()));
+}
+
 /** `observer` sees each record once admitted, each block once closed, and the state after the head (the start-up projection check). */
 export async function loadFinalChain(store: ChainStore, consortiumId: string, observer?: LoadObserver): Promise<{ state: ConsortiumState; log: MerkleAccumulator; headSeals: Seal[]; head: BlockHeader }> {
   let state: ConsortiumState | undefined;
@@ -40,9 +46,7 @@ export async function loadFinalChain(store: ChainStore, consortiumId: string, ob
       }
       closeBlock(state, block.header, block.storedHash);
     }
-    for (const row of block.records) log.append(leafHash(fromHex(row.storedHash, 32)));
-    const closed = state;
-    observer?.block(block, closed, () => toHex(log.root()));
+    appendToLog(block, state, log, observer);
     headSeals = [...block.seals];
     head = block.header;
   }
@@ -60,11 +64,8 @@ export async function observeCaughtUp(store: ChainStore, consortiumId: string, l
   let blocks = 0;
   await observer.caughtUp?.();
   for await (const block of store.streamBlocks(consortiumId, undefined, { markColumnMismatches: false, fromHeight: loadedHeight + 1 })) {
-    for (const row of block.records) {
-      observer.record(row, state, true);
-      log.append(leafHash(fromHex(row.storedHash, 32)));
-    }
-    observer.block(block, state, () => toHex(log.root()));
+    for (const row of block.records) observer.record(row, state, true);
+    appendToLog(block, state, log, observer);
     blocks += 1;
   }
   if (blocks > 0) await observer.sealed(state);
