@@ -1,11 +1,14 @@
 /**
  * Client side of signed capture (docs/design/capture-submission.md): signs each event of an
- * EPCISDocument as its own `epcis.event` record and posts the envelope to POST /epcis/capture.
+ * EPCISDocument as its own `epcis.event` record, or all of them with one batch signature
+ * (docs/batch-signatures.md), and posts the envelope to POST /epcis/capture.
  * Used by member systems (farms, abattoirs...), the CLI and the simulators.
  */
 import type { JsonValue, KeyPair } from '../core/crypto/index.js';
 import { eventHashIdsOfDocument } from '../core/epcis/event-hash.js';
-import { RECORD_VERSION, RecordKind, formatTimestamp, signRecord, type SignedRecord } from '../core/ledger/record.js';
+import { RECORD_VERSION, RecordKind, formatTimestamp, recordHashBytes, signRecord, type RecordBody, type SignedRecord } from '../core/ledger/record.js';
+import { batchAuthenticators } from '../core/ledger/batch-signature.js';
+import { signBatchHeader } from '../core/ledger/record-batch.js';
 import { epcisEventPayload } from '../core/ledger/records/epcis-event.js';
 import { commitDocumentFields, type EnvelopeOpening } from '../core/capture/openings.js';
 
@@ -17,8 +20,10 @@ export interface CaptureEnvelope {
   signer: string;
   /** RFC 3339 UTC with milliseconds; the same for every event's record. */
   signedAt: string;
-  /** One `<alg>:<base64url>` record signature per event, in document order. */
-  signatures: string[];
+  /** One `<alg>:<base64url>` record signature per event, in document order (absent when batch-signed). */
+  signatures?: string[];
+  /** One signature over the batch header of every event's record (docs/batch-signatures.md), instead of `signatures`. */
+  batchSignature?: string;
   document: JsonObject;
   /** The payload format signed (docs/record-kinds.md); absent: 1 (the event alone). */
   payloadFormat?: 1 | 2;
@@ -94,6 +99,8 @@ export interface SignCaptureOptions {
    * envelope. Needs format 2 (the default when set).
    */
   withhold?: boolean;
+  /** Sign the document once (a batch signature over its events' Merkle root) instead of once per event. */
+  batch?: boolean;
 }
 
 /** The payload of each event as the envelope's format has it (what each signature covers). */
@@ -108,20 +115,42 @@ export function signCaptureDocument(clear: JsonObject, options: SignCaptureOptio
   const { document, openings } = options.withhold ? commitDocumentFields(clear) : { document: clear, openings: [] };
   const format = options.payloadFormat ?? (options.withhold ? 2 : 1);
   const signedAt = options.signedAt ?? formatTimestamp(new Date());
-  const signatures = payloadsOf(document, format).map((payload) => signRecord({ consortium: options.consortium, kind: RecordKind.EPCIS_EVENT, payload, signedAt }, options.key).signature);
-  return { consortium: options.consortium, signer: options.key.keyId, signedAt, signatures, document, ...(format === 2 ? { payloadFormat: 2 as const } : {}), ...(openings.length > 0 ? { openings } : {}) };
+  const payloads = payloadsOf(document, format);
+  const signed = options.batch
+    ? { batchSignature: signBatchHeader({ consortium: options.consortium, signedAt }, recordHashesOf(options.consortium, options.key.keyId, signedAt, payloads), options.key) }
+    : { signatures: payloads.map((payload) => signRecord({ consortium: options.consortium, kind: RecordKind.EPCIS_EVENT, payload, signedAt }, options.key).signature) };
+  return { consortium: options.consortium, signer: options.key.keyId, signedAt, ...signed, document, ...(format === 2 ? { payloadFormat: 2 as const } : {}), ...(openings.length > 0 ? { openings } : {}) };
+}
+
+function recordBodiesOf(consortium: string, signer: string, signedAt: string, payloads: readonly JsonValue[]): RecordBody[] {
+  return payloads.map((payload) => ({ v: RECORD_VERSION, consortium, kind: RecordKind.EPCIS_EVENT, payload, signer, signedAt }));
+}
+
+function recordHashesOf(consortium: string, signer: string, signedAt: string, payloads: readonly JsonValue[]): Uint8Array[] {
+  return recordBodiesOf(consortium, signer, signedAt, payloads).map((body) => recordHashBytes(body));
+}
+
+/** How many events the envelope signs. */
+export function signedEventCount(envelope: CaptureEnvelope): number {
+  return envelope.batchSignature === undefined ? (envelope.signatures?.length ?? 0) : eventsOfDocument(envelope.document).length;
 }
 
 /** The records an envelope stands for, exactly as the node rebuilds them (for checks and tests). */
 export function recordsOfEnvelope(envelope: CaptureEnvelope): SignedRecord[] {
   const events = eventsOfDocument(envelope.document);
-  if (events.length !== envelope.signatures.length) {
-    throw new CaptureClientError(0, 'SIGNATURE_COUNT_MISMATCH', `envelope has ${envelope.signatures.length} signatures for ${events.length} events`, {
+  const payloads = payloadsOf(envelope.document, envelope.payloadFormat ?? 1);
+  if (envelope.batchSignature !== undefined) {
+    const bodies = recordBodiesOf(envelope.consortium, envelope.signer, envelope.signedAt, payloads);
+    const batch = batchAuthenticators(bodies.map((b) => recordHashBytes(b)), envelope.batchSignature);
+    return bodies.map((body, i) => ({ ...body, batch: batch[i]! }));
+  }
+  const signatures = envelope.signatures ?? [];
+  if (events.length !== signatures.length) {
+    throw new CaptureClientError(0, 'SIGNATURE_COUNT_MISMATCH', `envelope has ${signatures.length} signatures for ${events.length} events`, {
       expected: events.length,
-      actual: envelope.signatures.length,
+      actual: signatures.length,
     });
   }
-  const payloads = payloadsOf(envelope.document, envelope.payloadFormat ?? 1);
   return events.map((_, i) => ({
     v: RECORD_VERSION,
     consortium: envelope.consortium,
@@ -129,7 +158,7 @@ export function recordsOfEnvelope(envelope: CaptureEnvelope): SignedRecord[] {
     payload: payloads[i]!,
     signer: envelope.signer,
     signedAt: envelope.signedAt,
-    signature: envelope.signatures[i]!,
+    signature: signatures[i]!,
   }));
 }
 
@@ -140,8 +169,7 @@ export function isCaptureEnvelope(value: unknown): value is CaptureEnvelope {
     typeof value.consortium === 'string' &&
     typeof value.signer === 'string' &&
     typeof value.signedAt === 'string' &&
-    Array.isArray(value.signatures) &&
-    value.signatures.every((s) => typeof s === 'string') &&
+    ((Array.isArray(value.signatures) && value.signatures.every((s) => typeof s === 'string')) || (value.signatures === undefined && typeof value.batchSignature === 'string')) &&
     isObject(value.document) &&
     (value.payloadFormat === undefined || value.payloadFormat === 1 || value.payloadFormat === 2)
   );

@@ -17,7 +17,10 @@ export interface CaptureEnvelope {
   consortium: string;
   signer: string;
   signedAt: string;
-  signatures: string[];
+  /** One per event, in document order; absent when the document is batch-signed. */
+  signatures?: string[];
+  /** One signature over the batch header of all the events (docs/batch-signatures.md), instead of `signatures`. */
+  batchSignature?: string;
   document: JsonObject;
   /** The payload format the signatures cover (absent: 1, as before format 2 existed). */
   payloadFormat?: PayloadFormat;
@@ -40,6 +43,7 @@ export const HEADER_SIGNER = 'provenant-signer';
 export const HEADER_SIGNED_AT = 'provenant-signed-at';
 export const HEADER_SIGNATURES = 'provenant-signatures';
 export const HEADER_PAYLOAD_FORMAT = 'provenant-payload-format';
+export const HEADER_BATCH_SIGNATURE = 'provenant-batch-signature';
 
 /** A format-2 record repeats the document's epcisHeader: bounded, so a document cannot multiply a large header by its event count. */
 export const MAX_EPCIS_HEADER_CHARS = 64 * 1024;
@@ -146,9 +150,9 @@ function header(headers: Headers, name: string): string | undefined {
 export function parseCaptureEnvelope(body: unknown, headers: Headers, limits: CaptureLimits = DEFAULT_CAPTURE_LIMITS): CaptureEnvelope {
   if (!isObject(body)) throw new CaptureError('MALFORMED_ENVELOPE', 'request body must be a JSON object (a capture envelope or an EPCISDocument)');
   checkBounds(body, limits);
-  let envelope: Partial<CaptureEnvelope> & { signatures?: unknown };
+  let envelope: Partial<CaptureEnvelope> & { signatures?: unknown; batchSignature?: unknown };
   if (isObject(body['document'])) {
-    const allowed = new Set(['consortium', 'signer', 'signedAt', 'signatures', 'document', 'payloadFormat', 'openings']);
+    const allowed = new Set(['consortium', 'signer', 'signedAt', 'signatures', 'batchSignature', 'document', 'payloadFormat', 'openings']);
     for (const key of Object.keys(body)) {
       if (!allowed.has(key)) throw new CaptureError('MALFORMED_ENVELOPE', `capture envelope has unexpected field "${key}"`, { field: key });
     }
@@ -162,6 +166,8 @@ export function parseCaptureEnvelope(body: unknown, headers: Headers, limits: Ca
       signatures: sigs === undefined ? undefined : sigs.split(',').map((s) => s.trim()).filter((s) => s !== ''),
       document: body as JsonObject,
     };
+    const batch = header(headers, HEADER_BATCH_SIGNATURE);
+    if (batch !== undefined) envelope.batchSignature = batch.trim();
     const format = header(headers, HEADER_PAYLOAD_FORMAT);
     if (format !== undefined) envelope.payloadFormat = (/^[12]$/.test(format.trim()) ? Number(format.trim()) : format) as PayloadFormat;
   }
@@ -173,17 +179,23 @@ export function parseCaptureEnvelope(body: unknown, headers: Headers, limits: Ca
   if (typeof envelope.consortium !== 'string' || envelope.consortium === '') {
     throw new CaptureError('MALFORMED_ENVELOPE', 'consortium is missing (envelope field "consortium" or header Provenant-Consortium)', { field: 'consortium' });
   }
-  if (envelope.signatures === undefined || (Array.isArray(envelope.signatures) && envelope.signatures.length === 0) || envelope.signer === undefined) {
-    throw new CaptureError('UNSIGNED', 'capture is not signed: signer and one signature per event are required', { events: events.length });
+  const batchSignature = envelope.batchSignature;
+  if (batchSignature !== undefined && envelope.signatures !== undefined) {
+    throw new CaptureError('MALFORMED_ENVELOPE', 'a capture carries either one signature per event or one batch signature, not both', { field: 'batchSignature' });
+  }
+  const signed = batchSignature !== undefined || (Array.isArray(envelope.signatures) && envelope.signatures.length > 0) || (envelope.signatures !== undefined && !Array.isArray(envelope.signatures));
+  if (!signed || envelope.signer === undefined) {
+    throw new CaptureError('UNSIGNED', 'capture is not signed: signer and one signature per event (or one batch signature) are required', { events: events.length });
   }
   if (typeof envelope.signer !== 'string') throw new CaptureError('MALFORMED_ENVELOPE', 'signer must be a key id string', { field: 'signer' });
   if (typeof envelope.signedAt !== 'string') {
     throw new CaptureError('MALFORMED_ENVELOPE', 'signedAt is missing (envelope field "signedAt" or header Provenant-Signed-At)', { field: 'signedAt' });
   }
-  if (!Array.isArray(envelope.signatures) || envelope.signatures.some((s) => typeof s !== 'string')) {
+  if (batchSignature !== undefined) {
+    if (typeof batchSignature !== 'string' || batchSignature === '') throw new CaptureError('MALFORMED_ENVELOPE', 'batchSignature must be a signature string', { field: 'batchSignature' });
+  } else if (!Array.isArray(envelope.signatures) || envelope.signatures.some((s) => typeof s !== 'string')) {
     throw new CaptureError('MALFORMED_ENVELOPE', 'signatures must be an array of strings', { field: 'signatures' });
-  }
-  if (envelope.signatures.length !== events.length) {
+  } else if (envelope.signatures.length !== events.length) {
     throw new CaptureError('SIGNATURE_COUNT_MISMATCH', `${envelope.signatures.length} signatures for ${events.length} events; one per event is required, in document order`, {
       expected: events.length,
       actual: envelope.signatures.length,
@@ -195,7 +207,7 @@ export function parseCaptureEnvelope(body: unknown, headers: Headers, limits: Ca
     consortium: envelope.consortium,
     signer: envelope.signer,
     signedAt: envelope.signedAt,
-    signatures: envelope.signatures as string[],
+    ...(batchSignature === undefined ? { signatures: envelope.signatures as string[] } : { batchSignature }),
     document,
     ...(payloadFormat === 2 ? { payloadFormat } : {}),
     ...(openings ? { openings } : {}),
@@ -231,7 +243,15 @@ export function documentFieldsOf(document: JsonObject): { context: unknown; epci
   return { context: document['@context'], ...(isObject(header) ? { epcisHeader: header } : {}) };
 }
 
-/** One record per event, exactly as the submitter signed it. */
+/** Events in the envelope's document (what its signatures cover). */
+export function envelopeEventCount(envelope: CaptureEnvelope): number {
+  return envelope.batchSignature === undefined ? (envelope.signatures?.length ?? 0) : documentEventList(envelope.document).length;
+}
+
+/**
+ * One record per event, exactly as the submitter signed it. A batch-signed envelope's records
+ * carry no authenticator yet: the node adds each record's `batch` once the batch signature verifies.
+ */
 export function recordsOfEnvelope(envelope: CaptureEnvelope): SignedRecord[] {
   const format = envelope.payloadFormat ?? 1;
   const fields = format === 2 ? documentFieldsOf(envelope.document) : undefined;
@@ -242,7 +262,7 @@ export function recordsOfEnvelope(envelope: CaptureEnvelope): SignedRecord[] {
     payload: payloadOf(event, format, fields, i),
     signer: envelope.signer,
     signedAt: envelope.signedAt,
-    signature: envelope.signatures[i]!,
+    ...(envelope.batchSignature === undefined ? { signature: envelope.signatures?.[i] } : {}),
   }));
 }
 

@@ -30,6 +30,8 @@ export const HashTag = {
   INDEX_NODE: 'provenant/v1/index-node',
   WITNESS_COSIGNATURE: 'provenant/v1/witness-cosignature',
   CUT_MARKER: 'provenant/v1/cut-marker',
+  // A batch header: one signature over the Merkle root of many record hashes (docs/batch-signatures.md).
+  BATCH_HEADER: 'provenant/v1/batch-header',
 } as const;
 export type HashTag = (typeof HashTag)[keyof typeof HashTag];
 
@@ -39,6 +41,13 @@ export const MERKLE_NODE_PREFIX = 0x01;
 
 export function sha256(data: Uint8Array): Uint8Array {
   return new Uint8Array(createHash('sha256').update(data).digest());
+}
+
+/** SHA-256 of the parts' concatenation, without concatenating them first (Merkle hot paths). */
+export function sha256Parts(...parts: Uint8Array[]): Uint8Array {
+  const h = createHash('sha256');
+  for (const p of parts) h.update(p);
+  return h.digest();
 }
 
 const encoder = new TextEncoder();

@@ -4,6 +4,7 @@
  * it, so they cannot disagree. What each kind checks and changes is in its module (records/).
  */
 import { LedgerError } from './errors.js';
+import type { BatchSignatureCache } from './batch-signature.js';
 import { RecordKind, assertRecordShape, recordHash, verifyRecordSignature, type SignedRecord } from './record.js';
 import { admitKind, precheckKind, recordKindModule } from './records/index.js';
 import type { ConsortiumState } from './state.js';
@@ -16,6 +17,8 @@ export interface AdmitOptions {
   verifySignature?: boolean;
   /** The record's signer as checked before (checkSigner); checked again only if signers changed since. */
   signer?: CheckedSigner;
+  /** Batch signatures already checked in this verification run (docs/batch-signatures.md). */
+  batchCache?: BatchSignatureCache;
 }
 
 /** A signer that passed requireActiveSigner for one kind, and the state's signer mark at the time. */
@@ -97,7 +100,7 @@ export function admitRecord(state: ConsortiumState, record: SignedRecord, opts: 
   const hash = opts.recordHash ?? recordHash(record);
   const { signer } = currentSigner(state, record.signer, record.kind, opts.signer);
   const publicKey = signer.type === 'org' ? signer.key.publicKey : signer.device.publicKey;
-  if (opts.verifySignature !== false) verifyRecordSignature(record, publicKey, hash);
+  if (opts.verifySignature !== false) verifyRecordSignature(record, publicKey, hash, opts.batchCache);
   const logIndex = state.logSize;
   const effects = admitKind(state, record, { recordHash: hash, logIndex, signer });
   if (recordKindModule(record.kind).changesMembership) state.signersChanged();

@@ -6,6 +6,7 @@
  */
 import { fromHex, toHex } from '../crypto/index.js';
 import { admitRecord } from './admission.js';
+import { BatchSignatureCache } from './batch-signature.js';
 import { GENESIS_PREVIOUS_HASH, headerVersionRule, merkleRootOfRecordHashes, type BlockHeader, type Seal } from './block.js';
 import { checkBlockHeader, checkBlockSeals, type AuthoritySet, type BlockFailure } from './block-check.js';
 import { ConsortiumState, closeBlock } from './state.js';
@@ -155,6 +156,8 @@ class ChainReplay {
   readonly seenRecords = new Set<string>();
   /** The identifier index map replayed from every record, for version-2 headers' indexRoot. */
   readonly indexMap = new MemoryIndexMap();
+  /** Each batch signature is checked once per run. */
+  readonly batchCache = new BatchSignatureCache();
   /** The last block's header version (genesis: 1). */
   #previousVersion = 1;
   state: ConsortiumState | undefined;
@@ -298,7 +301,7 @@ class ChainReplay {
       const logIndex = state.logSize;
       let admitted = true;
       try {
-        admitRecord(state, vr.record, { recordHash: hash });
+        admitRecord(state, vr.record, { recordHash: hash, batchCache: this.batchCache });
       } catch (err) {
         out.failWith(err, where);
         state.logSize += 1;

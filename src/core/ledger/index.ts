@@ -7,3 +7,5 @@ export * from './consortium.js';
 export * from './chain-verifier.js';
 export * from './checkpoint.js';
 export * from './merkle.js';
+export * from './batch-signature.js';
+export * from './record-batch.js';

@@ -19,6 +19,7 @@ import {
   type KeyPair,
   type PublicKey,
 } from '../crypto/index.js';
+import { batchShapeProblem, verifyBatchAuthenticator, type BatchAuthenticator, type BatchSignatureCache } from './batch-signature.js';
 import { LedgerError } from './errors.js';
 import { RecordKind, isRecordKind } from './records/kinds.js';
 
@@ -37,10 +38,16 @@ export interface RecordBody {
   readonly signedAt: string;
 }
 
+/** Exactly one of `signature` and `batch` is present (assertRecordShape); neither is covered by the record hash. */
 export interface SignedRecord extends RecordBody {
   /** `<alg>:<base64url>` over signingMessage(RECORD, recordHash). */
-  readonly signature: string;
+  readonly signature?: string;
+  /** A batch signature and this record's inclusion path (docs/batch-signatures.md). */
+  readonly batch?: BatchAuthenticator;
 }
+
+/** A record signed on its own, as signRecord makes it. */
+export type EventSignedRecord = SignedRecord & { readonly signature: string };
 
 const ISO_UTC_MS = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{3}Z$/;
 const HEX64 = /^[0-9a-f]{64}$/;
@@ -70,7 +77,7 @@ export function assertRecordShape(value: unknown): asserts value is SignedRecord
   };
   if (typeof value !== 'object' || value === null || Array.isArray(value)) fail('not an object');
   const r = value as Record<string, unknown>;
-  const allowed = new Set(['v', 'consortium', 'kind', 'payload', 'signer', 'signedAt', 'signature']);
+  const allowed = new Set(['v', 'consortium', 'kind', 'payload', 'signer', 'signedAt', 'signature', 'batch']);
   for (const key of Object.keys(r)) if (!allowed.has(key)) fail(`unexpected field "${key}"`, { field: key });
   if (r.v !== RECORD_VERSION) fail(`unsupported version ${JSON.stringify(r.v)}`, { expected: RECORD_VERSION, actual: r.v });
   if (!isConsortiumId(r.consortium)) fail('consortium must be a lower-case slug', { field: 'consortium' });
@@ -78,7 +85,11 @@ export function assertRecordShape(value: unknown): asserts value is SignedRecord
   if (r.payload === undefined) fail('payload is missing', { field: 'payload' });
   if (!isHash(r.signer)) fail('signer must be a 64-hex key id', { field: 'signer' });
   if (!isTimestamp(r.signedAt)) fail('signedAt must be RFC 3339 UTC with milliseconds', { field: 'signedAt' });
-  if (typeof r.signature !== 'string') fail('signature is missing', { field: 'signature' });
+  if (r.signature !== undefined && r.batch !== undefined) fail('a record holds either signature or batch, not both', { field: 'batch' });
+  if (r.batch !== undefined) {
+    const problem = batchShapeProblem(r.batch);
+    if (problem) fail(problem, { field: 'batch' });
+  } else if (typeof r.signature !== 'string') fail('signature is missing', { field: 'signature' });
 }
 
 export function recordBodyOf(record: SignedRecord): RecordBody {
@@ -109,7 +120,7 @@ export interface RecordDraft {
   signedAt?: string;
 }
 
-export function signRecord(draft: RecordDraft, signer: KeyPair): SignedRecord {
+export function signRecord(draft: RecordDraft, signer: KeyPair): EventSignedRecord {
   const body: RecordBody = {
     v: RECORD_VERSION,
     consortium: draft.consortium,
@@ -119,22 +130,29 @@ export function signRecord(draft: RecordDraft, signer: KeyPair): SignedRecord {
     signedAt: draft.signedAt ?? formatTimestamp(new Date()),
   };
   const signature = encodeSignature(sign(signer.privateKey, recordSigningMessage(body)));
-  const record = { ...body, signature };
+  const record: EventSignedRecord = { ...body, signature };
   assertRecordShape(record);
   return record;
 }
 
 /**
- * Verifies the record's signature against the given key. Throws a typed error naming what failed:
- * the key does not match the signer id, the signature is malformed, or it does not verify.
+ * Verifies the record's signature (or its batch path and batch signature) against the given key.
+ * Throws a typed error naming what failed: the key does not match the signer id, the signature is
+ * malformed, or it does not verify. A batch signature is checked once per exact header through
+ * `batchCache` when given (one cache per verification run).
  */
-export function verifyRecordSignature(record: SignedRecord, publicKey: PublicKey, recordHashHex?: string): void {
-  const expectedSigner = keyIdOf(publicKey);
+export function verifyRecordSignature(record: SignedRecord, publicKey: PublicKey, recordHashHex?: string, batchCache?: BatchSignatureCache): void {
+  const expectedSigner = batchCache ? batchCache.keyIdOf(publicKey) : keyIdOf(publicKey);
   if (expectedSigner !== record.signer) {
     throw new LedgerError('UNKNOWN_SIGNER', 'record signer id does not match the key it was checked against', {
       expected: expectedSigner,
       actual: record.signer,
     });
+  }
+  if (record.batch !== undefined) {
+    const digest = recordHashHex ? fromHex(recordHashHex, 32) : recordHashBytes(record);
+    verifyBatchAuthenticator(record, digest, record.batch, publicKey, recordHashHex ?? toHex(digest), batchCache);
+    return;
   }
   let signature;
   try {

@@ -5,6 +5,7 @@
  */
 import { hashAuthoritySet, type AuthorityEntry } from '../ledger/state-types.js';
 import { admitRecord, requireActiveSigner } from '../ledger/admission.js';
+import { BatchSignatureCache } from '../ledger/batch-signature.js';
 import type { BlockHeader } from '../ledger/block.js';
 import type { Checkpoint } from '../ledger/checkpoint.js';
 import { LedgerError } from '../ledger/errors.js';
@@ -62,6 +63,8 @@ export function replayMembership(
     ...trace.map((entry, i) => ({ entry, path: tracePaths[i]!, membership: false })).filter((s) => !membershipHashes.has(s.entry.hash)),
   ].sort((a, b) => a.entry.logIndex - b.entry.logIndex);
 
+  // Each batch signature is checked once per bundle.
+  const batchCache = new BatchSignatureCache();
   const setsByHeight = new Map<number, AuthorityEntry[]>();
   const pendingHeights = [...heights];
   let currentHeight = 0;
@@ -85,10 +88,10 @@ export function replayMembership(
     try {
       if (step.membership) {
         state.logSize = entry.logIndex;
-        admitRecord(state, entry.record, { recordHash: entry.hash });
+        admitRecord(state, entry.record, { recordHash: entry.hash, batchCache });
       } else {
         const signer = requireActiveSigner(state, entry.record.signer, entry.record.kind);
-        verifyRecordSignature(entry.record, signer.type === 'org' ? signer.key.publicKey : signer.device.publicKey, entry.hash);
+        verifyRecordSignature(entry.record, signer.type === 'org' ? signer.key.publicKey : signer.device.publicKey, entry.hash, batchCache);
         // A window belongs to its device's owner (records/sensor-window.ts), as admission required.
         if (entry.record.kind === RecordKind.SENSOR_WINDOW) requireWindowOwnership(state, entry.record, signer);
         const problem = roleProblem(state, entry, signer.org.id);

@@ -10,6 +10,7 @@ import { checkBlock, type BlockFailure } from '../ledger/block-check.js';
 import type { ConsortiumState } from '../ledger/consortium.js';
 import { leafHash } from '../ledger/merkle-hash.js';
 import { isValidInclusion } from '../ledger/merkle-verify.js';
+import { BatchSignatureCache } from '../ledger/batch-signature.js';
 import { assertRecordShape, recordHash, verifyRecordSignature, type SignedRecord } from '../ledger/record.js';
 import { statedEventOf } from '../ledger/records/index.js';
 import { ruleFor, type AuthorisationRule } from '../rules/authorisation.js';
@@ -53,6 +54,7 @@ export interface VerificationEvidence {
   cache?: VerificationCache;
   /** Completeness of the identifiers the walk visited (absent: not checked). */
   completeness?: CompletenessReport;
+  /** Batch signatures checked in this verification run (made on first use). */ batchSignatures?: BatchSignatureCache;
 }
 
 /** What a record's body alone decides, kept across queries for the exact same body text. */
@@ -258,7 +260,7 @@ export function verifyRecord(hash: string, evidence: VerificationEvidence, block
     let signature = memo.signatures.get(key.encoded);
     if (signature === undefined) {
       try {
-        verifyRecordSignature(record, key.publicKey, computed);
+        verifyRecordSignature(record, key.publicKey, computed, (evidence.batchSignatures ??= new BatchSignatureCache()));
         signature = null;
       } catch (err) {
         signature = fail('signature', (err as Error).message, { keyId: record.signer, recordHash: computed, ...((err as { details?: object }).details ?? {}) });

@@ -23,6 +23,7 @@ import { refuseUnregisteredVocabulary } from './vocabulary-check.js';
 import { invalidEvents } from './validation.js';
 import { jsonBytesUpTo } from '../../platform/workers/json-bytes.js';
 import { MAX_ORDERING_MESSAGE_BYTES } from '../../core/ledger/ordering-message.js';
+import { applyBatchSignature } from './batch-capture.js';
 
 export interface CaptureOptions {
   mode?: 'atomic' | 'partial';
@@ -148,10 +149,17 @@ export async function draftCapture(envelope: CaptureEnvelope, state: ConsortiumS
 
   // Record hashes, signatures and event hash IDs are computed together, in worker threads for large documents.
   const context = envelope.document['@context'];
-  const records = recordsOfEnvelope(envelope);
-  const verified = await pool.run(captureVerifyTask, { publicKey: signer.key.encoded, records, events: { context } });
+  const batchSigned = envelope.batchSignature !== undefined;
+  let records = recordsOfEnvelope(envelope);
+  const verified = await pool.run(captureVerifyTask, { publicKey: signer.key.encoded, records, events: { context }, hashOnly: batchSigned });
   const eventIds = events.map((e, i) => verified.eventIds[i] ?? eventIdentityOf(e, context));
   const decided: (CaptureEventResult | undefined)[] = verified.outcomes.map((o, i) => (o ? rejected(i, eventIds[i]!, o) : undefined));
+  if (batchSigned) {
+    // One signature over the tree of every record hash: a bad one refuses every event.
+    const outcome = applyBatchSignature({ ...envelope, batchSignature: envelope.batchSignature! }, records, verified.recordHashes, signer.key.publicKey);
+    if ('error' in outcome) eventIds.forEach((eventId, i) => (decided[i] ??= rejected(i, eventId, outcome.error)));
+    else records = outcome.records;
+  }
   if (atomic) throwIfRejected(decided, eventIds);
   const invalid = await invalidEvents(pool, {
     document: envelope.document,

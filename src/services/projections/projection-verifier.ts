@@ -7,6 +7,7 @@
  */
 import type { ReplayedBlock, ReplayedRecord } from '../../core/ledger/chain-verifier.js';
 import { admitRecord } from '../../core/ledger/admission.js';
+import { BatchSignatureCache } from '../../core/ledger/batch-signature.js';
 import { TABLE_SHAPES, diffRows, rowFailure, type ProjectionFailure } from '../../core/ledger/projections/compare.js';
 import { ProjectionReplay, type ProjectedRecord, type RuleFinding } from '../../core/ledger/projections/record-projection.js';
 import type { CustodyRow, RowSource } from '../../core/ledger/projections/rows.js';
@@ -138,12 +139,13 @@ export class ProjectionVerifier {
     if (rows.length === 0) return;
     const state = sealed.clone();
     await this.#prefetch(rows);
+    const batchCache = new BatchSignatureCache();
     for (const row of rows) {
       const source = { recordHash: row.storedHash, logIndex: row.logIndex };
       let admitted = row.logIndex === state.logSize;
       try {
         admitted &&= recordHash(row.record) === row.storedHash;
-        if (admitted) admitRecord(state, row.record, { recordHash: row.storedHash });
+        if (admitted) admitRecord(state, row.record, { recordHash: row.storedHash, batchCache });
       } catch {
         admitted = false;
       }

@@ -9,6 +9,7 @@
 import { verifyChain, type ReplayedBlock, type ReplayedRecord } from '../../core/ledger/chain-verifier.js';
 import { epcisHeaderOf, locationLinksOf } from '../../core/epcis/query/location-hierarchy.js';
 import { admitRecord } from '../../core/ledger/admission.js';
+import { BatchSignatureCache } from '../../core/ledger/batch-signature.js';
 import { blockColumnMismatches, blockColumnsOf, consortiumRowOf } from '../../core/ledger/projections/chain-rows.js';
 import { membershipProjectionOf } from '../../core/ledger/projections/membership-rows.js';
 import { ProjectionReplay, type ProjectedRecord } from '../../core/ledger/projections/record-projection.js';
@@ -111,9 +112,10 @@ class RebuildReplay {
   /** Records admitted after the last block, replayed on a copy of the sealed state. */
   pending(sealed: ConsortiumState, rows: readonly VerifiableRecordRow[]): number {
     const state = sealed.clone();
+    const batchCache = new BatchSignatureCache();
     for (const row of rows) {
       if (row.logIndex !== state.logSize || recordHash(row.record) !== row.storedHash) break;
-      admitRecord(state, row.record, { recordHash: row.storedHash });
+      admitRecord(state, row.record, { recordHash: row.storedHash, batchCache });
       this.write(state, row.record, { recordHash: row.storedHash, logIndex: row.logIndex });
     }
     return rows.length;

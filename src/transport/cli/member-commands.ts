@@ -13,6 +13,7 @@ import {
   eventIdsOf,
   isCaptureEnvelope,
   signCaptureDocument,
+  signedEventCount,
   submitCapture,
   type CaptureEnvelope,
   type CaptureEventResult,
@@ -92,6 +93,8 @@ export interface SigningOptions {
   key?: string;
   consortium?: string;
   signedAt?: string;
+  /** One batch signature over every event (docs/batch-signatures.md) instead of one per event. */
+  batch?: boolean;
 }
 
 /**
@@ -109,7 +112,7 @@ export async function envelopeFromFile(file: string, options: SigningOptions): P
   } catch (err) {
     throw new MemberCliError('UNREADABLE_KEY', `cannot load key file ${options.key}: ${describeError(err)}`, { file: options.key });
   }
-  return signCaptureDocument(value, { consortium: options.consortium, key, signedAt: options.signedAt, payloadFormat: 2 });
+  return signCaptureDocument(value, { consortium: options.consortium, key, signedAt: options.signedAt, payloadFormat: 2, batch: options.batch === true });
 }
 
 export async function runSign(file: string, options: SigningOptions & { out?: string }, io: Output = consoleOutput): Promise<number> {
@@ -118,7 +121,7 @@ export async function runSign(file: string, options: SigningOptions & { out?: st
     const text = JSON.stringify(envelope, null, 2);
     if (options.out) {
       writeFileSync(options.out, `${text}\n`);
-      io.err(`signed ${envelope.signatures.length} event(s) as ${envelope.signer.slice(0, 16)}…; wrote ${options.out}`);
+      io.err(`signed ${signedEventCount(envelope)} event(s) as ${envelope.signer.slice(0, 16)}…; wrote ${options.out}`);
     } else {
       io.out(text);
     }
@@ -220,7 +223,8 @@ export function registerMemberCommands(program: Command, io: Output = consoleOut
     .option('--key <file>', 'organisation private key file (from keygen)')
     .option('--consortium <id>', 'consortium id')
     .option('--out <file>', 'where to write the envelope (default: stdout)')
-    .action(async (file: string, opts: { key?: string; consortium?: string; out?: string }) => setExit(await runSign(file, opts, io)));
+    .option('--batch', 'sign the document once: one batch signature over its events (docs/batch-signatures.md)')
+    .action(async (file: string, opts: { key?: string; consortium?: string; out?: string; batch?: boolean }) => setExit(await runSign(file, opts, io)));
 
   program
     .command('submit')
@@ -232,5 +236,6 @@ export function registerMemberCommands(program: Command, io: Output = consoleOut
     .option('--token <token>', 'API token (default: $PROVENANT_TOKEN)')
     .option('--partial', 'store the valid events even if some are rejected (default: all or none)')
     .option('--wait', 'answer only once the events are sealed into a block')
+    .option('--batch', 'sign the document once: one batch signature over its events')
     .action(async (file: string, opts: SubmitCliOptions) => setExit(await runSubmit(file, opts, io)));
 }

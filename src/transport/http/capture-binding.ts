@@ -7,7 +7,7 @@
  * of an organisation this node hosts, whose key then signs each event.
  */
 import express, { type Express, type NextFunction, type Request, type Response } from 'express';
-import { checkCaptureDocument, parseCaptureEnvelope, type CaptureEnvelope, type CaptureLimits, type JsonObject, HEADER_SIGNATURES, HEADER_CONSORTIUM } from '../../core/capture/envelope.js';
+import { checkCaptureDocument, parseCaptureEnvelope, type CaptureEnvelope, type CaptureLimits, type JsonObject, HEADER_SIGNATURES, HEADER_CONSORTIUM, HEADER_BATCH_SIGNATURE, envelopeEventCount } from '../../core/capture/envelope.js';
 import { CaptureError } from '../../core/capture/errors.js';
 import { readEpcisXml, type XsdValidateFn } from '../../core/epcis/xml/index.js';
 import { requireActiveSigner } from '../../core/ledger/consortium.js';
@@ -101,12 +101,12 @@ export function mountCaptureBinding(app: Express, ctx: AppContext, service: Capt
 
   /** Signed capture when the request carries signatures; token capture (the node signs) otherwise. */
   const envelopeOf = async (req: Request, body: JsonObject): Promise<{ envelope: CaptureEnvelope; owner: JobOwner; events: number }> => {
-    if (typeof body['document'] === 'object' || req.header(HEADER_SIGNATURES) !== undefined) {
+    if (typeof body['document'] === 'object' || req.header(HEADER_SIGNATURES) !== undefined || req.header(HEADER_BATCH_SIGNATURE) !== undefined) {
       const envelope = parseCaptureEnvelope(body, req.headers, options.limits);
       const state = ctx.node.state(envelope.consortium);
       const signer = requireActiveSigner(state, envelope.signer, RecordKind.EPCIS_EVENT);
       if (signer.type !== 'org') throw new CaptureError('NOT_AUTHORISED', 'EPCIS events must be signed by an organisation key');
-      return { envelope, owner: { consortiumId: envelope.consortium, orgId: signer.org.id }, events: envelope.signatures.length };
+      return { envelope, owner: { consortiumId: envelope.consortium, orgId: signer.org.id }, events: envelopeEventCount(envelope) };
     }
     const who = await owner(req);
     const named = req.header(HEADER_CONSORTIUM);

@@ -86,7 +86,7 @@ describe('proof bundle exported from a real SQLite chain', () => {
 
   const mutations: [string, (b: ProofBundle) => void, string][] = [
     ['a record payload byte', (b) => ((b.records[1]!.record.payload as { note: string }).note = 'event 9'), '/records/1/hash'],
-    ['a record signature', (b) => ((b.records[2]!.record as { signature: string }).signature = flipB64(b.records[2]!.record.signature)), '/records/2/record/signature'],
+    ['a record signature', (b) => ((b.records[2]!.record as { signature: string }).signature = flipB64(b.records[2]!.record.signature!)), '/records/2/record/signature'],
     ['a seal', (b) => ((b.blocks[1]!.seals[0] as { signature: string }).signature = flipB64(b.blocks[1]!.seals[0]!.signature)), '/blocks/1/seals/0'],
     ['a header field', (b) => ((b.blocks[2]!.header as { timestamp: string }).timestamp = '2000-01-01T00:00:00.000Z'), '/blocks/2/hash'],
     ['a block inclusion proof element', (b) => (b.records[0]!.blockInclusion[0] = flipHex(b.records[0]!.blockInclusion[0]!)), '/records/0/blockInclusion'],

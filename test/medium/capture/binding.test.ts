@@ -1,6 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { eventHashIdsOfDocument } from '../../../src/core/epcis/event-hash.js';
 import { issueToken } from '../../../src/store/token-store.js';
+import { signCaptureDocument } from '../../../src/client/capture-client.js';
 import { errorsOf, responseSchema, schemaAt } from '../../helpers/gs1-openapi.js';
 import { binding, finishedJob, hostOrganisation } from '../../helpers/capture-binding.js';
 import { epcisDocument as doc, objectEvent, signEnvelope } from '../../helpers/epcis-documents.js';
@@ -178,6 +179,16 @@ describe('EPCIS 2.0 capture binding: POST /capture, capture jobs, problem detail
     expect(got.body.payloadFormat).toBe(1);
     const forged = await binding(h.url, { body: envelope.document, headers: { 'provenant-consortium': envelope.consortium, 'provenant-signer': 'ab'.repeat(32), 'provenant-signed-at': envelope.signedAt, 'provenant-signatures': envelope.signatures.join(',') } });
     expectProblem(forged, '/capture', 'post', 403, 'epcisException:SecurityException');
+  });
+
+  it('a batch-signed document through POST /capture (Provenant-Batch-Signature)', async () => {
+    const envelope = signCaptureDocument(doc([commission(8), commission(9)]), { consortium: TEST_CONSORTIUM, key: h.key('omni'), batch: true });
+    const headers = { 'provenant-consortium': envelope.consortium, 'provenant-signer': envelope.signer, 'provenant-signed-at': envelope.signedAt, 'provenant-batch-signature': envelope.batchSignature! };
+    const res = await binding(h.url, { body: envelope.document, headers });
+    expect(res.status, res.text).toBe(202);
+    const job = await finishedJob(h.url, res.headers.get('location')!, omniToken);
+    expect(job.success).toBe(true);
+    expect(job['provenant:results'].map((r: { status: string }) => r.status)).toEqual(['accepted', 'accepted']);
   });
 
   it('more events than the capture limit: 413 CaptureLimitExceededException', async () => {

@@ -10,7 +10,7 @@ import { encodePrivateKey, encodePublicKey, generateKeyPair } from '../../../src
 import { eventHashIdsOfDocument } from '../../../src/core/epcis/event-hash.js';
 import { parseEpcisXml } from '../../../src/core/epcis/xml/index.js';
 import { verifyRecordSignature } from '../../../src/core/ledger/record.js';
-import { recordsOfEnvelope, type CaptureEnvelope } from '../../../src/client/capture-client.js';
+import { recordsOfEnvelope, signCaptureDocument, type CaptureEnvelope } from '../../../src/client/capture-client.js';
 import { runEventHash, runSign, runSubmit, type Output } from '../../../src/transport/cli/member-commands.js';
 
 const dir = mkdtempSync(path.join(os.tmpdir(), 'provenant-cli-xml-'));
@@ -44,6 +44,25 @@ describe('the member CLI reads EPCIS XML', () => {
     const records = recordsOfEnvelope(envelope);
     expect((records[0]!.payload as { context: unknown }).context).toEqual(envelope.document['@context']);
     for (const r of records) verifyRecordSignature(r, key.publicKey);
+  });
+
+  it('sign --batch writes one batch signature; the rebuilt records verify; a signature over another header does not', async () => {
+    const file = path.join(dir, 'batch-signed.json');
+    const out = io();
+    expect(await runSign(example, { key: keyFile, consortium: 'uk-red-meat', out: file, batch: true }, out)).toBe(0);
+    expect(out.stderr.join('\n')).toContain('signed 2 event(s)');
+    const envelope = JSON.parse(readFileSync(file, 'utf8')) as CaptureEnvelope;
+    expect(envelope.signatures).toBeUndefined();
+    expect(envelope.batchSignature).toMatch(/^ed25519:/);
+    const records = recordsOfEnvelope(envelope);
+    expect(records.map((r) => [r.batch!.index, r.batch!.size])).toEqual([
+      [0, 2],
+      [1, 2],
+    ]);
+    for (const r of records) verifyRecordSignature(r, key.publicKey);
+    const other = signCaptureDocument(envelope.document, { consortium: 'uk-red-meat', key, batch: true, payloadFormat: 2, signedAt: '2026-01-01T00:00:00.000Z' });
+    const forged = recordsOfEnvelope({ ...envelope, batchSignature: other.batchSignature });
+    expect(() => verifyRecordSignature(forged[0]!, key.publicKey)).toThrow(/batch signature does not verify/);
   });
 
   it('an XML file that breaks the XSD is a usage error naming the file', async () => {

@@ -52,7 +52,7 @@ describe('signCaptureDocument', () => {
   it('signatures do not verify for another event order, consortium or signedAt', () => {
     const document = vectors.find((v) => v.name === 'TimeStampRoundOff.jsonld')!.document;
     const envelope = signCaptureDocument(document, { consortium: 'uk-red-meat', key, signedAt });
-    const swapped = { ...envelope, signatures: [envelope.signatures[1]!, envelope.signatures[0]!, envelope.signatures[2]!] };
+    const swapped = { ...envelope, signatures: [envelope.signatures![1]!, envelope.signatures![0]!, envelope.signatures![2]!] };
     expect(() => verifyRecordSignature(recordsOfEnvelope(swapped)[0]!, key.publicKey)).toThrow(/does not verify/);
     const otherTime = { ...envelope, signedAt: '2026-11-21T08:00:00.001Z' };
     expect(() => verifyRecordSignature(recordsOfEnvelope(otherTime)[0]!, key.publicKey)).toThrow(/does not verify/);

@@ -128,7 +128,7 @@ describe('bad input is a typed LedgerError and leaves the state unchanged', () =
   it('signatures of the wrong length or algorithm, or by another key', () => {
     const demo = new DemoChain();
     const record = demo.sign('green-farm', RecordKind.EPCIS_EVENT, { n: 1 });
-    const [alg, b64] = record.signature.split(':') as [string, string];
+    const [alg, b64] = record.signature!.split(':') as [string, string];
     const short = { ...record, signature: `${alg}:${b64.slice(0, 40)}` };
     expectRejected(demo.state, short, 'BAD_SIGNATURE', /must be 64 bytes/);
     const wrongAlg = { ...record, signature: `p256:${b64}` };

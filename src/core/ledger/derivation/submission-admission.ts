@@ -5,6 +5,7 @@
  */
 import { CodedError } from '../../coded-error.js';
 import { admitRecord } from '../admission.js';
+import { BatchSignatureCache } from '../batch-signature.js';
 import { LedgerError } from '../errors.js';
 import { recordHash, type SignedRecord } from '../record.js';
 import { recordKindModule } from '../records/index.js';
@@ -44,6 +45,8 @@ export function admitSubmissionRecords(
   const snapshot = membershipChanged ? state.clone() : undefined;
   const logSizeBefore = state.logSize;
   const inSubmission = new Set<string>();
+  // The records of one capture share one batch signature: it is checked once.
+  const batchCache = new BatchSignatureCache(64);
   const admitted: AdmittedRecordRef[] = [];
   const verdicts: (RecordRefusal | AdmittedRecordRef)[] = records.map((record) => {
     let hash: string | undefined;
@@ -53,7 +56,7 @@ export function admitSubmissionRecords(
         throw new LedgerError('DUPLICATE_RECORD', 'the same record is already in the log', { recordHash: hash });
       }
       inSubmission.add(hash);
-      const { logIndex } = admitRecord(state, record, { recordHash: hash, verifySignature: !(facts.isVerified?.(record) ?? false), signer: facts.checkedSigner?.(record) });
+      const { logIndex } = admitRecord(state, record, { recordHash: hash, verifySignature: !(facts.isVerified?.(record) ?? false), signer: facts.checkedSigner?.(record), batchCache });
       const ref: AdmittedRecordRef = { record, hash, logIndex };
       admitted.push(ref);
       return ref;
