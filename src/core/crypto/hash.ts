@@ -47,7 +47,9 @@ export function sha256(data: Uint8Array): Uint8Array {
 export function sha256Parts(...parts: Uint8Array[]): Uint8Array {
   const h = createHash('sha256');
   for (const p of parts) h.update(p);
-  return h.digest();
+  const digest = h.digest();
+  // A plain Uint8Array view (no copy): callers compare hashes with Uint8Array equality, which a Buffer fails.
+  return new Uint8Array(digest.buffer, digest.byteOffset, digest.length);
 }
 
 const encoder = new TextEncoder();
@@ -71,7 +73,9 @@ export function taggedHash(tag: HashTag, data: Uint8Array): Uint8Array {
 export function taggedHashParts(tag: HashTag, ...parts: Uint8Array[]): Uint8Array {
   const h = createHash('sha256').update(tagPrefix(tag));
   for (const p of parts) h.update(p);
-  return h.digest();
+  const digest = h.digest();
+  // A plain Uint8Array view (no copy): callers compare hashes with Uint8Array equality, which a Buffer fails.
+  return new Uint8Array(digest.buffer, digest.byteOffset, digest.length);
 }
 
 /** SHA-256(tag || 0x00 || JCS(value)), as lower-case hex. */
