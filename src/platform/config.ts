@@ -20,6 +20,8 @@ export interface NodeConfig {
   limits: RequestLimits;
   /** The consortia's JetStream log (`provenant start --ordering`); absent: the embedded log in the data directory. */
   ordering?: JetStreamOrderingOptions;
+  /** Catch-up over HTTP from peer nodes (docs/design/network.md "Catch-up over HTTP"). */
+  peers: PeerSettings;
   /** Where query subscriptions may deliver (docs/epcis-query.md); absent: https to public addresses only. */
   webhooks?: WebhookPolicy;
   /**
@@ -27,6 +29,13 @@ export interface NodeConfig {
    * comma-separated; docs/limits.md). Absent: the registry is off and any http(s) or urn URI passes.
    */
   vocabularyNamespaces?: readonly string[];
+}
+
+export interface PeerSettings {
+  /** Fetch from peers registered with an http (loopback) URL too (PEER_ALLOW_HTTP; tests and local networks only). */
+  allowHttp: boolean;
+  /** How long a starting node keeps asking peers before it reports that none could serve (PEER_CATCH_UP_WAIT_MS). */
+  waitMs: number;
 }
 
 /** Rates are per second; a bucket holds `burst` requests. A rate of 0 turns that limit off. */
@@ -129,6 +138,7 @@ export function loadConfig(overrides: Omit<Partial<NodeConfig>, 'limits'> & { li
     mqttUrl: overrides.mqttUrl ?? (process.env.MQTT_URL || undefined),
     sealIntervalMs: overrides.sealIntervalMs ?? intFromEnv('SEAL_INTERVAL_MS', 250),
     limits: limitsFromEnv(overrides.limits),
+    peers: overrides.peers ?? { allowHttp: flagFromEnv('PEER_ALLOW_HTTP'), waitMs: intFromEnv('PEER_CATCH_UP_WAIT_MS', 120_000) },
     webhooks: overrides.webhooks ?? { allowHttp: flagFromEnv('WEBHOOK_ALLOW_HTTP'), allowPrivateAddresses: flagFromEnv('WEBHOOK_ALLOW_PRIVATE_ADDRESSES') },
     ...(overrides.ordering ? { ordering: overrides.ordering } : {}),
     ...vocabularyFromEnv(overrides.vocabularyNamespaces),

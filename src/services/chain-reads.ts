@@ -17,7 +17,7 @@ import { requireMember, requireViewer, type ReadContext } from './read-context.j
 import { isShownRead } from './read-policy.js';
 import { commitmentsOf, withheldViews, type WithheldView } from './withheld-reads.js';
 import { Visibility, type RecordDecision } from './visibility.js';
-import { peersOf, type PeerView } from './node/chain-peers.js';
+import { nodesOf, peersOf, type NodeView, type PeerView } from './node/chain-peers.js';
 
 export type { StoredBlock, StoredRecord } from '../store/chain-read-store.js';
 
@@ -41,6 +41,8 @@ export interface ChainStatusView {
     haltedReason: string | null;
     /** The authority nodes as the log shows them: every key in force (and any other seen sealing), with its last valid seal. */
     peers: PeerView[];
+    /** Every member organisation's node as registered on chain (node.endpoint). */
+    nodes: NodeView[];
     /** Log entries not applied yet (null when the ordering log does not answer). */
     lag: () => Promise<number | null>;
   };
@@ -112,6 +114,7 @@ export class ChainReads {
         stuck: chain.stuck ? { height: chain.stuck.height, reason: chain.stuck.detail } : null,
         haltedReason: chain.halted ?? null,
         peers: peersOf(state, chain.peers, held),
+        nodes: nodesOf(state, held),
         lag: () => answeredWithin(this.handles.node.logLag(consortiumId), LAG_TIMEOUT_MS),
       },
     };

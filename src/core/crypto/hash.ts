@@ -32,6 +32,8 @@ export const HashTag = {
   CUT_MARKER: 'provenant/v1/cut-marker',
   // A batch header: one signature over the Merkle root of many record hashes (docs/batch-signatures.md).
   BATCH_HEADER: 'provenant/v1/batch-header',
+  // A node asking a peer node for final blocks (docs/design/network.md "Catch-up over HTTP").
+  PEER_REQUEST: 'provenant/v1/peer-request',
 } as const;
 export type HashTag = (typeof HashTag)[keyof typeof HashTag];
 

@@ -3,6 +3,7 @@
  * and its effect (applyChange). Authority-set changes modify the pending (next-block) set.
  */
 import { describeChange, invalidChange, parseMemberKey, type MembershipChange } from './membership.js';
+import { orderingIdentityText } from './node-endpoint.js';
 import type { AdmissionState, AuthorityEntry } from './state-types.js';
 
 function requireActiveOrg(state: AdmissionState, orgId: string) {
@@ -101,6 +102,16 @@ export function validateChange(state: AdmissionState, change: MembershipChange):
     case 'seal.maxRecords':
       if (state.sealMaxRecords === change.maxRecords) throw invalidChange(`the block size is already ${change.maxRecords} records`, { maxRecords: change.maxRecords });
       return;
+    case 'node.endpoint': {
+      requireActiveOrg(state, change.orgId);
+      const identity = orderingIdentityText(change.ordering);
+      for (const org of state.orgs.values()) {
+        if (org.id === change.orgId || org.status !== 'active' || !org.node) continue;
+        if (org.node.url === change.url) throw invalidChange(`node URL ${change.url} is registered to org "${org.id}"`, { orgId: org.id, url: change.url });
+        if (orderingIdentityText(org.node.ordering) === identity) throw invalidChange(`ordering identity ${identity} is registered to org "${org.id}"`, { orgId: org.id });
+      }
+      return;
+    }
     case 'custody.rules':
       // Rule sets only move forward: going back would reopen what a later set closed.
       if (change.version <= state.custodyRules) throw invalidChange(`the custody rule set is ${state.custodyRules}; a change must name a later one`, { version: change.version, current: state.custodyRules });
@@ -175,6 +186,10 @@ export function applyChange(state: AdmissionState, change: MembershipChange, log
       // Records after this one are admitted and replayed under the new set; earlier ones keep theirs.
       state.adoptCustodyRules(change.version, logIndex + 1);
       effects.push(`custody rule set ${change.version} in force from log index ${logIndex + 1}`);
+      break;
+    case 'node.endpoint':
+      // Replaces any earlier registration of the organisation; the entry is never mutated, so copies share it.
+      state.orgs.get(change.orgId)!.node = { url: change.url, ordering: change.ordering, fromLogIndex: logIndex };
       break;
   }
   return effects;

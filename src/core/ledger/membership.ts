@@ -8,6 +8,7 @@ import { LedgerError } from './errors.js';
 import { isConsortiumId, isHash } from './record.js';
 import { MAX_SEAL_MAX_RECORDS, isSealMaxRecords } from './block.js';
 import { CUSTODY_RULES_VERSIONS, isCustodyRulesVersion, type CustodyRulesVersion } from '../rules/custody-state.js';
+import { orderingIdentityText, parseNodeUrl, parseOrderingIdentity, type OrderingIdentity } from './node-endpoint.js';
 
 export const ROLES = ['FARM', 'ABATTOIR', 'PROCESSOR', 'HAULIER', 'CARRIER', 'PORT', 'RETAILER', 'REGULATOR', 'CUSTOMS'] as const;
 export type Role = (typeof ROLES)[number];
@@ -47,7 +48,9 @@ export type MembershipChange =
   /** The consortium's block size: a block is cut at the submission that brings it to this many records. */
   | { type: 'seal.maxRecords'; maxRecords: number }
   /** The custody rule set (docs/authorisation.md), in force from the record after the one that applies it. */
-  | { type: 'custody.rules'; version: CustodyRulesVersion };
+  | { type: 'custody.rules'; version: CustodyRulesVersion }
+  /** The organisation's node: where peers reach it over HTTP and who it orders as (docs/record-kinds.md "Node endpoints"). */
+  | { type: 'node.endpoint'; orgId: string; url: string; ordering: OrderingIdentity };
 
 export type MembershipChangeType = MembershipChange['type'];
 
@@ -195,6 +198,10 @@ export function parseMembershipChange(value: unknown): MembershipChange {
       if (!isCustodyRulesVersion(c.version)) throw invalidChange(`change.version must be one of ${CUSTODY_RULES_VERSIONS.join(', ')}`, { version: c.version });
       return { type, version: c.version };
     }
+    case 'node.endpoint': {
+      const c = requireFields('node.endpoint change', value, ['type', 'orgId', 'url', 'ordering']);
+      return { type, orgId: requireSlug('change.orgId', c.orgId), url: parseNodeUrl(c.url), ordering: parseOrderingIdentity(c.ordering) };
+    }
     default:
       throw invalidChange(`unknown change type ${JSON.stringify(type)}`);
   }
@@ -224,6 +231,8 @@ export function describeChange(change: MembershipChange): string {
       return `seal.maxRecords ${change.maxRecords}`;
     case 'custody.rules':
       return `custody.rules ${change.version}`;
+    case 'node.endpoint':
+      return `node.endpoint ${change.orgId} at ${change.url} (${orderingIdentityText(change.ordering)})`;
   }
 }
 

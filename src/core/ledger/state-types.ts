@@ -7,6 +7,7 @@
 import { HashTag, hashCanonical, type PublicKey } from '../crypto/index.js';
 import type { QuorumRule } from './block.js';
 import type { MembershipChange, OrgSpec, Role } from './membership.js';
+import type { NodeEndpoint } from './node-endpoint.js';
 
 export type OrgStatus = 'active' | 'removed';
 export type KeyStatus = 'active' | 'revoked' | 'rotated';
@@ -19,6 +20,8 @@ export interface OrgEntry {
   identifiers: Record<string, string[]>;
   status: OrgStatus;
   addedAtLogIndex: number;
+  /** The organisation's node as registered on chain (node.endpoint), from that log index on. */
+  node?: Readonly<NodeEndpoint & { fromLogIndex: number }>;
 }
 
 export interface KeyEntry {

@@ -8,6 +8,7 @@ import { closeLineageReader } from '../../store/lineage-store.js';
 import { openFileOrdering } from '../../platform/ordering/file-ordering-log.js';
 import { JetStreamOrdering } from '../../platform/ordering/jetstream-ordering.js';
 import type { Ordering } from '../../platform/ordering/ordering.js';
+import { processLogger } from '../../platform/logger.js';
 import { Keystore } from './keystore.js';
 import { isNetworkNode } from './network-init.js';
 import { LedgerNode, type LedgerNodeTestHooks } from './ledger-node.js';
@@ -67,6 +68,9 @@ export async function openNode(config: NodeConfig, options: OpenNodeOptions = {}
       testHooks: options.testHooks,
       observeLoad: (id) => checks.get(id),
       indexCommitment: options.indexCommitment,
+      // Only a node on a shared log can lack blocks the log dropped; the embedded log keeps everything.
+      peers: config.ordering ? config.peers : undefined,
+      logger: processLogger(),
     });
   } catch (err) {
     await ordering.close();

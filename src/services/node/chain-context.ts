@@ -3,6 +3,7 @@ import type { KeyPair } from '../../core/crypto/index.js';
 import { headerVersionRule, type BlockHeader } from '../../core/ledger/block.js';
 import type { Evidence } from '../../core/ledger/derivation/index.js';
 import type { Ordering } from '../../platform/ordering/ordering.js';
+import type { Logger } from '../../platform/logger.js';
 import type { ChainStore } from '../../store/chain-store.js';
 import type { DerivationStore } from '../../store/derivation-store.js';
 
@@ -42,6 +43,18 @@ export interface ChainContext {
   /** A failure of background work (sealing, storing a final block): the node reports it. */
   fault(err: unknown): void;
   readonly hooks?: LedgerNodeTestHooks;
+  /** Catch-up over HTTP from the peers registered on chain, for blocks the ordering log no longer holds (absent: off). */
+  readonly peers?: PeerCatchUpSettings;
+  readonly logger?: Logger;
+}
+
+export interface PeerCatchUpSettings {
+  /** Peers registered with an http (loopback) URL are asked too. */
+  readonly allowHttp: boolean;
+  /** How long to keep asking before reporting that no peer could serve. */
+  readonly waitMs: number;
+  /** One page request's timeout (default 30 s). */
+  readonly requestTimeoutMs?: number;
 }
 
 /** Whether the consortium's blocks commit to the index map: its genesis setting decides (headerVersionRule), never a node option. */

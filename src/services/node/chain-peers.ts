@@ -6,6 +6,7 @@
 import type { SealMessage } from '../../core/ledger/ordering-message.js';
 import type { DerivationOutput } from '../../core/ledger/derivation/types.js';
 import type { ConsortiumState } from '../../core/ledger/consortium.js';
+import { orderingIdentityText } from '../../core/ledger/node-endpoint.js';
 
 export interface PeerSeen {
   readonly keyId: string;
@@ -48,6 +49,28 @@ export interface PeerView {
   lastSealedHeight: number | null;
   lastSequence: number | null;
   lastSeenAt: string | null;
+  /** The node URL its organisation registered on chain (node.endpoint); absent when none is. */
+  nodeUrl?: string;
+}
+
+/** A member organisation's node as registered on chain: where peers reach it. */
+export interface NodeView {
+  orgId: string;
+  url: string;
+  /** "natsUser:NAME" or "nkey:KEY". */
+  ordering: string;
+  registeredAtLogIndex: number;
+  /** The organisation's keys are held by this node. */
+  local: boolean;
+}
+
+/** Every active member organisation's registered node, by org id. */
+export function nodesOf(state: ConsortiumState, held: ReadonlySet<string>): NodeView[] {
+  const localOrgs = new Set([...held].map((k) => state.keys.get(k)?.orgId));
+  return [...state.orgs.values()]
+    .filter((o) => o.status === 'active' && o.node)
+    .sort((a, b) => a.id.localeCompare(b.id))
+    .map((o) => ({ orgId: o.id, url: o.node!.url, ordering: orderingIdentityText(o.node!.ordering), registeredAtLogIndex: o.node!.fromLogIndex, local: localOrgs.has(o.id) }));
 }
 
 /** Every authority key in force, and any other key seen sealing, by key id; with its last seal if any. */
@@ -56,14 +79,17 @@ export function peersOf(state: ConsortiumState, seen: readonly PeerSeen[], held:
   const inForce = new Set(state.authoritiesInForce.map((a) => a.keyId));
   return [...new Set([...inForce, ...byKey.keys()])].sort().map((keyId) => {
     const last = byKey.get(keyId);
+    const orgId = state.keys.get(keyId)?.orgId ?? null;
+    const nodeUrl = orgId === null ? undefined : state.orgs.get(orgId)?.node?.url;
     return {
       keyId,
-      orgId: state.keys.get(keyId)?.orgId ?? null,
+      orgId,
       local: held.has(keyId),
       inForce: inForce.has(keyId),
       lastSealedHeight: last?.lastSealedHeight ?? null,
       lastSequence: last?.lastSequence ?? null,
       lastSeenAt: last?.lastSeenAt ?? null,
+      ...(nodeUrl ? { nodeUrl } : {}),
     };
   });
 }

@@ -10,7 +10,6 @@
  * for its own entries and copied the deriver's state again; a decision that differs from the
  * pre-check moves or removes the rows it stored.
  */
-import { sha256, toHex } from '../../core/crypto/index.js';
 import type { Block, Seal } from '../../core/ledger/block.js';
 import { closeBlock, type CheckedSigner, type ConsortiumState } from '../../core/ledger/consortium.js';
 import { Deriver, signCutMarker, submissionMessageBytes, type DerivationFacts, type DerivationOutput, type DerivedBlock, type SubmissionDecision } from '../../core/ledger/derivation/index.js';
@@ -23,43 +22,22 @@ import { loadFinalChain, observeCaughtUp, type LoadObserver } from './chain-load
 import { canonicalTextOf } from './record-text.js';
 import { ChainSealer } from './chain-sealer.js';
 import { CheckpointCosigner } from './checkpoint-cosigner.js';
-import { ChainPeers, type PeerSeen } from './chain-peers.js';
+import { ChainPeers } from './chain-peers.js';
 import { FinalBlocks } from './final-blocks.js';
 import { ChainIndex } from './chain-index.js';
 import type { TrustedIndex } from '../../core/ledger/index-map/index.js';
 import type { SealedIn } from './submission.js';
 import { Thresholds, deferred, type Deferred } from './waiters.js';
+import { ChainHaltedError, hexSha256, type ChainStatus } from './chain-status.js';
+import { catchUpFromPeers } from './peer-catch-up.js';
+
+export { ChainHaltedError, type ChainStatus } from './chain-status.js';
 
 interface LocalAppend {
   readonly message: SubmissionMessage;
   /** The log indexes the node stored the records at before appending them. */
   readonly predicted: readonly number[];
   readonly decided: Deferred<SubmissionDecision>;
-}
-
-export interface ChainStatus {
-  finalHeight: number;
-  derivedHeight: number;
-  lastSequence: number;
-  /** Each authority key's last valid seal in the log. */
-  peers: PeerSeen[];
-  stuck?: { height: number; detail: string };
-  halted?: string;
-  blockedReason?: string;
-}
-
-export class ChainHaltedError extends Error {
-  readonly code = 'CHAIN_HALTED';
-  constructor(
-    message: string,
-    readonly details: Record<string, unknown> = {},
-  ) {
-    super(message);
-  }
-}
-
-function hexSha256(bytes: Uint8Array): string {
-  return toHex(sha256(bytes));
 }
 
 export class ConsortiumChain {
@@ -118,9 +96,18 @@ export class ConsortiumChain {
   static async open(ctx: ChainContext, id: string, options: { fromStart: boolean; observer?: LoadObserver }): Promise<{ chain: ConsortiumChain; orphans: SignedRecord[] }> {
     const loaded = await loadFinalChain(ctx.store, id, options.observer);
     const logAsLoaded = options.observer ? loaded.log.copy() : undefined;
-    const after = options.fromStart ? 0 : await ctx.derivation.resumeSequence(id);
+    const loadedHeight = loaded.head.height;
+    // Blocks the ordering log no longer holds come from peers over HTTP, each verified, before the log takes over.
+    const { after, failure } = options.fromStart ? { after: 0 } : await catchUpFromPeers(ctx, id, loaded, await ctx.derivation.resumeSequence(id));
     const index = commitsIndex(ctx, loaded.state.indexCommitment) ? await ChainIndex.open(ctx.store.db, id, loaded.head) : undefined;
     const chain = new ConsortiumChain(ctx, id, loaded, after, index);
+    if (failure) {
+      // Reported in chainStatus (haltedReason) and refused to writers, rather than a start that fails again and again.
+      chain.#halted = failure;
+      ctx.logger?.error({ consortium: id }, failure);
+      if (options.observer) await observeCaughtUp(ctx.store, id, loadedHeight, logAsLoaded!, chain.state, options.observer);
+      return { chain, orphans: [] };
+    }
     const { lastSequence } = await ctx.ordering.info(id);
     chain.#start(after);
     await chain.#derived(lastSequence);
@@ -132,7 +119,7 @@ export class ConsortiumChain {
     // The start-up check also sees the records admitted but not yet in a final block, and the
     // orphans: their projection rows stay, as the caller submits them again straight away.
     if (options.observer) {
-      await observeCaughtUp(ctx.store, id, loaded.head.height, logAsLoaded!, chain.state, options.observer);
+      await observeCaughtUp(ctx.store, id, loadedHeight, logAsLoaded!, chain.state, options.observer);
       for (const row of await ctx.store.pendingRecords(id)) options.observer.record(row, chain.state, false);
       for (const row of orphans) options.observer.record({ record: row.record, storedHash: row.hash, logIndex: row.logIndex }, chain.state, false);
     }
@@ -366,7 +353,8 @@ export class ConsortiumChain {
       }
       if (!this.#closed) this.#halt('the ordering log subscription ended');
     } catch (err) {
-      this.#halt(`reading the ordering log failed: ${(err as Error)?.message ?? String(err)}`);
+      const gap = (err as { code?: string })?.code === 'ORDERING_GAP' ? '; restart the node to fetch the blocks the log dropped from peers over HTTP' : '';
+      this.#halt(`reading the ordering log failed: ${(err as Error)?.message ?? String(err)}${gap}`);
       this.#ctx.fault(err);
     }
   }

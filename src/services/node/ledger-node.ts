@@ -26,7 +26,8 @@ import type { WriteBatch } from '../../store/write-batch.js';
 import { ConsortiumChain, type ChainStatus } from './chain.js';
 import { pendingEntries } from './chain-index.js';
 import type { IndexEntry, TrustedIndex } from '../../core/ledger/index-map/index.js';
-import type { ChainContext, LedgerNodeTestHooks } from './chain-context.js';
+import type { ChainContext, LedgerNodeTestHooks, PeerCatchUpSettings } from './chain-context.js';
+import type { Logger } from '../../platform/logger.js';
 import { openLane } from './lane.js';
 import { Mutex } from './mutex.js';
 import { membershipProjectionOf as projectionOf } from '../../core/ledger/projections/membership-rows.js';
@@ -64,6 +65,9 @@ export interface LedgerNodeOptions {
    * changes how a node derives an existing chain.
    */
   indexCommitment?: boolean;
+  /** Catch-up over HTTP from the peers registered on chain when the ordering log no longer holds what the node lacks (absent: off). */
+  peers?: PeerCatchUpSettings;
+  logger?: Logger;
 }
 
 /** A group commit stops taking submissions at this many records, so one transaction stays short. */
@@ -110,6 +114,8 @@ export class LedgerNode extends EventEmitter {
       evidence: (event) => this.emit('evidence', event),
       fault: (err) => this.#fault(err),
       hooks: options.testHooks,
+      peers: options.peers,
+      logger: options.logger,
     };
   }
 

@@ -53,6 +53,19 @@ export function registerGovernanceCommands(program: Command): void {
       await post(opts.url, opts.consortium, RecordKind.APPROVAL, { proposal: opts.proposal }, opts.key, !!opts.wait);
     });
 
+  common(program.command('register-node').description("propose your organisation's node endpoint (URL and ordering identity); authorities approve it like any membership change"))
+    .requiredOption('--org <id>', 'your organisation id')
+    .requiredOption('--node-url <url>', 'where peer nodes reach your node: https (http only for a loopback host), no trailing "/"')
+    .option('--nats-user <name>', 'the NATS user your node orders as')
+    .option('--nkey <public-key>', 'or the NATS user NKey public key ("U...") it orders as')
+    .option('--reason <text>', 'why')
+    .action(async (opts: { consortium: string; key: string; url: string; wait?: boolean; org: string; nodeUrl: string; natsUser?: string; nkey?: string; reason?: string }) => {
+      if ((opts.natsUser === undefined) === (opts.nkey === undefined)) throw new CliUsageError('give exactly one of --nats-user and --nkey');
+      const ordering = opts.natsUser !== undefined ? { natsUser: opts.natsUser } : { nkey: opts.nkey! };
+      const change = { type: 'node.endpoint', orgId: opts.org, url: opts.nodeUrl, ordering };
+      await post(opts.url, opts.consortium, RecordKind.PROPOSAL, { change, ...(opts.reason ? { reason: opts.reason } : {}) }, opts.key, !!opts.wait);
+    });
+
   common(program.command('register-device').description("register a device's public key for your organisation"))
     .requiredOption('--device <id>', 'device id')
     .requiredOption('--public-key <key>', 'device public key, "ed25519:…" or "p256:…"')

@@ -29,6 +29,18 @@ function registerFinalityTypes(builder: Builder) {
       lastSealedHeight: t.int({ nullable: true, description: 'The highest block it sealed (null: no seal seen since this node started).', resolve: (p) => p.lastSealedHeight }),
       lastSequence: t.int({ nullable: true, description: 'The log entry that carried that seal.', resolve: (p) => p.lastSequence }),
       lastSeenAt: t.string({ nullable: true, description: "The log's timestamp of that entry.", resolve: (p) => p.lastSeenAt }),
+      nodeUrl: t.string({ nullable: true, description: 'The node URL its organisation registered on chain (a node.endpoint change), if any.', resolve: (p) => p.nodeUrl ?? null }),
+    }),
+  });
+
+  const PeerNode = builder.objectRef<ChainStatusView['finality']['nodes'][number]>('ChainPeerNode').implement({
+    description: "A member organisation's node as registered on chain (a node.endpoint change): where peer nodes reach it.",
+    fields: (t) => ({
+      orgId: t.exposeString('orgId'),
+      url: t.exposeString('url'),
+      ordering: t.exposeString('ordering', { description: 'The identity it orders under: "natsUser:NAME" or "nkey:KEY".' }),
+      registeredAtLogIndex: t.exposeInt('registeredAtLogIndex'),
+      local: t.exposeBoolean('local', { description: "The organisation's keys are held by this node." }),
     }),
   });
 
@@ -43,6 +55,7 @@ function registerFinalityTypes(builder: Builder) {
       stuckReason: t.string({ nullable: true, resolve: (f) => f.stuck?.reason ?? null }),
       haltedReason: t.string({ nullable: true, description: 'Why this node stopped deriving (a quorum sealed another block than the one it derived).', resolve: (f) => f.haltedReason }),
       peers: t.field({ type: [Peer], description: 'Every authority key in force (and any other seen sealing), by key id, with its last seal in the log.', resolve: (f) => f.peers }),
+      nodes: t.field({ type: [PeerNode], description: "Every active member organisation's node registered on chain, by org id: the peers a node catches up from.", resolve: (f) => f.nodes }),
       lag: t.int({ nullable: true, description: 'Ordering log entries this node has not applied yet (null: the log does not answer).', resolve: (f) => f.lag() }),
     }),
   });

@@ -4,6 +4,7 @@ import type { AppContext } from './context.js';
 import { ApiError, errorHandler } from './errors.js';
 import { ReadServices } from '../../services/read-services.js';
 import { mountLog } from './log-routes.js';
+import { mountPeerBlocks } from './peer-routes.js';
 import { mountRecords } from './record-routes.js';
 import { mountCapture } from './capture-routes.js';
 import { CaptureService } from '../../services/capture/capture-service.js';
@@ -58,6 +59,7 @@ export function createApp(base: AppContext, options: { logger?: Logger } = {}): 
   const authorise = async (req: Request) => (await reads.authenticate(req.headers.authorization)).viewer;
   const metrics = mountMetrics(app, ctx);
   mountLog(app, ctx);
+  mountPeerBlocks(app, ctx);
   mountRecords(app, ctx);
   const capture = mountCapture(app, ctx);
   mountDocuments(app, ctx, { authorise });
