@@ -61,7 +61,7 @@ export function registerGovernanceCommands(program: Command): void {
     .option('--reason <text>', 'why')
     .action(async (opts: { consortium: string; key: string; url: string; wait?: boolean; org: string; nodeUrl: string; natsUser?: string; nkey?: string; reason?: string }) => {
       if ((opts.natsUser === undefined) === (opts.nkey === undefined)) throw new CliUsageError('give exactly one of --nats-user and --nkey');
-      const ordering = opts.natsUser !== undefined ? { natsUser: opts.natsUser } : { nkey: opts.nkey! };
+      const ordering: JsonValue = opts.natsUser !== undefined ? { natsUser: opts.natsUser } : { nkey: opts.nkey! };
       const change = { type: 'node.endpoint', orgId: opts.org, url: opts.nodeUrl, ordering };
       await post(opts.url, opts.consortium, RecordKind.PROPOSAL, { change, ...(opts.reason ? { reason: opts.reason } : {}) }, opts.key, !!opts.wait);
     });
