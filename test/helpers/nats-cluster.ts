@@ -219,14 +219,19 @@ function serverConfig(name: string, own: Ports, storeDir: string, all: readonly 
     `listen: 127.0.0.1:${own.client}`,
     `http: 127.0.0.1:${own.monitor}`,
     `jetstream { store_dir: ${JSON.stringify(storeDir)}, max_memory_store: 64MB, max_file_store: 1GB }`,
-    'cluster {',
-    '  name: provenant-test',
-    `  listen: 127.0.0.1:${own.cluster}`,
-    '  authorization { user: route, password: route-secret }',
-    // Clients use only the URLs they are given (a test can put a cuttable proxy in front of one).
-    '  no_advertise: true',
-    `  routes: [${routes.map((r) => JSON.stringify(r)).join(', ')}]`,
-    '}',
+    // A lone server runs JetStream stand-alone: clustered JetStream needs routes.
+    ...(all.length === 1
+      ? []
+      : [
+          'cluster {',
+          '  name: provenant-test',
+          `  listen: 127.0.0.1:${own.cluster}`,
+          '  authorization { user: route, password: route-secret }',
+          // Clients use only the URLs they are given (a test can put a cuttable proxy in front of one).
+          '  no_advertise: true',
+          `  routes: [${routes.map((r) => JSON.stringify(r)).join(', ')}]`,
+          '}',
+        ]),
     'authorization {',
     '  users: [',
     `    { user: ${OPERATOR.user}, password: ${OPERATOR.password} }`,

@@ -10,6 +10,7 @@ import path from 'node:path';
 import { signRecord, RecordKind, type RecordKind as Kind } from '../../src/core/ledger/record.js';
 import type { JsonValue } from '../../src/core/crypto/index.js';
 import { JetStreamOrdering } from '../../src/platform/ordering/jetstream-ordering.js';
+import type { ConsortiumStreamSettings } from '../../src/platform/ordering/jetstream-settings.js';
 import { initNetwork, type NetworkNode, type NetworkPlan } from '../../src/services/node/network-init.js';
 import { readKeyFile } from '../../src/services/node/keystore.js';
 import { NatsCluster, OPERATOR } from './nats-cluster.js';
@@ -186,16 +187,23 @@ export interface LocalNetworkOptions {
   nodeTimeoutMs?: number;
   /** The NATS URLs node `index` is given (default: every server's). */
   serversOf?: (index: number, urls: string[]) => string[];
+  /** NATS servers (default 3); with 1 the stream has one replica. */
+  natsServers?: number;
+  /** Stream settings beyond the defaults (a short maxAgeMs for catch-up beyond retention). */
+  stream?: Partial<ConsortiumStreamSettings>;
+  /** Extra environment of every node. */
+  env?: Record<string, string>;
 }
 
 /** Initialises the consortium in `dir`, starts the NATS cluster, provisions the stream and starts every node. */
 export async function startLocalNetwork(options: LocalNetworkOptions): Promise<LocalNetwork> {
   const plan = initNetwork({ dir: options.dir, orgs: options.orgs ?? 4 });
   const cluster = await NatsCluster.start({
+    size: options.natsServers ?? 3,
     users: plan.nodes.map((n) => ({ user: n.natsUser, password: n.natsPassword, consortia: [plan.consortium] })),
   });
   const nodes = plan.nodes.map(
-    (n, i) => new NetworkNodeProcess(n, plan.consortium, () => options.serversOf?.(i, cluster.urls) ?? cluster.urls, { SEAL_INTERVAL_MS: String(options.sealIntervalMs ?? 250) }),
+    (n, i) => new NetworkNodeProcess(n, plan.consortium, () => options.serversOf?.(i, cluster.urls) ?? cluster.urls, { SEAL_INTERVAL_MS: String(options.sealIntervalMs ?? 250), ...options.env }),
   );
   const stop = async () => {
     await Promise.all(nodes.map((n) => n.stop('SIGTERM')));
@@ -205,7 +213,7 @@ export async function startLocalNetwork(options: LocalNetworkOptions): Promise<L
     const operator = await JetStreamOrdering.connect({ servers: cluster.urls, credentials: { kind: 'password', ...OPERATOR } });
     try {
       // The loopback servers allow 1 GB of file store each.
-      await operator.provision(plan.consortium, { replicas: 3, maxBytes: 256 * 1024 * 1024 });
+      await operator.provision(plan.consortium, { replicas: options.natsServers === 1 ? 1 : 3, maxBytes: 256 * 1024 * 1024, ...options.stream });
     } finally {
       await operator.close();
     }
