@@ -11,7 +11,9 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, afterEach, beforeAll, expect, it } from 'vitest';
-import { encodePublicKey, generateKeyPair } from '../../../src/core/crypto/index.js';
+import { encodePublicKey, generateKeyPair, type KeyPair } from '../../../src/core/crypto/index.js';
+import { signPeerRequest } from '../../../src/core/ledger/peer-request.js';
+import { readKeyFile } from '../../../src/services/node/keystore.js';
 import { RecordKind } from '../../../src/core/ledger/record.js';
 import { JetStreamOrdering } from '../../../src/platform/ordering/jetstream-ordering.js';
 import { OPERATOR } from '../../helpers/nats-cluster.js';
@@ -67,7 +69,7 @@ describeWithNatsServer('catch-up over HTTP beyond the ordering log retention', (
       dir: root,
       natsServers: 1,
       stream: { maxAgeMs: RETENTION_MS, duplicateWindowMs: 1_000 },
-      env: { PEER_ALLOW_HTTP: '1', PEER_CATCH_UP_WAIT_MS: '6000', LOG_LEVEL: 'info' },
+      env: { PEER_ALLOW_HTTP: '1', PEER_CATCH_UP_WAIT_MS: '15000', LOG_LEVEL: 'info' },
       nodeTimeoutMs: 120_000,
     });
     nodes = net.nodes;
@@ -103,6 +105,21 @@ describeWithNatsServer('catch-up over HTTP beyond the ordering log retention', (
       expect(listed.peers.find((p) => p.orgId === a!.node.org)?.nodeUrl).toBe(a!.url);
     }
   }, 120_000);
+
+  it('serves final blocks only to a request signed by an active member key, a bounded page at a time', async () => {
+    const a = nodes[0]!;
+    const blocksAt = (query: string, header?: string) =>
+      fetch(`${a.url}/peer/consortia/${net.plan.consortium}/blocks?${query}`, { headers: header ? { 'x-provenant-peer': header } : {}, signal: AbortSignal.timeout(10_000) });
+    const signed = (key: KeyPair, fromHeight: number, limit: number) => signPeerRequest({ consortium: net.plan.consortium, fromHeight, limit, at: new Date().toISOString() }, key);
+    const { keyPair } = readKeyFile(path.join(nodes[1]!.node.dataDir, 'keys', `${nodes[1]!.node.org}.key.json`));
+    expect((await blocksAt('from=1&limit=2')).status).toBe(401);
+    expect((await blocksAt('from=1&limit=2', signed(generateKeyPair('ed25519'), 1, 2))).status).toBe(403);
+    expect((await blocksAt('from=1&limit=3', signed(keyPair, 1, 2))).status).toBe(401);
+    expect((await blocksAt('from=1&limit=51', signed(keyPair, 1, 51))).status).toBe(400);
+    const page = (await (await blocksAt('from=1&limit=2', signed(keyPair, 1, 2))).json()) as { blocks: { header: { height: number }; cutSequence: number }[] };
+    expect(page.blocks.map((b) => b.header.height)).toEqual([1, 2]);
+    expect(page.blocks[1]!.cutSequence).toBeGreaterThan(page.blocks[0]!.cutSequence);
+  }, 60_000);
 
   it('a restarted node refuses a tampered block from its only peer, then catches up over HTTP and reaches the same head', async () => {
     const live = nodes.slice(0, 3);
@@ -143,9 +160,8 @@ describeWithNatsServer('catch-up over HTTP beyond the ordering log retention', (
 
     // The peer serves the chain as it is: the node fetches, verifies and goes on from the log.
     const from = late.lines.length;
-    await late.start(120_000);
     let growing = true;
-    // New blocks keep coming, so the log holds what follows the last block the node fetched.
+    // New blocks keep coming while the node starts, so a block is soon cut at an entry the log still holds.
     const grower = (async () => {
       while (growing) {
         await grow();
@@ -153,6 +169,7 @@ describeWithNatsServer('catch-up over HTTP beyond the ordering log retention', (
       }
     })();
     try {
+      await late.start(120_000);
       const statuses = await sameFinalHead(nodes, grown + 1);
       expect(statuses[3]!.finality.haltedReason).toBeNull();
     } finally {

@@ -11,9 +11,9 @@ const change = (over: Record<string, unknown> = {}) => ({ type: 'node.endpoint',
 describe('the node.endpoint membership change', () => {
   it('accepts an https URL (or http on a loopback host) and a NATS user or NKey public key', () => {
     expect(parseMembershipChange(change())).toEqual(change());
-    expect(parseMembershipChange(change({ url: 'http://127.0.0.1:4100' })).url).toBe('http://127.0.0.1:4100');
-    expect(parseMembershipChange(change({ url: 'http://localhost:4100' })).url).toBe('http://localhost:4100');
-    expect(parseMembershipChange(change({ ordering: { nkey: NKEY } })).ordering).toEqual({ nkey: NKEY });
+    expect(parseMembershipChange(change({ url: 'http://127.0.0.1:4100' }))).toMatchObject({ url: 'http://127.0.0.1:4100' });
+    expect(parseMembershipChange(change({ url: 'http://localhost:4100' }))).toMatchObject({ url: 'http://localhost:4100' });
+    expect(parseMembershipChange(change({ ordering: { nkey: NKEY } }))).toMatchObject({ ordering: { nkey: NKEY } });
     expect(describeChange(parseMembershipChange(change()))).toBe('node.endpoint hmrc at https://node.hmrc.example/provenant (natsUser:hmrc-node)');
   });
 
