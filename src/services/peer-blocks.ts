@@ -36,6 +36,8 @@ function authenticatePeer(handles: NodeHandles, consortium: string, fromHeight: 
 
 /** Final blocks from `fromHeight` on, at most `limit` (1 to PEER_PAGE_MAX). */
 export async function peerBlocks(handles: NodeHandles, consortium: string, query: { fromHeight: unknown; limit: unknown }, header: unknown, now = Date.now()): Promise<PeerBlocksPage> {
+  // An anonymous caller learns nothing, not even whether its range was well-formed.
+  if (!parsePeerHeader(header)) throw new ReadError('UNAUTHENTICATED', 'a peer request must carry "X-Provenant-Peer: <keyId> <at> <signature>"');
   const fromHeight = Number(query.fromHeight);
   const limit = query.limit === undefined ? PEER_PAGE_MAX : Number(query.limit);
   if (!Number.isSafeInteger(fromHeight) || fromHeight < 1) throw badRange('from must be a block height of at least 1', { from: query.fromHeight ?? null });
