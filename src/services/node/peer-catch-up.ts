@@ -67,6 +67,12 @@ class PeerCatchUp {
     this.ctx.logger?.[level]({ consortium: this.consortium, ...fields }, message);
   }
 
+  /** Notes why a peer could not serve; logged once per reason, not at every round. */
+  #skip(peer: PeerNode, problem: string, fields: Record<string, unknown>, line: string): void {
+    if (this.problems.get(peer.orgId) !== problem) this.#log('warn', { peer: peer.orgId, ...fields }, `catch-up: peer ${peer.orgId} ${line}`);
+    this.problems.set(peer.orgId, problem);
+  }
+
   /** Asks one peer for every block it has past the head; false when it served nothing usable. */
   async fromPeer(peer: PeerNode, key: KeyPair): Promise<boolean> {
     if (peer.url.startsWith('http:') && !this.settings.allowHttp) {
@@ -81,14 +87,12 @@ class PeerCatchUp {
       try {
         page = await fetchPeerBlocks(peer.url, this.consortium, request, signPeerRequest(request, key), this.settings.requestTimeoutMs ?? DEFAULT_REQUEST_TIMEOUT_MS);
       } catch (err) {
-        this.problems.set(peer.orgId, (err as Error).message);
-        this.#log('warn', { peer: peer.orgId, url: peer.url }, `catch-up: peer ${peer.orgId} could not serve blocks from ${fromHeight}: ${(err as Error).message}`);
+        this.#skip(peer, (err as Error).message, { url: peer.url }, `could not serve blocks from ${fromHeight}: ${(err as Error).message}`);
         return progressed;
       }
       const blocks = (page as { blocks?: unknown })?.blocks;
       if (!Array.isArray(blocks) || blocks.length > PEER_PAGE_MAX) {
-        this.problems.set(peer.orgId, 'the answer holds no list of at most 50 blocks');
-        this.#log('warn', { peer: peer.orgId, url: peer.url }, `catch-up: peer ${peer.orgId} skipped: its answer holds no list of blocks`);
+        this.#skip(peer, 'the answer holds no list of at most 50 blocks', { url: peer.url }, 'skipped: its answer holds no list of blocks');
         return progressed;
       }
       if (blocks.length === 0) return progressed;
@@ -102,8 +106,7 @@ class PeerCatchUp {
       }
       if (result.failure) {
         const { height, code, message } = result.failure;
-        this.problems.set(peer.orgId, `served a bad block: ${message}`);
-        this.#log('warn', { peer: peer.orgId, url: peer.url, height, code }, `catch-up: peer ${peer.orgId} skipped: it served a block that fails verification (${code}): ${message}`);
+        this.#skip(peer, `served a bad block: ${message}`, { url: peer.url, height, code }, `skipped: it served a block that fails verification (${code}): ${message}`);
         return progressed;
       }
     }
