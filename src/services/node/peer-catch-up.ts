@@ -76,7 +76,7 @@ class PeerCatchUp {
   /** Asks one peer for every block it has past the head; false when it served nothing usable. */
   async fromPeer(peer: PeerNode, key: KeyPair): Promise<boolean> {
     if (peer.url.startsWith('http:') && !this.settings.allowHttp) {
-      this.problems.set(peer.orgId, `${peer.url} is plain http and PEER_ALLOW_HTTP is not set`);
+      this.#skip(peer, `${peer.url} is plain http and PEER_ALLOW_HTTP is not set`, { url: peer.url }, 'skipped: its URL is plain http and PEER_ALLOW_HTTP is not set');
       return false;
     }
     let progressed = false;
