@@ -3,6 +3,8 @@ import { RecordKind, verifyChain } from '../../../src/core/ledger/index.js';
 import { describeChange, parseMembershipChange } from '../../../src/core/ledger/membership.js';
 import { validateChange } from '../../../src/core/ledger/membership-change.js';
 import { isValidPeerRequest, parsePeerHeader, signPeerRequest } from '../../../src/core/ledger/peer-request.js';
+import { nodesOf } from '../../../src/services/node/chain-peers.js';
+import { peerNodesOf } from '../../../src/services/node/peer-catch-up.js';
 import { DemoChain, expectRejected } from './demo-consortium.js';
 
 const NKEY = `U${'A'.repeat(55)}`;
@@ -84,5 +86,21 @@ describe('signed peer requests', () => {
     expect(isValidPeerRequest(request, header, demo.key('hmrc').publicKey)).toBe(false);
     expect(parsePeerHeader('not a header')).toBeUndefined();
     expect(parsePeerHeader(undefined)).toBeUndefined();
+  });
+});
+
+describe('peers from the registered nodes', () => {
+  it('lists active members with a node, by org id, leaving out this node\'s own and removed organisations', () => {
+    const demo = new DemoChain();
+    demo.govern(parseMembershipChange(change()));
+    demo.govern(parseMembershipChange(change({ orgId: 'acme-abattoir', url: 'https://acme.example', ordering: { nkey: NKEY } })));
+    demo.govern(parseMembershipChange(change({ orgId: 'big-retail', url: 'https://retail.example', ordering: { natsUser: 'retail-node' } })));
+    demo.govern({ type: 'org.remove', orgId: 'acme-abattoir' });
+    expect(peerNodesOf(demo.state, new Set(['big-retail']))).toEqual([{ orgId: 'hmrc', url: 'https://node.hmrc.example/provenant' }]);
+    const views = nodesOf(demo.state, new Set([demo.key('hmrc').keyId]));
+    expect(views.map((v) => [v.orgId, v.ordering, v.local])).toEqual([
+      ['big-retail', 'natsUser:retail-node', false],
+      ['hmrc', 'natsUser:hmrc-node', true],
+    ]);
   });
 });
