@@ -23,7 +23,7 @@ export type { StoredBlock, StoredRecord } from '../store/chain-read-store.js';
 
 const HEX64 = /^[0-9a-f]{64}$/;
 
-type SignedHeaderLike = { header: BlockHeader; seal: Seal };
+type SignedHeaderLike = { header: BlockHeader; seal: Seal; orgId?: string };
 
 export interface ChainStatusView {
   consortium: string;
@@ -59,8 +59,16 @@ export interface EvidenceView {
   detectedAt: string;
   /** The block hashes the signed headers name (two for equivocation: both sealed by one key). */
   blockHashes: string[];
+  /** Who sealed which block hash, one per signed header, in the order the evidence keeps them. */
+  signers: EvidenceSigner[];
   /** The evidence as kept: the signed headers (an equivocation's payload can be posted as an evidence.equivocation record). */
   body: unknown;
+}
+
+export interface EvidenceSigner {
+  keyId: string;
+  orgId: string;
+  blockHash: string;
 }
 
 export interface InclusionProofView {
@@ -124,9 +132,10 @@ export class ChainReads {
   async evidence(consortiumId: string): Promise<EvidenceView[]> {
     const rows = await new DerivationStore(this.handles.db).listEvidence(consortiumId);
     return rows.map((r) => {
-      const body = JSON.parse(r.body) as { first?: SignedHeaderLike; second?: SignedHeaderLike; sealed?: SignedHeaderLike };
-      const headers = [body.first, body.second, body.sealed].filter((h): h is SignedHeaderLike => h !== undefined);
-      return { id: r.id, kind: r.kind, height: r.height, keyId: r.keyId, orgId: r.orgId, sequence: r.sequence, detectedAt: r.detectedAt, blockHashes: headers.map((h) => blockHash(h.header)), body };
+      const body = JSON.parse(r.body) as { first?: SignedHeaderLike; second?: SignedHeaderLike; sealed?: SignedHeaderLike; signedHeaders?: SignedHeaderLike[] };
+      const headers = [body.first, body.second, body.sealed, ...(body.signedHeaders ?? [])].filter((h): h is SignedHeaderLike => h !== undefined);
+      const signers = headers.map((h) => ({ keyId: h.seal.keyId, orgId: h.orgId ?? r.orgId, blockHash: blockHash(h.header) }));
+      return { id: r.id, kind: r.kind, height: r.height, keyId: r.keyId, orgId: r.orgId, sequence: r.sequence, detectedAt: r.detectedAt, blockHashes: signers.map((s) => s.blockHash), signers, body };
     });
   }
 

@@ -2,7 +2,7 @@
 import { resolveOffsetConnection } from '@pothos/plugin-relay';
 import type { Seal } from '../../core/ledger/block.js';
 import type { OrgEntry } from '../../core/ledger/consortium.js';
-import type { ChainStatusView, EvidenceView, InclusionProofView, StoredBlock, StoredRecord } from '../../services/chain-reads.js';
+import type { ChainStatusView, EvidenceSigner, EvidenceView, InclusionProofView, StoredBlock, StoredRecord } from '../../services/chain-reads.js';
 import type { SealedBlockEvent } from '../../services/node/ledger-node.js';
 import { withheldFieldType } from './withheld-types.js';
 import type { Builder } from './builder.js';
@@ -95,17 +95,30 @@ function registerStatusTypes(builder: Builder) {
 
   const Finality = registerFinalityTypes(builder);
 
+  const Signer = builder.objectRef<EvidenceSigner>('ChainEvidenceSigner').implement({
+    description: 'One signed header of the evidence: the authority key that sealed it, its organisation, and the block hash it sealed.',
+    fields: (t) => ({
+      keyId: t.exposeString('keyId'),
+      orgId: t.exposeString('orgId'),
+      blockHash: t.exposeString('blockHash'),
+    }),
+  });
+
   const Evidence = builder.objectRef<EvidenceView>('ChainEvidence').implement({
     description: 'Seals in the ordering log that prove misconduct or disagreement, kept with their signed headers.',
     fields: (t) => ({
       id: t.exposeString('id', { description: 'Hex SHA-256 of the evidence as kept.' }),
-      kind: t.exposeString('kind', { description: 'equivocation (one key sealed two blocks at one height) or conflicting-seal (a seal on another block than the one derived here).' }),
+      kind: t.exposeString('kind', {
+        description:
+          'equivocation (one key sealed two blocks at one height), conflicting-seal (a seal on another block than the one derived here) or divergent-seals (authorities sealed different blocks at one height, leaving the derived one short of a quorum: the chain stops there).',
+      }),
       height: t.exposeInt('height'),
       keyId: t.exposeString('keyId'),
       orgId: t.exposeString('orgId'),
       sequence: t.exposeInt('sequence', { description: 'The ordering log entry that revealed it.' }),
       detectedAt: t.exposeString('detectedAt'),
-      blockHashes: t.exposeStringList('blockHashes'),
+      blockHashes: t.exposeStringList('blockHashes', { description: 'The block hash of each signed header, in the order of signers.' }),
+      signers: t.field({ type: [Signer], description: 'Who sealed which block, one per signed header.', resolve: (e) => e.signers }),
       signedHeaders: t.field({ type: 'JSON', description: 'The signed headers; for equivocation, { first, second } is the payload of an evidence.equivocation record.', resolve: (e) => e.body }),
     }),
   });

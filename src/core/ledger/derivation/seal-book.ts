@@ -3,8 +3,9 @@
  * organisations behind each sealed hash, and what they prove. A block is final once its own hash
  * holds seals from more than the quorum share of the authority set in force at its height and the
  * block below it is final; finality never reverses. Two seals by one key at one height on different
- * hashes are equivocation; a seal on another hash than the derived one is a conflicting seal; both
- * are kept as evidence with their signed headers (docs/design/network.md).
+ * hashes are equivocation; a seal on another hash than the derived one is a conflicting seal; seals
+ * on different hashes that leave the derived one short of a quorum are divergent seals; all are
+ * kept as evidence with their signed headers (docs/design/network.md).
  */
 import { blockHash, quorumSize, type Seal } from '../block.js';
 import type { SealMessage } from '../ordering-message.js';
@@ -28,9 +29,10 @@ interface HashTally {
 }
 
 interface HeightSeals {
-  readonly byKey: Map<string, { hash: string; signed: SignedHeader }>;
+  readonly byKey: Map<string, { hash: string; signed: SignedHeader; orgId: string }>;
   readonly byHash: Map<string, HashTally>;
   stuckReported: boolean;
+  divergenceReported: boolean;
 }
 
 export interface SealOutcome {
@@ -55,7 +57,7 @@ export class SealBook {
   #at(height: number): HeightSeals {
     let seals = this.#heights.get(height);
     if (!seals) {
-      seals = { byKey: new Map(), byHash: new Map(), stuckReported: false };
+      seals = { byKey: new Map(), byHash: new Map(), stuckReported: false, divergenceReported: false };
       this.#heights.set(height, seals);
     }
     return seals;
@@ -94,7 +96,7 @@ export class SealBook {
       const evidence = { kind: 'equivocation', consortium: this.consortium, height, keyId: seal.keyId, orgId: authority.orgId, first: prior.signed, second: signed, sequence } as const;
       return { outputs: [{ type: 'evidence', evidence }], quorumReached: false, diverged: false };
     }
-    book.byKey.set(seal.keyId, { hash, signed });
+    book.byKey.set(seal.keyId, { hash, signed, orgId: authority.orgId });
     const outputs: DerivationOutput[] = [];
     if (hash !== view.hash) {
       const evidence = { kind: 'conflicting-seal', consortium: this.consortium, height, keyId: seal.keyId, orgId: authority.orgId, sealed: signed, derivedHash: view.hash, sequence } as const;
@@ -115,8 +117,24 @@ export class SealBook {
     const completedNow = tally.completedAt === sequence;
     const quorumReached = completedNow && hash === view.hash;
     const diverged = completedNow && hash !== view.hash;
-    if (!view.final && !diverged) outputs.push(...this.#stuck(height, view, book, required));
+    if (!view.final && !diverged) {
+      outputs.push(...this.#stuck(height, view, book, required));
+      outputs.push(...this.#divergence(sequence, message, authority.orgId, view, book));
+    }
     return { outputs, quorumReached, diverged };
+  }
+
+  /**
+   * Reported once, when the height is stuck and its seals name at least two hashes: every key's
+   * first seal there, which shows to anyone that honest authorities derived different blocks.
+   */
+  #divergence(sequence: number, message: SealMessage, orgId: string, view: HeightView, book: HeightSeals): DerivationOutput[] {
+    if (!book.stuckReported || book.divergenceReported || book.byHash.size < 2) return [];
+    book.divergenceReported = true;
+    const signedHeaders = [...book.byKey.values()].map((s) => ({ orgId: s.orgId, header: s.signed.header, seal: s.signed.seal }));
+    const { header, seal } = message;
+    const evidence = { kind: 'divergent-seals', consortium: this.consortium, height: header.height, keyId: seal.keyId, orgId, derivedHash: view.hash, signedHeaders, sequence } as const;
+    return [{ type: 'evidence', evidence }];
   }
 
   /** Reported once: organisations that sealed other hashes leave too few to reach the quorum. */

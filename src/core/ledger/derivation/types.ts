@@ -102,7 +102,28 @@ export type Evidence =
       readonly sealed: SignedHeader;
       readonly derivedHash: string;
       readonly sequence: number;
+    }
+  /**
+   * Authorities sealed different blocks at one height and too few are left to make the derived one
+   * final: they derived from different orders of the log. No authority is at fault; keyId and
+   * orgId name the one whose seal completed the evidence.
+   */
+  | {
+      readonly kind: 'divergent-seals';
+      readonly consortium: string;
+      readonly height: number;
+      readonly keyId: string;
+      readonly orgId: string;
+      readonly derivedHash: string;
+      /** Each authority key's first valid seal at the height, in log order: at least two block hashes. */
+      readonly signedHeaders: readonly OrgSignedHeader[];
+      readonly sequence: number;
     };
+
+/** A signed header with the organisation of the authority key that sealed it. */
+export interface OrgSignedHeader extends SignedHeader {
+  readonly orgId: string;
+}
 
 export type IgnoredReason =
   | 'MALFORMED_MESSAGE'
