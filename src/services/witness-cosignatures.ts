@@ -10,7 +10,7 @@ import { CodedError } from '../core/coded-error.js';
 import { keyIdOf, parsePublicKey } from '../core/crypto/index.js';
 import { assertCheckpointShape, checkpointHash, type Checkpoint } from '../core/ledger/checkpoint.js';
 import { formatTimestamp } from '../core/ledger/record.js';
-import { verifyWitnessCosignature, type ProofBundle, type WitnessCosignature } from '../core/lineage/bundle.js';
+import { BundleError, verifyWitnessCosignature, type ProofBundle, type WitnessCosignature } from '../core/lineage/bundle.js';
 import { exportProofBundle } from '../store/bundle-store.js';
 import { WitnessCosignatureStore } from '../store/witness-cosignature-store.js';
 import type { ChainReads } from './chain-reads.js';
@@ -71,7 +71,10 @@ export class WitnessCosignatures {
   /** The latest checkpoint as a proof bundle of no records: its signatures, genesis and every membership record, to check from genesis. */
   async checkpointEvidence(rc: ReadContext, consortiumId: string): Promise<ProofBundle> {
     await this.chain.requireLogReader(rc, consortiumId);
-    return exportProofBundle(this.handles.store, consortiumId, []);
+    return exportProofBundle(this.handles.store, consortiumId, []).catch((err: unknown) => {
+      if (err instanceof BundleError && err.code === 'BUNDLE_NO_CHECKPOINT') throw notFound(err.message, err.details);
+      throw err;
+    });
   }
 
   /** Keeps a witness's cosignature on one of this node's checkpoints, after checking it. */
