@@ -118,6 +118,23 @@ describe('a witness cosigning one node', () => {
     expect(otherKey.stderr).toContain('WITNESS_STATE_MISMATCH');
   });
 
+  it('exits 2 on a usage error or a node out of reach, 1 on a node of another genesis, pinning nothing', async () => {
+    const witness = keyFile();
+    const state = stateDir();
+    const base = ['witness', '--consortium', C, '--key', witness.file, '--state', state, '--once'];
+    const noNode = await runCliCaptured(base);
+    expect(noNode.exitCode).toBe(2);
+    expect(noNode.stderr).toContain('give at least one --node URL');
+    const down = await runCliCaptured([...base, '--node', 'http://127.0.0.1:1', '--token', token]);
+    expect(down.exitCode).toBe(2);
+    expect(down.stderr).toContain('NODE_UNREACHABLE');
+    const otherChain = await runCliCaptured([...base, '--node', node.url, '--token', token, '--genesis', 'ab'.repeat(32)]);
+    expect(otherChain.exitCode).toBe(1);
+    expect(otherChain.stderr).toContain('GENESIS_MISMATCH');
+    expect(existsSync(path.join(state, 'witness-state.json'))).toBe(false);
+    expect(existsSync(path.join(state, 'witness.lock'))).toBe(false);
+  });
+
   it('refuses a checkpoint whose served evidence was altered in transit, and cosigns nothing', async () => {
     const witness = keyFile();
     const state = stateDir();
@@ -139,6 +156,31 @@ describe('a witness cosigning one node', () => {
       w.close();
     }
     expect(existsSync(path.join(state, 'witness-state.json'))).toBe(false);
+  });
+
+  it('has the new last cosigned on disk before the cosignature is posted', async () => {
+    await sealEvents(node, 'durable');
+    const witness = keyFile();
+    const state = stateDir();
+    const http = new HttpWitnessPeer(C, new Map([[node.url, token]]));
+    const onDiskWhenPosted: unknown[] = [];
+    const watching = {
+      checkpointEvidence: http.checkpointEvidence.bind(http),
+      consistency: http.consistency.bind(http),
+      postCosignature: async (url: string, checkpoint: Checkpoint, cosignature: { publicKey: string; signature: string }) => {
+        onDiskWhenPosted.push(readState(state).lastCosigned);
+        await http.postCosignature(url, checkpoint, cosignature);
+      },
+    };
+    const w = Witness.open({ consortium: C, key: witness.key, stateDir: new WitnessStateDir(state), peer: watching });
+    try {
+      const report = await w.round([node.url]);
+      expect(report.nodes[0]).toMatchObject({ outcome: 'cosigned', published: true });
+    } finally {
+      w.close();
+    }
+    const { checkpoint } = (await getJson(node, `/consortia/${C}/checkpoint`, token)).body as { checkpoint: Checkpoint };
+    expect(onDiskWhenPosted).toEqual([expect.objectContaining({ checkpoint, cosignature: cosignCheckpoint(checkpoint, witness.key) })]);
   });
 
   it('takes only valid cosignatures on its own checkpoints, with clear 4xx answers, and bounds how many', async () => {
