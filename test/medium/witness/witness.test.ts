@@ -59,7 +59,7 @@ async function postCosignature(node: TestNode, token: string | undefined, body: 
 
 const witnessArgs = (key: string, state: string, nodes: TestNode[], tokens: string[]) => ['witness', '--consortium', C, '--key', key, '--state', state, ...nodes.flatMap((n) => ['--node', n.url]), ...tokens.flatMap((t) => ['--token', t]), '--once'];
 
-describe('a witness cosigning one node', () => {
+describe('a witness cosigning one node', { timeout: 120_000 }, () => {
   let node: TestNode;
   let token: string;
   beforeAll(async () => {
@@ -207,7 +207,7 @@ describe('a witness cosigning one node', () => {
   });
 });
 
-describe('a witness facing a split view', () => {
+describe('a witness facing a split view', { timeout: 120_000 }, () => {
   const nodes: TestNode[] = [];
   afterEach(async () => {
     for (const n of nodes.splice(0)) await n.destroy();
