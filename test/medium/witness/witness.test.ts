@@ -21,6 +21,7 @@ import { exportProofBundle } from '../../../src/store/bundle-store.js';
 import { HttpWitnessPeer } from '../../../src/transport/cli/witness-http-peer.js';
 import { runCliCaptured } from '../../helpers/cli-run.js';
 import { buildDemoConsortium, DEMO_CONSORTIUM_ID as C } from '../../helpers/consortia.js';
+import { TcpProxy } from '../../helpers/tcp-proxy.js';
 import { startTestNode, type TestNode } from '../../helpers/test-node.js';
 
 const scratch = mkdtempSync(path.join(os.tmpdir(), 'provenant-witness-'));
@@ -242,6 +243,39 @@ describe('a witness facing a split view', { timeout: 120_000 }, () => {
     expect(evidence.second.signatures.length).toBeGreaterThan(0);
     expect(readState(state).lastCosigned?.checkpoint).toEqual(cpA);
     expect(await storedCosignatures(b)).toEqual([]);
+  });
+
+  it('one node URL that shows another history over time: the second checkpoint of that size is a split view', async () => {
+    const [a, b] = await forkedPair();
+    const proxy = await TcpProxy.start();
+    try {
+      proxy.forwardTo(a.url);
+      const url = proxy.url.replace(/^nats:/, 'http:');
+      const tokens = new Map([[url, a.tokens['fsa']!]]);
+      const state = stateDir();
+      const w = Witness.open({ consortium: C, key: keyFile().key, stateDir: new WitnessStateDir(state), peer: new HttpWitnessPeer(C, tokens) });
+      try {
+        expect((await w.round([url])).nodes[0]).toMatchObject({ outcome: 'cosigned' });
+        // The same URL now answers from the other history (kept connections cut first).
+        proxy.partition();
+        proxy.heal();
+        proxy.forwardTo(b.url);
+        tokens.set(url, b.tokens['fsa']!);
+        // A kept-alive socket the cut closed may fail one round: the next round reconnects.
+        let report = await w.round([url]);
+        for (let i = 0; i < 5 && report.nodes[0]?.outcome === 'unreachable'; i++) report = await w.round([url]);
+        expect(report.halted, JSON.stringify(report)).toMatchObject({ code: 'SPLIT_VIEW' });
+        const evidence = JSON.parse(readFileSync(report.halted!.evidenceFile, 'utf8')) as WitnessEvidence;
+        expect(evidence).toMatchObject({ first: { source: url }, second: { source: url } });
+        expect(evidence.first.checkpoint.logSize).toBe(evidence.second.checkpoint.logSize);
+        expect(evidence.first.checkpoint.logRoot).not.toBe(evidence.second.checkpoint.logRoot);
+      } finally {
+        w.close();
+      }
+      expect(await storedCosignatures(b)).toEqual([]);
+    } finally {
+      await proxy.stop();
+    }
   });
 
   it('a log that does not extend the last cosigned: the failing proof is kept, exit 1, nothing cosigned', async () => {
