@@ -82,14 +82,23 @@ class RebuildReplay {
       this.#count('EventIdentifier', projected.event.rows.identifiers.length);
       this.#count('DocumentCitation', projected.event.rows.citations.length);
       const header = epcisHeaderOf(record.payload);
-      if (header) this.#count('LocationLink', this.writer.locationLinks(locationLinksOf(header, projected.event.rows.event.submitterOrg), source.recordHash));
+      if (header) {
+        this.writer.locationLinks(locationLinksOf(header, projected.event.rows.event.submitterOrg), source.recordHash);
+        this.#count('LocationLink', 0);
+      }
     }
     if (projected.correction) {
       this.writer.correction(projected.correction);
       this.#count('EventCorrection');
     }
-    if (projected.window) this.#count('DeviceReading', this.writer.window(source.recordHash, projected.window));
-    if (projected.erasure) this.#count('PersonData', this.writer.erase(projected.erasure.commitment, source.recordHash, record.signedAt));
+    if (projected.window) {
+      this.writer.window(source.recordHash, projected.window);
+      this.#count('DeviceReading', 0);
+    }
+    if (projected.erasure) {
+      this.writer.erase(projected.erasure.commitment, source.recordHash, record.signedAt);
+      this.#count('PersonData', 0);
+    }
   }
 
   readonly onRecord = (r: ReplayedRecord): void => {
@@ -125,6 +134,8 @@ class RebuildReplay {
 async function* prepared(rebuild: RebuildReplay, blocks: AsyncIterable<VerifiableBlockRow>): AsyncGenerator<VerifiableBlockRow> {
   await rebuild.checkpoints.start();
   for await (const block of blocks) {
+    // What the last block wrote goes to the database before the next is read (PostgreSQL queues it).
+    await rebuild.writer.flush();
     await rebuild.prepare(block.records);
     rebuild.setColumns(block.columns);
     yield block;
@@ -168,9 +179,11 @@ export async function rebuildProjections(chain: ChainStore, consortiumId: string
     writer.custody(custody);
     rebuild.written['Custody'] = custody.length;
     writer.membership(membershipProjectionOf(report.finalState));
-    writer.commit();
+    await writer.commit();
+    // Rows the database reported for the counted statements (links added, readings reached, persons erased).
+    for (const table of ['LocationLink', 'DeviceReading', 'PersonData'] as const) if (table in rebuild.written) rebuild.written[table] = writer.tally[table];
   } finally {
-    writer.close();
+    await writer.close();
   }
   onProgress?.({ height: -1, records: 0, totalBlocks, phase: 'verifying the rebuilt store' });
   const verification = await verifyStoredChain(chain, consortiumId, onProgress);

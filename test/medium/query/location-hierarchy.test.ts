@@ -3,7 +3,6 @@
  * (EPCIS 2.0 sections 6.5 and 8.2.7.1): a descendant's events are found, EQ_ still matches the
  * location alone, an organisation's links place only its own events, and the read policy applies.
  */
-import Database from 'better-sqlite3';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { rebuildConsortium } from '../../../src/services/projections/operations.js';
 import { eventHashIdsOfDocument } from '../../../src/core/epcis/event-hash.js';
@@ -12,7 +11,7 @@ import { issueToken } from '../../../src/store/token-store.js';
 import { hostOrganisation } from '../../helpers/capture-binding.js';
 import { CAPTURE_TEST_CONSORTIUM as TEST_CONSORTIUM } from '../../helpers/consortia.js';
 import { epcisDocument, objectEvent } from '../../helpers/epcis-documents.js';
-import { testEngine } from '../../helpers/postgres.js';
+import { openRawDatabase, type RawDatabase } from '../../helpers/raw-database.js';
 import { captureDocument, eventsOf, getAs, startQueryNode, type QueryNode } from './query-harness.js';
 
 const SITE = 'urn:epc:id:sgln:0614141.00001.0';
@@ -112,19 +111,21 @@ describe('WD_bizLocation and WD_readPoint', () => {
     expect(res.json.type).toBe('epcisException:QueryTooComplexException');
   });
 
-  // Last: it stops the node. rebuild-projections runs on SQLite only (it refuses PostgreSQL).
-  it.skipIf(testEngine() === 'postgres')('rebuild-projections derives the same links from the chain', async () => {
-    const all = (db: Database.Database) => db.prepare(`SELECT "vocabulary", "parentId", "orgId", "childId", "recordHash" FROM "LocationLink" WHERE "consortiumId" = ? ORDER BY 1, 2, 3, 4`).all(TEST_CONSORTIUM);
+  // Last: it stops the node.
+  it('rebuild-projections derives the same links from the chain', async () => {
+    const all = (db: RawDatabase) => db.all(`SELECT "vocabulary", "parentId", "orgId", "childId", "recordHash" FROM "LocationLink" WHERE "consortiumId" = ? ORDER BY 1, 2, 3, 4`, TEST_CONSORTIUM);
     await node.t.stop();
-    const raw = new Database(node.t.dbFile);
-    const before = all(raw);
-    expect(before.length).toBeGreaterThan(MAX_DESCENDANTS);
-    raw.prepare(`DELETE FROM "LocationLink"`).run();
-    raw.close();
-    const report = await rebuildConsortium(node.t.config, TEST_CONSORTIUM);
-    expect(report.verification.ok).toBe(true);
-    const again = new Database(node.t.dbFile, { readonly: true });
-    expect(all(again)).toEqual(before);
-    again.close();
+    const raw = await openRawDatabase({ dbFile: node.t.dbFile, databaseUrl: node.t.config.databaseUrl });
+    try {
+      const before = await all(raw);
+      expect(before.length).toBeGreaterThan(MAX_DESCENDANTS);
+      await raw.run(`DELETE FROM "LocationLink"`);
+      const report = await rebuildConsortium(node.t.config, TEST_CONSORTIUM);
+      expect(report.verification.ok).toBe(true);
+      expect(report.written['LocationLink']).toBe(before.length);
+      expect(await all(raw)).toEqual(before);
+    } finally {
+      await raw.close();
+    }
   }, 120_000);
 });
