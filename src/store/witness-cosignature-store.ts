@@ -24,7 +24,8 @@ export class WitnessCosignatureStore {
       const key = { consortiumId_logSize_keyId: { consortiumId, logSize, keyId } };
       if (await tx.witnessCosignature.findUnique({ where: key, select: { keyId: true } })) return 'duplicate';
       if ((await tx.witnessCosignature.count({ where: { consortiumId, logSize } })) >= max) return 'full';
-      await tx.witnessCosignature.create({ data: { consortiumId, logSize, keyId, publicKey: cosignature.publicKey, signature: cosignature.signature, receivedAt } });
+      // An upsert: the same key posted twice at once keeps the first, rather than failing on the key.
+      await tx.witnessCosignature.upsert({ where: key, create: { consortiumId, logSize, keyId, publicKey: cosignature.publicKey, signature: cosignature.signature, receivedAt }, update: {} });
       return 'stored';
     });
   }
