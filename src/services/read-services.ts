@@ -14,6 +14,7 @@ import { LineageReads } from './lineage/reads.js';
 import type { NodeHandles } from './node-handles.js';
 import { PersonService } from './persons.js';
 import type { ReadContext } from './read-context.js';
+import { WitnessCosignatures } from './witness-cosignatures.js';
 
 export type { NodeHandles } from './node-handles.js';
 
@@ -26,6 +27,7 @@ export class ReadServices {
   readonly lineage: LineageReads;
   readonly feeds: FeedReads;
   readonly explorer: ExplorerReads;
+  readonly witnesses: WitnessCosignatures;
 
   constructor(readonly handles: NodeHandles) {
     this.accessLog = new AccessLogService(handles.db);
@@ -36,6 +38,7 @@ export class ReadServices {
     this.lineage = new LineageReads(handles);
     this.feeds = new FeedReads(handles);
     this.explorer = new ExplorerReads(handles, this.lineage);
+    this.witnesses = new WitnessCosignatures(handles, this.chain);
   }
 
   /** Resolves a bearer token (Authorization header value or the bare token) to a viewer, or why not. */

@@ -12,6 +12,7 @@ import { inclusionProof } from '../core/ledger/merkle-tree.js';
 import type { SignedRecord } from '../core/ledger/record.js';
 import { BundleError, MEMBERSHIP_RECORD_KINDS, buildBundle, type BundleAnswer, type BundleBlock, type BundleCompleteness, type BundleRecord, type ProofBundle } from '../core/lineage/bundle.js';
 import type { ChainStore } from './chain-store.js';
+import { WitnessCosignatureStore } from './witness-cosignature-store.js';
 
 interface RecordRow {
   hash: string;
@@ -100,6 +101,8 @@ export async function exportProofBundle(store: ChainStore, consortiumId: string,
   const membershipRecords: BundleRecord[] = [];
   for (const row of membershipRows) membershipRecords.push(await entryOf(row));
 
+  const cosigned = await new WitnessCosignatureStore(db).list(consortiumId, checkpoint.logSize);
+  const witnessCosignatures = cosigned.length > 0 ? { witnessCosignatures: cosigned } : {};
   const answer = answered ? { answer: { ...answered.answer, checkpoint: { logSize: checkpoint.logSize, blockHeight: checkpoint.blockHeight, blockHash: checkpoint.blockHash } }, completeness: answered.completeness } : {};
-  return buildBundle({ consortium: consortiumId, checkpoint, checkpointSignatures, blocks, records, membershipRecords, ...answer });
+  return buildBundle({ consortium: consortiumId, checkpoint, checkpointSignatures, blocks, records, membershipRecords, ...witnessCosignatures, ...answer });
 }

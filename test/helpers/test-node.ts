@@ -14,6 +14,7 @@ import path from 'node:path';
 import express, { type Express } from 'express';
 import { expect } from 'vitest';
 import type { KeyPair } from '../../src/core/crypto/index.js';
+import type { Block } from '../../src/core/ledger/block.js';
 import type { MembershipChange } from '../../src/core/ledger/governance.js';
 import { RecordKind, signRecord, type SignedRecord } from '../../src/core/ledger/record.js';
 import { signCaptureDocument } from '../../src/client/capture-client.js';
@@ -42,6 +43,8 @@ export type MqttOptions = Partial<Omit<StartIotOptions, 'ctx'>>;
 export interface TestNodeOptions {
   /** The demo consortium (default true: a fresh one; or the one given, e.g. to reopen with its keys). */
   demo?: boolean | ConsortiumFixture;
+  /** Import this genesis block for the demo consortium instead of creating one (a second node of the same chain), sealing with its authority keys. */
+  genesis?: Block;
   /** Further consortia to create (after the demo one). */
   consortia?: readonly ConsortiumFixture[];
   /** The consortium the helpers default to (tokens, key, submit, seal, capture). Default the demo one, else the first given. */
@@ -205,7 +208,8 @@ async function startInProcess(options: TestNodeOptions, fixtures: ConsortiumFixt
     if (opened.node.consortia().length === 0) {
       for (const f of fixtures) {
         if (f === demoFixture) for (const [orgId, key] of f.orgKeys) opened.keystore.save(`demo-${orgId}`, key);
-        await opened.node.createConsortium(f.spec, f.authorityKeys);
+        if (f === demoFixture && options.genesis) await opened.node.importGenesis(options.genesis, f.authorityKeys);
+        else await opened.node.createConsortium(f.spec, f.authorityKeys);
       }
     }
     const consortiumId = options.primary ?? fixtures[0]?.spec.consortiumId ?? opened.node.consortia()[0]!;

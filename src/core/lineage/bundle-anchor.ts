@@ -14,6 +14,15 @@ function cosignatureMessage(cp: Checkpoint): Uint8Array {
   return signingMessage(HashTag.WITNESS_COSIGNATURE, fromHex(checkpointHash(cp), 32));
 }
 
+/** True when the cosignature is a valid signature on the checkpoint by the public key it names; never throws. */
+export function verifyWitnessCosignature(cp: Checkpoint, cosignature: WitnessCosignature): boolean {
+  try {
+    return verifySignature(parsePublicKey(cosignature.publicKey), cosignatureMessage(cp), parseSignature(cosignature.signature));
+  } catch {
+    return false;
+  }
+}
+
 /** A witness's cosignature on a checkpoint it checked. */
 export function cosignCheckpoint(cp: Checkpoint, witness: KeyPair): WitnessCosignature {
   return { publicKey: encodePublicKey(witness.publicKey), signature: encodeSignature(sign(witness.privateKey, cosignatureMessage(cp))) };

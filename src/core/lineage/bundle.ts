@@ -15,7 +15,7 @@ import { verifyBundle } from './bundle-verify.js';
 
 export * from './bundle-types.js';
 export { verifyBundle } from './bundle-verify.js';
-export { checkAnchor, cosignCheckpoint } from './bundle-anchor.js';
+export { checkAnchor, cosignCheckpoint, verifyWitnessCosignature } from './bundle-anchor.js';
 
 /** Assembles a bundle from evidence fetched from a store, deriving authority sets and signers by replay (v2 when it states an answer). */
 export function buildBundle(evidence: BundleEvidence): ProofBundle {

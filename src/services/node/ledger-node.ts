@@ -213,12 +213,14 @@ export class LedgerNode extends EventEmitter {
   /**
    * Joins a consortium whose genesis block was made elsewhere (`provenant network init`): every
    * node of a multi-node consortium starts from the same block, checked here (shape and a quorum
-   * of authority seals), then reads the consortium's log from its start.
+   * of authority seals), then reads the consortium's log from its start. `authorityKeys`: keys this
+   * node seals with besides those it opened with.
    */
-  async importGenesis(block: Block): Promise<{ consortium: string; blockHash: string }> {
+  async importGenesis(block: Block, authorityKeys: readonly KeyPair[] = []): Promise<{ consortium: string; blockHash: string }> {
     return this.#mutex.run(async () => {
       const state = ConsortiumState.fromGenesis(block);
       await this.#refuseDuplicate(state.id);
+      for (const key of authorityKeys) this.#authorityKeys.set(key.keyId, key);
       const { hash } = await this.#storeGenesis(block, state);
       const { chain, orphans } = await ConsortiumChain.open(this.#ctx, state.id, { fromStart: this.#ownsOrdering });
       this.#chains.set(state.id, chain);

@@ -24,6 +24,7 @@ import { registerTokenCommands } from './token-commands.js';
 import { registerLabelCommand } from './label-command.js';
 import { registerProjectionCommands } from './projection-commands.js';
 import { registerNetworkCommands } from './network-commands.js';
+import { registerWitnessCommand } from './witness-command.js';
 
 const packageJson = JSON.parse(readFileSync(new URL('../../../package.json', import.meta.url), 'utf8')) as { version: string };
 
@@ -143,6 +144,7 @@ export function buildProgram(): Command {
   registerLabelCommand(program);
   registerProjectionCommands(program);
   registerNetworkCommands(program);
+  registerWitnessCommand(program);
   registerDeviceCommands(program);
   return program;
 }

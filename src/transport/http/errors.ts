@@ -57,12 +57,14 @@ const STATUS_BY_CODE: Record<string, number> = {
   NOT_FOUND: 404,
   DOCUMENT_NOT_FOUND: 404,
   PERSON_NOT_FOUND: 404,
+  UNKNOWN_CHECKPOINT: 404,
   PERSON_ERASED: 410,
   // conflicts
   DUPLICATE_GENESIS: 409,
   DOCUMENT_EXISTS: 409,
   ALREADY_ERASED: 409,
   EVENT_ID_TAKEN: 409,
+  TOO_MANY_COSIGNATURES: 409,
   // integrity: stored off-chain bytes no longer match their hash (never served; logged)
   DOCUMENT_TAMPERED: 500,
   READING_TAMPERED: 500,

@@ -1,8 +1,9 @@
 /**
  * The consortium log for light clients: signed checkpoints, and RFC 6962 inclusion and
  * consistency proofs, so a client holding an old checkpoint can check today's log extends it.
+ * Witnesses read the checkpoint with its evidence and post their cosignatures (docs/witness.md).
  */
-import type { Express, Request, Response } from 'express';
+import express, { type Express, type Request, type Response } from 'express';
 import type { ReadContext } from '../../services/read-context.js';
 import type { AppContext } from './context.js';
 import { ApiError } from './errors.js';
@@ -31,7 +32,26 @@ export function mountLog(app: Express, ctx: AppContext): void {
   const readerOf = (res: Response): ReadContext => res.locals['reader'] as ReadContext;
 
   app.get('/consortia/:id/checkpoint', async (req, res) => {
-    res.json(await chain.checkpoint(readerOf(res), req.params.id));
+    const signed = await chain.checkpoint(readerOf(res), req.params.id);
+    const { witnessCosignatures } = await reads.witnesses.list(readerOf(res), req.params.id, signed.checkpoint.logSize);
+    res.json({ ...signed, witnessCosignatures });
+  });
+
+  app.get('/consortia/:id/log/checkpoint-evidence', async (req, res) => {
+    res.json(await reads.witnesses.checkpointEvidence(readerOf(res), req.params.id));
+  });
+
+  app.get('/consortia/:id/log/cosignatures', async (req, res) => {
+    const logSize = req.query['logSize'] === undefined ? undefined : sizeParam(req, 'logSize', Number.MAX_SAFE_INTEGER);
+    res.json(await reads.witnesses.list(readerOf(res), req.params.id, logSize));
+  });
+
+  // The GET guard above does not cover POST: this route authenticates for itself.
+  app.post('/consortia/:id/log/cosignatures', express.json({ limit: '16kb' }), async (req, res) => {
+    const rc = await readContext(reads, req);
+    if (!rc.viewer) throw new ApiError(401, 'UNAUTHENTICATED', rc.authProblem ?? 'an API token is required (Authorization: Bearer pvn_...)');
+    const receipt = await reads.witnesses.accept(rc, String(req.params['id']), req.body);
+    res.status(receipt.status === 'stored' ? 201 : 200).json(receipt);
   });
 
   app.get('/consortia/:id/log/consistency', async (req, res) => {
