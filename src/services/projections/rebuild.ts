@@ -81,9 +81,11 @@ class RebuildReplay {
       this.#count('EpcisEvent');
       this.#count('EventIdentifier', projected.event.rows.identifiers.length);
       this.#count('DocumentCitation', projected.event.rows.citations.length);
-      const header = epcisHeaderOf(record.payload);
-      if (header) this.#count('LocationLink', this.writer.locationLinks(locationLinksOf(header, projected.event.rows.event.submitterOrg), source.recordHash));
     }
+    // A correction signs its document's header too, and capture indexes it like an event's.
+    const declarer = projected.event?.rows.event.submitterOrg ?? projected.correction?.signerOrg;
+    const header = declarer !== undefined ? epcisHeaderOf(record.payload) : undefined;
+    if (header) this.#count('LocationLink', this.writer.locationLinks(locationLinksOf(header, declarer!), source.recordHash));
     if (projected.correction) {
       this.writer.correction(projected.correction);
       this.#count('EventCorrection');

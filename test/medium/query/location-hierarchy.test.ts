@@ -6,6 +6,10 @@
 import Database from 'better-sqlite3';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { rebuildConsortium } from '../../../src/services/projections/operations.js';
+import { openNode } from '../../../src/services/node/bootstrap.js';
+import { verifyStoredChain } from '../../../src/services/node/verify-stored-chain.js';
+import { ChainStore } from '../../../src/store/chain-store.js';
+import { openDatabase } from '../../../src/store/database.js';
 import { eventHashIdsOfDocument } from '../../../src/core/epcis/event-hash.js';
 import { MAX_DESCENDANTS } from '../../../src/core/epcis/query/location-hierarchy.js';
 import { issueToken } from '../../../src/store/token-store.js';
@@ -113,7 +117,7 @@ describe('WD_bizLocation and WD_readPoint', () => {
   });
 
   // Last: it stops the node. rebuild-projections runs on SQLite only (it refuses PostgreSQL).
-  it.skipIf(testEngine() === 'postgres')('rebuild-projections derives the same links from the chain', async () => {
+  it.skipIf(testEngine() === 'postgres')('links missing (a store from before the hierarchy was indexed): verify and the start-up check name them and point to rebuild-projections, which derives the same links', async () => {
     const all = (db: Database.Database) => db.prepare(`SELECT "vocabulary", "parentId", "orgId", "childId", "recordHash" FROM "LocationLink" WHERE "consortiumId" = ? ORDER BY 1, 2, 3, 4`).all(TEST_CONSORTIUM);
     await node.t.stop();
     const raw = new Database(node.t.dbFile);
@@ -121,10 +125,25 @@ describe('WD_bizLocation and WD_readPoint', () => {
     expect(before.length).toBeGreaterThan(MAX_DESCENDANTS);
     raw.prepare(`DELETE FROM "LocationLink"`).run();
     raw.close();
+    const db = await openDatabase({ url: `file:${node.t.dbFile}` });
+    const verified = await verifyStoredChain(new ChainStore(db), TEST_CONSORTIUM).finally(() => db.$disconnect());
+    expect(verified.ok).toBe(false);
+    const missing = verified.projections!.failures.filter((f) => f.table === 'LocationLink');
+    expect(missing).toHaveLength(before.length);
+    expect(missing.every((f) => f.code === 'ROW_MISSING' && /provenant rebuild-projections/.test(f.message))).toBe(true);
+    expect(verified.projections!.tables['LocationLink']).toEqual({ derived: before.length, stored: 0 });
+    const refusal = await openNode(node.t.config, { autoSeal: false }).then(
+      async (opened) => (await opened.close(), undefined),
+      (err: unknown) => err as { code?: string; message: string },
+    );
+    expect(refusal?.code).toBe('PROJECTIONS_DISAGREE');
+    expect(refusal?.message).toMatch(/LocationLink row \(vocabulary=[^]*is missing[^]*provenant rebuild-projections/);
     const report = await rebuildConsortium(node.t.config, TEST_CONSORTIUM);
     expect(report.verification.ok).toBe(true);
     const again = new Database(node.t.dbFile, { readonly: true });
     expect(all(again)).toEqual(before);
     again.close();
+    expect(report.verification.projections?.tables['LocationLink']).toEqual({ derived: before.length, stored: before.length });
+    await (await openNode(node.t.config, { autoSeal: false })).close();
   }, 120_000);
 });
