@@ -24,6 +24,8 @@ const WAREHOUSE = 'urn:epc:id:sgln:0614141.00002.0';
 const DOCK = 'urn:epc:id:sgln:0614141.00003.0';
 const ELSEWHERE = 'urn:epc:id:sgln:0614141.00009.0';
 const DOOR = 'urn:epc:id:sgln:0614141.00002.7';
+const CORRECTED_SITE = 'urn:epc:id:sgln:0614141.00020.0';
+const CORRECTED_BAY = 'urn:epc:id:sgln:0614141.00020.1';
 const BL = 'urn:epcglobal:epcis:vtype:BusinessLocation';
 const RP = 'urn:epcglobal:epcis:vtype:ReadPoint';
 
@@ -119,10 +121,15 @@ describe('WD_bizLocation and WD_readPoint', () => {
   // Last: it stops the node. rebuild-projections runs on SQLite only (it refuses PostgreSQL).
   it.skipIf(testEngine() === 'postgres')('links missing (a store from before the hierarchy was indexed): verify and the start-up check name them and point to rebuild-projections, which derives the same links', async () => {
     const all = (db: Database.Database) => db.prepare(`SELECT "vocabulary", "parentId", "orgId", "childId", "recordHash" FROM "LocationLink" WHERE "consortiumId" = ? ORDER BY 1, 2, 3, 4`).all(TEST_CONSORTIUM);
+    // A correction's document signs its header too: capture indexes its links, and so must verify and rebuild.
+    const corrected = { ...at(3, ELSEWHERE), errorDeclaration: { declarationTime: '2026-11-22T08:00:00.000Z', reason: 'incorrect_data' } };
+    const job = await captureDocument(node, withHeader([corrected], [{ type: BL, vocabularyElementList: [{ id: CORRECTED_SITE, children: [CORRECTED_BAY] }] }]));
+    expect(job.success, JSON.stringify(job)).toBe(true);
     await node.t.stop();
     const raw = new Database(node.t.dbFile);
     const before = all(raw);
     expect(before.length).toBeGreaterThan(MAX_DESCENDANTS);
+    expect(before).toContainEqual(expect.objectContaining({ parentId: CORRECTED_SITE, childId: CORRECTED_BAY }));
     raw.prepare(`DELETE FROM "LocationLink"`).run();
     raw.close();
     const db = await openDatabase({ url: `file:${node.t.dbFile}` });
