@@ -13,7 +13,7 @@ import { PrismaClient } from '../generated/prisma/client.js';
 import { PrismaClient as PostgresPrismaClient } from '../generated/prisma-postgres/client.js';
 import { databaseEngine } from '../platform/config.js';
 import { toPostgres } from './dialect.js';
-import { engineOf, recordEngine } from './engine.js';
+import { engineOf, recordEngine, recordPostgresPool } from './engine.js';
 import { applyMigrations } from './migrate.js';
 import { registerRawConnection } from './raw-connection.js';
 
@@ -80,6 +80,7 @@ async function openPostgres(options: OpenDatabaseOptions): Promise<Database> {
   const adapter = new PrismaPg(pool, { disposeExternalPool: true });
   const prisma = new PostgresPrismaClient({ adapter }) as unknown as Database;
   recordEngine(prisma, 'postgres');
+  recordPostgresPool(prisma, pool);
   try {
     if (options.migrate !== false) await applyMigrations(prisma);
   } catch (err) {

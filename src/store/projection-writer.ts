@@ -1,18 +1,32 @@
 /**
- * Writes derived tables back in one transaction (`rebuild-projections`, `import`): a connection of
- * its own beside Prisma's (WAL), so the chain is read through the store as committed while the new
- * rows accumulate uncommitted; commit makes them all visible at once, rollback leaves nothing.
- * Statements are synchronous and prepared once.
+ * Writes derived tables back in one transaction (`rebuild-projections`, `import`) on a connection of
+ * its own, so the chain is read through the store as committed while the new rows accumulate
+ * uncommitted; commit makes them all visible at once, rollback leaves nothing.
+ * - SQLite: a second connection to the file (WAL); statements run synchronously, prepared once.
+ * - PostgreSQL: one client of the store's pool, with the written tables locked against other
+ *   writers (readers go on, as under SQLite's write lock); statements queue and are sent in order
+ *   at each flush(), so the rebuild flushes once per block.
+ * Rows each method reports (links added, readings reached, persons erased) are counted in `tally`
+ * as the database answers.
  */
 import BetterSqlite3 from 'better-sqlite3';
 import type { BlockColumns, ConsortiumRow, CorrectionRow, CustodyRow, EventRows, MembershipProjection, WindowAssignment } from '../core/ledger/projections/rows.js';
 import type { LocationLinkRow } from '../core/epcis/query/location-hierarchy.js';
 import { orgIdentifierRowsOf } from '../core/ledger/projections/membership-rows.js';
 import type { Database } from './database.js';
-import { engineOf } from './engine.js';
+import { engineOf, postgresPoolOf } from './engine.js';
+import type { PoolClient } from 'pg';
 
 /** Tables rebuilt whole from the chain (every row of the consortium is deleted first). */
 export const REBUILT_TABLES = ['EpcisEvent', 'EventIdentifier', 'DocumentCitation', 'EventCorrection', 'LocationLink', 'Custody', 'Organisation', 'OrgIdentifier', 'OrgKey', 'Device'] as const;
+
+/** Every table the writer changes: locked for the transaction on PostgreSQL. */
+const WRITTEN_TABLES = [...REBUILT_TABLES, 'DeviceReading', 'PersonData', 'Consortium', 'Block', 'LedgerRecord', 'Checkpoint', 'Document'] as const;
+
+/** Statements queued on PostgreSQL before the writer sends them without waiting for a flush. */
+const QUEUED_MAX = 5_000;
+
+type Tallied = 'LocationLink' | 'DeviceReading' | 'PersonData';
 
 const STATEMENTS = {
   event: `INSERT INTO "EpcisEvent" ("consortiumId", "eventId", "recordHash", "eventType", "eventTime", "action", "bizStep", "disposition", "readPoint", "bizLocation", "submitterOrg", "declaredEventId") VALUES (?,?,?,?,?,?,?,?,?,?,?,?)`,
@@ -35,41 +49,151 @@ const STATEMENTS = {
   checkpointDelete: `DELETE FROM "Checkpoint" WHERE "consortiumId" = ? AND "logSize" = ?`,
 } as const;
 
-export class ProjectionWriter {
-  readonly #client: BetterSqlite3.Database;
+interface Backend {
+  /** Runs or queues one statement; `counted` receives the rows it changed. */
+  run(sql: string, params: unknown[], counted?: (changes: number) => void): void;
+  flush(): Promise<void>;
+  commit(): Promise<void>;
+  close(): Promise<void>;
+}
+
+class SqliteBackend implements Backend {
   readonly #statements = new Map<string, BetterSqlite3.Statement>();
-  #open = false;
+  #open = true;
+
+  constructor(readonly client: BetterSqlite3.Database) {}
+
+  run(sql: string, params: unknown[], counted?: (changes: number) => void): void {
+    let statement = this.#statements.get(sql);
+    if (!statement) this.#statements.set(sql, (statement = this.client.prepare(sql)));
+    const bound = params.map((p) => (p === undefined ? null : typeof p === 'boolean' ? (p ? 1 : 0) : p));
+    const changes = statement.run(...bound).changes;
+    counted?.(changes);
+  }
+
+  async flush(): Promise<void> {}
+
+  async commit(): Promise<void> {
+    if (!this.#open) return;
+    this.client.prepare('COMMIT').run();
+    this.#open = false;
+  }
+
+  async close(): Promise<void> {
+    if (this.#open) this.client.prepare('ROLLBACK').run();
+    this.#open = false;
+    this.#statements.clear();
+    if (this.client.open) this.client.close();
+  }
+}
+
+class PostgresBackend implements Backend {
+  #queue: { sql: string; params: unknown[]; counted?: (changes: number) => void }[] = [];
+  #sending: Promise<void> = Promise.resolve();
+  #failed: unknown;
+  #open = true;
+
+  constructor(readonly client: PoolClient) {}
+
+  run(sql: string, params: unknown[], counted?: (changes: number) => void): void {
+    if (this.#failed) throw this.#failed;
+    this.#queue.push({ sql, params: params.map((p) => (p === undefined ? null : p)), counted });
+    if (this.#queue.length >= QUEUED_MAX) void this.#send();
+  }
+
+  #send(): Promise<void> {
+    const batch = this.#queue;
+    this.#queue = [];
+    this.#sending = this.#sending.then(async () => {
+      if (this.#failed) return;
+      try {
+        for (const q of batch) {
+          const result = await this.client.query(q.sql, q.params);
+          q.counted?.(result.rowCount ?? 0);
+        }
+      } catch (err) {
+        this.#failed = err;
+      }
+    });
+    return this.#sending;
+  }
+
+  async flush(): Promise<void> {
+    await this.#send();
+    if (this.#failed) throw this.#failed;
+  }
+
+  async commit(): Promise<void> {
+    if (!this.#open) return;
+    await this.flush();
+    await this.client.query('COMMIT');
+    this.#open = false;
+  }
+
+  async close(): Promise<void> {
+    await this.#sending;
+    try {
+      if (this.#open) await this.client.query('ROLLBACK');
+    } finally {
+      this.#open = false;
+      this.client.release();
+    }
+  }
+}
+
+export class ProjectionWriter {
+  readonly #backend: Backend;
+  /** Rows changed by the counted statements, by table. */
+  readonly tally: Record<Tallied, number> = { LocationLink: 0, DeviceReading: 0, PersonData: 0 };
 
   private constructor(
-    client: BetterSqlite3.Database,
+    backend: Backend,
     readonly consortiumId: string,
   ) {
-    this.#client = client;
+    this.#backend = backend;
   }
 
-  /** A writer on the store's file, its transaction begun (it holds the write lock until commit or rollback). */
+  /** A writer on the store, its transaction begun (it holds the write lock until commit or rollback). */
   static async open(db: Database, consortiumId: string): Promise<ProjectionWriter> {
-    if (engineOf(db) === 'postgres') throw new Error('projections are rebuilt only in an SQLite file store (not yet on PostgreSQL)');
+    if (engineOf(db) === 'postgres') {
+      const pool = postgresPoolOf(db);
+      if (!pool) throw new Error('the PostgreSQL store was not opened by openDatabase: no pool to write through');
+      const client = await pool.connect();
+      try {
+        await client.query('BEGIN');
+        await client.query(`LOCK TABLE ${WRITTEN_TABLES.map((t) => `"${t}"`).join(', ')} IN EXCLUSIVE MODE`);
+      } catch (err) {
+        await client.query('ROLLBACK').catch(() => undefined);
+        client.release();
+        throw err;
+      }
+      return new ProjectionWriter(new PostgresBackend(client), consortiumId);
+    }
     const files = await db.$queryRawUnsafe<{ name: string; file: string | null }[]>('PRAGMA database_list');
     const file = files.find((f) => f.name === 'main')?.file;
-    if (!file) throw new Error('the store is not a file: projections are rebuilt only in an SQLite file store');
-    const writer = new ProjectionWriter(new BetterSqlite3(file, { fileMustExist: true, timeout: 30_000 }), consortiumId);
-    writer.#client.pragma('synchronous = FULL');
-    writer.#client.prepare('BEGIN IMMEDIATE').run();
-    writer.#open = true;
-    return writer;
+    if (!file) throw new Error('the store is not a file: projections are rebuilt only in an SQLite file store or PostgreSQL');
+    const client = new BetterSqlite3(file, { fileMustExist: true, timeout: 30_000 });
+    client.pragma('synchronous = FULL');
+    client.prepare('BEGIN IMMEDIATE').run();
+    return new ProjectionWriter(new SqliteBackend(client), consortiumId);
   }
 
-  #run(sql: string, ...params: unknown[]): number {
-    let statement = this.#statements.get(sql);
-    if (!statement) this.#statements.set(sql, (statement = this.#client.prepare(sql)));
-    const bound = params.map((p) => (p === undefined ? null : typeof p === 'boolean' ? (p ? 1 : 0) : p));
-    return statement.run(...bound).changes;
+  #run(sql: string, ...params: unknown[]): void {
+    this.#backend.run(sql, params);
+  }
+
+  #counted(table: Tallied, sql: string, ...params: unknown[]): void {
+    this.#backend.run(sql, params, (changes) => (this.tally[table] += changes));
+  }
+
+  /** Sends what is queued (PostgreSQL); throws the first statement's failure. */
+  flush(): Promise<void> {
+    return this.#backend.flush();
   }
 
   /** Raw statement inside the transaction (imports insert chain rows with it). */
-  run(sql: string, ...params: unknown[]): number {
-    return this.#run(sql, ...params);
+  run(sql: string, ...params: unknown[]): void {
+    this.#run(sql, ...params);
   }
 
   /** Deletes every derived row of the consortium and every reading's window mark. */
@@ -90,11 +214,9 @@ export class ProjectionWriter {
     this.#run(STATEMENTS.correction, this.consortiumId, r.eventId, r.recordHash, r.correctedRecordHash, r.declarationTime, r.reason, JSON.stringify(r.correctiveEventIds), r.declaration, r.signerOrg);
   }
 
-  /** Hierarchy links a stored event's header declares; the first record declaring a link is kept. Returns the rows added. */
-  locationLinks(rows: Iterable<LocationLinkRow>, recordHash: string): number {
-    let added = 0;
-    for (const r of rows) added += this.#run(STATEMENTS.locationLink, this.consortiumId, r.vocabulary, r.parentId, r.orgId, r.childId, recordHash);
-    return added;
+  /** Hierarchy links a stored event's header declares; the first record declaring a link is kept (rows added: tally.LocationLink). */
+  locationLinks(rows: Iterable<LocationLinkRow>, recordHash: string): void {
+    for (const r of rows) this.#counted('LocationLink', STATEMENTS.locationLink, this.consortiumId, r.vocabulary, r.parentId, r.orgId, r.childId, recordHash);
   }
 
   custody(rows: Iterable<CustodyRow>): void {
@@ -111,16 +233,15 @@ export class ProjectionWriter {
     }
   }
 
-  /** Points the window's readings at it, with the gap marks it states; returns how many readings it reached. */
-  window(hash: string, w: WindowAssignment): number {
-    const n = this.#run(STATEMENTS.windowAssign, hash, this.consortiumId, w.deviceId, w.firstSeq, w.lastSeq);
+  /** Points the window's readings at it, with the gap marks it states (readings reached: tally.DeviceReading). */
+  window(hash: string, w: WindowAssignment): void {
+    this.#counted('DeviceReading', STATEMENTS.windowAssign, hash, this.consortiumId, w.deviceId, w.firstSeq, w.lastSeq);
     for (const [seq, from] of w.gapFrom) this.#run(STATEMENTS.gapFrom, from, this.consortiumId, w.deviceId, seq);
-    return n;
   }
 
-  /** Erases the person the erasure record names (its time is kept where the row had one). */
-  erase(commitment: string, recordHash: string, erasedAt: string): number {
-    return this.#run(STATEMENTS.erase, erasedAt, recordHash, this.consortiumId, commitment);
+  /** Erases the person the erasure record names, its time kept where the row had one (rows: tally.PersonData). */
+  erase(commitment: string, recordHash: string, erasedAt: string): void {
+    this.#counted('PersonData', STATEMENTS.erase, erasedAt, recordHash, this.consortiumId, commitment);
   }
 
   consortium(row: ConsortiumRow): void {
@@ -140,21 +261,13 @@ export class ProjectionWriter {
     this.#run(STATEMENTS.checkpointDelete, this.consortiumId, logSize);
   }
 
-  commit(): void {
-    if (!this.#open) return;
-    this.#client.prepare('COMMIT').run();
-    this.#open = false;
+  /** Sends what is queued and commits: every row becomes visible at once. */
+  commit(): Promise<void> {
+    return this.#backend.commit();
   }
 
-  rollback(): void {
-    if (!this.#open) return;
-    this.#client.prepare('ROLLBACK').run();
-    this.#open = false;
-  }
-
-  close(): void {
-    this.rollback();
-    this.#statements.clear();
-    if (this.#client.open) this.#client.close();
+  /** Rolls back what was not committed and lets the connection go. */
+  close(): Promise<void> {
+    return this.#backend.close();
   }
 }

@@ -6,7 +6,9 @@
  * awaits between statements, which cost more than the writes themselves at thousands of rows per
  * second.
  */
+import type { Pool } from 'pg';
 import type { Database } from './database.js';
+import { postgresPoolOf } from './engine.js';
 import { outsideTransactions, prepared, rawConnectionOf, toSqlParam, type SqlParam } from './raw-connection.js';
 
 interface BatchStatement {
@@ -73,6 +75,8 @@ export async function selectWhereIn<Row>(db: Database, sql: { before: string; af
  */
 export async function commitWriteBatch(db: Database, batch: WriteBatch): Promise<void> {
   if (batch.size === 0) return;
+  const pool = postgresPoolOf(db);
+  if (pool) return commitOnPostgres(pool, batch);
   const conn = rawConnectionOf(db);
   if (!conn) {
     const changes: number[] = [];
@@ -87,4 +91,64 @@ export async function commitWriteBatch(db: Database, batch: WriteBatch): Promise
     .transaction(() => batch.statements.map((s) => prepared(conn, s.sql).run(...s.params).changes))
     .immediate();
   batch.statements.forEach((s, i) => s.onChanges?.(changes[i]!));
+}
+
+/** Rows per multi-row INSERT, and bound parameters per statement (PostgreSQL allows 65,535). */
+const ROWS_PER_INSERT = 1_000;
+const PARAMS_PER_INSERT = 30_000;
+
+/**
+ * Runs of the same INSERT (no row count wanted) as multi-row INSERTs; anything else one by one.
+ * INSERT OR REPLACE is never merged: an upsert may not touch one row twice in a statement.
+ */
+export function mergedStatements(statements: readonly BatchStatement[]): BatchStatement[] {
+  const out: BatchStatement[] = [];
+  const mergeable = (s: BatchStatement) => s.onChanges === undefined && /^INSERT\s+(OR IGNORE\s+)?INTO\s+"\w+"\s*\([^)]*\)\s*VALUES\s*\([?,\s]*\)$/.test(s.sql);
+  for (let i = 0; i < statements.length; ) {
+    const first = statements[i]!;
+    if (!mergeable(first)) {
+      out.push(first);
+      i += 1;
+      continue;
+    }
+    const width = Math.max(1, first.params.length);
+    const limit = Math.max(1, Math.min(ROWS_PER_INSERT, Math.floor(PARAMS_PER_INSERT / width)));
+    let end = i + 1;
+    while (end < statements.length && end - i < limit && statements[end]!.sql === first.sql && statements[end]!.onChanges === undefined) end += 1;
+    const rows = statements.slice(i, end);
+    const at = first.sql.search(/VALUES\s*\([?,\s]*\)$/);
+    const values = first.sql.slice(at + 'VALUES'.length).trim();
+    out.push({ sql: `${first.sql.slice(0, at)}VALUES ${rows.map(() => values).join(', ')}`, params: rows.flatMap((r) => r.params) });
+    i = end;
+  }
+  return out;
+}
+
+/**
+ * PostgreSQL: one client of the store's pool (its statements pass through the dialect rewrite), one
+ * transaction, multi-row INSERTs. Prisma's interactive transaction would send every row on its own
+ * and give up after five seconds, which a capture of thousands of identifiers can take.
+ */
+async function commitOnPostgres(pool: Pool, batch: WriteBatch): Promise<void> {
+  const client = await pool.connect();
+  let broken: Error | undefined;
+  try {
+    await client.query('BEGIN');
+    try {
+      const changes = new Map<BatchStatement, number>();
+      for (const s of mergedStatements(batch.statements)) {
+        const result = await client.query(s.sql, s.params);
+        if (s.onChanges) changes.set(s, result.rowCount ?? 0);
+      }
+      await client.query('COMMIT');
+      for (const s of batch.statements) if (s.onChanges) s.onChanges(changes.get(s) ?? 0);
+    } catch (err) {
+      await client.query('ROLLBACK').catch((rollbackErr: unknown) => {
+        broken = rollbackErr as Error;
+      });
+      throw err;
+    }
+  } finally {
+    client.release(broken);
+  }
 }

@@ -18,6 +18,21 @@ export function objectEvent(fields: Record<string, unknown>): Record<string, unk
   return { type: 'ObjectEvent', eventTime: '2026-11-21T08:00:00.000Z', eventTimeZoneOffset: '+00:00', action: 'OBSERVE', ...fields };
 }
 
+/** Fresh inspection events a minute old, each with a new EPC under `prefix`; fields override the defaults. */
+export function inspectionEvents(prefix: string): (overrides?: Record<string, unknown>) => Record<string, unknown> {
+  let serial = 0;
+  return (overrides = {}) => ({
+    type: 'ObjectEvent',
+    action: 'OBSERVE',
+    bizStep: 'inspecting',
+    epcList: [`urn:epc:id:sgtin:5012345.011111.${prefix}-${++serial}`],
+    eventTime: new Date(Date.now() - 60_000).toISOString(),
+    eventTimeZoneOffset: '+00:00',
+    readPoint: { id: 'urn:epc:id:sgln:5012345.00001.0' },
+    ...overrides,
+  });
+}
+
 export function eventList(document: Record<string, unknown>): Record<string, unknown>[] {
   return (document['epcisBody'] as { eventList: Record<string, unknown>[] }).eventList;
 }

@@ -12,6 +12,8 @@ import { toPostgres } from '../../src/store/dialect.js';
 export interface RawDatabase {
   /** The first row, or undefined. */
   get<T = Record<string, unknown>>(sql: string, ...params: unknown[]): Promise<T | undefined>;
+  /** Every row. */
+  all<T = Record<string, unknown>>(sql: string, ...params: unknown[]): Promise<T[]>;
   run(sql: string, ...params: unknown[]): Promise<void>;
   close(): Promise<void>;
 }
@@ -24,6 +26,7 @@ export async function openRawDatabase(target: { dbFile: string; databaseUrl?: st
     await client.connect();
     return {
       get: async <T>(sql: string, ...params: unknown[]) => (await client.query(toPostgres(sql), params)).rows[0] as T | undefined,
+      all: async <T>(sql: string, ...params: unknown[]) => (await client.query(toPostgres(sql), params)).rows as T[],
       run: async (sql, ...params) => {
         await client.query(toPostgres(sql), params);
       },
@@ -34,6 +37,7 @@ export async function openRawDatabase(target: { dbFile: string; databaseUrl?: st
   db.pragma('busy_timeout = 10000');
   return {
     get: async <T>(sql: string, ...params: unknown[]) => db.prepare(sql).get(...params) as T | undefined,
+    all: async <T>(sql: string, ...params: unknown[]) => db.prepare(sql).all(...params) as T[],
     run: async (sql, ...params) => {
       db.prepare(sql).run(...params);
     },

@@ -8,6 +8,7 @@ import { POSTGRES_MIGRATIONS_DIR, applyMigrations, readMigrations } from '../../
 import { PostgresChangeWatch } from '../../src/store/postgres-watch.js';
 import { UNTRUSTED } from '../../src/store/change-watch.js';
 import { createTestDatabase, dropTestDatabase, postgresServer } from '../helpers/postgres.js';
+import { WriteBatch, commitWriteBatch } from '../../src/store/write-batch.js';
 
 let server: { stop(): void };
 let url: string;
@@ -110,5 +111,37 @@ describe('PostgresChangeWatch', () => {
       await db.$executeRawUnsafe(`ALTER TABLE "EpcisEvent" ENABLE TRIGGER "EpcisEvent_lineage_append"`);
     }
     expect((await watch.check()).generation).not.toBe(UNTRUSTED);
+  });
+});
+
+describe('write batches on PostgreSQL', () => {
+  const rows = (prefix: string, n: number) => Array.from({ length: n }, (_, i) => ['wb', `${prefix}${i}`, `e-${prefix}`, 'epc', '2026-01-01T00:00:00Z']);
+  const count = async (prefix: string) => Number((await db.$queryRawUnsafe<{ n: bigint | number }[]>(`SELECT count(*) AS n FROM "EventIdentifier" WHERE "consortiumId" = 'wb' AND "identifier" LIKE ?`, `${prefix}%`))[0]!.n);
+  const columns = ['consortiumId', 'identifier', 'eventId', 'role', 'eventTime'];
+
+  it('commits 20,000 index rows of one capture in one transaction, well within what Prisma would allow one (5 s)', async () => {
+    const batch = new WriteBatch();
+    batch.insert('EventIdentifier', columns, rows('big:', 20_000), 'OR IGNORE');
+    batch.insert('EventIdentifier', columns, rows('big:', 10), 'OR IGNORE');
+    let replaced = -1;
+    batch.add(`INSERT OR REPLACE INTO "Custody" ("consortiumId", "identifier", "orgId", "eventId", "eventTime") VALUES (?, ?, ?, ?, ?)`, ['wb', 'big:0', 'farm', 'e', 't'], (n) => (replaced = n));
+    const started = performance.now();
+    await commitWriteBatch(db, batch);
+    expect(performance.now() - started).toBeLessThan(5_000);
+    expect(await count('big:')).toBe(20_000);
+    expect(replaced).toBe(1);
+  });
+
+  it('leaves nothing of a batch whose last statement fails', async () => {
+    const batch = new WriteBatch();
+    batch.insert('EventIdentifier', columns, rows('undone:', 3_000), 'OR IGNORE');
+    batch.add(`INSERT INTO "NoSuchTable" ("x") VALUES (?)`, [1]);
+    await expect(commitWriteBatch(db, batch)).rejects.toThrow(/NoSuchTable/);
+    expect(await count('undone:')).toBe(0);
+    // The connection went back to the pool usable.
+    const next = new WriteBatch();
+    next.insert('EventIdentifier', columns, rows('after:', 5), 'OR IGNORE');
+    await commitWriteBatch(db, next);
+    expect(await count('after:')).toBe(5);
   });
 });

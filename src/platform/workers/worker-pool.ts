@@ -35,6 +35,8 @@ export interface WorkerPoolOptions {
   minBytes?: number;
   /** Tasks each worker prepares before it says ready (pool-worker.ts POOL_WARM_UPS), e.g. compiling the schemas. */
   warmTasks?: readonly string[];
+  /** How long a worker may take to say ready before it is ended as failed. Default LOAD_TIMEOUT_MS. */
+  loadTimeoutMs?: number;
 }
 
 /** Work given to runBounded that its worker did not finish in time; the worker was ended. */
@@ -43,6 +45,8 @@ export class WorkDeadlineError extends CodedError<'WORK_DEADLINE_EXCEEDED'> {
 }
 
 const ANSWER_TIMEOUT_MS = 10_000;
+/** A worker not ready this long after it was started (code loaded, schemas compiled) is ended as failed. */
+export const LOAD_TIMEOUT_MS = 60_000;
 
 interface QueuedChunk {
   task: string;
@@ -76,6 +80,7 @@ export class WorkerPool {
   readonly #outstanding: number;
   readonly #minBytes: number;
   readonly #warmTasks: readonly string[];
+  readonly #loadTimeoutMs: number;
   #workers: PooledWorker[] | null = null;
   #broken = false;
   #nextId = 1;
@@ -94,6 +99,7 @@ export class WorkerPool {
     this.#outstanding = Math.max(1, options.outstandingPerWorker ?? 2);
     this.#minBytes = Math.max(1, options.minBytes ?? 64 * 1024);
     this.#warmTasks = options.warmTasks ?? [];
+    this.#loadTimeoutMs = Math.max(1, options.loadTimeoutMs ?? LOAD_TIMEOUT_MS);
   }
 
   /** Starts the workers ahead of the first large batch; resolves once they are loaded (or unusable). */
@@ -211,8 +217,14 @@ export class WorkerPool {
     worker.unref();
     let loaded!: () => void;
     const pooled: PooledWorker = { worker, pending: new Map(), loaded: new Promise((resolve) => (loaded = resolve)), retired: false };
+    // A warm-up that hangs would leave every chunk sent to this worker waiting for ever.
+    const loadTimer = setTimeout(() => void worker.terminate(), this.#loadTimeoutMs);
+    loadTimer.unref();
     worker.on('message', (msg: WorkerMessage) => {
-      if ('ready' in msg) return loaded();
+      if ('ready' in msg) {
+        clearTimeout(loadTimer);
+        return loaded();
+      }
       const p = pooled.pending.get(msg.id);
       if (!p) return;
       this.#settle(pooled, msg.id);
@@ -221,6 +233,7 @@ export class WorkerPool {
       this.#dispatch();
     });
     const fail = (err: Error): void => {
+      clearTimeout(loadTimer);
       loaded();
       if (pooled.retired) return;
       this.#broken = true;

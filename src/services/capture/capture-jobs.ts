@@ -6,6 +6,7 @@
  */
 import { randomUUID } from 'node:crypto';
 import { CaptureRejectedError, type CaptureEventResult } from '../../core/capture/errors.js';
+import { isCodedError } from '../../core/coded-error.js';
 import type { CaptureEnvelope } from '../../core/capture/envelope.js';
 import type { Database } from '../../store/database.js';
 import { CaptureJobStore, type CaptureJobRow, type ErrorBehaviour, type JobError, type JobRetention } from '../../store/capture-job-store.js';
@@ -39,11 +40,6 @@ interface Outcome {
   results: CaptureEventResult[] | null;
 }
 
-function isCoded(err: unknown): err is Error & { code: string; details?: Record<string, unknown> } {
-  if (!(err instanceof Error)) return false;
-  const code: unknown = (err as { code?: unknown }).code;
-  return typeof code === 'string' && /^[A-Z][A-Z0-9_]+$/.test(code) && !code.startsWith('ERR_');
-}
 
 /** The job's errors: each rejected event's own (not the NOT_STORED of its atomic companions). */
 function outcomeOf(results: CaptureEventResult[]): Outcome {
@@ -96,7 +92,7 @@ export class CaptureJobs {
       outcome = outcomeOf(results);
     } catch (err) {
       if (err instanceof CaptureRejectedError) outcome = outcomeOf(err.results);
-      else if (isCoded(err)) outcome = { success: false, errors: [{ code: err.code, message: err.message, ...(err.details ? { details: err.details } : {}) }], results: null };
+      else if (isCodedError(err)) outcome = { success: false, errors: [{ code: err.code, message: err.message, ...(err.details ? { details: err.details } : {}) }], results: null };
       else {
         (this.deps.log ?? logJobError)(err);
         outcome = { success: false, errors: [{ code: 'INTERNAL', message: 'unexpected error; it has been logged' }], results: null };

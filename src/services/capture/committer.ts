@@ -14,6 +14,7 @@ import { rejected, type CaptureDraft } from './draft.js';
 import { custodyIdentifiersOf } from './index-rows.js';
 import { stageGroup, type AuthoriseEvent } from './stage.js';
 import { VerifiedCustody } from './verified-custody.js';
+import { yieldToEventLoop } from '../../platform/event-loop.js';
 
 /** A document's results once its group is stored; accepted events may still wait for their block. */
 export interface Settled {
@@ -74,7 +75,7 @@ export class CaptureCommitter {
     const group: Waiting[] = [];
     try {
       // Let the event loop take in documents that arrived during the last (synchronous) commit.
-      await new Promise((resolve) => setImmediate(resolve));
+      await yieldToEventLoop();
       group.push(...this.#take());
       if (group.length > 0) await this.#commitGroup(lane, group);
     } catch (err) {
@@ -119,6 +120,8 @@ export class CaptureCommitter {
           verified.unverified,
           citable,
         );
+        // Staging a large group is long main-thread work, and so is its write: let others in between.
+        await yieldToEventLoop();
         const committed = await lane.commit(staged.submissions, staged.writes);
         if (committed.ok) {
           staged.drafts.forEach((s, d) => {

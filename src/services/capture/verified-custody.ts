@@ -15,6 +15,7 @@ import type { Database } from '../../store/database.js';
 import { custodyOf } from '../../store/event-index.js';
 import { LineageStore } from '../../store/lineage-store.js';
 import type { LedgerNode } from '../node/ledger-node.js';
+import { inSlices, yieldToEventLoop } from '../../platform/event-loop.js';
 
 export interface VerifiedCustodyView {
   /** Custody state per identifier (from the table alone: an org id, or null for nobody); identifiers never seen are absent. */
@@ -24,6 +25,8 @@ export interface VerifiedCustodyView {
 }
 
 const KEPT = 100_000;
+/** Identifiers proven per step between turns of the event loop (about 30 ms of work). */
+const PROVEN_PER_STEP = 2_000;
 
 interface Kept {
   head: string;
@@ -55,7 +58,13 @@ export class VerifiedCustody {
     const store = new LineageStore(this.db, this.consortiumId);
     const pinned = index.current()!;
     const listed = await store.indexEntries(unique);
-    const report = await checkCompleteness(unique, listed, { index, pinned, bucketLeaves: (b) => store.indexLeaves(b), memo: store.completenessMemo }, { requireSigned: false });
+    // In slices: proving 10,000s of identifiers at once would hold the event loop for a second.
+    const report = { byIdentifier: new Map<string, IdentifierCompleteness>() };
+    await inSlices(unique, PROVEN_PER_STEP, async (slice) => {
+      const part = await checkCompleteness(slice, listed, { index, pinned, bucketLeaves: (b) => store.indexLeaves(b), memo: store.completenessMemo }, { requireSigned: false });
+      for (const [id, c] of part.byIdentifier) report.byIdentifier.set(id, c);
+    });
+    await yieldToEventLoop();
     // From the pinned map on: a block stored after it was pinned is not in it, yet no longer pending.
     const pendingAll = await this.node.pendingIndexEntries(this.consortiumId, pinned.logSize);
     const custody = new Map<string, KnownCustody>();

@@ -137,12 +137,12 @@ export async function importExport(dir: string, config: NodeConfig, onProgress?:
     const writer = await ProjectionWriter.open(db, manifest.consortium.id);
     try {
       await loadRows(dir, manifest, writer);
-      writer.commit();
+      await writer.commit();
     } catch (err) {
       if (err instanceof ProjectionError) throw err;
       invalid(`the export's rows do not load: ${(err as Error).message}`);
     } finally {
-      writer.close();
+      await writer.close();
     }
     const report = await rebuildProjections(new ChainStore(db), manifest.consortium.id, onProgress);
     const head = manifest.head;

@@ -85,13 +85,22 @@ class RebuildReplay {
     // A correction signs its document's header too, and capture indexes it like an event's.
     const declarer = projected.event?.rows.event.submitterOrg ?? projected.correction?.signerOrg;
     const header = declarer !== undefined ? epcisHeaderOf(record.payload) : undefined;
-    if (header) this.#count('LocationLink', this.writer.locationLinks(locationLinksOf(header, declarer!), source.recordHash));
+    if (header) {
+      this.writer.locationLinks(locationLinksOf(header, declarer!), source.recordHash);
+      this.#count('LocationLink', 0);
+    }
     if (projected.correction) {
       this.writer.correction(projected.correction);
       this.#count('EventCorrection');
     }
-    if (projected.window) this.#count('DeviceReading', this.writer.window(source.recordHash, projected.window));
-    if (projected.erasure) this.#count('PersonData', this.writer.erase(projected.erasure.commitment, source.recordHash, record.signedAt));
+    if (projected.window) {
+      this.writer.window(source.recordHash, projected.window);
+      this.#count('DeviceReading', 0);
+    }
+    if (projected.erasure) {
+      this.writer.erase(projected.erasure.commitment, source.recordHash, record.signedAt);
+      this.#count('PersonData', 0);
+    }
   }
 
   readonly onRecord = (r: ReplayedRecord): void => {
@@ -127,6 +136,8 @@ class RebuildReplay {
 async function* prepared(rebuild: RebuildReplay, blocks: AsyncIterable<VerifiableBlockRow>): AsyncGenerator<VerifiableBlockRow> {
   await rebuild.checkpoints.start();
   for await (const block of blocks) {
+    // What the last block wrote goes to the database before the next is read (PostgreSQL queues it).
+    await rebuild.writer.flush();
     await rebuild.prepare(block.records);
     rebuild.setColumns(block.columns);
     yield block;
@@ -170,9 +181,11 @@ export async function rebuildProjections(chain: ChainStore, consortiumId: string
     writer.custody(custody);
     rebuild.written['Custody'] = custody.length;
     writer.membership(membershipProjectionOf(report.finalState));
-    writer.commit();
+    await writer.commit();
+    // Rows the database reported for the counted statements (links added, readings reached, persons erased).
+    for (const table of ['LocationLink', 'DeviceReading', 'PersonData'] as const) if (table in rebuild.written) rebuild.written[table] = writer.tally[table];
   } finally {
-    writer.close();
+    await writer.close();
   }
   onProgress?.({ height: -1, records: 0, totalBlocks, phase: 'verifying the rebuilt store' });
   const verification = await verifyStoredChain(chain, consortiumId, onProgress);

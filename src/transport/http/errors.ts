@@ -7,6 +7,7 @@
 import type { ErrorRequestHandler, Response } from 'express';
 import { problemXml } from './problem-xml.js';
 import { processLogger } from '../../platform/logger.js';
+import { isCodedError } from '../../core/coded-error.js';
 
 export interface ApiErrorBody {
   error: { code: string; message: string; details?: Record<string, unknown> };
@@ -83,12 +84,8 @@ export function statusForCode(code: string): number {
   return STATUS_BY_CODE[code] ?? 400;
 }
 
-/** Our typed errors use SCREAMING_SNAKE codes; Node's own (ERR_*, ENOENT...) are not for callers. */
-export function isTypedError(err: unknown): err is Error & { code: string; details?: Record<string, unknown> } {
-  if (!(err instanceof Error)) return false;
-  const code: unknown = (err as unknown as { code?: unknown }).code;
-  return typeof code === 'string' && /^[A-Z][A-Z0-9_]+$/.test(code) && !code.startsWith('ERR_') && !/^E[A-Z]+$/.test(code);
-}
+/** Our typed errors (core/coded-error.ts): the codes of Node, errno and Prisma are not for callers. */
+export const isTypedError = isCodedError;
 
 export function errorBody(err: unknown): { status: number; body: ApiErrorBody } {
   if (err instanceof ApiError) {

@@ -1,4 +1,5 @@
 /** The HTTP front door: health, metrics, the EPCIS capture binding, documents, privacy, the log and GraphQL. */
+import type { Server } from 'node:http';
 import express, { type Express, type Request } from 'express';
 import type { AppContext } from './context.js';
 import { ApiError, errorHandler } from './errors.js';
@@ -31,6 +32,19 @@ export type ProvenantApp = Express & {
   addReadinessCheck(name: string, check: ReadinessCheck): void;
 };
 
+/**
+ * An idle keep-alive connection is closed by the client first (clients and proxies keep theirs for
+ * 4 to 60 s): were the server to close it while a request is on its way, the client would see a
+ * reset instead of an answer. Headers must still arrive within a bounded time.
+ */
+export const KEEP_ALIVE_TIMEOUT_MS = 65_000;
+
+function withIdleConnectionsKept(server: Server): Server {
+  server.keepAliveTimeout = KEEP_ALIVE_TIMEOUT_MS;
+  server.headersTimeout = KEEP_ALIVE_TIMEOUT_MS + 1_000;
+  return server;
+}
+
 export function createApp(base: AppContext, options: { logger?: Logger } = {}): ProvenantApp {
   const ctx: AppContext = {
     ...base,
@@ -48,6 +62,8 @@ export function createApp(base: AppContext, options: { logger?: Logger } = {}): 
   const reads = (ctx.reads ??= new ReadServices(ctx));
   const app = express();
   app.disable('x-powered-by');
+  const listen = app.listen.bind(app) as (...args: unknown[]) => Server;
+  app.listen = ((...args: unknown[]) => withIdleConnectionsKept(listen(...args))) as typeof app.listen;
   app.use(requestContext(options.logger ?? processLogger()));
   const unwatch = watchNode(ctx.node);
   app.use(rateLimits(reads, ctx.config?.limits));

@@ -294,16 +294,23 @@ describe.each(['embedded', 'mosquitto'] as const)('group commit over %s', (trans
   }, 90_000);
 });
 
-/** Publishes one reading every 2 ms without waiting for acks, so a restart lands mid-stream. */
-function produce(n: number, publish: (i: number) => Promise<unknown>): { acked: Promise<unknown>[]; producing: Promise<void> } {
+/**
+ * Publishes one reading every 2 ms without waiting for acks; the second half waits until the test
+ * says the restart has begun (restarting()), so the restart lands mid-stream however loaded the
+ * machine is.
+ */
+function produce(n: number, publish: (i: number) => Promise<unknown>): { acked: Promise<unknown>[]; producing: Promise<void>; restarting: () => void } {
   const acked: Promise<unknown>[] = [];
+  let restarting!: () => void;
+  const restartBegun = new Promise<void>((resolve) => (restarting = resolve));
   const producing = (async () => {
     for (let i = 0; i < n; i++) {
+      if (i === n / 2) await restartBegun;
       acked.push(publish(i));
       await new Promise((r) => setTimeout(r, 2));
     }
   })();
-  return { acked, producing };
+  return { acked, producing, restarting };
 }
 
 describe('restarts with readings in flight', () => {
@@ -317,9 +324,11 @@ describe('restarts with readings in flight', () => {
     const port = iot.port!;
     const device = await connectDevice(url, 'dev-restart-embedded', { deviceId: 'truck-3/chiller', key });
     try {
-      const { acked, producing } = produce(N, (i) => publishReading(device, signed('truck-3/chiller', i + 1, key)));
+      const { acked, producing, restarting } = produce(N, (i) => publishReading(device, signed('truck-3/chiller', i + 1, key)));
       await waitFor('some readings stored', () => iot.stats().accepted >= 40);
-      await iot.stop();
+      const stopping = iot.stop();
+      restarting();
+      await stopping;
       // The restart really happened with readings in flight.
       expect(iot.stats().accepted).toBeLessThan(N);
       temp = await temp.reopen({ mqtt: ingestion(undefined, port) });
@@ -349,10 +358,12 @@ describe('restarts with readings in flight', () => {
     let iot = await temp.startMqtt(ingestion(mosquitto));
     const device = await connectDevice(mosquitto.url, 'dev-restart-mosquitto', { deviceId: 'reefer-12/probe', key });
     try {
-      const { acked, producing } = produce(N, (i) => publishReading(device, signed('reefer-12/probe', i + 1, key)));
+      const { acked, producing, restarting } = produce(N, (i) => publishReading(device, signed('reefer-12/probe', i + 1, key)));
       await waitFor('some readings stored', () => iot.stats().accepted >= 40);
       // Node goes down mid-stream; the broker acknowledges the rest and queues them for the node's session.
-      await iot.stop();
+      const stopping = iot.stop();
+      restarting();
+      await stopping;
       expect(iot.stats().accepted).toBeLessThan(N);
       temp = await temp.reopen();
       await producing;

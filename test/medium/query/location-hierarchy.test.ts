@@ -3,7 +3,6 @@
  * (EPCIS 2.0 sections 6.5 and 8.2.7.1): a descendant's events are found, EQ_ still matches the
  * location alone, an organisation's links place only its own events, and the read policy applies.
  */
-import Database from 'better-sqlite3';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { rebuildConsortium } from '../../../src/services/projections/operations.js';
 import { openNode } from '../../../src/services/node/bootstrap.js';
@@ -16,7 +15,7 @@ import { issueToken } from '../../../src/store/token-store.js';
 import { hostOrganisation } from '../../helpers/capture-binding.js';
 import { CAPTURE_TEST_CONSORTIUM as TEST_CONSORTIUM } from '../../helpers/consortia.js';
 import { epcisDocument, objectEvent } from '../../helpers/epcis-documents.js';
-import { testEngine } from '../../helpers/postgres.js';
+import { openRawDatabase, type RawDatabase } from '../../helpers/raw-database.js';
 import { captureDocument, eventsOf, getAs, startQueryNode, type QueryNode } from './query-harness.js';
 
 const SITE = 'urn:epc:id:sgln:0614141.00001.0';
@@ -118,39 +117,41 @@ describe('WD_bizLocation and WD_readPoint', () => {
     expect(res.json.type).toBe('epcisException:QueryTooComplexException');
   });
 
-  // Last: it stops the node. rebuild-projections runs on SQLite only (it refuses PostgreSQL).
-  it.skipIf(testEngine() === 'postgres')('links missing (a store from before the hierarchy was indexed): verify and the start-up check name them and point to rebuild-projections, which derives the same links', async () => {
-    const all = (db: Database.Database) => db.prepare(`SELECT "vocabulary", "parentId", "orgId", "childId", "recordHash" FROM "LocationLink" WHERE "consortiumId" = ? ORDER BY 1, 2, 3, 4`).all(TEST_CONSORTIUM);
+  // Last: it stops the node.
+  it('links missing (a store from before the hierarchy was indexed): verify and the start-up check name them and point to rebuild-projections, which derives the same links', async () => {
+    const all = (db: RawDatabase) => db.all(`SELECT "vocabulary", "parentId", "orgId", "childId", "recordHash" FROM "LocationLink" WHERE "consortiumId" = ? ORDER BY 1, 2, 3, 4`, TEST_CONSORTIUM);
     // A correction's document signs its header too: capture indexes its links, and so must verify and rebuild.
     const corrected = { ...at(3, ELSEWHERE), errorDeclaration: { declarationTime: '2026-11-22T08:00:00.000Z', reason: 'incorrect_data' } };
     const job = await captureDocument(node, withHeader([corrected], [{ type: BL, vocabularyElementList: [{ id: CORRECTED_SITE, children: [CORRECTED_BAY] }] }]));
     expect(job.success, JSON.stringify(job)).toBe(true);
     await node.t.stop();
-    const raw = new Database(node.t.dbFile);
-    const before = all(raw);
-    expect(before.length).toBeGreaterThan(MAX_DESCENDANTS);
-    expect(before).toContainEqual(expect.objectContaining({ parentId: CORRECTED_SITE, childId: CORRECTED_BAY }));
-    raw.prepare(`DELETE FROM "LocationLink"`).run();
-    raw.close();
-    const db = await openDatabase({ url: `file:${node.t.dbFile}` });
-    const verified = await verifyStoredChain(new ChainStore(db), TEST_CONSORTIUM).finally(() => db.$disconnect());
-    expect(verified.ok).toBe(false);
-    const missing = verified.projections!.failures.filter((f) => f.table === 'LocationLink');
-    expect(missing).toHaveLength(before.length);
-    expect(missing.every((f) => f.code === 'ROW_MISSING' && /provenant rebuild-projections/.test(f.message))).toBe(true);
-    expect(verified.projections!.tables['LocationLink']).toEqual({ derived: before.length, stored: 0 });
-    const refusal = await openNode(node.t.config, { autoSeal: false }).then(
-      async (opened) => (await opened.close(), undefined),
-      (err: unknown) => err as { code?: string; message: string },
-    );
-    expect(refusal?.code).toBe('PROJECTIONS_DISAGREE');
-    expect(refusal?.message).toMatch(/LocationLink row \(vocabulary=[^]*is missing[^]*provenant rebuild-projections/);
-    const report = await rebuildConsortium(node.t.config, TEST_CONSORTIUM);
-    expect(report.verification.ok).toBe(true);
-    const again = new Database(node.t.dbFile, { readonly: true });
-    expect(all(again)).toEqual(before);
-    again.close();
-    expect(report.verification.projections?.tables['LocationLink']).toEqual({ derived: before.length, stored: before.length });
-    await (await openNode(node.t.config, { autoSeal: false })).close();
+    const raw = await openRawDatabase({ dbFile: node.t.dbFile, databaseUrl: node.t.config.databaseUrl });
+    try {
+      const before = await all(raw);
+      expect(before.length).toBeGreaterThan(MAX_DESCENDANTS);
+      expect(before).toContainEqual(expect.objectContaining({ parentId: CORRECTED_SITE, childId: CORRECTED_BAY }));
+      await raw.run(`DELETE FROM "LocationLink"`);
+      const db = await openDatabase({ url: node.t.config.databaseUrl });
+      const verified = await verifyStoredChain(new ChainStore(db), TEST_CONSORTIUM).finally(() => db.$disconnect());
+      expect(verified.ok).toBe(false);
+      const missing = verified.projections!.failures.filter((f) => f.table === 'LocationLink');
+      expect(missing).toHaveLength(before.length);
+      expect(missing.every((f) => f.code === 'ROW_MISSING' && /provenant rebuild-projections/.test(f.message))).toBe(true);
+      expect(verified.projections!.tables['LocationLink']).toEqual({ derived: before.length, stored: 0 });
+      const refusal = await openNode(node.t.config, { autoSeal: false }).then(
+        async (opened) => (await opened.close(), undefined),
+        (err: unknown) => err as { code?: string; message: string },
+      );
+      expect(refusal?.code).toBe('PROJECTIONS_DISAGREE');
+      expect(refusal?.message).toMatch(/LocationLink row \(vocabulary=[^]*is missing[^]*provenant rebuild-projections/);
+      const report = await rebuildConsortium(node.t.config, TEST_CONSORTIUM);
+      expect(report.verification.ok).toBe(true);
+      expect(report.written['LocationLink']).toBe(before.length);
+      expect(await all(raw)).toEqual(before);
+      expect(report.verification.projections?.tables['LocationLink']).toEqual({ derived: before.length, stored: before.length });
+      await (await openNode(node.t.config, { autoSeal: false })).close();
+    } finally {
+      await raw.close();
+    }
   }, 120_000);
 });

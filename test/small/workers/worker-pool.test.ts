@@ -67,4 +67,18 @@ describe('worker pool', () => {
       await broken.close();
     }
   });
+
+  it('ends a worker that is not ready in time: warm() resolves, and the work runs on the main thread', async () => {
+    const request = captureRequest(20);
+    // No worker loads its code in 1 ms: each is ended as if its warm-up had hung.
+    const slow = new WorkerPool({ workers: 1, minBatch: 2, loadTimeoutMs: 1 });
+    try {
+      await slow.warm();
+      const result = await slow.run(captureVerifyTask, request);
+      expect(slow.lastMode).toBe('main');
+      expect(result).toEqual(captureVerifyTask.run(request));
+    } finally {
+      await slow.close();
+    }
+  }, 30_000);
 });
