@@ -24,6 +24,15 @@ export interface StoredPersonRow {
   erasureRecordHash: string | null;
 }
 
+/** A LocationLink row as stored (the vocabulary is any text in a tampered store). */
+export interface StoredLocationLinkRow {
+  vocabulary: string;
+  parentId: string;
+  orgId: string;
+  childId: string;
+  recordHash: string;
+}
+
 export interface StoredCheckpointRow {
   logSize: number;
   logRoot: string;
@@ -284,6 +293,18 @@ export class ProjectionStore {
       limit,
     );
     return rows.map((r) => ({ ...r, size: Number(r.size) }));
+  }
+
+  /** LocationLink rows in key order after `after` (vocabulary, parentId, orgId, childId). */
+  async locationLinkPage(after: StoredLocationLinkRow | null, limit: number): Promise<StoredLocationLinkRow[]> {
+    const from = after ? [after.vocabulary, after.parentId, after.orgId, after.childId] : ['', '', '', ''];
+    return this.db.$queryRawUnsafe<StoredLocationLinkRow[]>(
+      `SELECT "vocabulary", "parentId", "orgId", "childId", "recordHash" FROM "LocationLink" WHERE "consortiumId" = ?
+         AND ("vocabulary", "parentId", "orgId", "childId") > (?, ?, ?, ?) ORDER BY "vocabulary", "parentId", "orgId", "childId" LIMIT ?`,
+      this.consortiumId,
+      ...from,
+      limit,
+    );
   }
 
   /** Which of these document addresses are stored for the consortium. */

@@ -20,6 +20,11 @@ export interface SubscriptionRow {
   failures: number;
   nextAttemptAt: string;
   stoppedReason: string | null;
+  /** A scheduled subscription's schedule (JSON object of the field texts); null for a stream. */
+  schedule: string | null;
+  reportIfEmpty: boolean;
+  /** Pages delivered so far in the scheduled run under way (0 between runs). */
+  runDelivered: number;
 }
 
 export interface DeliveryRow {
@@ -48,14 +53,17 @@ const COLUMNS = [
   'failures',
   'nextAttemptAt',
   'stoppedReason',
+  'schedule',
+  'reportIfEmpty',
+  'runDelivered',
 ] as const;
 const SELECT = `SELECT ${COLUMNS.map((c) => `"${c}"`).join(', ')} FROM "QuerySubscription"`;
 
-type Raw = Omit<SubscriptionRow, 'failures'> & { failures: number | bigint };
-const rowOf = (r: Raw): SubscriptionRow => ({ ...r, failures: Number(r.failures) });
+type Raw = Omit<SubscriptionRow, 'failures' | 'reportIfEmpty' | 'runDelivered'> & { failures: number | bigint; reportIfEmpty: number | bigint | boolean; runDelivered: number | bigint };
+const rowOf = (r: Raw): SubscriptionRow => ({ ...r, failures: Number(r.failures), reportIfEmpty: Boolean(Number(r.reportIfEmpty)), runDelivered: Number(r.runDelivered) });
 
 export async function insertSubscription(db: Database, row: SubscriptionRow): Promise<void> {
-  await db.$executeRawUnsafe(`INSERT INTO "QuerySubscription" (${COLUMNS.map((c) => `"${c}"`).join(', ')}) VALUES (${COLUMNS.map(() => '?').join(', ')})`, ...COLUMNS.map((c) => row[c]));
+  await db.$executeRawUnsafe(`INSERT INTO "QuerySubscription" (${COLUMNS.map((c) => `"${c}"`).join(', ')}) VALUES (${COLUMNS.map(() => '?').join(', ')})`, ...COLUMNS.map((c) => (c === 'reportIfEmpty' ? (row[c] ? 1 : 0) : row[c])));
 }
 
 /** The organisation's subscriptions to one of its named queries, oldest first. */
@@ -81,19 +89,23 @@ export async function hasLiveSubscriptions(db: Database): Promise<boolean> {
   return Number(rows[0]?.n ?? 0) === 1;
 }
 
-/** After a delivery (or a pass that found nothing): the new cursor, and when to look again. */
+/**
+ * After a delivery (or a pass that found nothing): the new cursor, and when to look again
+ * (`runDelivered`: a scheduled subscription's pages delivered in the run under way; kept when absent).
+ */
 export async function advanceSubscription(
   db: Database,
   subscriptionId: string,
-  update: { cursorKey: string; cursorEventId: string; failures: number; nextAttemptAt: string; lastNotifiedAt?: string },
+  update: { cursorKey: string; cursorEventId: string; failures: number; nextAttemptAt: string; lastNotifiedAt?: string; runDelivered?: number },
 ): Promise<void> {
   await db.$executeRawUnsafe(
-    `UPDATE "QuerySubscription" SET "cursorKey" = ?, "cursorEventId" = ?, "failures" = ?, "nextAttemptAt" = ?, "lastNotifiedAt" = COALESCE(?, "lastNotifiedAt") WHERE "subscriptionId" = ?`,
+    `UPDATE "QuerySubscription" SET "cursorKey" = ?, "cursorEventId" = ?, "failures" = ?, "nextAttemptAt" = ?, "lastNotifiedAt" = COALESCE(?, "lastNotifiedAt"), "runDelivered" = COALESCE(?, "runDelivered") WHERE "subscriptionId" = ?`,
     update.cursorKey,
     update.cursorEventId,
     update.failures,
     update.nextAttemptAt,
     update.lastNotifiedAt ?? null,
+    update.runDelivered ?? null,
     subscriptionId,
   );
 }

@@ -18,6 +18,7 @@ import { ProjectionStore } from '../../store/projection-store.js';
 import { ChainColumnsCheck } from './chain-columns-check.js';
 import { EventRowsCheck } from './event-check.js';
 import { FailureSink } from './failure-sink.js';
+import { LocationLinkCheck } from './location-link-check.js';
 import { MembershipCheck } from './membership-check.js';
 import { PersonsCheck, ReadingsCheck, checkDocuments } from './offchain-check.js';
 import { WithheldCheck } from './withheld-check.js';
@@ -72,6 +73,7 @@ export class ProjectionVerifier {
   readonly #readings: ReadingsCheck;
   readonly #persons: PersonsCheck;
   readonly #withheld: WithheldCheck;
+  readonly #locationLinks = new LocationLinkCheck();
   /** The record each derived custody row comes from. */
   readonly #custodySources = new Map<string, RowSource>();
   #pending = 0;
@@ -130,6 +132,8 @@ export class ProjectionVerifier {
     if (projected.erasure) this.#persons.add(projected.erasure.commitment, source, state.resolveSigner(record.signer)?.org.id);
     if (projected.event) this.#persons.cite(record.payload, source);
     if (projected.event) this.#withheld.add(record.payload, source);
+    const declarer = projected.event?.rows.event.submitterOrg ?? projected.correction?.signerOrg;
+    if (declarer !== undefined) this.#locationLinks.add(record.payload, declarer, source);
     if (projected.changesMembership) this.#membership.onMembershipRecord(source);
     if (projected.finding) this.#sink.rule(ruleFailure(projected.finding));
   }
@@ -216,6 +220,8 @@ export class ProjectionVerifier {
     await checkDocuments(this.store, this.#sink, this.#events.cited);
     phase('withheld fields');
     await this.#withheld.finish();
+    phase('location hierarchy');
+    this.#sink.add(...(await this.#locationLinks.compare(this.store, (derived, stored) => this.#sink.count('LocationLink', derived, stored))));
     return {
       failures: this.#sink.failures,
       ruleFailures: this.#sink.ruleFailures,

@@ -81,11 +81,13 @@ class RebuildReplay {
       this.#count('EpcisEvent');
       this.#count('EventIdentifier', projected.event.rows.identifiers.length);
       this.#count('DocumentCitation', projected.event.rows.citations.length);
-      const header = epcisHeaderOf(record.payload);
-      if (header) {
-        this.writer.locationLinks(locationLinksOf(header, projected.event.rows.event.submitterOrg), source.recordHash);
-        this.#count('LocationLink', 0);
-      }
+    }
+    // A correction signs its document's header too, and capture indexes it like an event's.
+    const declarer = projected.event?.rows.event.submitterOrg ?? projected.correction?.signerOrg;
+    const header = declarer !== undefined ? epcisHeaderOf(record.payload) : undefined;
+    if (header) {
+      this.writer.locationLinks(locationLinksOf(header, declarer!), source.recordHash);
+      this.#count('LocationLink', 0);
     }
     if (projected.correction) {
       this.writer.correction(projected.correction);

@@ -31,6 +31,7 @@ import type { ChainStore, VerifiableBlockRow, VerifiableRecordRow } from '../../
 import { ProjectionStore, type StoredCheckpointRow } from '../../store/projection-store.js';
 import type { LoadObserver } from '../node/ledger-node.js';
 import { LastRecords } from './last-records.js';
+import { LocationLinkCheck } from './location-link-check.js';
 
 const CHECKPOINT = { table: 'Checkpoint' };
 
@@ -45,6 +46,8 @@ export class StartupCheck implements LoadObserver {
    */
   readonly #declaring = new Map<string, { identifiers: number; citations: number }>();
   readonly #last = new LastRecords();
+  /** The location hierarchy the signed headers declare (compared whole: one row per distinct link). */
+  readonly #locationLinks = new LocationLinkCheck();
   /** Documents and persons the events cite (capture admits none that is not held), to the first citing record. */
   readonly #citedDocuments = new Map<string, string>();
   readonly #citedPersons = new Map<string, string>();
@@ -81,6 +84,7 @@ export class StartupCheck implements LoadObserver {
       const event = eventOfPayload(record.payload);
       const signer = state.resolveSigner(record.signer);
       if (!event || signer?.type !== 'org') return;
+      this.#locationLinks.add(record.payload, signer.org.id, { recordHash: row.storedHash, logIndex: row.logIndex });
       if (errorDeclarationOf(event)) {
         this.#derived.EventCorrection += 1;
         this.#declaring.set(row.storedHash, { identifiers: identifierRowsOf(event, '', '', this.#canonical).length, citations: citationRowsOf(event, '').length });
@@ -215,6 +219,7 @@ export class StartupCheck implements LoadObserver {
       for (const [shape, derived, rows] of pairs) this.failures.push(...diffRows(shape, derived as object[], rows as Record<string, unknown>[], () => undefined).failures);
     }
     this.failures.push(...(await this.#last.check(this.store)));
+    this.failures.push(...(await this.#locationLinks.compare(this.store)));
     return this.failures;
   }
 }

@@ -1,14 +1,22 @@
 /**
  * Query subscriptions of the EPCIS 2.0 REST binding (POST /queries/{name}/subscriptions): webhook
- * streams. Each delivery runs the organisation's named query in recordTime order after the
+ * streams and scheduled webhooks. Each delivery runs the organisation's named query in recordTime order after the
  * subscription's cursor, as the subscribing token's viewer stands now (the read policy decides
  * each event, and reads are access-logged, as for GET /events), and POSTs the EPCISQueryDocument
  * with GS1-Signature. A failed delivery is logged and retried with back-off from the same cursor,
  * so nothing is skipped; a revoked token, a removed organisation or a deleted query stops it.
+ *
+ * A stream looks for new events every intervalMs. A scheduled subscription runs at its schedule's
+ * times (UTC; schedule.ts): each run delivers every page recorded since the previous run, and with
+ * reportIfEmpty an empty document when there is none. Its state is stored (the cursor, the next
+ * run as nextAttemptAt, the pages delivered in the run under way), so a restarted node continues
+ * where the stored subscription stands: a run already delivered is not delivered again, and runs
+ * missed while the node was down are made up by one run.
  */
 import { queryOfDefinition } from '../../core/epcis/query/named-query.js';
 import { QueryError } from '../../core/epcis/query/query-errors.js';
-import { DEFAULT_BACK_OFF, gs1Signature, parseSubscriptionControls, retryDelayMs, type BackOff } from '../../core/epcis/query/subscription.js';
+import type { ScheduleField } from '../../core/epcis/query/schedule.js';
+import { DEFAULT_BACK_OFF, firstScheduledRun, gs1Signature, nextScheduledRun, parseSubscriptionControls, retryDelayMs, type BackOff } from '../../core/epcis/query/subscription.js';
 import { firstLogIndexSince, lastLogIndex, recordOrderKey } from '../../store/event-query-store.js';
 import { namedQuery } from '../../store/named-query-store.js';
 import {
@@ -45,15 +53,24 @@ export interface SubscriptionOptions {
   backOff: BackOff;
   /** Events per delivery at most. */
   perPage: number;
+  /** The time now (tests move it instead of waiting for scheduled times). */
+  clock: () => Date;
 }
 
-export const DEFAULT_SUBSCRIPTION_OPTIONS: SubscriptionOptions = { intervalMs: 1_000, backOff: DEFAULT_BACK_OFF, perPage: 100 };
+export const DEFAULT_SUBSCRIPTION_OPTIONS: SubscriptionOptions = { intervalMs: 1_000, backOff: DEFAULT_BACK_OFF, perPage: 100, clock: () => new Date() };
 
-/** A subscription as the binding shows it (AbstractQuerySubscriptionResponse and QueryStreamSubscription); the signatureToken never. */
+type ScheduleTexts = Partial<Record<ScheduleField, string>>;
+
+/**
+ * A subscription as the binding shows it (AbstractQuerySubscriptionResponse with
+ * QueryStreamSubscription or QueryScheduleSubscription); the signatureToken never.
+ */
 export interface SubscriptionView {
   subscriptionID: string;
   dest: string;
-  stream: true;
+  stream?: true;
+  schedule?: ScheduleTexts;
+  reportIfEmpty?: boolean;
   createdAt: string;
   initialRecordTime?: string;
   lastNotifiedAt?: string;
@@ -64,7 +81,7 @@ function viewOf(row: SubscriptionRow): SubscriptionView {
   return {
     subscriptionID: row.subscriptionId,
     dest: row.dest,
-    stream: true,
+    ...(row.schedule ? { schedule: JSON.parse(row.schedule) as ScheduleTexts, reportIfEmpty: row.reportIfEmpty } : { stream: true as const }),
     createdAt: row.createdAt,
     ...(row.initialRecordTime ? { initialRecordTime: row.initialRecordTime } : {}),
     ...(row.lastNotifiedAt ? { lastNotifiedAt: row.lastNotifiedAt } : {}),
@@ -93,11 +110,13 @@ export class QuerySubscriptions {
     const viewer = requireViewer(rc);
     await this.named.get(rc, queryName);
     const controls = parseSubscriptionControls(body);
+    const clock = this.options.clock();
+    const firstRun = controls.schedule ? firstScheduledRun(controls.schedule, clock) : null;
     await this.guard.check(controls.dest);
     const db = this.handles.db;
     // Delivered from the first record at or after initialRecordTime, else from what is recorded next.
     const from = (controls.initialRecordTime ? await firstLogIndexSince(db, viewer.consortiumId, controls.initialRecordTime) : null) ?? (await lastLogIndex(db, viewer.consortiumId)) + 1;
-    const now = new Date().toISOString();
+    const now = clock.toISOString();
     const row: SubscriptionRow = {
       subscriptionId: crypto.randomUUID(),
       consortiumId: viewer.consortiumId,
@@ -113,8 +132,11 @@ export class QuerySubscriptions {
       cursorKey: recordOrderKey(from),
       cursorEventId: '',
       failures: 0,
-      nextAttemptAt: now,
+      nextAttemptAt: firstRun ? firstRun.toISOString() : now,
       stoppedReason: null,
+      schedule: controls.schedule ? JSON.stringify(controls.schedule) : null,
+      reportIfEmpty: controls.reportIfEmpty ?? false,
+      runDelivered: 0,
     };
     await insertSubscription(db, row);
     this.#onSubscribe();
@@ -150,7 +172,7 @@ export class QuerySubscriptions {
   }
 
   /** One pass: every due subscription delivers what it has (one page each). Returns the deliveries attempted. */
-  async deliverDue(now = new Date()): Promise<number> {
+  async deliverDue(now = this.options.clock()): Promise<number> {
     let attempted = 0;
     for (const row of await dueSubscriptions(this.handles.db, now.toISOString(), 100)) {
       if (await this.#deliver(row, now)) attempted++;
@@ -180,12 +202,30 @@ export class QuerySubscriptions {
     );
     const cursor = page.last ?? { key: row.cursorKey, eventId: row.cursorEventId };
     const count = (page.document['epcisBody'] as { queryResults: { resultsBody: { eventList: unknown[] } } }).queryResults.resultsBody.eventList.length;
-    const nextLook = page.nextPageToken !== null ? at : later(this.options.intervalMs);
-    if (count === 0) {
-      await advanceSubscription(db, row.subscriptionId, { cursorKey: cursor.key, cursorEventId: cursor.eventId, failures: 0, nextAttemptAt: nextLook });
+    const more = page.nextPageToken !== null;
+    // A scheduled run goes on while pages remain; once done, the next run is the schedule's next time.
+    let nextLook = more ? at : later(this.options.intervalMs);
+    if (row.schedule && !more) {
+      const next = nextScheduledRun(JSON.parse(row.schedule) as ScheduleTexts, now);
+      if (!next) return stop('the schedule has no further run');
+      nextLook = next.toISOString();
+    }
+    const reportEmpty = row.schedule !== null && row.reportIfEmpty && row.runDelivered === 0 && !more;
+    if (count === 0 && !reportEmpty) {
+      await advanceSubscription(db, row.subscriptionId, { cursorKey: cursor.key, cursorEventId: cursor.eventId, failures: 0, nextAttemptAt: nextLook, runDelivered: more ? row.runDelivered : 0 });
       return false;
     }
-    const body = JSON.stringify(page.document);
+    if (await this.#post(row, JSON.stringify(page.document), count, at)) {
+      await advanceSubscription(db, row.subscriptionId, { cursorKey: cursor.key, cursorEventId: cursor.eventId, failures: 0, nextAttemptAt: nextLook, lastNotifiedAt: at, runDelivered: more ? row.runDelivered + 1 : 0 });
+    } else {
+      const failures = row.failures + 1;
+      await advanceSubscription(db, row.subscriptionId, { cursorKey: row.cursorKey, cursorEventId: row.cursorEventId, failures, nextAttemptAt: later(retryDelayMs(failures, this.options.backOff)) });
+    }
+    return true;
+  }
+
+  /** POSTs one document to the subscription's destination, signed, and logs the attempt; true when the receiver took it (2xx). */
+  async #post(row: SubscriptionRow, body: string, count: number, at: string): Promise<boolean> {
     const headers: Record<string, string> = { 'content-type': 'application/ld+json', 'GS1-EPCIS-Version': '2.0.0', 'GS1-CBV-Version': '2.0.0' };
     if (row.signatureToken) headers['GS1-Signature'] = gs1Signature(row.signatureToken, body);
     let status: number | null = null;
@@ -198,14 +238,8 @@ export class QuerySubscriptions {
       error = err instanceof Error ? err.message : String(err);
     }
     const ok = status !== null && status >= 200 && status < 300;
-    await logDelivery(db, { subscriptionId: row.subscriptionId, attemptedAt: at, eventCount: count, httpStatus: status, ok, error: ok ? null : (error ?? `the receiver answered ${status}`) });
-    if (ok) {
-      await advanceSubscription(db, row.subscriptionId, { cursorKey: cursor.key, cursorEventId: cursor.eventId, failures: 0, nextAttemptAt: nextLook, lastNotifiedAt: at });
-    } else {
-      const failures = row.failures + 1;
-      await advanceSubscription(db, row.subscriptionId, { cursorKey: row.cursorKey, cursorEventId: row.cursorEventId, failures, nextAttemptAt: later(retryDelayMs(failures, this.options.backOff)) });
-    }
-    return true;
+    await logDelivery(this.handles.db, { subscriptionId: row.subscriptionId, attemptedAt: at, eventCount: count, httpStatus: status, ok, error: ok ? null : (error ?? `the receiver answered ${status}`) });
+    return ok;
   }
 
   /**

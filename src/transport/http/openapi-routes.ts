@@ -73,6 +73,22 @@ const EXTENSIONS: Json = {
   },
 };
 
+/** How this node reads GS1's operations, appended to their descriptions (tag-free: GS1's operation stays as it is). */
+const NOTES: Record<string, Record<string, string>> = {
+  '/queries/{queryName}/subscriptions': {
+    post: [
+      '## Provenant',
+      'Both kinds are served: `"stream": true`, or a `schedule` (with `reportIfEmpty`, default false), never both.',
+      'Schedule fields are strings of numbers and ranges `[a-b]`, comma-separated (a whole number is read as its text); times are UTC.',
+      'A field left out matches any value when coarser than the finest field given, only its least value when finer (`{"hour": "1", "minute": "5"}` runs daily at 01:05:00).',
+      'At each scheduled time the query runs over the events recorded since the previous run (the first run: since the subscription, or from `initialRecordTime`), in recordTime order, up to 100 events per POST;',
+      'with `reportIfEmpty` an empty EPCISQueryDocument is sent when a run finds none. Runs missed while the node was down are made up by one run.',
+      'A malformed schedule, or one that matches no time within eight years, is a 400 SubscriptionControlsException.',
+      'Deliveries carry `GS1-Signature: sha256=<hex HMAC-SHA256(signatureToken, body)>`; a failed one is retried with back-off and logged (`.../{subscriptionID}/deliveries`).',
+    ].join('\n'),
+  },
+};
+
 /** The document this node serves (built once). */
 export function provenantOpenApi(version: string): Json {
   const gs1 = JSON.parse(readFileSync(assetPath('epcis', 'openapi.json'), 'utf8')) as Json;
@@ -81,7 +97,14 @@ export function provenantOpenApi(version: string): Json {
   for (const [path, item] of Object.entries(gs1['paths'] as Json)) {
     const skip = NOT_SERVED[path];
     if (skip === 'all') continue;
-    const kept: Json = Object.fromEntries(Object.entries(item as Json).filter(([method]) => !skip?.includes(method)));
+    const kept: Json = Object.fromEntries(
+      Object.entries(item as Json)
+        .filter(([method]) => !skip?.includes(method))
+        .map(([method, op]) => {
+          const note = NOTES[path]?.[method];
+          return [method, note ? { ...(op as Json), description: `${String((op as Json)['description'] ?? '')}\n${note}\n` } : op];
+        }),
+    );
     paths[path] = kept;
   }
   return {

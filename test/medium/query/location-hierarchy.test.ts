@@ -5,6 +5,10 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { rebuildConsortium } from '../../../src/services/projections/operations.js';
+import { openNode } from '../../../src/services/node/bootstrap.js';
+import { verifyStoredChain } from '../../../src/services/node/verify-stored-chain.js';
+import { ChainStore } from '../../../src/store/chain-store.js';
+import { openDatabase } from '../../../src/store/database.js';
 import { eventHashIdsOfDocument } from '../../../src/core/epcis/event-hash.js';
 import { MAX_DESCENDANTS } from '../../../src/core/epcis/query/location-hierarchy.js';
 import { issueToken } from '../../../src/store/token-store.js';
@@ -19,6 +23,8 @@ const WAREHOUSE = 'urn:epc:id:sgln:0614141.00002.0';
 const DOCK = 'urn:epc:id:sgln:0614141.00003.0';
 const ELSEWHERE = 'urn:epc:id:sgln:0614141.00009.0';
 const DOOR = 'urn:epc:id:sgln:0614141.00002.7';
+const CORRECTED_SITE = 'urn:epc:id:sgln:0614141.00020.0';
+const CORRECTED_BAY = 'urn:epc:id:sgln:0614141.00020.1';
 const BL = 'urn:epcglobal:epcis:vtype:BusinessLocation';
 const RP = 'urn:epcglobal:epcis:vtype:ReadPoint';
 
@@ -112,18 +118,38 @@ describe('WD_bizLocation and WD_readPoint', () => {
   });
 
   // Last: it stops the node.
-  it('rebuild-projections derives the same links from the chain', async () => {
+  it('links missing (a store from before the hierarchy was indexed): verify and the start-up check name them and point to rebuild-projections, which derives the same links', async () => {
     const all = (db: RawDatabase) => db.all(`SELECT "vocabulary", "parentId", "orgId", "childId", "recordHash" FROM "LocationLink" WHERE "consortiumId" = ? ORDER BY 1, 2, 3, 4`, TEST_CONSORTIUM);
+    // A correction's document signs its header too: capture indexes its links, and so must verify and rebuild.
+    const corrected = { ...at(3, ELSEWHERE), errorDeclaration: { declarationTime: '2026-11-22T08:00:00.000Z', reason: 'incorrect_data' } };
+    const job = await captureDocument(node, withHeader([corrected], [{ type: BL, vocabularyElementList: [{ id: CORRECTED_SITE, children: [CORRECTED_BAY] }] }]));
+    expect(job.success, JSON.stringify(job)).toBe(true);
     await node.t.stop();
     const raw = await openRawDatabase({ dbFile: node.t.dbFile, databaseUrl: node.t.config.databaseUrl });
     try {
       const before = await all(raw);
       expect(before.length).toBeGreaterThan(MAX_DESCENDANTS);
+      expect(before).toContainEqual(expect.objectContaining({ parentId: CORRECTED_SITE, childId: CORRECTED_BAY }));
       await raw.run(`DELETE FROM "LocationLink"`);
+      const db = await openDatabase({ url: node.t.config.databaseUrl });
+      const verified = await verifyStoredChain(new ChainStore(db), TEST_CONSORTIUM).finally(() => db.$disconnect());
+      expect(verified.ok).toBe(false);
+      const missing = verified.projections!.failures.filter((f) => f.table === 'LocationLink');
+      expect(missing).toHaveLength(before.length);
+      expect(missing.every((f) => f.code === 'ROW_MISSING' && /provenant rebuild-projections/.test(f.message))).toBe(true);
+      expect(verified.projections!.tables['LocationLink']).toEqual({ derived: before.length, stored: 0 });
+      const refusal = await openNode(node.t.config, { autoSeal: false }).then(
+        async (opened) => (await opened.close(), undefined),
+        (err: unknown) => err as { code?: string; message: string },
+      );
+      expect(refusal?.code).toBe('PROJECTIONS_DISAGREE');
+      expect(refusal?.message).toMatch(/LocationLink row \(vocabulary=[^]*is missing[^]*provenant rebuild-projections/);
       const report = await rebuildConsortium(node.t.config, TEST_CONSORTIUM);
       expect(report.verification.ok).toBe(true);
       expect(report.written['LocationLink']).toBe(before.length);
       expect(await all(raw)).toEqual(before);
+      expect(report.verification.projections?.tables['LocationLink']).toEqual({ derived: before.length, stored: before.length });
+      await (await openNode(node.t.config, { autoSeal: false })).close();
     } finally {
       await raw.close();
     }

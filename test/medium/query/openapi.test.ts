@@ -39,6 +39,9 @@ describe('GET /openapi.json', () => {
     expect(doc.paths['/events']!['post']).toBeUndefined();
     for (const gone of ['/', '/nextPageToken/{token}']) expect(doc.paths[gone], gone).toBeUndefined();
     for (const ext of ['/epcis/capture', '/epcis/events/{eventID}', '/queries/{queryName}/subscriptions/{subscriptionID}/deliveries']) expect(doc.paths[ext], ext).toBeDefined();
+    // Scheduled webhook subscriptions are served, and how this node reads a schedule is stated.
+    const subscribe = doc.paths['/queries/{queryName}/subscriptions']!['post'] as { description: string };
+    expect(subscribe.description).toMatch(/## Provenant\n[^]*`schedule`[^]*UTC[^]*reportIfEmpty/);
   });
 
   it('every operation it names is routed (a member token gets no "no route" answer)', async () => {

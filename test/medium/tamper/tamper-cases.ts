@@ -44,6 +44,7 @@ export const TAMPER_TABLES: readonly TableSpec[] = [
   { table: 'Document', key: ['sha256'], consortium: 'consortiumId' },
   { table: 'PersonData', key: ['commitment'], consortium: 'consortiumId' },
   { table: 'DeviceReading', key: ['consortiumId', 'deviceId', 'seq'], consortium: 'consortiumId' },
+  { table: 'LocationLink', key: ['consortiumId', 'vocabulary', 'parentId', 'orgId', 'childId'], consortium: 'consortiumId' },
 ];
 
 /**

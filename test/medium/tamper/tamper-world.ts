@@ -1,7 +1,8 @@
 /**
  * The store the tamper matrix works on: the simulators' story with the reefer leg (readings,
- * windows, a cold-chain breach), a cited document, a registered person and an erased one, and a
- * correction of a captured event; sealed, checkpointed and closed, so a plain file copy holds it.
+ * windows, a cold-chain breach), a cited document, a registered person and an erased one, a
+ * correction of a captured event, and two documents whose headers declare location links; sealed,
+ * checkpointed and closed, so a plain file copy holds it.
  */
 import Database from 'better-sqlite3';
 import { createHash } from 'node:crypto';
@@ -69,8 +70,18 @@ async function addOffChainAndCorrection(temp: TestNode, base: string, tokens: Re
   // The first of the two events is then declared in error by the farm that captured it.
   const correction = { ...events[0]!, errorDeclaration: { declarationTime: '2026-11-22T08:00:00.000Z', reason: 'incorrect_data' } };
   const corrected = await capture.capture(signCaptureDocument(document(PROVENANT_CONTEXT, [correction]), { consortium: C, key: farmKey }));
-  await capture.close();
   if (corrected.results[0]?.status !== 'accepted') throw new Error(`correction failed: ${JSON.stringify(corrected.results)}`);
+  // Two documents whose signed headers declare location links (LocationLink rows of two records).
+  for (const [i, vocabularyList] of [
+    [0, [{ type: 'urn:epcglobal:epcis:vtype:BusinessLocation', vocabularyElementList: [{ id: 'urn:epc:id:sgln:5012345.00001.0', children: ['urn:epc:id:sgln:5012345.00001.1', 'urn:epc:id:sgln:5012345.00001.2'] }] }]],
+    [1, [{ type: 'urn:epcglobal:epcis:vtype:ReadPoint', vocabularyElementList: [{ id: 'urn:epc:id:sgln:5012345.00001.1', children: ['urn:epc:id:sgln:5012345.00001.7'] }] }]],
+  ] as const) {
+    const located = { type: 'ObjectEvent', eventTime: `2026-11-21T09:0${i}:00.000Z`, eventTimeZoneOffset: '+00:00', action: 'OBSERVE', epcList: [`urn:epc:id:sgtin:5012345.000001.L${i}`] };
+    const withHeader = { ...document(PROVENANT_CONTEXT, [located]), epcisHeader: { epcisMasterData: { vocabularyList } } };
+    const declared = await capture.capture(signCaptureDocument(withHeader, { consortium: C, key: farmKey, payloadFormat: 2 }));
+    if (declared.results[0]?.status !== 'accepted') throw new Error(`header capture failed: ${JSON.stringify(declared.results)}`);
+  }
+  await capture.close();
   const erased = await fetch(`${base}/persons/${refs[1]}/erasure`, {
     method: 'POST',
     headers: { 'content-type': 'application/json' },

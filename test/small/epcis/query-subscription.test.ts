@@ -2,7 +2,8 @@ import { createHmac } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
 import { parseQueryDefinition } from '../../../src/core/epcis/query/named-query.js';
 import { QueryError } from '../../../src/core/epcis/query/query-errors.js';
-import { gs1Signature, parseSubscriptionControls, retryDelayMs } from '../../../src/core/epcis/query/subscription.js';
+import { nextRun, parseSocketControls } from '../../../src/core/epcis/query/schedule.js';
+import { firstScheduledRun, gs1Signature, nextScheduledRun, parseSubscriptionControls, retryDelayMs } from '../../../src/core/epcis/query/subscription.js';
 
 function codeOf(fn: () => unknown): string | undefined {
   try {
@@ -27,8 +28,41 @@ describe('subscription controls', () => {
     for (const body of [null, [], {}, { dest: 'https://x/' }, { dest: 'https://x/', stream: false }, { dest: 'nowhere', stream: true }, { dest: 'https://x/', stream: true, schedule: {} }, { dest: 'https://x/', stream: true, signatureToken: '' }, { dest: 'https://x/', stream: true, initialRecordTime: 'yesterday' }]) {
       expect(codeOf(() => parseSubscriptionControls(body)), JSON.stringify(body)).toBe('SUBSCRIPTION_CONTROLS');
     }
-    expect(codeOf(() => parseSubscriptionControls({ dest: 'https://x/', schedule: { hour: '1' } }))).toBe('QUERY_PARAMETER_UNSUPPORTED');
     expect(codeOf(() => parseSubscriptionControls({ dest: 'mailto:a@b.c', stream: true }))).toBe('QUERY_PARAMETER_UNSUPPORTED');
+  });
+
+  it('takes a scheduled webhook (GS1 QueryScheduleSubscription): the field texts as posted, reportIfEmpty', () => {
+    expect(parseSubscriptionControls({ dest: 'https://x/', signatureToken: 't', reportIfEmpty: true, schedule: { hour: '1', minute: '5' } })).toEqual({
+      dest: 'https://x/',
+      signatureToken: 't',
+      schedule: { hour: '1', minute: '5' },
+      reportIfEmpty: true,
+    });
+    // A whole number is its decimal text (GS1's examples write 0); reportIfEmpty defaults to false.
+    expect(parseSubscriptionControls({ dest: 'https://x/', schedule: { second: 0 } })).toMatchObject({ schedule: { second: '0' }, reportIfEmpty: false });
+    for (const schedule of [{}, 'daily', [], null, { minute: '60' }, { hour: 1.5 }, { week: '1' }, { dayOfWeek: '[3-1]' }]) {
+      expect(codeOf(() => parseSubscriptionControls({ dest: 'https://x/', schedule })), JSON.stringify(schedule)).toBe('SUBSCRIPTION_CONTROLS');
+    }
+    for (const body of [{ dest: 'https://x/', schedule: { hour: '1' }, stream: true }, { dest: 'https://x/', schedule: { hour: '1' }, reportIfEmpty: 'yes' }, { dest: 'https://x/', reportIfEmpty: true }]) {
+      expect(codeOf(() => parseSubscriptionControls(body)), JSON.stringify(body)).toBe('SUBSCRIPTION_CONTROLS');
+    }
+  });
+
+  it('the next run of a webhook schedule is the WebSocket schedule computation (same fields, same times)', () => {
+    const after = new Date('2026-12-07T10:11:30Z');
+    for (const [texts, query] of [
+      [{ hour: '1', minute: '5' }, 'hour=1&minute=5'],
+      [{ second: '0,30', minute: '[10-11]', dayOfWeek: '1' }, 'second=0,30&minute=[10-11]&dayOfWeek=1'],
+      [{ month: '2', dayOfMonth: '29' }, 'month=2&dayOfMonth=29'],
+    ] as const) {
+      const expected = nextRun(parseSocketControls(new URLSearchParams(query).entries()).schedule!, after);
+      expect(nextScheduledRun(texts, after)).toEqual(expected);
+      expect(firstScheduledRun(texts, after)).toEqual(expected);
+    }
+    expect(nextScheduledRun({ hour: '1', minute: '5' }, new Date('2026-12-07T01:05:00Z'))!.toISOString()).toBe('2026-12-08T01:05:00.000Z');
+    // A schedule that never runs is refused when subscribing.
+    expect(nextScheduledRun({ month: '2', dayOfMonth: '30' }, after)).toBeNull();
+    expect(codeOf(() => firstScheduledRun({ month: '2', dayOfMonth: '30' }, after))).toBe('SUBSCRIPTION_CONTROLS');
   });
 
   it('GS1-Signature is the HMAC-SHA256 of the body with the signatureToken', () => {

@@ -1,6 +1,7 @@
 /**
- * Query subscriptions over WebSocket (GS1 openapi.json, GET /queries/{queryName}/events with
- * `Upgrade: websocket`): `stream=true`, or a schedule (`second`, `minute`, `hour`, `dayOfMonth`,
+ * Query subscription schedules, for webhooks (the `schedule` object of POST
+ * /queries/{queryName}/subscriptions) and WebSocket (GS1 openapi.json, GET
+ * /queries/{queryName}/events with `Upgrade: websocket`): `stream=true`, or a schedule (`second`, `minute`, `hour`, `dayOfMonth`,
  * `month`, `dayOfWeek`; EPCIS 2.0 section 8.2.5.3, QuerySchedule), the two mutually exclusive,
  * with `initialRecordTime` and `reportIfEmpty`.
  *
@@ -50,6 +51,22 @@ function range(min: number, max: number): Set<number> {
   return new Set(Array.from({ length: max - min + 1 }, (_, i) => min + i));
 }
 
+/** The schedule fields, finest first. */
+export const SCHEDULE_FIELDS: readonly ScheduleField[] = FIELDS.map((f) => f.name);
+
+/** A schedule from the texts of the fields given (at least one); SUBSCRIPTION_CONTROLS when a field is malformed. */
+export function parseSchedule(given: ReadonlyMap<ScheduleField, string>): Schedule {
+  const finest = FIELDS.findIndex((f) => given.has(f.name));
+  if (finest < 0) throw controlsError('a schedule needs at least one of second, minute, hour, dayOfMonth, month, dayOfWeek');
+  return Object.fromEntries(
+    FIELDS.map((f, i) => {
+      const text = given.get(f.name);
+      // Finer than the finest field given: only the least value; coarser: any.
+      return [f.name, text !== undefined ? parseField(f.name, f.min, f.max, text) : i < finest ? new Set([f.min]) : range(f.min, f.max)];
+    }),
+  ) as unknown as Schedule;
+}
+
 /** The subscription controls of a WebSocket handshake's query string; SUBSCRIPTION_CONTROLS when they do not make one. */
 export function parseSocketControls(params: Iterable<readonly [string, string]>): SocketSubscriptionControls {
   const given = new Map<string, string>();
@@ -70,17 +87,7 @@ export function parseSocketControls(params: Iterable<readonly [string, string]>)
   const initial = given.get('initialRecordTime');
   const initialRecordTime = initial !== undefined ? utcTimestamp(initial.replace(/ (\d{2}:\d{2})$/, '+$1')) : undefined;
   if (initial !== undefined && !initialRecordTime) throw controlsError('initialRecordTime must be an RFC 3339 date-time with a time zone', { parameter: 'initialRecordTime', value: initial });
-  let schedule: Schedule | undefined;
-  if (scheduled.length > 0) {
-    const finest = FIELDS.findIndex((f) => given.has(f.name));
-    schedule = Object.fromEntries(
-      FIELDS.map((f, i) => {
-        const text = given.get(f.name);
-        // Finer than the finest field given: only the least value; coarser: any.
-        return [f.name, text !== undefined ? parseField(f.name, f.min, f.max, text) : i < finest ? new Set([f.min]) : range(f.min, f.max)];
-      }),
-    ) as unknown as Schedule;
-  }
+  const schedule = scheduled.length > 0 ? parseSchedule(new Map(scheduled.map((f) => [f.name, given.get(f.name)!]))) : undefined;
   return { ...(schedule ? { schedule } : {}), reportIfEmpty: reportIfEmpty === 'true', ...(initialRecordTime ? { initialRecordTime } : {}) };
 }
 
