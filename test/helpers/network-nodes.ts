@@ -9,6 +9,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import path from 'node:path';
 import { signRecord, RecordKind, type RecordKind as Kind } from '../../src/core/ledger/record.js';
 import type { JsonValue } from '../../src/core/crypto/index.js';
+import { encodePublicKey, generateKeyPair } from '../../src/core/crypto/index.js';
 import { JetStreamOrdering } from '../../src/platform/ordering/jetstream-ordering.js';
 import type { ConsortiumStreamSettings } from '../../src/platform/ordering/jetstream-settings.js';
 import { initNetwork, type NetworkNode, type NetworkPlan } from '../../src/services/node/network-init.js';
@@ -223,4 +224,40 @@ export async function startLocalNetwork(options: LocalNetworkOptions): Promise<L
     throw err;
   }
   return { plan, cluster, nodes, stop };
+}
+
+/** A fresh device key to register: each registration is one small record for the chain to make final. */
+export const devicePublicKey = (): string => encodePublicKey(generateKeyPair('ed25519').publicKey);
+
+/** Polls `probe` until it gives a value (a throw counts as not yet), or fails after `timeoutMs` naming what it waited for and the last error. */
+export async function eventually<T>(what: string, probe: () => Promise<T | undefined>, timeoutMs: number): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  let last: unknown;
+  for (;;) {
+    try {
+      const value = await probe();
+      if (value !== undefined) return value;
+    } catch (err) {
+      last = err;
+    }
+    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}${last ? `: ${String(last)}` : ''}`);
+    await new Promise((r) => setTimeout(r, 200));
+  }
+}
+
+/**
+ * Resolves once every given node has made final a block at or above `height`, all with the same
+ * head, and (settled, the default) none holds records still pending.
+ */
+export function sameFinalHead(nodes: readonly NetworkNodeProcess[], height: number, timeoutMs: number, options: { settled?: boolean } = {}): Promise<NodeChainStatus[]> {
+  const settled = options.settled ?? true;
+  return eventually(
+    `the same final head at height >= ${height} on ${nodes.map((n) => n.node.org).join(', ')}`,
+    async () => {
+      const statuses = await Promise.all(nodes.map((n) => n.status()));
+      const heads = new Set(statuses.map((s) => `${s.finality.finalHeight}:${s.finality.finalHash}`));
+      return heads.size === 1 && statuses[0]!.finality.finalHeight >= height && (!settled || statuses.every((s) => s.pending === 0)) ? statuses : undefined;
+    },
+    timeoutMs,
+  );
 }

@@ -12,7 +12,6 @@ import { mkdtempSync, readdirSync, readFileSync, rmSync, statSync } from 'node:f
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, expect, it } from 'vitest';
-import { encodePublicKey, generateKeyPair } from '../../../src/core/crypto/index.js';
 import { ConsortiumState } from '../../../src/core/ledger/consortium.js';
 import type { BlockHeader } from '../../../src/core/ledger/block.js';
 import { sealMessageOf } from '../../../src/core/ledger/derivation/index.js';
@@ -25,7 +24,7 @@ import { openRawDatabase } from '../../helpers/raw-database.js';
 import { readGenesisBlock } from '../../../src/services/node/network-init.js';
 import { describeWithNatsServer } from '../../helpers/nats-server-binary.js';
 import { TcpProxy } from '../../helpers/tcp-proxy.js';
-import { startLocalNetwork, type LocalNetwork, type NetworkNodeProcess, type NodeChainStatus } from '../../helpers/network-nodes.js';
+import { devicePublicKey, eventually as eventuallyWithin, sameFinalHead as sameFinalHeadWithin, startLocalNetwork, type LocalNetwork, type NetworkNodeProcess } from '../../helpers/network-nodes.js';
 
 const REPO = path.resolve(import.meta.dirname, '../../..');
 const SEAL_INTERVAL_MS = 250;
@@ -34,35 +33,8 @@ const FINAL_TIMEOUT_MS = 30_000;
 /** The node that reaches NATS only through a proxy the partition test cuts (server 3: the last test kills server 1). */
 const PARTITIONED = 2;
 
-const devicePublicKey = () => encodePublicKey(generateKeyPair('ed25519').publicKey);
-
-async function eventually<T>(what: string, probe: () => Promise<T | undefined>, timeoutMs = FINAL_TIMEOUT_MS): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  let last: unknown;
-  for (;;) {
-    try {
-      const value = await probe();
-      if (value !== undefined) return value;
-    } catch (err) {
-      last = err;
-    }
-    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}${last ? `: ${String(last)}` : ''}`);
-    await new Promise((r) => setTimeout(r, 200));
-  }
-}
-
-/** Resolves once every given node has made final a block at or above `height`, all with the same head. */
-async function sameFinalHead(nodes: readonly NetworkNodeProcess[], height: number, timeoutMs?: number): Promise<NodeChainStatus[]> {
-  return eventually(
-    `the same final head at height >= ${height} on ${nodes.map((n) => n.node.org).join(', ')}`,
-    async () => {
-      const statuses = await Promise.all(nodes.map((n) => n.status()));
-      const heads = new Set(statuses.map((s) => `${s.finality.finalHeight}:${s.finality.finalHash}`));
-      return heads.size === 1 && statuses[0]!.finality.finalHeight >= height && statuses.every((s) => s.pending === 0) ? statuses : undefined;
-    },
-    timeoutMs,
-  );
-}
+const eventually = <T>(what: string, probe: () => Promise<T | undefined>, timeoutMs = FINAL_TIMEOUT_MS) => eventuallyWithin(what, probe, timeoutMs);
+const sameFinalHead = (nodes: readonly NetworkNodeProcess[], height: number, timeoutMs = FINAL_TIMEOUT_MS) => sameFinalHeadWithin(nodes, height, timeoutMs);
 
 /** Every file under a directory, recursively. */
 function filesUnder(dir: string): string[] {

@@ -11,7 +11,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, afterEach, beforeAll, expect, it } from 'vitest';
-import { encodePublicKey, generateKeyPair, type KeyPair } from '../../../src/core/crypto/index.js';
+import { generateKeyPair, type KeyPair } from '../../../src/core/crypto/index.js';
 import { signPeerRequest } from '../../../src/core/ledger/peer-request.js';
 import { readKeyFile } from '../../../src/services/node/keystore.js';
 import { RecordKind } from '../../../src/core/ledger/record.js';
@@ -19,36 +19,14 @@ import { JetStreamOrdering } from '../../../src/platform/ordering/jetstream-orde
 import { OPERATOR } from '../../helpers/nats-cluster.js';
 import { describeWithNatsServer } from '../../helpers/nats-server-binary.js';
 import { openRawDatabase } from '../../helpers/raw-database.js';
-import { startLocalNetwork, type LocalNetwork, type NetworkNodeProcess, type NodeChainStatus } from '../../helpers/network-nodes.js';
+import { devicePublicKey, eventually as eventuallyWithin, sameFinalHead as sameFinalHeadWithin, startLocalNetwork, type LocalNetwork, type NetworkNodeProcess } from '../../helpers/network-nodes.js';
 
 /** Stream entries older than this are dropped: short for the test, yet long enough for a node slowed by a loaded machine. */
 const RETENTION_MS = 10_000;
 const TIMEOUT_MS = 45_000;
 
-const devicePublicKey = () => encodePublicKey(generateKeyPair('ed25519').publicKey);
-
-async function eventually<T>(what: string, probe: () => Promise<T | undefined>, timeoutMs = TIMEOUT_MS): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  let last: unknown;
-  for (;;) {
-    try {
-      const value = await probe();
-      if (value !== undefined) return value;
-    } catch (err) {
-      last = err;
-    }
-    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}${last ? `: ${String(last)}` : ''}`);
-    await new Promise((r) => setTimeout(r, 250));
-  }
-}
-
-async function sameFinalHead(nodes: readonly NetworkNodeProcess[], height: number): Promise<NodeChainStatus[]> {
-  return eventually(`the same final head at height >= ${height}`, async () => {
-    const statuses = await Promise.all(nodes.map((n) => n.status()));
-    const heads = new Set(statuses.map((s) => `${s.finality.finalHeight}:${s.finality.finalHash}`));
-    return heads.size === 1 && statuses[0]!.finality.finalHeight >= height ? statuses : undefined;
-  });
-}
+const eventually = <T>(what: string, probe: () => Promise<T | undefined>, timeoutMs = TIMEOUT_MS) => eventuallyWithin(what, probe, timeoutMs);
+const sameFinalHead = (nodes: readonly NetworkNodeProcess[], height: number) => sameFinalHeadWithin(nodes, height, TIMEOUT_MS, { settled: false });
 
 describeWithNatsServer('catch-up over HTTP beyond the ordering log retention', () => {
   let root: string;

@@ -10,11 +10,10 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, expect, it } from 'vitest';
-import { encodePublicKey, generateKeyPair } from '../../../src/core/crypto/index.js';
 import { JetStreamOrdering } from '../../../src/platform/ordering/jetstream-ordering.js';
 import { OPERATOR } from '../../helpers/nats-cluster.js';
 import { describeWithNatsServer } from '../../helpers/nats-server-binary.js';
-import { startLocalNetwork, type LocalNetwork, type NetworkNodeProcess, type NodeChainStatus } from '../../helpers/network-nodes.js';
+import { devicePublicKey, eventually as eventuallyWithin, sameFinalHead as sameFinalHeadWithin, startLocalNetwork, type LocalNetwork, type NetworkNodeProcess } from '../../helpers/network-nodes.js';
 import { openRawDatabase } from '../../helpers/raw-database.js';
 import { ReorderingNatsProxy } from '../../helpers/reordering-nats-proxy.js';
 
@@ -37,30 +36,8 @@ interface EvidenceRow {
   signers: Signer[];
 }
 
-const devicePublicKey = () => encodePublicKey(generateKeyPair('ed25519').publicKey);
-
-async function eventually<T>(what: string, probe: () => Promise<T | undefined>, timeoutMs = WAIT_MS): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  let last: unknown;
-  for (;;) {
-    try {
-      const value = await probe();
-      if (value !== undefined) return value;
-    } catch (err) {
-      last = err;
-    }
-    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}${last ? `: ${String(last)}` : ''}`);
-    await new Promise((r) => setTimeout(r, 200));
-  }
-}
-
-async function sameFinalHead(nodes: readonly NetworkNodeProcess[], height: number): Promise<NodeChainStatus[]> {
-  return eventually(`the same final head at height >= ${height} everywhere`, async () => {
-    const statuses = await Promise.all(nodes.map((n) => n.status()));
-    const heads = new Set(statuses.map((s) => `${s.finality.finalHeight}:${s.finality.finalHash}`));
-    return heads.size === 1 && statuses[0]!.finality.finalHeight >= height && statuses.every((s) => s.pending === 0) ? statuses : undefined;
-  });
-}
+const eventually = <T>(what: string, probe: () => Promise<T | undefined>, timeoutMs = WAIT_MS) => eventuallyWithin(what, probe, timeoutMs);
+const sameFinalHead = (nodes: readonly NetworkNodeProcess[], height: number) => sameFinalHeadWithin(nodes, height, WAIT_MS);
 
 async function divergenceOf(n: NetworkNodeProcess): Promise<{ stuckAtHeight: number | null; evidence: EvidenceRow[] }> {
   const body = await n.graphql(

@@ -7,11 +7,10 @@
  * neither repeats a run it delivered nor skips the events of the next.
  */
 import { createHmac } from 'node:crypto';
-import { createServer, type IncomingHttpHeaders, type Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { eventHashIdsOfDocument } from '../../../src/core/epcis/event-hash.js';
 import { binding, type BindingResponse } from '../../helpers/capture-binding.js';
+import { WebhookReceiver, type ReceivedDelivery } from '../../helpers/webhook-receiver.js';
 import { epcisDocument as doc, objectEvent } from '../../helpers/epcis-documents.js';
 import { errorsOf, responseSchema, schemaAt } from '../../helpers/gs1-openapi.js';
 import { captureDocument, startQueryNode, type QueryNode } from './query-harness.js';
@@ -21,48 +20,6 @@ const item = (n: number) => `urn:epc:id:sgtin:0614141.107346.7${n}`;
 /** The node's time: every whole minute is a scheduled time of `{ second: '0' }`. */
 let clock = new Date('2026-12-07T10:00:30.000Z');
 const at = (iso: string) => (clock = new Date(iso));
-
-interface Received {
-  headers: IncomingHttpHeaders;
-  body: string;
-  document: any;
-}
-
-class Receiver {
-  readonly received: Received[] = [];
-  #server: Server | undefined;
-  port = 0;
-
-  async up(): Promise<void> {
-    const server = createServer((req, res) => {
-      const chunks: Buffer[] = [];
-      req.on('data', (c: Buffer) => chunks.push(c));
-      req.on('end', () => {
-        const body = Buffer.concat(chunks).toString('utf8');
-        this.received.push({ headers: req.headers, body, document: JSON.parse(body) });
-        res.writeHead(200).end();
-      });
-    });
-    await new Promise<void>((resolve) => server.listen(this.port, '127.0.0.1', resolve));
-    this.port = (server.address() as AddressInfo).port;
-    this.#server = server;
-  }
-
-  async down(): Promise<void> {
-    const server = this.#server;
-    this.#server = undefined;
-    if (server) await new Promise((resolve) => server.close(resolve));
-  }
-
-  get url(): string {
-    return `http://127.0.0.1:${this.port}/callback`;
-  }
-
-  /** The documents a subscription received, in order. */
-  of(subscriptionId: string): Received[] {
-    return this.received.filter((r) => r.document.epcisBody.queryResults.subscriptionID === subscriptionId);
-  }
-}
 
 async function until<T>(what: string, probe: () => Promise<T | undefined> | T | undefined, timeoutMs = 20_000): Promise<T> {
   const end = Date.now() + timeoutMs;
@@ -79,7 +36,7 @@ const quietly = () => new Promise((resolve) => setTimeout(resolve, 600));
 
 let node: QueryNode;
 let url: string;
-const receiver = new Receiver();
+const receiver = new WebhookReceiver();
 
 beforeAll(async () => {
   node = await startQueryNode({ subscriptions: { intervalMs: 50, backOff: { baseMs: 100, maxMs: 400 }, perPage: 2, clock: () => clock } });
@@ -105,7 +62,7 @@ async function ship(n: number): Promise<string> {
   return eventHashIdsOfDocument(shipping)[0]!;
 }
 
-const ids = (r: Received) => (r.document.epcisBody.queryResults.resultsBody.eventList as { eventID: string }[]).map((e) => e.eventID);
+const ids = (r: ReceivedDelivery) => (r.document.epcisBody.queryResults.resultsBody.eventList as { eventID: string }[]).map((e) => e.eventID);
 const signatureOf = (body: string) => `sha256=${createHmac('sha256', SECRET).update(body).digest('hex')}`;
 
 describe('scheduled webhook query subscriptions', () => {

@@ -5,55 +5,18 @@
  * the same place once it is back, so nothing is lost.
  */
 import { createHmac } from 'node:crypto';
-import { createServer, type IncomingHttpHeaders, type Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { eventHashIdsOfDocument } from '../../../src/core/epcis/event-hash.js';
 import { issueToken, revokeToken } from '../../../src/store/token-store.js';
 import { errorsOf, responseSchema, schemaAt } from '../../helpers/gs1-openapi.js';
 import { binding, type BindingResponse } from '../../helpers/capture-binding.js';
+import { WebhookReceiver, type ReceivedDelivery } from '../../helpers/webhook-receiver.js';
 import { CAPTURE_TEST_CONSORTIUM as TEST_CONSORTIUM } from '../../helpers/consortia.js';
 import { epcisDocument as doc, objectEvent } from '../../helpers/epcis-documents.js';
 import { captureDocument, getAs, startQueryNode, type QueryNode } from './query-harness.js';
 
 const SECRET = '13df38d8275b13f05704629e5f1cf3d45d6132d5';
 const item = (n: number) => `urn:epc:id:sgtin:0614141.107346.9${n}`;
-
-interface Received {
-  headers: IncomingHttpHeaders;
-  body: string;
-}
-
-/** A webhook receiver on a fixed port, that can go down and come back. */
-class Receiver {
-  readonly received: Received[] = [];
-  #server: Server | undefined;
-  port = 0;
-
-  async up(): Promise<void> {
-    const server = createServer((req, res) => {
-      const chunks: Buffer[] = [];
-      req.on('data', (c: Buffer) => chunks.push(c));
-      req.on('end', () => {
-        this.received.push({ headers: req.headers, body: Buffer.concat(chunks).toString('utf8') });
-        res.writeHead(200).end();
-      });
-    });
-    await new Promise<void>((resolve) => server.listen(this.port, '127.0.0.1', resolve));
-    this.port = (server.address() as AddressInfo).port;
-    this.#server = server;
-  }
-
-  async down(): Promise<void> {
-    const server = this.#server;
-    this.#server = undefined;
-    if (server) await new Promise((resolve) => server.close(resolve));
-  }
-
-  get url(): string {
-    return `http://127.0.0.1:${this.port}/callback`;
-  }
-}
 
 async function until<T>(what: string, probe: () => Promise<T | undefined> | T | undefined, timeoutMs = 15_000): Promise<T> {
   const end = Date.now() + timeoutMs;
@@ -66,7 +29,7 @@ async function until<T>(what: string, probe: () => Promise<T | undefined> | T | 
 }
 
 let node: QueryNode;
-const receiver = new Receiver();
+const receiver = new WebhookReceiver();
 
 beforeAll(async () => {
   node = await startQueryNode({ subscriptions: { intervalMs: 50, backOff: { baseMs: 100, maxMs: 400 } } });
@@ -91,7 +54,7 @@ async function ship(n: number): Promise<string> {
   return eventHashIdsOfDocument(shipping)[0]!;
 }
 
-const deliveredIds = (r: Received) => (JSON.parse(r.body) as any).epcisBody.queryResults.resultsBody.eventList.map((e: any) => e.eventID) as string[];
+const deliveredIds = (r: ReceivedDelivery) => (JSON.parse(r.body) as any).epcisBody.queryResults.resultsBody.eventList.map((e: any) => e.eventID) as string[];
 
 describe('webhook query subscriptions', () => {
   let subscriptionId: string;
