@@ -11,7 +11,7 @@ import type { Database } from './database.js';
 import { postgresPoolOf } from './engine.js';
 import { outsideTransactions, prepared, rawConnectionOf, toSqlParam, type SqlParam } from './raw-connection.js';
 
-interface BatchStatement {
+export interface BatchStatement {
   sql: string;
   params: SqlParam[];
   onChanges?: (changes: number) => void;
