@@ -57,14 +57,22 @@ export async function loadFinalChain(store: ChainStore, consortiumId: string, ob
 
 /**
  * Shows the observer the blocks stored after `loadFinalChain` (made final while the node caught up
- * with its ordering log), as that function shows the ones it loads. `log` is the log as loaded (a
- * copy: it is appended to); `state` the chain's state now, which names every signer they hold.
+ * with its ordering log, or fetched from peers), as that function shows the ones it loads: replayed
+ * on `stateAsLoaded` (a copy of the state after the loaded head; it is moved forward), so the
+ * observer is handed the state after the last final block. The chain's own state may hold records
+ * admitted to blocks not yet final, whose projection rows are not written yet. `log` is the log as
+ * loaded (a copy: it is appended to).
  */
-export async function observeCaughtUp(store: ChainStore, consortiumId: string, loadedHeight: number, log: MerkleAccumulator, state: ConsortiumState, observer: LoadObserver): Promise<void> {
+export async function observeCaughtUp(store: ChainStore, consortiumId: string, loadedHeight: number, log: MerkleAccumulator, stateAsLoaded: ConsortiumState, observer: LoadObserver): Promise<void> {
   let blocks = 0;
   await observer.caughtUp?.();
+  const state = stateAsLoaded;
   for await (const block of store.streamBlocks(consortiumId, undefined, { markColumnMismatches: false, fromHeight: loadedHeight + 1 })) {
-    for (const row of block.records) observer.record(row, state, true);
+    for (const row of block.records) {
+      admitRecord(state, row.record, { recordHash: row.storedHash, verifySignature: false });
+      observer.record(row, state, true);
+    }
+    closeBlock(state, block.header, block.storedHash);
     appendToLog(block, state, log, observer);
     blocks += 1;
   }

@@ -96,6 +96,7 @@ export class ConsortiumChain {
   static async open(ctx: ChainContext, id: string, options: { fromStart: boolean; observer?: LoadObserver }): Promise<{ chain: ConsortiumChain; orphans: SignedRecord[] }> {
     const loaded = await loadFinalChain(ctx.store, id, options.observer);
     const logAsLoaded = options.observer ? loaded.log.copy() : undefined;
+    const stateAsLoaded = options.observer ? loaded.state.clone() : undefined;
     const loadedHeight = loaded.head.height;
     // Blocks the ordering log no longer holds come from peers over HTTP, each verified, before the log takes over.
     const { after, failure } = options.fromStart ? { after: 0 } : await catchUpFromPeers(ctx, id, loaded, await ctx.derivation.resumeSequence(id));
@@ -105,7 +106,7 @@ export class ConsortiumChain {
       // Reported in chainStatus (haltedReason) and refused to writers, rather than a start that fails again and again.
       chain.#halted = failure;
       ctx.logger?.error({ consortium: id }, failure);
-      if (options.observer) await observeCaughtUp(ctx.store, id, loadedHeight, logAsLoaded!, chain.state, options.observer);
+      if (options.observer) await observeCaughtUp(ctx.store, id, loadedHeight, logAsLoaded!, stateAsLoaded!, options.observer);
       return { chain, orphans: [] };
     }
     const { lastSequence } = await ctx.ordering.info(id);
@@ -119,7 +120,7 @@ export class ConsortiumChain {
     // The start-up check also sees the records admitted but not yet in a final block, and the
     // orphans: their projection rows stay, as the caller submits them again straight away.
     if (options.observer) {
-      await observeCaughtUp(ctx.store, id, loadedHeight, logAsLoaded!, chain.state, options.observer);
+      await observeCaughtUp(ctx.store, id, loadedHeight, logAsLoaded!, stateAsLoaded!, options.observer);
       for (const row of await ctx.store.pendingRecords(id)) options.observer.record(row, chain.state, false);
       for (const row of orphans) options.observer.record({ record: row.record, storedHash: row.hash, logIndex: row.logIndex }, chain.state, false);
     }
