@@ -153,21 +153,21 @@ export class NetworkNodeProcess {
   }
 
   /** Signs one record with the organisation's key (from its own data directory) and posts it here. */
-  async post(kind: Kind, payload: JsonValue, options: { wait?: boolean } = {}): Promise<{ status: string; recordHash?: string; error?: { code: string } }> {
+  async post(kind: Kind, payload: JsonValue, options: { wait?: boolean; timeoutMs?: number } = {}): Promise<{ status: string; recordHash?: string; error?: { code: string } }> {
     const { keyPair } = readKeyFile(path.join(this.node.dataDir, 'keys', `${this.node.org}.key.json`));
     const record = signRecord({ consortium: this.consortium, kind, payload }, keyPair);
     const res = await fetch(`${this.url}/consortia/${this.consortium}/records${options.wait ? '?wait=seal' : ''}`, {
       method: 'POST',
       headers: { 'content-type': 'application/json' },
       body: JSON.stringify({ records: [record] }),
-      signal: AbortSignal.timeout(60_000),
+      signal: AbortSignal.timeout(options.timeoutMs ?? 60_000),
     });
     const body = (await res.json()) as { results: { status: string; recordHash?: string; error?: { code: string } }[] };
     return body.results[0]!;
   }
 
   /** Registers a device for the node's organisation: a record any member may post. */
-  registerDevice(deviceId: string, publicKey: string, options: { wait?: boolean } = {}) {
+  registerDevice(deviceId: string, publicKey: string, options: { wait?: boolean; timeoutMs?: number } = {}) {
     return this.post(RecordKind.DEVICE_REGISTER, { deviceId, publicKey, kind: 'sensor' }, options);
   }
 }
