@@ -51,3 +51,14 @@ export class WebhookReceiver {
     return this.received.filter((r) => r.document?.epcisBody?.queryResults?.subscriptionID === subscriptionId);
   }
 }
+
+/** Polls `probe` every 50 ms until it gives a value, or fails after `timeoutMs` naming what it waited for. */
+export async function until<T>(what: string, probe: () => Promise<T | undefined> | T | undefined, timeoutMs = 20_000): Promise<T> {
+  const end = Date.now() + timeoutMs;
+  for (;;) {
+    const value = await probe();
+    if (value !== undefined) return value;
+    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((resolve) => setTimeout(resolve, 50));
+  }
+}

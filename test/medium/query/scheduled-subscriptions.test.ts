@@ -10,7 +10,7 @@ import { createHmac } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { eventHashIdsOfDocument } from '../../../src/core/epcis/event-hash.js';
 import { binding, type BindingResponse } from '../../helpers/capture-binding.js';
-import { WebhookReceiver, type ReceivedDelivery } from '../../helpers/webhook-receiver.js';
+import { WebhookReceiver, until, type ReceivedDelivery } from '../../helpers/webhook-receiver.js';
 import { epcisDocument as doc, objectEvent } from '../../helpers/epcis-documents.js';
 import { errorsOf, responseSchema, schemaAt } from '../../helpers/gs1-openapi.js';
 import { captureDocument, startQueryNode, type QueryNode } from './query-harness.js';
@@ -20,16 +20,6 @@ const item = (n: number) => `urn:epc:id:sgtin:0614141.107346.7${n}`;
 /** The node's time: every whole minute is a scheduled time of `{ second: '0' }`. */
 let clock = new Date('2026-12-07T10:00:30.000Z');
 const at = (iso: string) => (clock = new Date(iso));
-
-async function until<T>(what: string, probe: () => Promise<T | undefined> | T | undefined, timeoutMs = 20_000): Promise<T> {
-  const end = Date.now() + timeoutMs;
-  for (;;) {
-    const value = await probe();
-    if (value !== undefined) return value;
-    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, 50));
-  }
-}
 
 /** Long enough for several delivery passes (every 50 ms) to have looked. */
 const quietly = () => new Promise((resolve) => setTimeout(resolve, 600));

@@ -10,23 +10,13 @@ import { eventHashIdsOfDocument } from '../../../src/core/epcis/event-hash.js';
 import { issueToken, revokeToken } from '../../../src/store/token-store.js';
 import { errorsOf, responseSchema, schemaAt } from '../../helpers/gs1-openapi.js';
 import { binding, type BindingResponse } from '../../helpers/capture-binding.js';
-import { WebhookReceiver, type ReceivedDelivery } from '../../helpers/webhook-receiver.js';
+import { WebhookReceiver, until, type ReceivedDelivery } from '../../helpers/webhook-receiver.js';
 import { CAPTURE_TEST_CONSORTIUM as TEST_CONSORTIUM } from '../../helpers/consortia.js';
 import { epcisDocument as doc, objectEvent } from '../../helpers/epcis-documents.js';
 import { captureDocument, getAs, startQueryNode, type QueryNode } from './query-harness.js';
 
 const SECRET = '13df38d8275b13f05704629e5f1cf3d45d6132d5';
 const item = (n: number) => `urn:epc:id:sgtin:0614141.107346.9${n}`;
-
-async function until<T>(what: string, probe: () => Promise<T | undefined> | T | undefined, timeoutMs = 15_000): Promise<T> {
-  const end = Date.now() + timeoutMs;
-  for (;;) {
-    const value = await probe();
-    if (value !== undefined) return value;
-    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, 50));
-  }
-}
 
 let node: QueryNode;
 const receiver = new WebhookReceiver();
