@@ -4,7 +4,8 @@
  * the evidence of any split view it caught (`evidence/`), and a lock so that one process at a time
  * uses it (`witness.lock`). The layout is in docs/witness.md.
  */
-import { closeSync, existsSync, fsyncSync, mkdirSync, openSync, readFileSync, renameSync, rmSync, writeSync } from 'node:fs';
+import { closeSync, existsSync, mkdirSync, openSync, readFileSync, rmSync, writeSync } from 'node:fs';
+import { writeFileDurably } from './durable-files.js';
 import path from 'node:path';
 import { CodedError } from '../core/coded-error.js';
 import type { SignedCheckpoint } from '../core/witness/decision.js';
@@ -31,29 +32,6 @@ export interface WitnessState {
 
 export class WitnessStateError extends CodedError<'WITNESS_STATE_UNREADABLE' | 'WITNESS_LOCKED'> {
   override readonly name = 'WitnessStateError';
-}
-
-function fsyncDirectory(dir: string): void {
-  const fd = openSync(dir, 'r');
-  try {
-    fsyncSync(fd);
-  } finally {
-    closeSync(fd);
-  }
-}
-
-/** Writes `file` so that a crash leaves either the old or the new content, durably. */
-function writeDurably(file: string, text: string): void {
-  const tmp = `${file}.tmp`;
-  const fd = openSync(tmp, 'w', 0o600);
-  try {
-    writeSync(fd, text);
-    fsyncSync(fd);
-  } finally {
-    closeSync(fd);
-  }
-  renameSync(tmp, file);
-  fsyncDirectory(path.dirname(file));
 }
 
 function processAlive(pid: number): boolean {
@@ -124,7 +102,7 @@ export class WitnessStateDir {
   /** Replaces the state durably; returns once it is on disk. */
   save(state: WitnessState): void {
     mkdirSync(this.dir, { recursive: true, mode: 0o700 });
-    writeDurably(this.stateFile, `${JSON.stringify(state, null, 2)}\n`);
+    writeFileDurably(this.stateFile, `${JSON.stringify(state, null, 2)}\n`);
   }
 
   /** Writes an evidence file durably and returns its path (never overwrites one). */
@@ -133,7 +111,7 @@ export class WitnessStateDir {
     const stem = `${evidence.detectedAt.replace(/[:.]/g, '-')}-${evidence.code}`;
     let file = path.join(this.evidenceDir, `${stem}.json`);
     for (let n = 2; existsSync(file); n++) file = path.join(this.evidenceDir, `${stem}-${n}.json`);
-    writeDurably(file, `${JSON.stringify(evidence, null, 2)}\n`);
+    writeFileDurably(file, `${JSON.stringify(evidence, null, 2)}\n`);
     return file;
   }
 }

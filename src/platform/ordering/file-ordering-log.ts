@@ -6,13 +6,13 @@
  *
  * Line: {"consortium":…,"sequence":n,"timestamp":"…Z","headers":{…},"bytes":"<base64url>"}
  */
-import { closeSync, fsyncSync, openSync } from 'node:fs';
 import { mkdir, open, readFile, truncate, type FileHandle } from 'node:fs/promises';
 import path from 'node:path';
 import { isConsortiumId, isTimestamp } from '../../core/ledger/record.js';
 import type { InProcessOrderingOptions, LogEntry, OrderingDurability } from './in-process-ordering.js';
 import { InProcessOrdering } from './in-process-ordering.js';
 import { OrderingError } from './ordering.js';
+import { syncDirectory } from '../durable-files.js';
 
 export class FileOrderingLog implements OrderingDurability {
   private constructor(
@@ -111,13 +111,4 @@ function parseLine(line: string): LogEntry | null {
     headers: headers as Record<string, string>,
     bytes: new Uint8Array(Buffer.from(bytes, 'base64url')),
   };
-}
-
-function syncDirectory(dir: string): void {
-  const fd = openSync(dir, 'r');
-  try {
-    fsyncSync(fd);
-  } finally {
-    closeSync(fd);
-  }
 }
