@@ -20,7 +20,8 @@ import { isPostgresUrl, openDatabase, sqliteFilePath, type Database } from '../s
 import type { IssuedToken, StoredToken } from '../store/token-store.js';
 import { issueApiToken, listApiTokens, revokeApiToken } from './auth.js';
 import { verifyStoredChain, type StoredChainReport, type VerifyProgress } from './node/verify-stored-chain.js';
-import { isNetworkNode } from './node/network-init.js';
+import { isNetworkNode, readNodeIdentity } from './node/network-init.js';
+import { offChainScopeOf } from './projections/off-chain-scope.js';
 
 /** What an operator asked for cannot be done with this data directory (no database, unknown consortium): a usage error. */
 export class AdminError extends CodedError<'NO_DATABASE' | 'UNKNOWN_CONSORTIUM' | 'NO_INDEX_MAP'> {
@@ -63,7 +64,7 @@ export async function verifyConsortium(
   return withDatabase(config, async (db) => {
     const store = new ChainStore(db);
     await requireConsortium(store, config, consortiumId);
-    return verifyStoredChain(store, consortiumId, onProgress, { checkpointEveryBlock: !isNetworkNode(config.dataDir) });
+    return verifyStoredChain(store, consortiumId, onProgress, { checkpointEveryBlock: !isNetworkNode(config.dataDir), offChainHere: offChainScopeOf(readNodeIdentity(config.dataDir)) });
   });
 }
 

@@ -117,9 +117,10 @@ export class DerivationStore {
   /**
    * Makes the pending rows hold these admitted records at these log indexes: a pending row of
    * another record in one of those places is deleted (its own decision comes later in the log), a
-   * row of the same record elsewhere is moved, a missing one is inserted. One transaction.
+   * row of the same record elsewhere is moved, a missing one is inserted. One transaction, with
+   * `rows` (the records' query-table rows) after them.
    */
-  async placeAdmitted(consortiumId: string, rows: readonly AdmittedRow[], receivedAt: string): Promise<void> {
+  async placeAdmitted(consortiumId: string, rows: readonly AdmittedRow[], receivedAt: string, projected?: WriteBatch): Promise<void> {
     if (rows.length === 0) return;
     const batch = new WriteBatch();
     for (const r of rows) {
@@ -132,6 +133,7 @@ export class DerivationStore {
       rows.map((r) => [r.hash, consortiumId, r.logIndex, r.record.kind, r.record.signer, r.record.signedAt, receivedAt, canonicalize(r.record)]),
       'OR IGNORE',
     );
+    if (projected) batch.append(projected);
     await commitWriteBatch(this.db, batch);
   }
 

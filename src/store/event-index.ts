@@ -59,6 +59,37 @@ export async function custodyOf(db: Database, consortiumId: string, identifiers:
   return new Map(rows.map((r) => [r.identifier, r.orgId]));
 }
 
+/** One stored event touching an identifier: its record (body as stored) and log position. */
+export interface IdentifierHistoryEntry {
+  recordHash: string;
+  logIndex: number;
+  body: string;
+}
+
+/** Every stored event touching each identifier, in log order (one entry per record, whatever its roles). */
+export async function identifierHistories(db: Database, consortiumId: string, identifiers: readonly string[]): Promise<Map<string, IdentifierHistoryEntry[]>> {
+  const rows = await selectWhereIn<{ identifier: string; recordHash: string; logIndex: number | bigint; body: string }>(
+    db,
+    {
+      before: `SELECT DISTINCT i."identifier", e."recordHash", r."logIndex", r."body"
+                 FROM "EventIdentifier" i
+                 JOIN "EpcisEvent" e ON e."consortiumId" = i."consortiumId" AND e."eventId" = i."eventId"
+                 JOIN "LedgerRecord" r ON r."hash" = e."recordHash"
+                WHERE i."consortiumId" = ? AND i."identifier"`,
+    },
+    [consortiumId],
+    identifiers,
+  );
+  const out = new Map<string, IdentifierHistoryEntry[]>();
+  for (const r of rows) {
+    const list = out.get(r.identifier) ?? [];
+    list.push({ recordHash: r.recordHash, logIndex: Number(r.logIndex), body: r.body });
+    out.set(r.identifier, list);
+  }
+  for (const list of out.values()) list.sort((a, b) => a.logIndex - b.logIndex);
+  return out;
+}
+
 /** A stored event as a capture group's checks see it. */
 export interface StoredEventRef {
   recordHash: string;

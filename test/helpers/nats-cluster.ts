@@ -154,6 +154,9 @@ export interface NatsClusterOptions {
   readonly startTimeoutMs?: number;
 }
 
+/** Starts of a cluster tried before a port taken under it is reported. */
+const BIND_ATTEMPTS = 3;
+
 export class NatsCluster {
   private constructor(
     readonly binary: string,
@@ -167,6 +170,17 @@ export class NatsCluster {
   }
 
   static async start(options: NatsClusterOptions): Promise<NatsCluster> {
+    // A port freePort found may be taken by another process before nats-server binds it: new ports, again.
+    for (let attempt = 1; ; attempt++) {
+      try {
+        return await NatsCluster.#startOnce(options);
+      } catch (error) {
+        if (attempt >= BIND_ATTEMPTS || !/address already in use/.test(String((error as Error).message))) throw error;
+      }
+    }
+  }
+
+  static async #startOnce(options: NatsClusterOptions): Promise<NatsCluster> {
     const binary = findNatsServer();
     if (!binary) throw new Error(NATS_SERVER_MISSING);
     installExitHook();

@@ -10,7 +10,8 @@ import { JetStreamOrdering } from '../../platform/ordering/jetstream-ordering.js
 import type { Ordering } from '../../platform/ordering/ordering.js';
 import { processLogger } from '../../platform/logger.js';
 import { Keystore } from './keystore.js';
-import { isNetworkNode } from './network-init.js';
+import { isNetworkNode, readNodeIdentity } from './network-init.js';
+import { offChainScopeOf } from '../projections/off-chain-scope.js';
 import { LedgerNode, type LedgerNodeTestHooks } from './ledger-node.js';
 import { StartupCheck } from '../projections/startup-check.js';
 import { refuseDisagreeing, type Disagreement } from '../projections/refusal.js';
@@ -52,7 +53,7 @@ export async function openNode(config: NodeConfig, options: OpenNodeOptions = {}
   let ordering: Ordering;
   let node: LedgerNode;
   try {
-    if (options.checkProjections !== false) for (const { id } of await store.listConsortia()) checks.set(id, await StartupCheck.prepare(store, id, { checkpointEveryBlock }));
+    if (options.checkProjections !== false) for (const { id } of await store.listConsortia()) checks.set(id, await StartupCheck.prepare(store, id, { checkpointEveryBlock, offChainHere: offChainScopeOf(readNodeIdentity(config.dataDir)) }));
     ordering = config.ordering ? await JetStreamOrdering.connect(config.ordering) : await openFileOrdering(orderingLogFile(config.dataDir));
   } catch (err) {
     await db.$disconnect();

@@ -29,6 +29,16 @@ export const DEMO_ORGS: readonly DemoOrg[] = [
   { id: 'oceanic-line', name: 'Oceanic Line', roles: ['CARRIER'], identifiers: { eori: ['GB123456789000'] } },
 ];
 
+/**
+ * Further public bodies that seal in larger networks (`provenant network init --orgs 5` to 7): the
+ * single-node demo keeps its four authorities.
+ */
+export const NETWORK_EXTRA_AUTHORITIES: readonly DemoOrg[] = [
+  { id: 'apha', name: 'Animal and Plant Health Agency', roles: ['REGULATOR'], identifiers: {}, authority: true },
+  { id: 'food-standards-scotland', name: 'Food Standards Scotland', roles: ['REGULATOR'], identifiers: {}, authority: true },
+  { id: 'port-southampton', name: 'Port of Southampton', roles: ['PORT'], identifiers: { unlocode: ['GBSOU'] }, authority: true },
+];
+
 export interface DemoConsortium {
   spec: GenesisSpec;
   /** Organisation id -> its signing key. */

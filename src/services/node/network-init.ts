@@ -16,7 +16,7 @@ import { blockHash, type Block } from '../../core/ledger/block.js';
 import { createGenesisBlock, type ConsortiumState, type GenesisSpec } from '../../core/ledger/consortium.js';
 import { formatTimestamp } from '../../core/ledger/record.js';
 import { inboxPrefixOf, nodePermissions } from '../../platform/ordering/jetstream-settings.js';
-import { DEMO_CONSORTIUM_ID, DEMO_ORGS } from './demo-consortium.js';
+import { DEMO_CONSORTIUM_ID, DEMO_ORGS, NETWORK_EXTRA_AUTHORITIES } from './demo-consortium.js';
 import { Keystore, type StoredKey } from './keystore.js';
 
 export class NetworkSetupError extends CodedError<'NETWORK_DIR_NOT_EMPTY' | 'NETWORK_BAD_OPTION' | 'NODE_HOLDS_FOREIGN_KEY' | 'GENESIS_UNREADABLE'> {
@@ -62,11 +62,12 @@ function writePrivate(file: string, text: string): void {
 /**
  * Writes the consortium into `dir`: `genesis.json`, one data directory per authority organisation
  * (`<org>/keys`, `<org>/node.json`, `<org>/node.env`, `<org>/genesis.json`) and `nats/users.conf`.
- * The organisations are the demo consortium's: its first `orgs` authorities run nodes (1 to 4); with
- * `members`, the demo's other organisations join as members, each hosted by one of those nodes.
+ * The organisations are the demo consortium's: its first `orgs` authorities run nodes (1 to 4, then
+ * up to 7 with NETWORK_EXTRA_AUTHORITIES); with `members`, the demo's other organisations join as
+ * members, each hosted by one of those nodes.
  */
 export function initNetwork(options: { dir: string; orgs: number; members?: boolean; consortium?: string; now?: Date }): NetworkPlan {
-  const authorities = DEMO_ORGS.filter((o) => o.authority);
+  const authorities = [...DEMO_ORGS.filter((o) => o.authority), ...NETWORK_EXTRA_AUTHORITIES];
   if (!Number.isSafeInteger(options.orgs) || options.orgs < 1 || options.orgs > authorities.length) {
     throw new NetworkSetupError('NETWORK_BAD_OPTION', `--orgs must be 1 to ${authorities.length}`, { orgs: options.orgs });
   }

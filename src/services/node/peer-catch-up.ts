@@ -16,6 +16,8 @@ import { membershipProjectionOf } from '../../core/ledger/projections/membership
 import { formatTimestamp } from '../../core/ledger/record.js';
 import { fetchPeerBlocks } from '../../platform/peer-client.js';
 import type { ChainContext, PeerCatchUpSettings } from './chain-context.js';
+import { projectAdmitted } from './admitted-projection.js';
+import { WriteBatch } from '../../store/write-batch.js';
 
 /** The chain as loaded from the store; catch-up moves it forward in place. */
 export interface LoadedChain {
@@ -98,7 +100,7 @@ class PeerCatchUp {
       if (blocks.length === 0) return progressed;
       const stored = await this.ctx.derivation.finalRecordHashes(this.consortium, blocks.flatMap(recordHashesClaimed));
       const result = verifyBlockRange(this.loaded.state, { header: this.loaded.head, cutSequence: this.cutSequence }, blocks, (h) => stored.has(h));
-      for (const block of result.verified) await this.#store(block);
+      for (const block of result.verified) await this.#store(block, result.state);
       this.loaded.state = result.state;
       if (result.verified.length > 0) {
         progressed = true;
@@ -113,9 +115,11 @@ class PeerCatchUp {
   }
 
   /** Stores a verified block as the node stores one it made final itself, and moves the loaded chain to it. */
-  async #store(block: VerifiedBlock): Promise<void> {
+  async #store(block: VerifiedBlock, state: ConsortiumState): Promise<void> {
     const rows = block.records.map((r) => ({ record: r.record, hash: r.hash, logIndex: r.logIndex }));
-    await this.ctx.derivation.placeAdmitted(this.consortium, rows, formatTimestamp(this.ctx.now()));
+    const projected = new WriteBatch();
+    await projectAdmitted(this.ctx.store.db, this.consortium, state, rows, projected);
+    await this.ctx.derivation.placeAdmitted(this.consortium, rows, formatTimestamp(this.ctx.now()), projected);
     await this.ctx.store.commitBlock({
       header: block.header,
       blockHash: block.hash,

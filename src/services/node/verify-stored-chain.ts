@@ -9,6 +9,7 @@ import { verifyChain, type ChainFailure, type ChainReport } from '../../core/led
 import { membershipProjectionOf as projectionOf } from '../../core/ledger/projections/membership-rows.js';
 import type { ChainStore } from '../../store/chain-store.js';
 import { ProjectionVerifier, type ProjectionReport } from '../projections/projection-verifier.js';
+import type { OffChainScope } from '../projections/off-chain-scope.js';
 
 export interface StoredChainReport extends ChainReport {
   storeFailures: ChainFailure[];
@@ -29,6 +30,8 @@ export interface VerifyStoredChainOptions {
   projections?: boolean;
   /** A checkpoint is stored with every block from the first on (default true; false: a node of a multi-node consortium). */
   checkpointEveryBlock?: boolean;
+  /** Whose records' off-chain data this store holds (default: everyone's; a network node: its own organisations'). */
+  offChainHere?: OffChainScope;
   /**
    * Whether a record the role table refuses as of its log position fails the verification
    * (default true). The findings are listed either way.
@@ -43,7 +46,7 @@ export async function verifyStoredChain(
   options: VerifyStoredChainOptions = {},
 ): Promise<StoredChainReport> {
   const totalBlocks = await store.blockCount(consortiumId);
-  const projections = options.projections !== false ? new ProjectionVerifier(store, consortiumId, { onPhase: (phase) => onProgress?.({ height: -1, records: 0, totalBlocks, phase }), checkpointEveryBlock: options.checkpointEveryBlock }) : undefined;
+  const projections = options.projections !== false ? new ProjectionVerifier(store, consortiumId, { onPhase: (phase) => onProgress?.({ height: -1, records: 0, totalBlocks, phase }), checkpointEveryBlock: options.checkpointEveryBlock, offChainHere: options.offChainHere }) : undefined;
   const blocks = store.streamBlocks(consortiumId);
   const report = await verifyChain(projections ? projections.wrap(blocks) : blocks, {
     expectedConsortium: consortiumId,

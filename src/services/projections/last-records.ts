@@ -35,8 +35,11 @@ export class LastRecords {
   #window?: { hash: string; window: WindowAssignment; key?: PublicKey; source: RowSource };
   #erasure?: { commitment: string; source: RowSource & { recordHash: string } };
 
-  /** Remembers the record if it is the newest of its kind; `windowed` counts a window's readings. */
-  see(row: VerifiableRecordRow, state: ConsortiumState, windowed: (count: number) => void): void {
+  /**
+   * Remembers the record if it is the newest of its kind; `windowed` counts a window's readings.
+   * Windows and erasures whose readings or person this node does not hold (`offChainHere` false) are passed over.
+   */
+  see(row: VerifiableRecordRow, state: ConsortiumState, windowed: (count: number) => void, offChainHere = true): void {
     const { record } = row;
     const source = { recordHash: row.storedHash, logIndex: row.logIndex };
     if (record.kind === RecordKind.EPCIS_EVENT) {
@@ -46,6 +49,8 @@ export class LastRecords {
       if (signer?.type !== 'org' || !event || errorDeclarationOf(event)) return;
       const org = signer.org;
       this.#event = { record, source, org: { id: org.id, roles: new Set(org.roles), identifiers: { ...org.identifiers } }, rules: state.custodyRulesAt(row.logIndex) };
+    } else if (!offChainHere) {
+      return;
     } else if (record.kind === RecordKind.SENSOR_WINDOW) {
       const window = windowAssignmentOf(record.payload);
       if (!window) return;

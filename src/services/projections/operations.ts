@@ -11,6 +11,8 @@ import type { VerifyProgress } from '../node/verify-stored-chain.js';
 import { exportConsortium, type ExportSummary } from './export.js';
 import { importExport, type ImportReport } from './import.js';
 import { rebuildProjections, type RebuildReport } from './rebuild.js';
+import { isNetworkNode, readNodeIdentity } from '../node/network-init.js';
+import { offChainScopeOf } from './off-chain-scope.js';
 
 async function withStore<T>(config: NodeConfig, consortiumId: string, run: (chain: ChainStore, db: Database) => Promise<T>): Promise<T> {
   const file = sqliteFilePath(config.databaseUrl);
@@ -27,7 +29,9 @@ async function withStore<T>(config: NodeConfig, consortiumId: string, run: (chai
 
 /** Rebuilds a consortium's projections from its chain in one transaction, then verifies the store. */
 export function rebuildConsortium(config: NodeConfig, consortiumId: string, onProgress?: (p: VerifyProgress) => void): Promise<RebuildReport> {
-  return withStore(config, consortiumId, (chain) => rebuildProjections(chain, consortiumId, onProgress));
+  // A network node's store holds its own organisations' off-chain data and cosigned checkpoints (off-chain-scope.ts).
+  const verifyOptions = { checkpointEveryBlock: !isNetworkNode(config.dataDir), offChainHere: offChainScopeOf(readNodeIdentity(config.dataDir)) };
+  return withStore(config, consortiumId, (chain) => rebuildProjections(chain, consortiumId, onProgress, verifyOptions));
 }
 
 /** Writes the consortium's chain into `outDir` (docs/export-format.md). */

@@ -21,6 +21,7 @@ import { FailureSink } from './failure-sink.js';
 import { LocationLinkCheck } from './location-link-check.js';
 import { MembershipCheck } from './membership-check.js';
 import { PersonsCheck, ReadingsCheck, checkDocuments } from './offchain-check.js';
+import { EVERY_ORGANISATION, type OffChainScope } from './off-chain-scope.js';
 import { WithheldCheck } from './withheld-check.js';
 
 /** Records replayed between two comparisons of event rows (one IN-list read per table). */
@@ -48,6 +49,8 @@ export interface ProjectionVerifierOptions {
   onPhase?(phase: string): void;
   /** A checkpoint is stored with every block from the first on (default true); false where authorities cosign across nodes. */
   checkpointEveryBlock?: boolean;
+  /** Whose records' off-chain data (readings, documents, persons, withheld openings) this store holds (default: everyone's). */
+  offChainHere?: OffChainScope;
 }
 
 function ruleFailure(finding: RuleFinding): ProjectionFailure {
@@ -76,6 +79,8 @@ export class ProjectionVerifier {
   readonly #locationLinks = new LocationLinkCheck();
   /** The record each derived custody row comes from. */
   readonly #custodySources = new Map<string, RowSource>();
+  /** Events whose off-chain data (cited documents) another node holds. */
+  readonly #offChainElsewhere = new Set<string>();
   #pending = 0;
 
   constructor(
@@ -128,10 +133,13 @@ export class ProjectionVerifier {
     const projected = this.#replay.project(state, record, source, isEvent ? this.#events.storedEventId(source.recordHash) : undefined);
     if (isEvent) this.#events.add(source.recordHash, projected);
     for (const row of projected.custody) this.#custodySources.set(row.identifier, source);
-    if (projected.window) this.#readings.add(source.recordHash, projected.window, state.devices.get(projected.window.deviceId)?.publicKey, source);
-    if (projected.erasure) this.#persons.add(projected.erasure.commitment, source, state.resolveSigner(record.signer)?.org.id);
-    if (projected.event) this.#persons.cite(record.payload, source);
-    if (projected.event) this.#withheld.add(record.payload, source);
+    const signerOrg = state.resolveSigner(record.signer)?.org.id;
+    const offChainHere = (this.options.offChainHere ?? EVERY_ORGANISATION)(signerOrg);
+    if (!offChainHere && projected.event) this.#offChainElsewhere.add(source.recordHash);
+    if (offChainHere && projected.window) this.#readings.add(source.recordHash, projected.window, state.devices.get(projected.window.deviceId)?.publicKey, source);
+    if (projected.erasure) this.#persons.add(projected.erasure.commitment, source, signerOrg);
+    if (offChainHere && projected.event) this.#persons.cite(record.payload, source);
+    if (offChainHere && projected.event) this.#withheld.add(record.payload, source);
     const declarer = projected.event?.rows.event.submitterOrg ?? projected.correction?.signerOrg;
     if (declarer !== undefined) this.#locationLinks.add(record.payload, declarer, source);
     if (projected.changesMembership) this.#membership.onMembershipRecord(source);
@@ -217,7 +225,7 @@ export class ProjectionVerifier {
     await this.#readings.finish();
     phase('personal data and documents');
     await this.#persons.finish();
-    await checkDocuments(this.store, this.#sink, this.#events.cited);
+    await checkDocuments(this.store, this.#sink, new Map([...this.#events.cited].filter(([, source]) => !this.#offChainElsewhere.has(source.recordHash ?? ''))));
     phase('withheld fields');
     await this.#withheld.finish();
     phase('location hierarchy');

@@ -18,7 +18,7 @@ import type { ConsortiumState } from '../../core/ledger/state.js';
 import type { ChainStore, VerifiableBlockRow, VerifiableRecordRow } from '../../store/chain-store.js';
 import { ProjectionStore } from '../../store/projection-store.js';
 import { ProjectionWriter } from '../../store/projection-writer.js';
-import { verifyStoredChain, type StoredChainReport, type VerifyProgress } from '../node/verify-stored-chain.js';
+import { verifyStoredChain, type StoredChainReport, type VerifyProgress, type VerifyStoredChainOptions } from '../node/verify-stored-chain.js';
 import { ChainColumnsCheck } from './chain-columns-check.js';
 import { ProjectionError } from './errors.js';
 import { FailureSink } from './failure-sink.js';
@@ -144,7 +144,7 @@ async function* prepared(rebuild: RebuildReplay, blocks: AsyncIterable<Verifiabl
   }
 }
 
-export async function rebuildProjections(chain: ChainStore, consortiumId: string, onProgress?: (p: VerifyProgress) => void): Promise<RebuildReport> {
+export async function rebuildProjections(chain: ChainStore, consortiumId: string, onProgress?: (p: VerifyProgress) => void, verifyOptions: VerifyStoredChainOptions = {}): Promise<RebuildReport> {
   const totalBlocks = await chain.blockCount(consortiumId);
   const store = new ProjectionStore(chain.db, consortiumId);
   const writer = await ProjectionWriter.open(chain.db, consortiumId);
@@ -188,6 +188,6 @@ export async function rebuildProjections(chain: ChainStore, consortiumId: string
     await writer.close();
   }
   onProgress?.({ height: -1, records: 0, totalBlocks, phase: 'verifying the rebuilt store' });
-  const verification = await verifyStoredChain(chain, consortiumId, onProgress);
+  const verification = await verifyStoredChain(chain, consortiumId, onProgress, verifyOptions);
   return { consortium: consortiumId, records, written: rebuild.written, repaired: rebuild.repaired, verification };
 }

@@ -32,6 +32,7 @@ import { ProjectionStore, type StoredCheckpointRow } from '../../store/projectio
 import type { LoadObserver } from '../node/ledger-node.js';
 import { LastRecords } from './last-records.js';
 import { LocationLinkCheck } from './location-link-check.js';
+import { EVERY_ORGANISATION, type OffChainScope } from './off-chain-scope.js';
 
 const CHECKPOINT = { table: 'Checkpoint' };
 
@@ -65,12 +66,16 @@ export class StartupCheck implements LoadObserver {
     private readonly checkpoints: Map<number, StoredCheckpointRow>,
     private readonly checkpointEveryBlock: boolean,
     private readonly chain: ChainStore,
+    private readonly offChainHere: OffChainScope,
   ) {}
 
-  /** `checkpointEveryBlock` false: a node of a multi-node consortium (checkpoints wait for a quorum of cosignatures). */
-  static async prepare(chain: ChainStore, consortiumId: string, options: { checkpointEveryBlock?: boolean } = {}): Promise<StartupCheck> {
+  /**
+   * `checkpointEveryBlock` false: a node of a multi-node consortium (checkpoints wait for a quorum
+   * of cosignatures); `offChainHere`: whose records' documents, persons and readings it holds.
+   */
+  static async prepare(chain: ChainStore, consortiumId: string, options: { checkpointEveryBlock?: boolean; offChainHere?: OffChainScope } = {}): Promise<StartupCheck> {
     const store = new ProjectionStore(chain.db, consortiumId);
-    return new StartupCheck(store, new Map((await store.checkpoints()).map((c) => [c.logSize, c])), options.checkpointEveryBlock ?? true, chain);
+    return new StartupCheck(store, new Map((await store.checkpoints()).map((c) => [c.logSize, c])), options.checkpointEveryBlock ?? true, chain, options.offChainHere ?? EVERY_ORGANISATION);
   }
 
   record(row: VerifiableRecordRow, state: ConsortiumState): void {
@@ -80,9 +85,10 @@ export class StartupCheck implements LoadObserver {
         if (columns[column] !== record[column]) this.failures.push(rowFailure('ROW_MISMATCH', { table: 'LedgerRecord' }, { hash: row.storedHash }, { column, expected: record[column], stored: columns[column], source: { recordHash: row.storedHash, logIndex: row.logIndex } }));
       }
     }
+    const signer = state.resolveSigner(record.signer);
+    const offChainHere = this.offChainHere(signer?.org.id);
     if (record.kind === RecordKind.EPCIS_EVENT) {
       const event = eventOfPayload(record.payload);
-      const signer = state.resolveSigner(record.signer);
       if (!event || signer?.type !== 'org') return;
       this.#locationLinks.add(record.payload, signer.org.id, { recordHash: row.storedHash, logIndex: row.logIndex });
       if (errorDeclarationOf(event)) {
@@ -94,11 +100,11 @@ export class StartupCheck implements LoadObserver {
       this.#derived.EventIdentifier += identifierRowsOf(event, '', '', this.#canonical).length;
       const citations = citationRowsOf(event, '');
       this.#derived.DocumentCitation += citations.length;
-      for (const c of citations) if (!this.#citedDocuments.has(c.sha256)) this.#citedDocuments.set(c.sha256, row.storedHash);
+      if (offChainHere) for (const c of citations) if (!this.#citedDocuments.has(c.sha256)) this.#citedDocuments.set(c.sha256, row.storedHash);
       const person = personRefOf(event);
-      if (person !== undefined && !this.#citedPersons.has(person)) this.#citedPersons.set(person, row.storedHash);
+      if (offChainHere && person !== undefined && !this.#citedPersons.has(person)) this.#citedPersons.set(person, row.storedHash);
     }
-    this.#last.see(row, state, (n) => (this.#derived.windowed += n));
+    this.#last.see(row, state, (n) => (this.#derived.windowed += n), offChainHere);
   }
 
   block(block: VerifiableBlockRow, state: ConsortiumState, logRoot: () => string): void {

@@ -12,7 +12,7 @@ export function registerNetworkCommands(program: Command): void {
     .command('init')
     .description('write one data directory per authority organisation (its own keys only), the shared genesis, and the NATS users')
     .requiredOption('--dir <dir>', 'a new, empty directory')
-    .option('--orgs <n>', 'authority organisations, each running a node (1 to 4)', (v) => Number(v), 4)
+    .option('--orgs <n>', 'authority organisations, each running a node (1 to 7)', (v) => Number(v), 4)
     .option('--no-members', "leave out the demo's member organisations (farms, abattoir, …), hosted by the authority nodes")
     .option('--consortium <id>', 'consortium id')
     .action((opts: { dir: string; orgs: number; members: boolean; consortium?: string }) => {

@@ -139,6 +139,15 @@ describe('provenant network init', () => {
     expect(readdirSync(path.join(dir, 'net')).sort()).toEqual(['fsa', 'genesis.json', 'hmrc', 'nats', 'port-felixstowe', 'riverside-retail']);
   });
 
+  it('seven authorities for the larger networks, the three beyond the demo\'s four included; eight are refused', () => {
+    const plan = initNetwork({ dir: path.join(dir, 'net'), orgs: 7, members: false });
+    const state = ConsortiumState.fromGenesis(readGenesisBlock(plan.genesisFile));
+    expect(plan.nodes.map((n) => n.org)).toEqual(['fsa', 'hmrc', 'riverside-retail', 'port-felixstowe', 'apha', 'food-standards-scotland', 'port-southampton']);
+    expect(state.authoritiesInForce.map((a) => a.orgId)).toEqual(plan.nodes.map((n) => n.org));
+    expect(new Set(plan.nodes.map((n) => n.natsUser)).size).toBe(7);
+    expect(() => initNetwork({ dir: path.join(dir, 'net8'), orgs: 8 })).toThrow(expect.objectContaining({ code: 'NETWORK_BAD_OPTION' }));
+  });
+
   it('a node refuses to run for one organisation with another organisation\'s key in its keystore', () => {
     const plan = initNetwork({ dir: path.join(dir, 'net'), orgs: 4, members: false });
     const state = ConsortiumState.fromGenesis(readGenesisBlock(plan.genesisFile));
