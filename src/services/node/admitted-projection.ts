@@ -17,8 +17,9 @@ import { custodyFromHistory, type HistoryEvent } from '../../core/rules/custody-
 import type { CustodyState } from '../../core/rules/custody-state.js';
 import type { Database } from '../../store/database.js';
 import { captureViewOf, identifierHistories, writeEventIndex, type StoredEventRef } from '../../store/event-index.js';
-import type { WriteBatch } from '../../store/write-batch.js';
+import { WriteBatch } from '../../store/write-batch.js';
 import { IndexRows } from '../capture/index-rows.js';
+import type { ChainContext } from './chain-context.js';
 
 export interface AdmittedRecord {
   record: SignedRecord;
@@ -101,4 +102,11 @@ export async function projectAdmitted(db: Database, consortiumId: string, state:
   }
   writeEventIndex(batch, consortiumId, rows);
   return fresh.length;
+}
+
+/** Stores admitted records in their log places with the query-table rows of those captured elsewhere, in one transaction. */
+export async function placeWithProjection(ctx: Pick<ChainContext, 'store' | 'derivation'>, consortiumId: string, state: ConsortiumState, records: readonly AdmittedRecord[], receivedAt: string): Promise<void> {
+  const projected = new WriteBatch();
+  await projectAdmitted(ctx.store.db, consortiumId, state, records, projected);
+  await ctx.derivation.placeAdmitted(consortiumId, records, receivedAt, projected);
 }

@@ -30,8 +30,7 @@ import type { SealedIn } from './submission.js';
 import { Thresholds, deferred, type Deferred } from './waiters.js';
 import { ChainHaltedError, hexSha256, type ChainStatus } from './chain-status.js';
 import { catchUpFromPeers } from './peer-catch-up.js';
-import { projectAdmitted, type AdmittedRecord } from './admitted-projection.js';
-import { WriteBatch } from '../../store/write-batch.js';
+import { placeWithProjection } from './admitted-projection.js';
 
 export { ChainHaltedError, type ChainStatus } from './chain-status.js';
 
@@ -453,7 +452,7 @@ export class ConsortiumChain {
       const matches = decision.admitted && decision.records.every((r, i) => r.logIndex === local.predicted[i]);
       if (!matches) {
         this.#exact = false;
-        if (decision.admitted) await this.#place(decision.records, receivedAt);
+        if (decision.admitted) await placeWithProjection(this.#ctx, this.id, this.#deriver.state, decision.records, receivedAt);
         else await this.#ctx.derivation.deletePending(this.id, local.message.records.map((r) => this.#hashes.get(r) ?? recordHash(r)));
       }
       local.decided.resolve(decision);
@@ -461,15 +460,8 @@ export class ConsortiumChain {
     }
     if (decision.admitted) {
       this.#exact = false;
-      await this.#place(decision.records, receivedAt);
+      await placeWithProjection(this.#ctx, this.id, this.#deriver.state, decision.records, receivedAt);
     }
-  }
-
-  /** Stores admitted records in their log places, with the query-table rows of those captured elsewhere. */
-  async #place(records: readonly AdmittedRecord[], receivedAt: string): Promise<void> {
-    const projected = new WriteBatch();
-    await projectAdmitted(this.#ctx.store.db, this.id, this.#deriver.state, records, projected);
-    await this.#ctx.derivation.placeAdmitted(this.id, records, receivedAt, projected);
   }
 
   #halt(reason: string): void {

@@ -16,8 +16,7 @@ import { membershipProjectionOf } from '../../core/ledger/projections/membership
 import { formatTimestamp } from '../../core/ledger/record.js';
 import { fetchPeerBlocks } from '../../platform/peer-client.js';
 import type { ChainContext, PeerCatchUpSettings } from './chain-context.js';
-import { projectAdmitted } from './admitted-projection.js';
-import { WriteBatch } from '../../store/write-batch.js';
+import { placeWithProjection } from './admitted-projection.js';
 
 /** The chain as loaded from the store; catch-up moves it forward in place. */
 export interface LoadedChain {
@@ -117,9 +116,7 @@ class PeerCatchUp {
   /** Stores a verified block as the node stores one it made final itself, and moves the loaded chain to it. */
   async #store(block: VerifiedBlock, state: ConsortiumState): Promise<void> {
     const rows = block.records.map((r) => ({ record: r.record, hash: r.hash, logIndex: r.logIndex }));
-    const projected = new WriteBatch();
-    await projectAdmitted(this.ctx.store.db, this.consortium, state, rows, projected);
-    await this.ctx.derivation.placeAdmitted(this.consortium, rows, formatTimestamp(this.ctx.now()), projected);
+    await placeWithProjection(this.ctx, this.consortium, state, rows, formatTimestamp(this.ctx.now()));
     await this.ctx.store.commitBlock({
       header: block.header,
       blockHash: block.hash,
