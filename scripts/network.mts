@@ -2,7 +2,9 @@
  * `npm run network`: a consortium of 4 organisations on this machine, one node process each, over
  * a 3-server NATS JetStream cluster (nats-server must be installed). Each node has its own data
  * directory, ports, keys and NATS user (`provenant network init`); a few events are posted at
- * different nodes and become final at all of them. Prints each node's URL and API token; Ctrl-C
+ * different nodes and become final at all of them. Each organisation's node URL is registered on
+ * chain (node.endpoint, approved by a quorum), so a node that falls behind the stream's retention
+ * catches up from the others over HTTP. Prints each node's URL and API token; Ctrl-C
  * stops everything. `--dir D` keeps the data directories in D (default: a temporary directory).
  * The NATS cluster and node processes come from the tests' loopback harness (test/helpers).
  */
@@ -12,7 +14,7 @@ import path from 'node:path';
 import { postCapture, waitForCaptureJob } from '../src/client/binding-client.js';
 import { encodePublicKey, generateKeyPair } from '../src/core/crypto/index.js';
 import { findNatsServer, NATS_SERVER_MISSING } from '../test/helpers/nats-server-binary.js';
-import { startLocalNetwork, type NetworkNodeProcess } from '../test/helpers/network-nodes.js';
+import { registerNodeUrls, startLocalNetwork, type NetworkNodeProcess } from '../test/helpers/network-nodes.js';
 
 const dirArg = process.argv.indexOf('--dir');
 const dir = dirArg > 0 ? path.resolve(process.argv[dirArg + 1] ?? '') : path.join(mkdtempSync(path.join(os.tmpdir(), 'provenant-network-')), 'consortium');
@@ -52,7 +54,8 @@ async function postDemo(node: NetworkNodeProcess): Promise<string> {
 }
 
 console.log(`initialising a 4-organisation consortium in ${dir} and starting 3 nats-servers and 4 nodes (this takes a minute)…`);
-const net = await startLocalNetwork({ dir, orgs: 4 });
+// The node URLs are loopback http: peers may fetch blocks from them (PEER_ALLOW_HTTP).
+const net = await startLocalNetwork({ dir, orgs: 4, env: { PEER_ALLOW_HTTP: '1' } });
 let stopping = false;
 const stop = async () => {
   if (stopping) return;
@@ -66,6 +69,8 @@ process.on('SIGINT', () => void stop());
 process.on('SIGTERM', () => void stop());
 
 try {
+  console.log('registering each node URL on chain (node.endpoint: proposed by its organisation, approved by a quorum)…');
+  for (const n of await registerNodeUrls(net)) console.log(`  ${n.org.padEnd(17)} ${n.url}  (${n.ordering})`);
   for (const line of await Promise.all(net.nodes.map(postDemo))) console.log(`  ${line}`);
   // Every node derives the same blocks; one that lags a little catches up from the stream.
   for (let deadline = Date.now() + 30_000; Date.now() < deadline; await new Promise((r) => setTimeout(r, 250))) {

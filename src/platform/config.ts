@@ -34,8 +34,10 @@ export interface NodeConfig {
 export interface PeerSettings {
   /** Fetch from peers registered with an http (loopback) URL too (PEER_ALLOW_HTTP; tests and local networks only). */
   allowHttp: boolean;
-  /** How long a starting node keeps asking peers before it reports that none could serve (PEER_CATCH_UP_WAIT_MS). */
+  /** How long a node keeps asking peers before it reports that none could serve (PEER_CATCH_UP_WAIT_MS). */
   waitMs: number;
+  /** Longest pause between a running node's tries to catch up after a gap (PEER_CATCH_UP_RETRY_MAX_MS). */
+  retryMaxMs: number;
 }
 
 /** Rates are per second; a bucket holds `burst` requests. A rate of 0 turns that limit off. */
@@ -138,7 +140,7 @@ export function loadConfig(overrides: Omit<Partial<NodeConfig>, 'limits'> & { li
     mqttUrl: overrides.mqttUrl ?? (process.env.MQTT_URL || undefined),
     sealIntervalMs: overrides.sealIntervalMs ?? intFromEnv('SEAL_INTERVAL_MS', 250),
     limits: limitsFromEnv(overrides.limits),
-    peers: overrides.peers ?? { allowHttp: flagFromEnv('PEER_ALLOW_HTTP'), waitMs: intFromEnv('PEER_CATCH_UP_WAIT_MS', 120_000) },
+    peers: overrides.peers ?? { allowHttp: flagFromEnv('PEER_ALLOW_HTTP'), waitMs: intFromEnv('PEER_CATCH_UP_WAIT_MS', 120_000), retryMaxMs: intFromEnv('PEER_CATCH_UP_RETRY_MAX_MS', 60_000) },
     webhooks: overrides.webhooks ?? { allowHttp: flagFromEnv('WEBHOOK_ALLOW_HTTP'), allowPrivateAddresses: flagFromEnv('WEBHOOK_ALLOW_PRIVATE_ADDRESSES') },
     ...(overrides.ordering ? { ordering: overrides.ordering } : {}),
     ...vocabularyFromEnv(overrides.vocabularyNamespaces),

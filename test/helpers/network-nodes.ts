@@ -261,3 +261,52 @@ export function sameFinalHead(nodes: readonly NetworkNodeProcess[], height: numb
     timeoutMs,
   );
 }
+
+export interface RegisteredNode {
+  org: string;
+  url: string;
+  ordering: string;
+}
+
+/**
+ * Registers each node's URL and NATS user on chain (node.endpoint), as `provenant register-node`
+ * and `provenant approve` would: the organisation proposes its own node, and the other authority
+ * organisations approve in turn until the change applies. Nodes whose current URL is registered
+ * already are left alone. Returns what the chain lists.
+ */
+export async function registerNodeUrls(net: LocalNetwork): Promise<RegisteredNode[]> {
+  const listed = async (at: NetworkNodeProcess = net.nodes[0]!) => {
+    const body = await at.graphql<{ chainStatus: { finality: { nodes: { orgId: string; url: string; ordering: string }[] } } }>(
+      `{ chainStatus(consortium: "${net.plan.consortium}") { ... on ChainStatus { finality { nodes { orgId url ordering } } } } }`,
+    );
+    return body.data?.chainStatus.finality.nodes ?? [];
+  };
+  const already = await listed();
+  await Promise.all(
+    net.nodes.map(async (node, i) => {
+      if (already.some((n) => n.orgId === node.node.org && n.url === node.url)) return;
+      const change = { type: 'node.endpoint', orgId: node.node.org, url: node.url, ordering: { natsUser: node.node.natsUser } };
+      const proposal = await node.post(RecordKind.PROPOSAL, { change }, { wait: true });
+      if (proposal.status !== 'accepted') throw new Error(`${node.node.org}'s node.endpoint proposal was ${proposal.status}: ${JSON.stringify(proposal.error)}`);
+      const others = [...net.nodes.slice(i + 1), ...net.nodes.slice(0, i)];
+      // Each approval is final at the approver's node when it answers: that node says whether the change applied.
+      let last = node;
+      for (const approver of others) {
+        if ((await listed(last)).some((n) => n.orgId === node.node.org && n.url === node.url)) return;
+        const approval = await approver.post(RecordKind.APPROVAL, { proposal: proposal.recordHash! }, { wait: true });
+        if (approval.status !== 'accepted') throw new Error(`${approver.node.org}'s approval of ${node.node.org}'s node.endpoint was ${approval.status}: ${JSON.stringify(approval.error)}`);
+        last = approver;
+      }
+    }),
+  );
+  const wanted = net.nodes.map((n) => `${n.node.org} ${n.url}`);
+  const lists = await eventually(
+    'every node to list every registered node',
+    async () => {
+      const all = await Promise.all(net.nodes.map((n) => listed(n)));
+      return all.every((list) => wanted.every((w) => list.some((n) => `${n.orgId} ${n.url}` === w))) ? all : undefined;
+    },
+    30_000,
+  );
+  return lists[0]!.map((n) => ({ org: n.orgId, url: n.url, ordering: n.ordering }));
+}

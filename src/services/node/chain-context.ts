@@ -42,6 +42,8 @@ export interface ChainContext {
   evidence(event: EvidenceEvent): void;
   /** A failure of background work (sealing, storing a final block): the node reports it. */
   fault(err: unknown): void;
+  /** The chain's log subscription met a gap and the chain stopped: the node catches it up from peers and reopens it (live-catch-up.ts). */
+  gap?(consortium: string, reason: string): void;
   readonly hooks?: LedgerNodeTestHooks;
   /** Catch-up over HTTP from the peers registered on chain, for blocks the ordering log no longer holds (absent: off). */
   readonly peers?: PeerCatchUpSettings;
@@ -55,6 +57,8 @@ export interface PeerCatchUpSettings {
   readonly waitMs: number;
   /** One page request's timeout (default 30 s). */
   readonly requestTimeoutMs?: number;
+  /** A running node that met a gap and could not catch up tries again after 1 s, then twice as long each time, up to this (default 60 s). */
+  readonly retryMaxMs?: number;
 }
 
 /** Whether the consortium's blocks commit to the index map: its genesis setting decides (headerVersionRule), never a node option. */

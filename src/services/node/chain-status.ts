@@ -26,3 +26,9 @@ export class ChainHaltedError extends Error {
 export function hexSha256(bytes: Uint8Array): string {
   return toHex(sha256(bytes));
 }
+
+/** What a chain whose log subscription failed says it does next: a gap is filled from peers over HTTP, live or after a restart. */
+export function gapAdvice(err: unknown, live: boolean): string {
+  if ((err as { code?: string })?.code !== 'ORDERING_GAP') return '';
+  return live ? '; fetching the blocks the log dropped from peers over HTTP' : '; restart the node to fetch the blocks the log dropped from peers over HTTP';
+}

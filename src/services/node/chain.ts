@@ -28,7 +28,7 @@ import { ChainIndex } from './chain-index.js';
 import type { TrustedIndex } from '../../core/ledger/index-map/index.js';
 import type { SealedIn } from './submission.js';
 import { Thresholds, deferred, type Deferred } from './waiters.js';
-import { ChainHaltedError, hexSha256, type ChainStatus } from './chain-status.js';
+import { ChainHaltedError, gapAdvice, hexSha256, type ChainStatus } from './chain-status.js';
 import { catchUpFromPeers } from './peer-catch-up.js';
 import { placeWithProjection } from './admitted-projection.js';
 
@@ -112,8 +112,13 @@ export class ConsortiumChain {
     }
     const { lastSequence } = await ctx.ordering.info(id);
     chain.#start(after);
-    await chain.#derived(lastSequence);
-    if (chain.#halted) throw new ChainHaltedError(chain.#halted, { consortium: id });
+    try {
+      await chain.#derived(lastSequence);
+      if (chain.#halted) throw new ChainHaltedError(chain.#halted, { consortium: id });
+    } catch (err) {
+      await chain.close();
+      throw err;
+    }
     chain.#caughtUp = true;
     chain.#tentative = chain.#tentativeCopy();
     chain.#exact = true;
@@ -221,6 +226,11 @@ export class ConsortiumChain {
   localAuthorities(): number {
     const held = this.#ctx.authorityKeys();
     return this.#view().authoritiesInForce.filter((a) => held.has(a.keyId)).length;
+  }
+
+  /** A stopped chain's reason, replaced by the latest try to go on (catch-up from peers after a gap). */
+  haltedAgain(reason: string): void {
+    if (this.#halted) this.#halted = reason;
   }
 
   assertRunning(): void {
@@ -355,9 +365,11 @@ export class ConsortiumChain {
       }
       if (!this.#closed) this.#halt('the ordering log subscription ended');
     } catch (err) {
-      const gap = (err as { code?: string })?.code === 'ORDERING_GAP' ? '; restart the node to fetch the blocks the log dropped from peers over HTTP' : '';
-      this.#halt(`reading the ordering log failed: ${(err as Error)?.message ?? String(err)}${gap}`);
-      this.#ctx.fault(err);
+      // A gap (retention dropped entries this node never read) is filled from peers without a restart, when the node can ask them.
+      const live = (err as { code?: string })?.code === 'ORDERING_GAP' && this.#ctx.peers !== undefined && this.#ctx.gap !== undefined;
+      this.#halt(`reading the ordering log failed: ${(err as Error)?.message ?? String(err)}${gapAdvice(err, live)}`);
+      if (live) this.#ctx.gap!(this.id, this.#halted!);
+      else this.#ctx.fault(err);
     }
   }
 

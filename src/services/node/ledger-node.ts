@@ -30,6 +30,7 @@ import type { ChainContext, LedgerNodeTestHooks, PeerCatchUpSettings } from './c
 import type { Logger } from '../../platform/logger.js';
 import { openLane } from './lane.js';
 import { Mutex } from './mutex.js';
+import { LiveCatchUp } from './live-catch-up.js';
 import { membershipProjectionOf as projectionOf } from '../../core/ledger/projections/membership-rows.js';
 import { canonicalMemo } from '../../core/ledger/projections/event-rows.js';
 import { commitSubmitted, type SubmitJob } from './submit-group.js';
@@ -91,6 +92,7 @@ export class LedgerNode extends EventEmitter {
   readonly #ctx: ChainContext;
   readonly #newIndexCommitment: boolean | undefined;
   readonly #cutting = new Set<string>();
+  readonly #catchUp: LiveCatchUp;
   #timer?: NodeJS.Timeout;
   #closed = false;
 
@@ -113,10 +115,18 @@ export class LedgerNode extends EventEmitter {
       sealed: (event) => this.emit('sealed', event),
       evidence: (event) => this.emit('evidence', event),
       fault: (err) => this.#fault(err),
+      gap: (id, reason) => this.#catchUp.start(id, reason),
       hooks: options.testHooks,
       peers: options.peers,
       logger: options.logger,
     };
+    this.#catchUp = new LiveCatchUp(this.#ctx, {
+      closed: () => this.#closed,
+      current: (id) => this.#chains.get(id),
+      exclusive: (work) => this.#mutex.run(work),
+      replace: (id, chain) => void this.#chains.set(id, chain),
+      resubmit: async (id, orphans) => void (await this.submit(id, orphans, { atomic: false })),
+    });
   }
 
   static async open(options: LedgerNodeOptions): Promise<LedgerNode> {
@@ -419,6 +429,7 @@ export class LedgerNode extends EventEmitter {
 
   async #stop(): Promise<void> {
     this.#closed = true;
+    this.#catchUp.stop();
     if (this.#timer) clearInterval(this.#timer);
     for (const chain of this.#chains.values()) await chain.close();
     if (this.#ownsOrdering) await this.ordering.close();

@@ -1,6 +1,7 @@
 /** Member and authority commands that post signed governance records to a node over HTTP. */
 import type { Command } from 'commander';
 import { RecordKind, signRecord, type RecordKind as Kind } from '../../core/ledger/record.js';
+import { parseNodeUrl, parseOrderingIdentity } from '../../core/ledger/node-endpoint.js';
 import { readCliKeyFile } from './key-file.js';
 import { parseJsonOption, readJsonOption } from './json-option.js';
 import type { JsonValue } from '../../core/crypto/index.js';
@@ -62,6 +63,17 @@ export function registerGovernanceCommands(program: Command): void {
     .action(async (opts: { consortium: string; key: string; url: string; wait?: boolean; org: string; nodeUrl: string; natsUser?: string; nkey?: string; reason?: string }) => {
       if ((opts.natsUser === undefined) === (opts.nkey === undefined)) throw new CliUsageError('give exactly one of --nats-user and --nkey');
       const ordering: JsonValue = opts.natsUser !== undefined ? { natsUser: opts.natsUser } : { nkey: opts.nkey! };
+      // Checked here as admission checks them, so a mistyped URL is refused before anything is signed or sent.
+      try {
+        parseNodeUrl(opts.nodeUrl, '--node-url');
+      } catch (err) {
+        throw new CliUsageError((err as Error).message);
+      }
+      try {
+        parseOrderingIdentity(ordering, 'ordering');
+      } catch (err) {
+        throw new CliUsageError(`${opts.natsUser !== undefined ? '--nats-user' : '--nkey'}: ${(err as Error).message}`);
+      }
       const change = { type: 'node.endpoint', orgId: opts.org, url: opts.nodeUrl, ordering };
       await post(opts.url, opts.consortium, RecordKind.PROPOSAL, { change, ...(opts.reason ? { reason: opts.reason } : {}) }, opts.key, !!opts.wait);
     });
