@@ -4,11 +4,10 @@
  * the deriver's state plus the submissions this node appended and pre-checked but the deriver has
  * not read yet. While this node is the only one appending (the embedded single-node consortium) the
  * tentative state is exactly what the deriver will say, so submissions are pre-checked against it,
- * stored as pending rows before they are appended (one fsync per group commit, as before), and the
- * next group can start while the log makes the last one durable. Anything else the deriver reads
- * (another node's entries, a replay) makes the tentative state inexact until the node has waited
- * for its own entries and copied the deriver's state again; a decision that differs from the
- * pre-check moves or removes the rows it stored.
+ * stored as pending rows before they are appended (one fsync per group commit), and the next group
+ * can start while the log makes the last one durable. Anything else the deriver reads (another
+ * node's entries, a replay) makes the tentative state inexact until the node has copied the
+ * deriver's state again; a decision that differs from the pre-check moves or removes its rows.
  */
 import type { Block, Seal } from '../../core/ledger/block.js';
 import { closeBlock, type CheckedSigner, type ConsortiumState } from '../../core/ledger/consortium.js';
