@@ -110,8 +110,8 @@ export interface ImportReport extends RebuildReport {
 /** The store an import builds: opened fresh, and removed again by `discard`. */
 interface ImportTarget {
   db: Database;
-  /** Disconnects and deletes what the import wrote (the file, or the rows on PostgreSQL). */
-  discard(consortiumId: string): Promise<void>;
+  /** Disconnects and deletes what the import wrote (the file; on PostgreSQL the rows, once it committed some). */
+  discard(consortiumId: string, committed: boolean): Promise<void>;
 }
 
 /** An empty PostgreSQL database: one already holding a chain is refused. */
@@ -127,9 +127,11 @@ async function postgresTarget(url: string): Promise<ImportTarget> {
   }
   return {
     db,
-    discard: async (consortiumId) => {
+    discard: async (consortiumId, committed) => {
       try {
-        await deleteImportedRows(db, consortiumId);
+        // Rows are deleted only after this import committed them: a load that failed (another
+        // import of the same consortium got there first, say) rolled back and must not delete theirs.
+        if (committed) await deleteImportedRows(db, consortiumId);
       } finally {
         await db.$disconnect();
       }
@@ -184,11 +186,13 @@ export async function importExport(dir: string, config: NodeConfig, onProgress?:
   const cosignatures = await checkedCosignatures(dir, manifest);
   const target = isPostgresUrl(config.databaseUrl) ? await postgresTarget(config.databaseUrl) : await sqliteTarget(config.databaseUrl);
   let ok = false;
+  let committed = false;
   try {
     const writer = await ProjectionWriter.open(target.db, manifest.consortium.id);
     try {
       await loadRows(dir, manifest, cosignatures, writer);
       await writer.commit();
+      committed = true;
     } catch (err) {
       if (err instanceof ProjectionError) throw err;
       invalid(`the export's rows do not load: ${(err as Error).message}`);
@@ -200,6 +204,6 @@ export async function importExport(dir: string, config: NodeConfig, onProgress?:
     return { ...report, manifest, databaseUrl: config.databaseUrl };
   } finally {
     if (ok) await target.db.$disconnect();
-    else await target.discard(manifest.consortium.id);
+    else await target.discard(manifest.consortium.id, committed);
   }
 }

@@ -181,6 +181,24 @@ describe('export, import and rebuild-projections', () => {
     expect(await dangling.leftBehind()).toBe(false);
   }, 120_000);
 
+  // A PostgreSQL target is a database of the run's server; an SQLite target is a new file nobody else writes.
+  it.skipIf(testEngine() !== 'postgres')('deletes from PostgreSQL only rows it committed: a load that fails leaves other rows be', async () => {
+    const target = await importTarget(path.join(work, 'failed-load'));
+    const db = await openDatabase({ url: target.config.databaseUrl });
+    await db.document.create({ data: { sha256: 'ab'.repeat(32), consortiumId: C, mediaType: 'text/plain', size: 1, uploadedByOrg: null, uploadedAt: '2026-12-07T12:00:00.000Z', bytes: Buffer.from('x') } });
+    await db.$disconnect();
+    // Block 1 twice: the rows do not load, and the transaction that loaded them rolls back.
+    const twice = damagedExport('blocks.jsonl', (line, i) => (i === 1 ? `${line}\n${line}` : line), true);
+    await expect(importChain(target.config, twice)).rejects.toMatchObject({ code: 'EXPORT_INVALID' });
+    const raw = await openRawDatabase({ dbFile: '', databaseUrl: target.config.databaseUrl });
+    try {
+      expect(await raw.all(`SELECT "sha256" FROM "Document"`)).toEqual([{ sha256: 'ab'.repeat(32) }]);
+      expect(await raw.all(`SELECT "height" FROM "Block"`)).toEqual([]);
+    } finally {
+      await raw.close();
+    }
+  }, 120_000);
+
   it('imports an export made before cosignatures were exported', async () => {
     const dir = damagedExport('records.jsonl', (line) => line, false);
     const manifest = JSON.parse(readFileSync(path.join(dir, 'manifest.json'), 'utf8'));
