@@ -12,7 +12,7 @@ import { verifyWitnessCosignature } from '../../core/lineage/bundle.js';
 import { MAX_WITNESS_COSIGNATURES_PER_CHECKPOINT } from '../witness-cosignatures.js';
 import { ProjectionError } from './errors.js';
 import type { ExportManifest } from './export.js';
-import { lines } from './export-lines.js';
+import { lines, numberedLines } from './export-lines.js';
 
 export const COSIGNATURES_FILE = 'cosignatures.jsonl';
 
@@ -76,9 +76,7 @@ export async function checkedCosignatures(dir: string, manifest: ExportManifest)
   const kept: ImportedCosignature[] = [];
   const seen = new Set<string>();
   const perCheckpoint = new Map<number, number>();
-  let n = 0;
-  for await (const value of lines(path.join(dir, COSIGNATURES_FILE))) {
-    n += 1;
+  for await (const { line: n, value } of numberedLines(path.join(dir, COSIGNATURES_FILE))) {
     const c = checkedLine(manifest.consortium.id, checkpoints, value, n);
     if (seen.has(`${c.logSize}/${c.keyId}`)) refused(n, `a second cosignature by key ${c.keyId.slice(0, 16)} on the checkpoint of log size ${c.logSize}`, { keyId: c.keyId, logSize: c.logSize });
     seen.add(`${c.logSize}/${c.keyId}`);

@@ -174,6 +174,10 @@ describe('export, import and rebuild-projections', () => {
     const other = await importTarget(path.join(work, 'other-checkpoint'));
     await expect(importChain(other.config, damagedExport('cosignatures.jsonl', otherRoot, true))).rejects.toMatchObject({ code: 'COSIGNATURE_INVALID', details: { line: 2 } });
     expect(await other.leftBehind()).toBe(false);
+    // A line that is JSON but no object is a malformed export, not a crash.
+    const notObject = await importTarget(path.join(work, 'null-cosignature'));
+    await expect(importChain(notObject.config, damagedExport('cosignatures.jsonl', (line, i) => (i === 0 ? 'null' : line), true))).rejects.toMatchObject({ code: 'EXPORT_INVALID', details: { file: 'cosignatures.jsonl', line: 1 } });
+    expect(await notObject.leftBehind()).toBe(false);
     // The cosigned first checkpoint with its authority signature forged: the import would have to drop it, so it refuses.
     const forgedCheckpoint = (line: string, i: number) => (i === 0 ? line.replace(/("signatures":\[\{"keyId":"[^"]+","signature":"(?:ed25519|p256):)(.)/, (_m, head: string, c: string) => `${head}${c === 'A' ? 'B' : 'A'}`) : line);
     const dangling = await importTarget(path.join(work, 'dangling-cosignature'));
