@@ -1,6 +1,7 @@
 /** Node configuration from the environment, with sensible embedded defaults. */
 import path from 'node:path';
 import { CodedError } from '../core/coded-error.js';
+import { keyIdOf, parsePublicKey } from '../core/crypto/index.js';
 import { parseVocabularyNamespaces, VocabularyNamespaceError } from '../core/epcis/vocabulary-namespaces.js';
 import type { JetStreamOrderingOptions } from './ordering/jetstream-ordering.js';
 import type { WebhookPolicy } from '../core/epcis/query/webhook-destination.js';
@@ -29,6 +30,12 @@ export interface NodeConfig {
    * comma-separated; docs/limits.md). Absent: the registry is off and any http(s) or urn URI passes.
    */
   vocabularyNamespaces?: readonly string[];
+  /**
+   * Public keys (`<alg>:<base64url>`) of the witnesses this node expects to cosign its checkpoints
+   * (PROVENANT_WITNESS_KEYS, comma-separated; docs/witness.md section 8): chainStatus lists them even
+   * before their first cosignature. Absent: only the witnesses that have cosigned are listed.
+   */
+  witnessKeys?: readonly string[];
 }
 
 export interface PeerSettings {
@@ -144,7 +151,22 @@ export function loadConfig(overrides: Omit<Partial<NodeConfig>, 'limits'> & { li
     webhooks: overrides.webhooks ?? { allowHttp: flagFromEnv('WEBHOOK_ALLOW_HTTP'), allowPrivateAddresses: flagFromEnv('WEBHOOK_ALLOW_PRIVATE_ADDRESSES') },
     ...(overrides.ordering ? { ordering: overrides.ordering } : {}),
     ...vocabularyFromEnv(overrides.vocabularyNamespaces),
+    ...witnessKeysFrom(overrides.witnessKeys),
   };
+}
+
+/** The expected witnesses' public keys, each checked to parse (a typo would hide a witness for good). */
+function witnessKeysFrom(override: readonly string[] | undefined): { witnessKeys?: readonly string[] } {
+  const keys = override ?? process.env.PROVENANT_WITNESS_KEYS?.split(',').map((k) => k.trim()).filter((k) => k !== '');
+  if (!keys || keys.length === 0) return {};
+  for (const key of keys) {
+    try {
+      keyIdOf(parsePublicKey(key));
+    } catch (err) {
+      throw new ConfigError('CONFIG_INVALID', `PROVENANT_WITNESS_KEYS: "${key.slice(0, 80)}" is not a public key (<alg>:<base64url>): ${(err as Error).message}`, { variable: 'PROVENANT_WITNESS_KEYS' });
+    }
+  }
+  return { witnessKeys: [...new Set(keys)] };
 }
 
 function vocabularyFromEnv(override: readonly string[] | undefined): { vocabularyNamespaces?: readonly string[] } {

@@ -8,6 +8,7 @@
  */
 import { CodedError } from '../core/coded-error.js';
 import { keyIdOf, parsePublicKey } from '../core/crypto/index.js';
+import type { LatestCosignatureRow } from '../store/witness-cosignature-store.js';
 import { assertCheckpointShape, checkpointHash, type Checkpoint } from '../core/ledger/checkpoint.js';
 import { formatTimestamp } from '../core/ledger/record.js';
 import { BundleError, verifyWitnessCosignature, type ProofBundle, type WitnessCosignature } from '../core/lineage/bundle.js';
@@ -17,6 +18,25 @@ import type { ChainReads } from './chain-reads.js';
 import type { NodeHandles } from './node-handles.js';
 import type { ReadContext } from './read-context.js';
 import { notFound } from './read-errors.js';
+
+/** Witness keys chainStatus lists besides the expected ones: the most recently cosigning first. */
+export const WITNESS_STATUS_MAX_KEYS = 32;
+
+/** How far one witness key has cosigned this node's checkpoints (docs/witness.md section 8). */
+export interface WitnessStatusView {
+  keyId: string;
+  publicKey: string;
+  /** Named by this node's PROVENANT_WITNESS_KEYS. */
+  expected: boolean;
+  /** The checkpoint of the largest log size it cosigned, and when the node received that cosignature; null: none yet. */
+  lastCosigned: { logSize: number; logRoot: string | null; blockHeight: number | null; blockHash: string | null; timestamp: string | null; cosignedAt: string } | null;
+  /** Checkpoints of this node it cosigned. */
+  checkpointsCosigned: number;
+  /** Whether its last cosignature is on the node's latest checkpoint. */
+  coversLatestCheckpoint: boolean;
+  /** Log entries of the latest checkpoint beyond the last it cosigned (the whole log when it never cosigned). */
+  entriesBehind: number;
+}
 
 /** Cosignatures kept per checkpoint; later ones are refused with TOO_MANY_COSIGNATURES. */
 export const MAX_WITNESS_COSIGNATURES_PER_CHECKPOINT = 32;
@@ -108,5 +128,31 @@ export class WitnessCosignatures {
     const size = logSize ?? (await this.handles.store.latestCheckpoint(consortiumId))?.logSize;
     if (size === undefined) throw notFound(`no checkpoint for consortium "${consortiumId}"`);
     return { logSize: size, witnessCosignatures: await this.#store.list(consortiumId, size) };
+  }
+
+  /**
+   * Each witness key that cosigned this node's checkpoints, and each expected one, against the
+   * latest checkpoint: read from the stored rows only. The caller has checked the viewer may read
+   * the consortium's chain status.
+   */
+  async status(consortiumId: string): Promise<WitnessStatusView[]> {
+    const latest = (await this.handles.store.latestCheckpoint(consortiumId))?.logSize ?? 0;
+    const expected = new Map((this.handles.config.witnessKeys ?? []).map((k) => [keyIdOf(parsePublicKey(k)), k]));
+    const seen = await this.#store.latestByKey(consortiumId, WITNESS_STATUS_MAX_KEYS);
+    const missing = [...expected.keys()].filter((id) => !seen.some((r) => r.keyId === id));
+    const rows = [...(await this.#store.latestByKey(consortiumId, missing.length, missing)), ...seen];
+    const view = (keyId: string, publicKey: string, row: LatestCosignatureRow | undefined): WitnessStatusView => ({
+      keyId,
+      publicKey,
+      expected: expected.has(keyId),
+      lastCosigned: row ? { logSize: row.logSize, logRoot: row.logRoot, blockHeight: row.blockHeight, blockHash: row.blockHash, timestamp: row.timestamp, cosignedAt: row.receivedAt } : null,
+      checkpointsCosigned: row?.checkpoints ?? 0,
+      coversLatestCheckpoint: row !== undefined && latest > 0 && row.logSize >= latest,
+      entriesBehind: Math.max(0, latest - (row?.logSize ?? 0)),
+    });
+    const views = rows.map((r) => view(r.keyId, r.publicKey, r));
+    for (const [keyId, publicKey] of expected) if (!rows.some((r) => r.keyId === keyId)) views.push(view(keyId, publicKey, undefined));
+    // Expected witnesses first, then by what they cover; one order for every reader.
+    return views.sort((a, b) => Number(b.expected) - Number(a.expected) || (b.lastCosigned?.logSize ?? -1) - (a.lastCosigned?.logSize ?? -1) || a.keyId.localeCompare(b.keyId));
   }
 }

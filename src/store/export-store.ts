@@ -78,6 +78,17 @@ export class ExportStore {
     return rows.map((r) => ({ ...r, logSize: Number(r.logSize), blockHeight: Number(r.blockHeight) }));
   }
 
+  /** Witnesses' cosignatures with the checkpoint each signs, by log size then key id. */
+  async cosignatures(): Promise<ExportedCosignatureRow[]> {
+    const rows = await this.db.$queryRawUnsafe<(Omit<ExportedCosignatureRow, 'logSize' | 'blockHeight'> & { logSize: Num; blockHeight: Num })[]>(
+      `SELECT w."logSize", w."keyId", w."publicKey", w."signature", w."receivedAt", c."logRoot", c."blockHeight", c."blockHash", c."timestamp"
+         FROM "WitnessCosignature" w JOIN "Checkpoint" c ON c."consortiumId" = w."consortiumId" AND c."logSize" = w."logSize"
+        WHERE w."consortiumId" = ? ORDER BY w."logSize", w."keyId"`,
+      this.consortiumId,
+    );
+    return rows.map((r) => ({ ...r, logSize: Number(r.logSize), blockHeight: Number(r.blockHeight) }));
+  }
+
   async documents(after: string, limit: number): Promise<ExportedDocumentRow[]> {
     const rows = await this.db.$queryRawUnsafe<(Omit<ExportedDocumentRow, 'size'> & { size: Num })[]>(
       `SELECT "sha256", "mediaType", "size", "uploadedByOrg", "uploadedAt", "bytes" FROM "Document" WHERE "consortiumId" = ? AND "sha256" > ? ORDER BY "sha256" LIMIT ?`,
@@ -123,4 +134,16 @@ export interface ExportedPersonRow {
   createdAt: string;
   erasedAt: string | null;
   erasureRecordHash: string | null;
+}
+
+export interface ExportedCosignatureRow {
+  logSize: number;
+  keyId: string;
+  publicKey: string;
+  signature: string;
+  receivedAt: string;
+  logRoot: string;
+  blockHeight: number;
+  blockHash: string;
+  timestamp: string;
 }

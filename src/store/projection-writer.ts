@@ -23,7 +23,7 @@ import { mergedStatements } from './write-batch.js';
 export const REBUILT_TABLES = ['EpcisEvent', 'EventIdentifier', 'DocumentCitation', 'EventCorrection', 'LocationLink', 'Custody', 'Organisation', 'OrgIdentifier', 'OrgKey', 'Device'] as const;
 
 /** Every table the writer changes: locked for the transaction on PostgreSQL. */
-const WRITTEN_TABLES = [...REBUILT_TABLES, 'DeviceReading', 'PersonData', 'Consortium', 'Block', 'LedgerRecord', 'Checkpoint', 'Document'] as const;
+export const WRITTEN_TABLES = [...REBUILT_TABLES, 'DeviceReading', 'PersonData', 'Consortium', 'Block', 'LedgerRecord', 'Checkpoint', 'Document', 'WitnessCosignature'] as const;
 
 /** Statements queued on PostgreSQL before the writer sends them without waiting for a flush. */
 const QUEUED_MAX = 5_000;

@@ -1,7 +1,7 @@
 /**
  * `provenant export`: a consortium's whole chain as files an outside verifier can check without
  * Provenant (docs/export-format.md): the genesis, every block with its seals, every sealed record
- * as signed, every checkpoint with its signatures, the documents events cite (with their bytes),
+ * as signed, every checkpoint with its signatures and the witnesses' cosignatures, the documents events cite (with their bytes),
  * the device readings sealed windows commit to and the personal data behind the commitments. The signed texts are written as stored.
  */
 import { createHash } from 'node:crypto';
@@ -91,6 +91,12 @@ async function writeChain(store: ExportStore, dir: string, files: ExportManifest
     await checkpoints.line(`{"checkpoint":${s(checkpoint)},"signatures":${c.signatures}}`);
   }
   files['checkpoints.jsonl'] = await checkpoints.close();
+  const cosignatures = new LinesFile(path.join(dir, 'cosignatures.jsonl'));
+  for (const w of await store.cosignatures()) {
+    const checkpoint = { v: 1, consortium: store.consortiumId, logSize: w.logSize, logRoot: w.logRoot, blockHeight: w.blockHeight, blockHash: w.blockHash, timestamp: w.timestamp };
+    await cosignatures.line(s({ checkpoint, cosignature: { publicKey: w.publicKey, signature: w.signature }, keyId: w.keyId, receivedAt: w.receivedAt }));
+  }
+  files['cosignatures.jsonl'] = await cosignatures.close();
   return head;
 }
 

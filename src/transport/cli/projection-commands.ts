@@ -42,7 +42,7 @@ export function registerProjectionCommands(program: Command): void {
 
   program
     .command('export')
-    .description("write a consortium's whole chain (blocks, records, checkpoints, documents, the readings windows commit to) into a new directory; format: docs/export-format.md")
+    .description("write a consortium's whole chain (blocks, records, checkpoints and their witness cosignatures, documents, the readings windows commit to) into a new directory; format: docs/export-format.md")
     .requiredOption('--consortium <id>', 'consortium id')
     .requiredOption('--out <dir>', 'directory to write (new or empty)')
     .option('--data <dir>', 'data directory')
@@ -51,15 +51,15 @@ export function registerProjectionCommands(program: Command): void {
         throw cliErrorOf(err);
       });
       const f = manifest.files;
-      console.log(`exported ${opts.consortium} to ${opts.out}: ${f['blocks.jsonl']?.lines ?? 0} blocks, ${f['records.jsonl']?.lines ?? 0} records, ${f['checkpoints.jsonl']?.lines ?? 0} checkpoints, ${f['documents.jsonl']?.lines ?? 0} documents, ${f['readings.jsonl']?.lines ?? 0} readings`);
+      console.log(`exported ${opts.consortium} to ${opts.out}: ${f['blocks.jsonl']?.lines ?? 0} blocks, ${f['records.jsonl']?.lines ?? 0} records, ${f['checkpoints.jsonl']?.lines ?? 0} checkpoints, ${f['cosignatures.jsonl']?.lines ?? 0} witness cosignatures, ${f['documents.jsonl']?.lines ?? 0} documents, ${f['readings.jsonl']?.lines ?? 0} readings`);
       console.log(`head ${manifest.head ? `block ${manifest.head.height} ${manifest.head.hash}, log size ${manifest.head.logSize}` : '(none)'}; genesis ${manifest.consortium.genesisHash}`);
     });
 
   program
     .command('import')
-    .description('build a fresh store from an export and verify all of it; nothing is left behind unless everything holds')
+    .description('build a fresh store from an export and verify all of it; nothing is left behind unless everything holds (DATABASE_URL=postgresql://…: into that database, which must hold no chain)')
     .requiredOption('--in <dir>', 'export directory (from provenant export)')
-    .option('--data <dir>', 'data directory of the new store (must hold no database yet)')
+    .option('--data <dir>', 'data directory of the new store (must hold no SQLite database yet)')
     .action(async (opts: { in: string; data?: string }) => {
       const progress = progressPrinter();
       const started = Date.now();

@@ -4,6 +4,7 @@ import type { Seal } from '../../core/ledger/block.js';
 import type { OrgEntry } from '../../core/ledger/consortium.js';
 import type { ChainStatusView, EvidenceSigner, EvidenceView, InclusionProofView, StoredBlock, StoredRecord } from '../../services/chain-reads.js';
 import type { SealedBlockEvent } from '../../services/node/ledger-node.js';
+import type { WitnessStatusView } from '../../services/witness-cosignatures.js';
 import { withheldFieldType } from './withheld-types.js';
 import type { Builder } from './builder.js';
 import { serve } from './serve.js';
@@ -15,6 +16,33 @@ interface CheckpointView {
   blockHash: string;
   timestamp: string;
   signatures: string;
+}
+
+/** Which witnesses cosign this node's checkpoints, and how far (docs/witness.md section 8). */
+function registerWitnessTypes(builder: Builder) {
+  const Cosigned = builder.objectRef<NonNullable<WitnessStatusView['lastCosigned']>>('WitnessCosignedCheckpoint').implement({
+    description: 'The checkpoint of the largest log size a witness cosigned (its fields are null if this node no longer stores that checkpoint).',
+    fields: (t) => ({
+      logSize: t.exposeInt('logSize'),
+      logRoot: t.string({ nullable: true, resolve: (c) => c.logRoot }),
+      blockHeight: t.int({ nullable: true, resolve: (c) => c.blockHeight }),
+      blockHash: t.string({ nullable: true, resolve: (c) => c.blockHash }),
+      timestamp: t.string({ nullable: true, resolve: (c) => c.timestamp }),
+      cosignedAt: t.exposeString('cosignedAt', { description: 'When this node received the cosignature.' }),
+    }),
+  });
+  return builder.objectRef<WitnessStatusView>('ChainWitness').implement({
+    description: "A witness key that cosigned this node's checkpoints, or that the node expects to (PROVENANT_WITNESS_KEYS), against the latest checkpoint.",
+    fields: (t) => ({
+      keyId: t.exposeString('keyId'),
+      publicKey: t.exposeString('publicKey', { description: '<alg>:<base64url>, as verify-bundle --witness takes it.' }),
+      expected: t.exposeBoolean('expected', { description: "Named by this node's PROVENANT_WITNESS_KEYS." }),
+      lastCosigned: t.field({ type: Cosigned, nullable: true, description: 'Null: no cosignature from this key yet.', resolve: (w) => w.lastCosigned }),
+      checkpointsCosigned: t.exposeInt('checkpointsCosigned'),
+      coversLatestCheckpoint: t.exposeBoolean('coversLatestCheckpoint'),
+      entriesBehind: t.exposeInt('entriesBehind', { description: 'Log entries of the latest checkpoint beyond the last one this key cosigned (0 when it covers it).' }),
+    }),
+  });
 }
 
 /** How this node follows the ordering log: derived and final heights, the authority nodes seen sealing, the lag. */
@@ -62,14 +90,18 @@ function registerFinalityTypes(builder: Builder) {
   return Finality;
 }
 
-function registerStatusTypes(builder: Builder) {
-  const Health = builder.objectRef<{ status: string; consortia: number }>('Health').implement({
+function registerHealthType(builder: Builder) {
+  return builder.objectRef<{ status: string; consortia: number }>('Health').implement({
     description: 'Public liveness; the only field anonymous callers may read.',
     fields: (t) => ({
       status: t.exposeString('status'),
       consortia: t.exposeInt('consortia', { description: 'How many consortia this node hosts.' }),
     }),
   });
+}
+
+function registerStatusTypes(builder: Builder) {
+  const Health = registerHealthType(builder);
 
   const Checkpoint = builder.objectRef<CheckpointView>('Checkpoint').implement({
     description: 'A signed log checkpoint (log size and RFC 6962 root at a block).',
@@ -123,6 +155,8 @@ function registerStatusTypes(builder: Builder) {
     }),
   });
 
+  const Witness = registerWitnessTypes(builder);
+
   const ChainStatus = builder.objectRef<ChainStatusView>('ChainStatus').implement({
     fields: (t) => ({
       consortium: t.exposeString('consortium'),
@@ -135,6 +169,11 @@ function registerStatusTypes(builder: Builder) {
       quorum: t.field({ type: QuorumHealth, resolve: (s) => s }),
       finality: t.field({ type: Finality, resolve: (s) => s.finality }),
       evidence: t.field({ type: [Evidence], description: 'Evidence found in the ordering log against authorities, oldest height first.', resolve: (s, _args, ctx) => ctx.reads.chain.evidence(s.consortium) }),
+      witnesses: t.field({
+        type: [Witness],
+        description: 'Witnesses cosigning the checkpoints: the expected ones first, then the rest by log size cosigned (docs/witness.md).',
+        resolve: (s, _args, ctx) => ctx.reads.witnesses.status(s.consortium),
+      }),
     }),
   });
 
