@@ -116,11 +116,27 @@ async function paced(net: LocalNetwork, posters: Poster[], rate: number, seconds
   return { latencies: latencies.sort((a, b) => a - b), achieved: (inFlight.length * PACED_DOCUMENT) / sentFor };
 }
 
+/** The nodes' logged errors, to print beside a failure. */
+function loggedErrors(net: LocalNetwork): string {
+  return net.nodes.flatMap((n) => n.lines.filter((l) => /"level":(50|60)|error/i.test(l)).slice(-5).map((l) => `${n.node.org}: ${l}`)).join('\n');
+}
+
 async function runNetwork(ctx: BenchContext, size: number, single: number | undefined): Promise<number> {
   const dir = mkdtempSync(path.join(os.tmpdir(), `provenant-bench-network-${size}-`));
   ctx.progress(`network: starting ${size} authority node${size === 1 ? '' : 's'} on 3 nats-servers`);
   const net = await startLocalNetwork({ dir: path.join(dir, 'consortium'), orgs: size, nodeTimeoutMs: 180_000 });
   try {
+    return await measureNetwork(ctx, net, size, single);
+  } catch (err) {
+    throw new Error(`${(err as Error).message}\nthe nodes logged:\n${loggedErrors(net)}`, { cause: err });
+  } finally {
+    await net.stop();
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+async function measureNetwork(ctx: BenchContext, net: LocalNetwork, size: number, single: number | undefined): Promise<number> {
+  {
     const posters = postersOf(net);
     const total = ctx.quick ? 2_000 : 10_000;
     ctx.progress(`network: ${size} node(s), ${total.toLocaleString('en-GB')} events in documents of ${THROUGHPUT_DOCUMENT}, posted at ${posters.map((p) => p.node.node.org).join(', ')}`);
@@ -143,9 +159,6 @@ async function runNetwork(ctx: BenchContext, size: number, single: number | unde
     ctx.report({ section: SECTION, name: `${size} node${size === 1 ? '' : 's'}: time to finality p50, ${rate} events/s`, value: percentile(p.latencies, 50), unit: 'ms', note: `${p.latencies.length} documents of ${PACED_DOCUMENT}, ${formatNumber(p.achieved)} events/s sent` });
     ctx.report({ section: SECTION, name: `${size} node${size === 1 ? '' : 's'}: time to finality p95${target}`, value: percentile(p.latencies, 95), unit: 'ms' });
     return t.eventsPerSecond;
-  } finally {
-    await net.stop();
-    rmSync(dir, { recursive: true, force: true });
   }
 }
 

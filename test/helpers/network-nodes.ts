@@ -5,7 +5,7 @@
  * Node processes run in their own process group, so a SIGKILL takes the whole node (the CLI
  * wrapper and tsx's child); an exit hook kills whatever a failed run left.
  */
-import { spawn, type ChildProcess } from 'node:child_process';
+import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import path from 'node:path';
 import { signRecord, RecordKind, type RecordKind as Kind } from '../../src/core/ledger/record.js';
 import type { JsonValue } from '../../src/core/crypto/index.js';
@@ -164,6 +164,23 @@ export class NetworkNodeProcess {
     });
     const body = (await res.json()) as { results: { status: string; recordHash?: string; error?: { code: string } }[] };
     return body.results[0]!;
+  }
+
+  /** `provenant verify --json` on the node's data directory (the node stopped): exit status and output. */
+  verifyData(): { status: number | null; output: string; report: unknown } {
+    const run = spawnSync(process.execPath, [path.join(REPO, 'src/transport/cli/provenant.mjs'), 'verify', '--consortium', this.consortium, '--data', this.node.dataDir, '--json'], {
+      cwd: REPO,
+      encoding: 'utf8',
+      env: { ...process.env, DATABASE_URL: '' },
+      timeout: 60_000,
+    });
+    let report: unknown;
+    try {
+      report = JSON.parse(run.stdout);
+    } catch {
+      report = undefined;
+    }
+    return { status: run.status, output: run.stdout + run.stderr, report };
   }
 
   /** Registers a device for the node's organisation: a record any member may post. */

@@ -3,7 +3,6 @@
  * tables, custody hand-overs between organisations hosted on different nodes, a restart (the
  * start-up check) and `verify` on the node that did not capture them.
  */
-import { spawnSync } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -13,7 +12,6 @@ import { readKeyFile } from '../../../src/services/node/keystore.js';
 import { describeWithNatsServer } from '../../helpers/nats-server-binary.js';
 import { sameFinalHead, startLocalNetwork, type LocalNetwork } from '../../helpers/network-nodes.js';
 
-const REPO = path.resolve(import.meta.dirname, '../../..');
 const SSCC = 'urn:epc:id:sscc:5012345.0000000777';
 const PALLET = 'urn:epc:id:sscc:5098765.3000000077';
 let minute = 0;
@@ -67,13 +65,8 @@ describeWithNatsServer('EPCIS events captured at another node', () => {
     expect(await eventsAt()).toHaveLength(1);
 
     await fsa!.stop('SIGTERM');
-    const verify = spawnSync(process.execPath, [path.join(REPO, 'src/transport/cli/provenant.mjs'), 'verify', '--consortium', net.plan.consortium, '--data', fsa!.node.dataDir, '--json'], {
-      cwd: REPO,
-      encoding: 'utf8',
-      env: { ...process.env, DATABASE_URL: '' },
-      timeout: 60_000,
-    });
-    expect(verify.status, verify.stdout + verify.stderr).toBe(0);
+    const verify = fsa!.verifyData();
+    expect(verify.status, verify.output).toBe(0);
     await fsa!.start();
     expect(await eventsAt()).toHaveLength(1);
   }, 240_000);
@@ -102,13 +95,8 @@ describeWithNatsServer('EPCIS events captured at another node', () => {
 
     for (const node of net.nodes) {
       await node.stop('SIGTERM');
-      const verify = spawnSync(process.execPath, [path.join(REPO, 'src/transport/cli/provenant.mjs'), 'verify', '--consortium', net.plan.consortium, '--data', node.node.dataDir, '--json'], {
-        cwd: REPO,
-        encoding: 'utf8',
-        env: { ...process.env, DATABASE_URL: '' },
-        timeout: 60_000,
-      });
-      expect(verify.status, verify.stdout + verify.stderr).toBe(0);
+      const verify = node.verifyData();
+      expect(verify.status, verify.output).toBe(0);
       await node.start();
     }
   }, 300_000);
