@@ -23,6 +23,8 @@ export type QueryErrorCode =
   | 'SUBSCRIPTION_CONTROLS'
   /** A webhook destination the node does not deliver to: scheme, credentials, or address (SubscriptionControlsException). */
   | 'WEBHOOK_DESTINATION'
+  /** The organisation holds as many live subscriptions as a node allows (SubscriptionControlsException). */
+  | 'TOO_MANY_SUBSCRIPTIONS'
   /** A subscription that does not exist (NoSuchSubscriptionException). */
   | 'NO_SUCH_SUBSCRIPTION';
 
