@@ -10,10 +10,12 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DEFAULT_LIMITS } from '../../src/platform/config.js';
 import { MAX_STREAMS_PER_TOKEN } from '../../src/services/feeds/delivery.js';
 import { MAX_SUBSCRIPTIONS_PER_ORGANISATION } from '../../src/services/query/query-subscriptions.js';
+import { MAX_SOCKETS_PER_TOKEN } from '../../src/services/query/socket-subscriptions.js';
 import { GRAPHQL_LIMITS } from '../../src/transport/graphql/yoga.js';
 import { DEMO_CONSORTIUM_ID as C } from '../helpers/consortia.js';
 import { startTestNode, type TestNode } from '../helpers/test-node.js';
 import { Sse, until } from '../medium/graphql/sse.js';
+import { openQuerySocket, type QuerySocket } from '../helpers/query-socket.js';
 import { bodyOf, bump, countRows, healthLatency, pickOf, refusalCode } from './abuse-kit.js';
 import { CASES, prng, recordFigures, SEED } from './figures.js';
 
@@ -246,6 +248,51 @@ describe('abuse: subscriptions', () => {
       expect(mustBeZero).toEqual({ pastLimit: 0, leftOpen: 0, http5xx: 0, wrongCode: 0, crashes: 0 });
     } finally {
       for (const s of streams) s.close();
+    }
+  }, 600_000);
+
+  it(`WebSocket query subscriptions past ${MAX_SOCKETS_PER_TOKEN} per token: refused at the handshake with a code; a closed one makes room`, async () => {
+    const token = t.tokens['riverside-retail']!;
+    expect((await rest('/queries', token, { method: 'POST', body: JSON.stringify({ name: 'abuse-ws', query: {} }) })).status).toBe(201);
+    const path = '/queries/abuse-ws/events?stream=true';
+    const sockets: QuerySocket[] = [];
+    const extra = Math.max(8, Math.min(200, Math.round(CASES / 10)));
+    const f = { pastLimit: 0, http5xx: 0, wrongCode: 0 };
+    const wrong: string[] = [];
+    try {
+      for (let i = 0; i < MAX_SOCKETS_PER_TOKEN; i++) {
+        const opened = await openQuerySocket(t.url, path, token);
+        expect('socket' in opened, JSON.stringify(opened)).toBe(true);
+        if ('socket' in opened) sockets.push(opened.socket);
+      }
+      for (let i = 0; i < extra; i++) {
+        const opened = await openQuerySocket(t.url, path, token);
+        if ('socket' in opened) {
+          sockets.push(opened.socket);
+          f.pastLimit += 1;
+          continue;
+        }
+        if (opened.refused.status >= 500) f.http5xx += 1;
+        if (refusalCode(opened.refused.body) !== 'TOO_MANY_SUBSCRIPTIONS') {
+          f.wrongCode += 1;
+          if (wrong.length < 5) wrong.push(`${opened.refused.status} ${JSON.stringify(opened.refused.body).slice(0, 300)}`);
+        }
+      }
+      // A closed socket makes room; the limit is the token's.
+      sockets.shift()!.close();
+      let reopened: Awaited<ReturnType<typeof openQuerySocket>> | undefined;
+      for (let tries = 0; tries < 100 && !(reopened && 'socket' in reopened); tries++) {
+        reopened = await openQuerySocket(t.url, path, token);
+        if (!('socket' in reopened)) await new Promise((r) => setTimeout(r, 50));
+      }
+      expect(reopened && 'socket' in reopened).toBe(true);
+      if (reopened && 'socket' in reopened) sockets.push(reopened.socket);
+      const mustBeZero = { ...f, crashes: uncaught.length };
+      recordFigures({ section: 'abuse', surface: 'WebSocket query subscriptions', cases: MAX_SOCKETS_PER_TOKEN + extra, mustBeZero, notes: { limit: MAX_SOCKETS_PER_TOKEN, 'refused past it': extra } });
+      expect(wrong).toEqual([]);
+      expect(mustBeZero).toEqual({ pastLimit: 0, http5xx: 0, wrongCode: 0, crashes: 0 });
+    } finally {
+      for (const s of sockets) s.close();
     }
   }, 600_000);
 });
