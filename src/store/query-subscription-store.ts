@@ -83,7 +83,6 @@ export async function dueSubscriptions(db: Database, now: string, limit: number)
   return rows.map(rowOf);
 }
 
-/** Whether any subscription still delivers (the delivery timer runs only then). */
 /** Subscriptions of an organisation not stopped, across its named queries. */
 export async function liveSubscriptionCount(db: Database, consortiumId: string, orgId: string): Promise<number> {
   const rows = await db.$queryRawUnsafe<{ n: number | bigint }[]>(
@@ -94,6 +93,7 @@ export async function liveSubscriptionCount(db: Database, consortiumId: string, 
   return Number(rows[0]?.n ?? 0);
 }
 
+/** Whether any subscription still delivers (the delivery timer runs only then). */
 export async function hasLiveSubscriptions(db: Database): Promise<boolean> {
   const rows = await db.$queryRawUnsafe<{ n: number | bigint }[]>(`SELECT EXISTS (SELECT 1 FROM "QuerySubscription" WHERE "stoppedReason" IS NULL) AS n`);
   return Number(rows[0]?.n ?? 0) === 1;
