@@ -83,6 +83,16 @@ export async function dueSubscriptions(db: Database, now: string, limit: number)
   return rows.map(rowOf);
 }
 
+/** Subscriptions of an organisation not stopped, across its named queries. */
+export async function liveSubscriptionCount(db: Database, consortiumId: string, orgId: string): Promise<number> {
+  const rows = await db.$queryRawUnsafe<{ n: number | bigint }[]>(
+    `SELECT count(*) AS n FROM "QuerySubscription" WHERE "consortiumId" = ? AND "orgId" = ? AND "stoppedReason" IS NULL`,
+    consortiumId,
+    orgId,
+  );
+  return Number(rows[0]?.n ?? 0);
+}
+
 /** Whether any subscription still delivers (the delivery timer runs only then). */
 export async function hasLiveSubscriptions(db: Database): Promise<boolean> {
   const rows = await db.$queryRawUnsafe<{ n: number | bigint }[]>(`SELECT EXISTS (SELECT 1 FROM "QuerySubscription" WHERE "stoppedReason" IS NULL) AS n`);

@@ -1,7 +1,8 @@
 /**
- * The reliability suite's long run: `npm run test:reliability`. Runs the bad-input, crash and tamper
- * sections at full scale (figures.ts), then prints every section's figures as one table. Each
- * "must be 0" column failing makes its vitest section fail too, so the exit code is vitest's.
+ * The reliability suite's long run: `npm run test:reliability`. Runs the bad-input, crash, tamper
+ * and abuse sections (every file of test/reliability, abuse-*.test.ts included) at full scale
+ * (figures.ts), then prints every section's figures as one table. Each "must be 0" column failing
+ * makes its vitest section fail too, so the exit code is vitest's.
  * RELIABILITY_SCALE, RELIABILITY_CASES, RELIABILITY_KILLS and RELIABILITY_SEED pass through.
  */
 import { spawnSync } from 'node:child_process';

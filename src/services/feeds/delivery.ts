@@ -61,8 +61,16 @@ export const INSPECTIONS: Delivery<InspectionNotice, InspectionNotice> = {
   select: (n, v, d) => inspectionFor(v, n, d),
 };
 
+/**
+ * Subscription streams one API token may hold open at once: each one filters every published batch
+ * for its viewer, so without a bound a single token could make the node do that work without end.
+ */
+export const MAX_STREAMS_PER_TOKEN = 32;
+
 export class FeedReads {
   readonly #visibility: Visibility;
+  /** Open streams by token hash. */
+  readonly #streams = new Map<string, number>();
 
   constructor(private readonly handles: NodeHandles) {
     this.#visibility = new Visibility(handles.db, (id) => hostedState(handles.node, id));
@@ -73,6 +81,26 @@ export class FeedReads {
     const viewer = requireMember(rc, consortiumId);
     if (!hostedState(this.handles.node, consortiumId)) throw notFound(`unknown consortium "${consortiumId}"`, { consortium: consortiumId });
     return viewer;
+  }
+
+  /**
+   * Counts a stream the viewer's token opens; TOO_MANY_SUBSCRIPTIONS once it holds
+   * MAX_STREAMS_PER_TOKEN. The function returned ends the count (calling it again does nothing).
+   */
+  admit(viewer: Viewer): () => void {
+    const open = this.#streams.get(viewer.tokenHash) ?? 0;
+    if (open >= MAX_STREAMS_PER_TOKEN) {
+      throw new ReadError('TOO_MANY_SUBSCRIPTIONS', `this API token already holds ${open} open subscriptions; the limit is ${MAX_STREAMS_PER_TOKEN}`, { limit: MAX_STREAMS_PER_TOKEN, open });
+    }
+    this.#streams.set(viewer.tokenHash, open + 1);
+    let ended = false;
+    return () => {
+      if (ended) return;
+      ended = true;
+      const left = (this.#streams.get(viewer.tokenHash) ?? 1) - 1;
+      if (left > 0) this.#streams.set(viewer.tokenHash, left);
+      else this.#streams.delete(viewer.tokenHash);
+    };
   }
 
   /** The identifier a records subscription follows (INVALID_IDENTIFIER otherwise). */

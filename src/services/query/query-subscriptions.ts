@@ -26,6 +26,7 @@ import {
   dueSubscriptions,
   hasLiveSubscriptions,
   insertSubscription,
+  liveSubscriptionCount,
   logDelivery,
   stopSubscription,
   subscriptionById,
@@ -89,6 +90,12 @@ function viewOf(row: SubscriptionRow): SubscriptionView {
   };
 }
 
+/**
+ * Live (not stopped) webhook subscriptions one organisation may hold: each is polled every
+ * intervalMs and runs its query, so an unbounded number is a way to make the node work for nothing.
+ */
+export const MAX_SUBSCRIPTIONS_PER_ORGANISATION = 100;
+
 const noSuchSubscription = (id: string) => new QueryError('NO_SUCH_SUBSCRIPTION', `no subscription ${id} to this query`, { subscriptionID: id });
 
 export class QuerySubscriptions {
@@ -114,6 +121,13 @@ export class QuerySubscriptions {
     const firstRun = controls.schedule ? firstScheduledRun(controls.schedule, clock) : null;
     await this.guard.check(controls.dest);
     const db = this.handles.db;
+    const live = await liveSubscriptionCount(db, viewer.consortiumId, viewer.orgId);
+    if (live >= MAX_SUBSCRIPTIONS_PER_ORGANISATION) {
+      throw new QueryError('TOO_MANY_SUBSCRIPTIONS', `organisation ${viewer.orgId} already holds ${live} live subscriptions; the limit is ${MAX_SUBSCRIPTIONS_PER_ORGANISATION} (delete one first)`, {
+        limit: MAX_SUBSCRIPTIONS_PER_ORGANISATION,
+        live,
+      });
+    }
     // Delivered from the first record at or after initialRecordTime, else from what is recorded next.
     const from = (controls.initialRecordTime ? await firstLogIndexSince(db, viewer.consortiumId, controls.initialRecordTime) : null) ?? (await lastLogIndex(db, viewer.consortiumId)) + 1;
     const now = clock.toISOString();

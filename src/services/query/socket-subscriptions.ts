@@ -11,6 +11,7 @@
  */
 import { queryOfDefinition } from '../../core/epcis/query/named-query.js';
 import { nextRun, parseSocketControls, type SocketSubscriptionControls } from '../../core/epcis/query/schedule.js';
+import { QueryError } from '../../core/epcis/query/query-errors.js';
 import { firstLogIndexSince, lastLogIndex, recordOrderKey } from '../../store/event-query-store.js';
 import { namedQuery } from '../../store/named-query-store.js';
 import { AccessLogService } from '../access-log.js';
@@ -44,8 +45,19 @@ export interface OpenSubscription {
 
 const eventCount = (document: Record<string, unknown>) => (document['epcisBody'] as { queryResults: { resultsBody: { eventList: unknown[] } } }).queryResults.resultsBody.eventList.length;
 
+/**
+ * WebSocket subscriptions one API token may hold open at once: each polls its query every
+ * intervalMs while open, so without a bound one token could make the node run queries without end.
+ */
+export const MAX_SOCKETS_PER_TOKEN = 32;
+
+const tooMany = (open: number) =>
+  new QueryError('TOO_MANY_SUBSCRIPTIONS', `this API token already holds ${open} open WebSocket subscriptions; the limit is ${MAX_SOCKETS_PER_TOKEN}`, { limit: MAX_SOCKETS_PER_TOKEN, open });
+
 export class SocketSubscriptions {
   readonly #accessLog: AccessLogService;
+  /** Running subscriptions by token hash. */
+  readonly #running = new Map<string, number>();
 
   constructor(
     private readonly handles: NodeHandles,
@@ -59,6 +71,8 @@ export class SocketSubscriptions {
   /** Checks the caller, the query and the controls (before the socket is accepted); the subscription starts when the socket is open. */
   async open(rc: ReadContext, queryName: string, params: Iterable<readonly [string, string]>): Promise<OpenSubscription> {
     const viewer = requireViewer(rc);
+    const open = this.#running.get(viewer.tokenHash) ?? 0;
+    if (open >= MAX_SOCKETS_PER_TOKEN) throw tooMany(open);
     await this.named.get(rc, queryName);
     const controls = parseSocketControls(params);
     const db = this.handles.db;
@@ -66,7 +80,29 @@ export class SocketSubscriptions {
     const subscriptionId = crypto.randomUUID();
     // The empty event ID sorts before every other: the record at `from` is delivered.
     const cursor: PageAfter = { key: recordOrderKey(from), eventId: '' };
-    return { subscriptionId, start: (sink) => this.#run(rc, queryName, subscriptionId, controls, cursor, sink) };
+    return { subscriptionId, start: (sink) => this.#counted(viewer.tokenHash, sink, () => this.#run(rc, queryName, subscriptionId, controls, cursor, sink)) };
+  }
+
+  /** Runs the subscription counted against its token; one started past the limit (handshakes racing) ends at once. */
+  #counted(tokenHash: string, sink: SocketSink, run: () => { stop(): void }): { stop(): void } {
+    const open = this.#running.get(tokenHash) ?? 0;
+    if (open >= MAX_SOCKETS_PER_TOKEN) {
+      sink.end(tooMany(open).message);
+      return { stop: () => undefined };
+    }
+    this.#running.set(tokenHash, open + 1);
+    const running = run();
+    let stopped = false;
+    return {
+      stop: () => {
+        running.stop();
+        if (stopped) return;
+        stopped = true;
+        const left = (this.#running.get(tokenHash) ?? 1) - 1;
+        if (left > 0) this.#running.set(tokenHash, left);
+        else this.#running.delete(tokenHash);
+      },
+    };
   }
 
   #run(rc: ReadContext, queryName: string, subscriptionId: string, controls: SocketSubscriptionControls, start: PageAfter, sink: SocketSink): { stop(): void } {

@@ -30,9 +30,27 @@ export function opened<T>(start: () => Repeater<T | ExpectedError>): Repeater<T 
   }
 }
 
+/**
+ * Counts the stream against its token's limit (FeedReads.admit) while it is open. Past the limit the
+ * stream fails with TOO_MANY_SUBSCRIPTIONS as a GraphQL error (not a result union member: the
+ * unions answer who may read, this is how much one token may hold open).
+ */
+function admitted(ctx: GraphqlContext, viewer: Viewer, stop: Promise<unknown> & ((err?: unknown) => void)): boolean {
+  let release: () => void;
+  try {
+    release = ctx.reads.feeds.admit(viewer);
+  } catch (err) {
+    stop(asExpectedError(err));
+    return false;
+  }
+  void stop.then(release, release);
+  return true;
+}
+
 /** Filters each published batch for the viewer; every item delivered is access-logged by the services. */
 export function deliver<N, Out>(ctx: GraphqlContext, viewer: Viewer, source: AsyncIterable<N[]>, how: Delivery<N, Out>): Repeater<Out | ExpectedError> {
   return new Repeater<Out | ExpectedError>(async (push, stop) => {
+    if (!admitted(ctx, viewer, stop)) return;
     const iterator = source[Symbol.asyncIterator]();
     void stop.then(() => iterator.return?.());
     for (let next = await iterator.next(); !next.done; next = await iterator.next()) {
@@ -56,6 +74,7 @@ export function deliver<N, Out>(ctx: GraphqlContext, viewer: Viewer, source: Asy
 /** Sealed-block notices for the viewer, ending with Unauthenticated once it no longer stands. */
 export function followBlocks(ctx: GraphqlContext, viewer: Viewer, source: AsyncIterable<SealedBlockEvent>): Repeater<SealedBlockEvent | ExpectedError> {
   return new Repeater<SealedBlockEvent | ExpectedError>(async (push, stop) => {
+    if (!admitted(ctx, viewer, stop)) return;
     const iterator = source[Symbol.asyncIterator]();
     void stop.then(() => iterator.return?.());
     for (let next = await iterator.next(); !next.done; next = await iterator.next()) {

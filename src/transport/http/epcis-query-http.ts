@@ -21,6 +21,7 @@ const QUERY_PROBLEMS: Record<QueryErrorCode, { status: number; type: string; tit
   QUERY_VALIDATION: { status: 400, type: 'epcisException:QueryValidationException', title: 'Invalid query definition' },
   SUBSCRIPTION_CONTROLS: { status: 400, type: 'epcisException:SubscriptionControlsException', title: 'Invalid subscription controls' },
   WEBHOOK_DESTINATION: { status: 400, type: 'epcisException:SubscriptionControlsException', title: 'Webhook destination refused' },
+  TOO_MANY_SUBSCRIPTIONS: { status: 400, type: 'epcisException:SubscriptionControlsException', title: 'Too many subscriptions' },
   NO_SUCH_SUBSCRIPTION: { status: 404, type: 'epcisException:NoSuchSubscriptionException', title: 'No such subscription' },
 };
 

@@ -23,6 +23,8 @@ export type QueryErrorCode =
   | 'SUBSCRIPTION_CONTROLS'
   /** A webhook destination the node does not deliver to: scheme, credentials, or address (SubscriptionControlsException). */
   | 'WEBHOOK_DESTINATION'
+  /** As many subscriptions as a node allows: an organisation's live webhooks, or a token's open WebSockets (SubscriptionControlsException). */
+  | 'TOO_MANY_SUBSCRIPTIONS'
   /** A subscription that does not exist (NoSuchSubscriptionException). */
   | 'NO_SUCH_SUBSCRIPTION';
 
