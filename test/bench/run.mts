@@ -1,7 +1,7 @@
 /**
  * `npm run bench`: prints each figure beside the machine's raw single-thread Ed25519
  * verification rate (node:crypto) measured in the same run. BENCH_QUICK=1 for a short run;
- * BENCH_ONLY=ledger,capture,mqtt,lineage to pick sections.
+ * BENCH_ONLY=ledger,capture,mqtt,lineage,query to pick sections.
  */
 import os from 'node:os';
 import { createBenchContext, formatNumber } from './harness.js';
@@ -9,12 +9,14 @@ import { ledgerBench } from './ledger.bench.js';
 import { captureBench } from './capture.bench.js';
 import { mqttBench } from './mqtt.bench.js';
 import { lineageBench } from './lineage.bench.js';
+import { queryBench } from './query.bench.js';
 
 const sections: Record<string, (ctx: ReturnType<typeof createBenchContext>) => Promise<void>> = {
   ledger: ledgerBench,
   capture: captureBench,
   mqtt: mqttBench,
   lineage: lineageBench,
+  query: queryBench,
 };
 
 // The nodes the benchmarks start log every request; only warnings belong beside the figures (LOG_LEVEL overrides).
