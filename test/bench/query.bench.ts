@@ -73,7 +73,8 @@ function prng(seed: number): () => number {
 async function serve(g: GeneratedStore, dataDir: string, keysDir: string): Promise<Served> {
   const config = loadConfig({ dataDir });
   const app = createApp({ node: g.node, store: g.store, db: g.db, config, keystore: new Keystore(keysDir) });
-  app.warmUp();
+  // No warmUp(): the capture validation workers it starts would still be loading (seconds of CPU on
+  // a busy machine) while the queries are timed; a node serving queries warmed them long before.
   const server = app.listen(0, '127.0.0.1');
   await new Promise((r) => server.once('listening', r));
   const { token } = await issueApiToken(g.db, g.consortiumId, ASKER, 'query bench');
