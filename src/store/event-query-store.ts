@@ -171,11 +171,16 @@ export async function scanEvents(db: Executor, scan: EventScan): Promise<Scanned
   const sortExpr = scan.query.orderBy === 'recordTime' ? RECORD_ORDER : EVENT_TIME_UTC;
   const direction = scan.query.orderDirection;
   const where = whereOf(scan, sortExpr, direction);
+  // An item's or an event's few rows are found by their keys and sorted. Ordered by the bare
+  // expression, a store without planner statistics (a node never runs ANALYZE) walks the whole
+  // consortium's time index instead, testing each event against the list: seconds at 1M events.
+  const byKeys = scan.query.matches.length > 0 || scan.query.eventIds !== undefined;
+  const orderKey = byKeys ? `${sortExpr} || ''` : `"sortKey"`;
   return db.$queryRawUnsafe<ScannedEvent[]>(
     `SELECT e."eventId", e."submitterOrg", e."recordHash", r."body" AS "recordBody", r."receivedAt" AS "recordTime", ${sortExpr} AS "sortKey"
        FROM "EpcisEvent" e JOIN "LedgerRecord" r ON r."hash" = e."recordHash"
       WHERE ${where.clauses.join(' AND ')}
-      ORDER BY "sortKey" ${direction}, e."eventId" ${direction}
+      ORDER BY ${orderKey} ${direction}, e."eventId" ${direction}
       LIMIT ?`,
     ...where.args,
     scan.limit,

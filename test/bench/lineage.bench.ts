@@ -97,6 +97,11 @@ export async function runLineageBench(ctx: BenchContext, target: number): Promis
   const dataDir = keep ? path.resolve(keep) : mkdtempSync(path.join(os.tmpdir(), 'provenant-bench-lineage-'));
   ctx.progress(`building the lineage store: ${target.toLocaleString('en-GB')} signed, sealed EPCIS events (takes minutes)${ctx.quick ? ' [BENCH_QUICK]' : ''}`);
   const g = await generateLineageStore({ targetEvents: target, dataDir, progress: (m) => ctx.progress(m) });
+  // The node and the queries share this process: its peak RSS while serving (a) to (c).
+  let peakRss = 0;
+  const sampleRss = () => (peakRss = Math.max(peakRss, process.memoryUsage.rss()));
+  const rssAtOpen = sampleRss();
+  const sampler = setInterval(sampleRss, 50);
   try {
     const note = g.reused ? `(reused store from ${dataDir}, built earlier in ${g.seconds.toFixed(0)} s)` : `(${g.seconds.toFixed(0)} s, ${g.blocks} blocks)`;
     ctx.report({ section: SECTION, name: `store build: ${g.events.toLocaleString('en-GB')} events, signed + indexed + sealed`, value: g.events / g.seconds, unit: 'events/s', note });
@@ -168,7 +173,10 @@ export async function runLineageBench(ctx: BenchContext, target: number): Promis
       if (rows.filter((r) => recallPacks.has(r.identifier)).length !== recallPacks.size) fail('(c) recall rows');
     });
     ctx.report({ section: SECTION, name: `(c') recall rows only (GraphQL recall, no hop verdicts): p95`, value: plain.p95, unit: 'ms', note: `${plain.runs} runs; CPU p50 ${formatNumber(plain.cpuP50)} ms` });
+    const opened = g.reused ? 'store reopened' : 'store built in this process';
+    ctx.report({ section: SECTION, name: 'peak RSS serving (a) to (c) (target <= 512 MB)', value: sampleRss() / (1024 * 1024), unit: 'MB', note: `(sampled every 50 ms; ${formatNumber(rssAtOpen / (1024 * 1024))} MB before the first query, ${opened})` });
   } finally {
+    clearInterval(sampler);
     await g.close();
     if (!keep) rmSync(dataDir, { recursive: true, force: true });
   }

@@ -1,7 +1,7 @@
 /**
  * `npm run bench`: prints each figure beside the machine's raw single-thread Ed25519
  * verification rate (node:crypto) measured in the same run. BENCH_QUICK=1 for a short run;
- * BENCH_ONLY=ledger,capture,mqtt,lineage,network to pick sections.
+ * BENCH_ONLY=ledger,capture,mqtt,lineage,query,network to pick sections.
  */
 import os from 'node:os';
 import { createBenchContext, formatNumber } from './harness.js';
@@ -9,6 +9,7 @@ import { ledgerBench } from './ledger.bench.js';
 import { captureBench } from './capture.bench.js';
 import { mqttBench } from './mqtt.bench.js';
 import { lineageBench } from './lineage.bench.js';
+import { queryBench } from './query.bench.js';
 import { networkBench } from './network.bench.js';
 
 const sections: Record<string, (ctx: ReturnType<typeof createBenchContext>) => Promise<void>> = {
@@ -16,6 +17,7 @@ const sections: Record<string, (ctx: ReturnType<typeof createBenchContext>) => P
   capture: captureBench,
   mqtt: mqttBench,
   lineage: lineageBench,
+  query: queryBench,
   network: networkBench,
 };
 
