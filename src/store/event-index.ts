@@ -59,6 +59,13 @@ export async function custodyOf(db: Database, consortiumId: string, identifiers:
   return new Map(rows.map((r) => [r.identifier, r.orgId]));
 }
 
+/** The records among these whose query-table rows are stored: an event row, or a correction row, names them. */
+export async function projectedRecordHashes(db: Database, consortiumId: string, hashes: readonly string[]): Promise<Set<string>> {
+  const events = await selectWhereIn<{ recordHash: string }>(db, { before: `SELECT "recordHash" FROM "EpcisEvent" WHERE "consortiumId" = ? AND "recordHash"` }, [consortiumId], hashes);
+  const corrections = await selectWhereIn<{ recordHash: string }>(db, { before: `SELECT "recordHash" FROM "EventCorrection" WHERE "consortiumId" = ? AND "recordHash"` }, [consortiumId], hashes);
+  return new Set([...events, ...corrections].map((r) => r.recordHash));
+}
+
 /** One stored event touching an identifier: its record (body as stored) and log position. */
 export interface IdentifierHistoryEntry {
   recordHash: string;

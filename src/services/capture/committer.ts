@@ -144,7 +144,11 @@ export class CaptureCommitter {
         }
       }
     } catch (err) {
-      if (waiting.length === 1) return waiting[0]!.reject(err);
+      // After its submissions were appended the lane is handed on: the log decided them, no retry can change that.
+      if (waiting.length === 1 || !lane.open) {
+        for (const w of waiting) w.reject(err);
+        return;
+      }
       for (const w of waiting) await this.#commitGroup(lane, [w]);
     }
   }

@@ -16,7 +16,7 @@ import { authoriseEvent, custodyStateOfChange, type SignerOrg } from '../../core
 import { custodyFromHistory, type HistoryEvent } from '../../core/rules/custody-history.js';
 import type { CustodyState } from '../../core/rules/custody-state.js';
 import type { Database } from '../../store/database.js';
-import { captureViewOf, identifierHistories, writeEventIndex, type StoredEventRef } from '../../store/event-index.js';
+import { captureViewOf, identifierHistories, projectedRecordHashes, writeEventIndex, type StoredEventRef } from '../../store/event-index.js';
 import { WriteBatch } from '../../store/write-batch.js';
 import { IndexRows } from '../capture/index-rows.js';
 import type { ChainContext } from './chain-context.js';
@@ -61,8 +61,8 @@ async function custodyBefore(db: Database, consortiumId: string, state: Consorti
 }
 
 /**
- * Adds to `batch` the query-table rows of the admitted epcis.event records this store does not
- * hold yet (records captured here already have theirs). `state` is the consortium state the
+ * Adds to `batch` the query-table rows of the admitted epcis.event records whose rows this store
+ * does not hold yet (records captured here have theirs from capture). `state` is the consortium state the
  * records were admitted under. Returns how many records it projected.
  */
 export async function projectAdmitted(db: Database, consortiumId: string, state: ConsortiumState, admitted: readonly AdmittedRecord[], batch: WriteBatch): Promise<number> {
@@ -72,10 +72,13 @@ export async function projectAdmitted(db: Database, consortiumId: string, state:
     .filter((r): r is EpcisRecord => r.event !== undefined)
     .sort((a, b) => a.logIndex - b.logIndex);
   if (epcis.length === 0) return 0;
-  const candidateIds = epcis.map((r) => eventIdOfPayload(r.record.payload)?.eventId).filter((id): id is string => id !== undefined);
-  const view = await captureViewOf(db, consortiumId, { eventIds: candidateIds, recordHashes: epcis.map((r) => r.hash), identifiers: [], documents: [], persons: [] });
-  const fresh = epcis.filter((r) => !view.stored.has(r.hash));
+  // Rows, not LedgerRecord rows, say what is projected: placing another node's records deletes this
+  // node's pending rows in their places, while the rows capture staged for those records stay.
+  const projected = await projectedRecordHashes(db, consortiumId, epcis.map((r) => r.hash));
+  const fresh = epcis.filter((r) => !projected.has(r.hash));
   if (fresh.length === 0) return 0;
+  const candidateIds = fresh.map((r) => eventIdOfPayload(r.record.payload)?.eventId).filter((id): id is string => id !== undefined);
+  const view = await captureViewOf(db, consortiumId, { eventIds: candidateIds, recordHashes: [], identifiers: [], documents: [], persons: [] });
   const events = new Map<string, StoredEventRef>(view.events);
   const identifiers = [...new Set(fresh.flatMap((r) => custodyIdentifiersOf(r.event)))];
   const custody = await custodyBefore(db, consortiumId, state, identifiers, fresh[0]!.logIndex);

@@ -95,6 +95,9 @@ export async function openLane(mutex: Mutex, chain: ConsortiumChain, deps: LaneD
     get state() {
       return chain.state;
     },
+    get open() {
+      return open;
+    },
     commit,
     release: handOver,
   };

@@ -79,6 +79,8 @@ export type LaneCommit = { ok: true; admitted: AdmittedRecord[][] } | { ok: fals
 export interface LedgerLane {
   /** The consortium's live state; read-only. */
   readonly state: ConsortiumState;
+  /** False once a commit has appended its submissions (or the lane was released): nothing more can be committed. */
+  readonly open: boolean;
   /**
    * Admits the submissions in order and stores them, with `writes` (e.g. their indexes), in one
    * transaction (one fsync).

@@ -30,6 +30,9 @@ function watchLanes(node: LedgerNode) {
       get state() {
         return lane.state;
       },
+      get open() {
+        return lane.open;
+      },
       commit: async (submissions, writes) => {
         const result = await lane.commit(submissions, writes);
         commits.push(result);
@@ -154,4 +157,39 @@ describe('capture group commit', () => {
       watch.restore();
     }
   });
+
+  it('a group whose commit fails after its submissions were appended is answered with that failure, not retried document by document on the handed-on lane', async () => {
+    const original = h.node.lane.bind(h.node);
+    let retriedOnHandedOnLane = 0;
+    // The log decided against the group after the lane was handed on (as a chain stopped while deciding does).
+    const spy = vi.spyOn(h.node, 'lane').mockImplementation(async (id) => {
+      const lane = await original(id);
+      return {
+        get state() {
+          return lane.state;
+        },
+        get open() {
+          return lane.open;
+        },
+        commit: async () => {
+          if (!lane.open) retriedOnHandedOnLane += 1;
+          lane.release();
+          throw Object.assign(new Error('the log decided against the group'), { code: 'CHAIN_HALTED' });
+        },
+        release: () => lane.release(),
+      };
+    });
+    const service = new CaptureService({ node: h.node, db: h.db, authorise: authoriseEvent });
+    try {
+      const envelopes = Array.from({ length: 6 }, () => signEnvelope(doc([commission()]), key('processor')));
+      const settled = await Promise.allSettled(envelopes.map((e) => service.capture(e)));
+      expect(retriedOnHandedOnLane).toBe(0);
+      const reasons = settled.map((s) => (s.status === 'rejected' ? String((s.reason as Error).message) : 'fulfilled'));
+      expect(reasons).toEqual(envelopes.map(() => 'the log decided against the group'));
+    } finally {
+      spy.mockRestore();
+      await service.close();
+    }
+  });
 });
+

@@ -52,6 +52,18 @@ describe('records captured at another node, placed here with their query-table r
   const eventRowsOf = async (recordHashHex: string) =>
     node.ctx.db.$queryRawUnsafe<{ eventId: string; submitterOrg: string; bizStep: string }[]>(`SELECT "eventId", "submitterOrg", "bizStep" FROM "EpcisEvent" WHERE "consortiumId" = ? AND "recordHash" = ?`, C, recordHashHex);
 
+  it("this node's own record whose pending row another node's records displaced keeps the rows capture staged, and gains none", async () => {
+    const outcome = await node.captureEvents('vale-processors', [obj({ action: 'ADD', bizStep: 'commissioning', epcList: ['urn:epc:id:sscc:5098765.3000000043'] })]);
+    const recordHashHex = outcome.results[0]!.recordHash!;
+    const [stored] = await node.ctx.db.$queryRawUnsafe<{ body: string; logIndex: number | bigint }[]>(`SELECT "body", "logIndex" FROM "LedgerRecord" WHERE "hash" = ?`, recordHashHex);
+    // What placing another node's submission in its log place does to the pending row.
+    await node.ctx.db.$executeRawUnsafe(`DELETE FROM "LedgerRecord" WHERE "hash" = ?`, recordHashHex);
+    const batch = new WriteBatch();
+    expect(await projectAdmitted(node.ctx.db, C, node.node.state(C), [{ record: JSON.parse(stored!.body) as SignedRecord, hash: recordHashHex, logIndex: Number(stored!.logIndex) }], batch)).toBe(0);
+    expect(batch.size).toBe(0);
+    expect(await eventRowsOf(recordHashHex)).toHaveLength(1);
+  });
+
   it("projects another node's receiving: its event and identifier rows, and custody from the pallet's stored history", async () => {
     const pallet = canonicalIdentifier(PALLET);
     const received = elsewhere('swift-haulage', [obj({ bizStep: 'receiving', epcList: [PALLET] })], node.node.state(C).logSize);
@@ -80,3 +92,4 @@ describe('records captured at another node, placed here with their query-table r
     expect(await custodyOf(pallet)).toEqual(before);
   });
 });
+
