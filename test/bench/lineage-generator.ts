@@ -37,6 +37,7 @@ import { WriteBatch } from '../../src/store/write-batch.js';
 import { animalUrn, containerNumber, earTag, lgtin, sgln, sgtin, sscc } from '../../simulators/identifiers.js';
 import { aggregationEvent, EPCIS_CONTEXT, objectEvent, transformationEvent, type EpcisEvent } from '../../simulators/participant.js';
 import type { SignedItem, SignInit, SignItem, SignRequest, SignResponse } from './lineage-sign-worker.js';
+import { prng } from '../helpers/prng.js';
 
 /** Records per ordering message: well under its size limit for the generator's events. */
 const RECORDS_PER_SUBMISSION = 500;
@@ -185,17 +186,6 @@ interface LotPlan {
   eventCount: number;
 }
 
-/** Small, fast, seeded PRNG (mulberry32): the same seed gives the same store. */
-function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 function lotEventCount(p: Pick<LotPlan, 'animals' | 'packs' | 'groups' | 'exported' | 'sold'>): number {
   const runs = Math.ceil((2 * p.animals) / SIDES_PER_BONING_RUN);

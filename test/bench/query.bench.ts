@@ -21,6 +21,7 @@ import { Keystore } from '../../src/services/node/keystore.js';
 import { createApp } from '../../src/transport/http/server.js';
 import { generateLineageStore, type GeneratedStore } from './lineage-generator.js';
 import { formatNumber, percentile, type BenchContext } from './harness.js';
+import { prng } from '../helpers/prng.js';
 
 const SECTION = 'query';
 /** The member that asks: the food authority sees every event of the consortium in full. */
@@ -57,17 +58,6 @@ function fail(message: string): never {
   throw new Error(`query bench: ${message}`);
 }
 
-/** Small seeded PRNG (mulberry32): the same items and days on every run of the same store. */
-function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 /** The node's whole HTTP app on 127.0.0.1 and a free port, over the generated store's node, and a token of the asker. */
 async function serve(g: GeneratedStore, dataDir: string, keysDir: string): Promise<Served> {

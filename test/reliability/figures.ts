@@ -5,6 +5,9 @@
  * RELIABILITY_OUT (JSON lines) when set, and the runner prints them as one table.
  */
 import { appendFileSync } from 'node:fs';
+import { prng } from '../helpers/prng.js';
+
+export { prng };
 
 export const FULL = process.env.RELIABILITY_SCALE === 'full';
 
@@ -32,14 +35,3 @@ export function recordFigures(row: FigureRow): void {
   if (out) appendFileSync(out, `${JSON.stringify({ ...row, seed: SEED })}\n`);
 }
 
-/** A small seeded PRNG (mulberry32): the mutations are replayable from the seed alone. */
-export function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}

@@ -10,7 +10,7 @@ import { ConsortiumState } from '../../../src/core/ledger/consortium.js';
 import { RecordKind, signRecord } from '../../../src/core/ledger/record.js';
 import { authoriseEvent, canonicalIdentifier } from '../../../src/core/rules/authorisation.js';
 import { CaptureService } from '../../../src/services/capture/capture-service.js';
-import type { LedgerNode, LaneCommit } from '../../../src/services/node/ledger-node.js';
+import type { LedgerNode, LaneCommit, LedgerLane } from '../../../src/services/node/ledger-node.js';
 import { epcisDocument as doc, objectEvent, signEnvelope } from '../../helpers/epcis-documents.js';
 import { captureTestNodeOptions, CAPTURE_TEST_CONSORTIUM as TEST_CONSORTIUM } from '../../helpers/consortia.js';
 import { startTestNode, type TestNode } from '../../helpers/test-node.js';
@@ -20,11 +20,10 @@ const sgtin = () => `urn:epc:id:sgtin:0614141.812345.${serial++}`;
 const commission = (epc = sgtin()) => objectEvent({ action: 'ADD', bizStep: 'commissioning', epcList: [epc] });
 const ship = (epc: string) => objectEvent({ bizStep: 'shipping', disposition: 'in_transit', epcList: [epc] });
 
-/** Records what each ledger lane commit answered. */
-function watchLanes(node: LedgerNode) {
-  const commits: LaneCommit[] = [];
+/** Every lane the node hands out, with its commit replaced by `commit(lane, …)`. */
+function spyLanes(node: LedgerNode, commit: (lane: LedgerLane, ...args: Parameters<LedgerLane['commit']>) => Promise<LaneCommit>) {
   const original = node.lane.bind(node);
-  const spy = vi.spyOn(node, 'lane').mockImplementation(async (id) => {
+  return vi.spyOn(node, 'lane').mockImplementation(async (id) => {
     const lane = await original(id);
     return {
       get state() {
@@ -33,13 +32,19 @@ function watchLanes(node: LedgerNode) {
       get open() {
         return lane.open;
       },
-      commit: async (submissions, writes) => {
-        const result = await lane.commit(submissions, writes);
-        commits.push(result);
-        return result;
-      },
+      commit: (submissions, writes) => commit(lane, submissions, writes),
       release: () => lane.release(),
     };
+  });
+}
+
+/** Records what each ledger lane commit answered. */
+function watchLanes(node: LedgerNode) {
+  const commits: LaneCommit[] = [];
+  const spy = spyLanes(node, async (lane, submissions, writes) => {
+    const result = await lane.commit(submissions, writes);
+    commits.push(result);
+    return result;
   });
   return { commits, restore: () => spy.mockRestore() };
 }
@@ -159,25 +164,12 @@ describe('capture group commit', () => {
   });
 
   it('a group whose commit fails after its submissions were appended is answered with that failure, not retried document by document on the handed-on lane', async () => {
-    const original = h.node.lane.bind(h.node);
     let retriedOnHandedOnLane = 0;
     // The log decided against the group after the lane was handed on (as a chain stopped while deciding does).
-    const spy = vi.spyOn(h.node, 'lane').mockImplementation(async (id) => {
-      const lane = await original(id);
-      return {
-        get state() {
-          return lane.state;
-        },
-        get open() {
-          return lane.open;
-        },
-        commit: async () => {
-          if (!lane.open) retriedOnHandedOnLane += 1;
-          lane.release();
-          throw Object.assign(new Error('the log decided against the group'), { code: 'CHAIN_HALTED' });
-        },
-        release: () => lane.release(),
-      };
+    const spy = spyLanes(h.node, async (lane) => {
+      if (!lane.open) retriedOnHandedOnLane += 1;
+      lane.release();
+      throw Object.assign(new Error('the log decided against the group'), { code: 'CHAIN_HALTED' });
     });
     const service = new CaptureService({ node: h.node, db: h.db, authorise: authoriseEvent });
     try {
