@@ -114,7 +114,9 @@ export async function captureBench(ctx: BenchContext): Promise<void> {
     ctx.report({ section: 'capture', name: 'peak RSS during the capture runs (target <= 512 MB)', value: peakRssMb, unit: 'MB', note: '(sampled every 50 ms; clients and node share the process)' });
     // One valid event at the size a pallet scan of many items reaches: every EPC is proven, staged and indexed.
     const largeEpcs = ctx.quick ? 5_000 : 18_000;
-    const large = sign({ ...documentOf(0, 1, 'L'), epcisBody: { eventList: [{ ...documentOf(0, 1, 'L').epcisBody.eventList[0]!, action: 'ADD', bizStep: 'commissioning', epcList: Array.from({ length: largeEpcs }, (_, i) => `urn:epc:id:sgtin:5012345.012345.L${i}`) }] } });
+    // Commissioning is a processor's step (docs/authorisation.md), not a farm's.
+    const processor = demo.orgKeys.get('vale-processors')!;
+    const large = signCaptureDocument({ ...documentOf(0, 1, 'L'), epcisBody: { eventList: [{ ...documentOf(0, 1, 'L').epcisBody.eventList[0]!, action: 'ADD', bizStep: 'commissioning', epcList: Array.from({ length: largeEpcs }, (_, i) => `urn:epc:id:sgtin:5012345.012345.L${i}`) }] } }, { consortium: DEMO_CONSORTIUM_ID, key: processor });
     ctx.progress(`capturing one valid event of ${largeEpcs} EPCs over HTTP`);
     const largeWatch = watchMainThread();
     const largeRun = await timed(() => submitAll(base, [large]));
