@@ -238,8 +238,10 @@ async function startInProcess(options: TestNodeOptions, fixtures: ConsortiumFixt
       const { server, url } = await listen(app);
       Object.assign(t, { app, server, url });
       stops.push(async () => {
-        await new Promise((resolve) => server.close(resolve));
+        // Connections kept alive for 65 s (KEEP_ALIVE_TIMEOUT_MS) or still streaming would hold close() that long: end them first.
+        const closed = new Promise((resolve) => server.close(resolve));
         server.closeAllConnections();
+        await closed;
         await closeApp();
       });
     } else if (options.graphql) {
